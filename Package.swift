@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Herald",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "herald", targets: ["herald"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries. SQLite comes from libsqlite3-dev; libcurl from libcurl4-openssl-dev.
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // A real C target rather than a bare module map: curl_easy_setopt is variadic and
+        // CURLVERSION_NOW is a macro, so Swift needs typed wrappers.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+
+        // The pure domain: Foundation only, no I/O.
+        .target(name: "HeraldCore"),
+
+        // SQLite adapter. Migrations/*.sql are embedded at build time by the plugin.
+        .target(
+            name: "HeraldStore",
+            dependencies: [
+                "CSQLite", "HeraldCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            plugins: ["EmbedMigrationsPlugin"]
+        ),
+
+        // The CLI, the composition root.
+        .executableTarget(
+            name: "herald",
+            dependencies: [
+                "HeraldCore", "HeraldStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Build-time tool and plugin that turn Migrations/*.sql into Swift source.
+        .executableTarget(name: "EmbedMigrations"),
+        .plugin(name: "EmbedMigrationsPlugin", capability: .buildTool(), dependencies: ["EmbedMigrations"]),
+
+        .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"]),
+        .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore", "CSQLite"]),
+        .testTarget(name: "HeraldCLITests", dependencies: ["HeraldCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

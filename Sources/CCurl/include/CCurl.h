@@ -1,0 +1,24 @@
+#ifndef HERALD_CCURL_H
+#define HERALD_CCURL_H
+
+#include <curl/curl.h>
+
+// Typed wrappers: Swift cannot call C variadic functions, and CURLVERSION_NOW is a macro.
+
+CURLcode herald_curl_easy_setopt_long(CURL *handle, CURLoption option, long value);
+CURLcode herald_curl_easy_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value);
+CURLcode herald_curl_easy_setopt_string(CURL *handle, CURLoption option, const char *value);
+CURLcode herald_curl_easy_setopt_pointer(CURL *handle, CURLoption option, void *value);
+CURLcode herald_curl_easy_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value);
+
+typedef size_t (*herald_curl_data_callback)(char *buffer, size_t size, size_t count, void *userdata);
+CURLcode herald_curl_easy_setopt_callback(CURL *handle, CURLoption option, herald_curl_data_callback callback);
+
+CURLcode herald_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value);
+CURLcode herald_curl_easy_getinfo_pointer(CURL *handle, CURLINFO info, void **value);
+
+CURLMcode herald_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
+
+curl_version_info_data *herald_curl_version_info(void);
+
+#endif

@@ -1,0 +1,218 @@
+import Foundation
+
+/// Where an advisory is in its life.
+public enum AdvisoryState: String, Codable, Sendable, CaseIterable {
+    /// Being written; no instant set, nothing sent.
+    case draft
+    /// Has an embargo instant; notices go out on their instants.
+    case scheduled
+    /// Public: on the feeds and pages, announced on the channels.
+    case published
+    /// Withdrawn before release; recipients of earlier notices are told.
+    case cancelled
+}
+
+/// What an advisory says. Changing any of it is a new revision.
+public struct AdvisoryContent: Equatable, Sendable, Codable {
+    public var title: String
+    public var summary: String
+    public var body: String
+    public var cves: [String]
+    public var severity: Severity?
+    public var cvss: String?
+    public var affected: String
+    public var fixed: String
+
+    /// Validates every field; throws the first rule broken.
+    public init(title: String, summary: String = "", body: String = "", cves: [String] = [], severity: Severity? = nil,
+                cvss: String? = nil, affected: String = "", fixed: String = "") throws(Refusal) {
+        self.title = try Validate.line(title, field: "title", maxLength: 200)
+        self.summary = try Validate.text(summary, field: "summary", maxLength: 2000)
+        self.body = try Validate.text(body, field: "body", maxLength: 200_000)
+        var ids: [String] = []
+        for cve in cves {
+            let id = try CVE.validate(cve)
+            if !ids.contains(id) { ids.append(id) }
+        }
+        guard ids.count <= 100 else { throw .invalid(field: "cve", rule: "at most 100 CVE ids per advisory") }
+        self.cves = ids
+        self.severity = severity
+        self.cvss = try cvss.map { v throws(Refusal) in try CVSS.validate(v) }
+        self.affected = try Validate.text(affected, field: "affected", maxLength: 2000)
+        self.fixed = try Validate.text(fixed, field: "fixed", maxLength: 2000)
+    }
+}
+
+extension AdvisoryContent {
+    /// Content as stored earlier, taken without validation (CVEs are added by the caller).
+    public init(unchecked title: String, _ summary: String, _ body: String, _ severity: Severity?, _ cvss: String?,
+                _ affected: String, _ fixed: String) {
+        self.title = title
+        self.summary = summary
+        self.body = body
+        self.cves = []
+        self.severity = severity
+        self.cvss = cvss
+        self.affected = affected
+        self.fixed = fixed
+    }
+}
+
+/// Changes to an advisory's content; nil leaves a field as it is.
+public struct AdvisoryPatch: Equatable, Sendable {
+    public var title: String?
+    public var summary: String?
+    public var body: String?
+    public var cves: [String]?
+    public var severity: Severity?
+    public var cvss: String?
+    public var affected: String?
+    public var fixed: String?
+
+    public init(title: String? = nil, summary: String? = nil, body: String? = nil, cves: [String]? = nil,
+                severity: Severity? = nil, cvss: String? = nil, affected: String? = nil, fixed: String? = nil) {
+        self.title = title
+        self.summary = summary
+        self.body = body
+        self.cves = cves
+        self.severity = severity
+        self.cvss = cvss
+        self.affected = affected
+        self.fixed = fixed
+    }
+
+    /// `content` with the patch applied and validated.
+    public func applied(to content: AdvisoryContent) throws(Refusal) -> AdvisoryContent {
+        try AdvisoryContent(
+            title: title ?? content.title, summary: summary ?? content.summary, body: body ?? content.body,
+            cves: cves ?? content.cves, severity: severity ?? content.severity, cvss: cvss ?? content.cvss,
+            affected: affected ?? content.affected, fixed: fixed ?? content.fixed
+        )
+    }
+}
+
+/// A security advisory and its embargo.
+public struct Advisory: Equatable, Sendable, Codable {
+    public var id: Int64
+    /// The id in public URLs. Random, so ids of embargoed advisories cannot be guessed from published ones.
+    public var publicID: String
+    public var projectSlug: String
+    public var state: AdvisoryState
+    /// Grows by one with every change of content or dates; every notice carries it.
+    public var revision: Int
+    public var content: AdvisoryContent
+    public var schedule: Schedule
+    public var publishedAt: Date?
+    public var cancelledAt: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: Int64, publicID: String, projectSlug: String, state: AdvisoryState, revision: Int,
+                content: AdvisoryContent, schedule: Schedule, publishedAt: Date? = nil, cancelledAt: Date? = nil,
+                createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.publicID = publicID
+        self.projectSlug = projectSlug
+        self.state = state
+        self.revision = revision
+        self.content = content
+        self.schedule = schedule
+        self.publishedAt = publishedAt
+        self.cancelledAt = cancelledAt
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// A new advisory: scheduled when it has an embargo instant, a draft otherwise.
+    public static func new(projectSlug: String, publicID: String, content: AdvisoryContent, schedule: Schedule,
+                           policy: EmbargoPolicy, now: Date) throws(Refusal) -> Advisory {
+        try policy.check(schedule, now: now)
+        return Advisory(id: 0, publicID: publicID, projectSlug: projectSlug, state: schedule.embargo == nil ? .draft : .scheduled,
+                        revision: 1, content: content, schedule: schedule, createdAt: now, updatedAt: now)
+    }
+
+    /// Moves the release instant (and optionally the notices); a draft becomes scheduled.
+    public func rescheduled(_ schedule: Schedule, policy: EmbargoPolicy, now: Date) throws(Refusal) -> Advisory {
+        try requireState([.draft, .scheduled], for: "reschedule")
+        guard schedule.embargo != nil else { throw .invalid(field: "embargo", rule: "give the new release instant") }
+        guard schedule != self.schedule else { throw .invalid(field: "embargo", rule: "is the instant already set; nothing to change") }
+        try policy.check(schedule, now: now, current: self.schedule)
+        var next = self
+        next.schedule = schedule
+        next.state = .scheduled
+        return next.bumped(now)
+    }
+
+    /// Changes the content; allowed until cancelled (a published advisory can be corrected).
+    public func revised(_ patch: AdvisoryPatch, now: Date) throws(Refusal) -> Advisory {
+        try requireState([.draft, .scheduled, .published], for: "revise")
+        let content = try patch.applied(to: self.content)
+        guard content != self.content else { throw .invalid(field: "content", rule: "the revision changes nothing; give at least one changed field") }
+        var next = self
+        next.content = content
+        return next.bumped(now)
+    }
+
+    /// Publishes at once, before the embargo instant: for a leak or an exploit in the wild.
+    public func publishedNow(_ now: Date) throws(Refusal) -> Advisory {
+        try requireState([.draft, .scheduled], for: "publish")
+        var next = self
+        next.state = .published
+        next.publishedAt = now
+        next.updatedAt = now
+        return next
+    }
+
+    /// Publishes at the embargo instant; refused before it (never early).
+    public func publishedOnSchedule(_ now: Date) throws(Refusal) -> Advisory {
+        try requireState([.scheduled], for: "publish on schedule")
+        guard let embargo = schedule.embargo, now >= embargo else {
+            throw .invalid(field: "embargo", rule: "the embargo instant has not come yet")
+        }
+        return try publishedNow(now)
+    }
+
+    /// Withdraws the advisory before release.
+    public func cancelled(_ now: Date) throws(Refusal) -> Advisory {
+        try requireState([.draft, .scheduled], for: "cancel")
+        var next = self
+        next.state = .cancelled
+        next.cancelledAt = now
+        next.updatedAt = now
+        return next
+    }
+
+    private func requireState(_ allowed: [AdvisoryState], for action: String) throws(Refusal) {
+        guard allowed.contains(state) else {
+            throw .illegalTransition(subject: "advisory \(id)", state: state.rawValue, action: action, allowedFrom: allowed.map(\.rawValue))
+        }
+    }
+
+    private func bumped(_ now: Date) -> Advisory {
+        var next = self
+        next.revision += 1
+        next.updatedAt = now
+        return next
+    }
+}
+
+/// An advisory as it was at one revision, kept for the history and for "who got which revision".
+public struct AdvisoryRevision: Equatable, Sendable, Codable {
+    public var revision: Int
+    public var state: AdvisoryState
+    public var content: AdvisoryContent
+    public var schedule: Schedule
+    public var reason: String
+    public var actor: String
+    public var createdAt: Date
+
+    public init(of advisory: Advisory, reason: String, actor: String) {
+        revision = advisory.revision
+        state = advisory.state
+        content = advisory.content
+        schedule = advisory.schedule
+        self.reason = reason
+        self.actor = actor
+        createdAt = advisory.updatedAt
+    }
+}

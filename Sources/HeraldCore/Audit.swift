@@ -1,0 +1,54 @@
+import Foundation
+
+/// One line of the audit log: who did what to which subject, when and why.
+public struct AuditEntry: Equatable, Sendable, Codable {
+    public var id: Int64
+    public var at: Date
+    /// `cli:<user>` for the command line, `token:<name>` for the API, `scheduler` for the clock.
+    public var actor: String
+    /// A dotted verb, like `advisory.reschedule`.
+    public var action: String
+    public var subjectType: String
+    public var subjectID: Int64?
+    public var reason: String
+    /// A JSON object with the details of the change.
+    public var details: String
+
+    public init(id: Int64, at: Date, actor: String, action: String, subjectType: String, subjectID: Int64?, reason: String, details: String) {
+        self.id = id
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.subjectType = subjectType
+        self.subjectID = subjectID
+        self.reason = reason
+        self.details = details
+    }
+}
+
+/// What an API token may do.
+public enum TokenRole: String, Codable, Sendable, CaseIterable {
+    /// Everything, including providers, channels and tokens.
+    case admin
+    /// Advisories and deliveries.
+    case releaseManager = "release-manager"
+    /// Reads only.
+    case auditor
+}
+
+/// An API token as stored: its hash, never the token.
+public struct TokenRecord: Equatable, Sendable, Codable {
+    public var id: Int64
+    public var name: String
+    public var role: TokenRole
+    public var createdAt: Date
+    public var revokedAt: Date?
+
+    public init(id: Int64, name: String, role: TokenRole, createdAt: Date, revokedAt: Date?) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// The instants of an advisory's life that a release manager sets.
+public struct Schedule: Equatable, Sendable, Codable {
+    /// The release instant: nothing is public before it.
+    public var embargo: Date?
+    /// When approved providers get the private early notice.
+    public var earlyNotice: Date?
+    /// When public channels get date, time and severity only.
+    public var preAnnounce: Date?
+
+    public init(embargo: Date? = nil, earlyNotice: Date? = nil, preAnnounce: Date? = nil) {
+        self.embargo = embargo
+        self.earlyNotice = earlyNotice
+        self.preAnnounce = preAnnounce
+    }
+}
+
+/// The rules an embargo must keep: the release is in the future, no more than the project's
+/// maximum after the first notice, and every notice comes before it.
+public struct EmbargoPolicy: Equatable, Sendable {
+    /// Longest embargo in days, counted from the early notice (or from now without one).
+    public let maxEmbargoDays: Int
+
+    public init(maxEmbargoDays: Int) { self.maxEmbargoDays = maxEmbargoDays }
+
+    /// Refuses `proposed` if it breaks a rule at `now`. Instants that equal those of `current`
+    /// have already been accepted (an early notice that went out yesterday stays valid).
+    public func check(_ proposed: Schedule, now: Date, current: Schedule? = nil) throws(Refusal) {
+        guard let embargo = proposed.embargo else {
+            if proposed.earlyNotice != nil { throw .invalid(field: "early-notice", rule: "needs an embargo instant (--embargo) to come before") }
+            if proposed.preAnnounce != nil { throw .invalid(field: "pre-announce", rule: "needs an embargo instant (--embargo) to come before") }
+            return
+        }
+        guard embargo > now else {
+            throw .invalid(field: "embargo", rule: "\(Instant.rfc3339(embargo)) is not in the future (now is \(Instant.rfc3339(now)))")
+        }
+        for (field, instant, old) in [("early-notice", proposed.earlyNotice, current?.earlyNotice),
+                                      ("pre-announce", proposed.preAnnounce, current?.preAnnounce)] {
+            guard let instant else { continue }
+            if instant != old && instant < now {
+                throw .invalid(field: field, rule: "\(Instant.rfc3339(instant)) is in the past; say 'now' or give a later instant")
+            }
+            if instant >= embargo {
+                throw .invalid(field: field, rule: "\(Instant.rfc3339(instant)) must come before the embargo instant \(Instant.rfc3339(embargo))")
+            }
+        }
+        let start = proposed.earlyNotice ?? now
+        let limit = start.addingTimeInterval(Double(maxEmbargoDays) * 86_400)
+        guard embargo <= limit else {
+            let from = proposed.earlyNotice == nil ? "now" : "the early notice"
+            throw .invalid(field: "embargo", rule: "\(Instant.rfc3339(embargo)) is more than \(maxEmbargoDays) days after \(from); the project allows at most \(maxEmbargoDays) (latest: \(Instant.rfc3339(limit)))")
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// A software project whose security releases Herald coordinates.
+public struct Project: Equatable, Sendable, Codable {
+    /// Database id.
+    public var id: Int64
+    /// Short lowercase name used in commands and URLs (`openssl`).
+    public var slug: String
+    /// Display name.
+    public var name: String
+    /// IANA time zone in which instants are shown to this project's people.
+    public var timezone: String
+    /// Longest embargo allowed, counted from the early notice (or from now without one).
+    public var maxEmbargoDays: Int
+    /// When the project was added.
+    public var createdAt: Date
+
+    /// Creates a project value.
+    public init(id: Int64, slug: String, name: String, timezone: String, maxEmbargoDays: Int, createdAt: Date) {
+        self.id = id
+        self.slug = slug
+        self.name = name
+        self.timezone = timezone
+        self.maxEmbargoDays = maxEmbargoDays
+        self.createdAt = createdAt
+    }
+
+    /// The project's zone; validated on the way in, so it exists.
+    public var zone: TimeZone { TimeZone(identifier: timezone) ?? TimeZone(identifier: "UTC")! }
+
+    /// The embargo rules for this project.
+    public var embargoPolicy: EmbargoPolicy { EmbargoPolicy(maxEmbargoDays: maxEmbargoDays) }
+}
+
+/// A project as a user asks for it, validated.
+public struct NewProject: Equatable, Sendable {
+    /// The distros list allows at most 14 days between notice and release; Herald defaults to it.
+    public static let defaultMaxEmbargoDays = 14
+
+    public let slug: String
+    public let name: String
+    public let timezone: String
+    public let maxEmbargoDays: Int
+
+    /// Validates the fields; throws the first rule broken.
+    public init(slug: String, name: String, timezone: String = "UTC", maxEmbargoDays: Int = defaultMaxEmbargoDays) throws(Refusal) {
+        self.slug = try Slug.validate(slug, field: "slug")
+        self.name = try Validate.line(name, field: "name", maxLength: 100)
+        guard TimeZone(identifier: timezone) != nil else {
+            throw .invalid(field: "timezone", rule: "'\(timezone)' is not an IANA time zone (for example Europe/Amsterdam or UTC)")
+        }
+        self.timezone = timezone
+        guard (1...90).contains(maxEmbargoDays) else {
+            throw .invalid(field: "max-embargo-days", rule: "must be between 1 and 90 (got \(maxEmbargoDays))")
+        }
+        self.maxEmbargoDays = maxEmbargoDays
+    }
+}
+
+/// Project slugs: what may appear in a URL path and a command line without quoting.
+public enum Slug {
+    /// Returns `value` if it is 1–40 characters of lowercase letters, digits and inner hyphens.
+    public static func validate(_ value: String, field: String) throws(Refusal) -> String {
+        let ok = value.wholeMatch(of: /[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?/) != nil
+        guard ok else {
+            throw .invalid(field: field, rule: "'\(value)' must be 1–40 lowercase letters, digits or inner hyphens (like my-project)")
+        }
+        return value
+    }
+}

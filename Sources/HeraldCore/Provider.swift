@@ -1,0 +1,129 @@
+import Foundation
+
+/// Where a provider stands on the early-notice list.
+public enum ProviderStatus: String, Codable, Sendable, CaseIterable {
+    /// Subscribed through the public form; has not clicked the confirmation link yet.
+    case pendingConfirmation = "pending-confirmation"
+    /// Address confirmed (or added by a release manager); waits for a release manager.
+    case pendingApproval = "pending-approval"
+    /// Receives early notices.
+    case active
+    /// Temporarily receives nothing; can be approved again.
+    case suspended
+    /// Left or was removed; kept for the record of what it received.
+    case removed
+
+    /// The status after `action`, or the refusal that names where `action` is allowed.
+    public func after(_ action: ProviderAction, subject: String) throws(Refusal) -> ProviderStatus {
+        let allowed: [ProviderStatus]
+        let next: ProviderStatus
+        switch action {
+        case .confirm: allowed = [.pendingConfirmation]; next = .pendingApproval
+        case .approve: allowed = [.pendingApproval, .suspended]; next = .active
+        case .suspend: allowed = [.active, .pendingApproval]; next = .suspended
+        case .remove: allowed = [.pendingConfirmation, .pendingApproval, .active, .suspended]; next = .removed
+        }
+        guard allowed.contains(self) else {
+            throw .illegalTransition(subject: subject, state: rawValue, action: action.rawValue, allowedFrom: allowed.map(\.rawValue))
+        }
+        return next
+    }
+}
+
+/// What can happen to a provider's status.
+public enum ProviderAction: String, Sendable {
+    case confirm, approve, suspend, remove
+}
+
+/// How a chat or webhook endpoint expects its payload.
+public enum WebhookKind: String, Codable, Sendable, CaseIterable {
+    case slack, mattermost, discord, teams, matrix
+    /// Generic JSON signed with Standard Webhooks headers.
+    case webhook
+}
+
+/// A webhook endpoint of a provider.
+public struct ProviderWebhook: Equatable, Sendable, Codable {
+    public var url: String
+    public var kind: WebhookKind
+    /// `whsec_…` for the generic kind, so the provider can verify signatures.
+    public var secret: String?
+    /// Set when the endpoint answered 410 Gone.
+    public var disabledAt: Date?
+
+    public init(url: String, kind: WebhookKind, secret: String? = nil, disabledAt: Date? = nil) {
+        self.url = url
+        self.kind = kind
+        self.secret = secret
+        self.disabledAt = disabledAt
+    }
+}
+
+/// A service provider on the early-notice list.
+public struct Provider: Equatable, Sendable, Codable {
+    public var id: Int64
+    public var organization: String
+    public var status: ProviderStatus
+    /// Whether the organisation agreed to appear on the public members page.
+    public var listed: Bool
+    /// Role addresses; each gets its own copy of every notice.
+    public var emails: [String]
+    public var webhooks: [ProviderWebhook]
+    /// Slugs of the projects it receives notices for.
+    public var projects: [String]
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: Int64, organization: String, status: ProviderStatus, listed: Bool, emails: [String],
+                webhooks: [ProviderWebhook], projects: [String], createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.organization = organization
+        self.status = status
+        self.listed = listed
+        self.emails = emails
+        self.webhooks = webhooks
+        self.projects = projects
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A provider as a release manager or a subscriber asks for it, validated.
+public struct NewProvider: Equatable, Sendable {
+    public let organization: String
+    public let emails: [String]
+    public let webhooks: [ProviderWebhook]
+    public let projects: [String]
+    public let listed: Bool
+
+    /// Validates and normalises; duplicate addresses, URLs and projects are merged.
+    public init(organization: String, emails: [String], webhooks: [(url: String, kind: WebhookKind)] = [],
+                projects: [String], listed: Bool = false) throws(Refusal) {
+        self.organization = try Validate.line(organization, field: "organization")
+        guard !emails.isEmpty else { throw .invalid(field: "email", rule: "give at least one address to send notices to") }
+        var seen = Set<String>()
+        var addresses: [String] = []
+        for email in emails {
+            let address = try Address.email(email, field: "email")
+            if seen.insert(address.lowercased()).inserted { addresses.append(address) }
+        }
+        guard addresses.count <= 20 else { throw .invalid(field: "email", rule: "at most 20 addresses per provider") }
+        self.emails = addresses
+        var urls = Set<String>()
+        var hooks: [ProviderWebhook] = []
+        for hook in webhooks {
+            let url = try Address.webURL(hook.url, field: "webhook")
+            if urls.insert(url).inserted { hooks.append(ProviderWebhook(url: url, kind: hook.kind)) }
+        }
+        guard hooks.count <= 5 else { throw .invalid(field: "webhook", rule: "at most 5 webhooks per provider") }
+        self.webhooks = hooks
+        guard !projects.isEmpty else { throw .invalid(field: "project", rule: "name at least one project the provider receives notices for") }
+        var slugs: [String] = []
+        for project in projects {
+            let slug = try Slug.validate(project, field: "project")
+            if !slugs.contains(slug) { slugs.append(slug) }
+        }
+        self.projects = slugs
+        self.listed = listed
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import HeraldCore
+
+/// Advisories, their CVEs and revision history. Every change is one transaction with its
+/// revision row (when the revision grows) and its audit row.
+public struct AdvisoryStore {
+    let database: Database
+    let clock: any Clock
+
+    public init(database: Database, clock: any Clock) {
+        self.database = database
+        self.clock = clock
+    }
+
+    /// Creates an advisory: scheduled when `schedule` has an embargo, a draft otherwise.
+    public func create(project slug: String, content: AdvisoryContent, schedule: Schedule, actor: String) throws -> Advisory {
+        let now = clock.now
+        return try database.write {
+            let project = try ProjectStore(database: database, clock: clock).require(slug)
+            let publicID = "\(project.slug)-\(Instant.rfc3339(now).prefix(4))-\(Secrets.readableID(length: 6))"
+            var advisory = try Advisory.new(projectSlug: project.slug, publicID: publicID, content: content, schedule: schedule,
+                                            policy: project.embargoPolicy, now: now)
+            advisory.id = try save(advisory, newIn: project.id, reason: "", actor: actor, action: "advisory.create")
+            return advisory
+        }
+    }
+
+    /// Moves the embargo (and optionally the notices).
+    public func reschedule(_ id: Int64, to change: (Schedule) -> Schedule, reason: String, actor: String) throws -> Advisory {
+        try transition(id, reason: reason, actor: actor, action: "advisory.reschedule") { advisory, policy, now throws(Refusal) in
+            try advisory.rescheduled(change(advisory.schedule), policy: policy, now: now)
+        }
+    }
+
+    /// Changes the content; the revision grows.
+    public func revise(_ id: Int64, _ patch: AdvisoryPatch, reason: String, actor: String) throws -> Advisory {
+        try transition(id, reason: reason, actor: actor, action: "advisory.revise") { advisory, _, now throws(Refusal) in
+            try advisory.revised(patch, now: now)
+        }
+    }
+
+    /// Breaks the embargo: publishes now. The reason is required.
+    public func publishNow(_ id: Int64, reason: String, actor: String) throws -> Advisory {
+        let reason = try Validate.reason(reason, required: true)
+        return try transition(id, reason: reason, actor: actor, action: "advisory.publish") { advisory, _, now throws(Refusal) in
+            try advisory.publishedNow(now)
+        }
+    }
+
+    /// Cancels before release. The reason is required.
+    public func cancel(_ id: Int64, reason: String, actor: String) throws -> Advisory {
+        let reason = try Validate.reason(reason, required: true)
+        return try transition(id, reason: reason, actor: actor, action: "advisory.cancel") { advisory, _, now throws(Refusal) in
+            try advisory.cancelled(now)
+        }
+    }
+
+    /// The advisory with database id `id`.
+    public func get(_ id: Int64) throws -> Advisory {
+        guard let advisory = try load(where: "a.id = ?", [.integer(id)]).first else {
+            throw Refusal.notFound(subject: "advisory", id: String(id))
+        }
+        return advisory
+    }
+
+    /// Advisories, newest first, optionally of one project or state.
+    public func list(project: String? = nil, state: AdvisoryState? = nil) throws -> [Advisory] {
+        try load(where: "(?1 IS NULL OR p.slug = ?1) AND (?2 IS NULL OR a.state = ?2)",
+                 [.optionalText(project), .optionalText(state?.rawValue)])
+    }
+
+    /// The advisory's revisions, oldest first.
+    public func revisions(of id: Int64) throws -> [AdvisoryRevision] {
+        try database.query("SELECT snapshot FROM advisory_revisions WHERE advisory_id = ? ORDER BY revision", .integer(id)) { row in
+            try JSONDecoder.herald.decode(AdvisoryRevision.self, from: Data(row.text(0).utf8))
+        }
+    }
+
+    // MARK: - Writing
+
+    private func transition(_ id: Int64, reason: String, actor: String, action: String,
+                        _ step: (Advisory, EmbargoPolicy, Date) throws(Refusal) -> Advisory) throws -> Advisory {
+        let reason = try Validate.reason(reason, required: false)
+        let now = clock.now
+        return try database.write {
+            let current = try get(id)
+            let project = try ProjectStore(database: database, clock: clock).require(current.projectSlug)
+            let next = try step(current, project.embargoPolicy, now)
+            try save(next, previous: current, reason: reason, actor: actor, action: action)
+            return next
+        }
+    }
+
+    /// Writes `advisory` (a new row when `projectID` is given), its CVEs, a revision row if the
+    /// revision grew, and the audit row; returns the advisory's id.
+    @discardableResult
+    private func save(_ advisory: Advisory, newIn projectID: Int64? = nil, previous: Advisory? = nil,
+                      reason: String, actor: String, action: String) throws -> Int64 {
+        let c = advisory.content, s = advisory.schedule
+        let fields: [SQLValue] = [
+            .text(advisory.state.rawValue), .int(advisory.revision), .text(c.title), .text(c.summary), .text(c.body),
+            .optionalText(c.severity?.rawValue), .optionalText(c.cvss), .text(c.affected), .text(c.fixed),
+            .date(s.embargo), .date(s.earlyNotice), .date(s.preAnnounce), .date(advisory.publishedAt), .date(advisory.cancelledAt),
+            .date(advisory.updatedAt),
+        ]
+        var advisory = advisory
+        if let projectID {
+            try database.run("""
+                INSERT INTO advisories (state, revision, title, summary, body, severity, cvss, affected, fixed, embargo_at, early_notice_at,
+                    pre_announce_at, published_at, cancelled_at, updated_at, public_id, project_id, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, fields + [.text(advisory.publicID), .integer(projectID), .date(advisory.createdAt)])
+            advisory.id = database.lastInsertID
+        } else {
+            try database.run("""
+                UPDATE advisories SET state = ?, revision = ?, title = ?, summary = ?, body = ?, severity = ?, cvss = ?, affected = ?, fixed = ?,
+                    embargo_at = ?, early_notice_at = ?, pre_announce_at = ?, published_at = ?, cancelled_at = ?, updated_at = ?
+                WHERE id = ?
+                """, fields + [.integer(advisory.id)])
+        }
+        if previous?.content.cves != c.cves {
+            try database.run("DELETE FROM advisory_cves WHERE advisory_id = ?", .integer(advisory.id))
+            for (position, cve) in c.cves.enumerated() {
+                try database.run("INSERT INTO advisory_cves (advisory_id, position, cve) VALUES (?, ?, ?)",
+                                 .integer(advisory.id), .int(position), .text(cve))
+            }
+        }
+        if previous?.revision != advisory.revision {
+            let snapshot = AdvisoryRevision(of: advisory, reason: reason, actor: actor)
+            let json = String(decoding: try JSONEncoder.herald.encode(snapshot), as: UTF8.self)
+            try database.run("INSERT INTO advisory_revisions (advisory_id, revision, snapshot, reason, actor, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                             .integer(advisory.id), .int(advisory.revision), .text(json), .text(reason), .text(actor), .date(advisory.updatedAt))
+        }
+        var details = ["state": advisory.state.rawValue, "revision": String(advisory.revision)]
+        if let previous, previous.state != advisory.state { details["from"] = previous.state.rawValue }
+        if let embargo = s.embargo, previous?.schedule.embargo != embargo { details["embargo"] = Instant.rfc3339(embargo) }
+        try AuditLog(database: database).record(at: advisory.updatedAt, actor: actor, action: action, subjectType: "advisory",
+                                                subjectID: advisory.id, reason: reason, details: details)
+        return advisory.id
+    }
+
+    // MARK: - Reading
+
+    private func load(where condition: String, _ values: [SQLValue]) throws -> [Advisory] {
+        var advisories = try database.query("""
+            SELECT a.id, a.public_id, p.slug, a.state, a.revision, a.title, a.summary, a.body, a.severity, a.cvss, a.affected, a.fixed,
+                   a.embargo_at, a.early_notice_at, a.pre_announce_at, a.published_at, a.cancelled_at, a.created_at, a.updated_at
+            FROM advisories a JOIN projects p ON p.id = a.project_id
+            WHERE \(condition) ORDER BY a.id DESC
+            """, values) { row in
+            // Rows were validated on the way in; they are read back as they are.
+            Advisory(id: row.int(0), publicID: row.text(1), projectSlug: row.text(2),
+                     state: AdvisoryState(rawValue: row.text(3)) ?? .draft, revision: Int(row.int(4)),
+                     content: AdvisoryContent(unchecked: row.text(5), row.text(6), row.text(7),
+                                              row.optionalText(8).flatMap(Severity.init(rawValue:)), row.optionalText(9),
+                                              row.text(10), row.text(11)),
+                     schedule: Schedule(embargo: row.optionalDate(12), earlyNotice: row.optionalDate(13), preAnnounce: row.optionalDate(14)),
+                     publishedAt: row.optionalDate(15), cancelledAt: row.optionalDate(16), createdAt: row.date(17), updatedAt: row.date(18))
+        }
+        guard !advisories.isEmpty else { return [] }
+        var index: [Int64: Int] = [:]
+        for (i, advisory) in advisories.enumerated() { index[advisory.id] = i }
+        let cves = try database.query("""
+            SELECT c.advisory_id, c.cve FROM advisory_cves c
+            WHERE c.advisory_id IN (SELECT a.id FROM advisories a JOIN projects p ON p.id = a.project_id WHERE \(condition))
+            ORDER BY c.advisory_id, c.position
+            """, values) { ($0.int(0), $0.text(1)) }
+        for (id, cve) in cves { if let i = index[id] { advisories[i].content.cves.append(cve) } }
+        return advisories
+    }
+}
+
+extension JSONEncoder {
+    /// Herald's JSON: sorted keys, RFC 3339 instants.
+    public static var herald: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Instant.rfc3339(date).replacingOccurrences(of: "Z", with: String(format: ".%03dZ", Int(date.milliseconds % 1000))))
+        }
+        return encoder
+    }
+}
+
+extension JSONDecoder {
+    /// Reads what `JSONEncoder.herald` writes.
+    public static var herald: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            do { return try Instant.parse(text, field: "date") } catch {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an instant: \(text)"))
+            }
+        }
+        return decoder
+    }
+}

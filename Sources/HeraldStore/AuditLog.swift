@@ -1,0 +1,31 @@
+import Foundation
+import HeraldCore
+
+/// The append-only audit log. `record` is called inside the transaction of the change it
+/// describes, so there is never a change without its row, nor a row without its change.
+public struct AuditLog {
+    let database: Database
+
+    public init(database: Database) { self.database = database }
+
+    /// Appends an entry; call it inside `database.write`.
+    public func record(at: Date, actor: String, action: String, subjectType: String, subjectID: Int64?,
+                       reason: String = "", details: [String: String] = [:]) throws {
+        let json = (try? JSONSerialization.data(withJSONObject: details, options: [.sortedKeys])).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        try database.run("INSERT INTO audit (at, actor, action, subject_type, subject_id, reason, details) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         .date(at), .text(actor), .text(action), .text(subjectType), subjectID.map(SQLValue.integer) ?? .null,
+                         .text(reason), .text(json))
+    }
+
+    /// Entries, newest first, optionally only those about one subject.
+    public func list(subjectType: String? = nil, subjectID: Int64? = nil, limit: Int = 100) throws -> [AuditEntry] {
+        try database.query("""
+            SELECT id, at, actor, action, subject_type, subject_id, reason, details FROM audit
+            WHERE (?1 IS NULL OR subject_type = ?1) AND (?2 IS NULL OR subject_id = ?2)
+            ORDER BY id DESC LIMIT ?3
+            """, [.optionalText(subjectType), subjectID.map(SQLValue.integer) ?? .null, .int(limit)]) { row in
+            AuditEntry(id: row.int(0), at: row.date(1), actor: row.text(2), action: row.text(3), subjectType: row.text(4),
+                       subjectID: row.optionalInt(5), reason: row.text(6), details: row.text(7))
+        }
+    }
+}

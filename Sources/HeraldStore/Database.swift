@@ -1,0 +1,251 @@
+import CSQLite
+import Foundation
+
+/// A value bound to or read from SQL.
+public enum SQLValue: Equatable, Sendable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+}
+
+/// One connection to a SQLite file. Not `Sendable`: a connection belongs to one thread at a
+/// time; concurrent users open their own (WAL lets readers run beside the writer).
+public final class Database {
+    /// The file this connection is on.
+    public let path: String
+    private let handle: OpaquePointer
+    private var statements: [String: Statement] = [:]
+    private var inTransaction = false
+
+    /// Opens (creating if missing) the database at `path` with WAL, foreign keys and a busy timeout.
+    public init(path: String, busyTimeout: Duration = .seconds(5)) throws {
+        self.path = path
+        var db: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            let code = db.map { sqlite3_extended_errcode($0) } ?? rc
+            sqlite3_close_v2(db)
+            throw SQLiteError(code: code, message: message, path: path)
+        }
+        handle = db
+        sqlite3_extended_result_codes(db, 1)
+        let milliseconds = busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
+        sqlite3_busy_timeout(db, Int32(clamping: milliseconds))
+        // journal_mode reads the file, so a file that is not a database fails here, at open.
+        try execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+    }
+
+    deinit {
+        statements.removeAll()   // finalize before closing
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs one or more statements without parameters: schema scripts and pragmas only.
+    public func execute(_ sql: String) throws {
+        var message: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &message)
+        if rc != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
+            sqlite3_free(message)
+            throw SQLiteError(code: sqlite3_extended_errcode(handle), message: text, path: path)
+        }
+    }
+
+    /// A prepared statement for `sql`, kept for reuse by this connection.
+    public func statement(_ sql: String) throws -> Statement {
+        if let cached = statements[sql] {
+            cached.reset()
+            return cached
+        }
+        var raw: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
+        guard rc == SQLITE_OK, let raw else { throw error() }
+        let statement = Statement(raw, database: self)
+        statements[sql] = statement
+        return statement
+    }
+
+    /// Runs a statement that returns no rows; returns the number of rows it changed.
+    @discardableResult
+    public func run(_ sql: String, _ values: SQLValue...) throws -> Int {
+        try run(sql, values)
+    }
+
+    /// Runs a statement with an array of values; returns the number of rows it changed.
+    @discardableResult
+    public func run(_ sql: String, _ values: [SQLValue]) throws -> Int {
+        let statement = try statement(sql)
+        try statement.bind(values)
+        while try statement.step() {}
+        return Int(sqlite3_changes(handle))
+    }
+
+    /// Runs a query and maps each row.
+    public func query<T>(_ sql: String, _ values: SQLValue..., map: (Row) throws -> T) throws -> [T] {
+        try query(sql, values, map: map)
+    }
+
+    /// Runs a query with an array of values and maps each row.
+    public func query<T>(_ sql: String, _ values: [SQLValue], map: (Row) throws -> T) throws -> [T] {
+        let statement = try statement(sql)
+        try statement.bind(values)
+        var rows: [T] = []
+        while try statement.step() { rows.append(try map(Row(statement: statement))) }
+        return rows
+    }
+
+    /// The first row of a query, mapped, or nil.
+    public func first<T>(_ sql: String, _ values: SQLValue..., map: (Row) throws -> T) throws -> T? {
+        let statement = try statement(sql)
+        try statement.bind(values)
+        defer { statement.reset() }
+        return try statement.step() ? map(Row(statement: statement)) : nil
+    }
+
+    /// The rowid of the last insert on this connection.
+    public var lastInsertID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Runs `body` in a write transaction taken with `BEGIN IMMEDIATE`, so the write lock is
+    /// held from the start and a busy database fails early instead of at commit. Any error
+    /// rolls everything back: bad input leaves no partial row.
+    public func write<T>(_ body: () throws -> T) throws -> T {
+        precondition(!inTransaction, "nested write transaction")
+        try execute("BEGIN IMMEDIATE")
+        inTransaction = true
+        defer { inTransaction = false }
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    func error() -> SQLiteError {
+        SQLiteError(code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), path: path)
+    }
+}
+
+/// A compiled statement. Owned by its `Database`, which caches and finalizes it.
+public final class Statement {
+    private let raw: OpaquePointer
+    private unowned let database: Database
+
+    init(_ raw: OpaquePointer, database: Database) {
+        self.raw = raw
+        self.database = database
+    }
+
+    deinit { sqlite3_finalize(raw) }
+
+    // SQLITE_TRANSIENT does not import into Swift: it is the destructor value -1.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    /// Binds `values` to the parameters in order.
+    public func bind(_ values: [SQLValue]) throws {
+        sqlite3_clear_bindings(raw)
+        for (offset, value) in values.enumerated() {
+            let index = Int32(offset + 1)
+            let rc: Int32
+            switch value {
+            case .null: rc = sqlite3_bind_null(raw, index)
+            case let .integer(v): rc = sqlite3_bind_int64(raw, index, v)
+            case let .real(v): rc = sqlite3_bind_double(raw, index, v)
+            case let .text(v): rc = sqlite3_bind_text(raw, index, v, -1, Statement.transient)
+            case let .blob(v):
+                rc = v.withUnsafeBytes { sqlite3_bind_blob64(raw, index, $0.baseAddress, sqlite3_uint64($0.count), Statement.transient) }
+            }
+            guard rc == SQLITE_OK else { throw database.error() }
+        }
+    }
+
+    /// Advances; true while there is a row to read.
+    public func step() throws -> Bool {
+        switch sqlite3_step(raw) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE:
+            sqlite3_reset(raw)
+            return false
+        default:
+            let error = database.error()
+            sqlite3_reset(raw)
+            throw error
+        }
+    }
+
+    func reset() { sqlite3_reset(raw) }
+
+    fileprivate func column(_ index: Int32) -> SQLValue {
+        switch sqlite3_column_type(raw, index) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(raw, index))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(raw, index))
+        case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(raw, index)))
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(raw, index))
+            guard count > 0, let bytes = sqlite3_column_blob(raw, index) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
+        default: return .null
+        }
+    }
+}
+
+/// The current row of a statement; valid only inside the mapping closure.
+public struct Row {
+    fileprivate let statement: Statement
+
+    /// The value of column `index` (0-based).
+    public subscript(_ index: Int) -> SQLValue { statement.column(Int32(index)) }
+
+    public func int(_ index: Int) -> Int64 {
+        if case let .integer(v) = self[index] { return v }
+        return 0
+    }
+
+    public func optionalInt(_ index: Int) -> Int64? {
+        if case let .integer(v) = self[index] { return v }
+        return nil
+    }
+
+    public func text(_ index: Int) -> String {
+        if case let .text(v) = self[index] { return v }
+        return ""
+    }
+
+    public func optionalText(_ index: Int) -> String? {
+        if case let .text(v) = self[index] { return v }
+        return nil
+    }
+
+    public func blob(_ index: Int) -> [UInt8] {
+        if case let .blob(v) = self[index] { return v }
+        return []
+    }
+
+    /// A stored millisecond instant as a `Date`.
+    public func date(_ index: Int) -> Date { Date(milliseconds: int(index)) }
+
+    public func optionalDate(_ index: Int) -> Date? { optionalInt(index).map(Date.init(milliseconds:)) }
+}
+
+extension Date {
+    /// The instant `milliseconds` after the Unix epoch: how instants are stored.
+    public init(milliseconds: Int64) { self.init(timeIntervalSince1970: Double(milliseconds) / 1000) }
+
+    /// Milliseconds since the Unix epoch, rounded down.
+    public var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+}
+
+extension SQLValue {
+    /// An instant as stored, or NULL.
+    public static func date(_ date: Date?) -> SQLValue { date.map { .integer($0.milliseconds) } ?? .null }
+    /// Text, or NULL.
+    public static func optionalText(_ text: String?) -> SQLValue { text.map(SQLValue.text) ?? .null }
+    /// An `Int` as a 64-bit integer.
+    public static func int(_ value: Int) -> SQLValue { .integer(Int64(value)) }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import HeraldCore
+
+/// The early-notice list: providers, their contacts, webhooks and subscriptions.
+public struct ProviderStore {
+    let database: Database
+    let clock: any Clock
+
+    public init(database: Database, clock: any Clock) {
+        self.database = database
+        self.clock = clock
+    }
+
+    /// Adds a provider as `status` (a release manager adds as pending approval, or active with
+    /// `--approve`; the public form adds as pending confirmation).
+    public func add(_ provider: NewProvider, status: ProviderStatus, actor: String) throws -> Provider {
+        let now = clock.now
+        return try database.write {
+            let projects = try provider.projects.map { try ProjectStore(database: database, clock: clock).require($0) }
+            try requireUniqueOrganization(provider.organization)
+            let id = try insert(provider, status: status, projectIDs: projects.map(\.id), now: now)
+            try AuditLog(database: database).record(at: now, actor: actor, action: "provider.add", subjectType: "provider", subjectID: id,
+                                                    details: ["organization": provider.organization, "status": status.rawValue,
+                                                              "emails": provider.emails.joined(separator: ","),
+                                                              "projects": provider.projects.joined(separator: ",")])
+            return try get(id)
+        }
+    }
+
+    /// Imports a whole list as active providers in one transaction: every problem is reported
+    /// with its line, and nothing is written unless every line is good.
+    public func importList(_ list: ProviderImport, actor: String) throws -> [Provider] {
+        let now = clock.now
+        return try database.write {
+            let projectIDs = Dictionary(uniqueKeysWithValues: try ProjectStore(database: database, clock: clock).list().map { ($0.slug, $0.id) })
+            var problems: [(line: Int, refusal: Refusal)] = []
+            for entry in list.entries {
+                for (slug, line) in entry.projectLines where projectIDs[slug] == nil {
+                    problems.append((line, .invalid(field: "project", rule: "no project '\(slug)'; `herald project list` shows them")))
+                }
+                do { try requireUniqueOrganization(entry.provider.organization) } catch let refusal as Refusal {
+                    problems.append((entry.line, refusal))
+                }
+            }
+            guard problems.isEmpty else { throw LineRefusals(problems) }
+            var ids: [Int64] = []
+            for entry in list.entries {
+                ids.append(try insert(entry.provider, status: .active, projectIDs: entry.provider.projects.map { projectIDs[$0]! }, now: now))
+            }
+            try AuditLog(database: database).record(at: now, actor: actor, action: "provider.import", subjectType: "provider", subjectID: nil,
+                                                    details: ["providers": String(ids.count),
+                                                              "contacts": String(list.entries.reduce(0) { $0 + $1.provider.emails.count })])
+            return try all().filter { Set(ids).contains($0.id) }
+        }
+    }
+
+    /// Applies a status change with its audit row.
+    public func transition(_ id: Int64, _ action: ProviderAction, reason: String = "", actor: String) throws -> Provider {
+        let now = clock.now
+        return try database.write {
+            let provider = try get(id)
+            let next = try provider.status.after(action, subject: "provider \(id) (\(provider.organization))")
+            try database.run("UPDATE providers SET status = ?, updated_at = ? WHERE id = ?", .text(next.rawValue), .date(now), .integer(id))
+            try AuditLog(database: database).record(at: now, actor: actor, action: "provider.\(action.rawValue)", subjectType: "provider",
+                                                    subjectID: id, reason: reason,
+                                                    details: ["from": provider.status.rawValue, "to": next.rawValue])
+            return try get(id)
+        }
+    }
+
+    /// The provider with `id`.
+    public func get(_ id: Int64) throws -> Provider {
+        guard let provider = try load(where: "p.id = ?", [.integer(id)]).first else {
+            throw Refusal.notFound(subject: "provider", id: String(id))
+        }
+        return provider
+    }
+
+    /// Providers, optionally of one status; removed ones only when asked for.
+    public func list(status: ProviderStatus? = nil) throws -> [Provider] {
+        if let status { return try load(where: "p.status = ?", [.text(status.rawValue)]) }
+        return try load(where: "p.status <> 'removed'", [])
+    }
+
+    func all() throws -> [Provider] { try load(where: "1", []) }
+
+    private func requireUniqueOrganization(_ organization: String) throws {
+        if let existing = try database.first("SELECT id FROM providers WHERE lower(organization) = lower(?) AND status <> 'removed'",
+                                              .text(organization), map: { $0.int(0) }) {
+            throw Refusal.conflict(field: "organization", rule: "'\(organization)' is on the list already as provider \(existing)")
+        }
+    }
+
+    private func insert(_ provider: NewProvider, status: ProviderStatus, projectIDs: [Int64], now: Date) throws -> Int64 {
+        try database.run("INSERT INTO providers (organization, status, listed, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                         .text(provider.organization), .text(status.rawValue), .int(provider.listed ? 1 : 0), .date(now), .date(now))
+        let id = database.lastInsertID
+        for email in provider.emails {
+            try database.run("INSERT INTO provider_contacts (provider_id, email) VALUES (?, ?)", .integer(id), .text(email))
+        }
+        for hook in provider.webhooks {
+            let secret = hook.kind == .webhook ? Secrets.webhookSecret() : nil
+            try database.run("INSERT INTO provider_webhooks (provider_id, url, kind, secret) VALUES (?, ?, ?, ?)",
+                             .integer(id), .text(hook.url), .text(hook.kind.rawValue), .optionalText(secret))
+        }
+        for projectID in projectIDs {
+            try database.run("INSERT INTO subscriptions (provider_id, project_id, created_at) VALUES (?, ?, ?)",
+                             .integer(id), .integer(projectID), .date(now))
+        }
+        return id
+    }
+
+    /// Loads providers matching `condition` (on alias `p`) with their contacts, webhooks and
+    /// projects: four queries in all, not four per provider.
+    private func load(where condition: String, _ values: [SQLValue]) throws -> [Provider] {
+        var providers = try database.query("""
+            SELECT p.id, p.organization, p.status, p.listed, p.created_at, p.updated_at FROM providers p WHERE \(condition) ORDER BY p.id
+            """, values) { row in
+            Provider(id: row.int(0), organization: row.text(1), status: ProviderStatus(rawValue: row.text(2)) ?? .suspended,
+                     listed: row.int(3) == 1, emails: [], webhooks: [], projects: [], createdAt: row.date(4), updatedAt: row.date(5))
+        }
+        guard !providers.isEmpty else { return [] }
+        var index: [Int64: Int] = [:]
+        for (i, provider) in providers.enumerated() { index[provider.id] = i }
+        let scope = "provider_id IN (SELECT p.id FROM providers p WHERE \(condition))"
+        for (id, email) in try database.query("SELECT provider_id, email FROM provider_contacts WHERE \(scope) ORDER BY id", values, map: { ($0.int(0), $0.text(1)) }) {
+            if let i = index[id] { providers[i].emails.append(email) }
+        }
+        for (id, hook) in try database.query("SELECT provider_id, url, kind, secret, disabled_at FROM provider_webhooks WHERE \(scope) ORDER BY id", values, map: {
+            ($0.int(0), ProviderWebhook(url: $0.text(1), kind: WebhookKind(rawValue: $0.text(2)) ?? .webhook, secret: $0.optionalText(3), disabledAt: $0.optionalDate(4)))
+        }) {
+            if let i = index[id] { providers[i].webhooks.append(hook) }
+        }
+        for (id, slug) in try database.query("""
+            SELECT s.provider_id, pr.slug FROM subscriptions s JOIN projects pr ON pr.id = s.project_id WHERE s.\(scope) ORDER BY pr.slug
+            """, values, map: { ($0.int(0), $0.text(1)) }) {
+            if let i = index[id] { providers[i].projects.append(slug) }
+        }
+        return providers
+    }
+}

@@ -1,0 +1,32 @@
+import Crypto
+import Foundation
+import HeraldCore
+
+/// Random tokens and secrets. The generator is the system's CSPRNG (getrandom on Linux).
+public enum Secrets {
+    /// `count` random bytes.
+    public static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
+    /// A bearer or link token: `prefix` and base64url of 32 random bytes.
+    public static func token(prefix: String) -> String {
+        prefix + Data(randomBytes(32)).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// The SHA-256 of a token: what is stored instead of the token.
+    public static func hash(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Data(token.utf8))) }
+
+    /// A new Standard Webhooks signing secret.
+    public static func webhookSecret() -> String { WebhookSecret.make(key: randomBytes(32)) }
+
+    /// Lowercase letters and digits without look-alikes, for ids people read aloud.
+    public static func readableID(length: Int) -> String {
+        let alphabet = Array("abcdefghjkmnpqrstuvwxyz23456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
+    }
+}

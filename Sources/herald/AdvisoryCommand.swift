@@ -1,0 +1,215 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+import HeraldStore
+
+struct AdvisoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "advisory",
+        abstract: "Advisories and their embargoes.",
+        discussion: """
+            An advisory with --embargo is scheduled: approved providers get the early notice at --early-notice, \
+            public channels a date-only pre-announcement at --pre-announce, and everything goes public at the \
+            embargo instant. Without --embargo it is a draft. Every change of content or dates is a new revision.
+            """,
+        subcommands: [Create.self, List.self, Show.self, Reschedule.self, Revise.self, Publish.self, Cancel.self]
+    )
+
+    /// The content flags of `create` and `revise`.
+    struct ContentOptions: ParsableArguments {
+        @Option(help: "One-line title.") var title: String?
+        @Option(help: "A paragraph for feeds and previews.") var summary: String?
+        @Option(help: "File with the full text (- for standard input).") var bodyFile: String?
+        @Option(help: "A CVE id; repeat for more (on revise, the list replaces the old one).") var cve: [String] = []
+        @Option(help: "low, moderate, high or critical.") var severity: String?
+        @Option(help: "CVSS v3.1 or v4.0 vector.") var cvss: String?
+        @Option(help: "Affected versions.") var affected: String?
+        @Option(help: "Fixed versions.") var fixed: String?
+
+        func patch() throws -> AdvisoryPatch {
+            AdvisoryPatch(title: title, summary: summary, body: try bodyFile.map { try readInput($0, field: "body-file") },
+                          cves: cve.isEmpty ? nil : cve, severity: try choice(severity, field: "severity", as: Severity.self),
+                          cvss: cvss, affected: affected, fixed: fixed)
+        }
+    }
+
+    /// The instant flags of `create` and `reschedule`.
+    struct ScheduleOptions: ParsableArguments {
+        @Option(help: "Early notice to approved providers: 'now' or an instant before the embargo.") var earlyNotice: String?
+        @Option(help: "Public date-only pre-announcement: 'now' or an instant before the embargo.") var preAnnounce: String?
+
+        func apply(to schedule: Schedule, embargo: Date?, in context: Context) throws -> Schedule {
+            var next = schedule
+            next.embargo = embargo ?? schedule.embargo
+            if let early = try context.instant(earlyNotice, field: "early-notice", allowNow: true) { next.earlyNotice = early }
+            if let pre = try context.instant(preAnnounce, field: "pre-announce", allowNow: true) { next.preAnnounce = pre }
+            return next
+        }
+    }
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an advisory (scheduled with --embargo, a draft without).")
+        @OptionGroup var db: DatabaseOptions
+        @Option(help: "The project's slug.") var project: String
+        @OptionGroup var content: ContentOptions
+        @Option(help: "The release instant.") var embargo: String?
+        @OptionGroup var schedule: ScheduleOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            guard let title = content.title else { throw Refusal.invalid(field: "title", rule: "is required") }
+            let patch = try content.patch()
+            let body = try AdvisoryContent(title: title, summary: patch.summary ?? "", body: patch.body ?? "", cves: patch.cves ?? [],
+                                           severity: patch.severity, cvss: patch.cvss, affected: patch.affected ?? "", fixed: patch.fixed ?? "")
+            let context = try db.open()
+            let plan = try schedule.apply(to: Schedule(), embargo: try context.instant(embargo, field: "embargo"), in: context)
+            let advisory = try context.advisories.create(project: project, content: body, schedule: plan, actor: context.actor)
+            try report(advisory, context, output, verb: "created")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List advisories, newest first.")
+        @OptionGroup var db: DatabaseOptions
+        @Option(help: "Only this project's.") var project: String?
+        @Option(help: "draft, scheduled, published or cancelled.") var state: String?
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let state = try choice(state, field: "state", as: AdvisoryState.self)
+            let context = try db.open()
+            let advisories = try context.advisories.list(project: project, state: state)
+            if output.json { return try Output.json(advisories) }
+            let zones = try zonesBySlug(context)
+            Output.table(["ID", "PROJECT", "STATE", "REV", "EMBARGO", "TITLE"], advisories.map { advisory in
+                let zone = zones[advisory.projectSlug] ?? .gmt
+                return [String(advisory.id), advisory.projectSlug, advisory.state.rawValue, String(advisory.revision),
+                        advisory.schedule.embargo.map { Instant.local($0, in: zone) } ?? "-", advisory.content.title]
+            }, empty: "No advisories. Create one with: herald advisory create --project SLUG --title TITLE --embargo INSTANT")
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an advisory with its revisions and audit trail.")
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The advisory's id.") var id: Int64
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let context = try db.open()
+            let advisory = try context.advisories.get(id)
+            let revisions = try context.advisories.revisions(of: id)
+            let audit = try context.audit.list(subjectType: "advisory", subjectID: id, limit: 1000)
+            if output.json { return try Output.json(AdvisoryDetail(advisory: advisory, revisions: revisions, audit: audit)) }
+            let zone = try context.projects.require(advisory.projectSlug).zone
+            func local(_ date: Date?) -> String { date.map { Instant.local($0, in: zone) } ?? "" }
+            let c = advisory.content
+            Output.fields([
+                ("advisory", "\(advisory.id) (\(advisory.publicID))"), ("project", advisory.projectSlug),
+                ("state", advisory.state.rawValue), ("revision", String(advisory.revision)), ("title", c.title),
+                ("cve", c.cves.joined(separator: ", ")), ("severity", c.severity?.rawValue ?? ""), ("cvss", c.cvss ?? ""),
+                ("affected", c.affected), ("fixed", c.fixed), ("embargo", local(advisory.schedule.embargo)),
+                ("early notice", local(advisory.schedule.earlyNotice)), ("pre-announce", local(advisory.schedule.preAnnounce)),
+                ("published", local(advisory.publishedAt)), ("cancelled", local(advisory.cancelledAt)), ("summary", c.summary),
+            ])
+            print("\nRevisions:")
+            Output.table(["REV", "AT", "BY", "EMBARGO", "REASON"], revisions.map {
+                [String($0.revision), local($0.createdAt), $0.actor, local($0.schedule.embargo), $0.reason]
+            }, empty: "none")
+            print("\nAudit:")
+            Output.table(["AT", "BY", "ACTION", "REASON"], audit.reversed().map {
+                [local($0.at), $0.actor, $0.action, $0.reason]
+            }, empty: "none")
+        }
+    }
+
+    struct Reschedule: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Move the release instant (a new revision; earlier recipients are told).")
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The advisory's id.") var id: Int64
+        @Option(help: "The new release instant.") var embargo: String
+        @OptionGroup var schedule: ScheduleOptions
+        @Option(help: "Why, for the audit log and the revision notice.") var reason = ""
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let context = try db.open()
+            let embargo = try context.instant(embargo, field: "embargo")
+            let current = try context.advisories.get(id)
+            let plan = try schedule.apply(to: current.schedule, embargo: embargo, in: context)
+            let advisory = try context.advisories.reschedule(id, to: { _ in plan }, reason: reason, actor: context.actor)
+            try report(advisory, context, output, verb: "rescheduled")
+        }
+    }
+
+    struct Revise: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change the content (a new revision; earlier recipients are told).")
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The advisory's id.") var id: Int64
+        @OptionGroup var content: ContentOptions
+        @Option(help: "Why, for the audit log and the revision notice.") var reason = ""
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let patch = try content.patch()
+            let context = try db.open()
+            let advisory = try context.advisories.revise(id, patch, reason: reason, actor: context.actor)
+            try report(advisory, context, output, verb: "revised")
+        }
+    }
+
+    struct Publish: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Break the embargo: publish now (a leak, an exploit in the wild).",
+            discussion: "Scheduled advisories publish themselves at their instant; this is only for publishing early, so --now is required."
+        )
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The advisory's id.") var id: Int64
+        @Flag(help: "Confirms publishing before the embargo instant.") var now = false
+        @Option(help: "Why the embargo is broken (required, audited).") var reason = ""
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            guard now else { throw Refusal.invalid(field: "now", rule: "is required: publish breaks the embargo at once; scheduled advisories publish by themselves") }
+            let context = try db.open()
+            let advisory = try context.advisories.publishNow(id, reason: reason, actor: context.actor)
+            try report(advisory, context, output, verb: "published")
+        }
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel before release; recipients of earlier notices are told.")
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The advisory's id.") var id: Int64
+        @Option(help: "Why (required, audited).") var reason = ""
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let context = try db.open()
+            let advisory = try context.advisories.cancel(id, reason: reason, actor: context.actor)
+            try report(advisory, context, output, verb: "cancelled")
+        }
+    }
+}
+
+/// `advisory show --json`.
+struct AdvisoryDetail: Encodable {
+    var advisory: Advisory
+    var revisions: [AdvisoryRevision]
+    var audit: [AuditEntry]
+}
+
+private func zonesBySlug(_ context: Context) throws -> [String: TimeZone] {
+    Dictionary(uniqueKeysWithValues: try context.projects.list().map { ($0.slug, $0.zone) })
+}
+
+/// One line (or JSON) after a change: what the advisory is now.
+private func report(_ advisory: Advisory, _ context: Context, _ output: OutputOptions, verb: String) throws {
+    if output.json { return try Output.json(advisory) }
+    let zone = try context.projects.require(advisory.projectSlug).zone
+    var line = "\(verb) advisory \(advisory.id) (\(advisory.publicID)), \(advisory.state.rawValue), revision \(advisory.revision)"
+    if advisory.state == .scheduled, let embargo = advisory.schedule.embargo {
+        line += ", embargo \(Instant.local(embargo, in: zone)) (\(zone.identifier))"
+    }
+    print(line)
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+import HeraldStore
+
+/// `--database`, shared by every command; falls back to HERALD_DATABASE.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("SQLite file (default: $HERALD_DATABASE or ./herald.sqlite).", valueName: "path"))
+    var database: String?
+
+    var path: String { database ?? ProcessInfo.processInfo.environment["HERALD_DATABASE"] ?? "./herald.sqlite" }
+
+    /// Opens the database, migrated to this binary's schema, with the stores over it.
+    func open() throws -> Context {
+        let database = try Database(path: path)
+        try Migrator().migrate(database)
+        return Context(database: database)
+    }
+}
+
+/// `--json` for listings.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+}
+
+/// What a command works with: one connection, the command's instant, and the actor for the audit log.
+struct Context {
+    let database: Database
+    let clock: any Clock = FixedClock(SystemClock().now)
+
+    /// The audit log's "who": the operating-system user running the command.
+    var actor: String {
+        let env = ProcessInfo.processInfo.environment
+        let account = getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) }
+        return "cli:" + (env["USER"] ?? env["LOGNAME"] ?? account ?? "uid\(geteuid())")
+    }
+
+    var projects: ProjectStore { ProjectStore(database: database, clock: clock) }
+    var providers: ProviderStore { ProviderStore(database: database, clock: clock) }
+    var channels: ChannelStore { ChannelStore(database: database, clock: clock) }
+    var advisories: AdvisoryStore { AdvisoryStore(database: database, clock: clock) }
+    var tokens: TokenStore { TokenStore(database: database, clock: clock) }
+    var audit: AuditLog { AuditLog(database: database) }
+
+    /// Parses an instant flag; `now` is accepted where `allowNow` says so.
+    func instant(_ text: String?, field: String, allowNow: Bool = false) throws -> Date? {
+        guard let text else { return nil }
+        if allowNow && text.trimmingCharacters(in: .whitespaces).lowercased() == "now" { return clock.now }
+        return try Instant.parse(text, field: field)
+    }
+}
+
+/// Reads a file named on the command line (`-` is standard input), refusing with the flag's name.
+func readInput(_ path: String, field: String) throws -> String {
+    let data: Data?
+    if path == "-" {
+        data = FileHandle.standardInput.readDataToEndOfFile()
+    } else {
+        data = FileManager.default.contents(atPath: path)
+    }
+    guard let data else { throw Refusal.invalid(field: field, rule: "cannot read '\(path)'") }
+    guard let text = String(data: data, encoding: .utf8) else { throw Refusal.invalid(field: field, rule: "'\(path)' is not UTF-8 text") }
+    return text
+}
+
+/// Parses an enumeration flag with a message that lists the choices.
+func choice<T: RawRepresentable & CaseIterable>(_ value: String?, field: String, as type: T.Type = T.self) throws -> T? where T.RawValue == String {
+    guard let value else { return nil }
+    guard let parsed = T(rawValue: value.lowercased()) else {
+        throw Refusal.invalid(field: field, rule: "'\(value)' must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    return parsed
+}

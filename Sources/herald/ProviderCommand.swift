@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+import HeraldStore
+
+struct ProviderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "provider",
+        abstract: "The early-notice list: service providers who get private notice before a release.",
+        discussion: "Status: pending-confirmation (subscribed, address not confirmed) → pending-approval → active → suspended; removed.",
+        subcommands: [Add.self, List.self, Approve.self, Suspend.self, Remove.self, Import.self]
+    )
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a provider (pending approval, or active with --approve).")
+        @OptionGroup var db: DatabaseOptions
+        @Option(help: "The organisation's name.") var organization: String
+        @Option(help: "A role address that receives notices; repeat for more.") var email: [String] = []
+        @Option(help: "A webhook URL that receives notices; repeat for more.") var webhook: [String] = []
+        @Option(help: "Payload kind of the webhooks: slack, mattermost, discord, teams, matrix or webhook (signed JSON).") var webhookKind = "webhook"
+        @Option(help: "A project slug it gets notices for; repeat for more.") var project: [String] = []
+        @Flag(help: "Make it active at once.") var approve = false
+        @Flag(help: "List the organisation on the public members page.") var listed = false
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let kind = try choice(webhookKind, field: "webhook-kind", as: WebhookKind.self)!
+            let provider = try NewProvider(organization: organization, emails: email, webhooks: webhook.map { ($0, kind) },
+                                           projects: project, listed: listed)
+            let context = try db.open()
+            let added = try context.providers.add(provider, status: approve ? .active : .pendingApproval, actor: context.actor)
+            if output.json { return try Output.json(added) }
+            print("added provider \(added.id) (\(added.organization)), \(added.status.rawValue)")
+            for hook in added.webhooks where hook.secret != nil {
+                print("signing secret for \(hook.url): \(hook.secret!)  (give it to the provider to verify webhook-signature)")
+            }
+            if added.status == .pendingApproval { print("approve it with: herald provider approve \(added.id)") }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List providers (all but removed ones, unless --status says).")
+        @OptionGroup var db: DatabaseOptions
+        @Option(help: "pending-confirmation, pending-approval, active, suspended or removed.") var status: String?
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let status = try choice(status, field: "status", as: ProviderStatus.self)
+            let providers = try db.open().providers.list(status: status)
+            if output.json { return try Output.json(providers) }
+            Output.table(["ID", "ORGANIZATION", "STATUS", "PROJECTS", "CONTACTS"], providers.map {
+                [String($0.id), $0.organization, $0.status.rawValue, $0.projects.joined(separator: ","),
+                 ($0.emails + $0.webhooks.map { "\($0.kind.rawValue):\($0.url)" }).joined(separator: ", ")]
+            }, empty: status == nil ? "No providers. Add one with herald provider add, or import a list with herald provider import FILE.csv" : "No \(status!.rawValue) providers.")
+        }
+    }
+
+    struct Approve: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Approve a provider: it receives early notices from now on.")
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The provider's id.") var id: Int64
+        @Option(help: "Why, for the audit log.") var reason = ""
+        func run() throws { try change(db, id, .approve, reason) }
+    }
+
+    struct Suspend: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Suspend a provider: it receives nothing until approved again.")
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The provider's id.") var id: Int64
+        @Option(help: "Why, for the audit log.") var reason = ""
+        func run() throws { try change(db, id, .suspend, reason) }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a provider from the list; its delivery record stays.")
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The provider's id.") var id: Int64
+        @Option(help: "Why, for the audit log.") var reason = ""
+        func run() throws { try change(db, id, .remove, reason) }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import an early-notice list from CSV, all or nothing; imported providers are active.",
+            discussion: """
+                The header is organization,email,project[,webhook]; one row per contact. Rows with the same \
+                organisation make one provider with all their addresses and projects. Every bad line is reported \
+                and nothing is imported unless all lines are good.
+                """
+        )
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The CSV file (- for standard input).") var file: String
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let list = try ProviderImport(csv: try readInput(file, field: "file"))
+            let context = try db.open()
+            let imported = try context.providers.importList(list, actor: context.actor)
+            if output.json { return try Output.json(imported) }
+            print("imported \(imported.count) providers with \(imported.reduce(0) { $0 + $1.emails.count }) addresses, all active")
+        }
+    }
+}
+
+private func change(_ db: DatabaseOptions, _ id: Int64, _ action: ProviderAction, _ reason: String) throws {
+    let reason = try Validate.reason(reason, required: false)
+    let context = try db.open()
+    let provider = try context.providers.transition(id, action, reason: reason, actor: context.actor)
+    print("provider \(provider.id) (\(provider.organization)) is \(provider.status.rawValue)")
+}
