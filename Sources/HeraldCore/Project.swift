@@ -61,7 +61,10 @@ public struct NewProject: Equatable, Sendable {
 public enum Slug {
     /// Returns `value` if it is 1–40 characters of lowercase letters, digits and inner hyphens.
     public static func validate(_ value: String, field: String) throws(Refusal) -> String {
-        let ok = value.wholeMatch(of: /[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?/) != nil
+        let bytes = Array(value.utf8)
+        let allowed = { (b: UInt8) in (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) }
+        let ok = (1...40).contains(bytes.count) && allowed(bytes.first!) && allowed(bytes.last!)
+            && bytes.allSatisfy { allowed($0) || $0 == UInt8(ascii: "-") }
         guard ok else {
             throw .invalid(field: field, rule: "'\(value)' must be 1–40 lowercase letters, digits or inner hyphens (like my-project)")
         }

@@ -50,7 +50,9 @@ public struct ProviderStore {
             try AuditLog(database: database).record(at: now, actor: actor, action: "provider.import", subjectType: "provider", subjectID: nil,
                                                     details: ["providers": String(ids.count),
                                                               "contacts": String(list.entries.reduce(0) { $0 + $1.provider.emails.count })])
-            return try all().filter { Set(ids).contains($0.id) }
+            // Inside this transaction no one else inserts, so the new ids form one range.
+            guard let first = ids.first, let last = ids.last else { return [] }
+            return try load(where: "p.id BETWEEN ? AND ?", [.integer(first), .integer(last)])
         }
     }
 
@@ -81,8 +83,6 @@ public struct ProviderStore {
         if let status { return try load(where: "p.status = ?", [.text(status.rawValue)]) }
         return try load(where: "p.status <> 'removed'", [])
     }
-
-    func all() throws -> [Provider] { try load(where: "1", []) }
 
     private func requireUniqueOrganization(_ organization: String) throws {
         if let existing = try database.first("SELECT id FROM providers WHERE lower(organization) = lower(?) AND status <> 'removed'",

@@ -1,0 +1,52 @@
+import Foundation
+import HeraldCore
+import Testing
+
+@Suite struct EmbargoPolicyTests {
+    let now = Date(timeIntervalSince1970: 1_795_000_000)
+    let policy = EmbargoPolicy(maxEmbargoDays: 14)
+    let day: TimeInterval = 86_400
+
+    @Test func futureEmbargoWithinTheLimitIsAccepted() throws {
+        try policy.check(Schedule(embargo: now + 3 * day, earlyNotice: now, preAnnounce: now + day), now: now)
+    }
+
+    @Test func pastEmbargoIsRefused() {
+        #expect(throws: Refusal.self) { try policy.check(Schedule(embargo: now - 1), now: now) }
+        #expect(throws: Refusal.self) { try policy.check(Schedule(embargo: now), now: now) }
+    }
+
+    @Test func embargoBeyondMaxDaysIsRefused() {
+        #expect {
+            try policy.check(Schedule(embargo: now + 14 * day + 1), now: now)
+        } throws: { error in
+            guard case let .invalid(field, rule) = error as? Refusal else { return false }
+            return field == "embargo" && rule.contains("at most 14")
+        }
+        #expect(throws: Never.self) { try policy.check(Schedule(embargo: now + 14 * day), now: now) }
+    }
+
+    @Test func maxDaysCountFromTheEarlyNotice() throws {
+        // A notice in 5 days allows a release up to 19 days from now, as the distros list counts.
+        try policy.check(Schedule(embargo: now + 19 * day, earlyNotice: now + 5 * day), now: now)
+        #expect(throws: Refusal.self) {
+            try policy.check(Schedule(embargo: now + 19 * day + 1, earlyNotice: now + 5 * day), now: now)
+        }
+    }
+
+    @Test func noticesMustComeBeforeTheEmbargo() {
+        #expect(throws: Refusal.self) { try policy.check(Schedule(embargo: now + day, earlyNotice: now + day), now: now) }
+        #expect(throws: Refusal.self) { try policy.check(Schedule(embargo: now + day, preAnnounce: now + 2 * day), now: now) }
+    }
+
+    @Test func newNoticesInThePastAreRefusedButSentOnesStay() throws {
+        #expect(throws: Refusal.self) { try policy.check(Schedule(embargo: now + day, earlyNotice: now - 60), now: now) }
+        let sent = Schedule(embargo: now + day, earlyNotice: now - 3600)
+        try policy.check(Schedule(embargo: now + 2 * day, earlyNotice: now - 3600), now: now, current: sent)
+    }
+
+    @Test func noticesWithoutAnEmbargoAreRefused() {
+        #expect(throws: Refusal.self) { try policy.check(Schedule(earlyNotice: now), now: now) }
+        #expect(throws: Refusal.self) { try policy.check(Schedule(preAnnounce: now), now: now) }
+    }
+}

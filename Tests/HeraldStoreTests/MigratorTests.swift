@@ -1,0 +1,140 @@
+import CSQLite
+import Foundation
+import HeraldStore
+import Testing
+
+@Suite struct MigratorTests {
+    func freshDatabase() throws -> (Database, URL) {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "herald-migrate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return (try Database(path: directory.appending(path: "db.sqlite").path), directory)
+    }
+
+    @Test func embeddedMigrationsAreNumberedAndCarryTheSQL() throws {
+        let migrations = try Migrator.embedded
+        #expect(migrations.first?.version == 1)
+        #expect(migrations.first?.name == "initial")
+        #expect(migrations.first?.sql.contains("CREATE TABLE advisories") == true)
+        // The embedded text is the file's text, byte for byte.
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appending(path: "Migrations/0001_initial.sql")
+        #expect(try String(contentsOf: file, encoding: .utf8) == migrations.first?.sql)
+    }
+
+    @Test func freshDatabaseGetsEveryMigrationAndARerunIsANoOp() throws {
+        let (database, directory) = try freshDatabase()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let migrator = try Migrator()
+        #expect(try migrator.migrate(database).count == migrator.migrations.count)
+        #expect(try migrator.migrate(database).isEmpty)
+        let recorded = try migrator.appliedChecksums(database)
+        #expect(recorded.count == migrator.migrations.count)
+        #expect(recorded[1] == migrator.migrations[0].checksum)
+        let tables = try database.query("SELECT name FROM sqlite_master WHERE type = 'table'") { $0.text(0) }
+        #expect(Set(tables).isSuperset(of: ["projects", "providers", "advisories", "audit", "tokens", "schema_migrations"]))
+    }
+
+    @Test func aTamperedMigrationIsRefused() throws {
+        let (database, directory) = try freshDatabase()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let original = [Migration(version: 1, name: "one", sql: "CREATE TABLE a (x INTEGER);")]
+        try Migrator(migrations: original).migrate(database)
+        let tampered = [Migration(version: 1, name: "one", sql: "CREATE TABLE a (x INTEGER, y TEXT);"),
+                        Migration(version: 2, name: "two", sql: "CREATE TABLE b (x INTEGER);")]
+        #expect(throws: MigrationError.changedAfterApplied(version: 1, name: "one")) {
+            try Migrator(migrations: tampered).migrate(database)
+        }
+        // Nothing after the tampered step ran.
+        #expect(try database.query("SELECT name FROM sqlite_master WHERE name = 'b'") { $0.text(0) }.isEmpty)
+    }
+
+    @Test func aDatabaseFromANewerHeraldIsRefused() throws {
+        let (database, directory) = try freshDatabase()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let two = [Migration(version: 1, name: "one", sql: "CREATE TABLE a (x);"), Migration(version: 2, name: "two", sql: "CREATE TABLE b (x);")]
+        try Migrator(migrations: two).migrate(database)
+        #expect(throws: MigrationError.databaseIsNewer(version: 2, known: 1)) {
+            try Migrator(migrations: [two[0]]).migrate(database)
+        }
+    }
+
+    @Test func aFailingMigrationLeavesTheLastWholeStep() throws {
+        let (database, directory) = try freshDatabase()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let steps = [Migration(version: 1, name: "one", sql: "CREATE TABLE a (x);"),
+                     Migration(version: 2, name: "two", sql: "CREATE TABLE b (x); CREATE TABLE oops (;")]
+        #expect(throws: SQLiteError.self) { try Migrator(migrations: steps).migrate(database) }
+        let migrator = try Migrator(migrations: steps)
+        #expect(try migrator.appliedChecksums(database).keys.sorted() == [1])
+        #expect(try database.query("SELECT name FROM sqlite_master WHERE name = 'b'") { $0.text(0) }.isEmpty)
+    }
+
+    @Test func gapsAndBadNamesAreRefused() {
+        #expect(throws: MigrationError.gap(expected: 2, found: 3)) {
+            try Migrator(migrations: [Migration(version: 1, name: "a", sql: ""), Migration(version: 3, name: "c", sql: "")])
+        }
+        #expect(throws: MigrationError.badFileName("1_initial.sql")) { try Migration(file: "1_initial.sql", sql: "") }
+    }
+}
+
+@Suite struct DatabaseTests {
+    @Test func connectionUsesWALAndForeignKeys() throws {
+        let db = try TestDatabase()
+        #expect(try db.database.first("PRAGMA journal_mode") { $0.text(0) } == "wal")
+        #expect(try db.database.first("PRAGMA foreign_keys") { $0.int(0) } == 1)
+        #expect {
+            try db.database.run("INSERT INTO subscriptions (provider_id, project_id, created_at) VALUES (99, 99, 0)")
+        } throws: { ($0 as? SQLiteError)?.kind == .foreignKeyViolation }
+    }
+
+    @Test func sixtyFourBitIntegersAndBlobsRoundTrip() throws {
+        let db = try TestDatabase()
+        try db.database.execute("CREATE TABLE t (i INTEGER, b BLOB)")
+        let blob: [UInt8] = [0, 1, 0, 255, 0]   // NULs inside: the length must be the real one
+        try db.database.run("INSERT INTO t VALUES (?, ?)", .integer(Int64.max - 1), .blob(blob))
+        let row = try #require(try db.database.first("SELECT i, b FROM t") { ($0.int(0), $0.blob(1)) })
+        #expect(row.0 == Int64.max - 1)
+        #expect(row.1 == blob)
+    }
+
+    @Test func aFailedTransactionLeavesNothing() throws {
+        let db = try TestDatabase()
+        #expect(throws: SQLiteError.self) {
+            try db.database.write {
+                try db.database.run("INSERT INTO projects (slug, name, timezone, max_embargo_days, created_at) VALUES ('a', 'A', 'UTC', 14, 0)")
+                try db.database.run("INSERT INTO projects (slug, name, timezone, max_embargo_days, created_at) VALUES ('a', 'A', 'UTC', 14, 0)")
+            }
+        }
+        #expect(try db.count("projects") == 0)
+    }
+
+    @Test func aLockedDatabaseGivesAClearError() throws {
+        let db = try TestDatabase()
+        let other = try Database(path: db.path, busyTimeout: .milliseconds(50))
+        try db.database.execute("BEGIN IMMEDIATE")
+        defer { try? db.database.execute("ROLLBACK") }
+        #expect {
+            try other.write { try other.run("DELETE FROM projects") }
+        } throws: { error in
+            guard let error = error as? SQLiteError else { return false }
+            return error.kind == .busy && error.description.contains("locked by another process")
+        }
+    }
+
+    @Test func aFileThatIsNotADatabaseIsNamedAsSuch() throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "herald-notdb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appending(path: "notes.txt").path
+        try String(repeating: "these are not the pages you are looking for\n", count: 100).write(toFile: path, atomically: true, encoding: .utf8)
+        #expect {
+            _ = try Database(path: path)
+        } throws: { ($0 as? SQLiteError)?.kind == .notADatabase && "\($0)".contains("is not a SQLite database") }
+    }
+
+    @Test func aMissingDirectoryCannotBeOpened() {
+        #expect {
+            _ = try Database(path: "/nonexistent-\(UUID().uuidString)/herald.sqlite")
+        } throws: { ($0 as? SQLiteError)?.kind == .cannotOpen }
+    }
+}

@@ -1,0 +1,24 @@
+# Sourced by the scripts: installs what a fresh machine lacks. A fresh machine has the Swift
+# toolchain, gcc, python3 and libsqlite3-dev; Herald also needs libcurl's headers and tzdata.
+
+# Runs a command as root (directly when we are root, through sudo otherwise).
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs the Debian packages named, if any are missing.
+ensure_packages() {
+    local missing=()
+    for package in "$@"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "==> installing ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# What building and running Herald needs.
+ensure_build_dependencies() {
+    ensure_packages libsqlite3-dev libcurl4-openssl-dev tzdata sqlite3
+}
