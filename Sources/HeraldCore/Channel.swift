@@ -20,14 +20,17 @@ public struct Channel: Equatable, Sendable, Codable {
     /// `whsec_…` signing secret (webhook) or access token (matrix).
     public var secret: String?
     public var createdAt: Date
+    /// Set when the endpoint answered 410 Gone; a disabled channel gets nothing more.
+    public var disabledAt: Date?
 
-    public init(id: Int64, projectSlug: String, kind: ChannelKind, target: String, secret: String?, createdAt: Date) {
+    public init(id: Int64, projectSlug: String, kind: ChannelKind, target: String, secret: String?, createdAt: Date, disabledAt: Date? = nil) {
         self.id = id
         self.projectSlug = projectSlug
         self.kind = kind
         self.target = target
         self.secret = secret
         self.createdAt = createdAt
+        self.disabledAt = disabledAt
     }
 }
 

@@ -6,11 +6,15 @@ import HeraldCore
 public struct AdvisoryStore {
     let database: Database
     let clock: any Clock
+    let settings: OutboxSettings
 
-    public init(database: Database, clock: any Clock) {
+    public init(database: Database, clock: any Clock, settings: OutboxSettings = OutboxSettings()) {
         self.database = database
         self.clock = clock
+        self.settings = settings
     }
+
+    var outbox: OutboxStore { OutboxStore(database: database, clock: clock, settings: settings) }
 
     /// Creates an advisory: scheduled when `schedule` has an embargo, a draft otherwise.
     public func create(project slug: String, content: AdvisoryContent, schedule: Schedule, actor: String) throws -> Advisory {
@@ -27,14 +31,14 @@ public struct AdvisoryStore {
 
     /// Moves the embargo (and optionally the notices).
     public func reschedule(_ id: Int64, to change: (Schedule) -> Schedule, reason: String, actor: String) throws -> Advisory {
-        try transition(id, reason: reason, actor: actor, action: "advisory.reschedule") { advisory, policy, now throws(Refusal) in
+        try transition(id, reason: reason, actor: actor, action: "advisory.reschedule", notice: .revision) { advisory, policy, now throws(Refusal) in
             try advisory.rescheduled(change(advisory.schedule), policy: policy, now: now)
         }
     }
 
     /// Changes the content; the revision grows.
     public func revise(_ id: Int64, _ patch: AdvisoryPatch, reason: String, actor: String) throws -> Advisory {
-        try transition(id, reason: reason, actor: actor, action: "advisory.revise") { advisory, _, now throws(Refusal) in
+        try transition(id, reason: reason, actor: actor, action: "advisory.revise", notice: .revision) { advisory, _, now throws(Refusal) in
             try advisory.revised(patch, now: now)
         }
     }
@@ -42,7 +46,7 @@ public struct AdvisoryStore {
     /// Breaks the embargo: publishes now. The reason is required.
     public func publishNow(_ id: Int64, reason: String, actor: String) throws -> Advisory {
         let reason = try Validate.reason(reason, required: true)
-        return try transition(id, reason: reason, actor: actor, action: "advisory.publish") { advisory, _, now throws(Refusal) in
+        return try transition(id, reason: reason, actor: actor, action: "advisory.publish", notice: .publication) { advisory, _, now throws(Refusal) in
             try advisory.publishedNow(now)
         }
     }
@@ -50,7 +54,7 @@ public struct AdvisoryStore {
     /// Cancels before release. The reason is required.
     public func cancel(_ id: Int64, reason: String, actor: String) throws -> Advisory {
         let reason = try Validate.reason(reason, required: true)
-        return try transition(id, reason: reason, actor: actor, action: "advisory.cancel") { advisory, _, now throws(Refusal) in
+        return try transition(id, reason: reason, actor: actor, action: "advisory.cancel", notice: .cancellation) { advisory, _, now throws(Refusal) in
             try advisory.cancelled(now)
         }
     }
@@ -78,8 +82,9 @@ public struct AdvisoryStore {
 
     // MARK: - Writing
 
-    private func transition(_ id: Int64, reason: String, actor: String, action: String,
-                        _ step: (Advisory, EmbargoPolicy, Date) throws(Refusal) -> Advisory) throws -> Advisory {
+    /// Applies `step` to the advisory, saves it, and fans out `notice`: one transaction.
+    private func transition(_ id: Int64, reason: String, actor: String, action: String, notice: NoticeKind,
+                            _ step: (Advisory, EmbargoPolicy, Date) throws(Refusal) -> Advisory) throws -> Advisory {
         let reason = try Validate.reason(reason, required: false)
         let now = clock.now
         return try database.write {
@@ -87,8 +92,81 @@ public struct AdvisoryStore {
             let project = try ProjectStore(database: database, clock: clock).require(current.projectSlug)
             let next = try step(current, project.embargoPolicy, now)
             try save(next, previous: current, reason: reason, actor: actor, action: action)
+            try outbox.fanOut(notice, advisory: next, project: project, reason: reason)
             return next
         }
+    }
+
+    // MARK: - The clock's notices
+
+    /// A notice the scheduler fired.
+    public struct Fired: Sendable, Equatable {
+        public var advisoryID: Int64
+        public var kind: NoticeKind
+        /// How long after its instant it fired.
+        public var lag: TimeInterval
+    }
+
+    /// Fires every notice due now, each in its own transaction (state change, outbox rows,
+    /// audit row). An advisory whose release instant has passed is published and gets no early
+    /// notice or pre-announcement any more: they would come after the fact.
+    public func fireDue(actor: String = "scheduler") throws -> [Fired] {
+        let now = clock.now
+        var fired: [Fired] = []
+        let due = try database.query("""
+            SELECT a.id,
+                   CASE WHEN a.embargo_at <= ?1 THEN 'publication'
+                        WHEN a.early_notice_at <= ?1 AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.advisory_id = a.id AND n.kind = 'early-notice') THEN 'early-notice'
+                        ELSE 'pre-announcement' END
+            FROM advisories a
+            WHERE a.state = 'scheduled' AND (a.embargo_at <= ?1
+               OR (a.early_notice_at <= ?1 AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.advisory_id = a.id AND n.kind = 'early-notice'))
+               OR (a.pre_announce_at <= ?1 AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.advisory_id = a.id AND n.kind = 'pre-announcement')))
+            ORDER BY a.embargo_at
+            """, [.date(now)]) { ($0.int(0), NoticeKind(rawValue: $0.text(1)) ?? .publication) }
+        for (id, kind) in due {
+            if let one = try fire(kind, advisory: id, now: now, actor: actor) { fired.append(one) }
+        }
+        return fired
+    }
+
+    private func fire(_ kind: NoticeKind, advisory id: Int64, now: Date, actor: String) throws -> Fired? {
+        try database.write {
+            let current = try get(id)
+            guard current.state == .scheduled, let embargo = current.schedule.embargo else { return nil }   // changed meanwhile
+            let project = try ProjectStore(database: database, clock: clock).require(current.projectSlug)
+            let instant: Date
+            switch kind {
+            case .publication:
+                let published = try current.publishedOnSchedule(now)
+                try save(published, previous: current, reason: "", actor: actor, action: "advisory.publish")
+                try outbox.fanOut(.publication, advisory: published, project: project, dueAt: embargo)
+                instant = embargo
+            case .earlyNotice:
+                instant = current.schedule.earlyNotice ?? now
+                try outbox.fanOut(.earlyNotice, advisory: current, project: project, dueAt: instant)
+                try AuditLog(database: database).record(at: now, actor: actor, action: "advisory.early-notice", subjectType: "advisory",
+                                                        subjectID: id, details: ["revision": String(current.revision)])
+            default:
+                instant = current.schedule.preAnnounce ?? now
+                try outbox.fanOut(.preAnnouncement, advisory: current, project: project, dueAt: instant)
+                try AuditLog(database: database).record(at: now, actor: actor, action: "advisory.pre-announce", subjectType: "advisory",
+                                                        subjectID: id, details: ["revision": String(current.revision)])
+            }
+            return Fired(advisoryID: id, kind: kind, lag: now.timeIntervalSince(instant))
+        }
+    }
+
+    /// The next instant at which `fireDue` will have something to do, or nil.
+    public func nextDue() throws -> Date? {
+        try database.first("""
+            SELECT min(instant) FROM (
+                SELECT embargo_at AS instant FROM advisories WHERE state = 'scheduled'
+                UNION ALL SELECT a.early_notice_at FROM advisories a WHERE a.state = 'scheduled' AND a.early_notice_at IS NOT NULL
+                    AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.advisory_id = a.id AND n.kind = 'early-notice')
+                UNION ALL SELECT a.pre_announce_at FROM advisories a WHERE a.state = 'scheduled' AND a.pre_announce_at IS NOT NULL
+                    AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.advisory_id = a.id AND n.kind = 'pre-announcement'))
+            """) { $0.optionalDate(0) } ?? nil
     }
 
     /// Writes `advisory` (a new row when `projectID` is given), its CVEs, a revision row if the

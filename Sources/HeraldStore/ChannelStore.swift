@@ -53,10 +53,10 @@ public struct ChannelStore {
         try database.query("SELECT \(Self.columns) WHERE ?1 IS NULL OR p.slug = ?1 ORDER BY p.slug, c.id", [.optionalText(project)], map: Self.channel)
     }
 
-    static let columns = "c.id, p.slug, c.kind, c.target, c.secret, c.created_at FROM channels c JOIN projects p ON p.id = c.project_id"
+    static let columns = "c.id, p.slug, c.kind, c.target, c.secret, c.created_at, c.disabled_at FROM channels c JOIN projects p ON p.id = c.project_id"
 
     static func channel(_ row: Row) -> Channel {
         Channel(id: row.int(0), projectSlug: row.text(1), kind: ChannelKind(rawValue: row.text(2)) ?? .webhook,
-                target: row.text(3), secret: row.optionalText(4), createdAt: row.date(5))
+                target: row.text(3), secret: row.optionalText(4), createdAt: row.date(5), disabledAt: row.optionalDate(6))
     }
 }

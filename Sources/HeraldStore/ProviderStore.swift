@@ -84,6 +84,12 @@ public struct ProviderStore {
         return try load(where: "p.status <> 'removed'", [])
     }
 
+    /// The providers with these ids, in id order.
+    func providers(ids: [Int64]) throws -> [Provider] {
+        let list = String(decoding: try JSONSerialization.data(withJSONObject: ids), as: UTF8.self)
+        return try load(where: "p.id IN (SELECT value FROM json_each(?))", [.text(list)])
+    }
+
     private func requireUniqueOrganization(_ organization: String) throws {
         if let existing = try database.first("SELECT id FROM providers WHERE lower(organization) = lower(?) AND status <> 'removed'",
                                               .text(organization), map: { $0.int(0) }) {

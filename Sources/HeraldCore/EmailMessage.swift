@@ -1,0 +1,143 @@
+import Foundation
+
+/// An RFC 5322 message with one UTF-8 text/plain part. Every header value is stripped of
+/// line breaks and non-ASCII values are RFC 2047 encoded words, so no field can add a header;
+/// the body is quoted-printable, so no line exceeds 76 octets.
+public struct EmailMessage: Equatable, Sendable {
+    public var from: String
+    public var fromName: String
+    public var to: String
+    public var subject: String
+    public var text: String
+    /// Without angle brackets: `herald.12.ab34@example.org`.
+    public var messageID: String
+    public var date: Date
+    /// Further headers in order, e.g. List-Id, List-Unsubscribe.
+    public var extraHeaders: [(name: String, value: String)]
+
+    public init(from: String, fromName: String, to: String, subject: String, text: String, messageID: String, date: Date,
+                extraHeaders: [(name: String, value: String)] = []) {
+        self.from = from
+        self.fromName = fromName
+        self.to = to
+        self.subject = subject
+        self.text = text
+        self.messageID = messageID
+        self.date = date
+        self.extraHeaders = extraHeaders
+    }
+
+    public static func == (lhs: EmailMessage, rhs: EmailMessage) -> Bool { lhs.rendered == rhs.rendered }
+
+    /// The message as sent: CRLF line ends.
+    public var rendered: String {
+        var lines: [String] = []
+        func header(_ name: String, _ value: String) { lines.append(Self.fold(name + ": " + value)) }
+        header("Date", Self.rfc5322Date(date))
+        header("From", Self.mailbox(name: fromName, address: from))
+        header("To", Self.singleLine(to))
+        header("Subject", Self.encodedWords(subject))
+        header("Message-ID", "<" + Self.singleLine(messageID) + ">")
+        for (name, value) in extraHeaders {
+            let cleanName = name.filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+            guard !cleanName.isEmpty else { continue }
+            header(cleanName, Self.encodedWords(value))
+        }
+        header("MIME-Version", "1.0")
+        header("Content-Type", "text/plain; charset=utf-8")
+        header("Content-Transfer-Encoding", "quoted-printable")
+        header("Auto-Submitted", "auto-generated")
+        return lines.joined(separator: "\r\n") + "\r\n\r\n" + Self.quotedPrintable(text)
+    }
+
+    // MARK: - Header encoding
+
+    /// The value on one line: CR, LF and other controls become spaces.
+    static func singleLine(_ value: String) -> String {
+        String(String.UnicodeScalarView(value.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
+    }
+
+    /// `value` as is when it is printable ASCII, else as RFC 2047 `=?UTF-8?B?…?=` words
+    /// of at most 75 characters, split on character boundaries.
+    static func encodedWords(_ value: String) -> String {
+        let line = singleLine(value)
+        if line.unicodeScalars.allSatisfy({ $0.isASCII }) && !line.contains("=?") { return line }
+        var words: [String] = []
+        var chunk = ""
+        for character in line {
+            // 45 bytes of UTF-8 are 60 characters of base64: with the 12 of the wrapper, under 75.
+            if chunk.utf8.count + String(character).utf8.count > 45 {
+                words.append(chunk)
+                chunk = ""
+            }
+            chunk.append(character)
+        }
+        if !chunk.isEmpty { words.append(chunk) }
+        return words.map { "=?UTF-8?B?" + Data($0.utf8).base64EncodedString() + "?=" }.joined(separator: " ")
+    }
+
+    /// `"Name" <address>`, the name encoded when needed.
+    static func mailbox(name: String, address: String) -> String {
+        let cleanName = singleLine(name)
+        let cleanAddress = singleLine(address)
+        guard !cleanName.isEmpty else { return cleanAddress }
+        if cleanName.unicodeScalars.allSatisfy({ $0.isASCII }) {
+            let quoted = cleanName.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            return "\"\(quoted)\" <\(cleanAddress)>"
+        }
+        return encodedWords(cleanName) + " <\(cleanAddress)>"
+    }
+
+    /// Folds a header line longer than 78 characters at spaces (RFC 5322 §2.2.3).
+    static func fold(_ line: String) -> String {
+        guard line.utf8.count > 78 else { return line }
+        var result: [String] = []
+        var current = ""
+        for word in line.split(separator: " ", omittingEmptySubsequences: false) {
+            if !current.isEmpty && current.utf8.count + 1 + word.utf8.count > 78 {
+                result.append(current)
+                current = " " + word
+            } else {
+                current += (current.isEmpty ? "" : " ") + word
+            }
+        }
+        result.append(current)
+        return result.joined(separator: "\r\n")
+    }
+
+    // MARK: - Body and date
+
+    /// Quoted-printable (RFC 2045 §6.7) of the UTF-8 text with CRLF line ends.
+    static func quotedPrintable(_ text: String) -> String {
+        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        var output: [String] = []
+        for line in normalized.split(separator: "\n", omittingEmptySubsequences: false) {
+            let bytes = Array(line.utf8)
+            var encoded = ""
+            var length = 0
+            for (index, byte) in bytes.enumerated() {
+                let isLast = index == bytes.count - 1
+                let literal = (byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !isLast)
+                let piece = literal ? String(UnicodeScalar(byte)) : String(format: "=%02X", byte)
+                if length + piece.count > 75 {
+                    encoded += "=\r\n"
+                    length = 0
+                }
+                encoded += piece
+                length += piece.count
+            }
+            output.append(encoded)
+        }
+        return output.joined(separator: "\r\n")
+    }
+
+    /// `Mon, 23 Nov 2026 12:59:15 +0000`.
+    static func rfc5322Date(_ date: Date) -> String {
+        let seconds = Int64(floor(date.timeIntervalSince1970))
+        let (y, m, d, hh, mm, ss) = Instant.civil(fromEpochSeconds: seconds)
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][Int(((days % 7) + 7) % 7)]
+        let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][m - 1]
+        return weekday + ", " + String(format: "%02d ", d) + month + String(format: " %04d %02d:%02d:%02d +0000", y, hh, mm, ss)
+    }
+}

@@ -1,0 +1,370 @@
+import Foundation
+import HeraldCore
+
+/// What the outbox needs to render messages: where links point and who mail is from.
+public struct OutboxSettings: Sendable, Equatable {
+    /// Base of every link (`HERALD_PUBLIC_URL`).
+    public var publicURL: String
+    /// Sender address (`HERALD_MAIL_FROM`).
+    public var mailFrom: String
+    /// Sender display name.
+    public var mailFromName: String
+
+    public init(publicURL: String = "http://127.0.0.1:8080", mailFrom: String = "herald@localhost", mailFromName: String = "Herald") {
+        self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        self.mailFrom = mailFrom
+        self.mailFromName = mailFromName
+    }
+
+    /// The domain of the sender, for Message-ID and List-Id.
+    var domain: String { mailFrom.split(separator: "@").last.map(String.init) ?? "localhost" }
+}
+
+/// A delivery handed to a worker: everything needed to send it, nothing to look up.
+public struct ClaimedDelivery: Sendable, Equatable {
+    public var id: Int64
+    public var transport: String
+    public var format: WebhookKind?
+    public var recipient: String
+    public var host: String
+    public var messageID: String
+    public var payload: [UInt8]
+    public var secret: String?
+    /// Attempts so far, this one included.
+    public var attempts: Int
+}
+
+/// What happened to one attempt.
+public enum DeliveryOutcome: Sendable, Equatable {
+    case delivered(id: Int64, at: Date)
+    /// Failed; try again at `at`.
+    case retry(id: Int64, at: Date, error: String)
+    /// Failed for good (last attempt, or a permanent refusal).
+    case dead(id: Int64, error: String)
+    /// The endpoint answered 410 Gone: the delivery is dead and the endpoint disabled.
+    case gone(id: Int64, url: String, error: String)
+    /// Not attempted (shutting down): give the lease back.
+    case released(id: Int64)
+}
+
+/// A delivery as `advisory show` and `deliveries list` show it.
+public struct DeliveryRecord: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var noticeID: Int64
+    public var notice: String
+    public var advisoryID: Int64?
+    public var revision: Int
+    public var organization: String?
+    public var transport: String
+    public var recipient: String
+    public var state: String
+    public var attempts: Int
+    public var lastError: String?
+    public var nextAttemptAt: Date?
+    public var deliveredAt: Date?
+    public var createdAt: Date
+}
+
+/// The durable outbox: fan-out inside the caller's transaction, leases, outcomes in batches.
+public struct OutboxStore {
+    let database: Database
+    let clock: any Clock
+    let settings: OutboxSettings
+
+    public init(database: Database, clock: any Clock, settings: OutboxSettings) {
+        self.database = database
+        self.clock = clock
+        self.settings = settings
+    }
+
+    // MARK: - Fan-out
+
+    /// Writes `kind` about `advisory` and one delivery per recipient. Call inside the
+    /// transaction of the change that causes it; returns the notice id, or nil when it was
+    /// already sent for this revision.
+    @discardableResult
+    func fanOut(_ kind: NoticeKind, advisory: Advisory, project: Project, reason: String = "", dueAt: Date? = nil) throws -> Int64? {
+        let now = clock.now
+        let already = try database.first("SELECT id FROM notices WHERE advisory_id = ? AND kind = ? AND revision = ?",
+                                         .integer(advisory.id), .text(kind.rawValue), .int(advisory.revision)) { $0.int(0) }
+        if already != nil { return nil }
+        let writer = NoticeWriter(project: project, publicURL: settings.publicURL)
+        let providers = try providerRecipients(kind, advisory: advisory, project: project)
+        let channels = try channelRecipients(kind, advisory: advisory, project: project)
+        // The clock's notices are recorded even with no recipients, so they fire once; a revision
+        // or cancellation before anyone was told is simply nobody's business.
+        let clockDriven: Set<NoticeKind> = [.earlyNotice, .preAnnouncement, .publication]
+        if providers.isEmpty && channels.isEmpty && !clockDriven.contains(kind) { return nil }
+
+        try database.run("INSERT INTO notices (advisory_id, kind, revision, recipients, created_at, due_at) VALUES (?, ?, ?, 0, ?, ?)",
+                         .integer(advisory.id), .text(kind.rawValue), .int(advisory.revision), .date(now), .date(dueAt))
+        let noticeID = database.lastInsertID
+        let event = "herald.\(kind.rawValue)"
+        var count = 0
+        for provider in providers {
+            let ack = kind.isEmbargoed ? try linkToken(.ack, provider: provider.id, notice: noticeID) : nil
+            let unsubscribe = try linkToken(.unsubscribe, provider: provider.id, notice: noticeID)
+            let content = writer.content(kind, advisory: advisory, audience: .provider(organization: provider.organization), reason: reason,
+                                         ackURL: ack.map { "\(settings.publicURL)/ack?token=\($0)" })
+            for email in provider.emails {
+                let mail = message(content, to: email, noticeID: noticeID, headers: [
+                    ("List-Id", "\(project.name) early notice <\(project.slug).early-notice.\(settings.domain)>"),
+                    ("List-Unsubscribe", "<\(settings.publicURL)/unsubscribe?token=\(unsubscribe)>"),
+                    ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+                ])
+                try insertDelivery(notice: noticeID, provider: provider.id, channel: nil, transport: "email", format: "email",
+                                   recipient: email, host: "mail", messageID: mail.messageID, payload: Array(mail.rendered.utf8), secret: nil)
+                count += 1
+            }
+            for hook in provider.webhooks {
+                try insertWebhook(content, format: hook.kind, url: hook.url, secret: hook.secret, notice: noticeID, provider: provider.id,
+                                  channel: nil, event: event, project: project, advisoryID: advisory.publicID, revision: advisory.revision)
+                count += 1
+            }
+        }
+        for channel in channels {
+            let content = writer.content(kind, advisory: advisory, audience: .publicChannel, reason: reason)
+            // A pre-announcement names no advisory: not even its id.
+            let publicID = kind == .publication ? advisory.publicID : nil
+            if channel.kind == .email {
+                let mail = message(content, to: channel.target, noticeID: noticeID, headers: [])
+                try insertDelivery(notice: noticeID, provider: nil, channel: channel.id, transport: "email", format: "email",
+                                   recipient: channel.target, host: "mail", messageID: mail.messageID, payload: Array(mail.rendered.utf8), secret: nil)
+            } else {
+                try insertWebhook(content, format: WebhookKind(rawValue: channel.kind.rawValue) ?? .webhook, url: channel.target, secret: channel.secret,
+                                  notice: noticeID, provider: nil, channel: channel.id, event: event, project: project, advisoryID: publicID,
+                                  revision: advisory.revision)
+            }
+            count += 1
+        }
+        try database.run("UPDATE notices SET recipients = ? WHERE id = ?", .int(count), .integer(noticeID))
+        return noticeID
+    }
+
+    /// Queues `herald channel test` for one channel, with its audit row.
+    public func enqueueTest(channel id: Int64, actor: String) throws -> Int64 {
+        let now = clock.now
+        return try database.write {
+            let channel = try ChannelStore(database: database, clock: clock).get(id)
+            let project = try ProjectStore(database: database, clock: clock).require(channel.projectSlug)
+            let content = NoticeWriter(project: project, publicURL: settings.publicURL).test()
+            try database.run("INSERT INTO notices (advisory_id, kind, revision, recipients, created_at) VALUES (NULL, 'channel-test', 0, 1, ?)", .date(now))
+            let noticeID = database.lastInsertID
+            if channel.kind == .email {
+                let mail = message(content, to: channel.target, noticeID: noticeID, headers: [])
+                try insertDelivery(notice: noticeID, provider: nil, channel: id, transport: "email", format: "email", recipient: channel.target,
+                                   host: "mail", messageID: mail.messageID, payload: Array(mail.rendered.utf8), secret: nil)
+            } else {
+                try insertWebhook(content, format: WebhookKind(rawValue: channel.kind.rawValue) ?? .webhook, url: channel.target, secret: channel.secret,
+                                  notice: noticeID, provider: nil, channel: id, event: "herald.channel-test", project: project, advisoryID: nil, revision: 0)
+            }
+            try AuditLog(database: database).record(at: now, actor: actor, action: "channel.test", subjectType: "channel", subjectID: id)
+            return database.lastInsertID
+        }
+    }
+
+    private struct ProviderRecipient {
+        var id: Int64
+        var organization: String
+        var emails: [String]
+        var webhooks: [ProviderWebhook]
+    }
+
+    /// Providers a notice goes to: the early notice to every active subscriber of the project;
+    /// later provider notices to those who had an earlier one and have not left.
+    private func providerRecipients(_ kind: NoticeKind, advisory: Advisory, project: Project) throws -> [ProviderRecipient] {
+        let ids: [Int64]
+        switch kind {
+        case .earlyNotice:
+            ids = try database.query("""
+                SELECT p.id FROM providers p JOIN subscriptions s ON s.provider_id = p.id
+                WHERE s.project_id = ? AND p.status = 'active' ORDER BY p.id
+                """, .integer(project.id)) { $0.int(0) }
+        case .revision, .publication, .cancellation:
+            ids = try database.query("""
+                SELECT DISTINCT d.provider_id FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN providers p ON p.id = d.provider_id
+                WHERE n.advisory_id = ? AND n.kind IN ('early-notice', 'revision') AND p.status IN ('active', 'suspended')
+                ORDER BY d.provider_id
+                """, .integer(advisory.id)) { $0.int(0) }
+        default:
+            ids = []
+        }
+        guard !ids.isEmpty else { return [] }
+        let store = ProviderStore(database: database, clock: clock)
+        return try store.providers(ids: ids).map { provider in
+            ProviderRecipient(id: provider.id, organization: provider.organization, emails: provider.emails,
+                              webhooks: provider.webhooks.filter { $0.disabledAt == nil })
+        }
+    }
+
+    /// Public channels a notice goes to: pre-announcements and publications; a cancellation
+    /// only where the release had been pre-announced.
+    private func channelRecipients(_ kind: NoticeKind, advisory: Advisory, project: Project) throws -> [Channel] {
+        switch kind {
+        case .preAnnouncement, .publication:
+            break
+        case .cancellation:
+            let announced = try database.first("SELECT 1 FROM notices WHERE advisory_id = ? AND kind = 'pre-announcement'", .integer(advisory.id)) { _ in true }
+            if announced == nil { return [] }
+        default:
+            return []
+        }
+        return try ChannelStore(database: database, clock: clock).list(project: project.slug).filter { $0.disabledAt == nil }
+    }
+
+    private func message(_ content: NoticeContent, to recipient: String, noticeID: Int64, headers: [(name: String, value: String)]) -> EmailMessage {
+        EmailMessage(from: settings.mailFrom, fromName: settings.mailFromName, to: recipient, subject: content.headline, text: content.plainText,
+                     messageID: "herald.\(noticeID).\(Self.fingerprint(recipient))@\(settings.domain)", date: clock.now, extraHeaders: headers)
+    }
+
+    private func insertWebhook(_ content: NoticeContent, format: WebhookKind, url: String, secret: String?, notice: Int64, provider: Int64?,
+                               channel: Int64?, event: String, project: Project, advisoryID: String?, revision: Int) throws {
+        let body = ChatPayload.render(content, as: format, event: event, project: project.slug, advisoryID: advisoryID, revision: revision, at: clock.now)
+        let host = URLComponents(string: url)?.host?.lowercased() ?? url
+        try insertDelivery(notice: notice, provider: provider, channel: channel, transport: "webhook", format: format.rawValue, recipient: url,
+                           host: host, messageID: "msg_herald_\(notice)_\(Self.fingerprint(url))", payload: body, secret: secret)
+    }
+
+    private func insertDelivery(notice: Int64, provider: Int64?, channel: Int64?, transport: String, format: String, recipient: String,
+                                host: String, messageID: String, payload: [UInt8], secret: String?) throws {
+        let now = clock.now
+        try database.run("""
+            INSERT INTO deliveries (notice_id, provider_id, channel_id, transport, format, recipient, host, message_id, payload, secret,
+                                    state, next_attempt_at, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+            """, [.integer(notice), provider.map(SQLValue.integer) ?? .null, channel.map(SQLValue.integer) ?? .null, .text(transport),
+                  .text(format), .text(recipient), .text(host), .text(messageID), .blob(payload), .optionalText(secret), .date(now), .date(now)])
+    }
+
+    enum LinkPurpose: String { case ack, unsubscribe, confirm }
+
+    /// A new single-purpose link token; only its hash is stored.
+    private func linkToken(_ purpose: LinkPurpose, provider: Int64, notice: Int64?) throws -> String {
+        let token = Secrets.token(prefix: "")
+        try database.run("INSERT INTO link_tokens (hash, purpose, provider_id, notice_id) VALUES (?, ?, ?, ?)",
+                         .blob(Secrets.hash(token)), .text(purpose.rawValue), .integer(provider), notice.map(SQLValue.integer) ?? .null)
+        return token
+    }
+
+    /// A short, stable fingerprint of a recipient (FNV-1a, 64 bits) for message ids: the same
+    /// recipient of the same notice always gets the same id, so receivers can drop duplicates.
+    static func fingerprint(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return String(hash, radix: 16)
+    }
+
+    // MARK: - Workers
+
+    /// Leases up to `limit` due deliveries for `lease`, skipping `busyHosts`; each claim
+    /// counts as an attempt. A worker that dies leaves its rows to be claimed again when the lease ends.
+    public func claim(limit: Int, lease: TimeInterval, busyHosts: Set<String> = []) throws -> [ClaimedDelivery] {
+        let now = clock.now
+        let hosts = String(decoding: try JSONSerialization.data(withJSONObject: Array(busyHosts)), as: UTF8.self)
+        return try database.write {
+            try database.query("""
+                UPDATE deliveries SET lease_until = ?1, attempts = attempts + 1
+                WHERE id IN (SELECT id FROM deliveries
+                             WHERE state IN ('pending', 'retrying') AND next_attempt_at <= ?2 AND (lease_until IS NULL OR lease_until <= ?2)
+                               AND host NOT IN (SELECT value FROM json_each(?3))
+                             ORDER BY next_attempt_at, id LIMIT ?4)
+                RETURNING id, transport, format, recipient, host, message_id, payload, secret, attempts
+                """, [.date(now.addingTimeInterval(lease)), .date(now), .text(hosts), .int(limit)]) { row in
+                ClaimedDelivery(id: row.int(0), transport: row.text(1), format: WebhookKind(rawValue: row.text(2)), recipient: row.text(3),
+                                host: row.text(4), messageID: row.text(5), payload: row.blob(6), secret: row.optionalText(7), attempts: Int(row.int(8)))
+            }
+        }
+    }
+
+    /// Records a batch of outcomes in one transaction: one fsync for many messages.
+    public func record(_ outcomes: [DeliveryOutcome]) throws {
+        guard !outcomes.isEmpty else { return }
+        let now = clock.now
+        try database.write {
+            for outcome in outcomes {
+                switch outcome {
+                case let .delivered(id, at):
+                    try database.run("UPDATE deliveries SET state = 'delivered', delivered_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?",
+                                     .date(at), .integer(id))
+                case let .retry(id, at, error):
+                    try database.run("UPDATE deliveries SET state = 'retrying', next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE id = ?",
+                                     .date(at), .text(error), .integer(id))
+                case let .dead(id, error):
+                    try database.run("UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = ? WHERE id = ?", .text(error), .integer(id))
+                case let .gone(id, url, error):
+                    try database.run("UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = ? WHERE id = ?", .text(error), .integer(id))
+                    try database.run("UPDATE provider_webhooks SET disabled_at = ? WHERE url = ? AND disabled_at IS NULL", .date(now), .text(url))
+                    try database.run("UPDATE channels SET disabled_at = ? WHERE target = ? AND disabled_at IS NULL", .date(now), .text(url))
+                    try AuditLog(database: database).record(at: now, actor: "delivery", action: "endpoint.disable", subjectType: "delivery",
+                                                            subjectID: id, reason: "410 Gone", details: ["url": url])
+                case let .released(id):
+                    try database.run("UPDATE deliveries SET lease_until = NULL, attempts = max(attempts - 1, 0) WHERE id = ?", .integer(id))
+                }
+            }
+        }
+    }
+
+    /// The earliest instant a delivery becomes due (or its lease ends), for the worker's sleep.
+    public func nextDue() throws -> Date? {
+        try database.first("""
+            SELECT min(max(next_attempt_at, coalesce(lease_until, 0))) FROM deliveries WHERE state IN ('pending', 'retrying')
+            """) { $0.optionalDate(0) } ?? nil
+    }
+
+    // MARK: - Reading and manual actions
+
+    /// Deliveries, newest first, optionally of one advisory or state.
+    public func list(advisory: Int64? = nil, state: String? = nil, limit: Int = 1000) throws -> [DeliveryRecord] {
+        try database.query("""
+            SELECT d.id, n.id, n.kind, n.advisory_id, n.revision, p.organization, d.transport, d.recipient, d.state, d.attempts, d.last_error,
+                   d.next_attempt_at, d.delivered_at, d.created_at
+            FROM deliveries d JOIN notices n ON n.id = d.notice_id LEFT JOIN providers p ON p.id = d.provider_id
+            WHERE (?1 IS NULL OR n.advisory_id = ?1) AND (?2 IS NULL OR d.state = ?2)
+            ORDER BY d.id DESC LIMIT ?3
+            """, [advisory.map(SQLValue.integer) ?? .null, .optionalText(state), .int(limit)]) { row in
+            let state = row.text(8)
+            return DeliveryRecord(id: row.int(0), noticeID: row.int(1), notice: row.text(2), advisoryID: row.optionalInt(3), revision: Int(row.int(4)),
+                                  organization: row.optionalText(5), transport: row.text(6), recipient: row.text(7), state: state,
+                                  attempts: Int(row.int(9)), lastError: row.optionalText(10),
+                                  nextAttemptAt: state == "pending" || state == "retrying" ? row.optionalDate(11) : nil,
+                                  deliveredAt: row.optionalDate(12), createdAt: row.date(13))
+        }
+    }
+
+    /// Re-drives one delivery (dead or waiting to retry) now, with a fresh set of attempts.
+    public func retry(_ id: Int64, actor: String) throws {
+        let now = clock.now
+        try database.write {
+            guard let state = try database.first("SELECT state FROM deliveries WHERE id = ?", .integer(id), map: { $0.text(0) }) else {
+                throw Refusal.notFound(subject: "delivery", id: String(id))
+            }
+            guard state == "dead" || state == "retrying" else {
+                throw Refusal.illegalTransition(subject: "delivery \(id)", state: state, action: "retry", allowedFrom: ["dead", "retrying"])
+            }
+            try database.run("UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ?", .date(now), .integer(id))
+            try AuditLog(database: database).record(at: now, actor: actor, action: "delivery.retry", subjectType: "delivery", subjectID: id,
+                                                    details: ["from": state])
+        }
+    }
+
+    /// Re-drives every dead delivery; returns how many.
+    public func retryDead(actor: String) throws -> Int {
+        let now = clock.now
+        return try database.write {
+            let count = try database.run("UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE state = 'dead'", .date(now))
+            try AuditLog(database: database).record(at: now, actor: actor, action: "delivery.retry-dead", subjectType: "delivery", subjectID: nil,
+                                                    details: ["count": String(count)])
+            return count
+        }
+    }
+
+    /// Deliveries waiting (pending or retrying) and the age of the oldest, for metrics.
+    public func queueDepth() throws -> (count: Int, oldest: Date?) {
+        try database.first("SELECT count(*), min(created_at) FROM deliveries WHERE state IN ('pending', 'retrying')") {
+            (Int($0.int(0)), $0.optionalDate(1))
+        } ?? (0, nil)
+    }
+}
