@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
     ],
     targets: [
         // System libraries. SQLite comes from libsqlite3-dev; libcurl from libcurl4-openssl-dev.
@@ -33,11 +34,22 @@ let package = Package(
             plugins: ["EmbedMigrationsPlugin"]
         ),
 
+        // Scheduler, outbox workers and the transports (libcurl for SMTP and HTTP, files for Maildir).
+        .target(
+            name: "HeraldDelivery",
+            dependencies: [
+                "CCurl", "HeraldCore", "HeraldStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+
         // The CLI, the composition root.
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldCore", "HeraldStore",
+                "HeraldCore", "HeraldStore", "HeraldDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -49,6 +61,7 @@ let package = Package(
 
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"]),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore", "CSQLite"]),
+        .testTarget(name: "HeraldDeliveryTests", dependencies: ["HeraldDelivery", "HeraldStore", "HeraldCore"]),
         .testTarget(name: "HeraldCLITests", dependencies: ["HeraldCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -33,6 +33,7 @@ CREATE TABLE deliveries (
     lease_until      INTEGER,
     last_error       TEXT,
     delivered_at     INTEGER,
+    delivered_via    TEXT,               -- where it went: smtp://relay:587, maildir:/var/mail
     created_at       INTEGER NOT NULL
 );
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state IN ('pending', 'retrying');

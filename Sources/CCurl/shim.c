@@ -39,3 +39,53 @@ CURLMcode herald_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long v
 curl_version_info_data *herald_curl_version_info(void) {
     return curl_version_info(CURLVERSION_NOW);
 }
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static int herald_ipv4_is_private(uint32_t host) {
+    uint8_t a = host >> 24, b = (host >> 16) & 0xFF;
+    return a == 0 || a == 10 || a == 127 || (a == 100 && b >= 64 && b <= 127) || (a == 169 && b == 254) ||
+           (a == 172 && b >= 16 && b <= 31) || (a == 192 && b == 168) || (a == 192 && b == 0) ||
+           (a == 198 && (b == 18 || b == 19)) || a >= 224;
+}
+
+static int herald_address_is_private(const struct sockaddr *address) {
+    if (address->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)address;
+        return herald_ipv4_is_private(ntohl(in->sin_addr.s_addr));
+    }
+    if (address->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)address;
+        const uint8_t *b = in6->sin6_addr.s6_addr;
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+        if (memcmp(b, mapped, 12) == 0) {
+            uint32_t v4 = ((uint32_t)b[12] << 24) | ((uint32_t)b[13] << 16) | ((uint32_t)b[14] << 8) | b[15];
+            return herald_ipv4_is_private(v4);
+        }
+        int unspecifiedOrLoopback = 1;
+        for (int i = 0; i < 15; i++) if (b[i] != 0) { unspecifiedOrLoopback = 0; break; }
+        if (unspecifiedOrLoopback && (b[15] == 0 || b[15] == 1)) return 1;
+        if ((b[0] & 0xFE) == 0xFC) return 1;                   // fc00::/7 unique local
+        if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return 1;   // fe80::/10 link-local
+        if (b[0] == 0xFF) return 1;                            // multicast
+        return 0;
+    }
+    return 1;
+}
+
+static curl_socket_t herald_open_public_socket(void *client, curlsocktype purpose, struct curl_sockaddr *address) {
+    (void)purpose;
+    if (herald_address_is_private(&address->addr)) {
+        if (client) *(int *)client = 1;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(address->family, address->socktype, address->protocol);
+}
+
+CURLcode herald_curl_refuse_private_targets(CURL *handle, int *refused) {
+    curl_easy_setopt(handle, CURLOPT_OPENSOCKETDATA, refused);
+    return curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, herald_open_public_socket);
+}

@@ -36,7 +36,8 @@ public struct ClaimedDelivery: Sendable, Equatable {
 
 /// What happened to one attempt.
 public enum DeliveryOutcome: Sendable, Equatable {
-    case delivered(id: Int64, at: Date)
+    /// Sent; `via` says where to (`smtp://relay:587`, `maildir:./var/mail`).
+    case delivered(id: Int64, at: Date, via: String)
     /// Failed; try again at `at`.
     case retry(id: Int64, at: Date, error: String)
     /// Failed for good (last attempt, or a permanent refusal).
@@ -62,6 +63,7 @@ public struct DeliveryRecord: Sendable, Equatable, Codable {
     public var lastError: String?
     public var nextAttemptAt: Date?
     public var deliveredAt: Date?
+    public var deliveredVia: String?
     public var createdAt: Date
 }
 
@@ -286,9 +288,9 @@ public struct OutboxStore {
         try database.write {
             for outcome in outcomes {
                 switch outcome {
-                case let .delivered(id, at):
-                    try database.run("UPDATE deliveries SET state = 'delivered', delivered_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?",
-                                     .date(at), .integer(id))
+                case let .delivered(id, at, via):
+                    try database.run("UPDATE deliveries SET state = 'delivered', delivered_at = ?, delivered_via = ?, lease_until = NULL, last_error = NULL WHERE id = ?",
+                                     .date(at), .text(via), .integer(id))
                 case let .retry(id, at, error):
                     try database.run("UPDATE deliveries SET state = 'retrying', next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE id = ?",
                                      .date(at), .text(error), .integer(id))
@@ -320,7 +322,7 @@ public struct OutboxStore {
     public func list(advisory: Int64? = nil, state: String? = nil, limit: Int = 1000) throws -> [DeliveryRecord] {
         try database.query("""
             SELECT d.id, n.id, n.kind, n.advisory_id, n.revision, p.organization, d.transport, d.recipient, d.state, d.attempts, d.last_error,
-                   d.next_attempt_at, d.delivered_at, d.created_at
+                   d.next_attempt_at, d.delivered_at, d.created_at, d.delivered_via
             FROM deliveries d JOIN notices n ON n.id = d.notice_id LEFT JOIN providers p ON p.id = d.provider_id
             WHERE (?1 IS NULL OR n.advisory_id = ?1) AND (?2 IS NULL OR d.state = ?2)
             ORDER BY d.id DESC LIMIT ?3
@@ -330,7 +332,7 @@ public struct OutboxStore {
                                   organization: row.optionalText(5), transport: row.text(6), recipient: row.text(7), state: state,
                                   attempts: Int(row.int(9)), lastError: row.optionalText(10),
                                   nextAttemptAt: state == "pending" || state == "retrying" ? row.optionalDate(11) : nil,
-                                  deliveredAt: row.optionalDate(12), createdAt: row.date(13))
+                                  deliveredAt: row.optionalDate(12), deliveredVia: row.optionalText(14), createdAt: row.date(13))
         }
     }
 

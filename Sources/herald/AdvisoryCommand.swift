@@ -100,7 +100,8 @@ struct AdvisoryCommand: ParsableCommand {
             let advisory = try context.advisories.get(id)
             let revisions = try context.advisories.revisions(of: id)
             let audit = try context.audit.list(subjectType: "advisory", subjectID: id, limit: 1000)
-            if output.json { return try Output.json(AdvisoryDetail(advisory: advisory, revisions: revisions, audit: audit)) }
+            let deliveries = try context.outbox.list(advisory: id, limit: 1_000_000)
+            if output.json { return try Output.json(AdvisoryDetail(advisory: advisory, revisions: revisions, audit: audit, deliveries: deliveries)) }
             let zone = try context.projects.require(advisory.projectSlug).zone
             func local(_ date: Date?) -> String { date.map { Instant.local($0, in: zone) } ?? "" }
             let c = advisory.content
@@ -116,6 +117,12 @@ struct AdvisoryCommand: ParsableCommand {
             Output.table(["REV", "AT", "BY", "EMBARGO", "REASON"], revisions.map {
                 [String($0.revision), local($0.createdAt), $0.actor, local($0.schedule.embargo), $0.reason]
             }, empty: "none")
+            print("\nDeliveries:")
+            printDeliveries(deliveries.reversed(), zone: zone)
+            let maildirs = Set(deliveries.compactMap(\.deliveredVia).filter { $0.hasPrefix("maildir:") })
+            for maildir in maildirs.sorted() {
+                print("E-mail went to the Maildir \(maildir.dropFirst("maildir:".count)) because HERALD_SMTP_URL is unset; read it with mutt -f.")
+            }
             print("\nAudit:")
             Output.table(["AT", "BY", "ACTION", "REASON"], audit.reversed().map {
                 [local($0.at), $0.actor, $0.action, $0.reason]
@@ -197,6 +204,7 @@ struct AdvisoryDetail: Encodable {
     var advisory: Advisory
     var revisions: [AdvisoryRevision]
     var audit: [AuditEntry]
+    var deliveries: [DeliveryRecord]
 }
 
 private func zonesBySlug(_ context: Context) throws -> [String: TimeZone] {

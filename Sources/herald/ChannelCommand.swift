@@ -7,7 +7,7 @@ struct ChannelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "channel",
         abstract: "Public channels: mailing lists and chat rooms that get pre-announcements and publications, never embargoed details.",
-        subcommands: [Add.self, List.self, Remove.self]
+        subcommands: [Add.self, List.self, Test.self, Remove.self]
     )
 
     struct Add: ParsableCommand {
@@ -44,6 +44,18 @@ struct ChannelCommand: ParsableCommand {
             Output.table(["ID", "PROJECT", "KIND", "TARGET"], channels.map {
                 [String($0.id), $0.projectSlug, $0.kind.rawValue, $0.target]
             }, empty: "No channels. Add one with: herald channel add --project SLUG --kind email --target announce@example.org")
+        }
+    }
+
+    struct Test: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Queue a test message to a channel; herald serve sends it.")
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The channel's id.") var id: Int64
+
+        func run() throws {
+            let context = try db.open()
+            let delivery = try context.outbox.enqueueTest(channel: id, actor: context.actor)
+            print("queued a test message to channel \(id) (delivery \(delivery)); see it with: herald deliveries list")
         }
     }
 

@@ -12,9 +12,10 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Opens the database, migrated to this binary's schema, with the stores over it.
     func open() throws -> Context {
+        let settings = try messageSettings()
         let database = try Database(path: path)
         try Migrator().migrate(database)
-        return Context(database: database)
+        return Context(database: database, settings: settings)
     }
 }
 
@@ -27,6 +28,7 @@ struct OutputOptions: ParsableArguments {
 /// What a command works with: one connection, the command's instant, and the actor for the audit log.
 struct Context {
     let database: Database
+    let settings: OutboxSettings
     let clock: any Clock = FixedClock(SystemClock().now)
 
     /// The audit log's "who": the operating-system user running the command.
@@ -39,7 +41,8 @@ struct Context {
     var projects: ProjectStore { ProjectStore(database: database, clock: clock) }
     var providers: ProviderStore { ProviderStore(database: database, clock: clock) }
     var channels: ChannelStore { ChannelStore(database: database, clock: clock) }
-    var advisories: AdvisoryStore { AdvisoryStore(database: database, clock: clock) }
+    var advisories: AdvisoryStore { AdvisoryStore(database: database, clock: clock, settings: settings) }
+    var outbox: OutboxStore { OutboxStore(database: database, clock: clock, settings: settings) }
     var tokens: TokenStore { TokenStore(database: database, clock: clock) }
     var audit: AuditLog { AuditLog(database: database) }
 

@@ -4,7 +4,7 @@ import HeraldCore
 import HeraldStore
 
 /// The `herald` command: the release manager's tool and the composition root.
-struct Herald: ParsableCommand {
+struct Herald: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "Coordinated-release notification hub: early notice to service providers, embargoed releases, announcements everywhere at once.",
@@ -15,16 +15,21 @@ struct Herald: ParsableCommand {
             ("2026-12-01 17:00 Europe/Amsterdam").
             Bad input is refused with one line naming the field and the rule, exit code 2, and nothing written.
             """,
-        subcommands: [Migrate.self, TokenCommand.self, ProjectCommand.self, ProviderCommand.self, ChannelCommand.self, AdvisoryCommand.self]
+        subcommands: [Serve.self, Migrate.self, TokenCommand.self, ProjectCommand.self, ProviderCommand.self, ChannelCommand.self,
+                      AdvisoryCommand.self, DeliveriesCommand.self]
     )
 }
 
 @main
 enum Main {
-    static func main() {
+    static func main() async {
         do {
             var command = try Herald.parseAsRoot()
-            try command.run()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
         } catch {
             fail(with: error)
         }

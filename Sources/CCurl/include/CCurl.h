@@ -22,3 +22,12 @@ CURLMcode herald_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long v
 curl_version_info_data *herald_curl_version_info(void);
 
 #endif
+
+#ifndef HERALD_CCURL_SSRF
+#define HERALD_CCURL_SSRF
+// Installs an open-socket callback that refuses loopback, private, link-local, multicast and
+// other non-public addresses, after name resolution (so a name that resolves there is refused
+// too, and DNS rebinding cannot slip past a check made earlier). `refused` is set to 1 when
+// an address was refused, so the caller can tell this from an ordinary connection failure.
+CURLcode herald_curl_refuse_private_targets(CURL *handle, int *refused);
+#endif

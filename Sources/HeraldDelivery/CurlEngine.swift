@@ -1,0 +1,287 @@
+import CCurl
+import Foundation
+
+/// One transfer for libcurl to make.
+public enum CurlRequest: Sendable {
+    /// Sends `message` to `to` through the SMTP server at `url` (`smtp://…` or `smtps://…`).
+    /// `requireTLS` refuses a server that does not offer STARTTLS.
+    case smtp(url: String, from: String, to: String, message: [UInt8], requireTLS: Bool)
+    /// An HTTP request with a body; redirects are not followed. `refusePrivate` refuses
+    /// addresses in loopback and private ranges after name resolution.
+    case http(method: String, url: String, headers: [String], body: [UInt8], refusePrivate: Bool)
+}
+
+/// What libcurl reported.
+public struct CurlResult: Sendable, Equatable {
+    /// `CURLcode`; 0 is success at the transport level.
+    public var code: Int32
+    /// libcurl's words for a failure, empty on success.
+    public var error: String
+    /// HTTP status or the last SMTP reply code.
+    public var responseCode: Int
+    /// Seconds from a `Retry-After` header.
+    public var retryAfter: TimeInterval?
+    /// The first bytes of the response body, for the error record.
+    public var responseSnippet: String
+    /// The target resolved only to loopback or private addresses and was not contacted.
+    public var refusedPrivateTarget = false
+}
+
+/// Limits of the engine.
+public struct CurlSettings: Sendable {
+    public var connectTimeout: TimeInterval = 10
+    public var totalTimeout: TimeInterval = 30
+    /// Connections to one host at once; more transfers to it wait inside libcurl.
+    public var maxConnectionsPerHost = 8
+    public var maxConnections = 256
+
+    public init(connectTimeout: TimeInterval = 10, totalTimeout: TimeInterval = 30, maxConnectionsPerHost: Int = 8, maxConnections: Int = 256) {
+        self.connectTimeout = connectTimeout
+        self.totalTimeout = totalTimeout
+        self.maxConnectionsPerHost = maxConnectionsPerHost
+        self.maxConnections = maxConnections
+    }
+}
+
+/// libcurl's multi interface on a thread of its own: many transfers in flight, connections
+/// reused, and `curl_easy_perform`'s blocking kept off the Swift concurrency pool.
+/// Callers `await perform(_:)`; the engine thread resumes them when their transfer ends.
+public final class CurlEngine: @unchecked Sendable {
+    // Shared with callers, guarded by `lock`: new transfers and the stop flag.
+    private let lock = NSLock()
+    private var incoming: [Transfer] = []
+    private var stopping = false
+    // Owned by the engine thread alone.
+    private let multi: UnsafeMutableRawPointer
+    private var idleHandles: [UnsafeMutableRawPointer] = []
+    private let settings: CurlSettings
+    private let finished = DispatchSemaphore(value: 0)
+
+    private static let globalInit: Void = {
+        curl_global_init(3)          // CURL_GLOBAL_ALL, a macro
+        signal(SIGPIPE, SIG_IGN)     // CURLOPT_NOSIGNAL leaves SIGPIPE to us
+    }()
+
+    /// Starts the engine thread.
+    public init(settings: CurlSettings = CurlSettings()) {
+        _ = Self.globalInit
+        self.settings = settings
+        multi = curl_multi_init()!
+        herald_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, settings.maxConnectionsPerHost)
+        herald_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, settings.maxConnections)
+        let thread = Thread { [self] in loop() }
+        thread.name = "herald-curl"
+        thread.start()
+    }
+
+    /// Stops the thread after the transfers in flight end; waits for it.
+    public func shutdown() {
+        lock.withLock { stopping = true }
+        curl_multi_wakeup(multi)
+        finished.wait()
+    }
+
+    /// Makes one transfer and returns libcurl's report. Never throws: failures are results.
+    public func perform(_ request: CurlRequest) async -> CurlResult {
+        await withCheckedContinuation { continuation in
+            let transfer = Transfer(request: request, continuation: continuation)
+            let accepted = lock.withLock { () -> Bool in
+                guard !stopping else { return false }
+                incoming.append(transfer)
+                return true
+            }
+            if accepted {
+                curl_multi_wakeup(multi)
+            } else {
+                continuation.resume(returning: CurlResult(code: -1, error: "shutting down", responseCode: 0, retryAfter: nil, responseSnippet: ""))
+            }
+        }
+    }
+
+    /// libcurl's version, for logs.
+    public static var version: String {
+        _ = globalInit
+        return herald_curl_version_info().map { String(cString: $0.pointee.version) } ?? "unknown"
+    }
+
+    // MARK: - The engine thread
+
+    private var active: [UnsafeMutableRawPointer: Transfer] = [:]
+
+    private func loop() {
+        while true {
+            let (batch, stop) = lock.withLock { () -> ([Transfer], Bool) in
+                defer { incoming.removeAll(keepingCapacity: true) }
+                return (incoming, stopping)
+            }
+            for transfer in batch { start(transfer) }
+            if stop && active.isEmpty { break }
+            var running: Int32 = 0
+            curl_multi_perform(multi, &running)
+            var queued: Int32 = 0
+            while let message = curl_multi_info_read(multi, &queued) {
+                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
+                complete(easy, code: message.pointee.data.result)
+            }
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+        for handle in idleHandles { curl_easy_cleanup(handle) }
+        curl_multi_cleanup(multi)
+        finished.signal()
+    }
+
+    private func start(_ transfer: Transfer) {
+        let easy = idleHandles.popLast() ?? curl_easy_init()!
+        transfer.configure(easy, settings: settings)
+        active[easy] = transfer
+        curl_multi_add_handle(multi, easy)
+    }
+
+    private func complete(_ easy: UnsafeMutableRawPointer, code: CURLcode) {
+        curl_multi_remove_handle(multi, easy)
+        guard let transfer = active.removeValue(forKey: easy) else { return }
+        var status = 0
+        herald_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        let result = transfer.result(code: code, responseCode: status)
+        transfer.release()
+        curl_easy_reset(easy)   // keeps the handle's caches; the connection pool is the multi's
+        idleHandles.append(easy)
+        transfer.continuation.resume(returning: result)
+    }
+}
+
+/// The state of one transfer while libcurl holds it: buffers that must outlive the call.
+private final class Transfer {
+    let request: CurlRequest
+    let continuation: CheckedContinuation<CurlResult, Never>
+    var upload: [UInt8] = []
+    var uploadOffset = 0
+    var response: [UInt8] = []
+    var retryAfter: TimeInterval?
+    var lists: [UnsafeMutablePointer<curl_slist>] = []
+    let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+    let refusedFlag = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+
+    init(request: CurlRequest, continuation: CheckedContinuation<CurlResult, Never>) {
+        self.request = request
+        self.continuation = continuation
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        refusedFlag.initialize(to: 0)
+    }
+
+    deinit {
+        errorBuffer.deallocate()
+        refusedFlag.deallocate()
+    }
+
+    func configure(_ easy: UnsafeMutableRawPointer, settings: CurlSettings) {
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        herald_curl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        herald_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000))
+        herald_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(settings.totalTimeout * 1000))
+        herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
+        herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
+        herald_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+        herald_curl_easy_setopt_callback(easy, CURLOPT_WRITEFUNCTION, transferWrite)
+        herald_curl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
+        herald_curl_easy_setopt_callback(easy, CURLOPT_HEADERFUNCTION, transferHeader)
+        herald_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
+        switch request {
+        case let .smtp(url, from, to, message, requireTLS):
+            upload = message
+            herald_curl_easy_setopt_string(easy, CURLOPT_URL, url)
+            herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps")
+            herald_curl_easy_setopt_long(easy, CURLOPT_USE_SSL, Int(requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue))
+            herald_curl_easy_setopt_string(easy, CURLOPT_MAIL_FROM, "<\(from)>")
+            let recipients = curl_slist_append(nil, "<\(to)>")!
+            lists.append(recipients)
+            herald_curl_easy_setopt_slist(easy, CURLOPT_MAIL_RCPT, recipients)
+            herald_curl_easy_setopt_long(easy, CURLOPT_UPLOAD, 1)
+            herald_curl_easy_setopt_off_t(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(message.count))
+            herald_curl_easy_setopt_callback(easy, CURLOPT_READFUNCTION, transferRead)
+            herald_curl_easy_setopt_pointer(easy, CURLOPT_READDATA, me)
+        case let .http(method, url, headers, body, refusePrivate):
+            herald_curl_easy_setopt_string(easy, CURLOPT_URL, url)
+            herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
+            herald_curl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
+            herald_curl_easy_setopt_string(easy, CURLOPT_USERAGENT, "Herald")
+            var list: UnsafeMutablePointer<curl_slist>?
+            for header in headers + ["Expect:"] { list = curl_slist_append(list, header) }
+            if let list {
+                lists.append(list)
+                herald_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
+            }
+            herald_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            _ = body.withUnsafeBufferPointer { bytes in
+                // COPYPOSTFIELDS copies, so the body need not outlive this call.
+                herald_curl_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!))
+            }
+            if method != "POST" { herald_curl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method) }
+            if refusePrivate { herald_curl_refuse_private_targets(easy, refusedFlag) }
+        }
+    }
+
+    func result(code: CURLcode, responseCode: Int) -> CurlResult {
+        let error = code == CURLE_OK ? "" : {
+            let detail = String(cString: errorBuffer)
+            return detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        }()
+        let snippet = String(decoding: response.prefix(300), as: UTF8.self)
+        return CurlResult(code: Int32(code.rawValue), error: error, responseCode: responseCode, retryAfter: retryAfter,
+                          responseSnippet: snippet, refusedPrivateTarget: refusedFlag.pointee != 0)
+    }
+
+    func release() {
+        for list in lists { curl_slist_free_all(list) }
+        lists.removeAll()
+    }
+}
+
+// C callbacks: `userdata` is the Transfer, unretained (the engine's `active` table owns it).
+
+private func transferWrite(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {
+    guard let userdata, let buffer else { return 0 }
+    let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
+    let length = size * count
+    // Keep only the start of a response: it is for the error record, not for reading.
+    if transfer.response.count < 4096 {
+        buffer.withMemoryRebound(to: UInt8.self, capacity: length) { transfer.response.append(contentsOf: UnsafeBufferPointer(start: $0, count: min(length, 4096))) }
+    }
+    return length
+}
+
+private func transferHeader(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {
+    guard let userdata, let buffer else { return 0 }
+    let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
+    let length = size * count
+    let line = buffer.withMemoryRebound(to: UInt8.self, capacity: length) { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) }
+    if line.lowercased().hasPrefix("retry-after:") {
+        transfer.retryAfter = RetryAfter.parse(String(line.dropFirst("retry-after:".count)).trimmingCharacters(in: .whitespacesAndNewlines), now: Date())
+    }
+    return length
+}
+
+private func transferRead(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {
+    guard let userdata, let buffer else { return 0 }
+    let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
+    let length = min(size * count, transfer.upload.count - transfer.uploadOffset)
+    guard length > 0 else { return 0 }
+    transfer.upload.withUnsafeBytes { bytes in
+        UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + transfer.uploadOffset, byteCount: length)
+    }
+    transfer.uploadOffset += length
+    return length
+}
+
+/// `Retry-After` (RFC 9110 §10.2.3): seconds, or an HTTP date.
+public enum RetryAfter {
+    /// Seconds to wait, or nil when the value is neither form.
+    public static func parse(_ value: String, now: Date) -> TimeInterval? {
+        if let seconds = Int(value), seconds >= 0 { return TimeInterval(seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: value).map { max(0, $0.timeIntervalSince(now)) }
+    }
+}

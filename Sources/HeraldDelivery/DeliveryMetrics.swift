@@ -1,0 +1,27 @@
+import Foundation
+import Metrics
+
+/// The delivery counters `/metrics` shows, through swift-metrics (a no-op until a backend is
+/// bootstrapped, so libraries and tests need not care).
+public enum DeliveryMetrics {
+    /// Counts one attempt's outcome: `delivered`, `retry`, `dead`, `gone`.
+    public static func attempt(transport: String, outcome: String) {
+        Counter(label: "herald_deliveries_total", dimensions: [("transport", transport), ("outcome", outcome)]).increment()
+    }
+
+    /// Deliveries waiting and the age of the oldest, in seconds.
+    public static func queue(depth: Int, oldestAge: TimeInterval) {
+        Gauge(label: "herald_outbox_depth").record(depth)
+        Gauge(label: "herald_outbox_oldest_pending_seconds").record(oldestAge)
+    }
+
+    /// Seconds from a notice's instant to its fan-out (publication lag).
+    public static func noticeLag(kind: String, seconds: TimeInterval) {
+        Recorder(label: "herald_notice_lag_seconds", dimensions: [("kind", kind)], aggregate: true).record(seconds)
+    }
+
+    /// Seconds from a publication's instant to its first delivery.
+    public static func publicationLag(seconds: TimeInterval) {
+        Recorder(label: "herald_publication_lag_seconds", aggregate: true).record(seconds)
+    }
+}

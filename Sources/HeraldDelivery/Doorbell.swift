@@ -1,0 +1,59 @@
+import Foundation
+
+/// Wakes a sleeping loop early: the scheduler rings it after a fan-out so the workers start at
+/// once instead of at their next poll. A ring while nobody waits is kept (as one) for the next wait.
+public final class Doorbell: @unchecked Sendable {
+    // All guarded by `lock`.
+    private let lock = NSLock()
+    private var pending = false
+    private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+    private var cancelledEarly: Set<UUID> = []
+
+    public init() {}
+
+    /// Wakes every waiter, or the next one to wait.
+    public func ring() {
+        let woken = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            if waiters.isEmpty { pending = true }
+            defer { waiters.removeAll() }
+            return Array(waiters.values)
+        }
+        woken.forEach { $0.resume() }
+    }
+
+    /// Returns when rung, after `timeout`, or on cancellation, whichever is first.
+    public func wait(timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: timeout) }
+            group.addTask { await self.waitForRing() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func waitForRing() async {
+        let id = UUID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let now = lock.withLock { () -> Bool in
+                    if pending {
+                        pending = false
+                        return true
+                    }
+                    if cancelledEarly.remove(id) != nil { return true }
+                    waiters[id] = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            let waiting = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+                if let continuation = waiters.removeValue(forKey: id) { return continuation }
+                cancelledEarly.insert(id)   // cancelled before it registered: don't let it wait
+                return nil
+            }
+            waiting?.resume()
+        }
+        lock.withLock { _ = cancelledEarly.remove(id) }
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import Logging
+
+/// Tunables of the delivery workers.
+public struct WorkerSettings: Sendable {
+    /// Transfers in flight at once.
+    public var maxInFlight = 64
+    /// Transfers in flight to one host (one SMTP relay, one webhook host); a slow host fills
+    /// its own share, never the others'.
+    public var maxPerHost = 8
+    /// How long a claim lasts; a crashed worker's rows are claimed again after it.
+    public var lease: TimeInterval = 120
+    /// Outcomes are written in batches of at most this many, one transaction each.
+    public var batchSize = 256
+    /// …or at least this often.
+    public var flushInterval: Duration = .milliseconds(20)
+    /// The longest idle sleep: changes made by another process are seen within it.
+    public var idlePoll: Duration = .seconds(1)
+    public var retryPolicy = RetryPolicy.standard
+
+    public init() {}
+}
+
+/// Claims due deliveries, sends them through the transports, and records what happened.
+/// Owns its database connection: nothing here is shared across threads but the transports.
+public struct OutboxWorker: Sendable {
+    let databasePath: String
+    let clock: any Clock
+    let mail: any Transport
+    let webhooks: any Transport
+    let settings: WorkerSettings
+    let doorbell: Doorbell
+    let logger: Logger
+
+    public init(databasePath: String, clock: any Clock = SystemClock(), mail: any Transport, webhooks: any Transport,
+                settings: WorkerSettings = WorkerSettings(), doorbell: Doorbell, logger: Logger) {
+        self.databasePath = databasePath
+        self.clock = clock
+        self.mail = mail
+        self.webhooks = webhooks
+        self.settings = settings
+        self.doorbell = doorbell
+        self.logger = logger
+    }
+
+    private enum Event: Sendable {
+        case finished(ClaimedDelivery, SendResult, String)
+        case tick
+    }
+
+    /// Runs until cancelled; then stops claiming, lets transfers in flight finish, records
+    /// them, and returns.
+    public func run() async throws {
+        let database = try Database(path: databasePath, busyTimeout: .seconds(30))
+        let outbox = OutboxStore(database: database, clock: clock, settings: OutboxSettings())
+        var perHost: [String: Int] = [:]
+        var inFlight = 0
+        var outcomes: [DeliveryOutcome] = []
+        var lastFlush = ContinuousClock.now
+        var tickerRunning = false
+        var lastQueueReport = ContinuousClock.now - .seconds(10)
+
+        try await withThrowingTaskGroup(of: Event.self) { group in
+            func flush() throws {
+                guard !outcomes.isEmpty else { return }
+                try outbox.record(outcomes)
+                outcomes.removeAll(keepingCapacity: true)
+                lastFlush = .now
+            }
+
+            while true {
+                let stopping = Task.isCancelled
+                if !stopping && inFlight < settings.maxInFlight {
+                    let busy = Set(perHost.filter { $0.value >= settings.maxPerHost }.keys)
+                    let claimed = try claimQuietly(outbox, limit: settings.maxInFlight - inFlight, busy: busy)
+                    // A host may take only its share even within one claim.
+                    for delivery in claimed {
+                        if perHost[delivery.host, default: 0] >= settings.maxPerHost {
+                            outcomes.append(.released(id: delivery.id))
+                            continue
+                        }
+                        perHost[delivery.host, default: 0] += 1
+                        inFlight += 1
+                        let transport = delivery.transport == "email" ? mail : webhooks
+                        group.addTask { .finished(delivery, await transport.send(delivery), transport.destination) }
+                    }
+                }
+                if inFlight == 0 {
+                    try flush()
+                    if stopping { break }
+                    if ContinuousClock.now - lastQueueReport > .seconds(5) {
+                        lastQueueReport = .now
+                        if let queue = try? outbox.queueDepth() {
+                            DeliveryMetrics.queue(depth: queue.count, oldestAge: queue.oldest.map { clock.now.timeIntervalSince($0) } ?? 0)
+                        }
+                    }
+                    // Idle: sleep until the next retry is due, a ring, or the poll interval.
+                    var sleep = settings.idlePoll
+                    if let next = try? outbox.nextDue() {
+                        let wait = next.timeIntervalSince(clock.now)
+                        sleep = min(sleep, .milliseconds(max(0, Int(wait * 1000))))
+                    }
+                    if sleep > .zero { await doorbell.wait(timeout: sleep) }
+                    continue
+                }
+                if !tickerRunning && !stopping {
+                    // While sends are in flight, look for new work now and then.
+                    tickerRunning = true
+                    group.addTask {
+                        await doorbell.wait(timeout: .milliseconds(25))
+                        return .tick
+                    }
+                }
+                guard let event = try await group.next() else { continue }
+                switch event {
+                case .tick:
+                    tickerRunning = false
+                case let .finished(delivery, result, destination):
+                    inFlight -= 1
+                    perHost[delivery.host, default: 1] -= 1
+                    outcomes.append(outcome(delivery, result, destination: destination))
+                }
+                if outcomes.count >= settings.batchSize || ContinuousClock.now - lastFlush >= settings.flushInterval {
+                    try flush()
+                }
+            }
+        }
+    }
+
+    /// Claims, treating a busy database as "nothing now" rather than a reason to stop.
+    private func claimQuietly(_ outbox: OutboxStore, limit: Int, busy: Set<String>) throws -> [ClaimedDelivery] {
+        do {
+            return try outbox.claim(limit: limit, lease: settings.lease, busyHosts: busy)
+        } catch let error as SQLiteError where error.kind == .busy {
+            logger.warning("outbox busy; will claim again", metadata: ["error": "\(error)"])
+            return []
+        }
+    }
+
+    private func outcome(_ delivery: ClaimedDelivery, _ result: SendResult, destination: String) -> DeliveryOutcome {
+        let now = clock.now
+        let meta: Logger.Metadata = ["delivery": "\(delivery.id)", "recipient": "\(delivery.recipient)", "attempt": "\(delivery.attempts)"]
+        switch result {
+        case .delivered:
+            DeliveryMetrics.attempt(transport: delivery.transport, outcome: "delivered")
+            logger.debug("delivered", metadata: meta)
+            return .delivered(id: delivery.id, at: now, via: delivery.transport == "email" ? destination : delivery.recipient)
+        case let .gone(error):
+            DeliveryMetrics.attempt(transport: delivery.transport, outcome: "gone")
+            logger.warning("endpoint gone; disabled", metadata: meta.merging(["error": "\(error)"]) { $1 })
+            return .gone(id: delivery.id, url: delivery.recipient, error: error)
+        case let .permanent(error):
+            DeliveryMetrics.attempt(transport: delivery.transport, outcome: "dead")
+            logger.error("delivery failed for good", metadata: meta.merging(["error": "\(error)"]) { $1 })
+            return .dead(id: delivery.id, error: error)
+        case let .failed(error, retryAfter):
+            if let next = settings.retryPolicy.nextAttempt(after: delivery.attempts, now: now, retryAfter: retryAfter, random: Double.random(in: 0..<1)) {
+                DeliveryMetrics.attempt(transport: delivery.transport, outcome: "retry")
+                logger.notice("delivery failed; will retry", metadata: meta.merging(["error": "\(error)", "next": "\(Instant.rfc3339(next))"]) { $1 })
+                return .retry(id: delivery.id, at: next, error: error)
+            }
+            DeliveryMetrics.attempt(transport: delivery.transport, outcome: "dead")
+            logger.error("delivery failed after the last attempt", metadata: meta.merging(["error": "\(error)"]) { $1 })
+            return .dead(id: delivery.id, error: "after \(delivery.attempts) attempts: \(error)")
+        }
+    }
+}

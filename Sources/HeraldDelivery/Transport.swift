@@ -1,0 +1,165 @@
+import Crypto
+import Foundation
+import HeraldCore
+import HeraldStore
+
+/// How one attempt went, as a transport sees it; the worker turns it into an outcome.
+public enum SendResult: Sendable, Equatable {
+    case delivered
+    /// Worth another try, after at least `retryAfter` seconds if the receiver said so.
+    case failed(String, retryAfter: TimeInterval?)
+    /// Will fail however often it is tried.
+    case permanent(String)
+    /// The endpoint is gone (HTTP 410): stop sending to it.
+    case gone(String)
+}
+
+/// Sends one claimed delivery.
+public protocol Transport: Sendable {
+    func send(_ delivery: ClaimedDelivery) async -> SendResult
+    /// Where delivered messages went, for the record (no credentials).
+    var destination: String { get }
+}
+
+/// E-mail through an SMTP server, by libcurl: one message per recipient, connections reused.
+public struct SMTPTransport: Transport {
+    let engine: CurlEngine
+    let url: String
+    let from: String
+
+    /// `url` is `smtp://[user:pass@]host[:port]` (STARTTLS: required when there are
+    /// credentials, used when offered otherwise) or `smtps://…`.
+    public init(engine: CurlEngine, url: String, from: String) {
+        self.engine = engine
+        self.url = url
+        self.from = from
+    }
+
+    public var destination: String {
+        guard var components = URLComponents(string: url) else { return "smtp" }
+        components.user = nil
+        components.password = nil
+        return components.string ?? "smtp"
+    }
+
+    public func send(_ delivery: ClaimedDelivery) async -> SendResult {
+        let hasCredentials = URLComponents(string: url)?.user != nil
+        let result = await engine.perform(.smtp(url: url, from: from, to: delivery.recipient, message: delivery.payload, requireTLS: hasCredentials))
+        if result.code == 0 { return .delivered }
+        let reply = result.responseCode > 0 ? "SMTP \(result.responseCode): " : ""
+        // 5xx replies are permanent (the mailbox does not exist, the message is refused).
+        if (500..<600).contains(result.responseCode) { return .permanent(reply + result.error) }
+        return .failed(reply + result.error, retryAfter: nil)
+    }
+}
+
+/// E-mail into a Maildir (`tmp/` then renamed into `new/`), the default when no SMTP server
+/// is configured, so a fresh machine works and `mutt -f` reads what was sent.
+public struct MaildirTransport: Transport {
+    let directory: URL
+    private let queue = DispatchQueue(label: "herald-maildir")
+
+    /// Creates `directory` with its `tmp`, `new` and `cur` folders when missing.
+    public init(directory: URL) throws {
+        self.directory = directory
+        for folder in ["tmp", "new", "cur"] {
+            try FileManager.default.createDirectory(at: directory.appending(path: folder), withIntermediateDirectories: true)
+        }
+    }
+
+    public var destination: String { "maildir:" + directory.path }
+
+    public func send(_ delivery: ClaimedDelivery) async -> SendResult {
+        // File writes and fsync block: they run on a queue of their own, not the Swift pool.
+        await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: write(delivery)) }
+        }
+    }
+
+    private func write(_ delivery: ClaimedDelivery) -> SendResult {
+        // Unique per delivery and attempt, as Maildir asks: time, id, attempt, host.
+        let name = "\(Int(Date().timeIntervalSince1970)).H\(delivery.id)_\(delivery.attempts).\(ProcessInfo.processInfo.hostName)"
+        let temporary = directory.appending(path: "tmp/\(name)").path
+        let final = directory.appending(path: "new/\(name)").path
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { return .failed("cannot create \(temporary): \(String(cString: strerror(errno)))", retryAfter: nil) }
+        let written = delivery.payload.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd)
+        close(fd)
+        guard written == delivery.payload.count, synced == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            return .failed("cannot write \(temporary): \(reason)", retryAfter: nil)
+        }
+        guard rename(temporary, final) == 0 else {
+            unlink(temporary)
+            return .failed("cannot move the message into \(final): \(String(cString: strerror(errno)))", retryAfter: nil)
+        }
+        return .delivered
+    }
+}
+
+/// Chat and generic webhooks over HTTP(S), by libcurl.
+public struct WebhookTransport: Transport {
+    let engine: CurlEngine
+    let allowPrivateTargets: Bool
+
+    public init(engine: CurlEngine, allowPrivateTargets: Bool) {
+        self.engine = engine
+        self.allowPrivateTargets = allowPrivateTargets
+    }
+
+    public var destination: String { "webhook" }
+
+    public func send(_ delivery: ClaimedDelivery) async -> SendResult {
+        var headers = ["Content-Type: application/json", "webhook-id: \(delivery.messageID)"]
+        var method = "POST"
+        var url = delivery.recipient
+        switch delivery.format ?? .webhook {
+        case .webhook:
+            // Signed at send time: receivers reject old timestamps, and a retry may be hours later.
+            let timestamp = Int(Date().timeIntervalSince1970)
+            headers.append("webhook-timestamp: \(timestamp)")
+            if let secret = delivery.secret, let signature = StandardWebhooks.signature(secret: secret, id: delivery.messageID, timestamp: timestamp, body: delivery.payload) {
+                headers.append("webhook-signature: \(signature)")
+            }
+        case .matrix:
+            // The client-server API: PUT with the message id as transaction id, so a resend is a no-op.
+            method = "PUT"
+            url += "/send/m.room.message/" + (delivery.messageID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? delivery.messageID)
+            if let token = delivery.secret { headers.append("Authorization: Bearer \(token)") }
+        case .slack, .mattermost, .discord, .teams:
+            break
+        }
+        let result = await engine.perform(.http(method: method, url: url, headers: headers, body: delivery.payload, refusePrivate: !allowPrivateTargets))
+        return Self.classify(result)
+    }
+
+    /// 2xx delivered; 410 gone; a private target permanent; anything else worth a retry.
+    static func classify(_ result: CurlResult) -> SendResult {
+        if result.refusedPrivateTarget {
+            return .permanent("refused: the URL resolves to a loopback or private address (HERALD_ALLOW_PRIVATE_TARGETS allows it)")
+        }
+        guard result.code == 0 else { return .failed(result.error, retryAfter: nil) }
+        let snippet = result.responseSnippet.isEmpty ? "" : ": " + result.responseSnippet.prefix(200)
+        switch result.responseCode {
+        case 200..<300: return .delivered
+        case 410: return .gone("HTTP 410 Gone\(snippet)")
+        case 300..<400: return .failed("HTTP \(result.responseCode): redirects are not followed\(snippet)", retryAfter: nil)
+        default: return .failed("HTTP \(result.responseCode)\(snippet)", retryAfter: result.retryAfter)
+        }
+    }
+}
+
+/// Standard Webhooks signatures (standardwebhooks.com): HMAC-SHA256 over `id.timestamp.body`
+/// with the secret's key bytes, sent as `v1,<base64>`.
+public enum StandardWebhooks {
+    /// The header value, or nil if `secret` is not `whsec_` + base64.
+    public static func signature(secret: String, id: String, timestamp: Int, body: [UInt8]) -> String? {
+        guard secret.hasPrefix("whsec_"), let key = Data(base64Encoded: String(secret.dropFirst(6))) else { return nil }
+        var message = Data("\(id).\(timestamp).".utf8)
+        message.append(contentsOf: body)
+        let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key))
+        return "v1," + Data(mac).base64EncodedString()
+    }
+}

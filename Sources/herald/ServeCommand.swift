@@ -1,0 +1,141 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import HeraldCore
+import HeraldDelivery
+import HeraldStore
+import Logging
+
+/// Where messages link to and who they are from: HERALD_PUBLIC_URL and HERALD_MAIL_FROM, for
+/// every command that renders messages (publish, reschedule, cancel …), not only `serve`.
+struct MessageOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Base URL for links in messages and feeds (default: $HERALD_PUBLIC_URL or http://127.0.0.1:8080).", valueName: "url"))
+    var publicURL: String?
+    @Option(help: ArgumentHelp("From address of every message (default: $HERALD_MAIL_FROM or herald@localhost).", valueName: "address"))
+    var mailFrom: String?
+
+    func settings() throws -> OutboxSettings { try messageSettings(publicURL: publicURL, mailFrom: mailFrom) }
+}
+
+/// The message settings from flags, else the environment, else the defaults.
+func messageSettings(publicURL: String? = nil, mailFrom: String? = nil) throws -> OutboxSettings {
+    let env = ProcessInfo.processInfo.environment
+    let url = try Address.webURL(publicURL ?? env["HERALD_PUBLIC_URL"] ?? "http://127.0.0.1:8080", field: "public-url")
+    let from = try Address.email(mailFrom ?? env["HERALD_MAIL_FROM"] ?? "herald@localhost.localdomain", field: "mail-from")
+    return OutboxSettings(publicURL: url, mailFrom: from)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the hub: the scheduler that fires notices at their instants, and the delivery workers.",
+        discussion: """
+            Migrates the database first. E-mail goes to the SMTP server of --smtp-url, or, when it is unset, \
+            into the Maildir --maildir, so a fresh machine works and `mutt -f var/mail` reads what was sent. \
+            SIGINT or SIGTERM stops it gracefully: sends in flight finish and are recorded.
+            """
+    )
+
+    @OptionGroup var db: DatabaseOptions
+    @OptionGroup var messages: MessageOptions
+    @Option(help: ArgumentHelp("HTTP address (default: $HERALD_LISTEN or 127.0.0.1:8080); the HTTP service comes with a later release.", valueName: "host:port"))
+    var listen: String?
+    @Option(help: ArgumentHelp("smtp://user:pass@host:587 (STARTTLS) or smtps://… (default: $HERALD_SMTP_URL; unset: the Maildir).", valueName: "url"))
+    var smtpURL: String?
+    @Option(help: ArgumentHelp("Maildir for e-mail when no SMTP server is set (default: $HERALD_MAILDIR or ./var/mail).", valueName: "path"))
+    var maildir: String?
+    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error (default: $HERALD_LOG_LEVEL or info).", valueName: "level"))
+    var logLevel: String?
+    @Flag(help: "Allow webhook URLs that resolve to loopback or private addresses (default: $HERALD_ALLOW_PRIVATE_TARGETS).")
+    var allowPrivateTargets = false
+    @Option(help: ArgumentHelp("Seconds one send may take, connecting included (default: $HERALD_SEND_TIMEOUT or 30).", valueName: "seconds"))
+    var sendTimeout: Double?
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let levelName = logLevel ?? env["HERALD_LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: levelName.lowercased()) else {
+            throw Refusal.invalid(field: "log-level", rule: "'\(levelName)' must be one of trace, debug, info, notice, warning, error")
+        }
+        let timeout = try sendTimeout ?? env["HERALD_SEND_TIMEOUT"].map {
+            guard let seconds = Double($0) else { throw Refusal.invalid(field: "send-timeout", rule: "'\($0)' is not a number of seconds") }
+            return seconds
+        } ?? 30
+        guard timeout > 0, timeout <= 600 else { throw Refusal.invalid(field: "send-timeout", rule: "must be between 0 and 600 seconds") }
+        let settings = try messages.settings()
+        let allowPrivate = allowPrivateTargets || ["1", "true", "yes", "on"].contains((env["HERALD_ALLOW_PRIVATE_TARGETS"] ?? "").lowercased())
+        let smtp = smtpURL ?? env["HERALD_SMTP_URL"]
+        if let smtp, !(smtp.hasPrefix("smtp://") || smtp.hasPrefix("smtps://")) || URLComponents(string: smtp)?.host == nil {
+            throw Refusal.invalid(field: "smtp-url", rule: "must be smtp://[user:pass@]host[:port] or smtps://… (got '\(smtp)')")
+        }
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "herald")
+
+        let database = try Database(path: db.path)
+        try Migrator().migrate(database)
+
+        let engine = CurlEngine(settings: CurlSettings(connectTimeout: min(10, timeout), totalTimeout: timeout))
+        defer { engine.shutdown() }
+        let mail: any Transport
+        if let smtp {
+            mail = SMTPTransport(engine: engine, url: smtp, from: settings.mailFrom)
+        } else {
+            let directory = maildir ?? env["HERALD_MAILDIR"] ?? "./var/mail"
+            mail = try MaildirTransport(directory: URL(fileURLWithPath: directory))
+        }
+        let doorbell = Doorbell()
+        let scheduler = Scheduler(databasePath: db.path, outbox: settings, doorbell: doorbell, logger: logger)
+        let worker = OutboxWorker(databasePath: db.path, mail: mail, webhooks: WebhookTransport(engine: engine, allowPrivateTargets: allowPrivate),
+                                  doorbell: doorbell, logger: logger)
+        logger.info("herald serving", metadata: ["database": "\(db.path)", "mail": "\(mail.destination)", "curl": "\(CurlEngine.version)",
+                                                "public_url": "\(settings.publicURL)", "private_targets": "\(allowPrivate ? "allowed" : "refused")"])
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await scheduler.run() }
+            group.addTask { try await worker.run() }
+            group.addTask { await waitForSignal([SIGINT, SIGTERM]) }
+            try await group.next()
+            logger.info("stopping: finishing sends in flight")
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+        logger.info("stopped")
+    }
+}
+
+/// Returns when one of `signals` arrives; they no longer end the process by themselves.
+private func waitForSignal(_ signals: [Int32]) async {
+    let queue = DispatchQueue(label: "herald-signals")
+    let box = SignalSources()
+    await withTaskCancellationHandler {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.sync {
+                for number in signals {
+                    signal(number, SIG_IGN)
+                    let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+                    source.setEventHandler { box.fire() }
+                    source.resume()
+                    box.sources.append(source)
+                }
+                box.continuation = continuation
+            }
+        }
+    } onCancel: {
+        queue.async { box.fire() }
+    }
+}
+
+/// The signal sources and the waiting continuation; touched only on the signal queue.
+private final class SignalSources: @unchecked Sendable {
+    var sources: [DispatchSourceSignal] = []
+    var continuation: CheckedContinuation<Void, Never>?
+
+    func fire() {
+        continuation?.resume()
+        continuation = nil
+    }
+}
