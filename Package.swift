@@ -59,9 +59,12 @@ let package = Package(
         .executableTarget(name: "EmbedMigrations"),
         .plugin(name: "EmbedMigrationsPlugin", capability: .buildTool(), dependencies: ["EmbedMigrations"]),
 
+        // Fixtures shared by the test targets: temporary databases, real servers started as processes.
+        .target(name: "HeraldTestSupport", dependencies: ["HeraldStore", "HeraldCore"], path: "Tests/HeraldTestSupport"),
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"]),
-        .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore", "CSQLite"]),
-        .testTarget(name: "HeraldDeliveryTests", dependencies: ["HeraldDelivery", "HeraldStore", "HeraldCore"]),
+        .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore", "CSQLite", "HeraldTestSupport"]),
+        .testTarget(name: "HeraldDeliveryTests", dependencies: ["HeraldDelivery", "HeraldStore", "HeraldCore", "HeraldTestSupport"],
+                    exclude: []),
         .testTarget(name: "HeraldCLITests", dependencies: ["HeraldCore"]),
     ],
     swiftLanguageModes: [.v6]

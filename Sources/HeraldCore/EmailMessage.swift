@@ -65,8 +65,9 @@ public struct EmailMessage: Equatable, Sendable {
         var words: [String] = []
         var chunk = ""
         for character in line {
-            // 45 bytes of UTF-8 are 60 characters of base64: with the 12 of the wrapper, under 75.
-            if chunk.utf8.count + String(character).utf8.count > 45 {
+            // 39 bytes of UTF-8 are 52 characters of base64: 64 with the wrapper, so even after
+            // "Subject: " a word fits on its line.
+            if chunk.utf8.count + String(character).utf8.count > 39 {
                 words.append(chunk)
                 chunk = ""
             }
@@ -94,7 +95,9 @@ public struct EmailMessage: Equatable, Sendable {
         var result: [String] = []
         var current = ""
         for word in line.split(separator: " ", omittingEmptySubsequences: false) {
-            if !current.isEmpty && current.utf8.count + 1 + word.utf8.count > 78 {
+            // Never break between "Name:" and the first word of its value.
+            let isFirstValueWord = result.isEmpty && !current.contains(" ")
+            if !current.isEmpty && !isFirstValueWord && current.utf8.count + 1 + word.utf8.count > 78 {
                 result.append(current)
                 current = " " + word
             } else {

@@ -309,6 +309,15 @@ public struct OutboxStore {
         }
     }
 
+    /// Gives back every lease: called by `herald serve` at start, while it holds the instance
+    /// lock, so any lease left in the database belongs to a process that died mid-send.
+    /// Those sends may or may not have reached their recipients; they go again (at least once).
+    public func releaseAllLeases() throws -> Int {
+        try database.write {
+            try database.run("UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL AND state IN ('pending', 'retrying')")
+        }
+    }
+
     /// The earliest instant a delivery becomes due (or its lease ends), for the worker's sleep.
     public func nextDue() throws -> Date? {
         try database.first("""

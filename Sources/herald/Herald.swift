@@ -51,6 +51,9 @@ enum Main {
         case let error as MigrationError:
             printError("herald: \(error)")
             exit(1)
+        case let error as ServeError:
+            printError("herald: \(error)")
+            exit(1)
         default:
             if Herald.exitCode(for: error) == .validationFailure {
                 printError(Herald.fullMessage(for: error))

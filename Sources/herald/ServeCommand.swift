@@ -77,6 +77,17 @@ struct Serve: AsyncParsableCommand {
 
         let database = try Database(path: db.path)
         try Migrator().migrate(database)
+        // One `serve` per database: it lets this process treat every lease it finds as orphaned.
+        let lockPath = db.path + ".serve-lock"
+        let lockFile = open(lockPath, O_CREAT | O_RDWR, 0o600)
+        guard lockFile >= 0, flock(lockFile, LOCK_EX | LOCK_NB) == 0 else {
+            throw ServeError.alreadyRunning(lockPath)
+        }
+        defer { close(lockFile) }
+        let released = try OutboxStore(database: database, clock: SystemClock(), settings: settings).releaseAllLeases()
+        if released > 0 {
+            logger.warning("a previous run stopped mid-send; its deliveries go out again", metadata: ["deliveries": "\(released)"])
+        }
 
         let engine = CurlEngine(settings: CurlSettings(connectTimeout: min(10, timeout), totalTimeout: timeout))
         defer { engine.shutdown() }
@@ -104,6 +115,17 @@ struct Serve: AsyncParsableCommand {
             try await group.waitForAll()
         }
         logger.info("stopped")
+    }
+}
+
+enum ServeError: Error, CustomStringConvertible {
+    case alreadyRunning(String)
+
+    var description: String {
+        switch self {
+        case let .alreadyRunning(lock):
+            return "another herald serve is running on this database (it holds \(lock)); stop it first"
+        }
     }
 }
 

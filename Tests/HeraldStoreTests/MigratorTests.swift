@@ -1,6 +1,7 @@
 import CSQLite
 import Foundation
 import HeraldStore
+import HeraldTestSupport
 import Testing
 
 @Suite struct MigratorTests {

@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldStore
+import HeraldTestSupport
 import Testing
 
 @Suite struct AuditTrailTests {
@@ -156,7 +157,7 @@ import Testing
         let created = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow", cves: ["CVE-2026-1111"], severity: .high),
                                                schedule: Schedule(embargo: embargo, earlyNotice: db.clock.now), actor: db.actor)
         #expect(created.publicID.hasPrefix("demo-2026-"))
-        db.clock.advance(by: 60)
+        db.manualClock.advance(by: 60)
         _ = try db.advisories.reschedule(created.id, to: { s in var s = s; s.embargo = embargo + 3600; return s }, reason: "later", actor: db.actor)
         let revised = try db.advisories.revise(created.id, AdvisoryPatch(cves: ["CVE-2026-2222", "CVE-2026-1111"]), reason: "second CVE", actor: db.actor)
         #expect(revised.revision == 3)
@@ -177,7 +178,7 @@ import Testing
         try db.addProject()
         let created = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
                                                schedule: Schedule(embargo: db.clock.now + 86_400), actor: db.actor)
-        db.clock.advance(by: 5)
+        db.manualClock.advance(by: 5)
         let published = try db.advisories.publishNow(created.id, reason: "exploited in the wild", actor: db.actor)
         #expect(published.state == .published)
         #expect(published.publishedAt == db.clock.now)

@@ -1,0 +1,50 @@
+import Foundation
+import HeraldCore
+import HeraldDelivery
+import HeraldStore
+import HeraldTestSupport
+import Logging
+
+/// Runs the scheduler and a worker over `db` with real transports until `condition` holds
+/// (checked every 20 ms from the test's own connection) or `timeout` passes; then stops them
+/// the way SIGTERM does. Returns whether the condition held.
+func runService(_ db: TestDatabase, mail: any Transport, webhooks: any Transport, settings: WorkerSettings = fastRetries,
+                timeout: Duration = .seconds(15), until condition: () throws -> Bool) async throws -> Bool {
+    let doorbell = Doorbell()
+    var logger = Logger(label: "herald-test")
+    logger.logLevel = .warning
+    let scheduler = Scheduler(databasePath: db.path, clock: SystemClock(), outbox: db.settings, doorbell: doorbell, logger: logger,
+                              poll: .milliseconds(200))
+    let worker = OutboxWorker(databasePath: db.path, clock: SystemClock(), mail: mail, webhooks: webhooks, settings: settings,
+                              doorbell: doorbell, logger: logger)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await scheduler.run() }
+        group.addTask { try await worker.run() }
+        let held = try await eventually(timeout: timeout, condition)
+        group.cancelAll()
+        try await group.waitForAll()
+        return held
+    }
+}
+
+/// Worker settings with retries a fraction of a second apart, so retry tests take no time.
+let fastRetries: WorkerSettings = {
+    var settings = WorkerSettings()
+    settings.retryPolicy = RetryPolicy(steps: [0.2, 0.2, 0.2], jitter: 0)
+    settings.idlePoll = .milliseconds(100)
+    return settings
+}()
+
+extension TestDatabase {
+    /// Deliveries in `state`.
+    func deliveries(_ state: String) throws -> Int64 {
+        try database.first("SELECT count(*) FROM deliveries WHERE state = ?", .text(state)) { $0.int(0) } ?? 0
+    }
+
+    /// Adds `count` active providers of `project`, one address each: `contact<i>@org<i>.example`.
+    func addProviders(_ count: Int, project: String = "demo") throws {
+        var csv = "organization,email,project\n"
+        for i in 0..<count { csv += "Org \(i),contact\(i)@org\(i).example,\(project)\n" }
+        _ = try providers.importList(ProviderImport(csv: csv), actor: actor)
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+
+/// A real server the tests talk to, run as a child process from `Tests/Support`: it prints
+/// `ready PORT` when it listens, and stops when its standard input closes or it is killed.
+public final class ExternalServer: @unchecked Sendable {
+    public let port: Int
+    private let process: Process
+    private let input: Pipe
+
+    /// Starts `Tests/Support/<script>` with python3 and waits (up to 15 s) until it listens.
+    public init(script: String, arguments: [String]) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.supportDirectory.appending(path: script).path] + arguments
+        input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        var line = Data()
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty { break }
+            if byte == Data("\n".utf8) { break }
+            line.append(byte)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("ready "), let port = Int(text.dropFirst(6)) else {
+            process.terminate()
+            throw ExternalServerError.didNotStart(script: script, said: text)
+        }
+        self.port = port
+    }
+
+    /// Stops the server.
+    public func stop() {
+        try? input.fileHandleForWriting.close()
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+
+    /// `Tests/Support`, found from this source file.
+    public static var supportDirectory: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appending(path: "Support")
+    }
+}
+
+public enum ExternalServerError: Error, CustomStringConvertible {
+    case didNotStart(script: String, said: String)
+
+    public var description: String {
+        switch self {
+        case let .didNotStart(script, said):
+            return "\(script) did not start (said '\(said)'); scripts/test installs its Python packages (aiosmtpd)"
+        }
+    }
+}
+
+/// The SMTP server of `smtp_server.py`, saving each message to `directory`.
+public final class SMTPSink {
+    public let directory: URL
+    public let server: ExternalServer
+    public var url: String { "smtp://127.0.0.1:\(server.port)" }
+
+    public init(in parent: URL, rejectFirst: Int = 0, rejectCode: Int = 451) throws {
+        directory = parent.appending(path: "smtp-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        server = try ExternalServer(script: "smtp_server.py", arguments: ["--dir", directory.path, "--reject-first", String(rejectFirst),
+                                                                          "--reject-code", String(rejectCode)])
+    }
+
+    /// Messages received so far.
+    public var count: Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".eml") }.count
+    }
+
+    /// Every received message as Python's email package (default policy) parsed it.
+    public func parsed() throws -> [ParsedMail] {
+        let output = try runPython(["check_mail.py", directory.path])
+        return try JSONDecoder().decode([ParsedMail].self, from: output)
+    }
+}
+
+/// One message as `check_mail.py` reports it.
+public struct ParsedMail: Decodable, Sendable {
+    public var file: String
+    public var envelope_to: String?
+    public var headers: [String: String]
+    public var header_names: [String]
+    public var defects: [String]
+    public var body: String
+    public var long_lines: [Int]
+}
+
+/// The HTTP receiver of `webhook_receiver.py`, logging every request to `log`.
+public final class WebhookReceiver {
+    public let log: URL
+    public let server: ExternalServer
+    public var base: String { "http://127.0.0.1:\(server.port)" }
+
+    public init(in parent: URL, secret: String = "") throws {
+        log = parent.appending(path: "webhooks-\(UUID().uuidString.prefix(8)).jsonl")
+        server = try ExternalServer(script: "webhook_receiver.py", arguments: ["--log", log.path, "--secret", secret])
+    }
+
+    /// Every request received so far.
+    public func requests() throws -> [ReceivedRequest] {
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        return try text.split(separator: "\n").map { try JSONDecoder().decode(ReceivedRequest.self, from: Data($0.utf8)) }
+    }
+}
+
+/// One request the receiver logged.
+public struct ReceivedRequest: Decodable, Sendable {
+    public var time: Double
+    public var method: String
+    public var path: String
+    public var headers: [String: String]
+    public var body: String
+    public var verified: Bool?
+}
+
+/// Runs `python3 Tests/Support/<arguments…>` and returns its standard output.
+public func runPython(_ arguments: [String]) throws -> Data {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", ExternalServer.supportDirectory.appending(path: arguments[0]).path] + arguments.dropFirst()
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return data
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
+public func eventually(timeout: Duration = .seconds(10), _ condition: () throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try condition()
+}
+
+/// The built `herald` executable: $HERALD_BIN, or beside the running test bundle.
+public var heraldBinary: URL {
+    if let path = ProcessInfo.processInfo.environment["HERALD_BIN"] { return URL(fileURLWithPath: path) }
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    while directory.path != "/" {
+        let candidate = directory.appending(path: "herald")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue,
+           FileManager.default.isExecutableFile(atPath: candidate.path) {
+            return candidate
+        }
+        directory = directory.deletingLastPathComponent()
+    }
+    return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appending(path: ".build/debug/herald")
+}
