@@ -1,0 +1,112 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import HeraldTestSupport
+import Testing
+
+/// `herald serve` as a user runs it: the built binary, killed and restarted.
+@Suite(.serialized) struct CrashRecoveryTests {
+    func serve(_ db: TestDatabase, _ arguments: [String], log: String) throws -> Process {
+        let process = Process()
+        process.executableURL = heraldBinary
+        process.arguments = ["serve", "--database", db.path, "--public-url", "https://herald.test", "--mail-from", "herald@herald.test"] + arguments
+        process.currentDirectoryURL = db.directory
+        var environment = ProcessInfo.processInfo.environment
+        environment["HERALD_LOG_LEVEL"] = "notice"
+        process.environment = environment
+        FileManager.default.createFile(atPath: db.directory.appending(path: log).path, contents: nil)
+        let output = try FileHandle(forWritingTo: db.directory.appending(path: log))
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        return process
+    }
+
+    @Test func sigkillMidFanOutLosesNoRecipient() async throws {
+        let db = try TestDatabase(clock: SystemClock())
+        let sink = try SMTPSink(in: db.directory)
+        defer { sink.server.stop() }
+        try db.addProject()
+        let recipients = 1000
+        try db.addProviders(recipients)
+        _ = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
+                                     schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now + 0.2), actor: db.actor)
+
+        let first = try serve(db, ["--smtp-url", sink.url], log: "serve-1.log")
+        let started = await eventually(timeout: .seconds(30)) { sink.count >= 150 }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(started, "the first run sent nothing")
+        let beforeRestart = sink.count
+        #expect(beforeRestart < recipients, "the fan-out finished before the kill; nothing was tested")
+
+        let second = try serve(db, ["--smtp-url", sink.url], log: "serve-2.log")
+        let finished = try await eventually(timeout: .seconds(60)) { try db.deliveries("delivered") == Int64(recipients) }
+        kill(second.processIdentifier, SIGTERM)
+        second.waitUntilExit()
+        #expect(finished)
+        #expect(second.terminationStatus == 0, "SIGTERM should stop serve cleanly")
+
+        let mails = try sink.parsed()
+        let byRecipient = Dictionary(grouping: mails, by: { $0.envelope_to ?? "" })
+        let expected = Set((0..<recipients).map { "contact\($0)@org\($0).example" })
+        #expect(Set(byRecipient.keys) == expected, "missing: \(expected.subtracting(byRecipient.keys).sorted().prefix(5))")
+        let duplicates = mails.count - byRecipient.count
+        // Only sends in flight at the kill can repeat (at most the worker's 64), and a repeat
+        // carries the same Message-ID so a receiver can drop it.
+        #expect(duplicates <= 64)
+        for (_, copies) in byRecipient where copies.count > 1 {
+            #expect(Set(copies.map { $0.headers["message-id"] ?? "" }).count == 1)
+        }
+        print("SIGKILL after \(beforeRestart) of \(recipients) sent; after restart every recipient has it; \(duplicates) duplicates")
+        #expect(try db.database.first("PRAGMA integrity_check") { $0.text(0) } == "ok")
+    }
+
+    @Test func withoutSMTPMailLandsInTheMaildirAndShowSaysSo() async throws {
+        let db = try TestDatabase(clock: SystemClock())
+        try db.addProject()
+        try db.addProviders(2)
+        let process = try serve(db, ["--maildir", "mail"], log: "serve.log")
+        // serve is already running: the CLI's change in another process is seen within a second.
+        try await Task.sleep(for: .milliseconds(300))
+        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
+                                                schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now + 0.1), actor: db.actor)
+        let created = Date()
+        let delivered = try await eventually(timeout: .seconds(10)) { try db.deliveries("delivered") == 2 }
+        let elapsed = Date().timeIntervalSince(created)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(delivered)
+        #expect(elapsed < 2.5, "took \(elapsed) s to notice the new advisory")
+        let files = try FileManager.default.contentsOfDirectory(atPath: db.directory.appending(path: "mail/new").path)
+        #expect(files.count == 2)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: db.directory.appending(path: "mail/tmp").path).isEmpty)
+
+        let show = Process()
+        show.executableURL = heraldBinary
+        show.arguments = ["advisory", "show", String(advisory.id), "--database", db.path]
+        let output = Pipe()
+        show.standardOutput = output
+        try show.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        show.waitUntilExit()
+        #expect(text.contains("contact0@org0.example (Org 0)"))
+        #expect(text.contains("delivered"))
+        #expect(text.contains("E-mail went to the Maildir"))
+    }
+
+    @Test func aSecondServeOnTheSameDatabaseIsRefused() async throws {
+        let db = try TestDatabase(clock: SystemClock())
+        let first = try serve(db, ["--maildir", "mail"], log: "serve-1.log")
+        defer {
+            kill(first.processIdentifier, SIGTERM)
+            first.waitUntilExit()
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let second = try serve(db, ["--maildir", "mail"], log: "serve-2.log")
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 1)
+        let log = try String(contentsOf: db.directory.appending(path: "serve-2.log"), encoding: .utf8)
+        #expect(log.contains("another herald serve is running"))
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import HeraldCore
+import HeraldDelivery
+import HeraldStore
+import HeraldTestSupport
+import Testing
+
+@Suite(.serialized) struct PublicationTests {
+    /// Publication 2 s ahead: nothing reaches a public channel before the instant, everything
+    /// does soon after, and the lag from the instant to each arrival is measured.
+    @Test func nothingPublicBeforeTheInstantEverythingAfter() async throws {
+        let db = try TestDatabase(clock: SystemClock())
+        let sink = try SMTPSink(in: db.directory)
+        defer { sink.server.stop() }
+        let receiver = try WebhookReceiver(in: db.directory)
+        defer { receiver.server.stop() }
+        try db.addProject()
+        try db.addProviders(3)
+        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .email, target: "announce@lists.example", secret: nil), actor: db.actor)
+        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: receiver.base + "/ok/slack", secret: nil), actor: db.actor)
+        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .webhook, target: receiver.base + "/ok/generic", secret: nil), actor: db.actor)
+        let embargo = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 2).rounded(.up))
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Secret overflow title", cves: ["CVE-2026-9999"], severity: .critical),
+            schedule: Schedule(embargo: embargo, earlyNotice: db.clock.now + 0.1, preAnnounce: db.clock.now + 0.1), actor: db.actor)
+
+        let engine = CurlEngine()
+        defer { engine.shutdown() }
+        var sawEarlyPublicLeak = false
+        let done = try await runService(db, mail: SMTPTransport(engine: engine, url: sink.url, from: "herald@herald.test"),
+                                        webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) {
+            // Before the instant, public channels may have the pre-announcement only. What was read
+            // before the instant (the clock is checked after reading) arrived before it.
+            let publicBodies = try receiver.requests().map(\.body)
+                + sink.parsed().filter { $0.envelope_to == "announce@lists.example" }.map { ($0.headers["subject"] ?? "") + $0.body }
+            if Date() < embargo, publicBodies.contains(where: { $0.contains("Secret overflow") || $0.contains("CVE-2026-9999") }) {
+                sawEarlyPublicLeak = true
+            }
+            return try db.database.first("SELECT count(*) FROM deliveries d JOIN notices n ON n.id = d.notice_id WHERE n.kind = 'publication' AND d.state = 'delivered'") { $0.int(0) } == 6
+        }
+        #expect(done)
+        #expect(!sawEarlyPublicLeak)
+        #expect(try db.advisories.get(advisory.id).state == .published)
+        #expect(try db.advisories.get(advisory.id).publishedAt! >= embargo)
+
+        // Every public message about the advisory arrived at or after the instant.
+        let hooks = try receiver.requests()
+        let publicationHooks = hooks.filter { $0.body.contains("Secret overflow") }
+        #expect(publicationHooks.count == 2)
+        let lags = publicationHooks.map { $0.time - embargo.timeIntervalSince1970 }
+        #expect(lags.allSatisfy { $0 >= 0 }, "early by \(lags)")
+        #expect(lags.allSatisfy { $0 < 1 }, "late by \(lags)")
+        // The pre-announcement said date and severity, and nothing that names the issue.
+        let preAnnouncements = hooks.filter { $0.body.contains("planned for") }
+        #expect(preAnnouncements.count == 2)
+        #expect(preAnnouncements.allSatisfy { !$0.body.contains("Secret") && !$0.body.contains("CVE") && $0.body.contains("critical") })
+        #expect(preAnnouncements.allSatisfy { $0.time < embargo.timeIntervalSince1970 })
+        let lag = try db.database.first("SELECT (min(d.delivered_at) - n.due_at) FROM deliveries d JOIN notices n ON n.id = d.notice_id WHERE n.kind = 'publication'") { $0.int(0) } ?? -1
+        print("publication lag, instant to first delivery: \(lag) ms; to webhook arrivals: \(lags.map { Int($0 * 1000) }) ms")
+        #expect(lag >= 0)
+    }
+
+    /// A restart after the instant publishes at once, without a late early notice.
+    @Test func aRestartAfterTheInstantPublishesAtOnce() async throws {
+        let clock = ManualClock(Date())
+        let db = try TestDatabase(clock: clock)
+        try db.addProject()
+        try db.addProviders(2)
+        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
+                                                schedule: Schedule(embargo: clock.now + 60, earlyNotice: clock.now + 30), actor: db.actor)
+        clock.advance(by: 120)   // the service was down through both instants
+        let fired = try db.advisories.fireDue()
+        #expect(fired.map(\.kind) == [.publication])
+        #expect(abs((fired.first?.lag ?? 0) - 60) < 0.01)
+        #expect(try db.advisories.get(advisory.id).state == .published)
+        // Nobody had the early notice, so nobody gets "now public" privately either.
+        #expect(try db.count("deliveries") == 0)
+        #expect(try db.advisories.fireDue().isEmpty)
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import HeraldCore
+import HeraldDelivery
+import HeraldStore
+import HeraldTestSupport
+import Testing
+
+@Suite(.serialized) struct WebhookDeliveryTests {
+    let secret = WebhookSecret.make(key: Array("a webhook signing key, 32 bytes!".utf8))
+
+    /// A published advisory announced on one channel per receiver behaviour.
+    func publish(to receiver: WebhookReceiver, paths: [(String, ChannelKind)], db: TestDatabase) throws -> Advisory {
+        try db.addProject()
+        for (path, kind) in paths {
+            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: kind, target: receiver.base + path,
+                                               secret: kind == .webhook ? secret : nil), actor: db.actor)
+        }
+        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow", summary: "Details", cves: ["CVE-2026-7777"]),
+                                                schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
+        return try db.advisories.publishNow(advisory.id, reason: "test", actor: db.actor)
+    }
+
+    @Test func signedWebhooksVerifyAndFailuresRetryOrDisable() async throws {
+        let db = try TestDatabase(clock: SystemClock())
+        let receiver = try WebhookReceiver(in: db.directory, secret: secret)
+        defer { receiver.server.stop() }
+        _ = try publish(to: receiver, paths: [("/ok/generic", .webhook), ("/ok/slack", .slack), ("/flaky/x", .discord),
+                                              ("/limited/x", .teams), ("/gone/x", .mattermost)], db: db)
+        let engine = CurlEngine(settings: CurlSettings(connectTimeout: 2, totalTimeout: 2))
+        defer { engine.shutdown() }
+        let settled = try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+                                           webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) {
+            try db.deliveries("delivered") == 4 && db.deliveries("dead") == 1
+        }
+        #expect(settled)
+        let requests = try receiver.requests()
+
+        // The generic webhook carries Standard Webhooks headers that verify with the channel's secret.
+        let generic = requests.filter { $0.path == "/ok/generic" }
+        #expect(generic.count == 1)
+        #expect(generic.first?.verified == true)
+        #expect(generic.first?.headers["webhook-id"]?.hasPrefix("msg_") == true)
+        let event = try JSONSerialization.jsonObject(with: Data((generic.first?.body ?? "{}").utf8)) as? [String: Any]
+        #expect(event?["type"] as? String == "herald.publication")
+        #expect((event?["data"] as? [String: Any])?["headline"] as? String == "Demo security advisory: Overflow")
+
+        // Slack gets blocks with a text fallback.
+        let slack = try JSONSerialization.jsonObject(with: Data((requests.first { $0.path == "/ok/slack" }?.body ?? "{}").utf8)) as? [String: Any]
+        #expect(slack?["text"] as? String == "Demo security advisory: Overflow")
+        #expect((slack?["blocks"] as? [Any])?.isEmpty == false)
+
+        // 500 then 200: delivered on the second attempt.
+        #expect(requests.filter { $0.path == "/flaky/x" }.count == 2)
+        // 429 with Retry-After: 1: the second attempt waits at least that long.
+        let limited = requests.filter { $0.path == "/limited/x" }.map(\.time)
+        #expect(limited.count == 2)
+        if limited.count == 2 { #expect(limited[1] - limited[0] >= 0.95) }
+        // 410: dead, and the channel is disabled.
+        #expect(requests.filter { $0.path == "/gone/x" }.count == 1)
+        let disabled = try db.channels.list().filter { $0.disabledAt != nil }.map(\.target)
+        #expect(disabled == [receiver.base + "/gone/x"])
+        let attempts = try db.database.query("SELECT recipient, attempts FROM deliveries ORDER BY id") { ($0.text(0), $0.int(1)) }
+        #expect(attempts.map(\.1) == [1, 1, 2, 2, 1])
+    }
+
+    @Test func aReceiverThatNeverAnswersHoldsUpNoOther() async throws {
+        let db = try TestDatabase(clock: SystemClock())
+        let receiver = try WebhookReceiver(in: db.directory)
+        defer { receiver.server.stop() }
+        let slow = try WebhookReceiver(in: db.directory)   // its own host:port, as a slow endpoint elsewhere would be
+        defer { slow.server.stop() }
+        try db.addProject()
+        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: slow.base + "/hang/x", secret: nil), actor: db.actor)
+        for i in 0..<5 {
+            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: receiver.base + "/ok/\(i)", secret: nil), actor: db.actor)
+        }
+        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"), schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
+        let start = Date()
+        _ = try db.advisories.publishNow(advisory.id, reason: "test", actor: db.actor)
+        let timeout: TimeInterval = 2
+        let engine = CurlEngine(settings: CurlSettings(connectTimeout: timeout, totalTimeout: timeout))
+        defer { engine.shutdown() }
+        let settled = try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+                                           webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) {
+            try db.deliveries("delivered") == 5 && db.deliveries("retrying") == 1
+        }
+        #expect(settled)
+        let fastest = try receiver.requests().map { $0.time - start.timeIntervalSince1970 }
+        #expect(fastest.count == 5)
+        // Everything else arrived well before the slow endpoint's timeout ran out.
+        #expect((fastest.max() ?? 99) < timeout / 2, "arrivals: \(fastest)")
+        let error = try db.database.first("SELECT last_error FROM deliveries WHERE state = 'retrying'") { $0.text(0) }
+        #expect(error?.lowercased().contains("timed out") == true, "error: \(error ?? "none")")
+    }
+
+    @Test func privateTargetsAreRefusedUnlessAllowed() async throws {
+        let db = try TestDatabase(clock: SystemClock())
+        let receiver = try WebhookReceiver(in: db.directory)
+        defer { receiver.server.stop() }
+        _ = try publish(to: receiver, paths: [("/ok/a", .webhook)], db: db)
+        // "localhost" resolves to loopback: refused after resolution, not by looking at the name.
+        try db.database.run("UPDATE deliveries SET recipient = ?", .text("http://localhost:\(receiver.server.port)/ok/a"))
+        let engine = CurlEngine()
+        defer { engine.shutdown() }
+        let died = try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+                                        webhooks: WebhookTransport(engine: engine, allowPrivateTargets: false)) {
+            try db.deliveries("dead") == 1
+        }
+        #expect(died)
+        #expect(try receiver.requests().isEmpty)
+        let error = try db.database.first("SELECT last_error FROM deliveries") { $0.text(0) }
+        #expect(error?.contains("private") == true)
+    }
+
+    @Test func matrixGetsAPutWithTheMessageIdAsTransaction() async throws {
+        let db = try TestDatabase(clock: SystemClock())
+        let receiver = try WebhookReceiver(in: db.directory)
+        defer { receiver.server.stop() }
+        try db.addProject()
+        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .matrix, target: receiver.base + "/ok/_matrix/client/v3/rooms/!room:example.org",
+                                           secret: "syt_token"), actor: db.actor)
+        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow <b>"), schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
+        _ = try db.advisories.publishNow(advisory.id, reason: "test", actor: db.actor)
+        let engine = CurlEngine()
+        defer { engine.shutdown() }
+        #expect(try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+                                     webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) { try db.deliveries("delivered") == 1 })
+        let request = try #require(try receiver.requests().first)
+        #expect(request.method == "PUT")
+        #expect(request.path.contains("/send/m.room.message/msg_herald_"))
+        #expect(request.headers["authorization"] == "Bearer syt_token")
+        let body = try JSONSerialization.jsonObject(with: Data(request.body.utf8)) as? [String: Any]
+        #expect(body?["msgtype"] as? String == "m.text")
+        #expect((body?["formatted_body"] as? String)?.contains("Overflow &lt;b&gt;") == true)
+    }
+}
