@@ -1,0 +1,144 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import HeraldTestSupport
+import Testing
+
+@Suite struct OutboxStoreTests {
+    func scheduled(_ db: TestDatabase, earlyNotice: Bool = true) throws -> Advisory {
+        try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
+                                 schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: earlyNotice ? db.clock.now : nil), actor: db.actor)
+    }
+
+    func addProvider(_ db: TestDatabase, _ name: String, emails: [String], status: ProviderStatus = .active) throws -> Provider {
+        try db.providers.add(NewProvider(organization: name, emails: emails, projects: ["demo"]), status: status, actor: db.actor)
+    }
+
+    @Test func theStateChangeAndEveryOutboxRowAreOneTransaction() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .email, target: "announce@lists.example", secret: nil), actor: db.actor)
+        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://chat.example/hook", secret: nil), actor: db.actor)
+        let advisory = try scheduled(db, earlyNotice: false)
+        // The second row of the fan-out fails: nothing of the change may remain.
+        try db.database.execute("""
+            CREATE TRIGGER fail_second BEFORE INSERT ON deliveries WHEN NEW.recipient = 'https://chat.example/hook'
+            BEGIN SELECT RAISE(ABORT, 'disk full, say'); END
+            """)
+        let before = try db.snapshot()
+        #expect(throws: SQLiteError.self) { try db.advisories.publishNow(advisory.id, reason: "leak", actor: db.actor) }
+        #expect(try db.snapshot() == before)
+        #expect(try db.advisories.get(advisory.id).state == .scheduled)
+
+        try db.database.execute("DROP TRIGGER fail_second")
+        _ = try db.advisories.publishNow(advisory.id, reason: "leak", actor: db.actor)
+        #expect(try db.advisories.get(advisory.id).state == .published)
+        #expect(try db.count("deliveries") == 2)
+        #expect(try db.count("notices") == 1)
+    }
+
+    @Test func earlyNoticeGoesToEachContactOfEveryActiveSubscriber() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        try db.addProject("other")
+        _ = try addProvider(db, "Acme", emails: ["a@acme.example", "b@acme.example"])
+        _ = try addProvider(db, "Pending", emails: ["p@pending.example"], status: .pendingApproval)
+        _ = try db.providers.add(NewProvider(organization: "Elsewhere", emails: ["e@else.example"], projects: ["other"]), status: .active, actor: db.actor)
+        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .email, target: "announce@lists.example", secret: nil), actor: db.actor)
+        let advisory = try scheduled(db)
+        let fired = try db.advisories.fireDue()
+        #expect(fired.map(\.kind) == [.earlyNotice])
+        let recipients = try db.outbox.list(advisory: advisory.id).map(\.recipient).sorted()
+        // Public channels never get the early notice.
+        #expect(recipients == ["a@acme.example", "b@acme.example"])
+        #expect(try db.advisories.fireDue().isEmpty)   // once only
+        #expect(try db.audit.list(limit: 1).first?.action == "advisory.early-notice")
+    }
+
+    @Test func aRevisionGoesToThoseWhoHadAnEarlierOne() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        _ = try addProvider(db, "Acme", emails: ["a@acme.example"])
+        let late = try addProvider(db, "Latecomer", emails: ["l@late.example"], status: .pendingApproval)
+        let advisory = try scheduled(db)
+        _ = try db.advisories.fireDue()
+        _ = try db.providers.transition(late.id, .approve, actor: db.actor)
+        _ = try db.advisories.reschedule(advisory.id, to: { s in var s = s; s.embargo! += 3600; return s }, reason: "distros", actor: db.actor)
+        let revisions = try db.outbox.list(advisory: advisory.id).filter { $0.notice == "revision" }
+        #expect(revisions.map(\.recipient) == ["a@acme.example"])
+        #expect(revisions.first?.revision == 2)
+        // The revision notice says why.
+        let payload = try db.database.first("SELECT payload FROM deliveries WHERE id = ?", .integer(revisions[0].id)) { String(decoding: $0.blob(0), as: UTF8.self) }
+        #expect(payload?.contains("distros") == true)
+    }
+
+    @Test func aRevisionBeforeTheEarlyNoticeGoesToNobody() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        _ = try addProvider(db, "Acme", emails: ["a@acme.example"])
+        let advisory = try scheduled(db, earlyNotice: false)
+        _ = try db.advisories.revise(advisory.id, AdvisoryPatch(title: "Better title"), reason: "", actor: db.actor)
+        #expect(try db.count("deliveries") == 0)
+        #expect(try db.count("notices") == 0)
+    }
+
+    @Test func claimsLeaseSkipBusyHostsAndExpire() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://a.example/1", secret: nil), actor: db.actor)
+        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://b.example/1", secret: nil), actor: db.actor)
+        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .email, target: "list@lists.example", secret: nil), actor: db.actor)
+        _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, reason: "x", actor: db.actor)
+
+        let first = try db.outbox.claim(limit: 10, lease: 60, busyHosts: ["a.example"])
+        #expect(Set(first.map(\.host)) == ["b.example", "mail"])
+        #expect(first.allSatisfy { $0.attempts == 1 })
+        #expect(try db.outbox.claim(limit: 10, lease: 60, busyHosts: ["a.example"]).isEmpty)   // leased
+        db.manualClock.advance(by: 61)
+        let again = try db.outbox.claim(limit: 10, lease: 60)
+        #expect(again.count == 3)   // expired leases and the skipped host
+        #expect(again.filter { $0.host == "b.example" }.first?.attempts == 2)
+    }
+
+    @Test func outcomesAreRecordedTogetherAndDeadOnesCanBeRetried() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        for i in 0..<4 {
+            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://h\(i).example/x", secret: nil), actor: db.actor)
+        }
+        _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, reason: "x", actor: db.actor)
+        let claimed = try db.outbox.claim(limit: 10, lease: 60).sorted { $0.id < $1.id }
+        let now = db.clock.now
+        try db.outbox.record([
+            .delivered(id: claimed[0].id, at: now, via: claimed[0].recipient),
+            .retry(id: claimed[1].id, at: now + 5, error: "HTTP 503"),
+            .dead(id: claimed[2].id, error: "after 9 attempts: HTTP 500"),
+            .gone(id: claimed[3].id, url: claimed[3].recipient, error: "HTTP 410 Gone"),
+        ])
+        let states = try db.outbox.list().sorted { $0.id < $1.id }.map(\.state)
+        #expect(states == ["delivered", "retrying", "dead", "dead"])
+        #expect(try db.channels.list().filter { $0.disabledAt != nil }.map(\.target) == [claimed[3].recipient])
+        #expect(try db.outbox.queueDepth().count == 1)
+
+        try db.outbox.retry(claimed[2].id, actor: db.actor)
+        #expect(try db.outbox.list(state: "pending").map(\.id) == [claimed[2].id])
+        #expect(try db.audit.list(limit: 1).first?.action == "delivery.retry")
+        #expect(throws: Refusal.self) { try db.outbox.retry(claimed[0].id, actor: db.actor) }   // delivered
+        #expect(try db.outbox.retryDead(actor: db.actor) == 1)
+        #expect(try db.audit.list(limit: 1).first?.action == "delivery.retry-dead")
+    }
+
+    @Test func linkTokensAreStoredHashed() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        _ = try addProvider(db, "Acme", emails: ["a@acme.example"])
+        _ = try scheduled(db)
+        _ = try db.advisories.fireDue()
+        let payload = try #require(try db.database.first("SELECT payload FROM deliveries") { String(decoding: $0.blob(0), as: UTF8.self) })
+        let decoded = payload.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=3D", with: "=")
+        let token = try #require(decoded.firstRange(of: /ack\?token=([A-Za-z0-9_-]+)/).map { String(decoded[$0].dropFirst("ack?token=".count)) })
+        let stored = try db.database.query("SELECT hash, purpose FROM link_tokens") { ($0.blob(0), $0.text(1)) }
+        #expect(stored.contains { $0.0 == Secrets.hash(token) && $0.1 == "ack" })
+        #expect(stored.count == 2)   // ack and unsubscribe
+    }
+}
