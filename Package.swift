@@ -12,6 +12,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // System libraries. SQLite comes from libsqlite3-dev; libcurl from libcurl4-openssl-dev.
@@ -45,19 +48,36 @@ let package = Package(
             ]
         ),
 
+        // The HTTP service: admin API, provider self-service, public pages and feeds, metrics.
+        .target(
+            name: "HeraldServer",
+            dependencies: [
+                "HeraldCore", "HeraldStore", "HeraldDelivery",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            plugins: ["EmbedOpenAPIPlugin"]
+        ),
+
         // The CLI, the composition root.
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldDelivery",
+                "HeraldCore", "HeraldStore", "HeraldDelivery", "HeraldServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 
-        // Build-time tool and plugin that turn Migrations/*.sql into Swift source.
-        .executableTarget(name: "EmbedMigrations"),
-        .plugin(name: "EmbedMigrationsPlugin", capability: .buildTool(), dependencies: ["EmbedMigrations"]),
+        // Build-time tool and plugins that embed Migrations/*.sql and openapi.yaml as Swift source.
+        .executableTarget(name: "EmbedFiles"),
+        .plugin(name: "EmbedMigrationsPlugin", capability: .buildTool(), dependencies: ["EmbedFiles"]),
+        .plugin(name: "EmbedOpenAPIPlugin", capability: .buildTool(), dependencies: ["EmbedFiles"]),
 
         // Fixtures shared by the test targets: temporary databases, real servers started as processes.
         .target(name: "HeraldTestSupport", dependencies: ["HeraldStore", "HeraldCore"], path: "Tests/HeraldTestSupport"),
@@ -65,6 +85,10 @@ let package = Package(
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore", "CSQLite", "HeraldTestSupport"]),
         .testTarget(name: "HeraldDeliveryTests", dependencies: ["HeraldDelivery", "HeraldStore", "HeraldCore", "HeraldTestSupport"],
                     exclude: []),
+        .testTarget(name: "HeraldServerTests", dependencies: [
+            "HeraldServer", "HeraldStore", "HeraldCore", "HeraldTestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "HeraldCLITests", dependencies: ["HeraldCore"]),
     ],
     swiftLanguageModes: [.v6]

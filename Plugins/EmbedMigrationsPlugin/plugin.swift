@@ -15,8 +15,8 @@ struct EmbedMigrationsPlugin: BuildToolPlugin {
         return [
             .buildCommand(
                 displayName: "Embedding \(files.count) migrations",
-                executable: try context.tool(named: "EmbedMigrations").url,
-                arguments: [output.path] + files.map(\.path),
+                executable: try context.tool(named: "EmbedFiles").url,
+                arguments: [output.path, "embeddedMigrations"] + files.map(\.path),
                 inputFiles: files,
                 outputFiles: [output]
             ),

@@ -134,6 +134,23 @@ public struct EmailMessage: Equatable, Sendable {
         return output.joined(separator: "\r\n")
     }
 
+    /// The HTTP date (RFC 9110 IMF-fixdate): `Mon, 23 Nov 2026 12:59:15 GMT`.
+    public static func httpDate(_ date: Date) -> String {
+        String(rfc5322Date(date).dropLast(5)) + "GMT"
+    }
+
+    /// Reads an IMF-fixdate; nil for anything else.
+    public static func parseHTTPDate(_ text: String) -> Date? {
+        let parts = text.split(separator: " ")
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let month = months.firstIndex(of: String(parts[2])),
+              let year = Int(parts[3]) else { return nil }
+        let clock = parts[4].split(separator: ":").compactMap { Int($0) }
+        guard clock.count == 3, (1...31).contains(day) else { return nil }
+        let days = Instant.daysFromCivil(year: year, month: month + 1, day: day)
+        return Date(timeIntervalSince1970: Double(days * 86_400 + Int64(clock[0] * 3600 + clock[1] * 60 + clock[2])))
+    }
+
     /// `Mon, 23 Nov 2026 12:59:15 +0000`.
     static func rfc5322Date(_ date: Date) -> String {
         let seconds = Int64(floor(date.timeIntervalSince1970))

@@ -148,6 +148,20 @@ public struct NoticeWriter: Sendable {
         }
     }
 
+    /// Double opt-in: the link that confirms a subscription.
+    public func confirmation(organization: String, link: String) -> NoticeContent {
+        NoticeContent(headline: "Confirm early notice for \(organization)",
+                      intro: "Someone asked for \(organization) to receive early notice of \(project.name)'s security releases at this address. If that was you, confirm with the link below within 48 hours; a release manager then reviews the request. If it was not you, ignore this message.",
+                      facts: [], body: "", link: ("Confirm", link), footer: "", embargoed: false)
+    }
+
+    /// The provider was approved.
+    public func welcome(organization: String) -> NoticeContent {
+        NoticeContent(headline: "\(organization) now receives early notice",
+                      intro: "A release manager approved \(organization) for early notice of security releases. Notices come to this address; each has a link to acknowledge it and a link to leave the list.",
+                      facts: [], body: "", link: ("Published advisories", publicURL + "/"), footer: "", embargoed: false)
+    }
+
     /// The message of `herald channel test`.
     public func test() -> NoticeContent {
         NoticeContent(headline: "Herald test message for \(project.name)",

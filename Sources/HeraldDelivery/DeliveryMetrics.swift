@@ -9,11 +9,8 @@ public enum DeliveryMetrics {
         Counter(label: "herald_deliveries_total", dimensions: [("transport", transport), ("outcome", outcome)]).increment()
     }
 
-    /// Deliveries waiting and the age of the oldest, in seconds.
-    public static func queue(depth: Int, oldestAge: TimeInterval) {
-        Gauge(label: "herald_outbox_depth").record(depth)
-        Gauge(label: "herald_outbox_oldest_pending_seconds").record(oldestAge)
-    }
+    // Queue depth and the oldest waiting delivery are read from the database when /metrics is
+    // scraped (OutboxStore.queueDepth), so they are right even while no worker runs.
 
     /// Seconds from a notice's instant to its fan-out (publication lag).
     public static func noticeLag(kind: String, seconds: TimeInterval) {

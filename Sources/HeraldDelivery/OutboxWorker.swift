@@ -60,7 +60,6 @@ public struct OutboxWorker: Sendable {
         var outcomes: [DeliveryOutcome] = []
         var lastFlush = ContinuousClock.now
         var tickerRunning = false
-        var lastQueueReport = ContinuousClock.now - .seconds(10)
 
         try await withThrowingTaskGroup(of: Event.self) { group in
             func flush() throws {
@@ -90,12 +89,6 @@ public struct OutboxWorker: Sendable {
                 if inFlight == 0 {
                     try flush()
                     if stopping { break }
-                    if ContinuousClock.now - lastQueueReport > .seconds(5) {
-                        lastQueueReport = .now
-                        if let queue = try? outbox.queueDepth() {
-                            DeliveryMetrics.queue(depth: queue.count, oldestAge: queue.oldest.map { clock.now.timeIntervalSince($0) } ?? 0)
-                        }
-                    }
                     // Idle: sleep until the next retry is due, a ring, or the poll interval.
                     var sleep = settings.idlePoll
                     if let next = try? outbox.nextDue() {

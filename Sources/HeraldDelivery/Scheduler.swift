@@ -13,6 +13,8 @@ public struct Scheduler: Sendable {
     let doorbell: Doorbell
     let logger: Logger
     let poll: Duration
+    /// Called after every pass with what fired: health checks and caches listen here.
+    public var onLoop: @Sendable ([AdvisoryStore.Fired]) -> Void = { _ in }
 
     public init(databasePath: String, clock: any Clock = SystemClock(), outbox: OutboxSettings, doorbell: Doorbell,
                 logger: Logger, poll: Duration = .seconds(1)) {
@@ -32,6 +34,7 @@ public struct Scheduler: Sendable {
             do {
                 let fired = try advisories.fireDue()
                 if !fired.isEmpty { doorbell.ring() }
+                onLoop(fired)
                 for notice in fired {
                     DeliveryMetrics.noticeLag(kind: notice.kind.rawValue, seconds: notice.lag)
                     logger.info("notice fired", metadata: ["advisory": "\(notice.advisoryID)", "notice": "\(notice.kind.rawValue)",

@@ -73,6 +73,12 @@ public struct AdvisoryStore {
                  [.optionalText(project), .optionalText(state?.rawValue)])
     }
 
+    /// The advisory with public id `publicID`, in any state; callers on public surfaces must
+    /// check the state (see `PublicStore`).
+    public func find(publicID: String) throws -> Advisory? {
+        try load(where: "a.public_id = ?", [.text(publicID)]).first
+    }
+
     /// The advisory's revisions, oldest first.
     public func revisions(of id: Int64) throws -> [AdvisoryRevision] {
         try database.query("SELECT snapshot FROM advisory_revisions WHERE advisory_id = ? ORDER BY revision", .integer(id)) { row in
@@ -249,10 +255,11 @@ public struct AdvisoryStore {
 }
 
 extension JSONEncoder {
-    /// Herald's JSON: sorted keys, RFC 3339 instants.
+    /// Herald's JSON: snake_case keys, sorted, RFC 3339 instants with milliseconds.
     public static var herald: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode(Instant.rfc3339(date).replacingOccurrences(of: "Z", with: String(format: ".%03dZ", Int(date.milliseconds % 1000))))
@@ -265,6 +272,7 @@ extension JSONDecoder {
     /// Reads what `JSONEncoder.herald` writes.
     public static var herald: JSONDecoder {
         let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
             do { return try Instant.parse(text, field: "date") } catch {

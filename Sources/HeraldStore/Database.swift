@@ -106,6 +106,9 @@ public final class Database {
         return try statement.step() ? map(Row(statement: statement)) : nil
     }
 
+    /// Rows changed by the last statement on this connection.
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
     /// The rowid of the last insert on this connection.
     public var lastInsertID: Int64 { sqlite3_last_insert_rowid(handle) }
 

@@ -51,7 +51,7 @@ public enum MigrationError: Error, Equatable, CustomStringConvertible {
 public struct Migrator: Sendable {
     /// The migrations compiled into this binary.
     public static var embedded: [Migration] {
-        get throws { try embeddedMigrations.map { try Migration(file: $0.file, sql: $0.sql) } }
+        get throws { try embeddedMigrations.map { try Migration(file: $0.file, sql: $0.text) } }
     }
 
     public let migrations: [Migration]

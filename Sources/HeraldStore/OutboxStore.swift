@@ -165,6 +165,33 @@ public struct OutboxStore {
         }
     }
 
+    /// Queues a message to every address of one provider (confirmation, welcome), inside the
+    /// caller's transaction. The first project the provider follows names the sender.
+    func enqueueProviderMail(_ kind: NoticeKind, provider: Provider, to addresses: [String]? = nil,
+                             content: (NoticeWriter) -> NoticeContent) throws {
+        let now = clock.now
+        let projects = ProjectStore(database: database, clock: clock)
+        guard let slug = provider.projects.first, let project = try projects.find(slug) else { return }
+        let message = content(NoticeWriter(project: project, publicURL: settings.publicURL))
+        let recipients = addresses ?? provider.emails
+        try database.run("INSERT INTO notices (advisory_id, kind, revision, recipients, created_at) VALUES (NULL, ?, 0, ?, ?)",
+                         .text(kind.rawValue), .int(recipients.count), .date(now))
+        let noticeID = database.lastInsertID
+        for email in recipients {
+            let mail = self.message(message, to: email, noticeID: noticeID, headers: [])
+            try insertDelivery(notice: noticeID, provider: provider.id, channel: nil, transport: "email", format: "email", recipient: email,
+                               host: "mail", messageID: mail.messageID, payload: Array(mail.rendered.utf8), secret: nil)
+        }
+    }
+
+    /// A new single-purpose link token for `provider`, valid until `expires` (nil: no expiry).
+    func newLinkToken(_ purpose: LinkPurpose, provider: Int64, notice: Int64? = nil, expires: Date? = nil) throws -> String {
+        let token = Secrets.token(prefix: "")
+        try database.run("INSERT INTO link_tokens (hash, purpose, provider_id, notice_id, expires_at) VALUES (?, ?, ?, ?, ?)",
+                         .blob(Secrets.hash(token)), .text(purpose.rawValue), .integer(provider), notice.map(SQLValue.integer) ?? .null, .date(expires))
+        return token
+    }
+
     private struct ProviderRecipient {
         var id: Int64
         var organization: String
@@ -238,14 +265,12 @@ public struct OutboxStore {
                   .text(format), .text(recipient), .text(host), .text(messageID), .blob(payload), .optionalText(secret), .date(now), .date(now)])
     }
 
-    enum LinkPurpose: String { case ack, unsubscribe, confirm }
+    /// What a link in a message does.
+    public enum LinkPurpose: String, Sendable { case ack, unsubscribe, confirm }
 
     /// A new single-purpose link token; only its hash is stored.
     private func linkToken(_ purpose: LinkPurpose, provider: Int64, notice: Int64?) throws -> String {
-        let token = Secrets.token(prefix: "")
-        try database.run("INSERT INTO link_tokens (hash, purpose, provider_id, notice_id) VALUES (?, ?, ?, ?)",
-                         .blob(Secrets.hash(token)), .text(purpose.rawValue), .integer(provider), notice.map(SQLValue.integer) ?? .null)
-        return token
+        try newLinkToken(purpose, provider: provider, notice: notice)
     }
 
     /// A short, stable fingerprint of a recipient (FNV-1a, 64 bits) for message ids: the same

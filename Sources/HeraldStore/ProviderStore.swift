@@ -13,9 +13,9 @@ public struct ProviderStore {
 
     /// Adds a provider as `status` (a release manager adds as pending approval, or active with
     /// `--approve`; the public form adds as pending confirmation).
-    public func add(_ provider: NewProvider, status: ProviderStatus, actor: String) throws -> Provider {
+    public func add(_ provider: NewProvider, status: ProviderStatus, actor: String, inTransaction: Bool = false) throws -> Provider {
         let now = clock.now
-        return try database.write {
+        let add = {
             let projects = try provider.projects.map { try ProjectStore(database: database, clock: clock).require($0) }
             try requireUniqueOrganization(provider.organization)
             let id = try insert(provider, status: status, projectIDs: projects.map(\.id), now: now)
@@ -25,6 +25,7 @@ public struct ProviderStore {
                                                               "projects": provider.projects.joined(separator: ",")])
             return try get(id)
         }
+        return try inTransaction ? add() : database.write(add)
     }
 
     /// Imports a whole list as active providers in one transaction: every problem is reported
@@ -56,18 +57,26 @@ public struct ProviderStore {
         }
     }
 
-    /// Applies a status change with its audit row.
-    public func transition(_ id: Int64, _ action: ProviderAction, reason: String = "", actor: String) throws -> Provider {
+    /// Applies a status change with its audit row. With `outbox`, an approval also queues the
+    /// welcome mail, in the same transaction.
+    public func transition(_ id: Int64, _ action: ProviderAction, reason: String = "", actor: String,
+                           outbox: OutboxSettings? = nil) throws -> Provider {
+        try database.write { try transitionInTransaction(id, action, reason: reason, actor: actor, outbox: outbox) }
+    }
+
+    func transitionInTransaction(_ id: Int64, _ action: ProviderAction, reason: String, actor: String, outbox: OutboxSettings?) throws -> Provider {
         let now = clock.now
-        return try database.write {
-            let provider = try get(id)
-            let next = try provider.status.after(action, subject: "provider \(id) (\(provider.organization))")
-            try database.run("UPDATE providers SET status = ?, updated_at = ? WHERE id = ?", .text(next.rawValue), .date(now), .integer(id))
-            try AuditLog(database: database).record(at: now, actor: actor, action: "provider.\(action.rawValue)", subjectType: "provider",
-                                                    subjectID: id, reason: reason,
-                                                    details: ["from": provider.status.rawValue, "to": next.rawValue])
-            return try get(id)
+        let provider = try get(id)
+        let next = try provider.status.after(action, subject: "provider \(id) (\(provider.organization))")
+        try database.run("UPDATE providers SET status = ?, updated_at = ? WHERE id = ?", .text(next.rawValue), .date(now), .integer(id))
+        try AuditLog(database: database).record(at: now, actor: actor, action: "provider.\(action.rawValue)", subjectType: "provider",
+                                                subjectID: id, reason: reason,
+                                                details: ["from": provider.status.rawValue, "to": next.rawValue])
+        if action == .approve, provider.status == .pendingApproval, let outbox {
+            try OutboxStore(database: database, clock: clock, settings: outbox)
+                .enqueueProviderMail(.welcome, provider: provider) { $0.welcome(organization: provider.organization) }
         }
+        return try get(id)
     }
 
     /// The provider with `id`.

@@ -101,7 +101,11 @@ struct AdvisoryCommand: ParsableCommand {
             let revisions = try context.advisories.revisions(of: id)
             let audit = try context.audit.list(subjectType: "advisory", subjectID: id, limit: 1000)
             let deliveries = try context.outbox.list(advisory: id, limit: 1_000_000)
-            if output.json { return try Output.json(AdvisoryDetail(advisory: advisory, revisions: revisions, audit: audit, deliveries: deliveries)) }
+            let acknowledgements = try AcknowledgementStore(database: context.database, clock: context.clock).list(advisory: id)
+            if output.json {
+                return try Output.json(AdvisoryDetail(advisory: advisory, revisions: revisions, audit: audit, deliveries: deliveries,
+                                                      acknowledgements: acknowledgements))
+            }
             let zone = try context.projects.require(advisory.projectSlug).zone
             func local(_ date: Date?) -> String { date.map { Instant.local($0, in: zone) } ?? "" }
             let c = advisory.content
@@ -123,6 +127,10 @@ struct AdvisoryCommand: ParsableCommand {
             for maildir in maildirs.sorted() {
                 print("E-mail went to the Maildir \(maildir.dropFirst("maildir:".count)) because HERALD_SMTP_URL is unset; read it with mutt -f.")
             }
+            print("\nAcknowledgements:")
+            Output.table(["AT", "ORGANIZATION", "NOTICE", "REV"], acknowledgements.map {
+                [local($0.acknowledgedAt), $0.organization, $0.notice, String($0.revision)]
+            }, empty: "none yet")
             print("\nAudit:")
             Output.table(["AT", "BY", "ACTION", "REASON"], audit.reversed().map {
                 [local($0.at), $0.actor, $0.action, $0.reason]
@@ -205,6 +213,7 @@ struct AdvisoryDetail: Encodable {
     var revisions: [AdvisoryRevision]
     var audit: [AuditEntry]
     var deliveries: [DeliveryRecord]
+    var acknowledgements: [Acknowledgement]
 }
 
 private func zonesBySlug(_ context: Context) throws -> [String: TimeZone] {

@@ -16,7 +16,7 @@ struct Herald: AsyncParsableCommand {
             Bad input is refused with one line naming the field and the rule, exit code 2, and nothing written.
             """,
         subcommands: [Serve.self, Migrate.self, TokenCommand.self, ProjectCommand.self, ProviderCommand.self, ChannelCommand.self,
-                      AdvisoryCommand.self, DeliveriesCommand.self]
+                      AdvisoryCommand.self, DeliveriesCommand.self, FeedCommand.self]
     )
 }
 

@@ -105,6 +105,6 @@ struct ProviderCommand: ParsableCommand {
 private func change(_ db: DatabaseOptions, _ id: Int64, _ action: ProviderAction, _ reason: String) throws {
     let reason = try Validate.reason(reason, required: false)
     let context = try db.open()
-    let provider = try context.providers.transition(id, action, reason: reason, actor: context.actor)
+    let provider = try context.providers.transition(id, action, reason: reason, actor: context.actor, outbox: context.settings)
     print("provider \(provider.id) (\(provider.organization)) is \(provider.status.rawValue)")
 }

@@ -3,8 +3,11 @@ import Dispatch
 import Foundation
 import HeraldCore
 import HeraldDelivery
+import HeraldServer
 import HeraldStore
 import Logging
+import Metrics
+import Prometheus
 
 /// Where messages link to and who they are from: HERALD_PUBLIC_URL and HERALD_MAIL_FROM, for
 /// every command that renders messages (publish, reschedule, cancel …), not only `serve`.
@@ -27,7 +30,7 @@ func messageSettings(publicURL: String? = nil, mailFrom: String? = nil) throws -
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the hub: the scheduler that fires notices at their instants, and the delivery workers.",
+        abstract: "Run the hub: the HTTP service, the scheduler that fires notices at their instants, and the delivery workers.",
         discussion: """
             Migrates the database first. E-mail goes to the SMTP server of --smtp-url, or, when it is unset, \
             into the Maildir --maildir, so a fresh machine works and `mutt -f var/mail` reads what was sent. \
@@ -37,7 +40,7 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var db: DatabaseOptions
     @OptionGroup var messages: MessageOptions
-    @Option(help: ArgumentHelp("HTTP address (default: $HERALD_LISTEN or 127.0.0.1:8080); the HTTP service comes with a later release.", valueName: "host:port"))
+    @Option(help: ArgumentHelp("HTTP address (default: $HERALD_LISTEN or 127.0.0.1:8080).", valueName: "host:port"))
     var listen: String?
     @Option(help: ArgumentHelp("smtp://user:pass@host:587 (STARTTLS) or smtps://… (default: $HERALD_SMTP_URL; unset: the Maildir).", valueName: "url"))
     var smtpURL: String?
@@ -98,22 +101,25 @@ struct Serve: AsyncParsableCommand {
             let directory = maildir ?? env["HERALD_MAILDIR"] ?? "./var/mail"
             mail = try MaildirTransport(directory: URL(fileURLWithPath: directory))
         }
-        let doorbell = Doorbell()
-        let scheduler = Scheduler(databasePath: db.path, outbox: settings, doorbell: doorbell, logger: logger)
-        let worker = OutboxWorker(databasePath: db.path, mail: mail, webhooks: WebhookTransport(engine: engine, allowPrivateTargets: allowPrivate),
-                                  doorbell: doorbell, logger: logger)
-        logger.info("herald serving", metadata: ["database": "\(db.path)", "mail": "\(mail.destination)", "curl": "\(CurlEngine.version)",
-                                                "public_url": "\(settings.publicURL)", "private_targets": "\(allowPrivate ? "allowed" : "refused")"])
-
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await scheduler.run() }
-            group.addTask { try await worker.run() }
-            group.addTask { await waitForSignal([SIGINT, SIGTERM]) }
-            try await group.next()
-            logger.info("stopping: finishing sends in flight")
-            group.cancelAll()
-            try await group.waitForAll()
+        let listenAddress = listen ?? env["HERALD_LISTEN"] ?? "127.0.0.1:8080"
+        guard let colon = listenAddress.lastIndex(of: ":"), let port = Int(listenAddress[listenAddress.index(after: colon)...]),
+              (0...65_535).contains(port), colon != listenAddress.startIndex else {
+            throw Refusal.invalid(field: "listen", rule: "'\(listenAddress)' must be host:port, like 127.0.0.1:8080")
         }
+        let host = String(listenAddress[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+
+        // The composition root bootstraps metrics once; /metrics reads the same registry.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let configuration = ServerConfiguration(
+            databasePath: db.path, host: host, port: port, outbox: settings,
+            delivery: DeliveryServices(mail: mail, webhooks: WebhookTransport(engine: engine, allowPrivateTargets: allowPrivate)),
+            metrics: registry)
+        logger.info("herald serving", metadata: ["database": "\(db.path)", "listen": "\(host):\(port)", "mail": "\(mail.destination)",
+                                                "curl": "\(CurlEngine.version)", "public_url": "\(settings.publicURL)",
+                                                "private_targets": "\(allowPrivate ? "allowed" : "refused")"])
+        // SIGTERM and SIGINT stop the HTTP server and let sends in flight finish.
+        try await buildApplication(configuration, logger: logger).runService()
         logger.info("stopped")
     }
 }
@@ -126,38 +132,5 @@ enum ServeError: Error, CustomStringConvertible {
         case let .alreadyRunning(lock):
             return "another herald serve is running on this database (it holds \(lock)); stop it first"
         }
-    }
-}
-
-/// Returns when one of `signals` arrives; they no longer end the process by themselves.
-private func waitForSignal(_ signals: [Int32]) async {
-    let queue = DispatchQueue(label: "herald-signals")
-    let box = SignalSources()
-    await withTaskCancellationHandler {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            queue.sync {
-                for number in signals {
-                    signal(number, SIG_IGN)
-                    let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-                    source.setEventHandler { box.fire() }
-                    source.resume()
-                    box.sources.append(source)
-                }
-                box.continuation = continuation
-            }
-        }
-    } onCancel: {
-        queue.async { box.fire() }
-    }
-}
-
-/// The signal sources and the waiting continuation; touched only on the signal queue.
-private final class SignalSources: @unchecked Sendable {
-    var sources: [DispatchSourceSignal] = []
-    var continuation: CheckedContinuation<Void, Never>?
-
-    func fire() {
-        continuation?.resume()
-        continuation = nil
     }
 }

@@ -1,0 +1,196 @@
+import Foundation
+
+/// What the public may read of a published advisory, with its project's name: the only
+/// input the feeds and pages get, so they cannot show what is not published.
+public struct PublishedAdvisory: Equatable, Sendable {
+    public var advisory: Advisory
+    public var projectName: String
+    public var projectTimezone: String
+
+    /// Refuses anything but a published advisory, so nothing else can reach a public surface.
+    public init?(_ advisory: Advisory, projectName: String, projectTimezone: String) {
+        guard advisory.state == .published, advisory.publishedAt != nil else { return nil }
+        self.advisory = advisory
+        self.projectName = projectName
+        self.projectTimezone = projectTimezone
+    }
+
+    public var published: Date { advisory.publishedAt! }
+    /// Bumped by every revision after publication, so feed readers show corrections.
+    public var updated: Date { max(advisory.updatedAt, published) }
+}
+
+/// A release announced ahead: date, time and severity, nothing else.
+public struct UpcomingRelease: Equatable, Sendable {
+    public var projectName: String
+    public var projectTimezone: String
+    public var instant: Date
+    public var severity: Severity?
+
+    public init(projectName: String, projectTimezone: String, instant: Date, severity: Severity?) {
+        self.projectName = projectName
+        self.projectTimezone = projectTimezone
+        self.instant = instant
+        self.severity = severity
+    }
+}
+
+/// Atom (RFC 4287), RSS 2.0, JSON Feed 1.1 and OSV documents of published advisories.
+public struct FeedWriter: Sendable {
+    public var title: String
+    /// Base URL without a trailing slash.
+    public var publicURL: String
+
+    public init(title: String = "Security advisories", publicURL: String) {
+        self.title = title
+        self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+    }
+
+    /// The advisory's page, its stable public address and feed id.
+    public func pageURL(_ item: PublishedAdvisory) -> String { "\(publicURL)/advisories/\(item.advisory.publicID)" }
+
+    // Items are expected newest first.
+
+    /// An Atom feed: stable entry ids (the page URL), `updated` per revision, a self link.
+    public func atom(_ items: [PublishedAdvisory]) -> String {
+        let updated = items.map(\.updated).max() ?? Date(timeIntervalSince1970: 0)
+        var xml = """
+            <?xml version="1.0" encoding="utf-8"?>
+            <feed xmlns="http://www.w3.org/2005/Atom">
+            <title>\(XML.escape(title))</title>
+            <id>\(XML.escape(publicURL))/feed.atom</id>
+            <link rel="self" type="application/atom+xml" href="\(XML.escape(publicURL))/feed.atom"/>
+            <link rel="alternate" type="text/html" href="\(XML.escape(publicURL))/"/>
+            <updated>\(Instant.rfc3339(updated))</updated>
+            <author><name>\(XML.escape(title))</name></author>
+            <generator>Herald</generator>
+
+            """
+        for item in items {
+            let a = item.advisory.content
+            let summary = a.summary.isEmpty ? a.title : a.summary
+            xml += """
+                <entry>
+                <title>\(XML.escape("\(item.projectName): \(a.title)"))</title>
+                <id>\(XML.escape(pageURL(item)))</id>
+                <link rel="alternate" type="text/html" href="\(XML.escape(pageURL(item)))"/>
+                <published>\(Instant.rfc3339(item.published))</published>
+                <updated>\(Instant.rfc3339(item.updated))</updated>
+                <summary>\(XML.escape(summary))</summary>
+                <content type="text">\(XML.escape(text(item)))</content>
+                \(a.cves.map { "<category term=\"\(XML.escape($0))\"/>" }.joined())\(a.severity.map { "<category term=\"severity:\($0.rawValue)\"/>" } ?? "")
+                </entry>
+
+                """
+        }
+        return xml + "</feed>\n"
+    }
+
+    /// An RSS 2.0 feed with an Atom self link.
+    public func rss(_ items: [PublishedAdvisory]) -> String {
+        let updated = items.map(\.updated).max() ?? Date(timeIntervalSince1970: 0)
+        var xml = """
+            <?xml version="1.0" encoding="utf-8"?>
+            <rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">
+            <channel>
+            <title>\(XML.escape(title))</title>
+            <link>\(XML.escape(publicURL))/</link>
+            <description>\(XML.escape(title))</description>
+            <atom:link href="\(XML.escape(publicURL))/feed.rss" rel="self" type="application/rss+xml"/>
+            <lastBuildDate>\(Self.rfc822(updated))</lastBuildDate>
+            <generator>Herald</generator>
+
+            """
+        for item in items {
+            let a = item.advisory.content
+            xml += """
+                <item>
+                <title>\(XML.escape("\(item.projectName): \(a.title)"))</title>
+                <link>\(XML.escape(pageURL(item)))</link>
+                <guid isPermaLink="true">\(XML.escape(pageURL(item)))</guid>
+                <pubDate>\(Self.rfc822(item.published))</pubDate>
+                <description>\(XML.escape(text(item)))</description>
+                \(a.cves.map { "<category>\(XML.escape($0))</category>" }.joined())
+                </item>
+
+                """
+        }
+        return xml + "</channel>\n</rss>\n"
+    }
+
+    /// A JSON Feed 1.1.
+    public func jsonFeed(_ items: [PublishedAdvisory]) -> [UInt8] {
+        let entries: [[String: Any]] = items.map { item in
+            let a = item.advisory.content
+            var entry: [String: Any] = [
+                "id": pageURL(item), "url": pageURL(item), "title": "\(item.projectName): \(a.title)",
+                "content_text": text(item), "date_published": Instant.rfc3339(item.published), "date_modified": Instant.rfc3339(item.updated),
+                "tags": a.cves + (a.severity.map { ["severity:\($0.rawValue)"] } ?? []),
+            ]
+            if !a.summary.isEmpty { entry["summary"] = a.summary }
+            return entry
+        }
+        let feed: [String: Any] = [
+            "version": "https://jsonfeed.org/version/1.1", "title": title, "home_page_url": publicURL + "/",
+            "feed_url": publicURL + "/feed.json", "items": entries,
+        ]
+        return Array((try? JSONSerialization.data(withJSONObject: feed, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
+    }
+
+    /// The OSV record (ossf.github.io/osv-schema) of one advisory.
+    public func osv(_ item: PublishedAdvisory) -> [UInt8] {
+        let a = item.advisory.content
+        var record: [String: Any] = [
+            "schema_version": "1.6.0", "id": item.advisory.publicID, "modified": Instant.rfc3339(item.updated),
+            "published": Instant.rfc3339(item.published), "summary": a.title, "details": text(item),
+            "references": [["type": "ADVISORY", "url": pageURL(item)]],
+            "database_specific": ["project": item.projectName, "revision": item.advisory.revision, "affected": a.affected, "fixed": a.fixed,
+                                  "severity": a.severity?.rawValue ?? NSNull()] as [String: Any],
+        ]
+        if !a.cves.isEmpty { record["aliases"] = a.cves }
+        if let cvss = a.cvss {
+            record["severity"] = [["type": cvss.hasPrefix("CVSS:4.0/") ? "CVSS_V4" : "CVSS_V3", "score": cvss]]
+        }
+        return Array((try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
+    }
+
+    /// The advisory as plain text for feed content.
+    func text(_ item: PublishedAdvisory) -> String {
+        let a = item.advisory.content
+        var parts: [String] = []
+        if !a.summary.isEmpty { parts.append(a.summary) }
+        var facts: [String] = []
+        if !a.cves.isEmpty { facts.append("CVE: " + a.cves.joined(separator: ", ")) }
+        if let severity = a.severity { facts.append("Severity: \(severity.rawValue)") }
+        if let cvss = a.cvss { facts.append("CVSS: \(cvss)") }
+        if !a.affected.isEmpty { facts.append("Affected: \(a.affected)") }
+        if !a.fixed.isEmpty { facts.append("Fixed: \(a.fixed)") }
+        if !facts.isEmpty { parts.append(facts.joined(separator: "\n")) }
+        if !a.body.isEmpty { parts.append(a.body) }
+        return parts.joined(separator: "\n\n")
+    }
+
+    /// `Tue, 01 Dec 2026 16:00:00 +0000` (RFC 822 with a four-digit year, as RSS readers expect).
+    public static func rfc822(_ date: Date) -> String { EmailMessage.rfc5322Date(date) }
+}
+
+/// XML escaping for text and attribute values; characters XML 1.0 forbids are dropped.
+public enum XML {
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            case "\t", "\n", "\r": out.unicodeScalars.append(scalar)
+            default:
+                if scalar.value >= 0x20 && !(0xFFFE...0xFFFF).contains(scalar.value) { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out
+    }
+}

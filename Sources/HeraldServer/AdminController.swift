@@ -1,0 +1,308 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import Hummingbird
+
+/// The admin JSON API. It validates with the same domain types and writes through the same
+/// stores as the CLI, so a rule and its audit row exist once.
+struct AdminController: Sendable {
+    let pool: DatabasePool
+    let configuration: ServerConfiguration
+
+    func addRoutes(to group: RouterGroup<HeraldContext>) {
+        // Projects
+        group.get("projects") { _, context in
+            try context.require(.auditor)
+            return try await json { db in try ProjectStore(database: db, clock: SystemClock()).list() }
+        }
+        group.post("projects") { request, context in
+            try context.require(.admin)
+            let input = try await request.decode(as: ProjectInput.self, context: context)
+            let project = try NewProject(slug: input.slug ?? "", name: input.name ?? "", timezone: input.timezone ?? "UTC",
+                                         maxEmbargoDays: input.maxEmbargoDays ?? NewProject.defaultMaxEmbargoDays)
+            return try await json(status: .created) { db in try ProjectStore(database: db, clock: SystemClock()).add(project, actor: context.actor) }
+        }
+
+        // Providers
+        group.get("providers") { request, context in
+            try context.require(.auditor)
+            let status = try request.uri.queryParameters.get("status").map { value throws(Refusal) -> ProviderStatus in
+                guard let status = ProviderStatus(rawValue: value) else {
+                    throw .invalid(field: "status", rule: "'\(value)' must be one of \(ProviderStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return status
+            }
+            return try await json { db in try ProviderStore(database: db, clock: SystemClock()).list(status: status) }
+        }
+        group.post("providers") { request, context in
+            try context.require(.admin)
+            let input = try await request.decode(as: ProviderInput.self, context: context)
+            let hooks = try (input.webhooks ?? []).map { hook throws -> (url: String, kind: WebhookKind) in
+                guard let kind = WebhookKind(rawValue: hook.kind ?? "webhook") else {
+                    throw Refusal.invalid(field: "webhooks.kind", rule: "must be one of \(WebhookKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return (hook.url, kind)
+            }
+            let provider = try NewProvider(organization: input.organization ?? "", emails: input.emails ?? [], webhooks: hooks,
+                                           projects: input.projects ?? [], listed: input.listed ?? false)
+            let status: ProviderStatus = input.approve == true ? .active : .pendingApproval
+            return try await json(status: .created) { db in
+                try ProviderStore(database: db, clock: SystemClock()).add(provider, status: status, actor: context.actor)
+            }
+        }
+        for action in [ProviderAction.approve, .suspend, .remove] {
+            group.post("providers/:id/\(action.rawValue)") { request, context in
+                try context.require(.admin)
+                let id = try context.id()
+                let reason = try Validate.reason(try await request.decodeIfPresent(ReasonInput.self, context: context)?.reason ?? "", required: false)
+                let settings = configuration.outbox
+                return try await json { db in
+                    try ProviderStore(database: db, clock: SystemClock()).transition(id, action, reason: reason, actor: context.actor, outbox: settings)
+                }
+            }
+        }
+
+        // Channels
+        group.get("channels") { request, context in
+            try context.require(.auditor)
+            let project = request.uri.queryParameters.get("project")
+            return try await json { db in try ChannelStore(database: db, clock: SystemClock()).list(project: project) }
+        }
+        group.post("channels") { request, context in
+            try context.require(.admin)
+            let input = try await request.decode(as: ChannelInput.self, context: context)
+            guard let kind = ChannelKind(rawValue: input.kind ?? "") else {
+                throw Refusal.invalid(field: "kind", rule: "must be one of \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let channel = try NewChannel(projectSlug: input.project ?? "", kind: kind, target: input.target ?? "", secret: input.secret)
+            return try await json(status: .created) { db in try ChannelStore(database: db, clock: SystemClock()).add(channel, actor: context.actor) }
+        }
+        group.delete("channels/:id") { _, context in
+            try context.require(.admin)
+            let id = try context.id()
+            try await pool.run { db in try ChannelStore(database: db, clock: SystemClock()).remove(id, actor: context.actor) }
+            return Response(status: .noContent)
+        }
+        group.post("channels/:id/test") { _, context in
+            try context.require(.admin)
+            let id = try context.id()
+            let settings = configuration.outbox
+            return try await json(status: .accepted) { db in
+                ["delivery": try OutboxStore(database: db, clock: SystemClock(), settings: settings).enqueueTest(channel: id, actor: context.actor)]
+            }
+        }
+
+        // Advisories
+        group.get("advisories") { request, context in
+            try context.require(.auditor)
+            let project = request.uri.queryParameters.get("project")
+            let state = try request.uri.queryParameters.get("state").map { value throws(Refusal) -> AdvisoryState in
+                guard let state = AdvisoryState(rawValue: value) else {
+                    throw .invalid(field: "state", rule: "must be one of \(AdvisoryState.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return state
+            }
+            return try await json { db in try AdvisoryStore(database: db, clock: SystemClock()).list(project: project, state: state) }
+        }
+        group.post("advisories") { request, context in
+            try context.require(.releaseManager)
+            let input = try await request.decode(as: AdvisoryInput.self, context: context)
+            let now = Date()
+            let patch = try input.patch()
+            let content = try AdvisoryContent(title: input.title ?? "", summary: patch.summary ?? "", body: patch.body ?? "", cves: patch.cves ?? [],
+                                              severity: patch.severity, cvss: patch.cvss, affected: patch.affected ?? "", fixed: patch.fixed ?? "")
+            let schedule = try input.schedule(applyingTo: Schedule(), now: now)
+            let settings = configuration.outbox
+            return try await json(status: .created) { db in
+                try AdvisoryStore(database: db, clock: FixedClock(now), settings: settings)
+                    .create(project: input.project ?? "", content: content, schedule: schedule, actor: context.actor)
+            }
+        }
+        group.get("advisories/:id") { _, context in
+            try context.require(.auditor)
+            let id = try context.id()
+            let settings = configuration.outbox
+            return try await json { db in
+                let advisories = AdvisoryStore(database: db, clock: SystemClock(), settings: settings)
+                return AdvisoryDetail(advisory: try advisories.get(id), revisions: try advisories.revisions(of: id),
+                                      deliveries: try OutboxStore(database: db, clock: SystemClock(), settings: settings).list(advisory: id, limit: 1_000_000),
+                                      acknowledgements: try AcknowledgementStore(database: db, clock: SystemClock()).list(advisory: id),
+                                      audit: try AuditLog(database: db).list(subjectType: "advisory", subjectID: id, limit: 1000))
+            }
+        }
+        group.get("advisories/:id/deliveries") { request, context in
+            try context.require(.auditor)
+            let id = try context.id()
+            let state = request.uri.queryParameters.get("state")
+            let settings = configuration.outbox
+            return try await json { db in
+                _ = try AdvisoryStore(database: db, clock: SystemClock(), settings: settings).get(id)
+                return try OutboxStore(database: db, clock: SystemClock(), settings: settings).list(advisory: id, state: state, limit: 1_000_000)
+            }
+        }
+        group.post("advisories/:id/reschedule") { request, context in
+            try context.require(.releaseManager)
+            let id = try context.id()
+            let input = try await request.decode(as: AdvisoryInput.self, context: context)
+            guard input.embargo != nil else { throw Refusal.invalid(field: "embargo", rule: "give the new release instant") }
+            let now = Date()
+            let settings = configuration.outbox
+            let reason = input.reason ?? ""
+            return try await json { db in
+                let store = AdvisoryStore(database: db, clock: FixedClock(now), settings: settings)
+                let plan = try input.schedule(applyingTo: try store.get(id).schedule, now: now)
+                return try store.reschedule(id, to: { _ in plan }, reason: reason, actor: context.actor)
+            }
+        }
+        group.post("advisories/:id/revise") { request, context in
+            try context.require(.releaseManager)
+            let id = try context.id()
+            let input = try await request.decode(as: AdvisoryInput.self, context: context)
+            let patch = try input.patch()
+            let settings = configuration.outbox
+            return try await json { db in
+                try AdvisoryStore(database: db, clock: SystemClock(), settings: settings).revise(id, patch, reason: input.reason ?? "", actor: context.actor)
+            }
+        }
+        group.post("advisories/:id/publish") { request, context in
+            try context.require(.releaseManager)
+            let id = try context.id()
+            let reason = try await request.decodeIfPresent(ReasonInput.self, context: context)?.reason ?? ""
+            let settings = configuration.outbox
+            return try await json { db in
+                try AdvisoryStore(database: db, clock: SystemClock(), settings: settings).publishNow(id, reason: reason, actor: context.actor)
+            }
+        }
+        group.post("advisories/:id/cancel") { request, context in
+            try context.require(.releaseManager)
+            let id = try context.id()
+            let reason = try await request.decodeIfPresent(ReasonInput.self, context: context)?.reason ?? ""
+            let settings = configuration.outbox
+            return try await json { db in
+                try AdvisoryStore(database: db, clock: SystemClock(), settings: settings).cancel(id, reason: reason, actor: context.actor)
+            }
+        }
+
+        // Deliveries and audit
+        group.get("deliveries") { request, context in
+            try context.require(.auditor)
+            let state = request.uri.queryParameters.get("state")
+            if let state, !["pending", "retrying", "delivered", "dead"].contains(state) {
+                throw Refusal.invalid(field: "state", rule: "must be one of pending, retrying, delivered, dead")
+            }
+            let limit = min(max(Int(request.uri.queryParameters.get("limit") ?? "") ?? 1000, 1), 100_000)
+            return try await json { db in
+                try OutboxStore(database: db, clock: SystemClock(), settings: OutboxSettings()).list(state: state, limit: limit)
+            }
+        }
+        group.post("deliveries/:id/retry") { _, context in
+            try context.require(.releaseManager)
+            let id = try context.id()
+            try await pool.run { db in try OutboxStore(database: db, clock: SystemClock(), settings: OutboxSettings()).retry(id, actor: context.actor) }
+            return Response(status: .accepted)
+        }
+        group.get("audit") { request, context in
+            try context.require(.auditor)
+            let limit = min(max(Int(request.uri.queryParameters.get("limit") ?? "") ?? 100, 1), 10_000)
+            return try await json { db in try AuditLog(database: db).list(limit: limit) }
+        }
+
+        // Tokens
+        group.get("tokens") { _, context in
+            try context.require(.admin)
+            return try await json { db in try TokenStore(database: db, clock: SystemClock()).list() }
+        }
+        group.post("tokens") { request, context in
+            try context.require(.admin)
+            let input = try await request.decode(as: TokenInput.self, context: context)
+            guard let role = TokenRole(rawValue: input.role ?? "") else {
+                throw Refusal.invalid(field: "role", rule: "must be one of admin, release-manager, auditor")
+            }
+            return try await json(status: .created) { db in
+                let (record, token) = try TokenStore(database: db, clock: SystemClock()).create(name: input.name ?? "", role: role, actor: context.actor)
+                return CreatedToken(token: token, record: record)
+            }
+        }
+        group.delete("tokens/:name") { _, context in
+            try context.require(.admin)
+            let name = context.parameters.get("name") ?? ""
+            _ = try await pool.run { db in try TokenStore(database: db, clock: SystemClock()).revoke(name: name, actor: context.actor) }
+            return Response(status: .noContent)
+        }
+    }
+
+    /// Runs `body` on a pooled connection and answers with its result as JSON.
+    private func json<T: Encodable & Sendable>(status: HTTPResponse.Status = .ok, _ body: @escaping @Sendable (Database) throws -> T) async throws -> Response {
+        let value = try await pool.run(body)
+        let data = try JSONEncoder.herald.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+// MARK: - Request bodies (snake_case keys)
+
+struct ProjectInput: Decodable { var slug: String?; var name: String?; var timezone: String?; var maxEmbargoDays: Int? }
+struct WebhookInput: Decodable { var url: String; var kind: String? }
+struct ProviderInput: Decodable {
+    var organization: String?; var emails: [String]?; var webhooks: [WebhookInput]?; var projects: [String]?; var listed: Bool?; var approve: Bool?
+}
+struct ChannelInput: Decodable { var project: String?; var kind: String?; var target: String?; var secret: String? }
+struct ReasonInput: Decodable { var reason: String? }
+struct TokenInput: Decodable { var name: String?; var role: String? }
+struct CreatedToken: Encodable, Sendable { var token: String; var record: TokenRecord }
+
+struct AdvisoryInput: Decodable {
+    var project: String?; var title: String?; var summary: String?; var body: String?; var cves: [String]?
+    var severity: String?; var cvss: String?; var affected: String?; var fixed: String?
+    var embargo: String?; var earlyNotice: String?; var preAnnounce: String?; var reason: String?
+
+    func patch() throws -> AdvisoryPatch {
+        let severity = try self.severity.map { value throws(Refusal) -> Severity in
+            guard let severity = Severity(rawValue: value) else { throw .invalid(field: "severity", rule: "must be one of low, moderate, high, critical") }
+            return severity
+        }
+        return AdvisoryPatch(title: title, summary: summary, body: body, cves: cves, severity: severity, cvss: cvss, affected: affected, fixed: fixed)
+    }
+
+    /// `current` with the instants given here; `now` is accepted for the notices.
+    func schedule(applyingTo current: Schedule, now: Date) throws -> Schedule {
+        func instant(_ text: String?, _ field: String, allowNow: Bool) throws -> Date? {
+            guard let text else { return nil }
+            if allowNow && text.lowercased() == "now" { return now }
+            return try Instant.parse(text, field: field)
+        }
+        var next = current
+        if let embargo = try instant(embargo, "embargo", allowNow: false) { next.embargo = embargo }
+        if let early = try instant(earlyNotice, "early_notice", allowNow: true) { next.earlyNotice = early }
+        if let pre = try instant(preAnnounce, "pre_announce", allowNow: true) { next.preAnnounce = pre }
+        return next
+    }
+}
+
+/// `GET /api/v1/advisories/{id}`: the advisory and everything that happened to it.
+struct AdvisoryDetail: Encodable, Sendable {
+    var advisory: Advisory
+    var revisions: [AdvisoryRevision]
+    var deliveries: [DeliveryRecord]
+    var acknowledgements: [Acknowledgement]
+    var audit: [AuditEntry]
+}
+
+extension HeraldContext {
+    /// The numeric `:id` of the path, or 404.
+    func id() throws -> Int64 {
+        guard let text = parameters.get("id"), let id = Int64(text), id > 0 else { throw Problem(.notFound, "no such id") }
+        return id
+    }
+}
+
+extension Request {
+    /// Decodes the body when there is one; nil for an empty body.
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, context: HeraldContext) async throws -> T? {
+        var request = self
+        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        guard buffer.readableBytes > 0 else { return nil }
+        return try context.requestDecoder.decode(T.self, from: Data(buffer.readableBytesView))
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import HeraldCore
+import HeraldDelivery
+import HeraldStore
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Builds the HTTP application with, when `configuration.delivery` is set, the scheduler and
+/// the delivery workers as services of the same group: SIGTERM or SIGINT stops the server,
+/// lets sends in flight finish, and records them.
+public func buildApplication(_ configuration: ServerConfiguration, logger: Logger) throws -> some ApplicationProtocol {
+    let pool = try DatabasePool(path: configuration.databasePath)
+    let cache = PublicCache()
+    let health = HealthState(expectsScheduler: configuration.delivery != nil)
+    let router = Router(context: HeraldContext.self)
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: HeadMiddleware())
+    PublicController(pool: pool, cache: cache, configuration: configuration, health: health).addRoutes(to: router)
+    SubscriptionController(pool: pool, configuration: configuration, limiter: RateLimiter(perMinute: configuration.publicPostsPerMinute))
+        .addRoutes(to: router)
+    AdminController(pool: pool, configuration: configuration).addRoutes(to: router.group("api/v1").add(middleware: BearerAuthMiddleware(pool: pool)))
+
+    var services: [any Service] = []
+    if let delivery = configuration.delivery {
+        let doorbell = Doorbell()
+        var scheduler = Scheduler(databasePath: configuration.databasePath, outbox: configuration.outbox, doorbell: doorbell, logger: logger)
+        scheduler.onLoop = { fired in
+            health.schedulerBeat()
+            if fired.contains(where: { $0.kind == .publication || $0.kind == .preAnnouncement }) { cache.invalidate() }
+        }
+        let worker = OutboxWorker(databasePath: configuration.databasePath, mail: delivery.mail, webhooks: delivery.webhooks,
+                                  settings: delivery.worker, doorbell: doorbell, logger: logger)
+        let configured = scheduler
+        services.append(BackgroundService(name: "scheduler") { try await configured.run() })
+        services.append(BackgroundService(name: "delivery") { try await worker.run() })
+    }
+    return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),
+                       services: services, logger: logger)
+}
+
+/// A loop that runs until graceful shutdown, then is cancelled and allowed to finish.
+struct BackgroundService: Service {
+    let name: String
+    let body: @Sendable () async throws -> Void
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await body() }
+    }
+}

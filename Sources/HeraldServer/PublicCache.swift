@@ -1,0 +1,59 @@
+import Crypto
+import Foundation
+import HeraldCore
+import HeraldStore
+
+/// A rendered public document with what conditional requests need.
+struct PublicDocument: Sendable {
+    let body: [UInt8]
+    let contentType: String
+    /// A strong validator: a hash of the bytes, so it reveals nothing but the bytes do.
+    let etag: String
+    let lastModified: Date
+
+    init(body: [UInt8], contentType: String, lastModified: Date) {
+        self.body = body
+        self.contentType = contentType
+        self.lastModified = lastModified
+        etag = "\"" + SHA256.hash(data: body).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
+    }
+}
+
+/// Rendered feeds and pages, kept until something public changes. It holds only what public
+/// routes render, which is only published data, so it cannot leak; whether it is current is
+/// checked against the database's public fingerprint at most every `recheck`.
+final class PublicCache: @unchecked Sendable {
+    // All guarded by `lock`.
+    private let lock = NSLock()
+    private var fingerprint = ""
+    private var checkedAt = ContinuousClock.now - .seconds(3600)
+    private var documents: [String: PublicDocument] = [:]
+    private let recheck: Duration
+
+    init(recheck: Duration = .milliseconds(100)) { self.recheck = recheck }
+
+    /// The document under `key`, rendered by `render` when missing or stale.
+    func document(_ key: String, pool: DatabasePool,
+                  render: @escaping @Sendable (Database) throws -> PublicDocument?) async throws -> PublicDocument? {
+        let (cached, fresh) = lock.withLock { (documents[key], ContinuousClock.now - checkedAt < recheck) }
+        if let cached, fresh { return cached }
+        return try await pool.run { [self] database in
+            let current = try PublicStore(database: database, clock: SystemClock()).fingerprint()
+            let kept = lock.withLock { () -> PublicDocument? in
+                if current != fingerprint {
+                    fingerprint = current
+                    documents.removeAll()
+                }
+                checkedAt = .now
+                return documents[key]
+            }
+            if let kept { return kept }
+            guard let document = try render(database) else { return nil }
+            lock.withLock { if fingerprint == current { documents[key] = document } }
+            return document
+        }
+    }
+
+    /// Forgets everything (the scheduler in this process published something).
+    func invalidate() { lock.withLock { checkedAt = .now - .seconds(3600) } }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import Hummingbird
+import Prometheus
+
+/// The public surface: pages, feeds, OSV, security.txt, health, metrics and the API description.
+/// Every route reads through `PublicStore`, which returns published data only.
+struct PublicController: Sendable {
+    let pool: DatabasePool
+    let cache: PublicCache
+    let configuration: ServerConfiguration
+    let health: HealthState
+
+    var publicURL: String { configuration.outbox.publicURL }
+
+    func addRoutes(to router: Router<HeraldContext>) {
+        router.get("/") { request, _ in try await page(request, key: "index") { db in
+            let store = PublicStore(database: db, clock: SystemClock())
+            let published = try store.published()
+            return Self.html(Pages.index(published: published, upcoming: try store.upcoming(), publicURL: publicURL),
+                             lastModified: published.map(\.updated).max())
+        } }
+        router.get("/style.css") { request, _ in
+            serve(PublicDocument(body: Array(Pages.stylesheet.utf8), contentType: "text/css; charset=utf-8", lastModified: Date(timeIntervalSince1970: 0)), request)
+        }
+        router.get("/providers") { request, _ in try await page(request, key: "providers") { db in
+            Self.html(Pages.providers(try PublicStore(database: db, clock: SystemClock()).listedOrganizations(), publicURL: publicURL), lastModified: nil)
+        } }
+        router.get("/advisories/:id") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            if id.hasSuffix(".osv.json") {
+                let publicID = String(id.dropLast(".osv.json".count))
+                return try await page(request, key: "osv:" + publicID) { db in
+                    guard let found = try PublicStore(database: db, clock: SystemClock()).published(publicID: publicID) else { return nil }
+                    return PublicDocument(body: FeedWriter(publicURL: publicURL).osv(found.advisory), contentType: "application/json",
+                                          lastModified: found.advisory.updated)
+                }
+            }
+            return try await page(request, key: "advisory:" + id) { db in
+                guard let found = try PublicStore(database: db, clock: SystemClock()).published(publicID: id) else { return nil }
+                return Self.html(Pages.advisory(found.advisory, revisions: found.revisions, publicURL: publicURL), lastModified: found.advisory.updated)
+            }
+        }
+        for (path, type) in [("feed.atom", "application/atom+xml; charset=utf-8"), ("feed.rss", "application/rss+xml; charset=utf-8"),
+                             ("feed.json", "application/feed+json")] {
+            router.get(RouterPath(path)) { request, _ in try await page(request, key: path) { db in
+                let items = try PublicStore(database: db, clock: SystemClock()).published()
+                let writer = FeedWriter(publicURL: publicURL)
+                let body: [UInt8] = switch path {
+                case "feed.atom": Array(writer.atom(items).utf8)
+                case "feed.rss": Array(writer.rss(items).utf8)
+                default: writer.jsonFeed(items)
+                }
+                return PublicDocument(body: body, contentType: type, lastModified: items.map(\.updated).max() ?? Date(timeIntervalSince1970: 0))
+            } }
+        }
+        router.get("/.well-known/security.txt") { request, _ in
+            // RFC 9116: Contact and Expires are required; Expires less than a year ahead.
+            let expires = Instant.rfc3339(Date().addingTimeInterval(180 * 86_400).roundedToDay)
+            let text = """
+                Contact: mailto:\(configuration.outbox.mailFrom)
+                Expires: \(expires)
+                Policy: \(publicURL)/
+                Canonical: \(publicURL)/.well-known/security.txt
+                Preferred-Languages: en
+
+                """
+            return serve(PublicDocument(body: Array(text.utf8), contentType: "text/plain; charset=utf-8", lastModified: Date().roundedToDay), request)
+        }
+        router.get("/openapi.yaml") { request, _ in
+            serve(PublicDocument(body: Array(OpenAPI.document.utf8), contentType: "application/yaml", lastModified: Date(timeIntervalSince1970: 0)), request)
+        }
+        router.get("/healthz") { _, _ in
+            let database = (try? await pool.run { db in try db.first("SELECT 1") { $0.int(0) } }) == 1
+            let scheduler = health.schedulerAlive
+            let ok = database && scheduler
+            let body = "{\"database\":\"\(database ? "ok" : "unreachable")\",\"scheduler\":\"\(scheduler ? "ok" : "stopped")\",\"status\":\"\(ok ? "ok" : "failing")\"}"
+            return Response(status: ok ? .ok : .serviceUnavailable, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        router.get("/metrics") { _, _ in
+            let queue = try await pool.run { db in try OutboxStore(database: db, clock: SystemClock(), settings: OutboxSettings()).queueDepth() }
+            let registry = configuration.metrics
+            registry.makeGauge(descriptor: .init(namespace: "herald", metricName: "outbox_depth", unitName: "",
+                                                 helpText: "Deliveries waiting (pending or retrying)")).set(Double(queue.count))
+            registry.makeGauge(descriptor: .init(namespace: "herald", metricName: "outbox_oldest_pending", unitName: "seconds",
+                                                 helpText: "Age of the oldest waiting delivery"))
+                .set(queue.oldest.map { Date().timeIntervalSince($0) } ?? 0)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+    }
+
+    static func html(_ text: String, lastModified: Date?) -> PublicDocument {
+        PublicDocument(body: Array(text.utf8), contentType: "text/html; charset=utf-8", lastModified: lastModified ?? Date(timeIntervalSince1970: 0))
+    }
+
+    /// A cached document, or the same 404 page whether the thing does not exist or is not public yet.
+    private func page(_ request: Request, key: String, render: @escaping @Sendable (Database) throws -> PublicDocument?) async throws -> Response {
+        guard let document = try await cache.document(key, pool: pool, render: render) else {
+            return Response(status: .notFound, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
+                            body: .init(byteBuffer: ByteBuffer(string: Pages.notFound(publicURL: publicURL))))
+        }
+        return serve(document, request)
+    }
+
+    /// The document, or 304 when the client's copy is current (If-None-Match first, as RFC 9110 says).
+    private func serve(_ document: PublicDocument, _ request: Request) -> Response {
+        let lastModified = EmailMessage.httpDate(document.lastModified)
+        // Public pages may be cached, but revalidated every time: a publication shows at once.
+        var headers: HTTPFields = [.contentType: document.contentType, .eTag: document.etag, .lastModified: lastModified,
+                                   .cacheControl: "public, no-cache"]
+        let notModified: Bool
+        if let match = request.headers[.ifNoneMatch] {
+            notModified = match.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.contains { $0 == document.etag || $0 == "*" }
+        } else if let since = request.headers[.ifModifiedSince], let date = EmailMessage.parseHTTPDate(since) {
+            notModified = floor(document.lastModified.timeIntervalSince1970) <= date.timeIntervalSince1970
+        } else {
+            notModified = false
+        }
+        if notModified { return Response(status: .notModified, headers: headers) }
+        headers[.contentLength] = String(document.body.count)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: document.body)))
+    }
+}
+
+/// Whether the background services are alive, for /healthz.
+final class HealthState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var beat: ContinuousClock.Instant?
+    private let expectsScheduler: Bool
+
+    init(expectsScheduler: Bool) { self.expectsScheduler = expectsScheduler }
+
+    func schedulerBeat() { lock.withLock { beat = .now } }
+
+    /// Alive when the scheduler looped within the last 5 s (or when none runs here, as in tests).
+    var schedulerAlive: Bool {
+        guard expectsScheduler else { return true }
+        return lock.withLock { beat.map { ContinuousClock.now - $0 < .seconds(5) } ?? false }
+    }
+}
+
+extension Date {
+    var roundedToDay: Date { Date(timeIntervalSince1970: (timeIntervalSince1970 / 86_400).rounded(.down) * 86_400) }
+}

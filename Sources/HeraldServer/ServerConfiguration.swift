@@ -1,0 +1,45 @@
+import Foundation
+import HeraldDelivery
+import HeraldStore
+import Logging
+import Prometheus
+
+/// Everything `buildApplication` needs; the CLI fills it from flags and the environment.
+public struct ServerConfiguration: Sendable {
+    public var databasePath: String
+    public var host: String
+    public var port: Int
+    /// Where links point and who mail is from.
+    public var outbox: OutboxSettings
+    /// The scheduler and delivery workers to run beside HTTP; nil runs HTTP alone (tests).
+    public var delivery: DeliveryServices?
+    /// Where `/metrics` reads from; the CLI bootstraps swift-metrics with the same registry.
+    public var metrics: PrometheusCollectorRegistry
+    /// Public POST routes allow this many requests per client address per minute.
+    public var publicPostsPerMinute: Int
+
+    public init(databasePath: String, host: String = "127.0.0.1", port: Int = 8080, outbox: OutboxSettings,
+                delivery: DeliveryServices? = nil, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                publicPostsPerMinute: Int = 30) {
+        self.databasePath = databasePath
+        self.host = host
+        self.port = port
+        self.outbox = outbox
+        self.delivery = delivery
+        self.metrics = metrics
+        self.publicPostsPerMinute = publicPostsPerMinute
+    }
+}
+
+/// The transports and tunables of the background services.
+public struct DeliveryServices: Sendable {
+    public var mail: any Transport
+    public var webhooks: any Transport
+    public var worker: WorkerSettings
+
+    public init(mail: any Transport, webhooks: any Transport, worker: WorkerSettings = WorkerSettings()) {
+        self.mail = mail
+        self.webhooks = webhooks
+        self.worker = worker
+    }
+}

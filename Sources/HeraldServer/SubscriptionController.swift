@@ -1,0 +1,199 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import Hummingbird
+
+/// Provider self-service: the subscribe form and API, and the links in messages (confirm,
+/// unsubscribe, acknowledge). Link pages show a button rather than acting on GET, because mail
+/// scanners fetch links; the POST does the work (RFC 8058 one-click for unsubscribe).
+struct SubscriptionController: Sendable {
+    let pool: DatabasePool
+    let configuration: ServerConfiguration
+    let limiter: RateLimiter
+
+    var publicURL: String { configuration.outbox.publicURL }
+    var settings: OutboxSettings { configuration.outbox }
+
+    func addRoutes(to router: Router<HeraldContext>) {
+        router.get("/subscribe") { _, _ in
+            let projects = try await pool.run { db in try ProjectStore(database: db, clock: SystemClock()).list() }
+            let csrf = Secrets.token(prefix: "")
+            var response = html(.ok, Pages.layout(title: "Early notice", publicURL: publicURL, body: subscribeForm(projects: projects, csrf: csrf)))
+            response.headers[.setCookie] = "herald_csrf=\(csrf); Path=/subscribe; HttpOnly; SameSite=Strict\(publicURL.hasPrefix("https") ? "; Secure" : "")"
+            response.headers[.cacheControl] = "no-store"
+            return response
+        }
+        router.post("/subscribe") { request, context in
+            try limiter.check(context.clientAddress)
+            var request = request
+            let form = Form(String(buffer: try await request.collectBody(upTo: 64 * 1024)))
+            let cookie = request.headers[.cookie].flatMap { Form.cookie("herald_csrf", in: $0) }
+            guard let sent = form.first("csrf"), let cookie, !cookie.isEmpty, sent == cookie else {
+                return html(.forbidden, Pages.message(title: "Form expired", text: "Open the form again and resubmit it.", publicURL: publicURL))
+            }
+            do {
+                let provider = try NewProvider(organization: form.first("organization") ?? "", emails: [form.first("email") ?? ""],
+                                               webhooks: (form.first("webhook") ?? "").isEmpty ? [] : [(form.first("webhook")!, .webhook)],
+                                               projects: form.all("projects"), listed: form.first("listed") == "yes")
+                try await subscribe(provider)
+            } catch let refusal as Refusal {
+                return html(.unprocessableContent, Pages.message(title: "Please correct the form", text: refusal.description, publicURL: publicURL,
+                                                                 form: "<p><a href=\"/subscribe\">Back to the form</a></p>"))
+            }
+            return html(.ok, Pages.message(title: "Check your mail", text: "If the request is new, a confirmation link is on its way to the address you gave. After you confirm, a release manager reviews the request.", publicURL: publicURL))
+        }
+        router.post("/api/v1/subscriptions") { request, context in
+            try limiter.check(context.clientAddress)
+            let input = try await request.decode(as: SubscriptionInput.self, context: context)
+            let provider = try NewProvider(organization: input.organization ?? "", emails: input.email.map { [$0] } ?? [],
+                                           webhooks: input.webhook.map { [($0, .webhook)] } ?? [], projects: input.projects ?? [],
+                                           listed: input.listed ?? false)
+            try await subscribe(provider)
+            return Response(status: .accepted, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"confirmation sent if the request is new\"}")))
+        }
+
+        linkRoutes(router, path: "/subscriptions/confirm", title: "Confirm early notice", button: "Confirm",
+                   ask: { db, _ in "Confirm that this address should receive early notice." }) { db, token in
+            let provider = try SubscriptionStore(database: db, clock: SystemClock(), settings: settings).confirm(token: token)
+            return "Thank you. \(provider.organization) waits for a release manager's approval; you will get a message when it is approved."
+        }
+        linkRoutes(router, path: "/unsubscribe", title: "Leave the early-notice list", button: "Unsubscribe",
+                   ask: { db, token in
+                       let provider = try SubscriptionStore(database: db, clock: SystemClock(), settings: settings).provider(unsubscribe: token)
+                       return "Stop early notices for \(provider.organization)? Every address of the organisation stops receiving them."
+                   }) { db, token in
+            let provider = try SubscriptionStore(database: db, clock: SystemClock(), settings: settings).unsubscribe(token: token)
+            return "\(provider.organization) has left the early-notice list."
+        }
+        linkRoutes(router, path: "/ack", title: "Acknowledge a notice", button: "Acknowledge",
+                   ask: { _, _ in "Acknowledge that your team received this notice." }) { db, token in
+            let notice = try SubscriptionStore(database: db, clock: SystemClock(), settings: settings).acknowledge(token: token)
+            return "Thank you: the \(notice.kind) (revision \(notice.revision)) is acknowledged."
+        }
+    }
+
+    /// GET shows a page with a button; POST acts. A bad or used link gets the same 404 page.
+    private func linkRoutes(_ router: Router<HeraldContext>, path: String, title: String, button: String,
+                            ask: @escaping @Sendable (Database, String) throws -> String,
+                            act: @escaping @Sendable (Database, String) throws -> String) {
+        router.get(RouterPath(path)) { request, _ in
+            let token = request.uri.queryParameters.get("token") ?? ""
+            do {
+                let question = try await pool.run { db in try ask(db, token) }
+                let form = "<form method=\"post\" action=\"\(path)?token=\(HTML.escape(token.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_"))) ?? ""))\"><button type=\"submit\">\(button)</button></form>"
+                return html(.ok, Pages.message(title: title, text: question, publicURL: publicURL, form: form), noStore: true)
+            } catch let refusal as Refusal {
+                return html(.notFound, Pages.message(title: title, text: refusal.linkMessage, publicURL: publicURL), noStore: true)
+            }
+        }
+        router.post(RouterPath(path)) { request, context in
+            try limiter.check(context.clientAddress)
+            let token = request.uri.queryParameters.get("token") ?? ""
+            do {
+                let text = try await pool.run { db in try act(db, token) }
+                return html(.ok, Pages.message(title: title, text: text, publicURL: publicURL), noStore: true)
+            } catch let refusal as Refusal {
+                return html(.notFound, Pages.message(title: title, text: refusal.linkMessage, publicURL: publicURL), noStore: true)
+            }
+        }
+    }
+
+    private func subscribe(_ provider: NewProvider) async throws {
+        try await pool.run { db in try SubscriptionStore(database: db, clock: SystemClock(), settings: settings).subscribe(provider) }
+    }
+
+    private func subscribeForm(projects: [Project], csrf: String) -> String {
+        let choices = projects.map {
+            "<label><input type=\"checkbox\" name=\"projects\" value=\"\(HTML.escape($0.slug))\"\(projects.count == 1 ? " checked" : "")> \(HTML.escape($0.name))</label>"
+        }.joined(separator: "\n")
+        return """
+            <h1>Early notice for service providers</h1>
+            <p>Organisations that run the software for others can receive private notice of security releases before they are public. Subscribe with a role address of your security team; you confirm it by e-mail, then a release manager reviews the request.</p>
+            <form method="post" action="/subscribe">
+            <input type="hidden" name="csrf" value="\(HTML.escape(csrf))">
+            <label for="organization">Organisation</label>
+            <input type="text" id="organization" name="organization" required maxlength="200" autocomplete="organization">
+            <label for="email">Security contact e-mail (a role address)</label>
+            <input type="email" id="email" name="email" required autocomplete="email">
+            <label for="webhook">Webhook URL (optional; signed JSON)</label>
+            <input type="url" id="webhook" name="webhook">
+            <fieldset><legend>Projects</legend>
+            \(choices)
+            </fieldset>
+            <label><input type="checkbox" name="listed" value="yes"> List our organisation on the public members page</label>
+            <button type="submit">Subscribe</button>
+            </form>
+            """
+    }
+
+    private func html(_ status: HTTPResponse.Status, _ text: String, noStore: Bool = false) -> Response {
+        var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
+        if noStore { headers[.cacheControl] = "no-store" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+struct SubscriptionInput: Decodable {
+    var organization: String?; var email: String?; var projects: [String]?; var webhook: String?; var listed: Bool?
+}
+
+extension Refusal {
+    /// What a link page says about a refused token.
+    var linkMessage: String {
+        if case let .invalid(field, rule) = self, field == "token" { return "This link " + rule.dropFirst("this link ".count) + "." }
+        return description
+    }
+}
+
+/// `application/x-www-form-urlencoded` fields, in order.
+struct Form {
+    let fields: [(String, String)]
+
+    init(_ body: String) {
+        fields = body.split(separator: "&").map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+        }
+    }
+
+    func first(_ name: String) -> String? { fields.first { $0.0 == name }?.1 }
+    func all(_ name: String) -> [String] { fields.filter { $0.0 == name }.map(\.1) }
+
+    /// A cookie's value from a Cookie header.
+    static func cookie(_ name: String, in header: String) -> String? {
+        header.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
+    }
+}
+
+/// A token bucket per client address for public POST routes.
+final class RateLimiter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var buckets: [String: (tokens: Double, at: ContinuousClock.Instant)] = [:]
+    private let perMinute: Double
+
+    init(perMinute: Int) { self.perMinute = Double(max(1, perMinute)) }
+
+    /// Throws 429 with Retry-After when `client` has used its share.
+    func check(_ client: String) throws {
+        let now = ContinuousClock.now
+        let allowed = lock.withLock { () -> Bool in
+            if buckets.count > 100_000 { buckets.removeAll() }   // bounded memory under a flood
+            var bucket = buckets[client] ?? (perMinute, now)
+            let elapsed = Double((now - bucket.at).components.seconds) + Double((now - bucket.at).components.attoseconds) / 1e18
+            bucket.tokens = min(perMinute, bucket.tokens + elapsed * perMinute / 60)
+            bucket.at = now
+            let ok = bucket.tokens >= 1
+            if ok { bucket.tokens -= 1 }
+            buckets[client] = bucket
+            return ok
+        }
+        guard allowed else {
+            var problem = Problem(.tooManyRequests, "too many requests from this address; try again in a minute")
+            problem.headers[.retryAfter] = String(Int(60 / perMinute) + 1)
+            throw problem
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import HeraldCore
+
+/// What public surfaces may read: published advisories, releases whose date was
+/// pre-announced, and the organisations that agreed to be listed. Nothing else leaves here.
+public struct PublicStore {
+    let database: Database
+    let clock: any Clock
+
+    public init(database: Database, clock: any Clock) {
+        self.database = database
+        self.clock = clock
+    }
+
+    /// Published advisories, newest first.
+    public func published() throws -> [PublishedAdvisory] {
+        let zones = try projectInfo()
+        return try AdvisoryStore(database: database, clock: clock).list(state: .published)
+            .compactMap { advisory in
+                let project = zones[advisory.projectSlug]
+                return PublishedAdvisory(advisory, projectName: project?.name ?? advisory.projectSlug, projectTimezone: project?.timezone ?? "UTC")
+            }
+            .sorted { ($0.published, $0.advisory.id) > ($1.published, $1.advisory.id) }
+    }
+
+    /// The published advisory with `publicID`, or nil: the same nil for one that does not
+    /// exist and one that is not public yet.
+    public func published(publicID: String) throws -> (advisory: PublishedAdvisory, revisions: [AdvisoryRevision])? {
+        guard publicID.count <= 80, let advisory = try AdvisoryStore(database: database, clock: clock).find(publicID: publicID),
+              advisory.state == .published else { return nil }
+        let project = try projectInfo()[advisory.projectSlug]
+        guard let item = PublishedAdvisory(advisory, projectName: project?.name ?? advisory.projectSlug,
+                                           projectTimezone: project?.timezone ?? "UTC") else { return nil }
+        return (item, try AdvisoryStore(database: database, clock: clock).revisions(of: advisory.id))
+    }
+
+    /// Scheduled releases whose pre-announcement has gone out: project, instant, severity.
+    public func upcoming() throws -> [UpcomingRelease] {
+        try database.query("""
+            SELECT p.name, p.timezone, a.embargo_at, a.severity FROM advisories a JOIN projects p ON p.id = a.project_id
+            WHERE a.state = 'scheduled' AND EXISTS (SELECT 1 FROM notices n WHERE n.advisory_id = a.id AND n.kind = 'pre-announcement')
+            ORDER BY a.embargo_at
+            """) { row in
+            UpcomingRelease(projectName: row.text(0), projectTimezone: row.text(1), instant: row.date(2),
+                            severity: row.optionalText(3).flatMap(Severity.init(rawValue:)))
+        }
+    }
+
+    /// Active providers that agreed to be listed, by name.
+    public func listedOrganizations() throws -> [String] {
+        try database.query("SELECT organization FROM providers WHERE status = 'active' AND listed = 1 ORDER BY lower(organization)") { $0.text(0) }
+    }
+
+    /// Changes whenever anything public changes: a publication, a revision of a published
+    /// advisory, a pre-announcement, the members list. Caches compare it.
+    public func fingerprint() throws -> String {
+        try database.first("""
+            SELECT (SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM advisories WHERE state = 'published') || '/' ||
+                   (SELECT count(*) FROM advisories WHERE state = 'cancelled') || '/' ||
+                   (SELECT coalesce(max(id), 0) FROM notices) || '/' ||
+                   (SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM providers WHERE listed = 1)
+            """) { $0.text(0) } ?? ""
+    }
+
+    private func projectInfo() throws -> [String: (name: String, timezone: String)] {
+        Dictionary(uniqueKeysWithValues: try database.query("SELECT slug, name, timezone FROM projects") { ($0.text(0), ($0.text(1), $0.text(2))) })
+    }
+}
