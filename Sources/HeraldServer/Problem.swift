@@ -106,9 +106,9 @@ struct HeadMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .head else { return try await next(request, context) }
-        var get = request
-        get.method = .get
-        var response = try await next(get, context)
+        var head = request.head
+        head.method = .get
+        var response = try await next(Request(head: head, body: request.body), context)
         response.body = .init()
         return response
     }
