@@ -4,7 +4,8 @@ import HeraldStore
 
 /// A fresh, migrated SQLite file in its own temporary folder, with stores on a clock:
 /// a manual one by default, or the system's for tests against real servers.
-public final class TestDatabase {
+// Unchecked: a test uses its database from one task at a time, also inside HummingbirdTesting closures.
+public final class TestDatabase: @unchecked Sendable {
     public let directory: URL
     public let path: String
     public let database: Database
