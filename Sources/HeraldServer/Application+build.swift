@@ -15,7 +15,6 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     let health = HealthState(expectsScheduler: configuration.delivery != nil)
     let router = Router(context: HeraldContext.self)
     router.add(middleware: ProblemMiddleware())
-    router.add(middleware: HeadMiddleware())
     PublicController(pool: pool, cache: cache, configuration: configuration, health: health).addRoutes(to: router)
     SubscriptionController(pool: pool, configuration: configuration, limiter: RateLimiter(perMinute: configuration.publicPostsPerMinute))
         .addRoutes(to: router)
@@ -35,7 +34,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         services.append(BackgroundService(name: "scheduler") { try await configured.run() })
         services.append(BackgroundService(name: "delivery") { try await worker.run() })
     }
-    return Application(router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),
+    return Application(responder: HeadAsGetResponder(inner: router.buildResponder()), configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),
                        services: services, logger: logger)
 }
 

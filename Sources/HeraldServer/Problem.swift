@@ -100,15 +100,17 @@ enum SecurityHeaders {
     }
 }
 
-/// Answers HEAD like GET without the body (RFC 9110 §9.3.2); the router knows only GET routes.
-struct HeadMiddleware: RouterMiddleware {
+/// Answers HEAD like GET without the body (RFC 9110 §9.3.2). It wraps the whole router,
+/// because the router matches routes by method before any middleware runs.
+struct HeadAsGetResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context == HeraldContext {
     typealias Context = HeraldContext
+    let inner: Inner
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.method == .head else { return try await next(request, context) }
+    @Sendable func respond(to request: Request, context: Context) async throws -> Response {
+        guard request.method == .head else { return try await inner.respond(to: request, context: context) }
         var head = request.head
         head.method = .get
-        var response = try await next(Request(head: head, body: request.body), context)
+        var response = try await inner.respond(to: Request(head: head, body: request.body), context: context)
         response.body = .init()
         return response
     }
