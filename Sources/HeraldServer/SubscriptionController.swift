@@ -54,7 +54,10 @@ struct SubscriptionController: Sendable {
         }
 
         linkRoutes(router, path: "/subscriptions/confirm", title: "Confirm early notice", button: "Confirm",
-                   ask: { db, _ in "Confirm that this address should receive early notice." }) { db, token in
+                   ask: { db, token in
+                       try SubscriptionStore(database: db, clock: SystemClock(), settings: settings).check(token: token, purpose: .confirm)
+                       return "Confirm that this address should receive early notice."
+                   }) { db, token in
             let provider = try SubscriptionStore(database: db, clock: SystemClock(), settings: settings).confirm(token: token)
             return "Thank you. \(provider.organization) waits for a release manager's approval; you will get a message when it is approved."
         }
@@ -67,7 +70,10 @@ struct SubscriptionController: Sendable {
             return "\(provider.organization) has left the early-notice list."
         }
         linkRoutes(router, path: "/ack", title: "Acknowledge a notice", button: "Acknowledge",
-                   ask: { _, _ in "Acknowledge that your team received this notice." }) { db, token in
+                   ask: { db, token in
+                       try SubscriptionStore(database: db, clock: SystemClock(), settings: settings).check(token: token, purpose: .ack)
+                       return "Acknowledge that your team received this notice."
+                   }) { db, token in
             let notice = try SubscriptionStore(database: db, clock: SystemClock(), settings: settings).acknowledge(token: token)
             return "Thank you: the \(notice.kind) (revision \(notice.revision)) is acknowledged."
         }

@@ -45,6 +45,11 @@ public struct SubscriptionStore {
         }
     }
 
+    /// Checks a link without using it (the page before the button); throws when it is not valid.
+    public func check(token: String, purpose: OutboxStore.LinkPurpose) throws {
+        _ = try use(token, purpose: purpose, consume: false)
+    }
+
     /// The provider an unsubscribe link belongs to, without changing anything (for the GET page).
     public func provider(unsubscribe token: String) throws -> Provider {
         let link = try use(token, purpose: .unsubscribe, consume: false)

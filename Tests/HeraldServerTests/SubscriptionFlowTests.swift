@@ -1,0 +1,146 @@
+import Foundation
+import HeraldCore
+import HeraldServer
+import HeraldStore
+import HeraldTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite(.serialized) struct SubscriptionFlowTests {
+    /// The link with `path` from the newest mail in the Maildir that contains it.
+    func link(_ path: String, in fixture: ServerFixture) -> String? {
+        for mail in fixture.mails().reversed() {
+            let text = unfoldQuotedPrintable(mail)
+            if let range = text.range(of: NSRegularExpression.escapedPattern(for: path + "?token=") + "[A-Za-z0-9_-]+", options: .regularExpression) {
+                return String(text[range])
+            }
+        }
+        return nil
+    }
+
+    @Test func subscribeConfirmApproveAcknowledgeAndLeaveThroughTheMaildir() async throws {
+        let fixture = try ServerFixture(background: true)
+        let db = fixture.db
+        try await fixture.app().test(.router) { client in
+            // 1. Subscribe through the public API.
+            try await client.execute(uri: "/api/v1/subscriptions", method: .post, headers: [.contentType: "application/json"],
+                                     body: jsonBody(#"{"organization":"Gemeente Voorbeeld","email":"cert@voorbeeld.example","projects":["demo"],"listed":true}"#)) { response in
+                #expect(response.status == .accepted)
+            }
+            #expect(try await eventually { link("https://herald.test/subscriptions/confirm", in: fixture) != nil })
+            let confirm = try #require(link("https://herald.test/subscriptions/confirm", in: fixture)).replacingOccurrences(of: "https://herald.test", with: "")
+            #expect(try db.providers.list(status: .pendingConfirmation).map(\.organization) == ["Gemeente Voorbeeld"])
+
+            // 2. The link shows a button; the POST confirms; the link works once.
+            try await client.execute(uri: confirm, method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.text.contains("<form method=\"post\""))
+            }
+            #expect(try db.providers.list(status: .pendingConfirmation).count == 1)   // GET changed nothing
+            try await client.execute(uri: confirm, method: .post) { response in #expect(response.status == .ok) }
+            try await client.execute(uri: confirm, method: .post) { response in #expect(response.status == .notFound) }
+            let provider = try #require(try db.providers.list(status: .pendingApproval).first)
+
+            // 3. A release manager approves over the API; a welcome mail goes out.
+            try await client.execute(uri: "/api/v1/providers/\(provider.id)/approve", method: .post, headers: bearer(fixture.admin)) { response in
+                #expect(response.object["status"] as? String == "active", "\(response.text)")
+            }
+            #expect(try await eventually { fixture.mails().contains { $0.contains("now receives early notice") } })
+
+            // 4. An early notice with an acknowledgement link; acknowledging is recorded once.
+            let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
+                                                    schedule: Schedule(embargo: Date() + 3600, earlyNotice: Date() + 0.1), actor: db.actor)
+            #expect(try await eventually { link("https://herald.test/ack", in: fixture) != nil })
+            let ack = try #require(link("https://herald.test/ack", in: fixture)).replacingOccurrences(of: "https://herald.test", with: "")
+            try await client.execute(uri: ack, method: .post) { response in
+                #expect(response.status == .ok)
+                #expect(response.text.contains("early-notice"))
+            }
+            try await client.execute(uri: ack, method: .post) { response in #expect(response.status == .ok) }
+            let acks = try AcknowledgementStore(database: db.database, clock: db.clock).list(advisory: advisory.id)
+            #expect(acks.map(\.organization) == ["Gemeente Voorbeeld"])
+            #expect(acks.first?.revision == 1)
+
+            // 5. Listed organisations appear on the members page.
+            try await client.execute(uri: "/providers", method: .get) { response in #expect(response.text.contains("Gemeente Voorbeeld")) }
+
+            // 6. One-click unsubscribe (RFC 8058) from the List-Unsubscribe header.
+            let unsubscribe = try #require(link("https://herald.test/unsubscribe", in: fixture)).replacingOccurrences(of: "https://herald.test", with: "")
+            try await client.execute(uri: unsubscribe, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                     body: jsonBody("List-Unsubscribe=One-Click")) { response in
+                #expect(response.status == .ok)
+            }
+            #expect(try db.providers.get(provider.id).status == .removed)
+            // The audit log has every step with its actor.
+            let actions = try db.audit.list(subjectType: "provider", subjectID: provider.id).map(\.action)
+            #expect(actions == ["provider.remove", "provider.approve", "provider.confirm", "provider.add"])
+        }
+    }
+
+    @Test func theSubscribeFormNeedsItsCSRFCookieAndValidInput() async throws {
+        let fixture = try ServerFixture()
+        try await fixture.app().test(.router) { client in
+            let (cookie, csrf) = try await client.execute(uri: "/subscribe", method: .get) { response in
+                let cookie = response.headers[.setCookie] ?? ""
+                let value = String(cookie.dropFirst("herald_csrf=".count).prefix { $0 != ";" })
+                #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
+                #expect(response.text.contains("value=\"\(value)\""))
+                return (value, value)
+            }
+            let form = "csrf=\(csrf)&organization=Acme+Hosting&email=sec%40acme.example&projects=demo"
+            let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "herald_csrf=\(cookie)"]
+            // Without the cookie (a cross-site post): refused, nothing written.
+            try await client.execute(uri: "/subscribe", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: jsonBody(form)) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: "/subscribe", method: .post, headers: headers, body: jsonBody("csrf=\(csrf)&organization=&email=x&projects=demo")) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(response.text.contains("organization"))
+            }
+            #expect(try fixture.db.count("providers") == 0)
+            try await client.execute(uri: "/subscribe", method: .post, headers: headers, body: jsonBody(form)) { response in
+                #expect(response.status == .ok)
+                #expect(response.text.contains("Check your mail"))
+            }
+            #expect(try fixture.db.providers.list(status: .pendingConfirmation).map(\.organization) == ["Acme Hosting"])
+            // Subscribing again answers the same and adds nothing: the form tells no one who is a member.
+            try await client.execute(uri: "/subscribe", method: .post, headers: headers, body: jsonBody(form)) { response in
+                #expect(response.text.contains("Check your mail"))
+            }
+            #expect(try fixture.db.count("providers") == 1)
+        }
+    }
+
+    @Test func publicPostsAreRateLimitedPerAddress() async throws {
+        let fixture = try ServerFixture(postsPerMinute: 3)
+        try await fixture.app().test(.router) { client in
+            var statuses: [HTTPResponse.Status] = []
+            for i in 0..<5 {
+                statuses.append(try await client.execute(uri: "/api/v1/subscriptions", method: .post, headers: [.contentType: "application/json"],
+                                                         body: jsonBody(#"{"organization":"Org \#(i)","email":"a\#(i)@x.example","projects":["demo"]}"#)) { $0.status })
+            }
+            #expect(statuses == [.accepted, .accepted, .accepted, .tooManyRequests, .tooManyRequests])
+        }
+    }
+
+    @Test func badLinksGetTheSamePageAndChangeNothing() async throws {
+        let fixture = try ServerFixture()
+        let before = try fixture.db.snapshot()
+        try await fixture.app().test(.router) { client in
+            var pages: Set<String> = []
+            for path in ["/ack", "/unsubscribe", "/subscriptions/confirm"] {
+                for token in ["", "short", String(repeating: "a", count: 43), String(repeating: "x", count: 5000), "%00%0d%0a"] {
+                    for method in [HTTPRequest.Method.get, .post] {
+                        try await client.execute(uri: "\(path)?token=\(token)", method: method) { response in
+                            #expect(response.status == .notFound, "\(method) \(path)")
+                            pages.insert(path + response.text)
+                        }
+                    }
+                }
+            }
+            #expect(pages.count == 3)   // one page per route, whatever the token
+        }
+        #expect(try fixture.db.snapshot() == before)
+    }
+}
