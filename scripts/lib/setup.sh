@@ -23,8 +23,10 @@ ensure_build_dependencies() {
     ensure_packages libsqlite3-dev libcurl4-openssl-dev tzdata sqlite3
 }
 
-# Python packages the end-to-end tests use as real peers: an SMTP server and a feed parser.
+# What the end-to-end tests use as real peers: an SMTP server (aiosmtpd), a feed parser
+# (feedparser), and a browser that looks at the pages (headless Chromium).
 ensure_test_dependencies() {
+    ensure_packages chromium fonts-dejavu-core
     python3 -c "import aiosmtpd, feedparser" 2>/dev/null && return 0
     echo "==> installing aiosmtpd and feedparser (pip)"
     python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore aiosmtpd feedparser 2>/dev/null \
