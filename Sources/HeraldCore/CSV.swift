@@ -80,7 +80,8 @@ public struct ProviderImport: Equatable, Sendable {
     public let entries: [Entry]
 
     /// Parses and validates the whole file; every bad line is reported, not only the first.
-    public init(csv text: String) throws(LineRefusals) {
+    /// With `knownProjects`, a project that does not exist is reported on its line too.
+    public init(csv text: String, knownProjects: Set<String>? = nil) throws(LineRefusals) {
         let records = try CSV.parse(text)
         guard let header = records.first else {
             throw LineRefusals([(1, .invalid(field: "csv", rule: "the file is empty; expected the header organization,email,project[,webhook]"))])
@@ -101,6 +102,9 @@ public struct ProviderImport: Equatable, Sendable {
                 let organization = try Validate.line(record.fields[0], field: "organization")
                 let email = try Address.email(record.fields[1], field: "email")
                 let project = try Slug.validate(record.fields[2].trimmingCharacters(in: .whitespaces), field: "project")
+                if let knownProjects, !knownProjects.contains(project) {
+                    throw Refusal.invalid(field: "project", rule: "no project '\(project)'; `herald project list` shows them")
+                }
                 let hook = columns.count == 4 ? record.fields[3].trimmingCharacters(in: .whitespaces) : ""
                 if !hook.isEmpty { _ = try Address.webURL(hook, field: "webhook") }
                 let key = organization.lowercased()

@@ -117,6 +117,7 @@ struct AdvisoryCommand: ParsableCommand {
                 ("early notice", local(advisory.schedule.earlyNotice)), ("pre-announce", local(advisory.schedule.preAnnounce)),
                 ("published", local(advisory.publishedAt)), ("cancelled", local(advisory.cancelledAt)), ("summary", c.summary),
             ])
+            if !c.body.isEmpty { print("\n" + c.body) }
             print("\nRevisions:")
             Output.table(["REV", "AT", "BY", "EMBARGO", "REASON"], revisions.map {
                 [String($0.revision), local($0.createdAt), $0.actor, local($0.schedule.embargo), $0.reason]

@@ -23,10 +23,18 @@ struct Herald: AsyncParsableCommand {
 @main
 enum Main {
     static func main() async {
+        var command: any ParsableCommand
         do {
-            var command = try Herald.parseAsRoot()
-            if var command = command as? AsyncParsableCommand {
-                try await command.run()
+            command = try Herald.parseAsRoot()
+        } catch {
+            // Help and --version exit 0; a mistyped command line is bad input: exit 2.
+            if Herald.exitCode(for: error) == .success { Herald.exit(withError: error) }
+            printError(Herald.fullMessage(for: error))
+            exit(2)
+        }
+        do {
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
             } else {
                 try command.run()
             }
@@ -38,6 +46,8 @@ enum Main {
     /// Exit code 2 and one line for anything the user can fix by changing the input; 1 for
     /// everything else (a locked or unreadable database, a tampered migration).
     static func fail(with error: Error) -> Never {
+        // `--help` reaches here as an error that asks to print help and exit 0.
+        if Herald.exitCode(for: error) == .success { Herald.exit(withError: error) }
         switch error {
         case let refusal as Refusal:
             printError("herald: \(refusal)")
@@ -45,21 +55,14 @@ enum Main {
         case let refusals as LineRefusals:
             printError("herald: \(refusals)")
             exit(2)
-        case let error as SQLiteError:
-            printError("herald: \(error)")
-            exit(1)
-        case let error as MigrationError:
-            printError("herald: \(error)")
-            exit(1)
-        case let error as ServeError:
-            printError("herald: \(error)")
-            exit(1)
+        case is ValidationError:
+            printError(Herald.fullMessage(for: error))
+            exit(2)
+        case let exit as ExitCode:
+            Herald.exit(withError: exit)
         default:
-            if Herald.exitCode(for: error) == .validationFailure {
-                printError(Herald.fullMessage(for: error))
-                exit(2)
-            }
-            Herald.exit(withError: error)
+            printError("herald: \(error)")
+            exit(1)
         }
     }
 }

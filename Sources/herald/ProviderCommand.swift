@@ -93,8 +93,9 @@ struct ProviderCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let list = try ProviderImport(csv: try readInput(file, field: "file"))
+            let text = try readInput(file, field: "file")
             let context = try db.open()
+            let list = try ProviderImport(csv: text, knownProjects: Set(try context.projects.list().map(\.slug)))
             let imported = try context.providers.importList(list, actor: context.actor)
             if output.json { return try Output.json(imported) }
             print("imported \(imported.count) providers with \(imported.reduce(0) { $0 + $1.emails.count }) addresses, all active")
