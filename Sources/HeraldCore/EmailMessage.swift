@@ -110,28 +110,42 @@ public struct EmailMessage: Equatable, Sendable {
 
     // MARK: - Body and date
 
-    /// Quoted-printable (RFC 2045 §6.7) of the UTF-8 text with CRLF line ends.
+    /// Quoted-printable (RFC 2045 §6.7) of the UTF-8 text with CRLF line ends. Works on bytes:
+    /// a 100,000-recipient fan-out encodes every body once per recipient.
     static func quotedPrintable(_ text: String) -> String {
-        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-        var output: [String] = []
-        for line in normalized.split(separator: "\n", omittingEmptySubsequences: false) {
-            let bytes = Array(line.utf8)
-            var encoded = ""
-            var length = 0
-            for (index, byte) in bytes.enumerated() {
-                let isLast = index == bytes.count - 1
-                let literal = (byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !isLast)
-                let piece = literal ? String(UnicodeScalar(byte)) : String(format: "=%02X", byte)
-                if length + piece.count > 75 {
-                    encoded += "=\r\n"
-                    length = 0
-                }
-                encoded += piece
-                length += piece.count
+        let hex = Array("0123456789ABCDEF".utf8)
+        let input = Array(text.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count + input.count / 8)
+        var length = 0
+        var index = 0
+        func append(_ bytes: UInt8...) {
+            if length + bytes.count > 75 {
+                output.append(contentsOf: [61, 13, 10])   // "=" CRLF: a soft line break
+                length = 0
             }
-            output.append(encoded)
+            output.append(contentsOf: bytes)
+            length += bytes.count
         }
-        return output.joined(separator: "\r\n")
+        while index < input.count {
+            let byte = input[index]
+            if byte == 13 || byte == 10 {
+                // CR, LF and CRLF all end a line.
+                if byte == 13 && index + 1 < input.count && input[index + 1] == 10 { index += 1 }
+                output.append(contentsOf: [13, 10])
+                length = 0
+            } else {
+                let next = index + 1 < input.count ? input[index + 1] : 10
+                let lineEnds = next == 13 || next == 10
+                if (byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !lineEnds) {
+                    append(byte)
+                } else {
+                    append(61, hex[Int(byte >> 4)], hex[Int(byte & 15)])
+                }
+            }
+            index += 1
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// The HTTP date (RFC 9110 IMF-fixdate): `Mon, 23 Nov 2026 12:59:15 GMT`.
