@@ -37,6 +37,8 @@ CREATE TABLE deliveries (
     created_at       INTEGER NOT NULL
 );
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state IN ('pending', 'retrying');
+-- Claims go host by host, so a host's backlog is never scanned to reach another host's rows.
+CREATE INDEX deliveries_host_due ON deliveries (host, next_attempt_at) WHERE state IN ('pending', 'retrying');
 CREATE INDEX deliveries_notice ON deliveries (notice_id);
 CREATE INDEX deliveries_provider ON deliveries (provider_id);
 

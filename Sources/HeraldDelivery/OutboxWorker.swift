@@ -71,15 +71,12 @@ public struct OutboxWorker: Sendable {
 
             while true {
                 let stopping = Task.isCancelled
+                // Claim as soon as a slot is free: a claim takes only rows whose host has a free
+                // slot, so a completion costs one small claim and nothing is claimed to be put back.
                 if !stopping && inFlight < settings.maxInFlight {
-                    let busy = Set(perHost.filter { $0.value >= settings.maxPerHost }.keys)
-                    let claimed = try claimQuietly(outbox, limit: settings.maxInFlight - inFlight, busy: busy)
-                    // A host may take only its share even within one claim.
+                    let free = perHost.mapValues { settings.maxPerHost - $0 }
+                    let claimed = try claimQuietly(outbox, limit: settings.maxInFlight - inFlight, free: free)
                     for delivery in claimed {
-                        if perHost[delivery.host, default: 0] >= settings.maxPerHost {
-                            outcomes.append(.released(id: delivery.id))
-                            continue
-                        }
                         perHost[delivery.host, default: 0] += 1
                         inFlight += 1
                         let transport = delivery.transport == "email" ? mail : webhooks
@@ -102,7 +99,7 @@ public struct OutboxWorker: Sendable {
                     // While sends are in flight, look for new work now and then.
                     tickerRunning = true
                     group.addTask {
-                        await doorbell.wait(timeout: .milliseconds(25))
+                        await doorbell.wait(timeout: .milliseconds(10))
                         return .tick
                     }
                 }
@@ -113,6 +110,7 @@ public struct OutboxWorker: Sendable {
                 case let .finished(delivery, result, destination):
                     inFlight -= 1
                     perHost[delivery.host, default: 1] -= 1
+                    if perHost[delivery.host] == 0 { perHost[delivery.host] = nil }
                     outcomes.append(outcome(delivery, result, destination: destination))
                 }
                 if outcomes.count >= settings.batchSize || ContinuousClock.now - lastFlush >= settings.flushInterval {
@@ -123,9 +121,9 @@ public struct OutboxWorker: Sendable {
     }
 
     /// Claims, treating a busy database as "nothing now" rather than a reason to stop.
-    private func claimQuietly(_ outbox: OutboxStore, limit: Int, busy: Set<String>) throws -> [ClaimedDelivery] {
+    private func claimQuietly(_ outbox: OutboxStore, limit: Int, free: [String: Int]) throws -> [ClaimedDelivery] {
         do {
-            return try outbox.claim(limit: limit, lease: settings.lease, busyHosts: busy)
+            return try outbox.claim(limit: limit, lease: settings.lease, freeSlots: free, perHost: settings.maxPerHost)
         } catch let error as SQLiteError where error.kind == .busy {
             logger.warning("outbox busy; will claim again", metadata: ["error": "\(error)"])
             return []

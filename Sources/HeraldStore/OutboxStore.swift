@@ -286,20 +286,41 @@ public struct OutboxStore {
 
     // MARK: - Workers
 
-    /// Leases up to `limit` due deliveries for `lease`, skipping `busyHosts`; each claim
-    /// counts as an attempt. A worker that dies leaves its rows to be claimed again when the lease ends.
-    public func claim(limit: Int, lease: TimeInterval, busyHosts: Set<String> = []) throws -> [ClaimedDelivery] {
+    /// Leases up to `limit` due deliveries for `lease`, at most `capacity(host)` of each host:
+    /// `freeSlots` gives the free slots of hosts with sends in flight, and a host not in it may
+    /// take `perHost`. So a claim never takes rows it cannot start, and one slow host's backlog
+    /// is left in the table for later. Each claim counts as an attempt; a worker that dies
+    /// leaves its rows to be claimed again when the lease ends.
+    public func claim(limit: Int, lease: TimeInterval, freeSlots: [String: Int] = [:], perHost: Int = 8) throws -> [ClaimedDelivery] {
+        guard limit > 0 else { return [] }
         let now = clock.now
-        let hosts = String(decoding: try JSONSerialization.data(withJSONObject: Array(busyHosts)), as: UTF8.self)
         return try database.write {
-            try database.query("""
-                UPDATE deliveries SET lease_until = ?1, attempts = attempts + 1
-                WHERE id IN (SELECT id FROM deliveries
-                             WHERE state IN ('pending', 'retrying') AND next_attempt_at <= ?2 AND (lease_until IS NULL OR lease_until <= ?2)
-                               AND host NOT IN (SELECT value FROM json_each(?3))
-                             ORDER BY next_attempt_at, id LIMIT ?4)
+            // The hosts with waiting rows, by skip-scan over the (host, due) index: one seek per host.
+            let hosts = try database.query("""
+                WITH RECURSIVE waiting(host) AS (
+                    SELECT min(host) FROM deliveries WHERE state IN ('pending', 'retrying')
+                    UNION ALL
+                    SELECT (SELECT min(host) FROM deliveries WHERE state IN ('pending', 'retrying') AND host > waiting.host)
+                    FROM waiting WHERE waiting.host IS NOT NULL)
+                SELECT host FROM waiting WHERE host IS NOT NULL
+                """) { $0.text(0) }
+            var ids: [Int64] = []
+            for host in hosts {
+                let room = min(freeSlots[host] ?? perHost, limit - ids.count)
+                guard room > 0 else { continue }
+                ids += try database.query("""
+                    SELECT id FROM deliveries
+                    WHERE host = ?1 AND state IN ('pending', 'retrying') AND next_attempt_at <= ?2 AND (lease_until IS NULL OR lease_until <= ?2)
+                    ORDER BY next_attempt_at, id LIMIT ?3
+                    """, [.text(host), .date(now), .int(room)]) { $0.int(0) }
+                if ids.count >= limit { break }
+            }
+            guard !ids.isEmpty else { return [] }
+            let list = String(decoding: try JSONSerialization.data(withJSONObject: ids), as: UTF8.self)
+            return try database.query("""
+                UPDATE deliveries SET lease_until = ?1, attempts = attempts + 1 WHERE id IN (SELECT value FROM json_each(?2))
                 RETURNING id, transport, format, recipient, host, message_id, payload, secret, attempts
-                """, [.date(now.addingTimeInterval(lease)), .date(now), .text(hosts), .int(limit)]) { row in
+                """, [.date(now.addingTimeInterval(lease)), .text(list)]) { row in
                 ClaimedDelivery(id: row.int(0), transport: row.text(1), format: WebhookKind(rawValue: row.text(2)), recipient: row.text(3),
                                 host: row.text(4), messageID: row.text(5), payload: row.blob(6), secret: row.optionalText(7), attempts: Int(row.int(8)))
             }

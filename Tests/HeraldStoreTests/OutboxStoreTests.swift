@@ -82,6 +82,22 @@ import Testing
         #expect(try db.count("notices") == 0)
     }
 
+    @Test func claimsTakeNoMoreOfAHostThanItsFreeSlots() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        for i in 0..<6 {
+            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://a.example/\(i)", secret: nil), actor: db.actor)
+        }
+        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://b.example/1", secret: nil), actor: db.actor)
+        _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, reason: "x", actor: db.actor)
+        let first = try db.outbox.claim(limit: 10, lease: 60, freeSlots: ["a.example": 2], perHost: 4)
+        #expect(first.filter { $0.host == "a.example" }.count == 2)
+        #expect(first.filter { $0.host == "b.example" }.count == 1)
+        let second = try db.outbox.claim(limit: 10, lease: 60, perHost: 3)
+        #expect(second.count == 3 && second.allSatisfy { $0.host == "a.example" })
+        #expect(try db.outbox.claim(limit: 10, lease: 60, freeSlots: ["a.example": 0]).isEmpty)
+    }
+
     @Test func claimsLeaseSkipBusyHostsAndExpire() throws {
         let db = try TestDatabase()
         try db.addProject()
@@ -90,10 +106,10 @@ import Testing
         _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .email, target: "list@lists.example", secret: nil), actor: db.actor)
         _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, reason: "x", actor: db.actor)
 
-        let first = try db.outbox.claim(limit: 10, lease: 60, busyHosts: ["a.example"])
+        let first = try db.outbox.claim(limit: 10, lease: 60, freeSlots: ["a.example": 0])
         #expect(Set(first.map(\.host)) == ["b.example", "mail"])
         #expect(first.allSatisfy { $0.attempts == 1 })
-        #expect(try db.outbox.claim(limit: 10, lease: 60, busyHosts: ["a.example"]).isEmpty)   // leased
+        #expect(try db.outbox.claim(limit: 10, lease: 60, freeSlots: ["a.example": 0]).isEmpty)   // leased
         db.manualClock.advance(by: 61)
         let again = try db.outbox.claim(limit: 10, lease: 60)
         #expect(again.count == 3)   // expired leases and the skipped host
