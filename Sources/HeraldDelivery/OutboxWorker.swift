@@ -57,8 +57,15 @@ public struct OutboxWorker: Sendable {
         let outbox = OutboxStore(database: database, clock: clock, settings: OutboxSettings())
         var perHost: [String: Int] = [:]
         var inFlight = 0
+        // Claimed rows waiting for a free slot on their host. Claiming many at once keeps the
+        // database out of the per-message path; a host holds at most `backlogPerHost` rows, so
+        // a claimed row waits at most three sends' time, well inside its lease.
+        var queued: [String: [ClaimedDelivery]] = [:]
+        var queuedCount = 0
+        let backlogPerHost = settings.maxPerHost * 4
         var outcomes: [DeliveryOutcome] = []
         var lastFlush = ContinuousClock.now
+        var lastClaim = ContinuousClock.now - .seconds(1)
         var tickerRunning = false
 
         try await withThrowingTaskGroup(of: Event.self) { group in
@@ -69,18 +76,43 @@ public struct OutboxWorker: Sendable {
                 lastFlush = .now
             }
 
-            while true {
-                let stopping = Task.isCancelled
-                // Claim as soon as a slot is free: a claim takes only rows whose host has a free
-                // slot, so a completion costs one small claim and nothing is claimed to be put back.
-                if !stopping && inFlight < settings.maxInFlight {
-                    let free = perHost.mapValues { settings.maxPerHost - $0 }
-                    let claimed = try claimQuietly(outbox, limit: settings.maxInFlight - inFlight, free: free)
-                    for delivery in claimed {
-                        perHost[delivery.host, default: 0] += 1
+            func startReady() {
+                for host in Array(queued.keys) {
+                    while inFlight < settings.maxInFlight, perHost[host, default: 0] < settings.maxPerHost,
+                          var waiting = queued[host], !waiting.isEmpty {
+                        let delivery = waiting.removeFirst()
+                        queued[host] = waiting.isEmpty ? nil : waiting
+                        queuedCount -= 1
+                        perHost[host, default: 0] += 1
                         inFlight += 1
                         let transport = delivery.transport == "email" ? mail : webhooks
                         group.addTask { .finished(delivery, await transport.send(delivery), transport.destination) }
+                    }
+                }
+            }
+
+            while true {
+                let stopping = Task.isCancelled
+                if stopping && queuedCount > 0 {
+                    // Not started: give the leases back so the next run sends them at once.
+                    outcomes += queued.values.joined().map { .released(id: $0.id) }
+                    queued.removeAll()
+                    queuedCount = 0
+                }
+                if !stopping {
+                    startReady()
+                    let held = inFlight + queuedCount
+                    if held < settings.maxInFlight * 2 && (queuedCount == 0 || ContinuousClock.now - lastClaim >= .milliseconds(1)) {
+                        lastClaim = .now
+                        var room: [String: Int] = [:]
+                        for host in Set(perHost.keys).union(queued.keys) {
+                            room[host] = backlogPerHost - perHost[host, default: 0] - (queued[host]?.count ?? 0)
+                        }
+                        for delivery in try claimQuietly(outbox, limit: settings.maxInFlight * 2 - held, free: room, perHost: backlogPerHost) {
+                            queued[delivery.host, default: []].append(delivery)
+                            queuedCount += 1
+                        }
+                        startReady()
                     }
                 }
                 if inFlight == 0 {
@@ -121,9 +153,9 @@ public struct OutboxWorker: Sendable {
     }
 
     /// Claims, treating a busy database as "nothing now" rather than a reason to stop.
-    private func claimQuietly(_ outbox: OutboxStore, limit: Int, free: [String: Int]) throws -> [ClaimedDelivery] {
+    private func claimQuietly(_ outbox: OutboxStore, limit: Int, free: [String: Int], perHost: Int) throws -> [ClaimedDelivery] {
         do {
-            return try outbox.claim(limit: limit, lease: settings.lease, freeSlots: free, perHost: settings.maxPerHost)
+            return try outbox.claim(limit: limit, lease: settings.lease, freeSlots: free, perHost: perHost)
         } catch let error as SQLiteError where error.kind == .busy {
             logger.warning("outbox busy; will claim again", metadata: ["error": "\(error)"])
             return []

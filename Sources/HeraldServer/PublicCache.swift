@@ -2,19 +2,24 @@ import Crypto
 import Foundation
 import HeraldCore
 import HeraldStore
+import Hummingbird
 
 /// A rendered public document with what conditional requests need.
 struct PublicDocument: Sendable {
-    let body: [UInt8]
+    /// The bytes, in the buffer every response shares (copy-on-write: serving copies nothing).
+    let buffer: ByteBuffer
     let contentType: String
     /// A strong validator: a hash of the bytes, so it reveals nothing but the bytes do.
     let etag: String
     let lastModified: Date
+    /// `lastModified` as an HTTP date, formatted once.
+    let lastModifiedHeader: String
 
     init(body: [UInt8], contentType: String, lastModified: Date) {
-        self.body = body
+        buffer = ByteBuffer(bytes: body)
         self.contentType = contentType
         self.lastModified = lastModified
+        lastModifiedHeader = EmailMessage.httpDate(lastModified)
         etag = "\"" + SHA256.hash(data: body).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
     }
 }

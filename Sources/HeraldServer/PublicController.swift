@@ -107,9 +107,8 @@ struct PublicController: Sendable {
 
     /// The document, or 304 when the client's copy is current (If-None-Match first, as RFC 9110 says).
     private func serve(_ document: PublicDocument, _ request: Request) -> Response {
-        let lastModified = EmailMessage.httpDate(document.lastModified)
         // Public pages may be cached, but revalidated every time: a publication shows at once.
-        var headers: HTTPFields = [.contentType: document.contentType, .eTag: document.etag, .lastModified: lastModified,
+        var headers: HTTPFields = [.contentType: document.contentType, .eTag: document.etag, .lastModified: document.lastModifiedHeader,
                                    .cacheControl: "public, no-cache"]
         let notModified: Bool
         if let match = request.headers[.ifNoneMatch] {
@@ -120,8 +119,8 @@ struct PublicController: Sendable {
             notModified = false
         }
         if notModified { return Response(status: .notModified, headers: headers) }
-        headers[.contentLength] = String(document.body.count)
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: document.body)))
+        headers[.contentLength] = String(document.buffer.readableBytes)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: document.buffer))
     }
 }
 
