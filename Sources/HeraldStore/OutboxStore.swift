@@ -124,18 +124,23 @@ public struct OutboxStore {
                 count += 1
             }
         }
+        // Every public channel gets the same content; each format's bytes are rendered once.
+        let publicContent = writer.content(kind, advisory: advisory, audience: .publicChannel, reason: reason)
+        // A pre-announcement names no advisory: not even its id.
+        let publicID = kind == .publication ? advisory.publicID : nil
+        var rendered: [WebhookKind: [UInt8]] = [:]
         for channel in channels {
-            let content = writer.content(kind, advisory: advisory, audience: .publicChannel, reason: reason)
-            // A pre-announcement names no advisory: not even its id.
-            let publicID = kind == .publication ? advisory.publicID : nil
+            let content = publicContent
             if channel.kind == .email {
                 let mail = message(content, to: channel.target, noticeID: noticeID, headers: [])
                 try insertDelivery(notice: noticeID, provider: nil, channel: channel.id, transport: "email", format: "email",
                                    recipient: channel.target, host: "mail", messageID: mail.messageID, payload: Array(mail.rendered.utf8), secret: nil)
             } else {
-                try insertWebhook(content, format: WebhookKind(rawValue: channel.kind.rawValue) ?? .webhook, url: channel.target, secret: channel.secret,
-                                  notice: noticeID, provider: nil, channel: channel.id, event: event, project: project, advisoryID: publicID,
-                                  revision: advisory.revision)
+                let format = WebhookKind(rawValue: channel.kind.rawValue) ?? .webhook
+                let body = rendered[format] ?? ChatPayload.render(content, as: format, event: event, project: project.slug, advisoryID: publicID,
+                                                                  revision: advisory.revision, at: clock.now)
+                rendered[format] = body
+                try insertWebhook(body: body, format: format, url: channel.target, secret: channel.secret, notice: noticeID, provider: nil, channel: channel.id)
             }
             count += 1
         }
@@ -249,6 +254,10 @@ public struct OutboxStore {
     private func insertWebhook(_ content: NoticeContent, format: WebhookKind, url: String, secret: String?, notice: Int64, provider: Int64?,
                                channel: Int64?, event: String, project: Project, advisoryID: String?, revision: Int) throws {
         let body = ChatPayload.render(content, as: format, event: event, project: project.slug, advisoryID: advisoryID, revision: revision, at: clock.now)
+        try insertWebhook(body: body, format: format, url: url, secret: secret, notice: notice, provider: provider, channel: channel)
+    }
+
+    private func insertWebhook(body: [UInt8], format: WebhookKind, url: String, secret: String?, notice: Int64, provider: Int64?, channel: Int64?) throws {
         let host = URLComponents(string: url)?.host?.lowercased() ?? url
         try insertDelivery(notice: notice, provider: provider, channel: channel, transport: "webhook", format: format.rawValue, recipient: url,
                            host: host, messageID: "msg_herald_\(notice)_\(Self.fingerprint(url))", payload: body, secret: secret)
