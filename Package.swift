@@ -89,7 +89,7 @@ let package = Package(
             "HeraldServer", "HeraldStore", "HeraldCore", "HeraldTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
-        .testTarget(name: "HeraldCLITests", dependencies: ["HeraldCore"]),
+        .testTarget(name: "HeraldCLITests", dependencies: ["HeraldTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldTestSupport
 import Testing
 
 /// A fresh folder with a database path, and `herald` run as a user runs it.
@@ -68,18 +69,8 @@ final class CLIHarness {
         return Result(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self))
     }
 
-    /// The built `herald`: $HERALD_BIN, or beside the running test bundle.
-    static var binary: URL {
-        if let path = ProcessInfo.processInfo.environment["HERALD_BIN"] { return URL(fileURLWithPath: path) }
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while directory.path != "/" {
-            let candidate = directory.appending(path: "herald")
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: ".build/debug/herald")
-    }
+    /// The built `herald` (see HeraldTestSupport).
+    static var binary: URL { heraldBinary }
 
     /// An instant `seconds` from now in RFC 3339.
     static func instant(_ seconds: TimeInterval) -> String {

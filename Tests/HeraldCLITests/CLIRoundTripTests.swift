@@ -163,6 +163,23 @@ import Testing
         #expect(try cli.herald("advisory", "cancel", "2", "--reason", "not a bug").out.contains("cancelled"))
     }
 
+    @Test func feedPrintsPublishedAdvisoriesOnly() throws {
+        let cli = try CLIHarness()
+        try cli.herald("project", "add", "demo", "--name", "Demo")
+        try cli.herald("advisory", "create", "--project", "demo", "--title", "Public overflow", "--embargo", CLIHarness.instant(86_400))
+        try cli.herald("advisory", "publish", "1", "--now", "--reason", "released")
+        try cli.herald("advisory", "create", "--project", "demo", "--title", "Embargoed overflow", "--embargo", CLIHarness.instant(86_400))
+        let atom = try cli.herald("feed", "atom")
+        #expect(atom.status == 0)
+        #expect(atom.out.hasPrefix("<?xml") && atom.out.contains("Public overflow") && !atom.out.contains("Embargoed"))
+        let output = cli.directory.appending(path: "feed.json").path
+        #expect(try cli.herald("feed", "json", "--output", output).status == 0)
+        let json = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(json.contains("https://jsonfeed.org/version/1.1") && json.contains("Public overflow") && !json.contains("Embargoed"))
+        #expect(try cli.herald("feed", "rss").out.contains("<rss version=\"2.0\""))
+        #expect(try cli.herald("feed", "yaml").status == 2)
+    }
+
     @Test func aLockedOrForeignDatabaseGetsAClearErrorNotACrash() throws {
         let cli = try CLIHarness()
         try cli.herald("migrate")

@@ -1,0 +1,224 @@
+import Foundation
+import Testing
+
+/// `herald advisory create | list | show | reschedule | revise | publish | cancel`.
+@Suite struct AdvisoryCommandTests {
+    /// A sandbox with project `demo` in Europe/Amsterdam and the default 14-day embargo limit.
+    private func sandboxWithProject() throws -> Sandbox {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo", "--timezone", "Europe/Amsterdam")
+        return sandbox
+    }
+
+    /// Milliseconds since the epoch, as the database stores instants.
+    private func milliseconds(_ date: Date) -> Int { Int((date.timeIntervalSince1970 * 1000).rounded()) }
+
+    @Test func createWithAnEmbargoAndEarlyNoticeNowIsScheduledAtRevisionOne() throws {
+        let sandbox = try sandboxWithProject()
+        let embargo = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 3 * 86_400).rounded(.down))
+        let before = Date()
+        let created = try sandbox.herald("advisory", "create", "--project", "demo", "--title", "Heap overflow in the parser",
+                                         "--summary", "A crafted header overflows a buffer.", "--cve", "CVE-2026-12345", "--severity", "high",
+                                         "--embargo", HeraldProcess.rfc3339(embargo), "--early-notice", "now")
+        let after = Date()
+        #expect(created.status == 0, "\(created)")
+        #expect(created.stdout.contains("scheduled") && created.stdout.contains("revision 1"), "\(created)")
+        #expect(created.stdout.contains("Europe/Amsterdam"), "shown in the project's zone: \(created)")
+
+        let row = try #require(try sandbox.rows("SELECT state, revision, title, severity, embargo_at, early_notice_at, public_id FROM advisories").first)
+        #expect(row["state"] as? String == "scheduled")
+        #expect(row["revision"] as? Int == 1)
+        #expect(row["title"] as? String == "Heap overflow in the parser")
+        #expect(row["severity"] as? String == "high")
+        #expect(row["embargo_at"] as? Int == milliseconds(embargo), "stored as the UTC instant given")
+        let early = try #require(row["early_notice_at"] as? Int)
+        #expect(early >= milliseconds(before) - 1 && early <= milliseconds(after) + 1, "--early-notice now is the command's instant")
+        #expect(try sandbox.sqlite("SELECT cve FROM advisory_cves") == "CVE-2026-12345")
+        #expect(try sandbox.count("advisory_revisions") == 1)
+        #expect(try sandbox.auditActions() == ["project.add", "advisory.create"])
+    }
+
+    @Test func aLocalTimeWithAZoneIsStoredAsItsUTCInstant() throws {
+        let sandbox = try sandboxWithProject()
+        let amsterdam = try #require(TimeZone(identifier: "Europe/Amsterdam"))
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = amsterdam
+        let day = calendar.dateComponents([.year, .month, .day], from: Date().addingTimeInterval(3 * 86_400))
+        var wallClock = day
+        wallClock.hour = 17
+        wallClock.minute = 0
+        let expected = try #require(calendar.date(from: wallClock))
+        let text = String(format: "%04d-%02d-%02d 17:00 Europe/Amsterdam", day.year!, day.month!, day.day!)
+
+        let created = try sandbox.herald("advisory", "create", "--project", "demo", "--title", "T", "--embargo", text)
+        #expect(created.status == 0, "\(text): \(created)")
+        #expect(try sandbox.sqlite("SELECT embargo_at FROM advisories") == String(milliseconds(expected)), "\(text)")
+    }
+
+    @Test(arguments: [
+        ("2027-03-28 02:30 Europe/Amsterdam", "does not exist", "daylight saving time begins"),
+        ("2027-10-31 02:30 Europe/Amsterdam", "happens twice", "daylight saving time ends"),
+    ])
+    func aLocalTimeInADSTGapOrOverlapIsRefusedForThatReason(embargo: String, what: String, why: String) throws {
+        // Both instants are months ahead, beyond the project's 14 days: the message must still be the DST
+        // one, because the CLI parses --embargo (Instant.parse) before the store checks the embargo policy.
+        let sandbox = try sandboxWithProject()
+        let refused = try sandbox.herald("advisory", "create", "--project", "demo", "--title", "T", "--embargo", embargo)
+        #expect(refused.status == 2, "\(refused)")
+        #expect(refused.stderrLines.count == 1, "\(refused)")
+        #expect(refused.stderr.contains("embargo"), "names the flag: \(refused)")
+        #expect(refused.stderr.contains(what) && refused.stderr.contains(why), "\(refused)")
+        #expect(!refused.stderr.contains("days after"), "the DST reason, not the policy: \(refused)")
+        #expect(try sandbox.count("advisories") == 0)
+        #expect(try sandbox.auditActions() == ["project.add"])
+    }
+
+    @Test func theOverlapMessageOffersBothReadings() throws {
+        // The message tells the user to write the offset they mean, so it shows both.
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo", "--timezone", "Europe/Amsterdam", "--max-embargo-days", "90")
+        let overlap = try sandbox.herald("advisory", "create", "--project", "demo", "--title", "T", "--embargo", "2027-10-31 02:30 Europe/Amsterdam")
+        #expect(overlap.status == 2, "\(overlap)")
+        #expect(overlap.stderr.contains("+02:00") && overlap.stderr.contains("+01:00"), "offers both readings: \(overlap)")
+    }
+
+    @Test(arguments: [
+        (-3_600.0, "not in the future"),
+        (20 * 86_400.0, "14"),
+    ])
+    func anEmbargoInThePastOrBeyondTheProjectLimitIsRefused(offset: Double, says: String) throws {
+        let sandbox = try sandboxWithProject()
+        let instant = HeraldProcess.rfc3339(Date().addingTimeInterval(offset))
+        let refused = try sandbox.herald("advisory", "create", "--project", "demo", "--title", "T", "--embargo", instant)
+        #expect(refused.status == 2, "\(instant): \(refused)")
+        #expect(refused.stderrLines.count == 1, "\(refused)")
+        #expect(refused.stderr.contains("embargo") && refused.stderr.contains(says), "\(refused)")
+        #expect(try sandbox.count("advisories") == 0)
+        #expect(try sandbox.count("advisory_revisions") == 0)
+        #expect(try sandbox.auditActions() == ["project.add"])
+    }
+
+    @Test func malformedInstantsAndUnknownProjectsAreRefused() throws {
+        let sandbox = try sandboxWithProject()
+        let cases: [([String], String)] = [
+            (["--project", "demo", "--title", "T", "--embargo", "next tuesday"], "embargo"),
+            (["--project", "demo", "--title", "T", "--embargo", "2027-02-30T12:00:00Z"], "embargo"),
+            (["--project", "demo", "--title", "T", "--embargo", "2027-01-10 12:00 Mars/Olympus"], "Mars/Olympus"),
+            (["--project", "demo", "--title", "T", "--embargo", HeraldProcess.instant(daysFromNow: 3), "--early-notice", "yesterday"], "early-notice"),
+            (["--project", "ghost", "--title", "T", "--embargo", HeraldProcess.instant(daysFromNow: 3)], "ghost"),
+            (["--project", "demo", "--embargo", HeraldProcess.instant(daysFromNow: 3)], "title"),
+            (["--project", "demo", "--title", "T", "--severity", "apocalyptic"], "severity"),
+        ]
+        for (arguments, says) in cases {
+            let refused = try sandbox.herald(arguments: ["advisory", "create"] + arguments)
+            #expect(refused.status == 2, "\(arguments): \(refused)")
+            #expect(refused.stderr.contains(says), "\(arguments): \(refused)")
+            #expect(refused.stderrLines.count == 1, "\(arguments): \(refused)")
+        }
+        #expect(try sandbox.count("advisories") == 0)
+    }
+
+    @Test func anAdvisoryIsRescheduledRevisedAndPublishedEarly() throws {
+        let sandbox = try sandboxWithProject()
+        try sandbox.succeed("advisory", "create", "--project", "demo", "--title", "Heap overflow in the parser",
+                            "--embargo", HeraldProcess.instant(daysFromNow: 3), "--early-notice", "now")
+        func state() throws -> (String, Int) {
+            let row = try #require(try sandbox.rows("SELECT state, revision FROM advisories WHERE id = 1").first)
+            return (row["state"] as? String ?? "?", row["revision"] as? Int ?? -1)
+        }
+
+        // reschedule → revision 2
+        let newEmbargo = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 5 * 86_400).rounded(.down))
+        let rescheduled = try sandbox.herald("advisory", "reschedule", "1", "--embargo", HeraldProcess.rfc3339(newEmbargo), "--reason", "distros need time")
+        #expect(rescheduled.status == 0, "\(rescheduled)")
+        #expect(rescheduled.stdout.contains("revision 2"), "\(rescheduled)")
+        #expect(try state() == ("scheduled", 2))
+        #expect(try sandbox.sqlite("SELECT embargo_at FROM advisories") == String(milliseconds(newEmbargo)))
+        let shown = try sandbox.herald("advisory", "show", "1", "--json")
+        #expect(shown.status == 0, "\(shown)")
+        let detail = try #require(try sandbox.json(shown.stdout) as? [String: Any])
+        let revisions = try #require(detail["revisions"] as? [[String: Any]], "\(shown)")
+        #expect(revisions.count == 2)
+        #expect(revisions.compactMap { $0["revision"] as? Int }.sorted() == [1, 2])
+        #expect((detail["advisory"] as? [String: Any])?["revision"] as? Int == 2)
+
+        // revise → revision 3
+        let revised = try sandbox.herald("advisory", "revise", "1", "--summary", "Better words.", "--severity", "critical", "--reason", "clarity")
+        #expect(revised.status == 0, "\(revised)")
+        #expect(revised.stdout.contains("revision 3"), "\(revised)")
+        #expect(try state() == ("scheduled", 3))
+        #expect(try sandbox.sqlite("SELECT summary || '|' || severity FROM advisories") == "Better words.|critical")
+        #expect(try sandbox.count("advisory_revisions") == 3)
+
+        // publish without --now, and --now without --reason: refused, nothing changes
+        let withoutNow = try sandbox.herald("advisory", "publish", "1", "--reason", "leak")
+        #expect(withoutNow.status == 2, "\(withoutNow)")
+        #expect(withoutNow.stderr.contains("now"), "\(withoutNow)")
+        let withoutReason = try sandbox.herald("advisory", "publish", "1", "--now")
+        #expect(withoutReason.status == 2, "\(withoutReason)")
+        #expect(withoutReason.stderr.contains("reason"), "\(withoutReason)")
+        #expect(try state() == ("scheduled", 3))
+        #expect(try sandbox.count("audit", where: "action = 'advisory.publish'") == 0)
+
+        // publish --now --reason → published
+        let published = try sandbox.herald("advisory", "publish", "1", "--now", "--reason", "leak")
+        #expect(published.status == 0, "\(published)")
+        #expect(published.stdout.contains("published"), "\(published)")
+        #expect(try state().0 == "published")
+        #expect(try sandbox.count("advisories", where: "published_at IS NOT NULL") == 1)
+        #expect(try sandbox.sqlite("SELECT reason FROM audit WHERE action = 'advisory.publish'") == "leak")
+
+        // cancel after publication: refused, naming the states it is allowed from
+        let cancel = try sandbox.herald("advisory", "cancel", "1", "--reason", "too late")
+        #expect(cancel.status == 2, "\(cancel)")
+        #expect(cancel.stderrLines.count == 1, "\(cancel)")
+        #expect(cancel.stderr.contains("published") && cancel.stderr.contains("allowed"), "\(cancel)")
+        #expect(cancel.stderr.contains("draft") && cancel.stderr.contains("scheduled"), "names the allowed states: \(cancel)")
+        #expect(try state().0 == "published")
+
+        // list --json
+        let listed = try sandbox.herald("advisory", "list", "--json")
+        #expect(listed.status == 0, "\(listed)")
+        let advisories = try #require(try sandbox.json(listed.stdout) as? [[String: Any]])
+        #expect(advisories.count == 1)
+        #expect(advisories.first?["state"] as? String == "published")
+        #expect(advisories.first?["revision"] as? Int == 3)
+        #expect(((advisories.first?["content"] as? [String: Any])?["title"] as? String) == "Heap overflow in the parser", "\(listed)")
+
+        // show (human): title, revisions and the audit trail
+        let human = try sandbox.herald("advisory", "show", "1")
+        #expect(human.status == 0, "\(human)")
+        #expect(human.stdout.contains("Heap overflow in the parser"))
+        for action in ["advisory.create", "advisory.reschedule", "advisory.revise", "advisory.publish"] {
+            #expect(human.stdout.contains(action), "show lists \(action): \(human)")
+        }
+        #expect(human.stdout.contains("distros need time") && human.stdout.contains("leak"), "with the reasons: \(human)")
+
+        let advisoryAudit = try sandbox.rows("SELECT action FROM audit WHERE subject_type = 'advisory' ORDER BY id").compactMap { $0["action"] as? String }
+        #expect(advisoryAudit == ["advisory.create", "advisory.reschedule", "advisory.revise", "advisory.publish"])
+    }
+
+    @Test func aDraftOrScheduledAdvisoryCanBeCancelledWithAReason() throws {
+        let sandbox = try sandboxWithProject()
+        let draft = try sandbox.herald("advisory", "create", "--project", "demo", "--title", "Maybe a bug")
+        #expect(draft.status == 0, "\(draft)")
+        #expect(draft.stdout.contains("draft"), "no --embargo: a draft: \(draft)")
+        try sandbox.succeed("advisory", "create", "--project", "demo", "--title", "Scheduled", "--embargo", HeraldProcess.instant(daysFromNow: 2))
+
+        let noReason = try sandbox.herald("advisory", "cancel", "1")
+        #expect(noReason.status == 2, "\(noReason)")
+        #expect(noReason.stderr.contains("reason"), "\(noReason)")
+
+        #expect(try sandbox.herald("advisory", "cancel", "1", "--reason", "not a bug").status == 0)
+        #expect(try sandbox.herald("advisory", "cancel", "2", "--reason", "fixed upstream").status == 0)
+        #expect(try sandbox.rows("SELECT state FROM advisories ORDER BY id").compactMap { $0["state"] as? String } == ["cancelled", "cancelled"])
+        #expect(try sandbox.count("audit", where: "action = 'advisory.cancel'") == 2)
+
+        let again = try sandbox.herald("advisory", "cancel", "2", "--reason", "twice")
+        #expect(again.status == 2, "\(again)")
+        #expect(again.stderr.contains("cancelled"), "\(again)")
+        let missing = try sandbox.herald("advisory", "show", "42")
+        #expect(missing.status == 2, "\(missing)")
+        #expect(missing.stderr.contains("advisory 42"), "\(missing)")
+    }
+}

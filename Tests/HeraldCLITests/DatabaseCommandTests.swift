@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+
+/// `herald migrate`, databases created on first use, and databases herald cannot use.
+@Suite struct DatabaseCommandTests {
+    @Test func migrateAppliesTheInitialSchemaThenSaysUpToDate() throws {
+        let sandbox = try Sandbox()
+        #expect(!FileManager.default.fileExists(atPath: sandbox.database))
+
+        let first = try sandbox.herald("migrate")
+        #expect(first.status == 0, "\(first)")
+        #expect(first.stdout.contains("applied 0001_initial"), "\(first)")
+        #expect(!first.stdout.contains("up to date"), "\(first)")
+        #expect(FileManager.default.fileExists(atPath: sandbox.database))
+        let applied = try sandbox.rows("SELECT version FROM schema_migrations ORDER BY version").compactMap { $0["version"] as? Int }
+        #expect(applied.first == 1, "\(applied)")
+        #expect(applied == Array(1...applied.count), "migrations recorded without gaps: \(applied)")
+        let tables = try sandbox.sqlite("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)")
+        for table in ["projects", "providers", "provider_contacts", "channels", "advisories", "advisory_revisions", "audit", "tokens"] {
+            #expect(tables.split(separator: ",").contains(Substring(table)), "table \(table) in \(tables)")
+        }
+
+        let second = try sandbox.herald("migrate")
+        #expect(second.status == 0, "\(second)")
+        #expect(second.stdout.contains("up to date"), "\(second)")
+        #expect(!second.stdout.contains("applied"), "\(second)")
+        #expect(try sandbox.count("schema_migrations") == applied.count)
+    }
+
+    @Test func anyCommandCreatesAndMigratesAMissingDatabase() throws {
+        let sandbox = try Sandbox()
+        let listed = try sandbox.herald("project", "list")
+        #expect(listed.status == 0, "\(listed)")
+        #expect(listed.stdout.contains("No projects"), "\(listed)")
+        #expect(FileManager.default.fileExists(atPath: sandbox.database))
+        #expect(try sandbox.count("schema_migrations") >= 1)
+        #expect(try sandbox.count("projects") == 0)
+        // Already migrated by `project list`: nothing left to apply.
+        #expect(try sandbox.herald("migrate").stdout.contains("up to date"))
+    }
+
+    @Test func theDatabaseComesFromHeraldDatabaseWhenNoFlagIsGiven() throws {
+        let sandbox = try Sandbox()
+        let path = sandbox.directory.appending(path: "from-env.sqlite").path
+        let added = try sandbox.herald("project", "add", "demo", "--name", "Demo", environment: ["HERALD_DATABASE": path], database: false)
+        #expect(added.status == 0, "\(added)")
+        #expect(FileManager.default.fileExists(atPath: path))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.database))
+        #expect(try sandbox.sqlite("SELECT slug FROM projects", file: path) == "demo")
+    }
+
+    @Test func aWriteAgainstALockedDatabaseFailsWithAClearMessage() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("migrate")
+        let holder = try sandbox.holdWriteLock()
+        defer { holder.release() }
+
+        let start = ContinuousClock.now
+        let locked = try sandbox.herald("project", "add", "demo", "--name", "Demo")
+        let waited = ContinuousClock.now - start
+        holder.release()
+
+        #expect(locked.exitedNormally, "herald crashed: \(locked)")
+        #expect(locked.status != 0, "\(locked)")
+        #expect(locked.status == 1, "a locked database is not the user's input error: \(locked)")
+        #expect(locked.stderr.contains("locked"), "\(locked)")
+        #expect(locked.stderr.contains(sandbox.database), "the message names the file: \(locked)")
+        #expect(locked.stderrLines.count == 1, "\(locked)")
+        #expect(waited >= .seconds(4), "herald waits its busy timeout before giving up (waited \(waited))")
+        #expect(try sandbox.count("projects") == 0)
+
+        // Once the lock is gone the same command works.
+        #expect(try sandbox.herald("project", "add", "demo", "--name", "Demo").status == 0)
+        #expect(try sandbox.count("projects") == 1)
+    }
+
+    @Test func aFileThatIsNotADatabaseIsRefusedClearly() throws {
+        let sandbox = try Sandbox()
+        var text = ""
+        for i in 0..<300 { text += "line \(i): \(UUID().uuidString) plain notes, not SQLite\n" }
+        let original = Data(text.utf8)
+        try original.write(to: URL(fileURLWithPath: sandbox.database))
+
+        for arguments in [["project", "list"], ["migrate"], ["project", "add", "demo", "--name", "Demo"]] {
+            let result = try sandbox.herald(arguments: arguments)
+            #expect(result.exitedNormally, "\(arguments): crashed: \(result)")
+            #expect(result.status == 1, "\(arguments): \(result)")
+            #expect(result.stderr.contains("is not a SQLite database"), "\(arguments): \(result)")
+            #expect(result.stderrLines.count == 1, "\(arguments): \(result)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: sandbox.database)) == original, "the file is left untouched")
+    }
+}
+
+/// `--help` and mistyped command lines.
+@Suite struct HelpTests {
+    @Test func topLevelHelpListsTheSubcommands() throws {
+        let sandbox = try Sandbox()
+        let help = try sandbox.herald("--help", database: false)
+        #expect(help.status == 0, "\(help)")
+        for command in ["serve", "migrate", "token", "project", "provider", "channel", "advisory", "deliveries", "feed"] {
+            #expect(help.stdout.contains("  \(command) "), "help mentions \(command): \(help)")
+        }
+        #expect(help.stdout.contains("--database") || help.stdout.contains("HERALD_DATABASE"), "\(help)")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.database), "help touches no database")
+    }
+
+    @Test func advisoryCreateHelpListsItsFlags() throws {
+        let sandbox = try Sandbox()
+        let help = try sandbox.herald("advisory", "create", "--help", database: false)
+        #expect(help.status == 0, "\(help)")
+        for flag in ["--project", "--title", "--summary", "--body-file", "--cve", "--severity", "--cvss", "--affected", "--fixed",
+                     "--embargo", "--early-notice", "--pre-announce", "--database", "--json"] {
+            #expect(help.stdout.contains(flag), "help mentions \(flag): \(help)")
+        }
+    }
+
+    @Test func anUnknownSubcommandOrFlagExitsTwo() throws {
+        let sandbox = try Sandbox()
+        let unknown = try sandbox.herald("frobnicate", database: false)
+        #expect(unknown.status == 2, "\(unknown)")
+        #expect(!unknown.stderr.isEmpty)
+        let badFlag = try sandbox.herald("project", "list", "--colour")
+        #expect(badFlag.status == 2, "\(badFlag)")
+        #expect(badFlag.stderr.contains("--colour"), "\(badFlag)")
+        let missing = try sandbox.herald("token", "create", "--name", "ci")
+        #expect(missing.status == 2, "\(missing)")
+        #expect(missing.stderr.contains("--role"), "\(missing)")
+    }
+}

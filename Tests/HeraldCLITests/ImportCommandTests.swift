@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+
+/// `herald provider import FILE.csv`: all or nothing, every bad line named, imported as active.
+@Suite struct ImportCommandTests {
+    @Test func aGoodFileImportsEveryOrganisationAsActiveWithItsAddressesMerged() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        try sandbox.succeed("project", "add", "other", "--name", "Other")
+        let file = try sandbox.write("providers.csv", """
+            organization,email,project,webhook
+            Acme Hosting,sec@acme.example,demo,
+            Acme Hosting,noc@acme.example,other,https://hooks.acme.example/herald
+            Acme Hosting,ops@acme.example,demo,
+            Beta Cloud,psirt@beta.example,demo,
+            Gamma,security@gamma.example,other,
+
+            """)
+
+        let imported = try sandbox.herald("provider", "import", file)
+        #expect(imported.status == 0, "\(imported)")
+        #expect(imported.stdout.contains("3 providers") && imported.stdout.contains("5 addresses"), "\(imported)")
+
+        let providers = try sandbox.rows("""
+            SELECT p.organization, p.status,
+                   (SELECT group_concat(email, ',') FROM (SELECT email FROM provider_contacts c WHERE c.provider_id = p.id ORDER BY email)) AS emails,
+                   (SELECT group_concat(slug, ',') FROM (SELECT j.slug FROM subscriptions s JOIN projects j ON j.id = s.project_id
+                                                          WHERE s.provider_id = p.id ORDER BY j.slug)) AS projects,
+                   (SELECT count(*) FROM provider_webhooks w WHERE w.provider_id = p.id) AS webhooks
+            FROM providers p ORDER BY p.organization
+            """)
+        #expect(providers.count == 3, "rows of one organisation merge into one provider: \(providers)")
+        #expect(providers.allSatisfy { $0["status"] as? String == "active" }, "imported as approved: \(providers)")
+        let acme = try #require(providers.first { $0["organization"] as? String == "Acme Hosting" })
+        #expect(acme["emails"] as? String == "noc@acme.example,ops@acme.example,sec@acme.example")
+        #expect(acme["projects"] as? String == "demo,other")
+        #expect(acme["webhooks"] as? Int == 1)
+        #expect(try sandbox.count("provider_contacts") == 5)
+        #expect(try sandbox.count("audit", where: "action = 'provider.import'") == 1)
+
+        let listed = try #require(try sandbox.json(try sandbox.herald("provider", "list", "--status", "active", "--json").stdout) as? [[String: Any]])
+        #expect(listed.count == 3)
+    }
+
+    @Test func aFileWithBadLinesNamesEveryOneAndImportsNothing() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        let auditBefore = try sandbox.count("audit")
+        let file = try sandbox.write("providers.csv", """
+            organization,email,project
+            Acme,sec@acme.example,demo
+            Beta,not-an-address,demo
+            Gamma,security@gamma.example,demo
+            Delta,psirt@delta.example,ghost
+            Epsilon,sec@epsilon.example,demo
+
+            """)
+
+        let refused = try sandbox.herald("provider", "import", file)
+        #expect(refused.status == 2, "\(refused)")
+        #expect(refused.stderr.contains("line 3"), "the bad e-mail's line: \(refused)")
+        #expect(refused.stderr.contains("line 4") == false, "a good line is not blamed: \(refused)")
+        #expect(refused.stderr.contains("line 5"), "the unknown project's line: \(refused)")
+        let lineThree = refused.stderrLines.first { $0.contains("line 3") }
+        let lineFive = refused.stderrLines.first { $0.contains("line 5") }
+        #expect(lineThree?.contains("email") == true, "\(refused)")
+        #expect(lineFive?.contains("project") == true && lineFive?.contains("ghost") == true, "\(refused)")
+        #expect(refused.stderr.contains("nothing imported"), "\(refused)")
+
+        #expect(try sandbox.count("providers") == 0, "all or nothing")
+        #expect(try sandbox.count("provider_contacts") == 0)
+        #expect(try sandbox.count("subscriptions") == 0)
+        #expect(try sandbox.count("audit") == auditBefore)
+    }
+
+    @Test func aMissingFileOrBadHeaderIsRefused() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        let missing = try sandbox.herald("provider", "import", sandbox.directory.appending(path: "nope.csv").path)
+        #expect(missing.status == 2, "\(missing)")
+        #expect(missing.stderr.contains("nope.csv"), "\(missing)")
+        let header = try sandbox.write("header.csv", "name,mail,slug\nAcme,sec@acme.example,demo\n")
+        let badHeader = try sandbox.herald("provider", "import", header)
+        #expect(badHeader.status == 2, "\(badHeader)")
+        #expect(try sandbox.count("providers") == 0)
+    }
+
+    @Test func tenThousandRowsImportInUnderTenSeconds() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        try sandbox.succeed("project", "add", "other", "--name", "Other")
+        var csv = "organization,email,project,webhook\n"
+        csv.reserveCapacity(600_000)
+        for row in 0..<10_000 {
+            let org = row / 4   // 2,500 organisations with four contacts each
+            csv += "Provider \(org),contact\(row)@org\(org).example,\(row % 2 == 0 ? "demo" : "other"),"
+            csv += row % 4 == 0 ? "https://hooks.org\(org).example/herald\n" : "\n"
+        }
+        let file = try sandbox.write("big.csv", csv)
+
+        let start = ContinuousClock.now
+        let result = try sandbox.herald("provider", "import", file)
+        let elapsed = ContinuousClock.now - start
+        print("herald provider import: 10,000 rows (2,500 providers) in \(elapsed)")
+
+        #expect(result.status == 0, "\(result)")
+        #expect(elapsed < .seconds(10), "10,000 rows took \(elapsed)")
+        #expect(try sandbox.count("providers", where: "status = 'active'") == 2_500)
+        #expect(try sandbox.count("provider_contacts") == 10_000)
+        #expect(try sandbox.count("provider_webhooks") == 2_500)
+        #expect(try sandbox.count("subscriptions") == 5_000)
+    }
+}

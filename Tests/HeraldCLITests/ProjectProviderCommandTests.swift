@@ -1,0 +1,178 @@
+import Foundation
+import Testing
+
+/// `herald project add | list` and `herald provider add | list | approve | suspend | remove`.
+@Suite struct ProjectProviderCommandTests {
+    @Test func projectAddThenListAsTableAndJSON() throws {
+        let sandbox = try Sandbox()
+        let added = try sandbox.herald("project", "add", "openfoo", "--name", "Open Foo", "--timezone", "Europe/Amsterdam", "--max-embargo-days", "30")
+        #expect(added.status == 0, "\(added)")
+        #expect(added.stdout.contains("openfoo"), "\(added)")
+        try sandbox.succeed("project", "add", "bar-lib", "--name", "Bar Lib")
+
+        let stored = try sandbox.rows("SELECT slug, name, timezone, max_embargo_days FROM projects ORDER BY id")
+        #expect(stored.count == 2)
+        #expect(stored.first?["slug"] as? String == "openfoo")
+        #expect(stored.first?["name"] as? String == "Open Foo")
+        #expect(stored.first?["timezone"] as? String == "Europe/Amsterdam")
+        #expect(stored.first?["max_embargo_days"] as? Int == 30)
+        #expect(stored.last?["timezone"] as? String == "UTC", "default zone")
+        #expect(stored.last?["max_embargo_days"] as? Int == 14, "default embargo limit")
+
+        let table = try sandbox.herald("project", "list")
+        #expect(table.status == 0)
+        let lines = table.stdout.split(separator: "\n")
+        #expect(lines.count == 3, "a header and a row per project: \(table)")
+        #expect(lines.first?.contains("SLUG") == true)
+        #expect(lines.contains { $0.contains("openfoo") && $0.contains("Open Foo") && $0.contains("Europe/Amsterdam") && $0.contains("30") }, "\(table)")
+        #expect(lines.contains { $0.contains("bar-lib") && $0.contains("UTC") && $0.contains("14") }, "\(table)")
+
+        let json = try sandbox.herald("project", "list", "--json")
+        #expect(json.status == 0)
+        let projects = try #require(try sandbox.json(json.stdout) as? [[String: Any]])
+        #expect(projects.count == 2)
+        let openfoo = try #require(projects.first { $0["slug"] as? String == "openfoo" })
+        #expect(openfoo["name"] as? String == "Open Foo")
+        #expect(openfoo["timezone"] as? String == "Europe/Amsterdam")
+        #expect(openfoo["max_embargo_days"] as? Int == 30)
+        #expect(try sandbox.auditActions() == ["project.add", "project.add"])
+    }
+
+    @Test(arguments: [
+        (["project", "add", "Bad_Slug", "--name", "X"], "slug"),
+        (["project", "add", "trailing-", "--name", "X"], "slug"),
+        (["project", "add", "ok", "--name", "X", "--timezone", "Mars/Olympus"], "timezone"),
+        (["project", "add", "ok", "--name", "X", "--max-embargo-days", "0"], "max-embargo-days"),
+        (["project", "add", "ok", "--name", "X", "--max-embargo-days", "91"], "max-embargo-days"),
+        (["project", "add", "taken", "--name", "Again"], "slug"),
+    ])
+    func badProjectInputExitsTwoNamingTheFieldAndWritesNothing(arguments: [String], field: String) throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "taken", "--name", "Taken")
+        let before = try sandbox.count("audit")
+
+        let result = try sandbox.herald(arguments: arguments)
+        #expect(result.status == 2, "\(arguments): \(result)")
+        #expect(result.stderrLines.count == 1, "one line: \(result)")
+        #expect(result.stderr.contains(field), "names \(field): \(result)")
+        #expect(result.stdout.isEmpty, "\(result)")
+        #expect(try sandbox.count("projects") == 1)
+        #expect(try sandbox.count("audit") == before)
+    }
+
+    @Test func providerAddIsPendingUnlessApproved() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        try sandbox.succeed("project", "add", "other", "--name", "Other")
+
+        let pending = try sandbox.herald("provider", "add", "--organization", "Acme Hosting", "--email", "sec@acme.example",
+                                         "--email", "noc@acme.example", "--project", "demo", "--project", "other")
+        #expect(pending.status == 0, "\(pending)")
+        #expect(pending.stdout.contains("pending-approval"), "\(pending)")
+        let active = try sandbox.herald("provider", "add", "--organization", "Beta Cloud", "--email", "psirt@beta.example",
+                                        "--project", "demo", "--approve")
+        #expect(active.status == 0, "\(active)")
+        #expect(active.stdout.contains("active"), "\(active)")
+
+        let stored = try sandbox.rows("""
+            SELECT p.organization, p.status,
+                   (SELECT count(*) FROM provider_contacts c WHERE c.provider_id = p.id) AS emails,
+                   (SELECT count(*) FROM subscriptions s WHERE s.provider_id = p.id) AS projects
+            FROM providers p ORDER BY p.id
+            """)
+        #expect(stored.count == 2)
+        #expect(stored.first?["organization"] as? String == "Acme Hosting")
+        #expect(stored.first?["status"] as? String == "pending-approval")
+        #expect(stored.first?["emails"] as? Int == 2)
+        #expect(stored.first?["projects"] as? Int == 2)
+        #expect(stored.last?["status"] as? String == "active")
+
+        let listed = try #require(try sandbox.json(try sandbox.herald("provider", "list", "--json").stdout) as? [[String: Any]])
+        #expect(listed.count == 2)
+        let onlyActive = try #require(try sandbox.json(try sandbox.herald("provider", "list", "--status", "active", "--json").stdout) as? [[String: Any]])
+        #expect(onlyActive.compactMap { $0["organization"] as? String } == ["Beta Cloud"])
+        let table = try sandbox.herald("provider", "list")
+        #expect(table.stdout.contains("Acme Hosting") && table.stdout.contains("sec@acme.example"), "\(table)")
+    }
+
+    @Test func providerLifecycleTransitionsWithAnAuditRowEach() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        try sandbox.succeed("provider", "add", "--organization", "Acme", "--email", "sec@acme.example", "--project", "demo")
+        func status() throws -> String { try sandbox.sqlite("SELECT status FROM providers WHERE id = 1") }
+
+        #expect(try status() == "pending-approval")
+        let approved = try sandbox.herald("provider", "approve", "1")
+        #expect(approved.status == 0, "\(approved)")
+        #expect(approved.stdout.contains("active"))
+        #expect(try status() == "active")
+
+        let suspended = try sandbox.herald("provider", "suspend", "1", "--reason", "mail bounced")
+        #expect(suspended.status == 0, "\(suspended)")
+        #expect(try status() == "suspended")
+
+        #expect(try sandbox.herald("provider", "approve", "1").status == 0, "a suspended provider can be approved again")
+        #expect(try status() == "active")
+
+        let removed = try sandbox.herald("provider", "remove", "1")
+        #expect(removed.status == 0, "\(removed)")
+        #expect(try status() == "removed")
+        #expect(try sandbox.herald("provider", "list", "--json").stdout.contains("Acme") == false, "removed providers are hidden by default")
+
+        let auditBefore = try sandbox.count("audit")
+        let illegal = try sandbox.herald("provider", "approve", "1")
+        #expect(illegal.status == 2, "\(illegal)")
+        #expect(illegal.stderrLines.count == 1, "\(illegal)")
+        #expect(illegal.stderr.contains("removed"), "names the current state: \(illegal)")
+        #expect(illegal.stderr.contains("allowed") && illegal.stderr.contains("pending-approval") && illegal.stderr.contains("suspended"),
+                "names the states approve is allowed from: \(illegal)")
+        #expect(try status() == "removed")
+        #expect(try sandbox.count("audit") == auditBefore, "a refusal writes no audit row")
+
+        let missing = try sandbox.herald("provider", "suspend", "42")
+        #expect(missing.status == 2, "\(missing)")
+        #expect(missing.stderr.contains("42"), "\(missing)")
+
+        let providerAudit = try sandbox.rows("SELECT action, subject_id, reason FROM audit WHERE subject_type = 'provider' ORDER BY id")
+        #expect(providerAudit.compactMap { $0["action"] as? String }
+                == ["provider.add", "provider.approve", "provider.suspend", "provider.approve", "provider.remove"])
+        #expect(providerAudit.allSatisfy { $0["subject_id"] as? Int == 1 })
+        #expect(providerAudit.first { $0["action"] as? String == "provider.suspend" }?["reason"] as? String == "mail bounced")
+        #expect(try sandbox.count("audit", where: "actor LIKE 'cli:%'") == sandbox.count("audit"), "the CLI audits as cli:USER")
+    }
+
+    @Test func aDuplicateOrganisationIsRefused() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        try sandbox.succeed("provider", "add", "--organization", "Acme", "--email", "sec@acme.example", "--project", "demo")
+        let before = try sandbox.count("audit")
+
+        let duplicate = try sandbox.herald("provider", "add", "--organization", "ACME", "--email", "other@acme.example", "--project", "demo")
+        #expect(duplicate.status == 2, "\(duplicate)")
+        #expect(duplicate.stderr.contains("organization"), "\(duplicate)")
+        #expect(duplicate.stderrLines.count == 1, "\(duplicate)")
+        #expect(try sandbox.count("providers") == 1)
+        #expect(try sandbox.count("provider_contacts") == 1)
+        #expect(try sandbox.count("audit") == before)
+    }
+
+    @Test(arguments: [
+        (["--organization", "Acme", "--email", "sec@acme.example", "--project", "ghost"], "project"),
+        (["--organization", "Acme", "--email", "sec@acme.example", "--project", "demo", "--project", "ghost"], "project"),
+        (["--organization", "Acme", "--email", "not-an-address", "--project", "demo"], "email"),
+        (["--organization", "Acme", "--email", "sec@acme.example", "--webhook", "ftp://acme.example/x", "--project", "demo"], "webhook"),
+        (["--organization", "Acme", "--email", "sec@acme.example", "--project", "demo", "--webhook-kind", "pager"], "webhook-kind"),
+    ])
+    func badProviderInputExitsTwoAndWritesNothing(arguments: [String], field: String) throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        let result = try sandbox.herald(arguments: ["provider", "add"] + arguments)
+        #expect(result.status == 2, "\(arguments): \(result)")
+        #expect(result.stderr.contains(field), "names \(field): \(result)")
+        #expect(result.stderrLines.count == 1, "\(result)")
+        for table in ["providers", "provider_contacts", "provider_webhooks", "subscriptions"] {
+            #expect(try sandbox.count(table) == 0, "\(table) is empty after \(arguments)")
+        }
+        #expect(try sandbox.auditActions() == ["project.add"])
+    }
+}
