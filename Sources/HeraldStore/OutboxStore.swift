@@ -103,11 +103,14 @@ public struct OutboxStore {
         let noticeID = database.lastInsertID
         let event = "herald.\(kind.rawValue)"
         var count = 0
+        // What providers are told is the same for all but the acknowledgement link: written once.
+        let providerContent = writer.content(kind, advisory: advisory, audience: .provider(organization: ""), reason: reason,
+                                             ackURL: kind.isEmbargoed ? "" : nil)
         for provider in providers {
             let ack = kind.isEmbargoed ? try linkToken(.ack, provider: provider.id, notice: noticeID) : nil
             let unsubscribe = try linkToken(.unsubscribe, provider: provider.id, notice: noticeID)
-            let content = writer.content(kind, advisory: advisory, audience: .provider(organization: provider.organization), reason: reason,
-                                         ackURL: ack.map { "\(settings.publicURL)/ack?token=\($0)" })
+            var content = providerContent
+            if let ack, let label = content.link?.label { content.link = (label, "\(settings.publicURL)/ack?token=\(ack)") }
             for email in provider.emails {
                 let mail = message(content, to: email, noticeID: noticeID, headers: [
                     ("List-Id", "\(project.name) early notice <\(project.slug).early-notice.\(settings.domain)>"),

@@ -15,11 +15,27 @@ public enum Secrets {
         return Array(bytes.prefix(count))
     }
 
-    /// A bearer or link token: `prefix` and base64url of 32 random bytes.
+    /// A bearer or link token: `prefix` and base64url (RFC 4648 §5, unpadded) of 32 random bytes.
     public static func token(prefix: String) -> String {
-        prefix + Data(randomBytes(32)).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        prefix + base64URL(randomBytes(32))
+    }
+
+    private static let base64URLAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// Unpadded base64url, by hand: fan-outs make two tokens per recipient.
+    static func base64URL(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count * 4 + 2) / 3)
+        var index = 0
+        while index < bytes.count {
+            let chunk = bytes[index..<min(index + 3, bytes.count)]
+            let value = chunk.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (16 - 8 * $1.offset) }
+            for position in 0...chunk.count {
+                out.append(base64URLAlphabet[Int((value >> (18 - 6 * position)) & 63)])
+            }
+            index += 3
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The SHA-256 of a token: what is stored instead of the token.

@@ -90,6 +90,16 @@ import Testing
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: sandbox.database)) == original, "the file is left untouched")
     }
+
+    @Test func aDatabaseInAMissingDirectoryIsRefusedClearly() throws {
+        let sandbox = try Sandbox()
+        let path = sandbox.directory.appending(path: "no/such/dir/herald.sqlite").path
+        let result = try sandbox.herald("project", "list", "--database", path, database: false)
+        #expect(result.exitedNormally, "crashed: \(result)")
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("cannot open") && result.stderr.contains(path), "\(result)")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.directory.appending(path: "no").path), "no directories are made")
+    }
 }
 
 /// `--help` and mistyped command lines.

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldTestSupport
 import Testing
 
 /// What a finished process left behind.
@@ -25,44 +26,13 @@ struct HarnessError: Error, CustomStringConvertible {
 
 /// Running the built `herald` and the command-line tools the tests read its results with.
 enum HeraldProcess {
-    /// The built `herald`: $HERALD_BIN, or `herald` beside the running test executable
-    /// (`swift test` on Linux runs `.build/debug/HeraldPackageTests.xctest`, a plain executable
-    /// next to `.build/debug/herald`; on macOS the bundle directory is next to it).
+    /// The built `herald` (HeraldTestSupport's lookup: $HERALD_BIN, or beside the test executable).
     static func binary() throws -> URL {
-        let fileManager = FileManager.default
-        if let path = ProcessInfo.processInfo.environment["HERALD_BIN"], !path.isEmpty {
-            guard fileManager.isExecutableFile(atPath: path) else {
-                throw HarnessError(description: "HERALD_BIN is \(path), which is not an executable file")
-            }
-            return URL(fileURLWithPath: path)
+        let binary = heraldBinary
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw HarnessError(description: "the herald binary was not found at \(binary.path); build it with `swift build --build-tests` or point HERALD_BIN at it")
         }
-        var executables: [URL] = []
-        if let main = Bundle.main.executableURL { executables.append(main) }
-        executables.append(URL(fileURLWithPath: CommandLine.arguments[0]))
-        var candidates: [URL] = []
-        for executable in executables {
-            let resolved = executable.resolvingSymlinksInPath()
-            candidates.append(resolved.deletingLastPathComponent().appending(path: "herald"))
-            // macOS: …/debug/HeraldPackageTests.xctest/Contents/MacOS/HeraldPackageTests
-            var directory = resolved.deletingLastPathComponent()
-            while directory.path != "/" && !directory.lastPathComponent.hasSuffix(".xctest") {
-                directory = directory.deletingLastPathComponent()
-            }
-            if directory.lastPathComponent.hasSuffix(".xctest") {
-                candidates.append(directory.deletingLastPathComponent().appending(path: "herald"))
-            }
-        }
-        for candidate in candidates {
-            var isDirectory: ObjCBool = false
-            if fileManager.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue,
-               fileManager.isExecutableFile(atPath: candidate.path) {
-                return candidate
-            }
-        }
-        throw HarnessError(description: """
-            the herald binary was not found (looked at \(candidates.map(\.path).joined(separator: ", "))); \
-            build it with `swift build --build-tests` or point HERALD_BIN at it
-            """)
+        return binary
     }
 
     /// Runs `executable` (a path, or a name looked up in PATH) in `directory` and waits for it.
@@ -87,9 +57,9 @@ enum HeraldProcess {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let outURL = scratch.appending(path: "stdout"), errURL = scratch.appending(path: "stderr"), inURL = scratch.appending(path: "stdin")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        FileManager.default.createFile(atPath: inURL.path, contents: Data((stdin ?? "").utf8))
+        try Data().write(to: outURL)
+        try Data().write(to: errURL)
+        try Data((stdin ?? "").utf8).write(to: inURL)
         let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL), input = try FileHandle(forReadingFrom: inURL)
         defer {
             try? out.close()

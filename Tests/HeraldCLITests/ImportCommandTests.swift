@@ -73,6 +73,14 @@ import Testing
         #expect(try sandbox.count("audit") == auditBefore)
     }
 
+    @Test func aListCanComeFromStandardInput() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        let imported = try sandbox.herald("provider", "import", "-", stdin: "organization,email,project\nAcme,sec@acme.example,demo\n")
+        #expect(imported.status == 0, "\(imported)")
+        #expect(try sandbox.sqlite("SELECT organization || ':' || status FROM providers") == "Acme:active")
+    }
+
     @Test func aMissingFileOrBadHeaderIsRefused() throws {
         let sandbox = try Sandbox()
         try sandbox.succeed("project", "add", "demo", "--name", "Demo")
