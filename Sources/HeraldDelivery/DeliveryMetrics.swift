@@ -16,9 +16,4 @@ public enum DeliveryMetrics {
     public static func noticeLag(kind: String, seconds: TimeInterval) {
         Recorder(label: "herald_notice_lag_seconds", dimensions: [("kind", kind)], aggregate: true).record(seconds)
     }
-
-    /// Seconds from a publication's instant to its first delivery.
-    public static func publicationLag(seconds: TimeInterval) {
-        Recorder(label: "herald_publication_lag_seconds", aggregate: true).record(seconds)
-    }
 }
