@@ -21,9 +21,7 @@ struct PublicController: Sendable {
             return Self.html(Pages.index(published: published, upcoming: try store.upcoming(), publicURL: publicURL),
                              lastModified: published.map(\.updated).max())
         } }
-        router.get("/style.css") { request, _ in
-            serve(PublicDocument(body: Array(Pages.stylesheet.utf8), contentType: "text/css; charset=utf-8", lastModified: Date(timeIntervalSince1970: 0)), request)
-        }
+        router.get("/style.css") { request, _ in serve(Self.stylesheet, request) }
         router.get("/providers") { request, _ in try await page(request, key: "providers") { db in
             Self.html(Pages.providers(try PublicStore(database: db, clock: SystemClock()).listedOrganizations(), publicURL: publicURL), lastModified: nil)
         } }
@@ -68,9 +66,7 @@ struct PublicController: Sendable {
                 """
             return serve(PublicDocument(body: Array(text.utf8), contentType: "text/plain; charset=utf-8", lastModified: Date().roundedToDay), request)
         }
-        router.get("/openapi.yaml") { request, _ in
-            serve(PublicDocument(body: Array(OpenAPI.document.utf8), contentType: "application/yaml", lastModified: Date(timeIntervalSince1970: 0)), request)
-        }
+        router.get("/openapi.yaml") { request, _ in serve(Self.openAPI, request) }
         router.get("/healthz") { _, _ in
             let database = (try? await pool.run { db in try db.first("SELECT 1") { $0.int(0) } }) == 1
             let scheduler = health.schedulerAlive
@@ -91,6 +87,12 @@ struct PublicController: Sendable {
                             body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
     }
+
+    // Fixed documents: rendered and hashed once, not per request.
+    static let stylesheet = PublicDocument(body: Array(Pages.stylesheet.utf8), contentType: "text/css; charset=utf-8",
+                                           lastModified: Date(timeIntervalSince1970: 0))
+    static let openAPI = PublicDocument(body: Array(OpenAPI.document.utf8), contentType: "application/yaml",
+                                        lastModified: Date(timeIntervalSince1970: 0))
 
     static func html(_ text: String, lastModified: Date?) -> PublicDocument {
         PublicDocument(body: Array(text.utf8), contentType: "text/html; charset=utf-8", lastModified: lastModified ?? Date(timeIntervalSince1970: 0))
