@@ -31,7 +31,8 @@ public struct CurlResult: Sendable, Equatable {
 public struct CurlSettings: Sendable {
     public var connectTimeout: TimeInterval = 10
     public var totalTimeout: TimeInterval = 30
-    /// Connections to one host at once; more transfers to it wait inside libcurl.
+    /// Transfers in one lane (one host) at once; more wait in the engine, in order, and start
+    /// the moment one ends, without a round trip through the caller. Their timeouts start then.
     public var maxConnectionsPerHost = 8
     public var maxConnections = 256
 
@@ -82,19 +83,26 @@ public final class CurlEngine: @unchecked Sendable {
     }
 
     /// Makes one transfer and returns libcurl's report. Never throws: failures are results.
-    public func perform(_ request: CurlRequest) async -> CurlResult {
+    /// Transfers of one `lane` (a host) share its `maxConnectionsPerHost` connections.
+    public func perform(_ request: CurlRequest, lane: String = "") async -> CurlResult {
         await withCheckedContinuation { continuation in
-            let transfer = Transfer(request: request, continuation: continuation)
-            let accepted = lock.withLock { () -> Bool in
-                guard !stopping else { return false }
-                incoming.append(transfer)
-                return true
-            }
-            if accepted {
-                curl_multi_wakeup(multi)
-            } else {
-                continuation.resume(returning: CurlResult(code: -1, error: "shutting down", responseCode: 0, retryAfter: nil, responseSnippet: ""))
-            }
+            submit(request, lane: lane) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// Starts one transfer and calls `completion` on the engine thread when it ends: no task
+    /// per transfer, for callers that send thousands a second. `completion` must be quick.
+    public func submit(_ request: CurlRequest, lane: String = "", completion: @escaping @Sendable (CurlResult) -> Void) {
+        let transfer = Transfer(request: request, lane: lane, completion: completion)
+        let accepted = lock.withLock { () -> Bool in
+            guard !stopping else { return false }
+            incoming.append(transfer)
+            return true
+        }
+        if accepted {
+            curl_multi_wakeup(multi)
+        } else {
+            completion(CurlResult(code: -1, error: "shutting down", responseCode: 0, retryAfter: nil, responseSnippet: ""))
         }
     }
 
@@ -107,6 +115,8 @@ public final class CurlEngine: @unchecked Sendable {
     // MARK: - The engine thread
 
     private var active: [UnsafeMutableRawPointer: Transfer] = [:]
+    private var activePerLane: [String: Int] = [:]
+    private var waitingPerLane: [String: [Transfer]] = [:]
 
     private func loop() {
         while true {
@@ -115,7 +125,7 @@ public final class CurlEngine: @unchecked Sendable {
                 return (incoming, stopping)
             }
             for transfer in batch { start(transfer) }
-            if stop && active.isEmpty { break }
+            if stop && active.isEmpty && waitingPerLane.isEmpty { break }
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
             var queued: Int32 = 0
@@ -131,6 +141,11 @@ public final class CurlEngine: @unchecked Sendable {
     }
 
     private func start(_ transfer: Transfer) {
+        guard activePerLane[transfer.lane, default: 0] < settings.maxConnectionsPerHost else {
+            waitingPerLane[transfer.lane, default: []].append(transfer)
+            return
+        }
+        activePerLane[transfer.lane, default: 0] += 1
         let easy = idleHandles.popLast() ?? curl_easy_init()!
         transfer.configure(easy, settings: settings)
         active[easy] = transfer
@@ -146,14 +161,22 @@ public final class CurlEngine: @unchecked Sendable {
         transfer.release()
         curl_easy_reset(easy)   // keeps the handle's caches; the connection pool is the multi's
         idleHandles.append(easy)
-        transfer.continuation.resume(returning: result)
+        transfer.completion(result)
+        activePerLane[transfer.lane, default: 1] -= 1
+        if activePerLane[transfer.lane] == 0 { activePerLane[transfer.lane] = nil }
+        if var waiting = waitingPerLane[transfer.lane] {
+            let next = waiting.removeFirst()
+            waitingPerLane[transfer.lane] = waiting.isEmpty ? nil : waiting
+            start(next)
+        }
     }
 }
 
 /// The state of one transfer while libcurl holds it: buffers that must outlive the call.
 private final class Transfer {
     let request: CurlRequest
-    let continuation: CheckedContinuation<CurlResult, Never>
+    let lane: String
+    let completion: @Sendable (CurlResult) -> Void
     var upload: [UInt8] = []
     var uploadOffset = 0
     var response: [UInt8] = []
@@ -162,9 +185,10 @@ private final class Transfer {
     let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
     let refusedFlag = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
 
-    init(request: CurlRequest, continuation: CheckedContinuation<CurlResult, Never>) {
+    init(request: CurlRequest, lane: String, completion: @escaping @Sendable (CurlResult) -> Void) {
         self.request = request
-        self.continuation = continuation
+        self.lane = lane
+        self.completion = completion
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         refusedFlag.initialize(to: 0)
     }
@@ -254,10 +278,12 @@ private func transferHeader(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int,
     guard let userdata, let buffer else { return 0 }
     let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
     let length = size * count
-    let line = buffer.withMemoryRebound(to: UInt8.self, capacity: length) { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) }
-    if line.lowercased().hasPrefix("retry-after:") {
-        transfer.retryAfter = RetryAfter.parse(String(line.dropFirst("retry-after:".count)).trimmingCharacters(in: .whitespacesAndNewlines), now: Date())
-    }
+    // Every response header passes here; only Retry-After is read, so look before decoding.
+    let bytes = UnsafeRawBufferPointer(start: buffer, count: length)
+    let name = "retry-after:".utf8
+    guard length > name.count, zip(bytes, name).allSatisfy({ $0 | 0x20 == $1 | 0x20 }) else { return length }
+    let value = String(decoding: bytes.dropFirst(name.count), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    transfer.retryAfter = RetryAfter.parse(value, now: Date())
     return length
 }
 

@@ -1,13 +1,29 @@
 import Foundation
 import Metrics
+import Synchronization
 
 /// The delivery counters `/metrics` shows, through swift-metrics (a no-op until a backend is
 /// bootstrapped, so libraries and tests need not care).
 public enum DeliveryMetrics {
     /// Counts one attempt's outcome: `delivered`, `retry`, `dead`, `gone`.
     public static func attempt(transport: String, outcome: String) {
-        Counter(label: "herald_deliveries_total", dimensions: [("transport", transport), ("outcome", outcome)]).increment()
+        attempts.withLock { counters in
+            let key = AttemptKey(transport: transport, outcome: outcome)
+            if let counter = counters[key] { return counter }
+            let counter = Counter(label: "herald_deliveries_total", dimensions: [("transport", transport), ("outcome", outcome)])
+            counters[key] = counter
+            return counter
+        }.increment()
     }
+
+    // Made once per label set: asking the backend for a counter per delivery costs more than
+    // the increment. Bootstrapping comes first in `serve`, so the cached ones are the real ones.
+    private struct AttemptKey: Hashable {
+        var transport: String
+        var outcome: String
+    }
+
+    private static let attempts = Mutex<[AttemptKey: Counter]>([:])
 
     // Queue depth and the oldest waiting delivery are read from the database when /metrics is
     // scraped (OutboxStore.queueDepth), so they are right even while no worker runs.

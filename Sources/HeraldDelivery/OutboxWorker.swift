@@ -5,13 +5,16 @@ import Logging
 
 /// Tunables of the delivery workers.
 public struct WorkerSettings: Sendable {
-    /// Transfers in flight at once.
-    public var maxInFlight = 64
-    /// Transfers in flight to one host (one SMTP relay, one webhook host); a slow host fills
-    /// its own share, never the others'.
-    public var maxPerHost = 8
-    /// How long a claim lasts; a crashed worker's rows are claimed again after it.
-    public var lease: TimeInterval = 120
+    /// Transfers handed to the engine at once.
+    public var maxInFlight = 256
+    /// Transfers handed to the engine for one host (one SMTP relay, one webhook host); the
+    /// engine runs 8 of them at a time and starts the next as one ends. A slow host fills its
+    /// own share, never the others'.
+    public var maxPerHost = 32
+    /// How long a claim lasts. Only one `serve` runs per database and it gives every lease
+    /// back at start, so a lease only has to outlast the wait of a claimed row behind its
+    /// host's slow sends (backlog / 8 connections × the send timeout), never a crash.
+    public var lease: TimeInterval = 3600
     /// Outcomes are written in batches of at most this many, one transaction each.
     public var batchSize = 256
     /// …or at least this often.
@@ -50,25 +53,63 @@ public struct OutboxWorker: Sendable {
         case tick
     }
 
+    /// Ended sends, handed from the transports' threads (libcurl's engine calls back on its
+    /// own) to the worker loop, which takes them all at once: no task per message.
+    private final class Events: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [Event] = []
+        private var waiter: CheckedContinuation<Void, Never>?
+
+        func push(_ event: Event) {
+            let waiting = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+                items.append(event)
+                defer { waiter = nil }
+                return waiter
+            }
+            waiting?.resume()
+        }
+
+        /// Everything pushed since the last call; waits for at least one event.
+        func next() async -> [Event] {
+            while true {
+                let ready = lock.withLock { () -> [Event] in
+                    defer { items.removeAll(keepingCapacity: true) }
+                    return items
+                }
+                if !ready.isEmpty { return ready }
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let now = lock.withLock { () -> Bool in
+                        guard items.isEmpty else { return true }
+                        waiter = continuation
+                        return false
+                    }
+                    if now { continuation.resume() }
+                }
+            }
+        }
+    }
+
     /// Runs until cancelled; then stops claiming, lets transfers in flight finish, records
     /// them, and returns.
     public func run() async throws {
         let database = try Database(path: databasePath, busyTimeout: .seconds(30))
         let outbox = OutboxStore(database: database, clock: clock, settings: OutboxSettings())
+        let events = Events()
         var perHost: [String: Int] = [:]
         var inFlight = 0
         // Claimed rows waiting for a free slot on their host. Claiming many at once keeps the
         // database out of the per-message path; a host holds at most `backlogPerHost` rows, so
-        // a claimed row waits at most three sends' time, well inside its lease.
+        // a claimed row waits a bounded time, well inside its lease.
         var queued: [String: [ClaimedDelivery]] = [:]
         var queuedCount = 0
-        let backlogPerHost = settings.maxPerHost * 4
+        let backlogPerHost = settings.maxPerHost * 2
         var outcomes: [DeliveryOutcome] = []
         var lastFlush = ContinuousClock.now
         var lastClaim = ContinuousClock.now - .seconds(1)
         var tickerRunning = false
 
-        try await withThrowingTaskGroup(of: Event.self) { group in
+        // Only the ticker runs in the group; sends report through `events`.
+        try await withThrowingDiscardingTaskGroup { group in
             func flush() throws {
                 guard !outcomes.isEmpty else { return }
                 try outbox.record(outcomes)
@@ -86,7 +127,8 @@ public struct OutboxWorker: Sendable {
                         perHost[host, default: 0] += 1
                         inFlight += 1
                         let transport = delivery.transport == "email" ? mail : webhooks
-                        group.addTask { .finished(delivery, await transport.send(delivery), transport.destination) }
+                        let destination = transport.destination
+                        transport.start(delivery) { events.push(.finished(delivery, $0, destination)) }
                     }
                 }
             }
@@ -128,22 +170,24 @@ public struct OutboxWorker: Sendable {
                     continue
                 }
                 if !tickerRunning && !stopping {
-                    // While sends are in flight, look for new work now and then.
+                    // While sends are in flight, look for new work now and then (and notice a
+                    // cancellation: the tick wakes the loop).
                     tickerRunning = true
                     group.addTask {
                         await doorbell.wait(timeout: .milliseconds(10))
-                        return .tick
+                        events.push(.tick)
                     }
                 }
-                guard let event = try await group.next() else { continue }
-                switch event {
-                case .tick:
-                    tickerRunning = false
-                case let .finished(delivery, result, destination):
-                    inFlight -= 1
-                    perHost[delivery.host, default: 1] -= 1
-                    if perHost[delivery.host] == 0 { perHost[delivery.host] = nil }
-                    outcomes.append(outcome(delivery, result, destination: destination))
+                for event in await events.next() {
+                    switch event {
+                    case .tick:
+                        tickerRunning = false
+                    case let .finished(delivery, result, destination):
+                        inFlight -= 1
+                        perHost[delivery.host, default: 1] -= 1
+                        if perHost[delivery.host] == 0 { perHost[delivery.host] = nil }
+                        outcomes.append(outcome(delivery, result, destination: destination))
+                    }
                 }
                 if outcomes.count >= settings.batchSize || ContinuousClock.now - lastFlush >= settings.flushInterval {
                     try flush()
@@ -164,7 +208,8 @@ public struct OutboxWorker: Sendable {
 
     private func outcome(_ delivery: ClaimedDelivery, _ result: SendResult, destination: String) -> DeliveryOutcome {
         let now = clock.now
-        let meta: Logger.Metadata = ["delivery": "\(delivery.id)", "recipient": "\(delivery.recipient)", "attempt": "\(delivery.attempts)"]
+        // Built only when logged: the delivered path runs tens of thousands of times a second.
+        var meta: Logger.Metadata { ["delivery": "\(delivery.id)", "recipient": "\(delivery.recipient)", "attempt": "\(delivery.attempts)"] }
         switch result {
         case .delivered:
             DeliveryMetrics.attempt(transport: delivery.transport, outcome: "delivered")

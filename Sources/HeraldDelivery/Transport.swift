@@ -17,8 +17,17 @@ public enum SendResult: Sendable, Equatable {
 /// Sends one claimed delivery.
 public protocol Transport: Sendable {
     func send(_ delivery: ClaimedDelivery) async -> SendResult
+    /// Starts sending and calls `completion` when done, on any thread. The workers use this;
+    /// the default runs `send` in a task, libcurl's transports call back from the engine.
+    func start(_ delivery: ClaimedDelivery, completion: @escaping @Sendable (SendResult) -> Void)
     /// Where delivered messages went, for the record (no credentials).
     var destination: String { get }
+}
+
+extension Transport {
+    public func start(_ delivery: ClaimedDelivery, completion: @escaping @Sendable (SendResult) -> Void) {
+        Task { completion(await send(delivery)) }
+    }
 }
 
 /// E-mail through an SMTP server, by libcurl: one message per recipient, connections reused.
@@ -33,18 +42,33 @@ public struct SMTPTransport: Transport {
         self.engine = engine
         self.url = url
         self.from = from
+        let components = URLComponents(string: url)
+        requireTLS = components?.user != nil
+        destination = components.map { components in
+            var components = components
+            components.user = nil
+            components.password = nil
+            return components.string ?? "smtp"
+        } ?? "smtp"
     }
 
-    public var destination: String {
-        guard var components = URLComponents(string: url) else { return "smtp" }
-        components.user = nil
-        components.password = nil
-        return components.string ?? "smtp"
-    }
+    /// STARTTLS is required when there are credentials, so they never cross in the clear.
+    private let requireTLS: Bool
+    public let destination: String
 
     public func send(_ delivery: ClaimedDelivery) async -> SendResult {
-        let hasCredentials = URLComponents(string: url)?.user != nil
-        let result = await engine.perform(.smtp(url: url, from: from, to: delivery.recipient, message: delivery.payload, requireTLS: hasCredentials))
+        Self.classify(await engine.perform(request(delivery), lane: delivery.host))
+    }
+
+    public func start(_ delivery: ClaimedDelivery, completion: @escaping @Sendable (SendResult) -> Void) {
+        engine.submit(request(delivery), lane: delivery.host) { completion(Self.classify($0)) }
+    }
+
+    private func request(_ delivery: ClaimedDelivery) -> CurlRequest {
+        .smtp(url: url, from: from, to: delivery.recipient, message: delivery.payload, requireTLS: requireTLS)
+    }
+
+    static func classify(_ result: CurlResult) -> SendResult {
         if result.code == 0 { return .delivered }
         let reply = result.responseCode > 0 ? "SMTP \(result.responseCode): " : ""
         // 5xx replies are permanent (the mailbox does not exist, the message is refused).
@@ -112,6 +136,14 @@ public struct WebhookTransport: Transport {
     public var destination: String { "webhook" }
 
     public func send(_ delivery: ClaimedDelivery) async -> SendResult {
+        Self.classify(await engine.perform(request(delivery), lane: delivery.host))
+    }
+
+    public func start(_ delivery: ClaimedDelivery, completion: @escaping @Sendable (SendResult) -> Void) {
+        engine.submit(request(delivery), lane: delivery.host) { completion(Self.classify($0)) }
+    }
+
+    private func request(_ delivery: ClaimedDelivery) -> CurlRequest {
         var headers = ["Content-Type: application/json", "webhook-id: \(delivery.messageID)"]
         var method = "POST"
         var url = delivery.recipient
@@ -131,8 +163,7 @@ public struct WebhookTransport: Transport {
         case .slack, .mattermost, .discord, .teams:
             break
         }
-        let result = await engine.perform(.http(method: method, url: url, headers: headers, body: delivery.payload, refusePrivate: !allowPrivateTargets))
-        return Self.classify(result)
+        return .http(method: method, url: url, headers: headers, body: delivery.payload, refusePrivate: !allowPrivateTargets)
     }
 
     /// 2xx delivered; 410 gone; a private target permanent; anything else worth a retry.
@@ -157,9 +188,10 @@ public enum StandardWebhooks {
     /// The header value, or nil if `secret` is not `whsec_` + base64.
     public static func signature(secret: String, id: String, timestamp: Int, body: [UInt8]) -> String? {
         guard secret.hasPrefix("whsec_"), let key = Data(base64Encoded: String(secret.dropFirst(6))) else { return nil }
-        var message = Data("\(id).\(timestamp).".utf8)
-        message.append(contentsOf: body)
-        let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key))
-        return "v1," + Data(mac).base64EncodedString()
+        // Fed in two parts: the body is not copied.
+        var mac = HMAC<SHA256>(key: SymmetricKey(data: key))
+        mac.update(data: Array("\(id).\(timestamp).".utf8))
+        mac.update(data: body)
+        return "v1," + Data(mac.finalize()).base64EncodedString()
     }
 }

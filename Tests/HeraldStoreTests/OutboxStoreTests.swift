@@ -68,7 +68,7 @@ import Testing
         #expect(revisions.map(\.recipient) == ["a@acme.example"])
         #expect(revisions.first?.revision == 2)
         // The revision notice says why.
-        let payload = try db.database.first("SELECT payload FROM deliveries WHERE id = ?", .integer(revisions[0].id)) { String(decoding: $0.blob(0), as: UTF8.self) }
+        let payload = try db.database.first("SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE d.id = ?", .integer(revisions[0].id)) { String(decoding: $0.blob(0), as: UTF8.self) }
         #expect(payload?.contains("distros") == true)
     }
 
@@ -80,6 +80,24 @@ import Testing
         _ = try db.advisories.revise(advisory.id, AdvisoryPatch(title: "Better title"), reason: "", actor: db.actor)
         #expect(try db.count("deliveries") == 0)
         #expect(try db.count("notices") == 0)
+    }
+
+    @Test func publicChannelsOfOneFormatShareOneBodyAndAreGroupedByHost() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        for target in ["https://Chat.Example:8443/hook?x=1", "https://chat.example/other", "http://[::1]:8080/h", "https://b.example"] {
+            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .webhook, target: target, secret: nil), actor: db.actor)
+        }
+        let advisory = try scheduled(db, earlyNotice: false)
+        _ = try db.advisories.publishNow(advisory.id, reason: "leak", actor: db.actor)
+        let hosts = try db.database.query("SELECT host FROM deliveries ORDER BY id") { $0.text(0) }
+        #expect(hosts == ["chat.example", "chat.example", "::1", "b.example"])
+        #expect(try db.count("payloads") == 1)
+        // Each claimed delivery carries the shared body.
+        let claimed = try db.outbox.claim(limit: 10, lease: 60)
+        #expect(claimed.count == 4)
+        #expect(Set(claimed.map(\.payload)).count == 1)
+        #expect(claimed.allSatisfy { String(decoding: $0.payload, as: UTF8.self).contains("Overflow") })
     }
 
     @Test func claimsTakeNoMoreOfAHostThanItsFreeSlots() throws {
@@ -150,7 +168,7 @@ import Testing
         _ = try addProvider(db, "Acme", emails: ["a@acme.example"])
         _ = try scheduled(db)
         _ = try db.advisories.fireDue()
-        let payload = try #require(try db.database.first("SELECT payload FROM deliveries") { String(decoding: $0.blob(0), as: UTF8.self) })
+        let payload = try #require(try db.database.first("SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id") { String(decoding: $0.blob(0), as: UTF8.self) })
         let decoded = payload.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=3D", with: "=")
         let token = try #require(decoded.firstRange(of: /ack\?token=([A-Za-z0-9_-]+)/).map { String(decoded[$0].dropFirst("ack?token=".count)) })
         let stored = try db.database.query("SELECT hash, purpose FROM link_tokens") { ($0.blob(0), $0.text(1)) }

@@ -44,7 +44,7 @@ public final class TestDatabase: @unchecked Sendable {
     public func snapshot() throws -> [String: Int64] {
         var counts: [String: Int64] = [:]
         for table in ["projects", "providers", "provider_contacts", "provider_webhooks", "subscriptions", "channels",
-                      "advisories", "advisory_cves", "advisory_revisions", "audit", "tokens", "notices", "deliveries", "link_tokens"] {
+                      "advisories", "advisory_cves", "advisory_revisions", "audit", "tokens", "notices", "deliveries", "payloads", "link_tokens"] {
             counts[table] = try count(table)
         }
         return counts
