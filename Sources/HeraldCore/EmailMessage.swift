@@ -54,14 +54,18 @@ public struct EmailMessage: Equatable, Sendable {
 
     /// The value on one line: CR, LF and other controls become spaces.
     static func singleLine(_ value: String) -> String {
-        String(String.UnicodeScalarView(value.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
+        guard value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return value }
+        return String(String.UnicodeScalarView(value.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
     }
 
     /// `value` as is when it is printable ASCII, else as RFC 2047 `=?UTF-8?B?…?=` words
     /// of at most 75 characters, split on character boundaries.
     static func encodedWords(_ value: String) -> String {
         let line = singleLine(value)
-        if line.unicodeScalars.allSatisfy({ $0.isASCII }) && !line.contains("=?") { return line }
+        let bytes = line.utf8
+        if bytes.allSatisfy({ $0 < 0x80 }) && !zip(bytes, bytes.dropFirst()).contains(where: { $0 == UInt8(ascii: "=") && $1 == UInt8(ascii: "?") }) {
+            return line
+        }
         var words: [String] = []
         var chunk = ""
         for character in line {
@@ -82,7 +86,8 @@ public struct EmailMessage: Equatable, Sendable {
         let cleanName = singleLine(name)
         let cleanAddress = singleLine(address)
         guard !cleanName.isEmpty else { return cleanAddress }
-        if cleanName.unicodeScalars.allSatisfy({ $0.isASCII }) {
+        if cleanName.utf8.allSatisfy({ $0 < 0x80 }) {
+            guard cleanName.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") }) else { return "\"\(cleanName)\" <\(cleanAddress)>" }
             let quoted = cleanName.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             return "\"\(quoted)\" <\(cleanAddress)>"
         }
@@ -119,28 +124,35 @@ public struct EmailMessage: Equatable, Sendable {
         output.reserveCapacity(input.count + input.count / 8)
         var length = 0
         var index = 0
-        func append(_ bytes: UInt8...) {
-            if length + bytes.count > 75 {
-                output.append(contentsOf: [61, 13, 10])   // "=" CRLF: a soft line break
+        // Room for `width` more octets on this line, or a soft line break ("=" CRLF) first.
+        func makeRoom(_ width: Int) {
+            if length + width > 75 {
+                output.append(61)
+                output.append(13)
+                output.append(10)
                 length = 0
             }
-            output.append(contentsOf: bytes)
-            length += bytes.count
+            length += width
         }
         while index < input.count {
             let byte = input[index]
             if byte == 13 || byte == 10 {
                 // CR, LF and CRLF all end a line.
                 if byte == 13 && index + 1 < input.count && input[index + 1] == 10 { index += 1 }
-                output.append(contentsOf: [13, 10])
+                output.append(13)
+                output.append(10)
                 length = 0
             } else {
                 let next = index + 1 < input.count ? input[index + 1] : 10
                 let lineEnds = next == 13 || next == 10
                 if (byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !lineEnds) {
-                    append(byte)
+                    makeRoom(1)
+                    output.append(byte)
                 } else {
-                    append(61, hex[Int(byte >> 4)], hex[Int(byte & 15)])
+                    makeRoom(3)
+                    output.append(61)
+                    output.append(hex[Int(byte >> 4)])
+                    output.append(hex[Int(byte & 15)])
                 }
             }
             index += 1
@@ -172,6 +184,8 @@ public struct EmailMessage: Equatable, Sendable {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][Int(((days % 7) + 7) % 7)]
         let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][m - 1]
-        return weekday + ", " + String(format: "%02d ", d) + month + String(format: " %04d %02d:%02d:%02d +0000", y, hh, mm, ss)
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
+        let year = String(y)
+        return "\(weekday), \(two(d)) \(month) \(String(repeating: "0", count: max(0, 4 - year.count)) + year) \(two(hh)):\(two(mm)):\(two(ss)) +0000"
     }
 }

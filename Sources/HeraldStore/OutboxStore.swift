@@ -299,16 +299,19 @@ public struct OutboxStore {
     /// channel or provider was added; this is only the cheap cut a 100,000-endpoint fan-out
     /// needs (URLComponents costs several microseconds a call).
     static func host(of url: String) -> String {
-        var rest = Substring(url)
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
-        if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
-        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
-        if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
-            rest = rest[rest.index(after: rest.startIndex)..<close]
-        } else if let colon = rest.lastIndex(of: ":") {
-            rest = rest[..<colon]
+        let bytes = Array(url.utf8)
+        var start = 0
+        if let colon = bytes.firstIndex(of: UInt8(ascii: ":")), bytes[colon...].starts(with: "://".utf8) { start = colon + 3 }
+        var end = bytes[start...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? bytes.count
+        if let at = bytes[start..<end].lastIndex(of: UInt8(ascii: "@")) { start = at + 1 }
+        if start < end && bytes[start] == UInt8(ascii: "["), let close = bytes[start..<end].firstIndex(of: UInt8(ascii: "]")) {
+            start += 1
+            end = close
+        } else if let colon = bytes[start..<end].lastIndex(of: UInt8(ascii: ":")) {
+            end = colon
         }
-        return rest.isEmpty ? url : rest.lowercased()
+        guard start < end else { return url }
+        return String(decoding: bytes[start..<end].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
     }
 
     /// A short, stable fingerprint of a recipient (FNV-1a, 64 bits) for message ids: the same

@@ -35,6 +35,27 @@ import Testing
         #expect(Set(tables).isSuperset(of: ["projects", "providers", "advisories", "audit", "tokens", "schema_migrations"]))
     }
 
+    @Test func bodiesMoveOutOfDeliveriesIntact() throws {
+        let (database, directory) = try freshDatabase()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let all = try Migrator()
+        // A database as Herald left it before 0004: the body inline in its delivery.
+        _ = try Migrator(migrations: all.migrations.filter { $0.version < 4 }).migrate(database)
+        try database.execute("""
+            INSERT INTO projects (id, slug, name, timezone, max_embargo_days, created_at) VALUES (1, 'demo', 'Demo', 'UTC', 14, 0);
+            INSERT INTO notices (id, advisory_id, kind, revision, recipients, created_at) VALUES (7, NULL, 'channel-test', 0, 1, 0);
+            INSERT INTO deliveries (id, notice_id, transport, format, recipient, host, message_id, payload, state, next_attempt_at, created_at)
+                VALUES (42, 7, 'webhook', 'slack', 'https://chat.example/h', 'chat.example', 'msg_1', X'7B2274657874227D', 'retrying', 5, 1);
+            """)
+        _ = try all.migrate(database)
+        let row = try database.first("""
+            SELECT d.state, d.next_attempt_at, hex(p.body) FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE d.id = 42
+            """) { [$0.text(0), String($0.int(1)), $0.text(2)] }
+        #expect(row == ["retrying", "5", "7B2274657874227D"])
+        let problems = try database.query("PRAGMA foreign_key_check") { $0.text(0) }
+        #expect(problems.isEmpty)
+    }
+
     @Test func aTamperedMigrationIsRefused() throws {
         let (database, directory) = try freshDatabase()
         defer { try? FileManager.default.removeItem(at: directory) }
