@@ -94,13 +94,14 @@ public final class CurlEngine: @unchecked Sendable {
     /// per transfer, for callers that send thousands a second. `completion` must be quick.
     public func submit(_ request: CurlRequest, lane: String = "", completion: @escaping @Sendable (CurlResult) -> Void) {
         let transfer = Transfer(request: request, lane: lane, completion: completion)
-        let accepted = lock.withLock { () -> Bool in
-            guard !stopping else { return false }
+        let accepted = lock.withLock { () -> Bool? in
+            guard !stopping else { return nil }
             incoming.append(transfer)
-            return true
+            // Only the first of a burst wakes the engine: it takes every waiting transfer at once.
+            return incoming.count == 1
         }
-        if accepted {
-            curl_multi_wakeup(multi)
+        if let wake = accepted {
+            if wake { curl_multi_wakeup(multi) }
         } else {
             completion(CurlResult(code: -1, error: "shutting down", responseCode: 0, retryAfter: nil, responseSnippet: ""))
         }

@@ -6,11 +6,11 @@ import Logging
 /// Tunables of the delivery workers.
 public struct WorkerSettings: Sendable {
     /// Transfers handed to the engine at once.
-    public var maxInFlight = 256
+    public var maxInFlight = 512
     /// Transfers handed to the engine for one host (one SMTP relay, one webhook host); the
     /// engine runs 8 of them at a time and starts the next as one ends. A slow host fills its
     /// own share, never the others'.
-    public var maxPerHost = 32
+    public var maxPerHost = 64
     /// How long a claim lasts. Only one `serve` runs per database and it gives every lease
     /// back at start, so a lease only has to outlast the wait of a claimed row behind its
     /// host's slow sends (backlog / 8 connections × the send timeout), never a crash.

@@ -10,7 +10,11 @@ public struct OutboxSettings: Sendable, Equatable {
     /// Sender display name.
     public var mailFromName: String
 
-    public init(publicURL: String = "http://127.0.0.1:8080", mailFrom: String = "herald@localhost", mailFromName: String = "Herald") {
+    /// What `HERALD_PUBLIC_URL` and `HERALD_MAIL_FROM` default to, here and in the CLI.
+    public static let defaultPublicURL = "http://127.0.0.1:8080"
+    public static let defaultMailFrom = "herald@localhost.localdomain"
+
+    public init(publicURL: String = defaultPublicURL, mailFrom: String = defaultMailFrom, mailFromName: String = "Herald") {
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
         self.mailFrom = mailFrom
         self.mailFromName = mailFromName

@@ -14,7 +14,7 @@ import Prometheus
 struct MessageOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Base URL for links in messages and feeds (default: $HERALD_PUBLIC_URL or http://127.0.0.1:8080).", valueName: "url"))
     var publicURL: String?
-    @Option(help: ArgumentHelp("From address of every message (default: $HERALD_MAIL_FROM or herald@localhost).", valueName: "address"))
+    @Option(help: ArgumentHelp("From address of every message (default: $HERALD_MAIL_FROM or herald@localhost.localdomain).", valueName: "address"))
     var mailFrom: String?
 
     func settings() throws -> OutboxSettings { try messageSettings(publicURL: publicURL, mailFrom: mailFrom) }
@@ -23,8 +23,8 @@ struct MessageOptions: ParsableArguments {
 /// The message settings from flags, else the environment, else the defaults.
 func messageSettings(publicURL: String? = nil, mailFrom: String? = nil) throws -> OutboxSettings {
     let env = ProcessInfo.processInfo.environment
-    let url = try Address.webURL(publicURL ?? env["HERALD_PUBLIC_URL"] ?? "http://127.0.0.1:8080", field: "public-url")
-    let from = try Address.email(mailFrom ?? env["HERALD_MAIL_FROM"] ?? "herald@localhost.localdomain", field: "mail-from")
+    let url = try Address.webURL(publicURL ?? env["HERALD_PUBLIC_URL"] ?? OutboxSettings.defaultPublicURL, field: "public-url")
+    let from = try Address.email(mailFrom ?? env["HERALD_MAIL_FROM"] ?? OutboxSettings.defaultMailFrom, field: "mail-from")
     return OutboxSettings(publicURL: url, mailFrom: from)
 }
 

@@ -10,6 +10,7 @@
   memory             peak RSS of herald serve during the largest fan-out
 """
 import argparse
+import atexit
 import json
 import os
 import platform
@@ -37,6 +38,15 @@ SIZES = [int(s) for s in args.sizes.split(",")]
 CONNECTIONS = 8          # herald's per-host limit, used for the limits too
 WORK = tempfile.mkdtemp(prefix="herald-bench-")
 children = []
+
+
+@atexit.register
+def clean_up():
+    # SIGTERM, not SIGKILL: nginx's master takes its workers with it only when asked politely.
+    for child in children:
+        stop(child)
+    shutil.rmtree(WORK, ignore_errors=True)
+
 results = {"machine": {}, "email": [], "webhook": [], "feed": {}, "lag": {}, "memory": {}}
 
 
@@ -64,7 +74,7 @@ def stop(process):
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=60)
+            process.wait(timeout=60 if process.args[0] == HERALD else 10)
         except subprocess.TimeoutExpired:
             process.kill()
 
@@ -315,7 +325,4 @@ results["table"] = table
 json.dump(results, open(args.json, "w"), indent=2)
 print(f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}, {m['date']}\n")
 print(table)
-for child in children:
-    if child.poll() is None:
-        child.kill()
-shutil.rmtree(WORK, ignore_errors=True)
+
