@@ -101,6 +101,8 @@ enum SecurityHeaders {
     ]
 
     static func apply(to headers: inout HTTPFields) {
+        // Cached documents carry them already.
+        guard headers[.contentSecurityPolicy] == nil else { return }
         headers.append(contentsOf: fields)
     }
 }

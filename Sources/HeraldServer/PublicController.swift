@@ -109,9 +109,6 @@ struct PublicController: Sendable {
 
     /// The document, or 304 when the client's copy is current (If-None-Match first, as RFC 9110 says).
     private func serve(_ document: PublicDocument, _ request: Request) -> Response {
-        // Public pages may be cached, but revalidated every time: a publication shows at once.
-        var headers: HTTPFields = [.contentType: document.contentType, .eTag: document.etag, .lastModified: document.lastModifiedHeader,
-                                   .cacheControl: "public, no-cache"]
         let notModified: Bool
         if let match = request.headers[.ifNoneMatch] {
             notModified = match.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.contains { $0 == document.etag || $0 == "*" }
@@ -120,9 +117,12 @@ struct PublicController: Sendable {
         } else {
             notModified = false
         }
-        if notModified { return Response(status: .notModified, headers: headers) }
-        headers[.contentLength] = String(document.buffer.readableBytes)
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: document.buffer))
+        if notModified {
+            var headers = document.headers
+            headers[.contentLength] = nil
+            return Response(status: .notModified, headers: headers)
+        }
+        return Response(status: .ok, headers: document.headers, body: .init(byteBuffer: document.buffer))
     }
 }
 
