@@ -26,7 +26,7 @@ ensure_build_dependencies() {
 # What the end-to-end tests use as real peers: an SMTP server (aiosmtpd), a feed parser
 # (feedparser), and a browser that looks at the pages (headless Chromium).
 ensure_test_dependencies() {
-    ensure_packages chromium fonts-dejavu-core
+    ensure_packages chromium fonts-dejavu-core openssl
     python3 -c "import aiosmtpd, feedparser" 2>/dev/null && return 0
     echo "==> installing aiosmtpd and feedparser (pip)"
     python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore aiosmtpd feedparser 2>/dev/null \
