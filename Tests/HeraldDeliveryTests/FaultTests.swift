@@ -26,6 +26,14 @@ import Testing
         _ = try db.advisories.publishNow(advisory.id, reason: "test", actor: db.actor)
     }
 
+    /// Runs the service with webhooks over libcurl (2 s timeouts, private targets allowed) until `condition` holds.
+    func runWebhooks(_ db: TestDatabase, until condition: () throws -> Bool) async throws -> Bool {
+        let engine = CurlEngine(settings: CurlSettings(connectTimeout: 2, totalTimeout: 2))
+        defer { engine.shutdown() }
+        return try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+                                    webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true), until: condition)
+    }
+
     @Test func smtpServerDownAtTheInstantDeliversOnceItIsBack() async throws {
         let db = try TestDatabase(clock: SystemClock())
         try db.addProject()
@@ -57,10 +65,7 @@ import Testing
         let receiver = try WebhookReceiver(in: db.directory)
         defer { receiver.server.stop() }
         try publish(to: receiver, paths: ["/reset/x", "/ok/x"], db: db)
-        let engine = CurlEngine(settings: CurlSettings(connectTimeout: 2, totalTimeout: 2))
-        defer { engine.shutdown() }
-        let settled = try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
-                                           webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) {
+        let settled = try await runWebhooks(db) {
             try db.deliveries("dead") == 1 && db.deliveries("delivered") == 1
         }
         #expect(settled)
@@ -80,10 +85,7 @@ import Testing
         defer { receiver.server.stop() }
         #expect(receiver.base.hasPrefix("https://"))
         try publish(to: receiver, paths: ["/ok/tls"], db: db)
-        let engine = CurlEngine(settings: CurlSettings(connectTimeout: 2, totalTimeout: 2))
-        defer { engine.shutdown() }
-        let settled = try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
-                                           webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) {
+        let settled = try await runWebhooks(db) {
             try db.deliveries("dead") == 1
         }
         #expect(settled)
@@ -100,10 +102,7 @@ import Testing
         let receiver = try WebhookReceiver(in: db.directory)
         defer { receiver.server.stop() }
         try publish(to: receiver, paths: ["/moved302/a", "/moved307/b"], db: db)
-        let engine = CurlEngine(settings: CurlSettings(connectTimeout: 2, totalTimeout: 2))
-        defer { engine.shutdown() }
-        let settled = try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
-                                           webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) {
+        let settled = try await runWebhooks(db) {
             try db.deliveries("dead") == 2
         }
         #expect(settled)
