@@ -46,10 +46,15 @@ curl_version_info_data *herald_curl_version_info(void) {
 #include <sys/socket.h>
 
 static int herald_ipv4_is_private(uint32_t host) {
-    uint8_t a = host >> 24, b = (host >> 16) & 0xFF;
+    uint8_t a = host >> 24, b = (host >> 16) & 0xFF, c = (host >> 8) & 0xFF;
     return a == 0 || a == 10 || a == 127 || (a == 100 && b >= 64 && b <= 127) || (a == 169 && b == 254) ||
-           (a == 172 && b >= 16 && b <= 31) || (a == 192 && b == 168) || (a == 192 && b == 0) ||
+           (a == 172 && b >= 16 && b <= 31) || (a == 192 && b == 168) ||
+           (a == 192 && b == 0 && (c == 0 || c == 2)) ||        // 192.0.0.0/24 IETF, 192.0.2.0/24 documentation
            (a == 198 && (b == 18 || b == 19)) || a >= 224;
+}
+
+static uint32_t herald_ipv4_at(const uint8_t *b) {
+    return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
 }
 
 static int herald_address_is_private(const struct sockaddr *address) {
@@ -61,15 +66,18 @@ static int herald_address_is_private(const struct sockaddr *address) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)address;
         const uint8_t *b = in6->sin6_addr.s6_addr;
         static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
-        if (memcmp(b, mapped, 12) == 0) {
-            uint32_t v4 = ((uint32_t)b[12] << 24) | ((uint32_t)b[13] << 16) | ((uint32_t)b[14] << 8) | b[15];
-            return herald_ipv4_is_private(v4);
+        static const uint8_t compatible[12] = {0};
+        static const uint8_t nat64[12] = {0, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0};
+        // IPv4 inside IPv6: mapped (::ffff:a.b.c.d), compatible (::a.b.c.d, which also covers
+        // :: and ::1), NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:aabb:ccdd::): judged as the IPv4 address.
+        if (memcmp(b, mapped, 12) == 0 || memcmp(b, compatible, 12) == 0 || memcmp(b, nat64, 12) == 0) {
+            return herald_ipv4_is_private(herald_ipv4_at(b + 12));
         }
-        int unspecifiedOrLoopback = 1;
-        for (int i = 0; i < 15; i++) if (b[i] != 0) { unspecifiedOrLoopback = 0; break; }
-        if (unspecifiedOrLoopback && (b[15] == 0 || b[15] == 1)) return 1;
+        if (b[0] == 0x20 && b[1] == 0x02) return herald_ipv4_is_private(herald_ipv4_at(b + 2));
+        if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B && b[4] == 0 && b[5] == 1) return 1;   // 64:ff9b:1::/48 local NAT64
         if ((b[0] & 0xFE) == 0xFC) return 1;                   // fc00::/7 unique local
         if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return 1;   // fe80::/10 link-local
+        if (b[0] == 0xFE && (b[1] & 0xC0) == 0xC0) return 1;   // fec0::/10 site-local (deprecated, still routed by some)
         if (b[0] == 0xFF) return 1;                            // multicast
         return 0;
     }

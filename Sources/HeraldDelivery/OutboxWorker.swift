@@ -22,6 +22,8 @@ public struct WorkerSettings: Sendable {
     /// The longest idle sleep: changes made by another process are seen within it.
     public var idlePoll: Duration = .seconds(1)
     public var retryPolicy = RetryPolicy.standard
+    /// How long one database call waits for another writer before it counts as busy.
+    public var busyTimeout: Duration = .seconds(30)
 
     public init() {}
 }
@@ -92,7 +94,7 @@ public struct OutboxWorker: Sendable {
     /// Runs until cancelled; then stops claiming, lets transfers in flight finish, records
     /// them, and returns.
     public func run() async throws {
-        let database = try Database(path: databasePath, busyTimeout: .seconds(30))
+        let database = try Database(path: databasePath, busyTimeout: settings.busyTimeout)
         let outbox = OutboxStore(database: database, clock: clock, settings: OutboxSettings())
         let events = Events()
         var perHost: [String: Int] = [:]
@@ -112,8 +114,15 @@ public struct OutboxWorker: Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             func flush() throws {
                 guard !outcomes.isEmpty else { return }
-                try outbox.record(outcomes)
-                outcomes.removeAll(keepingCapacity: true)
+                do {
+                    try outbox.record(outcomes)
+                    outcomes.removeAll(keepingCapacity: true)
+                } catch let error as SQLiteError where error.kind == .busy {
+                    // Another writer holds the database: keep the outcomes and record them at the
+                    // next flush. Throwing would stop the worker (and `serve`) over a passing lock.
+                    logger.warning("outcomes not recorded yet: database busy; will try again",
+                                   metadata: ["outcomes": "\(outcomes.count)", "error": "\(error)"])
+                }
                 lastFlush = .now
             }
 
@@ -159,7 +168,11 @@ public struct OutboxWorker: Sendable {
                 }
                 if inFlight == 0 {
                     try flush()
-                    if stopping { break }
+                    if stopping {
+                        // Still busy: the rows stay leased; the next start releases and resends them.
+                        if !outcomes.isEmpty { logger.error("stopping with outcomes unrecorded; they are sent again at the next start", metadata: ["outcomes": "\(outcomes.count)"]) }
+                        break
+                    }
                     // Idle: sleep until the next retry is due, a ring, or the poll interval.
                     var sleep = settings.idlePoll
                     if let next = try? outbox.nextDue() {

@@ -191,44 +191,6 @@ final class Sandbox {
 
     /// Starts `sqlite3 DB` that runs `BEGIN IMMEDIATE` and keeps the write lock until `release()`.
     func holdWriteLock() throws -> WriteLockHolder {
-        try WriteLockHolder(database: database, directory: directory)
+        try WriteLockHolder(database: database)
     }
-}
-
-/// A separate sqlite3 process inside `BEGIN IMMEDIATE`: the database's write lock is taken
-/// when `init` returns (it waits for sqlite3 to answer after BEGIN, no sleeping).
-final class WriteLockHolder {
-    private let process = Process()
-    private let input = Pipe()
-    private let output = Pipe()
-    private var released = false
-
-    init(database: String, directory: URL) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["sqlite3", database]
-        process.currentDirectoryURL = directory
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\nSELECT 'lock-held';\n".utf8))
-        var seen = ""
-        while !seen.contains("lock-held") {
-            let chunk = output.fileHandleForReading.availableData   // blocks until sqlite3 writes or exits
-            if chunk.isEmpty { throw HarnessError(description: "sqlite3 exited before taking the lock: \(seen)") }
-            seen += String(decoding: chunk, as: UTF8.self)
-            if seen.contains("Error") || seen.contains("error") { throw HarnessError(description: "sqlite3 could not take the lock: \(seen)") }
-        }
-    }
-
-    /// Rolls back, ends sqlite3 and waits for it.
-    func release() {
-        guard !released else { return }
-        released = true
-        if process.isRunning { input.fileHandleForWriting.write(Data("ROLLBACK;\n".utf8)) }
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-    }
-
-    deinit { release() }
 }

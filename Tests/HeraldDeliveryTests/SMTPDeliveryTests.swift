@@ -82,6 +82,87 @@ import Testing
         #expect(mails.first?.headers["subject"]?.contains("Evil") == true)
     }
 
+    /// Line breaks a header parser (or a careless renderer) may split on.
+    static let lineBreaks: [(name: String, text: String)] = [("crlf", "\r\n"), ("lf", "\n"), ("cr", "\r"), ("nul", "\u{0}"),
+                                                              ("ls", "\u{2028}"), ("ps", "\u{2029}"), ("nel", "\u{0085}")]
+
+    /// `field`'s hostile value: after each kind of break, a header and a Bcc that must not become headers.
+    static func injection(_ field: String) -> String {
+        lineBreaks.map { "\(field) \($0.name)\($0.text)X-Injected-\(field)-\($0.name): yes\($0.text)Bcc: evil-\($0.name)@attacker.example" }
+            .joined(separator: " ")
+    }
+
+    @Test func everyBreakIsRefusedInOneLineFieldsAndOnlyNewlinesPassInText() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        for (name, text) in Self.lineBreaks {
+            let value = "a\(text)X-Injected: yes"
+            #expect(throws: Refusal.self, "project name, \(name)") { try NewProject(slug: "p", name: value, timezone: "UTC") }
+            #expect(throws: Refusal.self, "organization, \(name)") { try NewProvider(organization: value, emails: ["a@b.example"], projects: ["demo"]) }
+            #expect(throws: Refusal.self, "title, \(name)") { try AdvisoryContent(title: value) }
+            #expect(throws: Refusal.self, "email, \(name)") { try NewProvider(organization: "O", emails: ["a@b.example\(text)Bcc: c@d.example"], projects: ["demo"]) }
+            // Free text keeps newlines (it goes into the body, quoted-printable); every other break is refused.
+            let newline = name == "lf" || name == "crlf"
+            for field in ["summary", "body", "affected", "fixed"] {
+                let attempt = {
+                    try AdvisoryContent(title: "T", summary: field == "summary" ? value : "", body: field == "body" ? value : "",
+                                        affected: field == "affected" ? value : "", fixed: field == "fixed" ? value : "")
+                }
+                if newline { #expect(throws: Never.self, "\(field), \(name)") { _ = try attempt() } } else { #expect(throws: Refusal.self, "\(field), \(name)") { _ = try attempt() } }
+            }
+            if newline { #expect(throws: Never.self) { _ = try Validate.reason(value, required: true) } } else { #expect(throws: Refusal.self) { _ = try Validate.reason(value, required: true) } }
+        }
+    }
+
+    @Test func noFieldAddsAHeaderEvenPastValidation() async throws {
+        let db = try TestDatabase(clock: SystemClock())
+        let sink = try SMTPSink(in: db.directory)
+        defer { sink.server.stop() }
+        try db.addProject()
+        _ = try db.providers.add(NewProvider(organization: "Acme", emails: ["sec@acme.example"], projects: ["demo"]), status: .active, actor: db.actor)
+        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .email, target: "announce@lists.example", secret: nil), actor: db.actor)
+        let first = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "One"), schedule: Schedule(embargo: db.clock.now + 3600, earlyNotice: db.clock.now + 0.3), actor: db.actor)
+        let second = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Two"), schedule: Schedule(embargo: db.clock.now + 3600, earlyNotice: db.clock.now + 0.3), actor: db.actor)
+        // Validation refuses these values (above); rows edited by hand, or a future code path that
+        // skips validation, must still not be able to add a header or a recipient.
+        try db.database.run("UPDATE projects SET name = ?", .text(Self.injection("project")))
+        try db.database.run("UPDATE providers SET organization = ?", .text(Self.injection("organization")))
+        try db.database.run("UPDATE advisories SET title = ?, summary = ?, body = ?, affected = ?, fixed = ?, cvss = ?",
+                            .text(Self.injection("title")), .text(Self.injection("summary")), .text(Self.injection("body")),
+                            .text(Self.injection("affected")), .text(Self.injection("fixed")), .text(Self.injection("cvss")))
+        let engine = CurlEngine()
+        defer { engine.shutdown() }
+        let transport = SMTPTransport(engine: engine, url: sink.url, from: "herald@herald.test")
+        // Early notices; then a reschedule, a cancellation and a publication, each with a reason
+        // carrying the breaks validation lets through (newlines), and the early ones bypassing it.
+        #expect(try await runService(db, mail: transport, webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) {
+            try db.deliveries("delivered") == 2
+        })
+        let reason = "why \r\nX-Injected-reason-crlf: yes\nBcc: evil-reason@attacker.example"
+        _ = try db.advisories.reschedule(first.id, to: { var schedule = $0; schedule.embargo = db.clock.now + 7200; return schedule }, reason: reason, actor: db.actor)
+        _ = try db.advisories.cancel(second.id, reason: reason, actor: db.actor)
+        _ = try db.advisories.publishNow(first.id, reason: reason, actor: db.actor)
+        let total = try db.count("deliveries")
+        #expect(total >= 5)
+        #expect(try await runService(db, mail: transport, webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) {
+            try db.deliveries("delivered") == total
+        })
+
+        let mails = try sink.parsed()
+        #expect(Int64(mails.count) == total)
+        #expect(Set(mails.compactMap(\.envelope_to)) == ["sec@acme.example", "announce@lists.example"])
+        for mail in mails {
+            #expect(!mail.header_names.contains { $0.hasPrefix("x-injected") || $0 == "bcc" || $0 == "cc" }, "\(mail.file): \(mail.header_names)")
+            #expect(mail.defects.isEmpty, "\(mail.file): \(mail.defects)")
+            #expect(mail.long_lines.isEmpty)
+            #expect(mail.headers["to"] == mail.envelope_to)
+            // The text is still there, neutralised, not dropped: the subject names the project and the title.
+            let subject = mail.headers["subject"] ?? ""
+            #expect(subject.contains("X-Injected-project-crlf: yes"), "subject: \(subject)")
+        }
+        print("noFieldAddsAHeaderEvenPastValidation: \(mails.count) mails, \(Self.lineBreaks.count) kinds of break in 9 fields, no header added")
+    }
+
     @Test func temporaryRefusalsAreRetriedAndPermanentOnesDie() async throws {
         let db = try TestDatabase(clock: SystemClock())
         let tempfail = try SMTPSink(in: db.directory, rejectFirst: 1, rejectCode: 451)

@@ -112,6 +112,76 @@ import Testing
         #expect(error?.contains("private") == true)
     }
 
+    /// Every way to write a loopback, link-local, private or otherwise internal address that
+    /// we know of, and a name that resolves to one. `local` marks those that reach the receiver
+    /// (on 127.0.0.1) when private targets are allowed.
+    static func internalTargets(port: Int) -> [(url: String, local: Bool)] {
+        let local = ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]", "0.0.0.0", "2130706433", "0177.0.0.1", "0x7f.0.0.1", "127.1"]
+            .map { (url: "http://\($0):\(port)/ok/\($0)", local: true) }
+        let elsewhere = ["[::1]", "169.254.169.254", "10.0.0.1", "10.255.255.254", "172.16.0.1", "172.31.255.254", "192.168.1.1",
+                         "100.64.0.1", "100.127.255.254", "[fc00::1]", "[fd12:3456::1]", "[fe80::1]", "[::]", "[::127.0.0.1]",
+                         "[64:ff9b::a9fe:a9fe]", "[2002:a00:1::1]", "[fec0::1]", "224.0.0.1", "255.255.255.255", "0.1.2.3", "192.0.0.8",
+                         "127.0.0.2"]
+            .map { (url: "http://\($0):\(port)/ok/x", local: false) }
+        return local + elsewhere
+    }
+
+    @Test(arguments: [false, true]) func everyInternalAddressIsRefusedAtSendTimeUnlessAllowed(allowed: Bool) async throws {
+        let db = try TestDatabase(clock: SystemClock())
+        let receiver = try WebhookReceiver(in: db.directory)
+        defer { receiver.server.stop() }
+        let targets = Self.internalTargets(port: receiver.server.port)
+        try db.addProject()
+        // `channel add` takes them: the address a name resolves to can change, so the check is made when sending.
+        for target in targets {
+            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: target.url, secret: nil), actor: db.actor)
+        }
+        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"), schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
+        _ = try db.advisories.publishNow(advisory.id, reason: "test", actor: db.actor)
+        var settings = fastRetries
+        settings.retryPolicy = RetryPolicy(steps: [], jitter: 0)   // one attempt each: the outcome of that attempt is the point
+        let engine = CurlEngine(settings: CurlSettings(connectTimeout: 1, totalTimeout: 2))
+        defer { engine.shutdown() }
+        let settled = try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+                                           webhooks: WebhookTransport(engine: engine, allowPrivateTargets: allowed), settings: settings) {
+            try db.deliveries("delivered") + db.deliveries("dead") == Int64(targets.count)
+        }
+        #expect(settled)
+        let records = try db.database.query("SELECT recipient, state, coalesce(last_error, '') FROM deliveries") { ($0.text(0), $0.text(1), $0.text(2)) }
+        let refused = records.filter { $0.2.contains("refused: the URL resolves to a loopback or private address") }
+        if allowed {
+            #expect(refused.isEmpty, "refused although allowed: \(refused)")
+            let delivered = Set(records.filter { $0.1 == "delivered" }.map(\.0))
+            #expect(delivered == Set(targets.filter(\.local).map(\.url)), "delivered: \(delivered.sorted())")
+        } else {
+            let missed = records.filter { !$0.2.contains("refused: the URL resolves to a loopback or private address") }
+            #expect(missed.isEmpty, "not refused: \(missed)")
+            #expect(try receiver.requests().isEmpty)
+        }
+    }
+
+    @Test func publicAddressesNextToPrivateRangesAreNotRefused() async throws {
+        let db = try TestDatabase(clock: SystemClock())
+        try db.addProject()
+        // 192.0.43.10 is a public address inside 192.0.0.0/16 (only /24s of it are reserved), and
+        // 2002:c000:2b0a:: is its 6to4 form. No network here: the send fails, but not as a refusal.
+        for host in ["192.0.43.10", "[2002:c000:2b0a::1]", "172.32.0.1", "100.128.0.1"] {
+            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "http://\(host)/hook", secret: nil), actor: db.actor)
+        }
+        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"), schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
+        _ = try db.advisories.publishNow(advisory.id, reason: "test", actor: db.actor)
+        var settings = fastRetries
+        settings.retryPolicy = RetryPolicy(steps: [], jitter: 0)
+        let engine = CurlEngine(settings: CurlSettings(connectTimeout: 0.5, totalTimeout: 1))
+        defer { engine.shutdown() }
+        #expect(try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+                                     webhooks: WebhookTransport(engine: engine, allowPrivateTargets: false), settings: settings) {
+            try db.deliveries("delivered") + db.deliveries("dead") == 4
+        })
+        let errors = try db.database.query("SELECT recipient, coalesce(last_error, '') FROM deliveries") { ($0.text(0), $0.text(1)) }
+        #expect(errors.allSatisfy { !$0.1.contains("refused") }, "\(errors)")
+    }
+
     @Test func matrixGetsAPutWithTheMessageIdAsTransaction() async throws {
         let db = try TestDatabase(clock: SystemClock())
         let receiver = try WebhookReceiver(in: db.directory)

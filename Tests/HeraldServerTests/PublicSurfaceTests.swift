@@ -6,6 +6,9 @@ import HeraldTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Testing
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 
 /// The first invariant, from the outside: nothing of an embargoed advisory on any public
 /// route before its instant, everything within a second after it.
@@ -129,6 +132,81 @@ import Testing
         }
     }
 
+    /// Markup that must never reach a page or feed as markup, tagged with the field it came in.
+    static func markup(_ field: String) -> String {
+        "<script>alert('\(field)')</script>\"><img src=x onerror=alert(1)>'><svg onload=alert(2)>]]><x/>{{& \(field)}}{{{raw}}}&amp;"
+    }
+
+    @Test func markupInEveryFieldIsTextOnEveryPageAndFeed() async throws {
+        let fixture = try ServerFixture()
+        let db = fixture.db
+        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: Self.markup("title"), summary: Self.markup("summary"),
+                                                                                          body: Self.markup("body"), cves: ["CVE-2026-1234"],
+                                                                                          affected: Self.markup("affected"), fixed: Self.markup("fixed")),
+                                                schedule: Schedule(embargo: Date() + 60), actor: db.actor)
+        _ = try db.advisories.publishNow(advisory.id, reason: "x", actor: db.actor)
+        _ = try db.providers.add(NewProvider(organization: Self.markup("organization"), emails: ["a@b.example"], projects: ["demo"], listed: true),
+                                 status: .active, actor: db.actor)
+        // Past validation: a project name, a CVSS vector and a CVE id that no rule would let in.
+        try db.database.run("UPDATE projects SET name = ?", .text(Self.markup("project")))
+        try db.database.run("UPDATE advisories SET cvss = ?", .text(Self.markup("cvss")))
+        try db.database.run("UPDATE advisory_cves SET cve = ?", .text("CVE-2026-1234" + Self.markup("cve")))
+        let fields = ["title", "summary", "body", "affected", "fixed", "project", "cvss", "cve"]
+        let routes = ["/", "/advisories/\(advisory.publicID)", "/providers", "/feed.atom", "/feed.rss", "/feed.json", "/advisories/\(advisory.publicID).osv.json"]
+        // route → fields whose text it shows
+        let seen = try await fixture.app().test(.router) { client in
+            var seen: [String: Set<String>] = [:]
+            for route in routes {
+                let decoded = try await client.execute(uri: route, method: .get) { response in
+                    #expect(response.status == .ok, "\(route)")
+                    let text = response.text
+                    if route.hasSuffix(".json") {
+                        // JSON carries the text as is; it must never be sniffed as HTML.
+                        #expect(response.headers[.contentType]?.contains("json") == true, "\(route)")
+                        #expect(response.headers[.xContentTypeOptions] == "nosniff", "\(route)")
+                    } else {
+                        for tag in ["<script", "<img", "<svg", "<x/>", "]]><"] {
+                            #expect(!text.contains(tag), "\(route) carries \(tag) as markup")
+                        }
+                    }
+                    // What a reader or parser gets back must be the literal text: escaped once, not dropped, not twice.
+                    let decoded: String
+                    if route.hasSuffix(".json") {
+                        let json = try JSONSerialization.jsonObject(with: Data(text.utf8))
+                        decoded = Self.strings(in: json).joined(separator: "\n")
+                    } else if route.hasPrefix("/feed") {
+                        let collector = TextCollector()
+                        let parser = XMLParser(data: Data(text.utf8))
+                        parser.delegate = collector
+                        #expect(parser.parse(), "\(route) is not well-formed XML: \(String(describing: parser.parserError))")
+                        decoded = collector.text
+                    } else {
+                        decoded = text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+                            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
+                            .replacingOccurrences(of: "&#x27;", with: "'").replacingOccurrences(of: "&#34;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
+                    }
+                    return decoded
+                }
+                for field in fields + ["organization"] where decoded.contains(Self.markup(field)) { seen[route, default: []].insert(field) }
+            }
+            return seen
+        }
+        // Each field is shown somewhere, intact, so the checks above looked at it.
+        #expect(seen["/advisories/\(advisory.publicID)"]?.isSuperset(of: ["title", "summary", "body", "affected", "fixed", "project"]) == true, "\(seen)")
+        #expect(seen["/providers"]?.contains("organization") == true, "\(seen)")
+        #expect(seen["/feed.atom"]?.contains("title") == true && seen["/feed.rss"]?.contains("title") == true && seen["/feed.json"]?.contains("title") == true, "\(seen)")
+        print("markupInEveryFieldIsTextOnEveryPageAndFeed: fields shown intact per route: \(seen.mapValues { $0.sorted() })")
+    }
+
+    static func strings(in json: Any) -> [String] {
+        switch json {
+        case let text as String: return [text]
+        case let array as [Any]: return array.flatMap(strings)
+        case let object as [String: Any]: return object.values.flatMap(strings)
+        default: return []
+        }
+    }
+
     @Test func healthMetricsSecurityTxtAndTheAPIDescription() async throws {
         let fixture = try ServerFixture()
         try await fixture.app().test(.router) { client in
@@ -156,4 +234,12 @@ import Testing
             }
         }
     }
+}
+
+/// Every text and CDATA run of an XML document, concatenated per element.
+final class TextCollector: NSObject, XMLParserDelegate {
+    var text = ""
+    func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
+    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) { text += String(decoding: CDATABlock, as: UTF8.self) }
+    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) { text += "\n" }
 }

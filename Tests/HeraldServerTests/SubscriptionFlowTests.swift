@@ -143,4 +143,35 @@ import Testing
         }
         #expect(try fixture.db.snapshot() == before)
     }
+
+    @Test func lineBreaksInAnySubscriberFieldAreRefusedAndWriteNothing() async throws {
+        let fixture = try ServerFixture()
+        let before = try fixture.db.snapshot()
+        let breaks = ["\r\n", "\n", "\r", "\u{0}", "\u{2028}", "\u{2029}", "\u{0085}"]
+        let tried = try await fixture.app().test(.router) { client in
+            var tried = 0
+            for text in breaks {
+                let evil = "x\(text)Bcc: evil@attacker.example"
+                let bodies: [[String: Any]] = [
+                    ["organization": "Org" + evil, "email": "a@b.example", "projects": ["demo"]],
+                    ["organization": "Org", "email": "a@b.example" + evil, "projects": ["demo"]],
+                    ["organization": "Org", "email": "a@b.example", "projects": ["demo" + evil]],
+                    ["organization": "Org", "email": "a@b.example", "projects": ["demo"], "webhook": "https://hooks.example/" + evil],
+                ]
+                for body in bodies {
+                    tried += 1
+                    let data = try JSONSerialization.data(withJSONObject: body)
+                    try await client.execute(uri: "/api/v1/subscriptions", method: .post, headers: [.contentType: "application/json"],
+                                             body: ByteBuffer(bytes: data)) { response in
+                        #expect([.badRequest, .unprocessableContent].contains(response.status), "\(body): \(response.status) \(response.text)")
+                        #expect(response.headers[.contentType] == "application/problem+json")
+                    }
+                }
+            }
+            return tried
+        }
+        #expect(tried == 28)
+        #expect(try fixture.db.snapshot() == before)
+        #expect(fixture.mails().isEmpty)
+    }
 }

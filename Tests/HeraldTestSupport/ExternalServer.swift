@@ -65,11 +65,12 @@ public final class SMTPSink {
     public let server: ExternalServer
     public var url: String { "smtp://127.0.0.1:\(server.port)" }
 
-    public init(in parent: URL, rejectFirst: Int = 0, rejectCode: Int = 451) throws {
+    /// `port` 0 picks a free one; a fixed port lets a test start the server after Herald was told of it.
+    public init(in parent: URL, port: Int = 0, rejectFirst: Int = 0, rejectCode: Int = 451) throws {
         directory = parent.appending(path: "smtp-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        server = try ExternalServer(script: "smtp_server.py", arguments: ["--dir", directory.path, "--reject-first", String(rejectFirst),
-                                                                          "--reject-code", String(rejectCode)])
+        server = try ExternalServer(script: "smtp_server.py", arguments: ["--port", String(port), "--dir", directory.path,
+                                                                          "--reject-first", String(rejectFirst), "--reject-code", String(rejectCode)])
     }
 
     /// Messages received so far.
@@ -99,12 +100,17 @@ public struct ParsedMail: Decodable, Sendable {
 public final class WebhookReceiver {
     public let log: URL
     public let server: ExternalServer
-    public var base: String { "http://127.0.0.1:\(server.port)" }
+    public var base: String { "\(scheme)://127.0.0.1:\(server.port)" }
 
-    public init(in parent: URL, secret: String = "") throws {
+    /// With `tls` (a certificate and its key, PEM files) it speaks HTTPS.
+    public init(in parent: URL, secret: String = "", tls: (certificate: String, key: String)? = nil) throws {
         log = parent.appending(path: "webhooks-\(UUID().uuidString.prefix(8)).jsonl")
-        server = try ExternalServer(script: "webhook_receiver.py", arguments: ["--log", log.path, "--secret", secret])
+        let tlsArguments = tls.map { ["--tls-cert", $0.certificate, "--tls-key", $0.key] } ?? []
+        server = try ExternalServer(script: "webhook_receiver.py", arguments: ["--log", log.path, "--secret", secret] + tlsArguments)
+        scheme = tls == nil ? "http" : "https"
     }
+
+    private let scheme: String
 
     /// Every request received so far.
     public func requests() throws -> [ReceivedRequest] {

@@ -7,6 +7,11 @@ Behaviour by path (the first segment):
   /limited/... 429 with Retry-After: 1 on the first request, then 200
   /gone/...    410
   /hang/...    never answers (holds the connection until the client gives up)
+  /slow/...    204 after one second
+  /reset/...   resets the connection (SO_LINGER 0, then close: the client sees an RST)
+  /moved302/... and /moved307/...  302 or 307 with Location: /target/<the rest>
+  /target/...  204 (where the redirects point: a client that follows them lands here)
+With --tls-cert and --tls-key it speaks HTTPS with that certificate.
 Every request is appended to LOG as one JSON line: time, method, path, headers, body,
 and, when --secret is given, whether the Standard Webhooks signature verifies.
 Prints "ready PORT" once it listens.
@@ -16,6 +21,9 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
+import ssl
+import struct
 import sys
 import threading
 import time
@@ -58,6 +66,21 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "hang":
             time.sleep(3600)
             return
+        if kind == "slow":
+            time.sleep(1)
+        if kind == "reset":
+            # Linger on, timeout 0: close() sends an RST instead of a FIN.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
+        if kind in ("moved302", "moved307"):
+            rest = self.path.split("/", 2)[2] if self.path.count("/") >= 2 else ""
+            self.send_response(302 if kind == "moved302" else 307)
+            self.send_header("Location", "/target/" + rest)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         status, extra = 204, {}
         if kind == "flaky" and first:
             status = 500
@@ -65,7 +88,7 @@ class Handler(BaseHTTPRequestHandler):
             status, extra = 429, {"Retry-After": "1"}
         elif kind == "gone":
             status = 410
-        elif kind == "ok" or kind in ("flaky", "limited"):
+        elif kind in ("ok", "target", "slow") or kind in ("flaky", "limited"):
             status = 204 if kind == "ok" else 200
         self.send_response(status)
         for k, v in extra.items():
@@ -77,13 +100,24 @@ class Handler(BaseHTTPRequestHandler):
     do_PUT = handle_any
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128   # many senders connect at once; the default backlog of 5 drops SYNs
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--log", required=True)
     parser.add_argument("--secret", default="")
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
     args = parser.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server = Server(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     server.log = args.log
     server.secret = args.secret

@@ -24,11 +24,19 @@ ensure_build_dependencies() {
 }
 
 # What the end-to-end tests use as real peers: an SMTP server (aiosmtpd), a feed parser
-# (feedparser), and a browser that looks at the pages (headless Chromium).
+# (feedparser), a browser that looks at the pages (headless Chromium), openssl for a
+# self-signed certificate, and schemathesis, which fuzzes the HTTP API from openapi.yaml.
 ensure_test_dependencies() {
-    ensure_packages chromium fonts-dejavu-core
-    python3 -c "import aiosmtpd, feedparser" 2>/dev/null && return 0
-    echo "==> installing aiosmtpd and feedparser (pip)"
-    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore aiosmtpd feedparser 2>/dev/null \
-        || python3 -m pip install --quiet --disable-pip-version-check aiosmtpd feedparser
+    ensure_packages chromium fonts-dejavu-core openssl
+    python3 -c "import aiosmtpd, feedparser" 2>/dev/null || pip_install aiosmtpd feedparser
+    python3 -m schemathesis.cli --version 2>/dev/null | grep -qx ".*version $SCHEMATHESIS_VERSION" || pip_install "schemathesis==$SCHEMATHESIS_VERSION"
+}
+
+SCHEMATHESIS_VERSION=4.32.5
+
+# pip install, as root without pip's warning about it.
+pip_install() {
+    echo "==> installing $* (pip)"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$@" 2>/dev/null \
+        || python3 -m pip install --quiet --disable-pip-version-check "$@"
 }

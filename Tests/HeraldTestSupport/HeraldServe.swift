@@ -1,0 +1,134 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The built `herald serve` as a child process on a database a test prepared: HTTP on a free
+/// port of 127.0.0.1, links to https://herald.test, private targets allowed (the receivers are
+/// local), its log in a file. Stopped with SIGTERM, as an operator would.
+public final class HeraldServe: @unchecked Sendable {
+    public let port: Int
+    public let log: URL
+    private let process = Process()
+
+    public var base: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts `herald serve --database DATABASE` with `environment` added to this process's own
+    /// (less any HERALD_* variable) and waits (up to 15 s) until /healthz answers 200.
+    public init(database: String, environment: [String: String] = [:]) async throws {
+        port = freePort()
+        log = URL(fileURLWithPath: database).deletingLastPathComponent().appending(path: "serve-\(UUID().uuidString.prefix(8)).log")
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HERALD_") }
+        env.merge(["HERALD_LISTEN": "127.0.0.1:\(port)", "HERALD_PUBLIC_URL": "https://herald.test", "HERALD_MAIL_FROM": "herald@herald.test",
+                   "HERALD_ALLOW_PRIVATE_TARGETS": "1", "HERALD_LOG_LEVEL": "notice"]) { _, new in new }
+        env.merge(environment) { _, new in new }
+        process.executableURL = heraldBinary
+        process.arguments = ["serve", "--database", database]
+        process.environment = env
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let output = try FileHandle(forWritingTo: log)
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try? output.close()
+        let up = await eventually(timeout: .seconds(15)) { process.isRunning && healthStatusBlocking() == 200 }
+        guard up else {
+            stop()
+            throw ServeError.didNotStart(log: logText)
+        }
+    }
+
+    /// What `herald serve` wrote to standard output and error so far.
+    public var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    public var isRunning: Bool { process.isRunning }
+
+    /// GET `path`: the status and body, or nil when nothing answered within `timeout` seconds.
+    public func get(_ path: String, timeout: TimeInterval = 5) async -> (status: Int, body: String)? {
+        var request = URLRequest(url: URL(string: base + path)!, timeoutInterval: timeout)
+        request.cachePolicy = .reloadIgnoringLocalCacheData
+        guard let (data, response) = try? await URLSession.shared.data(for: request), let http = response as? HTTPURLResponse else { return nil }
+        return (http.statusCode, String(decoding: data, as: UTF8.self))
+    }
+
+    /// /healthz's status, or nil when it did not answer.
+    public func health() async -> Int? { await get("/healthz")?.status }
+
+    private func healthStatusBlocking() -> Int? {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var status: Int?
+        var request = URLRequest(url: URL(string: base + "/healthz")!, timeoutInterval: 2)
+        request.cachePolicy = .reloadIgnoringLocalCacheData
+        URLSession.shared.dataTask(with: request) { _, response, _ in
+            status = (response as? HTTPURLResponse)?.statusCode
+            done.signal()
+        }.resume()
+        done.wait()
+        return status
+    }
+
+    /// SIGTERM, then waits; returns the exit status (0 when it stopped gracefully).
+    @discardableResult
+    public func stop() -> Int32 {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
+    }
+
+    deinit { stop() }
+}
+
+public enum ServeError: Error, CustomStringConvertible {
+    case didNotStart(log: String)
+
+    public var description: String {
+        switch self {
+        case let .didNotStart(log): return "herald serve did not become healthy; its log:\n\(log)"
+        }
+    }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (the kernel's pick).
+public func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost, made by openssl in `directory`:
+/// valid in every respect but that no trusted authority signed it.
+public func selfSignedCertificate(in directory: URL) throws -> (certificate: String, key: String) {
+    let certificate = directory.appending(path: "cert.pem").path, key = directory.appending(path: "key.pem").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "2",
+                         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw ServeError.didNotStart(log: "openssl req -x509 failed (status \(process.terminationStatus))") }
+    return (certificate, key)
+}
+
+/// Runs a command-line tool (looked up in PATH) and returns its exit status and output.
+public func runTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [name] + arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
