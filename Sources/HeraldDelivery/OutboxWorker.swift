@@ -128,13 +128,15 @@ public struct OutboxWorker: Sendable {
 
             func startReady() {
                 for host in Array(queued.keys) {
-                    while inFlight < settings.maxInFlight, perHost[host, default: 0] < settings.maxPerHost,
-                          var waiting = queued[host], !waiting.isEmpty {
-                        let delivery = waiting.removeFirst()
-                        queued[host] = waiting.isEmpty ? nil : waiting
-                        queuedCount -= 1
-                        perHost[host, default: 0] += 1
-                        inFlight += 1
+                    let free = min(settings.maxInFlight - inFlight, settings.maxPerHost - perHost[host, default: 0])
+                    guard free > 0, let waiting = queued[host] else { continue }
+                    // A host's ready rows leave its line in one cut, not one shift (and copy) each.
+                    let ready = waiting.prefix(free)
+                    if ready.count == waiting.count { queued[host] = nil } else { queued[host]?.removeFirst(ready.count) }
+                    queuedCount -= ready.count
+                    perHost[host, default: 0] += ready.count
+                    inFlight += ready.count
+                    for delivery in ready {
                         let transport = delivery.transport == "email" ? mail : webhooks
                         let destination = transport.destination
                         transport.start(delivery) { events.push(.finished(delivery, $0, destination)) }

@@ -190,8 +190,8 @@ public enum StandardWebhooks {
         guard secret.hasPrefix("whsec_"), let key = Data(base64Encoded: String(secret.dropFirst(6))) else { return nil }
         // Fed in two parts: the body is not copied.
         var mac = HMAC<SHA256>(key: SymmetricKey(data: key))
-        mac.update(data: Array("\(id).\(timestamp).".utf8))
-        mac.update(data: body)
+        Array("\(id).\(timestamp).".utf8).withUnsafeBytes { mac.update(data: $0) }
+        body.withUnsafeBytes { mac.update(data: $0) }
         return "v1," + Data(mac.finalize()).base64EncodedString()
     }
 }
