@@ -104,7 +104,7 @@ public struct OutboxWorker: Sendable {
         // a claimed row waits a bounded time, well inside its lease.
         var queued: [String: [ClaimedDelivery]] = [:]
         var queuedCount = 0
-        let backlogPerHost = settings.maxPerHost * 2
+        let backlogPerHost = settings.maxPerHost * 4
         var outcomes: [DeliveryOutcome] = []
         var lastFlush = ContinuousClock.now
         var lastClaim = ContinuousClock.now - .seconds(1)
@@ -155,12 +155,15 @@ public struct OutboxWorker: Sendable {
                 if !stopping {
                     startReady()
                     let held = inFlight + queuedCount
-                    if held < settings.maxInFlight * 2 && (queuedCount == 0 || ContinuousClock.now - lastClaim >= .milliseconds(1)) {
+                    var room: [String: Int] = [:]
+                    for host in Set(perHost.keys).union(queued.keys) {
+                        room[host] = backlogPerHost - perHost[host, default: 0] - (queued[host]?.count ?? 0)
+                    }
+                    // A claim is a write transaction: take rows in big cuts, when a busy host has
+                    // drawn down half its backlog, and look for other hosts' work every 10 ms.
+                    let hungry = inFlight == 0 || room.values.contains { $0 >= backlogPerHost / 2 }
+                    if held < settings.maxInFlight * 2 && (hungry || ContinuousClock.now - lastClaim >= .milliseconds(10)) {
                         lastClaim = .now
-                        var room: [String: Int] = [:]
-                        for host in Set(perHost.keys).union(queued.keys) {
-                            room[host] = backlogPerHost - perHost[host, default: 0] - (queued[host]?.count ?? 0)
-                        }
                         for delivery in try claimQuietly(outbox, limit: settings.maxInFlight * 2 - held, free: room, perHost: backlogPerHost) {
                             queued[delivery.host, default: []].append(delivery)
                             queuedCount += 1

@@ -331,6 +331,21 @@ public struct OutboxStore {
 
     // MARK: - Workers
 
+    /// `text` as a JSON string.
+    static func jsonString(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return "\"" + text + "\"" }
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
     /// `[1,2,3]`, for `json_each`: one statement for a whole batch of ids.
     static func jsonList(_ ids: [Int64]) -> String {
         "[" + ids.map(String.init).joined(separator: ",") + "]"
@@ -395,11 +410,22 @@ public struct OutboxStore {
         guard !outcomes.isEmpty else { return }
         let now = clock.now
         try database.write {
+            // Most outcomes are deliveries: one statement for all of them, over a JSON list.
+            var delivered = ""
+            for case let .delivered(id, at, via) in outcomes {
+                delivered += (delivered.isEmpty ? "[" : ",") + "[\(id),\(at.milliseconds),\(Self.jsonString(via))]"
+            }
+            if !delivered.isEmpty {
+                try database.run("""
+                    UPDATE deliveries SET state = 'delivered', delivered_at = d.value ->> 1, delivered_via = d.value ->> 2, lease_until = NULL,
+                                          last_error = NULL
+                    FROM json_each(?) AS d WHERE deliveries.id = d.value ->> 0
+                    """, .text(delivered + "]"))
+            }
             for outcome in outcomes {
                 switch outcome {
-                case let .delivered(id, at, via):
-                    try database.run("UPDATE deliveries SET state = 'delivered', delivered_at = ?, delivered_via = ?, lease_until = NULL, last_error = NULL WHERE id = ?",
-                                     .date(at), .text(via), .integer(id))
+                case .delivered:
+                    continue
                 case let .retry(id, at, error):
                     try database.run("UPDATE deliveries SET state = 'retrying', next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE id = ?",
                                      .date(at), .text(error), .integer(id))

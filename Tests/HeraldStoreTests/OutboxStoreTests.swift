@@ -134,6 +134,25 @@ import Testing
         #expect(again.filter { $0.host == "b.example" }.first?.attempts == 2)
     }
 
+    @Test func deliveredOutcomesRecordedInOneStatementKeepEveryDetail() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        for i in 0..<3 {
+            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://h\(i).example/x", secret: nil), actor: db.actor)
+        }
+        _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, reason: "x", actor: db.actor)
+        let claimed = try db.outbox.claim(limit: 10, lease: 60).sorted { $0.id < $1.id }
+        // The JSON list they travel in must carry any text intact.
+        let vias = ["maildir:/var/mail \"q\" \\ back", "smtp://relay:587\nnext line", "https://h2.example/x?é"]
+        let times = [db.clock.now, db.clock.now + 1.5, db.clock.now + 3]
+        try db.outbox.record(claimed.indices.map { .delivered(id: claimed[$0].id, at: times[$0], via: vias[$0]) })
+        let records = try db.outbox.list().sorted { $0.id < $1.id }
+        #expect(records.map(\.state) == ["delivered", "delivered", "delivered"])
+        #expect(records.map(\.deliveredVia) == vias)
+        #expect(records.map { $0.deliveredAt?.milliseconds } == times.map(\.milliseconds))
+        #expect(try db.outbox.queueDepth().count == 0)
+    }
+
     @Test func outcomesAreRecordedTogetherAndDeadOnesCanBeRetried() throws {
         let db = try TestDatabase()
         try db.addProject()
@@ -149,8 +168,10 @@ import Testing
             .dead(id: claimed[2].id, error: "after 9 attempts: HTTP 500"),
             .gone(id: claimed[3].id, url: claimed[3].recipient, error: "HTTP 410 Gone"),
         ])
-        let states = try db.outbox.list().sorted { $0.id < $1.id }.map(\.state)
-        #expect(states == ["delivered", "retrying", "dead", "dead"])
+        let records = try db.outbox.list().sorted { $0.id < $1.id }
+        #expect(records.map(\.state) == ["delivered", "retrying", "dead", "dead"])
+        #expect(records[0].deliveredVia == claimed[0].recipient)
+        #expect(records[0].deliveredAt?.milliseconds == now.milliseconds)
         #expect(try db.channels.list().filter { $0.disabledAt != nil }.map(\.target) == [claimed[3].recipient])
         #expect(try db.outbox.queueDepth().count == 1)
 
