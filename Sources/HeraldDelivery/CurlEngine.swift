@@ -165,9 +165,9 @@ public final class CurlEngine: @unchecked Sendable {
         transfer.completion(result)
         activePerLane[transfer.lane, default: 1] -= 1
         if activePerLane[transfer.lane] == 0 { activePerLane[transfer.lane] = nil }
-        if var waiting = waitingPerLane[transfer.lane] {
-            let next = waiting.removeFirst()
-            waitingPerLane[transfer.lane] = waiting.isEmpty ? nil : waiting
+        // Mutated in place: a copy of the lane's line per transfer cost more than the transfer.
+        if let next = waitingPerLane[transfer.lane]?.removeFirst() {
+            if waitingPerLane[transfer.lane]?.isEmpty == true { waitingPerLane[transfer.lane] = nil }
             start(next)
         }
     }
