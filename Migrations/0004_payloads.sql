@@ -5,8 +5,8 @@
 --
 -- The table is rebuilt rather than altered, for two more reasons of the same kind: its
 -- CHECK lists of more than two values became a temporary table built on every insert (now
--- OR chains, which compile to comparisons), and deliveries_due duplicated what
--- deliveries_host_due already answers.
+-- OR chains, which compile to comparisons), deliveries_due duplicated what
+-- deliveries_host_due already answers, and public channels' rows need no provider index.
 CREATE TABLE payloads (
     id    INTEGER PRIMARY KEY,
     body  BLOB    NOT NULL    -- RFC 5322 message, or the JSON body
@@ -47,4 +47,5 @@ ALTER TABLE deliveries_rebuilt RENAME TO deliveries;
 -- Claims go host by host, so a host's backlog is never scanned to reach another host's rows.
 CREATE INDEX deliveries_host_due ON deliveries (host, next_attempt_at) WHERE state IN ('pending', 'retrying');
 CREATE INDEX deliveries_notice ON deliveries (notice_id);
-CREATE INDEX deliveries_provider ON deliveries (provider_id);
+-- Public channels' deliveries have no provider: they stay out of this index.
+CREATE INDEX deliveries_provider ON deliveries (provider_id) WHERE provider_id IS NOT NULL;
