@@ -134,14 +134,19 @@ import Testing
         #expect(again.filter { $0.host == "b.example" }.first?.attempts == 2)
     }
 
-    @Test func deliveredOutcomesRecordedInOneStatementKeepEveryDetail() throws {
+    /// A publication to `channels` Slack channels on hosts of their own, every delivery claimed.
+    func claimedPublication(channels: Int) throws -> (TestDatabase, [ClaimedDelivery]) {
         let db = try TestDatabase()
         try db.addProject()
-        for i in 0..<3 {
+        for i in 0..<channels {
             _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://h\(i).example/x", secret: nil), actor: db.actor)
         }
         _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, reason: "x", actor: db.actor)
-        let claimed = try db.outbox.claim(limit: 10, lease: 60).sorted { $0.id < $1.id }
+        return (db, try db.outbox.claim(limit: 10, lease: 60).sorted { $0.id < $1.id })
+    }
+
+    @Test func deliveredOutcomesRecordedInOneStatementKeepEveryDetail() throws {
+        let (db, claimed) = try claimedPublication(channels: 3)
         // The JSON list they travel in must carry any text intact.
         let vias = ["maildir:/var/mail \"q\" \\ back", "smtp://relay:587\nnext line", "https://h2.example/x?é"]
         let times = [db.clock.now, db.clock.now + 1.5, db.clock.now + 3]
@@ -154,13 +159,7 @@ import Testing
     }
 
     @Test func outcomesAreRecordedTogetherAndDeadOnesCanBeRetried() throws {
-        let db = try TestDatabase()
-        try db.addProject()
-        for i in 0..<4 {
-            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://h\(i).example/x", secret: nil), actor: db.actor)
-        }
-        _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, reason: "x", actor: db.actor)
-        let claimed = try db.outbox.claim(limit: 10, lease: 60).sorted { $0.id < $1.id }
+        let (db, claimed) = try claimedPublication(channels: 4)
         let now = db.clock.now
         try db.outbox.record([
             .delivered(id: claimed[0].id, at: now, via: claimed[0].recipient),
