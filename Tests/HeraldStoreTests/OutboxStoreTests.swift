@@ -182,6 +182,25 @@ import Testing
         #expect(try db.audit.list(limit: 1).first?.action == "delivery.retry-dead")
     }
 
+    @Test(arguments: ["Acme\r\nBcc: victim@evil.example\nX-Injected: 1\rY: 2\u{0}",                 // ASCII: kept as text
+                      "Acme\r\nBcc: victim@evil.example\nX-Injected: 1\u{2028}Y: 2\u{0085}Z: 3"])   // non-ASCII: encoded words
+    func anOrganizationWithLineBreaksAddsNoHeaderToTheWelcomeMail(hostile: String) throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        let provider = try addProvider(db, "Acme", emails: ["a@acme.example"], status: .pendingApproval)
+        // Past validation (an old row, a hand edit): line breaks in the name the Subject carries.
+        try db.database.run("UPDATE providers SET organization = ? WHERE id = ?", .text(hostile), .integer(provider.id))
+        _ = try db.providers.transition(provider.id, .approve, actor: db.actor, outbox: db.settings)
+        let mail = try #require(try db.database.first("SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id") {
+            String(decoding: $0.blob(0), as: UTF8.self)
+        })
+        let head = try #require(mail.components(separatedBy: "\r\n\r\n").first)
+        let names = head.components(separatedBy: "\r\n").filter { !$0.hasPrefix(" ") }.map { String($0.prefix { $0 != ":" }) }
+        #expect(names == ["Date", "From", "To", "Subject", "Message-ID", "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "Auto-Submitted"])
+        // No bare CR or LF anywhere in the headers: every line ends CRLF.
+        #expect(!head.replacingOccurrences(of: "\r\n", with: "").contains { $0 == "\r" || $0 == "\n" || $0 == "\r\n" })
+    }
+
     @Test func linkTokensAreStoredHashed() throws {
         let db = try TestDatabase()
         try db.addProject()
