@@ -34,7 +34,10 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         services.append(BackgroundService(name: "scheduler") { try await configured.run() })
         services.append(BackgroundService(name: "delivery") { try await worker.run() })
     }
-    return Application(responder: HeadAsGetResponder(inner: router.buildResponder()), configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),
+    // Fresh cached public documents are answered on the event loop, before the router.
+    return Application(responder: HeadAsGetResponder(inner: router.buildResponder()),
+                       server: .http1(configuration: .init(additionalChannelHandlers: [CachedDocumentHandler(cache: cache, serverName: "Herald")])),
+                       configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),
                        services: services, logger: logger)
 }
 

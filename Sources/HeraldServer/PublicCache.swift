@@ -27,6 +27,24 @@ struct PublicDocument: Sendable {
         SecurityHeaders.apply(to: &headers)
         self.headers = headers
     }
+
+    /// Whether the client's copy is current (If-None-Match first, as RFC 9110 says).
+    func isCurrent(ifNoneMatch: String?, ifModifiedSince: String?) -> Bool {
+        if let match = ifNoneMatch {
+            return match.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.contains { $0 == etag || $0 == "*" }
+        }
+        if let since = ifModifiedSince, let date = EmailMessage.parseHTTPDate(since) {
+            return floor(lastModified.timeIntervalSince1970) <= date.timeIntervalSince1970
+        }
+        return false
+    }
+
+    /// The headers of a 304 answer.
+    var notModifiedHeaders: HTTPFields {
+        var headers = headers
+        headers[.contentLength] = nil
+        return headers
+    }
 }
 
 /// Rendered feeds and pages, kept until something public changes. It holds only what public
@@ -62,6 +80,12 @@ final class PublicCache: @unchecked Sendable {
             lock.withLock { if fingerprint == current { documents[key] = document } }
             return document
         }
+    }
+
+    /// The document under `key` when it was checked against the database within `recheck`;
+    /// nil otherwise. Never waits, so the event loop can answer with it.
+    func freshDocument(_ key: String) -> PublicDocument? {
+        lock.withLock { ContinuousClock.now - checkedAt < recheck ? documents[key] : nil }
     }
 
     /// Forgets everything (the scheduler in this process published something).

@@ -109,18 +109,8 @@ struct PublicController: Sendable {
 
     /// The document, or 304 when the client's copy is current (If-None-Match first, as RFC 9110 says).
     private func serve(_ document: PublicDocument, _ request: Request) -> Response {
-        let notModified: Bool
-        if let match = request.headers[.ifNoneMatch] {
-            notModified = match.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.contains { $0 == document.etag || $0 == "*" }
-        } else if let since = request.headers[.ifModifiedSince], let date = EmailMessage.parseHTTPDate(since) {
-            notModified = floor(document.lastModified.timeIntervalSince1970) <= date.timeIntervalSince1970
-        } else {
-            notModified = false
-        }
-        if notModified {
-            var headers = document.headers
-            headers[.contentLength] = nil
-            return Response(status: .notModified, headers: headers)
+        if document.isCurrent(ifNoneMatch: request.headers[.ifNoneMatch], ifModifiedSince: request.headers[.ifModifiedSince]) {
+            return Response(status: .notModified, headers: document.notModifiedHeaders)
         }
         return Response(status: .ok, headers: document.headers, body: .init(byteBuffer: document.buffer))
     }

@@ -33,7 +33,7 @@ import Testing
             _ = try db.advisories.publishNow(advisory.id, reason: "x", actor: db.actor)
         }
         let draft = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Draft never shown"), schedule: Schedule(), actor: db.actor)
-        let files = try await fixture.app().test(.router) { client in
+        let files = try await fixture.app().test(.live) { client in
             var files: [URL] = []
             for route in ["feed.atom", "feed.rss", "feed.json"] {
                 let file = db.directory.appending(path: route)

@@ -34,7 +34,7 @@ import FoundationXML
                       "/advisories/\(published.publicID)", "/advisories/\(published.publicID).osv.json", "/advisories/nonexistent",
                       "/advisories/\(embargoed.id)", "/advisories/%2e%2e", "/ack?token=x", "/unsubscribe?token=x", "/subscriptions/confirm?token=x"]
 
-        try await fixture.app().test(.router) { client in
+        try await fixture.app().test(.live) { client in
             // Before the instant: every route, plain and conditional.
             try await Task.sleep(for: .milliseconds(500))   // the pre-announcement has fired
             var etags: [String: String] = [:]
@@ -84,11 +84,49 @@ import FoundationXML
         }
     }
 
+    /// Fresh cached documents are answered on the event loop, before the router: the answer
+    /// must be the router's, byte for byte (the Date header aside), for GET, HEAD and 304.
+    @Test func theEventLoopAnswersCachedDocumentsExactlyAsTheRouterDoes() async throws {
+        let fixture = try ServerFixture()
+        let advisory = try fixture.db.advisories.create(project: "demo", content: AdvisoryContent(title: "Public"), schedule: Schedule(embargo: Date() + 60), actor: fixture.db.actor)
+        _ = try fixture.db.advisories.publishNow(advisory.id, reason: "x", actor: fixture.db.actor)
+        @Sendable func fields(_ response: TestResponse) -> [String] {
+            response.headers.filter { $0.name != .date }.map { "\($0.name): \($0.value)" }
+        }
+        try await fixture.app().test(.live) { client in
+            for route in ["/", "/providers", "/feed.atom", "/feed.rss", "/feed.json", "/advisories/\(advisory.publicID)",
+                          "/advisories/\(advisory.publicID).osv.json"] {
+                // The first request renders through the router; the next ones find the document fresh.
+                let routed = try await client.execute(uri: route, method: .get) { ($0.status, fields($0), $0.text) }
+                #expect(routed.0 == .ok)
+                for _ in 0..<3 {
+                    let cached = try await client.execute(uri: route, method: .get) { ($0.status, fields($0), $0.text) }
+                    #expect(cached == routed, "\(route)")
+                }
+                try await client.execute(uri: route, method: .head) { response in
+                    #expect(response.status == .ok)
+                    #expect(fields(response) == routed.1, "\(route)")
+                    #expect(response.body.readableBytes == 0)
+                }
+                let etag = try #require(routed.1.first { $0.hasPrefix("ETag: ") }.map { String($0.dropFirst(6)) })
+                try await client.execute(uri: route, method: .get, headers: [.ifNoneMatch: etag]) { response in
+                    #expect(response.status == .notModified)
+                    #expect(response.body.readableBytes == 0)
+                    #expect(response.headers[.contentSecurityPolicy] != nil && response.headers[.eTag] == etag)
+                }
+            }
+            // Whatever is not a cached document still reaches the router.
+            try await client.execute(uri: "/advisories/nonexistent", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/feed.atom?page=2", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+
     @Test func conditionalRequestsGet304() async throws {
         let fixture = try ServerFixture()
         let advisory = try fixture.db.advisories.create(project: "demo", content: AdvisoryContent(title: "Public"), schedule: Schedule(embargo: Date() + 60), actor: fixture.db.actor)
         _ = try fixture.db.advisories.publishNow(advisory.id, reason: "x", actor: fixture.db.actor)
-        try await fixture.app().test(.router) { client in
+        try await fixture.app().test(.live) { client in
             for route in ["/", "/feed.atom", "/feed.rss", "/feed.json", "/advisories/\(advisory.publicID)", "/advisories/\(advisory.publicID).osv.json"] {
                 let (etag, modified) = try await client.execute(uri: route, method: .get) { response in
                     #expect(response.status == .ok)
@@ -116,7 +154,7 @@ import FoundationXML
                                                         schedule: Schedule(embargo: Date() + 60), actor: fixture.db.actor)
         _ = try fixture.db.advisories.publishNow(advisory.id, reason: "x", actor: fixture.db.actor)
         _ = try fixture.db.providers.add(NewProvider(organization: hostile, emails: ["a@b.example"], projects: ["demo"], listed: true), status: .active, actor: fixture.db.actor)
-        try await fixture.app().test(.router) { client in
+        try await fixture.app().test(.live) { client in
             for route in ["/", "/advisories/\(advisory.publicID)", "/providers", "/feed.atom", "/feed.rss", "/subscribe", "/nowhere"] {
                 try await client.execute(uri: route, method: .get) { response in
                     #expect(!response.text.contains("<script>"), "\(route) carries the payload unescaped")
@@ -154,7 +192,7 @@ import FoundationXML
         let fields = ["title", "summary", "body", "affected", "fixed", "project", "cvss", "cve"]
         let routes = ["/", "/advisories/\(advisory.publicID)", "/providers", "/feed.atom", "/feed.rss", "/feed.json", "/advisories/\(advisory.publicID).osv.json"]
         // route → fields whose text it shows
-        let seen = try await fixture.app().test(.router) { client in
+        let seen = try await fixture.app().test(.live) { client in
             var seen: [String: Set<String>] = [:]
             for route in routes {
                 let decoded = try await client.execute(uri: route, method: .get) { response in
@@ -209,7 +247,7 @@ import FoundationXML
 
     @Test func healthMetricsSecurityTxtAndTheAPIDescription() async throws {
         let fixture = try ServerFixture()
-        try await fixture.app().test(.router) { client in
+        try await fixture.app().test(.live) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.object["database"] as? String == "ok")
