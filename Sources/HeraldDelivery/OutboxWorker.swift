@@ -126,6 +126,20 @@ public struct OutboxWorker: Sendable {
                 lastFlush = .now
             }
 
+            /// Records the outcomes so far and claims, in one transaction; a busy database means
+            /// "nothing now" (the outcomes wait for the next try), not a reason to stop.
+            func flushAndClaim(limit: Int, free: [String: Int]) throws -> [ClaimedDelivery] {
+                do {
+                    let claimed = try outbox.recordAndClaim(outcomes, limit: limit, lease: settings.lease, freeSlots: free, perHost: backlogPerHost)
+                    outcomes.removeAll(keepingCapacity: true)
+                    lastFlush = .now
+                    return claimed
+                } catch let error as SQLiteError where error.kind == .busy {
+                    logger.warning("outbox busy; will record and claim again", metadata: ["outcomes": "\(outcomes.count)", "error": "\(error)"])
+                    return []
+                }
+            }
+
             func startReady() {
                 for host in Array(queued.keys) {
                     let free = min(settings.maxInFlight - inFlight, settings.maxPerHost - perHost[host, default: 0])
@@ -164,7 +178,7 @@ public struct OutboxWorker: Sendable {
                     let hungry = inFlight == 0 || room.values.contains { $0 >= backlogPerHost / 2 }
                     if held < settings.maxInFlight * 2 && (hungry || ContinuousClock.now - lastClaim >= .milliseconds(10)) {
                         lastClaim = .now
-                        for delivery in try claimQuietly(outbox, limit: settings.maxInFlight * 2 - held, free: room, perHost: backlogPerHost) {
+                        for delivery in try flushAndClaim(limit: settings.maxInFlight * 2 - held, free: room) {
                             queued[delivery.host, default: []].append(delivery)
                             queuedCount += 1
                         }
@@ -211,16 +225,6 @@ public struct OutboxWorker: Sendable {
                     try flush()
                 }
             }
-        }
-    }
-
-    /// Claims, treating a busy database as "nothing now" rather than a reason to stop.
-    private func claimQuietly(_ outbox: OutboxStore, limit: Int, free: [String: Int], perHost: Int) throws -> [ClaimedDelivery] {
-        do {
-            return try outbox.claim(limit: limit, lease: settings.lease, freeSlots: free, perHost: perHost)
-        } catch let error as SQLiteError where error.kind == .busy {
-            logger.warning("outbox busy; will claim again", metadata: ["error": "\(error)"])
-            return []
         }
     }
 

@@ -357,89 +357,104 @@ public struct OutboxStore {
     /// is left in the table for later. Each claim counts as an attempt; a worker that dies
     /// leaves its rows to be claimed again when the lease ends.
     public func claim(limit: Int, lease: TimeInterval, freeSlots: [String: Int] = [:], perHost: Int = 8) throws -> [ClaimedDelivery] {
+        try database.write { try claimRows(limit: limit, lease: lease, freeSlots: freeSlots, perHost: perHost) }
+    }
+
+    /// Records `outcomes` and claims, in one transaction: under load the worker does both
+    /// many times a second, and the rows it records and claims often share pages.
+    public func recordAndClaim(_ outcomes: [DeliveryOutcome], limit: Int, lease: TimeInterval, freeSlots: [String: Int] = [:],
+                               perHost: Int = 8) throws -> [ClaimedDelivery] {
+        try database.write {
+            try recordRows(outcomes)
+            return try claimRows(limit: limit, lease: lease, freeSlots: freeSlots, perHost: perHost)
+        }
+    }
+
+    private func claimRows(limit: Int, lease: TimeInterval, freeSlots: [String: Int], perHost: Int) throws -> [ClaimedDelivery] {
         guard limit > 0 else { return [] }
         let now = clock.now
-        return try database.write {
-            // The hosts with waiting rows, by skip-scan over the (host, due) index: one seek per host.
-            let hosts = try database.query("""
-                WITH RECURSIVE waiting(host) AS (
-                    SELECT min(host) FROM deliveries WHERE state IN ('pending', 'retrying')
-                    UNION ALL
-                    SELECT (SELECT min(host) FROM deliveries WHERE state IN ('pending', 'retrying') AND host > waiting.host)
-                    FROM waiting WHERE waiting.host IS NOT NULL)
-                SELECT host FROM waiting WHERE host IS NOT NULL
-                """) { $0.text(0) }
-            var ids: [Int64] = []
-            for host in hosts {
-                let room = min(freeSlots[host] ?? perHost, limit - ids.count)
-                guard room > 0 else { continue }
-                ids += try database.query("""
-                    SELECT id FROM deliveries
-                    WHERE host = ?1 AND state IN ('pending', 'retrying') AND next_attempt_at <= ?2 AND (lease_until IS NULL OR lease_until <= ?2)
-                    ORDER BY next_attempt_at, id LIMIT ?3
-                    """, [.text(host), .date(now), .int(room)]) { $0.int(0) }
-                if ids.count >= limit { break }
-            }
-            guard !ids.isEmpty else { return [] }
-            let list = Self.jsonList(ids)
-            let claimed = try database.query("""
-                UPDATE deliveries SET lease_until = ?1, attempts = attempts + 1 WHERE id IN (SELECT value FROM json_each(?2))
-                RETURNING id, transport, format, recipient, host, message_id, payload_id, secret, attempts
-                """, [.date(now.addingTimeInterval(lease)), .text(list)]) { row in
-                (ClaimedDelivery(id: row.int(0), transport: row.text(1), format: WebhookKind(rawValue: row.text(2)), recipient: row.text(3),
-                                 host: row.text(4), messageID: row.text(5), payload: [], secret: row.optionalText(7), attempts: Int(row.int(8))),
-                 row.int(6))
-            }
-            // Each body read once per claim: the public channels of one format share theirs.
-            let payloadIDs = Array(Set(claimed.map(\.1)))
-            var bodies: [Int64: [UInt8]] = [:]
-            for (id, body) in try database.query("SELECT id, body FROM payloads WHERE id IN (SELECT value FROM json_each(?))",
-                                                 .text(Self.jsonList(payloadIDs)), map: { ($0.int(0), $0.blob(1)) }) {
-                bodies[id] = body
-            }
-            return claimed.map { delivery, payloadID in
-                var delivery = delivery
-                delivery.payload = bodies[payloadID] ?? []
-                return delivery
-            }
+        // The hosts with waiting rows, by skip-scan over the (host, due) index: one seek per host.
+        let hosts = try database.query("""
+            WITH RECURSIVE waiting(host) AS (
+                SELECT min(host) FROM deliveries WHERE state IN ('pending', 'retrying')
+                UNION ALL
+                SELECT (SELECT min(host) FROM deliveries WHERE state IN ('pending', 'retrying') AND host > waiting.host)
+                FROM waiting WHERE waiting.host IS NOT NULL)
+            SELECT host FROM waiting WHERE host IS NOT NULL
+            """) { $0.text(0) }
+        var ids: [Int64] = []
+        for host in hosts {
+            let room = min(freeSlots[host] ?? perHost, limit - ids.count)
+            guard room > 0 else { continue }
+            ids += try database.query("""
+                SELECT id FROM deliveries
+                WHERE host = ?1 AND state IN ('pending', 'retrying') AND next_attempt_at <= ?2 AND (lease_until IS NULL OR lease_until <= ?2)
+                ORDER BY next_attempt_at, id LIMIT ?3
+                """, [.text(host), .date(now), .int(room)]) { $0.int(0) }
+            if ids.count >= limit { break }
+        }
+        guard !ids.isEmpty else { return [] }
+        let list = Self.jsonList(ids)
+        let claimed = try database.query("""
+            UPDATE deliveries SET lease_until = ?1, attempts = attempts + 1 WHERE id IN (SELECT value FROM json_each(?2))
+            RETURNING id, transport, format, recipient, host, message_id, payload_id, secret, attempts
+            """, [.date(now.addingTimeInterval(lease)), .text(list)]) { row in
+            (ClaimedDelivery(id: row.int(0), transport: row.text(1), format: WebhookKind(rawValue: row.text(2)), recipient: row.text(3),
+                             host: row.text(4), messageID: row.text(5), payload: [], secret: row.optionalText(7), attempts: Int(row.int(8))),
+             row.int(6))
+        }
+        // Each body read once per claim: the public channels of one format share theirs.
+        let payloadIDs = Array(Set(claimed.map(\.1)))
+        var bodies: [Int64: [UInt8]] = [:]
+        for (id, body) in try database.query("SELECT id, body FROM payloads WHERE id IN (SELECT value FROM json_each(?))",
+                                             .text(Self.jsonList(payloadIDs)), map: { ($0.int(0), $0.blob(1)) }) {
+            bodies[id] = body
+        }
+        return claimed.map { delivery, payloadID in
+            var delivery = delivery
+            delivery.payload = bodies[payloadID] ?? []
+            return delivery
         }
     }
 
     /// Records a batch of outcomes in one transaction: one fsync for many messages.
     public func record(_ outcomes: [DeliveryOutcome]) throws {
         guard !outcomes.isEmpty else { return }
+        try database.write { try recordRows(outcomes) }
+    }
+
+    private func recordRows(_ outcomes: [DeliveryOutcome]) throws {
+        guard !outcomes.isEmpty else { return }
         let now = clock.now
-        try database.write {
-            // Most outcomes are deliveries: one statement for all of them, over a JSON list.
-            var delivered = ""
-            for case let .delivered(id, at, via) in outcomes {
-                delivered += (delivered.isEmpty ? "[" : ",") + "[\(id),\(at.milliseconds),\(Self.jsonString(via))]"
-            }
-            if !delivered.isEmpty {
-                try database.run("""
-                    UPDATE deliveries SET state = 'delivered', delivered_at = d.value ->> 1, delivered_via = d.value ->> 2, lease_until = NULL,
-                                          last_error = NULL
-                    FROM json_each(?) AS d WHERE deliveries.id = d.value ->> 0
-                    """, .text(delivered + "]"))
-            }
-            for outcome in outcomes {
-                switch outcome {
-                case .delivered:
-                    continue
-                case let .retry(id, at, error):
-                    try database.run("UPDATE deliveries SET state = 'retrying', next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE id = ?",
-                                     .date(at), .text(error), .integer(id))
-                case let .dead(id, error):
-                    try database.run("UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = ? WHERE id = ?", .text(error), .integer(id))
-                case let .gone(id, url, error):
-                    try database.run("UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = ? WHERE id = ?", .text(error), .integer(id))
-                    try database.run("UPDATE provider_webhooks SET disabled_at = ? WHERE url = ? AND disabled_at IS NULL", .date(now), .text(url))
-                    try database.run("UPDATE channels SET disabled_at = ? WHERE target = ? AND disabled_at IS NULL", .date(now), .text(url))
-                    try AuditLog(database: database).record(at: now, actor: "delivery", action: "endpoint.disable", subjectType: "delivery",
-                                                            subjectID: id, reason: "410 Gone", details: ["url": url])
-                case let .released(id):
-                    try database.run("UPDATE deliveries SET lease_until = NULL, attempts = max(attempts - 1, 0) WHERE id = ?", .integer(id))
-                }
+        // Most outcomes are deliveries: one statement for all of them, over a JSON list.
+        var delivered = ""
+        for case let .delivered(id, at, via) in outcomes {
+            delivered += (delivered.isEmpty ? "[" : ",") + "[\(id),\(at.milliseconds),\(Self.jsonString(via))]"
+        }
+        if !delivered.isEmpty {
+            try database.run("""
+                UPDATE deliveries SET state = 'delivered', delivered_at = d.value ->> 1, delivered_via = d.value ->> 2, lease_until = NULL,
+                                      last_error = NULL
+                FROM json_each(?) AS d WHERE deliveries.id = d.value ->> 0
+                """, .text(delivered + "]"))
+        }
+        for outcome in outcomes {
+            switch outcome {
+            case .delivered:
+                continue
+            case let .retry(id, at, error):
+                try database.run("UPDATE deliveries SET state = 'retrying', next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE id = ?",
+                                 .date(at), .text(error), .integer(id))
+            case let .dead(id, error):
+                try database.run("UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = ? WHERE id = ?", .text(error), .integer(id))
+            case let .gone(id, url, error):
+                try database.run("UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = ? WHERE id = ?", .text(error), .integer(id))
+                try database.run("UPDATE provider_webhooks SET disabled_at = ? WHERE url = ? AND disabled_at IS NULL", .date(now), .text(url))
+                try database.run("UPDATE channels SET disabled_at = ? WHERE target = ? AND disabled_at IS NULL", .date(now), .text(url))
+                try AuditLog(database: database).record(at: now, actor: "delivery", action: "endpoint.disable", subjectType: "delivery",
+                                                        subjectID: id, reason: "410 Gone", details: ["url": url])
+            case let .released(id):
+                try database.run("UPDATE deliveries SET lease_until = NULL, attempts = max(attempts - 1, 0) WHERE id = ?", .integer(id))
             }
         }
     }

@@ -158,6 +158,16 @@ import Testing
         #expect(try db.outbox.queueDepth().count == 0)
     }
 
+    @Test func recordAndClaimDoBothInOneGo() throws {
+        let (db, claimed) = try claimedPublication(channels: 3)
+        // A retry due now comes straight back in the same call that records it.
+        let again = try db.outbox.recordAndClaim([.delivered(id: claimed[0].id, at: db.clock.now, via: "x"),
+                                                  .retry(id: claimed[1].id, at: db.clock.now, error: "HTTP 503")], limit: 10, lease: 60)
+        #expect(again.map(\.id) == [claimed[1].id])
+        #expect(again.first?.attempts == 2)
+        #expect(try db.outbox.list().sorted { $0.id < $1.id }.map(\.state) == ["delivered", "retrying", "pending"])
+    }
+
     @Test func outcomesAreRecordedTogetherAndDeadOnesCanBeRetried() throws {
         let (db, claimed) = try claimedPublication(channels: 4)
         let now = db.clock.now
