@@ -37,6 +37,11 @@ public final class Database {
         sqlite3_busy_timeout(db, Int32(clamping: milliseconds))
         // journal_mode reads the file, so a file that is not a database fails here, at open.
         try execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+        // herald_host(url): the per-host limit's key, so a fan-out can insert rows set-wise.
+        sqlite3_create_function_v2(db, "herald_host", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil, { context, _, values in
+            guard let value = values?[0], let text = sqlite3_value_text(value) else { return sqlite3_result_null(context) }
+            sqlite3_result_text(context, OutboxStore.host(of: String(cString: text)), -1, Statement.transient)
+        }, nil, nil, nil)
     }
 
     deinit {
@@ -148,7 +153,7 @@ public final class Statement {
     deinit { sqlite3_finalize(raw) }
 
     // SQLITE_TRANSIENT does not import into Swift: it is the destructor value -1.
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     /// Binds `values` to the parameters in order.
     public func bind(_ values: [SQLValue]) throws {

@@ -135,21 +135,25 @@ public struct OutboxStore {
         let publicContent = writer.content(kind, advisory: advisory, audience: .publicChannel, reason: reason)
         // A pre-announcement names no advisory: not even its id.
         let publicID = kind == .publication ? advisory.publicID : nil
-        var rendered: [WebhookKind: Int64] = [:]
-        for channel in channels {
-            let content = publicContent
-            if channel.kind == .email {
-                let mail = message(content, to: channel.target, noticeID: noticeID, headers: [])
-                try insertDelivery(notice: noticeID, provider: nil, channel: channel.id, transport: "email", format: "email",
-                                   recipient: channel.target, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered), secret: nil)
-            } else {
-                let format = WebhookKind(rawValue: channel.kind.rawValue) ?? .webhook
-                let body = try rendered[format] ?? insertPayload(ChatPayload.render(content, as: format, event: event, project: project.slug,
-                                                                                     advisoryID: publicID, revision: advisory.revision, at: clock.now))
-                rendered[format] = body
-                try insertWebhook(body: body, format: format, url: channel.target, secret: channel.secret, notice: noticeID, provider: nil, channel: channel.id)
-            }
+        for channel in channels where channel.kind == .email {
+            let mail = message(publicContent, to: channel.target, noticeID: noticeID, headers: [])
+            try insertDelivery(notice: noticeID, provider: nil, channel: channel.id, transport: "email", format: "email",
+                               recipient: channel.target, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered), secret: nil)
             count += 1
+        }
+        // Chat and webhook channels: one body per format, and their rows written set-wise (a
+        // project may have thousands of endpoints; one statement is far cheaper than one each).
+        let hooks = Dictionary(grouping: channels.filter { $0.kind != .email }) { WebhookKind(rawValue: $0.kind.rawValue) ?? .webhook }
+        for (format, group) in hooks.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let body = try insertPayload(ChatPayload.render(publicContent, as: format, event: event, project: project.slug, advisoryID: publicID,
+                                                            revision: advisory.revision, at: clock.now))
+            count += try database.run("""
+                INSERT INTO deliveries (notice_id, channel_id, transport, format, recipient, host, message_id, payload_id, secret,
+                                        state, next_attempt_at, created_at)
+                SELECT ?1, c.id, 'webhook', ?2, c.target, herald_host(c.target), 'msg_herald_' || ?1 || '_c' || c.id, ?3, c.secret,
+                       'pending', ?4, ?4
+                FROM json_each(?5) AS j JOIN channels c ON c.id = j.value
+                """, [.integer(noticeID), .text(format.rawValue), .integer(body), .date(clock.now), .text(Self.jsonList(group.map(\.id)))])
         }
         try database.run("UPDATE notices SET recipients = ? WHERE id = ?", .int(count), .integer(noticeID))
         return noticeID

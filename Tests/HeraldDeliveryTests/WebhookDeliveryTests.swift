@@ -59,7 +59,7 @@ import Testing
         #expect(requests.filter { $0.path == "/gone/x" }.count == 1)
         let disabled = try db.channels.list().filter { $0.disabledAt != nil }.map(\.target)
         #expect(disabled == [receiver.base + "/gone/x"])
-        let attempts = try db.database.query("SELECT recipient, attempts FROM deliveries ORDER BY id") { ($0.text(0), $0.int(1)) }
+        let attempts = try db.database.query("SELECT recipient, attempts FROM deliveries ORDER BY channel_id") { ($0.text(0), $0.int(1)) }
         #expect(attempts.map(\.1) == [1, 1, 2, 2, 1])
     }
 
