@@ -11,10 +11,13 @@ public struct WorkerSettings: Sendable {
     /// engine runs 8 of them at a time and starts the next as one ends. A slow host fills its
     /// own share, never the others'.
     public var maxPerHost = 64
-    /// How long a claim lasts. Only one `serve` runs per database and it gives every lease
-    /// back at start, so a lease only has to outlast the wait of a claimed row behind its
-    /// host's slow sends (backlog / 8 connections × the send timeout), never a crash.
+    /// How long a claim lasts, at least. Only one `serve` runs per database and it gives every
+    /// lease back at start, so a lease only has to outlast the wait of a claimed row behind
+    /// its host's slow sends, never a crash: the worker stretches it to the host's whole
+    /// backlog times `sendTimeout` when that is longer.
     public var lease: TimeInterval = 3600
+    /// The longest one send may take (the engine's total timeout).
+    public var sendTimeout: TimeInterval = 30
     /// Outcomes are written in batches of at most this many, one transaction each.
     public var batchSize = 256
     /// …or at least this often.
@@ -105,6 +108,9 @@ public struct OutboxWorker: Sendable {
         var queued: [String: [ClaimedDelivery]] = [:]
         var queuedCount = 0
         let backlogPerHost = settings.maxPerHost * 4
+        // Even if every send to a host hung until its timeout, one at a time, no claimed row of
+        // it would outlive its lease and be claimed a second time while still waiting here.
+        let lease = max(settings.lease, Double(backlogPerHost) * settings.sendTimeout)
         var outcomes: [DeliveryOutcome] = []
         var lastFlush = ContinuousClock.now
         var lastClaim = ContinuousClock.now - .seconds(1)
@@ -130,7 +136,7 @@ public struct OutboxWorker: Sendable {
             /// "nothing now" (the outcomes wait for the next try), not a reason to stop.
             func flushAndClaim(limit: Int, free: [String: Int]) throws -> [ClaimedDelivery] {
                 do {
-                    let claimed = try outbox.recordAndClaim(outcomes, limit: limit, lease: settings.lease, freeSlots: free, perHost: backlogPerHost)
+                    let claimed = try outbox.recordAndClaim(outcomes, limit: limit, lease: lease, freeSlots: free, perHost: backlogPerHost)
                     outcomes.removeAll(keepingCapacity: true)
                     lastFlush = .now
                     return claimed

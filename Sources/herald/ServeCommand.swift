@@ -93,6 +93,8 @@ struct Serve: AsyncParsableCommand {
         }
 
         let engine = CurlEngine(settings: CurlSettings(connectTimeout: min(10, timeout), totalTimeout: timeout))
+        var worker = WorkerSettings()
+        worker.sendTimeout = timeout
         defer { engine.shutdown() }
         let mail: any Transport
         if let smtp {
@@ -113,7 +115,7 @@ struct Serve: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let configuration = ServerConfiguration(
             databasePath: db.path, host: host, port: port, outbox: settings,
-            delivery: DeliveryServices(mail: mail, webhooks: WebhookTransport(engine: engine, allowPrivateTargets: allowPrivate)),
+            delivery: DeliveryServices(mail: mail, webhooks: WebhookTransport(engine: engine, allowPrivateTargets: allowPrivate), worker: worker),
             metrics: registry)
         logger.info("herald serving", metadata: ["database": "\(db.path)", "listen": "\(host):\(port)", "mail": "\(mail.destination)",
                                                 "curl": "\(CurlEngine.version)", "public_url": "\(settings.publicURL)",
