@@ -25,6 +25,10 @@ public struct CurlResult: Sendable, Equatable {
     public var responseSnippet: String
     /// The target resolved only to loopback or private addresses and was not contacted.
     public var refusedPrivateTarget = false
+
+    /// A transfer the engine dropped before it started (`dropWaiting`): nothing was sent.
+    public static let notStarted = CurlResult(code: -2, error: "not started", responseCode: 0, retryAfter: nil, responseSnippet: "")
+    public var wasNotStarted: Bool { code == -2 }
 }
 
 /// Limits of the engine.
@@ -52,6 +56,7 @@ public final class CurlEngine: @unchecked Sendable {
     private let lock = NSLock()
     private var incoming: [Transfer] = []
     private var stopping = false
+    private var droppingWaiting = false
     // Owned by the engine thread alone.
     private let multi: UnsafeMutableRawPointer
     private var idleHandles: [UnsafeMutableRawPointer] = []
@@ -73,6 +78,13 @@ public final class CurlEngine: @unchecked Sendable {
         let thread = Thread { [self] in loop() }
         thread.name = "herald-curl"
         thread.start()
+    }
+
+    /// Ends every transfer still waiting for a connection at once with `CurlResult.notStarted`;
+    /// those already sending go on. For a graceful stop that should not wait behind a slow host.
+    public func dropWaiting() {
+        lock.withLock { droppingWaiting = true }
+        curl_multi_wakeup(multi)
     }
 
     /// Stops the thread after the transfers in flight end; waits for it.
@@ -121,11 +133,20 @@ public final class CurlEngine: @unchecked Sendable {
 
     private func loop() {
         while true {
-            let (batch, stop) = lock.withLock { () -> ([Transfer], Bool) in
-                defer { incoming.removeAll(keepingCapacity: true) }
-                return (incoming, stopping)
+            let (batch, stop, drop) = lock.withLock { () -> ([Transfer], Bool, Bool) in
+                defer {
+                    incoming.removeAll(keepingCapacity: true)
+                    droppingWaiting = false
+                }
+                return (incoming, stopping, droppingWaiting)
             }
             for transfer in batch { start(transfer) }
+            if drop {
+                // Not started yet: they end at once, unsent, so the caller can give them back.
+                let waiting = waitingPerLane.values.joined()
+                waitingPerLane.removeAll()
+                for transfer in waiting { transfer.completion(.notStarted) }
+            }
             if stop && active.isEmpty && waitingPerLane.isEmpty { break }
             var running: Int32 = 0
             curl_multi_perform(multi, &running)

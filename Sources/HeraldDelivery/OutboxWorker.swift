@@ -115,6 +115,7 @@ public struct OutboxWorker: Sendable {
         var lastFlush = ContinuousClock.now
         var lastClaim = ContinuousClock.now - .seconds(1)
         var tickerRunning = false
+        var droppedWaiting = false
 
         // Only the ticker runs in the group; sends report through `events`.
         try await withThrowingDiscardingTaskGroup { group in
@@ -171,6 +172,13 @@ public struct OutboxWorker: Sendable {
                     outcomes += queued.values.joined().map { .released(id: $0.id) }
                     queued.removeAll()
                     queuedCount = 0
+                }
+                if stopping && !droppedWaiting {
+                    // Sends handed over but still waiting for a connection come back unsent too:
+                    // a stop waits for the sends under way, not for a slow host's whole line.
+                    droppedWaiting = true
+                    mail.stopWaiting()
+                    webhooks.stopWaiting()
                 }
                 if !stopping {
                     startReady()
@@ -239,6 +247,8 @@ public struct OutboxWorker: Sendable {
         // Built only when logged: the delivered path runs tens of thousands of times a second.
         var meta: Logger.Metadata { ["delivery": "\(delivery.id)", "recipient": "\(delivery.recipient)", "attempt": "\(delivery.attempts)"] }
         switch result {
+        case .notAttempted:
+            return .released(id: delivery.id)
         case .delivered:
             DeliveryMetrics.attempt(transport: delivery.transport, outcome: "delivered")
             logger.debug("delivered", metadata: meta)

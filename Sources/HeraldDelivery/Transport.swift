@@ -10,6 +10,8 @@ public enum SendResult: Sendable, Equatable {
     case failed(String, retryAfter: TimeInterval?)
     /// Will fail however often it is tried.
     case permanent(String)
+    /// Never attempted (the service is stopping): the delivery goes back as it was.
+    case notAttempted
     /// The endpoint is gone (HTTP 410): stop sending to it.
     case gone(String)
 }
@@ -22,12 +24,16 @@ public protocol Transport: Sendable {
     func start(_ delivery: ClaimedDelivery, completion: @escaping @Sendable (SendResult) -> Void)
     /// Where delivered messages went, for the record (no credentials).
     var destination: String { get }
+    /// Stopping: sends started but still waiting for a connection end as `.notAttempted`.
+    func stopWaiting()
 }
 
 extension Transport {
     public func start(_ delivery: ClaimedDelivery, completion: @escaping @Sendable (SendResult) -> Void) {
         Task { completion(await send(delivery)) }
     }
+
+    public func stopWaiting() {}
 }
 
 /// E-mail through an SMTP server, by libcurl: one message per recipient, connections reused.
@@ -68,7 +74,10 @@ public struct SMTPTransport: Transport {
         .smtp(url: url, from: from, to: delivery.recipient, message: delivery.payload, requireTLS: requireTLS)
     }
 
+    public func stopWaiting() { engine.dropWaiting() }
+
     static func classify(_ result: CurlResult) -> SendResult {
+        if result.wasNotStarted { return .notAttempted }
         if result.code == 0 { return .delivered }
         let reply = result.responseCode > 0 ? "SMTP \(result.responseCode): " : ""
         // 5xx replies are permanent (the mailbox does not exist, the message is refused).
@@ -167,7 +176,10 @@ public struct WebhookTransport: Transport {
     }
 
     /// 2xx delivered; 410 gone; a private target permanent; anything else worth a retry.
+    public func stopWaiting() { engine.dropWaiting() }
+
     static func classify(_ result: CurlResult) -> SendResult {
+        if result.wasNotStarted { return .notAttempted }
         if result.refusedPrivateTarget {
             return .permanent("refused: the URL resolves to a loopback or private address (HERALD_ALLOW_PRIVATE_TARGETS allows it)")
         }

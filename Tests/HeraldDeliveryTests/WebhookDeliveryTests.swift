@@ -93,6 +93,32 @@ import Testing
         #expect(error?.lowercased().contains("timed out") == true, "error: \(error ?? "none")")
     }
 
+    @Test func aStopWaitsForSendsUnderWayNotForASlowHostsWholeLine() async throws {
+        let db = try TestDatabase(clock: SystemClock())
+        let slow = try WebhookReceiver(in: db.directory)
+        defer { slow.server.stop() }
+        try db.addProject()
+        for i in 0..<20 {
+            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: slow.base + "/hang/\(i)", secret: nil), actor: db.actor)
+        }
+        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"), schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
+        _ = try db.advisories.publishNow(advisory.id, reason: "test", actor: db.actor)
+        let timeout: TimeInterval = 2
+        let engine = CurlEngine(settings: CurlSettings(connectTimeout: timeout, totalTimeout: timeout))
+        defer { engine.shutdown() }
+        // 8 sends hang on their connections; the other 12 wait in the engine's line for the host.
+        let stopAt = Date().addingTimeInterval(0.5)
+        _ = try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+                                 webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) { Date() >= stopAt }
+        let stopped = Date().timeIntervalSince(stopAt)
+        // The stop waited for the 8 under way (one timeout), not for the line behind them (three).
+        #expect(stopped < timeout + 1, "stopping took \(stopped) s")
+        let states = try db.database.query("SELECT state, attempts, lease_until IS NULL FROM deliveries") { ($0.text(0), $0.int(1), $0.int(2) == 1) }
+        #expect(states.filter { $0.0 == "retrying" && $0.1 == 1 }.count == 8)
+        // The waiting ones went back untouched: no attempt counted, no lease kept.
+        #expect(states.filter { $0.0 == "pending" && $0.1 == 0 && $0.2 }.count == 12, "\(states)")
+    }
+
     @Test func privateTargetsAreRefusedUnlessAllowed() async throws {
         let db = try TestDatabase(clock: SystemClock())
         let receiver = try WebhookReceiver(in: db.directory)
