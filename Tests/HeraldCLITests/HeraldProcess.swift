@@ -127,6 +127,16 @@ final class Sandbox {
         return result
     }
 
+    /// Runs `herald` and expects bad input's answer: exit 2 and one line on stderr naming `field`.
+    @discardableResult
+    func refuse(_ arguments: [String], naming field: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessOutput {
+        let result = try herald(arguments: arguments)
+        #expect(result.status == 2, "\(arguments): \(result)", sourceLocation: sourceLocation)
+        #expect(result.stderrLines.count == 1, "one line: \(result)", sourceLocation: sourceLocation)
+        #expect(result.stderr.contains(field), "names \(field): \(result)", sourceLocation: sourceLocation)
+        return result
+    }
+
     /// `sqlite3 DB SQL` on the test's database (or `file`), output trimmed; throws when sqlite3 fails.
     func sqlite(_ sql: String, file: String? = nil) throws -> String {
         let result = try HeraldProcess.run("sqlite3", [file ?? database, sql], in: directory)
