@@ -119,30 +119,20 @@ public struct OutboxWorker: Sendable {
 
         // Only the ticker runs in the group; sends report through `events`.
         try await withThrowingDiscardingTaskGroup { group in
-            func flush() throws {
-                guard !outcomes.isEmpty else { return }
-                do {
-                    try outbox.record(outcomes)
-                    outcomes.removeAll(keepingCapacity: true)
-                } catch let error as SQLiteError where error.kind == .busy {
-                    // Another writer holds the database: keep the outcomes and record them at the
-                    // next flush. Throwing would stop the worker (and `serve`) over a passing lock.
-                    logger.warning("outcomes not recorded yet: database busy; will try again",
-                                   metadata: ["outcomes": "\(outcomes.count)", "error": "\(error)"])
-                }
-                lastFlush = .now
-            }
-
-            /// Records the outcomes so far and claims, in one transaction; a busy database means
-            /// "nothing now" (the outcomes wait for the next try), not a reason to stop.
-            func flushAndClaim(limit: Int, free: [String: Int]) throws -> [ClaimedDelivery] {
+            /// Records the outcomes so far and, given a `limit`, claims in the same transaction.
+            /// A busy database means "nothing now": the outcomes wait for the next try, since
+            /// throwing would stop the worker (and `serve`) over a passing lock.
+            @discardableResult
+            func flush(claiming limit: Int = 0, free: [String: Int] = [:]) throws -> [ClaimedDelivery] {
+                guard !outcomes.isEmpty || limit > 0 else { return [] }
                 do {
                     let claimed = try outbox.recordAndClaim(outcomes, limit: limit, lease: lease, freeSlots: free, perHost: backlogPerHost)
                     outcomes.removeAll(keepingCapacity: true)
                     lastFlush = .now
                     return claimed
                 } catch let error as SQLiteError where error.kind == .busy {
-                    logger.warning("outbox busy; will record and claim again", metadata: ["outcomes": "\(outcomes.count)", "error": "\(error)"])
+                    logger.warning("database busy; outcomes kept for the next try", metadata: ["outcomes": "\(outcomes.count)", "error": "\(error)"])
+                    lastFlush = .now
                     return []
                 }
             }
@@ -192,7 +182,7 @@ public struct OutboxWorker: Sendable {
                     let hungry = inFlight == 0 || room.values.contains { $0 >= backlogPerHost / 2 }
                     if held < settings.maxInFlight * 2 && (hungry || ContinuousClock.now - lastClaim >= .milliseconds(10)) {
                         lastClaim = .now
-                        for delivery in try flushAndClaim(limit: settings.maxInFlight * 2 - held, free: room) {
+                        for delivery in try flush(claiming: settings.maxInFlight * 2 - held, free: room) {
                             queued[delivery.host, default: []].append(delivery)
                             queuedCount += 1
                         }
