@@ -71,9 +71,9 @@ final class CachedDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// The cache key the router uses for `path`; nil for anything but a plain public path.
     static func cacheKey(path: String) -> String? {
         switch path {
-        case "/": return "index"
-        case "/providers": return "providers"
-        case "/feed.atom", "/feed.rss", "/feed.json": return String(path.dropFirst())
+        case "/": return DocumentKey.index
+        case "/providers": return DocumentKey.providers
+        case "/feed.atom", "/feed.rss", "/feed.json": return DocumentKey.feed(path.dropFirst())
         default:
             let prefix = "/advisories/"
             guard path.hasPrefix(prefix) else { return nil }
@@ -82,7 +82,7 @@ final class CachedDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
             guard !id.isEmpty, id.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_")
                                                     || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) })
             else { return nil }
-            return id.hasSuffix(".osv.json") ? "osv:" + id.dropLast(".osv.json".count) : "advisory:" + id
+            return id.hasSuffix(".osv.json") ? DocumentKey.osv(id.dropLast(".osv.json".count)) : DocumentKey.advisory(id)
         }
     }
 

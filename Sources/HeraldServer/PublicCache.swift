@@ -47,6 +47,17 @@ struct PublicDocument: Sendable {
     }
 }
 
+/// The names public documents are cached under: the routes that render them and the
+/// event-loop handler that serves them fresh must agree.
+enum DocumentKey {
+    static let index = "index"
+    static let providers = "providers"
+    /// `feed.atom`, `feed.rss`, `feed.json`: the file name.
+    static func feed(_ file: some StringProtocol) -> String { String(file) }
+    static func advisory(_ publicID: some StringProtocol) -> String { "advisory:" + publicID }
+    static func osv(_ publicID: some StringProtocol) -> String { "osv:" + publicID }
+}
+
 /// Rendered feeds and pages, kept until something public changes. It holds only what public
 /// routes render, which is only published data, so it cannot leak; whether it is current is
 /// checked against the database's public fingerprint at most every `recheck`.

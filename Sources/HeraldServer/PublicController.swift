@@ -15,34 +15,34 @@ struct PublicController: Sendable {
     var publicURL: String { configuration.outbox.publicURL }
 
     func addRoutes(to router: Router<HeraldContext>) {
-        router.get("/") { request, _ in try await page(request, key: "index") { db in
+        router.get("/") { request, _ in try await page(request, key: DocumentKey.index) { db in
             let store = PublicStore(database: db, clock: SystemClock())
             let published = try store.published()
             return Self.html(Pages.index(published: published, upcoming: try store.upcoming(), publicURL: publicURL),
                              lastModified: published.map(\.updated).max())
         } }
         router.get("/style.css") { request, _ in serve(Self.stylesheet, request) }
-        router.get("/providers") { request, _ in try await page(request, key: "providers") { db in
+        router.get("/providers") { request, _ in try await page(request, key: DocumentKey.providers) { db in
             Self.html(Pages.providers(try PublicStore(database: db, clock: SystemClock()).listedOrganizations(), publicURL: publicURL), lastModified: nil)
         } }
         router.get("/advisories/:id") { request, context in
             let id = context.parameters.get("id") ?? ""
             if id.hasSuffix(".osv.json") {
                 let publicID = String(id.dropLast(".osv.json".count))
-                return try await page(request, key: "osv:" + publicID) { db in
+                return try await page(request, key: DocumentKey.osv(publicID)) { db in
                     guard let found = try PublicStore(database: db, clock: SystemClock()).published(publicID: publicID) else { return nil }
                     return PublicDocument(body: FeedWriter(publicURL: publicURL).osv(found.advisory), contentType: "application/json",
                                           lastModified: found.advisory.updated)
                 }
             }
-            return try await page(request, key: "advisory:" + id) { db in
+            return try await page(request, key: DocumentKey.advisory(id)) { db in
                 guard let found = try PublicStore(database: db, clock: SystemClock()).published(publicID: id) else { return nil }
                 return Self.html(Pages.advisory(found.advisory, revisions: found.revisions, publicURL: publicURL), lastModified: found.advisory.updated)
             }
         }
         for (path, type) in [("feed.atom", "application/atom+xml; charset=utf-8"), ("feed.rss", "application/rss+xml; charset=utf-8"),
                              ("feed.json", "application/feed+json")] {
-            router.get(RouterPath(path)) { request, _ in try await page(request, key: path) { db in
+            router.get(RouterPath(path)) { request, _ in try await page(request, key: DocumentKey.feed(path)) { db in
                 let items = try PublicStore(database: db, clock: SystemClock()).published()
                 let writer = FeedWriter(publicURL: publicURL)
                 let body: [UInt8] = switch path {
