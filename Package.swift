@@ -87,7 +87,8 @@ let package = Package(
         .target(name: "HeraldTestSupport", dependencies: ["HeraldStore", "HeraldCore"], path: "Tests/HeraldTestSupport"),
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"]),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore", "CSQLite", "HeraldTestSupport"]),
-        .testTarget(name: "HeraldDeliveryTests", dependencies: ["HeraldDelivery", "HeraldStore", "HeraldCore", "HeraldTestSupport"],
+        .testTarget(name: "HeraldDeliveryTests", dependencies: ["HeraldDelivery", "HeraldStore", "HeraldCore", "HeraldTestSupport",
+                                                                .product(name: "Crypto", package: "swift-crypto")],
                     exclude: []),
         .testTarget(name: "HeraldServerTests", dependencies: [
             "HeraldServer", "HeraldStore", "HeraldCore", "HeraldTestSupport",

@@ -140,10 +140,16 @@ public struct OutboxWorker: Sendable {
             func startReady() {
                 for host in Array(queued.keys) {
                     let free = min(settings.maxInFlight - inFlight, settings.maxPerHost - perHost[host, default: 0])
-                    guard free > 0, let waiting = queued[host] else { continue }
-                    // A host's ready rows leave its line in one cut, not one shift (and copy) each.
-                    let ready = waiting.prefix(free)
-                    if ready.count == waiting.count { queued[host] = nil } else { queued[host]?.removeFirst(ready.count) }
+                    guard free > 0, let waiting = queued[host]?.count else { continue }
+                    // A host's ready rows leave its line in one cut, in place: holding a copy of
+                    // the line while cutting it would copy the whole line every time.
+                    let ready: [ClaimedDelivery]
+                    if free >= waiting {
+                        ready = queued.removeValue(forKey: host) ?? []
+                    } else {
+                        ready = Array(queued[host]?[..<free] ?? [])
+                        queued[host]?.removeFirst(free)
+                    }
                     queuedCount -= ready.count
                     perHost[host, default: 0] += ready.count
                     inFlight += ready.count

@@ -25,17 +25,37 @@ public struct OutboxSettings: Sendable, Equatable {
 }
 
 /// A delivery handed to a worker: everything needed to send it, nothing to look up.
-public struct ClaimedDelivery: Sendable, Equatable {
-    public var id: Int64
-    public var transport: String
-    public var format: WebhookKind?
-    public var recipient: String
-    public var host: String
-    public var messageID: String
-    public var payload: [UInt8]
-    public var secret: String?
+public final class ClaimedDelivery: Sendable, Equatable {
+    // A class, immutable: a claimed row passes through queues, closures and the engine, and a
+    // reference is one count to keep where a struct of strings is one per field.
+    public let id: Int64
+    public let transport: String
+    public let format: WebhookKind?
+    public let recipient: String
+    public let host: String
+    public let messageID: String
+    public let payload: [UInt8]
+    public let secret: String?
     /// Attempts so far, this one included.
-    public var attempts: Int
+    public let attempts: Int
+
+    public init(id: Int64, transport: String, format: WebhookKind?, recipient: String, host: String, messageID: String,
+                payload: [UInt8], secret: String?, attempts: Int) {
+        self.id = id
+        self.transport = transport
+        self.format = format
+        self.recipient = recipient
+        self.host = host
+        self.messageID = messageID
+        self.payload = payload
+        self.secret = secret
+        self.attempts = attempts
+    }
+
+    public static func == (a: ClaimedDelivery, b: ClaimedDelivery) -> Bool {
+        (a.id, a.transport, a.format, a.recipient, a.host) == (b.id, b.transport, b.format, b.recipient, b.host)
+            && (a.messageID, a.payload, a.secret, a.attempts) == (b.messageID, b.payload, b.secret, b.attempts)
+    }
 }
 
 /// What happened to one attempt.
@@ -399,25 +419,25 @@ public struct OutboxStore {
         }
         guard !ids.isEmpty else { return [] }
         let list = Self.jsonList(ids)
+        struct Row { var id: Int64, transport: String, format: WebhookKind?, recipient: String, host: String, messageID: String,
+                     payloadID: Int64, secret: String?, attempts: Int }
         let claimed = try database.query("""
             UPDATE deliveries SET lease_until = ?1, attempts = attempts + 1 WHERE id IN (SELECT value FROM json_each(?2))
             RETURNING id, transport, format, recipient, host, message_id, payload_id, secret, attempts
             """, [.date(now.addingTimeInterval(lease)), .text(list)]) { row in
-            (ClaimedDelivery(id: row.int(0), transport: row.text(1), format: WebhookKind(rawValue: row.text(2)), recipient: row.text(3),
-                             host: row.text(4), messageID: row.text(5), payload: [], secret: row.optionalText(7), attempts: Int(row.int(8))),
-             row.int(6))
+            Row(id: row.int(0), transport: row.text(1), format: WebhookKind(rawValue: row.text(2)), recipient: row.text(3),
+                host: row.text(4), messageID: row.text(5), payloadID: row.int(6), secret: row.optionalText(7), attempts: Int(row.int(8)))
         }
         // Each body read once per claim: the public channels of one format share theirs.
-        let payloadIDs = Array(Set(claimed.map(\.1)))
+        let payloadIDs = Array(Set(claimed.map(\.payloadID)))
         var bodies: [Int64: [UInt8]] = [:]
         for (id, body) in try database.query("SELECT id, body FROM payloads WHERE id IN (SELECT value FROM json_each(?))",
                                              .text(Self.jsonList(payloadIDs)), map: { ($0.int(0), $0.blob(1)) }) {
             bodies[id] = body
         }
-        return claimed.map { delivery, payloadID in
-            var delivery = delivery
-            delivery.payload = bodies[payloadID] ?? []
-            return delivery
+        return claimed.map { row in
+            ClaimedDelivery(id: row.id, transport: row.transport, format: row.format, recipient: row.recipient, host: row.host,
+                            messageID: row.messageID, payload: bodies[row.payloadID] ?? [], secret: row.secret, attempts: row.attempts)
         }
     }
 

@@ -1,6 +1,7 @@
+import Crypto
 import Foundation
 import HeraldCore
-import HeraldDelivery
+@testable import HeraldDelivery
 import HeraldStore
 import HeraldTestSupport
 import Testing
@@ -18,6 +19,28 @@ import Testing
         let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow", summary: "Details", cves: ["CVE-2026-7777"]),
                                                 schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
         return try db.advisories.publishNow(advisory.id, reason: "test", actor: db.actor)
+    }
+
+    @Test func signaturesMatchTheStandardWebhooksVector() {
+        // The reference vector of standardwebhooks.com's libraries.
+        let signature = StandardWebhooks.signature(secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                                                   timestamp: 1614265330, body: Array(#"{"test": 2432232314}"#.utf8))
+        #expect(signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+        #expect(StandardWebhooks.signature(secret: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", id: "x", timestamp: 1, body: []) == nil)
+        #expect(StandardWebhooks.signature(secret: "whsec_not base64!", id: "x", timestamp: 1, body: []) == nil)
+    }
+
+    @Test func hmacAgreesWithSwiftCryptoForEveryKeyLength() {
+        // Keys shorter than, equal to and longer than SHA-256's 64-byte block (which is hashed first).
+        var generator = SystemRandomNumberGenerator()
+        for keyLength in [0, 1, 32, 63, 64, 65, 131, 200] {
+            let key = (0..<keyLength).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let first = (0..<Int.random(in: 0..<100)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let second = (0..<Int.random(in: 0..<3000)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let ours = first.withUnsafeBytes { a in second.withUnsafeBytes { b in StandardWebhooks.hmacSHA256(key: key, parts: [a, b]) } }
+            let reference = Array(HMAC<SHA256>.authenticationCode(for: first + second, using: SymmetricKey(data: key)))
+            #expect(ours == reference, "key of \(keyLength) bytes")
+        }
     }
 
     @Test func signedWebhooksVerifyAndFailuresRetryOrDisable() async throws {
