@@ -49,7 +49,9 @@ public struct Scheduler: Sendable {
                 // Wake at the instant, not before: fireDue refuses early publication anyway.
                 sleep = min(sleep, .microseconds(max(0, Int((wait * 1_000_000).rounded(.up)))))
             }
-            if sleep > .zero { try? await Task.sleep(for: sleep) }
+            // No tolerance: left to itself the timer may coalesce the wake by up to a tenth of
+            // the sleep, and publication is meant to happen at the instant.
+            if sleep > .zero { try? await Task.sleep(for: sleep, tolerance: .zero) }
         }
     }
 }

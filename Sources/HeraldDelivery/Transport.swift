@@ -216,11 +216,10 @@ public enum StandardWebhooks {
         var inner = SHA256()
         withPad(block, 0x36) { inner.update(bufferPointer: $0) }
         for part in parts { inner.update(bufferPointer: part) }
-        let innerDigest = Array(inner.finalize())
         var outer = SHA256()
         withPad(block, 0x5c) { outer.update(bufferPointer: $0) }
-        innerDigest.withUnsafeBytes { outer.update(bufferPointer: $0) }
-        return Array(outer.finalize())
+        inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
+        return outer.finalize().withUnsafeBytes { Array($0) }
     }
 
     private static func withPad(_ block: [UInt8], _ pad: UInt8, _ body: (UnsafeRawBufferPointer) -> Void) {
