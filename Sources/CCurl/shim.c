@@ -97,3 +97,8 @@ CURLcode herald_curl_refuse_private_targets(CURL *handle, int *refused) {
     curl_easy_setopt(handle, CURLOPT_OPENSOCKETDATA, refused);
     return curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, herald_open_public_socket);
 }
+
+CURLcode herald_curl_allow_private_targets(CURL *handle) {
+    curl_easy_setopt(handle, CURLOPT_OPENSOCKETDATA, NULL);
+    return curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, NULL);
+}

@@ -59,7 +59,7 @@ public final class CurlEngine: @unchecked Sendable {
     private var droppingWaiting = false
     // Owned by the engine thread alone.
     private let multi: UnsafeMutableRawPointer
-    private var idleHandles: [UnsafeMutableRawPointer] = []
+    private var idleHandles: [Handle.Kind: [Handle]] = [:]
     private let settings: CurlSettings
     private let finished = DispatchSemaphore(value: 0)
 
@@ -127,7 +127,7 @@ public final class CurlEngine: @unchecked Sendable {
 
     // MARK: - The engine thread
 
-    private var active: [UnsafeMutableRawPointer: Transfer] = [:]
+    private var active: [UnsafeMutableRawPointer: (Transfer, Handle)] = [:]
     private var activePerLane: [String: Int] = [:]
     private var waitingPerLane: [String: [Transfer]] = [:]
 
@@ -157,7 +157,7 @@ public final class CurlEngine: @unchecked Sendable {
             }
             curl_multi_poll(multi, nil, 0, 1000, nil)
         }
-        for handle in idleHandles { curl_easy_cleanup(handle) }
+        idleHandles.removeAll()   // each Handle cleans up its easy handle
         curl_multi_cleanup(multi)
         finished.signal()
     }
@@ -168,21 +168,20 @@ public final class CurlEngine: @unchecked Sendable {
             return
         }
         activePerLane[transfer.lane, default: 0] += 1
-        let easy = idleHandles.popLast() ?? curl_easy_init()!
-        transfer.configure(easy, settings: settings)
-        active[easy] = transfer
-        curl_multi_add_handle(multi, easy)
+        let handle = idleHandles[transfer.kind]?.popLast() ?? Handle(transfer.kind, settings: settings)
+        transfer.configure(handle)
+        active[handle.easy] = (transfer, handle)
+        curl_multi_add_handle(multi, handle.easy)
     }
 
     private func complete(_ easy: UnsafeMutableRawPointer, code: CURLcode) {
         curl_multi_remove_handle(multi, easy)
-        guard let transfer = active.removeValue(forKey: easy) else { return }
+        guard let (transfer, handle) = active.removeValue(forKey: easy) else { return }
         var status = 0
         herald_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-        let result = transfer.result(code: code, responseCode: status)
-        transfer.release()
-        curl_easy_reset(easy)   // keeps the handle's caches; the connection pool is the multi's
-        idleHandles.append(easy)
+        let result = transfer.result(code: code, responseCode: status, handle: handle)
+        transfer.release(handle)
+        idleHandles[handle.kind, default: []].append(handle)
         transfer.completion(result)
         activePerLane[transfer.lane, default: 1] -= 1
         if activePerLane[transfer.lane] == 0 { activePerLane[transfer.lane] = nil }
@@ -191,6 +190,51 @@ public final class CurlEngine: @unchecked Sendable {
             if waitingPerLane[transfer.lane]?.isEmpty == true { waitingPerLane[transfer.lane] = nil }
             start(next)
         }
+    }
+}
+
+/// A libcurl easy handle, kept for reuse by requests of one kind: the options every such
+/// request shares are set once, so a transfer sets only its own (no `curl_easy_reset` and
+/// fifteen options per send). Every option a transfer sets, every transfer of the kind sets.
+private final class Handle {
+    enum Kind { case smtp, http }
+
+    let kind: Kind
+    let easy: UnsafeMutableRawPointer
+    /// libcurl's words for a failure, written by libcurl; cleared before each transfer.
+    let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+    /// Set by the open-socket callback when it refused a private address.
+    let refusedFlag = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+
+    init(_ kind: Kind, settings: CurlSettings) {
+        self.kind = kind
+        easy = curl_easy_init()!
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        refusedFlag.initialize(to: 0)
+        herald_curl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        herald_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000))
+        herald_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(settings.totalTimeout * 1000))
+        herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
+        herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
+        herald_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+        herald_curl_easy_setopt_callback(easy, CURLOPT_WRITEFUNCTION, transferWrite)
+        herald_curl_easy_setopt_callback(easy, CURLOPT_HEADERFUNCTION, transferHeader)
+        switch kind {
+        case .smtp:
+            herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps")
+            herald_curl_easy_setopt_long(easy, CURLOPT_UPLOAD, 1)
+            herald_curl_easy_setopt_callback(easy, CURLOPT_READFUNCTION, transferRead)
+        case .http:
+            herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
+            herald_curl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
+            herald_curl_easy_setopt_string(easy, CURLOPT_USERAGENT, "Herald")
+        }
+    }
+
+    deinit {
+        curl_easy_cleanup(easy)
+        errorBuffer.deallocate()
+        refusedFlag.deallocate()
     }
 }
 
@@ -203,83 +247,67 @@ private final class Transfer {
     var uploadOffset = 0
     var response: [UInt8] = []
     var retryAfter: TimeInterval?
-    var lists: [UnsafeMutablePointer<curl_slist>] = []
-    let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
-    let refusedFlag = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    var list: UnsafeMutablePointer<curl_slist>?
 
     init(request: CurlRequest, lane: String, completion: @escaping @Sendable (CurlResult) -> Void) {
         self.request = request
         self.lane = lane
         self.completion = completion
-        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        refusedFlag.initialize(to: 0)
     }
 
-    deinit {
-        errorBuffer.deallocate()
-        refusedFlag.deallocate()
+    var kind: Handle.Kind {
+        if case .smtp = request { return .smtp }
+        return .http
     }
 
-    func configure(_ easy: UnsafeMutableRawPointer, settings: CurlSettings) {
+    /// Sets every option that differs between transfers of this kind (see `Handle`).
+    func configure(_ handle: Handle) {
+        let easy = handle.easy
         let me = Unmanaged.passUnretained(self).toOpaque()
-        herald_curl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
-        herald_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000))
-        herald_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(settings.totalTimeout * 1000))
-        herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
-        herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
-        herald_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
-        herald_curl_easy_setopt_callback(easy, CURLOPT_WRITEFUNCTION, transferWrite)
+        handle.errorBuffer[0] = 0
+        handle.refusedFlag.pointee = 0
         herald_curl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
-        herald_curl_easy_setopt_callback(easy, CURLOPT_HEADERFUNCTION, transferHeader)
         herald_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
         switch request {
         case let .smtp(url, from, to, message, requireTLS):
             upload = message
             herald_curl_easy_setopt_string(easy, CURLOPT_URL, url)
-            herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps")
             herald_curl_easy_setopt_long(easy, CURLOPT_USE_SSL, Int(requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue))
             herald_curl_easy_setopt_string(easy, CURLOPT_MAIL_FROM, "<\(from)>")
-            let recipients = curl_slist_append(nil, "<\(to)>")!
-            lists.append(recipients)
-            herald_curl_easy_setopt_slist(easy, CURLOPT_MAIL_RCPT, recipients)
-            herald_curl_easy_setopt_long(easy, CURLOPT_UPLOAD, 1)
+            list = curl_slist_append(nil, "<\(to)>")
+            herald_curl_easy_setopt_slist(easy, CURLOPT_MAIL_RCPT, list)
             herald_curl_easy_setopt_off_t(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(message.count))
-            herald_curl_easy_setopt_callback(easy, CURLOPT_READFUNCTION, transferRead)
             herald_curl_easy_setopt_pointer(easy, CURLOPT_READDATA, me)
         case let .http(method, url, headers, body, refusePrivate):
             herald_curl_easy_setopt_string(easy, CURLOPT_URL, url)
-            herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
-            herald_curl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
-            herald_curl_easy_setopt_string(easy, CURLOPT_USERAGENT, "Herald")
-            var list: UnsafeMutablePointer<curl_slist>?
-            for header in headers + ["Expect:"] { list = curl_slist_append(list, header) }
-            if let list {
-                lists.append(list)
-                herald_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
-            }
+            for header in headers { list = curl_slist_append(list, header) }
+            list = curl_slist_append(list, "Expect:")
+            herald_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
             herald_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
             _ = body.withUnsafeBufferPointer { bytes in
                 // COPYPOSTFIELDS copies, so the body need not outlive this call.
                 herald_curl_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!))
             }
-            if method != "POST" { herald_curl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method) }
-            if refusePrivate { herald_curl_refuse_private_targets(easy, refusedFlag) }
+            herald_curl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method == "POST" ? nil : method)
+            if refusePrivate { herald_curl_refuse_private_targets(easy, handle.refusedFlag) } else { herald_curl_allow_private_targets(easy) }
         }
     }
 
-    func result(code: CURLcode, responseCode: Int) -> CurlResult {
+    func result(code: CURLcode, responseCode: Int, handle: Handle) -> CurlResult {
         let error = code == CURLE_OK ? "" : {
-            let detail = String(cString: errorBuffer)
+            let detail = String(cString: handle.errorBuffer)
             return detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
         }()
         let snippet = String(decoding: response.prefix(300), as: UTF8.self)
         return CurlResult(code: Int32(code.rawValue), error: error, responseCode: responseCode, retryAfter: retryAfter,
-                          responseSnippet: snippet, refusedPrivateTarget: refusedFlag.pointee != 0)
+                          responseSnippet: snippet, refusedPrivateTarget: handle.refusedFlag.pointee != 0)
     }
 
-    func release() {
-        for list in lists { curl_slist_free_all(list) }
-        lists.removeAll()
+    /// Frees the transfer's list and unhooks it from the handle, which goes back for reuse.
+    func release(_ handle: Handle) {
+        herald_curl_easy_setopt_slist(handle.easy, kind == .smtp ? CURLOPT_MAIL_RCPT : CURLOPT_HTTPHEADER, nil)
+        curl_slist_free_all(list)
+        list = nil
     }
 }
 

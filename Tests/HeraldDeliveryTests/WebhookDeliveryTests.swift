@@ -43,6 +43,32 @@ import Testing
         }
     }
 
+    @Test func reusedHandlesCarryNothingFromTheTransferBefore() async throws {
+        // One connection per host, so transfers reuse one handle: a refusal of private addresses
+        // must not outlive the transfer that asked for it, a PUT must not make the next POST a
+        // PUT, and headers and bodies must not carry over. (`localhost` is a second host name
+        // for the receiver, so its transfers open connections of their own.)
+        let db = try TestDatabase(clock: SystemClock())
+        let receiver = try WebhookReceiver(in: db.directory)
+        defer { receiver.server.stop() }
+        let other = receiver.base.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+        let engine = CurlEngine(settings: CurlSettings(connectTimeout: 2, totalTimeout: 2, maxConnectionsPerHost: 1))
+        defer { engine.shutdown() }
+        let refused = await engine.perform(.http(method: "POST", url: other + "/ok/refused", headers: [], body: [], refusePrivate: true))
+        let allowed = await engine.perform(.http(method: "POST", url: other + "/ok/allowed", headers: [], body: [], refusePrivate: false))
+        let put = await engine.perform(.http(method: "PUT", url: receiver.base + "/ok/one", headers: ["X-First: yes"], body: Array("first".utf8), refusePrivate: false))
+        let post = await engine.perform(.http(method: "POST", url: receiver.base + "/ok/two", headers: [], body: Array("second".utf8), refusePrivate: false))
+        #expect(refused.refusedPrivateTarget && !refused.error.isEmpty)
+        #expect(allowed.code == 0 && allowed.responseCode == 204 && !allowed.refusedPrivateTarget && allowed.error.isEmpty)
+        #expect(put.code == 0 && put.responseCode == 204)
+        #expect(post.code == 0 && post.responseCode == 204)
+        let requests = try receiver.requests()
+        #expect(requests.map(\.method) == ["POST", "PUT", "POST"])
+        #expect(requests.map(\.path) == ["/ok/allowed", "/ok/one", "/ok/two"])
+        #expect(requests.map(\.body) == ["", "first", "second"])
+        #expect(requests.last?.headers.keys.contains { $0.lowercased() == "x-first" } == false)
+    }
+
     @Test func signedWebhooksVerifyAndFailuresRetryOrDisable() async throws {
         let db = try TestDatabase(clock: SystemClock())
         let receiver = try WebhookReceiver(in: db.directory, secret: secret)

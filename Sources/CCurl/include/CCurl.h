@@ -30,4 +30,6 @@ curl_version_info_data *herald_curl_version_info(void);
 // too, and DNS rebinding cannot slip past a check made earlier). `refused` is set to 1 when
 // an address was refused, so the caller can tell this from an ordinary connection failure.
 CURLcode herald_curl_refuse_private_targets(CURL *handle, int *refused);
+// Removes that callback again (a reused handle may go to a private target when allowed).
+CURLcode herald_curl_allow_private_targets(CURL *handle);
 #endif
