@@ -64,27 +64,37 @@ public struct OutboxWorker: Sendable {
         private let lock = NSLock()
         private var items: [Event] = []
         private var waiter: CheckedContinuation<Void, Never>?
+        /// How many ended sends wake the waiting loop; a tick always does.
+        private var wakeAt = 1
 
         func push(_ event: Event) {
             let waiting = lock.withLock { () -> CheckedContinuation<Void, Never>? in
                 items.append(event)
+                if case .finished = event, items.count < wakeAt { return nil }
                 defer { waiter = nil }
                 return waiter
             }
             waiting?.resume()
         }
 
-        /// Everything pushed since the last call; waits for at least one event.
-        func next() async -> [Event] {
+        /// Everything pushed since the last call; waits until `batch` sends have ended or a
+        /// tick comes. Waking a thread costs more than recording a message, and the engine has
+        /// a line of sends of its own meanwhile, so a busy loop wakes per batch, not per send.
+        func next(batch: Int = 1) async -> [Event] {
             while true {
                 let ready = lock.withLock { () -> [Event] in
+                    guard items.count >= batch || items.contains(where: { if case .tick = $0 { true } else { false } }) else {
+                        return []
+                    }
                     defer { items.removeAll(keepingCapacity: true) }
                     return items
                 }
                 if !ready.isEmpty { return ready }
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let now = lock.withLock { () -> Bool in
-                        guard items.isEmpty else { return true }
+                        let ticked = items.contains { if case .tick = $0 { true } else { false } }
+                        guard items.count < batch && !ticked else { return true }
+                        wakeAt = batch
                         waiter = continuation
                         return false
                     }
@@ -220,7 +230,9 @@ public struct OutboxWorker: Sendable {
                         events.push(.tick)
                     }
                 }
-                for event in await events.next() {
+                // A quarter of what is in flight, at most 32: the engine keeps sending the rest
+                // meanwhile, and the last sends of a fan-out still wake the loop one by one.
+                for event in await events.next(batch: max(1, min(32, inFlight / 4))) {
                     switch event {
                     case .tick:
                         tickerRunning = false
