@@ -8,42 +8,41 @@ public enum ChatPayload {
     /// and `advisoryID` the public id where the audience may know it.
     public static func render(_ content: NoticeContent, as format: WebhookKind, event: String, project: String,
                               advisoryID: String?, revision: Int, at date: Date) -> [UInt8] {
-        let object: [String: Any]
+        let object: JSON
         switch format {
         case .slack: object = slack(content)
-        case .mattermost: object = ["text": markdown(content), "username": "Herald"]
+        case .mattermost: object = ["text": .string(markdown(content)), "username": "Herald"]
         case .discord: object = discord(content)
         case .teams: object = teams(content)
         case .matrix: object = matrix(content)
         case .webhook:
-            var data: [String: Any] = [
-                "project": project, "headline": content.headline, "text": content.plainText,
-                "facts": Dictionary(content.facts.map { ($0.label, $0.value) }, uniquingKeysWith: { first, _ in first }),
-                "embargoed": content.embargoed, "revision": revision,
+            var data: [String: JSON] = [
+                "project": .string(project), "headline": .string(content.headline), "text": .string(content.plainText),
+                "facts": .object(Dictionary(content.facts.map { ($0.label, JSON.string($0.value)) }, uniquingKeysWith: { first, _ in first })),
+                "embargoed": .bool(content.embargoed), "revision": .int(revision),
             ]
-            if let advisoryID { data["advisory"] = advisoryID }
-            if let link = content.link { data["url"] = link.url }
-            object = ["type": event, "timestamp": Instant.rfc3339(date), "data": data]
+            if let advisoryID { data["advisory"] = .string(advisoryID) }
+            if let link = content.link { data["url"] = .string(link.url) }
+            object = ["type": .string(event), "timestamp": .string(Instant.rfc3339(date)), "data": .object(data)]
         }
         // Sorted keys: the same notice gives the same bytes, so signatures and tests are stable.
-        let json = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return Array(json)
+        return object.bytes
     }
 
     // Slack: header block, a section per part, the text fallback for notifications.
-    static func slack(_ c: NoticeContent) -> [String: Any] {
-        var blocks: [[String: Any]] = [["type": "header", "text": ["type": "plain_text", "text": String(c.headline.prefix(150))]]]
+    static func slack(_ c: NoticeContent) -> JSON {
+        var blocks: [JSON] = [["type": "header", "text": ["type": "plain_text", "text": .string(String(c.headline.prefix(150)))]]]
         if !c.intro.isEmpty { blocks.append(section(slackEscape(c.intro))) }
         if !c.facts.isEmpty {
-            blocks.append(["type": "section", "fields": c.facts.prefix(10).map { ["type": "mrkdwn", "text": "*\(slackEscape($0.label))*\n\(slackEscape($0.value))"] }])
+            blocks.append(["type": "section", "fields": .array(c.facts.prefix(10).map { ["type": "mrkdwn", "text": "*\(slackEscape($0.label))*\n\(slackEscape($0.value))"] })])
         }
         if !c.body.isEmpty { blocks.append(section(slackEscape(String(c.body.prefix(2900))))) }
         if let link = c.link { blocks.append(section("<\(link.url)|\(slackEscape(link.label))>")) }
-        if !c.footer.isEmpty { blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": slackEscape(c.footer)]]]) }
-        return ["text": c.headline, "blocks": blocks]
+        if !c.footer.isEmpty { blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": .string(slackEscape(c.footer))]]]) }
+        return ["text": .string(c.headline), "blocks": .array(blocks)]
     }
 
-    static func section(_ text: String) -> [String: Any] { ["type": "section", "text": ["type": "mrkdwn", "text": text]] }
+    static func section(_ text: String) -> JSON { ["type": "section", "text": ["type": "mrkdwn", "text": .string(text)]] }
 
     /// Slack's three control characters in mrkdwn.
     static func slackEscape(_ text: String) -> String {
@@ -51,39 +50,39 @@ public enum ChatPayload {
     }
 
     // Discord: an embed with fields; limits from Discord's documentation.
-    static func discord(_ c: NoticeContent) -> [String: Any] {
-        var embed: [String: Any] = [
-            "title": String(c.headline.prefix(256)),
-            "description": String(([c.intro, c.body].filter { !$0.isEmpty }.joined(separator: "\n\n")).prefix(4000)),
-            "fields": c.facts.prefix(25).map { ["name": String($0.label.prefix(256)), "value": String($0.value.prefix(1024)), "inline": true] },
-            "color": c.embargoed ? 0xC0392B : 0x2E86C1,
+    static func discord(_ c: NoticeContent) -> JSON {
+        var embed: [String: JSON] = [
+            "title": .string(String(c.headline.prefix(256))),
+            "description": .string(String(([c.intro, c.body].filter { !$0.isEmpty }.joined(separator: "\n\n")).prefix(4000))),
+            "fields": .array(c.facts.prefix(25).map { ["name": .string(String($0.label.prefix(256))), "value": .string(String($0.value.prefix(1024))), "inline": true] }),
+            "color": .int(c.embargoed ? 0xC0392B : 0x2E86C1),
         ]
-        if let link = c.link { embed["url"] = link.url }
-        if !c.footer.isEmpty { embed["footer"] = ["text": String(c.footer.prefix(2048))] }
-        return ["content": String(c.headline.prefix(2000)), "embeds": [embed], "allowed_mentions": ["parse": [String]()]]
+        if let link = c.link { embed["url"] = .string(link.url) }
+        if !c.footer.isEmpty { embed["footer"] = ["text": .string(String(c.footer.prefix(2048)))] }
+        return ["content": .string(String(c.headline.prefix(2000))), "embeds": [.object(embed)], "allowed_mentions": ["parse": []]]
     }
 
     // Teams workflow webhook: a message with one Adaptive Card attachment.
-    static func teams(_ c: NoticeContent) -> [String: Any] {
-        var body: [[String: Any]] = [["type": "TextBlock", "text": c.headline, "weight": "Bolder", "size": "Medium", "wrap": true]]
-        if !c.intro.isEmpty { body.append(["type": "TextBlock", "text": c.intro, "wrap": true]) }
-        if !c.facts.isEmpty { body.append(["type": "FactSet", "facts": c.facts.map { ["title": $0.label, "value": $0.value] }]) }
-        if !c.body.isEmpty { body.append(["type": "TextBlock", "text": c.body, "wrap": true]) }
-        if !c.footer.isEmpty { body.append(["type": "TextBlock", "text": c.footer, "wrap": true, "isSubtle": true]) }
-        var card: [String: Any] = ["$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard", "version": "1.4", "body": body]
-        if let link = c.link { card["actions"] = [["type": "Action.OpenUrl", "title": link.label, "url": link.url]] }
-        return ["type": "message", "attachments": [["contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": NSNull(), "content": card]]]
+    static func teams(_ c: NoticeContent) -> JSON {
+        var body: [JSON] = [["type": "TextBlock", "text": .string(c.headline), "weight": "Bolder", "size": "Medium", "wrap": true]]
+        if !c.intro.isEmpty { body.append(["type": "TextBlock", "text": .string(c.intro), "wrap": true]) }
+        if !c.facts.isEmpty { body.append(["type": "FactSet", "facts": .array(c.facts.map { ["title": .string($0.label), "value": .string($0.value)] })]) }
+        if !c.body.isEmpty { body.append(["type": "TextBlock", "text": .string(c.body), "wrap": true]) }
+        if !c.footer.isEmpty { body.append(["type": "TextBlock", "text": .string(c.footer), "wrap": true, "isSubtle": true]) }
+        var card: [String: JSON] = ["$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard", "version": "1.4", "body": .array(body)]
+        if let link = c.link { card["actions"] = [["type": "Action.OpenUrl", "title": .string(link.label), "url": .string(link.url)]] }
+        return ["type": "message", "attachments": [["contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": .null, "content": .object(card)]]]
     }
 
     // Matrix: m.room.message with a plain body and HTML for clients that render it.
-    static func matrix(_ c: NoticeContent) -> [String: Any] {
+    static func matrix(_ c: NoticeContent) -> JSON {
         var html = "<h4>\(HTML.escape(c.headline))</h4>"
         if !c.intro.isEmpty { html += "<p>\(HTML.escape(c.intro))</p>" }
         if !c.facts.isEmpty { html += "<ul>" + c.facts.map { "<li><strong>\(HTML.escape($0.label))</strong>: \(HTML.escape($0.value))</li>" }.joined() + "</ul>" }
         if !c.body.isEmpty { html += "<p>\(HTML.escape(c.body).replacingOccurrences(of: "\n", with: "<br>"))</p>" }
         if let link = c.link { html += "<p><a href=\"\(HTML.escape(link.url))\">\(HTML.escape(link.label))</a></p>" }
         if !c.footer.isEmpty { html += "<p><em>\(HTML.escape(c.footer))</em></p>" }
-        return ["msgtype": "m.text", "body": c.headline + "\n\n" + c.plainText, "format": "org.matrix.custom.html", "formatted_body": html]
+        return ["msgtype": "m.text", "body": .string(c.headline + "\n\n" + c.plainText), "format": "org.matrix.custom.html", "formatted_body": .string(html)]
     }
 
     // Mattermost: Markdown text.

@@ -120,38 +120,39 @@ public struct FeedWriter: Sendable {
 
     /// A JSON Feed 1.1.
     public func jsonFeed(_ items: [PublishedAdvisory]) -> [UInt8] {
-        let entries: [[String: Any]] = items.map { item in
+        let entries: [JSON] = items.map { item in
             let a = item.advisory.content
-            var entry: [String: Any] = [
-                "id": pageURL(item), "url": pageURL(item), "title": "\(item.projectName): \(a.title)",
-                "content_text": text(item), "date_published": Instant.rfc3339(item.published), "date_modified": Instant.rfc3339(item.updated),
-                "tags": a.cves + (a.severity.map { ["severity:\($0.rawValue)"] } ?? []),
+            var entry: [String: JSON] = [
+                "id": .string(pageURL(item)), "url": .string(pageURL(item)), "title": "\(item.projectName): \(a.title)",
+                "content_text": .string(text(item)), "date_published": .string(Instant.rfc3339(item.published)),
+                "date_modified": .string(Instant.rfc3339(item.updated)),
+                "tags": .array((a.cves + (a.severity.map { ["severity:\($0.rawValue)"] } ?? [])).map(JSON.string)),
             ]
-            if !a.summary.isEmpty { entry["summary"] = a.summary }
-            return entry
+            if !a.summary.isEmpty { entry["summary"] = .string(a.summary) }
+            return .object(entry)
         }
-        let feed: [String: Any] = [
-            "version": "https://jsonfeed.org/version/1.1", "title": title, "home_page_url": publicURL + "/",
-            "feed_url": publicURL + "/feed.json", "items": entries,
+        let feed: JSON = [
+            "version": "https://jsonfeed.org/version/1.1", "title": .string(title), "home_page_url": .string(publicURL + "/"),
+            "feed_url": .string(publicURL + "/feed.json"), "items": .array(entries),
         ]
-        return Array((try? JSONSerialization.data(withJSONObject: feed, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
+        return feed.bytes
     }
 
     /// The OSV record (ossf.github.io/osv-schema) of one advisory.
     public func osv(_ item: PublishedAdvisory) -> [UInt8] {
         let a = item.advisory.content
-        var record: [String: Any] = [
-            "schema_version": "1.6.0", "id": item.advisory.publicID, "modified": Instant.rfc3339(item.updated),
-            "published": Instant.rfc3339(item.published), "summary": a.title, "details": text(item),
-            "references": [["type": "ADVISORY", "url": pageURL(item)]],
-            "database_specific": ["project": item.projectName, "revision": item.advisory.revision, "affected": a.affected, "fixed": a.fixed,
-                                  "severity": a.severity?.rawValue ?? NSNull()] as [String: Any],
+        var record: [String: JSON] = [
+            "schema_version": "1.6.0", "id": .string(item.advisory.publicID), "modified": .string(Instant.rfc3339(item.updated)),
+            "published": .string(Instant.rfc3339(item.published)), "summary": .string(a.title), "details": .string(text(item)),
+            "references": [["type": "ADVISORY", "url": .string(pageURL(item))]],
+            "database_specific": ["project": .string(item.projectName), "revision": .int(item.advisory.revision), "affected": .string(a.affected),
+                                  "fixed": .string(a.fixed), "severity": .optional(a.severity?.rawValue)],
         ]
-        if !a.cves.isEmpty { record["aliases"] = a.cves }
+        if !a.cves.isEmpty { record["aliases"] = .array(a.cves.map(JSON.string)) }
         if let cvss = a.cvss {
-            record["severity"] = [["type": cvss.hasPrefix("CVSS:4.0/") ? "CVSS_V4" : "CVSS_V3", "score": cvss]]
+            record["severity"] = [["type": cvss.hasPrefix("CVSS:4.0/") ? "CVSS_V4" : "CVSS_V3", "score": .string(cvss)]]
         }
-        return Array((try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
+        return JSON.object(record).bytes
     }
 
     /// The advisory as plain text for feed content.

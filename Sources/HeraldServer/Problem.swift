@@ -21,9 +21,9 @@ public struct Problem: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var object: [String: Any] = ["type": "about:blank", "title": title, "status": Int(status.code), "detail": detail]
-        if let field { object["field"] = field }
-        let body = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        var object: [String: JSON] = ["type": "about:blank", "title": .string(title), "status": .int(Int(status.code)), "detail": .string(detail)]
+        if let field { object["field"] = .string(field) }
+        let body = JSON.object(object).bytes
         var fields = headers
         fields[.contentType] = "application/problem+json"
         fields[.cacheControl] = "no-store"

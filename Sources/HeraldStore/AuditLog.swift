@@ -11,7 +11,7 @@ public struct AuditLog {
     /// Appends an entry; call it inside `database.write`.
     public func record(at: Date, actor: String, action: String, subjectType: String, subjectID: Int64?,
                        reason: String = "", details: [String: String] = [:]) throws {
-        let json = (try? JSONSerialization.data(withJSONObject: details, options: [.sortedKeys])).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        let json = JSON.object(details.mapValues(JSON.string)).text
         try database.run("INSERT INTO audit (at, actor, action, subject_type, subject_id, reason, details) VALUES (?, ?, ?, ?, ?, ?, ?)",
                          .date(at), .text(actor), .text(action), .text(subjectType), subjectID.map(SQLValue.integer) ?? .null,
                          .text(reason), .text(json))

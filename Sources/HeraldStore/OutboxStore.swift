@@ -120,7 +120,7 @@ public struct OutboxStore {
         // The clock's notices are recorded even with no recipients, so they fire once; a revision
         // or cancellation before anyone was told is simply nobody's business.
         let clockDriven: Set<NoticeKind> = [.earlyNotice, .preAnnouncement, .publication]
-        if providers.isEmpty && channels.isEmpty && !clockDriven.contains(kind) { return nil }
+        if providers.isEmpty && channels.email.isEmpty && channels.hooks.isEmpty && !clockDriven.contains(kind) { return nil }
 
         try database.run("INSERT INTO notices (advisory_id, kind, revision, recipients, created_at, due_at) VALUES (?, ?, ?, 0, ?, ?)",
                          .integer(advisory.id), .text(kind.rawValue), .int(advisory.revision), .date(now), .date(dueAt))
@@ -155,7 +155,7 @@ public struct OutboxStore {
         let publicContent = writer.content(kind, advisory: advisory, audience: .publicChannel, reason: reason)
         // A pre-announcement names no advisory: not even its id.
         let publicID = kind == .publication ? advisory.publicID : nil
-        for channel in channels where channel.kind == .email {
+        for channel in channels.email {
             let mail = message(publicContent, to: channel.target, noticeID: noticeID, headers: [])
             try insertDelivery(notice: noticeID, provider: nil, channel: channel.id, transport: "email", format: "email",
                                recipient: channel.target, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered), secret: nil)
@@ -163,8 +163,7 @@ public struct OutboxStore {
         }
         // Chat and webhook channels: one body per format, and their rows written set-wise (a
         // project may have thousands of endpoints; one statement is far cheaper than one each).
-        let hooks = Dictionary(grouping: channels.filter { $0.kind != .email }) { WebhookKind(rawValue: $0.kind.rawValue) ?? .webhook }
-        for (format, group) in hooks.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+        for format in channels.hooks {
             let body = try insertPayload(ChatPayload.render(publicContent, as: format, event: event, project: project.slug, advisoryID: publicID,
                                                             revision: advisory.revision, at: clock.now))
             count += try database.run("""
@@ -172,8 +171,10 @@ public struct OutboxStore {
                                         state, next_attempt_at, created_at)
                 SELECT ?1, c.id, 'webhook', ?2, c.target, herald_host(c.target), 'msg_herald_' || ?1 || '_c' || c.id, ?3, c.secret,
                        'pending', ?4, ?4
-                FROM json_each(?5) AS j JOIN channels c ON c.id = j.value
-                """, [.integer(noticeID), .text(format.rawValue), .integer(body), .date(clock.now), .text(Self.jsonList(group.map(\.id)))])
+                FROM channels c JOIN projects p ON p.id = c.project_id
+                WHERE p.slug = ?5 AND c.kind = ?2 AND c.disabled_at IS NULL
+                ORDER BY c.id
+                """, [.integer(noticeID), .text(format.rawValue), .integer(body), .date(clock.now), .text(project.slug)])
         }
         try database.run("UPDATE notices SET recipients = ? WHERE id = ?", .int(count), .integer(noticeID))
         return noticeID
@@ -264,17 +265,26 @@ public struct OutboxStore {
 
     /// Public channels a notice goes to: pre-announcements and publications; a cancellation
     /// only where the release had been pre-announced.
-    private func channelRecipients(_ kind: NoticeKind, advisory: Advisory, project: Project) throws -> [Channel] {
+    /// The project's enabled public channels that `kind` goes to: e-mail channels loaded (each
+    /// gets its own message), of chat and webhook channels only the formats, since their rows
+    /// are written set-wise from the channels table (a project may have thousands).
+    private func channelRecipients(_ kind: NoticeKind, advisory: Advisory, project: Project) throws -> (email: [Channel], hooks: [WebhookKind]) {
         switch kind {
         case .preAnnouncement, .publication:
             break
         case .cancellation:
             let announced = try database.first("SELECT 1 FROM notices WHERE advisory_id = ? AND kind = 'pre-announcement'", .integer(advisory.id)) { _ in true }
-            if announced == nil { return [] }
+            if announced == nil { return ([], []) }
         default:
-            return []
+            return ([], [])
         }
-        return try ChannelStore(database: database, clock: clock).list(project: project.slug).filter { $0.disabledAt == nil }
+        let email = try database.query("SELECT \(ChannelStore.columns) WHERE p.slug = ? AND c.kind = 'email' AND c.disabled_at IS NULL ORDER BY c.id",
+                                       [.text(project.slug)], map: ChannelStore.channel)
+        let hooks = try database.query("""
+            SELECT DISTINCT c.kind FROM channels c JOIN projects p ON p.id = c.project_id
+            WHERE p.slug = ? AND c.kind <> 'email' AND c.disabled_at IS NULL ORDER BY c.kind
+            """, [.text(project.slug)]) { WebhookKind(rawValue: $0.text(0)) ?? .webhook }
+        return (email, hooks)
     }
 
     private func message(_ content: NoticeContent, to recipient: String, noticeID: Int64, headers: [(name: String, value: String)]) -> EmailMessage {

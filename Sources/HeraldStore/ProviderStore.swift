@@ -95,8 +95,7 @@ public struct ProviderStore {
 
     /// The providers with these ids, in id order.
     func providers(ids: [Int64]) throws -> [Provider] {
-        let list = String(decoding: try JSONSerialization.data(withJSONObject: ids), as: UTF8.self)
-        return try load(where: "p.id IN (SELECT value FROM json_each(?))", [.text(list)])
+        try load(where: "p.id IN (SELECT value FROM json_each(?))", [.text(OutboxStore.jsonList(ids))])
     }
 
     private func requireUniqueOrganization(_ organization: String) throws {

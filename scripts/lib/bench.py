@@ -31,6 +31,8 @@ parser.add_argument("herald")
 parser.add_argument("--sizes", default="1000,10000,100000")
 parser.add_argument("--json", default="bench-results.json")
 parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+parser.add_argument("--rounds", type=int, default=3,
+                    help="webhook fan-outs per size, each beside its own wrk run; the median pair is reported")
 parser.add_argument("--only", default="email,webhook,feed", help="which parts to run (a quick look while profiling)")
 args = parser.parse_args()
 HERALD = os.path.abspath(args.herald)
@@ -217,8 +219,12 @@ def wrk(url, lua=None):
 # ---------------------------------------------------------------- webhooks
 body = os.path.join(WORK, "body.txt")
 open(body, "w").write(long_text(1200))
-for n in (SIZES if "webhook" in ONLY else []):
+def webhook_round(n):
+    """One fan-out to n endpoints, then wrk against the same nginx with the same body: a pair."""
     db = os.path.join(WORK, f"hooks-{n}.sqlite")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
     port = free_port()
     env = env_for(port)
     herald(db, "project", "add", "bench", "--name", "Bench", env=env)
@@ -238,13 +244,25 @@ for n in (SIZES if "webhook" in ONLY else []):
     payload = sqlite3.connect(db).execute("SELECT body FROM payloads LIMIT 1").fetchone()[0]
     stop(process)
     seconds = (last - due) / 1000
-    rate = delivered / seconds
     lua = os.path.join(WORK, "post.lua")
     open(lua, "w").write(f"wrk.method = 'POST'\nwrk.headers['Content-Type'] = 'application/json'\nwrk.body = {json.dumps(payload.decode())}\n")
     limit_rate, _ = wrk(f"http://127.0.0.1:{nginx_port}/hooks/0", lua)
-    results["webhook"].append({"n": n, "delivered": delivered, "seconds": round(seconds, 2), "per_second": round(rate),
-                               "limit_per_second": round(limit_rate), "ratio": round(rate / limit_rate, 3), "body_bytes": len(payload)})
+    rate = delivered / seconds
     log(f"webhooks n={n}: herald {rate:.0f}/s, wrk {limit_rate:.0f}/s, ratio {rate / limit_rate:.2f} ({len(payload)} B bodies)")
+    return {"delivered": delivered, "seconds": round(seconds, 3), "per_second": round(rate), "limit_per_second": round(limit_rate),
+            "ratio": round(rate / limit_rate, 3), "body_bytes": len(payload)}
+
+
+body = os.path.join(WORK, "body.txt")
+open(body, "w").write(long_text(1200))
+for n in (SIZES if "webhook" in ONLY else []):
+    # The machine's speed drifts between runs (a shared virtual machine: wrk alone moved between 81,000 and 117,000/s),
+    # so each fan-out is paired with a wrk run right after it and the pair with the median ratio is reported.
+    rounds = sorted((webhook_round(n) for _ in range(max(1, args.rounds))), key=lambda r: r["ratio"])
+    median = rounds[len(rounds) // 2]
+    results["webhook"].append({"n": n, **median, "rounds": rounds})
+    ratios = ", ".join(f"{r['ratio']:.2f}" for r in rounds)
+    log(f"webhooks n={n}: median pair of {len(rounds)}: ratio {median['ratio']:.2f} (all: {ratios})")
 
 if "feed" not in ONLY:
     print(json.dumps(results, indent=2))
@@ -307,8 +325,10 @@ for row in results["email"]:
     lines.append(f"| e-mail fan-out, {row['n']:,} recipients, {row['message_bytes']:,} B, each recorded | {row['per_second']:,}/s ({row['seconds']} s) | "
                  f"smtp-source → smtp-sink: {row['limit_per_second']:,}/s | {row['ratio']:.0%} | ≥ 40 % {'✓' if row['ratio'] >= bars['email'] else '✗'} |")
 for row in results["webhook"]:
+    pairs = ", ".join(f"{r['ratio']:.0%}" for r in row["rounds"])
     lines.append(f"| webhook fan-out, {row['n']:,} endpoints, {row['body_bytes']:,} B, each recorded | {row['per_second']:,}/s ({row['seconds']} s) | "
-                 f"wrk POST → nginx 204: {row['limit_per_second']:,}/s | {row['ratio']:.0%} | ≥ 25 % {'✓' if row['ratio'] >= bars['webhook'] else '✗'} |")
+                 f"wrk POST → nginx 204: {row['limit_per_second']:,}/s | median {row['ratio']:.0%} of {pairs} | "
+                 f"≥ 25 % {'✓' if row['ratio'] >= bars['webhook'] else '✗'} |")
 f = results["feed"]
 lines.append(f"| GET /feed.atom ({f['bytes']:,} B), {CONNECTIONS} connections | {f['per_second']:,}/s (p99 {f['p99']}) | nginx static: {f['limit_per_second']:,}/s (p99 {f['limit_p99']}) | "
              f"{f['ratio']:.0%} | ≥ 50 % {'✓' if f['ratio'] >= bars['feed'] else '✗'} |")
