@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Herald's benchmark, side by side with the machine's own limits, in one run.
 
-  bench.py HERALD_BINARY [--sizes 1000,10000,100000] [--json bench-results.json]
+  bench.py HERALD_BINARY [--sizes 1000,10000,100000] [--json bench-results.json] [--rounds 3]
 
   e-mail fan-out     herald → postfix smtp-sink   vs  smtp-source → smtp-sink (same size, same connections)
-  webhook fan-out    herald → nginx `return 204`  vs  wrk POST → the same nginx (same body, same connections)
+  webhook fan-out    herald → nginx `return 204`  vs  wrk POST → the same nginx (same body, same connections), in pairs
   GET /feed.atom     wrk → herald                 vs  wrk → nginx serving the same bytes as a static file
   publication lag    20 scheduled advisories: instant → first delivery, instant → feed shows it
   memory             peak RSS of herald serve during the largest fan-out
