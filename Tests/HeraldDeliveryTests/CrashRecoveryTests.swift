@@ -14,7 +14,7 @@ import Testing
         var environment = ProcessInfo.processInfo.environment
         environment["HERALD_LOG_LEVEL"] = "notice"
         process.environment = environment
-        FileManager.default.createFile(atPath: db.directory.appending(path: log).path, contents: nil)
+        _ = FileManager.default.createFile(atPath: db.directory.appending(path: log).path, contents: nil)
         let output = try FileHandle(forWritingTo: db.directory.appending(path: log))
         process.standardOutput = output
         process.standardError = output

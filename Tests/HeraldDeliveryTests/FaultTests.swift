@@ -169,7 +169,8 @@ import Testing
         let settled = try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
                                            webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true), settings: settings,
                                            timeout: .seconds(30)) {
-            if !lockHeld, try db.database.first("SELECT count(*) FROM deliveries WHERE lease_until IS NOT NULL") { $0.int(0) } ?? 0 > 0 {
+            let leased = try db.database.first("SELECT count(*) FROM deliveries WHERE lease_until IS NOT NULL", map: { $0.int(0) }) ?? 0
+            if !lockHeld, leased > 0 {
                 lockHeld = true
                 // Another writer (a sqlite3 process) holds the write lock for 3 s: 6× the busy timeout.
                 let holder = try takeWriteLock(db.path)

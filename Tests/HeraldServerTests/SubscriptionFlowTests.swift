@@ -28,7 +28,7 @@ import Testing
                                      body: jsonBody(#"{"organization":"Gemeente Voorbeeld","email":"cert@voorbeeld.example","projects":["demo"],"listed":true}"#)) { response in
                 #expect(response.status == .accepted)
             }
-            #expect(try await eventually { link("https://herald.test/subscriptions/confirm", in: fixture) != nil })
+            #expect(await eventually { link("https://herald.test/subscriptions/confirm", in: fixture) != nil })
             let confirm = try #require(link("https://herald.test/subscriptions/confirm", in: fixture)).replacingOccurrences(of: "https://herald.test", with: "")
             #expect(try db.providers.list(status: .pendingConfirmation).map(\.organization) == ["Gemeente Voorbeeld"])
 
@@ -46,12 +46,12 @@ import Testing
             try await client.execute(uri: "/api/v1/providers/\(provider.id)/approve", method: .post, headers: bearer(fixture.admin)) { response in
                 #expect(response.object["status"] as? String == "active", "\(response.text)")
             }
-            #expect(try await eventually { fixture.mails().contains { $0.contains("now receives early notice") } })
+            #expect(await eventually { fixture.mails().contains { $0.contains("now receives early notice") } })
 
             // 4. An early notice with an acknowledgement link; acknowledging is recorded once.
             let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
                                                     schedule: Schedule(embargo: Date() + 3600, earlyNotice: Date() + 0.1), actor: db.actor)
-            #expect(try await eventually { link("https://herald.test/ack", in: fixture) != nil })
+            #expect(await eventually { link("https://herald.test/ack", in: fixture) != nil })
             let ack = try #require(link("https://herald.test/ack", in: fixture)).replacingOccurrences(of: "https://herald.test", with: "")
             try await client.execute(uri: ack, method: .post) { response in
                 #expect(response.status == .ok)

@@ -25,7 +25,7 @@ public final class HeraldServe: @unchecked Sendable {
         process.executableURL = heraldBinary
         process.arguments = ["serve", "--database", database]
         process.environment = env
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let output = try FileHandle(forWritingTo: log)
         process.standardOutput = output
         process.standardError = output
