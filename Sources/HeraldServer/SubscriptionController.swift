@@ -32,10 +32,7 @@ struct SubscriptionController: Sendable {
                 return html(.forbidden, Pages.message(title: "Form expired", text: "Open the form again and resubmit it.", publicURL: publicURL))
             }
             do {
-                let provider = try NewProvider(organization: form.first("organization") ?? "", emails: [form.first("email") ?? ""],
-                                               webhooks: (form.first("webhook") ?? "").isEmpty ? [] : [(form.first("webhook")!, .webhook)],
-                                               projects: form.all("projects"), listed: form.first("listed") == "yes")
-                try await subscribe(provider)
+                try await subscribe(SubscriptionInput(form: form).provider())
             } catch let refusal as Refusal {
                 return html(.unprocessableContent, Pages.message(title: "Please correct the form", text: refusal.description, publicURL: publicURL,
                                                                  form: "<p><a href=\"/subscribe\">Back to the form</a></p>"))
@@ -44,11 +41,7 @@ struct SubscriptionController: Sendable {
         }
         router.post("/api/v1/subscriptions") { request, context in
             try limiter.check(context.clientAddress)
-            let input = try await request.decode(as: SubscriptionInput.self, context: context)
-            let provider = try NewProvider(organization: input.organization ?? "", emails: input.email.map { [$0] } ?? [],
-                                           webhooks: input.webhook.map { [($0, .webhook)] } ?? [], projects: input.projects ?? [],
-                                           listed: input.listed ?? false)
-            try await subscribe(provider)
+            try await subscribe(try await request.decode(as: SubscriptionInput.self, context: context).provider())
             return Response(status: .accepted, headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"confirmation sent if the request is new\"}")))
         }
@@ -140,15 +133,31 @@ struct SubscriptionController: Sendable {
     }
 }
 
+/// A subscription request, from the JSON API or the HTML form: one way to a `NewProvider`.
 struct SubscriptionInput: Decodable {
     var organization: String?; var email: String?; var projects: [String]?; var webhook: String?; var listed: Bool?
+
+    init(form: Form) {
+        organization = form.first("organization")
+        email = form.first("email")
+        projects = form.all("projects")
+        webhook = form.first("webhook").flatMap { $0.isEmpty ? nil : $0 }   // the form sends the empty field
+        listed = form.first("listed") == "yes"
+    }
+
+    /// Validated; an address or field left out is refused by `NewProvider` with its name.
+    func provider() throws(Refusal) -> NewProvider {
+        try NewProvider(organization: organization ?? "", emails: email.map { [$0] } ?? [], webhooks: webhook.map { [($0, .webhook)] } ?? [],
+                        projects: projects ?? [], listed: listed ?? false)
+    }
 }
 
 extension Refusal {
     /// What a link page says about a refused token.
     var linkMessage: String {
-        if case let .invalid(field, rule) = self, field == "token" { return "This link " + rule.dropFirst("this link ".count) + "." }
-        return description
+        // A token's rule is written as the rest of a sentence; the page makes it one.
+        guard case let .invalid(field, rule) = self, field == "token", let first = rule.first else { return description }
+        return first.uppercased() + rule.dropFirst() + "."
     }
 }
 

@@ -88,7 +88,8 @@ import Testing
                 #expect(response.text.contains("value=\"\(value)\""))
                 return (value, value)
             }
-            let form = "csrf=\(csrf)&organization=Acme+Hosting&email=sec%40acme.example&projects=demo"
+            // As a browser sends it: the optional webhook field empty, the listing box ticked.
+            let form = "csrf=\(csrf)&organization=Acme+Hosting&email=sec%40acme.example&webhook=&projects=demo&listed=yes"
             let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "herald_csrf=\(cookie)"]
             // Without the cookie (a cross-site post): refused, nothing written.
             try await client.execute(uri: "/subscribe", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: jsonBody(form)) { response in
@@ -103,7 +104,9 @@ import Testing
                 #expect(response.status == .ok)
                 #expect(response.text.contains("Check your mail"))
             }
-            #expect(try fixture.db.providers.list(status: .pendingConfirmation).map(\.organization) == ["Acme Hosting"])
+            let subscribed = try fixture.db.providers.list(status: .pendingConfirmation)
+            #expect(subscribed.map(\.organization) == ["Acme Hosting"])
+            #expect(subscribed.first?.webhooks.isEmpty == true && subscribed.first?.listed == true)
             // Subscribing again answers the same and adds nothing: the form tells no one who is a member.
             try await client.execute(uri: "/subscribe", method: .post, headers: headers, body: jsonBody(form)) { response in
                 #expect(response.text.contains("Check your mail"))
@@ -140,6 +143,7 @@ import Testing
                 }
             }
             #expect(pages.count == 3)   // one page per route, whatever the token
+            #expect(pages.allSatisfy { $0.contains("This link is not valid, was used already, or has expired.") })
         }
         #expect(try fixture.db.snapshot() == before)
     }
