@@ -263,11 +263,11 @@ public struct OutboxStore {
         }
     }
 
-    /// Public channels a notice goes to: pre-announcements and publications; a cancellation
-    /// only where the release had been pre-announced.
-    /// The project's enabled public channels that `kind` goes to: e-mail channels loaded (each
-    /// gets its own message), of chat and webhook channels only the formats, since their rows
-    /// are written set-wise from the channels table (a project may have thousands).
+    /// The project's enabled public channels that `kind` goes to (pre-announcements and
+    /// publications; a cancellation only where the release had been pre-announced): e-mail
+    /// channels loaded, each gets its own message; of chat and webhook channels only the
+    /// formats, since their rows are written set-wise from the channels table (a project may
+    /// have thousands).
     private func channelRecipients(_ kind: NoticeKind, advisory: Advisory, project: Project) throws -> (email: [Channel], hooks: [WebhookKind]) {
         switch kind {
         case .preAnnouncement, .publication:
@@ -365,21 +365,6 @@ public struct OutboxStore {
 
     // MARK: - Workers
 
-    /// `text` as a JSON string.
-    static func jsonString(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return "\"" + text + "\"" }
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-
     /// `[1,2,3]`, for `json_each`: one statement for a whole batch of ids.
     static func jsonList(_ ids: [Int64]) -> String {
         "[" + ids.map(String.init).joined(separator: ",") + "]"
@@ -461,16 +446,16 @@ public struct OutboxStore {
         guard !outcomes.isEmpty else { return }
         let now = clock.now
         // Most outcomes are deliveries: one statement for all of them, over a JSON list.
-        var delivered = ""
-        for case let .delivered(id, at, via) in outcomes {
-            delivered += (delivered.isEmpty ? "[" : ",") + "[\(id),\(at.milliseconds),\(Self.jsonString(via))]"
+        let delivered = outcomes.compactMap { outcome -> JSON? in
+            guard case let .delivered(id, at, via) = outcome else { return nil }
+            return [.int(Int(id)), .int(Int(at.milliseconds)), .string(via)]
         }
         if !delivered.isEmpty {
             try database.run("""
                 UPDATE deliveries SET state = 'delivered', delivered_at = d.value ->> 1, delivered_via = d.value ->> 2, lease_until = NULL,
                                       last_error = NULL
                 FROM json_each(?) AS d WHERE deliveries.id = d.value ->> 0
-                """, .text(delivered + "]"))
+                """, .text(JSON.array(delivered).text))
         }
         for outcome in outcomes {
             switch outcome {
