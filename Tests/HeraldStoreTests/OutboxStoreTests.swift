@@ -135,6 +135,35 @@ import Testing
     }
 
     /// A publication to `channels` Slack channels on hosts of their own, every delivery claimed.
+    @Test func aPublicationReachesThisProjectsEnabledChannelsOfEveryKindAndNoOthers() throws {
+        // The channel rows are written set-wise in SQL: the project, the kind and the disabled
+        // mark are filters there, so each is checked here.
+        let db = try TestDatabase()
+        try db.addProject()
+        try db.addProject("other")
+        func target(_ kind: ChannelKind) -> String {
+            switch kind {
+            case .email: "announce@lists.example"
+            case .matrix: "https://matrix.example/_matrix/client/v3/rooms/!room:matrix.example"
+            default: "https://\(kind.rawValue).example/hook"
+            }
+        }
+        for kind in ChannelKind.allCases {
+            let target = target(kind)
+            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: kind, target: target,
+                                               secret: kind == .webhook ? WebhookSecret.make(key: Array(repeating: 7, count: 32))
+                                                   : kind == .matrix ? "syt_access_token" : nil), actor: db.actor)
+        }
+        _ = try db.channels.add(NewChannel(projectSlug: "other", kind: .slack, target: "https://other.example/hook", secret: nil), actor: db.actor)
+        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://disabled.example/hook", secret: nil), actor: db.actor)
+        try db.database.execute("UPDATE channels SET disabled_at = 1 WHERE target = 'https://disabled.example/hook'")
+        _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, reason: "x", actor: db.actor)
+        let rows = try db.database.query("SELECT format, recipient FROM deliveries ORDER BY id") { "\($0.text(0)) \($0.text(1))" }
+        #expect(rows.sorted() == ChannelKind.allCases.map { "\($0.rawValue) \(target($0))" }.sorted())
+        let secrets = try db.database.query("SELECT format, secret FROM deliveries WHERE secret IS NOT NULL ORDER BY format") { "\($0.text(0)) \($0.text(1).prefix(6))" }
+        #expect(secrets == ["matrix syt_ac", "webhook whsec_"])
+    }
+
     func claimedPublication(channels: Int) throws -> (TestDatabase, [ClaimedDelivery]) {
         let db = try TestDatabase()
         try db.addProject()
