@@ -6,10 +6,11 @@ public enum Address {
     /// Deliberately stricter than RFC 5321: no quoted local parts, no comments, no IP literals,
     /// nothing that could break out of a header. The domain is lowercased.
     public static func email(_ value: String, field: String) throws(Refusal) -> String {
+        guard value.utf8.count <= 320 else { throw .invalid(field: field, rule: "an e-mail address has at most 254 characters (got \(value.utf8.count) bytes)") }
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, trimmed.utf8.count <= 254, isLocalPart(parts[0]), isHostName(parts[1]) else {
-            throw .invalid(field: field, rule: "'\(trimmed)' is not an e-mail address like security@example.org")
+            throw .invalid(field: field, rule: "\(Validate.quoted(trimmed)) is not an e-mail address like security@example.org")
         }
         return "\(parts[0])@\(parts[1].lowercased())"
     }
@@ -46,6 +47,7 @@ public enum Address {
     /// An absolute `http`/`https` URL with a host and no credentials or fragment.
     /// Whether the host may be private is the transport's decision (it resolves names).
     public static func webURL(_ value: String, field: String) throws(Refusal) -> String {
+        guard value.utf8.count <= 2100 else { throw .invalid(field: field, rule: "a URL has at most 2000 characters (got \(value.utf8.count) bytes)") }
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         guard trimmed.count <= 2000,
               !trimmed.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }),
@@ -54,7 +56,7 @@ public enum Address {
               let host = components.host, !host.isEmpty,
               components.user == nil, components.password == nil, components.fragment == nil
         else {
-            throw .invalid(field: field, rule: "'\(trimmed)' is not an http(s) URL with a host (no user:password@, no #fragment)")
+            throw .invalid(field: field, rule: "\(Validate.quoted(trimmed)) is not an http(s) URL with a host (no user:password@, no #fragment)")
         }
         return trimmed
     }

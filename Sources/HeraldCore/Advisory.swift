@@ -26,15 +26,16 @@ public struct AdvisoryContent: Equatable, Sendable, Codable {
     /// Validates every field; throws the first rule broken.
     public init(title: String, summary: String = "", body: String = "", cves: [String] = [], severity: Severity? = nil,
                 cvss: String? = nil, affected: String = "", fixed: String = "") throws(Refusal) {
+        try Validate.count(cves, field: "cve", max: Self.maxCVEs, noun: "CVE ids per advisory")
         self.title = try Validate.line(title, field: "title", maxLength: 200)
         self.summary = try Validate.text(summary, field: "summary", maxLength: 2000)
         self.body = try Validate.text(body, field: "body", maxLength: 200_000)
         var ids: [String] = []
+        var seen = Set<String>()
         for cve in cves {
             let id = try CVE.validate(cve)
-            if !ids.contains(id) { ids.append(id) }
+            if seen.insert(id).inserted { ids.append(id) }
         }
-        guard ids.count <= 100 else { throw .invalid(field: "cve", rule: "at most 100 CVE ids per advisory") }
         self.cves = ids
         self.severity = severity
         self.cvss = try cvss.map { v throws(Refusal) in try CVSS.validate(v) }
@@ -44,6 +45,9 @@ public struct AdvisoryContent: Equatable, Sendable, Codable {
 }
 
 extension AdvisoryContent {
+    /// Most CVE ids one advisory may name: counted before any is validated.
+    public static let maxCVEs = 100
+
     /// Content as stored earlier, taken without validation (CVEs are added by the caller).
     public init(unchecked title: String, _ summary: String, _ body: String, _ severity: Severity?, _ cvss: String?,
                 _ affected: String, _ fixed: String) {
@@ -202,17 +206,73 @@ public struct AdvisoryRevision: Equatable, Sendable, Codable {
     public var state: AdvisoryState
     public var content: AdvisoryContent
     public var schedule: Schedule
+    /// Why, for the audit log and release managers only.
     public var reason: String
+    /// What the private notice of this change told the providers.
+    public var noteToProviders: String
+    /// What the public page shows of this change after publication.
+    public var publicNote: String
     public var actor: String
     public var createdAt: Date
 
-    public init(of advisory: Advisory, reason: String, actor: String) {
+    public init(of advisory: Advisory, notes: ChangeNotes, actor: String) {
         revision = advisory.revision
         state = advisory.state
         content = advisory.content
         schedule = advisory.schedule
-        self.reason = reason
+        reason = notes.reason
+        noteToProviders = notes.toProviders
+        publicNote = notes.publicNote
         self.actor = actor
         createdAt = advisory.updatedAt
     }
+
+    // Snapshots written before notes existed have none: their reason stays private.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        revision = try c.decode(Int.self, forKey: .revision)
+        state = try c.decode(AdvisoryState.self, forKey: .state)
+        content = try c.decode(AdvisoryContent.self, forKey: .content)
+        schedule = try c.decode(Schedule.self, forKey: .schedule)
+        reason = try c.decodeIfPresent(String.self, forKey: .reason) ?? ""
+        noteToProviders = try c.decodeIfPresent(String.self, forKey: .noteToProviders) ?? ""
+        publicNote = try c.decodeIfPresent(String.self, forKey: .publicNote) ?? ""
+        actor = try c.decode(String.self, forKey: .actor)
+        createdAt = try c.decode(Date.self, forKey: .createdAt)
+    }
+}
+
+/// What the public page may show of a revision: when, and the public note. Nothing else of a
+/// revision (its reason, its note to providers, who made it) is in this type, so no public
+/// surface can show it by mistake.
+public struct PublicRevision: Equatable, Sendable {
+    public var revision: Int
+    public var createdAt: Date
+    public var publicNote: String
+
+    public init(_ revision: AdvisoryRevision) {
+        self.revision = revision.revision
+        createdAt = revision.createdAt
+        publicNote = revision.publicNote
+    }
+}
+
+/// The words that go with a change, each for its own audience (DESIGN.md, "Reasons have three
+/// audiences"); nothing moves from one audience to another by itself.
+public struct ChangeNotes: Equatable, Sendable {
+    /// Why: the audit log and release managers only.
+    public var reason: String
+    /// Goes into the private notice to providers.
+    public var toProviders: String
+    /// Shown on the public page after publication.
+    public var publicNote: String
+
+    public init(reason: String = "", toProviders: String = "", publicNote: String = "", reasonRequired: Bool = false) throws(Refusal) {
+        self.reason = try Validate.reason(reason, required: reasonRequired)
+        self.toProviders = try Validate.text(toProviders, field: "note-to-providers", maxLength: 2000)
+        self.publicNote = try Validate.text(publicNote, field: "public-note", maxLength: 2000)
+    }
+
+    /// No words at all (the scheduler's own changes).
+    public static let none = try! ChangeNotes()
 }

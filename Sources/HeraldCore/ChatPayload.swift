@@ -9,6 +9,9 @@ public enum ChatPayload {
     public static func render(_ content: NoticeContent, as format: WebhookKind, event: String, project: String,
                               advisoryID: String?, revision: Int, at date: Date) -> [UInt8] {
         let object: JSON
+        // Chat services turn @channel, @here, @everyone, @all and @room into a ping of every
+        // member; an advisory's words must not be able to do that.
+        let content = format == .webhook || format == .teams ? content : neutralizingMentions(content)
         switch format {
         case .slack: object = slack(content)
         case .mattermost: object = ["text": .string(markdown(content)), "username": "Herald"]
@@ -29,6 +32,36 @@ public enum ChatPayload {
         return object.bytes
     }
 
+    /// Words that notify a whole channel or room, after `@` (Slack's `<!here>` is escaped as markup).
+    static let broadcastMentions = ["channel", "here", "everyone", "all", "room"]
+
+    /// `text` with a word joiner (U+2060) after the `@` of every broadcast mention, and inside
+    /// Slack's `<!here>`-style commands: it reads the same and notifies no one.
+    public static func neutralizeMentions(_ text: String) -> String {
+        let text = text.contains("<!") ? text.replacingOccurrences(of: "<!", with: "<\u{2060}!") : text
+        guard text.contains("@") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let at = rest.firstIndex(of: "@") {
+            out += rest[...at]
+            rest = rest[rest.index(after: at)...]
+            let word = rest.prefix { $0.isLetter }.lowercased()
+            if broadcastMentions.contains(word) { out += "\u{2060}" }
+        }
+        return out + rest
+    }
+
+    static func neutralizingMentions(_ c: NoticeContent) -> NoticeContent {
+        var c = c
+        c.headline = neutralizeMentions(c.headline)
+        c.intro = neutralizeMentions(c.intro)
+        c.facts = c.facts.map { (neutralizeMentions($0.label), neutralizeMentions($0.value)) }
+        c.body = neutralizeMentions(c.body)
+        c.footer = neutralizeMentions(c.footer)
+        if let link = c.link { c.link = (neutralizeMentions(link.label), link.url) }
+        return c
+    }
+
     // Slack: header block, a section per part, the text fallback for notifications.
     static func slack(_ c: NoticeContent) -> JSON {
         var blocks: [JSON] = [["type": "header", "text": ["type": "plain_text", "text": .string(String(c.headline.prefix(150)))]]]
@@ -39,7 +72,8 @@ public enum ChatPayload {
         if !c.body.isEmpty { blocks.append(section(slackEscape(String(c.body.prefix(2900))))) }
         if let link = c.link { blocks.append(section("<\(link.url)|\(slackEscape(link.label))>")) }
         if !c.footer.isEmpty { blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": .string(slackEscape(c.footer))]]]) }
-        return ["text": .string(c.headline), "blocks": .array(blocks)]
+        // The fallback text is mrkdwn too (it becomes the notification): escaped like the rest.
+        return ["text": .string(slackEscape(c.headline)), "blocks": .array(blocks)]
     }
 
     static func section(_ text: String) -> JSON { ["type": "section", "text": ["type": "mrkdwn", "text": .string(text)]] }

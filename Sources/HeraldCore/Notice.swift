@@ -83,9 +83,11 @@ public struct NoticeWriter: Sendable {
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
     }
 
-    /// The content of `kind` about `advisory` for `audience`. `reason` is the release
-    /// manager's reason for a revision or cancellation; `ackURL` the provider's acknowledgement link.
-    public func content(_ kind: NoticeKind, advisory: Advisory, audience: Audience, reason: String = "", ackURL: String? = nil) -> NoticeContent {
+    /// The content of `kind` about `advisory` for `audience`. `notes` are the words the release
+    /// manager gave with the change, each said only to its own audience (the reason to none of
+    /// them); `ackURL` the provider's acknowledgement link.
+    public func content(_ kind: NoticeKind, advisory: Advisory, audience: Audience, notes: ChangeNotes = .none, ackURL: String? = nil) -> NoticeContent {
+        let note = notes.toProviders
         let a = advisory.content
         let zone = project.zone
         let release = advisory.schedule.embargo.map { Instant.local($0, in: zone) + " (\(zone.identifier))" } ?? "not set"
@@ -102,7 +104,7 @@ public struct NoticeWriter: Sendable {
         case (.earlyNotice, .provider), (.revision, .provider):
             let revised = kind == .revision
             let intro = revised
-                ? "The \(project.name) security advisory below has changed (revision \(advisory.revision))." + (reason.isEmpty ? "" : " Reason: \(reason)")
+                ? "The \(project.name) security advisory below has changed (revision \(advisory.revision))." + (note.isEmpty ? "" : " Note from the release managers: \(note)")
                 : "\(project.name) will publish the security advisory below at \(release). You receive it early as a member of the early-notice list."
             return NoticeContent(
                 headline: "[EMBARGOED] \(revised ? "Revised: " : "")\(project.name): \(a.title)",
@@ -114,7 +116,8 @@ public struct NoticeWriter: Sendable {
         case (.publication, .provider):
             return NoticeContent(
                 headline: "Now public: \(project.name): \(a.title)",
-                intro: "The \(project.name) security advisory you were told about in advance is now public; the embargo has ended.",
+                intro: "The \(project.name) security advisory you were told about in advance is now public; the embargo has ended."
+                    + (note.isEmpty ? "" : " Note from the release managers: \(note)"),
                 facts: [("Revision", String(advisory.revision))] + details,
                 body: "", link: ("Advisory", page), footer: "", embargoed: false)
         case (.publication, .publicChannel):
@@ -132,7 +135,7 @@ public struct NoticeWriter: Sendable {
         case (.cancellation, .provider):
             return NoticeContent(
                 headline: "[EMBARGOED] Cancelled: \(project.name): \(a.title)",
-                intro: "The \(project.name) security advisory you were told about in advance has been cancelled." + (reason.isEmpty ? "" : " Reason: \(reason)"),
+                intro: "The \(project.name) security advisory you were told about in advance has been cancelled." + (note.isEmpty ? "" : " Note from the release managers: \(note)"),
                 facts: [("Revision", String(advisory.revision))], body: "", link: nil,
                 footer: "The details you received stay confidential.", embargoed: true)
         case (.cancellation, .publicChannel):

@@ -66,7 +66,7 @@ public enum Slug {
         let ok = (1...40).contains(bytes.count) && allowed(bytes.first!) && allowed(bytes.last!)
             && bytes.allSatisfy { allowed($0) || $0 == UInt8(ascii: "-") }
         guard ok else {
-            throw .invalid(field: field, rule: "'\(value)' must be 1–40 lowercase letters, digits or inner hyphens (like my-project)")
+            throw .invalid(field: field, rule: "\(Validate.quoted(value)) must be 1–40 lowercase letters, digits or inner hyphens (like my-project)")
         }
         return value
     }

@@ -73,6 +73,8 @@ public struct Provider: Equatable, Sendable, Codable {
     public var projects: [String]
     public var createdAt: Date
     public var updatedAt: Date
+    /// For a request waiting for approval: members whose names look like this one's (TS #39).
+    public var looksLike: [String]?
 
     public init(id: Int64, organization: String, status: ProviderStatus, listed: Bool, emails: [String],
                 webhooks: [ProviderWebhook], projects: [String], createdAt: Date, updatedAt: Date) {
@@ -96,9 +98,16 @@ public struct NewProvider: Equatable, Sendable {
     public let projects: [String]
     public let listed: Bool
 
-    /// Validates and normalises; duplicate addresses, URLs and projects are merged.
+    /// Most addresses, webhooks and projects one provider may have: counted before any is looked at.
+    public static let maxEmails = 20, maxWebhooks = 5, maxProjects = 100
+
+    /// Validates and normalises; duplicate addresses, URLs and projects are merged. Every list
+    /// is counted before its elements are validated, so a hostile body costs almost nothing.
     public init(organization: String, emails: [String], webhooks: [(url: String, kind: WebhookKind)] = [],
                 projects: [String], listed: Bool = false) throws(Refusal) {
+        try Validate.count(emails, field: "email", max: Self.maxEmails, noun: "addresses per provider")
+        try Validate.count(webhooks, field: "webhook", max: Self.maxWebhooks, noun: "webhooks per provider")
+        try Validate.count(projects, field: "project", max: Self.maxProjects, noun: "projects per provider")
         self.organization = try Validate.line(organization, field: "organization")
         guard !emails.isEmpty else { throw .invalid(field: "email", rule: "give at least one address to send notices to") }
         var seen = Set<String>()
@@ -107,7 +116,6 @@ public struct NewProvider: Equatable, Sendable {
             let address = try Address.email(email, field: "email")
             if seen.insert(address.lowercased()).inserted { addresses.append(address) }
         }
-        guard addresses.count <= 20 else { throw .invalid(field: "email", rule: "at most 20 addresses per provider") }
         self.emails = addresses
         var urls = Set<String>()
         var hooks: [ProviderWebhook] = []
@@ -115,13 +123,13 @@ public struct NewProvider: Equatable, Sendable {
             let url = try Address.webURL(hook.url, field: "webhook")
             if urls.insert(url).inserted { hooks.append(ProviderWebhook(url: url, kind: hook.kind)) }
         }
-        guard hooks.count <= 5 else { throw .invalid(field: "webhook", rule: "at most 5 webhooks per provider") }
         self.webhooks = hooks
         guard !projects.isEmpty else { throw .invalid(field: "project", rule: "name at least one project the provider receives notices for") }
         var slugs: [String] = []
+        var seenSlugs = Set<String>()
         for project in projects {
             let slug = try Slug.validate(project, field: "project")
-            if !slugs.contains(slug) { slugs.append(slug) }
+            if seenSlugs.insert(slug).inserted { slugs.append(slug) }
         }
         self.projects = slugs
         self.listed = listed

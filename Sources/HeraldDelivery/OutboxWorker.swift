@@ -253,14 +253,18 @@ public struct OutboxWorker: Sendable {
     private func outcome(_ delivery: ClaimedDelivery, _ result: SendResult, destination: String) -> DeliveryOutcome {
         let now = clock.now
         // Built only when logged: the delivered path runs tens of thousands of times a second.
-        var meta: Logger.Metadata { ["delivery": "\(delivery.id)", "recipient": "\(delivery.recipient)", "attempt": "\(delivery.attempts)"] }
+        // A chat webhook's URL is its credential: logs name it by fingerprint.
+        var meta: Logger.Metadata {
+            ["delivery": "\(delivery.id)", "recipient": "\(delivery.transport == "webhook" ? Redaction.url(delivery.recipient) : delivery.recipient)",
+             "attempt": "\(delivery.attempts)"]
+        }
         switch result {
         case .notAttempted:
             return .released(id: delivery.id)
         case .delivered:
             DeliveryMetrics.attempt(transport: delivery.transport, outcome: "delivered")
             logger.debug("delivered", metadata: meta)
-            return .delivered(id: delivery.id, at: now, via: delivery.transport == "email" ? destination : delivery.recipient)
+            return .delivered(id: delivery.id, at: now, via: delivery.transport == "email" ? destination : "webhook:" + delivery.host)
         case let .gone(error):
             DeliveryMetrics.attempt(transport: delivery.transport, outcome: "gone")
             logger.warning("endpoint gone; disabled", metadata: meta.merging(["error": "\(error)"]) { $1 })

@@ -6,6 +6,10 @@ import Logging
 /// Fires advisories' notices at their instants: sleeps until the next one is due (at most
 /// `poll`, so changes made by the CLI in another process are seen within it), then runs each
 /// due notice as one transaction and rings the workers.
+///
+/// It runs on a thread of its own, not on the Swift concurrency pool that serves HTTP: however
+/// busy request handling is, the instant is kept. An error in one pass or one notice is
+/// logged and tried again at the next pass; it never stops the scheduler or `serve`.
 public struct Scheduler: Sendable {
     let databasePath: String
     let clock: any Clock
@@ -28,11 +32,31 @@ public struct Scheduler: Sendable {
 
     /// Runs until cancelled.
     public func run() async throws {
+        let wake = Wake()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let thread = Thread {
+                    continuation.resume(with: Result(catching: { try loop(wake) }))
+                }
+                thread.name = "herald-scheduler"
+                thread.qualityOfService = .userInteractive
+                thread.start()
+            }
+        } onCancel: {
+            wake.stop()
+        }
+    }
+
+    private func loop(_ wake: Wake) throws {
         let database = try Database(path: databasePath, busyTimeout: .seconds(30))
         let advisories = AdvisoryStore(database: database, clock: clock, settings: outbox)
-        while !Task.isCancelled {
+        while !wake.stopped {
+            var sleep = poll
             do {
-                let fired = try advisories.fireDue()
+                let fired = try advisories.fireDue(failed: { failure in
+                    logger.error("notice not fired; the scheduler tries again", metadata: [
+                        "advisory": "\(failure.advisoryID)", "notice": "\(failure.kind.rawValue)", "error": "\(failure.error)"])
+                })
                 if !fired.isEmpty { doorbell.ring() }
                 onLoop(fired)
                 for notice in fired {
@@ -40,18 +64,47 @@ public struct Scheduler: Sendable {
                     logger.info("notice fired", metadata: ["advisory": "\(notice.advisoryID)", "notice": "\(notice.kind.rawValue)",
                                                            "lag_ms": "\(Int(notice.lag * 1000))"])
                 }
+                if let next = try advisories.nextDue() {
+                    let wait = next.timeIntervalSince(clock.now)
+                    // Wake at the instant, not before: fireDue refuses early publication anyway.
+                    sleep = min(sleep, .microseconds(max(0, Int((wait * 1_000_000).rounded(.up)))))
+                }
             } catch let error as SQLiteError where error.kind == .busy {
                 logger.warning("database busy; the scheduler tries again", metadata: ["error": "\(error)"])
+            } catch {
+                logger.error("scheduler pass failed; it tries again", metadata: ["error": "\(error)"])
             }
-            var sleep = poll
-            if let next = try advisories.nextDue() {
-                let wait = next.timeIntervalSince(clock.now)
-                // Wake at the instant, not before: fireDue refuses early publication anyway.
-                sleep = min(sleep, .microseconds(max(0, Int((wait * 1_000_000).rounded(.up)))))
+            if sleep > .zero { wake.wait(for: sleep) }
+        }
+    }
+}
+
+/// Sleeps the scheduler's thread until a deadline or until it is told to stop.
+private final class Wake: @unchecked Sendable {
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var isStopped = false
+
+    var stopped: Bool { condition.withLock { isStopped } }
+
+    func stop() {
+        condition.withLock {
+            isStopped = true
+            condition.broadcast()
+        }
+    }
+
+    /// Waits `duration` (or less, when stopped). No timer slack: publication is meant to
+    /// happen at the instant.
+    func wait(for duration: Duration) {
+        let deadline = ContinuousClock.now + duration
+        condition.withLock {
+            while !isStopped {
+                let left = deadline - ContinuousClock.now
+                guard left > .zero else { return }
+                let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
+                _ = condition.wait(until: Date(timeIntervalSinceNow: seconds))
             }
-            // No tolerance: left to itself the timer may coalesce the wake by up to a tenth of
-            // the sleep, and publication is meant to happen at the instant.
-            if sleep > .zero { try? await Task.sleep(for: sleep, tolerance: .zero) }
         }
     }
 }

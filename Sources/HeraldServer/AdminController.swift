@@ -32,7 +32,13 @@ struct AdminController: Sendable {
                 }
                 return status
             }
-            return try await json { db in try ProviderStore(database: db, clock: SystemClock()).list(status: status) }
+            let reveal = try context.reveal(request)
+            return try await json { db in
+                let providers = try ProviderStore(database: db, clock: SystemClock()).list(status: status)
+                guard reveal else { return providers.map(\.redacted) }
+                try AuditLog(database: db).record(at: Date(), actor: context.actor, action: "secrets.reveal", subjectType: "provider", subjectID: nil)
+                return providers
+            }
         }
         group.post("providers") { request, context in
             try context.require(.admin)
@@ -66,7 +72,13 @@ struct AdminController: Sendable {
         group.get("channels") { request, context in
             try context.require(.auditor)
             let project = request.uri.queryParameters.get("project")
-            return try await json { db in try ChannelStore(database: db, clock: SystemClock()).list(project: project) }
+            let reveal = try context.reveal(request)
+            return try await json { db in
+                let channels = try ChannelStore(database: db, clock: SystemClock()).list(project: project)
+                guard reveal else { return channels.map(\.redacted) }
+                try AuditLog(database: db).record(at: Date(), actor: context.actor, action: "secrets.reveal", subjectType: "channel", subjectID: nil)
+                return channels
+            }
         }
         group.post("channels") { request, context in
             try context.require(.admin)
@@ -125,7 +137,8 @@ struct AdminController: Sendable {
             return try await json { db in
                 let advisories = AdvisoryStore(database: db, clock: SystemClock(), settings: settings)
                 return AdvisoryDetail(advisory: try advisories.get(id), revisions: try advisories.revisions(of: id),
-                                      deliveries: try OutboxStore(database: db, clock: SystemClock(), settings: settings).list(advisory: id, limit: 1_000_000),
+                                      deliveries: try OutboxStore(database: db, clock: SystemClock(), settings: settings).list(advisory: id, limit: 1_000_000)
+                                        .map(\.redacted),
                                       acknowledgements: try AcknowledgementStore(database: db, clock: SystemClock()).list(advisory: id),
                                       audit: try AuditLog(database: db).list(subjectType: "advisory", subjectID: id, limit: 1000))
             }
@@ -138,6 +151,7 @@ struct AdminController: Sendable {
             return try await json { db in
                 _ = try AdvisoryStore(database: db, clock: SystemClock(), settings: settings).get(id)
                 return try OutboxStore(database: db, clock: SystemClock(), settings: settings).list(advisory: id, state: state, limit: 1_000_000)
+                    .map(\.redacted)
             }
         }
         group.post("advisories/:id/reschedule") { request, context in
@@ -147,11 +161,11 @@ struct AdminController: Sendable {
             guard input.embargo != nil else { throw Refusal.invalid(field: "embargo", rule: "give the new release instant") }
             let now = Date()
             let settings = configuration.outbox
-            let reason = input.reason ?? ""
+            let notes = try input.notes.notes(reasonRequired: false)
             return try await json { db in
                 let store = AdvisoryStore(database: db, clock: FixedClock(now), settings: settings)
                 let plan = try input.schedule(applyingTo: try store.get(id).schedule, now: now)
-                return try store.reschedule(id, to: { _ in plan }, reason: reason, actor: context.actor)
+                return try store.reschedule(id, to: { _ in plan }, notes: notes, actor: context.actor)
             }
         }
         group.post("advisories/:id/revise") { request, context in
@@ -159,27 +173,28 @@ struct AdminController: Sendable {
             let id = try context.id()
             let input = try await request.decode(as: AdvisoryInput.self, context: context)
             let patch = try input.patch()
+            let notes = try input.notes.notes(reasonRequired: false)
             let settings = configuration.outbox
             return try await json { db in
-                try AdvisoryStore(database: db, clock: SystemClock(), settings: settings).revise(id, patch, reason: input.reason ?? "", actor: context.actor)
+                try AdvisoryStore(database: db, clock: SystemClock(), settings: settings).revise(id, patch, notes: notes, actor: context.actor)
             }
         }
         group.post("advisories/:id/publish") { request, context in
             try context.require(.releaseManager)
             let id = try context.id()
-            let reason = try await request.decodeIfPresent(ReasonInput.self, context: context)?.reason ?? ""
+            let notes = try (try await request.decodeIfPresent(NotesInput.self, context: context) ?? NotesInput()).notes(reasonRequired: true)
             let settings = configuration.outbox
             return try await json { db in
-                try AdvisoryStore(database: db, clock: SystemClock(), settings: settings).publishNow(id, reason: reason, actor: context.actor)
+                try AdvisoryStore(database: db, clock: SystemClock(), settings: settings).publishNow(id, notes: notes, actor: context.actor)
             }
         }
         group.post("advisories/:id/cancel") { request, context in
             try context.require(.releaseManager)
             let id = try context.id()
-            let reason = try await request.decodeIfPresent(ReasonInput.self, context: context)?.reason ?? ""
+            let notes = try (try await request.decodeIfPresent(NotesInput.self, context: context) ?? NotesInput()).notes(reasonRequired: true)
             let settings = configuration.outbox
             return try await json { db in
-                try AdvisoryStore(database: db, clock: SystemClock(), settings: settings).cancel(id, reason: reason, actor: context.actor)
+                try AdvisoryStore(database: db, clock: SystemClock(), settings: settings).cancel(id, notes: notes, actor: context.actor)
             }
         }
 
@@ -192,7 +207,7 @@ struct AdminController: Sendable {
             }
             let limit = min(max(Int(request.uri.queryParameters.get("limit") ?? "") ?? 1000, 1), 100_000)
             return try await json { db in
-                try OutboxStore(database: db, clock: SystemClock(), settings: OutboxSettings()).list(state: state, limit: limit)
+                try OutboxStore(database: db, clock: SystemClock(), settings: OutboxSettings()).list(state: state, limit: limit).map(\.redacted)
             }
         }
         group.post("deliveries/:id/retry") { _, context in
@@ -249,13 +264,24 @@ struct ProviderInput: Decodable {
 }
 struct ChannelInput: Decodable { var project: String?; var kind: String?; var target: String?; var secret: String? }
 struct ReasonInput: Decodable { var reason: String? }
+/// The three audiences' words of a change: `reason` (audit), `note_to_providers`, `public_note`.
+struct NotesInput: Decodable {
+    var reason: String?; var noteToProviders: String?; var publicNote: String?
+
+    func notes(reasonRequired: Bool) throws(Refusal) -> ChangeNotes {
+        try ChangeNotes(reason: reason ?? "", toProviders: noteToProviders ?? "", publicNote: publicNote ?? "", reasonRequired: reasonRequired)
+    }
+}
 struct TokenInput: Decodable { var name: String?; var role: String? }
 struct CreatedToken: Encodable, Sendable { var token: String; var record: TokenRecord }
 
 struct AdvisoryInput: Decodable {
     var project: String?; var title: String?; var summary: String?; var body: String?; var cves: [String]?
     var severity: String?; var cvss: String?; var affected: String?; var fixed: String?
-    var embargo: String?; var earlyNotice: String?; var preAnnounce: String?; var reason: String?
+    var embargo: String?; var earlyNotice: String?; var preAnnounce: String?
+    var reason: String?; var noteToProviders: String?; var publicNote: String?
+
+    var notes: NotesInput { NotesInput(reason: reason, noteToProviders: noteToProviders, publicNote: publicNote) }
 
     func patch() throws -> AdvisoryPatch {
         let severity = try self.severity.map { value throws(Refusal) -> Severity in
@@ -290,6 +316,14 @@ struct AdvisoryDetail: Encodable, Sendable {
 }
 
 extension HeraldContext {
+    /// Whether a listing should show secrets whole (`?reveal=true`): an admin's choice only,
+    /// audited by the caller.
+    func reveal(_ request: Request) throws -> Bool {
+        guard request.uri.queryParameters.get("reveal") == "true" else { return false }
+        try require(.admin)
+        return true
+    }
+
     /// The numeric `:id` of the path, or 404.
     func id() throws -> Int64 {
         guard let text = parameters.get("id"), let id = Int64(text), id > 0 else { throw Problem(.notFound, "no such id") }

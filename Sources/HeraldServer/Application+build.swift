@@ -3,6 +3,7 @@ import HeraldCore
 import HeraldDelivery
 import HeraldStore
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 
@@ -34,9 +35,17 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         services.append(BackgroundService(name: "scheduler") { try await configured.run() })
         services.append(BackgroundService(name: "delivery") { try await worker.run() })
     }
-    // Fresh cached public documents are answered on the event loop, before the router.
+    if let listener = configuration.metricsListener {
+        services.append(MetricsEndpoint(pool: pool, registry: configuration.metrics).listener(host: listener.host, port: listener.port, logger: logger))
+    }
+    // Fresh cached public documents are answered on the event loop, before the router. The
+    // read timeout comes first, so it sees every request, those answered from the cache too.
+    let readTimeout = configuration.readTimeout
     return Application(responder: HeadAsGetResponder(inner: router.buildResponder()),
-                       server: .http1(configuration: .init(additionalChannelHandlers: [CachedDocumentHandler(cache: cache, serverName: "Herald")])),
+                       server: .http1(configuration: .init(additionalChannelHandlers: [
+                           HTTPConnectionStateHandler(idleTimeout: readTimeout, logger: logger),
+                           CachedDocumentHandler(cache: cache, serverName: "Herald"),
+                       ])),
                        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),
                        services: services, logger: logger)
 }

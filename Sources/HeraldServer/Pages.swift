@@ -87,7 +87,7 @@ enum Pages {
         return layout(title: "Security advisories", publicURL: publicURL, body: body)
     }
 
-    static func advisory(_ item: PublishedAdvisory, revisions: [AdvisoryRevision], publicURL: String) -> String {
+    static func advisory(_ item: PublishedAdvisory, revisions: [PublicRevision], publicURL: String) -> String {
         let a = item.advisory.content
         var facts = ""
         if !a.cves.isEmpty {
@@ -112,7 +112,7 @@ enum Pages {
         if revisions.count > 1 {
             body += "<h2>Revision history</h2><ol>\n"
             for revision in revisions {
-                body += "<li>Revision \(revision.revision), \(when(revision.createdAt, zone: item.projectTimezone))\(revision.reason.isEmpty ? "" : ": " + HTML.escape(revision.reason))</li>\n"
+                body += "<li>Revision \(revision.revision), \(when(revision.createdAt, zone: item.projectTimezone))\(revision.publicNote.isEmpty ? "" : ": " + HTML.escape(revision.publicNote))</li>\n"
             }
             body += "</ol>\n"
         }

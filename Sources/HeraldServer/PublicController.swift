@@ -75,16 +75,11 @@ struct PublicController: Sendable {
             return Response(status: ok ? .ok : .serviceUnavailable, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(string: body)))
         }
-        router.get("/metrics") { _, _ in
-            let queue = try await pool.run { db in try OutboxStore(database: db, clock: SystemClock(), settings: OutboxSettings()).queueDepth() }
-            let registry = configuration.metrics
-            registry.makeGauge(descriptor: .init(namespace: "herald", metricName: "outbox_depth", unitName: "",
-                                                 helpText: "Deliveries waiting (pending or retrying)")).set(Double(queue.count))
-            registry.makeGauge(descriptor: .init(namespace: "herald", metricName: "outbox_oldest_pending", unitName: "seconds",
-                                                 helpText: "Age of the oldest waiting delivery"))
-                .set(queue.oldest.map { Date().timeIntervalSince($0) } ?? 0)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        // Metrics count private activity (early notices, the outbox), so they are not public:
+        // they need a token (any role's, or HERALD_METRICS_TOKEN), or a listener of their own.
+        router.get("/metrics") { request, _ in
+            try await MetricsEndpoint(pool: pool, registry: configuration.metrics).authorize(request, token: configuration.metricsToken)
+            return try await MetricsEndpoint(pool: pool, registry: configuration.metrics).response()
         }
     }
 

@@ -17,6 +17,13 @@ public struct ServerConfiguration: Sendable {
     public var metrics: PrometheusCollectorRegistry
     /// Public POST routes allow this many requests per client address per minute.
     public var publicPostsPerMinute: Int
+    /// `HERALD_METRICS_TOKEN`: a bearer token that may read `/metrics` (API tokens may too).
+    public var metricsToken: String?
+    /// `HERALD_METRICS_LISTEN`: an address of its own where `/metrics` needs no token.
+    public var metricsListener: (host: String, port: Int)?
+    /// A connection that sends no complete request head (or no part of a body) for this long
+    /// is closed: slow clients cannot hold connections open (slowloris).
+    public var readTimeout: Duration = .seconds(15)
 
     public init(databasePath: String, host: String = "127.0.0.1", port: Int = 8080, outbox: OutboxSettings,
                 delivery: DeliveryServices? = nil, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),

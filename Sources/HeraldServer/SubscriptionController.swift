@@ -26,7 +26,7 @@ struct SubscriptionController: Sendable {
         router.post("/subscribe") { request, context in
             try limiter.check(context.clientAddress)
             var request = request
-            let form = Form(String(buffer: try await request.collectBody(upTo: 64 * 1024)))
+            let form = Form(String(buffer: try await request.collectBody(upTo: Self.maxSubscriptionBody)))
             let cookie = request.headers[.cookie].flatMap { Form.cookie("herald_csrf", in: $0) }
             guard let sent = form.first("csrf"), let cookie, !cookie.isEmpty, sent == cookie else {
                 return html(.forbidden, Pages.message(title: "Form expired", text: "Open the form again and resubmit it.", publicURL: publicURL))
@@ -37,13 +37,22 @@ struct SubscriptionController: Sendable {
                 return html(.unprocessableContent, Pages.message(title: "Please correct the form", text: refusal.description, publicURL: publicURL,
                                                                  form: "<p><a href=\"/subscribe\">Back to the form</a></p>"))
             }
-            return html(.ok, Pages.message(title: "Check your mail", text: "If the request is new, a confirmation link is on its way to the address you gave. After you confirm, a release manager reviews the request.", publicURL: publicURL))
+            return html(.ok, Pages.message(title: "Check your mail", text: "A confirmation link is on its way to the address you gave. After you confirm, a release manager reviews the request.", publicURL: publicURL))
         }
         router.post("/api/v1/subscriptions") { request, context in
             try limiter.check(context.clientAddress)
-            try await subscribe(try await request.decode(as: SubscriptionInput.self, context: context).provider())
+            // JSON only: a web page elsewhere can post text/plain cross-site without asking
+            // (a "simple" request), but not application/json.
+            guard let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased(),
+                  type == "application/json" else {
+                throw Problem(.unsupportedMediaType, "send the subscription as Content-Type: application/json")
+            }
+            var request = request
+            let body = try await request.collectBody(upTo: Self.maxSubscriptionBody)
+            let input = try context.requestDecoder.decode(SubscriptionInput.self, from: Data(body.readableBytesView))
+            try await subscribe(try input.provider())
             return Response(status: .accepted, headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"confirmation sent if the request is new\"}")))
+                            body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"confirmation sent\"}")))
         }
 
         linkRoutes(router, path: "/subscriptions/confirm", title: "Confirm early notice", button: "Confirm",
@@ -71,6 +80,10 @@ struct SubscriptionController: Sendable {
             return "Thank you: the \(notice.kind) (revision \(notice.revision)) is acknowledged."
         }
     }
+
+    /// A subscription, as a form or JSON, is a few hundred bytes; 16 KiB leaves room for many
+    /// projects and stops a hostile body before it is parsed.
+    static let maxSubscriptionBody = 16 * 1024
 
     /// GET shows a page with a button; POST acts. A bad or used link gets the same 404 page.
     private func linkRoutes(_ router: Router<HeraldContext>, path: String, title: String, button: String,

@@ -24,37 +24,37 @@ public struct AdvisoryStore {
             let publicID = "\(project.slug)-\(Instant.rfc3339(now).prefix(4))-\(Secrets.readableID(length: 6))"
             var advisory = try Advisory.new(projectSlug: project.slug, publicID: publicID, content: content, schedule: schedule,
                                             policy: project.embargoPolicy, now: now)
-            advisory.id = try save(advisory, newIn: project.id, reason: "", actor: actor, action: "advisory.create")
+            advisory.id = try save(advisory, newIn: project.id, notes: .none, actor: actor, action: "advisory.create")
             return advisory
         }
     }
 
     /// Moves the embargo (and optionally the notices).
-    public func reschedule(_ id: Int64, to change: (Schedule) -> Schedule, reason: String, actor: String) throws -> Advisory {
-        try transition(id, reason: reason, actor: actor, action: "advisory.reschedule", notice: .revision) { advisory, policy, now throws(Refusal) in
+    public func reschedule(_ id: Int64, to change: (Schedule) -> Schedule, notes: ChangeNotes, actor: String) throws -> Advisory {
+        try transition(id, notes: notes, actor: actor, action: "advisory.reschedule", notice: .revision) { advisory, policy, now throws(Refusal) in
             try advisory.rescheduled(change(advisory.schedule), policy: policy, now: now)
         }
     }
 
     /// Changes the content; the revision grows.
-    public func revise(_ id: Int64, _ patch: AdvisoryPatch, reason: String, actor: String) throws -> Advisory {
-        try transition(id, reason: reason, actor: actor, action: "advisory.revise", notice: .revision) { advisory, _, now throws(Refusal) in
+    public func revise(_ id: Int64, _ patch: AdvisoryPatch, notes: ChangeNotes, actor: String) throws -> Advisory {
+        try transition(id, notes: notes, actor: actor, action: "advisory.revise", notice: .revision) { advisory, _, now throws(Refusal) in
             try advisory.revised(patch, now: now)
         }
     }
 
     /// Breaks the embargo: publishes now. The reason is required.
-    public func publishNow(_ id: Int64, reason: String, actor: String) throws -> Advisory {
-        let reason = try Validate.reason(reason, required: true)
-        return try transition(id, reason: reason, actor: actor, action: "advisory.publish", notice: .publication) { advisory, _, now throws(Refusal) in
+    public func publishNow(_ id: Int64, notes: ChangeNotes, actor: String) throws -> Advisory {
+        _ = try Validate.reason(notes.reason, required: true)
+        return try transition(id, notes: notes, actor: actor, action: "advisory.publish", notice: .publication) { advisory, _, now throws(Refusal) in
             try advisory.publishedNow(now)
         }
     }
 
     /// Cancels before release. The reason is required.
-    public func cancel(_ id: Int64, reason: String, actor: String) throws -> Advisory {
-        let reason = try Validate.reason(reason, required: true)
-        return try transition(id, reason: reason, actor: actor, action: "advisory.cancel", notice: .cancellation) { advisory, _, now throws(Refusal) in
+    public func cancel(_ id: Int64, notes: ChangeNotes, actor: String) throws -> Advisory {
+        _ = try Validate.reason(notes.reason, required: true)
+        return try transition(id, notes: notes, actor: actor, action: "advisory.cancel", notice: .cancellation) { advisory, _, now throws(Refusal) in
             try advisory.cancelled(now)
         }
     }
@@ -79,6 +79,12 @@ public struct AdvisoryStore {
         try load(where: "a.public_id = ?", [.text(publicID)]).first
     }
 
+    /// The advisory with public id `publicID` if it is in `state`, decided in the query: a row
+    /// in another state is never loaded, so it costs the same time as one that does not exist.
+    public func find(publicID: String, state: AdvisoryState) throws -> Advisory? {
+        try load(where: "a.public_id = ? AND a.state = ?", [.text(publicID), .text(state.rawValue)]).first
+    }
+
     /// The advisory's revisions, oldest first.
     public func revisions(of id: Int64) throws -> [AdvisoryRevision] {
         try database.query("SELECT snapshot FROM advisory_revisions WHERE advisory_id = ? ORDER BY revision", .integer(id)) { row in
@@ -89,16 +95,15 @@ public struct AdvisoryStore {
     // MARK: - Writing
 
     /// Applies `step` to the advisory, saves it, and fans out `notice`: one transaction.
-    private func transition(_ id: Int64, reason: String, actor: String, action: String, notice: NoticeKind,
+    private func transition(_ id: Int64, notes: ChangeNotes, actor: String, action: String, notice: NoticeKind,
                             _ step: (Advisory, EmbargoPolicy, Date) throws(Refusal) -> Advisory) throws -> Advisory {
-        let reason = try Validate.reason(reason, required: false)
         let now = clock.now
         return try database.write {
             let current = try get(id)
             let project = try ProjectStore(database: database, clock: clock).require(current.projectSlug)
             let next = try step(current, project.embargoPolicy, now)
-            try save(next, previous: current, reason: reason, actor: actor, action: action)
-            try outbox.fanOut(notice, advisory: next, project: project, reason: reason)
+            try save(next, previous: current, notes: notes, actor: actor, action: action)
+            try outbox.fanOut(notice, advisory: next, project: project, notes: notes)
             return next
         }
     }
@@ -113,10 +118,20 @@ public struct AdvisoryStore {
         public var lag: TimeInterval
     }
 
+    /// A notice that could not be fired this pass; the scheduler logs it and tries again.
+    public struct Failure: Error, Sendable {
+        public var advisoryID: Int64
+        public var kind: NoticeKind
+        public var error: any Error
+    }
+
     /// Fires every notice due now, each in its own transaction (state change, outbox rows,
     /// audit row). An advisory whose release instant has passed is published and gets no early
-    /// notice or pre-announcement any more: they would come after the fact.
-    public func fireDue(actor: String = "scheduler") throws -> [Fired] {
+    /// notice or pre-announcement any more: they would come after the fact. A notice that fails
+    /// is reported to `failed` and the others still fire; `beforeFire` runs between choosing a
+    /// notice and firing it (tests use it to change the advisory in that gap).
+    public func fireDue(actor: String = "scheduler", failed: (Failure) -> Void = { _ in },
+                        beforeFire: (Int64, NoticeKind) throws -> Void = { _, _ in }) throws -> [Fired] {
         let now = clock.now
         var fired: [Fired] = []
         let due = try database.query("""
@@ -131,7 +146,12 @@ public struct AdvisoryStore {
             ORDER BY a.embargo_at
             """, [.date(now)]) { ($0.int(0), NoticeKind(rawValue: $0.text(1)) ?? .publication) }
         for (id, kind) in due {
-            if let one = try fire(kind, advisory: id, now: now, actor: actor) { fired.append(one) }
+            do {
+                try beforeFire(id, kind)
+                if let one = try fire(kind, advisory: id, now: now, actor: actor) { fired.append(one) }
+            } catch {
+                failed(Failure(advisoryID: id, kind: kind, error: error))
+            }
         }
         return fired
     }
@@ -139,13 +159,16 @@ public struct AdvisoryStore {
     private func fire(_ kind: NoticeKind, advisory id: Int64, now: Date, actor: String) throws -> Fired? {
         try database.write {
             let current = try get(id)
-            guard current.state == .scheduled, let embargo = current.schedule.embargo else { return nil }   // changed meanwhile
+            // Read again inside the transaction: a reschedule, revision or cancellation may have
+            // committed since the notice was chosen, and then it is not due (or not this one).
+            guard current.state == .scheduled, let embargo = current.schedule.embargo else { return nil }
+            guard Self.isDue(kind, current.schedule, now: now) else { return nil }
             let project = try ProjectStore(database: database, clock: clock).require(current.projectSlug)
             let instant: Date
             switch kind {
             case .publication:
                 let published = try current.publishedOnSchedule(now)
-                try save(published, previous: current, reason: "", actor: actor, action: "advisory.publish")
+                try save(published, previous: current, notes: .none, actor: actor, action: "advisory.publish")
                 try outbox.fanOut(.publication, advisory: published, project: project, dueAt: embargo)
                 instant = embargo
             case .earlyNotice:
@@ -160,6 +183,19 @@ public struct AdvisoryStore {
                                                         subjectID: id, details: ["revision": String(current.revision)])
             }
             return Fired(advisoryID: id, kind: kind, lag: now.timeIntervalSince(instant))
+        }
+    }
+
+    /// Whether `schedule` makes the clock's notice `kind` due at `now`, judged on the dates
+    /// alone (whether it went out already is fanOut's once-check to say). Once the release
+    /// instant has passed, only the publication is due.
+    static func isDue(_ kind: NoticeKind, _ schedule: Schedule, now: Date) -> Bool {
+        let reached = { (instant: Date?) in instant.map { $0 <= now } ?? false }
+        switch kind {
+        case .publication: return reached(schedule.embargo)
+        case .earlyNotice: return !reached(schedule.embargo) && reached(schedule.earlyNotice)
+        case .preAnnouncement: return !reached(schedule.embargo) && reached(schedule.preAnnounce)
+        default: return false
         }
     }
 
@@ -179,7 +215,7 @@ public struct AdvisoryStore {
     /// revision grew, and the audit row; returns the advisory's id.
     @discardableResult
     private func save(_ advisory: Advisory, newIn projectID: Int64? = nil, previous: Advisory? = nil,
-                      reason: String, actor: String, action: String) throws -> Int64 {
+                      notes: ChangeNotes, actor: String, action: String) throws -> Int64 {
         let c = advisory.content, s = advisory.schedule
         let fields: [SQLValue] = [
             .text(advisory.state.rawValue), .int(advisory.revision), .text(c.title), .text(c.summary), .text(c.body),
@@ -210,16 +246,16 @@ public struct AdvisoryStore {
             }
         }
         if previous?.revision != advisory.revision {
-            let snapshot = AdvisoryRevision(of: advisory, reason: reason, actor: actor)
+            let snapshot = AdvisoryRevision(of: advisory, notes: notes, actor: actor)
             let json = String(decoding: try JSONEncoder.herald.encode(snapshot), as: UTF8.self)
             try database.run("INSERT INTO advisory_revisions (advisory_id, revision, snapshot, reason, actor, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                             .integer(advisory.id), .int(advisory.revision), .text(json), .text(reason), .text(actor), .date(advisory.updatedAt))
+                             .integer(advisory.id), .int(advisory.revision), .text(json), .text(notes.reason), .text(actor), .date(advisory.updatedAt))
         }
         var details = ["state": advisory.state.rawValue, "revision": String(advisory.revision)]
         if let previous, previous.state != advisory.state { details["from"] = previous.state.rawValue }
         if let embargo = s.embargo, previous?.schedule.embargo != embargo { details["embargo"] = Instant.rfc3339(embargo) }
         try AuditLog(database: database).record(at: advisory.updatedAt, actor: actor, action: action, subjectType: "advisory",
-                                                subjectID: advisory.id, reason: reason, details: details)
+                                                subjectID: advisory.id, reason: notes.reason, details: details)
         return advisory.id
     }
 

@@ -22,6 +22,12 @@ public final class Database {
     /// Opens (creating if missing) the database at `path` with WAL, foreign keys and a busy timeout.
     public init(path: String, busyTimeout: Duration = .seconds(5)) throws {
         self.path = path
+        // The file holds embargoed text and secrets: it is created readable by its owner only
+        // (SQLite gives the -wal and -shm files the same mode as the database).
+        if path != ":memory:" && !path.isEmpty {
+            let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+            if descriptor >= 0 { close(descriptor) }
+        }
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)

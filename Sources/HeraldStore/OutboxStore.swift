@@ -109,8 +109,7 @@ public struct OutboxStore {
     /// transaction of the change that causes it; returns the notice id, or nil when it was
     /// already sent for this revision.
     @discardableResult
-    func fanOut(_ kind: NoticeKind, advisory: Advisory, project: Project, reason: String = "", dueAt: Date? = nil) throws -> Int64? {
-        let now = clock.now
+    func fanOut(_ kind: NoticeKind, advisory: Advisory, project: Project, notes: ChangeNotes = .none, dueAt: Date? = nil) throws -> Int64? {
         let already = try database.first("SELECT id FROM notices WHERE advisory_id = ? AND kind = ? AND revision = ?",
                                          .integer(advisory.id), .text(kind.rawValue), .int(advisory.revision)) { $0.int(0) }
         if already != nil { return nil }
@@ -122,13 +121,12 @@ public struct OutboxStore {
         let clockDriven: Set<NoticeKind> = [.earlyNotice, .preAnnouncement, .publication]
         if providers.isEmpty && channels.email.isEmpty && channels.hooks.isEmpty && !clockDriven.contains(kind) { return nil }
 
-        try database.run("INSERT INTO notices (advisory_id, kind, revision, recipients, created_at, due_at) VALUES (?, ?, ?, 0, ?, ?)",
-                         .integer(advisory.id), .text(kind.rawValue), .int(advisory.revision), .date(now), .date(dueAt))
-        let noticeID = database.lastInsertID
+        let notice = try insertNotice(kind, advisory: advisory.id, revision: advisory.revision, recipients: 0, dueAt: dueAt)
+        let noticeID = notice.id
         let event = "herald.\(kind.rawValue)"
         var count = 0
         // What providers are told is the same for all but the acknowledgement link: written once.
-        let providerContent = writer.content(kind, advisory: advisory, audience: .provider(organization: ""), reason: reason,
+        let providerContent = writer.content(kind, advisory: advisory, audience: .provider(organization: ""), notes: notes,
                                              ackURL: kind.isEmbargoed ? "" : nil)
         for provider in providers {
             let ack = kind.isEmbargoed ? try linkToken(.ack, provider: provider.id, notice: noticeID) : nil
@@ -136,29 +134,29 @@ public struct OutboxStore {
             var content = providerContent
             if let ack, let label = content.link?.label { content.link = (label, "\(settings.publicURL)/ack?token=\(ack)") }
             for email in provider.emails {
-                let mail = message(content, to: email, noticeID: noticeID, headers: [
+                let mail = message(content, to: email, notice: notice, headers: [
                     ("List-Id", "\(project.name) early notice <\(project.slug).early-notice.\(settings.domain)>"),
                     ("List-Unsubscribe", "<\(settings.publicURL)/unsubscribe?token=\(unsubscribe)>"),
                     ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
                 ])
                 try insertDelivery(notice: noticeID, provider: provider.id, channel: nil, transport: "email", format: "email",
-                                   recipient: email, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered), secret: nil)
+                                   recipient: email, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
                 count += 1
             }
             for hook in provider.webhooks {
-                try insertWebhook(content, format: hook.kind, url: hook.url, secret: hook.secret, notice: noticeID, provider: provider.id,
+                try insertWebhook(content, format: hook.kind, url: hook.url, notice: notice, provider: provider.id,
                                   channel: nil, event: event, project: project, advisoryID: advisory.publicID, revision: advisory.revision)
                 count += 1
             }
         }
         // Every public channel gets the same content; each format's bytes are rendered once.
-        let publicContent = writer.content(kind, advisory: advisory, audience: .publicChannel, reason: reason)
+        let publicContent = writer.content(kind, advisory: advisory, audience: .publicChannel, notes: notes)
         // A pre-announcement names no advisory: not even its id.
         let publicID = kind == .publication ? advisory.publicID : nil
         for channel in channels.email {
-            let mail = message(publicContent, to: channel.target, noticeID: noticeID, headers: [])
+            let mail = message(publicContent, to: channel.target, notice: notice, headers: [])
             try insertDelivery(notice: noticeID, provider: nil, channel: channel.id, transport: "email", format: "email",
-                               recipient: channel.target, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered), secret: nil)
+                               recipient: channel.target, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
             count += 1
         }
         // Chat and webhook channels: one body per format, and their rows written set-wise (a
@@ -167,14 +165,14 @@ public struct OutboxStore {
             let body = try insertPayload(ChatPayload.render(publicContent, as: format, event: event, project: project.slug, advisoryID: publicID,
                                                             revision: advisory.revision, at: clock.now))
             count += try database.run("""
-                INSERT INTO deliveries (notice_id, channel_id, transport, format, recipient, host, message_id, payload_id, secret,
+                INSERT INTO deliveries (notice_id, channel_id, transport, format, recipient, host, message_id, payload_id,
                                         state, next_attempt_at, created_at)
-                SELECT ?1, c.id, 'webhook', ?2, c.target, herald_host(c.target), 'msg_herald_' || ?1 || '_c' || c.id, ?3, c.secret,
+                SELECT ?1, c.id, 'webhook', ?2, c.target, herald_host(c.target), 'msg_' || ?6 || '_c' || c.id, ?3,
                        'pending', ?4, ?4
                 FROM channels c JOIN projects p ON p.id = c.project_id
                 WHERE p.slug = ?5 AND c.kind = ?2 AND c.disabled_at IS NULL
                 ORDER BY c.id
-                """, [.integer(noticeID), .text(format.rawValue), .integer(body), .date(clock.now), .text(project.slug)])
+                """, [.integer(noticeID), .text(format.rawValue), .integer(body), .date(clock.now), .text(project.slug), .text(notice.key)])
         }
         try database.run("UPDATE notices SET recipients = ? WHERE id = ?", .int(count), .integer(noticeID))
         return noticeID
@@ -187,18 +185,20 @@ public struct OutboxStore {
             let channel = try ChannelStore(database: database, clock: clock).get(id)
             let project = try ProjectStore(database: database, clock: clock).require(channel.projectSlug)
             let content = NoticeWriter(project: project, publicURL: settings.publicURL).test()
-            try database.run("INSERT INTO notices (advisory_id, kind, revision, recipients, created_at) VALUES (NULL, 'channel-test', 0, 1, ?)", .date(now))
-            let noticeID = database.lastInsertID
+            let notice = try insertNotice(.channelTest, advisory: nil, revision: 0, recipients: 1, dueAt: nil)
             if channel.kind == .email {
-                let mail = message(content, to: channel.target, noticeID: noticeID, headers: [])
-                try insertDelivery(notice: noticeID, provider: nil, channel: id, transport: "email", format: "email", recipient: channel.target,
-                                   host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered), secret: nil)
+                let mail = message(content, to: channel.target, notice: notice, headers: [])
+                try insertDelivery(notice: notice.id, provider: nil, channel: id, transport: "email", format: "email", recipient: channel.target,
+                                   host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
             } else {
-                try insertWebhook(content, format: WebhookKind(rawValue: channel.kind.rawValue) ?? .webhook, url: channel.target, secret: channel.secret,
-                                  notice: noticeID, provider: nil, channel: id, event: "herald.channel-test", project: project, advisoryID: nil, revision: 0)
+                try insertWebhook(content, format: WebhookKind(rawValue: channel.kind.rawValue) ?? .webhook, url: channel.target,
+                                  notice: notice, provider: nil, channel: id, event: "herald.channel-test", project: project, advisoryID: nil, revision: 0)
             }
-            try AuditLog(database: database).record(at: now, actor: actor, action: "channel.test", subjectType: "channel", subjectID: id)
-            return database.lastInsertID
+            // The delivery's id, for `deliveries retry`: taken before the audit row is written.
+            let delivery = database.lastInsertID
+            try AuditLog(database: database).record(at: now, actor: actor, action: "channel.test", subjectType: "channel", subjectID: id,
+                                                    details: ["delivery": String(delivery)])
+            return delivery
         }
     }
 
@@ -206,18 +206,15 @@ public struct OutboxStore {
     /// caller's transaction. The first project the provider follows names the sender.
     func enqueueProviderMail(_ kind: NoticeKind, provider: Provider, to addresses: [String]? = nil,
                              content: (NoticeWriter) -> NoticeContent) throws {
-        let now = clock.now
         let projects = ProjectStore(database: database, clock: clock)
         guard let slug = provider.projects.first, let project = try projects.find(slug) else { return }
         let message = content(NoticeWriter(project: project, publicURL: settings.publicURL))
         let recipients = addresses ?? provider.emails
-        try database.run("INSERT INTO notices (advisory_id, kind, revision, recipients, created_at) VALUES (NULL, ?, 0, ?, ?)",
-                         .text(kind.rawValue), .int(recipients.count), .date(now))
-        let noticeID = database.lastInsertID
+        let notice = try insertNotice(kind, advisory: nil, revision: 0, recipients: recipients.count, dueAt: nil)
         for email in recipients {
-            let mail = self.message(message, to: email, noticeID: noticeID, headers: [])
-            try insertDelivery(notice: noticeID, provider: provider.id, channel: nil, transport: "email", format: "email", recipient: email,
-                               host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered), secret: nil)
+            let mail = self.message(message, to: email, notice: notice, headers: [])
+            try insertDelivery(notice: notice.id, provider: provider.id, channel: nil, transport: "email", format: "email", recipient: email,
+                               host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
         }
     }
 
@@ -237,7 +234,8 @@ public struct OutboxStore {
     }
 
     /// Providers a notice goes to: the early notice to every active subscriber of the project;
-    /// later provider notices to those who had an earlier one and have not left.
+    /// later provider notices to those who had an earlier one and are still active. A suspended
+    /// or removed provider gets nothing more, embargoed or not.
     private func providerRecipients(_ kind: NoticeKind, advisory: Advisory, project: Project) throws -> [ProviderRecipient] {
         let ids: [Int64]
         switch kind {
@@ -249,7 +247,7 @@ public struct OutboxStore {
         case .revision, .publication, .cancellation:
             ids = try database.query("""
                 SELECT DISTINCT d.provider_id FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN providers p ON p.id = d.provider_id
-                WHERE n.advisory_id = ? AND n.kind IN ('early-notice', 'revision') AND p.status IN ('active', 'suspended')
+                WHERE n.advisory_id = ? AND n.kind IN ('early-notice', 'revision') AND p.status = 'active'
                 ORDER BY d.provider_id
                 """, .integer(advisory.id)) { $0.int(0) }
         default:
@@ -287,32 +285,43 @@ public struct OutboxStore {
         return (email, hooks)
     }
 
-    private func message(_ content: NoticeContent, to recipient: String, noticeID: Int64, headers: [(name: String, value: String)]) -> EmailMessage {
-        EmailMessage(from: settings.mailFrom, fromName: settings.mailFromName, to: recipient, subject: content.headline, text: content.plainText,
-                     messageID: "herald.\(noticeID).\(Self.fingerprint(recipient))@\(settings.domain)", date: clock.now, extraHeaders: headers)
+    /// A notice's row id (for joins) and its random key (for message ids).
+    struct NoticeRef {
+        var id: Int64
+        var key: String
     }
 
-    private func insertWebhook(_ content: NoticeContent, format: WebhookKind, url: String, secret: String?, notice: Int64, provider: Int64?,
+    /// Writes a notice row with a fresh random key. Message ids are made from the key, never
+    /// from the row id: consecutive public ids would otherwise count the private notices between.
+    private func insertNotice(_ kind: NoticeKind, advisory: Int64?, revision: Int, recipients: Int, dueAt: Date?) throws -> NoticeRef {
+        let key = Secrets.noticeKey()
+        try database.run("INSERT INTO notices (advisory_id, kind, revision, recipients, created_at, due_at, key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         [advisory.map(SQLValue.integer) ?? .null, .text(kind.rawValue), .int(revision), .int(recipients), .date(clock.now),
+                          .date(dueAt), .text(key)])
+        return NoticeRef(id: database.lastInsertID, key: key)
+    }
+
+    private func message(_ content: NoticeContent, to recipient: String, notice: NoticeRef, headers: [(name: String, value: String)]) -> EmailMessage {
+        EmailMessage(from: settings.mailFrom, fromName: settings.mailFromName, to: recipient, subject: content.headline, text: content.plainText,
+                     messageID: "herald.\(notice.key).\(Self.fingerprint(recipient))@\(settings.domain)", date: clock.now, extraHeaders: headers)
+    }
+
+    private func insertWebhook(_ content: NoticeContent, format: WebhookKind, url: String, notice: NoticeRef, provider: Int64?,
                                channel: Int64?, event: String, project: Project, advisoryID: String?, revision: Int) throws {
         let body = ChatPayload.render(content, as: format, event: event, project: project.slug, advisoryID: advisoryID, revision: revision, at: clock.now)
-        try insertWebhook(body: try insertPayload(body), format: format, url: url, secret: secret, notice: notice, provider: provider, channel: channel)
-    }
-
-    private func insertWebhook(body: Int64, format: WebhookKind, url: String, secret: String?, notice: Int64, provider: Int64?, channel: Int64?) throws {
-        let host = Self.host(of: url)
-        try insertDelivery(notice: notice, provider: provider, channel: channel, transport: "webhook", format: format.rawValue, recipient: url,
-                           host: host, messageID: "msg_herald_\(notice)_\(Self.fingerprint(url))", payload: body, secret: secret)
+        try insertDelivery(notice: notice.id, provider: provider, channel: channel, transport: "webhook", format: format.rawValue, recipient: url,
+                           host: Self.host(of: url), messageID: "msg_\(notice.key)_\(Self.fingerprint(url))", payload: try insertPayload(body))
     }
 
     private func insertDelivery(notice: Int64, provider: Int64?, channel: Int64?, transport: String, format: String, recipient: String,
-                                host: String, messageID: String, payload: Int64, secret: String?) throws {
+                                host: String, messageID: String, payload: Int64) throws {
         let now = clock.now
         try database.run("""
-            INSERT INTO deliveries (notice_id, provider_id, channel_id, transport, format, recipient, host, message_id, payload_id, secret,
+            INSERT INTO deliveries (notice_id, provider_id, channel_id, transport, format, recipient, host, message_id, payload_id,
                                     state, next_attempt_at, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
             """, [.integer(notice), provider.map(SQLValue.integer) ?? .null, channel.map(SQLValue.integer) ?? .null, .text(transport),
-                  .text(format), .text(recipient), .text(host), .text(messageID), .integer(payload), .optionalText(secret), .date(now), .date(now)])
+                  .text(format), .text(recipient), .text(host), .text(messageID), .integer(payload), .date(now), .date(now)])
     }
 
     /// Stores a message body once; deliveries refer to it by the returned id.
@@ -416,9 +425,15 @@ public struct OutboxStore {
         let list = Self.jsonList(ids)
         struct Row { var id: Int64, transport: String, format: WebhookKind?, recipient: String, host: String, messageID: String,
                      payloadID: Int64, secret: String?, attempts: Int }
+        // The signing secret or access token is read from where it lives (the channel, or the
+        // provider's webhook) rather than kept in every delivery row.
         let claimed = try database.query("""
             UPDATE deliveries SET lease_until = ?1, attempts = attempts + 1 WHERE id IN (SELECT value FROM json_each(?2))
-            RETURNING id, transport, format, recipient, host, message_id, payload_id, secret, attempts
+            RETURNING id, transport, format, recipient, host, message_id, payload_id,
+                      CASE WHEN transport = 'email' THEN NULL
+                           WHEN channel_id IS NOT NULL THEN (SELECT c.secret FROM channels c WHERE c.id = channel_id)
+                           ELSE (SELECT w.secret FROM provider_webhooks w WHERE w.provider_id = deliveries.provider_id AND w.url = recipient) END,
+                      attempts
             """, [.date(now.addingTimeInterval(lease)), .text(list)]) { row in
             Row(id: row.int(0), transport: row.text(1), format: WebhookKind(rawValue: row.text(2)), recipient: row.text(3),
                 host: row.text(4), messageID: row.text(5), payloadID: row.int(6), secret: row.optionalText(7), attempts: Int(row.int(8)))

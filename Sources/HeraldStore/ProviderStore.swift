@@ -17,7 +17,9 @@ public struct ProviderStore {
         let now = clock.now
         let add = {
             let projects = try provider.projects.map { try ProjectStore(database: database, clock: clock).require($0) }
-            try requireUniqueOrganization(provider.organization)
+            // A subscriber's request is not checked at all (that would tell who is on the list);
+            // a release manager's addition is checked against members and approved requests.
+            if status != .pendingConfirmation { try requireUniqueOrganization(provider.organization, includingRequests: true) }
             let id = try insert(provider, status: status, projectIDs: projects.map(\.id), now: now)
             try AuditLog(database: database).record(at: now, actor: actor, action: "provider.add", subjectType: "provider", subjectID: id,
                                                     details: ["organization": provider.organization, "status": status.rawValue,
@@ -39,7 +41,7 @@ public struct ProviderStore {
                 for (slug, line) in entry.projectLines where projectIDs[slug] == nil {
                     problems.append((line, .invalid(field: "project", rule: "no project '\(slug)'; `herald project list` shows them")))
                 }
-                do { try requireUniqueOrganization(entry.provider.organization) } catch let refusal as Refusal {
+                do { try requireUniqueOrganization(entry.provider.organization, includingRequests: true) } catch let refusal as Refusal {
                     problems.append((entry.line, refusal))
                 }
             }
@@ -68,7 +70,16 @@ public struct ProviderStore {
         let now = clock.now
         let provider = try get(id)
         let next = try provider.status.after(action, subject: "provider \(id) (\(provider.organization))")
+        // Duplicates are decided here, where a release manager sees the answer, not at subscription.
+        if next == .active { try requireUniqueOrganization(provider.organization, except: id) }
         try database.run("UPDATE providers SET status = ?, updated_at = ? WHERE id = ?", .text(next.rawValue), .date(now), .integer(id))
+        if next == .suspended || next == .removed {
+            // What waits to be sent to it is not sent: a suspended or removed provider gets nothing more.
+            try database.run("""
+                UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = ?2
+                WHERE provider_id = ?1 AND state IN ('pending', 'retrying') AND (lease_until IS NULL OR lease_until <= ?3)
+                """, [.integer(id), .text("not sent: the provider was \(next == .suspended ? "suspended" : "removed")"), .date(now)])
+        }
         try AuditLog(database: database).record(at: now, actor: actor, action: "provider.\(action.rawValue)", subjectType: "provider",
                                                 subjectID: id, reason: reason,
                                                 details: ["from": provider.status.rawValue, "to": next.rawValue])
@@ -89,8 +100,12 @@ public struct ProviderStore {
 
     /// Providers, optionally of one status; removed ones only when asked for.
     public func list(status: ProviderStatus? = nil) throws -> [Provider] {
-        if let status { return try load(where: "p.status = ?", [.text(status.rawValue)]) }
-        return try load(where: "p.status <> 'removed'", [])
+        var providers = try status.map { try load(where: "p.status = ?", [.text($0.rawValue)]) } ?? load(where: "p.status <> 'removed'", [])
+        for index in providers.indices where providers[index].status == .pendingApproval {
+            let alikes = try lookAlikes(of: providers[index])
+            if !alikes.isEmpty { providers[index].looksLike = alikes }
+        }
+        return providers
     }
 
     /// The providers with these ids, in id order.
@@ -98,11 +113,26 @@ public struct ProviderStore {
         try load(where: "p.id IN (SELECT value FROM json_each(?))", [.text(OutboxStore.jsonList(ids))])
     }
 
-    private func requireUniqueOrganization(_ organization: String) throws {
-        if let existing = try database.first("SELECT id FROM providers WHERE lower(organization) = lower(?) AND status <> 'removed'",
-                                              .text(organization), map: { $0.int(0) }) {
+    /// Refuses an organisation that is a member already (active or suspended), or, with
+    /// `includingRequests`, one whose request waits for approval. Unconfirmed requests never
+    /// count: anyone can make one, so it must not block the real organisation.
+    private func requireUniqueOrganization(_ organization: String, includingRequests: Bool = false, except id: Int64? = nil) throws {
+        if let existing = try database.first("""
+            SELECT id FROM providers WHERE lower(organization) = lower(?1) AND id IS NOT ?2
+              AND (status IN ('active', 'suspended') OR (?3 AND status = 'pending-approval'))
+            """, .text(organization), id.map(SQLValue.integer) ?? .null, .int(includingRequests ? 1 : 0), map: { $0.int(0) }) {
             throw Refusal.conflict(field: "organization", rule: "'\(organization)' is on the list already as provider \(existing)")
         }
+    }
+
+    /// Members and requests whose names look like `provider`'s without being it (Unicode TS #39
+    /// skeletons): shown to the release manager who approves it, since an impostor would pick
+    /// a name like a member's.
+    public func lookAlikes(of provider: Provider) throws -> [String] {
+        let skeleton = Confusable.skeleton(provider.organization)
+        return try database.query("SELECT organization FROM providers WHERE status IN ('active', 'suspended', 'pending-approval') AND id <> ?",
+                                  .integer(provider.id)) { $0.text(0) }
+            .filter { Confusable.lookAlike($0, provider.organization) && Confusable.skeleton($0) == skeleton }
     }
 
     private func insert(_ provider: NewProvider, status: ProviderStatus, projectIDs: [Int64], now: Date) throws -> Int64 {

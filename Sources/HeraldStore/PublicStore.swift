@@ -23,15 +23,16 @@ public struct PublicStore {
             .sorted { ($0.published, $0.advisory.id) > ($1.published, $1.advisory.id) }
     }
 
-    /// The published advisory with `publicID`, or nil: the same nil for one that does not
-    /// exist and one that is not public yet.
-    public func published(publicID: String) throws -> (advisory: PublishedAdvisory, revisions: [AdvisoryRevision])? {
-        guard publicID.count <= 80, let advisory = try AdvisoryStore(database: database, clock: clock).find(publicID: publicID),
-              advisory.state == .published else { return nil }
+    /// The published advisory with `publicID`, or nil: the same nil, in the same time, for one
+    /// that does not exist and one that is not public yet. Its revisions carry only what is
+    /// public of them (when, and the public note).
+    public func published(publicID: String) throws -> (advisory: PublishedAdvisory, revisions: [PublicRevision])? {
+        let store = AdvisoryStore(database: database, clock: clock)
+        guard publicID.utf8.count <= 80, let advisory = try store.find(publicID: publicID, state: .published) else { return nil }
         let project = try projectInfo()[advisory.projectSlug]
         guard let item = PublishedAdvisory(advisory, projectName: project?.name ?? advisory.projectSlug,
                                            projectTimezone: project?.timezone ?? "UTC") else { return nil }
-        return (item, try AdvisoryStore(database: database, clock: clock).revisions(of: advisory.id))
+        return (item, try store.revisions(of: advisory.id).map(PublicRevision.init))
     }
 
     /// Scheduled releases whose pre-announcement has gone out: project, instant, severity.
@@ -52,13 +53,17 @@ public struct PublicStore {
     }
 
     /// Changes whenever anything public changes: a publication, a revision of a published
-    /// advisory, a pre-announcement, the members list. Caches compare it.
+    /// advisory, a pre-announcement, a change to a pre-announced release, the members list.
+    /// Caches compare it. It is made of public data only: a private notice, an embargoed
+    /// advisory's changes or a pending request leave it as it was, so no timing can tell.
     public func fingerprint() throws -> String {
         try database.first("""
             SELECT (SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM advisories WHERE state = 'published') || '/' ||
-                   (SELECT count(*) FROM advisories WHERE state = 'cancelled') || '/' ||
-                   (SELECT coalesce(max(id), 0) FROM notices) || '/' ||
-                   (SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM providers WHERE listed = 1)
+                   (SELECT coalesce(group_concat(a.id || '@' || a.state || ':' || a.embargo_at || ':' || coalesce(a.severity, ''), ','), '') FROM advisories a
+                    WHERE a.state IN ('scheduled', 'cancelled')
+                      AND EXISTS (SELECT 1 FROM notices n WHERE n.advisory_id = a.id AND n.kind = 'pre-announcement')) || '/' ||
+                   (SELECT count(*) || ':' || coalesce(sum(id), 0) || ':' || coalesce(max(updated_at), 0) FROM providers
+                    WHERE status = 'active' AND listed = 1)
             """) { $0.text(0) } ?? ""
     }
 

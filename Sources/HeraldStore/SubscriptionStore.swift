@@ -19,15 +19,15 @@ public struct SubscriptionStore {
     }
 
     /// Records a subscription request as pending confirmation and queues the confirmation
-    /// mail. An organisation already on the list gets no second entry, and the caller answers
-    /// the same either way, so the form cannot be used to learn who is a member.
+    /// mail, whatever the list holds: the same row, mail and work for a new name and for a
+    /// member's, so neither the answer, nor the mail, nor the time it takes tells who is on the
+    /// list. A request never blocks anyone; whether the organisation is a duplicate is the
+    /// approving release manager's question. Requests left unconfirmed expire after 48 hours.
     public func subscribe(_ request: NewProvider) throws {
         let now = clock.now
         try database.write {
+            try expireUnconfirmed(now: now)
             for slug in request.projects { _ = try ProjectStore(database: database, clock: clock).require(slug, field: "projects") }
-            let exists = try database.first("SELECT 1 FROM providers WHERE lower(organization) = lower(?) AND status <> 'removed'",
-                                            .text(request.organization)) { _ in true } != nil
-            if exists { return }
             let provider = try ProviderStore(database: database, clock: clock).add(request, status: .pendingConfirmation, actor: "subscriber", inTransaction: true)
             let outbox = OutboxStore(database: database, clock: clock, settings: settings)
             let token = try outbox.newLinkToken(.confirm, provider: provider.id, expires: now + Self.confirmationValidity)
@@ -35,6 +35,19 @@ public struct SubscriptionStore {
                 $0.confirmation(organization: provider.organization, link: "\(settings.publicURL)/subscriptions/confirm?token=\(token)")
             }
         }
+    }
+
+    /// Marks requests unconfirmed for longer than the link's validity as removed; returns how many.
+    @discardableResult
+    public func expireUnconfirmed(now: Date) throws -> Int {
+        let expired = try database.run("""
+            UPDATE providers SET status = 'removed', updated_at = ?1 WHERE status = 'pending-confirmation' AND created_at < ?2
+            """, [.date(now), .date(now - Self.confirmationValidity)])
+        if expired > 0 {
+            try AuditLog(database: database).record(at: now, actor: "subscriber", action: "provider.expire", subjectType: "provider", subjectID: nil,
+                                                    reason: "not confirmed within 48 hours", details: ["count": String(expired)])
+        }
+        return expired
     }
 
     /// Confirms the address behind a confirmation link: the request waits for approval.

@@ -100,7 +100,7 @@ struct AdvisoryCommand: ParsableCommand {
             let advisory = try context.advisories.get(id)
             let revisions = try context.advisories.revisions(of: id)
             let audit = try context.audit.list(subjectType: "advisory", subjectID: id, limit: 1000)
-            let deliveries = try context.outbox.list(advisory: id, limit: 1_000_000)
+            let deliveries = try context.outbox.list(advisory: id, limit: 1_000_000).map(\.redacted)
             let acknowledgements = try AcknowledgementStore(database: context.database, clock: context.clock).list(advisory: id)
             if output.json {
                 return try Output.json(AdvisoryDetail(advisory: advisory, revisions: revisions, audit: audit, deliveries: deliveries,
@@ -145,15 +145,16 @@ struct AdvisoryCommand: ParsableCommand {
         @Argument(help: "The advisory's id.") var id: Int64
         @Option(help: "The new release instant.") var embargo: String
         @OptionGroup var schedule: ScheduleOptions
-        @Option(help: "Why, for the audit log and the revision notice.") var reason = ""
+        @OptionGroup var notes: NoteOptions
         @OptionGroup var output: OutputOptions
 
         func run() throws {
+            let notes = try notes.notes(reasonRequired: false)
             let context = try db.open()
             let embargo = try context.instant(embargo, field: "embargo")
             let current = try context.advisories.get(id)
             let plan = try schedule.apply(to: current.schedule, embargo: embargo, in: context)
-            let advisory = try context.advisories.reschedule(id, to: { _ in plan }, reason: reason, actor: context.actor)
+            let advisory = try context.advisories.reschedule(id, to: { _ in plan }, notes: notes, actor: context.actor)
             try report(advisory, context, output, verb: "rescheduled")
         }
     }
@@ -163,13 +164,14 @@ struct AdvisoryCommand: ParsableCommand {
         @OptionGroup var db: DatabaseOptions
         @Argument(help: "The advisory's id.") var id: Int64
         @OptionGroup var content: ContentOptions
-        @Option(help: "Why, for the audit log and the revision notice.") var reason = ""
+        @OptionGroup var notes: NoteOptions
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             let patch = try content.patch()
+            let notes = try notes.notes(reasonRequired: false)
             let context = try db.open()
-            let advisory = try context.advisories.revise(id, patch, reason: reason, actor: context.actor)
+            let advisory = try context.advisories.revise(id, patch, notes: notes, actor: context.actor)
             try report(advisory, context, output, verb: "revised")
         }
     }
@@ -182,13 +184,14 @@ struct AdvisoryCommand: ParsableCommand {
         @OptionGroup var db: DatabaseOptions
         @Argument(help: "The advisory's id.") var id: Int64
         @Flag(help: "Confirms publishing before the embargo instant.") var now = false
-        @Option(help: "Why the embargo is broken (required, audited).") var reason = ""
+        @OptionGroup var notes: NoteOptions
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             guard now else { throw Refusal.invalid(field: "now", rule: "is required: publish breaks the embargo at once; scheduled advisories publish by themselves") }
+            let notes = try notes.notes(reasonRequired: true)
             let context = try db.open()
-            let advisory = try context.advisories.publishNow(id, reason: reason, actor: context.actor)
+            let advisory = try context.advisories.publishNow(id, notes: notes, actor: context.actor)
             try report(advisory, context, output, verb: "published")
         }
     }
@@ -197,14 +200,26 @@ struct AdvisoryCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Cancel before release; recipients of earlier notices are told.")
         @OptionGroup var db: DatabaseOptions
         @Argument(help: "The advisory's id.") var id: Int64
-        @Option(help: "Why (required, audited).") var reason = ""
+        @OptionGroup var notes: NoteOptions
         @OptionGroup var output: OutputOptions
 
         func run() throws {
+            let notes = try notes.notes(reasonRequired: true)
             let context = try db.open()
-            let advisory = try context.advisories.cancel(id, reason: reason, actor: context.actor)
+            let advisory = try context.advisories.cancel(id, notes: notes, actor: context.actor)
             try report(advisory, context, output, verb: "cancelled")
         }
+    }
+}
+
+/// The words that go with a change, one flag per audience (DESIGN.md, "Reasons have three audiences").
+struct NoteOptions: ParsableArguments {
+    @Option(help: "Why: for the audit log and release managers only; never sent to anyone.") var reason = ""
+    @Option(help: "A note that goes into the private notice to providers.") var noteToProviders = ""
+    @Option(help: "A note shown on the public page after publication.") var publicNote = ""
+
+    func notes(reasonRequired: Bool) throws -> ChangeNotes {
+        try ChangeNotes(reason: reason, toProviders: noteToProviders, publicNote: publicNote, reasonRequired: reasonRequired)
     }
 }
 

@@ -36,10 +36,17 @@ struct ChannelCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List channels.")
         @OptionGroup var db: DatabaseOptions
         @Option(help: "Only this project's channels.") var project: String?
+        @Flag(help: "Show endpoint URLs and secrets whole (audited); listings show them by fingerprint.") var reveal = false
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let channels = try db.open().channels.list(project: project)
+            let context = try db.open()
+            var channels = try context.channels.list(project: project)
+            if reveal {
+                try context.audit.record(at: context.clock.now, actor: context.actor, action: "secrets.reveal", subjectType: "channel", subjectID: nil)
+            } else {
+                channels = channels.map(\.redacted)
+            }
             if output.json { return try Output.json(channels) }
             Output.table(["ID", "PROJECT", "KIND", "TARGET"], channels.map {
                 [String($0.id), $0.projectSlug, $0.kind.rawValue, $0.target]

@@ -42,14 +42,22 @@ struct ProviderCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List providers (all but removed ones, unless --status says).")
         @OptionGroup var db: DatabaseOptions
         @Option(help: "pending-confirmation, pending-approval, active, suspended or removed.") var status: String?
+        @Flag(help: "Show webhook URLs and secrets whole (audited); listings show them by fingerprint.") var reveal = false
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             let status = try choice(status, field: "status", as: ProviderStatus.self)
-            let providers = try db.open().providers.list(status: status)
+            let context = try db.open()
+            var providers = try context.providers.list(status: status)
+            if reveal {
+                try context.audit.record(at: context.clock.now, actor: context.actor, action: "secrets.reveal", subjectType: "provider", subjectID: nil)
+            } else {
+                providers = providers.map(\.redacted)
+            }
             if output.json { return try Output.json(providers) }
             Output.table(["ID", "ORGANIZATION", "STATUS", "PROJECTS", "CONTACTS"], providers.map {
-                [String($0.id), $0.organization, $0.status.rawValue, $0.projects.joined(separator: ","),
+                [String($0.id), $0.organization, $0.status.rawValue + ($0.looksLike.map { " (looks like: \($0.joined(separator: ", ")))" } ?? ""),
+                 $0.projects.joined(separator: ","),
                  ($0.emails + $0.webhooks.map { "\($0.kind.rawValue):\($0.url)" }).joined(separator: ", ")]
             }, empty: status == nil ? "No providers. Add one with herald provider add, or import a list with herald provider import FILE.csv" : "No \(status!.rawValue) providers.")
         }
@@ -108,4 +116,7 @@ private func change(_ db: DatabaseOptions, _ id: Int64, _ action: ProviderAction
     let context = try db.open()
     let provider = try context.providers.transition(id, action, reason: reason, actor: context.actor, outbox: context.settings)
     print("provider \(provider.id) (\(provider.organization)) is \(provider.status.rawValue)")
+    if action == .approve, case let alikes = try context.providers.lookAlikes(of: provider), !alikes.isEmpty {
+        FileHandle.standardError.write(Data("warning: the name looks like \(alikes.map { "'\($0)'" }.joined(separator: ", ")) on the list; check it is not an impostor\n".utf8))
+    }
 }

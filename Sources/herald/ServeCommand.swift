@@ -52,6 +52,10 @@ struct Serve: AsyncParsableCommand {
     var allowPrivateTargets = false
     @Option(help: ArgumentHelp("Seconds one send may take, connecting included (default: $HERALD_SEND_TIMEOUT or 30).", valueName: "seconds"))
     var sendTimeout: Double?
+    @Option(help: ArgumentHelp("A bearer token that may read /metrics besides API tokens (default: $HERALD_METRICS_TOKEN).", valueName: "token"))
+    var metricsToken: String?
+    @Option(help: ArgumentHelp("Serve /metrics without a token on this address of its own, e.g. an internal interface (default: $HERALD_METRICS_LISTEN).", valueName: "host:port"))
+    var metricsListen: String?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -68,8 +72,13 @@ struct Serve: AsyncParsableCommand {
         let allowPrivate = allowPrivateTargets || ["1", "true", "yes", "on"].contains((env["HERALD_ALLOW_PRIVATE_TARGETS"] ?? "").lowercased())
         let smtp = smtpURL ?? env["HERALD_SMTP_URL"]
         if let smtp, !(smtp.hasPrefix("smtp://") || smtp.hasPrefix("smtps://")) || URLComponents(string: smtp)?.host == nil {
-            throw Refusal.invalid(field: "smtp-url", rule: "must be smtp://[user:pass@]host[:port] or smtps://… (got '\(smtp)')")
+            throw Refusal.invalid(field: "smtp-url", rule: "must be smtp://[user:pass@]host[:port] or smtps://… (got '\(Self.withoutCredentials(smtp))')")
         }
+        let metricsToken = metricsToken ?? env["HERALD_METRICS_TOKEN"]
+        if let metricsToken, metricsToken.count < 16 {
+            throw Refusal.invalid(field: "metrics-token", rule: "must be at least 16 characters (try: openssl rand -hex 16)")
+        }
+        let metricsListener = try (metricsListen ?? env["HERALD_METRICS_LISTEN"]).map { try Self.hostPort($0, field: "metrics-listen") }
 
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -103,26 +112,41 @@ struct Serve: AsyncParsableCommand {
             let directory = maildir ?? env["HERALD_MAILDIR"] ?? "./var/mail"
             mail = try MaildirTransport(directory: URL(fileURLWithPath: directory))
         }
-        let listenAddress = listen ?? env["HERALD_LISTEN"] ?? "127.0.0.1:8080"
-        guard let colon = listenAddress.lastIndex(of: ":"), let port = Int(listenAddress[listenAddress.index(after: colon)...]),
-              (0...65_535).contains(port), colon != listenAddress.startIndex else {
-            throw Refusal.invalid(field: "listen", rule: "'\(listenAddress)' must be host:port, like 127.0.0.1:8080")
-        }
-        let host = String(listenAddress[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let (host, port) = try Self.hostPort(listen ?? env["HERALD_LISTEN"] ?? "127.0.0.1:8080", field: "listen")
 
         // The composition root bootstraps metrics once; /metrics reads the same registry.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             databasePath: db.path, host: host, port: port, outbox: settings,
             delivery: DeliveryServices(mail: mail, webhooks: WebhookTransport(engine: engine, allowPrivateTargets: allowPrivate), worker: worker),
             metrics: registry)
+        configuration.metricsToken = metricsToken
+        configuration.metricsListener = metricsListener
         logger.info("herald serving", metadata: ["database": "\(db.path)", "listen": "\(host):\(port)", "mail": "\(mail.destination)",
                                                 "curl": "\(CurlEngine.version)", "public_url": "\(settings.publicURL)",
                                                 "private_targets": "\(allowPrivate ? "allowed" : "refused")"])
         // SIGTERM and SIGINT stop the HTTP server and let sends in flight finish.
         try await buildApplication(configuration, logger: logger).runService()
         logger.info("stopped")
+    }
+}
+
+extension Serve {
+    /// `host:port` (IPv6 in brackets), refused with the flag's name.
+    static func hostPort(_ address: String, field: String) throws -> (host: String, port: Int) {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+              (0...65_535).contains(port), colon != address.startIndex else {
+            throw Refusal.invalid(field: field, rule: "\(Validate.quoted(address)) must be host:port, like 127.0.0.1:8080")
+        }
+        return (String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port)
+    }
+
+    /// A URL as an error may repeat it: whatever stands between `://` and the last `@` (the
+    /// user and password) replaced by `…`, even when the URL does not parse.
+    static func withoutCredentials(_ url: String) -> String {
+        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].lastIndex(of: "@") else { return url }
+        return String(url[..<scheme.upperBound]) + "…" + String(url[at...])
     }
 }
 

@@ -36,13 +36,17 @@ import Testing
         let channels = try #require(try sandbox.json(listed.stdout) as? [[String: Any]])
         #expect(channels.count == 4)
         #expect(channels.compactMap { $0["kind"] as? String } == ["email", "slack", "webhook", "webhook"])
-        #expect(channels.compactMap { $0["target"] as? String }.contains("https://hooks.slack.com/services/T0/B0/XYZ"))
+        // A chat webhook's URL is its credential: listed by fingerprint, whole only with --reveal (audited).
+        #expect(!listed.stdout.contains("T0/B0/XYZ") && !listed.stdout.contains(String(printed)), "\(listed)")
+        #expect(channels.compactMap { $0["target"] as? String }.contains { $0.hasPrefix("https://hooks.slack.com/…") })
+        let revealed = try sandbox.herald("channel", "list", "--json", "--reveal")
+        #expect(revealed.stdout.contains("https://hooks.slack.com/services/T0/B0/XYZ") && revealed.stdout.contains(String(printed)))
         #expect(channels.allSatisfy { $0["project_slug"] as? String == "demo" }, "\(channels)")
         #expect(channels.allSatisfy { $0["id"] as? Int != nil })
 
         let table = try sandbox.herald("channel", "list")
         #expect(table.stdout.split(separator: "\n").count == 5, "header and four rows: \(table)")
-        #expect(try sandbox.auditActions() == ["project.add", "channel.add", "channel.add", "channel.add", "channel.add"])
+        #expect(try sandbox.auditActions() == ["project.add", "channel.add", "channel.add", "channel.add", "channel.add", "secrets.reveal"])
     }
 
     @Test(arguments: [

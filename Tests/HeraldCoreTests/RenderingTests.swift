@@ -93,8 +93,15 @@ import Testing
         for detail in ["Secret summary", "Secret body", "CVE-2026-1234", "Revision:", "2026-12-01 17:00 +01:00", "https://herald.test/ack?token=T", "Do not share"] {
             #expect(text.contains(detail), "missing \(detail)")
         }
-        let revision = writer.content(.revision, advisory: advisory, audience: .provider(organization: "Acme"), reason: "new date")
+        let notes = try! ChangeNotes(reason: "Dimpact needs a day", toProviders: "new date", publicNote: "Clarified the fix")
+        let revision = writer.content(.revision, advisory: advisory, audience: .provider(organization: "Acme"), notes: notes)
         #expect(revision.intro.contains("revision 2") && revision.intro.contains("new date"))
+        // Each note reaches its own audience only; the reason reaches none.
+        #expect(!everything(revision).contains("Dimpact") && !everything(revision).contains("Clarified"))
+        for kind in [NoticeKind.publication, .cancellation, .preAnnouncement] {
+            let text = everything(writer.content(kind, advisory: advisory, audience: .publicChannel, notes: notes))
+            #expect(!text.contains("Dimpact") && !text.contains("new date"), "\(kind) to the public")
+        }
         let published = writer.content(.publication, advisory: advisory, audience: .publicChannel)
         #expect(published.link?.url == "https://herald.test/advisories/demo-2026-abc123")
     }

@@ -23,7 +23,7 @@ import Testing
             _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: receiver.base + path, secret: nil), actor: db.actor)
         }
         let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"), schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
-        _ = try db.advisories.publishNow(advisory.id, reason: "test", actor: db.actor)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "test"), actor: db.actor)
     }
 
     /// Runs the service with webhooks over libcurl (2 s timeouts, private targets allowed) until `condition` holds.

@@ -77,4 +77,36 @@ import Testing
         #expect(try db.count("deliveries") == 0)
         #expect(try db.advisories.fireDue().isEmpty)
     }
+
+    /// A notice that fails (here: a trigger refuses its row) is logged and tried again; the
+    /// scheduler keeps running, the other advisory publishes on time, and the failed one
+    /// publishes once the fault is gone. Before, the error ended the scheduler and `serve`.
+    @Test func aFailingNoticeNeitherStopsTheSchedulerNorTheOthers() async throws {
+        let db = try TestDatabase(clock: SystemClock())
+        try db.addProject()
+        let embargo = Date() + 0.3
+        let failing = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "First"), schedule: Schedule(embargo: embargo), actor: db.actor)
+        let healthy = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Second"), schedule: Schedule(embargo: embargo), actor: db.actor)
+        try db.database.execute("""
+            CREATE TRIGGER fail_one BEFORE INSERT ON notices WHEN NEW.advisory_id = \(failing.id)
+            BEGIN SELECT RAISE(ABORT, 'disk full, say'); END
+            """)
+        var healthyLag: TimeInterval?
+        var dropped = false
+        let engine = CurlEngine()
+        defer { engine.shutdown() }
+        let done = try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+                                        webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) {
+            let second = try db.advisories.get(healthy.id)
+            if second.state == .published, !dropped {
+                healthyLag = second.publishedAt.map { $0.timeIntervalSince(embargo) }
+                #expect(try db.advisories.get(failing.id).state == .scheduled)
+                try db.database.execute("DROP TRIGGER fail_one")
+                dropped = true
+            }
+            return try db.advisories.get(failing.id).state == .published
+        }
+        #expect(done, "the failed notice was not tried again")
+        #expect(try #require(healthyLag) < 0.1, "the healthy advisory was published \(healthyLag ?? -1) s after its instant")
+    }
 }

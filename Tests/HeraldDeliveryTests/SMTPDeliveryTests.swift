@@ -64,7 +64,7 @@ import Testing
         let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Placeholder"), schedule: Schedule(), actor: db.actor)
         // Validation refuses such a title; a row edited by hand must still not inject headers.
         try db.database.run("UPDATE advisories SET title = ? WHERE id = ?", .text("Evil\r\nBcc: attacker@evil.example\r\nX-Injected: yes"), .integer(advisory.id))
-        _ = try db.advisories.publishNow(advisory.id, reason: "test", actor: db.actor)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "test"), actor: db.actor)
 
         let engine = CurlEngine()
         defer { engine.shutdown() }
@@ -133,15 +133,15 @@ import Testing
         let engine = CurlEngine()
         defer { engine.shutdown() }
         let transport = SMTPTransport(engine: engine, url: sink.url, from: "herald@herald.test")
-        // Early notices; then a reschedule, a cancellation and a publication, each with a reason
+        // Early notices; then a reschedule, a cancellation and a publication, each with a note to providers
         // carrying the breaks validation lets through (newlines), and the early ones bypassing it.
         #expect(try await runService(db, mail: transport, webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) {
             try db.deliveries("delivered") == 2
         })
         let reason = "why \r\nX-Injected-reason-crlf: yes\nBcc: evil-reason@attacker.example"
-        _ = try db.advisories.reschedule(first.id, to: { var schedule = $0; schedule.embargo = db.clock.now + 7200; return schedule }, reason: reason, actor: db.actor)
-        _ = try db.advisories.cancel(second.id, reason: reason, actor: db.actor)
-        _ = try db.advisories.publishNow(first.id, reason: reason, actor: db.actor)
+        _ = try db.advisories.reschedule(first.id, to: { var schedule = $0; schedule.embargo = db.clock.now + 7200; return schedule }, notes: try ChangeNotes(reason: reason, toProviders: reason, publicNote: reason), actor: db.actor)
+        _ = try db.advisories.cancel(second.id, notes: try ChangeNotes(reason: reason, toProviders: reason, publicNote: reason), actor: db.actor)
+        _ = try db.advisories.publishNow(first.id, notes: try ChangeNotes(reason: reason, toProviders: reason, publicNote: reason), actor: db.actor)
         let total = try db.count("deliveries")
         #expect(total >= 5)
         #expect(try await runService(db, mail: transport, webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) {

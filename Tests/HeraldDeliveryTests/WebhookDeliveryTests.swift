@@ -18,7 +18,7 @@ import Testing
         }
         let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow", summary: "Details", cves: ["CVE-2026-7777"]),
                                                 schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
-        return try db.advisories.publishNow(advisory.id, reason: "test", actor: db.actor)
+        return try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "test"), actor: db.actor)
     }
 
     @Test func signaturesMatchTheStandardWebhooksVector() {
@@ -125,7 +125,7 @@ import Testing
         }
         let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"), schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
         let start = Date()
-        _ = try db.advisories.publishNow(advisory.id, reason: "test", actor: db.actor)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "test"), actor: db.actor)
         let timeout: TimeInterval = 2
         let engine = CurlEngine(settings: CurlSettings(connectTimeout: timeout, totalTimeout: timeout))
         defer { engine.shutdown() }
@@ -151,7 +151,7 @@ import Testing
             _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: slow.base + "/hang/\(i)", secret: nil), actor: db.actor)
         }
         let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"), schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
-        _ = try db.advisories.publishNow(advisory.id, reason: "test", actor: db.actor)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "test"), actor: db.actor)
         let timeout: TimeInterval = 2
         let engine = CurlEngine(settings: CurlSettings(connectTimeout: timeout, totalTimeout: timeout))
         defer { engine.shutdown() }
@@ -212,7 +212,7 @@ import Testing
             _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: target.url, secret: nil), actor: db.actor)
         }
         let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"), schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
-        _ = try db.advisories.publishNow(advisory.id, reason: "test", actor: db.actor)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "test"), actor: db.actor)
         var settings = fastRetries
         settings.retryPolicy = RetryPolicy(steps: [], jitter: 0)   // one attempt each: the outcome of that attempt is the point
         let engine = CurlEngine(settings: CurlSettings(connectTimeout: 1, totalTimeout: 2))
@@ -244,7 +244,7 @@ import Testing
             _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "http://\(host)/hook", secret: nil), actor: db.actor)
         }
         let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"), schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
-        _ = try db.advisories.publishNow(advisory.id, reason: "test", actor: db.actor)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "test"), actor: db.actor)
         var settings = fastRetries
         settings.retryPolicy = RetryPolicy(steps: [], jitter: 0)
         let engine = CurlEngine(settings: CurlSettings(connectTimeout: 0.5, totalTimeout: 1))
@@ -265,14 +265,14 @@ import Testing
         _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .matrix, target: receiver.base + "/ok/_matrix/client/v3/rooms/!room:example.org",
                                            secret: "syt_token"), actor: db.actor)
         let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow <b>"), schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
-        _ = try db.advisories.publishNow(advisory.id, reason: "test", actor: db.actor)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "test"), actor: db.actor)
         let engine = CurlEngine()
         defer { engine.shutdown() }
         #expect(try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
                                      webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) { try db.deliveries("delivered") == 1 })
         let request = try #require(try receiver.requests().first)
         #expect(request.method == "PUT")
-        #expect(request.path.contains("/send/m.room.message/msg_herald_"))
+        #expect(request.path.contains("/send/m.room.message/msg_"))
         #expect(request.headers["authorization"] == "Bearer syt_token")
         let body = try JSONSerialization.jsonObject(with: Data(request.body.utf8)) as? [String: Any]
         #expect(body?["msgtype"] as? String == "m.text")

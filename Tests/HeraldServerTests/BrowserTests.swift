@@ -42,7 +42,7 @@ import Testing
                                      body: "Details\n\nUpgrade to 1.4.3.", cves: ["CVE-2026-12345"], severity: .high,
                                      cvss: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", affected: "1.0.0 to 1.4.2", fixed: "1.4.3"),
             schedule: Schedule(embargo: Date() + 60), actor: db.actor)
-        _ = try db.advisories.publishNow(advisory.id, reason: "released", actor: db.actor)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "released"), actor: db.actor)
         try FileManager.default.createDirectory(at: Self.outputDirectory, withIntermediateDirectories: true)
         let directory = Self.outputDirectory
         let publicID = advisory.publicID

@@ -30,7 +30,7 @@ import Testing
             let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: title, summary: "Summary of \(title)", body: "Line one\nLine two",
                                                                                               cves: [cve], severity: .high, affected: "< 1.4", fixed: "1.4"),
                                                     schedule: Schedule(embargo: Date() + 60), actor: db.actor)
-            _ = try db.advisories.publishNow(advisory.id, reason: "x", actor: db.actor)
+            _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
         }
         let draft = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Draft never shown"), schedule: Schedule(), actor: db.actor)
         let files = try await fixture.app().test(.live) { client in
@@ -64,11 +64,11 @@ import Testing
         let db = try TestDatabase(clock: clock)
         try db.addProject()
         let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "T"), schedule: Schedule(embargo: clock.now + 60), actor: db.actor)
-        _ = try db.advisories.publishNow(advisory.id, reason: "x", actor: db.actor)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
         let writer = FeedWriter(publicURL: "https://herald.test")
         let first = writer.atom(try PublicStore(database: db.database, clock: clock).published())
         clock.advance(by: 3600)
-        _ = try db.advisories.revise(advisory.id, AdvisoryPatch(fixed: "1.2.3"), reason: "fixed version", actor: db.actor)
+        _ = try db.advisories.revise(advisory.id, AdvisoryPatch(fixed: "1.2.3"), notes: try ChangeNotes(reason: "fixed version"), actor: db.actor)
         let second = writer.atom(try PublicStore(database: db.database, clock: clock).published())
         let id = "<id>https://herald.test/advisories/\(advisory.publicID)</id>"
         #expect(first.contains(id) && second.contains(id))

@@ -21,7 +21,7 @@ import FoundationXML
         _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .email, target: "announce@lists.example", secret: nil), actor: db.actor)
         let published = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Old public issue", cves: ["CVE-2025-1000"]),
                                                  schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
-        _ = try db.advisories.publishNow(published.id, reason: "released", actor: db.actor)
+        _ = try db.advisories.publishNow(published.id, notes: try ChangeNotes(reason: "released"), actor: db.actor)
         let embargo = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 3).rounded(.up))
         let embargoed = try db.advisories.create(
             project: "demo",
@@ -89,7 +89,7 @@ import FoundationXML
     @Test func theEventLoopAnswersCachedDocumentsExactlyAsTheRouterDoes() async throws {
         let fixture = try ServerFixture()
         let advisory = try fixture.db.advisories.create(project: "demo", content: AdvisoryContent(title: "Public"), schedule: Schedule(embargo: Date() + 60), actor: fixture.db.actor)
-        _ = try fixture.db.advisories.publishNow(advisory.id, reason: "x", actor: fixture.db.actor)
+        _ = try fixture.db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "x"), actor: fixture.db.actor)
         @Sendable func fields(_ response: TestResponse) -> [String] {
             response.headers.filter { $0.name != .date }.map { "\($0.name): \($0.value)" }
         }
@@ -125,7 +125,7 @@ import FoundationXML
     @Test func conditionalRequestsGet304() async throws {
         let fixture = try ServerFixture()
         let advisory = try fixture.db.advisories.create(project: "demo", content: AdvisoryContent(title: "Public"), schedule: Schedule(embargo: Date() + 60), actor: fixture.db.actor)
-        _ = try fixture.db.advisories.publishNow(advisory.id, reason: "x", actor: fixture.db.actor)
+        _ = try fixture.db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "x"), actor: fixture.db.actor)
         try await fixture.app().test(.live) { client in
             for route in ["/", "/feed.atom", "/feed.rss", "/feed.json", "/advisories/\(advisory.publicID)", "/advisories/\(advisory.publicID).osv.json"] {
                 let (etag, modified) = try await client.execute(uri: route, method: .get) { response in
@@ -152,7 +152,7 @@ import FoundationXML
         let hostile = "<script>alert(1)</script>\"'&"
         let advisory = try fixture.db.advisories.create(project: "demo", content: AdvisoryContent(title: hostile, summary: hostile, body: hostile, affected: hostile),
                                                         schedule: Schedule(embargo: Date() + 60), actor: fixture.db.actor)
-        _ = try fixture.db.advisories.publishNow(advisory.id, reason: "x", actor: fixture.db.actor)
+        _ = try fixture.db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "x"), actor: fixture.db.actor)
         _ = try fixture.db.providers.add(NewProvider(organization: hostile, emails: ["a@b.example"], projects: ["demo"], listed: true), status: .active, actor: fixture.db.actor)
         try await fixture.app().test(.live) { client in
             for route in ["/", "/advisories/\(advisory.publicID)", "/providers", "/feed.atom", "/feed.rss", "/subscribe", "/nowhere"] {
@@ -182,7 +182,7 @@ import FoundationXML
                                                                                           body: Self.markup("body"), cves: ["CVE-2026-1234"],
                                                                                           affected: Self.markup("affected"), fixed: Self.markup("fixed")),
                                                 schedule: Schedule(embargo: Date() + 60), actor: db.actor)
-        _ = try db.advisories.publishNow(advisory.id, reason: "x", actor: db.actor)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
         _ = try db.providers.add(NewProvider(organization: Self.markup("organization"), emails: ["a@b.example"], projects: ["demo"], listed: true),
                                  status: .active, actor: db.actor)
         // Past validation: a project name, a CVSS vector and a CVE id that no rule would let in.
@@ -252,7 +252,15 @@ import FoundationXML
                 #expect(response.status == .ok)
                 #expect(response.object["database"] as? String == "ok")
             }
-            try await client.execute(uri: "/metrics", method: .get) { response in
+            // Metrics count private notices: a token of any role reads them, nobody else.
+            for headers: HTTPFields in [[:], [.authorization: "Bearer hrld_forged"]] {
+                try await client.execute(uri: "/metrics", method: .get, headers: headers) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                    #expect(!response.text.contains("herald_"))
+                }
+            }
+            try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer \(fixture.auditor)"]) { response in
                 #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
                 #expect(response.text.contains("herald_outbox_depth 0"))
             }

@@ -16,7 +16,7 @@ struct ServerFixture: Sendable {
     let releaseManager: String
     let auditor: String
     let maildir: URL
-    let configuration: ServerConfiguration
+    var configuration: ServerConfiguration
 
     init(background: Bool = false, postsPerMinute: Int = 1000) throws {
         db = try TestDatabase(clock: SystemClock())

@@ -26,12 +26,12 @@ import Testing
             BEGIN SELECT RAISE(ABORT, 'disk full, say'); END
             """)
         let before = try db.snapshot()
-        #expect(throws: SQLiteError.self) { try db.advisories.publishNow(advisory.id, reason: "leak", actor: db.actor) }
+        #expect(throws: SQLiteError.self) { try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "leak"), actor: db.actor) }
         #expect(try db.snapshot() == before)
         #expect(try db.advisories.get(advisory.id).state == .scheduled)
 
         try db.database.execute("DROP TRIGGER fail_second")
-        _ = try db.advisories.publishNow(advisory.id, reason: "leak", actor: db.actor)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "leak"), actor: db.actor)
         #expect(try db.advisories.get(advisory.id).state == .published)
         #expect(try db.count("deliveries") == 2)
         #expect(try db.count("notices") == 1)
@@ -63,13 +63,14 @@ import Testing
         let advisory = try scheduled(db)
         _ = try db.advisories.fireDue()
         _ = try db.providers.transition(late.id, .approve, actor: db.actor)
-        _ = try db.advisories.reschedule(advisory.id, to: { s in var s = s; s.embargo! += 3600; return s }, reason: "distros", actor: db.actor)
+        _ = try db.advisories.reschedule(advisory.id, to: { s in var s = s; s.embargo! += 3600; return s }, notes: try ChangeNotes(reason: "Dimpact asked", toProviders: "distros"), actor: db.actor)
         let revisions = try db.outbox.list(advisory: advisory.id).filter { $0.notice == "revision" }
         #expect(revisions.map(\.recipient) == ["a@acme.example"])
         #expect(revisions.first?.revision == 2)
-        // The revision notice says why.
+        // The revision notice carries the note to providers, never the reason.
         let payload = try db.database.first("SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE d.id = ?", .integer(revisions[0].id)) { String(decoding: $0.blob(0), as: UTF8.self) }
         #expect(payload?.contains("distros") == true)
+        #expect(payload?.contains("Dimpact") == false)
     }
 
     @Test func aRevisionBeforeTheEarlyNoticeGoesToNobody() throws {
@@ -77,7 +78,7 @@ import Testing
         try db.addProject()
         _ = try addProvider(db, "Acme", emails: ["a@acme.example"])
         let advisory = try scheduled(db, earlyNotice: false)
-        _ = try db.advisories.revise(advisory.id, AdvisoryPatch(title: "Better title"), reason: "", actor: db.actor)
+        _ = try db.advisories.revise(advisory.id, AdvisoryPatch(title: "Better title"), notes: try ChangeNotes(reason: ""), actor: db.actor)
         #expect(try db.count("deliveries") == 0)
         #expect(try db.count("notices") == 0)
     }
@@ -89,7 +90,7 @@ import Testing
             _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .webhook, target: target, secret: nil), actor: db.actor)
         }
         let advisory = try scheduled(db, earlyNotice: false)
-        _ = try db.advisories.publishNow(advisory.id, reason: "leak", actor: db.actor)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "leak"), actor: db.actor)
         let hosts = try db.database.query("SELECT host FROM deliveries ORDER BY id") { $0.text(0) }
         #expect(hosts == ["chat.example", "chat.example", "::1", "b.example"])
         #expect(try db.count("payloads") == 1)
@@ -107,7 +108,7 @@ import Testing
             _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://a.example/\(i)", secret: nil), actor: db.actor)
         }
         _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://b.example/1", secret: nil), actor: db.actor)
-        _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, reason: "x", actor: db.actor)
+        _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
         let first = try db.outbox.claim(limit: 10, lease: 60, freeSlots: ["a.example": 2], perHost: 4)
         #expect(first.filter { $0.host == "a.example" }.count == 2)
         #expect(first.filter { $0.host == "b.example" }.count == 1)
@@ -122,7 +123,7 @@ import Testing
         _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://a.example/1", secret: nil), actor: db.actor)
         _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://b.example/1", secret: nil), actor: db.actor)
         _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .email, target: "list@lists.example", secret: nil), actor: db.actor)
-        _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, reason: "x", actor: db.actor)
+        _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
 
         let first = try db.outbox.claim(limit: 10, lease: 60, freeSlots: ["a.example": 0])
         #expect(Set(first.map(\.host)) == ["b.example", "mail"])
@@ -157,11 +158,12 @@ import Testing
         _ = try db.channels.add(NewChannel(projectSlug: "other", kind: .slack, target: "https://other.example/hook", secret: nil), actor: db.actor)
         _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://disabled.example/hook", secret: nil), actor: db.actor)
         try db.database.execute("UPDATE channels SET disabled_at = 1 WHERE target = 'https://disabled.example/hook'")
-        _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, reason: "x", actor: db.actor)
+        _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
         let rows = try db.database.query("SELECT format, recipient FROM deliveries ORDER BY id") { "\($0.text(0)) \($0.text(1))" }
         #expect(rows.sorted() == ChannelKind.allCases.map { "\($0.rawValue) \(target($0))" }.sorted())
-        let secrets = try db.database.query("SELECT format, secret FROM deliveries WHERE secret IS NOT NULL ORDER BY format") { "\($0.text(0)) \($0.text(1).prefix(6))" }
-        #expect(secrets == ["matrix syt_ac", "webhook whsec_"])
+        // Secrets are read from the channel when a delivery is claimed.
+        let secrets = try db.outbox.claim(limit: 100, lease: 60).compactMap { claimed in claimed.secret.map { "\(claimed.format!.rawValue) \($0.prefix(6))" } }
+        #expect(secrets.sorted() == ["matrix syt_ac", "webhook whsec_"])
     }
 
     func claimedPublication(channels: Int) throws -> (TestDatabase, [ClaimedDelivery]) {
@@ -170,7 +172,7 @@ import Testing
         for i in 0..<channels {
             _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://h\(i).example/x", secret: nil), actor: db.actor)
         }
-        _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, reason: "x", actor: db.actor)
+        _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
         return (db, try db.outbox.claim(limit: 10, lease: 60).sorted { $0.id < $1.id })
     }
 

@@ -43,14 +43,14 @@ import Testing
                                                   schedule: Schedule(embargo: db.clock.now + 86_400), actor: db.actor).id
         }
         try audited("advisory.reschedule", reason: "distros") {
-            _ = try db.advisories.reschedule(advisoryID, to: { s in var s = s; s.embargo! += 3600; return s }, reason: "distros", actor: db.actor)
+            _ = try db.advisories.reschedule(advisoryID, to: { s in var s = s; s.embargo! += 3600; return s }, notes: try ChangeNotes(reason: "distros"), actor: db.actor)
         }
         try audited("advisory.revise", reason: "typo") {
-            _ = try db.advisories.revise(advisoryID, AdvisoryPatch(title: "Heap overflow"), reason: "typo", actor: db.actor)
+            _ = try db.advisories.revise(advisoryID, AdvisoryPatch(title: "Heap overflow"), notes: try ChangeNotes(reason: "typo"), actor: db.actor)
         }
-        try audited("advisory.publish", reason: "leaked") { _ = try db.advisories.publishNow(advisoryID, reason: "leaked", actor: db.actor) }
+        try audited("advisory.publish", reason: "leaked") { _ = try db.advisories.publishNow(advisoryID, notes: try ChangeNotes(reason: "leaked"), actor: db.actor) }
         let second = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Other"), schedule: Schedule(), actor: db.actor)
-        try audited("advisory.cancel", reason: "not a bug") { _ = try db.advisories.cancel(second.id, reason: "not a bug", actor: db.actor) }
+        try audited("advisory.cancel", reason: "not a bug") { _ = try db.advisories.cancel(second.id, notes: try ChangeNotes(reason: "not a bug"), actor: db.actor) }
     }
 }
 
@@ -102,10 +102,10 @@ import Testing
             { _ = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "X"), schedule: Schedule(embargo: db.clock.now - 1), actor: db.actor) },
             { _ = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "X"), schedule: Schedule(embargo: db.clock.now + 15 * 86_400), actor: db.actor) },
             { _ = try db.advisories.create(project: "nope", content: AdvisoryContent(title: "X"), schedule: Schedule(), actor: db.actor) },
-            { _ = try db.advisories.reschedule(advisory.id, to: { s in var s = s; s.embargo = db.clock.now - 1; return s }, reason: "", actor: db.actor) },
-            { _ = try db.advisories.revise(advisory.id, AdvisoryPatch(cves: ["CVE-1"]), reason: "", actor: db.actor) },
-            { _ = try db.advisories.publishNow(advisory.id, reason: "", actor: db.actor) },   // reason required
-            { _ = try db.advisories.cancel(999, reason: "x", actor: db.actor) },
+            { _ = try db.advisories.reschedule(advisory.id, to: { s in var s = s; s.embargo = db.clock.now - 1; return s }, notes: try ChangeNotes(reason: ""), actor: db.actor) },
+            { _ = try db.advisories.revise(advisory.id, AdvisoryPatch(cves: ["CVE-1"]), notes: try ChangeNotes(reason: ""), actor: db.actor) },
+            { _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: ""), actor: db.actor) },   // reason required
+            { _ = try db.advisories.cancel(999, notes: try ChangeNotes(reason: "x"), actor: db.actor) },
             { _ = try db.providers.transition(999, .approve, actor: db.actor) },
             { _ = try db.providers.importList(ProviderImport(csv: "organization,email,project\nA,a@a.example,demo\nB,b@b.example,nope\n"), actor: db.actor) },
         ]
@@ -158,8 +158,8 @@ import Testing
                                                schedule: Schedule(embargo: embargo, earlyNotice: db.clock.now), actor: db.actor)
         #expect(created.publicID.hasPrefix("demo-2026-"))
         db.manualClock.advance(by: 60)
-        _ = try db.advisories.reschedule(created.id, to: { s in var s = s; s.embargo = embargo + 3600; return s }, reason: "later", actor: db.actor)
-        let revised = try db.advisories.revise(created.id, AdvisoryPatch(cves: ["CVE-2026-2222", "CVE-2026-1111"]), reason: "second CVE", actor: db.actor)
+        _ = try db.advisories.reschedule(created.id, to: { s in var s = s; s.embargo = embargo + 3600; return s }, notes: try ChangeNotes(reason: "later"), actor: db.actor)
+        let revised = try db.advisories.revise(created.id, AdvisoryPatch(cves: ["CVE-2026-2222", "CVE-2026-1111"]), notes: try ChangeNotes(reason: "second CVE"), actor: db.actor)
         #expect(revised.revision == 3)
         let loaded = try db.advisories.get(created.id)
         #expect(loaded == revised)
@@ -179,11 +179,11 @@ import Testing
         let created = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
                                                schedule: Schedule(embargo: db.clock.now + 86_400), actor: db.actor)
         db.manualClock.advance(by: 5)
-        let published = try db.advisories.publishNow(created.id, reason: "exploited in the wild", actor: db.actor)
+        let published = try db.advisories.publishNow(created.id, notes: try ChangeNotes(reason: "exploited in the wild"), actor: db.actor)
         #expect(published.state == .published)
         #expect(published.publishedAt == db.clock.now)
         #expect(try db.advisories.get(created.id).state == .published)
-        #expect(throws: Refusal.self) { try db.advisories.cancel(created.id, reason: "too late", actor: db.actor) }
+        #expect(throws: Refusal.self) { try db.advisories.cancel(created.id, notes: try ChangeNotes(reason: "too late"), actor: db.actor) }
     }
 
     @Test func tenThousandRowImportTakesSeconds() throws {
