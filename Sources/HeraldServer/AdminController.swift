@@ -284,10 +284,7 @@ struct AdvisoryInput: Decodable {
     var notes: NotesInput { NotesInput(reason: reason, noteToProviders: noteToProviders, publicNote: publicNote) }
 
     func patch() throws -> AdvisoryPatch {
-        let severity = try self.severity.map { value throws(Refusal) -> Severity in
-            guard let severity = Severity(rawValue: value) else { throw .invalid(field: "severity", rule: "must be one of low, moderate, high, critical") }
-            return severity
-        }
+        let severity = try self.severity.map(Severity.parse)
         return AdvisoryPatch(title: title, summary: summary, body: body, cves: cves, severity: severity, cvss: cvss, affected: affected, fixed: fixed)
     }
 

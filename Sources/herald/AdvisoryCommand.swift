@@ -21,14 +21,14 @@ struct AdvisoryCommand: ParsableCommand {
         @Option(help: "A paragraph for feeds and previews.") var summary: String?
         @Option(help: "File with the full text (- for standard input).") var bodyFile: String?
         @Option(help: "A CVE id; repeat for more (on revise, the list replaces the old one).") var cve: [String] = []
-        @Option(help: "low, moderate, high or critical.") var severity: String?
+        @Option(help: "low, moderate (or CVSS's word, medium), high or critical.") var severity: String?
         @Option(help: "CVSS v3.1 or v4.0 vector.") var cvss: String?
         @Option(help: "Affected versions.") var affected: String?
         @Option(help: "Fixed versions.") var fixed: String?
 
         func patch() throws -> AdvisoryPatch {
             AdvisoryPatch(title: title, summary: summary, body: try bodyFile.map { try readInput($0, field: "body-file") },
-                          cves: cve.isEmpty ? nil : cve, severity: try choice(severity, field: "severity", as: Severity.self),
+                          cves: cve.isEmpty ? nil : cve, severity: try severity.map(Severity.parse),
                           cvss: cvss, affected: affected, fixed: fixed)
         }
     }

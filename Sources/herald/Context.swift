@@ -10,12 +10,25 @@ struct DatabaseOptions: ParsableArguments {
 
     var path: String { database ?? ProcessInfo.processInfo.environment["HERALD_DATABASE"] ?? "./herald.sqlite" }
 
-    /// Opens the database, migrated to this binary's schema, with the stores over it.
+    /// Opens the database, migrated to this binary's schema, with the stores over it. A file
+    /// that does not exist is refused: a relative path typed in the wrong folder would
+    /// otherwise create an empty database there and answer "No advisories".
     func open() throws -> Context {
         let settings = try messageSettings()
+        guard FileManager.default.fileExists(atPath: path) else { throw MissingDatabase(path: path) }
         let database = try Database(path: path)
         try Migrator().migrate(database)
         return Context(database: database, settings: settings)
+    }
+}
+
+/// A command other than `migrate` and `serve` was pointed at a file that does not exist.
+struct MissingDatabase: Error, CustomStringConvertible {
+    let path: String
+
+    var description: String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        return "no database at \(absolute); create it with: herald migrate --database \(absolute) (herald serve creates it too)"
     }
 }
 

@@ -9,16 +9,21 @@ struct Herald: AsyncParsableCommand {
         commandName: "herald",
         abstract: "Coordinated-release notification hub: early notice to service providers, embargoed releases, announcements everywhere at once.",
         discussion: """
-            Every command works on one SQLite file (--database, or HERALD_DATABASE, default ./herald.sqlite), \
-            which is created and migrated when missing. Listings print tables; --json prints JSON for scripts.
+            Every command works on one SQLite file (--database, or HERALD_DATABASE, default ./herald.sqlite). \
+            `herald migrate` and `herald serve` create it; the other commands refuse a file that does not exist. \
+            Listings print tables; --json prints JSON for scripts.
             Instants are RFC 3339 with an offset (2026-12-01T16:00:00Z) or a local time with an IANA zone \
             ("2026-12-01 17:00 Europe/Amsterdam").
             Bad input is refused with one line naming the field and the rule, exit code 2, and nothing written.
             """,
+        version: heraldVersion,
         subcommands: [Serve.self, Migrate.self, TokenCommand.self, ProjectCommand.self, ProviderCommand.self, ChannelCommand.self,
                       AdvisoryCommand.self, DeliveriesCommand.self, FeedCommand.self]
     )
 }
+
+/// `herald --version`: the release, and the schema version this binary migrates to.
+let heraldVersion = "herald 0.4.0 (schema \((try? Migrator().migrations.count) ?? 0))"
 
 @main
 enum Main {

@@ -113,6 +113,10 @@ struct Serve: AsyncParsableCommand {
             mail = try MaildirTransport(directory: URL(fileURLWithPath: directory))
         }
         let (host, port) = try Self.hostPort(listen ?? env["HERALD_LISTEN"] ?? "127.0.0.1:8080", field: "listen")
+        // Said in one line before anything starts, rather than as a socket error after the
+        // "serving" line.
+        try Self.requireFree(host: host, port: port, field: "listen")
+        if let metricsListener { try Self.requireFree(host: metricsListener.host, port: metricsListener.port, field: "metrics-listen") }
 
         // The composition root bootstraps metrics once; /metrics reads the same registry.
         let registry = PrometheusCollectorRegistry()
@@ -142,6 +146,33 @@ extension Serve {
         return (String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port)
     }
 
+    /// Throws when `host:port` cannot be listened on (in use, or not an address of this machine).
+    static func requireFree(host: String, port: Int, field: String) throws {
+        guard port != 0 else { return }
+        var hints = addrinfo()
+        hints.ai_flags = AI_PASSIVE
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else {
+            throw ServeError.cannotListen(field: field, address: "\(host):\(port)", why: "the host name does not resolve")
+        }
+        defer { freeaddrinfo(list) }
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let info = entry?.pointee {
+            entry = info.ai_next
+            let socket = Glibc.socket(info.ai_family, info.ai_socktype, info.ai_protocol)
+            guard socket >= 0 else { continue }
+            defer { close(socket) }
+            var on: Int32 = 1
+            setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+            if bind(socket, info.ai_addr, info.ai_addrlen) != 0 {
+                let why = errno == EADDRINUSE ? "the port is in use (another herald serve, or another program)" : String(cString: strerror(errno))
+                throw ServeError.cannotListen(field: field, address: "\(host):\(port)", why: why)
+            }
+        }
+    }
+
     /// A URL as an error may repeat it: whatever stands between `://` and the last `@` (the
     /// user and password) replaced by `…`, even when the URL does not parse.
     static func withoutCredentials(_ url: String) -> String {
@@ -152,9 +183,12 @@ extension Serve {
 
 enum ServeError: Error, CustomStringConvertible {
     case alreadyRunning(String)
+    case cannotListen(field: String, address: String, why: String)
 
     var description: String {
         switch self {
+        case let .cannotListen(field, address, why):
+            return "cannot listen on \(address) (--\(field)): \(why)"
         case let .alreadyRunning(lock):
             return "another herald serve is running on this database (it holds \(lock)); stop it first"
         }

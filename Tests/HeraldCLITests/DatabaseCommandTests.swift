@@ -1,10 +1,10 @@
 import Foundation
 import Testing
 
-/// `herald migrate`, databases created on first use, and databases herald cannot use.
+/// `herald migrate`, databases that do not exist yet, and databases herald cannot use.
 @Suite struct DatabaseCommandTests {
     @Test func migrateAppliesTheInitialSchemaThenSaysUpToDate() throws {
-        let sandbox = try Sandbox()
+        let sandbox = try Sandbox(migrated: false)
         #expect(!FileManager.default.fileExists(atPath: sandbox.database))
 
         let first = try sandbox.herald("migrate")
@@ -27,21 +27,28 @@ import Testing
         #expect(try sandbox.count("schema_migrations") == applied.count)
     }
 
-    @Test func anyCommandCreatesAndMigratesAMissingDatabase() throws {
-        let sandbox = try Sandbox()
-        let listed = try sandbox.herald("project", "list")
-        #expect(listed.status == 0, "\(listed)")
-        #expect(listed.stdout.contains("No projects"), "\(listed)")
-        #expect(FileManager.default.fileExists(atPath: sandbox.database))
-        #expect(try sandbox.count("schema_migrations") >= 1)
-        #expect(try sandbox.count("projects") == 0)
-        // Already migrated by `project list`: nothing left to apply.
-        #expect(try sandbox.herald("migrate").stdout.contains("up to date"))
+    @Test func aCommandRefusesADatabaseThatDoesNotExist() throws {
+        // A relative path typed in the wrong folder used to create an empty database there and
+        // answer "No advisories" with exit 0.
+        let sandbox = try Sandbox(migrated: false)
+        for arguments in [["advisory", "list"], ["project", "add", "demo", "--name", "Demo"]] {
+            let result = try sandbox.herald(arguments: arguments + ["--database", "herald.sqlite"], database: false)
+            #expect(result.status == 1, "\(arguments): \(result)")
+            #expect(result.stderrLines.count == 1, "\(result)")
+            let absolute = sandbox.directory.appending(path: "herald.sqlite").standardizedFileURL.path
+            #expect(result.stderr.contains("no database at ") && result.stderr.contains("herald.sqlite") && result.stderr.contains("herald migrate"), "\(result)")
+            #expect(result.stderr.contains(absolute.split(separator: "/").suffix(2).joined(separator: "/")), "names the absolute path: \(result)")
+            #expect(!FileManager.default.fileExists(atPath: sandbox.database), "nothing is created")
+        }
+        // migrate creates it; then the same command works.
+        #expect(try sandbox.herald("migrate").status == 0)
+        #expect(try sandbox.herald("advisory", "list").stdout.contains("No advisories"))
     }
 
     @Test func theDatabaseComesFromHeraldDatabaseWhenNoFlagIsGiven() throws {
-        let sandbox = try Sandbox()
+        let sandbox = try Sandbox(migrated: false)
         let path = sandbox.directory.appending(path: "from-env.sqlite").path
+        #expect(try sandbox.herald("migrate", environment: ["HERALD_DATABASE": path], database: false).status == 0)
         let added = try sandbox.herald("project", "add", "demo", "--name", "Demo", environment: ["HERALD_DATABASE": path], database: false)
         #expect(added.status == 0, "\(added)")
         #expect(FileManager.default.fileExists(atPath: path))
@@ -75,7 +82,7 @@ import Testing
     }
 
     @Test func aFileThatIsNotADatabaseIsRefusedClearly() throws {
-        let sandbox = try Sandbox()
+        let sandbox = try Sandbox(migrated: false)
         var text = ""
         for i in 0..<300 { text += "line \(i): \(UUID().uuidString) plain notes, not SQLite\n" }
         let original = Data(text.utf8)
@@ -97,7 +104,9 @@ import Testing
         let result = try sandbox.herald("project", "list", "--database", path, database: false)
         #expect(result.exitedNormally, "crashed: \(result)")
         #expect(result.status == 1, "\(result)")
-        #expect(result.stderr.contains("cannot open") && result.stderr.contains(path), "\(result)")
+        #expect(result.stderr.contains("no database at") && result.stderr.contains(path), "\(result)")
+        let migrate = try sandbox.herald("migrate", "--database", path, database: false)
+        #expect(migrate.status == 1 && migrate.stderr.contains("cannot open") && migrate.stderr.contains(path), "\(migrate)")
         #expect(!FileManager.default.fileExists(atPath: sandbox.directory.appending(path: "no").path), "no directories are made")
     }
 }
@@ -105,7 +114,7 @@ import Testing
 /// `--help` and mistyped command lines.
 @Suite struct HelpTests {
     @Test func topLevelHelpListsTheSubcommands() throws {
-        let sandbox = try Sandbox()
+        let sandbox = try Sandbox(migrated: false)
         let help = try sandbox.herald("--help", database: false)
         #expect(help.status == 0, "\(help)")
         for command in ["serve", "migrate", "token", "project", "provider", "channel", "advisory", "deliveries", "feed"] {
@@ -113,6 +122,14 @@ import Testing
         }
         #expect(help.stdout.contains("--database") || help.stdout.contains("HERALD_DATABASE"), "\(help)")
         #expect(!FileManager.default.fileExists(atPath: sandbox.database), "help touches no database")
+    }
+
+    @Test func versionNamesTheReleaseAndTheSchema() throws {
+        let sandbox = try Sandbox(migrated: false)
+        let version = try sandbox.herald("--version", database: false)
+        #expect(version.status == 0, "\(version)")
+        #expect(version.stdout.hasPrefix("herald ") && version.stdout.contains("(schema "), "\(version)")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.database))
     }
 
     @Test func advisoryCreateHelpListsItsFlags() throws {
@@ -136,5 +153,33 @@ import Testing
         let missing = try sandbox.herald("token", "create", "--name", "ci")
         #expect(missing.status == 2, "\(missing)")
         #expect(missing.stderr.contains("--role"), "\(missing)")
+    }
+}
+
+/// `herald serve` refusing what it cannot do, in one line.
+@Suite struct ServeCommandTests {
+    @Test func aPortInUseIsOneClearLineAndExitOne() throws {
+        let sandbox = try Sandbox()
+        // Something else holds the port.
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try withUnsafeMutablePointer(to: &address) { pointer in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                guard bind(holder, raw, length) == 0, listen(holder, 1) == 0, getsockname(holder, raw, &length) == 0 else {
+                    throw HarnessError(description: "could not hold a port")
+                }
+            }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let result = try sandbox.herald("serve", "--listen", "127.0.0.1:\(port)", "--maildir", sandbox.directory.appending(path: "mail").path)
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderrLines.count == 1, "one line: \(result)")
+        #expect(result.stderr.contains("cannot listen on 127.0.0.1:\(port)") && result.stderr.contains("in use"), "\(result)")
+        #expect(!result.stdout.contains("serving") && !result.stderr.contains("serving"), "\(result)")
     }
 }

@@ -96,10 +96,15 @@ final class Sandbox {
     /// The database file every `herald` call gets as `--database`.
     let database: String
 
-    init() throws {
+    /// With `migrated`, the database exists and is migrated (commands other than migrate and
+    /// serve refuse a missing one); without, there is no file yet.
+    init(migrated: Bool = true) throws {
         directory = FileManager.default.temporaryDirectory.appending(path: "herald-cli-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         database = directory.appending(path: "herald.sqlite").path
+        guard migrated else { return }
+        let result = try HeraldProcess.run(try HeraldProcess.binary().path, ["migrate", "--database", database], in: directory, stdin: nil, environment: [:])
+        guard result.status == 0 else { throw HarnessError(description: "herald migrate failed: \(result)") }
     }
 
     deinit { try? FileManager.default.removeItem(at: directory) }

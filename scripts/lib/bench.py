@@ -82,6 +82,8 @@ def stop(process):
 
 
 def herald(db, *arguments, env=None):
+    if not os.path.exists(db):   # commands other than migrate and serve refuse a missing database
+        subprocess.run([HERALD, "migrate", "--database", db], check=True, capture_output=True, env=env)
     return subprocess.run([HERALD, *arguments, "--database", db], check=True, capture_output=True, text=True, env=env).stdout
 
 

@@ -57,6 +57,7 @@ for trial in range(1, args.trials + 1):
     smtp_port = int(smtp.stdout.readline().split()[1])
     env = dict(os.environ, HERALD_LOG_LEVEL="error", HERALD_MAIL_FROM="security@soak.example")
     run = lambda *a: subprocess.run([HERALD, *a, "--database", db], check=True, capture_output=True, env=env)
+    run("migrate")
     run("project", "add", "soak", "--name", "Soak")
     run("channel", "add", "--project", "soak", "--kind", "email", "--target", "announce@lists.example")
     csv = os.path.join(work, "providers.csv")
