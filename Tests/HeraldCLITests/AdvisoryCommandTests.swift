@@ -135,11 +135,12 @@ import Testing
         #expect((detail["advisory"] as? [String: Any])?["revision"] as? Int == 2)
 
         // revise → revision 3
-        let revised = try sandbox.herald("advisory", "revise", "1", "--summary", "Better words.", "--severity", "critical", "--reason", "clarity")
+        let revised = try sandbox.herald("advisory", "revise", "1", "--summary", "Better words.", "--severity", "Medium", "--reason", "clarity")
         #expect(revised.status == 0, "\(revised)")
         #expect(revised.stdout.contains("revision 3"), "\(revised)")
         #expect(try state() == ("scheduled", 3))
-        #expect(try sandbox.sqlite("SELECT summary || '|' || severity FROM advisories") == "Better words.|critical")
+        // CVSS says medium where Herald says moderate: both are understood.
+        #expect(try sandbox.sqlite("SELECT summary || '|' || severity FROM advisories") == "Better words.|moderate")
         #expect(try sandbox.count("advisory_revisions") == 3)
 
         // publish without --now, and --now without --reason: refused, nothing changes

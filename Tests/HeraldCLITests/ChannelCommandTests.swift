@@ -49,6 +49,19 @@ import Testing
         #expect(try sandbox.auditActions() == ["project.add", "channel.add", "channel.add", "channel.add", "channel.add", "secrets.reveal"])
     }
 
+    @Test func channelTestPrintsTheIdOfItsDelivery() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        try sandbox.succeed("channel", "add", "--project", "demo", "--kind", "email", "--target", "announce@lists.example")
+        try sandbox.succeed("channel", "add", "--project", "demo", "--kind", "slack", "--target", "https://hooks.slack.com/services/T0/B0/XYZ")
+        for channel in [1, 2] {
+            let queued = try sandbox.succeed("channel", "test", String(channel))
+            // `deliveries retry ID` with the printed id must re-drive this message, nobody else's.
+            let printed = try #require(queued.stdout.firstMatch(of: /delivery (\d+)/).map { String($0.1) }, "\(queued)")
+            #expect(try sandbox.sqlite("SELECT channel_id FROM deliveries WHERE id = \(printed)") == String(channel), "\(queued)")
+        }
+    }
+
     @Test(arguments: [
         (["--project", "demo", "--kind", "fax", "--target", "+31 20 555 0100"], "kind"),
         (["--project", "demo", "--kind", "slack", "--target", "not a url"], "target"),
