@@ -11,10 +11,11 @@ public struct AuditEntry: Equatable, Sendable, Codable {
     public var subjectType: String
     public var subjectID: Int64?
     public var reason: String
-    /// A JSON object with the details of the change.
-    public var details: String
+    /// The details of the change, as names and values (a JSON object in `--json` and the API).
+    public var details: [String: String]
 
-    public init(id: Int64, at: Date, actor: String, action: String, subjectType: String, subjectID: Int64?, reason: String, details: String) {
+    public init(id: Int64, at: Date, actor: String, action: String, subjectType: String, subjectID: Int64?, reason: String,
+                details: [String: String]) {
         self.id = id
         self.at = at
         self.actor = actor

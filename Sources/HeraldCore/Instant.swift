@@ -31,14 +31,23 @@ public enum Instant {
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, hh, mm, ss)
     }
 
-    /// `date` as a person in `zone` reads it, with the offset: `2026-12-01 17:00 +01:00`.
+    /// `date` as a person in `zone` reads it, to the second, with the offset:
+    /// `2026-12-01 17:00:00 +01:00`. One rule everywhere: an advisory's instants in its
+    /// project's zone like this, everything else in UTC (`utc`).
     public static func local(_ date: Date, in zone: TimeZone) -> String {
         let offset = zone.secondsFromGMT(for: date)
         let seconds = Int64(floor(date.timeIntervalSince1970)) + Int64(offset)
         let (y, m, d, hh, mm, ss) = civil(fromEpochSeconds: seconds)
         let sign = offset < 0 ? "-" : "+"
-        let clock = ss == 0 ? String(format: "%02d:%02d", hh, mm) : String(format: "%02d:%02d:%02d", hh, mm, ss)
-        return String(format: "%04d-%02d-%02d ", y, m, d) + clock + " " + sign + String(format: "%02d:%02d", abs(offset) / 3600, abs(offset) % 3600 / 60)
+        return String(format: "%04d-%02d-%02d %02d:%02d:%02d ", y, m, d, hh, mm, ss) + sign
+            + String(format: "%02d:%02d", abs(offset) / 3600, abs(offset) % 3600 / 60)
+    }
+
+    /// `date` in UTC, to the second, labelled: `2026-12-01 16:00:00 UTC`. For everything that
+    /// is not an advisory's own instant (when a delivery was made, an audit row written).
+    public static func utc(_ date: Date) -> String {
+        let (y, m, d, hh, mm, ss) = civil(fromEpochSeconds: Int64(floor(date.timeIntervalSince1970)))
+        return String(format: "%04d-%02d-%02d %02d:%02d:%02d UTC", y, m, d, hh, mm, ss)
     }
 
     // MARK: - Parsing

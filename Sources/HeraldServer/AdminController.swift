@@ -218,8 +218,17 @@ struct AdminController: Sendable {
         }
         group.get("audit") { request, context in
             try context.require(.auditor)
-            let limit = min(max(Int(request.uri.queryParameters.get("limit") ?? "") ?? 100, 1), 10_000)
-            return try await json { db in try AuditLog(database: db).list(limit: limit) }
+            let query = request.uri.queryParameters
+            let limit = min(max(Int(query.get("limit") ?? "") ?? 100, 1), 10_000)
+            let advisory = try query.get("advisory").map { text throws(Refusal) -> Int64 in
+                guard let id = Int64(text), id > 0 else { throw .invalid(field: "advisory", rule: "must be an advisory's id") }
+                return id
+            }
+            let actor = try query.get("actor").map { try Validate.line($0, field: "actor", maxLength: 200) }
+            let since = try query.get("since").map { try Instant.parse($0, field: "since") }
+            return try await json { db in
+                try AuditLog(database: db).list(subjectType: advisory == nil ? nil : "advisory", subjectID: advisory, actor: actor, since: since, limit: limit)
+            }
         }
 
         // Tokens

@@ -50,8 +50,10 @@ public struct ProviderStore {
             for entry in list.entries {
                 ids.append(try insert(entry.provider, status: .active, projectIDs: entry.provider.projects.map { projectIDs[$0]! }, now: now))
             }
+            // The row names what it added, so the log answers "where did this provider come from".
+            let added = zip(ids, list.entries).map { "\($0) \($1.provider.organization)" }.joined(separator: "; ")
             try AuditLog(database: database).record(at: now, actor: actor, action: "provider.import", subjectType: "provider", subjectID: nil,
-                                                    details: ["providers": String(ids.count),
+                                                    details: ["providers": String(ids.count), "added": added,
                                                               "contacts": String(list.entries.reduce(0) { $0 + $1.provider.emails.count })])
             // Inside this transaction no one else inserts, so the new ids form one range.
             guard let first = ids.first, let last = ids.last else { return [] }

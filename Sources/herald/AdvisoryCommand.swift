@@ -81,10 +81,13 @@ struct AdvisoryCommand: ParsableCommand {
             let advisories = try context.advisories.list(project: project, state: state)
             if output.json { return try Output.json(advisories) }
             let zones = try zonesBySlug(context)
-            Output.table(["ID", "PROJECT", "STATE", "REV", "EMBARGO", "TITLE"], advisories.map { advisory in
+            // The release instant, or for a published advisory when it was published (an embargo
+            // broken early is not the instant that was planned).
+            Output.table(["ID", "PROJECT", "STATE", "REV", "RELEASE", "TITLE"], advisories.map { advisory in
                 let zone = zones[advisory.projectSlug] ?? .gmt
-                return [String(advisory.id), advisory.projectSlug, advisory.state.rawValue, String(advisory.revision),
-                        advisory.schedule.embargo.map { Instant.local($0, in: zone) } ?? "-", advisory.content.title]
+                let release = advisory.publishedAt.map { "published " + Instant.local($0, in: zone) }
+                    ?? advisory.schedule.embargo.map { Instant.local($0, in: zone) } ?? "-"
+                return [String(advisory.id), advisory.projectSlug, advisory.state.rawValue, String(advisory.revision), release, advisory.content.title]
             }, empty: "No advisories. Create one with: herald advisory create --project SLUG --title TITLE --embargo INSTANT")
         }
     }
@@ -120,22 +123,20 @@ struct AdvisoryCommand: ParsableCommand {
             if !c.body.isEmpty { print("\n" + c.body) }
             print("\nRevisions:")
             Output.table(["REV", "AT", "BY", "EMBARGO", "REASON"], revisions.map {
-                [String($0.revision), local($0.createdAt), $0.actor, local($0.schedule.embargo), $0.reason]
+                [String($0.revision), Instant.utc($0.createdAt), $0.actor, local($0.schedule.embargo), $0.reason]
             }, empty: "none")
             print("\nDeliveries:")
-            printDeliveries(deliveries.reversed(), zone: zone)
+            printDeliveries(deliveries.reversed())
             let maildirs = Set(deliveries.compactMap(\.deliveredVia).filter { $0.hasPrefix("maildir:") })
             for maildir in maildirs.sorted() {
                 print("E-mail went to the Maildir \(maildir.dropFirst("maildir:".count)) because HERALD_SMTP_URL is unset; read it with mutt -f.")
             }
             print("\nAcknowledgements:")
             Output.table(["AT", "ORGANIZATION", "NOTICE", "REV"], acknowledgements.map {
-                [local($0.acknowledgedAt), $0.organization, $0.notice, String($0.revision)]
+                [Instant.utc($0.acknowledgedAt), $0.organization, $0.notice, String($0.revision)]
             }, empty: "none yet")
             print("\nAudit:")
-            Output.table(["AT", "BY", "ACTION", "REASON"], audit.reversed().map {
-                [local($0.at), $0.actor, $0.action, $0.reason]
-            }, empty: "none")
+            printAudit(audit.reversed())
         }
     }
 

@@ -26,7 +26,7 @@ struct DeliveriesCommand: ParsableCommand {
             let context = try db.open()
             let deliveries = try context.outbox.list(advisory: advisory, state: state, limit: max(1, limit)).map(\.redacted)
             if output.json { return try Output.json(deliveries) }
-            printDeliveries(deliveries, zone: .gmt)
+            printDeliveries(deliveries)
         }
     }
 
@@ -53,13 +53,13 @@ struct DeliveriesCommand: ParsableCommand {
     }
 }
 
-/// The deliveries table of `deliveries list` and `advisory show`.
-func printDeliveries(_ deliveries: [DeliveryRecord], zone: TimeZone) {
+/// The deliveries table of `deliveries list` and `advisory show`, times in UTC.
+func printDeliveries(_ deliveries: [DeliveryRecord]) {
     Output.table(["ID", "NOTICE", "REV", "RECIPIENT", "STATE", "TRIES", "WHEN", "DETAIL"], deliveries.map { d in
         let who = d.organization.map { "\(d.recipient) (\($0))" } ?? d.recipient
         let when = d.deliveredAt ?? d.nextAttemptAt
         let detail = d.state == "delivered" ? (d.deliveredVia ?? "") : (d.lastError ?? "")
-        return [String(d.id), d.notice, String(d.revision), who, d.state, String(d.attempts), when.map { Instant.local($0, in: zone) } ?? "",
+        return [String(d.id), d.notice, String(d.revision), who, d.state, String(d.attempts), when.map(Instant.utc) ?? "",
                 String(detail.prefix(80))]
     }, empty: "No deliveries.")
 }

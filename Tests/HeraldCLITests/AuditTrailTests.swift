@@ -54,4 +54,36 @@ import Testing
         let times = rows.compactMap { $0["at"] as? Int }
         #expect(times.count == rows.count && times == times.sorted(), "audit times are recorded and in order")
     }
+
+    @Test func theAuditCommandFiltersByAdvisoryActorAndTime() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        let csv = try sandbox.write("list.csv", "organization,email,project\nBeta Hosting,sec@beta.example,demo\nGamma,sec@gamma.example,demo\n")
+        try sandbox.succeed("provider", "import", csv)
+        try sandbox.succeed("advisory", "create", "--project", "demo", "--title", "First", "--embargo", HeraldProcess.instant(daysFromNow: 3))
+        try sandbox.succeed("advisory", "create", "--project", "demo", "--title", "Second", "--embargo", HeraldProcess.instant(daysFromNow: 3))
+        try sandbox.succeed("advisory", "reschedule", "1", "--embargo", HeraldProcess.instant(daysFromNow: 4), "--reason", "distros")
+        // Written by someone else (the API, say) an hour ago.
+        _ = try sandbox.sqlite("INSERT INTO audit (at, actor, action, subject_type, subject_id) VALUES (strftime('%s','now') * 1000 - 3600000, 'token:ci', 'advisory.revise', 'advisory', 2)")
+
+        func entries(_ arguments: String...) throws -> [[String: Any]] {
+            let result = try sandbox.herald(arguments: ["audit", "--json"] + arguments)
+            #expect(result.status == 0, "\(result)")
+            return try #require(try sandbox.json(result.stdout) as? [[String: Any]], "\(result)")
+        }
+        #expect(try entries("--advisory", "1").compactMap { $0["action"] as? String } == ["advisory.reschedule", "advisory.create"])
+        #expect(try entries("--actor", "token:ci").compactMap { $0["subject_id"] as? Int } == [2])
+        #expect(try entries("--actor", "token:*").count == 1)
+        #expect(try entries("--actor", "cli:%").isEmpty, "a % is the user's text, not a wildcard")
+        let recent = try entries("--since", HeraldProcess.instant(daysFromNow: -0.01))
+        #expect(!recent.isEmpty && !recent.contains { $0["actor"] as? String == "token:ci" }, "\(recent)")
+        // Details are JSON objects, and the import names what it added.
+        let imported = try #require(try entries().first { $0["action"] as? String == "provider.import" })
+        let details = try #require(imported["details"] as? [String: Any], "\(imported)")
+        #expect((details["added"] as? String)?.contains("Beta Hosting") == true && (details["added"] as? String)?.contains("Gamma") == true)
+        // The table labels its times as UTC.
+        let table = try sandbox.succeed("audit", "--advisory", "1")
+        #expect(table.stdout.contains(" UTC") && table.stdout.contains("advisory.reschedule"), "\(table)")
+        try sandbox.refuse(["audit", "--advisory", "99"], naming: "advisory")
+    }
 }

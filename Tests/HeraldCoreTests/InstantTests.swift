@@ -68,9 +68,11 @@ import Testing
     @Test func localFormatShowsTheOffset() throws {
         let zone = try #require(TimeZone(identifier: "Europe/Amsterdam"))
         let date = try Instant.parse("2026-12-01T16:00:00Z", field: "e")
-        #expect(Instant.local(date, in: zone) == "2026-12-01 17:00 +01:00")
+        #expect(Instant.local(date, in: zone) == "2026-12-01 17:00:00 +01:00")
         let newYork = try #require(TimeZone(identifier: "America/New_York"))
-        #expect(Instant.local(date, in: newYork) == "2026-12-01 11:00 -05:00")
+        #expect(Instant.local(date, in: newYork) == "2026-12-01 11:00:00 -05:00")
+        // Everything that is not an advisory's own instant: UTC, labelled, with seconds.
+        #expect(Instant.utc(date.addingTimeInterval(5)) == "2026-12-01 16:00:05 UTC")
     }
 
     @Test func formattingAndParsingRoundTripOverManyDays() throws {

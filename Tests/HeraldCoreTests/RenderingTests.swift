@@ -80,7 +80,7 @@ import Testing
             }
         }
         let pre = everything(writer.content(.preAnnouncement, advisory: advisory, audience: .publicChannel))
-        #expect(pre.contains("2026-12-01 17:00 +01:00"))
+        #expect(pre.contains("2026-12-01 17:00:00 +01:00"))
         #expect(pre.contains("high"))
     }
 
@@ -90,7 +90,7 @@ import Testing
         let text = everything(early)
         #expect(early.embargoed)
         #expect(early.headline == "[EMBARGOED] Demo: Secret title")
-        for detail in ["Secret summary", "Secret body", "CVE-2026-1234", "Revision:", "2026-12-01 17:00 +01:00", "https://herald.test/ack?token=T", "Do not share"] {
+        for detail in ["Secret summary", "Secret body", "CVE-2026-1234", "Revision:", "2026-12-01 17:00:00 +01:00", "https://herald.test/ack?token=T", "Do not share"] {
             #expect(text.contains(detail), "missing \(detail)")
         }
         let notes = try! ChangeNotes(reason: "Dimpact needs a day", toProviders: "new date", publicNote: "Clarified the fix")
