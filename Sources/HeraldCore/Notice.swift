@@ -18,6 +18,8 @@ public enum NoticeKind: String, Codable, Sendable, CaseIterable {
     case welcome
     /// `herald channel test`.
     case channelTest = "channel-test"
+    /// One address of an organisation left the list; its other addresses are told.
+    case contactLeft = "contact-left"
 
     /// Whether this notice, sent to providers, carries embargoed details.
     public var isEmbargoed: Bool { self == .earlyNotice || self == .revision }
@@ -86,7 +88,9 @@ public struct NoticeWriter: Sendable {
     /// The content of `kind` about `advisory` for `audience`. `notes` are the words the release
     /// manager gave with the change, each said only to its own audience (the reason to none of
     /// them); `ackURL` the provider's acknowledgement link.
-    public func content(_ kind: NoticeKind, advisory: Advisory, audience: Audience, notes: ChangeNotes = .none, ackURL: String? = nil) -> NoticeContent {
+    /// `previous` is the advisory before the change, so a revision can say what changed.
+    public func content(_ kind: NoticeKind, advisory: Advisory, audience: Audience, notes: ChangeNotes = .none, ackURL: String? = nil,
+                        previous: Advisory? = nil) -> NoticeContent {
         let note = notes.toProviders
         let a = advisory.content
         let zone = project.zone
@@ -104,7 +108,8 @@ public struct NoticeWriter: Sendable {
         case (.earlyNotice, .provider), (.revision, .provider):
             let revised = kind == .revision
             let intro = revised
-                ? "The \(project.name) security advisory below has changed (revision \(advisory.revision))." + (note.isEmpty ? "" : " Note from the release managers: \(note)")
+                ? "The \(project.name) security advisory below has changed (revision \(advisory.revision))." + changes(from: previous, to: advisory)
+                    + (note.isEmpty ? "" : " Note from the release managers: \(note)")
                 : "\(project.name) will publish the security advisory below at \(release). You receive it early as a member of the early-notice list."
             return NoticeContent(
                 headline: "[EMBARGOED] \(revised ? "Revised: " : "")\(project.name): \(a.title)",
@@ -116,14 +121,18 @@ public struct NoticeWriter: Sendable {
         case (.publication, .provider):
             return NoticeContent(
                 headline: "Now public: \(project.name): \(a.title)",
-                intro: "The \(project.name) security advisory you were told about in advance is now public; the embargo has ended."
+                intro: (publishedEarly(advisory)
+                    .map { "The embargo was lifted early: \(project.name) published the security advisory you were told about in advance at \($0), before the planned release at \(release)." }
+                    ?? "The \(project.name) security advisory you were told about in advance is now public; the embargo has ended.")
                     + (note.isEmpty ? "" : " Note from the release managers: \(note)"),
                 facts: [("Revision", String(advisory.revision))] + details,
                 body: "", link: ("Advisory", page), footer: "", embargoed: false)
         case (.publication, .publicChannel):
+            // A sentence first, so a reader of a chat preview or a list digest knows what this is.
             return NoticeContent(
                 headline: "\(project.name) security advisory: \(a.title)",
-                intro: a.summary, facts: details, body: a.body, link: ("Advisory", page), footer: "", embargoed: false)
+                intro: "\(project.name) has published a security advisory: \(a.title)." + (a.summary.isEmpty ? "" : "\n\n" + a.summary),
+                facts: details, body: a.body, link: ("Advisory", page), footer: "", embargoed: false)
         case (.preAnnouncement, _):
             // Date, time and severity: nothing that names or describes the issue.
             var facts = [(label: "Release", value: release)]
@@ -146,9 +155,35 @@ public struct NoticeWriter: Sendable {
         case (.earlyNotice, .publicChannel), (.revision, .publicChannel):
             // Never sent; if it were, it would say nothing.
             return NoticeContent(headline: "\(project.name)", intro: "", facts: [], body: "", link: nil, footer: "", embargoed: false)
-        case (.channelTest, _), (.confirmation, _), (.welcome, _):
+        case (.channelTest, _), (.confirmation, _), (.welcome, _), (.contactLeft, _):
             return test()
         }
+    }
+
+    /// " The release moves from A to B; changed: title, CVE." — what a revision changed, in
+    /// words, or "" when there is nothing to compare with.
+    func changes(from previous: Advisory?, to advisory: Advisory) -> String {
+        guard let previous else { return "" }
+        var sentence = ""
+        let zone = project.zone
+        if let old = previous.schedule.embargo, let new = advisory.schedule.embargo, old != new {
+            sentence += " The release moves from \(Instant.local(old, in: zone)) to \(Instant.local(new, in: zone)) (\(zone.identifier))."
+        }
+        let (a, b) = (previous.content, advisory.content)
+        let fields: [(String, Bool)] = [
+            ("title", a.title != b.title), ("summary", a.summary != b.summary), ("details", a.body != b.body), ("CVE", a.cves != b.cves),
+            ("severity", a.severity != b.severity), ("CVSS", a.cvss != b.cvss), ("affected versions", a.affected != b.affected),
+            ("fixed versions", a.fixed != b.fixed),
+        ]
+        let changed = fields.filter(\.1).map(\.0)
+        if !changed.isEmpty { sentence += " Changed: \(changed.joined(separator: ", "))." }
+        return sentence
+    }
+
+    /// When the advisory was published, if that was before its planned instant (the embargo was broken).
+    func publishedEarly(_ advisory: Advisory) -> String? {
+        guard let published = advisory.publishedAt, let planned = advisory.schedule.embargo, published < planned else { return nil }
+        return Instant.local(published, in: project.zone)
     }
 
     /// Double opt-in: the link that confirms a subscription.
@@ -156,6 +191,13 @@ public struct NoticeWriter: Sendable {
         NoticeContent(headline: "Confirm early notice for \(organization)",
                       intro: "Someone asked for \(organization) to receive early notice of \(project.name)'s security releases at this address. If that was you, confirm with the link below within 48 hours; a release manager then reviews the request. If it was not you, ignore this message.",
                       facts: [], body: "", link: ("Confirm", link), footer: "", embargoed: false)
+    }
+
+    /// One address left the list; the organisation's other addresses hear of it.
+    public func contactLeft(organization: String, address: String, remaining: [String]) -> NoticeContent {
+        NoticeContent(headline: "\(address) no longer receives early notice for \(organization)",
+                      intro: "\(address) used the unsubscribe link in an early notice from \(project.name) and was taken off the list. \(organization) still receives notices at: \(remaining.joined(separator: ", ")). If that was a mistake, ask a release manager to add the address again.",
+                      facts: [], body: "", link: nil, footer: "", embargoed: false)
     }
 
     /// The provider was approved.

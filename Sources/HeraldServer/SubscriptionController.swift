@@ -55,30 +55,44 @@ struct SubscriptionController: Sendable {
                             body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"confirmation sent\"}")))
         }
 
+        // Each page says in plain words which organisation, address and advisory it is about.
         linkRoutes(router, path: "/subscriptions/confirm", title: "Confirm early notice", button: "Confirm",
                    ask: { db, token in
-                       try SubscriptionStore(database: db, clock: SystemClock(), settings: settings).check(token: token, purpose: .confirm)
-                       return "Confirm that this address should receive early notice."
+                       let subject = try store(db).subject(of: token, purpose: .confirm)
+                       return "Confirm that \(subject.address ?? "this address") should receive early notice of security releases for \(subject.organization)."
                    }) { db, token in
-            let provider = try SubscriptionStore(database: db, clock: SystemClock(), settings: settings).confirm(token: token)
-            return "Thank you. \(provider.organization) waits for a release manager's approval; you will get a message when it is approved."
+            let provider = try store(db).confirm(token: token)
+            return "Thank you: \(provider.emails.first ?? "the address") is confirmed for \(provider.organization). The request now waits for a release manager's approval; you will get a message when it is approved."
         }
         linkRoutes(router, path: "/unsubscribe", title: "Leave the early-notice list", button: "Unsubscribe",
                    ask: { db, token in
-                       let provider = try SubscriptionStore(database: db, clock: SystemClock(), settings: settings).provider(unsubscribe: token)
-                       return "Stop early notices for \(provider.organization)? Every address of the organisation stops receiving them."
+                       let subject = try store(db).subject(of: token, purpose: .unsubscribe)
+                       guard let address = subject.address else {
+                           return "Stop early notices for \(subject.organization)? Every address of the organisation stops receiving them."
+                       }
+                       return "Stop early notices to \(address) for \(subject.organization)? The organisation's other addresses keep receiving them; if this is its last address, the organisation leaves the list."
                    }) { db, token in
-            let provider = try SubscriptionStore(database: db, clock: SystemClock(), settings: settings).unsubscribe(token: token)
-            return "\(provider.organization) has left the early-notice list."
+            let departure = try store(db).unsubscribe(token: token)
+            if departure.organizationLeft { return "\(departure.organization) has left the early-notice list." }
+            return "\(departure.address ?? "The address") no longer receives early notices for \(departure.organization); its other addresses were told."
         }
         linkRoutes(router, path: "/ack", title: "Acknowledge a notice", button: "Acknowledge",
                    ask: { db, token in
-                       try SubscriptionStore(database: db, clock: SystemClock(), settings: settings).check(token: token, purpose: .ack)
-                       return "Acknowledge that your team received this notice."
+                       let subject = try store(db).subject(of: token, purpose: .ack)
+                       return "Acknowledge that \(subject.organization) received \(Self.describe(subject))."
                    }) { db, token in
-            let notice = try SubscriptionStore(database: db, clock: SystemClock(), settings: settings).acknowledge(token: token)
-            return "Thank you: the \(notice.kind) (revision \(notice.revision)) is acknowledged."
+            let subject = try store(db).acknowledge(token: token)
+            return "Thank you: \(subject.organization) acknowledged \(Self.describe(subject))."
         }
+    }
+
+    private func store(_ db: Database) -> SubscriptionStore { SubscriptionStore(database: db, clock: SystemClock(), settings: settings) }
+
+    /// "the early notice for 'Heap overflow…', revision 2".
+    static func describe(_ subject: SubscriptionStore.LinkSubject) -> String {
+        let what = subject.notice == "revision" ? "the revised notice" : "the early notice"
+        guard let title = subject.advisoryTitle else { return what }
+        return "\(what) for '\(title)'" + (subject.revision.map { ", revision \($0)" } ?? "")
     }
 
     /// A subscription, as a form or JSON, is a few hundred bytes; 16 KiB leaves room for many

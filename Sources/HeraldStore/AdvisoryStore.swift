@@ -103,7 +103,7 @@ public struct AdvisoryStore {
             let project = try ProjectStore(database: database, clock: clock).require(current.projectSlug)
             let next = try step(current, project.embargoPolicy, now)
             try save(next, previous: current, notes: notes, actor: actor, action: action)
-            try outbox.fanOut(notice, advisory: next, project: project, notes: notes)
+            try outbox.fanOut(notice, advisory: next, project: project, notes: notes, previous: current)
             return next
         }
     }

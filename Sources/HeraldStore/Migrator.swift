@@ -10,6 +10,11 @@ public struct Migration: Equatable, Sendable {
     /// Hex SHA-256 of the SQL: an applied migration whose text changed is refused.
     public var checksum: String { SHA256.hash(data: Data(sql.utf8)).hex }
 
+    /// A migration that rebuilds a table others refer to starts with `-- herald: rebuilds tables`:
+    /// it runs with foreign keys off (dropping the old table must not touch the rows that
+    /// refer to it), and every reference is checked before it commits.
+    public var rebuildsTables: Bool { sql.hasPrefix("-- herald: rebuilds tables") }
+
     /// Reads the version and name from a file name like `0001_initial.sql`.
     public init(file: String, sql: String) throws {
         guard let match = file.wholeMatch(of: /(\d{4})_([a-z0-9_]+)\.sql/), let version = Int(match.1), version > 0 else {
@@ -28,6 +33,7 @@ public struct Migration: Equatable, Sendable {
 /// Why the schema could not be brought up to date.
 public enum MigrationError: Error, Equatable, CustomStringConvertible {
     case badFileName(String)
+    case brokenReferences(version: Int, rows: [String])
     case gap(expected: Int, found: Int)
     case changedAfterApplied(version: Int, name: String)
     case databaseIsNewer(version: Int, known: Int)
@@ -40,6 +46,8 @@ public enum MigrationError: Error, Equatable, CustomStringConvertible {
             return "migrations must be numbered 1, 2, 3… without gaps: expected \(expected), found \(found)"
         case let .changedAfterApplied(version, name):
             return "migration \(version) (\(name)) was changed after it was applied to this database; restore its original text and add a new migration instead"
+        case let .brokenReferences(version, rows):
+            return "migration \(version) would leave \(rows.count) rows referring to nothing (\(rows.prefix(3).joined(separator: ", "))); nothing was changed"
         case let .databaseIsNewer(version, known):
             return "the database has migration \(version) but this herald knows only up to \(known); run a newer herald"
         }
@@ -77,6 +85,9 @@ public struct Migrator: Sendable {
             """)
         var applied: [Migration] = []
         for migration in migrations {
+            // Outside any transaction, where the pragma takes effect (SQLite's twelve steps).
+            if migration.rebuildsTables { try database.execute("PRAGMA foreign_keys = OFF") }
+            defer { if migration.rebuildsTables { try? database.execute("PRAGMA foreign_keys = ON") } }
             // Checked inside the transaction, so two processes migrating at once apply each step once.
             let didApply = try database.write { () throws -> Bool in
                 let recorded = try appliedChecksums(database)
@@ -90,6 +101,10 @@ public struct Migrator: Sendable {
                     return false
                 }
                 try database.execute(migration.sql)
+                if migration.rebuildsTables {
+                    let broken = try database.query("PRAGMA foreign_key_check") { "\($0.text(0)) row \($0.int(1)) → \($0.text(2))" }
+                    guard broken.isEmpty else { throw MigrationError.brokenReferences(version: migration.version, rows: broken) }
+                }
                 try database.run("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
                                  .int(migration.version), .text(migration.name), .text(migration.checksum), .date(now))
                 return true

@@ -109,7 +109,8 @@ public struct OutboxStore {
     /// transaction of the change that causes it; returns the notice id, or nil when it was
     /// already sent for this revision.
     @discardableResult
-    func fanOut(_ kind: NoticeKind, advisory: Advisory, project: Project, notes: ChangeNotes = .none, dueAt: Date? = nil) throws -> Int64? {
+    func fanOut(_ kind: NoticeKind, advisory: Advisory, project: Project, notes: ChangeNotes = .none, dueAt: Date? = nil,
+                previous: Advisory? = nil) throws -> Int64? {
         let already = try database.first("SELECT id FROM notices WHERE advisory_id = ? AND kind = ? AND revision = ?",
                                          .integer(advisory.id), .text(kind.rawValue), .int(advisory.revision)) { $0.int(0) }
         if already != nil { return nil }
@@ -127,13 +128,14 @@ public struct OutboxStore {
         var count = 0
         // What providers are told is the same for all but the acknowledgement link: written once.
         let providerContent = writer.content(kind, advisory: advisory, audience: .provider(organization: ""), notes: notes,
-                                             ackURL: kind.isEmbargoed ? "" : nil)
+                                             ackURL: kind.isEmbargoed ? "" : nil, previous: previous)
         for provider in providers {
-            let ack = kind.isEmbargoed ? try linkToken(.ack, provider: provider.id, notice: noticeID) : nil
-            let unsubscribe = try linkToken(.unsubscribe, provider: provider.id, notice: noticeID)
+            let ack = kind.isEmbargoed ? try newLinkToken(.ack, provider: provider.id, notice: noticeID) : nil
             var content = providerContent
             if let ack, let label = content.link?.label { content.link = (label, "\(settings.publicURL)/ack?token=\(ack)") }
             for email in provider.emails {
+                // Each address's own link: unsubscribing takes that address off, not the organisation.
+                let unsubscribe = try newLinkToken(.unsubscribe, provider: provider.id, notice: noticeID, email: email)
                 let mail = message(content, to: email, notice: notice, headers: [
                     ("List-Id", "\(project.name) early notice <\(project.slug).early-notice.\(settings.domain)>"),
                     ("List-Unsubscribe", "<\(settings.publicURL)/unsubscribe?token=\(unsubscribe)>"),
@@ -219,10 +221,12 @@ public struct OutboxStore {
     }
 
     /// A new single-purpose link token for `provider`, valid until `expires` (nil: no expiry).
-    func newLinkToken(_ purpose: LinkPurpose, provider: Int64, notice: Int64? = nil, expires: Date? = nil) throws -> String {
+    /// With `email`, the link is about that address of the provider (unsubscribe links are).
+    func newLinkToken(_ purpose: LinkPurpose, provider: Int64, notice: Int64? = nil, expires: Date? = nil, email: String? = nil) throws -> String {
         let token = Secrets.token(prefix: "")
-        try database.run("INSERT INTO link_tokens (hash, purpose, provider_id, notice_id, expires_at) VALUES (?, ?, ?, ?, ?)",
-                         .blob(Secrets.hash(token)), .text(purpose.rawValue), .integer(provider), notice.map(SQLValue.integer) ?? .null, .date(expires))
+        try database.run("INSERT INTO link_tokens (hash, purpose, provider_id, notice_id, expires_at, email) VALUES (?, ?, ?, ?, ?, ?)",
+                         .blob(Secrets.hash(token)), .text(purpose.rawValue), .integer(provider), notice.map(SQLValue.integer) ?? .null,
+                         .date(expires), .optionalText(email))
         return token
     }
 
@@ -336,11 +340,6 @@ public struct OutboxStore {
 
     /// What a link in a message does.
     public enum LinkPurpose: String, Sendable { case ack, unsubscribe, confirm }
-
-    /// A new single-purpose link token; only its hash is stored.
-    private func linkToken(_ purpose: LinkPurpose, provider: Int64, notice: Int64?) throws -> String {
-        try newLinkToken(purpose, provider: provider, notice: notice)
-    }
 
     /// The host of a URL, lowercased, for the per-host limit. URLs were validated when their
     /// channel or provider was added; this is only the cheap cut a 100,000-endpoint fan-out

@@ -92,6 +92,19 @@ public struct ProviderStore {
         return try get(id)
     }
 
+    /// Takes one address off a provider, with its audit row; call inside `database.write`.
+    func removeContact(_ id: Int64, address: String, at now: Date, actor: String, reason: String) throws {
+        try database.run("DELETE FROM provider_contacts WHERE provider_id = ? AND lower(email) = lower(?)", .integer(id), .text(address))
+        try database.run("UPDATE providers SET updated_at = ? WHERE id = ?", .date(now), .integer(id))
+        // What still waited for that address is not sent.
+        try database.run("""
+            UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = 'not sent: the address left the list'
+            WHERE provider_id = ?1 AND lower(recipient) = lower(?2) AND state IN ('pending', 'retrying') AND (lease_until IS NULL OR lease_until <= ?3)
+            """, [.integer(id), .text(address), .date(now)])
+        try AuditLog(database: database).record(at: now, actor: actor, action: "provider.contact-remove", subjectType: "provider", subjectID: id,
+                                                reason: reason, details: ["email": address])
+    }
+
     /// The provider with `id`.
     public func get(_ id: Int64) throws -> Provider {
         guard let provider = try load(where: "p.id = ?", [.integer(id)]).first else {

@@ -58,31 +58,67 @@ public struct SubscriptionStore {
         }
     }
 
-    /// Checks a link without using it (the page before the button); throws when it is not valid.
-    public func check(token: String, purpose: OutboxStore.LinkPurpose) throws {
-        _ = try use(token, purpose: purpose, consume: false)
+    /// What a link is about, for the page before its button: the organisation, the address,
+    /// and for an acknowledgement the advisory's title and revision. Changes nothing; throws
+    /// when the link is not valid.
+    public struct LinkSubject: Sendable, Equatable {
+        public var organization: String
+        public var address: String?
+        public var advisoryTitle: String?
+        public var notice: String?
+        public var revision: Int?
     }
 
-    /// The provider an unsubscribe link belongs to, without changing anything (for the GET page).
-    public func provider(unsubscribe token: String) throws -> Provider {
-        let link = try use(token, purpose: .unsubscribe, consume: false)
-        return try ProviderStore(database: database, clock: clock).get(link.provider)
+    /// Checks a link without using it and says what it is about.
+    public func subject(of token: String, purpose: OutboxStore.LinkPurpose) throws -> LinkSubject {
+        let link = try use(token, purpose: purpose, consume: false)
+        let provider = try ProviderStore(database: database, clock: clock).get(link.provider)
+        var subject = LinkSubject(organization: provider.organization, address: link.email ?? (purpose == .confirm ? provider.emails.first : nil))
+        if let notice = link.notice, let row = try database.first("""
+            SELECT n.kind, n.revision, a.title FROM notices n LEFT JOIN advisories a ON a.id = n.advisory_id WHERE n.id = ?
+            """, .integer(notice), map: { ($0.text(0), Int($0.int(1)), $0.optionalText(2)) }) {
+            (subject.notice, subject.revision, subject.advisoryTitle) = (row.0, row.1, row.2)
+        }
+        return subject
     }
 
-    /// Leaves the list (RFC 8058 one-click). Leaving twice is fine.
-    public func unsubscribe(token: String) throws -> Provider {
-        try database.write {
+    /// What an unsubscribe did: the address that left, and whether the organisation left with it.
+    public struct Departure: Sendable, Equatable {
+        public var organization: String
+        public var address: String?
+        public var organizationLeft: Bool
+    }
+
+    /// Leaves the list (RFC 8058 one-click): the link's address only, unless it is the
+    /// organisation's last; then the organisation leaves. The other addresses are told.
+    /// Leaving twice is fine.
+    public func unsubscribe(token: String) throws -> Departure {
+        let now = clock.now
+        return try database.write {
             let link = try use(token, purpose: .unsubscribe, consume: false)
             let store = ProviderStore(database: database, clock: clock)
             let provider = try store.get(link.provider)
-            if provider.status == .removed { return provider }
-            return try store.transitionInTransaction(link.provider, .remove, reason: "unsubscribed", actor: "subscriber", outbox: nil)
+            if provider.status == .removed { return Departure(organization: provider.organization, address: link.email, organizationLeft: true) }
+            let remaining = provider.emails.filter { $0.lowercased() != link.email?.lowercased() }
+            // Links from before addresses were named (no email), or the last address: the organisation leaves.
+            guard let address = link.email, !remaining.isEmpty else {
+                _ = try store.transitionInTransaction(link.provider, .remove, reason: "unsubscribed", actor: "subscriber", outbox: nil)
+                return Departure(organization: provider.organization, address: link.email, organizationLeft: true)
+            }
+            if remaining.count < provider.emails.count {
+                try store.removeContact(provider.id, address: address, at: now, actor: "subscriber", reason: "unsubscribed")
+                let updated = try store.get(provider.id)
+                try OutboxStore(database: database, clock: clock, settings: settings).enqueueProviderMail(.contactLeft, provider: updated, to: remaining) {
+                    $0.contactLeft(organization: provider.organization, address: address, remaining: remaining)
+                }
+            }
+            return Departure(organization: provider.organization, address: address, organizationLeft: false)
         }
     }
 
-    /// Records that the provider acknowledged the notice of an ack link; returns the advisory's
-    /// public title context: the notice kind and revision. Acknowledging twice keeps the first time.
-    public func acknowledge(token: String) throws -> (kind: String, revision: Int) {
+    /// Records that the provider acknowledged the notice of an ack link; returns what was
+    /// acknowledged. Acknowledging twice keeps the first time.
+    public func acknowledge(token: String) throws -> LinkSubject {
         let now = clock.now
         return try database.write {
             let link = try use(token, purpose: .ack, consume: false)
@@ -94,20 +130,22 @@ public struct SubscriptionStore {
                 try AuditLog(database: database).record(at: now, actor: "provider:\(link.provider)", action: "notice.acknowledge",
                                                         subjectType: "advisory", subjectID: advisory, details: ["notice": String(notice)])
             }
-            return try database.first("SELECT kind, revision FROM notices WHERE id = ?", .integer(notice)) { ($0.text(0), Int($0.int(1))) } ?? ("", 0)
+            return try subject(of: token, purpose: .ack)
         }
     }
 
-    private func use(_ token: String, purpose: OutboxStore.LinkPurpose, consume: Bool) throws -> (provider: Int64, notice: Int64?) {
+    private func use(_ token: String, purpose: OutboxStore.LinkPurpose, consume: Bool) throws -> (provider: Int64, notice: Int64?, email: String?) {
         let invalid = Refusal.invalid(field: "token", rule: "this link is not valid, was used already, or has expired")
         guard (20...100).contains(token.count) else { throw invalid }
         let hash = Secrets.hash(token)
-        guard let row = try database.first("SELECT provider_id, notice_id, expires_at, used_at FROM link_tokens WHERE hash = ? AND purpose = ?",
-                                           .blob(hash), .text(purpose.rawValue), map: { ($0.int(0), $0.optionalInt(1), $0.optionalDate(2), $0.optionalDate(3)) })
+        guard let row = try database.first("SELECT provider_id, notice_id, expires_at, used_at, email FROM link_tokens WHERE hash = ? AND purpose = ?",
+                                           .blob(hash), .text(purpose.rawValue), map: {
+                                               ($0.int(0), $0.optionalInt(1), $0.optionalDate(2), $0.optionalDate(3), $0.optionalText(4))
+                                           })
         else { throw invalid }
         if row.3 != nil || (row.2.map { $0 < clock.now } ?? false) { throw invalid }
         if consume { try database.run("UPDATE link_tokens SET used_at = ? WHERE hash = ?", .date(clock.now), .blob(hash)) }
-        return (row.0, row.1)
+        return (row.0, row.1, row.4)
     }
 }
 

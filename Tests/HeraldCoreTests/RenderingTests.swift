@@ -131,6 +131,27 @@ import Testing
     @Test func slackTextIsEscaped() {
         #expect(ChatPayload.slackEscape("<!channel> & <https://x|y>") == "&lt;!channel&gt; &amp; &lt;https://x|y&gt;")
     }
+
+    @Test func aRevisionSaysWhatChangedAndAnEarlyPublicationSaysSo() throws {
+        let writer = NoticeWriter(project: project, publicURL: "https://herald.test")
+        var revised = advisory
+        revised.schedule.embargo = advisory.schedule.embargo! + 86_400
+        revised.content.title = "Worse title"
+        revised.content.cves.append("CVE-2026-9999")
+        let text = everything(writer.content(.revision, advisory: revised, audience: .provider(organization: "Acme"), previous: advisory))
+        #expect(text.contains("The release moves from 2026-12-01 17:00:00 +01:00 to 2026-12-02 17:00:00 +01:00 (Europe/Amsterdam)."), "\(text)")
+        #expect(text.contains("Changed: title, CVE."), "\(text)")
+
+        var early = advisory
+        early.state = .published
+        early.publishedAt = advisory.schedule.embargo! - 7200
+        let nowPublic = writer.content(.publication, advisory: early, audience: .provider(organization: "Acme"),
+                                       notes: try ChangeNotes(reason: "leak", toProviders: "Patch today."))
+        #expect(nowPublic.intro.hasPrefix("The embargo was lifted early:") && nowPublic.intro.contains("2026-12-01 15:00:00 +01:00"), "\(nowPublic.intro)")
+        #expect(nowPublic.intro.contains("Patch today.") && !nowPublic.intro.contains("leak"))
+        let announcement = writer.content(.publication, advisory: early, audience: .publicChannel)
+        #expect(announcement.intro.hasPrefix("Demo has published a security advisory: Secret title."), "\(announcement.intro)")
+    }
 }
 
 @Suite struct RetryPolicyTests {
@@ -155,4 +176,5 @@ import Testing
         #expect(policy.nextAttempt(after: 3, now: now, retryAfter: 10, random: 0.5)!.timeIntervalSince(now) == 300)
         #expect(policy.nextAttempt(after: 1, now: now, retryAfter: 10 * 86_400, random: 0.5)!.timeIntervalSince(now) == 86_400)
     }
+
 }

@@ -1,0 +1,24 @@
+-- herald: rebuilds tables
+-- One-click unsubscribe removes the address it was sent to, not the whole organisation: each
+-- unsubscribe link names its address. When an address leaves, the organisation's other
+-- addresses are told, in a notice of a new kind; SQLite cannot widen a CHECK in place, so
+-- the notices table is rebuilt (with foreign keys off, as SQLite's ALTER TABLE page says).
+ALTER TABLE link_tokens ADD COLUMN email TEXT;
+
+CREATE TABLE notices_rebuilt (
+    id           INTEGER PRIMARY KEY,
+    advisory_id  INTEGER REFERENCES advisories (id),
+    kind         TEXT    NOT NULL CHECK (kind = 'early-notice' OR kind = 'revision' OR kind = 'pre-announcement' OR kind = 'publication'
+                                         OR kind = 'cancellation' OR kind = 'confirmation' OR kind = 'welcome' OR kind = 'channel-test'
+                                         OR kind = 'contact-left'),
+    revision     INTEGER NOT NULL DEFAULT 0,
+    recipients   INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL,
+    due_at       INTEGER,
+    key          TEXT    NOT NULL DEFAULT ''
+);
+INSERT INTO notices_rebuilt (id, advisory_id, kind, revision, recipients, created_at, due_at, key)
+    SELECT id, advisory_id, kind, revision, recipients, created_at, due_at, key FROM notices;
+DROP TABLE notices;
+ALTER TABLE notices_rebuilt RENAME TO notices;
+CREATE UNIQUE INDEX notices_once ON notices (advisory_id, kind, revision) WHERE advisory_id IS NOT NULL;
