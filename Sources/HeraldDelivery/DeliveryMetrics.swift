@@ -28,6 +28,15 @@ public enum DeliveryMetrics {
     // Queue depth and the oldest waiting delivery are read from the database when /metrics is
     // scraped (OutboxStore.queueDepth), so they are right even while no worker runs.
 
+    /// Advisories whose due notice failed and waits to be tried again (the scheduler's backoff).
+    /// Here, behind the metrics token, not on /healthz: a public count would tell that private
+    /// notices exist.
+    public static func failingNotices(_ count: Int) {
+        failing.record(count)
+    }
+
+    private static let failing = Gauge(label: "herald_notices_failing")
+
     /// Seconds from a notice's instant to its fan-out (publication lag).
     public static func noticeLag(kind: String, seconds: TimeInterval) {
         Recorder(label: "herald_notice_lag_seconds", dimensions: [("kind", kind)], aggregate: true).record(seconds)

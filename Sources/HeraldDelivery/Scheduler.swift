@@ -50,13 +50,22 @@ public struct Scheduler: Sendable {
     private func loop(_ wake: Wake) throws {
         let database = try Database(path: databasePath, busyTimeout: .seconds(30))
         let advisories = AdvisoryStore(database: database, clock: clock, settings: outbox)
+        // A notice that failed waits before it is tried again (0.5 s, doubling, at most a
+        // minute), so a fault that persists costs a line a minute, not a spinning core.
+        var backoff: [Int64: (failures: Int, until: Date)] = [:]
         while !wake.stopped {
             var sleep = poll
             do {
-                let fired = try advisories.fireDue(failed: { failure in
+                let fired = try advisories.fireDue(skip: { id in backoff[id].map { $0.until > clock.now } ?? false }, failed: { failure in
+                    let failures = (backoff[failure.advisoryID]?.failures ?? 0) + 1
+                    let delay = min(60, 0.5 * pow(2, Double(failures - 1)))
+                    backoff[failure.advisoryID] = (failures, clock.now + delay)
                     logger.error("notice not fired; the scheduler tries again", metadata: [
-                        "advisory": "\(failure.advisoryID)", "notice": "\(failure.kind.rawValue)", "error": "\(failure.error)"])
+                        "advisory": "\(failure.advisoryID)", "notice": "\(failure.kind.rawValue)", "error": "\(failure.error)",
+                        "attempt": "\(failures)", "retry_in_s": "\(delay)"])
                 })
+                for notice in fired { backoff[notice.advisoryID] = nil }
+                DeliveryMetrics.failingNotices(backoff.count)
                 if !fired.isEmpty { doorbell.ring() }
                 onLoop(fired)
                 for notice in fired {
@@ -65,7 +74,9 @@ public struct Scheduler: Sendable {
                                                            "lag_ms": "\(Int(notice.lag * 1000))"])
                 }
                 if let next = try advisories.nextDue() {
-                    let wait = next.timeIntervalSince(clock.now)
+                    var wait = next.timeIntervalSince(clock.now)
+                    // Something due that did not fire waits for its backoff (or a moment), never a busy loop.
+                    if wait <= 0 { wait = max(0.01, backoff.values.map { $0.until.timeIntervalSince(clock.now) }.min() ?? 0.01) }
                     // Wake at the instant, not before: fireDue refuses early publication anyway.
                     sleep = min(sleep, .microseconds(max(0, Int((wait * 1_000_000).rounded(.up)))))
                 }

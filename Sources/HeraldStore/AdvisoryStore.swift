@@ -128,9 +128,10 @@ public struct AdvisoryStore {
     /// Fires every notice due now, each in its own transaction (state change, outbox rows,
     /// audit row). An advisory whose release instant has passed is published and gets no early
     /// notice or pre-announcement any more: they would come after the fact. A notice that fails
-    /// is reported to `failed` and the others still fire; `beforeFire` runs between choosing a
+    /// is reported to `failed` and the others still fire; advisories `skip` names wait (the
+    /// scheduler's backoff after a failure); `beforeFire` runs between choosing a
     /// notice and firing it (tests use it to change the advisory in that gap).
-    public func fireDue(actor: String = "scheduler", failed: (Failure) -> Void = { _ in },
+    public func fireDue(actor: String = "scheduler", skip: (Int64) -> Bool = { _ in false }, failed: (Failure) -> Void = { _ in },
                         beforeFire: (Int64, NoticeKind) throws -> Void = { _, _ in }) throws -> [Fired] {
         let now = clock.now
         var fired: [Fired] = []
@@ -145,7 +146,7 @@ public struct AdvisoryStore {
                OR (a.pre_announce_at <= ?1 AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.advisory_id = a.id AND n.kind = 'pre-announcement')))
             ORDER BY a.embargo_at
             """, [.date(now)]) { ($0.int(0), NoticeKind(rawValue: $0.text(1)) ?? .publication) }
-        for (id, kind) in due {
+        for (id, kind) in due where !skip(id) {
             do {
                 try beforeFire(id, kind)
                 if let one = try fire(kind, advisory: id, now: now, actor: actor) { fired.append(one) }

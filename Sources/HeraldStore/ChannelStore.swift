@@ -34,12 +34,8 @@ public struct ChannelStore {
         let now = clock.now
         try database.write {
             let channel = try get(id)
+            // Its secret goes with it; what still waits for it is stopped when claimed.
             try database.run("DELETE FROM channels WHERE id = ?", .integer(id))
-            // Its secret goes with it, so what still waits for it is not sent (unsigned) later.
-            try database.run("""
-                UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = 'not sent: the channel was removed'
-                WHERE channel_id = ?1 AND state IN ('pending', 'retrying') AND (lease_until IS NULL OR lease_until <= ?2)
-                """, [.integer(id), .date(now)])
             try AuditLog(database: database).record(at: now, actor: actor, action: "channel.remove", subjectType: "channel", subjectID: id,
                                                     details: ["project": channel.projectSlug, "kind": channel.kind.rawValue])
         }

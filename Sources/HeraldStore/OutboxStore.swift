@@ -136,7 +136,7 @@ public struct OutboxStore {
             for email in provider.emails {
                 // Each address's own link: unsubscribing takes that address off, not the organisation.
                 let unsubscribe = try newLinkToken(.unsubscribe, provider: provider.id, notice: noticeID, email: email)
-                let mail = message(content, to: email, notice: notice, headers: [
+                let mail = message(content, to: email, notice: notice, owner: "p\(provider.id)", headers: [
                     ("List-Id", "\(project.name) early notice <\(project.slug).early-notice.\(settings.domain)>"),
                     ("List-Unsubscribe", "<\(settings.publicURL)/unsubscribe?token=\(unsubscribe)>"),
                     ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
@@ -156,7 +156,7 @@ public struct OutboxStore {
         // A pre-announcement names no advisory: not even its id.
         let publicID = kind == .publication ? advisory.publicID : nil
         for channel in channels.email {
-            let mail = message(publicContent, to: channel.target, notice: notice, headers: [])
+            let mail = message(publicContent, to: channel.target, notice: notice, owner: "c\(channel.id)", headers: [])
             try insertDelivery(notice: noticeID, provider: nil, channel: channel.id, transport: "email", format: "email",
                                recipient: channel.target, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
             count += 1
@@ -189,7 +189,7 @@ public struct OutboxStore {
             let content = NoticeWriter(project: project, publicURL: settings.publicURL).test()
             let notice = try insertNotice(.channelTest, advisory: nil, revision: 0, recipients: 1, dueAt: nil)
             if channel.kind == .email {
-                let mail = message(content, to: channel.target, notice: notice, headers: [])
+                let mail = message(content, to: channel.target, notice: notice, owner: "c\(id)", headers: [])
                 try insertDelivery(notice: notice.id, provider: nil, channel: id, transport: "email", format: "email", recipient: channel.target,
                                    host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
             } else {
@@ -214,7 +214,7 @@ public struct OutboxStore {
         let recipients = addresses ?? provider.emails
         let notice = try insertNotice(kind, advisory: nil, revision: 0, recipients: recipients.count, dueAt: nil)
         for email in recipients {
-            let mail = self.message(message, to: email, notice: notice, headers: [])
+            let mail = self.message(message, to: email, notice: notice, owner: "p\(provider.id)", headers: [])
             try insertDelivery(notice: notice.id, provider: provider.id, channel: nil, transport: "email", format: "email", recipient: email,
                                host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
         }
@@ -305,16 +305,21 @@ public struct OutboxStore {
         return NoticeRef(id: database.lastInsertID, key: key)
     }
 
-    private func message(_ content: NoticeContent, to recipient: String, notice: NoticeRef, headers: [(name: String, value: String)]) -> EmailMessage {
+    /// `owner` is the provider or channel the recipient belongs to (`p12`, `c3`): two providers
+    /// may share an address, and each copy needs an id of its own. It enters only the hash.
+    private func message(_ content: NoticeContent, to recipient: String, notice: NoticeRef, owner: String,
+                         headers: [(name: String, value: String)]) -> EmailMessage {
         EmailMessage(from: settings.mailFrom, fromName: settings.mailFromName, to: recipient, subject: content.headline, text: content.plainText,
-                     messageID: "herald.\(notice.key).\(Self.fingerprint(recipient))@\(settings.domain)", date: clock.now, extraHeaders: headers)
+                     messageID: "herald.\(notice.key).\(Self.fingerprint(owner + " " + recipient))@\(settings.domain)", date: clock.now,
+                     extraHeaders: headers)
     }
 
     private func insertWebhook(_ content: NoticeContent, format: WebhookKind, url: String, notice: NoticeRef, provider: Int64?,
                                channel: Int64?, event: String, project: Project, advisoryID: String?, revision: Int) throws {
         let body = ChatPayload.render(content, as: format, event: event, project: project.slug, advisoryID: advisoryID, revision: revision, at: clock.now)
         try insertDelivery(notice: notice.id, provider: provider, channel: channel, transport: "webhook", format: format.rawValue, recipient: url,
-                           host: Self.host(of: url), messageID: "msg_\(notice.key)_\(Self.fingerprint(url))", payload: try insertPayload(body))
+                           host: Self.host(of: url), messageID: "msg_\(notice.key)_\(Self.fingerprint((provider.map { "p\($0)" } ?? "c\(channel ?? 0)") + " " + url))",
+                           payload: try insertPayload(body))
     }
 
     private func insertDelivery(notice: Int64, provider: Int64?, channel: Int64?, transport: String, format: String, recipient: String,
@@ -426,7 +431,7 @@ public struct OutboxStore {
                      payloadID: Int64, secret: String?, attempts: Int }
         // The signing secret or access token is read from where it lives (the channel, or the
         // provider's webhook) rather than kept in every delivery row.
-        let claimed = try database.query("""
+        let leased = try database.query("""
             UPDATE deliveries SET lease_until = ?1, attempts = attempts + 1 WHERE id IN (SELECT value FROM json_each(?2))
             RETURNING id, transport, format, recipient, host, message_id, payload_id,
                       CASE WHEN transport = 'email' THEN NULL
@@ -437,6 +442,27 @@ public struct OutboxStore {
             Row(id: row.int(0), transport: row.text(1), format: WebhookKind(rawValue: row.text(2)), recipient: row.text(3),
                 host: row.text(4), messageID: row.text(5), payloadID: row.int(6), secret: row.optionalText(7), attempts: Int(row.int(8)))
         }
+        // Whether a message may still go is decided here, at the last moment, in one place: not
+        // to a provider that is suspended or removed, nor to an address or webhook it no longer
+        // has, nor to a channel that was removed (its secret went with it). Such rows are dead,
+        // however they got here (queued before, in flight at the change, or retried by hand).
+        let stopped = Set(try database.query("""
+            UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = 'not sent: ' || CASE
+                WHEN channel_id IS NOT NULL THEN 'the channel was removed'
+                WHEN (SELECT status FROM providers WHERE id = deliveries.provider_id) IN ('suspended', 'removed')
+                    THEN 'the provider is ' || (SELECT status FROM providers WHERE id = deliveries.provider_id)
+                ELSE 'the provider no longer has this address or webhook' END
+            WHERE id IN (SELECT value FROM json_each(?1)) AND (
+                (channel_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM channels c WHERE c.id = deliveries.channel_id))
+                OR (provider_id IS NOT NULL AND (
+                    (SELECT status FROM providers WHERE id = deliveries.provider_id) IN ('suspended', 'removed')
+                    OR (transport = 'email' AND NOT EXISTS (SELECT 1 FROM provider_contacts pc
+                                                            WHERE pc.provider_id = deliveries.provider_id AND pc.email = deliveries.recipient))
+                    OR (transport = 'webhook' AND NOT EXISTS (SELECT 1 FROM provider_webhooks w
+                                                              WHERE w.provider_id = deliveries.provider_id AND w.url = deliveries.recipient)))))
+            RETURNING id
+            """, [.text(list)]) { $0.int(0) })
+        let claimed = stopped.isEmpty ? leased : leased.filter { !stopped.contains($0.id) }
         // Each body read once per claim: the public channels of one format share theirs.
         let payloadIDs = Array(Set(claimed.map(\.payloadID)))
         var bodies: [Int64: [UInt8]] = [:]
@@ -484,8 +510,9 @@ public struct OutboxStore {
                 try database.run("UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = ? WHERE id = ?", .text(error), .integer(id))
                 try database.run("UPDATE provider_webhooks SET disabled_at = ? WHERE url = ? AND disabled_at IS NULL", .date(now), .text(url))
                 try database.run("UPDATE channels SET disabled_at = ? WHERE target = ? AND disabled_at IS NULL", .date(now), .text(url))
+                // The URL may be the credential itself (a chat webhook): the log names it by fingerprint.
                 try AuditLog(database: database).record(at: now, actor: "delivery", action: "endpoint.disable", subjectType: "delivery",
-                                                        subjectID: id, reason: "410 Gone", details: ["url": url])
+                                                        subjectID: id, reason: "410 Gone", details: ["url": Redaction.url(url)])
             case let .released(id):
                 try database.run("UPDATE deliveries SET lease_until = NULL, attempts = max(attempts - 1, 0) WHERE id = ?", .integer(id))
             }

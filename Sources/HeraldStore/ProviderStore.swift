@@ -75,13 +75,8 @@ public struct ProviderStore {
         // Duplicates are decided here, where a release manager sees the answer, not at subscription.
         if next == .active { try requireUniqueOrganization(provider.organization, except: id) }
         try database.run("UPDATE providers SET status = ?, updated_at = ? WHERE id = ?", .text(next.rawValue), .date(now), .integer(id))
-        if next == .suspended || next == .removed {
-            // What waits to be sent to it is not sent: a suspended or removed provider gets nothing more.
-            try database.run("""
-                UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = ?2
-                WHERE provider_id = ?1 AND state IN ('pending', 'retrying') AND (lease_until IS NULL OR lease_until <= ?3)
-                """, [.integer(id), .text("not sent: the provider was \(next == .suspended ? "suspended" : "removed")"), .date(now)])
-        }
+        // What still waits to be sent to a suspended or removed provider is stopped when it is
+        // claimed (OutboxStore.claimRows), the one place that decides whether a message may go.
         try AuditLog(database: database).record(at: now, actor: actor, action: "provider.\(action.rawValue)", subjectType: "provider",
                                                 subjectID: id, reason: reason,
                                                 details: ["from": provider.status.rawValue, "to": next.rawValue])
@@ -96,11 +91,6 @@ public struct ProviderStore {
     func removeContact(_ id: Int64, address: String, at now: Date, actor: String, reason: String) throws {
         try database.run("DELETE FROM provider_contacts WHERE provider_id = ? AND lower(email) = lower(?)", .integer(id), .text(address))
         try database.run("UPDATE providers SET updated_at = ? WHERE id = ?", .date(now), .integer(id))
-        // What still waited for that address is not sent.
-        try database.run("""
-            UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = 'not sent: the address left the list'
-            WHERE provider_id = ?1 AND lower(recipient) = lower(?2) AND state IN ('pending', 'retrying') AND (lease_until IS NULL OR lease_until <= ?3)
-            """, [.integer(id), .text(address), .date(now)])
         try AuditLog(database: database).record(at: now, actor: actor, action: "provider.contact-remove", subjectType: "provider", subjectID: id,
                                                 reason: reason, details: ["email": address])
     }

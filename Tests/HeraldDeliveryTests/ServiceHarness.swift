@@ -9,9 +9,9 @@ import Logging
 /// (checked every 20 ms from the test's own connection) or `timeout` passes; then stops them
 /// the way SIGTERM does. Returns whether the condition held.
 func runService(_ db: TestDatabase, mail: any Transport, webhooks: any Transport, settings: WorkerSettings = fastRetries,
-                timeout: Duration = .seconds(15), until condition: () throws -> Bool) async throws -> Bool {
+                timeout: Duration = .seconds(15), log: LogCounter? = nil, until condition: () throws -> Bool) async throws -> Bool {
     let doorbell = Doorbell()
-    var logger = Logger(label: "herald-test")
+    var logger = log.map { counter in Logger(label: "herald-test") { _ in counter } } ?? Logger(label: "herald-test")
     logger.logLevel = .warning
     let scheduler = Scheduler(databasePath: db.path, clock: SystemClock(), outbox: db.settings, doorbell: doorbell, logger: logger,
                               poll: .milliseconds(200))
@@ -47,4 +47,25 @@ extension TestDatabase {
         for i in 0..<count { csv += "Org \(i),contact\(i)@org\(i).example,\(project)\n" }
         _ = try providers.importList(ProviderImport(csv: csv), actor: actor)
     }
+}
+
+/// Counts the log lines services write, by message, for tests that check how often
+/// something was logged (and prints nothing).
+final class LogCounter: LogHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts: [String: Int] = [:]
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .warning
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        lock.withLock { counts[event.message.description, default: 0] += 1 }
+    }
+
+    /// How many times `message` was logged.
+    func count(_ message: String) -> Int { lock.withLock { counts[message] ?? 0 } }
 }

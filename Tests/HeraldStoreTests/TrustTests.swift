@@ -37,10 +37,19 @@ import Testing
         }
         _ = try db.providers.transition(suspended.id, .suspend, actor: db.actor)
         _ = try db.providers.transition(removed.id, .remove, actor: db.actor)
-        // What still waited for them is not sent either.
-        for left in [suspended.id, removed.id] {
-            #expect(try db.database.first("SELECT count(*) FROM deliveries WHERE provider_id = ? AND state IN ('pending', 'retrying')",
-                                          .integer(left)) { $0.int(0) } == 0)
+        // What still waited for them is not sent either: stopped when claimed, and again after a
+        // release manager re-drives it by hand.
+        for _ in 0..<2 {
+            let sent = try db.outbox.claim(limit: 100, lease: 60, perHost: 100)
+            #expect(Set(sent.map(\.recipient)) == ["security@stays.example"])
+            for left in [suspended.id, removed.id] {
+                let errors = try db.database.query("SELECT last_error FROM deliveries WHERE provider_id = ? AND state = 'dead'", .integer(left)) {
+                    $0.optionalText(0) ?? ""
+                }
+                #expect(errors.count == 3 && errors.allSatisfy { $0.hasPrefix("not sent: the provider is ") }, "\(errors)")
+            }
+            try db.database.run("UPDATE deliveries SET lease_until = NULL, state = 'pending' WHERE provider_id = ?", .integer(stays.id))
+            #expect(try db.outbox.retryDead(actor: db.actor) == 6)
         }
 
         let notes = try ChangeNotes(reason: "x")
@@ -214,11 +223,12 @@ import Testing
         #expect(hook.redacted.secret?.hasPrefix("whsec_…") == true && hook.redacted.secret?.count == 11)
         #expect(slack.redacted.target.hasPrefix("https://hooks.slack.com/…"))
 
-        // A removed channel's secret goes with it, and so does what still waited for it.
+        // A removed channel's secret goes with it, and what still waited for it is not sent unsigned.
         try db.database.run("UPDATE deliveries SET lease_until = NULL")
         try db.channels.remove(hook.id, actor: db.actor)
-        let states = try db.database.query("SELECT state FROM deliveries WHERE channel_id = ?", .integer(hook.id)) { $0.text(0) }
-        #expect(!states.isEmpty && states.allSatisfy { $0 == "dead" })
+        #expect(try db.outbox.claim(limit: 100, lease: 60, perHost: 100).allSatisfy { $0.recipient != hook.target })
+        let states = try db.database.query("SELECT state, last_error FROM deliveries WHERE channel_id = ?", .integer(hook.id)) { "\($0.text(0)): \($0.text(1))" }
+        #expect(!states.isEmpty && states.allSatisfy { $0 == "dead: not sent: the channel was removed" }, "\(states)")
     }
 
     @Test func publicRevisionsCarryOnlyThePublicNote() throws {
@@ -242,5 +252,18 @@ import Testing
             let attributes = try FileManager.default.attributesOfItem(atPath: db.path + suffix)
             #expect((attributes[.posixPermissions] as? Int).map { $0 & 0o077 } == 0, "herald.sqlite\(suffix)")
         }
+    }
+
+    @Test func twoProvidersSharingAnAddressOrWebhookEachGetTheirCopy() throws {
+        // Message ids were unique per recipient only: a shared address made the fan-out fail.
+        let db = try TestDatabase()
+        try db.addProject()
+        for name in ["First Hosting", "Second Hosting"] {
+            _ = try db.providers.add(NewProvider(organization: name, emails: ["sec@shared.example"], webhooks: [("https://shared.example/hook", .webhook)],
+                                                 projects: ["demo"]), status: .active, actor: db.actor)
+        }
+        let advisory = try scheduled(db)
+        #expect(try db.advisories.fireDue().map(\.kind) == [.earlyNotice])
+        #expect(try recipients(db, advisory, .earlyNotice) == ["First Hosting", "First Hosting", "Second Hosting", "Second Hosting"])
     }
 }
