@@ -22,3 +22,10 @@ INSERT INTO notices_rebuilt (id, advisory_id, kind, revision, recipients, create
 DROP TABLE notices;
 ALTER TABLE notices_rebuilt RENAME TO notices;
 CREATE UNIQUE INDEX notices_once ON notices (advisory_id, kind, revision) WHERE advisory_id IS NOT NULL;
+
+-- Where a webhook delivery went was recorded as its whole URL, which may be the credential (a
+-- chat webhook): keep the host only, as new deliveries record it; the same for the URL in the
+-- audit row of an endpoint disabled by a 410.
+UPDATE deliveries SET delivered_via = 'webhook:' || host WHERE transport = 'webhook' AND delivered_via IS NOT NULL;
+UPDATE audit SET details = json_set(details, '$.url', herald_host(json_extract(details, '$.url')))
+    WHERE action = 'endpoint.disable' AND json_extract(details, '$.url') IS NOT NULL;

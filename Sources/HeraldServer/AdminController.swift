@@ -34,10 +34,7 @@ struct AdminController: Sendable {
             }
             let reveal = try context.reveal(request)
             return try await json { db in
-                let providers = try ProviderStore(database: db, clock: SystemClock()).list(status: status)
-                guard reveal else { return providers.map(\.redacted) }
-                try AuditLog(database: db).record(at: Date(), actor: context.actor, action: "secrets.reveal", subjectType: "provider", subjectID: nil)
-                return providers
+                try ProviderStore(database: db, clock: SystemClock()).list(status: status, revealedTo: reveal ? context.actor : nil)
             }
         }
         group.post("providers") { request, context in
@@ -74,10 +71,7 @@ struct AdminController: Sendable {
             let project = request.uri.queryParameters.get("project")
             let reveal = try context.reveal(request)
             return try await json { db in
-                let channels = try ChannelStore(database: db, clock: SystemClock()).list(project: project)
-                guard reveal else { return channels.map(\.redacted) }
-                try AuditLog(database: db).record(at: Date(), actor: context.actor, action: "secrets.reveal", subjectType: "channel", subjectID: nil)
-                return channels
+                try ChannelStore(database: db, clock: SystemClock()).list(project: project, revealedTo: reveal ? context.actor : nil)
             }
         }
         group.post("channels") { request, context in
@@ -137,8 +131,7 @@ struct AdminController: Sendable {
             return try await json { db in
                 let advisories = AdvisoryStore(database: db, clock: SystemClock(), settings: settings)
                 return AdvisoryDetail(advisory: try advisories.get(id), revisions: try advisories.revisions(of: id),
-                                      deliveries: try OutboxStore(database: db, clock: SystemClock(), settings: settings).list(advisory: id, limit: 1_000_000)
-                                        .map(\.redacted),
+                                      deliveries: try OutboxStore(database: db, clock: SystemClock(), settings: settings).list(advisory: id, limit: 1_000_000),
                                       acknowledgements: try AcknowledgementStore(database: db, clock: SystemClock()).list(advisory: id),
                                       audit: try AuditLog(database: db).list(subjectType: "advisory", subjectID: id, limit: 1000))
             }
@@ -151,7 +144,6 @@ struct AdminController: Sendable {
             return try await json { db in
                 _ = try AdvisoryStore(database: db, clock: SystemClock(), settings: settings).get(id)
                 return try OutboxStore(database: db, clock: SystemClock(), settings: settings).list(advisory: id, state: state, limit: 1_000_000)
-                    .map(\.redacted)
             }
         }
         group.post("advisories/:id/reschedule") { request, context in
@@ -207,7 +199,7 @@ struct AdminController: Sendable {
             }
             let limit = min(max(Int(request.uri.queryParameters.get("limit") ?? "") ?? 1000, 1), 100_000)
             return try await json { db in
-                try OutboxStore(database: db, clock: SystemClock(), settings: OutboxSettings()).list(state: state, limit: limit).map(\.redacted)
+                try OutboxStore(database: db, clock: SystemClock(), settings: OutboxSettings()).list(state: state, limit: limit)
             }
         }
         group.post("deliveries/:id/retry") { _, context in

@@ -49,9 +49,14 @@ public struct ChannelStore {
         return channel
     }
 
-    /// Channels, optionally of one project.
-    public func list(project: String? = nil) throws -> [Channel] {
-        try database.query("SELECT \(Self.columns) WHERE ?1 IS NULL OR p.slug = ?1 ORDER BY p.slug, c.id", [.optionalText(project)], map: Self.channel)
+    /// Channels, optionally of one project, their URLs and secrets by fingerprint; whole only
+    /// when `revealedTo` names who asks, which is audited.
+    public func list(project: String? = nil, revealedTo actor: String? = nil) throws -> [Channel] {
+        let channels = try database.query("SELECT \(Self.columns) WHERE ?1 IS NULL OR p.slug = ?1 ORDER BY p.slug, c.id",
+                                          [.optionalText(project)], map: Self.channel)
+        guard let actor else { return channels.map(\.redacted) }
+        try AuditLog(database: database).record(at: clock.now, actor: actor, action: "secrets.reveal", subjectType: "channel", subjectID: nil)
+        return channels
     }
 
     static let columns = "c.id, p.slug, c.kind, c.target, c.secret, c.created_at, c.disabled_at FROM channels c JOIN projects p ON p.id = c.project_id"

@@ -537,7 +537,8 @@ public struct OutboxStore {
 
     // MARK: - Reading and manual actions
 
-    /// Deliveries, newest first, optionally of one advisory or state.
+    /// Deliveries, newest first, optionally of one advisory or state; a webhook's URL by
+    /// fingerprint (it may be the credential).
     public func list(advisory: Int64? = nil, state: String? = nil, limit: Int = 1000) throws -> [DeliveryRecord] {
         try database.query("""
             SELECT d.id, n.id, n.kind, n.advisory_id, n.revision, p.organization, d.transport, d.recipient, d.state, d.attempts, d.last_error,
@@ -551,7 +552,7 @@ public struct OutboxStore {
                                   organization: row.optionalText(5), transport: row.text(6), recipient: row.text(7), state: state,
                                   attempts: Int(row.int(9)), lastError: row.optionalText(10),
                                   nextAttemptAt: state == "pending" || state == "retrying" ? row.optionalDate(11) : nil,
-                                  deliveredAt: row.optionalDate(12), deliveredVia: row.optionalText(14), createdAt: row.date(13))
+                                  deliveredAt: row.optionalDate(12), deliveredVia: row.optionalText(14), createdAt: row.date(13)).redacted
         }
     }
 

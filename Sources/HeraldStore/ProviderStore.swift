@@ -104,8 +104,15 @@ public struct ProviderStore {
     }
 
     /// Providers, optionally of one status; removed ones only when asked for.
-    public func list(status: ProviderStatus? = nil) throws -> [Provider] {
+    /// Webhook URLs and secrets come by fingerprint; whole only when `revealedTo` names who
+    /// asks, which is audited.
+    public func list(status: ProviderStatus? = nil, revealedTo actor: String? = nil) throws -> [Provider] {
         var providers = try status.map { try load(where: "p.status = ?", [.text($0.rawValue)]) } ?? load(where: "p.status <> 'removed'", [])
+        if let actor {
+            try AuditLog(database: database).record(at: clock.now, actor: actor, action: "secrets.reveal", subjectType: "provider", subjectID: nil)
+        } else {
+            providers = providers.map(\.redacted)
+        }
         for index in providers.indices where providers[index].status == .pendingApproval {
             let alikes = try lookAlikes(of: providers[index])
             if !alikes.isEmpty { providers[index].looksLike = alikes }

@@ -47,10 +47,14 @@ extension Provider {
 }
 
 extension DeliveryRecord {
-    /// The delivery as listings show it: a webhook's URL by fingerprint.
-    public var redacted: DeliveryRecord {
+    /// The delivery as listings show it: a webhook's URL by fingerprint, where it was sent to
+    /// and where it went both.
+    var redacted: DeliveryRecord {
         var record = self
-        if transport == "webhook" { record.recipient = Redaction.url(recipient) }
+        if transport == "webhook" {
+            record.recipient = Redaction.url(recipient)
+            record.deliveredVia = deliveredVia.map { $0.hasPrefix("webhook:") ? $0 : Redaction.url($0) }
+        }
         return record
     }
 }

@@ -103,7 +103,7 @@ struct AdvisoryCommand: ParsableCommand {
             let advisory = try context.advisories.get(id)
             let revisions = try context.advisories.revisions(of: id)
             let audit = try context.audit.list(subjectType: "advisory", subjectID: id, limit: 1000)
-            let deliveries = try context.outbox.list(advisory: id, limit: 1_000_000).map(\.redacted)
+            let deliveries = try context.outbox.list(advisory: id, limit: 1_000_000)
             let acknowledgements = try AcknowledgementStore(database: context.database, clock: context.clock).list(advisory: id)
             if output.json {
                 return try Output.json(AdvisoryDetail(advisory: advisory, revisions: revisions, audit: audit, deliveries: deliveries,

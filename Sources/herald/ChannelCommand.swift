@@ -41,12 +41,7 @@ struct ChannelCommand: ParsableCommand {
 
         func run() throws {
             let context = try db.open()
-            var channels = try context.channels.list(project: project)
-            if reveal {
-                try context.audit.record(at: context.clock.now, actor: context.actor, action: "secrets.reveal", subjectType: "channel", subjectID: nil)
-            } else {
-                channels = channels.map(\.redacted)
-            }
+            let channels = try context.channels.list(project: project, revealedTo: reveal ? context.actor : nil)
             if output.json { return try Output.json(channels) }
             Output.table(["ID", "PROJECT", "KIND", "TARGET"], channels.map {
                 [String($0.id), $0.projectSlug, $0.kind.rawValue, $0.target]

@@ -24,7 +24,7 @@ struct DeliveriesCommand: ParsableCommand {
                 throw Refusal.invalid(field: "state", rule: "'\(state)' must be one of pending, retrying, delivered, dead")
             }
             let context = try db.open()
-            let deliveries = try context.outbox.list(advisory: advisory, state: state, limit: max(1, limit)).map(\.redacted)
+            let deliveries = try context.outbox.list(advisory: advisory, state: state, limit: max(1, limit))
             if output.json { return try Output.json(deliveries) }
             printDeliveries(deliveries)
         }

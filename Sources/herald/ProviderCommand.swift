@@ -48,12 +48,7 @@ struct ProviderCommand: ParsableCommand {
         func run() throws {
             let status = try choice(status, field: "status", as: ProviderStatus.self)
             let context = try db.open()
-            var providers = try context.providers.list(status: status)
-            if reveal {
-                try context.audit.record(at: context.clock.now, actor: context.actor, action: "secrets.reveal", subjectType: "provider", subjectID: nil)
-            } else {
-                providers = providers.map(\.redacted)
-            }
+            let providers = try context.providers.list(status: status, revealedTo: reveal ? context.actor : nil)
             if output.json { return try Output.json(providers) }
             Output.table(["ID", "ORGANIZATION", "STATUS", "PROJECTS", "CONTACTS"], providers.map {
                 [String($0.id), $0.organization, $0.status.rawValue + ($0.looksLike.map { " (looks like: \($0.joined(separator: ", ")))" } ?? ""),

@@ -56,6 +56,38 @@ import Testing
         #expect(problems.isEmpty)
     }
 
+    @Test func anExistingDatabaseUpgradesThroughTheTrustMigrations() throws {
+        let (database, directory) = try freshDatabase()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let all = try Migrator()
+        // A database as Herald left it at 0004: a secret in a delivery, a webhook's whole URL as
+        // where it went, a 410's URL in the audit log, an acknowledgement of a notice.
+        _ = try Migrator(migrations: all.migrations.filter { $0.version <= 4 }).migrate(database)
+        try database.execute("""
+            INSERT INTO projects (id, slug, name, timezone, max_embargo_days, created_at) VALUES (1, 'demo', 'Demo', 'UTC', 14, 0);
+            INSERT INTO providers (id, organization, status, created_at, updated_at) VALUES (3, 'Acme', 'active', 0, 0);
+            INSERT INTO notices (id, advisory_id, kind, revision, recipients, created_at) VALUES (7, NULL, 'channel-test', 0, 1, 0);
+            INSERT INTO payloads (id, body) VALUES (1, X'7B7D');
+            INSERT INTO deliveries (id, notice_id, transport, format, recipient, host, message_id, payload_id, secret, state, next_attempt_at,
+                                    delivered_via, created_at)
+                VALUES (42, 7, 'webhook', 'slack', 'https://hooks.slack.com/services/T0/B0/SECRET', 'hooks.slack.com', 'msg_herald_7_c1', 1,
+                        'whsec_old', 'delivered', 5, 'https://hooks.slack.com/services/T0/B0/SECRET', 1);
+            INSERT INTO acknowledgements (provider_id, notice_id, acknowledged_at) VALUES (3, 7, 9);
+            INSERT INTO audit (at, actor, action, subject_type, subject_id, details)
+                VALUES (1, 'delivery', 'endpoint.disable', 'delivery', 42, '{"url":"https://hooks.slack.com/services/T0/B0/SECRET"}');
+            """)
+        #expect(try all.migrate(database).map(\.version) == Array(5...all.migrations.count))
+        let dump = try database.query("SELECT delivered_via FROM deliveries") { $0.text(0) } + database.query("SELECT details FROM audit") { $0.text(0) }
+        #expect(!dump.contains { $0.contains("SECRET") }, "\(dump)")
+        #expect(!(try database.query("SELECT name FROM pragma_table_info('deliveries')") { $0.text(0) }).contains("secret"))
+        // The rebuilt notices keep their rows and everything that refers to them.
+        #expect(try database.first("SELECT length(key) FROM notices WHERE id = 7") { $0.int(0) } == 16)
+        #expect(try database.first("SELECT count(*) FROM acknowledgements a JOIN notices n ON n.id = a.notice_id") { $0.int(0) } == 1)
+        #expect(try database.query("PRAGMA foreign_key_check") { $0.text(0) }.isEmpty)
+        #expect(try database.first("PRAGMA foreign_keys") { $0.int(0) } == 1, "foreign keys are on again")
+        try database.run("INSERT INTO notices (advisory_id, kind, revision, recipients, created_at) VALUES (NULL, 'contact-left', 0, 1, 0)")
+    }
+
     @Test func aTamperedMigrationIsRefused() throws {
         let (database, directory) = try freshDatabase()
         defer { try? FileManager.default.removeItem(at: directory) }
