@@ -11,11 +11,15 @@ public enum Confusable {
     /// look-alikes mapped to one Latin letter, spaces and punctuation removed.
     public static func skeleton(_ name: String) -> String {
         var out = ""
-        // Case first: the list already treats "ICT Beheer" and "ict beheer" as one name.
-        for scalar in name.lowercased().decomposedStringWithCompatibilityMapping.unicodeScalars {
-            if scalar.properties.generalCategory == .nonspacingMark || scalar.properties.generalCategory == .enclosingMark { continue }
-            if let mapped = table[scalar] { out.append(mapped); continue }
-            if scalar.properties.isAlphabetic || scalar.properties.numericType != nil { out.unicodeScalars.append(scalar) }
+        for original in name.decomposedStringWithCompatibilityMapping.unicodeScalars {
+            // A capital I reads as a small l ("PayPaI"); everything else compares without case.
+            let scalars = original == "I" ? ["l"] : Array(String(original).lowercased().unicodeScalars)
+            for scalar in scalars {
+                let category = scalar.properties.generalCategory
+                if category == .nonspacingMark || category == .enclosingMark || category == .format { continue }
+                if let mapped = table[scalar] { out.append(mapped); continue }
+                if scalar.properties.isAlphabetic || scalar.properties.numericType != nil { out.unicodeScalars.append(scalar) }
+            }
         }
         // Letter pairs that read as one letter.
         return out.replacingOccurrences(of: "rn", with: "m").replacingOccurrences(of: "vv", with: "w")

@@ -108,7 +108,7 @@ public struct NewProvider: Equatable, Sendable {
         try Validate.count(emails, field: "email", max: Self.maxEmails, noun: "addresses per provider")
         try Validate.count(webhooks, field: "webhook", max: Self.maxWebhooks, noun: "webhooks per provider")
         try Validate.count(projects, field: "project", max: Self.maxProjects, noun: "projects per provider")
-        self.organization = try Validate.line(organization, field: "organization")
+        self.organization = try Validate.name(organization, field: "organization")
         guard !emails.isEmpty else { throw .invalid(field: "email", rule: "give at least one address to send notices to") }
         var seen = Set<String>()
         var addresses: [String] = []

@@ -19,6 +19,17 @@ public enum Validate {
         return trimmed
     }
 
+    /// A name people compare by eye (an organisation): a line, and no invisible characters
+    /// (zero-width space, word joiner, soft hyphen, zero-width joiners, BOM) that would make
+    /// two names look alike while they differ.
+    public static func name(_ value: String, field: String, maxLength: Int = 200) throws(Refusal) -> String {
+        let line = try line(value, field: field, maxLength: maxLength)
+        if line.unicodeScalars.contains(where: { $0.properties.generalCategory == .format || $0.value == 0x180E }) {
+            throw .invalid(field: field, rule: "must not contain invisible characters (zero-width spaces or joiners, soft hyphens, U+FEFF)")
+        }
+        return line
+    }
+
     /// Free text: newlines and tabs allowed, other control characters not; at most `maxLength` characters.
     public static func text(_ value: String, field: String, maxLength: Int) throws(Refusal) -> String {
         try bound(value, field: field, maxLength: maxLength)

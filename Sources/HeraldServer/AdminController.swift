@@ -57,10 +57,12 @@ struct AdminController: Sendable {
             group.post("providers/:id/\(action.rawValue)") { request, context in
                 try context.require(.admin)
                 let id = try context.id()
-                let reason = try Validate.reason(try await request.decodeIfPresent(ReasonInput.self, context: context)?.reason ?? "", required: false)
+                let input = try await request.decodeIfPresent(ReasonInput.self, context: context)
+                let reason = try Validate.reason(input?.reason ?? "", required: false)
                 let settings = configuration.outbox
                 return try await json { db in
-                    try ProviderStore(database: db, clock: SystemClock()).transition(id, action, reason: reason, actor: context.actor, outbox: settings)
+                    try ProviderStore(database: db, clock: SystemClock()).transition(id, action, reason: reason, actor: context.actor, outbox: settings,
+                                                                                     despiteLookAlike: input?.despiteLookAlike == true)
                 }
             }
         }
@@ -264,7 +266,7 @@ struct ProviderInput: Decodable {
     var organization: String?; var emails: [String]?; var webhooks: [WebhookInput]?; var projects: [String]?; var listed: Bool?; var approve: Bool?
 }
 struct ChannelInput: Decodable { var project: String?; var kind: String?; var target: String?; var secret: String? }
-struct ReasonInput: Decodable { var reason: String? }
+struct ReasonInput: Decodable { var reason: String?; var despiteLookAlike: Bool? }
 /// The three audiences' words of a change: `reason` (audit), `note_to_providers`, `public_note`.
 struct NotesInput: Decodable {
     var reason: String?; var noteToProviders: String?; var publicNote: String?

@@ -40,10 +40,11 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     }
     // Fresh cached public documents are answered on the event loop, before the router. The
     // read timeout comes first, so it sees every request, those answered from the cache too.
-    let readTimeout = configuration.readTimeout
+    let readTimeout = configuration.readTimeout, requestDeadline = configuration.requestDeadline
     return Application(responder: HeadAsGetResponder(inner: router.buildResponder()),
                        server: .http1(configuration: .init(additionalChannelHandlers: [
                            HTTPConnectionStateHandler(idleTimeout: readTimeout, logger: logger),
+                           RequestDeadlineHandler(deadline: .seconds(Int64(requestDeadline.components.seconds))),
                            CachedDocumentHandler(cache: cache, serverName: "Herald"),
                        ])),
                        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),

@@ -24,6 +24,8 @@ public struct ServerConfiguration: Sendable {
     /// A connection that sends no complete request head (or no part of a body) for this long
     /// is closed: slow clients cannot hold connections open (slowloris).
     public var readTimeout: Duration = .seconds(15)
+    /// A request must be read whole (head and body) within this long of its head.
+    public var requestDeadline: Duration = .seconds(30)
 
     public init(databasePath: String, host: String = "127.0.0.1", port: Int = 8080, outbox: OutboxSettings,
                 delivery: DeliveryServices? = nil, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),

@@ -24,9 +24,12 @@ public final class Database {
         self.path = path
         // The file holds embargoed text and secrets: it is created readable by its owner only
         // (SQLite gives the -wal and -shm files the same mode as the database).
+        // A file made by an earlier version (0644) is tightened too; one that belongs to
+        // someone else is left as it is (chmod fails), and opening it says what is wrong.
         if path != ":memory:" && !path.isEmpty {
             let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
             if descriptor >= 0 { close(descriptor) }
+            for file in [path, path + "-wal", path + "-shm"] { _ = chmod(file, 0o600) }
         }
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX

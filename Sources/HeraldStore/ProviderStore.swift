@@ -18,8 +18,8 @@ public struct ProviderStore {
         let add = {
             let projects = try provider.projects.map { try ProjectStore(database: database, clock: clock).require($0) }
             // A subscriber's request is not checked at all (that would tell who is on the list);
-            // a release manager's addition is checked against members and approved requests.
-            if status != .pendingConfirmation { try requireUniqueOrganization(provider.organization, includingRequests: true) }
+            // a release manager's addition is checked against the members.
+            if status != .pendingConfirmation { try requireUniqueOrganization(provider.organization) }
             let id = try insert(provider, status: status, projectIDs: projects.map(\.id), now: now)
             try AuditLog(database: database).record(at: now, actor: actor, action: "provider.add", subjectType: "provider", subjectID: id,
                                                     details: ["organization": provider.organization, "status": status.rawValue,
@@ -41,7 +41,7 @@ public struct ProviderStore {
                 for (slug, line) in entry.projectLines where projectIDs[slug] == nil {
                     problems.append((line, .invalid(field: "project", rule: "no project '\(slug)'; `herald project list` shows them")))
                 }
-                do { try requireUniqueOrganization(entry.provider.organization, includingRequests: true) } catch let refusal as Refusal {
+                do { try requireUniqueOrganization(entry.provider.organization) } catch let refusal as Refusal {
                     problems.append((entry.line, refusal))
                 }
             }
@@ -63,9 +63,16 @@ public struct ProviderStore {
 
     /// Applies a status change with its audit row. With `outbox`, an approval also queues the
     /// welcome mail, in the same transaction.
+    /// An approval of a name that looks like another provider's (`lookAlikes`) is refused
+    /// unless `despiteLookAlike` says the release manager checked it is not an impostor.
     public func transition(_ id: Int64, _ action: ProviderAction, reason: String = "", actor: String,
-                           outbox: OutboxSettings? = nil) throws -> Provider {
-        try database.write { try transitionInTransaction(id, action, reason: reason, actor: actor, outbox: outbox) }
+                           outbox: OutboxSettings? = nil, despiteLookAlike: Bool = false) throws -> Provider {
+        try database.write {
+            if action == .approve, !despiteLookAlike, case let alikes = try lookAlikes(of: try get(id)), !alikes.isEmpty {
+                throw Refusal.conflict(field: "organization", rule: "the name looks like \(alikes.map { "'\($0)'" }.joined(separator: ", ")) on the list (Unicode look-alikes); check it is not an impostor, then approve again with --despite-look-alike")
+            }
+            return try transitionInTransaction(id, action, reason: reason, actor: actor, outbox: outbox)
+        }
     }
 
     func transitionInTransaction(_ id: Int64, _ action: ProviderAction, reason: String, actor: String, outbox: OutboxSettings?) throws -> Provider {
@@ -113,9 +120,17 @@ public struct ProviderStore {
         } else {
             providers = providers.map(\.redacted)
         }
-        for index in providers.indices where providers[index].status == .pendingApproval {
-            let alikes = try lookAlikes(of: providers[index])
-            if !alikes.isEmpty { providers[index].looksLike = alikes }
+        if providers.contains(where: { $0.status == .pendingApproval }) {
+            // Every name's skeleton once, not once per request.
+            let names = try database.query("SELECT id, organization FROM providers WHERE status IN ('active', 'suspended', 'pending-approval')") {
+                ($0.int(0), $0.text(1))
+            }
+            let bySkeleton = Dictionary(grouping: names, by: { Confusable.skeleton($0.1) })
+            for index in providers.indices where providers[index].status == .pendingApproval {
+                let name = providers[index].organization
+                let alikes = (bySkeleton[Confusable.skeleton(name)] ?? []).filter { $0.0 != providers[index].id && Confusable.lookAlike($0.1, name) }
+                if !alikes.isEmpty { providers[index].looksLike = alikes.map(\.1) }
+            }
         }
         return providers
     }
@@ -125,14 +140,13 @@ public struct ProviderStore {
         try load(where: "p.id IN (SELECT value FROM json_each(?))", [.text(OutboxStore.jsonList(ids))])
     }
 
-    /// Refuses an organisation that is a member already (active or suspended), or, with
-    /// `includingRequests`, one whose request waits for approval. Unconfirmed requests never
-    /// count: anyone can make one, so it must not block the real organisation.
-    private func requireUniqueOrganization(_ organization: String, includingRequests: Bool = false, except id: Int64? = nil) throws {
+    /// Refuses an organisation that is a member already (active or suspended). Requests never
+    /// count, confirmed or not: anyone can make one with a mailbox of their own, so a request
+    /// must not block the real organisation; a duplicate request is refused at its approval.
+    private func requireUniqueOrganization(_ organization: String, except id: Int64? = nil) throws {
         if let existing = try database.first("""
-            SELECT id FROM providers WHERE lower(organization) = lower(?1) AND id IS NOT ?2
-              AND (status IN ('active', 'suspended') OR (?3 AND status = 'pending-approval'))
-            """, .text(organization), id.map(SQLValue.integer) ?? .null, .int(includingRequests ? 1 : 0), map: { $0.int(0) }) {
+            SELECT id FROM providers WHERE lower(organization) = lower(?1) AND id IS NOT ?2 AND status IN ('active', 'suspended')
+            """, .text(organization), id.map(SQLValue.integer) ?? .null, map: { $0.int(0) }) {
             throw Refusal.conflict(field: "organization", rule: "'\(organization)' is on the list already as provider \(existing)")
         }
     }

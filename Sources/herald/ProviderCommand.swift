@@ -63,7 +63,8 @@ struct ProviderCommand: ParsableCommand {
         @OptionGroup var db: DatabaseOptions
         @Argument(help: "The provider's id.") var id: Int64
         @Option(help: "Why, for the audit log.") var reason = ""
-        func run() throws { try change(db, id, .approve, reason) }
+        @Flag(help: "Approve although the name looks like another provider's (after checking it is not an impostor).") var despiteLookAlike = false
+        func run() throws { try change(db, id, .approve, reason, despiteLookAlike: despiteLookAlike) }
     }
 
     struct Suspend: ParsableCommand {
@@ -106,12 +107,10 @@ struct ProviderCommand: ParsableCommand {
     }
 }
 
-private func change(_ db: DatabaseOptions, _ id: Int64, _ action: ProviderAction, _ reason: String) throws {
+private func change(_ db: DatabaseOptions, _ id: Int64, _ action: ProviderAction, _ reason: String, despiteLookAlike: Bool = false) throws {
     let reason = try Validate.reason(reason, required: false)
     let context = try db.open()
-    let provider = try context.providers.transition(id, action, reason: reason, actor: context.actor, outbox: context.settings)
+    let provider = try context.providers.transition(id, action, reason: reason, actor: context.actor, outbox: context.settings,
+                                                    despiteLookAlike: despiteLookAlike)
     print("provider \(provider.id) (\(provider.organization)) is \(provider.status.rawValue)")
-    if action == .approve, case let alikes = try context.providers.lookAlikes(of: provider), !alikes.isEmpty {
-        FileHandle.standardError.write(Data("warning: the name looks like \(alikes.map { "'\($0)'" }.joined(separator: ", ")) on the list; check it is not an impostor\n".utf8))
-    }
 }

@@ -173,11 +173,13 @@ extension Serve {
         }
     }
 
-    /// A URL as an error may repeat it: whatever stands between `://` and the last `@` (the
-    /// user and password) replaced by `…`, even when the URL does not parse.
+    /// A URL as an error may repeat it: whatever stands before the last `@` (the user and
+    /// password) replaced by `…`, keeping a `scheme://` when there is one, even when the URL
+    /// does not parse or has no scheme at all.
     static func withoutCredentials(_ url: String) -> String {
-        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].lastIndex(of: "@") else { return url }
-        return String(url[..<scheme.upperBound]) + "…" + String(url[at...])
+        guard let at = url.lastIndex(of: "@") else { return url }
+        let scheme = url[..<at].range(of: "://").map { String(url[..<$0.upperBound]) } ?? ""
+        return scheme + "…" + String(url[at...])
     }
 }
 

@@ -141,13 +141,38 @@ import Testing
     @Test func aDuplicateOrganisationIsRefused() throws {
         let sandbox = try Sandbox()
         try sandbox.succeed("project", "add", "demo", "--name", "Demo")
-        try sandbox.succeed("provider", "add", "--organization", "Acme", "--email", "sec@acme.example", "--project", "demo")
+        try sandbox.succeed("provider", "add", "--organization", "Acme", "--email", "sec@acme.example", "--project", "demo", "--approve")
         let before = try sandbox.count("audit")
 
         try sandbox.refuse(["provider", "add", "--organization", "ACME", "--email", "other@acme.example", "--project", "demo"], naming: "organization")
         #expect(try sandbox.count("providers") == 1)
         #expect(try sandbox.count("provider_contacts") == 1)
         #expect(try sandbox.count("audit") == before)
+    }
+
+    @Test func approvingALookAlikeNameNeedsToBeSaidOutright() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        try sandbox.succeed("provider", "add", "--organization", "Company Hosting", "--email", "sec@company.example", "--project", "demo", "--approve")
+        // "Сompany" with a Cyrillic С, from the public form or a release manager's typo.
+        try sandbox.succeed("provider", "add", "--organization", "\u{0421}ompany Hosting", "--email", "sec@c0mpany.example", "--project", "demo")
+        let listed = try sandbox.succeed("provider", "list")
+        #expect(listed.stdout.contains("looks like: Company Hosting"), "\(listed)")
+        try sandbox.refuse(["provider", "approve", "2"], naming: "organization")
+        #expect(try sandbox.sqlite("SELECT status FROM providers WHERE id = 2") == "pending-approval")
+        try sandbox.succeed("provider", "approve", "2", "--despite-look-alike", "--reason", "checked by phone")
+        #expect(try sandbox.sqlite("SELECT status FROM providers WHERE id = 2") == "active")
+    }
+
+    @Test func aRequestBlocksNoOneButItsApprovalIsRefusedWhenTheNameIsAMembers() throws {
+        // A request, even one confirmed from an attacker's own mailbox, must not block the real
+        // organisation; approving a duplicate is what is refused, where a release manager sees it.
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        try sandbox.succeed("provider", "add", "--organization", "Dimpact", "--email", "evil@attacker.example", "--project", "demo")
+        try sandbox.succeed("provider", "add", "--organization", "DIMPACT", "--email", "security@dimpact.example", "--project", "demo", "--approve")
+        try sandbox.refuse(["provider", "approve", "1"], naming: "organization")
+        #expect(try sandbox.sqlite("SELECT status FROM providers WHERE id = 1") == "pending-approval")
     }
 
     @Test(arguments: [

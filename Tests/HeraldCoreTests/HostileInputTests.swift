@@ -61,6 +61,10 @@ import Testing
             }
         }
         #expect(throws: Never.self) { try NewProvider(organization: "Gemeente Århus — ICT", emails: ["a@aarhus.example"], projects: ["demo"]) }
+        // Invisible characters make two names differ while they look the same.
+        for invisible in ["\u{200B}", "\u{2060}", "\u{FEFF}", "\u{00AD}", "\u{200D}"] {
+            #expect(throws: Refusal.self) { try NewProvider(organization: "Dim\(invisible)pact", emails: ["a@evil.example"], projects: ["demo"]) }
+        }
     }
 
     @Test func lookAlikeNamesShareASkeleton() {
@@ -70,6 +74,7 @@ import Testing
         #expect(Confusable.lookAlike("0penHost", "OpenHost"))
         #expect(Confusable.lookAlike("Dimpact", "Dirnpact"))
         #expect(Confusable.lookAlike("Gemeente Tilburg", "Gemeente Tilbürg"))
+        #expect(Confusable.lookAlike("PayPaI Hosting", "PayPal Hosting"), "a capital I for a small l")
         // The same name in another case is a duplicate, not a look-alike; different names differ.
         #expect(!Confusable.lookAlike("Acme", "ACME"))
         #expect(!Confusable.lookAlike("Acme Hosting", "Acne Hosting"))

@@ -248,10 +248,14 @@ import Testing
     @Test func theDatabaseFileIsReadableByItsOwnerOnly() throws {
         let db = try TestDatabase()
         try db.addProject()
-        for suffix in ["", "-wal", "-shm"] {
-            let attributes = try FileManager.default.attributesOfItem(atPath: db.path + suffix)
-            #expect((attributes[.posixPermissions] as? Int).map { $0 & 0o077 } == 0, "herald.sqlite\(suffix)")
+        func modes() throws -> [Int] {
+            try ["", "-wal", "-shm"].map { try FileManager.default.attributesOfItem(atPath: db.path + $0)[.posixPermissions] as? Int ?? -1 }
         }
+        #expect(try modes().allSatisfy { $0 & 0o077 == 0 }, "\(try modes())")
+        // A file an earlier version made readable by all is tightened when it is opened.
+        for suffix in ["", "-wal", "-shm"] { chmod(db.path + suffix, 0o644) }
+        _ = try Database(path: db.path)
+        #expect(try modes().allSatisfy { $0 & 0o077 == 0 }, "\(try modes())")
     }
 
     @Test func twoProvidersSharingAnAddressOrWebhookEachGetTheirCopy() throws {

@@ -695,7 +695,7 @@ B_NAMES = {"projects": "4 bounds: a subscription with 100,000 projects is refuse
            "emails": "4 bounds: 10,000 e-mail addresses (a list) are refused 4xx problem+json within 1 s",
            "email-line": "4 bounds: 10,000 e-mail addresses (one string) are refused 4xx problem+json within 1 s"}
 B_FLOOD = "4 instant: hostile bodies during the flood are all answered 4xx"
-B_ONTIME = "4 instant: a publication under a request flood happens at its instant, at most 1 s late, never early"
+B_ONTIME = "4 instant: a publication under a request flood happens at its instant, at most 100 ms late (the bar), never early"
 B_VISIBLE = "4 instant: under the flood the advisory's public page appears within 1.5 s of the instant, never before"
 B_HEALTH = "4 instant: /healthz answers 200 within 2 s throughout the flood"
 
@@ -807,7 +807,7 @@ def check_instant(it):
         it.expect(B_ONTIME, False, f"not published {time.time() - embargo:.1f} s after its instant")
     else:
         lag = parse_instant(publish[0]["at"]) - embargo
-        it.expect(B_ONTIME, 0 <= lag <= 1.0, f"published {lag * 1000:.0f} ms after the instant (audit at {publish[0]['at']})",
+        it.expect(B_ONTIME, 0 <= lag <= 0.1, f"published {lag * 1000:.0f} ms after the instant (audit at {publish[0]['at']})",
                   detail=f"lag {lag * 1000:.1f} ms")
     if not seen:
         it.expect(B_VISIBLE, False, f"/advisories/{created['public_id']} did not answer 200 within {stop_at - embargo:.0f} s of the instant")
@@ -1141,14 +1141,17 @@ def check_roles(it):
         note = "" if provider_secrets else " (no provider secret was found to look for)"
         it.expect(R_SECRET[role], not found, "; ".join(sorted(set(found))) + note, detail=note.strip(" ()"))
 
-    bad_url = "smtp://user:hunter2@[bad"
+    # Malformed in several ways, with and without a scheme: the password is never repeated.
+    said_all, codes = "", []
     try:
-        result = subprocess.run([HERALD, "serve", "--database", os.path.join(h.dir, "smtp.sqlite"), "--listen", f"127.0.0.1:{free_port()}",
-                                 "--maildir", os.path.join(h.dir, "smtp-mail"), "--public-url", h.public_url, "--smtp-url", bad_url],
-                                capture_output=True, text=True, env=h.env, timeout=10)
-        said = result.stdout + result.stderr
-        it.expect(R_SMTP, result.returncode != 0 and "hunter2" not in said,
-                  f"exit {result.returncode}, said: {short(said.strip(), 200)}", detail=f"exit {result.returncode}")
+        for bad_url in ("smtp://user:hunter2@[bad", "user:hunter2@mail.example.org:587", "smtp:/user:hunter2@mail.example.org"):
+            result = subprocess.run([HERALD, "serve", "--database", os.path.join(h.dir, "smtp.sqlite"), "--listen", f"127.0.0.1:{free_port()}",
+                                     "--maildir", os.path.join(h.dir, "smtp-mail"), "--public-url", h.public_url, "--smtp-url", bad_url],
+                                    capture_output=True, text=True, env=h.env, timeout=10)
+            said_all += result.stdout + result.stderr
+            codes.append(result.returncode)
+        it.expect(R_SMTP, all(code != 0 for code in codes) and "hunter2" not in said_all,
+                  f"exits {codes}, said: {short(said_all.strip(), 300)}", detail=f"exits {codes}")
     except subprocess.TimeoutExpired:
         it.expect(R_SMTP, False, "herald serve kept running with a malformed --smtp-url")
 
@@ -1311,7 +1314,7 @@ def check_ids(it):
 
 F_MIGRATE = "9 files: the database and its -wal and -shm are 0600 after herald migrate"
 F_SERVE = "9 files: the database and its -wal and -shm are 0600 while herald serve runs"
-F_SLOW = "9 slowloris: a connection that never finishes its request head is closed within ~20 s"
+F_SLOW = "9 slowloris: a connection that never finishes its request head is closed within ~20 s, one that trickles its body within ~40 s"
 F_MENTION = {k: f"9 mentions: the {k} payload carries no @channel, <!here>, @everyone or @all" for k in ("slack", "mattermost", "discord")}
 F_DISCORD = "9 mentions: the Discord payload says allowed_mentions {\"parse\": []}"
 F_BIDI = "9 bidi: provider add refuses an organisation with U+202E (exit 2)"
@@ -1366,17 +1369,15 @@ def check_small(it):
     it.expect(F_BIDI, result.returncode == 2, f"exit {result.returncode}: {short(result.stdout + result.stderr, 150)}")
 
 
-def check_slowloris(it):
-    h = Herald(it, "slowloris")
-    h.start()
-    sock = socket.create_connection(("127.0.0.1", h.port), timeout=5)
+def trickle(port, opening, drip, limit=45):
+    """Sends `opening`, then one byte of `drip` every 2 s; returns the seconds until the server
+    closed the connection, or None if it was still open after `limit` s."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
     started = time.time()
-    closed_after = None
     try:
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
-        header = b"X-Slow-Header-That-Never-Ends-" + b"a" * 64
+        sock.sendall(opening)
         index = 0
-        while time.time() - started < 25 and closed_after is None:
+        while time.time() - started < limit:
             readable, _, _ = select.select([sock], [], [], 2.0)
             if readable:
                 try:
@@ -1384,19 +1385,39 @@ def check_slowloris(it):
                 except OSError:
                     data = b""
                 if not data:
-                    closed_after = time.time() - started
-                    break
+                    return time.time() - started
                 continue     # an answer (408, 400 …) may come before the close
             try:
-                sock.sendall(header[index % len(header):index % len(header) + 1])
+                sock.sendall(drip[index % len(drip):index % len(drip) + 1])
                 index += 1
             except OSError:
-                closed_after = time.time() - started
+                return time.time() - started
+        return None
     finally:
         sock.close()
-    it.expect(F_SLOW, closed_after is not None and closed_after <= 22,
-              "still open after 25 s of one header byte every 2 s" if closed_after is None else f"closed after {closed_after:.1f} s",
-              detail=f"closed after {closed_after:.1f} s" if closed_after is not None else "")
+
+
+def check_slowloris(it):
+    h = Herald(it, "slowloris")
+    h.start()
+    results = {}
+
+    def run(name, opening, drip):
+        results[name] = trickle(h.port, opening, drip)
+
+    # A head that never ends, and a whole head with a body sent a byte every 2 s.
+    body = json.dumps({"organization": "Slow", "email": "slow@slow.example", "projects": ["p"]}).encode()
+    threads = [threading.Thread(target=run, args=("head", b"GET / HTTP/1.1\r\nHost: x\r\n", b"X-Slow-Header-That-Never-Ends-" + b"a" * 64)),
+               threading.Thread(target=run, args=("body", b"POST /api/v1/subscriptions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                                  + f"Content-Length: {len(body) * 100}\r\n\r\n".encode(), body))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    head, slow_body = results.get("head"), results.get("body")
+    it.expect(F_SLOW, head is not None and head <= 22 and slow_body is not None and slow_body <= 40,
+              f"a slow head closed after {head} s, a slow body after {slow_body} s (None: still open)",
+              detail=f"head closed after {head:.1f} s, body after {slow_body:.1f} s" if head and slow_body else "")
 
 
 # MARK: - main
