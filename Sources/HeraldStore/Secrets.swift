@@ -45,15 +45,12 @@ public enum Secrets {
     public static func webhookSecret() -> String { WebhookSecret.make(key: randomBytes(32)) }
 
     /// A notice's random key, 64 bits in hex: message ids are made from it.
-    public static func noticeKey() -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: randomBytes(8).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
-    }
+    public static func noticeKey() -> String { randomBytes(8).hex }
 
     /// A short fingerprint of a secret for listings (`whsec_…a1b2`): four hex digits of its
     /// SHA-256, enough to tell two secrets apart and nothing about either.
     public static func fingerprint(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).prefix(2).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(secret.utf8)).prefix(2).hex
     }
 
     /// Lowercase letters and digits without look-alikes, for ids people read aloud.
