@@ -21,8 +21,16 @@ public struct Schedule: Equatable, Sendable, Codable {
 public struct EmbargoPolicy: Equatable, Sendable {
     /// Longest embargo in days, counted from the early notice (or from now without one).
     public let maxEmbargoDays: Int
+    /// The project's zone: refusals name instants in it, as release managers type them.
+    public let zone: TimeZone
 
-    public init(maxEmbargoDays: Int) { self.maxEmbargoDays = maxEmbargoDays }
+    public init(maxEmbargoDays: Int, zone: TimeZone = .gmt) {
+        self.maxEmbargoDays = maxEmbargoDays
+        self.zone = zone
+    }
+
+    /// An instant as a refusal names it: `2026-12-01 17:00:00 +01:00 (Europe/Amsterdam)`.
+    func said(_ instant: Date) -> String { Instant.local(instant, in: zone) + " (\(zone.identifier))" }
 
     /// Refuses `proposed` if it breaks a rule at `now`. Instants that equal those of `current`
     /// have already been accepted (an early notice that went out yesterday stays valid).
@@ -33,23 +41,23 @@ public struct EmbargoPolicy: Equatable, Sendable {
             return
         }
         guard embargo > now else {
-            throw .invalid(field: "embargo", rule: "\(Instant.rfc3339(embargo)) is not in the future (now is \(Instant.rfc3339(now)))")
+            throw .invalid(field: "embargo", rule: "\(said(embargo)) is not in the future (now is \(said(now)))")
         }
         for (field, instant, old) in [("early-notice", proposed.earlyNotice, current?.earlyNotice),
                                       ("pre-announce", proposed.preAnnounce, current?.preAnnounce)] {
             guard let instant else { continue }
             if instant != old && instant < now {
-                throw .invalid(field: field, rule: "\(Instant.rfc3339(instant)) is in the past; say 'now' or give a later instant")
+                throw .invalid(field: field, rule: "\(said(instant)) is in the past; say 'now' or give a later instant")
             }
             if instant >= embargo {
-                throw .invalid(field: field, rule: "\(Instant.rfc3339(instant)) must come before the embargo instant \(Instant.rfc3339(embargo))")
+                throw .invalid(field: field, rule: "\(said(instant)) must come before the embargo instant \(said(embargo))")
             }
         }
         let start = proposed.earlyNotice ?? now
         let limit = start.addingTimeInterval(Double(maxEmbargoDays) * 86_400)
         guard embargo <= limit else {
             let from = proposed.earlyNotice == nil ? "now" : "the early notice"
-            throw .invalid(field: "embargo", rule: "\(Instant.rfc3339(embargo)) is more than \(maxEmbargoDays) days after \(from); the project allows at most \(maxEmbargoDays) (latest: \(Instant.rfc3339(limit)))")
+            throw .invalid(field: "embargo", rule: "\(said(embargo)) is more than \(maxEmbargoDays) days after \(from); the project allows at most \(maxEmbargoDays) (latest: \(said(limit)))")
         }
     }
 }

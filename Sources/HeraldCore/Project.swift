@@ -29,7 +29,7 @@ public struct Project: Equatable, Sendable, Codable {
     public var zone: TimeZone { TimeZone(identifier: timezone) ?? TimeZone(identifier: "UTC")! }
 
     /// The embargo rules for this project.
-    public var embargoPolicy: EmbargoPolicy { EmbargoPolicy(maxEmbargoDays: maxEmbargoDays) }
+    public var embargoPolicy: EmbargoPolicy { EmbargoPolicy(maxEmbargoDays: maxEmbargoDays, zone: zone) }
 }
 
 /// A project as a user asks for it, validated.

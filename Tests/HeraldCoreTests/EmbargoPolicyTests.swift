@@ -49,4 +49,15 @@ import Testing
         #expect(throws: Refusal.self) { try policy.check(Schedule(earlyNotice: now), now: now) }
         #expect(throws: Refusal.self) { try policy.check(Schedule(preAnnounce: now), now: now) }
     }
+
+    @Test func refusalsNameInstantsInTheProjectsZone() throws {
+        let zone = try #require(TimeZone(identifier: "Europe/Amsterdam"))
+        let now = try Instant.parse("2026-12-01T12:00:00Z", field: "now")
+        let policy = EmbargoPolicy(maxEmbargoDays: 14, zone: zone)
+        #expect {
+            try policy.check(Schedule(embargo: now - 3600), now: now)
+        } throws: { error in
+            "\(error)".contains("2026-12-01 12:00:00 +01:00 (Europe/Amsterdam) is not in the future")
+        }
+    }
 }
