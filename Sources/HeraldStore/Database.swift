@@ -18,6 +18,7 @@ public final class Database {
     private let handle: OpaquePointer
     private var statements: [String: Statement] = [:]
     private var inTransaction = false
+    private var rehearsing = false
 
     /// Opens (creating if missing) the database at `path` with WAL, foreign keys and a busy timeout.
     public init(path: String, busyTimeout: Duration = .seconds(5)) throws {
@@ -130,6 +131,20 @@ public final class Database {
     /// held from the start and a busy database fails early instead of at commit. Any error
     /// rolls everything back: bad input leaves no partial row.
     public func write<T>(_ body: () throws -> T) throws -> T {
+        // Inside a rehearsal each write is a savepoint: it can fail alone, and all of it is
+        // undone when the rehearsal ends.
+        if rehearsing {
+            try execute("SAVEPOINT herald_write")
+            do {
+                let result = try body()
+                try execute("RELEASE herald_write")
+                return result
+            } catch {
+                try? execute("ROLLBACK TO herald_write")
+                try? execute("RELEASE herald_write")
+                throw error
+            }
+        }
         precondition(!inTransaction, "nested write transaction")
         try execute("BEGIN IMMEDIATE")
         inTransaction = true
@@ -142,6 +157,19 @@ public final class Database {
             try? execute("ROLLBACK")
             throw error
         }
+    }
+
+    /// Runs `body` exactly as it would run, writes and all, then undoes every write: what
+    /// `--dry-run` shows is what the command would do, computed by the same code.
+    public func rehearse<T>(_ body: () throws -> T) throws -> T {
+        precondition(!inTransaction && !rehearsing, "a rehearsal inside a transaction")
+        try execute("BEGIN IMMEDIATE")
+        rehearsing = true
+        defer {
+            rehearsing = false
+            try? execute("ROLLBACK")
+        }
+        return try body()
     }
 
     func error() -> SQLiteError {

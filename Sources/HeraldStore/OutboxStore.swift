@@ -136,11 +136,8 @@ public struct OutboxStore {
             for email in provider.emails {
                 // Each address's own link: unsubscribing takes that address off, not the organisation.
                 let unsubscribe = try newLinkToken(.unsubscribe, provider: provider.id, notice: noticeID, email: email)
-                let mail = message(content, to: email, notice: notice, owner: "p\(provider.id)", headers: [
-                    ("List-Id", "\(project.name) early notice <\(project.slug).early-notice.\(settings.domain)>"),
-                    ("List-Unsubscribe", "<\(settings.publicURL)/unsubscribe?token=\(unsubscribe)>"),
-                    ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
-                ])
+                let mail = message(content, to: email, notice: notice, owner: "p\(provider.id)",
+                                   headers: providerHeaders(project, unsubscribeURL: "\(settings.publicURL)/unsubscribe?token=\(unsubscribe)"))
                 try insertDelivery(notice: noticeID, provider: provider.id, channel: nil, transport: "email", format: "email",
                                    recipient: email, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
                 count += 1
@@ -287,6 +284,36 @@ public struct OutboxStore {
             WHERE p.slug = ? AND c.kind <> 'email' AND c.disabled_at IS NULL ORDER BY c.kind
             """, [.text(project.slug)]) { WebhookKind(rawValue: $0.text(0)) ?? .webhook }
         return (email, hooks)
+    }
+
+    /// The list headers of every message to a provider (RFC 2919, RFC 8058).
+    private func providerHeaders(_ project: Project, unsubscribeURL: String) -> [(name: String, value: String)] {
+        [("List-Id", "\(project.name) early notice <\(project.slug).early-notice.\(settings.domain)>"),
+         ("List-Unsubscribe", "<\(unsubscribeURL)>"),
+         ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
+    }
+
+    /// What `kind` about `advisory` says to `audience` in `format` (nil: e-mail), rendered by
+    /// the same code as the fan-out, for one stand-in recipient: `herald advisory preview`.
+    /// Links that are made per recipient (acknowledge, unsubscribe) show a placeholder token.
+    public func preview(_ kind: NoticeKind, advisory: Advisory, project: Project, audience: Audience, format: WebhookKind?,
+                        previous: Advisory? = nil) -> [UInt8] {
+        let writer = NoticeWriter(project: project, publicURL: settings.publicURL)
+        let placeholder = "PER-RECIPIENT-TOKEN"
+        let notice = NoticeRef(id: 0, key: "0000000000000000")
+        var content = writer.content(kind, advisory: advisory, audience: audience,
+                                     ackURL: audience == .publicChannel || !kind.isEmbargoed ? nil : "\(settings.publicURL)/ack?token=\(placeholder)",
+                                     previous: previous)
+        if audience == .publicChannel { content = writer.content(kind, advisory: advisory, audience: .publicChannel) }
+        guard let format else {
+            let provider = audience != .publicChannel
+            let mail = message(content, to: provider ? "security@provider.example" : "announce@lists.example", notice: notice, owner: "preview",
+                               headers: provider ? providerHeaders(project, unsubscribeURL: "\(settings.publicURL)/unsubscribe?token=\(placeholder)") : [])
+            return Array(mail.rendered.utf8)
+        }
+        return ChatPayload.render(content, as: format, event: "herald.\(kind.rawValue)", project: project.slug,
+                                  advisoryID: audience == .publicChannel && kind != .publication ? nil : advisory.publicID,
+                                  revision: advisory.revision, at: clock.now)
     }
 
     /// A notice's row id (for joins) and its random key (for message ids).
@@ -553,6 +580,43 @@ public struct OutboxStore {
                                   attempts: Int(row.int(9)), lastError: row.optionalText(10),
                                   nextAttemptAt: state == "pending" || state == "retrying" ? row.optionalDate(11) : nil,
                                   deliveredAt: row.optionalDate(12), deliveredVia: row.optionalText(14), createdAt: row.date(13)).redacted
+        }
+    }
+
+    /// Who one notice reaches, counted: what `--dry-run` reports.
+    public struct Reach: Sendable, Equatable, Encodable {
+        public var notice: String
+        public var providers: Int
+        public var addresses: Int
+        public var providerWebhooks: Int
+        public var channels: Int
+
+        /// "the revision: 3 providers (4 addresses, 1 webhook)"
+        public var sentence: String {
+            var parts: [String] = []
+            if providers > 0 {
+                parts.append("\(providers) provider\(providers == 1 ? "" : "s") (\(addresses) address\(addresses == 1 ? "" : "es"), "
+                             + "\(providerWebhooks) webhook\(providerWebhooks == 1 ? "" : "s"))")
+            }
+            if channels > 0 { parts.append("\(channels) public channel\(channels == 1 ? "" : "s")") }
+            return "the \(notice) would go to " + (parts.isEmpty ? "no one" : parts.joined(separator: " and "))
+        }
+    }
+
+    /// The highest delivery id so far: what a rehearsal wrote comes after it.
+    public func lastDeliveryID() throws -> Int64 {
+        try database.first("SELECT coalesce(max(id), 0) FROM deliveries") { $0.int(0) } ?? 0
+    }
+
+    /// Who the notices of `advisory` written after delivery `after` reach, per notice.
+    public func reach(advisory: Int64, after: Int64) throws -> [Reach] {
+        try database.query("""
+            SELECT n.kind, count(DISTINCT d.provider_id), sum(d.provider_id IS NOT NULL AND d.transport = 'email'),
+                   sum(d.provider_id IS NOT NULL AND d.transport = 'webhook'), sum(d.channel_id IS NOT NULL)
+            FROM deliveries d JOIN notices n ON n.id = d.notice_id
+            WHERE d.id > ?1 AND n.advisory_id = ?2 GROUP BY n.id ORDER BY n.id
+            """, [.integer(after), .integer(advisory)]) {
+            Reach(notice: $0.text(0), providers: Int($0.int(1)), addresses: Int($0.int(2)), providerWebhooks: Int($0.int(3)), channels: Int($0.int(4)))
         }
     }
 

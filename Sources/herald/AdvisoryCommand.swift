@@ -12,7 +12,7 @@ struct AdvisoryCommand: ParsableCommand {
             public channels a date-only pre-announcement at --pre-announce, and everything goes public at the \
             embargo instant. Without --embargo it is a draft. Every change of content or dates is a new revision.
             """,
-        subcommands: [Create.self, List.self, Show.self, Reschedule.self, Revise.self, Publish.self, Cancel.self]
+        subcommands: [Create.self, List.self, Show.self, Preview.self, Reschedule.self, Revise.self, Publish.self, Cancel.self]
     )
 
     /// The content flags of `create` and `revise`.
@@ -54,6 +54,7 @@ struct AdvisoryCommand: ParsableCommand {
         @OptionGroup var content: ContentOptions
         @Option(help: "The release instant.") var embargo: String?
         @OptionGroup var schedule: ScheduleOptions
+        @Flag(help: "Say who would get what and how many; write nothing.") var dryRun = false
         @OptionGroup var output: OutputOptions
 
         func run() throws {
@@ -63,8 +64,9 @@ struct AdvisoryCommand: ParsableCommand {
                                            severity: patch.severity, cvss: patch.cvss, affected: patch.affected ?? "", fixed: patch.fixed ?? "")
             let context = try db.open()
             let plan = try schedule.apply(to: Schedule(), embargo: try context.instant(embargo, field: "embargo"), in: context)
-            let advisory = try context.advisories.create(project: project, content: body, schedule: plan, actor: context.actor)
-            try report(advisory, context, output, verb: "created")
+            try perform(context, output, verb: "created", dryRun: dryRun, firingDue: true) {
+                try context.advisories.create(project: project, content: body, schedule: plan, actor: context.actor)
+            }
         }
     }
 
@@ -140,6 +142,46 @@ struct AdvisoryCommand: ParsableCommand {
         }
     }
 
+    struct Preview: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print exactly what a notice would send, headers included, before anything is sent.",
+            discussion: """
+                --as provider shows the private notice a provider gets (the early notice while it has not gone out, \
+                the now-public notice once published); --as public what public channels get (the publication, or \
+                the pre-announcement with --notice pre-announcement). Links made per recipient show a placeholder.
+                """
+        )
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The advisory's id.") var id: Int64
+        @Option(name: .customLong("as"), help: "provider or public.") var audience = "provider"
+        @Option(help: "email, slack, mattermost, discord, teams, matrix or webhook.") var format = "email"
+        @Option(help: "early-notice, revision, pre-announcement, publication or cancellation (default: the next one).") var notice: String?
+
+        func run() throws {
+            guard ["provider", "public"].contains(audience) else {
+                throw Refusal.invalid(field: "as", rule: "\(Validate.quoted(audience)) must be provider or public")
+            }
+            let webhook = format == "email" ? nil : try choice(format, field: "format", as: WebhookKind.self)
+            let chosen = try choice(notice, field: "notice", as: NoticeKind.self)
+            let allowed: [NoticeKind] = [.earlyNotice, .revision, .preAnnouncement, .publication, .cancellation]
+            if let chosen, !allowed.contains(chosen) {
+                throw Refusal.invalid(field: "notice", rule: "must be one of \(allowed.map(\.rawValue).joined(separator: ", "))")
+            }
+            let context = try db.open()
+            let advisory = try context.advisories.get(id)
+            let project = try context.projects.require(advisory.projectSlug)
+            let kind = chosen ?? (audience == "public" || advisory.state == .published ? .publication
+                                  : advisory.state == .cancelled ? .cancellation : .earlyNotice)
+            if audience == "public" && (kind == .earlyNotice || kind == .revision) {
+                throw Refusal.invalid(field: "notice", rule: "a \(kind.rawValue) goes to providers only; public channels never get it")
+            }
+            let bytes = context.outbox.preview(kind, advisory: advisory, project: project,
+                                               audience: audience == "public" ? .publicChannel : .provider(organization: ""), format: webhook)
+            FileHandle.standardOutput.write(Data(bytes))
+            if bytes.last != UInt8(ascii: "\n") { print() }
+        }
+    }
+
     struct Reschedule: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Move the release instant (a new revision; earlier recipients are told).")
         @OptionGroup var db: DatabaseOptions
@@ -147,6 +189,7 @@ struct AdvisoryCommand: ParsableCommand {
         @Option(help: "The new release instant.") var embargo: String
         @OptionGroup var schedule: ScheduleOptions
         @OptionGroup var notes: NoteOptions
+        @Flag(help: "Say who would get what and how many; write nothing.") var dryRun = false
         @OptionGroup var output: OutputOptions
 
         func run() throws {
@@ -155,8 +198,9 @@ struct AdvisoryCommand: ParsableCommand {
             let embargo = try context.instant(embargo, field: "embargo")
             let current = try context.advisories.get(id)
             let plan = try schedule.apply(to: current.schedule, embargo: embargo, in: context)
-            let advisory = try context.advisories.reschedule(id, to: { _ in plan }, notes: notes, actor: context.actor)
-            try report(advisory, context, output, verb: "rescheduled")
+            try perform(context, output, verb: "rescheduled", dryRun: dryRun) {
+                try context.advisories.reschedule(id, to: { _ in plan }, notes: notes, actor: context.actor)
+            }
         }
     }
 
@@ -186,14 +230,16 @@ struct AdvisoryCommand: ParsableCommand {
         @Argument(help: "The advisory's id.") var id: Int64
         @Flag(help: "Confirms publishing before the embargo instant.") var now = false
         @OptionGroup var notes: NoteOptions
+        @Flag(help: "Say who would get what and how many; write nothing.") var dryRun = false
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             guard now else { throw Refusal.invalid(field: "now", rule: "is required: publish breaks the embargo at once; scheduled advisories publish by themselves") }
             let notes = try notes.notes(reasonRequired: true)
             let context = try db.open()
-            let advisory = try context.advisories.publishNow(id, notes: notes, actor: context.actor)
-            try report(advisory, context, output, verb: "published")
+            try perform(context, output, verb: "published", dryRun: dryRun) {
+                try context.advisories.publishNow(id, notes: notes, actor: context.actor)
+            }
         }
     }
 
@@ -235,6 +281,30 @@ struct AdvisoryDetail: Encodable {
 
 private func zonesBySlug(_ context: Context) throws -> [String: TimeZone] {
     Dictionary(uniqueKeysWithValues: try context.projects.list().map { ($0.slug, $0.zone) })
+}
+
+/// Runs a change, or with `dryRun` rehearses it: the same code runs, writes and all, then
+/// every write is undone, and what its notices would reach is said instead. With `firingDue`
+/// the notices the change makes due at once (an early notice "now") are rehearsed too.
+private func perform(_ context: Context, _ output: OutputOptions, verb: String, dryRun: Bool, firingDue: Bool = false,
+                     _ change: () throws -> Advisory) throws {
+    guard dryRun else { return try report(try change(), context, output, verb: verb) }
+    let (advisory, reach) = try context.database.rehearse { () throws -> (Advisory, [OutboxStore.Reach]) in
+        let before = try context.outbox.lastDeliveryID()
+        let advisory = try change()
+        if firingDue { _ = try context.advisories.fireDue() }
+        return (advisory, try context.outbox.reach(advisory: advisory.id, after: before))
+    }
+    if output.json { return try Output.json(DryRun(advisory: advisory, notices: reach)) }
+    try report(advisory, context, output, verb: "dry run, nothing written: would be \(verb);")
+    for line in reach { print("  " + line.sentence) }
+    if reach.isEmpty { print("  no notice would go out now") }
+}
+
+/// `--dry-run --json`: the advisory as it would be, and who its notices would reach.
+struct DryRun: Encodable {
+    var advisory: Advisory
+    var notices: [OutboxStore.Reach]
 }
 
 /// One line (or JSON) after a change: what the advisory is now.

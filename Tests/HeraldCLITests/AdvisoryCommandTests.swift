@@ -214,4 +214,50 @@ import Testing
         #expect(missing.status == 2, "\(missing)")
         #expect(missing.stderr.contains("advisory 42"), "\(missing)")
     }
+
+    @Test func dryRunsSayWhoWouldGetWhatAndWriteNothing() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        try sandbox.succeed("provider", "add", "--organization", "Acme", "--email", "a@acme.example", "--email", "b@acme.example",
+                            "--webhook", "https://acme.example/hook", "--project", "demo", "--approve")
+        try sandbox.succeed("channel", "add", "--project", "demo", "--kind", "email", "--target", "announce@lists.example")
+        func tables() throws -> [String] {
+            try ["advisories", "advisory_revisions", "notices", "deliveries", "payloads", "link_tokens", "audit"].map { "\($0)=\(try sandbox.count($0))" }
+        }
+        var before = try tables()
+        let created = try sandbox.succeed("advisory", "create", "--project", "demo", "--title", "Overflow", "--embargo", HeraldProcess.instant(daysFromNow: 3),
+                                          "--early-notice", "now", "--dry-run")
+        #expect(created.stdout.contains("nothing written") && created.stdout.contains("the early-notice would go to 1 provider (2 addresses, 1 webhook)"),
+                "\(created)")
+        #expect(try tables() == before, "a dry run writes nothing")
+
+        try sandbox.succeed("advisory", "create", "--project", "demo", "--title", "Overflow", "--embargo", HeraldProcess.instant(daysFromNow: 3))
+        before = try tables()
+        let moved = try sandbox.succeed("advisory", "reschedule", "1", "--embargo", HeraldProcess.instant(daysFromNow: 4), "--dry-run")
+        #expect(moved.stdout.contains("would be rescheduled") && moved.stdout.contains("no notice would go out now"), "\(moved)")
+        let published = try sandbox.succeed("advisory", "publish", "1", "--now", "--reason", "leak", "--dry-run", "--json")
+        let plan = try #require(try sandbox.json(published.stdout) as? [String: Any])
+        #expect((plan["advisory"] as? [String: Any])?["state"] as? String == "published")
+        #expect((plan["notices"] as? [[String: Any]])?.first?["channels"] as? Int == 1, "\(published)")
+        #expect(try tables() == before, "a dry run writes nothing")
+        #expect(try sandbox.sqlite("SELECT state FROM advisories") == "scheduled")
+    }
+
+    @Test func previewPrintsWhatEachAudienceWouldReceive() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo", "--timezone", "Europe/Amsterdam")
+        try sandbox.succeed("advisory", "create", "--project", "demo", "--title", "Secret overflow", "--cve", "CVE-2026-4242", "--severity", "high",
+                            "--embargo", HeraldProcess.instant(daysFromNow: 3))
+        let mail = try sandbox.succeed("advisory", "preview", "1")
+        for part in ["Subject: [EMBARGOED] Demo: Secret overflow", "List-Unsubscribe-Post: List-Unsubscribe=One-Click", "CVE-2026-4242", "Message-ID: <herald."] {
+            #expect(mail.stdout.contains(part), "\(part) in \(mail)")
+        }
+        let pre = try sandbox.succeed("advisory", "preview", "1", "--as", "public", "--notice", "pre-announcement", "--format", "discord")
+        #expect(pre.stdout.contains("security release planned") && !pre.stdout.contains("Secret") && !pre.stdout.contains("CVE-2026-4242"), "\(pre)")
+        let announcement = try sandbox.succeed("advisory", "preview", "1", "--as", "public", "--format", "slack")
+        #expect(announcement.stdout.contains("Demo has published a security advisory: Secret overflow."), "\(announcement)")
+        try sandbox.refuse(["advisory", "preview", "1", "--as", "public", "--notice", "early-notice"], naming: "notice")
+        try sandbox.refuse(["advisory", "preview", "1", "--format", "fax"], naming: "format")
+        #expect(try sandbox.count("deliveries") == 0 && sandbox.count("notices") == 0)
+    }
 }
