@@ -135,3 +135,59 @@ public struct NewProvider: Equatable, Sendable {
         self.listed = listed
     }
 }
+
+/// A change to a provider, as a release manager asks for it, validated (every list counted
+/// before it is looked at). What is not named stays as it is.
+public struct ProviderEdit: Sendable, Equatable {
+    public let organization: String?
+    public let addEmails: [String]
+    public let removeEmails: [String]
+    public let addWebhooks: [ProviderWebhook]
+    public let removeWebhooks: [String]
+    /// A broken webhook URL and its replacement: the secret is kept, and what failed is sent again.
+    public let replaceWebhook: (from: String, to: String)?
+    public let addProjects: [String]
+    public let removeProjects: [String]
+    public let listed: Bool?
+
+    public init(organization: String? = nil, addEmails: [String] = [], removeEmails: [String] = [],
+                addWebhooks: [(url: String, kind: WebhookKind)] = [], removeWebhooks: [String] = [], replaceWebhook: (from: String, to: String)? = nil,
+                addProjects: [String] = [], removeProjects: [String] = [], listed: Bool? = nil) throws(Refusal) {
+        for (list, field, max) in [(addEmails, "add-email", NewProvider.maxEmails), (removeEmails, "remove-email", NewProvider.maxEmails),
+                                   (removeWebhooks, "remove-webhook", NewProvider.maxWebhooks), (addProjects, "add-project", NewProvider.maxProjects),
+                                   (removeProjects, "remove-project", NewProvider.maxProjects)] {
+            try Validate.count(list, field: field, max: max, noun: "at a time")
+        }
+        try Validate.count(addWebhooks, field: "add-webhook", max: NewProvider.maxWebhooks, noun: "at a time")
+        /// Each element through `check`, with the typed refusal kept.
+        func each<T>(_ list: [String], _ check: (String) throws(Refusal) -> T) throws(Refusal) -> [T] {
+            var out: [T] = []
+            for item in list { out.append(try check(item)) }
+            return out
+        }
+        self.organization = try organization.map { (name) throws(Refusal) in try Validate.name(name, field: "organization") }
+        self.addEmails = try each(addEmails) { (a) throws(Refusal) in try Address.email(a, field: "add-email") }
+        self.removeEmails = try each(removeEmails) { (a) throws(Refusal) in try Address.email(a, field: "remove-email") }
+        var hooks: [ProviderWebhook] = []
+        for hook in addWebhooks { hooks.append(ProviderWebhook(url: try Address.webURL(hook.url, field: "add-webhook"), kind: hook.kind)) }
+        self.addWebhooks = hooks
+        self.removeWebhooks = try each(removeWebhooks) { (u) throws(Refusal) in try Address.webURL(u, field: "remove-webhook") }
+        if let replace = replaceWebhook {
+            self.replaceWebhook = (try Address.webURL(replace.from, field: "replace-webhook"), try Address.webURL(replace.to, field: "replace-webhook"))
+        } else {
+            self.replaceWebhook = nil
+        }
+        self.addProjects = try each(addProjects) { (p) throws(Refusal) in try Slug.validate(p, field: "add-project") }
+        self.removeProjects = try each(removeProjects) { (p) throws(Refusal) in try Slug.validate(p, field: "remove-project") }
+        self.listed = listed
+        let nothing = organization == nil && addEmails.isEmpty && removeEmails.isEmpty && addWebhooks.isEmpty && removeWebhooks.isEmpty
+            && replaceWebhook == nil && addProjects.isEmpty && removeProjects.isEmpty && listed == nil
+        if nothing { throw .invalid(field: "edit", rule: "name at least one change (--organization, --add-email, --remove-webhook, …)") }
+    }
+
+    public static func == (a: ProviderEdit, b: ProviderEdit) -> Bool {
+        (a.organization, a.addEmails, a.removeEmails, a.addWebhooks, a.removeWebhooks) == (b.organization, b.addEmails, b.removeEmails, b.addWebhooks, b.removeWebhooks)
+            && a.replaceWebhook?.from == b.replaceWebhook?.from && a.replaceWebhook?.to == b.replaceWebhook?.to
+            && (a.addProjects, a.removeProjects, a.listed) == (b.addProjects, b.removeProjects, b.listed)
+    }
+}

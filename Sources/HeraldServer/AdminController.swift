@@ -53,6 +53,17 @@ struct AdminController: Sendable {
                 try ProviderStore(database: db, clock: SystemClock()).add(provider, status: status, actor: context.actor)
             }
         }
+        group.patch("providers/:id") { request, context in
+            try context.require(.admin)
+            let id = try context.id()
+            let input = try await request.decode(as: ProviderPatchInput.self, context: context)
+            let change = try input.edit()
+            let reason = try Validate.reason(input.reason ?? "", required: false)
+            return try await json { db in
+                let (provider, secrets) = try ProviderStore(database: db, clock: SystemClock()).edit(id, change, actor: context.actor, reason: reason)
+                return EditedProvider(provider: provider.redacted, newSecrets: secrets)
+            }
+        }
         for action in [ProviderAction.approve, .suspend, .remove] {
             group.post("providers/:id/\(action.rawValue)") { request, context in
                 try context.require(.admin)
@@ -265,6 +276,27 @@ struct WebhookInput: Decodable { var url: String; var kind: String? }
 struct ProviderInput: Decodable {
     var organization: String?; var emails: [String]?; var webhooks: [WebhookInput]?; var projects: [String]?; var listed: Bool?; var approve: Bool?
 }
+/// `PATCH /api/v1/providers/{id}`: what to change; what is left out stays.
+struct ProviderPatchInput: Decodable {
+    struct Replacement: Decodable { var from: String; var to: String }
+    var organization: String?; var addEmails: [String]?; var removeEmails: [String]?; var addWebhooks: [WebhookInput]?
+    var removeWebhooks: [String]?; var replaceWebhook: Replacement?; var addProjects: [String]?; var removeProjects: [String]?
+    var listed: Bool?; var reason: String?
+
+    func edit() throws -> ProviderEdit {
+        let hooks = try (addWebhooks ?? []).map { hook throws -> (url: String, kind: WebhookKind) in
+            guard let kind = WebhookKind(rawValue: hook.kind ?? "webhook") else {
+                throw Refusal.invalid(field: "add_webhooks.kind", rule: "must be one of \(WebhookKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return (hook.url, kind)
+        }
+        return try ProviderEdit(organization: organization, addEmails: addEmails ?? [], removeEmails: removeEmails ?? [], addWebhooks: hooks,
+                                removeWebhooks: removeWebhooks ?? [], replaceWebhook: replaceWebhook.map { ($0.from, $0.to) },
+                                addProjects: addProjects ?? [], removeProjects: removeProjects ?? [], listed: listed)
+    }
+}
+/// The answer to an edit: the provider as listings show it, and the secrets of added webhooks (shown once).
+struct EditedProvider: Encodable, Sendable { var provider: Provider; var newSecrets: [String: String] }
 struct ChannelInput: Decodable { var project: String?; var kind: String?; var target: String?; var secret: String? }
 struct ReasonInput: Decodable { var reason: String?; var despiteLookAlike: Bool? }
 /// The three audiences' words of a change: `reason` (audit), `note_to_providers`, `public_note`.

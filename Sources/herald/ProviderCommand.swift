@@ -8,7 +8,7 @@ struct ProviderCommand: ParsableCommand {
         commandName: "provider",
         abstract: "The early-notice list: service providers who get private notice before a release.",
         discussion: "Status: pending-confirmation (subscribed, address not confirmed) → pending-approval → active → suspended; removed.",
-        subcommands: [Add.self, List.self, Approve.self, Suspend.self, Remove.self, Import.self]
+        subcommands: [Add.self, List.self, Edit.self, Approve.self, Suspend.self, Remove.self, Import.self]
     )
 
     struct Add: ParsableCommand {
@@ -38,17 +38,68 @@ struct ProviderCommand: ParsableCommand {
         }
     }
 
+    struct Edit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a provider: name, addresses, webhooks, projects, listing.",
+            discussion: "--replace-webhook OLD=NEW keeps the webhook's secret and sends again what failed to OLD. Audited as one change.")
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The provider's id.") var id: Int64
+        @Option(help: "A new name.") var organization: String?
+        @Option(help: "An address to add; repeat for more.") var addEmail: [String] = []
+        @Option(help: "An address to remove; repeat for more.") var removeEmail: [String] = []
+        @Option(help: "A webhook URL to add; repeat for more.") var addWebhook: [String] = []
+        @Option(help: "Payload kind of added webhooks: slack, mattermost, discord, teams, matrix or webhook.") var webhookKind = "webhook"
+        @Option(help: "A webhook URL to remove; repeat for more.") var removeWebhook: [String] = []
+        @Option(help: "OLD=NEW: a broken webhook URL and its replacement.") var replaceWebhook: String?
+        @Option(help: "A project slug to follow; repeat for more.") var addProject: [String] = []
+        @Option(help: "A project slug to stop following; repeat for more.") var removeProject: [String] = []
+        @Option(help: "yes or no: list the organisation on the public members page.") var listed: String?
+        @Option(help: "Why, for the audit log.") var reason = ""
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let kind = try choice(webhookKind, field: "webhook-kind", as: WebhookKind.self)!
+            let replace = try replaceWebhook.map { text -> (from: String, to: String) in
+                let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw Refusal.invalid(field: "replace-webhook", rule: "write it as OLD=NEW") }
+                return (parts[0], parts[1])
+            }
+            let listing = try listed.map { value -> Bool in
+                switch value.lowercased() {
+                case "yes", "true": return true
+                case "no", "false": return false
+                default: throw Refusal.invalid(field: "listed", rule: "must be yes or no")
+                }
+            }
+            let change = try ProviderEdit(organization: organization, addEmails: addEmail, removeEmails: removeEmail,
+                                          addWebhooks: addWebhook.map { ($0, kind) }, removeWebhooks: removeWebhook, replaceWebhook: replace,
+                                          addProjects: addProject, removeProjects: removeProject, listed: listing)
+            let reason = try Validate.reason(reason, required: false)
+            let context = try db.open()
+            let (edited, secrets) = try context.providers.edit(id, change, actor: context.actor, reason: reason)
+            if output.json { return try Output.json(edited.redacted) }
+            print("edited provider \(edited.id) (\(edited.organization)): \(edited.emails.count) address\(edited.emails.count == 1 ? "" : "es"), "
+                  + "\(edited.webhooks.count) webhook\(edited.webhooks.count == 1 ? "" : "s"), projects \(edited.projects.joined(separator: ", "))")
+            for (url, secret) in secrets.sorted(by: { $0.key < $1.key }) {
+                print("signing secret for \(url): \(secret)  (give it to the provider to verify webhook-signature)")
+            }
+        }
+    }
+
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List providers (all but removed ones, unless --status says).")
         @OptionGroup var db: DatabaseOptions
         @Option(help: "pending-confirmation, pending-approval, active, suspended or removed.") var status: String?
+        @Option(help: "Only those that follow this project.") var project: String?
         @Flag(help: "Show webhook URLs and secrets whole (audited); listings show them by fingerprint.") var reveal = false
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             let status = try choice(status, field: "status", as: ProviderStatus.self)
             let context = try db.open()
+            if let project { _ = try context.projects.require(project) }
             let providers = try context.providers.list(status: status, revealedTo: reveal ? context.actor : nil)
+                .filter { provider in project.map { provider.projects.contains($0) } ?? true }
             if output.json { return try Output.json(providers) }
             Output.table(["ID", "ORGANIZATION", "STATUS", "PROJECTS", "CONTACTS"], providers.map {
                 [String($0.id), $0.organization, $0.status.rawValue + ($0.looksLike.map { " (looks like: \($0.joined(separator: ", ")))" } ?? ""),

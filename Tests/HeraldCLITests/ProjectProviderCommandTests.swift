@@ -191,4 +191,40 @@ import Testing
         }
         #expect(try sandbox.auditActions() == ["project.add"])
     }
+
+    @Test func providersCanBeMaintainedWithEdit() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        try sandbox.succeed("project", "add", "other", "--name", "Other")
+        try sandbox.succeed("provider", "add", "--organization", "Acme", "--email", "a@acme.example", "--webhook", "https://old.acme.example/hook",
+                            "--project", "demo", "--approve")
+        // A delivery that failed for good to the old URL.
+        try sandbox.sqlite("""
+            INSERT INTO notices (id, kind, revision, recipients, created_at, key) VALUES (1, 'welcome', 0, 1, 0, 'k');
+            INSERT INTO payloads (id, body) VALUES (1, X'7B7D');
+            INSERT INTO deliveries (notice_id, provider_id, transport, format, recipient, host, message_id, payload_id, state, attempts, next_attempt_at, created_at)
+                VALUES (1, 1, 'webhook', 'webhook', 'https://old.acme.example/hook', 'old.acme.example', 'm1', 1, 'dead', 9, 0, 0);
+            """)
+        let edited = try sandbox.succeed("provider", "edit", "1", "--organization", "Acme Cloud", "--add-email", "b@acme.example",
+                                         "--remove-email", "a@acme.example", "--replace-webhook", "https://old.acme.example/hook=https://new.acme.example/hook",
+                                         "--add-project", "other", "--listed", "yes", "--reason", "their new endpoint")
+        #expect(edited.stdout.contains("edited provider 1 (Acme Cloud)"), "\(edited)")
+        let row = try sandbox.rows("SELECT organization, listed FROM providers").first
+        #expect(row?["organization"] as? String == "Acme Cloud" && row?["listed"] as? Int == 1)
+        #expect(try sandbox.sqlite("SELECT group_concat(email) FROM provider_contacts") == "b@acme.example")
+        #expect(try sandbox.sqlite("SELECT url FROM provider_webhooks") == "https://new.acme.example/hook")
+        // The failed delivery goes again, to the new URL.
+        #expect(try sandbox.sqlite("SELECT state || ' ' || recipient || ' ' || attempts FROM deliveries") == "pending https://new.acme.example/hook 0")
+        #expect(try sandbox.sqlite("SELECT count(*) FROM subscriptions") == "2")
+        #expect(try sandbox.auditActions().last == "provider.edit")
+        // Filters: by project and status.
+        let listed = try sandbox.succeed("provider", "list", "--project", "other", "--status", "active", "--json")
+        #expect((try sandbox.json(listed.stdout) as? [[String: Any]])?.count == 1)
+        // Refusals name their field and change nothing.
+        let before = try sandbox.auditActions()
+        try sandbox.refuse(["provider", "edit", "1", "--remove-email", "b@acme.example"], naming: "remove-email")
+        try sandbox.refuse(["provider", "edit", "1", "--remove-project", "ghost"], naming: "remove-project")
+        try sandbox.refuse(["provider", "edit", "1"], naming: "edit")
+        #expect(try sandbox.auditActions() == before)
+    }
 }

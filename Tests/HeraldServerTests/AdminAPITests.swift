@@ -14,6 +14,7 @@ import Testing
         (.post, "/api/v1/projects", .admin, #"{"slug":"other","name":"Other"}"#),
         (.get, "/api/v1/providers", .auditor, nil),
         (.post, "/api/v1/providers", .admin, #"{"organization":"Acme","emails":["sec@acme.example"],"projects":["demo"]}"#),
+        (.patch, "/api/v1/providers/1", .admin, #"{"listed":true}"#),
         (.post, "/api/v1/providers/1/approve", .admin, nil),
         (.post, "/api/v1/providers/1/suspend", .admin, nil),
         (.post, "/api/v1/providers/1/remove", .admin, nil),

@@ -111,4 +111,29 @@ import Testing
             }
         }
     }
+
+    @Test func anAdminEditsAProviderAndSeesNewSecretsOnce() async throws {
+        let fixture = try ServerFixture()
+        let provider = try fixture.db.providers.add(NewProvider(organization: "Acme", emails: ["a@acme.example"], projects: ["demo"]),
+                                                    status: .active, actor: fixture.db.actor)
+        try await fixture.app().test(.router) { client in
+            let body = #"{"add_emails":["b@acme.example"],"add_webhooks":[{"url":"https://acme.example/hook"}],"listed":true,"reason":"new contact"}"#
+            try await client.execute(uri: "/api/v1/providers/\(provider.id)", method: .patch, headers: bearer(fixture.admin), body: jsonBody(body)) { response in
+                #expect(response.status == .ok, "\(response.text)")
+                let secrets = response.object["new_secrets"] as? [String: String]
+                #expect(secrets?["https://acme.example/hook"]?.hasPrefix("whsec_") == true, "\(response.text)")
+                let edited = response.object["provider"] as? [String: Any]
+                #expect((edited?["emails"] as? [String]) == ["a@acme.example", "b@acme.example"])
+                let hooks = edited?["webhooks"] as? [[String: Any]]
+                #expect((hooks?.first?["url"] as? String)?.hasPrefix("https://acme.example/…") == true, "the provider part shows the URL by fingerprint")
+            }
+            try await client.execute(uri: "/api/v1/providers/\(provider.id)", method: .patch, headers: bearer(fixture.admin),
+                                     body: jsonBody(#"{"remove_emails":["a@acme.example","b@acme.example"]}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(response.object["field"] as? String == "remove-email")
+            }
+        }
+        #expect(try fixture.db.providers.get(provider.id).emails == ["a@acme.example", "b@acme.example"])
+        #expect(try fixture.db.audit.list(limit: 1).first?.action == "provider.edit")
+    }
 }
