@@ -29,3 +29,7 @@ CREATE UNIQUE INDEX notices_once ON notices (advisory_id, kind, revision) WHERE 
 UPDATE deliveries SET delivered_via = 'webhook:' || host WHERE transport = 'webhook' AND delivered_via IS NOT NULL;
 UPDATE audit SET details = json_set(details, '$.url', herald_host(json_extract(details, '$.url')))
     WHERE action = 'endpoint.disable' AND json_extract(details, '$.url') IS NOT NULL;
+
+-- The language a provider reads its messages in (en, nl, da), kept from now on: imports and
+-- edits set it; the messages themselves are translated with the templates.
+ALTER TABLE providers ADD COLUMN language TEXT NOT NULL DEFAULT 'en' CHECK (language = 'en' OR language = 'nl' OR language = 'da');

@@ -1,4 +1,5 @@
-/// RFC 4180 CSV: comma-separated, fields optionally in double quotes, `""` for a quote inside
+/// RFC 4180 CSV: comma-separated (or semicolon-separated, as spreadsheets write it where the
+/// comma is the decimal mark), fields optionally in double quotes, `""` for a quote inside
 /// quotes, CRLF or LF line ends, newlines allowed inside quotes.
 public enum CSV {
     /// A record with the 1-based line on which it starts.
@@ -7,8 +8,19 @@ public enum CSV {
         public var fields: [String]
     }
 
+    /// The separator of `text`: a semicolon when its first line has one outside quotes and no
+    /// comma (a Dutch or Danish spreadsheet's export), a comma otherwise.
+    public static func separator(of text: String) -> Unicode.Scalar {
+        var inQuotes = false, commas = 0, semicolons = 0
+        for c in text.unicodeScalars {
+            if c == "\"" { inQuotes.toggle() } else if !inQuotes && (c == "\n" || c == "\r") { break }
+            else if !inQuotes && c == "," { commas += 1 } else if !inQuotes && c == ";" { semicolons += 1 }
+        }
+        return semicolons > 0 && commas == 0 ? ";" : ","
+    }
+
     /// Parses `text` into records; blank lines are skipped. A quote left open is refused.
-    public static func parse(_ text: String) throws(LineRefusals) -> [Record] {
+    public static func parse(_ text: String, separator: Unicode.Scalar = ",") throws(LineRefusals) -> [Record] {
         var records: [Record] = []
         var fields: [String] = []
         var field = ""
@@ -45,7 +57,7 @@ public enum CSV {
             case "\"" where field.isEmpty && !quotedField:
                 inQuotes = true
                 quotedField = true
-            case ",":
+            case separator:
                 fields.append(field)
                 field = ""
                 quotedField = false
@@ -65,8 +77,10 @@ public enum CSV {
     }
 }
 
-/// An early-notice list brought from elsewhere: `organization,email,project[,webhook]`,
-/// one row per contact; rows of the same organisation make one provider.
+/// An early-notice list brought from elsewhere, one row per contact; rows of the same
+/// organisation make one provider. Columns are found by their header, in any order:
+/// `organization`, `email` and `project` are required, `webhook`, `listed` (yes/no) and
+/// `language` (en, nl, da) optional. Comma- or semicolon-separated.
 public struct ProviderImport: Equatable, Sendable {
     /// One provider to create, with the lines it came from (to report a missing project).
     public struct Entry: Equatable, Sendable {
@@ -79,42 +93,60 @@ public struct ProviderImport: Equatable, Sendable {
 
     public let entries: [Entry]
 
+    static let required = ["organization", "email", "project"], optional = ["webhook", "listed", "language"]
+
     /// Parses and validates the whole file; every bad line is reported, not only the first.
     /// With `knownProjects`, a project that does not exist is reported on its line too.
     public init(csv text: String, knownProjects: Set<String>? = nil) throws(LineRefusals) {
-        let records = try CSV.parse(text)
+        let records = try CSV.parse(text, separator: CSV.separator(of: text))
+        let expected = "columns organization, email, project (and optionally webhook, listed, language), in any order"
         guard let header = records.first else {
-            throw LineRefusals([(1, .invalid(field: "csv", rule: "the file is empty; expected the header organization,email,project[,webhook]"))])
+            throw LineRefusals([(1, .invalid(field: "csv", rule: "the file is empty; expected a header naming the \(expected)"))])
         }
         let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        guard columns == ["organization", "email", "project"] || columns == ["organization", "email", "project", "webhook"] else {
-            throw LineRefusals([(header.line, .invalid(field: "header", rule: "must be organization,email,project[,webhook] (got \(header.fields.joined(separator: ",")))"))])
+        var index: [String: Int] = [:]
+        for (position, name) in columns.enumerated() {
+            guard Self.required.contains(name) || Self.optional.contains(name) else {
+                throw LineRefusals([(header.line, .invalid(field: "header", rule: "unknown column \(Validate.quoted(name)); expected \(expected)"))])
+            }
+            guard index[name] == nil else { throw LineRefusals([(header.line, .invalid(field: "header", rule: "the column '\(name)' appears twice"))]) }
+            index[name] = position
+        }
+        if let missing = Self.required.first(where: { index[$0] == nil }) {
+            throw LineRefusals([(header.line, .invalid(field: "header", rule: "no '\(missing)' column; expected \(expected)"))])
         }
         var problems: [(line: Int, refusal: Refusal)] = []
         var order: [String] = []
-        var grouped: [String: (organization: String, line: Int, emails: [String], projects: [String: Int], hooks: [String])] = [:]
+        struct Group { var organization: String; var line: Int; var emails: [String]; var projects: [String: Int]; var hooks: [String]
+                       var listed: Bool?; var language: Language? }
+        var grouped: [String: Group] = [:]
         for record in records.dropFirst() {
             guard record.fields.count == columns.count else {
                 problems.append((record.line, .invalid(field: "csv", rule: "expected \(columns.count) fields, found \(record.fields.count)")))
                 continue
             }
+            func field(_ name: String) -> String { index[name].map { record.fields[$0].trimmingCharacters(in: .whitespaces) } ?? "" }
             do throws(Refusal) {
-                let organization = try Validate.line(record.fields[0], field: "organization")
-                let email = try Address.email(record.fields[1], field: "email")
-                let project = try Slug.validate(record.fields[2].trimmingCharacters(in: .whitespaces), field: "project")
+                let organization = try Validate.name(field("organization"), field: "organization")
+                let email = try Address.email(field("email"), field: "email")
+                let project = try Slug.validate(field("project"), field: "project")
                 if let knownProjects, !knownProjects.contains(project) {
                     throw Refusal.invalid(field: "project", rule: "no project '\(project)'; `herald project list` shows them")
                 }
-                let hook = columns.count == 4 ? record.fields[3].trimmingCharacters(in: .whitespaces) : ""
+                let hook = field("webhook")
                 if !hook.isEmpty { _ = try Address.webURL(hook, field: "webhook") }
+                let listed = try field("listed").isEmpty ? nil : Self.yesOrNo(field("listed"))
+                let language = try field("language").isEmpty ? nil : Language.parse(field("language"))
                 let key = organization.lowercased()
                 if grouped[key] == nil {
                     order.append(key)
-                    grouped[key] = (organization, record.line, [], [:], [])
+                    grouped[key] = Group(organization: organization, line: record.line, emails: [], projects: [:], hooks: [])
                 }
                 grouped[key]!.emails.append(email)
                 if grouped[key]!.projects[project] == nil { grouped[key]!.projects[project] = record.line }
                 if !hook.isEmpty { grouped[key]!.hooks.append(hook) }
+                if let listed { grouped[key]!.listed = listed }
+                if let language { grouped[key]!.language = language }
             } catch {
                 problems.append((record.line, error))
             }
@@ -125,7 +157,8 @@ public struct ProviderImport: Equatable, Sendable {
             do throws(Refusal) {
                 let projects = group.projects.sorted { $0.value < $1.value }.map(\.key)
                 let provider = try NewProvider(organization: group.organization, emails: group.emails,
-                                               webhooks: group.hooks.map { ($0, .webhook) }, projects: projects)
+                                               webhooks: group.hooks.map { ($0, .webhook) }, projects: projects, listed: group.listed ?? false,
+                                               language: group.language ?? .english)
                 entries.append(Entry(provider: provider, projectLines: group.projects, line: group.line))
             } catch {
                 problems.append((group.line, error))
@@ -134,5 +167,14 @@ public struct ProviderImport: Equatable, Sendable {
         guard problems.isEmpty else { throw LineRefusals(problems) }
         guard !entries.isEmpty else { throw LineRefusals([(header.line, .invalid(field: "csv", rule: "no rows after the header"))]) }
         self.entries = entries
+    }
+
+    /// yes/no as people write it in the three languages Herald speaks.
+    static func yesOrNo(_ value: String) throws(Refusal) -> Bool {
+        switch value.lowercased() {
+        case "yes", "y", "true", "1", "ja", "j": return true
+        case "no", "n", "false", "0", "nee", "nej": return false
+        default: throw .invalid(field: "listed", rule: "\(Validate.quoted(value)) must be yes or no")
+        }
     }
 }

@@ -35,6 +35,20 @@ public enum ProviderAction: String, Sendable {
     case confirm, approve, suspend, remove
 }
 
+/// The languages Herald writes to providers in (its messages are translated in the redesign;
+/// the provider's choice is kept from now on).
+public enum Language: String, Codable, Sendable, CaseIterable {
+    case english = "en", dutch = "nl", danish = "da"
+
+    /// `en`, `nl` or `da`, any case.
+    public static func parse(_ value: String) throws(Refusal) -> Language {
+        guard let language = Language(rawValue: value.trimmingCharacters(in: .whitespaces).lowercased()) else {
+            throw .invalid(field: "language", rule: "\(Validate.quoted(value)) must be en, nl or da")
+        }
+        return language
+    }
+}
+
 /// How a chat or webhook endpoint expects its payload.
 public enum WebhookKind: String, Codable, Sendable, CaseIterable {
     case slack, mattermost, discord, teams, matrix
@@ -73,6 +87,8 @@ public struct Provider: Equatable, Sendable, Codable {
     public var projects: [String]
     public var createdAt: Date
     public var updatedAt: Date
+    /// The language of its messages.
+    public var language: Language = .english
     /// For a request waiting for approval: members whose names look like this one's (TS #39).
     public var looksLike: [String]?
 
@@ -97,6 +113,7 @@ public struct NewProvider: Equatable, Sendable {
     public let webhooks: [ProviderWebhook]
     public let projects: [String]
     public let listed: Bool
+    public let language: Language
 
     /// Most addresses, webhooks and projects one provider may have: counted before any is looked at.
     public static let maxEmails = 20, maxWebhooks = 5, maxProjects = 100
@@ -104,7 +121,8 @@ public struct NewProvider: Equatable, Sendable {
     /// Validates and normalises; duplicate addresses, URLs and projects are merged. Every list
     /// is counted before its elements are validated, so a hostile body costs almost nothing.
     public init(organization: String, emails: [String], webhooks: [(url: String, kind: WebhookKind)] = [],
-                projects: [String], listed: Bool = false) throws(Refusal) {
+                projects: [String], listed: Bool = false, language: Language = .english) throws(Refusal) {
+        self.language = language
         try Validate.count(emails, field: "email", max: Self.maxEmails, noun: "addresses per provider")
         try Validate.count(webhooks, field: "webhook", max: Self.maxWebhooks, noun: "webhooks per provider")
         try Validate.count(projects, field: "project", max: Self.maxProjects, noun: "projects per provider")
@@ -149,10 +167,12 @@ public struct ProviderEdit: Sendable, Equatable {
     public let addProjects: [String]
     public let removeProjects: [String]
     public let listed: Bool?
+    public let language: Language?
 
     public init(organization: String? = nil, addEmails: [String] = [], removeEmails: [String] = [],
                 addWebhooks: [(url: String, kind: WebhookKind)] = [], removeWebhooks: [String] = [], replaceWebhook: (from: String, to: String)? = nil,
-                addProjects: [String] = [], removeProjects: [String] = [], listed: Bool? = nil) throws(Refusal) {
+                addProjects: [String] = [], removeProjects: [String] = [], listed: Bool? = nil, language: Language? = nil) throws(Refusal) {
+        self.language = language
         for (list, field, max) in [(addEmails, "add-email", NewProvider.maxEmails), (removeEmails, "remove-email", NewProvider.maxEmails),
                                    (removeWebhooks, "remove-webhook", NewProvider.maxWebhooks), (addProjects, "add-project", NewProvider.maxProjects),
                                    (removeProjects, "remove-project", NewProvider.maxProjects)] {
@@ -181,13 +201,13 @@ public struct ProviderEdit: Sendable, Equatable {
         self.removeProjects = try each(removeProjects) { (p) throws(Refusal) in try Slug.validate(p, field: "remove-project") }
         self.listed = listed
         let nothing = organization == nil && addEmails.isEmpty && removeEmails.isEmpty && addWebhooks.isEmpty && removeWebhooks.isEmpty
-            && replaceWebhook == nil && addProjects.isEmpty && removeProjects.isEmpty && listed == nil
+            && replaceWebhook == nil && addProjects.isEmpty && removeProjects.isEmpty && listed == nil && language == nil
         if nothing { throw .invalid(field: "edit", rule: "name at least one change (--organization, --add-email, --remove-webhook, …)") }
     }
 
     public static func == (a: ProviderEdit, b: ProviderEdit) -> Bool {
         (a.organization, a.addEmails, a.removeEmails, a.addWebhooks, a.removeWebhooks) == (b.organization, b.addEmails, b.removeEmails, b.addWebhooks, b.removeWebhooks)
             && a.replaceWebhook?.from == b.replaceWebhook?.from && a.replaceWebhook?.to == b.replaceWebhook?.to
-            && (a.addProjects, a.removeProjects, a.listed) == (b.addProjects, b.removeProjects, b.listed)
+            && (a.addProjects, a.removeProjects, a.listed, a.language) == (b.addProjects, b.removeProjects, b.listed, b.language)
     }
 }

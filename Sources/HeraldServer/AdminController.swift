@@ -47,7 +47,8 @@ struct AdminController: Sendable {
                 return (hook.url, kind)
             }
             let provider = try NewProvider(organization: input.organization ?? "", emails: input.emails ?? [], webhooks: hooks,
-                                           projects: input.projects ?? [], listed: input.listed ?? false)
+                                           projects: input.projects ?? [], listed: input.listed ?? false,
+                                           language: try Language.parse(input.language ?? "en"))
             let status: ProviderStatus = input.approve == true ? .active : .pendingApproval
             return try await json(status: .created) { db in
                 try ProviderStore(database: db, clock: SystemClock()).add(provider, status: status, actor: context.actor)
@@ -275,13 +276,14 @@ struct ProjectInput: Decodable { var slug: String?; var name: String?; var timez
 struct WebhookInput: Decodable { var url: String; var kind: String? }
 struct ProviderInput: Decodable {
     var organization: String?; var emails: [String]?; var webhooks: [WebhookInput]?; var projects: [String]?; var listed: Bool?; var approve: Bool?
+    var language: String?
 }
 /// `PATCH /api/v1/providers/{id}`: what to change; what is left out stays.
 struct ProviderPatchInput: Decodable {
     struct Replacement: Decodable { var from: String; var to: String }
     var organization: String?; var addEmails: [String]?; var removeEmails: [String]?; var addWebhooks: [WebhookInput]?
     var removeWebhooks: [String]?; var replaceWebhook: Replacement?; var addProjects: [String]?; var removeProjects: [String]?
-    var listed: Bool?; var reason: String?
+    var listed: Bool?; var language: String?; var reason: String?
 
     func edit() throws -> ProviderEdit {
         let hooks = try (addWebhooks ?? []).map { hook throws -> (url: String, kind: WebhookKind) in
@@ -292,7 +294,8 @@ struct ProviderPatchInput: Decodable {
         }
         return try ProviderEdit(organization: organization, addEmails: addEmails ?? [], removeEmails: removeEmails ?? [], addWebhooks: hooks,
                                 removeWebhooks: removeWebhooks ?? [], replaceWebhook: replaceWebhook.map { ($0.from, $0.to) },
-                                addProjects: addProjects ?? [], removeProjects: removeProjects ?? [], listed: listed)
+                                addProjects: addProjects ?? [], removeProjects: removeProjects ?? [], listed: listed,
+                                language: try language.map(Language.parse))
     }
 }
 /// The answer to an edit: the provider as listings show it, and the secrets of added webhooks (shown once).

@@ -99,8 +99,12 @@ public struct ProviderStore {
     /// A provider keeps at least one address and one project. Replacing a webhook keeps its
     /// secret, enables it again, and sends again what failed to the old URL.
     public func edit(_ id: Int64, _ change: ProviderEdit, actor: String, reason: String = "") throws -> (provider: Provider, newSecrets: [String: String]) {
+        try database.write { try editInTransaction(id, change, actor: actor, reason: reason) }
+    }
+
+    func editInTransaction(_ id: Int64, _ change: ProviderEdit, actor: String, reason: String) throws -> (provider: Provider, newSecrets: [String: String]) {
         let now = clock.now
-        return try database.write {
+        do {
             let current = try get(id)
             guard current.status != .removed else {
                 throw Refusal.illegalTransition(subject: "provider \(id) (\(current.organization))", state: "removed", action: "edit",
@@ -111,6 +115,10 @@ public struct ProviderStore {
                 if current.status == .active || current.status == .suspended { try requireUniqueOrganization(organization, except: id) }
                 try database.run("UPDATE providers SET organization = ? WHERE id = ?", .text(organization), .integer(id))
                 details["organization"] = "\(current.organization) → \(organization)"
+            }
+            if let language = change.language, language != current.language {
+                try database.run("UPDATE providers SET language = ? WHERE id = ?", .text(language.rawValue), .integer(id))
+                details["language"] = language.rawValue
             }
             if let listed = change.listed, listed != current.listed {
                 try database.run("UPDATE providers SET listed = ? WHERE id = ?", .int(listed ? 1 : 0), .integer(id))
@@ -178,6 +186,92 @@ public struct ProviderStore {
             try AuditLog(database: database).record(at: now, actor: actor, action: "provider.edit", subjectType: "provider", subjectID: id,
                                                     reason: reason, details: details)
             return (edited, secrets)
+        }
+    }
+
+    /// What `sync` did (or, rehearsed, would do): one line per provider.
+    public struct SyncReport: Sendable, Equatable, Encodable {
+        public var added: [String] = []
+        public var changed: [String] = []
+        public var removed: [String] = []
+        public var newSecrets: [String: String] = [:]
+    }
+
+    /// Brings the members (active and suspended providers) up to date with `list`, all or
+    /// nothing: a name not on the list yet is added (active), a member whose addresses,
+    /// webhooks, projects, listing or language differ is changed to match, and a member not in
+    /// the file is removed. Requests waiting for confirmation or approval are left alone.
+    public func sync(_ list: ProviderImport, actor: String) throws -> SyncReport {
+        let now = clock.now
+        return try database.write {
+            var report = SyncReport()
+            let members = try load(where: "p.status IN ('active', 'suspended')", [])
+            var byName = Dictionary(members.map { ($0.organization.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
+            let projectIDs = Dictionary(uniqueKeysWithValues: try ProjectStore(database: database, clock: clock).list().map { ($0.slug, $0.id) })
+            for entry in list.entries {
+                let wanted = entry.provider
+                guard let current = byName.removeValue(forKey: wanted.organization.lowercased()) else {
+                    let ids = try wanted.projects.map { slug -> Int64 in
+                        guard let id = projectIDs[slug] else { throw Refusal.invalid(field: "project", rule: "no project '\(slug)'; `herald project list` shows them") }
+                        return id
+                    }
+                    let id = try insert(wanted, status: .active, projectIDs: ids, now: now)
+                    try AuditLog(database: database).record(at: now, actor: actor, action: "provider.add", subjectType: "provider", subjectID: id,
+                                                            reason: "provider import --sync", details: ["organization": wanted.organization])
+                    for hook in try get(id).webhooks { if let secret = hook.secret { report.newSecrets[hook.url] = secret } }
+                    report.added.append("\(wanted.organization) (\(wanted.emails.joined(separator: ", ")))")
+                    continue
+                }
+                let lower = { (list: [String]) in Set(list.map { $0.lowercased() }) }
+                let currentHooks = Set(current.webhooks.map(\.url)), wantedHooks = Set(wanted.webhooks.map(\.url))
+                let change = ProviderChange(
+                    addEmails: wanted.emails.filter { !lower(current.emails).contains($0.lowercased()) },
+                    removeEmails: current.emails.filter { !lower(wanted.emails).contains($0.lowercased()) },
+                    addWebhooks: wanted.webhooks.filter { !currentHooks.contains($0.url) },
+                    removeWebhooks: current.webhooks.map(\.url).filter { !wantedHooks.contains($0) },
+                    addProjects: wanted.projects.filter { !current.projects.contains($0) },
+                    removeProjects: current.projects.filter { !wanted.projects.contains($0) },
+                    listed: wanted.listed != current.listed ? wanted.listed : nil,
+                    language: wanted.language != current.language ? wanted.language : nil)
+                guard let edit = try change.edit() else { continue }
+                let (_, secrets) = try editInTransaction(current.id, edit, actor: actor, reason: "provider import --sync")
+                report.newSecrets.merge(secrets) { $1 }
+                report.changed.append("\(current.organization): \(change.summary)")
+            }
+            for gone in byName.values.sorted(by: { $0.id < $1.id }) {
+                _ = try transitionInTransaction(gone.id, .remove, reason: "not in the imported list (provider import --sync)", actor: actor, outbox: nil)
+                report.removed.append(gone.organization)
+            }
+            try AuditLog(database: database).record(at: now, actor: actor, action: "provider.sync", subjectType: "provider", subjectID: nil,
+                                                    details: ["added": String(report.added.count), "changed": String(report.changed.count),
+                                                              "removed": String(report.removed.count)])
+            return report
+        }
+    }
+
+    /// The difference between a member and its line in an imported list.
+    private struct ProviderChange {
+        var addEmails: [String], removeEmails: [String], addWebhooks: [ProviderWebhook], removeWebhooks: [String]
+        var addProjects: [String], removeProjects: [String], listed: Bool?, language: Language?
+
+        /// The edit that makes the member match, or nil when it matches already.
+        func edit() throws -> ProviderEdit? {
+            let none = addEmails.isEmpty && removeEmails.isEmpty && addWebhooks.isEmpty && removeWebhooks.isEmpty && addProjects.isEmpty
+                && removeProjects.isEmpty && listed == nil && language == nil
+            if none { return nil }
+            return try ProviderEdit(addEmails: addEmails, removeEmails: removeEmails, addWebhooks: addWebhooks.map { ($0.url, $0.kind) },
+                                    removeWebhooks: removeWebhooks, addProjects: addProjects, removeProjects: removeProjects,
+                                    listed: listed, language: language)
+        }
+
+        /// "+b@x, -a@x, projects +other, listed" — what changes, in a few words.
+        var summary: String {
+            var parts = addEmails.map { "+\($0)" } + removeEmails.map { "-\($0)" }
+            parts += addWebhooks.map { "+webhook \(Redaction.url($0.url))" } + removeWebhooks.map { "-webhook \(Redaction.url($0))" }
+            parts += addProjects.map { "+project \($0)" } + removeProjects.map { "-project \($0)" }
+            if let listed { parts.append(listed ? "listed" : "not listed") }
+            if let language { parts.append("language \(language.rawValue)") }
+            return parts.joined(separator: ", ")
         }
     }
 
@@ -249,8 +343,9 @@ public struct ProviderStore {
     }
 
     private func insert(_ provider: NewProvider, status: ProviderStatus, projectIDs: [Int64], now: Date) throws -> Int64 {
-        try database.run("INSERT INTO providers (organization, status, listed, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                         .text(provider.organization), .text(status.rawValue), .int(provider.listed ? 1 : 0), .date(now), .date(now))
+        try database.run("INSERT INTO providers (organization, status, listed, language, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                         .text(provider.organization), .text(status.rawValue), .int(provider.listed ? 1 : 0), .text(provider.language.rawValue),
+                         .date(now), .date(now))
         let id = database.lastInsertID
         for email in provider.emails {
             try database.run("INSERT INTO provider_contacts (provider_id, email) VALUES (?, ?)", .integer(id), .text(email))
@@ -271,10 +366,12 @@ public struct ProviderStore {
     /// projects: four queries in all, not four per provider.
     private func load(where condition: String, _ values: [SQLValue]) throws -> [Provider] {
         var providers = try database.query("""
-            SELECT p.id, p.organization, p.status, p.listed, p.created_at, p.updated_at FROM providers p WHERE \(condition) ORDER BY p.id
+            SELECT p.id, p.organization, p.status, p.listed, p.created_at, p.updated_at, p.language FROM providers p WHERE \(condition) ORDER BY p.id
             """, values) { row in
-            Provider(id: row.int(0), organization: row.text(1), status: ProviderStatus(rawValue: row.text(2)) ?? .suspended,
-                     listed: row.int(3) == 1, emails: [], webhooks: [], projects: [], createdAt: row.date(4), updatedAt: row.date(5))
+            var provider = Provider(id: row.int(0), organization: row.text(1), status: ProviderStatus(rawValue: row.text(2)) ?? .suspended,
+                                    listed: row.int(3) == 1, emails: [], webhooks: [], projects: [], createdAt: row.date(4), updatedAt: row.date(5))
+            provider.language = Language(rawValue: row.text(6)) ?? .english
+            return provider
         }
         guard !providers.isEmpty else { return [] }
         var index: [Int64: Int] = [:]

@@ -21,12 +21,13 @@ struct ProviderCommand: ParsableCommand {
         @Option(help: "A project slug it gets notices for; repeat for more.") var project: [String] = []
         @Flag(help: "Make it active at once.") var approve = false
         @Flag(help: "List the organisation on the public members page.") var listed = false
+        @Option(help: "The language of its messages: en, nl or da.") var language = "en"
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             let kind = try choice(webhookKind, field: "webhook-kind", as: WebhookKind.self)!
             let provider = try NewProvider(organization: organization, emails: email, webhooks: webhook.map { ($0, kind) },
-                                           projects: project, listed: listed)
+                                           projects: project, listed: listed, language: try Language.parse(language))
             let context = try db.open()
             let added = try context.providers.add(provider, status: approve ? .active : .pendingApproval, actor: context.actor)
             if output.json { return try Output.json(added) }
@@ -54,6 +55,7 @@ struct ProviderCommand: ParsableCommand {
         @Option(help: "A project slug to follow; repeat for more.") var addProject: [String] = []
         @Option(help: "A project slug to stop following; repeat for more.") var removeProject: [String] = []
         @Option(help: "yes or no: list the organisation on the public members page.") var listed: String?
+        @Option(help: "The language of its messages: en, nl or da.") var language: String?
         @Option(help: "Why, for the audit log.") var reason = ""
         @OptionGroup var output: OutputOptions
 
@@ -73,7 +75,8 @@ struct ProviderCommand: ParsableCommand {
             }
             let change = try ProviderEdit(organization: organization, addEmails: addEmail, removeEmails: removeEmail,
                                           addWebhooks: addWebhook.map { ($0, kind) }, removeWebhooks: removeWebhook, replaceWebhook: replace,
-                                          addProjects: addProject, removeProjects: removeProject, listed: listing)
+                                          addProjects: addProject, removeProjects: removeProject, listed: listing,
+                                          language: try language.map(Language.parse))
             let reason = try Validate.reason(reason, required: false)
             let context = try db.open()
             let (edited, secrets) = try context.providers.edit(id, change, actor: context.actor, reason: reason)
@@ -138,22 +141,46 @@ struct ProviderCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import an early-notice list from CSV, all or nothing; imported providers are active.",
             discussion: """
-                The header is organization,email,project[,webhook]; one row per contact. Rows with the same \
-                organisation make one provider with all their addresses and projects. Every bad line is reported \
-                and nothing is imported unless all lines are good.
+                Columns are found by their header, in any order: organization, email and project, and optionally \
+                webhook, listed (yes/no) and language (en, nl, da); comma- or semicolon-separated, as a spreadsheet \
+                exports it. One row per contact; rows with the same organisation make one provider. Every bad line is \
+                reported and nothing is imported unless all lines are good. With --sync the file is the list: members \
+                not in it are removed and those that differ are changed to match; --dry-run says what would change.
                 """
         )
         @OptionGroup var db: DatabaseOptions
         @Argument(help: "The CSV file (- for standard input).") var file: String
+        @Flag(help: "Bring the list up to date with the file: add, change and remove members to match it.") var sync = false
+        @Flag(help: "With --sync: say what would be added, changed and removed; write nothing.") var dryRun = false
         @OptionGroup var output: OutputOptions
 
         func run() throws {
+            if dryRun && !sync { throw Refusal.invalid(field: "dry-run", rule: "goes with --sync (a plain import adds every line, or nothing)") }
             let text = try readInput(file, field: "file")
             let context = try db.open()
             let list = try ProviderImport(csv: text, knownProjects: Set(try context.projects.list().map(\.slug)))
-            let imported = try context.providers.importList(list, actor: context.actor)
-            if output.json { return try Output.json(imported) }
-            print("imported \(imported.count) providers with \(imported.reduce(0) { $0 + $1.emails.count }) addresses, all active")
+            guard sync else {
+                let imported = try context.providers.importList(list, actor: context.actor)
+                if output.json { return try Output.json(imported.map(\.redacted)) }
+                print("imported \(imported.count) providers with \(imported.reduce(0) { $0 + $1.emails.count }) addresses, all active")
+                for provider in imported { for hook in provider.webhooks { if let secret = hook.secret {
+                    print("signing secret for \(provider.organization), \(hook.url): \(secret)")
+                } } }
+                return
+            }
+            var report = dryRun ? try context.database.rehearse { try context.providers.sync(list, actor: context.actor) }
+                                : try context.providers.sync(list, actor: context.actor)
+            if dryRun { report.newSecrets = [:] }   // made in the rehearsal, rolled back with it
+            if output.json { return try Output.json(report) }
+            let verb = dryRun ? "would " : ""
+            for line in report.added { print("\(verb)add     \(line)") }
+            for line in report.changed { print("\(verb)change  \(line)") }
+            for line in report.removed { print("\(verb)remove  \(line)") }
+            print((dryRun ? "dry run, nothing written: would add" : "synced: added") + " \(report.added.count), "
+                  + "\(dryRun ? "change" : "changed") \(report.changed.count), \(dryRun ? "remove" : "removed") \(report.removed.count)")
+            if !dryRun {
+                for (url, secret) in report.newSecrets.sorted(by: { $0.key < $1.key }) { print("signing secret for \(url): \(secret)") }
+            }
         }
     }
 }

@@ -118,4 +118,64 @@ import Testing
         #expect(try sandbox.count("provider_webhooks") == 2_500)
         #expect(try sandbox.count("subscriptions") == 5_000)
     }
+
+    @Test func aSpreadsheetExportImportsByHeaderNameInAnyOrderWithSemicolons() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        // As a Dutch spreadsheet saves it: semicolons, its own column order, yes/no in Dutch.
+        let file = try sandbox.write("export.csv", """
+            Project;Language;E-mail;Listed;Organization
+            demo;nl;cert@voorbeeld.example;ja;Gemeente Voorbeeld
+            demo;nl;noc@voorbeeld.example;ja;Gemeente Voorbeeld
+            demo;da;sikkerhed@aarhus.example;nej;Aarhus Kommune
+
+            """.replacingOccurrences(of: "E-mail", with: "email"))
+        try sandbox.succeed("provider", "import", file)
+        let rows = try sandbox.rows("SELECT organization, listed, language FROM providers ORDER BY id")
+        #expect(rows.map { "\($0["organization"]!) \($0["listed"]!) \($0["language"]!)" } == ["Gemeente Voorbeeld 1 nl", "Aarhus Kommune 0 da"])
+        let unknown = try sandbox.write("unknown.csv", "organization,email,project,fax\nA,a@a.example,demo,1\n")
+        let refused = try sandbox.herald("provider", "import", unknown)
+        #expect(refused.status == 2 && refused.stderr.contains("header") && refused.stderr.contains("'fax'"), "\(refused)")
+    }
+
+    @Test func syncBringsTheListUpToDateAllOrNothingAndSaysWhatItWouldDoFirst() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        try sandbox.succeed("project", "add", "other", "--name", "Other")
+        try sandbox.succeed("provider", "import", try sandbox.write("first.csv", """
+            organization,email,project
+            Acme,a@acme.example,demo
+            Beta,b@beta.example,demo
+            Gone,g@gone.example,demo
+
+            """))
+        // A request waiting for approval is not the list's business.
+        try sandbox.succeed("provider", "add", "--organization", "Waiting", "--email", "w@waiting.example", "--project", "demo")
+        let next = try sandbox.write("next.csv", """
+            organization,email,project,listed
+            Acme,a@acme.example,demo,no
+            Beta,b2@beta.example,other,yes
+            New Hosting,n@new.example,demo,no
+
+            """)
+        let before = try sandbox.count("audit")
+        let plan = try sandbox.succeed("provider", "import", next, "--sync", "--dry-run")
+        for line in ["would add     New Hosting (n@new.example)", "would change  Beta: +b2@beta.example, -b@beta.example, +project other, -project demo, listed",
+                     "would remove  Gone", "would add 1, change 1, remove 1"] {
+            #expect(plan.stdout.contains(line), "\(line) in \(plan)")
+        }
+        #expect(!plan.stdout.contains("Acme") && !plan.stdout.contains("Waiting"), "\(plan)")
+        #expect(try sandbox.count("audit") == before, "a dry run writes nothing")
+
+        let done = try sandbox.succeed("provider", "import", next, "--sync")
+        #expect(done.stdout.contains("synced: added 1, changed 1, removed 1"), "\(done)")
+        let statuses = try sandbox.rows("SELECT organization, status FROM providers ORDER BY id").map { "\($0["organization"]!) \($0["status"]!)" }
+        #expect(statuses == ["Acme active", "Beta active", "Gone removed", "Waiting pending-approval", "New Hosting active"], "\(statuses)")
+        #expect(try sandbox.sqlite("SELECT group_concat(email) FROM provider_contacts WHERE provider_id = 2") == "b2@beta.example")
+        // All or nothing: a file with one bad line changes nothing.
+        let bad = try sandbox.write("bad.csv", "organization,email,project\nAcme,a@acme.example,demo\nBroken,not-an-address,demo\n")
+        let refused = try sandbox.herald("provider", "import", bad, "--sync")
+        #expect(refused.status == 2, "\(refused)")
+        #expect(try sandbox.sqlite("SELECT count(*) FROM providers WHERE status = 'active'") == "3")
+    }
 }
