@@ -10,7 +10,7 @@ CREATE TABLE notices_rebuilt (
     advisory_id  INTEGER REFERENCES advisories (id),
     kind         TEXT    NOT NULL CHECK (kind = 'early-notice' OR kind = 'revision' OR kind = 'pre-announcement' OR kind = 'publication'
                                          OR kind = 'cancellation' OR kind = 'confirmation' OR kind = 'welcome' OR kind = 'channel-test'
-                                         OR kind = 'contact-left'),
+                                         OR kind = 'contact-left' OR kind = 'alert'),
     revision     INTEGER NOT NULL DEFAULT 0,
     recipients   INTEGER NOT NULL,
     created_at   INTEGER NOT NULL,
@@ -33,3 +33,15 @@ UPDATE audit SET details = json_set(details, '$.url', herald_host(json_extract(d
 -- The language a provider reads its messages in (en, nl, da), kept from now on: imports and
 -- edits set it; the messages themselves are translated with the templates.
 ALTER TABLE providers ADD COLUMN language TEXT NOT NULL DEFAULT 'en' CHECK (language = 'en' OR language = 'nl' OR language = 'da');
+
+-- Release managers are told when a private notice fails: at the project's contact address, and
+-- in `advisory show`. An alert is raised once per advisory and kind.
+ALTER TABLE projects ADD COLUMN contact TEXT;
+CREATE TABLE alerts (
+    id           INTEGER PRIMARY KEY,
+    advisory_id  INTEGER NOT NULL REFERENCES advisories (id),
+    kind         TEXT    NOT NULL CHECK (kind = 'private-notice-failing' OR kind = 'undelivered-before-release'),
+    detail       TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    UNIQUE (advisory_id, kind)
+);

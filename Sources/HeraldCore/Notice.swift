@@ -20,6 +20,8 @@ public enum NoticeKind: String, Codable, Sendable, CaseIterable {
     case channelTest = "channel-test"
     /// One address of an organisation left the list; its other addresses are told.
     case contactLeft = "contact-left"
+    /// To the release managers: a private notice is failing, or undelivered near the release.
+    case alert
 
     /// Whether this notice, sent to providers, carries embargoed details.
     public var isEmbargoed: Bool { self == .earlyNotice || self == .revision }
@@ -155,7 +157,7 @@ public struct NoticeWriter: Sendable {
         case (.earlyNotice, .publicChannel), (.revision, .publicChannel):
             // Never sent; if it were, it would say nothing.
             return NoticeContent(headline: "\(project.name)", intro: "", facts: [], body: "", link: nil, footer: "", embargoed: false)
-        case (.channelTest, _), (.confirmation, _), (.welcome, _), (.contactLeft, _):
+        case (.channelTest, _), (.confirmation, _), (.welcome, _), (.contactLeft, _), (.alert, _):
             return test()
         }
     }
@@ -191,6 +193,15 @@ public struct NoticeWriter: Sendable {
         NoticeContent(headline: "Confirm early notice for \(organization)",
                       intro: "Someone asked for \(organization) to receive early notice of \(project.name)'s security releases at this address. If that was you, confirm with the link below within 48 hours; a release manager then reviews the request. If it was not you, ignore this message.",
                       facts: [], body: "", link: ("Confirm", link), footer: "", embargoed: false)
+    }
+
+    /// To the project's release managers: private notices of an advisory are not getting through.
+    public func alert(advisory: Advisory, problem: String, command: String) -> NoticeContent {
+        NoticeContent(headline: "[Herald alert] \(project.name): private notices failing for advisory \(advisory.id)",
+                      intro: problem, facts: [("Advisory", "\(advisory.id) (\(advisory.publicID))"),
+                                              ("Release", advisory.schedule.embargo.map { Instant.local($0, in: project.zone) + " (\(project.zone.identifier))" } ?? "not set")],
+                      body: "See who has not received it, and why, with:\n\n    \(command)\n\nA broken webhook can be replaced with herald provider edit ID --replace-webhook OLD=NEW; a failed delivery re-driven with herald deliveries retry ID.",
+                      link: nil, footer: "", embargoed: false)
     }
 
     /// One address left the list; the organisation's other addresses hear of it.

@@ -14,6 +14,8 @@ public struct Project: Equatable, Sendable, Codable {
     public var maxEmbargoDays: Int
     /// When the project was added.
     public var createdAt: Date
+    /// The release managers' address: alerts about failing private notices go there.
+    public var contact: String?
 
     /// Creates a project value.
     public init(id: Int64, slug: String, name: String, timezone: String, maxEmbargoDays: Int, createdAt: Date) {

@@ -53,6 +53,8 @@ public struct Scheduler: Sendable {
         // A notice that failed waits before it is tried again (0.5 s, doubling, at most a
         // minute), so a fault that persists costs a line a minute, not a spinning core.
         var backoff: [Int64: (failures: Int, until: Date)] = [:]
+        let alerts = AlertStore(database: database, clock: clock, settings: outbox)
+        var alertsCheckedAt = Date.distantPast
         while !wake.stopped {
             var sleep = poll
             do {
@@ -65,6 +67,16 @@ public struct Scheduler: Sendable {
                         "attempt": "\(failures)", "retry_in_s": "\(delay)"])
                 })
                 for notice in fired { backoff[notice.advisoryID] = nil }
+                // Private notices not getting through: looked at twice a minute, not every pass.
+                if clock.now.timeIntervalSince(alertsCheckedAt) >= 30 {
+                    alertsCheckedAt = clock.now
+                    let raised = try alerts.raiseDue()
+                    for alert in raised {
+                        logger.error("alert: private notices failing", metadata: ["advisory": "\(alert.advisoryID)", "alert": "\(alert.kind)",
+                                                                                  "detail": "\(alert.detail)"])
+                    }
+                    if !raised.isEmpty { doorbell.ring() }
+                }
                 DeliveryMetrics.failingNotices(backoff.count)
                 if !fired.isEmpty { doorbell.ring() }
                 onLoop(fired)

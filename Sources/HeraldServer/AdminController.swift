@@ -147,6 +147,7 @@ struct AdminController: Sendable {
                 return AdvisoryDetail(advisory: try advisories.get(id), revisions: try advisories.revisions(of: id),
                                       deliveries: try OutboxStore(database: db, clock: SystemClock(), settings: settings).list(advisory: id, limit: 1_000_000),
                                       acknowledgements: try AcknowledgementStore(database: db, clock: SystemClock()).list(advisory: id),
+                                      alerts: try AlertStore(database: db, clock: SystemClock(), settings: settings).list(advisory: id),
                                       audit: try AuditLog(database: db).list(subjectType: "advisory", subjectID: id, limit: 1000))
             }
         }
@@ -208,8 +209,8 @@ struct AdminController: Sendable {
         group.get("deliveries") { request, context in
             try context.require(.auditor)
             let state = request.uri.queryParameters.get("state")
-            if let state, !["pending", "retrying", "delivered", "dead"].contains(state) {
-                throw Refusal.invalid(field: "state", rule: "must be one of pending, retrying, delivered, dead")
+            if let state, !["pending", "retrying", "delivered", "dead", "failing"].contains(state) {
+                throw Refusal.invalid(field: "state", rule: "must be one of pending, retrying, delivered, dead, failing (retrying or dead)")
             }
             let limit = min(max(Int(request.uri.queryParameters.get("limit") ?? "") ?? 1000, 1), 100_000)
             return try await json { db in
@@ -347,6 +348,7 @@ struct AdvisoryDetail: Encodable, Sendable {
     var revisions: [AdvisoryRevision]
     var deliveries: [DeliveryRecord]
     var acknowledgements: [Acknowledgement]
+    var alerts: [AlertStore.Alert]
     var audit: [AuditEntry]
 }
 

@@ -217,6 +217,15 @@ public struct OutboxStore {
         }
     }
 
+    /// Queues one message to an address that is no provider's or channel's (the release
+    /// managers' contact address), inside the caller's transaction.
+    func enqueueMail(_ kind: NoticeKind, to address: String, project: Project, content: NoticeContent) throws {
+        let notice = try insertNotice(kind, advisory: nil, revision: 0, recipients: 1, dueAt: nil)
+        let mail = message(content, to: address, notice: notice, owner: "project\(project.id)", headers: [])
+        try insertDelivery(notice: notice.id, provider: nil, channel: nil, transport: "email", format: "email", recipient: address,
+                           host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
+    }
+
     /// A new single-purpose link token for `provider`, valid until `expires` (nil: no expiry).
     /// With `email`, the link is about that address of the provider (unsubscribe links are).
     func newLinkToken(_ purpose: LinkPurpose, provider: Int64, notice: Int64? = nil, expires: Date? = nil, email: String? = nil) throws -> String {
@@ -564,14 +573,14 @@ public struct OutboxStore {
 
     // MARK: - Reading and manual actions
 
-    /// Deliveries, newest first, optionally of one advisory or state; a webhook's URL by
-    /// fingerprint (it may be the credential).
+    /// Deliveries, newest first, optionally of one advisory or state (`failing`: retrying or
+    /// dead, from the first failed attempt on); a webhook's URL by fingerprint (it may be the credential).
     public func list(advisory: Int64? = nil, state: String? = nil, limit: Int = 1000) throws -> [DeliveryRecord] {
         try database.query("""
             SELECT d.id, n.id, n.kind, n.advisory_id, n.revision, p.organization, d.transport, d.recipient, d.state, d.attempts, d.last_error,
                    d.next_attempt_at, d.delivered_at, d.created_at, d.delivered_via
             FROM deliveries d JOIN notices n ON n.id = d.notice_id LEFT JOIN providers p ON p.id = d.provider_id
-            WHERE (?1 IS NULL OR n.advisory_id = ?1) AND (?2 IS NULL OR d.state = ?2)
+            WHERE (?1 IS NULL OR n.advisory_id = ?1) AND (?2 IS NULL OR d.state = ?2 OR (?2 = 'failing' AND d.state IN ('retrying', 'dead')))
             ORDER BY d.id DESC LIMIT ?3
             """, [advisory.map(SQLValue.integer) ?? .null, .optionalText(state), .int(limit)]) { row in
             let state = row.text(8)

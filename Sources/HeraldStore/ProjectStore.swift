@@ -53,10 +53,24 @@ public struct ProjectStore {
         return project
     }
 
-    static let columns = "id, slug, name, timezone, max_embargo_days, created_at"
+    /// Sets the release managers' address of a project (nil: none), with its audit row.
+    public func setContact(_ slug: String, contact: String?, actor: String) throws -> Project {
+        let now = clock.now
+        return try database.write {
+            let project = try require(slug)
+            try database.run("UPDATE projects SET contact = ? WHERE id = ?", .optionalText(contact), .integer(project.id))
+            try AuditLog(database: database).record(at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
+                                                    details: ["contact": contact ?? ""])
+            return try require(slug)
+        }
+    }
+
+    static let columns = "id, slug, name, timezone, max_embargo_days, created_at, contact"
 
     static func project(_ row: Row) -> Project {
-        Project(id: row.int(0), slug: row.text(1), name: row.text(2), timezone: row.text(3),
-                maxEmbargoDays: Int(row.int(4)), createdAt: row.date(5))
+        var project = Project(id: row.int(0), slug: row.text(1), name: row.text(2), timezone: row.text(3),
+                              maxEmbargoDays: Int(row.int(4)), createdAt: row.date(5))
+        project.contact = row.optionalText(6)
+        return project
     }
 }

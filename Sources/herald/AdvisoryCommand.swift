@@ -107,9 +107,10 @@ struct AdvisoryCommand: ParsableCommand {
             let audit = try context.audit.list(subjectType: "advisory", subjectID: id, limit: 1000)
             let deliveries = try context.outbox.list(advisory: id, limit: 1_000_000)
             let acknowledgements = try AcknowledgementStore(database: context.database, clock: context.clock).list(advisory: id)
+            let alerts = try AlertStore(database: context.database, clock: context.clock, settings: context.settings).list(advisory: id)
             if output.json {
                 return try Output.json(AdvisoryDetail(advisory: advisory, revisions: revisions, audit: audit, deliveries: deliveries,
-                                                      acknowledgements: acknowledgements))
+                                                      acknowledgements: acknowledgements, alerts: alerts))
             }
             let zone = try context.projects.require(advisory.projectSlug).zone
             func local(_ date: Date?) -> String { date.map { Instant.local($0, in: zone) } ?? "" }
@@ -123,6 +124,8 @@ struct AdvisoryCommand: ParsableCommand {
                 ("published", local(advisory.publishedAt)), ("cancelled", local(advisory.cancelledAt)), ("summary", c.summary),
             ])
             if !c.body.isEmpty { print("\n" + c.body) }
+            // Failing private notices first: they are what a release manager must act on before the instant.
+            for alert in alerts { print("\nALERT (\(Instant.utc(alert.createdAt))): \(alert.detail) Failing deliveries are listed below.") }
             print("\nRevisions:")
             Output.table(["REV", "AT", "BY", "EMBARGO", "REASON"], revisions.map {
                 [String($0.revision), Instant.utc($0.createdAt), $0.actor, local($0.schedule.embargo), $0.reason]
@@ -277,6 +280,7 @@ struct AdvisoryDetail: Encodable {
     var audit: [AuditEntry]
     var deliveries: [DeliveryRecord]
     var acknowledgements: [Acknowledgement]
+    var alerts: [AlertStore.Alert]
 }
 
 private func zonesBySlug(_ context: Context) throws -> [String: TimeZone] {

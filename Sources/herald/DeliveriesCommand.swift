@@ -15,13 +15,13 @@ struct DeliveriesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List deliveries, newest first.")
         @OptionGroup var db: DatabaseOptions
         @Option(help: "Only this advisory's.") var advisory: Int64?
-        @Option(help: "pending, retrying, delivered or dead.") var state: String?
+        @Option(help: "pending, retrying, delivered, dead, or failing (retrying or dead).") var state: String?
         @Option(help: "At most this many.") var limit = 1000
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            if let state, !["pending", "retrying", "delivered", "dead"].contains(state) {
-                throw Refusal.invalid(field: "state", rule: "'\(state)' must be one of pending, retrying, delivered, dead")
+            if let state, !["pending", "retrying", "delivered", "dead", "failing"].contains(state) {
+                throw Refusal.invalid(field: "state", rule: "\(Validate.quoted(state)) must be one of pending, retrying, delivered, dead, failing")
             }
             let context = try db.open()
             let deliveries = try context.outbox.list(advisory: advisory, state: state, limit: max(1, limit))

@@ -7,7 +7,7 @@ struct ProjectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "project",
         abstract: "Projects whose releases Herald coordinates.",
-        subcommands: [Add.self, List.self]
+        subcommands: [Add.self, List.self, Settings.self]
     )
 
     struct Add: ParsableCommand {
@@ -17,14 +17,32 @@ struct ProjectCommand: ParsableCommand {
         @Option(help: "Display name.") var name: String
         @Option(help: "IANA zone in which instants are shown.") var timezone = "UTC"
         @Option(help: "Longest embargo, counted from the early notice.") var maxEmbargoDays = NewProject.defaultMaxEmbargoDays
+        @Option(help: "The release managers' address: alerts about failing private notices go there.") var contact: String?
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             let project = try NewProject(slug: slug, name: name, timezone: timezone, maxEmbargoDays: maxEmbargoDays)
+            let contact = try contact.map { try Address.email($0, field: "contact") }
             let context = try db.open()
-            let added = try context.projects.add(project, actor: context.actor)
+            var added = try context.projects.add(project, actor: context.actor)
+            if let contact { added = try context.projects.setContact(added.slug, contact: contact, actor: context.actor) }
             if output.json { return try Output.json(added) }
             print("added project \(added.slug) (\(added.name)), times in \(added.timezone), embargoes of at most \(added.maxEmbargoDays) days")
+        }
+    }
+
+    struct Settings: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a project's settings.")
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The project's slug.") var slug: String
+        @Option(help: "The release managers' address for alerts about failing private notices ('none' to clear).") var contact: String?
+
+        func run() throws {
+            guard let contact else { throw Refusal.invalid(field: "contact", rule: "say what to set (--contact ADDRESS)") }
+            let address = contact.lowercased() == "none" ? nil : try Address.email(contact, field: "contact")
+            let context = try db.open()
+            let project = try context.projects.setContact(slug, contact: address, actor: context.actor)
+            print("project \(project.slug): alerts go to \(project.contact ?? "no address (advisory show lists them)")")
         }
     }
 
@@ -36,8 +54,8 @@ struct ProjectCommand: ParsableCommand {
         func run() throws {
             let projects = try db.open().projects.list()
             if output.json { return try Output.json(projects) }
-            Output.table(["SLUG", "NAME", "TIMEZONE", "MAX EMBARGO"], projects.map {
-                [$0.slug, $0.name, $0.timezone, "\($0.maxEmbargoDays) days"]
+            Output.table(["SLUG", "NAME", "TIMEZONE", "MAX EMBARGO", "CONTACT"], projects.map {
+                [$0.slug, $0.name, $0.timezone, "\($0.maxEmbargoDays) days", $0.contact ?? "-"]
             }, empty: "No projects. Add one with: herald project add SLUG --name NAME --timezone Europe/Amsterdam")
         }
     }

@@ -260,4 +260,20 @@ import Testing
         try sandbox.refuse(["advisory", "preview", "1", "--format", "fax"], naming: "format")
         #expect(try sandbox.count("deliveries") == 0 && sandbox.count("notices") == 0)
     }
+
+    @Test func advisoryShowPutsAlertsFirstAndProjectSetTakesTheContact() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        let set = try sandbox.succeed("project", "set", "demo", "--contact", "security-team@demo.example")
+        #expect(set.stdout.contains("alerts go to security-team@demo.example"), "\(set)")
+        try sandbox.refuse(["project", "set", "demo", "--contact", "not-an-address"], naming: "contact")
+        try sandbox.succeed("advisory", "create", "--project", "demo", "--title", "Overflow", "--embargo", HeraldProcess.instant(daysFromNow: 3))
+        _ = try sandbox.sqlite("INSERT INTO alerts (advisory_id, kind, detail, created_at) VALUES (1, 'private-notice-failing', '2 private deliveries failed.', 0)")
+        let shown = try sandbox.succeed("advisory", "show", "1")
+        #expect(shown.stdout.contains("ALERT (1970-01-01 00:00:00 UTC): 2 private deliveries failed."), "\(shown)")
+        let json = try #require(try sandbox.json(try sandbox.succeed("advisory", "show", "1", "--json").stdout) as? [String: Any])
+        #expect((json["alerts"] as? [[String: Any]])?.first?["kind"] as? String == "private-notice-failing")
+        let failing = try sandbox.herald("deliveries", "list", "--state", "failing")
+        #expect(failing.status == 0 && failing.stdout.contains("No deliveries."), "\(failing)")
+    }
 }

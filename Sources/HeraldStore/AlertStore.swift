@@ -1,0 +1,89 @@
+import Foundation
+import HeraldCore
+
+/// Alerts to release managers when private notices are not getting through: a provider's early
+/// notice or revision dead, or failing for an hour; anything still undelivered an hour before
+/// the release. Each is raised once per advisory and kind, mailed to the project's contact
+/// address (when it has one), audited, and shown by `advisory show`.
+public struct AlertStore {
+    let database: Database
+    let clock: any Clock
+    let settings: OutboxSettings
+
+    /// How long a private notice may keep failing before release managers are told, and how
+    /// long before the release anything undelivered is.
+    public static let patience: TimeInterval = 3600
+
+    public init(database: Database, clock: any Clock, settings: OutboxSettings) {
+        self.database = database
+        self.clock = clock
+        self.settings = settings
+    }
+
+    /// An alert as `advisory show` lists it.
+    public struct Alert: Sendable, Equatable, Codable {
+        public var advisoryID: Int64
+        public var kind: String
+        public var detail: String
+        public var createdAt: Date
+    }
+
+    /// Raises what is due now; returns the alerts raised.
+    @discardableResult
+    public func raiseDue() throws -> [Alert] {
+        let now = clock.now
+        // Scheduled advisories only (few), each with the state of its provider deliveries.
+        let rows = try database.query("""
+            SELECT a.id, a.embargo_at,
+                   sum(d.state = 'dead'), sum(d.state = 'retrying' AND d.created_at <= ?2), sum(d.state <> 'delivered'), count(DISTINCT
+                       CASE WHEN d.state = 'dead' OR (d.state = 'retrying' AND d.created_at <= ?2) THEN d.provider_id END)
+            FROM advisories a JOIN notices n ON n.advisory_id = a.id AND n.kind IN ('early-notice', 'revision')
+            JOIN deliveries d ON d.notice_id = n.id AND d.provider_id IS NOT NULL
+            WHERE a.state = 'scheduled'
+            GROUP BY a.id
+            """, [.date(now), .date(now - Self.patience)]) {
+            (id: $0.int(0), embargo: $0.optionalDate(1), dead: Int($0.int(2)), stuck: Int($0.int(3)), undelivered: Int($0.int(4)), providers: Int($0.int(5)))
+        }
+        var raised: [Alert] = []
+        for row in rows {
+            if row.dead + row.stuck > 0 {
+                let detail = "\(row.dead + row.stuck) private deliver\(row.dead + row.stuck == 1 ? "y" : "ies") to \(row.providers) provider\(row.providers == 1 ? "" : "s") "
+                    + "\(row.dead > 0 ? "failed for good (\(row.dead))" : "")\(row.dead > 0 && row.stuck > 0 ? " or " : "")"
+                    + "\(row.stuck > 0 ? "have kept failing for over an hour (\(row.stuck))" : "")."
+                if let alert = try raise(row.id, kind: "private-notice-failing", detail: detail, now: now) { raised.append(alert) }
+            }
+            if row.undelivered > 0, let embargo = row.embargo, embargo > now, embargo.timeIntervalSince(now) <= Self.patience {
+                let detail = "\(row.undelivered) private deliver\(row.undelivered == 1 ? "y is" : "ies are") not delivered, and the release is in less than an hour."
+                if let alert = try raise(row.id, kind: "undelivered-before-release", detail: detail, now: now) { raised.append(alert) }
+            }
+        }
+        return raised
+    }
+
+    /// The advisory's alerts, oldest first.
+    public func list(advisory id: Int64) throws -> [Alert] {
+        try database.query("SELECT advisory_id, kind, detail, created_at FROM alerts WHERE advisory_id = ? ORDER BY id", .integer(id)) {
+            Alert(advisoryID: $0.int(0), kind: $0.text(1), detail: $0.text(2), createdAt: $0.date(3))
+        }
+    }
+
+    /// Records the alert, mails it and audits it, once per advisory and kind; nil when it was raised already.
+    private func raise(_ advisoryID: Int64, kind: String, detail: String, now: Date) throws -> Alert? {
+        try database.write {
+            try database.run("INSERT OR IGNORE INTO alerts (advisory_id, kind, detail, created_at) VALUES (?, ?, ?, ?)",
+                             .integer(advisoryID), .text(kind), .text(detail), .date(now))
+            guard database.changes > 0 else { return nil }
+            let advisory = try AdvisoryStore(database: database, clock: clock, settings: settings).get(advisoryID)
+            let project = try ProjectStore(database: database, clock: clock).require(advisory.projectSlug)
+            if let contact = project.contact {
+                try OutboxStore(database: database, clock: clock, settings: settings)
+                    .enqueueMail(.alert, to: contact, project: project,
+                                 content: NoticeWriter(project: project, publicURL: settings.publicURL)
+                                    .alert(advisory: advisory, problem: detail, command: "herald advisory show \(advisoryID)"))
+            }
+            try AuditLog(database: database).record(at: now, actor: "delivery", action: "advisory.alert", subjectType: "advisory", subjectID: advisoryID,
+                                                    reason: detail, details: ["kind": kind, "mailed": project.contact ?? ""])
+            return Alert(advisoryID: advisoryID, kind: kind, detail: detail, createdAt: now)
+        }
+    }
+}
