@@ -40,7 +40,8 @@ ALTER TABLE projects ADD COLUMN contact TEXT;
 CREATE TABLE alerts (
     id           INTEGER PRIMARY KEY,
     advisory_id  INTEGER NOT NULL REFERENCES advisories (id),
-    kind         TEXT    NOT NULL CHECK (kind = 'private-notice-failing' OR kind = 'undelivered-before-release'),
+    kind         TEXT    NOT NULL CHECK (kind = 'private-notice-failing' OR kind = 'undelivered-before-release'
+                                         OR kind = 'public-channel-failing'),
     detail       TEXT    NOT NULL,
     created_at   INTEGER NOT NULL,
     UNIQUE (advisory_id, kind)

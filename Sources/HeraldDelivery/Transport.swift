@@ -79,10 +79,31 @@ public struct SMTPTransport: Transport {
     static func classify(_ result: CurlResult) -> SendResult {
         if result.wasNotStarted { return .notAttempted }
         if result.code == 0 { return .delivered }
-        let reply = result.responseCode > 0 ? "SMTP \(result.responseCode): " : ""
-        // 5xx replies are permanent (the mailbox does not exist, the message is refused).
-        if (500..<600).contains(result.responseCode) { return .permanent(reply + result.error) }
-        return .failed(reply + result.error, retryAfter: nil)
+        let stage = Self.stage(of: result)
+        // The server's reply code belongs to a command; to a failed connection or handshake it
+        // would only be the greeting's 220, which says nothing.
+        let command = ["EHLO", "AUTH", "MAIL FROM", "RCPT TO", "DATA"].contains(stage)
+        let error = "SMTP \(stage)\(command && result.responseCode > 0 ? " \(result.responseCode)" : ""): \(result.error)"
+        // A 5xx reply to a command is permanent (the mailbox does not exist, the message is refused).
+        if command && (500..<600).contains(result.responseCode) { return .permanent(error) }
+        return .failed(error, retryAfter: nil)
+    }
+
+    /// Which step of the conversation failed, from libcurl's code and message: connect, TLS,
+    /// EHLO, AUTH, MAIL FROM, RCPT TO, DATA, or the connection itself.
+    static func stage(of result: CurlResult) -> String {
+        let message = result.error
+        if message.hasPrefix("MAIL failed") { return "MAIL FROM" }
+        if message.hasPrefix("RCPT failed") || message.contains("RCPT") { return "RCPT TO" }
+        if message.hasPrefix("DATA failed") || message.contains("DATA") { return "DATA" }
+        switch result.code {
+        case 6, 7: return "connect"
+        case 35, 51, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91, 98: return "TLS"
+        case 67: return "AUTH"
+        case 8: return message.contains("EHLO") || message.contains("HELO") ? "EHLO" : "reply"
+        case 28: return result.responseCode == 0 ? "connect" : "timeout"   // no greeting yet: it never connected
+        default: return "connection"
+        }
     }
 }
 
@@ -175,7 +196,9 @@ public struct WebhookTransport: Transport {
         return .http(method: method, url: url, headers: headers, body: delivery.payload, refusePrivate: !allowPrivateTargets)
     }
 
-    /// 2xx delivered; 410 gone; a private target permanent; anything else worth a retry.
+    /// 2xx delivered; 410 gone; a private target, and a 4xx that says the request itself is
+    /// wrong (400, 401, 403, 404, 413, 422 …), permanent at once, since sending it again for
+    /// two days changes nothing; 408, 425, 429, 5xx and network errors worth a retry.
     public func stopWaiting() { engine.dropWaiting() }
 
     static func classify(_ result: CurlResult) -> SendResult {
@@ -189,6 +212,8 @@ public struct WebhookTransport: Transport {
         case 200..<300: return .delivered
         case 410: return .gone("HTTP 410 Gone\(snippet)")
         case 300..<400: return .failed("HTTP \(result.responseCode): redirects are not followed\(snippet)", retryAfter: nil)
+        case 408, 425, 429: return .failed("HTTP \(result.responseCode)\(snippet)", retryAfter: result.retryAfter)
+        case 400..<500: return .permanent("HTTP \(result.responseCode) (final: the receiver refuses the request itself)\(snippet)")
         default: return .failed("HTTP \(result.responseCode)\(snippet)", retryAfter: result.retryAfter)
         }
     }

@@ -1,10 +1,11 @@
 import Foundation
 import HeraldCore
 
-/// Alerts to release managers when private notices are not getting through: a provider's early
-/// notice or revision dead, or failing for an hour; anything still undelivered an hour before
-/// the release. Each is raised once per advisory and kind, mailed to the project's contact
-/// address (when it has one), audited, and shown by `advisory show`.
+/// Alerts to release managers when notices are not getting through: a provider's early notice
+/// or revision dead, or failing for an hour; anything still undelivered an hour before the
+/// release; a public channel that refused an announcement for good (a chat service's 4xx).
+/// Each is raised once per advisory and kind, mailed to the project's contact address (when
+/// it has one), audited, and shown by `advisory show`.
 public struct AlertStore {
     let database: Database
     let clock: any Clock
@@ -56,6 +57,17 @@ public struct AlertStore {
                 let detail = "\(row.undelivered) private deliver\(row.undelivered == 1 ? "y is" : "ies are") not delivered, and the release is in less than an hour."
                 if let alert = try raise(row.id, kind: "undelivered-before-release", detail: detail, now: now) { raised.append(alert) }
             }
+        }
+        // Public channels that refused an announcement for good, in the last week's notices.
+        let refused = try database.query("""
+            SELECT n.advisory_id, count(*), min(d.last_error) FROM notices n JOIN deliveries d ON d.notice_id = n.id
+            WHERE n.advisory_id IS NOT NULL AND n.kind IN ('pre-announcement', 'publication', 'cancellation') AND n.created_at >= ?1
+              AND d.channel_id IS NOT NULL AND d.state = 'dead'
+            GROUP BY n.advisory_id
+            """, [.date(now - 7 * 86_400)]) { ($0.int(0), Int($0.int(1)), $0.optionalText(2) ?? "") }
+        for (advisoryID, count, error) in refused {
+            let detail = "\(count) public channel\(count == 1 ? "" : "s") refused the announcement for good (\(error.prefix(160)))."
+            if let alert = try raise(advisoryID, kind: "public-channel-failing", detail: detail, now: now) { raised.append(alert) }
         }
         return raised
     }

@@ -127,6 +127,11 @@ struct Serve: AsyncParsableCommand {
             metrics: registry)
         configuration.metricsToken = metricsToken
         configuration.metricsListener = metricsListener
+        // RFC 8058: mail providers ignore one-click unsubscribe links that are not https.
+        if !settings.publicURL.lowercased().hasPrefix("https://"), !Self.isLoopback(settings.publicURL) {
+            logger.warning("the public URL is not https: mail providers ignore one-click unsubscribe (RFC 8058) over http; set HERALD_PUBLIC_URL=https://…",
+                           metadata: ["public_url": "\(settings.publicURL)"])
+        }
         logger.info("herald serving", metadata: ["database": "\(db.path)", "listen": "\(host):\(port)", "mail": "\(mail.destination)",
                                                 "curl": "\(CurlEngine.version)", "public_url": "\(settings.publicURL)",
                                                 "private_targets": "\(allowPrivate ? "allowed" : "refused")"])
@@ -144,6 +149,12 @@ extension Serve {
             throw Refusal.invalid(field: field, rule: "\(Validate.quoted(address)) must be host:port, like 127.0.0.1:8080")
         }
         return (String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port)
+    }
+
+    /// Whether a URL's host is this machine (a local trial, where http is fine).
+    static func isLoopback(_ url: String) -> Bool {
+        guard let host = URLComponents(string: url)?.host?.lowercased() else { return false }
+        return host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
     }
 
     /// Throws when `host:port` cannot be listened on (in use, or not an address of this machine).
