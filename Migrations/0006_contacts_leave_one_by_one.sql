@@ -35,14 +35,15 @@ UPDATE audit SET details = json_set(details, '$.url', herald_host(json_extract(d
 ALTER TABLE providers ADD COLUMN language TEXT NOT NULL DEFAULT 'en' CHECK (language = 'en' OR language = 'nl' OR language = 'da');
 
 -- Release managers are told when a private notice fails: at the project's contact address, and
--- in `advisory show`. An alert is raised once per advisory and kind.
+-- in `advisory show`. An alert is raised once per advisory, kind and revision.
 ALTER TABLE projects ADD COLUMN contact TEXT;
 CREATE TABLE alerts (
     id           INTEGER PRIMARY KEY,
     advisory_id  INTEGER NOT NULL REFERENCES advisories (id),
     kind         TEXT    NOT NULL CHECK (kind = 'private-notice-failing' OR kind = 'undelivered-before-release'
                                          OR kind = 'public-channel-failing'),
+    revision     INTEGER NOT NULL,   -- the advisory's revision: a failure of a later revision is told again
     detail       TEXT    NOT NULL,
     created_at   INTEGER NOT NULL,
-    UNIQUE (advisory_id, kind)
+    UNIQUE (advisory_id, kind, revision)
 );

@@ -89,7 +89,14 @@ public struct ProviderImport: Equatable, Sendable {
         public var projectLines: [String: Int]
         /// The first line of the organisation.
         public var line: Int
+        /// Listing and language as the file gives them; nil where it says nothing (no column,
+        /// or an empty cell), so a sync leaves them as they are.
+        public var listed: Bool?
+        public var language: Language?
     }
+
+    /// Every project the file names: a sync concerns the members of these only.
+    public var projects: Set<String> { Set(entries.flatMap(\.provider.projects)) }
 
     public let entries: [Entry]
 
@@ -98,7 +105,17 @@ public struct ProviderImport: Equatable, Sendable {
     /// Parses and validates the whole file; every bad line is reported, not only the first.
     /// With `knownProjects`, a project that does not exist is reported on its line too.
     public init(csv text: String, knownProjects: Set<String>? = nil) throws(LineRefusals) {
-        let records = try CSV.parse(text, separator: CSV.separator(of: text))
+        // Excel may write its separator as a first line of its own: `sep=;`.
+        var text = text
+        var separator = CSV.separator(of: text)
+        if let first = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first,
+           first.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().hasPrefix("sep="),
+           let declared = first.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst(4).unicodeScalars.first {
+            separator = declared
+            text = String(text.dropFirst(first.count))   // its line end stays: line numbers are as the user sees them
+        }
+        // A spreadsheet's empty rows (";;;") are not lines of the list.
+        let records = try CSV.parse(text, separator: separator).filter { !$0.fields.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }
         let expected = "columns organization, email, project (and optionally webhook, listed, language), in any order"
         guard let header = records.first else {
             throw LineRefusals([(1, .invalid(field: "csv", rule: "the file is empty; expected a header naming the \(expected)"))])
@@ -159,7 +176,7 @@ public struct ProviderImport: Equatable, Sendable {
                 let provider = try NewProvider(organization: group.organization, emails: group.emails,
                                                webhooks: group.hooks.map { ($0, .webhook) }, projects: projects, listed: group.listed ?? false,
                                                language: group.language ?? .english)
-                entries.append(Entry(provider: provider, projectLines: group.projects, line: group.line))
+                entries.append(Entry(provider: provider, projectLines: group.projects, line: group.line, listed: group.listed, language: group.language))
             } catch {
                 problems.append((group.line, error))
             }

@@ -52,9 +52,10 @@ public enum Instant {
 
     // MARK: - Parsing
 
-    // Date, optional seconds and fraction, then Z or ±HH:MM. RFC 3339 allows a space for "T".
+    // Date, optional seconds and fraction, then Z or ±HH:MM. RFC 3339 allows a space for "T";
+    // a space before the offset is accepted too, so what Herald shows can be typed back.
     nonisolated(unsafe) private static let rfc3339 =
-        /(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:\d{2})/
+        /(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)? ?([Zz]|[+-]\d{2}:\d{2})/
     nonisolated(unsafe) private static let zoned =
         /(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2}))?\s+([A-Za-z][A-Za-z0-9_+\-\/]*)/
 

@@ -186,19 +186,28 @@ public struct ProviderEdit: Sendable, Equatable {
             return out
         }
         self.organization = try organization.map { (name) throws(Refusal) in try Validate.name(name, field: "organization") }
-        self.addEmails = try each(addEmails) { (a) throws(Refusal) in try Address.email(a, field: "add-email") }
-        self.removeEmails = try each(removeEmails) { (a) throws(Refusal) in try Address.email(a, field: "remove-email") }
+        /// Duplicates merged (addresses without regard to case), as `NewProvider` does.
+        func unique(_ list: [String], caseInsensitive: Bool = true) -> [String] {
+            var seen = Set<String>()
+            return list.filter { seen.insert(caseInsensitive ? $0.lowercased() : $0).inserted }
+        }
+        self.addEmails = unique(try each(addEmails) { (a) throws(Refusal) in try Address.email(a, field: "add-email") })
+        self.removeEmails = unique(try each(removeEmails) { (a) throws(Refusal) in try Address.email(a, field: "remove-email") })
         var hooks: [ProviderWebhook] = []
-        for hook in addWebhooks { hooks.append(ProviderWebhook(url: try Address.webURL(hook.url, field: "add-webhook"), kind: hook.kind)) }
+        var urls = Set<String>()
+        for hook in addWebhooks {
+            let url = try Address.webURL(hook.url, field: "add-webhook")
+            if urls.insert(url).inserted { hooks.append(ProviderWebhook(url: url, kind: hook.kind)) }
+        }
         self.addWebhooks = hooks
-        self.removeWebhooks = try each(removeWebhooks) { (u) throws(Refusal) in try Address.webURL(u, field: "remove-webhook") }
+        self.removeWebhooks = unique(try each(removeWebhooks) { (u) throws(Refusal) in try Address.webURL(u, field: "remove-webhook") }, caseInsensitive: false)
         if let replace = replaceWebhook {
             self.replaceWebhook = (try Address.webURL(replace.from, field: "replace-webhook"), try Address.webURL(replace.to, field: "replace-webhook"))
         } else {
             self.replaceWebhook = nil
         }
-        self.addProjects = try each(addProjects) { (p) throws(Refusal) in try Slug.validate(p, field: "add-project") }
-        self.removeProjects = try each(removeProjects) { (p) throws(Refusal) in try Slug.validate(p, field: "remove-project") }
+        self.addProjects = unique(try each(addProjects) { (p) throws(Refusal) in try Slug.validate(p, field: "add-project") })
+        self.removeProjects = unique(try each(removeProjects) { (p) throws(Refusal) in try Slug.validate(p, field: "remove-project") })
         self.listed = listed
         let nothing = organization == nil && addEmails.isEmpty && removeEmails.isEmpty && addWebhooks.isEmpty && removeWebhooks.isEmpty
             && replaceWebhook == nil && addProjects.isEmpty && removeProjects.isEmpty && listed == nil && language == nil

@@ -79,14 +79,19 @@ struct SubscriptionController: Sendable {
         linkRoutes(router, path: "/ack", title: "Acknowledge a notice", button: "Acknowledge",
                    ask: { db, token in
                        let subject = try store(db).subject(of: token, purpose: .ack)
-                       return "Acknowledge that \(subject.organization) received \(Self.describe(subject))."
+                       return "Acknowledge that \(Self.who(subject)) received \(Self.describe(subject))."
                    }) { db, token in
             let subject = try store(db).acknowledge(token: token)
-            return "Thank you: \(subject.organization) acknowledged \(Self.describe(subject))."
+            return "Thank you: \(Self.who(subject)) acknowledged \(Self.describe(subject))."
         }
     }
 
     private func store(_ db: Database) -> SubscriptionStore { SubscriptionStore(database: db, clock: SystemClock(), settings: settings) }
+
+    /// "Gemeente Voorbeeld (cert@voorbeeld.example)", or the organisation alone for a webhook's link.
+    static func who(_ subject: SubscriptionStore.LinkSubject) -> String {
+        subject.organization + (subject.address.map { " (\($0))" } ?? "")
+    }
 
     /// "the early notice for 'Heap overflow…', revision 2".
     static func describe(_ subject: SubscriptionStore.LinkSubject) -> String {

@@ -130,10 +130,18 @@ public struct OutboxStore {
         let providerContent = writer.content(kind, advisory: advisory, audience: .provider(organization: ""), notes: notes,
                                              ackURL: kind.isEmbargoed ? "" : nil, previous: previous)
         for provider in providers {
-            let ack = kind.isEmbargoed ? try newLinkToken(.ack, provider: provider.id, notice: noticeID) : nil
-            var content = providerContent
-            if let ack, let label = content.link?.label { content.link = (label, "\(settings.publicURL)/ack?token=\(ack)") }
+            // Each address and the webhooks have acknowledgement links of their own, so the page
+            // can say who acknowledges.
+            func content(acknowledging email: String?) throws -> NoticeContent {
+                var content = providerContent
+                if kind.isEmbargoed, let label = content.link?.label {
+                    let ack = try newLinkToken(.ack, provider: provider.id, notice: noticeID, email: email)
+                    content.link = (label, "\(settings.publicURL)/ack?token=\(ack)")
+                }
+                return content
+            }
             for email in provider.emails {
+                let content = try content(acknowledging: email)
                 // Each address's own link: unsubscribing takes that address off, not the organisation.
                 let unsubscribe = try newLinkToken(.unsubscribe, provider: provider.id, notice: noticeID, email: email)
                 let mail = message(content, to: email, notice: notice, owner: "p\(provider.id)",
@@ -142,8 +150,9 @@ public struct OutboxStore {
                                    recipient: email, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
                 count += 1
             }
+            let hookContent = provider.webhooks.isEmpty ? providerContent : try content(acknowledging: nil)
             for hook in provider.webhooks {
-                try insertWebhook(content, format: hook.kind, url: hook.url, notice: notice, provider: provider.id,
+                try insertWebhook(hookContent, format: hook.kind, url: hook.url, notice: notice, provider: provider.id,
                                   channel: nil, event: event, project: project, advisoryID: advisory.publicID, revision: advisory.revision)
                 count += 1
             }
@@ -599,13 +608,16 @@ public struct OutboxStore {
         public var addresses: Int
         public var providerWebhooks: Int
         public var channels: Int
+        /// The organisations it would reach, by name.
+        public var organizations: [String]
 
         /// "the revision: 3 providers (4 addresses, 1 webhook)"
         public var sentence: String {
             var parts: [String] = []
             if providers > 0 {
+                let names = organizations.prefix(10).joined(separator: ", ") + (organizations.count > 10 ? " and \(organizations.count - 10) more" : "")
                 parts.append("\(providers) provider\(providers == 1 ? "" : "s") (\(addresses) address\(addresses == 1 ? "" : "es"), "
-                             + "\(providerWebhooks) webhook\(providerWebhooks == 1 ? "" : "s"))")
+                             + "\(providerWebhooks) webhook\(providerWebhooks == 1 ? "" : "s"): \(names))")
             }
             if channels > 0 { parts.append("\(channels) public channel\(channels == 1 ? "" : "s")") }
             return "the \(notice) would go to " + (parts.isEmpty ? "no one" : parts.joined(separator: " and "))
@@ -621,11 +633,14 @@ public struct OutboxStore {
     public func reach(advisory: Int64, after: Int64) throws -> [Reach] {
         try database.query("""
             SELECT n.kind, count(DISTINCT d.provider_id), sum(d.provider_id IS NOT NULL AND d.transport = 'email'),
-                   sum(d.provider_id IS NOT NULL AND d.transport = 'webhook'), sum(d.channel_id IS NOT NULL)
+                   sum(d.provider_id IS NOT NULL AND d.transport = 'webhook'), sum(d.channel_id IS NOT NULL),
+                   (SELECT json_group_array(organization) FROM (SELECT DISTINCT p.organization FROM deliveries d2 JOIN providers p ON p.id = d2.provider_id
+                                                                WHERE d2.notice_id = n.id AND d2.id > ?1 ORDER BY p.organization))
             FROM deliveries d JOIN notices n ON n.id = d.notice_id
             WHERE d.id > ?1 AND n.advisory_id = ?2 GROUP BY n.id ORDER BY n.id
             """, [.integer(after), .integer(advisory)]) {
-            Reach(notice: $0.text(0), providers: Int($0.int(1)), addresses: Int($0.int(2)), providerWebhooks: Int($0.int(3)), channels: Int($0.int(4)))
+            Reach(notice: $0.text(0), providers: Int($0.int(1)), addresses: Int($0.int(2)), providerWebhooks: Int($0.int(3)), channels: Int($0.int(4)),
+                  organizations: (try? JSONDecoder().decode([String].self, from: Data($0.text(5).utf8))) ?? [])
         }
     }
 

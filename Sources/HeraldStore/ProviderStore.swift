@@ -150,6 +150,9 @@ public struct ProviderStore {
             if !change.addWebhooks.isEmpty { details["added webhooks"] = change.addWebhooks.map { Redaction.url($0.url) }.joined(separator: ", ") }
             if !change.removeWebhooks.isEmpty { details["removed webhooks"] = change.removeWebhooks.map(Redaction.url).joined(separator: ", ") }
             if let replace = change.replaceWebhook {
+                if replace.from != replace.to, try get(id).webhooks.contains(where: { $0.url == replace.to }) {
+                    throw Refusal.conflict(field: "replace-webhook", rule: "provider \(id) has \(Validate.quoted(Redaction.url(replace.to))) already; remove one of the two instead")
+                }
                 guard try database.run("UPDATE provider_webhooks SET url = ?, disabled_at = NULL WHERE provider_id = ? AND url = ?",
                                        .text(replace.to), .integer(id), .text(replace.from)) == 1 else {
                     throw Refusal.invalid(field: "replace-webhook", rule: "\(Validate.quoted(Redaction.url(replace.from))) is not a webhook of provider \(id)")
@@ -158,7 +161,10 @@ public struct ProviderStore {
                 let resent = try database.run("""
                     UPDATE deliveries SET recipient = ?1, host = herald_host(?1), state = 'pending', attempts = 0, next_attempt_at = ?4,
                                           lease_until = NULL, last_error = NULL
-                    WHERE provider_id = ?2 AND recipient = ?3 AND state IN ('dead', 'retrying')
+                    WHERE provider_id = ?2 AND recipient = ?3 AND state IN ('dead', 'retrying') AND (lease_until IS NULL OR lease_until <= ?4)
+                      -- Not notices that no longer matter: those of a cancelled advisory.
+                      AND NOT EXISTS (SELECT 1 FROM notices n JOIN advisories a ON a.id = n.advisory_id
+                                      WHERE n.id = deliveries.notice_id AND a.state = 'cancelled')
                     """, [.text(replace.to), .integer(id), .text(replace.from), .date(now)])
                 details["replaced webhook"] = "\(Redaction.url(replace.from)) → \(Redaction.url(replace.to))"
                 details["sent again"] = String(resent)
@@ -197,15 +203,18 @@ public struct ProviderStore {
         public var newSecrets: [String: String] = [:]
     }
 
-    /// Brings the members (active and suspended providers) up to date with `list`, all or
-    /// nothing: a name not on the list yet is added (active), a member whose addresses,
-    /// webhooks, projects, listing or language differ is changed to match, and a member not in
-    /// the file is removed. Requests waiting for confirmation or approval are left alone.
+    /// Brings the members (active and suspended providers) of the projects the file names up to
+    /// date with `list`, all or nothing: a name not on the list yet is added (active); a member
+    /// whose addresses, webhooks or projects (of those the file names) differ is changed to
+    /// match, and its listing and language where the file says them; a member of those projects
+    /// not in the file stops following them, and leaves when it follows nothing else. Members
+    /// of other projects only, and requests waiting for confirmation or approval, are left alone.
     public func sync(_ list: ProviderImport, actor: String) throws -> SyncReport {
         let now = clock.now
         return try database.write {
             var report = SyncReport()
-            let members = try load(where: "p.status IN ('active', 'suspended')", [])
+            let scope = list.projects
+            let members = try load(where: "p.status IN ('active', 'suspended')", []).filter { !scope.isDisjoint(with: $0.projects) }
             var byName = Dictionary(members.map { ($0.organization.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
             let projectIDs = Dictionary(uniqueKeysWithValues: try ProjectStore(database: database, clock: clock).list().map { ($0.slug, $0.id) })
             for entry in list.entries {
@@ -230,17 +239,25 @@ public struct ProviderStore {
                     addWebhooks: wanted.webhooks.filter { !currentHooks.contains($0.url) },
                     removeWebhooks: current.webhooks.map(\.url).filter { !wantedHooks.contains($0) },
                     addProjects: wanted.projects.filter { !current.projects.contains($0) },
-                    removeProjects: current.projects.filter { !wanted.projects.contains($0) },
-                    listed: wanted.listed != current.listed ? wanted.listed : nil,
-                    language: wanted.language != current.language ? wanted.language : nil)
+                    removeProjects: current.projects.filter { scope.contains($0) && !wanted.projects.contains($0) },
+                    listed: entry.listed.flatMap { $0 != current.listed ? $0 : nil },
+                    language: entry.language.flatMap { $0 != current.language ? $0 : nil })
                 guard let edit = try change.edit() else { continue }
                 let (_, secrets) = try editInTransaction(current.id, edit, actor: actor, reason: "provider import --sync")
                 report.newSecrets.merge(secrets) { $1 }
                 report.changed.append("\(current.organization): \(change.summary)")
             }
             for gone in byName.values.sorted(by: { $0.id < $1.id }) {
-                _ = try transitionInTransaction(gone.id, .remove, reason: "not in the imported list (provider import --sync)", actor: actor, outbox: nil)
-                report.removed.append(gone.organization)
+                let others = gone.projects.filter { !scope.contains($0) }
+                if others.isEmpty {
+                    _ = try transitionInTransaction(gone.id, .remove, reason: "not in the imported list (provider import --sync)", actor: actor, outbox: nil)
+                    report.removed.append(gone.organization)
+                } else {
+                    // It follows other projects too: it only stops following these.
+                    let leaving = gone.projects.filter { scope.contains($0) }
+                    _ = try editInTransaction(gone.id, try ProviderEdit(removeProjects: leaving), actor: actor, reason: "provider import --sync")
+                    report.changed.append("\(gone.organization): " + leaving.map { "-project \($0)" }.joined(separator: ", "))
+                }
             }
             try AuditLog(database: database).record(at: now, actor: actor, action: "provider.sync", subjectType: "provider", subjectID: nil,
                                                     details: ["added": String(report.added.count), "changed": String(report.changed.count),

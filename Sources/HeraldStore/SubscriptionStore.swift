@@ -74,6 +74,10 @@ public struct SubscriptionStore {
         let link = try use(token, purpose: purpose, consume: false)
         let provider = try ProviderStore(database: database, clock: clock).get(link.provider)
         var subject = LinkSubject(organization: provider.organization, address: link.email ?? (purpose == .confirm ? provider.emails.first : nil))
+        // An address that left the list no longer speaks for the organisation.
+        if purpose == .ack, let address = link.email, !provider.emails.contains(where: { $0.lowercased() == address.lowercased() }) {
+            throw Refusal.invalid(field: "token", rule: "this link is not valid, was used already, or has expired")
+        }
         if let notice = link.notice, let row = try database.first("""
             SELECT n.kind, n.revision, a.title FROM notices n LEFT JOIN advisories a ON a.id = n.advisory_id WHERE n.id = ?
             """, .integer(notice), map: { ($0.text(0), Int($0.int(1)), $0.optionalText(2)) }) {

@@ -64,7 +64,7 @@ struct AdvisoryCommand: ParsableCommand {
                                            severity: patch.severity, cvss: patch.cvss, affected: patch.affected ?? "", fixed: patch.fixed ?? "")
             let context = try db.open()
             let plan = try schedule.apply(to: Schedule(), embargo: try context.instant(embargo, field: "embargo"), in: context)
-            try perform(context, output, verb: "created", dryRun: dryRun, firingDue: true) {
+            try perform(context, output, verb: "created", dryRun: dryRun) {
                 try context.advisories.create(project: project, content: body, schedule: plan, actor: context.actor)
             }
         }
@@ -175,6 +175,9 @@ struct AdvisoryCommand: ParsableCommand {
             let project = try context.projects.require(advisory.projectSlug)
             let kind = chosen ?? (audience == "public" || advisory.state == .published ? .publication
                                   : advisory.state == .cancelled ? .cancellation : .earlyNotice)
+            if advisory.schedule.embargo == nil && kind != .publication {
+                throw Refusal.invalid(field: "notice", rule: "advisory \(id) is a draft with no release instant; give it one first (herald advisory reschedule \(id) --embargo INSTANT)")
+            }
             if audience == "public" && (kind == .earlyNotice || kind == .revision) {
                 throw Refusal.invalid(field: "notice", rule: "a \(kind.rawValue) goes to providers only; public channels never get it")
             }
@@ -288,15 +291,17 @@ private func zonesBySlug(_ context: Context) throws -> [String: TimeZone] {
 }
 
 /// Runs a change, or with `dryRun` rehearses it: the same code runs, writes and all, then
-/// every write is undone, and what its notices would reach is said instead. With `firingDue`
-/// the notices the change makes due at once (an early notice "now") are rehearsed too.
-private func perform(_ context: Context, _ output: OutputOptions, verb: String, dryRun: Bool, firingDue: Bool = false,
+/// every write is undone, and what its notices would reach is said instead. The notices the
+/// change makes due at once (an early notice or a pre-announcement "now") are rehearsed too,
+/// as the scheduler would fire them a moment later.
+private func perform(_ context: Context, _ output: OutputOptions, verb: String, dryRun: Bool,
                      _ change: () throws -> Advisory) throws {
     guard dryRun else { return try report(try change(), context, output, verb: verb) }
     let (advisory, reach) = try context.database.rehearse { () throws -> (Advisory, [OutboxStore.Reach]) in
         let before = try context.outbox.lastDeliveryID()
         let advisory = try change()
-        if firingDue { _ = try context.advisories.fireDue() }
+        // One notice fires per advisory and pass; a few passes fire all that are due.
+        for _ in 0..<4 where try !context.advisories.fireDue().isEmpty {}
         return (advisory, try context.outbox.reach(advisory: advisory.id, after: before))
     }
     if output.json { return try Output.json(DryRun(advisory: advisory, notices: reach)) }

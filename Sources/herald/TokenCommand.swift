@@ -35,7 +35,7 @@ struct TokenCommand: ParsableCommand {
             let tokens = try db.open().tokens.list()
             if output.json { return try Output.json(tokens) }
             Output.table(["ID", "NAME", "ROLE", "CREATED", "REVOKED"], tokens.map {
-                [String($0.id), $0.name, $0.role.rawValue, Instant.rfc3339($0.createdAt), $0.revokedAt.map(Instant.rfc3339) ?? "-"]
+                [String($0.id), $0.name, $0.role.rawValue, Instant.utc($0.createdAt), $0.revokedAt.map(Instant.utc) ?? "-"]
             }, empty: "No tokens. Create one with: herald token create --name NAME --role admin")
         }
     }

@@ -227,7 +227,7 @@ import Testing
         var before = try tables()
         let created = try sandbox.succeed("advisory", "create", "--project", "demo", "--title", "Overflow", "--embargo", HeraldProcess.instant(daysFromNow: 3),
                                           "--early-notice", "now", "--dry-run")
-        #expect(created.stdout.contains("nothing written") && created.stdout.contains("the early-notice would go to 1 provider (2 addresses, 1 webhook)"),
+        #expect(created.stdout.contains("nothing written") && created.stdout.contains("the early-notice would go to 1 provider (2 addresses, 1 webhook: Acme)"),
                 "\(created)")
         #expect(try tables() == before, "a dry run writes nothing")
 
@@ -268,7 +268,7 @@ import Testing
         #expect(set.stdout.contains("alerts go to security-team@demo.example"), "\(set)")
         try sandbox.refuse(["project", "set", "demo", "--contact", "not-an-address"], naming: "contact")
         try sandbox.succeed("advisory", "create", "--project", "demo", "--title", "Overflow", "--embargo", HeraldProcess.instant(daysFromNow: 3))
-        _ = try sandbox.sqlite("INSERT INTO alerts (advisory_id, kind, detail, created_at) VALUES (1, 'private-notice-failing', '2 private deliveries failed.', 0)")
+        _ = try sandbox.sqlite("INSERT INTO alerts (advisory_id, kind, revision, detail, created_at) VALUES (1, 'private-notice-failing', 1, '2 private deliveries failed.', 0)")
         let shown = try sandbox.succeed("advisory", "show", "1")
         #expect(shown.stdout.contains("ALERT (1970-01-01 00:00:00 UTC): 2 private deliveries failed."), "\(shown)")
         let json = try #require(try sandbox.json(try sandbox.succeed("advisory", "show", "1", "--json").stdout) as? [String: Any])

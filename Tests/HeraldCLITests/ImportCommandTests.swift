@@ -178,4 +178,29 @@ import Testing
         #expect(refused.status == 2, "\(refused)")
         #expect(try sandbox.sqlite("SELECT count(*) FROM providers WHERE status = 'active'") == "3")
     }
+
+    @Test func aSyncConcernsTheProjectsItsFileNamesAndOnlyTheColumnsItHas() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "alpha", "--name", "Alpha")
+        try sandbox.succeed("project", "add", "beta", "--name", "Beta")
+        try sandbox.succeed("provider", "import", try sandbox.write("all.csv", """
+            organization;email;project;listed;language
+            Shared;s@shared.example;alpha;yes;nl
+            Shared;s@shared.example;beta;yes;nl
+            Beta Only;b@beta.example;beta;no;da
+            Alpha Only;a@alpha.example;alpha;no;en
+
+            """))
+        // Alpha's own list, as alpha's release managers keep it: no listed or language columns,
+        // an empty spreadsheet row, and Excel's separator line.
+        let alpha = try sandbox.write("alpha.csv", "sep=;\norganization;email;project\nShared;s@shared.example;alpha\n;;\n")
+        let done = try sandbox.succeed("provider", "import", alpha, "--sync")
+        #expect(done.stdout.contains("remove  Alpha Only") && done.stdout.contains("synced: added 0, changed 0, removed 1"), "\(done)")
+        let rows = try sandbox.rows("""
+            SELECT p.organization, p.status, p.listed, p.language,
+                   (SELECT group_concat(j.slug) FROM subscriptions s JOIN projects j ON j.id = s.project_id WHERE s.provider_id = p.id) AS projects
+            FROM providers p ORDER BY p.id
+            """).map { "\($0["organization"]!) \($0["status"]!) \($0["listed"]!) \($0["language"]!) \($0["projects"] ?? "")" }
+        #expect(rows == ["Shared active 1 nl alpha,beta", "Beta Only active 0 da beta", "Alpha Only removed 0 en alpha"], "\(rows)")
+    }
 }

@@ -227,4 +227,17 @@ import Testing
         try sandbox.refuse(["provider", "edit", "1"], naming: "edit")
         #expect(try sandbox.auditActions() == before)
     }
+
+    @Test func anEditMergesRepeatsAndRefusesAReplacementThatExists() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        try sandbox.succeed("provider", "add", "--organization", "Acme", "--email", "a@acme.example", "--webhook", "https://acme.example/one",
+                            "--webhook", "https://acme.example/two", "--project", "demo", "--approve")
+        try sandbox.succeed("provider", "edit", "1", "--add-email", "d@acme.example", "--add-email", "D@acme.example",
+                            "--add-webhook", "https://acme.example/three", "--add-webhook", "https://acme.example/three")
+        #expect(try sandbox.sqlite("SELECT count(*) FROM provider_contacts") == "2")
+        #expect(try sandbox.sqlite("SELECT count(*) FROM provider_webhooks") == "3")
+        try sandbox.refuse(["provider", "edit", "1", "--replace-webhook", "https://acme.example/one=https://acme.example/two"], naming: "replace-webhook")
+        #expect(try sandbox.sqlite("SELECT count(*) FROM provider_webhooks") == "3")
+    }
 }

@@ -71,6 +71,8 @@ import Testing
         #expect(Instant.local(date, in: zone) == "2026-12-01 17:00:00 +01:00")
         let newYork = try #require(TimeZone(identifier: "America/New_York"))
         #expect(Instant.local(date, in: newYork) == "2026-12-01 11:00:00 -05:00")
+        // What Herald shows can be typed back.
+        #expect(try Instant.parse(Instant.local(date, in: zone), field: "e") == date)
         // Everything that is not an advisory's own instant: UTC, labelled, with seconds.
         #expect(Instant.utc(date.addingTimeInterval(5)) == "2026-12-01 16:00:05 UTC")
     }

@@ -55,12 +55,12 @@ import Testing
             let ack = try #require(link("https://herald.test/ack", in: fixture)).replacingOccurrences(of: "https://herald.test", with: "")
             // The page says, in plain words, who acknowledges what.
             try await client.execute(uri: ack, method: .get) { response in
-                #expect(response.text.contains("Acknowledge that Gemeente Voorbeeld received the early notice for &#39;Overflow&#39;, revision 1."),
+                #expect(response.text.contains("Acknowledge that Gemeente Voorbeeld (cert@voorbeeld.example) received the early notice for &#39;Overflow&#39;, revision 1."),
                         "\(response.text)")
             }
             try await client.execute(uri: ack, method: .post) { response in
                 #expect(response.status == .ok)
-                #expect(response.text.contains("Gemeente Voorbeeld acknowledged the early notice for &#39;Overflow&#39;, revision 1."), "\(response.text)")
+                #expect(response.text.contains("Gemeente Voorbeeld (cert@voorbeeld.example) acknowledged the early notice for &#39;Overflow&#39;, revision 1."), "\(response.text)")
             }
             try await client.execute(uri: ack, method: .post) { response in #expect(response.status == .ok) }
             let acks = try AcknowledgementStore(database: db.database, clock: db.clock).list(advisory: advisory.id)

@@ -52,4 +52,27 @@ import Testing
         #expect(raised.map(\.advisoryID) == [advisory.id])
         #expect(try db.count("deliveries") == deliveries, "no address, no mail")
     }
+
+    @Test func whatWasStoppedOnPurposeIsNoFailureAndALaterRevisionIsToldAgain() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        let suspended = try db.providers.add(NewProvider(organization: "Gone", emails: ["g@gone.example"], projects: ["demo"]), status: .active, actor: db.actor)
+        _ = try db.providers.add(NewProvider(organization: "Acme", emails: ["a@acme.example"], projects: ["demo"]), status: .active, actor: db.actor)
+        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
+                                                schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now), actor: db.actor)
+        _ = try db.advisories.fireDue()
+        _ = try db.providers.transition(suspended.id, .suspend, actor: db.actor)
+        let claimed = try db.outbox.claim(limit: 10, lease: 60)   // stops the suspended provider's copy
+        try db.outbox.record(claimed.map { .delivered(id: $0.id, at: db.clock.now, via: "smtp") })
+        let alerts = AlertStore(database: db.database, clock: db.clock, settings: db.settings)
+        #expect(try alerts.raiseDue().isEmpty, "a delivery stopped on purpose is not a failure")
+        // A revision whose copy then fails for good is told, though an alert of that kind
+        // was raised for the first revision already.
+        _ = try db.advisories.revise(advisory.id, AdvisoryPatch(title: "Worse"), notes: .none, actor: db.actor)
+        try db.outbox.record(try db.outbox.claim(limit: 10, lease: 60).map { .dead(id: $0.id, error: "SMTP RCPT TO 550: no such user") })
+        #expect(try alerts.raiseDue().map(\.kind) == ["private-notice-failing"])
+        _ = try db.advisories.revise(advisory.id, AdvisoryPatch(title: "Worse still"), notes: .none, actor: db.actor)
+        try db.outbox.record(try db.outbox.claim(limit: 10, lease: 60).map { .dead(id: $0.id, error: "SMTP RCPT TO 550: no such user") })
+        #expect(try alerts.raiseDue().map(\.kind) == ["private-notice-failing"], "told again for revision 3")
+    }
 }
