@@ -22,10 +22,14 @@ public struct AdvisoryContent: Equatable, Sendable, Codable {
     public var cvss: String?
     public var affected: String
     public var fixed: String
+    /// Links for more: fix commits, release notes (the advisory page itself is always one).
+    public var references: [Reference] = []
 
     /// Validates every field; throws the first rule broken.
     public init(title: String, summary: String = "", body: String = "", cves: [String] = [], severity: Severity? = nil,
-                cvss: String? = nil, affected: String = "", fixed: String = "") throws(Refusal) {
+                cvss: String? = nil, affected: String = "", fixed: String = "", references: [Reference] = []) throws(Refusal) {
+        try Validate.count(references, field: "reference", max: Self.maxReferences, noun: "references per advisory")
+        self.references = references
         try Validate.count(cves, field: "cve", max: Self.maxCVEs, noun: "CVE ids per advisory")
         self.title = try Validate.line(title, field: "title", maxLength: 200)
         self.summary = try Validate.text(summary, field: "summary", maxLength: 2000)
@@ -47,6 +51,20 @@ public struct AdvisoryContent: Equatable, Sendable, Codable {
 extension AdvisoryContent {
     /// Most CVE ids one advisory may name: counted before any is validated.
     public static let maxCVEs = 100
+    /// Most references one advisory may give.
+    public static let maxReferences = 50
+
+    private enum CodingKeys: String, CodingKey { case title, summary, body, cves, severity, cvss, affected, fixed, references }
+
+    // Snapshots written before references existed have none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(unchecked: try c.decode(String.self, forKey: .title), try c.decode(String.self, forKey: .summary), try c.decode(String.self, forKey: .body),
+                  try c.decodeIfPresent(Severity.self, forKey: .severity), try c.decodeIfPresent(String.self, forKey: .cvss),
+                  try c.decode(String.self, forKey: .affected), try c.decode(String.self, forKey: .fixed))
+        cves = try c.decode([String].self, forKey: .cves)
+        references = try c.decodeIfPresent([Reference].self, forKey: .references) ?? []
+    }
 
     /// Content as stored earlier, taken without validation (CVEs are added by the caller).
     public init(unchecked title: String, _ summary: String, _ body: String, _ severity: Severity?, _ cvss: String?,
@@ -72,9 +90,11 @@ public struct AdvisoryPatch: Equatable, Sendable {
     public var cvss: String?
     public var affected: String?
     public var fixed: String?
+    public var references: [Reference]?
 
     public init(title: String? = nil, summary: String? = nil, body: String? = nil, cves: [String]? = nil,
-                severity: Severity? = nil, cvss: String? = nil, affected: String? = nil, fixed: String? = nil) {
+                severity: Severity? = nil, cvss: String? = nil, affected: String? = nil, fixed: String? = nil, references: [Reference]? = nil) {
+        self.references = references
         self.title = title
         self.summary = summary
         self.body = body
@@ -90,7 +110,7 @@ public struct AdvisoryPatch: Equatable, Sendable {
         try AdvisoryContent(
             title: title ?? content.title, summary: summary ?? content.summary, body: body ?? content.body,
             cves: cves ?? content.cves, severity: severity ?? content.severity, cvss: cvss ?? content.cvss,
-            affected: affected ?? content.affected, fixed: fixed ?? content.fixed
+            affected: affected ?? content.affected, fixed: fixed ?? content.fixed, references: references ?? content.references
         )
     }
 }

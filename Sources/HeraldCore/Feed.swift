@@ -6,13 +6,16 @@ public struct PublishedAdvisory: Equatable, Sendable {
     public var advisory: Advisory
     public var projectName: String
     public var projectTimezone: String
+    /// The packages the project ships, for OSV's `affected`.
+    public var packages: [Package]
 
     /// Refuses anything but a published advisory, so nothing else can reach a public surface.
-    public init?(_ advisory: Advisory, projectName: String, projectTimezone: String) {
+    public init?(_ advisory: Advisory, projectName: String, projectTimezone: String, packages: [Package] = []) {
         guard advisory.state == .published, advisory.publishedAt != nil else { return nil }
         self.advisory = advisory
         self.projectName = projectName
         self.projectTimezone = projectTimezone
+        self.packages = packages
     }
 
     public var published: Date { advisory.publishedAt! }
@@ -142,12 +145,26 @@ public struct FeedWriter: Sendable {
     public func osv(_ item: PublishedAdvisory) -> [UInt8] {
         let a = item.advisory.content
         var record: [String: JSON] = [
-            "schema_version": "1.6.0", "id": .string(item.advisory.publicID), "modified": .string(Instant.rfc3339(item.updated)),
+            "schema_version": "1.7.0", "id": .string(OSV.id(item.advisory.publicID)), "modified": .string(Instant.rfc3339(item.updated)),
             "published": .string(Instant.rfc3339(item.published)), "summary": .string(a.title), "details": .string(text(item)),
-            "references": [["type": "ADVISORY", "url": .string(pageURL(item))]],
+            "references": .array([["type": "ADVISORY", "url": .string(pageURL(item))]]
+                + a.references.map { ["type": .string($0.type), "url": .string($0.url)] }),
             "database_specific": ["project": .string(item.projectName), "revision": .int(item.advisory.revision), "affected": .string(a.affected),
-                                  "fixed": .string(a.fixed), "severity": .optional(a.severity?.rawValue)],
+                                  "fixed": .string(a.fixed), "severity": .optional(a.severity?.rawValue), "herald_id": .string(item.advisory.publicID)],
         ]
+        // Per package, the range scanners match; the words as typed stay beside it for people.
+        if !item.packages.isEmpty {
+            let range = AffectedRange.read(affected: a.affected, fixed: a.fixed)
+            record["affected"] = .array(item.packages.map { package in
+                var entry: [String: JSON] = ["package": ["ecosystem": .string(package.ecosystem), "name": .string(package.name)],
+                                             "database_specific": ["affected": .string(a.affected), "fixed": .string(a.fixed)]]
+                if let range {
+                    entry["ranges"] = [["type": .string(range.type),
+                                        "events": .array(range.events.map { [$0.kind: .string($0.version)] })]]
+                }
+                return .object(entry)
+            })
+        }
         if !a.cves.isEmpty { record["aliases"] = .array(a.cves.map(JSON.string)) }
         if let cvss = a.cvss {
             record["severity"] = [["type": cvss.hasPrefix("CVSS:4.0/") ? "CVSS_V4" : "CVSS_V3", "score": .string(cvss)]]

@@ -16,6 +16,8 @@ public struct Project: Equatable, Sendable, Codable {
     public var createdAt: Date
     /// The release managers' address: alerts about failing private notices go there.
     public var contact: String?
+    /// The packages it ships, as OSV names them: what scanners match an advisory against.
+    public var packages: [Package] = []
 
     /// Creates a project value.
     public init(id: Int64, slug: String, name: String, timezone: String, maxEmbargoDays: Int, createdAt: Date) {

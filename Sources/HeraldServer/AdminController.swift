@@ -130,7 +130,8 @@ struct AdminController: Sendable {
             let now = Date()
             let patch = try input.patch()
             let content = try AdvisoryContent(title: input.title ?? "", summary: patch.summary ?? "", body: patch.body ?? "", cves: patch.cves ?? [],
-                                              severity: patch.severity, cvss: patch.cvss, affected: patch.affected ?? "", fixed: patch.fixed ?? "")
+                                              severity: patch.severity, cvss: patch.cvss, affected: patch.affected ?? "", fixed: patch.fixed ?? "",
+                                              references: patch.references ?? [])
             let schedule = try input.schedule(applyingTo: Schedule(), now: now)
             let settings = configuration.outbox
             return try await json(status: .created) { db in
@@ -319,12 +320,16 @@ struct AdvisoryInput: Decodable {
     var severity: String?; var cvss: String?; var affected: String?; var fixed: String?
     var embargo: String?; var earlyNotice: String?; var preAnnounce: String?
     var reason: String?; var noteToProviders: String?; var publicNote: String?
+    var references: [ReferenceInput]?
+    struct ReferenceInput: Decodable { var type: String; var url: String }
 
     var notes: NotesInput { NotesInput(reason: reason, noteToProviders: noteToProviders, publicNote: publicNote) }
 
     func patch() throws -> AdvisoryPatch {
         let severity = try self.severity.map(Severity.parse)
-        return AdvisoryPatch(title: title, summary: summary, body: body, cves: cves, severity: severity, cvss: cvss, affected: affected, fixed: fixed)
+        try Validate.count(references ?? [], field: "references", max: AdvisoryContent.maxReferences, noun: "references per advisory")
+        return AdvisoryPatch(title: title, summary: summary, body: body, cves: cves, severity: severity, cvss: cvss, affected: affected, fixed: fixed,
+                             references: try references.map { try $0.map { try Reference("\($0.type)=\($0.url)") } })
     }
 
     /// `current` with the instants given here; `now` is accepted for the notices.

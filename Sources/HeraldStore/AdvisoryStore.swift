@@ -221,21 +221,22 @@ public struct AdvisoryStore {
         let fields: [SQLValue] = [
             .text(advisory.state.rawValue), .int(advisory.revision), .text(c.title), .text(c.summary), .text(c.body),
             .optionalText(c.severity?.rawValue), .optionalText(c.cvss), .text(c.affected), .text(c.fixed),
+            .text(String(decoding: try JSONEncoder().encode(c.references), as: UTF8.self)),
             .date(s.embargo), .date(s.earlyNotice), .date(s.preAnnounce), .date(advisory.publishedAt), .date(advisory.cancelledAt),
             .date(advisory.updatedAt),
         ]
         var advisory = advisory
         if let projectID {
             try database.run("""
-                INSERT INTO advisories (state, revision, title, summary, body, severity, cvss, affected, fixed, embargo_at, early_notice_at,
-                    pre_announce_at, published_at, cancelled_at, updated_at, public_id, project_id, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO advisories (state, revision, title, summary, body, severity, cvss, affected, fixed, reference_list, embargo_at,
+                    early_notice_at, pre_announce_at, published_at, cancelled_at, updated_at, public_id, project_id, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, fields + [.text(advisory.publicID), .integer(projectID), .date(advisory.createdAt)])
             advisory.id = database.lastInsertID
         } else {
             try database.run("""
                 UPDATE advisories SET state = ?, revision = ?, title = ?, summary = ?, body = ?, severity = ?, cvss = ?, affected = ?, fixed = ?,
-                    embargo_at = ?, early_notice_at = ?, pre_announce_at = ?, published_at = ?, cancelled_at = ?, updated_at = ?
+                    reference_list = ?, embargo_at = ?, early_notice_at = ?, pre_announce_at = ?, published_at = ?, cancelled_at = ?, updated_at = ?
                 WHERE id = ?
                 """, fields + [.integer(advisory.id)])
         }
@@ -265,18 +266,20 @@ public struct AdvisoryStore {
     private func load(where condition: String, _ values: [SQLValue]) throws -> [Advisory] {
         var advisories = try database.query("""
             SELECT a.id, a.public_id, p.slug, a.state, a.revision, a.title, a.summary, a.body, a.severity, a.cvss, a.affected, a.fixed,
-                   a.embargo_at, a.early_notice_at, a.pre_announce_at, a.published_at, a.cancelled_at, a.created_at, a.updated_at
+                   a.embargo_at, a.early_notice_at, a.pre_announce_at, a.published_at, a.cancelled_at, a.created_at, a.updated_at, a.reference_list
             FROM advisories a JOIN projects p ON p.id = a.project_id
             WHERE \(condition) ORDER BY a.id DESC
             """, values) { row in
             // Rows were validated on the way in; they are read back as they are.
-            Advisory(id: row.int(0), publicID: row.text(1), projectSlug: row.text(2),
+            var advisory = Advisory(id: row.int(0), publicID: row.text(1), projectSlug: row.text(2),
                      state: AdvisoryState(rawValue: row.text(3)) ?? .draft, revision: Int(row.int(4)),
                      content: AdvisoryContent(unchecked: row.text(5), row.text(6), row.text(7),
                                               row.optionalText(8).flatMap(Severity.init(rawValue:)), row.optionalText(9),
                                               row.text(10), row.text(11)),
                      schedule: Schedule(embargo: row.optionalDate(12), earlyNotice: row.optionalDate(13), preAnnounce: row.optionalDate(14)),
                      publishedAt: row.optionalDate(15), cancelledAt: row.optionalDate(16), createdAt: row.date(17), updatedAt: row.date(18))
+            advisory.content.references = (try? JSONDecoder().decode([Reference].self, from: Data(row.text(19).utf8))) ?? []
+            return advisory
         }
         guard !advisories.isEmpty else { return [] }
         var index: [Int64: Int] = [:]

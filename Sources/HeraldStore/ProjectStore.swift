@@ -29,12 +29,42 @@ public struct ProjectStore {
 
     /// Every project, by slug.
     public func list() throws -> [Project] {
-        try database.query("SELECT \(Self.columns) FROM projects ORDER BY slug", map: Self.project)
+        try withPackages(database.query("SELECT \(Self.columns) FROM projects ORDER BY slug", map: Self.project))
     }
 
     /// The project with `slug`, or nil.
     public func find(_ slug: String) throws -> Project? {
-        try database.first("SELECT \(Self.columns) FROM projects WHERE slug = ?", .text(slug), map: Self.project)
+        try withPackages(database.query("SELECT \(Self.columns) FROM projects WHERE slug = ?", [.text(slug)], map: Self.project)).first
+    }
+
+    /// Sets the packages a project ships (replacing the list), with its audit row.
+    public func setPackages(_ slug: String, _ packages: [Package], actor: String) throws -> Project {
+        let now = clock.now
+        return try database.write {
+            let project = try require(slug)
+            try database.run("DELETE FROM project_packages WHERE project_id = ?", .integer(project.id))
+            var seen = Set<String>()
+            for (position, package) in packages.enumerated() where seen.insert("\(package.ecosystem)/\(package.name)").inserted {
+                try database.run("INSERT INTO project_packages (project_id, position, ecosystem, name) VALUES (?, ?, ?, ?)",
+                                 .integer(project.id), .int(position), .text(package.ecosystem), .text(package.name))
+            }
+            try AuditLog(database: database).record(at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
+                                                    details: ["packages": packages.map { "\($0.ecosystem)/\($0.name)" }.joined(separator: ", ")])
+            return try require(slug)
+        }
+    }
+
+    /// `projects` with the packages each ships: one query for all.
+    private func withPackages(_ projects: [Project]) throws -> [Project] {
+        guard !projects.isEmpty else { return projects }
+        var byID = Dictionary(grouping: try database.query("SELECT project_id, ecosystem, name FROM project_packages ORDER BY project_id, position") {
+            ($0.int(0), $0.text(1), $0.text(2))
+        }, by: \.0)
+        return projects.map { project in
+            var project = project
+            project.packages = (byID.removeValue(forKey: project.id) ?? []).compactMap { try? Package(ecosystem: $0.1, name: $0.2) }
+            return project
+        }
     }
 
     /// The project with `slug`, or a refusal naming `field`.
@@ -47,7 +77,7 @@ public struct ProjectStore {
 
     /// The project with database id `id`.
     func require(id: Int64) throws -> Project {
-        guard let project = try database.first("SELECT \(Self.columns) FROM projects WHERE id = ?", .integer(id), map: Self.project) else {
+        guard let project = try withPackages(database.query("SELECT \(Self.columns) FROM projects WHERE id = ?", [.integer(id)], map: Self.project)).first else {
             throw Refusal.notFound(subject: "project", id: String(id))
         }
         return project

@@ -18,7 +18,8 @@ public struct PublicStore {
         return try AdvisoryStore(database: database, clock: clock).list(state: .published)
             .compactMap { advisory in
                 let project = zones[advisory.projectSlug]
-                return PublishedAdvisory(advisory, projectName: project?.name ?? advisory.projectSlug, projectTimezone: project?.timezone ?? "UTC")
+                return PublishedAdvisory(advisory, projectName: project?.name ?? advisory.projectSlug, projectTimezone: project?.timezone ?? "UTC",
+                                         packages: project?.packages ?? [])
             }
             .sorted { ($0.published, $0.advisory.id) > ($1.published, $1.advisory.id) }
     }
@@ -31,7 +32,7 @@ public struct PublicStore {
         guard publicID.utf8.count <= 80, let advisory = try store.find(publicID: publicID, state: .published) else { return nil }
         let project = try projectInfo()[advisory.projectSlug]
         guard let item = PublishedAdvisory(advisory, projectName: project?.name ?? advisory.projectSlug,
-                                           projectTimezone: project?.timezone ?? "UTC") else { return nil }
+                                           projectTimezone: project?.timezone ?? "UTC", packages: project?.packages ?? []) else { return nil }
         return (item, try store.revisions(of: advisory.id).map(PublicRevision.init))
     }
 
@@ -63,11 +64,12 @@ public struct PublicStore {
                     WHERE a.state IN ('scheduled', 'cancelled')
                       AND EXISTS (SELECT 1 FROM notices n WHERE n.advisory_id = a.id AND n.kind = 'pre-announcement')) || '/' ||
                    (SELECT count(*) || ':' || coalesce(sum(id), 0) || ':' || coalesce(max(updated_at), 0) FROM providers
-                    WHERE status = 'active' AND listed = 1)
+                    WHERE status = 'active' AND listed = 1) || '/' ||
+                   (SELECT coalesce(group_concat(project_id || ':' || ecosystem || '/' || name, ','), '') FROM project_packages)
             """) { $0.text(0) } ?? ""
     }
 
-    private func projectInfo() throws -> [String: (name: String, timezone: String)] {
-        Dictionary(uniqueKeysWithValues: try database.query("SELECT slug, name, timezone FROM projects") { ($0.text(0), ($0.text(1), $0.text(2))) })
+    private func projectInfo() throws -> [String: Project] {
+        Dictionary(uniqueKeysWithValues: try ProjectStore(database: database, clock: clock).list().map { ($0.slug, $0) })
     }
 }

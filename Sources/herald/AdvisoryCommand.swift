@@ -25,11 +25,15 @@ struct AdvisoryCommand: ParsableCommand {
         @Option(help: "CVSS v3.1 or v4.0 vector.") var cvss: String?
         @Option(help: "Affected versions.") var affected: String?
         @Option(help: "Fixed versions.") var fixed: String?
+        @Option(help: "TYPE=URL: a fix commit, release notes … (FIX, WEB, REPORT, ARTICLE …); repeat for more (on revise, replaces the list).")
+        var reference: [String] = []
 
         func patch() throws -> AdvisoryPatch {
-            AdvisoryPatch(title: title, summary: summary, body: try bodyFile.map { try readInput($0, field: "body-file") },
-                          cves: cve.isEmpty ? nil : cve, severity: try severity.map(Severity.parse),
-                          cvss: cvss, affected: affected, fixed: fixed)
+            try Validate.count(reference, field: "reference", max: AdvisoryContent.maxReferences, noun: "references per advisory")
+            return AdvisoryPatch(title: title, summary: summary, body: try bodyFile.map { try readInput($0, field: "body-file") },
+                                 cves: cve.isEmpty ? nil : cve, severity: try severity.map(Severity.parse),
+                                 cvss: cvss, affected: affected, fixed: fixed,
+                                 references: reference.isEmpty ? nil : try reference.map { try Reference($0) })
         }
     }
 
@@ -61,7 +65,8 @@ struct AdvisoryCommand: ParsableCommand {
             guard let title = content.title else { throw Refusal.invalid(field: "title", rule: "is required") }
             let patch = try content.patch()
             let body = try AdvisoryContent(title: title, summary: patch.summary ?? "", body: patch.body ?? "", cves: patch.cves ?? [],
-                                           severity: patch.severity, cvss: patch.cvss, affected: patch.affected ?? "", fixed: patch.fixed ?? "")
+                                           severity: patch.severity, cvss: patch.cvss, affected: patch.affected ?? "", fixed: patch.fixed ?? "",
+                                           references: patch.references ?? [])
             let context = try db.open()
             let plan = try schedule.apply(to: Schedule(), embargo: try context.instant(embargo, field: "embargo"), in: context)
             try perform(context, output, verb: "created", dryRun: dryRun) {

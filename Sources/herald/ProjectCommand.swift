@@ -36,13 +36,26 @@ struct ProjectCommand: ParsableCommand {
         @OptionGroup var db: DatabaseOptions
         @Argument(help: "The project's slug.") var slug: String
         @Option(help: "The release managers' address for alerts about failing private notices ('none' to clear).") var contact: String?
+        @Option(help: "OSV ecosystem of the packages: PyPI, npm, Maven, Go, crates.io, Packagist …") var ecosystem: String?
+        @Option(help: "A package the project ships, as its ecosystem names it; repeat for more (replaces the list).") var package: [String] = []
 
         func run() throws {
-            guard let contact else { throw Refusal.invalid(field: "contact", rule: "say what to set (--contact ADDRESS)") }
-            let address = contact.lowercased() == "none" ? nil : try Address.email(contact, field: "contact")
+            guard contact != nil || ecosystem != nil || !package.isEmpty else {
+                throw Refusal.invalid(field: "set", rule: "say what to set (--contact ADDRESS, or --ecosystem E --package NAME)")
+            }
+            let address = try contact.map { $0.lowercased() == "none" ? nil : try Address.email($0, field: "contact") }
+            if ecosystem != nil && package.isEmpty { throw Refusal.invalid(field: "package", rule: "name the packages of --ecosystem (--package NAME)") }
+            if ecosystem == nil && !package.isEmpty { throw Refusal.invalid(field: "ecosystem", rule: "say which ecosystem the packages are in (--ecosystem PyPI …)") }
+            try Validate.count(package, field: "package", max: 50, noun: "packages")
+            let packages = try ecosystem.map { ecosystem in try package.map { try Package(ecosystem: ecosystem, name: $0) } } ?? []
             let context = try db.open()
-            let project = try context.projects.setContact(slug, contact: address, actor: context.actor)
-            print("project \(project.slug): alerts go to \(project.contact ?? "no address (advisory show lists them)")")
+            var project = try context.projects.require(slug)
+            if let address { project = try context.projects.setContact(slug, contact: address, actor: context.actor) }
+            if !packages.isEmpty { project = try context.projects.setPackages(slug, packages, actor: context.actor) }
+            if contact != nil { print("project \(project.slug): alerts go to \(project.contact ?? "no address (advisory show lists them)")") }
+            if !packages.isEmpty {
+                print("project \(project.slug) ships \(project.packages.map { "\($0.ecosystem)/\($0.name)" }.joined(separator: ", "))")
+            }
         }
     }
 

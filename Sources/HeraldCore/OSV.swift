@@ -1,0 +1,139 @@
+import Foundation
+
+/// What OSV needs beyond an advisory's text, so that scanners can match it: the packages a
+/// project ships (ecosystem and name), the affected versions as ranges of events, references.
+public enum OSV {
+    /// OSV's ecosystem names, as its schema lists them (ossf/osv-schema at 51b8156).
+    public static let ecosystems: Set<String> = [
+        "AlmaLinux", "Alpaquita", "Alpine", "Android", "Azure Linux", "BellSoft Hardened Containers", "Bioconductor", "Bitnami", "Chainguard",
+        "CleanStart", "ConanCenter", "CRAN", "crates.io", "Debian", "Docker Hardened Images", "Echo", "FreeBSD", "GHC", "GitHub Actions", "Go",
+        "Hackage", "Hex", "Julia", "Kubernetes", "Linux", "Mageia", "Maven", "MinimOS", "npm", "NuGet", "opam", "openEuler", "openSUSE",
+        "OSS-Fuzz", "Packagist", "Photon OS", "Pub", "PyPI", "Red Hat", "Rocky Linux", "Root", "RubyGems", "SUSE", "SwiftURL", "TuxCare",
+        "Ubuntu", "VSCode", "Wolfi",
+    ]
+
+    /// OSV's reference types.
+    public static let referenceTypes: Set<String> = ["ADVISORY", "ARTICLE", "DETECTION", "DISCUSSION", "REPORT", "FIX", "INTRODUCED", "GIT",
+                                                     "PACKAGE", "EVIDENCE", "WEB"]
+
+    /// The id of an advisory in OSV: Herald is no registered OSV database, so its ids carry the
+    /// schema's `x_` prefix for those (`x_herald-myproject-2026-abc123`).
+    public static func id(_ publicID: String) -> String { "x_herald-" + publicID }
+}
+
+/// A package a project ships, as OSV names it.
+public struct Package: Equatable, Sendable, Codable {
+    public var ecosystem: String
+    public var name: String
+
+    public init(ecosystem: String, name: String) throws(Refusal) {
+        guard OSV.ecosystems.contains(ecosystem) else {
+            let near = OSV.ecosystems.first { $0.lowercased() == ecosystem.lowercased() }
+            throw .invalid(field: "ecosystem", rule: "\(Validate.quoted(ecosystem)) is not an OSV ecosystem" + (near.map { " (did you mean \($0)?)" } ?? " (like PyPI, npm, Maven, Go, crates.io, Packagist)"))
+        }
+        self.ecosystem = ecosystem
+        self.name = try Validate.line(name, field: "package", maxLength: 200)
+    }
+}
+
+/// A link an advisory gives for more: `FIX=https://…/commit/…`, `WEB=https://…/release-notes`.
+public struct Reference: Equatable, Sendable, Codable {
+    public var type: String
+    public var url: String
+
+    /// Reads `TYPE=URL` (OSV's reference types: ADVISORY, ARTICLE, FIX, REPORT, WEB …).
+    public init(_ text: String) throws(Refusal) {
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw .invalid(field: "reference", rule: "write it as TYPE=URL, like FIX=https://example.org/commit/abc") }
+        let type = parts[0].trimmingCharacters(in: .whitespaces).uppercased()
+        guard OSV.referenceTypes.contains(type) else {
+            throw .invalid(field: "reference", rule: "\(Validate.quoted(type)) must be one of \(OSV.referenceTypes.sorted().joined(separator: ", "))")
+        }
+        self.type = type
+        url = try Address.webURL(parts[1], field: "reference")
+    }
+}
+
+/// The versions an advisory affects, as OSV's range events, read from the words release managers
+/// type: `--affected "1.0.0 to 1.4.2" --fixed 1.4.3`, `--affected "< 1.4.3"`, `--affected ">= 2.0"`.
+/// The words stay as typed, for people; the events are for scanners. Text it cannot read gives
+/// no range (the package is still named), never a wrong one.
+public struct AffectedRange: Equatable, Sendable {
+    /// SEMVER when every version is MAJOR.MINOR.PATCH, ECOSYSTEM otherwise (the package manager's order).
+    public var type: String
+    /// In order: `introduced`, then `fixed` or `last_affected`.
+    public var events: [Event]
+
+    public struct Event: Equatable, Sendable {
+        public var kind: String
+        public var version: String
+    }
+
+    /// The range in `affected` and `fixed`, or nil when the words say nothing it can read.
+    public static func read(affected: String, fixed: String) -> AffectedRange? {
+        let affected = affected.trimmingCharacters(in: .whitespaces), fixed = fixed.trimmingCharacters(in: .whitespaces)
+        var introduced: String?, end: Event?
+        if let match = affected.wholeMatch(of: /(?i)\s*(?:from\s+)?(\S+)\s+(?:to|through|-|–|up to and including)\s+(\S+)\s*/) {
+            introduced = String(match.1)
+            end = Event(kind: "last_affected", version: String(match.2))
+        } else if let match = affected.wholeMatch(of: /\s*<\s*=\s*(\S+)\s*/) {
+            introduced = "0"
+            end = Event(kind: "last_affected", version: String(match.1))
+        } else if let match = affected.wholeMatch(of: /\s*<\s*(\S+)\s*/) {
+            introduced = "0"
+            end = Event(kind: "fixed", version: String(match.1))
+        } else if let match = affected.wholeMatch(of: /\s*>\s*=\s*(\S+)\s*/) {
+            introduced = String(match.1)
+        } else if affected.isEmpty, !fixed.isEmpty {
+            introduced = "0"
+        } else if isVersion(affected) {
+            introduced = affected
+        }
+        // A fixed version replaces "last affected": the scanner's question is where it ends.
+        if !fixed.isEmpty {
+            guard isVersion(fixed) else { return nil }
+            end = Event(kind: "fixed", version: fixed)
+        }
+        guard let introduced, isVersion(introduced) || introduced == "0", end.map({ isVersion($0.version) }) ?? true else { return nil }
+        var events = [Event(kind: "introduced", version: introduced)]
+        if let end { events.append(end) }
+        let semver = events.allSatisfy { $0.version == "0" || $0.version.wholeMatch(of: /\d+\.\d+\.\d+/) != nil }
+        return AffectedRange(type: semver ? "SEMVER" : "ECOSYSTEM", events: events)
+    }
+
+    /// Whether `version` lies in the range, comparing dotted numbers: what a scanner does.
+    public func contains(_ version: String) -> Bool {
+        var affected = false
+        for event in events {
+            switch event.kind {
+            case "introduced": if event.version == "0" || Self.compare(version, event.version) >= 0 { affected = true }
+            case "fixed": if Self.compare(version, event.version) >= 0 { affected = false }
+            case "last_affected": if Self.compare(version, event.version) > 0 { affected = false }
+            default: break
+            }
+        }
+        return affected
+    }
+
+    static func isVersion(_ text: String) -> Bool {
+        text.count <= 64 && text.wholeMatch(of: /v?\d+(?:\.\d+)*(?:[-+.][0-9A-Za-z.-]+)?/) != nil
+    }
+
+    /// Dotted numeric comparison (`1.10.0` after `1.9.2`); a trailing label sorts before the release.
+    static func compare(_ a: String, _ b: String) -> Int {
+        func parts(_ v: String) -> ([Int], String) {
+            let trimmed = v.hasPrefix("v") ? String(v.dropFirst()) : v
+            let core = trimmed.prefix { $0.isNumber || $0 == "." }
+            return (core.split(separator: ".").map { Int($0) ?? 0 }, String(trimmed.dropFirst(core.count)))
+        }
+        let (x, xs) = parts(a), (y, ys) = parts(b)
+        for i in 0..<max(x.count, y.count) {
+            let (p, q) = (i < x.count ? x[i] : 0, i < y.count ? y[i] : 0)
+            if p != q { return p < q ? -1 : 1 }
+        }
+        if xs == ys { return 0 }
+        if xs.isEmpty { return 1 }
+        if ys.isEmpty { return -1 }
+        return xs < ys ? -1 : 1
+    }
+}
