@@ -62,18 +62,34 @@ public enum ChatPayload {
         return c
     }
 
-    // Slack: header block, a section per part, the text fallback for notifications.
+    /// A title cut to `limit` in `unit`, with an ellipsis when cut.
+    static func title(_ text: String, _ limit: Int, _ unit: ChatLimits.Unit, escape: (String) -> String = { $0 }) -> String {
+        if ChatLimits.size(escape(text), unit) <= limit { return escape(text) }
+        var cut = ChatLimits.cutAtBoundary(text, keeping: limit - 1, unit: unit)
+        while ChatLimits.size(escape(cut) + "…", unit) > limit, !cut.isEmpty { cut.removeLast() }
+        return escape(cut) + "…"
+    }
+
+    // Slack: header block, a section per part, the text fallback for notifications. Limits from
+    // Slack's block reference, counted after escaping: header 150, section text 3,000, a field
+    // 2,000, at most 10 fields.
     static func slack(_ c: NoticeContent) -> JSON {
-        var blocks: [JSON] = [["type": "header", "text": ["type": "plain_text", "text": .string(String(c.headline.prefix(150)))]]]
-        if !c.intro.isEmpty { blocks.append(section(slackEscape(c.intro))) }
+        let url = c.link?.url
+        var blocks: [JSON] = [["type": "header", "text": ["type": "plain_text", "text": .string(title(c.headline, 150, .utf16))]]]
+        if !c.intro.isEmpty { blocks.append(section(ChatLimits.fit(c.intro, limit: 3000, unit: .utf16, url: url, escape: slackEscape))) }
         if !c.facts.isEmpty {
-            blocks.append(["type": "section", "fields": .array(c.facts.prefix(10).map { ["type": "mrkdwn", "text": "*\(slackEscape($0.label))*\n\(slackEscape($0.value))"] })])
+            blocks.append(["type": "section", "fields": .array(c.facts.prefix(10).map {
+                ["type": "mrkdwn", "text": .string("*\(title($0.label, 100, .utf16, escape: slackEscape))*\n"
+                                                   + ChatLimits.fit($0.value, limit: 1800, unit: .utf16, url: nil, escape: slackEscape))]
+            })])
         }
-        if !c.body.isEmpty { blocks.append(section(slackEscape(String(c.body.prefix(2900))))) }
+        if !c.body.isEmpty { blocks.append(section(ChatLimits.fit(c.body, limit: 3000, unit: .utf16, url: url, escape: slackEscape))) }
         if let link = c.link { blocks.append(section("<\(link.url)|\(slackEscape(link.label))>")) }
-        if !c.footer.isEmpty { blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": .string(slackEscape(c.footer))]]]) }
+        if !c.footer.isEmpty {
+            blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": .string(ChatLimits.fit(c.footer, limit: 2000, unit: .utf16, url: nil, escape: slackEscape))]]])
+        }
         // The fallback text is mrkdwn too (it becomes the notification): escaped like the rest.
-        return ["text": .string(slackEscape(c.headline)), "blocks": .array(blocks)]
+        return ["text": .string(title(c.headline, 3000, .utf16, escape: slackEscape)), "blocks": .array(blocks)]
     }
 
     static func section(_ text: String) -> JSON { ["type": "section", "text": ["type": "mrkdwn", "text": .string(text)]] }
@@ -83,21 +99,52 @@ public enum ChatPayload {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
-    // Discord: an embed with fields; limits from Discord's documentation.
+    // Discord: an embed with fields; limits from Discord's documentation, in UTF-16 units: title
+    // 256, description 4,096, 25 fields of 256 and 1,024, footer 2,048, all of it 6,000.
     static func discord(_ c: NoticeContent) -> JSON {
+        let url = c.link?.url
+        let heading = title(c.headline, 256, .utf16)
+        // Facts share 2,400 units (30 CVEs and a long "affected" must not crowd out the text).
+        var budget = 2400
+        let facts = Array(c.facts.prefix(25))
+        var fields: [JSON] = []
+        for (index, fact) in facts.enumerated() {
+            let name = title(fact.label, 100, .utf16)
+            let share = min(1024, max(40, (budget - ChatLimits.size(name, .utf16)) / (facts.count - index)))
+            let value = ChatLimits.fit(fact.value, limit: share, unit: .utf16, url: nil)
+            budget -= ChatLimits.size(name, .utf16) + ChatLimits.size(value, .utf16)
+            fields.append(["name": .string(name), "value": .string(value), "inline": true])
+        }
+        let footer = ChatLimits.fit(c.footer, limit: 1024, unit: .utf16, url: nil)
+        let used = ChatLimits.size(heading, .utf16) + (2400 - budget) + ChatLimits.size(footer, .utf16)
+        let text = [c.intro, c.body].filter { !$0.isEmpty }.joined(separator: "\n\n")
         var embed: [String: JSON] = [
-            "title": .string(String(c.headline.prefix(256))),
-            "description": .string(String(([c.intro, c.body].filter { !$0.isEmpty }.joined(separator: "\n\n")).prefix(4000))),
-            "fields": .array(c.facts.prefix(25).map { ["name": .string(String($0.label.prefix(256))), "value": .string(String($0.value.prefix(1024))), "inline": true] }),
+            "title": .string(heading),
+            "description": .string(ChatLimits.fit(text, limit: min(4096, 6000 - used - 16), unit: .utf16, url: url)),
+            "fields": .array(fields),
             "color": .int(c.embargoed ? 0xC0392B : 0x2E86C1),
         ]
         if let link = c.link { embed["url"] = .string(link.url) }
-        if !c.footer.isEmpty { embed["footer"] = ["text": .string(String(c.footer.prefix(2048)))] }
-        return ["content": .string(String(c.headline.prefix(2000))), "embeds": [.object(embed)], "allowed_mentions": ["parse": []]]
+        if !footer.isEmpty { embed["footer"] = ["text": .string(footer)] }
+        return ["content": .string(title(c.headline, 2000, .utf16)), "embeds": [.object(embed)], "allowed_mentions": ["parse": []]]
     }
 
     // Teams workflow webhook: a message with one Adaptive Card attachment.
+    // Teams accepts a payload of about 28 KB: the text shrinks until the card fits in 25,000 bytes.
     static func teams(_ c: NoticeContent) -> JSON {
+        var limit = 20_000
+        var fitted = c
+        while true {
+            fitted.intro = ChatLimits.fit(c.intro, limit: min(limit, 4000), unit: .utf8, url: c.link?.url)
+            fitted.body = ChatLimits.fit(c.body, limit: limit, unit: .utf8, url: c.link?.url)
+            fitted.facts = c.facts.prefix(30).map { ($0.label, ChatLimits.fit($0.value, limit: 600, unit: .utf8, url: nil)) }
+            let card = teamsCard(fitted)
+            if card.bytes.count <= 25_000 || limit < 500 { return card }
+            limit = limit * 2 / 3
+        }
+    }
+
+    static func teamsCard(_ c: NoticeContent) -> JSON {
         var body: [JSON] = [["type": "TextBlock", "text": .string(c.headline), "weight": "Bolder", "size": "Medium", "wrap": true]]
         if !c.intro.isEmpty { body.append(["type": "TextBlock", "text": .string(c.intro), "wrap": true]) }
         if !c.facts.isEmpty { body.append(["type": "FactSet", "facts": .array(c.facts.map { ["title": .string($0.label), "value": .string($0.value)] })]) }
@@ -108,8 +155,11 @@ public enum ChatPayload {
         return ["type": "message", "attachments": [["contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": .null, "content": .object(card)]]]
     }
 
-    // Matrix: m.room.message with a plain body and HTML for clients that render it.
+    // Matrix: m.room.message with a plain body and HTML for clients that render it; an event
+    // may be 65,536 bytes, so the text of each is held to 24,000.
     static func matrix(_ c: NoticeContent) -> JSON {
+        var c = c
+        c.body = ChatLimits.cut(c.body, limit: 24_000, unit: .utf8, url: c.link?.url, measuredAs: HTML.escape)
         var html = "<h4>\(HTML.escape(c.headline))</h4>"
         if !c.intro.isEmpty { html += "<p>\(HTML.escape(c.intro))</p>" }
         if !c.facts.isEmpty { html += "<ul>" + c.facts.map { "<li><strong>\(HTML.escape($0.label))</strong>: \(HTML.escape($0.value))</li>" }.joined() + "</ul>" }
@@ -119,8 +169,12 @@ public enum ChatPayload {
         return ["msgtype": "m.text", "body": .string(c.headline + "\n\n" + c.plainText), "format": "org.matrix.custom.html", "formatted_body": .string(html)]
     }
 
-    // Mattermost: Markdown text.
+    // Mattermost: Markdown text; a post holds 16,383 characters.
     static func markdown(_ c: NoticeContent) -> String {
+        var c = c
+        c.intro = ChatLimits.fit(c.intro, limit: 2000, unit: .utf16, url: nil)
+        c.body = ChatLimits.fit(c.body, limit: 12_000, unit: .utf16, url: c.link?.url)
+        c.facts = c.facts.prefix(30).map { ($0.label, ChatLimits.fit($0.value, limit: 500, unit: .utf16, url: nil)) }
         var parts = ["#### " + c.headline]
         if !c.intro.isEmpty { parts.append(c.intro) }
         if !c.facts.isEmpty { parts.append(c.facts.map { "- **\($0.label)**: \($0.value)" }.joined(separator: "\n")) }
