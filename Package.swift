@@ -24,6 +24,11 @@ let package = Package(
         // A real C target rather than a bare module map: curl_easy_setopt is variadic and
         // CURLVERSION_NOW is a macro, so Swift needs typed wrappers.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // cmark-gfm from libcmark-gfm-dev and libcmark-gfm-extensions-dev: a shim attaches the
+        // GFM extensions by name and turns raw HTML into text.
+        .target(name: "CCmark", linkerSettings: [.linkedLibrary("cmark-gfm"), .linkedLibrary("cmark-gfm-extensions")]),
+        // Markdown bodies to HTML; the stores hand the result to the pure core as data.
+        .target(name: "HeraldMarkdown", dependencies: ["CCmark"]),
 
         // The pure domain: Foundation only, no I/O.
         .target(name: "HeraldCore"),
@@ -32,7 +37,7 @@ let package = Package(
         .target(
             name: "HeraldStore",
             dependencies: [
-                "CSQLite", "HeraldCore",
+                "CSQLite", "HeraldCore", "HeraldMarkdown",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -86,7 +91,7 @@ let package = Package(
 
         // Fixtures shared by the test targets: temporary databases, real servers started as processes.
         .target(name: "HeraldTestSupport", dependencies: ["HeraldStore", "HeraldCore"], path: "Tests/HeraldTestSupport"),
-        .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"]),
+        .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore", "HeraldMarkdown"]),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore", "CSQLite", "HeraldTestSupport"]),
         .testTarget(name: "HeraldDeliveryTests", dependencies: ["HeraldDelivery", "HeraldStore", "HeraldCore", "HeraldTestSupport",
                                                                 .product(name: "Crypto", package: "swift-crypto")],

@@ -163,7 +163,11 @@ public enum ChatPayload {
         var html = "<h4>\(HTML.escape(c.headline))</h4>"
         if !c.intro.isEmpty { html += "<p>\(HTML.escape(c.intro))</p>" }
         if !c.facts.isEmpty { html += "<ul>" + c.facts.map { "<li><strong>\(HTML.escape($0.label))</strong>: \(HTML.escape($0.value))</li>" }.joined() + "</ul>" }
-        if !c.body.isEmpty { html += "<p>\(HTML.escape(c.body).replacingOccurrences(of: "\n", with: "<br>"))</p>" }
+        if !c.bodyHTML.isEmpty, c.bodyHTML.utf8.count <= 24_000 {
+            html += c.bodyHTML
+        } else if !c.body.isEmpty {
+            html += "<p>\(HTML.escape(c.body).replacingOccurrences(of: "\n", with: "<br>"))</p>"
+        }
         if let link = c.link { html += "<p><a href=\"\(HTML.escape(link.url))\">\(HTML.escape(link.label))</a></p>" }
         if !c.footer.isEmpty { html += "<p><em>\(HTML.escape(c.footer))</em></p>" }
         return ["msgtype": "m.text", "body": .string(c.headline + "\n\n" + c.plainText), "format": "org.matrix.custom.html", "formatted_body": .string(html)]

@@ -8,6 +8,8 @@ public struct PublishedAdvisory: Equatable, Sendable {
     public var projectTimezone: String
     /// The packages the project ships, for OSV's `affected`.
     public var packages: [Package]
+    /// The body rendered from Markdown to HTML by the caller (cmark-gfm, safe); empty: none.
+    public var bodyHTML: String = ""
 
     /// Refuses anything but a published advisory, so nothing else can reach a public surface.
     public init?(_ advisory: Advisory, projectName: String, projectTimezone: String, packages: [Package] = []) {
@@ -80,7 +82,7 @@ public struct FeedWriter: Sendable {
                 <published>\(Instant.rfc3339(item.published))</published>
                 <updated>\(Instant.rfc3339(item.updated))</updated>
                 <summary>\(XML.escape(summary))</summary>
-                <content type="text">\(XML.escape(text(item)))</content>
+                <content type="html">\(XML.escape(html(item)))</content>
                 \(a.cves.map { "<category term=\"\(XML.escape($0))\"/>" }.joined())\(a.severity.map { "<category term=\"severity:\($0.rawValue)\"/>" } ?? "")
                 </entry>
 
@@ -112,7 +114,7 @@ public struct FeedWriter: Sendable {
                 <link>\(XML.escape(pageURL(item)))</link>
                 <guid isPermaLink="true">\(XML.escape(pageURL(item)))</guid>
                 <pubDate>\(Self.rfc822(item.published))</pubDate>
-                <description>\(XML.escape(text(item)))</description>
+                <description>\(XML.escape(html(item)))</description>
                 \(a.cves.map { "<category>\(XML.escape($0))</category>" }.joined())
                 </item>
 
@@ -127,7 +129,7 @@ public struct FeedWriter: Sendable {
             let a = item.advisory.content
             var entry: [String: JSON] = [
                 "id": .string(pageURL(item)), "url": .string(pageURL(item)), "title": "\(item.projectName): \(a.title)",
-                "content_text": .string(text(item)), "date_published": .string(Instant.rfc3339(item.published)),
+                "content_text": .string(text(item)), "content_html": .string(html(item)), "date_published": .string(Instant.rfc3339(item.published)),
                 "date_modified": .string(Instant.rfc3339(item.updated)),
                 "tags": .array((a.cves + (a.severity.map { ["severity:\($0.rawValue)"] } ?? [])).map(JSON.string)),
             ]
@@ -170,6 +172,22 @@ public struct FeedWriter: Sendable {
             record["severity"] = [["type": cvss.hasPrefix("CVSS:4.0/") ? "CVSS_V4" : "CVSS_V3", "score": .string(cvss)]]
         }
         return JSON.object(record).bytes
+    }
+
+    /// The advisory as HTML for feed content: the summary, the facts, and the rendered body.
+    func html(_ item: PublishedAdvisory) -> String {
+        let a = item.advisory.content
+        var parts: [String] = []
+        if !a.summary.isEmpty { parts.append("<p>\(HTML.escape(a.summary))</p>") }
+        var facts: [String] = []
+        if !a.cves.isEmpty { facts.append("<li>CVE: \(HTML.escape(a.cves.joined(separator: ", ")))</li>") }
+        if let severity = a.severity { facts.append("<li>Severity: \(severity.rawValue)</li>") }
+        if let cvss = a.cvss { facts.append("<li>CVSS: <code>\(HTML.escape(cvss))</code></li>") }
+        if !a.affected.isEmpty { facts.append("<li>Affected: \(HTML.escape(a.affected))</li>") }
+        if !a.fixed.isEmpty { facts.append("<li>Fixed: \(HTML.escape(a.fixed))</li>") }
+        if !facts.isEmpty { parts.append("<ul>\(facts.joined())</ul>") }
+        if !item.bodyHTML.isEmpty { parts.append(item.bodyHTML) } else if !a.body.isEmpty { parts.append("<pre>\(HTML.escape(a.body))</pre>") }
+        return parts.joined(separator: "\n")
     }
 
     /// The advisory as plain text for feed content.

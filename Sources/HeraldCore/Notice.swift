@@ -52,6 +52,8 @@ public struct NoticeContent: Equatable, Sendable {
     public var footer: String
     /// Marks embargoed content, so chat formats can flag it too.
     public var embargoed: Bool
+    /// `body` rendered from Markdown to HTML by the caller (Matrix's formatted body); empty: none.
+    public var bodyHTML: String = ""
 
     public static func == (lhs: NoticeContent, rhs: NoticeContent) -> Bool {
         lhs.headline == rhs.headline && lhs.intro == rhs.intro && lhs.body == rhs.body && lhs.footer == rhs.footer

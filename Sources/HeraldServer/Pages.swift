@@ -23,6 +23,10 @@ enum Pages {
         input[type=text], input[type=email], input[type=url] { width: 100%; padding: .5rem; font: inherit; }
         button { margin-top: 1rem; padding: .5rem 1.2rem; font: inherit; }
         .notice { padding: .8rem; border-left: 4px solid var(--accent); background: #8881; }
+        .body table { border-collapse: collapse; display: block; overflow-x: auto; }
+        .body th, .body td { border: 1px solid #8886; padding: .2rem .5rem; }
+        .body code { background: #8881; padding: 0 .2rem; border-radius: .2rem; }
+        .body pre code { background: none; padding: 0; }
         """
 
     static func layout(title: String, publicURL: String, body: String) -> String {
@@ -106,7 +110,7 @@ enum Pages {
             <h1>\(HTML.escape(item.projectName)): \(HTML.escape(a.title))</h1>
             \(a.summary.isEmpty ? "" : "<p>\(HTML.escape(a.summary))</p>")
             <dl>\(facts)</dl>
-            \(a.body.isEmpty ? "" : "<h2>Details</h2>\n<pre>\(HTML.escape(a.body))</pre>")
+            \(a.body.isEmpty ? "" : "<h2>Details</h2>\n<div class=\"body\">\(item.bodyHTML.isEmpty ? "<pre>\(HTML.escape(a.body))</pre>" : item.bodyHTML)</div>")
 
             """
         if revisions.count > 1 {

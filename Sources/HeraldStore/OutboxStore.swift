@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldMarkdown
 
 /// What the outbox needs to render messages: where links point and who mail is from.
 public struct OutboxSettings: Sendable, Equatable {
@@ -127,8 +128,9 @@ public struct OutboxStore {
         let event = "herald.\(kind.rawValue)"
         var count = 0
         // What providers are told is the same for all but the acknowledgement link: written once.
-        let providerContent = writer.content(kind, advisory: advisory, audience: .provider(organization: ""), notes: notes,
+        var providerContent = writer.content(kind, advisory: advisory, audience: .provider(organization: ""), notes: notes,
                                              ackURL: kind.isEmbargoed ? "" : nil, previous: previous)
+        providerContent.bodyHTML = Self.rendered(providerContent.body)
         for provider in providers {
             // Each address and the webhooks have acknowledgement links of their own, so the page
             // can say who acknowledges.
@@ -158,7 +160,8 @@ public struct OutboxStore {
             }
         }
         // Every public channel gets the same content; each format's bytes are rendered once.
-        let publicContent = writer.content(kind, advisory: advisory, audience: .publicChannel, notes: notes)
+        var publicContent = writer.content(kind, advisory: advisory, audience: .publicChannel, notes: notes)
+        publicContent.bodyHTML = Self.rendered(publicContent.body)
         // A pre-announcement names no advisory: not even its id.
         let publicID = kind == .publication ? advisory.publicID : nil
         for channel in channels.email {
@@ -304,6 +307,9 @@ public struct OutboxStore {
         return (email, hooks)
     }
 
+    /// A Markdown body as HTML, for formats that show HTML (Matrix); rendered once per notice.
+    static func rendered(_ body: String) -> String { body.isEmpty ? "" : Markdown.html(body) }
+
     /// The list headers of every message to a provider (RFC 2919, RFC 8058).
     private func providerHeaders(_ project: Project, unsubscribeURL: String) -> [(name: String, value: String)] {
         [("List-Id", "\(project.name) early notice <\(project.slug).early-notice.\(settings.domain)>"),
@@ -323,6 +329,7 @@ public struct OutboxStore {
                                      ackURL: audience == .publicChannel || !kind.isEmbargoed ? nil : "\(settings.publicURL)/ack?token=\(placeholder)",
                                      previous: previous)
         if audience == .publicChannel { content = writer.content(kind, advisory: advisory, audience: .publicChannel) }
+        content.bodyHTML = Self.rendered(content.body)
         guard let format else {
             let provider = audience != .publicChannel
             let mail = message(content, to: provider ? "security@provider.example" : "announce@lists.example", notice: notice, owner: "preview",

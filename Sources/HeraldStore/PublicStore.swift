@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldMarkdown
 
 /// What public surfaces may read: published advisories, releases whose date was
 /// pre-announced, and the organisations that agreed to be listed. Nothing else leaves here.
@@ -19,7 +20,7 @@ public struct PublicStore {
             .compactMap { advisory in
                 let project = zones[advisory.projectSlug]
                 return PublishedAdvisory(advisory, projectName: project?.name ?? advisory.projectSlug, projectTimezone: project?.timezone ?? "UTC",
-                                         packages: project?.packages ?? [])
+                                         packages: project?.packages ?? []).map(Self.rendered)
             }
             .sorted { ($0.published, $0.advisory.id) > ($1.published, $1.advisory.id) }
     }
@@ -32,7 +33,7 @@ public struct PublicStore {
         guard publicID.utf8.count <= 80, let advisory = try store.find(publicID: publicID, state: .published) else { return nil }
         let project = try projectInfo()[advisory.projectSlug]
         guard let item = PublishedAdvisory(advisory, projectName: project?.name ?? advisory.projectSlug,
-                                           projectTimezone: project?.timezone ?? "UTC", packages: project?.packages ?? []) else { return nil }
+                                           projectTimezone: project?.timezone ?? "UTC", packages: project?.packages ?? []).map(Self.rendered) else { return nil }
         return (item, try store.revisions(of: advisory.id).map(PublicRevision.init))
     }
 
@@ -67,6 +68,13 @@ public struct PublicStore {
                     WHERE status = 'active' AND listed = 1) || '/' ||
                    (SELECT coalesce(group_concat(project_id || ':' || ecosystem || '/' || name, ','), '') FROM project_packages)
             """) { $0.text(0) } ?? ""
+    }
+
+    /// The item with its Markdown body rendered (pages and feeds show HTML).
+    static func rendered(_ item: PublishedAdvisory) -> PublishedAdvisory {
+        var item = item
+        item.bodyHTML = item.advisory.content.body.isEmpty ? "" : Markdown.html(item.advisory.content.body, headingOffset: 2)
+        return item
     }
 
     private func projectInfo() throws -> [String: Project] {

@@ -199,7 +199,7 @@ import Testing
         try sandbox.succeed("provider", "add", "--organization", "Acme", "--email", "a@acme.example", "--webhook", "https://old.acme.example/hook",
                             "--project", "demo", "--approve")
         // A delivery that failed for good to the old URL.
-        try sandbox.sqlite("""
+        _ = try sandbox.sqlite("""
             INSERT INTO notices (id, kind, revision, recipients, created_at, key) VALUES (1, 'welcome', 0, 1, 0, 'k');
             INSERT INTO payloads (id, body) VALUES (1, X'7B7D');
             INSERT INTO deliveries (notice_id, provider_id, transport, format, recipient, host, message_id, payload_id, state, attempts, next_attempt_at, created_at)

@@ -1,5 +1,6 @@
 # Sourced by the scripts: installs what a fresh machine lacks. A fresh machine has the Swift
-# toolchain, gcc, python3 and libsqlite3-dev; Herald also needs libcurl's headers and tzdata.
+# toolchain, gcc, python3 and libsqlite3-dev; Herald also needs libcurl's and cmark-gfm's
+# headers and tzdata.
 
 # Runs a command as root (directly when we are root, through sudo otherwise).
 as_root() {
@@ -20,7 +21,7 @@ ensure_packages() {
 
 # What building and running Herald needs.
 ensure_build_dependencies() {
-    ensure_packages libsqlite3-dev libcurl4-openssl-dev tzdata sqlite3
+    ensure_packages libsqlite3-dev libcurl4-openssl-dev libcmark-gfm-dev libcmark-gfm-extensions-dev tzdata sqlite3
 }
 
 # What the end-to-end tests use as real peers: an SMTP server (aiosmtpd), a feed parser
