@@ -29,8 +29,12 @@ public struct EmbargoPolicy: Equatable, Sendable {
         self.zone = zone
     }
 
-    /// An instant as a refusal names it: `2026-12-01 17:00:00 +01:00 (Europe/Amsterdam)`.
-    func said(_ instant: Date) -> String { Instant.local(instant, in: zone) + " (\(zone.identifier))" }
+    /// An instant as a refusal names it, in the project's zone and in UTC, so it reads right
+    /// whichever of the two the user typed: `2026-12-01 17:00:00 +01:00 (Europe/Amsterdam; 16:00:00 UTC)`.
+    func said(_ instant: Date) -> String {
+        guard zone.identifier != "UTC" && zone.identifier != "GMT" else { return Instant.utc(instant) }
+        return Instant.local(instant, in: zone) + " (\(zone.identifier); \(Instant.utc(instant).dropFirst(11)))"
+    }
 
     /// Refuses `proposed` if it breaks a rule at `now`. Instants that equal those of `current`
     /// have already been accepted (an early notice that went out yesterday stays valid).

@@ -109,6 +109,17 @@ struct ProviderCommand: ParsableCommand {
                  $0.projects.joined(separator: ","),
                  ($0.emails + $0.webhooks.map { "\($0.kind.rawValue):\($0.url)" }).joined(separator: ", ")]
             }, empty: status == nil ? "No providers. Add one with herald provider add, or import a list with herald provider import FILE.csv" : "No \(status!.rawValue) providers.")
+            // Who left by themselves lately: a release manager should notice before the next notice.
+            let since = context.clock.now.addingTimeInterval(-7 * 86_400)
+            let left = try context.audit.list(subjectType: "provider", actor: "subscriber", since: since, limit: 100)
+                .filter { $0.action == "provider.contact-remove" || $0.action == "provider.remove" }
+            if !left.isEmpty {
+                print("\nLeft by themselves in the last 7 days:")
+                for entry in left {
+                    let who = entry.details["email"].map { "address \($0) of provider \(entry.subjectID ?? 0)" } ?? "provider \(entry.subjectID ?? 0)"
+                    print("  \(Instant.utc(entry.at))  \(who) (\(entry.action == "provider.remove" ? "the organisation left" : "one-click unsubscribe"))")
+                }
+            }
         }
     }
 

@@ -240,4 +240,19 @@ import Testing
         try sandbox.refuse(["provider", "edit", "1", "--replace-webhook", "https://acme.example/one=https://acme.example/two"], naming: "replace-webhook")
         #expect(try sandbox.sqlite("SELECT count(*) FROM provider_webhooks") == "3")
     }
+
+    @Test func providerListSaysWhoLeftByThemselvesThisWeek() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        try sandbox.succeed("provider", "add", "--organization", "Acme", "--email", "a@acme.example", "--email", "b@acme.example", "--project", "demo",
+                            "--approve")
+        // What a one-click unsubscribe writes (the link itself is tested in SubscriptionStoreTests).
+        _ = try sandbox.sqlite("""
+            INSERT INTO audit (at, actor, action, subject_type, subject_id, reason, details)
+            VALUES (strftime('%s','now') * 1000, 'subscriber', 'provider.contact-remove', 'provider', 1, 'unsubscribed', '{"email":"b@acme.example"}')
+            """)
+        let listed = try sandbox.succeed("provider", "list")
+        #expect(listed.stdout.contains("Left by themselves in the last 7 days:") && listed.stdout.contains("address b@acme.example of provider 1"),
+                "\(listed)")
+    }
 }

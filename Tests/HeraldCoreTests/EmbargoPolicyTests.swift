@@ -57,7 +57,7 @@ import Testing
         #expect {
             try policy.check(Schedule(embargo: now - 3600), now: now)
         } throws: { error in
-            "\(error)".contains("2026-12-01 12:00:00 +01:00 (Europe/Amsterdam) is not in the future")
+            "\(error)".contains("2026-12-01 12:00:00 +01:00 (Europe/Amsterdam; 11:00:00 UTC) is not in the future")
         }
     }
 }
