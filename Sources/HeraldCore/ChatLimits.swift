@@ -24,14 +24,19 @@ public enum ChatLimits {
     /// `text` itself (not escaped) when its escaped form fits in `limit`; otherwise a cut with
     /// the tail whose escaped form fits. For formats that escape later themselves.
     public static func cut(_ text: String, limit: Int, unit: Unit, url: String?, measuredAs escape: (String) -> String = { $0 }) -> String {
-        if size(escape(text), unit) <= limit { return text }
+        // Far over the limit already: no need to escape all of it to know.
+        if size(text, unit) <= 2 * limit, size(escape(text), unit) <= limit { return text }
         let tail = "\n… full advisory: " + (url ?? "see the project's advisory page")
         let budget = limit - size(escape(tail), unit) - size("\n```", unit)
         guard budget > 0 else { return cutAtBoundary(tail, keeping: limit, unit: unit) }
-        // Cut the source, escape, check; shrink until the escaped cut fits.
+        // Cut the source (escaping only adds), escape, check; shrink in proportion until the
+        // escaped cut fits: a few rounds, each one escape of at most `budget` characters.
         var cut = cutAtBoundary(text, keeping: budget, unit: unit)
-        while size(escape(cut), unit) > budget, !cut.isEmpty {
-            cut = cutAtBoundary(String(cut.dropLast(max(1, (size(escape(cut), unit) - budget) / 4))), keeping: budget, unit: unit)
+        var escapedSize = size(escape(cut), unit)
+        while escapedSize > budget, !cut.isEmpty {
+            let keep = max(0, min(cut.count - 1, cut.count * budget / escapedSize - 8))
+            cut = cutAtBoundary(String(cut.prefix(keep)), keeping: budget, unit: unit)
+            escapedSize = size(escape(cut), unit)
         }
         // An open code fence would swallow the tail: close it.
         if cut.components(separatedBy: "```").count % 2 == 0 { cut += "\n```" }
@@ -44,7 +49,7 @@ public enum ChatLimits {
         var used = 0
         var end = text.startIndex
         for index in text.indices {
-            let next = size(String(text[index]), unit)
+            let next = unit == .utf16 ? text[index].utf16.count : text[index].utf8.count
             if used + next > budget { break }
             used += next
             end = text.index(after: index)

@@ -83,7 +83,7 @@ public enum ChatPayload {
                                                    + ChatLimits.fit($0.value, limit: 1800, unit: .utf16, url: nil, escape: slackEscape))]
             })])
         }
-        if !c.body.isEmpty { blocks.append(section(ChatLimits.fit(c.body, limit: 3000, unit: .utf16, url: url, escape: slackEscape))) }
+        if !c.body.isEmpty { blocks.append(section(ChatLimits.fit(c.body, limit: 3000, unit: .utf16, url: url, escape: ChatMarkup.slack))) }
         if let link = c.link { blocks.append(section("<\(link.url)|\(slackEscape(link.label))>")) }
         if !c.footer.isEmpty {
             blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": .string(ChatLimits.fit(c.footer, limit: 2000, unit: .utf16, url: nil, escape: slackEscape))]]])
@@ -136,7 +136,7 @@ public enum ChatPayload {
         var fitted = c
         while true {
             fitted.intro = ChatLimits.fit(c.intro, limit: min(limit, 4000), unit: .utf8, url: c.link?.url)
-            fitted.body = ChatLimits.fit(c.body, limit: limit, unit: .utf8, url: c.link?.url)
+            fitted.body = ChatLimits.fit(c.body, limit: limit, unit: .utf8, url: c.link?.url, escape: ChatMarkup.teams)
             fitted.facts = c.facts.prefix(30).map { ($0.label, ChatLimits.fit($0.value, limit: 600, unit: .utf8, url: nil)) }
             let card = teamsCard(fitted)
             if card.bytes.count <= 25_000 || limit < 500 { return card }

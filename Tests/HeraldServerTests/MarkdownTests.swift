@@ -52,6 +52,21 @@ import Testing
             let html = try #require(item["content_html"] as? String)
             #expect(html.contains("<table>") && !html.contains("<script>") && (item["content_text"] as? String)?.contains("## Impact") == true)
         }
+        // Slack and Teams get their own markup; Mattermost and Discord take Markdown as it is.
+        let published = try db.advisories.get(advisory.id)
+        func payload(_ format: WebhookKind) -> String {
+            String(decoding: db.outbox.preview(.publication, advisory: published, project: try! db.projects.require("demo"), audience: .publicChannel,
+                                               format: format), as: UTF8.self)
+        }
+        let slack = payload(.slack)
+        for part in ["*Impact*", "• upgrade to 1.4.3", "*overflows*", "<https://example.org/notes|the release notes>", "1.4.x · 1.4.3",
+                     "&lt;script&gt;", "```"] {
+            #expect(slack.contains(part), "Slack lacks \(part): \(slack)")
+        }
+        #expect(!slack.contains("## ") && !slack.contains("**") && !slack.contains("|---") && !slack.contains("javascript:"), "\(slack)")
+        let teams = payload(.teams)
+        #expect(teams.contains("**Impact**") && teams.contains("[the release notes](https://example.org/notes)") && !teams.contains("## ")
+                && !teams.contains("|---") && !teams.contains("```"), "\(teams)")
         // Matrix shows HTML: the same rendering, the same safety.
         let project = try db.projects.require("demo")
         let matrix = db.outbox.preview(.publication, advisory: try db.advisories.get(advisory.id), project: project, audience: .publicChannel,
