@@ -39,8 +39,13 @@ public struct CurlSettings: Sendable {
     /// the moment one ends, without a round trip through the caller. Their timeouts start then.
     public var maxConnectionsPerHost = 8
     public var maxConnections = 256
+    /// CA certificates (PEM) to verify the SMTP relay with instead of the system's: an internal
+    /// relay with a certificate from the organisation's own CA (`HERALD_SMTP_CA_FILE`).
+    public var smtpCAFile: String?
 
-    public init(connectTimeout: TimeInterval = 10, totalTimeout: TimeInterval = 30, maxConnectionsPerHost: Int = 8, maxConnections: Int = 256) {
+    public init(connectTimeout: TimeInterval = 10, totalTimeout: TimeInterval = 30, maxConnectionsPerHost: Int = 8, maxConnections: Int = 256,
+                smtpCAFile: String? = nil) {
+        self.smtpCAFile = smtpCAFile
         self.connectTimeout = connectTimeout
         self.totalTimeout = totalTimeout
         self.maxConnectionsPerHost = maxConnectionsPerHost
@@ -60,7 +65,8 @@ public final class CurlEngine: @unchecked Sendable {
     // Owned by the engine thread alone.
     private let multi: UnsafeMutableRawPointer
     private var idleHandles: [Handle.Kind: [Handle]] = [:]
-    private let settings: CurlSettings
+    /// Its timeouts, limits and the SMTP relay's CA file.
+    public let settings: CurlSettings
     private let finished = DispatchSemaphore(value: 0)
 
     private static let globalInit: Void = {
@@ -224,6 +230,7 @@ private final class Handle {
             herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps")
             herald_curl_easy_setopt_long(easy, CURLOPT_UPLOAD, 1)
             herald_curl_easy_setopt_callback(easy, CURLOPT_READFUNCTION, transferRead)
+            if let ca = settings.smtpCAFile { herald_curl_easy_setopt_string(easy, CURLOPT_CAINFO, ca) }
         case .http:
             herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
             herald_curl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
@@ -359,5 +366,36 @@ public enum RetryAfter {
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         return formatter.date(from: value).map { max(0, $0.timeIntervalSince(now)) }
+    }
+}
+
+extension CurlEngine {
+    /// Checks an SMTP relay the way a send would meet it (connect, STARTTLS, EHLO, AUTH when
+    /// the URL has credentials) and ends with NOOP, sending nothing. Blocks its thread: call it
+    /// off the concurrency pool (serve runs it once at start).
+    public static func checkSMTP(url: String, requireTLS: Bool, settings: CurlSettings) -> CurlResult {
+        let easy = curl_easy_init()!
+        defer { curl_easy_cleanup(easy) }
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        defer { errorBuffer.deallocate() }
+        herald_curl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        herald_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000))
+        herald_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(settings.totalTimeout * 1000))
+        herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
+        herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
+        herald_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+        herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps")
+        herald_curl_easy_setopt_string(easy, CURLOPT_URL, url)
+        herald_curl_easy_setopt_long(easy, CURLOPT_USE_SSL, Int(requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue))
+        if let ca = settings.smtpCAFile { herald_curl_easy_setopt_string(easy, CURLOPT_CAINFO, ca) }
+        // No recipient and no upload: libcurl sends this command after logging in.
+        herald_curl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, "NOOP")
+        herald_curl_easy_setopt_long(easy, CURLOPT_NOBODY, 1)
+        let code = curl_easy_perform(easy)
+        var status = 0
+        herald_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        let error = code == CURLE_OK ? "" : (errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code)))
+        return CurlResult(code: Int32(code.rawValue), error: error, responseCode: status, retryAfter: nil, responseSnippet: "")
     }
 }

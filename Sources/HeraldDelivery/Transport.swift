@@ -76,6 +76,16 @@ public struct SMTPTransport: Transport {
 
     public func stopWaiting() { engine.dropWaiting() }
 
+    /// Meets the relay as a send would (connect, STARTTLS, EHLO, AUTH) and says NOOP: nil when
+    /// it is ready, else the error naming the step that failed. Blocks its thread.
+    public func check() -> String? {
+        switch Self.classify(CurlEngine.checkSMTP(url: url, requireTLS: requireTLS, settings: engine.settings)) {
+        case .delivered: return nil
+        case let .failed(error, _), let .permanent(error), let .gone(error): return error
+        case .notAttempted: return "not attempted"
+        }
+    }
+
     static func classify(_ result: CurlResult) -> SendResult {
         if result.wasNotStarted { return .notAttempted }
         if result.code == 0 { return .delivered }

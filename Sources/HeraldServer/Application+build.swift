@@ -35,6 +35,21 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         services.append(BackgroundService(name: "scheduler") { try await configured.run() })
         services.append(BackgroundService(name: "delivery") { try await worker.run() })
     }
+    if let check = configuration.smtpCheck {
+        services.append(BackgroundService(name: "smtp-check") {
+            let problem = await withCheckedContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(returning: check()) }
+            }
+            health.smtpChecked(problem)
+            if let problem {
+                logger.error("SMTP relay check failed; mail waits and is retried until the relay is fixed", metadata: ["error": "\(problem)"])
+            } else {
+                logger.info("SMTP relay ready (connected, TLS and login as configured, NOOP answered)")
+            }
+            // Stay until the service group stops, like the other services.
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+        })
+    }
     if let listener = configuration.metricsListener {
         services.append(MetricsEndpoint(pool: pool, registry: configuration.metrics).listener(host: listener.host, port: listener.port, logger: logger))
     }

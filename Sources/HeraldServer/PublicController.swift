@@ -71,7 +71,9 @@ struct PublicController: Sendable {
             let database = (try? await pool.run { db in try db.first("SELECT 1") { $0.int(0) } }) == 1
             let scheduler = health.schedulerAlive
             let ok = database && scheduler
-            let body = "{\"database\":\"\(database ? "ok" : "unreachable")\",\"scheduler\":\"\(scheduler ? "ok" : "stopped")\",\"status\":\"\(ok ? "ok" : "failing")\"}"
+            // The relay's start-up check, not the last send: whether sends succeed would change as
+            // private notices go out, and this route is public.
+            let body = "{\"database\":\"\(database ? "ok" : "unreachable")\",\"scheduler\":\"\(scheduler ? "ok" : "stopped")\",\"smtp\":\"\(health.smtp)\",\"status\":\"\(ok ? "ok" : "failing")\"}"
             return Response(status: ok ? .ok : .serviceUnavailable, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(string: body)))
         }
@@ -120,6 +122,11 @@ final class HealthState: @unchecked Sendable {
     init(expectsScheduler: Bool) { self.expectsScheduler = expectsScheduler }
 
     func schedulerBeat() { lock.withLock { beat = .now } }
+
+    // Guarded by `lock`: "unchecked" (no relay, or not yet), "ok", "failing".
+    private var smtpState = "unchecked"
+    func smtpChecked(_ problem: String?) { lock.withLock { smtpState = problem == nil ? "ok" : "failing" } }
+    var smtp: String { lock.withLock { smtpState } }
 
     /// Alive when the scheduler looped within the last 5 s (or when none runs here, as in tests).
     var schedulerAlive: Bool {

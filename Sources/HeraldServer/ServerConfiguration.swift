@@ -26,6 +26,9 @@ public struct ServerConfiguration: Sendable {
     public var readTimeout: Duration = .seconds(15)
     /// A request must be read whole (head and body) within this long of its head.
     public var requestDeadline: Duration = .seconds(30)
+    /// Checks the SMTP relay once at start (nil: no relay, mail goes to a Maildir); the result
+    /// is logged and /healthz shows it. It blocks, so it runs off the concurrency pool.
+    public var smtpCheck: (@Sendable () -> String?)?
 
     public init(databasePath: String, host: String = "127.0.0.1", port: Int = 8080, outbox: OutboxSettings,
                 delivery: DeliveryServices? = nil, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),

@@ -52,6 +52,8 @@ struct Serve: AsyncParsableCommand {
     var allowPrivateTargets = false
     @Option(help: ArgumentHelp("Seconds one send may take, connecting included (default: $HERALD_SEND_TIMEOUT or 30).", valueName: "seconds"))
     var sendTimeout: Double?
+    @Option(help: ArgumentHelp("CA certificates (PEM) to verify the SMTP relay with, for a relay with the organisation's own CA (default: $HERALD_SMTP_CA_FILE).", valueName: "path"))
+    var smtpCAFile: String?
     @Option(help: ArgumentHelp("A bearer token that may read /metrics besides API tokens (default: $HERALD_METRICS_TOKEN).", valueName: "token"))
     var metricsToken: String?
     @Option(help: ArgumentHelp("Serve /metrics without a token on this address of its own, e.g. an internal interface (default: $HERALD_METRICS_LISTEN).", valueName: "host:port"))
@@ -74,6 +76,11 @@ struct Serve: AsyncParsableCommand {
         if let smtp, !(smtp.hasPrefix("smtp://") || smtp.hasPrefix("smtps://")) || URLComponents(string: smtp)?.host == nil {
             throw Refusal.invalid(field: "smtp-url", rule: "must be smtp://[user:pass@]host[:port] or smtps://… (got '\(Self.withoutCredentials(smtp))')")
         }
+        let caFile = smtpCAFile ?? env["HERALD_SMTP_CA_FILE"]
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw Refusal.invalid(field: "smtp-ca-file", rule: "cannot read \(Validate.quoted(caFile)); give a PEM file of the relay's CA certificates")
+        }
+        if caFile != nil && smtp == nil { throw Refusal.invalid(field: "smtp-ca-file", rule: "goes with --smtp-url (mail goes to the Maildir without one)") }
         let metricsToken = metricsToken ?? env["HERALD_METRICS_TOKEN"]
         if let metricsToken, metricsToken.count < 16 {
             throw Refusal.invalid(field: "metrics-token", rule: "must be at least 16 characters (try: openssl rand -hex 16)")
@@ -101,13 +108,16 @@ struct Serve: AsyncParsableCommand {
             logger.warning("a previous run stopped mid-send; its deliveries go out again", metadata: ["deliveries": "\(released)"])
         }
 
-        let engine = CurlEngine(settings: CurlSettings(connectTimeout: min(10, timeout), totalTimeout: timeout))
+        let engine = CurlEngine(settings: CurlSettings(connectTimeout: min(10, timeout), totalTimeout: timeout, smtpCAFile: caFile))
         var worker = WorkerSettings()
         worker.sendTimeout = timeout
         defer { engine.shutdown() }
         let mail: any Transport
+        var smtpCheck: (@Sendable () -> String?)?
         if let smtp {
-            mail = SMTPTransport(engine: engine, url: smtp, from: settings.mailFrom)
+            let transport = SMTPTransport(engine: engine, url: smtp, from: settings.mailFrom)
+            smtpCheck = { transport.check() }
+            mail = transport
         } else {
             let directory = maildir ?? env["HERALD_MAILDIR"] ?? "./var/mail"
             mail = try MaildirTransport(directory: URL(fileURLWithPath: directory))
@@ -126,6 +136,7 @@ struct Serve: AsyncParsableCommand {
             delivery: DeliveryServices(mail: mail, webhooks: WebhookTransport(engine: engine, allowPrivateTargets: allowPrivate), worker: worker),
             metrics: registry)
         configuration.metricsToken = metricsToken
+        configuration.smtpCheck = smtpCheck
         configuration.metricsListener = metricsListener
         // RFC 8058: mail providers ignore one-click unsubscribe links that are not https.
         if !settings.publicURL.lowercased().hasPrefix("https://"), !Self.isLoopback(settings.publicURL) {

@@ -195,4 +195,34 @@ import Testing
         let error = try db2.database.first("SELECT last_error FROM deliveries") { $0.text(0) }
         #expect(error?.contains("550") == true)
     }
+
+    /// A relay with a certificate from the organisation's own CA: refused (at TLS, said so)
+    /// without the CA file, used with it, after STARTTLS and AUTH; the start-up check says the same.
+    @Test func anInternalRelayIsUsedWithItsCAFile() async throws {
+        let db = try TestDatabase(clock: SystemClock())
+        let pki = try certificateFromOwnAuthority(in: db.directory)
+        let relay = try SMTPSink(in: db.directory, tls: (pki.certificate, pki.key), auth: "herald:s3cret-pass")
+        defer { relay.server.stop() }
+        let url = "smtp://herald:s3cret-pass@127.0.0.1:\(relay.server.port)"
+
+        let system = CurlEngine()
+        defer { system.shutdown() }
+        let problem = try #require(SMTPTransport(engine: system, url: url, from: "herald@herald.test").check(), "the system store does not know this CA")
+        #expect(problem.hasPrefix("SMTP TLS:") && !problem.contains("s3cret"), "\(problem)")
+
+        let engine = CurlEngine(settings: CurlSettings(smtpCAFile: pki.authority))
+        defer { engine.shutdown() }
+        let transport = SMTPTransport(engine: engine, url: url, from: "herald@herald.test")
+        #expect(transport.check() == nil)
+        try db.addProject()
+        try db.addProviders(2)
+        _ = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
+                                     schedule: Schedule(embargo: db.clock.now + 3600, earlyNotice: db.clock.now + 0.1), actor: db.actor)
+        #expect(try await runService(db, mail: transport, webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) {
+            try db.deliveries("delivered") == 2
+        })
+        #expect(relay.count == 2)
+        let logins = try String(contentsOf: relay.directory.appending(path: "auth.log"), encoding: .utf8)
+        #expect(logins.contains("herald"), "\(logins)")
+    }
 }

@@ -66,11 +66,15 @@ public final class SMTPSink {
     public var url: String { "smtp://127.0.0.1:\(server.port)" }
 
     /// `port` 0 picks a free one; a fixed port lets a test start the server after Herald was told of it.
-    public init(in parent: URL, port: Int = 0, rejectFirst: Int = 0, rejectCode: Int = 451) throws {
+    /// With `tls` it offers and requires STARTTLS; with `auth` (`user:password`) it requires AUTH.
+    public init(in parent: URL, port: Int = 0, rejectFirst: Int = 0, rejectCode: Int = 451, tls: (certificate: String, key: String)? = nil,
+                auth: String? = nil) throws {
         directory = parent.appending(path: "smtp-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        server = try ExternalServer(script: "smtp_server.py", arguments: ["--port", String(port), "--dir", directory.path,
-                                                                          "--reject-first", String(rejectFirst), "--reject-code", String(rejectCode)])
+        var arguments = ["--port", String(port), "--dir", directory.path, "--reject-first", String(rejectFirst), "--reject-code", String(rejectCode)]
+        if let tls { arguments += ["--tls-cert", tls.certificate, "--tls-key", tls.key] }
+        if let auth { arguments += ["--auth", auth] }
+        server = try ExternalServer(script: "smtp_server.py", arguments: arguments)
     }
 
     /// Messages received so far.

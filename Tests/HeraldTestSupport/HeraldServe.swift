@@ -119,6 +119,24 @@ public func selfSignedCertificate(in directory: URL) throws -> (certificate: Str
     return (certificate, key)
 }
 
+/// An organisation's own certificate authority and a certificate it signed for 127.0.0.1 and
+/// localhost, made by openssl in `directory`: trusted only by whom is given `authority`.
+public func certificateFromOwnAuthority(in directory: URL) throws -> (authority: String, certificate: String, key: String) {
+    let path = { (name: String) in directory.appending(path: name).path }
+    let steps: [[String]] = [
+        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "2", "-subj", "/CN=Herald Test Internal CA"],
+        ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", path("relay.key"), "-out", path("relay.csr"), "-subj", "/CN=localhost"],
+        ["x509", "-req", "-in", path("relay.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"), "-CAcreateserial", "-out", path("relay.pem"),
+         "-days", "2", "-extfile", path("san.ext")],
+    ]
+    try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(toFile: path("san.ext"), atomically: true, encoding: .utf8)
+    for step in steps {
+        let (status, output) = try runTool("openssl", step)
+        guard status == 0 else { throw ServeError.didNotStart(log: "openssl \(step[0]) failed: \(output)") }
+    }
+    return (path("ca.pem"), path("relay.pem"), path("relay.key"))
+}
+
 /// Runs a command-line tool (looked up in PATH) and returns its exit status and output.
 public func runTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
     let process = Process()

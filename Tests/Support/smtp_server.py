@@ -6,15 +6,19 @@ Every accepted message is written to DIR as one file per recipient, named
 before parsing by the checker. Prints "ready PORT" once it listens.
 
   smtp_server.py --port 0 --dir DIR [--reject-first N] [--reject-code 451]
+                 [--tls-cert PEM --tls-key PEM] [--auth USER:PASSWORD]
+With --tls-cert it offers STARTTLS and requires it; with --auth it requires AUTH (after TLS).
 """
 import argparse
 import asyncio
 import itertools
 import os
 import socket
+import ssl
 import sys
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Saver:
@@ -55,11 +59,29 @@ def main():
     parser.add_argument("--dir", required=True)
     parser.add_argument("--reject-first", type=int, default=0)
     parser.add_argument("--reject-code", type=int, default=451)
+    parser.add_argument("--tls-cert", default="")
+    parser.add_argument("--tls-key", default="")
+    parser.add_argument("--auth", default="")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     port = args.port or free_port()
+    options = {}
+    if args.tls_cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        options.update(tls_context=context, require_starttls=True)
+    if args.auth:
+        user, password = args.auth.split(":", 1)
+
+        def authenticate(server, session, envelope, mechanism, auth_data):
+            ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user and auth_data.password.decode() == password
+            if ok:
+                with open(os.path.join(args.dir, "auth.log"), "a") as log:
+                    log.write(f"{mechanism} {user}\n")
+            return AuthResult(success=ok)
+        options.update(authenticator=authenticate, auth_required=True, auth_require_tls=bool(args.tls_cert))
     controller = Controller(Saver(args.dir, args.reject_first, args.reject_code), hostname="127.0.0.1", port=port,
-                            decode_data=False, data_size_limit=10 * 1024 * 1024)
+                            decode_data=False, data_size_limit=10 * 1024 * 1024, **options)
     controller.start()
     print(f"ready {port}", flush=True)
     try:

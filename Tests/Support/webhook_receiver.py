@@ -33,9 +33,25 @@ seen = set()
 lock = threading.Lock()
 
 
+try:  # the official library, when installed (scripts/test installs it): what receivers really run
+    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+except ImportError:
+    Webhook = None
+
+
+def verifier():
+    return "standardwebhooks" if Webhook is not None else "own"
+
+
 def verify(secret, headers, body):
     if not secret:
         return None
+    if Webhook is not None:
+        try:
+            Webhook(secret).verify(body, dict(headers))
+            return True
+        except WebhookVerificationError:
+            return False
     key = base64.b64decode(secret[len("whsec_"):])
     msg_id = headers.get("webhook-id", "")
     timestamp = headers.get("webhook-timestamp", "")
@@ -57,7 +73,7 @@ class Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         kind = self.path.strip("/").split("/")[0]
         record = {"time": time.time(), "method": self.command, "path": self.path, "headers": headers,
-                  "body": body.decode("utf-8", "replace"), "verified": verify(self.server.secret, headers, body)}
+                  "body": body.decode("utf-8", "replace"), "verified": verify(self.server.secret, headers, body), "verified_by": verifier()}
         with lock:
             first = self.path not in seen
             seen.add(self.path)

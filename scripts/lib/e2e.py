@@ -207,6 +207,8 @@ lag = time.time() - embargo
 generic = webhook_requests(generic_log)
 if not generic or not all(r["verified"] for r in generic):
     fail("the generic webhook's Standard Webhooks signature did not verify")
+if not all(r.get("verified_by") == "standardwebhooks" for r in generic):
+    fail("the signature was not checked by the official standardwebhooks library (pip install standardwebhooks)")
 
 step("one provider acknowledges")
 ack = link("ack", providers["Acme Hosting"])

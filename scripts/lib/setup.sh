@@ -27,10 +27,11 @@ ensure_build_dependencies() {
 # What the end-to-end tests use as real peers: an SMTP server (aiosmtpd), a feed parser
 # (feedparser), a browser that looks at the pages (headless Chromium), openssl for a
 # self-signed certificate, schemathesis, which fuzzes the HTTP API from openapi.yaml, and the
-# ecosystem's validators: jsonschema (OSV, JSON Feed, Adaptive Card) and jing (Atom).
+# ecosystem's validators: jsonschema (OSV, JSON Feed, Adaptive Card), jing (Atom) and the
+# official standardwebhooks library (the generic webhook's signature).
 ensure_test_dependencies() {
     ensure_packages chromium fonts-dejavu-core openssl jing
-    python3 -c "import aiosmtpd, feedparser, jsonschema" 2>/dev/null || pip_install aiosmtpd feedparser jsonschema
+    python3 -c "import aiosmtpd, feedparser, jsonschema, standardwebhooks" 2>/dev/null || pip_install aiosmtpd feedparser jsonschema standardwebhooks
     python3 -m schemathesis.cli --version 2>/dev/null | grep -qx ".*version $SCHEMATHESIS_VERSION" || pip_install "schemathesis==$SCHEMATHESIS_VERSION"
 }
 
