@@ -37,6 +37,17 @@ ensure_test_dependencies() {
 
 SCHEMATHESIS_VERSION=4.32.5
 
+# A real Matrix homeserver (Synapse) for one message read back through its client API: in a
+# virtual environment of its own, installed once per machine and reused by every run.
+SYNAPSE_VENV="${HERALD_SYNAPSE_VENV:-$HOME/.cache/herald/synapse-venv}"
+ensure_synapse() {
+    "$SYNAPSE_VENV/bin/python" -c "import synapse" 2>/dev/null && return 0
+    echo "==> installing matrix-synapse into $SYNAPSE_VENV (once per machine)"
+    mkdir -p "$(dirname "$SYNAPSE_VENV")"
+    python3 -m venv "$SYNAPSE_VENV"
+    "$SYNAPSE_VENV/bin/pip" install --quiet --disable-pip-version-check matrix-synapse
+}
+
 # pip install, as root without pip's warning about it.
 pip_install() {
     echo "==> installing $* (pip)"
