@@ -21,7 +21,7 @@ public struct Schedule: Equatable, Sendable, Codable {
 public struct EmbargoPolicy: Equatable, Sendable {
     /// Longest embargo in days, counted from the early notice (or from now without one).
     public let maxEmbargoDays: Int
-    /// The project's zone: refusals name instants in it, as release managers type them.
+    /// The zone refusals name instants in: the one the user typed, else the project's.
     public let zone: TimeZone
 
     public init(maxEmbargoDays: Int, zone: TimeZone = .gmt) {
@@ -29,10 +29,11 @@ public struct EmbargoPolicy: Equatable, Sendable {
         self.zone = zone
     }
 
-    /// An instant as a refusal names it, in the project's zone and in UTC, so it reads right
-    /// whichever of the two the user typed: `2026-12-01 17:00:00 +01:00 (Europe/Amsterdam; 16:00:00 UTC)`.
+    /// An instant as a refusal names it, in `zone` and in UTC:
+    /// `2026-12-01 17:00:00 +01:00 (Europe/Amsterdam; 16:00:00 UTC)`.
     func said(_ instant: Date) -> String {
-        guard zone.identifier != "UTC" && zone.identifier != "GMT" else { return Instant.utc(instant) }
+        // UTC itself (or a zero offset typed as such) is said once.
+        if zone.secondsFromGMT(for: instant) == 0 && !zone.identifier.contains("/") { return Instant.utc(instant) }
         return Instant.local(instant, in: zone) + " (\(zone.identifier); \(Instant.utc(instant).dropFirst(11)))"
     }
 

@@ -53,6 +53,20 @@ public enum Instant {
     // MARK: - Parsing
 
     // Date, optional seconds and fraction, then Z or ±HH:MM. RFC 3339 allows a space for "T";
+    /// The zone `text` was written in: its IANA zone, or a fixed zone for its offset; nil when
+    /// it is not an instant. Refusals repeat instants in the zone the user typed.
+    public static func zone(of text: String) -> TimeZone? {
+        let input = text.trimmingCharacters(in: .whitespaces)
+        if let match = input.wholeMatch(of: zoned) { return TimeZone(identifier: String(match.7)) }
+        guard let match = input.wholeMatch(of: rfc3339) else { return nil }
+        let offset = String(match.8)
+        if offset.uppercased() == "Z" { return TimeZone(identifier: "UTC") }
+        let sign = offset.hasPrefix("-") ? -1 : 1
+        let parts = offset.dropFirst().split(separator: ":").compactMap { Int($0) }
+        guard parts.count == 2 else { return nil }
+        return TimeZone(secondsFromGMT: sign * (parts[0] * 3600 + parts[1] * 60))
+    }
+
     // a space before the offset is accepted too, so what Herald shows can be typed back.
     nonisolated(unsafe) private static let rfc3339 =
         /(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)? ?([Zz]|[+-]\d{2}:\d{2})/

@@ -33,7 +33,12 @@ public struct Project: Equatable, Sendable, Codable {
     public var zone: TimeZone { TimeZone(identifier: timezone) ?? TimeZone(identifier: "UTC")! }
 
     /// The embargo rules for this project.
-    public var embargoPolicy: EmbargoPolicy { EmbargoPolicy(maxEmbargoDays: maxEmbargoDays, zone: zone) }
+    public var embargoPolicy: EmbargoPolicy { embargoPolicy(sayingInstantsIn: nil) }
+
+    /// The embargo rules, naming instants in `typed` (the zone the user wrote them in) when given.
+    public func embargoPolicy(sayingInstantsIn typed: TimeZone?) -> EmbargoPolicy {
+        EmbargoPolicy(maxEmbargoDays: maxEmbargoDays, zone: typed ?? zone)
+    }
 }
 
 /// A project as a user asks for it, validated.

@@ -17,21 +17,22 @@ public struct AdvisoryStore {
     var outbox: OutboxStore { OutboxStore(database: database, clock: clock, settings: settings) }
 
     /// Creates an advisory: scheduled when `schedule` has an embargo, a draft otherwise.
-    public func create(project slug: String, content: AdvisoryContent, schedule: Schedule, actor: String) throws -> Advisory {
+    /// `typedZone` is the zone the user wrote the instants in: refusals repeat them in it.
+    public func create(project slug: String, content: AdvisoryContent, schedule: Schedule, actor: String, typedZone: TimeZone? = nil) throws -> Advisory {
         let now = clock.now
         return try database.write {
             let project = try ProjectStore(database: database, clock: clock).require(slug)
             let publicID = "\(project.slug)-\(Instant.rfc3339(now).prefix(4))-\(Secrets.readableID(length: 6))"
             var advisory = try Advisory.new(projectSlug: project.slug, publicID: publicID, content: content, schedule: schedule,
-                                            policy: project.embargoPolicy, now: now)
+                                            policy: project.embargoPolicy(sayingInstantsIn: typedZone), now: now)
             advisory.id = try save(advisory, newIn: project.id, notes: .none, actor: actor, action: "advisory.create")
             return advisory
         }
     }
 
     /// Moves the embargo (and optionally the notices).
-    public func reschedule(_ id: Int64, to change: (Schedule) -> Schedule, notes: ChangeNotes, actor: String) throws -> Advisory {
-        try transition(id, notes: notes, actor: actor, action: "advisory.reschedule", notice: .revision) { advisory, policy, now throws(Refusal) in
+    public func reschedule(_ id: Int64, to change: (Schedule) -> Schedule, notes: ChangeNotes, actor: String, typedZone: TimeZone? = nil) throws -> Advisory {
+        try transition(id, notes: notes, actor: actor, typedZone: typedZone, action: "advisory.reschedule", notice: .revision) { advisory, policy, now throws(Refusal) in
             try advisory.rescheduled(change(advisory.schedule), policy: policy, now: now)
         }
     }
@@ -95,13 +96,13 @@ public struct AdvisoryStore {
     // MARK: - Writing
 
     /// Applies `step` to the advisory, saves it, and fans out `notice`: one transaction.
-    private func transition(_ id: Int64, notes: ChangeNotes, actor: String, action: String, notice: NoticeKind,
+    private func transition(_ id: Int64, notes: ChangeNotes, actor: String, typedZone: TimeZone? = nil, action: String, notice: NoticeKind,
                             _ step: (Advisory, EmbargoPolicy, Date) throws(Refusal) -> Advisory) throws -> Advisory {
         let now = clock.now
         return try database.write {
             let current = try get(id)
             let project = try ProjectStore(database: database, clock: clock).require(current.projectSlug)
-            let next = try step(current, project.embargoPolicy, now)
+            let next = try step(current, project.embargoPolicy(sayingInstantsIn: typedZone), now)
             try save(next, previous: current, notes: notes, actor: actor, action: action)
             try outbox.fanOut(notice, advisory: next, project: project, notes: notes, previous: current)
             return next

@@ -70,7 +70,8 @@ struct AdvisoryCommand: ParsableCommand {
             let context = try db.open()
             let plan = try schedule.apply(to: Schedule(), embargo: try context.instant(embargo, field: "embargo"), in: context)
             try perform(context, output, verb: "created", dryRun: dryRun) {
-                try context.advisories.create(project: project, content: body, schedule: plan, actor: context.actor)
+                try context.advisories.create(project: project, content: body, schedule: plan, actor: context.actor,
+                                              typedZone: embargo.flatMap(Instant.zone(of:)))
             }
         }
     }
@@ -210,7 +211,7 @@ struct AdvisoryCommand: ParsableCommand {
             let current = try context.advisories.get(id)
             let plan = try schedule.apply(to: current.schedule, embargo: embargo, in: context)
             try perform(context, output, verb: "rescheduled", dryRun: dryRun) {
-                try context.advisories.reschedule(id, to: { _ in plan }, notes: notes, actor: context.actor)
+                try context.advisories.reschedule(id, to: { _ in plan }, notes: notes, actor: context.actor, typedZone: Instant.zone(of: self.embargo))
             }
         }
     }

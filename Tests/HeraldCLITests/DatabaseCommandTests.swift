@@ -182,4 +182,17 @@ import Testing
         #expect(result.stderr.contains("cannot listen on 127.0.0.1:\(port)") && result.stderr.contains("in use"), "\(result)")
         #expect(!result.stdout.contains("serving") && !result.stderr.contains("serving"), "\(result)")
     }
+
+    @Test func aPublicURLThatIsNotHTTPSIsWarnedAboutLoopbackExcepted() throws {
+        // RFC 8058: mail providers ignore one-click unsubscribe over http.
+        let sandbox = try Sandbox()
+        func serveFor(_ url: String) throws -> ProcessOutput {
+            try HeraldProcess.run("timeout", ["-s", "TERM", "3", try HeraldProcess.binary().path, "serve", "--database", sandbox.database,
+                                              "--listen", "127.0.0.1:0", "--maildir", sandbox.directory.appending(path: "mail").path, "--public-url", url],
+                                  in: sandbox.directory)
+        }
+        #expect(try serveFor("http://herald.example.org").stderr.contains("the public URL is not https"))
+        #expect(try !serveFor("http://127.0.0.1:8080").stderr.contains("not https"))
+        #expect(try !serveFor("https://herald.example.org").stderr.contains("not https"))
+    }
 }

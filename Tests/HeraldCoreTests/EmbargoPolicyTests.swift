@@ -60,4 +60,20 @@ import Testing
             "\(error)".contains("2026-12-01 12:00:00 +01:00 (Europe/Amsterdam; 11:00:00 UTC) is not in the future")
         }
     }
+
+    @Test func refusalsRepeatTheZoneTheUserTyped() throws {
+        let project = Project(id: 1, slug: "demo", name: "Demo", timezone: "Europe/Amsterdam", maxEmbargoDays: 14, createdAt: Date())
+        let now = try Instant.parse("2026-12-02T12:00:00Z", field: "now")
+        for (typed, said) in [("2026-12-01 08:00 America/New_York", "2026-12-01 08:00:00 -05:00 (America/New_York; 13:00:00 UTC)"),
+                              ("2026-12-01T09:00:00Z", "2026-12-01 09:00:00 UTC"),
+                              ("2026-12-01 10:00 Europe/Amsterdam", "2026-12-01 10:00:00 +01:00 (Europe/Amsterdam; 09:00:00 UTC)")] {
+            let policy = project.embargoPolicy(sayingInstantsIn: Instant.zone(of: typed))
+            #expect {
+                try policy.check(Schedule(embargo: try Instant.parse(typed, field: "embargo")), now: now)
+            } throws: { error in
+                "\(error)".contains(said)
+            }
+        }
+        #expect(Instant.zone(of: "2026-12-01T17:00:00+01:00")?.secondsFromGMT() == 3600)
+    }
 }
