@@ -97,7 +97,7 @@ let package = Package(
                                                                 .product(name: "Crypto", package: "swift-crypto")],
                     exclude: []),
         .testTarget(name: "HeraldServerTests", dependencies: [
-            "HeraldServer", "HeraldStore", "HeraldCore", "HeraldTestSupport",
+            "HeraldServer", "HeraldStore", "HeraldCore", "HeraldMarkdown", "HeraldTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "HeraldCLITests", dependencies: ["HeraldTestSupport"]),

@@ -38,8 +38,8 @@ public enum ChatLimits {
             cut = cutAtBoundary(String(cut.prefix(keep)), keeping: budget, unit: unit)
             escapedSize = size(escape(cut), unit)
         }
-        // An open code fence would swallow the tail: close it.
-        if cut.components(separatedBy: "```").count % 2 == 0 { cut += "\n```" }
+        // An open code fence (a line that starts with ```) would swallow the tail: close it.
+        if cut.split(separator: "\n").filter({ $0.trimmingCharacters(in: .whitespaces).hasPrefix("```") }).count % 2 == 1 { cut += "\n```" }
         return cut + tail
     }
 

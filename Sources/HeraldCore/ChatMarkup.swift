@@ -58,7 +58,9 @@ public enum ChatMarkup {
                 rest = rest[match.range.upperBound...]
             } else if let match = rest.prefixMatch(of: /\[([^\]]+)\]\(([^)\s]+)\)/) {
                 let url = String(match.2)
-                let safe = url.lowercased().hasPrefix("https://") || url.lowercased().hasPrefix("http://") || url.lowercased().hasPrefix("mailto:")
+                // A URL that could close Slack's <url|text> or open another (<, >, |) is no link.
+                let safe = (url.lowercased().hasPrefix("https://") || url.lowercased().hasPrefix("http://") || url.lowercased().hasPrefix("mailto:"))
+                    && !url.contains(where: { "<>|\"".contains($0) })
                 out += safe ? link(emphasis(escape(String(match.1)), bold: bold, strike: strike), url) : escape(String(match.1))
                 rest = rest[match.range.upperBound...]
             } else {

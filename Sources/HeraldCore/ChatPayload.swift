@@ -155,11 +155,22 @@ public enum ChatPayload {
         return ["type": "message", "attachments": [["contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": .null, "content": .object(card)]]]
     }
 
-    // Matrix: m.room.message with a plain body and HTML for clients that render it; an event
-    // may be 65,536 bytes, so the text of each is held to 24,000.
+    // Matrix: m.room.message with a plain body and HTML for clients that render it. An event
+    // may be 65,536 bytes, measured as sent (JSON escaping too): the text shrinks until the
+    // whole event is under 60,000.
     static func matrix(_ c: NoticeContent) -> JSON {
-        var c = c
-        c.body = ChatLimits.cut(c.body, limit: 24_000, unit: .utf8, url: c.link?.url, measuredAs: HTML.escape)
+        var limit = 24_000
+        while true {
+            var fitted = c
+            fitted.body = ChatLimits.cut(c.body, limit: limit, unit: .utf8, url: c.link?.url, measuredAs: HTML.escape)
+            if fitted.body != c.body { fitted.bodyHTML = "" }   // a cut body is shown as the text it is
+            let event = matrixEvent(fitted)
+            if event.bytes.count <= 60_000 || limit < 500 { return event }
+            limit = limit * 2 / 3
+        }
+    }
+
+    static func matrixEvent(_ c: NoticeContent) -> JSON {
         var html = "<h4>\(HTML.escape(c.headline))</h4>"
         if !c.intro.isEmpty { html += "<p>\(HTML.escape(c.intro))</p>" }
         if !c.facts.isEmpty { html += "<ul>" + c.facts.map { "<li><strong>\(HTML.escape($0.label))</strong>: \(HTML.escape($0.value))</li>" }.joined() + "</ul>" }

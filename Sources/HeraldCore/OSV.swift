@@ -95,6 +95,9 @@ public struct AffectedRange: Equatable, Sendable {
             end = Event(kind: "fixed", version: fixed)
         }
         guard let introduced, isVersion(introduced) || introduced == "0", end.map({ isVersion($0.version) }) ?? true else { return nil }
+        // An end before its start matches nothing; a bare version names one release, not a range.
+        if let end, introduced != "0", compare(end.version, introduced) < 0 { return nil }
+        if end == nil, !affected.hasPrefix(">") { return nil }
         var events = [Event(kind: "introduced", version: introduced)]
         if let end { events.append(end) }
         let semver = events.allSatisfy { $0.version == "0" || $0.version.wholeMatch(of: /\d+\.\d+\.\d+/) != nil }
@@ -115,8 +118,10 @@ public struct AffectedRange: Equatable, Sendable {
         return affected
     }
 
+    /// One version: numbers with dots, an optional pre-release label that starts with a letter
+    /// (`-rc1`, `-beta.2`), optional build metadata. Not `1.4.x`, not `1.0-2.0` (a range).
     static func isVersion(_ text: String) -> Bool {
-        text.count <= 64 && text.wholeMatch(of: /v?\d+(?:\.\d+)*(?:[-+.][0-9A-Za-z.-]+)?/) != nil
+        text.count <= 64 && text.wholeMatch(of: /v?\d+(?:\.\d+)*(?:-[A-Za-z][0-9A-Za-z.-]*)?(?:\+[0-9A-Za-z.-]+)?/) != nil
     }
 
     /// Dotted numeric comparison (`1.10.0` after `1.9.2`); a trailing label sorts before the release.

@@ -92,7 +92,7 @@ public struct SMTPTransport: Transport {
         let stage = Self.stage(of: result)
         // The server's reply code belongs to a command; to a failed connection or handshake it
         // would only be the greeting's 220, which says nothing.
-        let command = ["EHLO", "AUTH", "MAIL FROM", "RCPT TO", "DATA"].contains(stage)
+        let command = !["connect", "TLS", "timeout", "connection"].contains(stage)
         let error = "SMTP \(stage)\(command && result.responseCode > 0 ? " \(result.responseCode)" : ""): \(result.error)"
         // A 5xx reply to a command is permanent (the mailbox does not exist, the message is refused).
         if command && (500..<600).contains(result.responseCode) { return .permanent(error) }
@@ -110,7 +110,10 @@ public struct SMTPTransport: Transport {
         case 6, 7: return "connect"
         case 35, 51, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91, 98: return "TLS"
         case 67: return "AUTH"
-        case 8: return message.contains("EHLO") || message.contains("HELO") ? "EHLO" : "reply"
+        case 9: return "EHLO"   // "Remote access denied": the relay refused the session
+        // libcurl's "weird reply" after the message was sent is the relay refusing it (a 5xx
+        // after the final dot); before that, the greeting or EHLO went wrong.
+        case 8: return message.contains("EHLO") || message.contains("HELO") ? "EHLO" : result.responseCode >= 400 ? "DATA" : "reply"
         case 28: return result.responseCode == 0 ? "connect" : "timeout"   // no greeting yet: it never connected
         default: return "connection"
         }

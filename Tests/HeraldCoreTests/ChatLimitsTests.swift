@@ -89,4 +89,23 @@ import Testing
         #expect(!cut.contains("&am\n") && !cut.contains("&l\n"), "no entity cut in half")
         #expect(ChatLimits.fit("short & sweet", limit: 1000, unit: .utf16, url: nil, escape: ChatPayload.slackEscape) == "short &amp; sweet")
     }
+
+    @Test func slackLinksCannotCarryMentionsOrASecondTarget() {
+        let mrkdwn = ChatMarkup.slack("[the patch](https://example.org/fix><@U0ADMIN1>) and [docs](https://evil.example/x|https://example.org/official) "
+                                      + "and [m](mailto:a@b.c><#C0GENERAL>)")
+        #expect(!mrkdwn.contains("<@U0ADMIN1>") && !mrkdwn.contains("<#C0GENERAL>") && !mrkdwn.contains("<https://evil"), "\(mrkdwn)")
+        #expect(ChatMarkup.slack("[ok](https://example.org/a)") == "<https://example.org/a|ok>")
+    }
+
+    @Test func aMatrixEventStaysUnder64KiBWhateverJSONEscapingCosts() throws {
+        let content = NoticeContent(headline: "T", intro: "", facts: [], body: String(repeating: "\\\"\n\t", count: 30_000),
+                                    link: ("Advisory", "https://herald.example/a"), footer: "", embargoed: false)
+        let event = ChatPayload.render(content, as: .matrix, event: "e", project: "demo", advisoryID: nil, revision: 1, at: Date())
+        #expect(event.count <= 65_536, "\(event.count) bytes")
+    }
+
+    @Test func anInlineTripleBacktickIsNoFence() {
+        let cut = ChatLimits.fit("Use ``` sparingly. " + String(repeating: "word ", count: 400), limit: 300, unit: .utf16, url: "https://h.example/a")
+        #expect(cut.hasSuffix("… full advisory: https://h.example/a"), "\(cut)")
+    }
 }

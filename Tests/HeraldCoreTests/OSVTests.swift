@@ -39,4 +39,22 @@ import Testing
         #expect((try? Reference("fix=https://example.org/commit/1"))?.type == "FIX")
         #expect(OSV.id("demo-2026-abc123").hasPrefix("x_"))
     }
+
+    @Test(arguments: ["1.0-2.0", "1.4.2", "2.x", "1.0 to 1.4.x"])
+    func aRangeItCannotReadExactlyGivesNone(affected: String) {
+        // Each of these was once read as a range that matched the wrong versions.
+        #expect(AffectedRange.read(affected: affected, fixed: "") == nil, "\(affected)")
+    }
+
+    @Test func anEndBeforeItsStartIsNoRange() {
+        #expect(AffectedRange.read(affected: "2.0 to 2.3", fixed: "1.9.8") == nil)
+        #expect(AffectedRange.read(affected: "1.0.0-rc1 to 1.4.2", fixed: "")?.events.first?.version == "1.0.0-rc1")
+    }
+
+    @Test func cvssVectorsAreKeptInTheSpecificationsOrder() throws {
+        // OSV's schema accepts CVSS 4.0 vectors in the specification's order only.
+        #expect(try CVSS.validate("CVSS:4.0/AC:L/AV:N/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:A")
+            == "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:A")
+        #expect(try CVSS.validate("CVSS:3.1/C:H/AV:N/AC:L/PR:N/UI:N/S:U/I:H/A:H") == "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+    }
 }

@@ -42,4 +42,12 @@ import Testing
         #expect(smtp(55, "RCPT failed: 550", reply: 550) == .permanent("SMTP RCPT TO 550: RCPT failed: 550"))
         #expect(smtp(55, "RCPT failed: 451", reply: 451) == .failed("SMTP RCPT TO 451: RCPT failed: 451", retryAfter: nil))
     }
+
+    @Test func aRelayRefusingTheMessageAfterItsTextIsFinal() {
+        // libcurl says "weird server reply" (8) when the relay answers 554 after the final dot.
+        let refused = SMTPTransport.classify(CurlResult(code: 8, error: "Weird server reply", responseCode: 554, retryAfter: nil, responseSnippet: ""))
+        #expect(refused == .permanent("SMTP DATA 554: Weird server reply"))
+        let denied = SMTPTransport.classify(CurlResult(code: 9, error: "Remote access denied: 550", responseCode: 550, retryAfter: nil, responseSnippet: ""))
+        #expect(denied == .permanent("SMTP EHLO 550: Remote access denied: 550"))
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldMarkdown
 import HeraldServer
 import HeraldStore
 import HeraldTestSupport
@@ -73,5 +74,11 @@ import Testing
                                        format: .matrix)
         let formatted = try #require((try JSONSerialization.jsonObject(with: Data(matrix)) as? [String: Any])?["formatted_body"] as? String)
         #expect(formatted.contains("<table>") && formatted.contains("<li>") && !formatted.contains("<script>"), "\(formatted)")
+    }
+
+    @Test func thousandsOfTagsAllComeOutAsText() {
+        // The shim once gathered at most 4,096 raw-HTML nodes; the rest were dropped unseen.
+        let html = Markdown.html(String(repeating: "<b>x</b> ", count: 3000) + "<script>alert(1)</script>")
+        #expect(!html.contains("raw HTML omitted") && !html.contains("<script>") && html.contains("&lt;script&gt;"))
     }
 }
