@@ -217,12 +217,7 @@ private final class Handle {
         easy = curl_easy_init()!
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         refusedFlag.initialize(to: 0)
-        herald_curl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
-        herald_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000))
-        herald_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(settings.totalTimeout * 1000))
-        herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
-        herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
-        herald_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+        Self.setCommonOptions(easy, settings: settings, errorBuffer: errorBuffer)
         herald_curl_easy_setopt_callback(easy, CURLOPT_WRITEFUNCTION, transferWrite)
         herald_curl_easy_setopt_callback(easy, CURLOPT_HEADERFUNCTION, transferHeader)
         switch kind {
@@ -242,6 +237,17 @@ private final class Handle {
         curl_easy_cleanup(easy)
         errorBuffer.deallocate()
         refusedFlag.deallocate()
+    }
+
+    /// What every transfer has, sends and checks alike: no signals, the timeouts, TLS verified,
+    /// libcurl's words for a failure in `errorBuffer`.
+    static func setCommonOptions(_ easy: UnsafeMutableRawPointer, settings: CurlSettings, errorBuffer: UnsafeMutablePointer<CChar>) {
+        herald_curl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        herald_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000))
+        herald_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(settings.totalTimeout * 1000))
+        herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
+        herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
+        herald_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
     }
 }
 
@@ -379,12 +385,7 @@ extension CurlEngine {
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         defer { errorBuffer.deallocate() }
-        herald_curl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
-        herald_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000))
-        herald_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(settings.totalTimeout * 1000))
-        herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
-        herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
-        herald_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+        Handle.setCommonOptions(easy, settings: settings, errorBuffer: errorBuffer)
         herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps")
         herald_curl_easy_setopt_string(easy, CURLOPT_URL, url)
         herald_curl_easy_setopt_long(easy, CURLOPT_USE_SSL, Int(requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue))

@@ -104,95 +104,93 @@ public struct ProviderStore {
 
     func editInTransaction(_ id: Int64, _ change: ProviderEdit, actor: String, reason: String) throws -> (provider: Provider, newSecrets: [String: String]) {
         let now = clock.now
-        do {
-            let current = try get(id)
-            guard current.status != .removed else {
-                throw Refusal.illegalTransition(subject: "provider \(id) (\(current.organization))", state: "removed", action: "edit",
-                                                allowedFrom: ["pending-confirmation", "pending-approval", "active", "suspended"])
-            }
-            var details: [String: String] = [:]
-            if let organization = change.organization, organization != current.organization {
-                if current.status == .active || current.status == .suspended { try requireUniqueOrganization(organization, except: id) }
-                try database.run("UPDATE providers SET organization = ? WHERE id = ?", .text(organization), .integer(id))
-                details["organization"] = "\(current.organization) → \(organization)"
-            }
-            if let language = change.language, language != current.language {
-                try database.run("UPDATE providers SET language = ? WHERE id = ?", .text(language.rawValue), .integer(id))
-                details["language"] = language.rawValue
-            }
-            if let listed = change.listed, listed != current.listed {
-                try database.run("UPDATE providers SET listed = ? WHERE id = ?", .int(listed ? 1 : 0), .integer(id))
-                details["listed"] = String(listed)
-            }
-            for email in change.removeEmails {
-                guard current.emails.contains(where: { $0.lowercased() == email.lowercased() }) else {
-                    throw Refusal.invalid(field: "remove-email", rule: "\(Validate.quoted(email)) is not an address of provider \(id)")
-                }
-                try database.run("DELETE FROM provider_contacts WHERE provider_id = ? AND lower(email) = lower(?)", .integer(id), .text(email))
-            }
-            for email in change.addEmails where !current.emails.contains(where: { $0.lowercased() == email.lowercased() }) {
-                try database.run("INSERT INTO provider_contacts (provider_id, email) VALUES (?, ?)", .integer(id), .text(email))
-            }
-            if !change.addEmails.isEmpty { details["added addresses"] = change.addEmails.joined(separator: ", ") }
-            if !change.removeEmails.isEmpty { details["removed addresses"] = change.removeEmails.joined(separator: ", ") }
-            for url in change.removeWebhooks {
-                guard try database.run("DELETE FROM provider_webhooks WHERE provider_id = ? AND url = ?", .integer(id), .text(url)) == 1 else {
-                    throw Refusal.invalid(field: "remove-webhook", rule: "\(Validate.quoted(Redaction.url(url))) is not a webhook of provider \(id)")
-                }
-            }
-            var secrets: [String: String] = [:]
-            for hook in change.addWebhooks where !current.webhooks.contains(where: { $0.url == hook.url }) {
-                let secret = hook.kind == .webhook ? Secrets.webhookSecret() : nil
-                try database.run("INSERT INTO provider_webhooks (provider_id, url, kind, secret) VALUES (?, ?, ?, ?)",
-                                 .integer(id), .text(hook.url), .text(hook.kind.rawValue), .optionalText(secret))
-                if let secret { secrets[hook.url] = secret }
-            }
-            if !change.addWebhooks.isEmpty { details["added webhooks"] = change.addWebhooks.map { Redaction.url($0.url) }.joined(separator: ", ") }
-            if !change.removeWebhooks.isEmpty { details["removed webhooks"] = change.removeWebhooks.map(Redaction.url).joined(separator: ", ") }
-            if let replace = change.replaceWebhook {
-                if replace.from != replace.to, try get(id).webhooks.contains(where: { $0.url == replace.to }) {
-                    throw Refusal.conflict(field: "replace-webhook", rule: "provider \(id) has \(Validate.quoted(Redaction.url(replace.to))) already; remove one of the two instead")
-                }
-                guard try database.run("UPDATE provider_webhooks SET url = ?, disabled_at = NULL WHERE provider_id = ? AND url = ?",
-                                       .text(replace.to), .integer(id), .text(replace.from)) == 1 else {
-                    throw Refusal.invalid(field: "replace-webhook", rule: "\(Validate.quoted(Redaction.url(replace.from))) is not a webhook of provider \(id)")
-                }
-                // What failed to the old URL goes again to the new one (the claim checks it is still theirs).
-                let resent = try database.run("""
-                    UPDATE deliveries SET recipient = ?1, host = herald_host(?1), state = 'pending', attempts = 0, next_attempt_at = ?4,
-                                          lease_until = NULL, last_error = NULL
-                    WHERE provider_id = ?2 AND recipient = ?3 AND state IN ('dead', 'retrying') AND (lease_until IS NULL OR lease_until <= ?4)
-                      -- Not notices that no longer matter: those of a cancelled advisory.
-                      AND NOT EXISTS (SELECT 1 FROM notices n JOIN advisories a ON a.id = n.advisory_id
-                                      WHERE n.id = deliveries.notice_id AND a.state = 'cancelled')
-                    """, [.text(replace.to), .integer(id), .text(replace.from), .date(now)])
-                details["replaced webhook"] = "\(Redaction.url(replace.from)) → \(Redaction.url(replace.to))"
-                details["sent again"] = String(resent)
-            }
-            let projects = ProjectStore(database: database, clock: clock)
-            for slug in change.addProjects where !current.projects.contains(slug) {
-                let project = try projects.require(slug, field: "add-project")
-                try database.run("INSERT INTO subscriptions (provider_id, project_id, created_at) VALUES (?, ?, ?)", .integer(id), .integer(project.id), .date(now))
-            }
-            for slug in change.removeProjects {
-                guard let project = try projects.find(slug), current.projects.contains(slug) else {
-                    throw Refusal.invalid(field: "remove-project", rule: "provider \(id) does not follow \(Validate.quoted(slug))")
-                }
-                try database.run("DELETE FROM subscriptions WHERE provider_id = ? AND project_id = ?", .integer(id), .integer(project.id))
-            }
-            if !change.addProjects.isEmpty { details["added projects"] = change.addProjects.joined(separator: ", ") }
-            if !change.removeProjects.isEmpty { details["removed projects"] = change.removeProjects.joined(separator: ", ") }
-            let edited = try get(id)
-            guard !edited.emails.isEmpty else { throw Refusal.invalid(field: "remove-email", rule: "a provider keeps at least one address (remove the provider instead)") }
-            guard !edited.projects.isEmpty else { throw Refusal.invalid(field: "remove-project", rule: "a provider follows at least one project") }
-            guard edited.emails.count <= NewProvider.maxEmails, edited.webhooks.count <= NewProvider.maxWebhooks else {
-                throw Refusal.invalid(field: "edit", rule: "at most \(NewProvider.maxEmails) addresses and \(NewProvider.maxWebhooks) webhooks per provider")
-            }
-            try database.run("UPDATE providers SET updated_at = ? WHERE id = ?", .date(now), .integer(id))
-            try AuditLog(database: database).record(at: now, actor: actor, action: "provider.edit", subjectType: "provider", subjectID: id,
-                                                    reason: reason, details: details)
-            return (edited, secrets)
+        let current = try get(id)
+        guard current.status != .removed else {
+            throw Refusal.illegalTransition(subject: "provider \(id) (\(current.organization))", state: "removed", action: "edit",
+                                            allowedFrom: ["pending-confirmation", "pending-approval", "active", "suspended"])
         }
+        var details: [String: String] = [:]
+        if let organization = change.organization, organization != current.organization {
+            if current.status == .active || current.status == .suspended { try requireUniqueOrganization(organization, except: id) }
+            try database.run("UPDATE providers SET organization = ? WHERE id = ?", .text(organization), .integer(id))
+            details["organization"] = "\(current.organization) → \(organization)"
+        }
+        if let language = change.language, language != current.language {
+            try database.run("UPDATE providers SET language = ? WHERE id = ?", .text(language.rawValue), .integer(id))
+            details["language"] = language.rawValue
+        }
+        if let listed = change.listed, listed != current.listed {
+            try database.run("UPDATE providers SET listed = ? WHERE id = ?", .int(listed ? 1 : 0), .integer(id))
+            details["listed"] = String(listed)
+        }
+        for email in change.removeEmails {
+            guard current.emails.contains(where: { $0.lowercased() == email.lowercased() }) else {
+                throw Refusal.invalid(field: "remove-email", rule: "\(Validate.quoted(email)) is not an address of provider \(id)")
+            }
+            try database.run("DELETE FROM provider_contacts WHERE provider_id = ? AND lower(email) = lower(?)", .integer(id), .text(email))
+        }
+        for email in change.addEmails where !current.emails.contains(where: { $0.lowercased() == email.lowercased() }) {
+            try database.run("INSERT INTO provider_contacts (provider_id, email) VALUES (?, ?)", .integer(id), .text(email))
+        }
+        if !change.addEmails.isEmpty { details["added addresses"] = change.addEmails.joined(separator: ", ") }
+        if !change.removeEmails.isEmpty { details["removed addresses"] = change.removeEmails.joined(separator: ", ") }
+        for url in change.removeWebhooks {
+            guard try database.run("DELETE FROM provider_webhooks WHERE provider_id = ? AND url = ?", .integer(id), .text(url)) == 1 else {
+                throw Refusal.invalid(field: "remove-webhook", rule: "\(Validate.quoted(Redaction.url(url))) is not a webhook of provider \(id)")
+            }
+        }
+        var secrets: [String: String] = [:]
+        for hook in change.addWebhooks where !current.webhooks.contains(where: { $0.url == hook.url }) {
+            let secret = hook.kind == .webhook ? Secrets.webhookSecret() : nil
+            try database.run("INSERT INTO provider_webhooks (provider_id, url, kind, secret) VALUES (?, ?, ?, ?)",
+                             .integer(id), .text(hook.url), .text(hook.kind.rawValue), .optionalText(secret))
+            if let secret { secrets[hook.url] = secret }
+        }
+        if !change.addWebhooks.isEmpty { details["added webhooks"] = change.addWebhooks.map { Redaction.url($0.url) }.joined(separator: ", ") }
+        if !change.removeWebhooks.isEmpty { details["removed webhooks"] = change.removeWebhooks.map(Redaction.url).joined(separator: ", ") }
+        if let replace = change.replaceWebhook {
+            if replace.from != replace.to, try get(id).webhooks.contains(where: { $0.url == replace.to }) {
+                throw Refusal.conflict(field: "replace-webhook", rule: "provider \(id) has \(Validate.quoted(Redaction.url(replace.to))) already; remove one of the two instead")
+            }
+            guard try database.run("UPDATE provider_webhooks SET url = ?, disabled_at = NULL WHERE provider_id = ? AND url = ?",
+                                   .text(replace.to), .integer(id), .text(replace.from)) == 1 else {
+                throw Refusal.invalid(field: "replace-webhook", rule: "\(Validate.quoted(Redaction.url(replace.from))) is not a webhook of provider \(id)")
+            }
+            // What failed to the old URL goes again to the new one (the claim checks it is still theirs).
+            let resent = try database.run("""
+                UPDATE deliveries SET recipient = ?1, host = herald_host(?1), state = 'pending', attempts = 0, next_attempt_at = ?4,
+                                      lease_until = NULL, last_error = NULL
+                WHERE provider_id = ?2 AND recipient = ?3 AND state IN ('dead', 'retrying') AND (lease_until IS NULL OR lease_until <= ?4)
+                  -- Not notices that no longer matter: those of a cancelled advisory.
+                  AND NOT EXISTS (SELECT 1 FROM notices n JOIN advisories a ON a.id = n.advisory_id
+                                  WHERE n.id = deliveries.notice_id AND a.state = 'cancelled')
+                """, [.text(replace.to), .integer(id), .text(replace.from), .date(now)])
+            details["replaced webhook"] = "\(Redaction.url(replace.from)) → \(Redaction.url(replace.to))"
+            details["sent again"] = String(resent)
+        }
+        let projects = ProjectStore(database: database, clock: clock)
+        for slug in change.addProjects where !current.projects.contains(slug) {
+            let project = try projects.require(slug, field: "add-project")
+            try database.run("INSERT INTO subscriptions (provider_id, project_id, created_at) VALUES (?, ?, ?)", .integer(id), .integer(project.id), .date(now))
+        }
+        for slug in change.removeProjects {
+            guard let project = try projects.find(slug), current.projects.contains(slug) else {
+                throw Refusal.invalid(field: "remove-project", rule: "provider \(id) does not follow \(Validate.quoted(slug))")
+            }
+            try database.run("DELETE FROM subscriptions WHERE provider_id = ? AND project_id = ?", .integer(id), .integer(project.id))
+        }
+        if !change.addProjects.isEmpty { details["added projects"] = change.addProjects.joined(separator: ", ") }
+        if !change.removeProjects.isEmpty { details["removed projects"] = change.removeProjects.joined(separator: ", ") }
+        let edited = try get(id)
+        guard !edited.emails.isEmpty else { throw Refusal.invalid(field: "remove-email", rule: "a provider keeps at least one address (remove the provider instead)") }
+        guard !edited.projects.isEmpty else { throw Refusal.invalid(field: "remove-project", rule: "a provider follows at least one project") }
+        guard edited.emails.count <= NewProvider.maxEmails, edited.webhooks.count <= NewProvider.maxWebhooks else {
+            throw Refusal.invalid(field: "edit", rule: "at most \(NewProvider.maxEmails) addresses and \(NewProvider.maxWebhooks) webhooks per provider")
+        }
+        try database.run("UPDATE providers SET updated_at = ? WHERE id = ?", .date(now), .integer(id))
+        try AuditLog(database: database).record(at: now, actor: actor, action: "provider.edit", subjectType: "provider", subjectID: id,
+                                                reason: reason, details: details)
+        return (edited, secrets)
     }
 
     /// What `sync` did (or, rehearsed, would do): one line per provider.
