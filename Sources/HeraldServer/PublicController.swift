@@ -56,10 +56,11 @@ struct PublicController: Sendable {
         router.get("/.well-known/security.txt") { request, _ in
             // RFC 9116: Contact and Expires are required; Expires less than a year ahead.
             let expires = Instant.rfc3339(Date().addingTimeInterval(180 * 86_400).roundedToDay)
+            let contact = configuration.securityContact.map { $0.contains("://") ? $0 : "mailto:" + $0 } ?? "mailto:\(configuration.outbox.mailFrom)"
             let text = """
-                Contact: mailto:\(configuration.outbox.mailFrom)
+                Contact: \(contact)
                 Expires: \(expires)
-                Policy: \(publicURL)/
+                Policy: \(configuration.policyURL ?? publicURL + "/")
                 Canonical: \(publicURL)/.well-known/security.txt
                 Preferred-Languages: en
 

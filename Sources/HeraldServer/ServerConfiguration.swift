@@ -26,6 +26,10 @@ public struct ServerConfiguration: Sendable {
     public var readTimeout: Duration = .seconds(15)
     /// A request must be read whole (head and body) within this long of its head.
     public var requestDeadline: Duration = .seconds(30)
+    /// security.txt's Contact (an address or an https URL; the sender when nil) and Policy (the
+    /// public URL when nil), from `herald settings`.
+    public var securityContact: String?
+    public var policyURL: String?
     /// Checks the SMTP relay once at start (nil: no relay, mail goes to a Maildir); the result
     /// is logged and /healthz shows it. It blocks, so it runs off the concurrency pool.
     public var smtpCheck: (@Sendable () -> String?)?

@@ -13,11 +13,14 @@ struct DatabaseOptions: ParsableArguments {
     /// Opens the database, migrated to this binary's schema, with the stores over it. A file
     /// that does not exist is refused: a relative path typed in the wrong folder would
     /// otherwise create an empty database there and answer "No advisories".
+    /// Messages render with the settings stored in the database (`herald settings`), which
+    /// `serve` records from its flags and environment: a command renders what `serve` would.
     func open() throws -> Context {
-        let settings = try messageSettings()
+        let fallback = try messageSettings()
         guard FileManager.default.fileExists(atPath: path) else { throw MissingDatabase(path: path) }
         let database = try Database(path: path)
         try Migrator().migrate(database)
+        let settings = try SettingsStore(database: database, clock: SystemClock()).outboxSettings(fallback: fallback)
         return Context(database: database, settings: settings)
     }
 }

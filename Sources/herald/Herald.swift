@@ -18,7 +18,7 @@ struct Herald: AsyncParsableCommand {
             """,
         version: heraldVersion,
         subcommands: [Serve.self, Migrate.self, TokenCommand.self, ProjectCommand.self, ProviderCommand.self, ChannelCommand.self,
-                      AdvisoryCommand.self, DeliveriesCommand.self, AuditCommand.self, FeedCommand.self]
+                      AdvisoryCommand.self, DeliveriesCommand.self, AuditCommand.self, SettingsCommand.self, FeedCommand.self]
     )
 }
 

@@ -18,6 +18,15 @@ struct MessageOptions: ParsableArguments {
     var mailFrom: String?
 
     func settings() throws -> OutboxSettings { try messageSettings(publicURL: publicURL, mailFrom: mailFrom) }
+
+    /// What the flags or the environment set explicitly (not the defaults): `serve` records it.
+    func explicit() -> [Setting: String] {
+        let env = ProcessInfo.processInfo.environment
+        var values: [Setting: String] = [:]
+        if let url = publicURL ?? env["HERALD_PUBLIC_URL"] { values[.publicURL] = url }
+        if let from = mailFrom ?? env["HERALD_MAIL_FROM"] { values[.mailFrom] = from }
+        return values
+    }
 }
 
 /// The message settings from flags, else the environment, else the defaults.
@@ -70,7 +79,7 @@ struct Serve: AsyncParsableCommand {
             return seconds
         } ?? 30
         guard timeout > 0, timeout <= 600 else { throw Refusal.invalid(field: "send-timeout", rule: "must be between 0 and 600 seconds") }
-        let settings = try messages.settings()
+        let requested = try messages.settings()   // validated before anything starts
         let allowPrivate = allowPrivateTargets || ["1", "true", "yes", "on"].contains((env["HERALD_ALLOW_PRIVATE_TARGETS"] ?? "").lowercased())
         let smtp = smtpURL ?? env["HERALD_SMTP_URL"]
         if let smtp, !(smtp.hasPrefix("smtp://") || smtp.hasPrefix("smtps://")) || URLComponents(string: smtp)?.host == nil {
@@ -96,6 +105,14 @@ struct Serve: AsyncParsableCommand {
 
         let database = try Database(path: db.path)
         try Migrator().migrate(database)
+        // What serve is told by flag or environment is recorded, so every other process (a
+        // `publish --now` from a shell without that environment) renders the same messages.
+        let stored = SettingsStore(database: database, clock: SystemClock())
+        for (setting, value) in messages.explicit().sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            try stored.set(setting, to: value, actor: "serve")
+        }
+        let settings = try stored.outboxSettings(fallback: requested)
+        let storedValues = try stored.all()
         // One `serve` per database: it lets this process treat every lease it finds as orphaned.
         let lockPath = db.path + ".serve-lock"
         let lockFile = open(lockPath, O_CREAT | O_RDWR, 0o600)
@@ -137,6 +154,8 @@ struct Serve: AsyncParsableCommand {
             metrics: registry)
         configuration.metricsToken = metricsToken
         configuration.smtpCheck = smtpCheck
+        configuration.securityContact = storedValues[.securityContact]
+        configuration.policyURL = storedValues[.policyURL]
         configuration.metricsListener = metricsListener
         // RFC 8058: mail providers ignore one-click unsubscribe links that are not https.
         if !settings.publicURL.lowercased().hasPrefix("https://"), !Self.isLoopback(settings.publicURL) {

@@ -195,4 +195,26 @@ import Testing
         #expect(try !serveFor("http://127.0.0.1:8080").stderr.contains("not https"))
         #expect(try !serveFor("https://herald.example.org").stderr.contains("not https"))
     }
+
+    @Test func serveRecordsItsPublicURLSoEveryCommandRendersTheSame() throws {
+        // publish --now from a shell without serve's environment used to link to 127.0.0.1.
+        let sandbox = try Sandbox()
+        _ = try HeraldProcess.run("timeout", ["-s", "TERM", "3", try HeraldProcess.binary().path, "serve", "--database", sandbox.database,
+                                              "--listen", "127.0.0.1:0", "--maildir", sandbox.directory.appending(path: "mail").path],
+                                  in: sandbox.directory, environment: ["HERALD_PUBLIC_URL": "https://herald.example.org", "HERALD_MAIL_FROM": "security@example.org"])
+        let shown = try #require(try sandbox.json(try sandbox.succeed("settings", "show", "--json").stdout) as? [String: String])
+        #expect(shown["public-url"] == "https://herald.example.org" && shown["mail-from"] == "security@example.org", "\(shown)")
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        try sandbox.succeed("channel", "add", "--project", "demo", "--kind", "email", "--target", "announce@lists.example")
+        try sandbox.succeed("advisory", "create", "--project", "demo", "--title", "Overflow", "--embargo", HeraldProcess.instant(daysFromNow: 2))
+        try sandbox.succeed("advisory", "publish", "1", "--now", "--reason", "leak")   // this shell has neither variable
+        let mail = try sandbox.sqlite("SELECT body FROM payloads")
+        #expect(mail.contains("https://herald.example.org/advisories/") && mail.contains("From: \"Herald\" <security@example.org>")
+                && !mail.contains("127.0.0.1"), "\(mail)")
+        // Set by hand too, checked, audited.
+        try sandbox.succeed("settings", "set", "security-contact", "https://example.org/security")
+        try sandbox.refuse(["settings", "set", "public-url", "not a url"], naming: "public-url")
+        try sandbox.refuse(["settings", "set", "colour", "blue"], naming: "key")
+        #expect(try sandbox.auditActions().filter { $0 == "settings.set" }.count == 3)
+    }
 }

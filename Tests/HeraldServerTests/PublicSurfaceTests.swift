@@ -288,4 +288,17 @@ final class TextCollector: NSObject, XMLParserDelegate {
     func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
     func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) { text += String(decoding: CDATABlock, as: UTF8.self) }
     func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) { text += "\n" }
+
+    @Test func securityTxtNamesTheContactAndPolicyFromTheSettings() async throws {
+        var configured = try ServerFixture()
+        configured.configuration.securityContact = "https://example.org/security"
+        configured.configuration.policyURL = "https://example.org/policy"
+        let fixture = configured
+        try await fixture.app().test(.router) { client in
+            try await client.execute(uri: "/.well-known/security.txt", method: .get) { response in
+                let lines = response.text.split(separator: "\n")
+                #expect(lines.contains("Contact: https://example.org/security") && lines.contains("Policy: https://example.org/policy"), "\(response.text)")
+            }
+        }
+    }
 }

@@ -1,0 +1,39 @@
+import Foundation
+
+/// The deployment's settings, kept in the database so that every process renders messages
+/// and pages with the same ones (`herald settings set KEY VALUE`).
+public enum Setting: String, CaseIterable, Sendable, Codable {
+    /// Base of every link in messages and feeds.
+    case publicURL = "public-url"
+    /// The From address of every message.
+    case mailFrom = "mail-from"
+    /// The From name of every message.
+    case mailFromName = "mail-from-name"
+    /// Contact in security.txt (an address or an https URL); the sender when unset.
+    case securityContact = "security-contact"
+    /// Policy in security.txt; the public URL when unset.
+    case policyURL = "policy-url"
+    /// The language of messages to a provider that has none of its own.
+    case defaultLanguage = "default-language"
+
+    /// `value` validated and normalised for this setting.
+    public func validate(_ value: String) throws(Refusal) -> String {
+        switch self {
+        case .publicURL, .policyURL: return try Address.webURL(value, field: rawValue)
+        case .mailFrom: return try Address.email(value, field: rawValue)
+        case .mailFromName: return try Validate.name(value, field: rawValue, maxLength: 100)
+        case .securityContact:
+            if value.contains("://") { return try Address.webURL(value, field: rawValue) }
+            return try Address.email(value.hasPrefix("mailto:") ? String(value.dropFirst(7)) : value, field: rawValue)
+        case .defaultLanguage: return try Language.parse(value).rawValue
+        }
+    }
+
+    /// Reads a key as people type it.
+    public static func parse(_ key: String) throws(Refusal) -> Setting {
+        guard let setting = Setting(rawValue: key.lowercased()) else {
+            throw .invalid(field: "key", rule: "\(Validate.quoted(key)) must be one of \(allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return setting
+    }
+}
