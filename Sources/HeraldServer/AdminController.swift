@@ -143,14 +143,7 @@ struct AdminController: Sendable {
             try context.require(.auditor)
             let id = try context.id()
             let settings = configuration.outbox
-            return try await json { db in
-                let advisories = AdvisoryStore(database: db, clock: SystemClock(), settings: settings)
-                return AdvisoryDetail(advisory: try advisories.get(id), revisions: try advisories.revisions(of: id),
-                                      deliveries: try OutboxStore(database: db, clock: SystemClock(), settings: settings).list(advisory: id, limit: 1_000_000),
-                                      acknowledgements: try AcknowledgementStore(database: db, clock: SystemClock()).list(advisory: id),
-                                      alerts: try AlertStore(database: db, clock: SystemClock(), settings: settings).list(advisory: id),
-                                      audit: try AuditLog(database: db).list(subjectType: "advisory", subjectID: id, limit: 1000))
-            }
+            return try await json { db in try AdvisoryStore(database: db, clock: SystemClock(), settings: settings).detail(id) }
         }
         group.get("advisories/:id/deliveries") { request, context in
             try context.require(.auditor)
@@ -345,16 +338,6 @@ struct AdvisoryInput: Decodable {
         if let pre = try instant(preAnnounce, "pre_announce", allowNow: true) { next.preAnnounce = pre }
         return next
     }
-}
-
-/// `GET /api/v1/advisories/{id}`: the advisory and everything that happened to it.
-struct AdvisoryDetail: Encodable, Sendable {
-    var advisory: Advisory
-    var revisions: [AdvisoryRevision]
-    var deliveries: [DeliveryRecord]
-    var acknowledgements: [Acknowledgement]
-    var alerts: [AlertStore.Alert]
-    var audit: [AuditEntry]
 }
 
 extension HeraldContext {

@@ -108,16 +108,10 @@ struct AdvisoryCommand: ParsableCommand {
 
         func run() throws {
             let context = try db.open()
-            let advisory = try context.advisories.get(id)
-            let revisions = try context.advisories.revisions(of: id)
-            let audit = try context.audit.list(subjectType: "advisory", subjectID: id, limit: 1000)
-            let deliveries = try context.outbox.list(advisory: id, limit: 1_000_000)
-            let acknowledgements = try AcknowledgementStore(database: context.database, clock: context.clock).list(advisory: id)
-            let alerts = try AlertStore(database: context.database, clock: context.clock, settings: context.settings).list(advisory: id)
-            if output.json {
-                return try Output.json(AdvisoryDetail(advisory: advisory, revisions: revisions, audit: audit, deliveries: deliveries,
-                                                      acknowledgements: acknowledgements, alerts: alerts))
-            }
+            let detail = try context.advisories.detail(id)
+            if output.json { return try Output.json(detail) }
+            let (advisory, revisions, audit, deliveries) = (detail.advisory, detail.revisions, detail.audit, detail.deliveries)
+            let (acknowledgements, alerts) = (detail.acknowledgements, detail.alerts)
             let zone = try context.projects.require(advisory.projectSlug).zone
             func local(_ date: Date?) -> String { date.map { Instant.local($0, in: zone) } ?? "" }
             let c = advisory.content
@@ -280,16 +274,6 @@ struct NoteOptions: ParsableArguments {
     func notes(reasonRequired: Bool) throws -> ChangeNotes {
         try ChangeNotes(reason: reason, toProviders: noteToProviders, publicNote: publicNote, reasonRequired: reasonRequired)
     }
-}
-
-/// `advisory show --json`.
-struct AdvisoryDetail: Encodable {
-    var advisory: Advisory
-    var revisions: [AdvisoryRevision]
-    var audit: [AuditEntry]
-    var deliveries: [DeliveryRecord]
-    var acknowledgements: [Acknowledgement]
-    var alerts: [AlertStore.Alert]
 }
 
 private func zonesBySlug(_ context: Context) throws -> [String: TimeZone] {

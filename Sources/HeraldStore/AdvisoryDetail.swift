@@ -1,0 +1,25 @@
+import Foundation
+import HeraldCore
+
+/// An advisory and everything that happened to it: what `advisory show` and
+/// `GET /api/v1/advisories/{id}` answer, read one way for both.
+public struct AdvisoryDetail: Encodable, Sendable {
+    public var advisory: Advisory
+    public var revisions: [AdvisoryRevision]
+    /// Webhook URLs by fingerprint, as every listing.
+    public var deliveries: [DeliveryRecord]
+    public var acknowledgements: [Acknowledgement]
+    public var alerts: [AlertStore.Alert]
+    public var audit: [AuditEntry]
+}
+
+extension AdvisoryStore {
+    /// The advisory with `id` and its revisions, deliveries, acknowledgements, alerts and audit trail.
+    public func detail(_ id: Int64) throws -> AdvisoryDetail {
+        AdvisoryDetail(advisory: try get(id), revisions: try revisions(of: id),
+                       deliveries: try OutboxStore(database: database, clock: clock, settings: settings).list(advisory: id, limit: 1_000_000),
+                       acknowledgements: try AcknowledgementStore(database: database, clock: clock).list(advisory: id),
+                       alerts: try AlertStore(database: database, clock: clock, settings: settings).list(advisory: id),
+                       audit: try AuditLog(database: database).list(subjectType: "advisory", subjectID: id, limit: 1000))
+    }
+}
