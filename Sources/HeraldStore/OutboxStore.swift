@@ -126,39 +126,11 @@ public struct OutboxStore {
         let notice = try insertNotice(kind, advisory: advisory.id, revision: advisory.revision, recipients: 0, dueAt: dueAt)
         let noticeID = notice.id
         let event = "herald.\(kind.rawValue)"
-        var count = 0
-        // What providers are told is the same for all but the acknowledgement link: written once.
+        // What providers are told is the same for all but the per-recipient links: written once.
         var providerContent = writer.content(kind, advisory: advisory, audience: .provider(organization: ""), notes: notes,
                                              ackURL: kind.isEmbargoed ? "" : nil, previous: previous)
         providerContent.bodyHTML = Self.rendered(providerContent.body)
-        for provider in providers {
-            // Each address and the webhooks have acknowledgement links of their own, so the page
-            // can say who acknowledges.
-            func content(acknowledging email: String?) throws -> NoticeContent {
-                var content = providerContent
-                if kind.isEmbargoed, let label = content.link?.label {
-                    let ack = try newLinkToken(.ack, provider: provider.id, notice: noticeID, email: email)
-                    content.link = (label, "\(settings.publicURL)/ack?token=\(ack)")
-                }
-                return content
-            }
-            for email in provider.emails {
-                let content = try content(acknowledging: email)
-                // Each address's own link: unsubscribing takes that address off, not the organisation.
-                let unsubscribe = try newLinkToken(.unsubscribe, provider: provider.id, notice: noticeID, email: email)
-                let mail = message(content, to: email, notice: notice, owner: "p\(provider.id)",
-                                   headers: providerHeaders(project, unsubscribeURL: "\(settings.publicURL)/unsubscribe?token=\(unsubscribe)"))
-                try insertDelivery(notice: noticeID, provider: provider.id, channel: nil, transport: "email", format: "email",
-                                   recipient: email, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
-                count += 1
-            }
-            let hookContent = provider.webhooks.isEmpty ? providerContent : try content(acknowledging: nil)
-            for hook in provider.webhooks {
-                try insertWebhook(hookContent, format: hook.kind, url: hook.url, notice: notice, provider: provider.id,
-                                  channel: nil, event: event, project: project, advisoryID: advisory.publicID, revision: advisory.revision)
-                count += 1
-            }
-        }
+        var count = try deliver(providerContent, of: kind, notice: notice, to: providers, advisory: advisory, project: project)
         // Every public channel gets the same content; each format's bytes are rendered once.
         var publicContent = writer.content(kind, advisory: advisory, audience: .publicChannel, notes: notes)
         publicContent.bodyHTML = Self.rendered(publicContent.body)
@@ -187,6 +159,78 @@ public struct OutboxStore {
         }
         try database.run("UPDATE notices SET recipients = ? WHERE id = ?", .int(count), .integer(noticeID))
         return noticeID
+    }
+
+    /// Writes one provider notice's deliveries to `providers`: each address with its own
+    /// acknowledgement and unsubscribe links, each webhook; returns how many.
+    private func deliver(_ providerContent: NoticeContent, of kind: NoticeKind, notice: NoticeRef, to providers: [ProviderRecipient],
+                         advisory: Advisory, project: Project) throws -> Int {
+        var count = 0
+        for provider in providers {
+            // Each address and the webhooks have acknowledgement links of their own, so the page
+            // can say who acknowledges.
+            func content(acknowledging email: String?) throws -> NoticeContent {
+                var content = providerContent
+                if kind.isEmbargoed, let label = content.link?.label {
+                    let ack = try newLinkToken(.ack, provider: provider.id, notice: notice.id, email: email)
+                    content.link = (label, "\(settings.publicURL)/ack?token=\(ack)")
+                }
+                return content
+            }
+            for email in provider.emails {
+                let content = try content(acknowledging: email)
+                // Each address's own link: unsubscribing takes that address off, not the organisation.
+                let unsubscribe = try newLinkToken(.unsubscribe, provider: provider.id, notice: notice.id, email: email)
+                let mail = message(content, to: email, notice: notice, owner: "p\(provider.id)",
+                                   headers: providerHeaders(project, unsubscribeURL: "\(settings.publicURL)/unsubscribe?token=\(unsubscribe)"))
+                try insertDelivery(notice: notice.id, provider: provider.id, channel: nil, transport: "email", format: "email",
+                                   recipient: email, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
+                count += 1
+            }
+            let hookContent = provider.webhooks.isEmpty ? providerContent : try content(acknowledging: nil)
+            for hook in provider.webhooks {
+                try insertWebhook(hookContent, format: hook.kind, url: hook.url, notice: notice, provider: provider.id,
+                                  channel: nil, event: "herald.\(kind.rawValue)", project: project, advisoryID: advisory.publicID,
+                                  revision: advisory.revision)
+                count += 1
+            }
+        }
+        return count
+    }
+
+    /// A provider that joins while advisories of its projects are under embargo (approved, or
+    /// following a project it did not follow) gets each one's current revision at once, as the
+    /// others had it: added to that notice, which it then counts among. Inside the caller's
+    /// transaction; returns the advisories it was told of.
+    @discardableResult
+    func deliverUnderEmbargo(to providerID: Int64) throws -> [Int64] {
+        let store = ProviderStore(database: database, clock: clock)
+        let provider = try store.get(providerID)
+        guard provider.status == .active else { return [] }
+        // Each scheduled advisory of its projects whose early notice went out, with its newest
+        // provider notice, when this provider has nothing of that notice yet.
+        let rows = try database.query("""
+            SELECT a.id, n.id, n.key, n.kind FROM advisories a JOIN projects p ON p.id = a.project_id
+            JOIN subscriptions s ON s.project_id = p.id AND s.provider_id = ?1
+            JOIN notices n ON n.id = (SELECT max(n2.id) FROM notices n2 WHERE n2.advisory_id = a.id AND n2.kind IN ('early-notice', 'revision'))
+            WHERE a.state = 'scheduled' AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notice_id = n.id AND d.provider_id = ?1)
+            ORDER BY a.id
+            """, [.integer(providerID)]) { ($0.int(0), NoticeRef(id: $0.int(1), key: $0.text(2)), NoticeKind(rawValue: $0.text(3)) ?? .earlyNotice) }
+        let recipient = ProviderRecipient(id: provider.id, organization: provider.organization, emails: provider.emails,
+                                          webhooks: provider.webhooks.filter { $0.disabledAt == nil })
+        for (advisoryID, notice, _) in rows {
+            let advisory = try AdvisoryStore(database: database, clock: clock, settings: settings).get(advisoryID)
+            let project = try ProjectStore(database: database, clock: clock).require(advisory.projectSlug)
+            // What it gets is the advisory as it stands, told as the early notice it missed.
+            var content = NoticeWriter(project: project, publicURL: settings.publicURL)
+                .content(.earlyNotice, advisory: advisory, audience: .provider(organization: ""), ackURL: "")
+            content.bodyHTML = Self.rendered(content.body)
+            let added = try deliver(content, of: .earlyNotice, notice: notice, to: [recipient], advisory: advisory, project: project)
+            try database.run("UPDATE notices SET recipients = recipients + ? WHERE id = ?", .int(added), .integer(notice.id))
+            try AuditLog(database: database).record(at: clock.now, actor: "delivery", action: "advisory.late-notice", subjectType: "advisory",
+                                                    subjectID: advisoryID, details: ["provider": String(providerID), "revision": String(advisory.revision)])
+        }
+        return rows.map(\.0)
     }
 
     /// Queues `herald channel test` for one channel, with its audit row.
@@ -248,7 +292,7 @@ public struct OutboxStore {
         return token
     }
 
-    private struct ProviderRecipient {
+    struct ProviderRecipient {
         var id: Int64
         var organization: String
         var emails: [String]

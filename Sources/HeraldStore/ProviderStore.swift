@@ -91,6 +91,10 @@ public struct ProviderStore {
             try OutboxStore(database: database, clock: clock, settings: outbox)
                 .enqueueProviderMail(.welcome, provider: provider) { $0.welcome(organization: provider.organization) }
         }
+        // Approved while its projects have advisories under embargo: it is told as the others were.
+        if action == .approve, next == .active, let outbox {
+            try OutboxStore(database: database, clock: clock, settings: outbox).deliverUnderEmbargo(to: id)
+        }
         return try get(id)
     }
 

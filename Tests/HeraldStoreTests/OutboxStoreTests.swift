@@ -73,6 +73,33 @@ import Testing
         #expect(payload?.contains("Dimpact") == false)
     }
 
+    @Test func aProviderApprovedDuringTheEmbargoIsToldAtOnceAndThenKeptInformed() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        _ = try addProvider(db, "Acme", emails: ["a@acme.example"])
+        let late = try addProvider(db, "Latecomer", emails: ["l@late.example"], status: .pendingApproval)
+        let advisory = try scheduled(db)
+        _ = try db.advisories.fireDue()
+        _ = try db.providers.transition(late.id, .approve, actor: db.actor, outbox: db.settings)
+        let early = try db.outbox.list(advisory: advisory.id).filter { $0.notice == "early-notice" }
+        #expect(early.map(\.recipient).sorted() == ["a@acme.example", "l@late.example"])
+        #expect(try db.database.first("SELECT recipients FROM notices WHERE kind = 'early-notice'") { $0.int(0) } == 2)
+        #expect(try db.audit.list(limit: 5).contains { $0.action == "advisory.late-notice" })
+        _ = try db.advisories.reschedule(advisory.id, to: { s in var s = s; s.embargo! += 3600; return s }, notes: try ChangeNotes(reason: ""), actor: db.actor)
+        let revisions = try db.outbox.list(advisory: advisory.id).filter { $0.notice == "revision" }
+        #expect(revisions.map(\.recipient).sorted() == ["a@acme.example", "l@late.example"])
+    }
+
+    @Test func aProviderApprovedBeforeTheEarlyNoticeGetsNoneEarly() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        _ = try addProvider(db, "Acme", emails: ["a@acme.example"])
+        let late = try addProvider(db, "Latecomer", emails: ["l@late.example"], status: .pendingApproval)
+        let advisory = try scheduled(db, earlyNotice: false)
+        _ = try db.providers.transition(late.id, .approve, actor: db.actor, outbox: db.settings)
+        #expect(try db.outbox.list(advisory: advisory.id).isEmpty)
+    }
+
     @Test func aRevisionBeforeTheEarlyNoticeGoesToNobody() throws {
         let db = try TestDatabase()
         try db.addProject()
