@@ -60,8 +60,10 @@ struct AdminController: Sendable {
             let input = try await request.decode(as: ProviderPatchInput.self, context: context)
             let change = try input.edit()
             let reason = try Validate.reason(input.reason ?? "", required: false)
+            let settings = configuration.outbox
             return try await json { db in
-                let (provider, secrets) = try ProviderStore(database: db, clock: SystemClock()).edit(id, change, actor: context.actor, reason: reason)
+                let (provider, secrets) = try ProviderStore(database: db, clock: SystemClock()).edit(id, change, actor: context.actor, reason: reason,
+                                                                                                     outbox: settings)
                 return EditedProvider(provider: provider.redacted, newSecrets: secrets)
             }
         }

@@ -102,11 +102,15 @@ public struct ProviderStore {
     /// change; returns the provider and the signing secrets of webhooks it added (shown once).
     /// A provider keeps at least one address and one project. Replacing a webhook keeps its
     /// secret, enables it again, and sends again what failed to the old URL.
-    public func edit(_ id: Int64, _ change: ProviderEdit, actor: String, reason: String = "") throws -> (provider: Provider, newSecrets: [String: String]) {
-        try database.write { try editInTransaction(id, change, actor: actor, reason: reason) }
+    /// With `outbox`, an active provider that now follows a project with an advisory under
+    /// embargo is told of it at once, as an approval does.
+    public func edit(_ id: Int64, _ change: ProviderEdit, actor: String, reason: String = "",
+                     outbox: OutboxSettings? = nil) throws -> (provider: Provider, newSecrets: [String: String]) {
+        try database.write { try editInTransaction(id, change, actor: actor, reason: reason, outbox: outbox) }
     }
 
-    func editInTransaction(_ id: Int64, _ change: ProviderEdit, actor: String, reason: String) throws -> (provider: Provider, newSecrets: [String: String]) {
+    func editInTransaction(_ id: Int64, _ change: ProviderEdit, actor: String, reason: String,
+                           outbox: OutboxSettings? = nil) throws -> (provider: Provider, newSecrets: [String: String]) {
         let now = clock.now
         let current = try get(id)
         guard current.status != .removed else {
@@ -194,6 +198,9 @@ public struct ProviderStore {
         try database.run("UPDATE providers SET updated_at = ? WHERE id = ?", .date(now), .integer(id))
         try AuditLog(database: database).record(at: now, actor: actor, action: "provider.edit", subjectType: "provider", subjectID: id,
                                                 reason: reason, details: details)
+        if let outbox, edited.status == .active, !change.addProjects.isEmpty {
+            try OutboxStore(database: database, clock: clock, settings: outbox).deliverUnderEmbargo(to: id)
+        }
         return (edited, secrets)
     }
 

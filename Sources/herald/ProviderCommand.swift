@@ -79,7 +79,7 @@ struct ProviderCommand: ParsableCommand {
                                           language: try language.map(Language.parse))
             let reason = try Validate.reason(reason, required: false)
             let context = try db.open()
-            let (edited, secrets) = try context.providers.edit(id, change, actor: context.actor, reason: reason)
+            let (edited, secrets) = try context.providers.edit(id, change, actor: context.actor, reason: reason, outbox: context.settings)
             if output.json { return try Output.json(edited.redacted) }
             print("edited provider \(edited.id) (\(edited.organization)): \(edited.emails.count) address\(edited.emails.count == 1 ? "" : "es"), "
                   + "\(edited.webhooks.count) webhook\(edited.webhooks.count == 1 ? "" : "s"), projects \(edited.projects.joined(separator: ", "))")

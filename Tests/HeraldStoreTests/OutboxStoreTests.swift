@@ -90,6 +90,20 @@ import Testing
         #expect(revisions.map(\.recipient).sorted() == ["a@acme.example", "l@late.example"])
     }
 
+    @Test func aProviderThatNowFollowsAProjectUnderEmbargoIsToldAtOnce() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        try db.addProject("other")
+        _ = try addProvider(db, "Acme", emails: ["a@acme.example"])
+        let newcomer = try db.providers.add(NewProvider(organization: "Elsewhere", emails: ["e@else.example"], projects: ["other"]), status: .active, actor: db.actor)
+        let advisory = try scheduled(db)
+        _ = try db.advisories.fireDue()
+        _ = try db.providers.edit(newcomer.id, try ProviderEdit(listed: false), actor: db.actor, outbox: db.settings)
+        #expect(try db.outbox.list(advisory: advisory.id).count == 1)   // an edit that adds no project tells nothing
+        _ = try db.providers.edit(newcomer.id, try ProviderEdit(addProjects: ["demo"]), actor: db.actor, outbox: db.settings)
+        #expect(try db.outbox.list(advisory: advisory.id).map(\.recipient).sorted() == ["a@acme.example", "e@else.example"])
+    }
+
     @Test func aProviderApprovedBeforeTheEarlyNoticeGetsNoneEarly() throws {
         let db = try TestDatabase()
         try db.addProject()
