@@ -50,8 +50,9 @@ struct AdminController: Sendable {
                                            projects: input.projects ?? [], listed: input.listed ?? false,
                                            language: try Language.parse(input.language ?? "en"))
             let status: ProviderStatus = input.approve == true ? .active : .pendingApproval
+            let settings = configuration.outbox
             return try await json(status: .created) { db in
-                try ProviderStore(database: db, clock: SystemClock()).add(provider, status: status, actor: context.actor)
+                try ProviderStore(database: db, clock: SystemClock()).add(provider, status: status, actor: context.actor, outbox: settings)
             }
         }
         group.patch("providers/:id") { request, context in

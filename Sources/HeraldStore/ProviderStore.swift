@@ -13,7 +13,9 @@ public struct ProviderStore {
 
     /// Adds a provider as `status` (a release manager adds as pending approval, or active with
     /// `--approve`; the public form adds as pending confirmation).
-    public func add(_ provider: NewProvider, status: ProviderStatus, actor: String, inTransaction: Bool = false) throws -> Provider {
+    /// With `outbox`, a provider added as active is told of advisories under embargo at once.
+    public func add(_ provider: NewProvider, status: ProviderStatus, actor: String, inTransaction: Bool = false,
+                    outbox: OutboxSettings? = nil) throws -> Provider {
         let now = clock.now
         let add = {
             let projects = try provider.projects.map { try ProjectStore(database: database, clock: clock).require($0) }
@@ -25,6 +27,7 @@ public struct ProviderStore {
                                                     details: ["organization": provider.organization, "status": status.rawValue,
                                                               "emails": provider.emails.joined(separator: ","),
                                                               "projects": provider.projects.joined(separator: ",")])
+            try tellOfEmbargoes(id, if: status, outbox: outbox)
             return try get(id)
         }
         return try inTransaction ? add() : database.write(add)
@@ -32,7 +35,7 @@ public struct ProviderStore {
 
     /// Imports a whole list as active providers in one transaction: every problem is reported
     /// with its line, and nothing is written unless every line is good.
-    public func importList(_ list: ProviderImport, actor: String) throws -> [Provider] {
+    public func importList(_ list: ProviderImport, actor: String, outbox: OutboxSettings? = nil) throws -> [Provider] {
         let now = clock.now
         return try database.write {
             let projectIDs = Dictionary(uniqueKeysWithValues: try ProjectStore(database: database, clock: clock).list().map { ($0.slug, $0.id) })
@@ -55,6 +58,7 @@ public struct ProviderStore {
             try AuditLog(database: database).record(at: now, actor: actor, action: "provider.import", subjectType: "provider", subjectID: nil,
                                                     details: ["providers": String(ids.count), "added": added,
                                                               "contacts": String(list.entries.reduce(0) { $0 + $1.provider.emails.count })])
+            for id in ids { try tellOfEmbargoes(id, if: .active, outbox: outbox) }
             // Inside this transaction no one else inserts, so the new ids form one range.
             guard let first = ids.first, let last = ids.last else { return [] }
             return try load(where: "p.id BETWEEN ? AND ?", [.integer(first), .integer(last)])
@@ -75,6 +79,13 @@ public struct ProviderStore {
         }
     }
 
+    /// A provider that becomes an active follower of a project (added, imported, approved, or
+    /// edited to follow it) gets what that project's advisories under embargo told the others.
+    private func tellOfEmbargoes(_ id: Int64, if status: ProviderStatus, outbox: OutboxSettings?) throws {
+        guard status == .active, let outbox else { return }
+        try OutboxStore(database: database, clock: clock, settings: outbox).deliverUnderEmbargo(to: id)
+    }
+
     func transitionInTransaction(_ id: Int64, _ action: ProviderAction, reason: String, actor: String, outbox: OutboxSettings?) throws -> Provider {
         let now = clock.now
         let provider = try get(id)
@@ -92,9 +103,7 @@ public struct ProviderStore {
                 .enqueueProviderMail(.welcome, provider: provider) { $0.welcome(organization: provider.organization) }
         }
         // Approved while its projects have advisories under embargo: it is told as the others were.
-        if action == .approve, next == .active, let outbox {
-            try OutboxStore(database: database, clock: clock, settings: outbox).deliverUnderEmbargo(to: id)
-        }
+        if action == .approve { try tellOfEmbargoes(id, if: next, outbox: outbox) }
         return try get(id)
     }
 
@@ -198,9 +207,7 @@ public struct ProviderStore {
         try database.run("UPDATE providers SET updated_at = ? WHERE id = ?", .date(now), .integer(id))
         try AuditLog(database: database).record(at: now, actor: actor, action: "provider.edit", subjectType: "provider", subjectID: id,
                                                 reason: reason, details: details)
-        if let outbox, edited.status == .active, !change.addProjects.isEmpty {
-            try OutboxStore(database: database, clock: clock, settings: outbox).deliverUnderEmbargo(to: id)
-        }
+        if !change.addProjects.isEmpty { try tellOfEmbargoes(id, if: edited.status, outbox: outbox) }
         return (edited, secrets)
     }
 
@@ -218,7 +225,7 @@ public struct ProviderStore {
     /// match, and its listing and language where the file says them; a member of those projects
     /// not in the file stops following them, and leaves when it follows nothing else. Members
     /// of other projects only, and requests waiting for confirmation or approval, are left alone.
-    public func sync(_ list: ProviderImport, actor: String) throws -> SyncReport {
+    public func sync(_ list: ProviderImport, actor: String, outbox: OutboxSettings? = nil) throws -> SyncReport {
         let now = clock.now
         return try database.write {
             var report = SyncReport()
@@ -236,6 +243,7 @@ public struct ProviderStore {
                     let id = try insert(wanted, status: .active, projectIDs: ids, now: now)
                     try AuditLog(database: database).record(at: now, actor: actor, action: "provider.add", subjectType: "provider", subjectID: id,
                                                             reason: "provider import --sync", details: ["organization": wanted.organization])
+                    try tellOfEmbargoes(id, if: .active, outbox: outbox)
                     for hook in try get(id).webhooks { if let secret = hook.secret { report.newSecrets[hook.url] = secret } }
                     report.added.append("\(wanted.organization) (\(wanted.emails.joined(separator: ", ")))")
                     continue
@@ -252,7 +260,7 @@ public struct ProviderStore {
                     listed: entry.listed.flatMap { $0 != current.listed ? $0 : nil },
                     language: entry.language.flatMap { $0 != current.language ? $0 : nil })
                 guard let edit = try change.edit() else { continue }
-                let (_, secrets) = try editInTransaction(current.id, edit, actor: actor, reason: "provider import --sync")
+                let (_, secrets) = try editInTransaction(current.id, edit, actor: actor, reason: "provider import --sync", outbox: outbox)
                 report.newSecrets.merge(secrets) { $1 }
                 report.changed.append("\(current.organization): \(change.summary)")
             }

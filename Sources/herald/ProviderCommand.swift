@@ -29,7 +29,7 @@ struct ProviderCommand: ParsableCommand {
             let provider = try NewProvider(organization: organization, emails: email, webhooks: webhook.map { ($0, kind) },
                                            projects: project, listed: listed, language: try Language.parse(language))
             let context = try db.open()
-            let added = try context.providers.add(provider, status: approve ? .active : .pendingApproval, actor: context.actor)
+            let added = try context.providers.add(provider, status: approve ? .active : .pendingApproval, actor: context.actor, outbox: context.settings)
             if output.json { return try Output.json(added) }
             print("added provider \(added.id) (\(added.organization)), \(added.status.rawValue)")
             for hook in added.webhooks where hook.secret != nil {
@@ -171,7 +171,7 @@ struct ProviderCommand: ParsableCommand {
             let context = try db.open()
             let list = try ProviderImport(csv: text, knownProjects: Set(try context.projects.list().map(\.slug)))
             guard sync else {
-                let imported = try context.providers.importList(list, actor: context.actor)
+                let imported = try context.providers.importList(list, actor: context.actor, outbox: context.settings)
                 if output.json { return try Output.json(imported.map(\.redacted)) }
                 print("imported \(imported.count) providers with \(imported.reduce(0) { $0 + $1.emails.count }) addresses, all active")
                 for provider in imported { for hook in provider.webhooks { if let secret = hook.secret {
@@ -179,8 +179,8 @@ struct ProviderCommand: ParsableCommand {
                 } } }
                 return
             }
-            var report = dryRun ? try context.database.rehearse { try context.providers.sync(list, actor: context.actor) }
-                                : try context.providers.sync(list, actor: context.actor)
+            var report = dryRun ? try context.database.rehearse { try context.providers.sync(list, actor: context.actor, outbox: context.settings) }
+                                : try context.providers.sync(list, actor: context.actor, outbox: context.settings)
             if dryRun { report.newSecrets = [:] }   // made in the rehearsal, rolled back with it
             if output.json { return try Output.json(report) }
             let verb = dryRun ? "would " : ""

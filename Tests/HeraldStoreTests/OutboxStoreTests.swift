@@ -104,6 +104,23 @@ import Testing
         #expect(try db.outbox.list(advisory: advisory.id).map(\.recipient).sorted() == ["a@acme.example", "e@else.example"])
     }
 
+    @Test func aProviderAddedOrImportedAsActiveDuringTheEmbargoIsToldAtOnce() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        _ = try addProvider(db, "Acme", emails: ["a@acme.example"])
+        let advisory = try scheduled(db)
+        _ = try db.advisories.fireDue()
+        _ = try db.providers.add(NewProvider(organization: "Added", emails: ["x@added.example"], projects: ["demo"]), status: .active,
+                                 actor: db.actor, outbox: db.settings)
+        _ = try db.providers.add(NewProvider(organization: "Waiting", emails: ["w@wait.example"], projects: ["demo"]), status: .pendingApproval,
+                                 actor: db.actor, outbox: db.settings)
+        _ = try db.providers.importList(try ProviderImport(csv: "organization,email,project\nImported,i@imp.example,demo\n"), actor: db.actor, outbox: db.settings)
+        _ = try db.providers.sync(try ProviderImport(csv: "organization,email,project\nAcme,a@acme.example,demo\nSynced,s@sync.example,demo\n"),
+                                  actor: db.actor, outbox: db.settings)
+        #expect(try db.outbox.list(advisory: advisory.id).map(\.recipient).sorted()
+                == ["a@acme.example", "i@imp.example", "s@sync.example", "x@added.example"])
+    }
+
     @Test func aProviderApprovedBeforeTheEarlyNoticeGetsNoneEarly() throws {
         let db = try TestDatabase()
         try db.addProject()
