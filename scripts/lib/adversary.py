@@ -33,6 +33,7 @@ import time
 import traceback
 import urllib.parse
 from datetime import datetime
+from harness import free_port
 
 if len(sys.argv) != 2:
     print("usage: adversary.py HERALD_BINARY", file=sys.stderr)
@@ -93,12 +94,6 @@ class CheckFailed(Exception):
 
 
 # MARK: - Small helpers
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))

@@ -9,12 +9,12 @@ a time budget.
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from harness import free_port
 
 HERALD = os.path.abspath(sys.argv[1])
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
@@ -25,12 +25,6 @@ SEED = os.environ.get("HERALD_FUZZ_SEED", "20261123")
 # One worker: CPython 3.11 can fail compiling schemathesis' generated code in two threads at once ("AST constructor recursion depth mismatch").
 # A ceiling only: with --max-time schemathesis would keep fuzzing until the time is spent.
 SECONDS = int(os.environ.get("HERALD_FUZZ_SECONDS", "240"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 PORT = free_port()

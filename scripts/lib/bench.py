@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from harness import free_port
 
 parser = argparse.ArgumentParser()
 parser.add_argument("herald")
@@ -54,12 +55,6 @@ results = {"machine": {}, "email": [], "webhook": [], "feed": {}, "lag": {}, "me
 
 def log(text):
     print(text, file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port, timeout=15):

@@ -17,6 +17,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from harness import free_port
 
 HERALD = os.path.abspath(sys.argv[1])
 SUPPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "Support")
@@ -35,12 +36,6 @@ def fail(message):
 
 def step(text):
     print(f"==> {text}", flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(script, *args):

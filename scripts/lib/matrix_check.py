@@ -10,13 +10,13 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+from harness import free_port
 
 HERALD = os.path.abspath(sys.argv[1])
 VENV = os.path.abspath(sys.argv[2])
@@ -29,12 +29,6 @@ def fail(message):
     for child in children:
         child.kill()
     sys.exit(1)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def request(method, url, body=None, token=None):

@@ -10,12 +10,12 @@ import collections
 import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from harness import free_port
 
 parser = argparse.ArgumentParser()
 parser.add_argument("herald")
@@ -24,12 +24,6 @@ parser.add_argument("--recipients", type=int, default=2000)
 args = parser.parse_args()
 HERALD = os.path.abspath(args.herald)
 SUPPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "Support")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def iso(instant):
