@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.30.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         // System libraries. SQLite comes from libsqlite3-dev; libcurl from libcurl4-openssl-dev.
@@ -33,11 +34,19 @@ let package = Package(
         // The pure domain: Foundation only, no I/O.
         .target(name: "HeraldCore"),
 
+        // The wording of every message, as Mustache templates in English, Dutch and Danish:
+        // Templates/ embedded at build time, overridable from a directory at run time.
+        .target(
+            name: "HeraldTemplates",
+            dependencies: ["HeraldCore", .product(name: "Mustache", package: "swift-mustache")],
+            plugins: ["EmbedTemplatesPlugin"]
+        ),
+
         // SQLite adapter. Migrations/*.sql are embedded at build time by the plugin.
         .target(
             name: "HeraldStore",
             dependencies: [
-                "CSQLite", "HeraldCore", "HeraldMarkdown",
+                "CSQLite", "HeraldCore", "HeraldMarkdown", "HeraldTemplates",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -88,10 +97,11 @@ let package = Package(
         .executableTarget(name: "EmbedFiles"),
         .plugin(name: "EmbedMigrationsPlugin", capability: .buildTool(), dependencies: ["EmbedFiles"]),
         .plugin(name: "EmbedOpenAPIPlugin", capability: .buildTool(), dependencies: ["EmbedFiles"]),
+        .plugin(name: "EmbedTemplatesPlugin", capability: .buildTool(), dependencies: ["EmbedFiles"]),
 
         // Fixtures shared by the test targets: temporary databases, real servers started as processes.
         .target(name: "HeraldTestSupport", dependencies: ["HeraldStore", "HeraldCore"], path: "Tests/HeraldTestSupport"),
-        .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore", "HeraldMarkdown"]),
+        .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore", "HeraldMarkdown", "HeraldTemplates"]),
         .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore", "CSQLite", "HeraldTestSupport"]),
         .testTarget(name: "HeraldDeliveryTests", dependencies: ["HeraldDelivery", "HeraldStore", "HeraldCore", "HeraldTestSupport",
                                                                 .product(name: "Crypto", package: "swift-crypto")],

@@ -1,10 +1,16 @@
 import Foundation
 
-// Usage: EmbedFiles OUTPUT.swift VARIABLE FILE...
+// Usage: EmbedFiles OUTPUT.swift VARIABLE [--relative-to DIR] FILE...
 // Writes `let VARIABLE: [(file: String, text: String)]`: the files' names and exact text, in
-// the order given, so the binary carries them and needs no source tree at run time.
+// the order given, so the binary carries them and needs no source tree at run time. Names are
+// the last path component, or with --relative-to the path below DIR (`messages/nl/welcome.mustache`).
 
-let arguments = Array(CommandLine.arguments.dropFirst())
+var arguments = Array(CommandLine.arguments.dropFirst())
+var base: String?
+if arguments.count >= 4, arguments[2] == "--relative-to" {
+    base = arguments[3].hasSuffix("/") ? arguments[3] : arguments[3] + "/"
+    arguments.removeSubrange(2...3)
+}
 guard arguments.count >= 2 else {
     FileHandle.standardError.write(Data("usage: EmbedFiles OUTPUT.swift VARIABLE FILE...\n".utf8))
     exit(2)
@@ -38,7 +44,8 @@ source += "let \(variable): [(file: String, text: String)] = [\n"
 for path in arguments.dropFirst(2) {
     let url = URL(fileURLWithPath: path)
     let text = try String(contentsOf: url, encoding: .utf8)
-    source += "    (file: \(literal(url.lastPathComponent)), text: \(literal(text))),\n"
+    let name = base.flatMap { path.hasPrefix($0) ? String(path.dropFirst($0.count)) : nil } ?? url.lastPathComponent
+    source += "    (file: \(literal(name)), text: \(literal(text))),\n"
 }
 source += "]\n"
 try source.write(toFile: output, atomically: true, encoding: .utf8)

@@ -22,6 +22,8 @@ public struct Channel: Equatable, Sendable, Codable {
     public var createdAt: Date
     /// Set when the endpoint answered 410 Gone; a disabled channel gets nothing more.
     public var disabledAt: Date?
+    /// The language its messages are written in; nil: its project's.
+    public var language: Language?
 
     public init(id: Int64, projectSlug: String, kind: ChannelKind, target: String, secret: String?, createdAt: Date, disabledAt: Date? = nil) {
         self.id = id
@@ -41,9 +43,12 @@ public struct NewChannel: Equatable, Sendable {
     public let target: String
     /// Nil for a generic webhook means "generate one".
     public let secret: String?
+    /// Nil: its project's language.
+    public let language: Language?
 
-    public init(projectSlug: String, kind: ChannelKind, target: String, secret: String?) throws(Refusal) {
+    public init(projectSlug: String, kind: ChannelKind, target: String, secret: String?, language: Language? = nil) throws(Refusal) {
         self.projectSlug = try Slug.validate(projectSlug, field: "project")
+        self.language = language
         self.kind = kind
         switch kind {
         case .email:

@@ -76,17 +76,49 @@ public struct NoticeContent: Equatable, Sendable {
     }
 }
 
-/// Decides what each notice says to each audience. Pure: the same advisory, kind and audience
-/// always give the same content, and a public audience never gets embargoed text.
+/// Decides what each notice says to each audience, in one language. Pure: the same advisory,
+/// kind, audience and wording always give the same content, and a public audience never gets
+/// embargoed text. The words come from `wording` (the templates); what is said to whom is here.
 public struct NoticeWriter: Sendable {
     /// The project the advisory belongs to.
     public var project: Project
     /// Base for links (`https://herald.example.org`), without a trailing slash.
     public var publicURL: String
+    /// The templates.
+    public var wording: any Wording
+    /// The language of the reader.
+    public var language: Language
 
-    public init(project: Project, publicURL: String) {
+    public init(project: Project, publicURL: String, wording: any Wording, language: Language = .english) {
         self.project = project
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        self.wording = wording
+        self.language = language
+    }
+
+    /// The same writer for a reader of `language`.
+    public func speaking(_ language: Language) -> NoticeWriter {
+        var writer = self
+        writer.language = language
+        return writer
+    }
+
+    /// One part of one message, filled from `values` (the project's name always among them).
+    func say(_ message: String, _ part: String, _ values: [String: String] = [:]) -> String {
+        wording.text(message, part, in: language, values.merging(["project": project.name]) { own, _ in own })
+    }
+
+    /// A word or label (`release`, `acknowledge`) from the language's `words` template.
+    func word(_ key: String) -> String { say("words", key) }
+
+    /// An instant in the project's zone, written the language's way.
+    func instant(_ date: Date) -> String { language.dateTime(date, in: project.zone) }
+
+    /// A message of three parts (subject, intro, footer) as content.
+    func message(_ name: String, _ values: [String: String], facts: [(label: String, value: String)] = [], body: String = "",
+                 link: (label: String, url: String)? = nil, embargoed: Bool = false) -> NoticeContent {
+        NoticeContent(headline: say(name, "subject", values), intro: say(name, "intro", values), facts: facts, body: body, link: link,
+                      footer: say(name, "footer", values), embargoed: embargoed)
     }
 
     /// The content of `kind` about `advisory` for `audience`. `notes` are the words the release
@@ -95,135 +127,101 @@ public struct NoticeWriter: Sendable {
     /// `previous` is the advisory before the change, so a revision can say what changed.
     public func content(_ kind: NoticeKind, advisory: Advisory, audience: Audience, notes: ChangeNotes = .none, ackURL: String? = nil,
                         previous: Advisory? = nil) -> NoticeContent {
-        let note = notes.toProviders
         let a = advisory.content
-        let zone = project.zone
-        let release = advisory.schedule.embargo.map { Instant.local($0, in: zone) + " (\(zone.identifier))" } ?? "not set"
+        let release = advisory.schedule.embargo.map { instant($0) + " (\(project.zone.identifier))" } ?? word("not-set")
         let page = "\(publicURL)/advisories/\(advisory.publicID)"
         var details: [(label: String, value: String)] = []
-        if !a.cves.isEmpty { details.append(("CVE", a.cves.joined(separator: ", "))) }
-        if let severity = a.severity { details.append(("Severity", severity.rawValue)) }
-        if let cvss = a.cvss { details.append(("CVSS", cvss)) }
-        if !a.affected.isEmpty { details.append(("Affected", a.affected)) }
-        if !a.fixed.isEmpty { details.append(("Fixed", a.fixed)) }
-        let embargoWarning = "This notice is under embargo until \(release). Do not share it outside your security team or act on it in public before then."
+        if !a.cves.isEmpty { details.append((word("cve"), a.cves.joined(separator: ", "))) }
+        if let severity = a.severity { details.append((word("severity"), word(severity.rawValue))) }
+        if let cvss = a.cvss { details.append((word("cvss"), cvss)) }
+        if !a.affected.isEmpty { details.append((word("affected"), a.affected)) }
+        if !a.fixed.isEmpty { details.append((word("fixed"), a.fixed)) }
+        let values = ["title": a.title, "summary": a.summary, "release": release, "revision": String(advisory.revision),
+                      "note": notes.toProviders]
+        let revisionFact = (label: word("revision"), value: String(advisory.revision))
 
         switch (kind, audience) {
         case (.earlyNotice, .provider), (.revision, .provider):
-            let revised = kind == .revision
-            let intro = revised
-                ? "The \(project.name) security advisory below has changed (revision \(advisory.revision))." + changes(from: previous, to: advisory)
-                    + (note.isEmpty ? "" : " Note from the release managers: \(note)")
-                : "\(project.name) will publish the security advisory below at \(release). You receive it early as a member of the early-notice list."
-            return NoticeContent(
-                headline: "[EMBARGOED] \(revised ? "Revised: " : "")\(project.name): \(a.title)",
-                intro: intro,
-                facts: [("Release", release), ("Revision", String(advisory.revision))] + details,
-                body: [a.summary, a.body].filter { !$0.isEmpty }.joined(separator: "\n\n"),
-                link: ackURL.map { ("Acknowledge receipt", $0) },
-                footer: embargoWarning, embargoed: true)
+            let name = kind == .revision ? "revision" : "early-notice"
+            return message(name, values.merging(changes(from: previous, to: advisory)) { $1 },
+                           facts: [(word("release"), release), revisionFact] + details,
+                           body: [a.summary, a.body].filter { !$0.isEmpty }.joined(separator: "\n\n"),
+                           link: ackURL.map { (word("acknowledge"), $0) }, embargoed: true)
         case (.publication, .provider):
-            return NoticeContent(
-                headline: "Now public: \(project.name): \(a.title)",
-                intro: (publishedEarly(advisory)
-                    .map { "The embargo was lifted early: \(project.name) published the security advisory you were told about in advance at \($0), before the planned release at \(release)." }
-                    ?? "The \(project.name) security advisory you were told about in advance is now public; the embargo has ended.")
-                    + (note.isEmpty ? "" : " Note from the release managers: \(note)"),
-                facts: [("Revision", String(advisory.revision))] + details,
-                body: "", link: ("Advisory", page), footer: "", embargoed: false)
+            return message("publication-to-providers", values.merging(["published-early": publishedEarly(advisory) ?? ""]) { $1 },
+                           facts: [revisionFact] + details, link: (word("advisory"), page))
         case (.publication, .publicChannel):
             // A sentence first, so a reader of a chat preview or a list digest knows what this is.
-            return NoticeContent(
-                headline: "\(project.name) security advisory: \(a.title)",
-                intro: "\(project.name) has published a security advisory: \(a.title)." + (a.summary.isEmpty ? "" : "\n\n" + a.summary),
-                facts: details, body: a.body, link: ("Advisory", page), footer: "", embargoed: false)
+            return message("publication", values, facts: details, body: a.body, link: (word("advisory"), page))
         case (.preAnnouncement, _):
             // Date, time and severity: nothing that names or describes the issue.
-            var facts = [(label: "Release", value: release)]
-            if let severity = a.severity { facts.append(("Highest severity", severity.rawValue)) }
-            return NoticeContent(
-                headline: "\(project.name): security release planned for \(release)",
-                intro: "\(project.name) will publish a security release at \(release). Details follow at that time.",
-                facts: facts, body: "", link: nil, footer: "", embargoed: false)
+            var facts = [(label: word("release"), value: release)]
+            if let severity = a.severity { facts.append((word("highest-severity"), word(severity.rawValue))) }
+            return message("pre-announcement", ["release": release], facts: facts)
         case (.cancellation, .provider):
-            return NoticeContent(
-                headline: "[EMBARGOED] Cancelled: \(project.name): \(a.title)",
-                intro: "The \(project.name) security advisory you were told about in advance has been cancelled." + (note.isEmpty ? "" : " Note from the release managers: \(note)"),
-                facts: [("Revision", String(advisory.revision))], body: "", link: nil,
-                footer: "The details you received stay confidential.", embargoed: true)
+            return message("cancellation-to-providers", values, facts: [revisionFact], embargoed: true)
         case (.cancellation, .publicChannel):
-            return NoticeContent(
-                headline: "\(project.name): the security release planned for \(release) is cancelled",
-                intro: "The security release \(project.name) announced for \(release) will not take place as planned.",
-                facts: [], body: "", link: nil, footer: "", embargoed: false)
+            return message("cancellation", ["release": release])
         case (.earlyNotice, .publicChannel), (.revision, .publicChannel):
             // Never sent; if it were, it would say nothing.
-            return NoticeContent(headline: "\(project.name)", intro: "", facts: [], body: "", link: nil, footer: "", embargoed: false)
+            return NoticeContent(headline: project.name, intro: "", facts: [], body: "", link: nil, footer: "", embargoed: false)
         case (.channelTest, _), (.confirmation, _), (.welcome, _), (.contactLeft, _), (.alert, _):
             return test()
         }
     }
 
-    /// " The release moves from A to B; changed: title, CVE." — what a revision changed, in
-    /// words, or "" when there is nothing to compare with.
-    func changes(from previous: Advisory?, to advisory: Advisory) -> String {
-        guard let previous else { return "" }
-        var sentence = ""
-        let zone = project.zone
+    /// What a revision changed, as template fields: `moved-from`/`moved-to` when the release
+    /// moved, `changed` naming the fields; none when there is nothing to compare with.
+    func changes(from previous: Advisory?, to advisory: Advisory) -> [String: String] {
+        guard let previous else { return [:] }
+        var values: [String: String] = ["zone": project.zone.identifier]
         if let old = previous.schedule.embargo, let new = advisory.schedule.embargo, old != new {
-            sentence += " The release moves from \(Instant.local(old, in: zone)) to \(Instant.local(new, in: zone)) (\(zone.identifier))."
+            values["moved-from"] = instant(old)
+            values["moved-to"] = instant(new)
         }
         let (a, b) = (previous.content, advisory.content)
         let fields: [(String, Bool)] = [
-            ("title", a.title != b.title), ("summary", a.summary != b.summary), ("details", a.body != b.body), ("CVE", a.cves != b.cves),
-            ("severity", a.severity != b.severity), ("CVSS", a.cvss != b.cvss), ("affected versions", a.affected != b.affected),
-            ("fixed versions", a.fixed != b.fixed),
+            ("changed-title", a.title != b.title), ("changed-summary", a.summary != b.summary), ("changed-details", a.body != b.body),
+            ("changed-cve", a.cves != b.cves), ("changed-severity", a.severity != b.severity), ("changed-cvss", a.cvss != b.cvss),
+            ("changed-affected", a.affected != b.affected), ("changed-fixed", a.fixed != b.fixed),
         ]
-        let changed = fields.filter(\.1).map(\.0)
-        if !changed.isEmpty { sentence += " Changed: \(changed.joined(separator: ", "))." }
-        return sentence
+        values["changed"] = fields.filter(\.1).map { word($0.0) }.joined(separator: ", ")
+        return values
     }
 
     /// When the advisory was published, if that was before its planned instant (the embargo was broken).
     func publishedEarly(_ advisory: Advisory) -> String? {
         guard let published = advisory.publishedAt, let planned = advisory.schedule.embargo, published < planned else { return nil }
-        return Instant.local(published, in: project.zone)
+        return instant(published)
     }
 
     /// Double opt-in: the link that confirms a subscription.
     public func confirmation(organization: String, link: String) -> NoticeContent {
-        NoticeContent(headline: "Confirm early notice for \(organization)",
-                      intro: "Someone asked for \(organization) to receive early notice of \(project.name)'s security releases at this address. If that was you, confirm with the link below within 48 hours; a release manager then reviews the request. If it was not you, ignore this message.",
-                      facts: [], body: "", link: ("Confirm", link), footer: "", embargoed: false)
+        message("confirmation", ["organization": organization], link: (word("confirm"), link))
     }
 
     /// To the project's release managers: private notices of an advisory are not getting through.
+    /// `problem` is the alert's own sentence (from the store, in the deployment's records).
     public func alert(advisory: Advisory, problem: String, command: String) -> NoticeContent {
-        NoticeContent(headline: "[Herald alert] \(project.name): private notices failing for advisory \(advisory.id)",
-                      intro: problem, facts: [("Advisory", "\(advisory.id) (\(advisory.publicID))"),
-                                              ("Release", advisory.schedule.embargo.map { Instant.local($0, in: project.zone) + " (\(project.zone.identifier))" } ?? "not set")],
-                      body: "See who has not received it, and why, with:\n\n    \(command)\n\nA broken webhook can be replaced with herald provider edit ID --replace-webhook OLD=NEW; a failed delivery re-driven with herald deliveries retry ID.",
-                      link: nil, footer: "", embargoed: false)
+        let release = advisory.schedule.embargo.map { instant($0) + " (\(project.zone.identifier))" } ?? word("not-set")
+        var content = message("alert", ["advisory": String(advisory.id), "problem": problem, "command": command],
+                              facts: [(word("advisory"), "\(advisory.id) (\(advisory.publicID))"), (word("release"), release)])
+        content.body = say("alert", "body", ["command": command])
+        return content
     }
 
     /// One address left the list; the organisation's other addresses hear of it.
     public func contactLeft(organization: String, address: String, remaining: [String]) -> NoticeContent {
-        NoticeContent(headline: "\(address) no longer receives early notice for \(organization)",
-                      intro: "\(address) used the unsubscribe link in an early notice from \(project.name) and was taken off the list. \(organization) still receives notices at: \(remaining.joined(separator: ", ")). If that was a mistake, ask a release manager to add the address again.",
-                      facts: [], body: "", link: nil, footer: "", embargoed: false)
+        message("contact-left", ["organization": organization, "address": address, "remaining": remaining.joined(separator: ", ")])
     }
 
     /// The provider was approved.
     public func welcome(organization: String) -> NoticeContent {
-        NoticeContent(headline: "\(organization) now receives early notice",
-                      intro: "A release manager approved \(organization) for early notice of security releases. Notices come to this address; each has a link to acknowledge it and a link to leave the list.",
-                      facts: [], body: "", link: ("Published advisories", publicURL + "/"), footer: "", embargoed: false)
+        message("welcome", ["organization": organization], link: (word("published-advisories"), publicURL + "/"))
     }
 
     /// The message of `herald channel test`.
     public func test() -> NoticeContent {
-        NoticeContent(headline: "Herald test message for \(project.name)",
-                      intro: "This channel will receive \(project.name)'s pre-announcements and security advisories when they are published.",
-                      facts: [], body: "", link: ("Published advisories", publicURL + "/"), footer: "", embargoed: false)
+        message("channel-test", [:], link: (word("published-advisories"), publicURL + "/"))
     }
 }

@@ -18,6 +18,8 @@ public struct Project: Equatable, Sendable, Codable {
     public var contact: String?
     /// The packages it ships, as OSV names them: what scanners match an advisory against.
     public var packages: [Package] = []
+    /// The language of its public messages and alerts; nil: the deployment's default-language.
+    public var language: Language?
 
     /// Creates a project value.
     public init(id: Int64, slug: String, name: String, timezone: String, maxEmbargoDays: Int, createdAt: Date) {

@@ -35,20 +35,6 @@ public enum ProviderAction: String, Sendable {
     case confirm, approve, suspend, remove
 }
 
-/// The languages Herald writes to providers in (its messages are translated in the redesign;
-/// the provider's choice is kept from now on).
-public enum Language: String, Codable, Sendable, CaseIterable {
-    case english = "en", dutch = "nl", danish = "da"
-
-    /// `en`, `nl` or `da`, any case.
-    public static func parse(_ value: String) throws(Refusal) -> Language {
-        guard let language = Language(rawValue: value.trimmingCharacters(in: .whitespaces).lowercased()) else {
-            throw .invalid(field: "language", rule: "\(Validate.quoted(value)) must be en, nl or da")
-        }
-        return language
-    }
-}
-
 /// How a chat or webhook endpoint expects its payload.
 public enum WebhookKind: String, Codable, Sendable, CaseIterable {
     case slack, mattermost, discord, teams, matrix

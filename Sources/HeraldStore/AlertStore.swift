@@ -95,8 +95,7 @@ public struct AlertStore {
             if let contact = project.contact {
                 try OutboxStore(database: database, clock: clock, settings: settings)
                     .enqueueMail(.alert, to: contact, project: project,
-                                 content: NoticeWriter(project: project, publicURL: settings.publicURL)
-                                    .alert(advisory: advisory, problem: detail, command: "herald advisory show \(advisoryID)"))
+                                 content: settings.writer(for: project).alert(advisory: advisory, problem: detail, command: "herald advisory show \(advisoryID)"))
             }
             try AuditLog(database: database).record(at: now, actor: "delivery", action: "advisory.alert", subjectType: "advisory", subjectID: advisoryID,
                                                     reason: detail, details: ["kind": kind, "mailed": project.contact ?? ""])

@@ -20,11 +20,13 @@ public struct ChannelStore {
                                                .integer(project.id), .text(channel.kind.rawValue), .text(channel.target), map: { $0.int(0) })
             if let duplicate { throw Refusal.conflict(field: "target", rule: "the project has this channel already (channel \(duplicate))") }
             let secret = channel.secret ?? (channel.kind == .webhook ? Secrets.webhookSecret() : nil)
-            try database.run("INSERT INTO channels (project_id, kind, target, secret, created_at) VALUES (?, ?, ?, ?, ?)",
-                             .integer(project.id), .text(channel.kind.rawValue), .text(channel.target), .optionalText(secret), .date(now))
+            try database.run("INSERT INTO channels (project_id, kind, target, secret, created_at, language) VALUES (?, ?, ?, ?, ?, ?)",
+                             .integer(project.id), .text(channel.kind.rawValue), .text(channel.target), .optionalText(secret), .date(now),
+                             .optionalText(channel.language?.rawValue))
             let id = database.lastInsertID
             try AuditLog(database: database).record(at: now, actor: actor, action: "channel.add", subjectType: "channel", subjectID: id,
-                                                    details: ["project": project.slug, "kind": channel.kind.rawValue])
+                                                    details: ["project": project.slug, "kind": channel.kind.rawValue,
+                                                              "language": channel.language?.rawValue ?? ""])
             return try get(id)
         }
     }
@@ -59,10 +61,12 @@ public struct ChannelStore {
         return channels
     }
 
-    static let columns = "c.id, p.slug, c.kind, c.target, c.secret, c.created_at, c.disabled_at FROM channels c JOIN projects p ON p.id = c.project_id"
+    static let columns = "c.id, p.slug, c.kind, c.target, c.secret, c.created_at, c.disabled_at, c.language FROM channels c JOIN projects p ON p.id = c.project_id"
 
     static func channel(_ row: Row) -> Channel {
-        Channel(id: row.int(0), projectSlug: row.text(1), kind: ChannelKind(rawValue: row.text(2)) ?? .webhook,
-                target: row.text(3), secret: row.optionalText(4), createdAt: row.date(5), disabledAt: row.optionalDate(6))
+        var channel = Channel(id: row.int(0), projectSlug: row.text(1), kind: ChannelKind(rawValue: row.text(2)) ?? .webhook,
+                              target: row.text(3), secret: row.optionalText(4), createdAt: row.date(5), disabledAt: row.optionalDate(6))
+        channel.language = row.optionalText(7).flatMap(Language.init(rawValue:))
+        return channel
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldTemplates
 import HeraldMarkdown
 
 /// What the outbox needs to render messages: where links point and who mail is from.
@@ -10,15 +11,34 @@ public struct OutboxSettings: Sendable, Equatable {
     public var mailFrom: String
     /// Sender display name.
     public var mailFromName: String
+    /// The words of every message (the templates, with any overrides).
+    public var wording: any Wording
+    /// The language of a project without one of its own (`default-language`).
+    public var defaultLanguage: Language
 
     /// What `HERALD_PUBLIC_URL` and `HERALD_MAIL_FROM` default to, here and in the CLI.
     public static let defaultPublicURL = "http://127.0.0.1:8080"
     public static let defaultMailFrom = "herald@localhost.localdomain"
 
-    public init(publicURL: String = defaultPublicURL, mailFrom: String = defaultMailFrom, mailFromName: String = "Herald") {
+    public init(publicURL: String = defaultPublicURL, mailFrom: String = defaultMailFrom, mailFromName: String = "Herald",
+                wording: any Wording = Templates.standard, defaultLanguage: Language = .english) {
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
         self.mailFrom = mailFrom
         self.mailFromName = mailFromName
+        self.wording = wording
+        self.defaultLanguage = defaultLanguage
+    }
+
+    /// Equal when they render links and senders alike; the wording is compared by its overrides.
+    public static func == (lhs: OutboxSettings, rhs: OutboxSettings) -> Bool {
+        lhs.publicURL == rhs.publicURL && lhs.mailFrom == rhs.mailFrom && lhs.mailFromName == rhs.mailFromName
+            && lhs.defaultLanguage == rhs.defaultLanguage
+            && (lhs.wording as? Templates)?.overridden == (rhs.wording as? Templates)?.overridden
+    }
+
+    /// A writer of `project`'s messages in its own language.
+    func writer(for project: Project) -> NoticeWriter {
+        NoticeWriter(project: project, publicURL: publicURL, wording: wording, language: project.language ?? defaultLanguage)
     }
 
     /// The domain of the sender, for Message-ID and List-Id.
@@ -115,7 +135,7 @@ public struct OutboxStore {
         let already = try database.first("SELECT id FROM notices WHERE advisory_id = ? AND kind = ? AND revision = ?",
                                          .integer(advisory.id), .text(kind.rawValue), .int(advisory.revision)) { $0.int(0) }
         if already != nil { return nil }
-        let writer = NoticeWriter(project: project, publicURL: settings.publicURL)
+        let writer = settings.writer(for: project)
         let providers = try providerRecipients(kind, advisory: advisory, project: project)
         let channels = try channelRecipients(kind, advisory: advisory, project: project)
         // The clock's notices are recorded even with no recipients, so they fire once; a revision
@@ -126,51 +146,61 @@ public struct OutboxStore {
         let notice = try insertNotice(kind, advisory: advisory.id, revision: advisory.revision, recipients: 0, dueAt: dueAt)
         let noticeID = notice.id
         let event = "herald.\(kind.rawValue)"
-        // What providers are told is the same for all but the per-recipient links: written once.
-        var providerContent = writer.content(kind, advisory: advisory, audience: .provider(organization: ""), notes: notes,
-                                             ackURL: kind.isEmbargoed ? "" : nil, previous: previous)
-        providerContent.bodyHTML = Self.rendered(providerContent.body)
-        var count = try deliver(providerContent, of: kind, notice: notice, to: providers, advisory: advisory, project: project)
-        // Every public channel gets the same content; each format's bytes are rendered once.
-        var publicContent = writer.content(kind, advisory: advisory, audience: .publicChannel, notes: notes)
-        publicContent.bodyHTML = Self.rendered(publicContent.body)
+        // What providers are told is the same for all of one language but the per-recipient links:
+        // written once per language.
+        let providerContent = Memo { (language: Language) in
+            var content = writer.speaking(language).content(kind, advisory: advisory, audience: .provider(organization: ""), notes: notes,
+                                                            ackURL: kind.isEmbargoed ? "" : nil, previous: previous)
+            content.bodyHTML = Self.rendered(content.body)
+            return content
+        }
+        var count = try deliver(providerContent.get, of: kind, notice: notice, to: providers, advisory: advisory, project: project)
+        // Every public channel of one language gets the same content; each format's bytes are rendered once.
+        let publicContent = Memo { (language: Language) in
+            var content = writer.speaking(language).content(kind, advisory: advisory, audience: .publicChannel, notes: notes)
+            content.bodyHTML = Self.rendered(content.body)
+            return content
+        }
         // A pre-announcement names no advisory: not even its id.
         let publicID = kind == .publication ? advisory.publicID : nil
         for channel in channels.email {
-            let mail = message(publicContent, to: channel.target, notice: notice, owner: "c\(channel.id)", headers: [])
+            let mail = message(publicContent.get(channel.language ?? writer.language), to: channel.target, notice: notice,
+                               owner: "c\(channel.id)", headers: [])
             try insertDelivery(notice: noticeID, provider: nil, channel: channel.id, transport: "email", format: "email",
                                recipient: channel.target, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
             count += 1
         }
         // Chat and webhook channels: one body per format, and their rows written set-wise (a
         // project may have thousands of endpoints; one statement is far cheaper than one each).
-        for format in channels.hooks {
-            let body = try insertPayload(ChatPayload.render(publicContent, as: format, event: event, project: project.slug, advisoryID: publicID,
-                                                            revision: advisory.revision, at: clock.now))
+        for (format, language) in channels.hooks {
+            let body = try insertPayload(ChatPayload.render(publicContent.get(language), as: format, event: event, project: project.slug,
+                                                            advisoryID: publicID, revision: advisory.revision, at: clock.now))
             count += try database.run("""
                 INSERT INTO deliveries (notice_id, channel_id, transport, format, recipient, host, message_id, payload_id,
                                         state, next_attempt_at, created_at)
                 SELECT ?1, c.id, 'webhook', ?2, c.target, herald_host(c.target), 'msg_' || ?6 || '_c' || c.id, ?3,
                        'pending', ?4, ?4
                 FROM channels c JOIN projects p ON p.id = c.project_id
-                WHERE p.slug = ?5 AND c.kind = ?2 AND c.disabled_at IS NULL
+                WHERE p.slug = ?5 AND c.kind = ?2 AND c.disabled_at IS NULL AND coalesce(c.language, ?7) = ?8
                 ORDER BY c.id
-                """, [.integer(noticeID), .text(format.rawValue), .integer(body), .date(clock.now), .text(project.slug), .text(notice.key)])
+                """, [.integer(noticeID), .text(format.rawValue), .integer(body), .date(clock.now), .text(project.slug), .text(notice.key),
+                      .text(writer.language.rawValue), .text(language.rawValue)])
         }
         try database.run("UPDATE notices SET recipients = ? WHERE id = ?", .int(count), .integer(noticeID))
         return noticeID
     }
 
     /// Writes one provider notice's deliveries to `providers`: each address with its own
-    /// acknowledgement and unsubscribe links, each webhook; returns how many.
-    private func deliver(_ providerContent: NoticeContent, of kind: NoticeKind, notice: NoticeRef, to providers: [ProviderRecipient],
-                         advisory: Advisory, project: Project) throws -> Int {
+    /// acknowledgement and unsubscribe links, each webhook, in the provider's language; returns how many.
+    private func deliver(_ providerContent: (Language) -> NoticeContent, of kind: NoticeKind, notice: NoticeRef,
+                         to providers: [ProviderRecipient], advisory: Advisory, project: Project) throws -> Int {
         var count = 0
         for provider in providers {
+            let shared = providerContent(provider.language)
             // Each address and the webhooks have acknowledgement links of their own, so the page
             // can say who acknowledges.
             func content(acknowledging email: String?) throws -> NoticeContent {
-                var content = providerContent
+                var content = shared
                 if kind.isEmbargoed, let label = content.link?.label {
                     let ack = try newLinkToken(.ack, provider: provider.id, notice: notice.id, email: email)
                     content.link = (label, "\(settings.publicURL)/ack?token=\(ack)")
@@ -187,7 +217,7 @@ public struct OutboxStore {
                                    recipient: email, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
                 count += 1
             }
-            let hookContent = provider.webhooks.isEmpty ? providerContent : try content(acknowledging: nil)
+            let hookContent = provider.webhooks.isEmpty ? shared : try content(acknowledging: nil)
             for hook in provider.webhooks {
                 try insertWebhook(hookContent, format: hook.kind, url: hook.url, notice: notice, provider: provider.id,
                                   channel: nil, event: "herald.\(kind.rawValue)", project: project, advisoryID: advisory.publicID,
@@ -216,16 +246,15 @@ public struct OutboxStore {
             WHERE a.state = 'scheduled' AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notice_id = n.id AND d.provider_id = ?1)
             ORDER BY a.id
             """, [.integer(providerID)]) { ($0.int(0), NoticeRef(id: $0.int(1), key: $0.text(2)), NoticeKind(rawValue: $0.text(3)) ?? .earlyNotice) }
-        let recipient = ProviderRecipient(id: provider.id, organization: provider.organization, emails: provider.emails,
-                                          webhooks: provider.webhooks.filter { $0.disabledAt == nil })
+        let recipient = ProviderRecipient(provider)
         for (advisoryID, notice, _) in rows {
             let advisory = try AdvisoryStore(database: database, clock: clock, settings: settings).get(advisoryID)
             let project = try ProjectStore(database: database, clock: clock).require(advisory.projectSlug)
             // What it gets is the advisory as it stands, told as the early notice it missed.
-            var content = NoticeWriter(project: project, publicURL: settings.publicURL)
-                .content(.earlyNotice, advisory: advisory, audience: .provider(organization: ""), ackURL: "")
+            let writer = settings.writer(for: project).speaking(provider.language)
+            var content = writer.content(.earlyNotice, advisory: advisory, audience: .provider(organization: ""), ackURL: "")
             content.bodyHTML = Self.rendered(content.body)
-            let added = try deliver(content, of: .earlyNotice, notice: notice, to: [recipient], advisory: advisory, project: project)
+            let added = try deliver({ _ in content }, of: .earlyNotice, notice: notice, to: [recipient], advisory: advisory, project: project)
             try database.run("UPDATE notices SET recipients = recipients + ? WHERE id = ?", .int(added), .integer(notice.id))
             try AuditLog(database: database).record(at: clock.now, actor: "delivery", action: "advisory.late-notice", subjectType: "advisory",
                                                     subjectID: advisoryID, details: ["provider": String(providerID), "revision": String(advisory.revision)])
@@ -239,7 +268,8 @@ public struct OutboxStore {
         return try database.write {
             let channel = try ChannelStore(database: database, clock: clock).get(id)
             let project = try ProjectStore(database: database, clock: clock).require(channel.projectSlug)
-            let content = NoticeWriter(project: project, publicURL: settings.publicURL).test()
+            let language = channel.language ?? project.language ?? settings.defaultLanguage
+            let content = settings.writer(for: project).speaking(language).test()
             let notice = try insertNotice(.channelTest, advisory: nil, revision: 0, recipients: 1, dueAt: nil)
             if channel.kind == .email {
                 let mail = message(content, to: channel.target, notice: notice, owner: "c\(id)", headers: [])
@@ -263,7 +293,7 @@ public struct OutboxStore {
                              content: (NoticeWriter) -> NoticeContent) throws {
         let projects = ProjectStore(database: database, clock: clock)
         guard let slug = provider.projects.first, let project = try projects.find(slug) else { return }
-        let message = content(NoticeWriter(project: project, publicURL: settings.publicURL))
+        let message = content(settings.writer(for: project).speaking(provider.language))
         let recipients = addresses ?? provider.emails
         let notice = try insertNotice(kind, advisory: nil, revision: 0, recipients: recipients.count, dueAt: nil)
         for email in recipients {
@@ -292,11 +322,21 @@ public struct OutboxStore {
         return token
     }
 
+    /// A provider as a notice goes to it: its addresses, its working webhooks, its language.
     struct ProviderRecipient {
         var id: Int64
         var organization: String
         var emails: [String]
         var webhooks: [ProviderWebhook]
+        var language: Language
+
+        init(_ provider: Provider) {
+            id = provider.id
+            organization = provider.organization
+            emails = provider.emails
+            webhooks = provider.webhooks.filter { $0.disabledAt == nil }
+            language = provider.language
+        }
     }
 
     /// Providers a notice goes to: the early notice to every active subscriber of the project;
@@ -321,10 +361,7 @@ public struct OutboxStore {
         }
         guard !ids.isEmpty else { return [] }
         let store = ProviderStore(database: database, clock: clock)
-        return try store.providers(ids: ids).map { provider in
-            ProviderRecipient(id: provider.id, organization: provider.organization, emails: provider.emails,
-                              webhooks: provider.webhooks.filter { $0.disabledAt == nil })
-        }
+        return try store.providers(ids: ids).map(ProviderRecipient.init)
     }
 
     /// The project's enabled public channels that `kind` goes to (pre-announcements and
@@ -332,7 +369,8 @@ public struct OutboxStore {
     /// channels loaded, each gets its own message; of chat and webhook channels only the
     /// formats, since their rows are written set-wise from the channels table (a project may
     /// have thousands).
-    private func channelRecipients(_ kind: NoticeKind, advisory: Advisory, project: Project) throws -> (email: [Channel], hooks: [WebhookKind]) {
+    private func channelRecipients(_ kind: NoticeKind, advisory: Advisory, project: Project)
+        throws -> (email: [Channel], hooks: [(WebhookKind, Language)]) {
         switch kind {
         case .preAnnouncement, .publication:
             break
@@ -344,10 +382,13 @@ public struct OutboxStore {
         }
         let email = try database.query("SELECT \(ChannelStore.columns) WHERE p.slug = ? AND c.kind = 'email' AND c.disabled_at IS NULL ORDER BY c.id",
                                        [.text(project.slug)], map: ChannelStore.channel)
+        let projectLanguage = project.language ?? settings.defaultLanguage
         let hooks = try database.query("""
-            SELECT DISTINCT c.kind FROM channels c JOIN projects p ON p.id = c.project_id
-            WHERE p.slug = ? AND c.kind <> 'email' AND c.disabled_at IS NULL ORDER BY c.kind
-            """, [.text(project.slug)]) { WebhookKind(rawValue: $0.text(0)) ?? .webhook }
+            SELECT DISTINCT c.kind, coalesce(c.language, ?2) FROM channels c JOIN projects p ON p.id = c.project_id
+            WHERE p.slug = ?1 AND c.kind <> 'email' AND c.disabled_at IS NULL ORDER BY 1, 2
+            """, [.text(project.slug), .text(projectLanguage.rawValue)]) {
+            (WebhookKind(rawValue: $0.text(0)) ?? .webhook, Language(rawValue: $0.text(1)) ?? projectLanguage)
+        }
         return (email, hooks)
     }
 
@@ -365,8 +406,9 @@ public struct OutboxStore {
     /// the same code as the fan-out, for one stand-in recipient: `herald advisory preview`.
     /// Links that are made per recipient (acknowledge, unsubscribe) show a placeholder token.
     public func preview(_ kind: NoticeKind, advisory: Advisory, project: Project, audience: Audience, format: WebhookKind?,
-                        previous: Advisory? = nil) -> [UInt8] {
-        let writer = NoticeWriter(project: project, publicURL: settings.publicURL)
+                        previous: Advisory? = nil, language: Language? = nil) -> [UInt8] {
+        let base = settings.writer(for: project)
+        let writer = base.speaking(language ?? base.language)
         let placeholder = "PER-RECIPIENT-TOKEN"
         let notice = NoticeRef(id: 0, key: "0000000000000000")
         var content = writer.content(kind, advisory: advisory, audience: audience,
@@ -727,5 +769,20 @@ public struct OutboxStore {
         try database.first("SELECT count(*), min(created_at) FROM deliveries WHERE state IN ('pending', 'retrying')") {
             (Int($0.int(0)), $0.optionalDate(1))
         } ?? (0, nil)
+    }
+}
+
+/// A value made once per key on first use: a notice's content per language.
+final class Memo<Key: Hashable, Value> {
+    private var values: [Key: Value] = [:]
+    private let make: (Key) -> Value
+
+    init(_ make: @escaping (Key) -> Value) { self.make = make }
+
+    func get(_ key: Key) -> Value {
+        if let value = values[key] { return value }
+        let value = make(key)
+        values[key] = value
+        return value
     }
 }

@@ -95,12 +95,25 @@ public struct ProjectStore {
         }
     }
 
-    static let columns = "id, slug, name, timezone, max_embargo_days, created_at, contact"
+    /// Sets the language of a project's public messages and alerts (nil: the deployment's default), with its audit row.
+    public func setLanguage(_ slug: String, language: Language?, actor: String) throws -> Project {
+        let now = clock.now
+        return try database.write {
+            let project = try require(slug)
+            try database.run("UPDATE projects SET language = ? WHERE id = ?", .optionalText(language?.rawValue), .integer(project.id))
+            try AuditLog(database: database).record(at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
+                                                    details: ["language": language?.rawValue ?? ""])
+            return try require(slug)
+        }
+    }
+
+    static let columns = "id, slug, name, timezone, max_embargo_days, created_at, contact, language"
 
     static func project(_ row: Row) -> Project {
         var project = Project(id: row.int(0), slug: row.text(1), name: row.text(2), timezone: row.text(3),
                               maxEmbargoDays: Int(row.int(4)), createdAt: row.date(5))
         project.contact = row.optionalText(6)
+        project.language = row.optionalText(7).flatMap(Language.init(rawValue:))
         return project
     }
 }

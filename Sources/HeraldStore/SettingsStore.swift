@@ -40,6 +40,7 @@ public struct SettingsStore {
     public func outboxSettings(fallback: OutboxSettings) throws -> OutboxSettings {
         let stored = try all()
         return OutboxSettings(publicURL: stored[.publicURL] ?? fallback.publicURL, mailFrom: stored[.mailFrom] ?? fallback.mailFrom,
-                              mailFromName: stored[.mailFromName] ?? fallback.mailFromName)
+                              mailFromName: stored[.mailFromName] ?? fallback.mailFromName, wording: fallback.wording,
+                              defaultLanguage: stored[.defaultLanguage].flatMap(Language.init(rawValue:)) ?? fallback.defaultLanguage)
     }
 }

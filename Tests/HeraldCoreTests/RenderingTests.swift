@@ -1,5 +1,6 @@
 import Foundation
 @testable import HeraldCore
+import HeraldTemplates
 import Testing
 
 @Suite struct EmailMessageTests {
@@ -72,7 +73,7 @@ import Testing
     func everything(_ c: NoticeContent) -> String { c.headline + c.plainText }
 
     @Test func publicNoticesBeforeReleaseSayNothingOfTheIssue() {
-        let writer = NoticeWriter(project: project, publicURL: "https://herald.test/")
+        let writer = NoticeWriter(project: project, publicURL: "https://herald.test/", wording: Templates.standard)
         for kind in [NoticeKind.preAnnouncement, .cancellation, .earlyNotice, .revision] {
             let text = everything(writer.content(kind, advisory: advisory, audience: .publicChannel))
             for secret in ["Secret", "CVE-2026", "demo-2026-abc123", "CVSS", "1.1"] {
@@ -85,7 +86,7 @@ import Testing
     }
 
     @Test func providersGetTheDetailsWithTheEmbargoAndTheirAckLink() {
-        let writer = NoticeWriter(project: project, publicURL: "https://herald.test")
+        let writer = NoticeWriter(project: project, publicURL: "https://herald.test", wording: Templates.standard)
         let early = writer.content(.earlyNotice, advisory: advisory, audience: .provider(organization: "Acme"), ackURL: "https://herald.test/ack?token=T")
         let text = everything(early)
         #expect(early.embargoed)
@@ -107,7 +108,7 @@ import Testing
     }
 
     @Test func chatPayloadsAreValidJSONInTheirShapes() throws {
-        let writer = NoticeWriter(project: project, publicURL: "https://herald.test")
+        let writer = NoticeWriter(project: project, publicURL: "https://herald.test", wording: Templates.standard)
         let content = writer.content(.publication, advisory: advisory, audience: .publicChannel)
         func json(_ kind: WebhookKind) throws -> [String: Any] {
             let bytes = ChatPayload.render(content, as: kind, event: "herald.publication", project: "demo", advisoryID: "demo-2026-abc123",
@@ -133,7 +134,7 @@ import Testing
     }
 
     @Test func aRevisionSaysWhatChangedAndAnEarlyPublicationSaysSo() throws {
-        let writer = NoticeWriter(project: project, publicURL: "https://herald.test")
+        let writer = NoticeWriter(project: project, publicURL: "https://herald.test", wording: Templates.standard)
         var revised = advisory
         revised.schedule.embargo = advisory.schedule.embargo! + 86_400
         revised.content.title = "Worse title"

@@ -1,0 +1,158 @@
+import Foundation
+import HeraldCore
+import Mustache
+
+/// One message file, `messages/LANG/NAME.mustache`: the parts it must have and the fields its
+/// parts may use. The file is parts headed by `== part ==` lines; lines before the first
+/// heading are notes for whoever edits it.
+struct TemplateFile {
+    let name: String
+    let language: Language
+    let message: String
+    let schema: Schema
+
+    /// What a message file holds.
+    struct Schema {
+        var parts: [String]
+        var fields: Set<String>
+    }
+
+    /// Facts of an advisory that a notice may name.
+    static let advisoryFields: Set<String> = ["project", "title", "summary", "release", "revision", "note", "zone", "moved-from",
+                                              "moved-to", "changed", "published-early"]
+    static let notice = Schema(parts: ["subject", "intro", "footer"], fields: advisoryFields)
+
+    /// Every message file, by name.
+    static let schemas: [String: Schema] = [
+        "early-notice": notice, "revision": notice, "publication-to-providers": notice, "publication": notice,
+        "pre-announcement": notice, "cancellation-to-providers": notice, "cancellation": notice,
+        "confirmation": Schema(parts: ["subject", "intro", "footer"], fields: ["project", "organization"]),
+        "welcome": Schema(parts: ["subject", "intro", "footer"], fields: ["project", "organization"]),
+        "contact-left": Schema(parts: ["subject", "intro", "footer"], fields: ["project", "organization", "address", "remaining"]),
+        "alert": Schema(parts: ["subject", "intro", "body", "footer"], fields: ["project", "advisory", "problem", "command"]),
+        "channel-test": Schema(parts: ["subject", "intro", "footer"], fields: ["project"]),
+        "words": Schema(parts: ["release", "revision", "cve", "severity", "highest-severity", "cvss", "affected", "fixed", "advisory",
+                                "not-set", "acknowledge", "confirm", "published-advisories", "low", "moderate", "high", "critical",
+                                "changed-title", "changed-summary", "changed-details", "changed-cve", "changed-severity",
+                                "changed-cvss", "changed-affected", "changed-fixed"],
+                        fields: ["project"]),
+    ]
+
+    /// `messages/nl/welcome.mustache`, or nil for a name that is no message file.
+    init?(name: String) {
+        let pieces = name.split(separator: "/").map(String.init)
+        guard pieces.count == 3, pieces[0] == "messages", let language = Language(rawValue: pieces[1]), pieces[2].hasSuffix(".mustache"),
+              let schema = Self.schemas[String(pieces[2].dropLast(".mustache".count))] else { return nil }
+        self.name = name
+        self.language = language
+        self.message = String(pieces[2].dropLast(".mustache".count))
+        self.schema = schema
+    }
+
+    /// Every file there must be: each message in each language.
+    static var allNames: [String] {
+        Language.allCases.flatMap { language in schemas.keys.sorted().map { "messages/\(language.rawValue)/\($0).mustache" } }
+    }
+
+    /// The key of one part in the parsed set.
+    func key(_ part: String) -> String { "\(language.rawValue)/\(message)#\(part)" }
+
+    /// Each part of `text`, parsed as plain text (no escaping: e-mail and chat escape by their
+    /// own rules where they place the words) and checked.
+    func parse(_ text: String) throws(TemplateProblems) -> [String: MustacheTemplate] {
+        var problems: [TemplateProblem] = []
+        func problem(_ line: Int, _ column: Int, _ message: String) {
+            problems.append(TemplateProblem(file: name, line: line, column: column, message: message))
+        }
+        // Split into parts, remembering the line each starts on.
+        var sections: [(part: String, firstLine: Int, lines: [String])] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+            if line.hasPrefix("=="), line.hasSuffix("=="), line.count > 4 {
+                let part = line.dropFirst(2).dropLast(2).trimmingCharacters(in: .whitespaces)
+                if !schema.parts.contains(part) {
+                    problem(index + 1, 1, "unknown part '\(part)'; \(message) has \(schema.parts.joined(separator: ", "))")
+                } else if sections.contains(where: { $0.part == part }) {
+                    problem(index + 1, 1, "part '\(part)' twice")
+                }
+                sections.append((part, index + 2, []))
+            } else if !sections.isEmpty {
+                sections[sections.count - 1].lines.append(line)
+            }
+        }
+        for part in schema.parts where !sections.contains(where: { $0.part == part }) {
+            problem(1, 1, "lacks the part '== \(part) =='")
+        }
+        var parsed: [String: MustacheTemplate] = [:]
+        for section in sections where schema.parts.contains(section.part) {
+            var lines = section.lines
+            while lines.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeLast() }
+            var first = section.firstLine
+            while lines.first?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeFirst(); first += 1 }
+            let body = lines.joined(separator: "\n")
+            for tag in Self.tags(in: body) {
+                if let complaint = check(tag.text) { problem(first + tag.line - 1, tag.column, complaint) }
+            }
+            do {
+                let template = try MustacheTemplate(string: Self.plainText + body)
+                parsed[section.part] = template
+                // A sample of every field: a part that says nothing then is refused now, not at the instant.
+                if section.part == "subject" && template.render(Dictionary(uniqueKeysWithValues: schema.fields.map { ($0, "x") }))
+                    .trimmingCharacters(in: .whitespaces).isEmpty {
+                    problem(first, 1, "the subject is empty")
+                }
+            } catch let error as MustacheTemplate.ParserError {
+                let line = error.context.lineNumber
+                let column = line == 1 ? max(1, error.context.columnNumber - Self.plainText.count) : error.context.columnNumber
+                problem(first + line - 1, column, "\(error.error)")
+            } catch {
+                problem(first, 1, "\(error)")
+            }
+        }
+        guard problems.isEmpty else { throw TemplateProblems(problems: problems) }
+        return parsed
+    }
+
+    static let plainText = "{{% CONTENT_TYPE: TEXT}}"
+
+    /// What is wrong with one `{{…}}` tag, or nil. Messages use fields and sections of fields
+    /// only: no partials, no changed delimiters, nothing unknown.
+    func check(_ tag: String) -> String? {
+        var inner = Substring(tag.dropFirst(2).dropLast(2))
+        if inner.hasPrefix("{") && inner.hasSuffix("}") { inner = inner.dropFirst().dropLast() }
+        inner = Substring(inner.trimmingCharacters(in: .whitespaces))
+        guard let sigil = inner.first else { return "an empty tag" }
+        switch sigil {
+        case "!": return nil
+        case ">", "<", "$", "=", "%": return "\(tag): a message template uses fields and sections only"
+        case "#", "^", "/", "&": inner = Substring(inner.dropFirst().trimmingCharacters(in: .whitespaces))
+        default: break
+        }
+        let field = String(inner)
+        if field == "." || schema.fields.contains(field) { return nil }
+        return "unknown field \(tag); \(message) knows \(schema.fields.sorted().joined(separator: ", "))"
+    }
+
+    /// Every `{{…}}` in `text` with its line and column (1-based).
+    static func tags(in text: String) -> [(text: String, line: Int, column: Int)] {
+        var found: [(String, Int, Int)] = []
+        var line = 1, column = 1
+        var index = text.startIndex
+        while index < text.endIndex {
+            if text[index...].hasPrefix("{{") {
+                let rest = text[index...]
+                let close = rest.hasPrefix("{{{") ? rest.range(of: "}}}") : rest.range(of: "}}")
+                let end = close?.upperBound ?? text.endIndex
+                found.append((String(text[index..<end]), line, column))
+                for character in text[index..<end] {
+                    if character == "\n" { line += 1; column = 1 } else { column += 1 }
+                }
+                index = end
+                continue
+            }
+            if text[index] == "\n" { line += 1; column = 1 } else { column += 1 }
+            index = text.index(after: index)
+        }
+        return found
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import HeraldCore
+import Mustache
+
+/// The wording of every message in every language: the templates embedded at build time, any
+/// of them replaced by a file of the same name from a directory (`HERALD_TEMPLATES`). Every
+/// template is parsed and checked when the set is made — its parts, its fields, a render with
+/// sample values — so a broken one is refused at start, with its file and line, never at the
+/// instant a notice is rendered.
+public struct Templates: Wording {
+    /// Each part of each message: `nl/early-notice#subject`.
+    let parts: [String: MustacheTemplate]
+    /// The files that came from the override directory, by name.
+    public let overridden: [String]
+
+    /// The embedded templates alone.
+    public static let standard: Templates = {
+        do { return try Templates(overrides: [:]) } catch { fatalError("an embedded template is broken: \(error)") }
+    }()
+
+    /// The embedded templates with `overrides` (name below Templates/ → text) in their place.
+    public init(overrides: [String: String]) throws(TemplateProblems) {
+        var problems: [TemplateProblem] = []
+        for name in overrides.keys.sorted() where Self.embedded[name] == nil {
+            problems.append(TemplateProblem(file: name, line: 1, column: 1,
+                                            message: "unknown template; the names are messages/{en,nl,da}/NAME.mustache as `herald templates export` writes them"))
+        }
+        for name in TemplateFile.allNames where Self.embedded[name] == nil && overrides[name] == nil {
+            problems.append(TemplateProblem(file: name, line: 1, column: 1, message: "missing: every message is written in every language"))
+        }
+        var parts: [String: MustacheTemplate] = [:]
+        for (name, text) in Self.embedded.merging(overrides, uniquingKeysWith: { $1 }).sorted(by: { $0.key < $1.key }) {
+            guard let file = TemplateFile(name: name) else { continue }
+            do {
+                for (part, template) in try file.parse(text) { parts[file.key(part)] = template }
+            } catch let error as TemplateProblems {
+                problems += error.problems
+            } catch {
+                problems.append(TemplateProblem(file: name, line: 1, column: 1, message: "\(error)"))
+            }
+        }
+        guard problems.isEmpty else { throw TemplateProblems(problems: problems) }
+        self.parts = parts
+        self.overridden = overrides.keys.sorted()
+    }
+
+    /// The embedded templates with every `*.mustache` file below `directory` in their place.
+    public static func load(directory: String) throws(TemplateProblems) -> Templates {
+        let root = URL(fileURLWithPath: directory).standardizedFileURL
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw TemplateProblems(problems: [TemplateProblem(file: directory, line: 0, column: 0, message: "is not a directory")])
+        }
+        var overrides: [String: String] = [:]
+        var problems: [TemplateProblem] = []
+        let prefix = root.path.hasSuffix("/") ? root.path : root.path + "/"
+        for case let url as URL in FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) ?? .init()
+        where url.pathExtension == "mustache" {
+            let path = url.standardizedFileURL.path
+            let name = path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : url.lastPathComponent
+            // A template is a few kilobytes; a bound before reading keeps a stray file from costing memory.
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            guard size <= 64 * 1024, let data = FileManager.default.contents(atPath: path),
+                  let text = String(data: data, encoding: .utf8) else {
+                problems.append(TemplateProblem(file: name, line: 1, column: 1, message: "must be UTF-8 text of at most 64 KiB"))
+                continue
+            }
+            overrides[name] = text
+        }
+        guard problems.isEmpty else { throw TemplateProblems(problems: problems) }
+        return try Templates(overrides: overrides)
+    }
+
+    /// Writes every embedded template below `directory`, to start an override from; refuses to
+    /// replace a file that is there. Returns the names written.
+    public static func export(to directory: String) throws -> [String] {
+        let root = URL(fileURLWithPath: directory)
+        for name in embedded.keys where FileManager.default.fileExists(atPath: root.appending(path: name).path) {
+            throw TemplateProblems(problems: [TemplateProblem(file: root.appending(path: name).path, line: 0, column: 0,
+                                                              message: "exists already; export into an empty directory")])
+        }
+        for (name, text) in embedded {
+            let url = root.appending(path: name)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url, options: .withoutOverwriting)
+        }
+        return embedded.keys.sorted()
+    }
+
+    /// The embedded templates by name.
+    static let embedded: [String: String] = Dictionary(embeddedTemplates.map { ($0.file, $0.text) }, uniquingKeysWith: { $1 })
+
+    public func text(_ message: String, _ part: String, in language: Language, _ values: [String: String]) -> String {
+        guard let template = parts["\(language.rawValue)/\(message)#\(part)"] ?? parts["en/\(message)#\(part)"] else { return "" }
+        return template.render(values.filter { !$0.value.isEmpty })
+    }
+}
+
+/// What is wrong with one template: `messages/nl/welcome.mustache:3:14: unknown field {{orgnization}}`.
+public struct TemplateProblem: Error, Equatable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+    public var message: String
+
+    public var description: String { "\(file):\(line):\(column): \(message)" }
+}
+
+/// Every problem found in a set of templates, one per line.
+public struct TemplateProblems: Error, Sendable, CustomStringConvertible {
+    public var problems: [TemplateProblem]
+
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+}
