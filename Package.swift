@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldDelivery", "HeraldServer",
+                "HeraldCore", "HeraldStore", "HeraldDelivery", "HeraldServer", "HeraldTemplates",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

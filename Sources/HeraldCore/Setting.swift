@@ -13,8 +13,10 @@ public enum Setting: String, CaseIterable, Sendable, Codable {
     case securityContact = "security-contact"
     /// Policy in security.txt; the public URL when unset.
     case policyURL = "policy-url"
-    /// The language of messages to a provider that has none of its own.
+    /// The language of a project's public messages when the project has none of its own.
     case defaultLanguage = "default-language"
+    /// A directory of templates that replace the built-in wording (`HERALD_TEMPLATES`), or `built-in`.
+    case templates
 
     /// `value` validated and normalised for this setting.
     public func validate(_ value: String) throws(Refusal) -> String {
@@ -26,8 +28,17 @@ public enum Setting: String, CaseIterable, Sendable, Codable {
             if value.contains("://") { return try Address.webURL(value, field: rawValue) }
             return try Address.email(value.hasPrefix("mailto:") ? String(value.dropFirst(7)) : value, field: rawValue)
         case .defaultLanguage: return try Language.parse(value).rawValue
+        case .templates:
+            let path = try Validate.line(value, field: rawValue, maxLength: 1000)
+            guard path == Self.builtInTemplates || path.hasPrefix("/") else {
+                throw .invalid(field: rawValue, rule: "must be an absolute directory path, or \(Self.builtInTemplates) for Herald's own wording")
+            }
+            return path
         }
     }
+
+    /// The `templates` value that means "no overrides".
+    public static let builtInTemplates = "built-in"
 
     /// Reads a key as people type it.
     public static func parse(_ key: String) throws(Refusal) -> Setting {

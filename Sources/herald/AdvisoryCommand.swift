@@ -159,8 +159,10 @@ struct AdvisoryCommand: ParsableCommand {
         @Option(name: .customLong("as"), help: "provider or public.") var audience = "provider"
         @Option(help: "email, slack, mattermost, discord, teams, matrix or webhook.") var format = "email"
         @Option(help: "early-notice, revision, pre-announcement, publication or cancellation (default: the next one).") var notice: String?
+        @Option(help: "en, nl or da (default: the project's language).") var language: String?
 
         func run() throws {
+            let language = try language.map(Language.parse)
             guard ["provider", "public"].contains(audience) else {
                 throw Refusal.invalid(field: "as", rule: "\(Validate.quoted(audience)) must be provider or public")
             }
@@ -182,7 +184,8 @@ struct AdvisoryCommand: ParsableCommand {
                 throw Refusal.invalid(field: "notice", rule: "a \(kind.rawValue) goes to providers only; public channels never get it")
             }
             let bytes = context.outbox.preview(kind, advisory: advisory, project: project,
-                                               audience: audience == "public" ? .publicChannel : .provider(organization: ""), format: webhook)
+                                               audience: audience == "public" ? .publicChannel : .provider(organization: ""), format: webhook,
+                                               language: language)
             FileHandle.standardOutput.write(Data(bytes))
             if bytes.last != UInt8(ascii: "\n") { print() }
         }

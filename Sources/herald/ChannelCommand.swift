@@ -17,11 +17,12 @@ struct ChannelCommand: ParsableCommand {
         @Option(help: "email, slack, mattermost, discord, teams, matrix or webhook.") var kind: String
         @Option(help: "The list's address (email) or the endpoint's URL.") var target: String
         @Option(help: "webhook: whsec_ signing secret (made for you when left out); matrix: the access token.") var secret: String?
+        @Option(help: "The language of its messages: en, nl or da (default: the project's).") var language: String?
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             let kind = try choice(kind, field: "kind", as: ChannelKind.self)!
-            let channel = try NewChannel(projectSlug: project, kind: kind, target: target, secret: secret)
+            let channel = try NewChannel(projectSlug: project, kind: kind, target: target, secret: secret, language: try language.map(Language.parse))
             let context = try db.open()
             let added = try context.channels.add(channel, actor: context.actor)
             if output.json { return try Output.json(added) }

@@ -20,7 +20,10 @@ struct DatabaseOptions: ParsableArguments {
         guard FileManager.default.fileExists(atPath: path) else { throw MissingDatabase(path: path) }
         let database = try Database(path: path)
         try Migrator().migrate(database)
-        let settings = try SettingsStore(database: database, clock: SystemClock()).outboxSettings(fallback: fallback)
+        let store = SettingsStore(database: database, clock: SystemClock())
+        var settings = try store.outboxSettings(fallback: fallback)
+        // The templates `serve` recorded, so this process words messages as `serve` would.
+        settings.wording = try loadTemplates(try store.all()[.templates] ?? ProcessInfo.processInfo.environment["HERALD_TEMPLATES"])
         return Context(database: database, settings: settings)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HeraldCore
 import HeraldStore
+import HeraldTemplates
 
 /// The `herald` command: the release manager's tool and the composition root.
 struct Herald: AsyncParsableCommand {
@@ -18,7 +19,7 @@ struct Herald: AsyncParsableCommand {
             """,
         version: heraldVersion,
         subcommands: [Serve.self, Migrate.self, TokenCommand.self, ProjectCommand.self, ProviderCommand.self, ChannelCommand.self,
-                      AdvisoryCommand.self, DeliveriesCommand.self, AuditCommand.self, SettingsCommand.self, FeedCommand.self]
+                      AdvisoryCommand.self, DeliveriesCommand.self, AuditCommand.self, SettingsCommand.self, TemplatesCommand.self, FeedCommand.self]
     )
 }
 
@@ -59,6 +60,9 @@ enum Main {
             exit(2)
         case let refusals as LineRefusals:
             printError("herald: \(refusals)")
+            exit(2)
+        case let problems as TemplateProblems:
+            printError("herald: templates refused (fix them, or export the built-in ones with `herald templates export DIR`):\n" + problems.description)
             exit(2)
         case is ValidationError:
             printError(Herald.fullMessage(for: error))

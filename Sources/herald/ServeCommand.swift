@@ -5,6 +5,7 @@ import HeraldCore
 import HeraldDelivery
 import HeraldServer
 import HeraldStore
+import HeraldTemplates
 import Logging
 import Metrics
 import Prometheus
@@ -16,8 +17,16 @@ struct MessageOptions: ParsableArguments {
     var publicURL: String?
     @Option(help: ArgumentHelp("From address of every message (default: $HERALD_MAIL_FROM or herald@localhost.localdomain).", valueName: "address"))
     var mailFrom: String?
+    @Option(help: ArgumentHelp("A directory of templates that replace Herald's wording, file by file; checked at start (default: $HERALD_TEMPLATES).", valueName: "dir"))
+    var templates: String?
 
-    func settings() throws -> OutboxSettings { try messageSettings(publicURL: publicURL, mailFrom: mailFrom) }
+    /// The settings from flags and environment, the templates among them loaded and checked:
+    /// a broken template stops `serve` here, before anything starts.
+    func settings() throws -> OutboxSettings {
+        var settings = try messageSettings(publicURL: publicURL, mailFrom: mailFrom)
+        if let directory = explicit()[.templates] { settings.wording = try loadTemplates(directory) }
+        return settings
+    }
 
     /// What the flags or the environment set explicitly (not the defaults): `serve` records it.
     func explicit() -> [Setting: String] {
@@ -25,6 +34,9 @@ struct MessageOptions: ParsableArguments {
         var values: [Setting: String] = [:]
         if let url = publicURL ?? env["HERALD_PUBLIC_URL"] { values[.publicURL] = url }
         if let from = mailFrom ?? env["HERALD_MAIL_FROM"] { values[.mailFrom] = from }
+        if let directory = templates ?? env["HERALD_TEMPLATES"] {
+            values[.templates] = directory == Setting.builtInTemplates ? directory : URL(fileURLWithPath: directory).standardizedFileURL.path
+        }
         return values
     }
 }
@@ -35,6 +47,13 @@ func messageSettings(publicURL: String? = nil, mailFrom: String? = nil) throws -
     let url = try Address.webURL(publicURL ?? env["HERALD_PUBLIC_URL"] ?? OutboxSettings.defaultPublicURL, field: "public-url")
     let from = try Address.email(mailFrom ?? env["HERALD_MAIL_FROM"] ?? OutboxSettings.defaultMailFrom, field: "mail-from")
     return OutboxSettings(publicURL: url, mailFrom: from)
+}
+
+/// The templates in `directory` over the built-in ones (`built-in` or nil: those alone), each
+/// checked: a broken or unknown one is refused with its file and line before any work.
+func loadTemplates(_ directory: String?) throws -> Templates {
+    guard let directory, directory != Setting.builtInTemplates else { return .standard }
+    return try Templates.load(directory: directory)
 }
 
 struct Serve: AsyncParsableCommand {
@@ -111,8 +130,9 @@ struct Serve: AsyncParsableCommand {
         for (setting, value) in messages.explicit().sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             try stored.set(setting, to: value, actor: "serve")
         }
-        let settings = try stored.outboxSettings(fallback: requested)
         let storedValues = try stored.all()
+        var settings = try stored.outboxSettings(fallback: requested)
+        settings.wording = try loadTemplates(storedValues[.templates])
         // One `serve` per database: it lets this process treat every lease it finds as orphaned.
         let lockPath = db.path + ".serve-lock"
         let lockFile = open(lockPath, O_CREAT | O_RDWR, 0o600)

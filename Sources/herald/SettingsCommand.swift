@@ -25,7 +25,9 @@ struct SettingsCommand: ParsableCommand {
             let stored = try SettingsStore(database: context.database, clock: context.clock).all()
             if output.json { return try Output.json(Dictionary(uniqueKeysWithValues: stored.map { ($0.key.rawValue, $0.value) })) }
             let effective: [Setting: String] = [.publicURL: context.settings.publicURL, .mailFrom: context.settings.mailFrom,
-                                                .mailFromName: context.settings.mailFromName]
+                                                .mailFromName: context.settings.mailFromName,
+                                                .defaultLanguage: context.settings.defaultLanguage.rawValue,
+                                                .templates: ProcessInfo.processInfo.environment["HERALD_TEMPLATES"] ?? Setting.builtInTemplates]
             Output.table(["KEY", "VALUE", "FROM"], Setting.allCases.map { setting in
                 let value = stored[setting] ?? effective[setting]
                 return [setting.rawValue, value ?? "-", stored[setting] != nil ? "stored" : value != nil ? "not stored (default or environment)" : "unset"]
@@ -42,6 +44,8 @@ struct SettingsCommand: ParsableCommand {
         func run() throws {
             let setting = try Setting.parse(key)
             let value = try setting.validate(value)
+            // A template directory is checked before it is recorded: every process would refuse a broken one.
+            if setting == .templates { _ = try loadTemplates(value) }
             let context = try db.open()
             try SettingsStore(database: context.database, clock: context.clock).set(setting, to: value, actor: context.actor)
             print("\(setting.rawValue) = \(value)")

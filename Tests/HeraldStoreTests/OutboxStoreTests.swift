@@ -315,3 +315,65 @@ import Testing
         #expect(stored.count == 2)   // ack and unsubscribe
     }
 }
+
+@Suite struct LanguageTests {
+    /// The payload of the one delivery to `recipient`.
+    func payload(_ db: TestDatabase, to recipient: String) throws -> String {
+        try #require(try db.database.first("SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE d.recipient = ? ORDER BY d.id DESC",
+                                           .text(recipient)) { String(decoding: $0.blob(0), as: UTF8.self) })
+    }
+
+    @Test func eachProviderGetsTheEarlyNoticeInItsLanguageByMailAndChat() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        for (name, language) in [("Acme", Language.english), ("Gemeente", .dutch), ("Kommune", .danish)] {
+            let slug = name.lowercased()
+            _ = try db.providers.add(NewProvider(organization: name, emails: ["sec@\(slug).example"],
+                                                 webhooks: [(url: "https://chat.\(slug).example/hook", kind: .slack)],
+                                                 projects: ["demo"], language: language), status: .active, actor: db.actor)
+        }
+        _ = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow", severity: .critical),
+                                     schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now), actor: db.actor)
+        _ = try db.advisories.fireDue()
+
+        let english = DecodedMail(try payload(db, to: "sec@acme.example"))
+        let dutch = DecodedMail(try payload(db, to: "sec@gemeente.example"))
+        let danish = DecodedMail(try payload(db, to: "sec@kommune.example"))
+        #expect(english.subject == "[EMBARGOED] Demo: Overflow")
+        #expect(dutch.subject == "[EMBARGO] Demo: Overflow")
+        #expect(dutch.text.contains("Demo publiceert het onderstaande beveiligingsadvies op "))
+        #expect(dutch.text.contains("Ernst:") && dutch.text.contains("kritiek"))
+        #expect(dutch.text.contains("Ontvangst bevestigen: https://herald.test/ack?token="))
+        #expect(danish.text.contains("Demo offentliggør nedenstående sikkerhedsmeddelelse "))
+        #expect(danish.text.contains("Alvorlighed:") && danish.text.contains("kritisk"))
+        #expect(!dutch.text.contains("will publish") && !danish.text.contains("will publish"))
+
+        // The same words reach each provider's chat.
+        let dutchChat = try payload(db, to: "https://chat.gemeente.example/hook")
+        let danishChat = try payload(db, to: "https://chat.kommune.example/hook")
+        #expect(dutchChat.contains("publiceert het onderstaande beveiligingsadvies") && dutchChat.contains("Ernst"))
+        #expect(danishChat.contains("offentliggør nedenstående sikkerhedsmeddelelse") && danishChat.contains("Alvorlighed"))
+        #expect(try payload(db, to: "https://chat.acme.example/hook").contains("will publish the security advisory below"))
+    }
+
+    @Test func publicChannelsSpeakTheirOwnLanguageElseTheirProjectsElseTheDefault() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        for (target, language) in [("https://chat.example/nl", Language?.some(.dutch)), ("https://chat.example/da", .danish), ("https://chat.example/project", nil)] {
+            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: target, secret: nil, language: language), actor: db.actor)
+        }
+        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .email, target: "lijst@lists.example", secret: nil, language: .dutch), actor: db.actor)
+        _ = try db.projects.setLanguage("demo", language: .danish, actor: db.actor)
+        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"), schedule: Schedule(embargo: db.clock.now + 86_400),
+                                                actor: db.actor)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "ready early"), actor: db.actor)
+
+        #expect(try payload(db, to: "https://chat.example/nl").contains("Demo heeft een beveiligingsadvies gepubliceerd: Overflow."))
+        #expect(try payload(db, to: "https://chat.example/da").contains("Demo har offentliggjort en sikkerhedsmeddelelse: Overflow."))
+        // No language of its own: the project's (Danish).
+        #expect(try payload(db, to: "https://chat.example/project").contains("Demo har offentliggjort en sikkerhedsmeddelelse"))
+        #expect(DecodedMail(try payload(db, to: "lijst@lists.example")).subject == "Beveiligingsadvies van Demo: Overflow")
+        // Two languages of one format: two bodies, each written once.
+        #expect(try db.count("payloads") == 3)
+    }
+}
