@@ -6,21 +6,25 @@ import Hummingbird
 /// The admin JSON API. It validates with the same domain types and writes through the same
 /// stores as the CLI, so a rule and its audit row exist once.
 struct AdminController: Sendable {
-    let pool: DatabasePool
-    let configuration: ServerConfiguration
+    let app: AppServices
 
     func addRoutes(to group: RouterGroup<HeraldContext>) {
         // Projects
         group.get("projects") { _, context in
             try context.require(.auditor)
-            return try await json { db in try ProjectStore(database: db, clock: SystemClock()).list() }
+            return try await json { stores in try stores.projects.list() }
         }
         group.post("projects") { request, context in
             try context.require(.admin)
             let input = try await request.decode(as: ProjectInput.self, context: context)
             let project = try NewProject(slug: input.slug ?? "", name: input.name ?? "", timezone: input.timezone ?? "UTC",
                                          maxEmbargoDays: input.maxEmbargoDays ?? NewProject.defaultMaxEmbargoDays)
-            return try await json(status: .created) { db in try ProjectStore(database: db, clock: SystemClock()).add(project, actor: context.actor) }
+            let language = try input.language.map(Language.parse)
+            return try await json(status: .created) { stores in
+                let added = try stores.projects.add(project, actor: context.actor)
+                guard let language else { return added }
+                return try stores.projects.setLanguage(added.slug, language: language, actor: context.actor)
+            }
         }
 
         // Providers
@@ -33,8 +37,8 @@ struct AdminController: Sendable {
                 return status
             }
             let reveal = try context.reveal(request)
-            return try await json { db in
-                try ProviderStore(database: db, clock: SystemClock()).list(status: status, revealedTo: reveal ? context.actor : nil)
+            return try await json { stores in
+                try stores.providers.list(status: status, revealedTo: reveal ? context.actor : nil)
             }
         }
         group.post("providers") { request, context in
@@ -50,9 +54,8 @@ struct AdminController: Sendable {
                                            projects: input.projects ?? [], listed: input.listed ?? false,
                                            language: try Language.parse(input.language ?? "en"))
             let status: ProviderStatus = input.approve == true ? .active : .pendingApproval
-            let settings = configuration.outbox
-            return try await json(status: .created) { db in
-                try ProviderStore(database: db, clock: SystemClock()).add(provider, status: status, actor: context.actor, outbox: settings)
+            return try await json(status: .created) { stores in
+                try stores.providers.add(provider, status: status, actor: context.actor, outbox: stores.settings)
             }
         }
         group.patch("providers/:id") { request, context in
@@ -61,10 +64,8 @@ struct AdminController: Sendable {
             let input = try await request.decode(as: ProviderPatchInput.self, context: context)
             let change = try input.edit()
             let reason = try Validate.reason(input.reason ?? "", required: false)
-            let settings = configuration.outbox
-            return try await json { db in
-                let (provider, secrets) = try ProviderStore(database: db, clock: SystemClock()).edit(id, change, actor: context.actor, reason: reason,
-                                                                                                     outbox: settings)
+            return try await json { stores in
+                let (provider, secrets) = try stores.providers.edit(id, change, actor: context.actor, reason: reason, outbox: stores.settings)
                 return EditedProvider(provider: provider.redacted, newSecrets: secrets)
             }
         }
@@ -74,10 +75,9 @@ struct AdminController: Sendable {
                 let id = try context.id()
                 let input = try await request.decodeIfPresent(ReasonInput.self, context: context)
                 let reason = try Validate.reason(input?.reason ?? "", required: false)
-                let settings = configuration.outbox
-                return try await json { db in
-                    try ProviderStore(database: db, clock: SystemClock()).transition(id, action, reason: reason, actor: context.actor, outbox: settings,
-                                                                                     despiteLookAlike: input?.despiteLookAlike == true)
+                return try await json { stores in
+                    try stores.providers.transition(id, action, reason: reason, actor: context.actor, outbox: stores.settings,
+                                                    despiteLookAlike: input?.despiteLookAlike == true)
                 }
             }
         }
@@ -87,8 +87,8 @@ struct AdminController: Sendable {
             try context.require(.auditor)
             let project = request.uri.queryParameters.get("project")
             let reveal = try context.reveal(request)
-            return try await json { db in
-                try ChannelStore(database: db, clock: SystemClock()).list(project: project, revealedTo: reveal ? context.actor : nil)
+            return try await json { stores in
+                try stores.channels.list(project: project, revealedTo: reveal ? context.actor : nil)
             }
         }
         group.post("channels") { request, context in
@@ -97,21 +97,21 @@ struct AdminController: Sendable {
             guard let kind = ChannelKind(rawValue: input.kind ?? "") else {
                 throw Refusal.invalid(field: "kind", rule: "must be one of \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let channel = try NewChannel(projectSlug: input.project ?? "", kind: kind, target: input.target ?? "", secret: input.secret)
-            return try await json(status: .created) { db in try ChannelStore(database: db, clock: SystemClock()).add(channel, actor: context.actor) }
+            let channel = try NewChannel(projectSlug: input.project ?? "", kind: kind, target: input.target ?? "", secret: input.secret,
+                                         language: try input.language.map(Language.parse))
+            return try await json(status: .created) { stores in try stores.channels.add(channel, actor: context.actor) }
         }
         group.delete("channels/:id") { _, context in
             try context.require(.admin)
             let id = try context.id()
-            try await pool.run { db in try ChannelStore(database: db, clock: SystemClock()).remove(id, actor: context.actor) }
+            try await app.run { stores in try stores.channels.remove(id, actor: context.actor) }
             return Response(status: .noContent)
         }
         group.post("channels/:id/test") { _, context in
             try context.require(.admin)
             let id = try context.id()
-            let settings = configuration.outbox
-            return try await json(status: .accepted) { db in
-                ["delivery": try OutboxStore(database: db, clock: SystemClock(), settings: settings).enqueueTest(channel: id, actor: context.actor)]
+            return try await json(status: .accepted) { stores in
+                ["delivery": try stores.outbox.enqueueTest(channel: id, actor: context.actor)]
             }
         }
 
@@ -125,37 +125,34 @@ struct AdminController: Sendable {
                 }
                 return state
             }
-            return try await json { db in try AdvisoryStore(database: db, clock: SystemClock()).list(project: project, state: state) }
+            return try await json { stores in try stores.advisories.list(project: project, state: state) }
         }
         group.post("advisories") { request, context in
             try context.require(.releaseManager)
             let input = try await request.decode(as: AdvisoryInput.self, context: context)
-            let now = Date()
+            let now = app.now
             let patch = try input.patch()
             let content = try AdvisoryContent(title: input.title ?? "", summary: patch.summary ?? "", body: patch.body ?? "", cves: patch.cves ?? [],
                                               severity: patch.severity, cvss: patch.cvss, affected: patch.affected ?? "", fixed: patch.fixed ?? "",
                                               references: patch.references ?? [])
             let schedule = try input.schedule(applyingTo: Schedule(), now: now)
-            let settings = configuration.outbox
-            return try await json(status: .created) { db in
-                try AdvisoryStore(database: db, clock: FixedClock(now), settings: settings)
+            return try await json(status: .created, at: now) { stores in
+                try stores.advisories
                     .create(project: input.project ?? "", content: content, schedule: schedule, actor: context.actor)
             }
         }
         group.get("advisories/:id") { _, context in
             try context.require(.auditor)
             let id = try context.id()
-            let settings = configuration.outbox
-            return try await json { db in try AdvisoryStore(database: db, clock: SystemClock(), settings: settings).detail(id) }
+            return try await json { stores in try stores.advisories.detail(id) }
         }
         group.get("advisories/:id/deliveries") { request, context in
             try context.require(.auditor)
             let id = try context.id()
             let state = request.uri.queryParameters.get("state")
-            let settings = configuration.outbox
-            return try await json { db in
-                _ = try AdvisoryStore(database: db, clock: SystemClock(), settings: settings).get(id)
-                return try OutboxStore(database: db, clock: SystemClock(), settings: settings).list(advisory: id, state: state, limit: 1_000_000)
+            return try await json { stores in
+                _ = try stores.advisories.get(id)
+                return try stores.outbox.list(advisory: id, state: state, limit: 1_000_000)
             }
         }
         group.post("advisories/:id/reschedule") { request, context in
@@ -163,11 +160,10 @@ struct AdminController: Sendable {
             let id = try context.id()
             let input = try await request.decode(as: AdvisoryInput.self, context: context)
             guard input.embargo != nil else { throw Refusal.invalid(field: "embargo", rule: "give the new release instant") }
-            let now = Date()
-            let settings = configuration.outbox
+            let now = app.now
             let notes = try input.notes.notes(reasonRequired: false)
-            return try await json { db in
-                let store = AdvisoryStore(database: db, clock: FixedClock(now), settings: settings)
+            return try await json(at: now) { stores in
+                let store = stores.advisories
                 let plan = try input.schedule(applyingTo: try store.get(id).schedule, now: now)
                 return try store.reschedule(id, to: { _ in plan }, notes: notes, actor: context.actor)
             }
@@ -178,27 +174,24 @@ struct AdminController: Sendable {
             let input = try await request.decode(as: AdvisoryInput.self, context: context)
             let patch = try input.patch()
             let notes = try input.notes.notes(reasonRequired: false)
-            let settings = configuration.outbox
-            return try await json { db in
-                try AdvisoryStore(database: db, clock: SystemClock(), settings: settings).revise(id, patch, notes: notes, actor: context.actor)
+            return try await json { stores in
+                try stores.advisories.revise(id, patch, notes: notes, actor: context.actor)
             }
         }
         group.post("advisories/:id/publish") { request, context in
             try context.require(.releaseManager)
             let id = try context.id()
             let notes = try (try await request.decodeIfPresent(NotesInput.self, context: context) ?? NotesInput()).notes(reasonRequired: true)
-            let settings = configuration.outbox
-            return try await json { db in
-                try AdvisoryStore(database: db, clock: SystemClock(), settings: settings).publishNow(id, notes: notes, actor: context.actor)
+            return try await json { stores in
+                try stores.advisories.publishNow(id, notes: notes, actor: context.actor)
             }
         }
         group.post("advisories/:id/cancel") { request, context in
             try context.require(.releaseManager)
             let id = try context.id()
             let notes = try (try await request.decodeIfPresent(NotesInput.self, context: context) ?? NotesInput()).notes(reasonRequired: true)
-            let settings = configuration.outbox
-            return try await json { db in
-                try AdvisoryStore(database: db, clock: SystemClock(), settings: settings).cancel(id, notes: notes, actor: context.actor)
+            return try await json { stores in
+                try stores.advisories.cancel(id, notes: notes, actor: context.actor)
             }
         }
 
@@ -210,14 +203,14 @@ struct AdminController: Sendable {
                 throw Refusal.invalid(field: "state", rule: "must be one of pending, retrying, delivered, dead, failing (retrying or dead)")
             }
             let limit = min(max(Int(request.uri.queryParameters.get("limit") ?? "") ?? 1000, 1), 100_000)
-            return try await json { db in
-                try OutboxStore(database: db, clock: SystemClock(), settings: OutboxSettings()).list(state: state, limit: limit)
+            return try await json { stores in
+                try stores.outbox.list(state: state, limit: limit)
             }
         }
         group.post("deliveries/:id/retry") { _, context in
             try context.require(.releaseManager)
             let id = try context.id()
-            try await pool.run { db in try OutboxStore(database: db, clock: SystemClock(), settings: OutboxSettings()).retry(id, actor: context.actor) }
+            try await app.run { stores in try stores.outbox.retry(id, actor: context.actor) }
             return Response(status: .accepted)
         }
         group.get("audit") { request, context in
@@ -230,15 +223,15 @@ struct AdminController: Sendable {
             }
             let actor = try query.get("actor").map { try Validate.line($0, field: "actor", maxLength: 200) }
             let since = try query.get("since").map { try Instant.parse($0, field: "since") }
-            return try await json { db in
-                try AuditLog(database: db).list(subjectType: advisory == nil ? nil : "advisory", subjectID: advisory, actor: actor, since: since, limit: limit)
+            return try await json { stores in
+                try stores.audit.list(subjectType: advisory == nil ? nil : "advisory", subjectID: advisory, actor: actor, since: since, limit: limit)
             }
         }
 
         // Tokens
         group.get("tokens") { _, context in
             try context.require(.admin)
-            return try await json { db in try TokenStore(database: db, clock: SystemClock()).list() }
+            return try await json { stores in try stores.tokens.list() }
         }
         group.post("tokens") { request, context in
             try context.require(.admin)
@@ -246,22 +239,23 @@ struct AdminController: Sendable {
             guard let role = TokenRole(rawValue: input.role ?? "") else {
                 throw Refusal.invalid(field: "role", rule: "must be one of admin, release-manager, auditor")
             }
-            return try await json(status: .created) { db in
-                let (record, token) = try TokenStore(database: db, clock: SystemClock()).create(name: input.name ?? "", role: role, actor: context.actor)
+            return try await json(status: .created) { stores in
+                let (record, token) = try stores.tokens.create(name: input.name ?? "", role: role, actor: context.actor)
                 return CreatedToken(token: token, record: record)
             }
         }
         group.delete("tokens/:name") { _, context in
             try context.require(.admin)
             let name = context.parameters.get("name") ?? ""
-            _ = try await pool.run { db in try TokenStore(database: db, clock: SystemClock()).revoke(name: name, actor: context.actor) }
+            _ = try await app.run { stores in try stores.tokens.revoke(name: name, actor: context.actor) }
             return Response(status: .noContent)
         }
     }
 
     /// Runs `body` on a pooled connection and answers with its result as JSON.
-    private func json<T: Encodable & Sendable>(status: HTTPResponse.Status = .ok, _ body: @escaping @Sendable (Database) throws -> T) async throws -> Response {
-        let value = try await pool.run(body)
+    private func json<T: Encodable & Sendable>(status: HTTPResponse.Status = .ok, at instant: Date? = nil,
+                                               _ body: @escaping @Sendable (Stores) throws -> T) async throws -> Response {
+        let value = try await app.run(at: instant, body)
         let data = try JSONEncoder.herald.encode(value)
         return Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -270,7 +264,7 @@ struct AdminController: Sendable {
 
 // MARK: - Request bodies (snake_case keys)
 
-struct ProjectInput: Decodable { var slug: String?; var name: String?; var timezone: String?; var maxEmbargoDays: Int? }
+struct ProjectInput: Decodable { var slug: String?; var name: String?; var timezone: String?; var maxEmbargoDays: Int?; var language: String? }
 struct WebhookInput: Decodable { var url: String; var kind: String? }
 struct ProviderInput: Decodable {
     var organization: String?; var emails: [String]?; var webhooks: [WebhookInput]?; var projects: [String]?; var listed: Bool?; var approve: Bool?
@@ -298,7 +292,7 @@ struct ProviderPatchInput: Decodable {
 }
 /// The answer to an edit: the provider as listings show it, and the secrets of added webhooks (shown once).
 struct EditedProvider: Encodable, Sendable { var provider: Provider; var newSecrets: [String: String] }
-struct ChannelInput: Decodable { var project: String?; var kind: String?; var target: String?; var secret: String? }
+struct ChannelInput: Decodable { var project: String?; var kind: String?; var target: String?; var secret: String?; var language: String? }
 struct ReasonInput: Decodable { var reason: String?; var despiteLookAlike: Bool? }
 /// The three audiences' words of a change: `reason` (audit), `note_to_providers`, `public_note`.
 struct NotesInput: Decodable {

@@ -9,27 +9,29 @@ import ServiceLifecycle
 
 /// Builds the HTTP application with, when `configuration.delivery` is set, the scheduler and
 /// the delivery workers as services of the same group: SIGTERM or SIGINT stops the server,
-/// lets sends in flight finish, and records them.
-public func buildApplication(_ configuration: ServerConfiguration, logger: Logger) throws -> some ApplicationProtocol {
-    let pool = try DatabasePool(path: configuration.databasePath)
+/// lets sends in flight finish, and records them. The composition root of the service: the
+/// pool, the clock and the settings are chosen here once, and every route works through them.
+public func buildApplication(_ configuration: ServerConfiguration, clock: any Clock = SystemClock(),
+                             logger: Logger) throws -> some ApplicationProtocol {
+    let app = AppServices(pool: try DatabasePool(path: configuration.databasePath), clock: clock, settings: configuration.outbox)
     let cache = PublicCache()
     let health = HealthState(expectsScheduler: configuration.delivery != nil)
     let router = Router(context: HeraldContext.self)
     router.add(middleware: ProblemMiddleware())
-    PublicController(pool: pool, cache: cache, configuration: configuration, health: health).addRoutes(to: router)
-    SubscriptionController(pool: pool, configuration: configuration, limiter: RateLimiter(perMinute: configuration.publicPostsPerMinute))
-        .addRoutes(to: router)
-    AdminController(pool: pool, configuration: configuration).addRoutes(to: router.group("api/v1").add(middleware: BearerAuthMiddleware(pool: pool)))
+    PublicController(app: app, cache: cache, configuration: configuration, health: health).addRoutes(to: router)
+    SubscriptionController(app: app, limiter: RateLimiter(perMinute: configuration.publicPostsPerMinute)).addRoutes(to: router)
+    AdminController(app: app).addRoutes(to: router.group("api/v1").add(middleware: BearerAuthMiddleware(app: app)))
 
     var services: [any Service] = []
     if let delivery = configuration.delivery {
         let doorbell = Doorbell()
-        var scheduler = Scheduler(databasePath: configuration.databasePath, outbox: configuration.outbox, doorbell: doorbell, logger: logger)
+        var scheduler = Scheduler(databasePath: configuration.databasePath, clock: clock, outbox: configuration.outbox, doorbell: doorbell,
+                                  logger: logger)
         scheduler.onLoop = { fired in
             health.schedulerBeat()
             if fired.contains(where: { $0.kind == .publication || $0.kind == .preAnnouncement }) { cache.invalidate() }
         }
-        let worker = OutboxWorker(databasePath: configuration.databasePath, mail: delivery.mail, webhooks: delivery.webhooks,
+        let worker = OutboxWorker(databasePath: configuration.databasePath, clock: clock, mail: delivery.mail, webhooks: delivery.webhooks,
                                   settings: delivery.worker, doorbell: doorbell, logger: logger)
         let configured = scheduler
         services.append(BackgroundService(name: "scheduler") { try await configured.run() })
@@ -51,7 +53,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         })
     }
     if let listener = configuration.metricsListener {
-        services.append(MetricsEndpoint(pool: pool, registry: configuration.metrics).listener(host: listener.host, port: listener.port, logger: logger))
+        services.append(MetricsEndpoint(app: app, registry: configuration.metrics).listener(host: listener.host, port: listener.port, logger: logger))
     }
     // Fresh cached public documents are answered on the event loop, before the router. The
     // read timeout comes first, so it sees every request, those answered from the cache too.

@@ -6,14 +6,14 @@ import Hummingbird
 /// Admin routes need `Authorization: Bearer hrld_…`; the token's role decides what it may do.
 struct BearerAuthMiddleware: RouterMiddleware {
     typealias Context = HeraldContext
-    let pool: DatabasePool
+    let app: AppServices
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw Problem.unauthorized("this route needs a token: Authorization: Bearer hrld_… (herald token create)")
         }
         let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-        guard let record = try await pool.run({ db in try TokenStore(database: db, clock: SystemClock()).authenticate(token) }) else {
+        guard let record = try await app.run({ stores in try stores.tokens.authenticate(token) }) else {
             throw Problem.unauthorized("the token is not valid or was revoked")
         }
         var context = context

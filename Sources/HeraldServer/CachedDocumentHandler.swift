@@ -64,26 +64,8 @@ final class CachedDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
         guard request.method == .get || request.method == .head, let path = request.path,
               request.headerFields[.connection]?.lowercased().contains("close") != true,
               request.headerFields[.contentLength] == nil, request.headerFields[.transferEncoding] == nil,
-              let key = Self.cacheKey(path: path) else { return nil }
-        return cache.freshDocument(key)
-    }
-
-    /// The cache key the router uses for `path`; nil for anything but a plain public path.
-    static func cacheKey(path: String) -> String? {
-        switch path {
-        case "/": return DocumentKey.index
-        case "/providers": return DocumentKey.providers
-        case "/feed.atom", "/feed.rss", "/feed.json": return DocumentKey.feed(path.dropFirst())
-        default:
-            let prefix = "/advisories/"
-            guard path.hasPrefix(prefix) else { return nil }
-            let id = path.dropFirst(prefix.count)
-            // Plain ids only: anything the router might decode or normalise goes to the router.
-            guard !id.isEmpty, id.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_")
-                                                    || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) })
-            else { return nil }
-            return id.hasSuffix(".osv.json") ? DocumentKey.osv(id.dropLast(".osv.json".count)) : DocumentKey.advisory(id)
-        }
+              let route = PublicDocumentRoute(path: path) else { return nil }
+        return cache.freshDocument(route.key)
     }
 
     private func answer(_ request: HTTPRequest, with document: PublicDocument, context: ChannelHandlerContext) {

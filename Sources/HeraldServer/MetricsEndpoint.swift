@@ -11,7 +11,7 @@ import Prometheus
 /// a bearer token (any role's, or `HERALD_METRICS_TOKEN`); `HERALD_METRICS_LISTEN` serves it on
 /// an address of its own (an internal interface) without one.
 struct MetricsEndpoint: Sendable {
-    let pool: DatabasePool
+    let app: AppServices
     let registry: PrometheusCollectorRegistry
 
     /// Throws 401 unless the request carries the metrics token or a valid API token.
@@ -22,18 +22,18 @@ struct MetricsEndpoint: Sendable {
         let presented = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         // Compared as digests, so the comparison's time says nothing about the token.
         if let metricsToken, SHA256.hash(data: Data(presented.utf8)) == SHA256.hash(data: Data(metricsToken.utf8)) { return }
-        let record = try await pool.run { db in try TokenStore(database: db, clock: SystemClock()).authenticate(presented) }
+        let record = try await app.run { stores in try stores.tokens.authenticate(presented) }
         guard record != nil else { throw Problem.unauthorized("the token is not valid or was revoked") }
     }
 
     /// The metrics, with the outbox's depth read from the database now.
     func response() async throws -> Response {
-        let queue = try await pool.run { db in try OutboxStore(database: db, clock: SystemClock(), settings: OutboxSettings()).queueDepth() }
+        let queue = try await app.run { stores in try stores.outbox.queueDepth() }
         registry.makeGauge(descriptor: .init(namespace: "herald", metricName: "outbox_depth", unitName: "",
                                              helpText: "Deliveries waiting (pending or retrying)")).set(Double(queue.count))
         registry.makeGauge(descriptor: .init(namespace: "herald", metricName: "outbox_oldest_pending", unitName: "seconds",
                                              helpText: "Age of the oldest waiting delivery"))
-            .set(queue.oldest.map { Date().timeIntervalSince($0) } ?? 0)
+            .set(queue.oldest.map { app.now.timeIntervalSince($0) } ?? 0)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
     }

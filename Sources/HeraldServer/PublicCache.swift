@@ -47,15 +47,47 @@ struct PublicDocument: Sendable {
     }
 }
 
-/// The names public documents are cached under: the routes that render them and the
-/// event-loop handler that serves them fresh must agree.
-enum DocumentKey {
-    static let index = "index"
-    static let providers = "providers"
-    /// `feed.atom`, `feed.rss`, `feed.json`: the file name.
-    static func feed(_ file: some StringProtocol) -> String { String(file) }
-    static func advisory(_ publicID: some StringProtocol) -> String { "advisory:" + publicID }
-    static func osv(_ publicID: some StringProtocol) -> String { "osv:" + publicID }
+/// The public documents that are cached, by path: the one route table of the router (which
+/// renders them) and of the event-loop handler (which serves them fresh), so both agree on
+/// which path is which document.
+enum PublicDocumentRoute: Equatable, Sendable {
+    case index, providers
+    /// `feed.atom`, `feed.rss`, `feed.json`.
+    case feed(String)
+    case advisory(publicID: String)
+    case osv(publicID: String)
+
+    /// The router's patterns for these documents.
+    static let patterns = ["/", "/providers", "/feed.atom", "/feed.rss", "/feed.json", "/advisories/:id"]
+
+    /// The document at `path`, or nil for anything but a plain public path: ids with anything
+    /// the router might decode or normalise are no document.
+    init?(path: String) {
+        switch path {
+        case "/": self = .index
+        case "/providers": self = .providers
+        case "/feed.atom", "/feed.rss", "/feed.json": self = .feed(String(path.dropFirst()))
+        default:
+            let prefix = "/advisories/"
+            guard path.hasPrefix(prefix) else { return nil }
+            let id = path.dropFirst(prefix.count)
+            guard !id.isEmpty, id.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_")
+                                                    || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) })
+            else { return nil }
+            self = id.hasSuffix(".osv.json") ? .osv(publicID: String(id.dropLast(".osv.json".count))) : .advisory(publicID: String(id))
+        }
+    }
+
+    /// The name it is cached under.
+    var key: String {
+        switch self {
+        case .index: "index"
+        case .providers: "providers"
+        case .feed(let file): file
+        case .advisory(let publicID): "advisory:" + publicID
+        case .osv(let publicID): "osv:" + publicID
+        }
+    }
 }
 
 /// Rendered feeds and pages, kept until something public changes. It holds only what public
@@ -72,12 +104,12 @@ final class PublicCache: @unchecked Sendable {
     init(recheck: Duration = .milliseconds(100)) { self.recheck = recheck }
 
     /// The document under `key`, rendered by `render` when missing or stale.
-    func document(_ key: String, pool: DatabasePool,
-                  render: @escaping @Sendable (Database) throws -> PublicDocument?) async throws -> PublicDocument? {
+    func document(_ key: String, app: AppServices,
+                  render: @escaping @Sendable (Stores) throws -> PublicDocument?) async throws -> PublicDocument? {
         let (cached, fresh) = lock.withLock { (documents[key], ContinuousClock.now - checkedAt < recheck) }
         if let cached, fresh { return cached }
-        return try await pool.run { [self] database in
-            let current = try PublicStore(database: database, clock: SystemClock()).fingerprint()
+        return try await app.run { [self] stores in
+            let current = try stores.published.fingerprint()
             let kept = lock.withLock { () -> PublicDocument? in
                 if current != fingerprint {
                     fingerprint = current
@@ -87,7 +119,7 @@ final class PublicCache: @unchecked Sendable {
                 return documents[key]
             }
             if let kept { return kept }
-            guard let document = try render(database) else { return nil }
+            guard let document = try render(stores) else { return nil }
             lock.withLock { if fingerprint == current { documents[key] = document } }
             return document
         }

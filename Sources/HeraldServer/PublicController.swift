@@ -7,56 +7,25 @@ import Prometheus
 /// The public surface: pages, feeds, OSV, security.txt, health, metrics and the API description.
 /// Every route reads through `PublicStore`, which returns published data only.
 struct PublicController: Sendable {
-    let pool: DatabasePool
+    let app: AppServices
     let cache: PublicCache
     let configuration: ServerConfiguration
     let health: HealthState
 
-    var publicURL: String { configuration.outbox.publicURL }
+    var publicURL: String { app.settings.publicURL }
 
     func addRoutes(to router: Router<HeraldContext>) {
-        router.get("/") { request, _ in try await page(request, key: DocumentKey.index) { db in
-            let store = PublicStore(database: db, clock: SystemClock())
-            let published = try store.published()
-            return Self.html(Pages.index(published: published, upcoming: try store.upcoming(), publicURL: publicURL),
-                             lastModified: published.map(\.updated).max())
-        } }
         router.get("/style.css") { request, _ in serve(Self.stylesheet, request) }
-        router.get("/providers") { request, _ in try await page(request, key: DocumentKey.providers) { db in
-            Self.html(Pages.providers(try PublicStore(database: db, clock: SystemClock()).listedOrganizations(), publicURL: publicURL), lastModified: nil)
-        } }
-        router.get("/advisories/:id") { request, context in
-            let id = context.parameters.get("id") ?? ""
-            if id.hasSuffix(".osv.json") {
-                let publicID = String(id.dropLast(".osv.json".count))
-                return try await page(request, key: DocumentKey.osv(publicID)) { db in
-                    guard let found = try PublicStore(database: db, clock: SystemClock()).published(publicID: publicID) else { return nil }
-                    return PublicDocument(body: FeedWriter(publicURL: publicURL).osv(found.advisory), contentType: "application/json",
-                                          lastModified: found.advisory.updated)
-                }
+        for pattern in PublicDocumentRoute.patterns {
+            router.get(RouterPath(pattern)) { request, _ in
+                guard let route = PublicDocumentRoute(path: request.uri.path) else { return notFound() }
+                return try await page(request, key: route.key) { stores in try render(route, stores) }
             }
-            return try await page(request, key: DocumentKey.advisory(id)) { db in
-                guard let found = try PublicStore(database: db, clock: SystemClock()).published(publicID: id) else { return nil }
-                return Self.html(Pages.advisory(found.advisory, revisions: found.revisions, publicURL: publicURL), lastModified: found.advisory.updated)
-            }
-        }
-        for (path, type) in [("feed.atom", "application/atom+xml; charset=utf-8"), ("feed.rss", "application/rss+xml; charset=utf-8"),
-                             ("feed.json", "application/feed+json")] {
-            router.get(RouterPath(path)) { request, _ in try await page(request, key: DocumentKey.feed(path)) { db in
-                let items = try PublicStore(database: db, clock: SystemClock()).published()
-                let writer = FeedWriter(publicURL: publicURL)
-                let body: [UInt8] = switch path {
-                case "feed.atom": Array(writer.atom(items).utf8)
-                case "feed.rss": Array(writer.rss(items).utf8)
-                default: writer.jsonFeed(items)
-                }
-                return PublicDocument(body: body, contentType: type, lastModified: items.map(\.updated).max() ?? Date(timeIntervalSince1970: 0))
-            } }
         }
         router.get("/.well-known/security.txt") { request, _ in
             // RFC 9116: Contact and Expires are required; Expires less than a year ahead.
-            let expires = Instant.rfc3339(Date().addingTimeInterval(180 * 86_400).roundedToDay)
-            let contact = configuration.securityContact.map { $0.contains("://") ? $0 : "mailto:" + $0 } ?? "mailto:\(configuration.outbox.mailFrom)"
+            let expires = Instant.rfc3339(app.now.addingTimeInterval(180 * 86_400).roundedToDay)
+            let contact = configuration.securityContact.map { $0.contains("://") ? $0 : "mailto:" + $0 } ?? "mailto:\(app.settings.mailFrom)"
             let text = """
                 Contact: \(contact)
                 Expires: \(expires)
@@ -65,11 +34,11 @@ struct PublicController: Sendable {
                 Preferred-Languages: en
 
                 """
-            return serve(PublicDocument(body: Array(text.utf8), contentType: "text/plain; charset=utf-8", lastModified: Date().roundedToDay), request)
+            return serve(PublicDocument(body: Array(text.utf8), contentType: "text/plain; charset=utf-8", lastModified: app.now.roundedToDay), request)
         }
         router.get("/openapi.yaml") { request, _ in serve(Self.openAPI, request) }
         router.get("/healthz") { _, _ in
-            let database = (try? await pool.run { db in try db.first("SELECT 1") { $0.int(0) } }) == 1
+            let database = (try? await app.run { stores in try stores.database.first("SELECT 1") { $0.int(0) } }) == 1
             let scheduler = health.schedulerAlive
             let ok = database && scheduler
             // The relay's start-up check, not the last send: whether sends succeed would change as
@@ -81,8 +50,38 @@ struct PublicController: Sendable {
         // Metrics count private activity (early notices, the outbox), so they are not public:
         // they need a token (any role's, or HERALD_METRICS_TOKEN), or a listener of their own.
         router.get("/metrics") { request, _ in
-            try await MetricsEndpoint(pool: pool, registry: configuration.metrics).authorize(request, token: configuration.metricsToken)
-            return try await MetricsEndpoint(pool: pool, registry: configuration.metrics).response()
+            let metrics = MetricsEndpoint(app: app, registry: configuration.metrics)
+            try await metrics.authorize(request, token: configuration.metricsToken)
+            return try await metrics.response()
+        }
+    }
+
+    /// A cached document, rendered from published data only; nil when there is no such public thing.
+    private func render(_ route: PublicDocumentRoute, _ stores: Stores) throws -> PublicDocument? {
+        let store = stores.published
+        switch route {
+        case .index:
+            let published = try store.published()
+            return Self.html(Pages.index(published: published, upcoming: try store.upcoming(), publicURL: publicURL),
+                             lastModified: published.map(\.updated).max())
+        case .providers:
+            return Self.html(Pages.providers(try store.listedOrganizations(), publicURL: publicURL), lastModified: nil)
+        case .advisory(let publicID):
+            guard let found = try store.published(publicID: publicID) else { return nil }
+            return Self.html(Pages.advisory(found.advisory, revisions: found.revisions, publicURL: publicURL), lastModified: found.advisory.updated)
+        case .osv(let publicID):
+            guard let found = try store.published(publicID: publicID) else { return nil }
+            return PublicDocument(body: FeedWriter(publicURL: publicURL).osv(found.advisory), contentType: "application/json",
+                                  lastModified: found.advisory.updated)
+        case .feed(let file):
+            let items = try store.published()
+            let writer = FeedWriter(publicURL: publicURL)
+            let (body, type): ([UInt8], String) = switch file {
+            case "feed.atom": (Array(writer.atom(items).utf8), "application/atom+xml; charset=utf-8")
+            case "feed.rss": (Array(writer.rss(items).utf8), "application/rss+xml; charset=utf-8")
+            default: (writer.jsonFeed(items), "application/feed+json")
+            }
+            return PublicDocument(body: body, contentType: type, lastModified: items.map(\.updated).max() ?? Date(timeIntervalSince1970: 0))
         }
     }
 
@@ -97,12 +96,15 @@ struct PublicController: Sendable {
     }
 
     /// A cached document, or the same 404 page whether the thing does not exist or is not public yet.
-    private func page(_ request: Request, key: String, render: @escaping @Sendable (Database) throws -> PublicDocument?) async throws -> Response {
-        guard let document = try await cache.document(key, pool: pool, render: render) else {
-            return Response(status: .notFound, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
-                            body: .init(byteBuffer: ByteBuffer(string: Pages.notFound(publicURL: publicURL))))
-        }
+    private func page(_ request: Request, key: String, render: @escaping @Sendable (Stores) throws -> PublicDocument?) async throws -> Response {
+        guard let document = try await cache.document(key, app: app, render: render) else { return notFound() }
         return serve(document, request)
+    }
+
+    /// The same 404 page for what does not exist and what is not public yet.
+    private func notFound() -> Response {
+        Response(status: .notFound, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
+                 body: .init(byteBuffer: ByteBuffer(string: Pages.notFound(publicURL: publicURL))))
     }
 
     /// The document, or 304 when the client's copy is current (If-None-Match first, as RFC 9110 says).

@@ -7,16 +7,14 @@ import Hummingbird
 /// unsubscribe, acknowledge). Link pages show a button rather than acting on GET, because mail
 /// scanners fetch links; the POST does the work (RFC 8058 one-click for unsubscribe).
 struct SubscriptionController: Sendable {
-    let pool: DatabasePool
-    let configuration: ServerConfiguration
+    let app: AppServices
     let limiter: RateLimiter
 
-    var publicURL: String { configuration.outbox.publicURL }
-    var settings: OutboxSettings { configuration.outbox }
+    var publicURL: String { app.settings.publicURL }
 
     func addRoutes(to router: Router<HeraldContext>) {
         router.get("/subscribe") { _, _ in
-            let projects = try await pool.run { db in try ProjectStore(database: db, clock: SystemClock()).list() }
+            let projects = try await app.run { stores in try stores.projects.list() }
             let csrf = Secrets.token(prefix: "")
             var response = html(.ok, Pages.layout(title: "Early notice", publicURL: publicURL, body: subscribeForm(projects: projects, csrf: csrf)))
             response.headers[.setCookie] = "herald_csrf=\(csrf); Path=/subscribe; HttpOnly; SameSite=Strict\(publicURL.hasPrefix("https") ? "; Secure" : "")"
@@ -57,36 +55,34 @@ struct SubscriptionController: Sendable {
 
         // Each page says in plain words which organisation, address and advisory it is about.
         linkRoutes(router, path: "/subscriptions/confirm", title: "Confirm early notice", button: "Confirm",
-                   ask: { db, token in
-                       let subject = try store(db).subject(of: token, purpose: .confirm)
+                   ask: { store, token in
+                       let subject = try store.subject(of: token, purpose: .confirm)
                        return "Confirm that \(subject.address ?? "this address") should receive early notice of security releases for \(subject.organization)."
-                   }) { db, token in
-            let provider = try store(db).confirm(token: token)
+                   }) { store, token in
+            let provider = try store.confirm(token: token)
             return "Thank you: \(provider.emails.first ?? "the address") is confirmed for \(provider.organization). The request now waits for a release manager's approval; you will get a message when it is approved."
         }
         linkRoutes(router, path: "/unsubscribe", title: "Leave the early-notice list", button: "Unsubscribe",
-                   ask: { db, token in
-                       let subject = try store(db).subject(of: token, purpose: .unsubscribe)
+                   ask: { store, token in
+                       let subject = try store.subject(of: token, purpose: .unsubscribe)
                        guard let address = subject.address else {
                            return "Stop early notices for \(subject.organization)? Every address of the organisation stops receiving them."
                        }
                        return "Stop early notices to \(address) for \(subject.organization)? The organisation's other addresses keep receiving them; if this is its last address, the organisation leaves the list."
-                   }) { db, token in
-            let departure = try store(db).unsubscribe(token: token)
+                   }) { store, token in
+            let departure = try store.unsubscribe(token: token)
             if departure.organizationLeft { return "\(departure.organization) has left the early-notice list." }
             return "\(departure.address ?? "The address") no longer receives early notices for \(departure.organization); its other addresses were told."
         }
         linkRoutes(router, path: "/ack", title: "Acknowledge a notice", button: "Acknowledge",
-                   ask: { db, token in
-                       let subject = try store(db).subject(of: token, purpose: .ack)
+                   ask: { store, token in
+                       let subject = try store.subject(of: token, purpose: .ack)
                        return "Acknowledge that \(Self.who(subject)) received \(Self.describe(subject))."
-                   }) { db, token in
-            let subject = try store(db).acknowledge(token: token)
+                   }) { store, token in
+            let subject = try store.acknowledge(token: token)
             return "Thank you: \(Self.who(subject)) acknowledged \(Self.describe(subject))."
         }
     }
-
-    private func store(_ db: Database) -> SubscriptionStore { SubscriptionStore(database: db, clock: SystemClock(), settings: settings) }
 
     /// "Gemeente Voorbeeld (cert@voorbeeld.example)", or the organisation alone for a webhook's link.
     static func who(_ subject: SubscriptionStore.LinkSubject) -> String {
@@ -106,12 +102,12 @@ struct SubscriptionController: Sendable {
 
     /// GET shows a page with a button; POST acts. A bad or used link gets the same 404 page.
     private func linkRoutes(_ router: Router<HeraldContext>, path: String, title: String, button: String,
-                            ask: @escaping @Sendable (Database, String) throws -> String,
-                            act: @escaping @Sendable (Database, String) throws -> String) {
+                            ask: @escaping @Sendable (SubscriptionStore, String) throws -> String,
+                            act: @escaping @Sendable (SubscriptionStore, String) throws -> String) {
         router.get(RouterPath(path)) { request, _ in
             let token = request.uri.queryParameters.get("token") ?? ""
             do {
-                let question = try await pool.run { db in try ask(db, token) }
+                let question = try await app.run { stores in try ask(stores.subscriptions, token) }
                 let form = "<form method=\"post\" action=\"\(path)?token=\(HTML.escape(token.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_"))) ?? ""))\"><button type=\"submit\">\(button)</button></form>"
                 return html(.ok, Pages.message(title: title, text: question, publicURL: publicURL, form: form), noStore: true)
             } catch let refusal as Refusal {
@@ -122,7 +118,7 @@ struct SubscriptionController: Sendable {
             try limiter.check(context.clientAddress)
             let token = request.uri.queryParameters.get("token") ?? ""
             do {
-                let text = try await pool.run { db in try act(db, token) }
+                let text = try await app.run { stores in try act(stores.subscriptions, token) }
                 return html(.ok, Pages.message(title: title, text: text, publicURL: publicURL), noStore: true)
             } catch let refusal as Refusal {
                 return html(.notFound, Pages.message(title: title, text: refusal.linkMessage, publicURL: publicURL), noStore: true)
@@ -131,7 +127,7 @@ struct SubscriptionController: Sendable {
     }
 
     private func subscribe(_ provider: NewProvider) async throws {
-        try await pool.run { db in try SubscriptionStore(database: db, clock: SystemClock(), settings: settings).subscribe(provider) }
+        try await app.run { stores in try stores.subscriptions.subscribe(provider) }
     }
 
     private func subscribeForm(projects: [Project], csrf: String) -> String {

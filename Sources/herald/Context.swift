@@ -20,11 +20,13 @@ struct DatabaseOptions: ParsableArguments {
         guard FileManager.default.fileExists(atPath: path) else { throw MissingDatabase(path: path) }
         let database = try Database(path: path)
         try Migrator().migrate(database)
-        let store = SettingsStore(database: database, clock: SystemClock())
+        // One instant for the whole command: everything it writes carries the same one.
+        let clock = FixedClock(SystemClock().now)
+        let store = SettingsStore(database: database, clock: clock)
         var settings = try store.outboxSettings(fallback: fallback)
         // The templates `serve` recorded, so this process words messages as `serve` would.
         settings.wording = try loadTemplates(try store.all()[.templates] ?? ProcessInfo.processInfo.environment["HERALD_TEMPLATES"])
-        return Context(database: database, settings: settings)
+        return Context(stores: Stores(database: database, clock: clock, settings: settings))
     }
 }
 
@@ -44,11 +46,14 @@ struct OutputOptions: ParsableArguments {
     var json = false
 }
 
-/// What a command works with: one connection, the command's instant, and the actor for the audit log.
+/// What a command works with: the stores over one connection at the command's instant, and the
+/// actor for the audit log. Built once, by `DatabaseOptions.open`.
 struct Context {
-    let database: Database
-    let settings: OutboxSettings
-    let clock: any Clock = FixedClock(SystemClock().now)
+    let stores: Stores
+
+    var database: Database { stores.database }
+    var settings: OutboxSettings { stores.settings }
+    var clock: any Clock { stores.clock }
 
     /// The audit log's "who": the operating-system user running the command.
     var actor: String {
@@ -57,13 +62,13 @@ struct Context {
         return "cli:" + (env["USER"] ?? env["LOGNAME"] ?? account ?? "uid\(geteuid())")
     }
 
-    var projects: ProjectStore { ProjectStore(database: database, clock: clock) }
-    var providers: ProviderStore { ProviderStore(database: database, clock: clock) }
-    var channels: ChannelStore { ChannelStore(database: database, clock: clock) }
-    var advisories: AdvisoryStore { AdvisoryStore(database: database, clock: clock, settings: settings) }
-    var outbox: OutboxStore { OutboxStore(database: database, clock: clock, settings: settings) }
-    var tokens: TokenStore { TokenStore(database: database, clock: clock) }
-    var audit: AuditLog { AuditLog(database: database) }
+    var projects: ProjectStore { stores.projects }
+    var providers: ProviderStore { stores.providers }
+    var channels: ChannelStore { stores.channels }
+    var advisories: AdvisoryStore { stores.advisories }
+    var outbox: OutboxStore { stores.outbox }
+    var tokens: TokenStore { stores.tokens }
+    var audit: AuditLog { stores.audit }
 
     /// Parses an instant flag; `now` is accepted where `allowNow` says so.
     func instant(_ text: String?, field: String, allowNow: Bool = false) throws -> Date? {

@@ -16,7 +16,7 @@ struct FeedCommand: ParsableCommand {
     func run() throws {
         guard ["atom", "rss", "json"].contains(format) else { throw Refusal.invalid(field: "format", rule: "'\(format)' must be atom, rss or json") }
         let context = try db.open()
-        let items = try PublicStore(database: context.database, clock: context.clock).published()
+        let items = try context.stores.published.published()
         let writer = FeedWriter(publicURL: context.settings.publicURL)
         let bytes: [UInt8] = switch format {
         case "atom": Array(writer.atom(items).utf8)

@@ -126,7 +126,8 @@ struct Serve: AsyncParsableCommand {
         try Migrator().migrate(database)
         // What serve is told by flag or environment is recorded, so every other process (a
         // `publish --now` from a shell without that environment) renders the same messages.
-        let stored = SettingsStore(database: database, clock: SystemClock())
+        let clock = SystemClock()   // the one clock of this process: every route, the scheduler, the workers
+        let stored = SettingsStore(database: database, clock: clock)
         for (setting, value) in messages.explicit().sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             try stored.set(setting, to: value, actor: "serve")
         }
@@ -140,7 +141,7 @@ struct Serve: AsyncParsableCommand {
             throw ServeError.alreadyRunning(lockPath)
         }
         defer { close(lockFile) }
-        let released = try OutboxStore(database: database, clock: SystemClock(), settings: settings).releaseAllLeases()
+        let released = try Stores(database: database, clock: clock, settings: settings).outbox.releaseAllLeases()
         if released > 0 {
             logger.warning("a previous run stopped mid-send; its deliveries go out again", metadata: ["deliveries": "\(released)"])
         }
@@ -186,7 +187,7 @@ struct Serve: AsyncParsableCommand {
                                                 "curl": "\(CurlEngine.version)", "public_url": "\(settings.publicURL)",
                                                 "private_targets": "\(allowPrivate ? "allowed" : "refused")"])
         // SIGTERM and SIGINT stop the HTTP server and let sends in flight finish.
-        try await buildApplication(configuration, logger: logger).runService()
+        try await buildApplication(configuration, clock: clock, logger: logger).runService()
         logger.info("stopped")
     }
 }

@@ -22,7 +22,7 @@ struct SettingsCommand: ParsableCommand {
 
         func run() throws {
             let context = try db.open()
-            let stored = try SettingsStore(database: context.database, clock: context.clock).all()
+            let stored = try context.stores.settingsStore.all()
             if output.json { return try Output.json(Dictionary(uniqueKeysWithValues: stored.map { ($0.key.rawValue, $0.value) })) }
             let effective: [Setting: String] = [.publicURL: context.settings.publicURL, .mailFrom: context.settings.mailFrom,
                                                 .mailFromName: context.settings.mailFromName,
@@ -47,7 +47,7 @@ struct SettingsCommand: ParsableCommand {
             // A template directory is checked before it is recorded: every process would refuse a broken one.
             if setting == .templates { _ = try loadTemplates(value) }
             let context = try db.open()
-            try SettingsStore(database: context.database, clock: context.clock).set(setting, to: value, actor: context.actor)
+            try context.stores.settingsStore.set(setting, to: value, actor: context.actor)
             print("\(setting.rawValue) = \(value)")
         }
     }
