@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import Metrics
 import Synchronization
 
@@ -6,11 +7,11 @@ import Synchronization
 /// bootstrapped, so libraries and tests need not care).
 public enum DeliveryMetrics {
     /// Counts one attempt's outcome: `delivered`, `retry`, `dead`, `gone`.
-    public static func attempt(transport: String, outcome: String) {
+    public static func attempt(transport: TransportKind, outcome: String) {
         attempts.withLock { counters in
-            let key = AttemptKey(transport: transport, outcome: outcome)
+            let key = AttemptKey(transport: transport.rawValue, outcome: outcome)
             if let counter = counters[key] { return counter }
-            let counter = Counter(label: "herald_deliveries_total", dimensions: [("transport", transport), ("outcome", outcome)])
+            let counter = Counter(label: "herald_deliveries_total", dimensions: [("transport", transport.rawValue), ("outcome", outcome)])
             counters[key] = counter
             return counter
         }.increment()

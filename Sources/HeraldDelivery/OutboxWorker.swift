@@ -164,7 +164,7 @@ public struct OutboxWorker: Sendable {
                     perHost[host, default: 0] += ready.count
                     inFlight += ready.count
                     for delivery in ready {
-                        let transport = delivery.transport == "email" ? mail : webhooks
+                        let transport = delivery.transport == .email ? mail : webhooks
                         let destination = transport.destination
                         transport.start(delivery) { events.push(.finished(delivery, $0, destination)) }
                     }
@@ -255,7 +255,7 @@ public struct OutboxWorker: Sendable {
         // Built only when logged: the delivered path runs tens of thousands of times a second.
         // A chat webhook's URL is its credential: logs name it by fingerprint.
         var meta: Logger.Metadata {
-            ["delivery": "\(delivery.id)", "recipient": "\(delivery.transport == "webhook" ? Redaction.url(delivery.recipient) : delivery.recipient)",
+            ["delivery": "\(delivery.id)", "recipient": "\(delivery.transport == .webhook ? Redaction.url(delivery.recipient) : delivery.recipient)",
              "attempt": "\(delivery.attempts)"]
         }
         switch result {
@@ -264,7 +264,7 @@ public struct OutboxWorker: Sendable {
         case .delivered:
             DeliveryMetrics.attempt(transport: delivery.transport, outcome: "delivered")
             logger.debug("delivered", metadata: meta)
-            return .delivered(id: delivery.id, at: now, via: delivery.transport == "email" ? destination : "webhook:" + delivery.host)
+            return .delivered(id: delivery.id, at: now, via: delivery.transport == .email ? destination : "webhook:" + delivery.host)
         case let .gone(error):
             DeliveryMetrics.attempt(transport: delivery.transport, outcome: "gone")
             logger.warning("endpoint gone; disabled", metadata: meta.merging(["error": "\(error)"]) { $1 })

@@ -149,7 +149,7 @@ struct AdminController: Sendable {
         group.get("advisories/:id/deliveries") { request, context in
             try context.require(.auditor)
             let id = try context.id()
-            let state = request.uri.queryParameters.get("state")
+            let state = try request.uri.queryParameters.get("state").map(DeliveryFilter.parse)
             return try await json { stores in
                 _ = try stores.advisories.get(id)
                 return try stores.outbox.list(advisory: id, state: state, limit: 1_000_000)
@@ -198,10 +198,7 @@ struct AdminController: Sendable {
         // Deliveries and audit
         group.get("deliveries") { request, context in
             try context.require(.auditor)
-            let state = request.uri.queryParameters.get("state")
-            if let state, !["pending", "retrying", "delivered", "dead", "failing"].contains(state) {
-                throw Refusal.invalid(field: "state", rule: "must be one of pending, retrying, delivered, dead, failing (retrying or dead)")
-            }
+            let state = try request.uri.queryParameters.get("state").map(DeliveryFilter.parse)
             let limit = min(max(Int(request.uri.queryParameters.get("limit") ?? "") ?? 1000, 1), 100_000)
             return try await json { stores in
                 try stores.outbox.list(state: state, limit: limit)

@@ -33,8 +33,7 @@ extension Problem {
 extension HeraldContext {
     /// Refuses with 403 unless the token's role includes `role`: admin ⊇ release-manager ⊇ auditor.
     func require(_ role: TokenRole) throws {
-        let rank: [TokenRole: Int] = [.auditor: 0, .releaseManager: 1, .admin: 2]
-        guard let token, rank[token.role]! >= rank[role]! else {
+        guard let token, token.role >= role else {
             throw Problem(.forbidden, "this needs the \(role.rawValue) role; the token '\(token?.name ?? "")' has \(token?.role.rawValue ?? "none")")
         }
     }

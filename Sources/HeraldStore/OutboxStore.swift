@@ -50,7 +50,7 @@ public final class ClaimedDelivery: Sendable, Equatable {
     // A class, immutable: a claimed row passes through queues, closures and the engine, and a
     // reference is one count to keep where a struct of strings is one per field.
     public let id: Int64
-    public let transport: String
+    public let transport: TransportKind
     public let format: WebhookKind?
     public let recipient: String
     public let host: String
@@ -60,7 +60,7 @@ public final class ClaimedDelivery: Sendable, Equatable {
     /// Attempts so far, this one included.
     public let attempts: Int
 
-    public init(id: Int64, transport: String, format: WebhookKind?, recipient: String, host: String, messageID: String,
+    public init(id: Int64, transport: TransportKind, format: WebhookKind?, recipient: String, host: String, messageID: String,
                 payload: [UInt8], secret: String?, attempts: Int) {
         self.id = id
         self.transport = transport
@@ -101,9 +101,9 @@ public struct DeliveryRecord: Sendable, Equatable, Codable {
     public var advisoryID: Int64?
     public var revision: Int
     public var organization: String?
-    public var transport: String
+    public var transport: TransportKind
     public var recipient: String
-    public var state: String
+    public var state: DeliveryState
     public var attempts: Int
     public var lastError: String?
     public var nextAttemptAt: Date?
@@ -166,7 +166,7 @@ public struct OutboxStore {
         for channel in channels.email {
             let mail = message(publicContent.get(channel.language ?? writer.language), to: channel.target, notice: notice,
                                owner: "c\(channel.id)", headers: [])
-            try insertDelivery(notice: noticeID, provider: nil, channel: channel.id, transport: "email", format: "email",
+            try insertDelivery(notice: noticeID, provider: nil, channel: channel.id, transport: .email, format: "email",
                                recipient: channel.target, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
             count += 1
         }
@@ -213,7 +213,7 @@ public struct OutboxStore {
                 let unsubscribe = try newLinkToken(.unsubscribe, provider: provider.id, notice: notice.id, email: email)
                 let mail = message(content, to: email, notice: notice, owner: "p\(provider.id)",
                                    headers: providerHeaders(project, unsubscribeURL: "\(settings.publicURL)/unsubscribe?token=\(unsubscribe)"))
-                try insertDelivery(notice: notice.id, provider: provider.id, channel: nil, transport: "email", format: "email",
+                try insertDelivery(notice: notice.id, provider: provider.id, channel: nil, transport: .email, format: "email",
                                    recipient: email, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
                 count += 1
             }
@@ -273,7 +273,7 @@ public struct OutboxStore {
             let notice = try insertNotice(.channelTest, advisory: nil, revision: 0, recipients: 1, dueAt: nil)
             if channel.kind == .email {
                 let mail = message(content, to: channel.target, notice: notice, owner: "c\(id)", headers: [])
-                try insertDelivery(notice: notice.id, provider: nil, channel: id, transport: "email", format: "email", recipient: channel.target,
+                try insertDelivery(notice: notice.id, provider: nil, channel: id, transport: .email, format: "email", recipient: channel.target,
                                    host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
             } else {
                 try insertWebhook(content, format: WebhookKind(rawValue: channel.kind.rawValue) ?? .webhook, url: channel.target,
@@ -298,7 +298,7 @@ public struct OutboxStore {
         let notice = try insertNotice(kind, advisory: nil, revision: 0, recipients: recipients.count, dueAt: nil)
         for email in recipients {
             let mail = self.message(message, to: email, notice: notice, owner: "p\(provider.id)", headers: [])
-            try insertDelivery(notice: notice.id, provider: provider.id, channel: nil, transport: "email", format: "email", recipient: email,
+            try insertDelivery(notice: notice.id, provider: provider.id, channel: nil, transport: .email, format: "email", recipient: email,
                                host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
         }
     }
@@ -308,7 +308,7 @@ public struct OutboxStore {
     func enqueueMail(_ kind: NoticeKind, to address: String, project: Project, content: NoticeContent) throws {
         let notice = try insertNotice(kind, advisory: nil, revision: 0, recipients: 1, dueAt: nil)
         let mail = message(content, to: address, notice: notice, owner: "project\(project.id)", headers: [])
-        try insertDelivery(notice: notice.id, provider: nil, channel: nil, transport: "email", format: "email", recipient: address,
+        try insertDelivery(notice: notice.id, provider: nil, channel: nil, transport: .email, format: "email", recipient: address,
                            host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
     }
 
@@ -455,19 +455,19 @@ public struct OutboxStore {
     private func insertWebhook(_ content: NoticeContent, format: WebhookKind, url: String, notice: NoticeRef, provider: Int64?,
                                channel: Int64?, event: String, project: Project, advisoryID: String?, revision: Int) throws {
         let body = ChatPayload.render(content, as: format, event: event, project: project.slug, advisoryID: advisoryID, revision: revision, at: clock.now)
-        try insertDelivery(notice: notice.id, provider: provider, channel: channel, transport: "webhook", format: format.rawValue, recipient: url,
+        try insertDelivery(notice: notice.id, provider: provider, channel: channel, transport: .webhook, format: format.rawValue, recipient: url,
                            host: Self.host(of: url), messageID: "msg_\(notice.key)_\(Self.fingerprint((provider.map { "p\($0)" } ?? "c\(channel ?? 0)") + " " + url))",
                            payload: try insertPayload(body))
     }
 
-    private func insertDelivery(notice: Int64, provider: Int64?, channel: Int64?, transport: String, format: String, recipient: String,
+    private func insertDelivery(notice: Int64, provider: Int64?, channel: Int64?, transport: TransportKind, format: String, recipient: String,
                                 host: String, messageID: String, payload: Int64) throws {
         let now = clock.now
         try database.run("""
             INSERT INTO deliveries (notice_id, provider_id, channel_id, transport, format, recipient, host, message_id, payload_id,
                                     state, next_attempt_at, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
-            """, [.integer(notice), provider.map(SQLValue.integer) ?? .null, channel.map(SQLValue.integer) ?? .null, .text(transport),
+            """, [.integer(notice), provider.map(SQLValue.integer) ?? .null, channel.map(SQLValue.integer) ?? .null, .text(transport.rawValue),
                   .text(format), .text(recipient), .text(host), .text(messageID), .integer(payload), .date(now), .date(now)])
     }
 
@@ -565,7 +565,7 @@ public struct OutboxStore {
         }
         guard !ids.isEmpty else { return [] }
         let list = Self.jsonList(ids)
-        struct Row { var id: Int64, transport: String, format: WebhookKind?, recipient: String, host: String, messageID: String,
+        struct Row { var id: Int64, transport: TransportKind, format: WebhookKind?, recipient: String, host: String, messageID: String,
                      payloadID: Int64, secret: String?, attempts: Int }
         // The signing secret or access token is read from where it lives (the channel, or the
         // provider's webhook) rather than kept in every delivery row.
@@ -577,7 +577,7 @@ public struct OutboxStore {
                            ELSE (SELECT w.secret FROM provider_webhooks w WHERE w.provider_id = deliveries.provider_id AND w.url = recipient) END,
                       attempts
             """, [.date(now.addingTimeInterval(lease)), .text(list)]) { row in
-            Row(id: row.int(0), transport: row.text(1), format: WebhookKind(rawValue: row.text(2)), recipient: row.text(3),
+            Row(id: row.int(0), transport: TransportKind(rawValue: row.text(1)) ?? .webhook, format: WebhookKind(rawValue: row.text(2)), recipient: row.text(3),
                 host: row.text(4), messageID: row.text(5), payloadID: row.int(6), secret: row.optionalText(7), attempts: Int(row.int(8)))
         }
         // Whether a message may still go is decided here, at the last moment, in one place: not
@@ -677,19 +677,20 @@ public struct OutboxStore {
 
     /// Deliveries, newest first, optionally of one advisory or state (`failing`: retrying or
     /// dead, from the first failed attempt on); a webhook's URL by fingerprint (it may be the credential).
-    public func list(advisory: Int64? = nil, state: String? = nil, limit: Int = 1000) throws -> [DeliveryRecord] {
+    public func list(advisory: Int64? = nil, state filter: DeliveryFilter? = nil, limit: Int = 1000) throws -> [DeliveryRecord] {
         try database.query("""
             SELECT d.id, n.id, n.kind, n.advisory_id, n.revision, p.organization, d.transport, d.recipient, d.state, d.attempts, d.last_error,
                    d.next_attempt_at, d.delivered_at, d.created_at, d.delivered_via
             FROM deliveries d JOIN notices n ON n.id = d.notice_id LEFT JOIN providers p ON p.id = d.provider_id
-            WHERE (?1 IS NULL OR n.advisory_id = ?1) AND (?2 IS NULL OR d.state = ?2 OR (?2 = 'failing' AND d.state IN ('retrying', 'dead')))
+            WHERE (?1 IS NULL OR n.advisory_id = ?1) AND (?2 IS NULL OR d.state IN (SELECT value FROM json_each(?2)))
             ORDER BY d.id DESC LIMIT ?3
-            """, [advisory.map(SQLValue.integer) ?? .null, .optionalText(state), .int(limit)]) { row in
-            let state = row.text(8)
+            """, [advisory.map(SQLValue.integer) ?? .null, filter.map { .text("[" + $0.states.map { "\"\($0.rawValue)\"" }.joined(separator: ",") + "]") } ?? .null,
+                  .int(limit)]) { row in
+            let state = DeliveryState(rawValue: row.text(8)) ?? .dead
             return DeliveryRecord(id: row.int(0), noticeID: row.int(1), notice: row.text(2), advisoryID: row.optionalInt(3), revision: Int(row.int(4)),
-                                  organization: row.optionalText(5), transport: row.text(6), recipient: row.text(7), state: state,
-                                  attempts: Int(row.int(9)), lastError: row.optionalText(10),
-                                  nextAttemptAt: state == "pending" || state == "retrying" ? row.optionalDate(11) : nil,
+                                  organization: row.optionalText(5), transport: TransportKind(rawValue: row.text(6)) ?? .webhook,
+                                  recipient: row.text(7), state: state, attempts: Int(row.int(9)), lastError: row.optionalText(10),
+                                  nextAttemptAt: state == .pending || state == .retrying ? row.optionalDate(11) : nil,
                                   deliveredAt: row.optionalDate(12), deliveredVia: row.optionalText(14), createdAt: row.date(13)).redacted
         }
     }
@@ -741,15 +742,16 @@ public struct OutboxStore {
     public func retry(_ id: Int64, actor: String) throws {
         let now = clock.now
         try database.write {
-            guard let state = try database.first("SELECT state FROM deliveries WHERE id = ?", .integer(id), map: { $0.text(0) }) else {
+            guard let state = try database.first("SELECT state FROM deliveries WHERE id = ?", .integer(id), map: { DeliveryState(rawValue: $0.text(0)) }) else {
                 throw Refusal.notFound(subject: "delivery", id: String(id))
             }
-            guard state == "dead" || state == "retrying" else {
-                throw Refusal.illegalTransition(subject: "delivery \(id)", state: state, action: "retry", allowedFrom: ["dead", "retrying"])
+            guard let state, state == .dead || state == .retrying else {
+                throw Refusal.illegalTransition(subject: "delivery \(id)", state: state?.rawValue ?? "unknown", action: "retry",
+                                                allowedFrom: [DeliveryState.dead.rawValue, DeliveryState.retrying.rawValue])
             }
             try database.run("UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ?", .date(now), .integer(id))
             try AuditLog(database: database).record(at: now, actor: actor, action: "delivery.retry", subjectType: "delivery", subjectID: id,
-                                                    details: ["from": state])
+                                                    details: ["from": state.rawValue])
         }
     }
 

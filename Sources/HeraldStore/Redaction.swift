@@ -51,7 +51,7 @@ extension DeliveryRecord {
     /// and where it went both.
     var redacted: DeliveryRecord {
         var record = self
-        if transport == "webhook" {
+        if transport == .webhook {
             record.recipient = Redaction.url(recipient)
             record.deliveredVia = deliveredVia.map { $0.hasPrefix("webhook:") ? $0 : Redaction.url($0) }
         }

@@ -33,10 +33,8 @@ public struct Templates: Wording {
             guard let file = TemplateFile(name: name) else { continue }
             do {
                 for (part, template) in try file.parse(text) { parts[file.key(part)] = template }
-            } catch let error as TemplateProblems {
-                problems += error.problems
             } catch {
-                problems.append(TemplateProblem(file: name, line: 1, column: 1, message: "\(error)"))
+                problems += error.problems
             }
         }
         guard problems.isEmpty else { throw TemplateProblems(problems: problems) }

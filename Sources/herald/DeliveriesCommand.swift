@@ -20,11 +20,9 @@ struct DeliveriesCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            if let state, !["pending", "retrying", "delivered", "dead", "failing"].contains(state) {
-                throw Refusal.invalid(field: "state", rule: "\(Validate.quoted(state)) must be one of pending, retrying, delivered, dead, failing")
-            }
+            let filter = try state.map(DeliveryFilter.parse)
             let context = try db.open()
-            let deliveries = try context.outbox.list(advisory: advisory, state: state, limit: max(1, limit))
+            let deliveries = try context.outbox.list(advisory: advisory, state: filter, limit: max(1, limit))
             if output.json { return try Output.json(deliveries) }
             printDeliveries(deliveries)
         }
@@ -58,8 +56,8 @@ func printDeliveries(_ deliveries: [DeliveryRecord]) {
     Output.table(["ID", "NOTICE", "REV", "RECIPIENT", "STATE", "TRIES", "WHEN", "DETAIL"], deliveries.map { d in
         let who = d.organization.map { "\(d.recipient) (\($0))" } ?? d.recipient
         let when = d.deliveredAt ?? d.nextAttemptAt
-        let detail = d.state == "delivered" ? (d.deliveredVia ?? "") : (d.lastError ?? "")
-        return [String(d.id), d.notice, String(d.revision), who, d.state, String(d.attempts), when.map(Instant.utc) ?? "",
+        let detail = d.state == .delivered ? (d.deliveredVia ?? "") : (d.lastError ?? "")
+        return [String(d.id), d.notice, String(d.revision), who, d.state.rawValue, String(d.attempts), when.map(Instant.utc) ?? "",
                 String(detail.prefix(80))]
     }, empty: "No deliveries.")
 }

@@ -52,7 +52,7 @@ import Testing
         #expect(Set(mails.compactMap { $0.headers["message-id"] }).count == 3)
         // The record says where each went.
         let records = try db.outbox.list(advisory: advisory.id)
-        #expect(records.allSatisfy { $0.state == "delivered" && $0.deliveredVia == sink.url && $0.notice == "early-notice" && $0.revision == 1 })
+        #expect(records.allSatisfy { $0.state == .delivered && $0.deliveredVia == sink.url && $0.notice == "early-notice" && $0.revision == 1 })
     }
 
     @Test func aTitleWithLineBreaksAddsNoHeader() async throws {

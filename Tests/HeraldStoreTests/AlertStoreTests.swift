@@ -21,7 +21,7 @@ import Testing
         try db.outbox.record(claimed.map { $0.recipient == "a@acme.example"
             ? .retry(id: $0.id, at: db.clock.now + 60, error: "SMTP 451: try later") : .delivered(id: $0.id, at: db.clock.now, via: "smtp") })
         #expect(try alerts.raiseDue().isEmpty, "failing for less than an hour is not yet an alert")
-        #expect(try db.outbox.list(state: "failing").map(\.recipient) == ["a@acme.example"], "but it is listed as failing from the first attempt")
+        #expect(try db.outbox.list(state: .failing).map(\.recipient) == ["a@acme.example"], "but it is listed as failing from the first attempt")
 
         db.manualClock.advance(by: 3600 + 1)
         let first = try alerts.raiseDue()

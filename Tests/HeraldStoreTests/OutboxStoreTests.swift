@@ -241,7 +241,7 @@ import Testing
         let times = [db.clock.now, db.clock.now + 1.5, db.clock.now + 3]
         try db.outbox.record(claimed.indices.map { .delivered(id: claimed[$0].id, at: times[$0], via: vias[$0]) })
         let records = try db.outbox.list().sorted { $0.id < $1.id }
-        #expect(records.map(\.state) == ["delivered", "delivered", "delivered"])
+        #expect(records.map(\.state) == [.delivered, .delivered, .delivered])
         #expect(try db.database.query("SELECT delivered_via FROM deliveries ORDER BY id") { $0.optionalText(0) } == vias)
         #expect(records.map { $0.deliveredAt?.milliseconds } == times.map(\.milliseconds))
         #expect(try db.outbox.queueDepth().count == 0)
@@ -254,7 +254,7 @@ import Testing
                                                   .retry(id: claimed[1].id, at: db.clock.now, error: "HTTP 503")], limit: 10, lease: 60)
         #expect(again.map(\.id) == [claimed[1].id])
         #expect(again.first?.attempts == 2)
-        #expect(try db.outbox.list().sorted { $0.id < $1.id }.map(\.state) == ["delivered", "retrying", "pending"])
+        #expect(try db.outbox.list().sorted { $0.id < $1.id }.map(\.state) == [.delivered, .retrying, .pending])
     }
 
     @Test func outcomesAreRecordedTogetherAndDeadOnesCanBeRetried() throws {
@@ -267,7 +267,7 @@ import Testing
             .gone(id: claimed[3].id, url: claimed[3].recipient, error: "HTTP 410 Gone"),
         ])
         let records = try db.outbox.list().sorted { $0.id < $1.id }
-        #expect(records.map(\.state) == ["delivered", "retrying", "dead", "dead"])
+        #expect(records.map(\.state) == [.delivered, .retrying, .dead, .dead])
         #expect(try db.database.first("SELECT delivered_via FROM deliveries WHERE id = ?", .integer(claimed[0].id)) { $0.text(0) } == claimed[0].recipient)
         #expect(records[0].deliveredVia?.hasPrefix("https://h0.example/…") == true, "listed by fingerprint")
         #expect(records[0].deliveredAt?.milliseconds == now.milliseconds)
@@ -275,7 +275,7 @@ import Testing
         #expect(try db.outbox.queueDepth().count == 1)
 
         try db.outbox.retry(claimed[2].id, actor: db.actor)
-        #expect(try db.outbox.list(state: "pending").map(\.id) == [claimed[2].id])
+        #expect(try db.outbox.list(state: .state(.pending)).map(\.id) == [claimed[2].id])
         #expect(try db.audit.list(limit: 1).first?.action == "delivery.retry")
         #expect(throws: Refusal.self) { try db.outbox.retry(claimed[0].id, actor: db.actor) }   // delivered
         #expect(try db.outbox.retryDead(actor: db.actor) == 1)

@@ -208,7 +208,7 @@ import Testing
         let columns = try db.database.query("SELECT name FROM pragma_table_info('deliveries')") { $0.text(0) }
         #expect(!columns.contains("secret"))
         let claimed = try db.outbox.claim(limit: 100, lease: 60, perHost: 100)
-        let bySecret = Dictionary(grouping: claimed.filter { $0.transport == "webhook" }, by: \.recipient).mapValues { $0.map(\.secret) }
+        let bySecret = Dictionary(grouping: claimed.filter { $0.transport == .webhook }, by: \.recipient).mapValues { $0.map(\.secret) }
         #expect(bySecret[hook.target]?.allSatisfy { $0 == secret } == true)
         #expect(bySecret[matrix.target]?.allSatisfy { $0 == "syt_matrix_access_token" } == true)
         #expect(bySecret["https://partner.example/hook"]?.allSatisfy { $0 == partner.webhooks[0].secret } == true)
