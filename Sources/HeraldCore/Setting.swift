@@ -15,6 +15,8 @@ public enum Setting: String, CaseIterable, Sendable, Codable {
     case policyURL = "policy-url"
     /// The language of a project's public messages when the project has none of its own.
     case defaultLanguage = "default-language"
+    /// Preferred-Languages in security.txt: the languages the security team reads reports in.
+    case preferredLanguages = "preferred-languages"
     /// A directory of templates that replace the built-in wording (`HERALD_TEMPLATES`), or `built-in`.
     case templates
 
@@ -28,6 +30,13 @@ public enum Setting: String, CaseIterable, Sendable, Codable {
             if value.contains("://") { return try Address.webURL(value, field: rawValue) }
             return try Address.email(value.hasPrefix("mailto:") ? String(value.dropFirst(7)) : value, field: rawValue)
         case .defaultLanguage: return try Language.parse(value).rawValue
+        case .preferredLanguages:
+            // RFC 9116 §2.5.8: a comma-separated list of RFC 5646 tags.
+            let tags = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !tags.isEmpty, tags.count <= 10, tags.allSatisfy({ $0.wholeMatch(of: /[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*/) != nil }) else {
+                throw .invalid(field: rawValue, rule: "\(Validate.quoted(value)) must be language tags separated by commas, like nl, en")
+            }
+            return tags.joined(separator: ", ")
         case .templates:
             let path = try Validate.line(value, field: rawValue, maxLength: 1000)
             guard path == Self.builtInTemplates || path.hasPrefix("/") else {

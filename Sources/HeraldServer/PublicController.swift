@@ -31,7 +31,7 @@ struct PublicController: Sendable {
                 Expires: \(expires)
                 Policy: \(configuration.policyURL ?? publicURL + "/")
                 Canonical: \(publicURL)/.well-known/security.txt
-                Preferred-Languages: en
+                Preferred-Languages: \(configuration.preferredLanguages ?? "en")
 
                 """
             return serve(PublicDocument(body: Array(text.utf8), contentType: "text/plain; charset=utf-8", lastModified: app.now.roundedToDay), request)

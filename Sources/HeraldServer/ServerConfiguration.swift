@@ -30,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     /// public URL when nil), from `herald settings`.
     public var securityContact: String?
     public var policyURL: String?
+    /// security.txt's Preferred-Languages (`en` when nil).
+    public var preferredLanguages: String?
     /// Checks the SMTP relay once at start (nil: no relay, mail goes to a Maildir); the result
     /// is logged and /healthz shows it. It blocks, so it runs off the concurrency pool.
     public var smtpCheck: (@Sendable () -> String?)?

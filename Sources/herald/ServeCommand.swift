@@ -177,6 +177,7 @@ struct Serve: AsyncParsableCommand {
         configuration.smtpCheck = smtpCheck
         configuration.securityContact = storedValues[.securityContact]
         configuration.policyURL = storedValues[.policyURL]
+        configuration.preferredLanguages = storedValues[.preferredLanguages]
         configuration.metricsListener = metricsListener
         // RFC 8058: mail providers ignore one-click unsubscribe links that are not https.
         if !settings.publicURL.lowercased().hasPrefix("https://"), !Self.isLoopback(settings.publicURL) {

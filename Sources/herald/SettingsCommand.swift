@@ -49,6 +49,8 @@ struct SettingsCommand: ParsableCommand {
             let context = try db.open()
             try context.stores.settingsStore.set(setting, to: value, actor: context.actor)
             print("\(setting.rawValue) = \(value)")
+            // serve reads the settings when it starts; commands read them each time.
+            print("a running herald serve uses it after a restart")
         }
     }
 }

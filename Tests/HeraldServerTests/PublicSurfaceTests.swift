@@ -293,11 +293,13 @@ final class TextCollector: NSObject, XMLParserDelegate {
         var configured = try ServerFixture()
         configured.configuration.securityContact = "https://example.org/security"
         configured.configuration.policyURL = "https://example.org/policy"
+        configured.configuration.preferredLanguages = "nl, en"
         let fixture = configured
         try await fixture.app().test(.router) { client in
             try await client.execute(uri: "/.well-known/security.txt", method: .get) { response in
                 let lines = response.text.split(separator: "\n")
                 #expect(lines.contains("Contact: https://example.org/security") && lines.contains("Policy: https://example.org/policy"), "\(response.text)")
+                #expect(lines.contains("Preferred-Languages: nl, en"), "\(response.text)")
             }
         }
     }
