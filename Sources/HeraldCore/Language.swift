@@ -52,3 +52,32 @@ public protocol Wording: Sendable {
     /// `{{#note}}…{{/note}}` says nothing when there is no note.
     func text(_ message: String, _ part: String, in language: Language, _ values: [String: String]) -> String
 }
+
+extension Language {
+    /// The language's own name, for a language switch: English, Nederlands, Dansk.
+    public var ownName: String {
+        switch self {
+        case .english: "English"
+        case .dutch: "Nederlands"
+        case .danish: "Dansk"
+        }
+    }
+
+    /// The language a reader asks for with `Accept-Language` (RFC 9110 §12.5.4), among Herald's;
+    /// `fallback` when none of them is acceptable or the header says nothing usable.
+    public static func negotiate(_ header: String?, fallback: Language) -> Language {
+        guard let header, !header.isEmpty else { return fallback }
+        var best: (language: Language, quality: Double)?
+        // A header is a few dozen bytes; a long one is read no further than a sensible length.
+        for range in header.prefix(512).split(separator: ",").prefix(20) {
+            let parts = range.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let tag = parts.first?.lowercased() else { continue }
+            let quality = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            let primary = String(tag.prefix { $0 != "-" })
+            let language = primary == "*" ? fallback : Language(rawValue: primary)
+            guard let language, quality > 0, quality > (best?.quality ?? 0) else { continue }
+            best = (language, quality)
+        }
+        return best?.language ?? fallback
+    }
+}

@@ -1,6 +1,8 @@
 import Foundation
 import HeraldCore
 import HeraldStore
+import HeraldTemplates
+import Hummingbird
 
 /// What every route works through, built once by `buildApplication`: the connection pool, the
 /// process's clock and its settings. A handler asks for the stores of one request with `run`.
@@ -15,6 +17,19 @@ public struct AppServices: Sendable {
         self.pool = pool
         self.clock = clock
         self.settings = settings
+    }
+
+    /// The templates of pages (and messages), with any overrides.
+    var templates: Templates { settings.wording as? Templates ?? .standard }
+
+    /// The pages for `request`, in the language it chose with `?lang=`, else the one its
+    /// Accept-Language prefers, else the deployment's default.
+    func pages(for request: Request) -> Pages {
+        let chosen = request.uri.queryParameters.get("lang").flatMap { Language(rawValue: String($0)) }
+        let language = chosen ?? Language.negotiate(request.headers[.acceptLanguage], fallback: settings.defaultLanguage)
+        // The switch links to this page in another language; a link page keeps its token.
+        let token = request.uri.queryParameters.get("token").map { "token=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") + "&" }
+        return Pages(templates: templates, language: language, chosen: chosen != nil, path: request.uri.path + "?" + (token ?? ""))
     }
 
     /// The instant of a request, read once: everything it writes carries the same one.

@@ -62,7 +62,7 @@ public func buildApplication(_ configuration: ServerConfiguration, clock: any Cl
                        server: .http1(configuration: .init(additionalChannelHandlers: [
                            HTTPConnectionStateHandler(idleTimeout: readTimeout, logger: logger),
                            RequestDeadlineHandler(deadline: .seconds(Int64(requestDeadline.components.seconds))),
-                           CachedDocumentHandler(cache: cache, serverName: "Herald"),
+                           CachedDocumentHandler(cache: cache, serverName: "Herald", defaultLanguage: app.settings.defaultLanguage),
                        ])),
                        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),
                        services: services, logger: logger)

@@ -21,6 +21,8 @@ final class CachedDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     private let cache: PublicCache
     private let serverName: String
+    /// The language of a page when the reader's Accept-Language names none of Herald's.
+    private let defaultLanguage: Language
     /// Requests handed to the router whose answer has not ended yet: answering here meanwhile
     /// would overtake them.
     private var routed = 0
@@ -28,9 +30,10 @@ final class CachedDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var dateSecond = 0
     private var dateHeader = ""
 
-    init(cache: PublicCache, serverName: String) {
+    init(cache: PublicCache, serverName: String, defaultLanguage: Language) {
         self.cache = cache
         self.serverName = serverName
+        self.defaultLanguage = defaultLanguage
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -65,7 +68,9 @@ final class CachedDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
               request.headerFields[.connection]?.lowercased().contains("close") != true,
               request.headerFields[.contentLength] == nil, request.headerFields[.transferEncoding] == nil,
               let route = PublicDocumentRoute(path: path) else { return nil }
-        return cache.freshDocument(route.key)
+        // The same choice as the router's (a path with `?lang=` is no plain path and goes there).
+        let language = Language.negotiate(request.headerFields[.acceptLanguage], fallback: defaultLanguage)
+        return cache.freshDocument(route.key(language: language, chosen: false))
     }
 
     private func answer(_ request: HTTPRequest, with document: PublicDocument, context: ChannelHandlerContext) {

@@ -1,8 +1,103 @@
 import Foundation
 import HeraldCore
+import HeraldStore
+import HeraldTemplates
 
-/// The public HTML pages: rendered on the server, no JavaScript, every value escaped.
-enum Pages {
+/// The public HTML pages in one language: the templates (`pages/LANG/*.mustache`) filled with
+/// what the page shows. Rendered on the server, no JavaScript; every field is escaped by the
+/// template, and only HTML Herald made itself (a sanitised Markdown body) is written as is.
+struct Pages {
+    let templates: Templates
+    let language: Language
+    /// Whether the reader chose the language (`?lang=`): the links then keep it.
+    let chosen: Bool
+    /// The page's address up to `lang=`, for the language switch: `/providers?`, `/ack?token=…&`.
+    let path: String
+
+    /// `?lang=nl` when the reader chose the language, else empty.
+    var query: String { chosen ? "?lang=\(language.rawValue)" : "" }
+
+    /// A sentence or label of the pages' `words`, filled from `values`.
+    func word(_ key: String, _ values: [String: Any] = [:]) -> String { templates.page("words", key, in: language, values) }
+
+    /// A whole page: `body` (HTML from a page template) in the layout.
+    func layout(title: String, body: String) -> String {
+        let languages: [[String: Any]] = Language.allCases.map {
+            ["code": $0.rawValue, "name": $0.ownName, "href": "\(path)lang=\($0.rawValue)", "current": $0 == language]
+        }
+        return templates.page("layout", "html", in: language, ["lang": language.rawValue, "title": title, "body": body,
+                                                                "languages": languages, "q": query]) + "\n"
+    }
+
+    /// A page from template `name`, its `title` part naming it.
+    func page(_ name: String, _ values: [String: Any]) -> String {
+        var values = values
+        values["q"] = query
+        return layout(title: templates.page(name, "title", in: language, values), body: templates.page(name, "html", in: language, values))
+    }
+
+    /// An instant in the project's zone, written the language's way, with the zone's name.
+    func when(_ date: Date, zone: String) -> [String: Any] {
+        let tz = TimeZone(identifier: zone) ?? .gmt
+        return ["when": language.dateTime(date, in: tz) + " (\(zone))", "datetime": Instant.rfc3339(date)]
+    }
+
+    func severity(_ severity: Severity?) -> [String: Any] {
+        guard let severity else { return [:] }
+        return ["severity": severity.rawValue, "severity-name": word(severity.rawValue)]
+    }
+
+    func index(published: [PublishedAdvisory], upcoming: [UpcomingRelease]) -> String {
+        let upcomingItems: [[String: Any]] = upcoming.map { release in
+            ["project": release.projectName].merging(when(release.instant, zone: release.projectTimezone)) { $1 }
+                .merging(severity(release.severity)) { $1 }
+        }
+        let publishedItems: [[String: Any]] = published.map { item in
+            let a = item.advisory.content
+            return ["href": "/advisories/\(item.advisory.publicID)", "project": item.projectName, "title": a.title,
+                    "cves": a.cves.joined(separator: ", ")]
+                .merging(when(item.published, zone: item.projectTimezone)) { $1 }.merging(severity(a.severity)) { $1 }
+        }
+        return page("index", ["upcoming": upcomingItems, "any-upcoming": !upcoming.isEmpty, "published": publishedItems,
+                              "any-published": !published.isEmpty])
+    }
+
+    func advisory(_ item: PublishedAdvisory, revisions: [PublicRevision]) -> String {
+        let a = item.advisory.content
+        let cves: [[String: Any]] = a.cves.enumerated().map { ["id": $0.element, "last": $0.offset == a.cves.count - 1] }
+        let history: [[String: Any]] = revisions.map { revision in
+            ["revision": String(revision.revision), "note": revision.publicNote].merging(when(revision.createdAt, zone: item.projectTimezone)) { $1 }
+        }
+        let values: [String: Any] = ["project": item.projectName, "title": a.title, "summary": a.summary, "cves": cves, "any-cves": !a.cves.isEmpty,
+                                     "cvss": a.cvss ?? "", "affected": a.affected, "fixed": a.fixed, "revision": String(item.advisory.revision),
+                                     "body": a.body, "body-html": item.bodyHTML, "any-body": !a.body.isEmpty, "revisions": history,
+                                     "history": revisions.count > 1, "osv-href": "/advisories/\(item.advisory.publicID).osv.json"]
+        return page("advisory", values.merging(when(item.published, zone: item.projectTimezone)) { $1 }.merging(severity(a.severity)) { $1 })
+    }
+
+    func providers(_ organizations: [String]) -> String {
+        page("providers", ["organizations": organizations.map { ["name": $0] }, "any-organizations": !organizations.isEmpty])
+    }
+
+    /// A page that says one thing; with `action`, a button that posts there; with `back`, a link back to the form.
+    func message(title: String, text: String, action: String = "", button: String = "", back: String = "") -> String {
+        layout(title: title, body: templates.page("message", "html", in: language, ["title": title, "text": text, "action": action,
+                                                                                    "button": button, "back": back, "q": query]))
+    }
+
+    /// The same pages with the language switch leading to `path` (up to `lang=`).
+    func at(_ path: String) -> Pages { Pages(templates: templates, language: language, chosen: chosen, path: path) }
+
+    /// The same page whatever was asked for: its language switch leads to the front page, so
+    /// nothing of the address asked for (an id under embargo, say) is said back.
+    func notFound() -> String { at("/?").message(title: word("not-found-title"), text: word("not-found-text")) }
+
+    func subscribe(projects: [Project], csrf: String) -> String {
+        page("subscribe", ["csrf": csrf,
+                           "projects": projects.map { ["slug": $0.slug, "name": $0.name, "checked": projects.count == 1] as [String: Any] },
+                           "languages": Language.allCases.map { ["code": $0.rawValue, "name": $0.ownName, "selected": $0 == language] as [String: Any] }])
+    }
+
     static let stylesheet = """
         :root { color-scheme: light dark; --accent: #1f5fa8; --muted: #666; }
         * { box-sizing: border-box; }
@@ -11,6 +106,8 @@ enum Pages {
         footer { border-top: 1px solid #8884; border-bottom: 0; margin-top: 2rem; padding-top: .5rem; color: var(--muted); font-size: .9rem; }
         a { color: var(--accent); }
         h1 { font-size: 1.6rem; line-height: 1.25; }
+        nav.languages { float: right; font-size: .9rem; }
+        nav.languages a[aria-current] { font-weight: 600; text-decoration: none; color: inherit; }
         ul.advisories { list-style: none; padding: 0; }
         ul.advisories li { padding: .6rem 0; border-bottom: 1px solid #8883; }
         .meta { color: var(--muted); font-size: .9rem; }
@@ -20,7 +117,7 @@ enum Pages {
         dt { font-weight: 600; } dd { margin: 0; overflow-wrap: anywhere; }
         pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #8881; padding: .8rem; border-radius: .3rem; }
         label { display: block; margin-top: .8rem; font-weight: 600; }
-        input[type=text], input[type=email], input[type=url] { width: 100%; padding: .5rem; font: inherit; }
+        input[type=text], input[type=email], input[type=url], select { width: 100%; padding: .5rem; font: inherit; }
         button { margin-top: 1rem; padding: .5rem 1.2rem; font: inherit; }
         .notice { padding: .8rem; border-left: 4px solid var(--accent); background: #8881; }
         .body table { border-collapse: collapse; display: block; overflow-x: auto; }
@@ -28,113 +125,4 @@ enum Pages {
         .body code { background: #8881; padding: 0 .2rem; border-radius: .2rem; }
         .body pre code { background: none; padding: 0; }
         """
-
-    static func layout(title: String, publicURL: String, body: String) -> String {
-        """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(HTML.escape(title))</title>
-        <link rel="stylesheet" href="/style.css">
-        <link rel="alternate" type="application/atom+xml" title="Security advisories (Atom)" href="/feed.atom">
-        <link rel="alternate" type="application/rss+xml" title="Security advisories (RSS)" href="/feed.rss">
-        <link rel="alternate" type="application/feed+json" title="Security advisories (JSON Feed)" href="/feed.json">
-        </head>
-        <body>
-        <header><nav aria-label="Site"><a href="/">Security advisories</a> · <a href="/providers">Members</a> · <a href="/subscribe">Early notice</a> · <a href="/feed.atom">Feed</a></nav></header>
-        <main>
-        \(body)
-        </main>
-        <footer>Announced by Herald. Feeds: <a href="/feed.atom">Atom</a>, <a href="/feed.rss">RSS</a>, <a href="/feed.json">JSON Feed</a>.</footer>
-        </body>
-        </html>
-
-        """
-    }
-
-    static func severity(_ severity: Severity?) -> String {
-        severity.map { "<span class=\"severity severity-\($0.rawValue)\">\($0.rawValue)</span>" } ?? ""
-    }
-
-    static func when(_ date: Date, zone: String) -> String {
-        let tz = TimeZone(identifier: zone) ?? .gmt
-        return "<time datetime=\"\(Instant.rfc3339(date))\">\(HTML.escape(Instant.local(date, in: tz))) (\(HTML.escape(zone)))</time>"
-    }
-
-    static func index(published: [PublishedAdvisory], upcoming: [UpcomingRelease], publicURL: String) -> String {
-        var body = "<h1>Security advisories</h1>\n"
-        if !upcoming.isEmpty {
-            body += "<section aria-labelledby=\"upcoming\"><h2 id=\"upcoming\">Scheduled releases</h2><ul class=\"advisories\">\n"
-            for release in upcoming {
-                body += "<li>\(HTML.escape(release.projectName)): security release at \(when(release.instant, zone: release.projectTimezone)) \(severity(release.severity))</li>\n"
-            }
-            body += "</ul></section>\n"
-        }
-        body += "<section aria-labelledby=\"published\"><h2 id=\"published\">Published</h2>\n"
-        if published.isEmpty {
-            body += "<p>No advisories have been published yet.</p>\n"
-        } else {
-            body += "<ul class=\"advisories\">\n"
-            for item in published {
-                let a = item.advisory.content
-                body += """
-                    <li><a href="/advisories/\(HTML.escape(item.advisory.publicID))">\(HTML.escape(item.projectName)): \(HTML.escape(a.title))</a> \(severity(a.severity))
-                    <div class="meta">\(when(item.published, zone: item.projectTimezone))\(a.cves.isEmpty ? "" : " · " + HTML.escape(a.cves.joined(separator: ", ")))</div></li>
-
-                    """
-            }
-            body += "</ul>\n"
-        }
-        body += "</section>\n"
-        return layout(title: "Security advisories", publicURL: publicURL, body: body)
-    }
-
-    static func advisory(_ item: PublishedAdvisory, revisions: [PublicRevision], publicURL: String) -> String {
-        let a = item.advisory.content
-        var facts = ""
-        if !a.cves.isEmpty {
-            facts += "<dt>CVE</dt><dd>" + a.cves.map {
-                "<a href=\"https://www.cve.org/CVERecord?id=\(HTML.escape($0))\">\(HTML.escape($0))</a>"
-            }.joined(separator: ", ") + "</dd>"
-        }
-        if a.severity != nil { facts += "<dt>Severity</dt><dd>\(severity(a.severity))</dd>" }
-        if let cvss = a.cvss { facts += "<dt>CVSS</dt><dd><code>\(HTML.escape(cvss))</code></dd>" }
-        if !a.affected.isEmpty { facts += "<dt>Affected</dt><dd>\(HTML.escape(a.affected))</dd>" }
-        if !a.fixed.isEmpty { facts += "<dt>Fixed</dt><dd>\(HTML.escape(a.fixed))</dd>" }
-        facts += "<dt>Published</dt><dd>\(when(item.published, zone: item.projectTimezone))</dd>"
-        facts += "<dt>Revision</dt><dd>\(item.advisory.revision)</dd>"
-        var body = """
-            <article>
-            <h1>\(HTML.escape(item.projectName)): \(HTML.escape(a.title))</h1>
-            \(a.summary.isEmpty ? "" : "<p>\(HTML.escape(a.summary))</p>")
-            <dl>\(facts)</dl>
-            \(a.body.isEmpty ? "" : "<h2>Details</h2>\n<div class=\"body\">\(item.bodyHTML.isEmpty ? "<pre>\(HTML.escape(a.body))</pre>" : item.bodyHTML)</div>")
-
-            """
-        if revisions.count > 1 {
-            body += "<h2>Revision history</h2><ol>\n"
-            for revision in revisions {
-                body += "<li>Revision \(revision.revision), \(when(revision.createdAt, zone: item.projectTimezone))\(revision.publicNote.isEmpty ? "" : ": " + HTML.escape(revision.publicNote))</li>\n"
-            }
-            body += "</ol>\n"
-        }
-        body += "<p class=\"meta\">Machine-readable: <a href=\"/advisories/\(HTML.escape(item.advisory.publicID)).osv.json\">OSV</a></p>\n</article>\n"
-        return layout(title: "\(item.projectName): \(a.title)", publicURL: publicURL, body: body)
-    }
-
-    static func providers(_ organizations: [String], publicURL: String) -> String {
-        var body = "<h1>Member organisations</h1>\n<p>These organisations receive early notice of security releases and agreed to be listed.</p>\n"
-        body += organizations.isEmpty ? "<p>No organisation is listed yet.</p>\n" : "<ul>\n" + organizations.map { "<li>\(HTML.escape($0))</li>\n" }.joined() + "</ul>\n"
-        return layout(title: "Member organisations", publicURL: publicURL, body: body)
-    }
-
-    static func message(title: String, text: String, publicURL: String, form: String = "") -> String {
-        layout(title: title, publicURL: publicURL, body: "<h1>\(HTML.escape(title))</h1>\n<p class=\"notice\">\(HTML.escape(text))</p>\n\(form)")
-    }
-
-    static func notFound(publicURL: String) -> String {
-        message(title: "Not found", text: "There is no published page at this address.", publicURL: publicURL)
-    }
 }

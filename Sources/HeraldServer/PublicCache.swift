@@ -16,7 +16,8 @@ struct PublicDocument: Sendable {
     /// is answered tens of thousands of times a second from the same document.
     let headers: HTTPFields
 
-    init(body: [UInt8], contentType: String, lastModified: Date) {
+    /// `language`: the language of a page, said in Content-Language; pages vary by Accept-Language.
+    init(body: [UInt8], contentType: String, lastModified: Date, language: Language? = nil) {
         buffer = ByteBuffer(bytes: body)
         self.contentType = contentType
         self.lastModified = lastModified
@@ -24,6 +25,10 @@ struct PublicDocument: Sendable {
         // Public pages may be cached, but revalidated every time: a publication shows at once.
         var headers: HTTPFields = [.contentType: contentType, .eTag: etag, .lastModified: EmailMessage.httpDate(lastModified),
                                    .cacheControl: "public, no-cache", .contentLength: String(body.count)]
+        if let language {
+            headers[.contentLanguage] = language.rawValue
+            headers[.vary] = "Accept-Language"
+        }
         SecurityHeaders.apply(to: &headers)
         self.headers = headers
     }
@@ -78,15 +83,25 @@ enum PublicDocumentRoute: Equatable, Sendable {
         }
     }
 
-    /// The name it is cached under.
-    var key: String {
+    /// Whether it is an HTML page, written in the reader's language.
+    var isPage: Bool {
         switch self {
+        case .index, .providers, .advisory: true
+        case .feed, .osv: false
+        }
+    }
+
+    /// The name it is cached under: a page once per language, and apart when the reader chose
+    /// the language (its links then keep `?lang=`).
+    func key(language: Language, chosen: Bool) -> String {
+        let name = switch self {
         case .index: "index"
         case .providers: "providers"
         case .feed(let file): file
         case .advisory(let publicID): "advisory:" + publicID
         case .osv(let publicID): "osv:" + publicID
         }
+        return isPage ? name + ":" + language.rawValue + (chosen ? "!" : "") : name
     }
 }
 

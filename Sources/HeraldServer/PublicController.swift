@@ -18,8 +18,11 @@ struct PublicController: Sendable {
         router.get("/style.css") { request, _ in serve(Self.stylesheet, request) }
         for pattern in PublicDocumentRoute.patterns {
             router.get(RouterPath(pattern)) { request, _ in
-                guard let route = PublicDocumentRoute(path: request.uri.path) else { return notFound() }
-                return try await page(request, key: route.key) { stores in try render(route, stores) }
+                let pages = app.pages(for: request)
+                guard let route = PublicDocumentRoute(path: request.uri.path) else { return notFound(pages) }
+                return try await page(request, key: route.key(language: pages.language, chosen: pages.chosen), pages: pages) { stores in
+                    try render(route, stores, pages: pages)
+                }
             }
         }
         router.get("/.well-known/security.txt") { request, _ in
@@ -57,18 +60,18 @@ struct PublicController: Sendable {
     }
 
     /// A cached document, rendered from published data only; nil when there is no such public thing.
-    private func render(_ route: PublicDocumentRoute, _ stores: Stores) throws -> PublicDocument? {
+    private func render(_ route: PublicDocumentRoute, _ stores: Stores, pages: Pages) throws -> PublicDocument? {
         let store = stores.published
         switch route {
         case .index:
             let published = try store.published()
-            return Self.html(Pages.index(published: published, upcoming: try store.upcoming(), publicURL: publicURL),
+            return Self.html(pages.index(published: published, upcoming: try store.upcoming()), pages: pages,
                              lastModified: published.map(\.updated).max())
         case .providers:
-            return Self.html(Pages.providers(try store.listedOrganizations(), publicURL: publicURL), lastModified: nil)
+            return Self.html(pages.providers(try store.listedOrganizations()), pages: pages, lastModified: nil)
         case .advisory(let publicID):
             guard let found = try store.published(publicID: publicID) else { return nil }
-            return Self.html(Pages.advisory(found.advisory, revisions: found.revisions, publicURL: publicURL), lastModified: found.advisory.updated)
+            return Self.html(pages.advisory(found.advisory, revisions: found.revisions), pages: pages, lastModified: found.advisory.updated)
         case .osv(let publicID):
             guard let found = try store.published(publicID: publicID) else { return nil }
             return PublicDocument(body: FeedWriter(publicURL: publicURL).osv(found.advisory), contentType: "application/json",
@@ -91,20 +94,23 @@ struct PublicController: Sendable {
     static let openAPI = PublicDocument(body: Array(OpenAPI.document.utf8), contentType: "application/yaml",
                                         lastModified: Date(timeIntervalSince1970: 0))
 
-    static func html(_ text: String, lastModified: Date?) -> PublicDocument {
-        PublicDocument(body: Array(text.utf8), contentType: "text/html; charset=utf-8", lastModified: lastModified ?? Date(timeIntervalSince1970: 0))
+    static func html(_ text: String, pages: Pages, lastModified: Date?) -> PublicDocument {
+        PublicDocument(body: Array(text.utf8), contentType: "text/html; charset=utf-8", lastModified: lastModified ?? Date(timeIntervalSince1970: 0),
+                       language: pages.language)
     }
 
     /// A cached document, or the same 404 page whether the thing does not exist or is not public yet.
-    private func page(_ request: Request, key: String, render: @escaping @Sendable (Stores) throws -> PublicDocument?) async throws -> Response {
-        guard let document = try await cache.document(key, app: app, render: render) else { return notFound() }
+    private func page(_ request: Request, key: String, pages: Pages,
+                      render: @escaping @Sendable (Stores) throws -> PublicDocument?) async throws -> Response {
+        guard let document = try await cache.document(key, app: app, render: render) else { return notFound(pages) }
         return serve(document, request)
     }
 
     /// The same 404 page for what does not exist and what is not public yet.
-    private func notFound() -> Response {
-        Response(status: .notFound, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
-                 body: .init(byteBuffer: ByteBuffer(string: Pages.notFound(publicURL: publicURL))))
+    private func notFound(_ pages: Pages) -> Response {
+        Response(status: .notFound, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache",
+                                              .contentLanguage: pages.language.rawValue, .vary: "Accept-Language"],
+                 body: .init(byteBuffer: ByteBuffer(string: pages.notFound())))
     }
 
     /// The document, or 304 when the client's copy is current (If-None-Match first, as RFC 9110 says).

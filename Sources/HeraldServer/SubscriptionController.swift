@@ -10,14 +10,13 @@ struct SubscriptionController: Sendable {
     let app: AppServices
     let limiter: RateLimiter
 
-    var publicURL: String { app.settings.publicURL }
 
     func addRoutes(to router: Router<HeraldContext>) {
-        router.get("/subscribe") { _, _ in
+        router.get("/subscribe") { request, _ in
             let projects = try await app.run { stores in try stores.projects.list() }
             let csrf = Secrets.token(prefix: "")
-            var response = html(.ok, Pages.layout(title: "Early notice", publicURL: publicURL, body: subscribeForm(projects: projects, csrf: csrf)))
-            response.headers[.setCookie] = "herald_csrf=\(csrf); Path=/subscribe; HttpOnly; SameSite=Strict\(publicURL.hasPrefix("https") ? "; Secure" : "")"
+            var response = html(.ok, app.pages(for: request).subscribe(projects: projects, csrf: csrf))
+            response.headers[.setCookie] = "herald_csrf=\(csrf); Path=/subscribe; HttpOnly; SameSite=Strict\(app.settings.publicURL.hasPrefix("https") ? "; Secure" : "")"
             response.headers[.cacheControl] = "no-store"
             return response
         }
@@ -26,16 +25,17 @@ struct SubscriptionController: Sendable {
             var request = request
             let form = Form(String(buffer: try await request.collectBody(upTo: Self.maxSubscriptionBody)))
             let cookie = request.headers[.cookie].flatMap { Form.cookie("herald_csrf", in: $0) }
+            let pages = app.pages(for: request)
             guard let sent = form.first("csrf"), let cookie, !cookie.isEmpty, sent == cookie else {
-                return html(.forbidden, Pages.message(title: "Form expired", text: "Open the form again and resubmit it.", publicURL: publicURL))
+                return html(.forbidden, pages.message(title: pages.word("form-expired-title"), text: pages.word("form-expired-text")))
             }
             do {
                 try await subscribe(SubscriptionInput(form: form).provider())
             } catch let refusal as Refusal {
-                return html(.unprocessableContent, Pages.message(title: "Please correct the form", text: refusal.description, publicURL: publicURL,
-                                                                 form: "<p><a href=\"/subscribe\">Back to the form</a></p>"))
+                return html(.unprocessableContent, pages.message(title: pages.word("correct-form-title"), text: refusal.description,
+                                                                 back: pages.word("back-to-form")))
             }
-            return html(.ok, Pages.message(title: "Check your mail", text: "A confirmation link is on its way to the address you gave. After you confirm, a release manager reviews the request.", publicURL: publicURL))
+            return html(.ok, pages.message(title: pages.word("check-mail-title"), text: pages.word("check-mail-text")))
         }
         router.post("/api/v1/subscriptions") { request, context in
             try limiter.check(context.clientAddress)
@@ -54,33 +54,33 @@ struct SubscriptionController: Sendable {
         }
 
         // Each page says in plain words which organisation, address and advisory it is about.
-        linkRoutes(router, path: "/subscriptions/confirm", title: "Confirm early notice", button: "Confirm",
-                   ask: { store, token in
+        linkRoutes(router, path: "/subscriptions/confirm", words: "confirm",
+                   ask: { store, token, pages in
                        let subject = try store.subject(of: token, purpose: .confirm)
-                       return "Confirm that \(subject.address ?? "this address") should receive early notice of security releases for \(subject.organization)."
-                   }) { store, token in
+                       return pages.word("confirm-ask", ["address": subject.address ?? "", "organization": subject.organization])
+                   }) { store, token, pages in
             let provider = try store.confirm(token: token)
-            return "Thank you: \(provider.emails.first ?? "the address") is confirmed for \(provider.organization). The request now waits for a release manager's approval; you will get a message when it is approved."
+            return pages.word("confirm-done", ["address": provider.emails.first ?? "", "organization": provider.organization])
         }
-        linkRoutes(router, path: "/unsubscribe", title: "Leave the early-notice list", button: "Unsubscribe",
-                   ask: { store, token in
+        linkRoutes(router, path: "/unsubscribe", words: "unsubscribe",
+                   ask: { store, token, pages in
                        let subject = try store.subject(of: token, purpose: .unsubscribe)
                        guard let address = subject.address else {
-                           return "Stop early notices for \(subject.organization)? Every address of the organisation stops receiving them."
+                           return pages.word("unsubscribe-ask-organization", ["organization": subject.organization])
                        }
-                       return "Stop early notices to \(address) for \(subject.organization)? The organisation's other addresses keep receiving them; if this is its last address, the organisation leaves the list."
-                   }) { store, token in
+                       return pages.word("unsubscribe-ask-address", ["address": address, "organization": subject.organization])
+                   }) { store, token, pages in
             let departure = try store.unsubscribe(token: token)
-            if departure.organizationLeft { return "\(departure.organization) has left the early-notice list." }
-            return "\(departure.address ?? "The address") no longer receives early notices for \(departure.organization); its other addresses were told."
+            if departure.organizationLeft { return pages.word("unsubscribe-done-left", ["organization": departure.organization]) }
+            return pages.word("unsubscribe-done-address", ["address": departure.address ?? "", "organization": departure.organization])
         }
-        linkRoutes(router, path: "/ack", title: "Acknowledge a notice", button: "Acknowledge",
-                   ask: { store, token in
+        linkRoutes(router, path: "/ack", words: "ack",
+                   ask: { store, token, pages in
                        let subject = try store.subject(of: token, purpose: .ack)
-                       return "Acknowledge that \(Self.who(subject)) received \(Self.describe(subject))."
-                   }) { store, token in
+                       return pages.word("ack-ask", ["who": Self.who(subject), "notice": Self.describe(subject, pages)])
+                   }) { store, token, pages in
             let subject = try store.acknowledge(token: token)
-            return "Thank you: \(Self.who(subject)) acknowledged \(Self.describe(subject))."
+            return pages.word("ack-done", ["who": Self.who(subject), "notice": Self.describe(subject, pages)])
         }
     }
 
@@ -89,11 +89,10 @@ struct SubscriptionController: Sendable {
         subject.organization + (subject.address.map { " (\($0))" } ?? "")
     }
 
-    /// "the early notice for 'Heap overflow…', revision 2".
-    static func describe(_ subject: SubscriptionStore.LinkSubject) -> String {
-        let what = subject.notice == "revision" ? "the revised notice" : "the early notice"
-        guard let title = subject.advisoryTitle else { return what }
-        return "\(what) for '\(title)'" + (subject.revision.map { ", revision \($0)" } ?? "")
+    /// "the early notice for 'Heap overflow…', revision 2", in the page's language.
+    static func describe(_ subject: SubscriptionStore.LinkSubject, _ pages: Pages) -> String {
+        pages.word("ack-notice", ["revised": subject.notice == "revision", "title": subject.advisoryTitle ?? "",
+                                  "revision": subject.revision.map(String.init) ?? ""])
     }
 
     /// A subscription, as a form or JSON, is a few hundred bytes; 16 KiB leaves room for many
@@ -101,27 +100,34 @@ struct SubscriptionController: Sendable {
     static let maxSubscriptionBody = 16 * 1024
 
     /// GET shows a page with a button; POST acts. A bad or used link gets the same 404 page.
-    private func linkRoutes(_ router: Router<HeraldContext>, path: String, title: String, button: String,
-                            ask: @escaping @Sendable (SubscriptionStore, String) throws -> String,
-                            act: @escaping @Sendable (SubscriptionStore, String) throws -> String) {
+    private func linkRoutes(_ router: Router<HeraldContext>, path: String, words: String,
+                            ask: @escaping @Sendable (SubscriptionStore, String, Pages) throws -> String,
+                            act: @escaping @Sendable (SubscriptionStore, String, Pages) throws -> String) {
         router.get(RouterPath(path)) { request, _ in
             let token = request.uri.queryParameters.get("token") ?? ""
+            let pages = app.pages(for: request)
+            let title = pages.word(words + "-title")
             do {
-                let question = try await app.run { stores in try ask(stores.subscriptions, token) }
-                let form = "<form method=\"post\" action=\"\(path)?token=\(HTML.escape(token.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_"))) ?? ""))\"><button type=\"submit\">\(button)</button></form>"
-                return html(.ok, Pages.message(title: title, text: question, publicURL: publicURL, form: form), noStore: true)
+                let question = try await app.run { stores in try ask(stores.subscriptions, token, pages) }
+                let encoded = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_"))) ?? ""
+                let action = "\(path)?token=\(encoded)" + (pages.chosen ? "&lang=\(pages.language.rawValue)" : "")
+                return html(.ok, pages.message(title: title, text: question, action: action, button: pages.word(words + "-button")), noStore: true)
             } catch let refusal as Refusal {
-                return html(.notFound, Pages.message(title: title, text: refusal.linkMessage, publicURL: publicURL), noStore: true)
+                // The same page whatever the token was: nothing of it is said back.
+                return html(.notFound, pages.at(path + "?").message(title: title, text: refusal.linkMessage), noStore: true)
             }
         }
         router.post(RouterPath(path)) { request, context in
             try limiter.check(context.clientAddress)
             let token = request.uri.queryParameters.get("token") ?? ""
+            let pages = app.pages(for: request)
+            let title = pages.word(words + "-title")
             do {
-                let text = try await app.run { stores in try act(stores.subscriptions, token) }
-                return html(.ok, Pages.message(title: title, text: text, publicURL: publicURL), noStore: true)
+                let text = try await app.run { stores in try act(stores.subscriptions, token, pages) }
+                return html(.ok, pages.message(title: title, text: text), noStore: true)
             } catch let refusal as Refusal {
-                return html(.notFound, Pages.message(title: title, text: refusal.linkMessage, publicURL: publicURL), noStore: true)
+                // The same page whatever the token was: nothing of it is said back.
+                return html(.notFound, pages.at(path + "?").message(title: title, text: refusal.linkMessage), noStore: true)
             }
         }
     }
@@ -130,32 +136,8 @@ struct SubscriptionController: Sendable {
         try await app.run { stores in try stores.subscriptions.subscribe(provider) }
     }
 
-    private func subscribeForm(projects: [Project], csrf: String) -> String {
-        let choices = projects.map {
-            "<label><input type=\"checkbox\" name=\"projects\" value=\"\(HTML.escape($0.slug))\"\(projects.count == 1 ? " checked" : "")> \(HTML.escape($0.name))</label>"
-        }.joined(separator: "\n")
-        return """
-            <h1>Early notice for service providers</h1>
-            <p>Organisations that run the software for others can receive private notice of security releases before they are public. Subscribe with a role address of your security team; you confirm it by e-mail, then a release manager reviews the request.</p>
-            <form method="post" action="/subscribe">
-            <input type="hidden" name="csrf" value="\(HTML.escape(csrf))">
-            <label for="organization">Organisation</label>
-            <input type="text" id="organization" name="organization" required maxlength="200" autocomplete="organization">
-            <label for="email">Security contact e-mail (a role address)</label>
-            <input type="email" id="email" name="email" required autocomplete="email">
-            <label for="webhook">Webhook URL (optional; signed JSON)</label>
-            <input type="url" id="webhook" name="webhook">
-            <fieldset><legend>Projects</legend>
-            \(choices)
-            </fieldset>
-            <label><input type="checkbox" name="listed" value="yes"> List our organisation on the public members page</label>
-            <button type="submit">Subscribe</button>
-            </form>
-            """
-    }
-
     private func html(_ status: HTTPResponse.Status, _ text: String, noStore: Bool = false) -> Response {
-        var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
+        var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .vary: "Accept-Language"]
         if noStore { headers[.cacheControl] = "no-store" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
@@ -163,7 +145,7 @@ struct SubscriptionController: Sendable {
 
 /// A subscription request, from the JSON API or the HTML form: one way to a `NewProvider`.
 struct SubscriptionInput: Decodable {
-    var organization: String?; var email: String?; var projects: [String]?; var webhook: String?; var listed: Bool?
+    var organization: String?; var email: String?; var projects: [String]?; var webhook: String?; var listed: Bool?; var language: String?
 
     init(form: Form) {
         organization = form.first("organization")
@@ -171,12 +153,13 @@ struct SubscriptionInput: Decodable {
         projects = form.all("projects")
         webhook = form.first("webhook").flatMap { $0.isEmpty ? nil : $0 }   // the form sends the empty field
         listed = form.first("listed") == "yes"
+        language = form.first("language")
     }
 
     /// Validated; an address or field left out is refused by `NewProvider` with its name.
     func provider() throws(Refusal) -> NewProvider {
         try NewProvider(organization: organization ?? "", emails: email.map { [$0] } ?? [], webhooks: webhook.map { [($0, .webhook)] } ?? [],
-                        projects: projects ?? [], listed: listed ?? false)
+                        projects: projects ?? [], listed: listed ?? false, language: try language.map(Language.parse) ?? .english)
     }
 }
 

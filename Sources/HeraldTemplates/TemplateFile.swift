@@ -2,19 +2,25 @@ import Foundation
 import HeraldCore
 import Mustache
 
-/// One message file, `messages/LANG/NAME.mustache`: the parts it must have and the fields its
-/// parts may use. The file is parts headed by `== part ==` lines; lines before the first
-/// heading are notes for whoever edits it.
+/// One template file, `messages/LANG/NAME.mustache` or `pages/LANG/NAME.mustache`: the parts
+/// it must have and the fields its parts may use. The file is parts headed by `== part ==`
+/// lines; lines before the first heading are notes for whoever edits it.
 struct TemplateFile {
     let name: String
+    /// `messages` or `pages`.
+    let folder: String
     let language: Language
     let message: String
     let schema: Schema
 
-    /// What a message file holds.
+    /// What a template file holds.
     struct Schema {
         var parts: [String]
         var fields: Set<String>
+        /// HTML: every field is escaped, and only the fields in `raw` (HTML Herald made itself,
+        /// such as a sanitised Markdown body) may be written unescaped with `{{{…}}}`.
+        var html = false
+        var raw: Set<String> = []
     }
 
     /// Facts of an advisory that a notice may name.
@@ -38,27 +44,58 @@ struct TemplateFile {
                         fields: ["project"]),
     ]
 
-    /// `messages/nl/welcome.mustache`, or nil for a name that is no message file.
+    /// Every page, by name. A page's text parts (`title`) are plain text; its `html` part is HTML.
+    static let pageSchemas: [String: Schema] = {
+        let layout: Set<String> = ["lang", "title", "body", "languages", "code", "name", "href", "current", "q"]
+        let severity: Set<String> = ["severity", "severity-name"]
+        return [
+            "layout": Schema(parts: ["html"], fields: layout, html: true, raw: ["body"]),
+            "index": Schema(parts: ["title", "html"], fields: severity.union(["upcoming", "published", "project", "title", "when", "datetime",
+                                                                             "href", "cves", "q", "any-upcoming", "any-published"]), html: true),
+            "advisory": Schema(parts: ["title", "html"], fields: severity.union(["project", "title", "summary", "cves", "id", "cvss", "affected",
+                                                                                "fixed", "when", "datetime", "revision", "body", "body-html",
+                                                                                "revisions", "note", "osv-href", "any-cves", "last", "any-body",
+                                                                                "history"]), html: true, raw: ["body-html"]),
+            "providers": Schema(parts: ["title", "html"], fields: ["organizations", "name", "any-organizations"], html: true),
+            "message": Schema(parts: ["html"], fields: ["title", "text", "action", "button", "back", "q"], html: true),
+            "subscribe": Schema(parts: ["title", "html"], fields: ["csrf", "projects", "slug", "name", "checked", "languages", "code",
+                                                                   "selected", "q"], html: true),
+            "words": Schema(parts: ["not-found-title", "not-found-text", "form-expired-title", "form-expired-text", "correct-form-title",
+                                    "back-to-form", "check-mail-title", "check-mail-text", "confirm-title", "confirm-button", "confirm-ask",
+                                    "confirm-done", "unsubscribe-title", "unsubscribe-button", "unsubscribe-ask-organization",
+                                    "unsubscribe-ask-address", "unsubscribe-done-left", "unsubscribe-done-address", "ack-title", "ack-button",
+                                    "ack-notice", "ack-ask", "ack-done", "low", "moderate", "high", "critical"],
+                            fields: ["organization", "address", "who", "notice", "title", "revision", "revised"]),
+        ]
+    }()
+
+    /// `messages/nl/welcome.mustache`, `pages/da/index.mustache`, or nil for a name that is no template.
     init?(name: String) {
         let pieces = name.split(separator: "/").map(String.init)
-        guard pieces.count == 3, pieces[0] == "messages", let language = Language(rawValue: pieces[1]), pieces[2].hasSuffix(".mustache"),
-              let schema = Self.schemas[String(pieces[2].dropLast(".mustache".count))] else { return nil }
+        guard pieces.count == 3, let language = Language(rawValue: pieces[1]), pieces[2].hasSuffix(".mustache") else { return nil }
+        let base = String(pieces[2].dropLast(".mustache".count))
+        guard let schema = pieces[0] == "messages" ? Self.schemas[base] : pieces[0] == "pages" ? Self.pageSchemas[base] : nil else { return nil }
         self.name = name
+        self.folder = pieces[0]
         self.language = language
-        self.message = String(pieces[2].dropLast(".mustache".count))
+        self.message = base
         self.schema = schema
     }
 
-    /// Every file there must be: each message in each language.
+    /// Every file there must be: each message and page in each language.
     static var allNames: [String] {
-        Language.allCases.flatMap { language in schemas.keys.sorted().map { "messages/\(language.rawValue)/\($0).mustache" } }
+        Language.allCases.flatMap { language in
+            schemas.keys.sorted().map { "messages/\(language.rawValue)/\($0).mustache" }
+                + pageSchemas.keys.sorted().map { "pages/\(language.rawValue)/\($0).mustache" }
+        }
     }
 
-    /// The key of one part in the parsed set.
-    func key(_ part: String) -> String { "\(language.rawValue)/\(message)#\(part)" }
+    /// The key of one part in the parsed set: `messages/nl/welcome#subject`.
+    func key(_ part: String) -> String { "\(folder)/\(language.rawValue)/\(message)#\(part)" }
 
-    /// Each part of `text`, parsed as plain text (no escaping: e-mail and chat escape by their
-    /// own rules where they place the words) and checked.
+    /// Each part of `text`, parsed and checked: message parts and a page's text parts as plain
+    /// text (no escaping: e-mail, chat and the page escape them where they place the words), a
+    /// page's `html` part as HTML (every field escaped).
     func parse(_ text: String) throws(TemplateProblems) -> [String: MustacheTemplate] {
         var problems: [TemplateProblem] = []
         func problem(_ line: Int, _ column: Int, _ message: String) {
@@ -90,11 +127,13 @@ struct TemplateFile {
             var first = section.firstLine
             while lines.first?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeFirst(); first += 1 }
             let body = lines.joined(separator: "\n")
+            let html = schema.html && section.part == "html"
             for tag in Self.tags(in: body) {
-                if let complaint = check(tag.text) { problem(first + tag.line - 1, tag.column, complaint) }
+                if let complaint = check(tag.text, html: html) { problem(first + tag.line - 1, tag.column, complaint) }
             }
+            let prefix = html ? "" : Self.plainText
             do {
-                let template = try MustacheTemplate(string: Self.plainText + body)
+                let template = try MustacheTemplate(string: prefix + body)
                 parsed[section.part] = template
                 // A sample of every field: a part that says nothing then is refused now, not at the instant.
                 if section.part == "subject" && template.render(Dictionary(uniqueKeysWithValues: schema.fields.map { ($0, "x") }))
@@ -103,7 +142,7 @@ struct TemplateFile {
                 }
             } catch let error as MustacheTemplate.ParserError {
                 let line = error.context.lineNumber
-                let column = line == 1 ? max(1, error.context.columnNumber - Self.plainText.count) : error.context.columnNumber
+                let column = line == 1 ? max(1, error.context.columnNumber - prefix.count) : error.context.columnNumber
                 problem(first + line - 1, column, "\(error.error)")
             } catch {
                 problem(first, 1, "\(error)")
@@ -115,22 +154,35 @@ struct TemplateFile {
 
     static let plainText = "{{% CONTENT_TYPE: TEXT}}"
 
-    /// What is wrong with one `{{…}}` tag, or nil. Messages use fields and sections of fields
-    /// only: no partials, no changed delimiters, nothing unknown.
-    func check(_ tag: String) -> String? {
+    /// What is wrong with one `{{…}}` tag, or nil. Templates use fields and sections of fields
+    /// only: no partials, no changed delimiters or content type, nothing unknown; in HTML, no
+    /// field un-escaped but those Herald made HTML itself.
+    func check(_ tag: String, html: Bool) -> String? {
         var inner = Substring(tag.dropFirst(2).dropLast(2))
-        if inner.hasPrefix("{") && inner.hasSuffix("}") { inner = inner.dropFirst().dropLast() }
+        var unescaped = false
+        if inner.hasPrefix("{") && inner.hasSuffix("}") {
+            inner = inner.dropFirst().dropLast()
+            unescaped = true
+        }
         inner = Substring(inner.trimmingCharacters(in: .whitespaces))
         guard let sigil = inner.first else { return "an empty tag" }
         switch sigil {
         case "!": return nil
-        case ">", "<", "$", "=", "%": return "\(tag): a message template uses fields and sections only"
-        case "#", "^", "/", "&": inner = Substring(inner.dropFirst().trimmingCharacters(in: .whitespaces))
+        case ">", "<", "$", "=", "%": return "\(tag): a template uses fields and sections only"
+        case "&":
+            unescaped = true
+            inner = Substring(inner.dropFirst().trimmingCharacters(in: .whitespaces))
+        case "#", "^", "/": inner = Substring(inner.dropFirst().trimmingCharacters(in: .whitespaces))
         default: break
         }
         let field = String(inner)
-        if field == "." || schema.fields.contains(field) { return nil }
-        return "unknown field \(tag); \(message) knows \(schema.fields.sorted().joined(separator: ", "))"
+        guard field == "." || schema.fields.contains(field) else {
+            return "unknown field \(tag); \(message) knows \(schema.fields.sorted().joined(separator: ", "))"
+        }
+        if html && unescaped && !schema.raw.contains(field) {
+            return "\(tag) would write \(field) into the page unescaped; write {{\(field)}}"
+        }
+        return nil
     }
 
     /// Every `{{…}}` in `text` with its line and column (1-based).

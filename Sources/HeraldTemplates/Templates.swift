@@ -23,7 +23,7 @@ public struct Templates: Wording {
         var problems: [TemplateProblem] = []
         for name in overrides.keys.sorted() where Self.embedded[name] == nil {
             problems.append(TemplateProblem(file: name, line: 1, column: 1,
-                                            message: "unknown template; the names are messages/{en,nl,da}/NAME.mustache as `herald templates export` writes them"))
+                                            message: "unknown template; the names are messages/{en,nl,da}/NAME.mustache and pages/{en,nl,da}/NAME.mustache as `herald templates export` writes them"))
         }
         for name in TemplateFile.allNames where Self.embedded[name] == nil && overrides[name] == nil {
             problems.append(TemplateProblem(file: name, line: 1, column: 1, message: "missing: every message is written in every language"))
@@ -89,8 +89,30 @@ public struct Templates: Wording {
     static let embedded: [String: String] = Dictionary(embeddedTemplates.map { ($0.file, $0.text) }, uniquingKeysWith: { $1 })
 
     public func text(_ message: String, _ part: String, in language: Language, _ values: [String: String]) -> String {
-        guard let template = parts["\(language.rawValue)/\(message)#\(part)"] ?? parts["en/\(message)#\(part)"] else { return "" }
-        return template.render(values.filter { !$0.value.isEmpty })
+        render("messages", message, part, language, values.filter { !$0.value.isEmpty })
+    }
+
+    /// One part of a page (`pages/LANG/NAME.mustache`) in `language`. Values are strings, bools
+    /// and lists of such dictionaries; an empty string counts as absent.
+    public func page(_ name: String, _ part: String, in language: Language, _ values: [String: Any]) -> String {
+        render("pages", name, part, language, Self.present(values))
+    }
+
+    private func render(_ folder: String, _ name: String, _ part: String, _ language: Language, _ values: [String: Any]) -> String {
+        guard let template = parts["\(folder)/\(language.rawValue)/\(name)#\(part)"] ?? parts["\(folder)/en/\(name)#\(part)"] else { return "" }
+        return template.render(values)
+    }
+
+    /// `values` without empty strings, at every depth, so `{{#summary}}` means "there is one".
+    static func present(_ values: [String: Any]) -> [String: Any] {
+        values.compactMapValues { value -> Any? in
+            switch value {
+            case let text as String: return text.isEmpty ? nil : text
+            case let list as [[String: Any]]: return list.map(present)
+            case let nested as [String: Any]: return present(nested)
+            default: return value
+            }
+        }
     }
 }
 

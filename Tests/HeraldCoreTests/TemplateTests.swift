@@ -27,19 +27,24 @@ import Testing
         return root
     }
 
-    @Test func everyMessageHasEveryPartInEveryLanguageAndIsTranslated() throws {
+    @Test func everyMessageAndPageHasEveryPartInEveryLanguageAndIsTranslated() throws {
         let templates = Templates.standard
-        for (message, schema) in TemplateFile.schemas {
-            for part in schema.parts {
-                for language in Language.allCases {
-                    #expect(templates.parts["\(language.rawValue)/\(message)#\(part)"] != nil, "\(language.rawValue)/\(message) lacks \(part)")
-                }
-                // A subject or intro left in English is a missing translation, not a translation.
-                guard part == "subject" || part == "intro", message != "alert" else { continue }
-                let values = Dictionary(uniqueKeysWithValues: schema.fields.map { ($0, "X") })
-                let english = templates.text(message, part, in: .english, values)
-                for language in [Language.dutch, .danish] {
-                    #expect(templates.text(message, part, in: language, values) != english, "\(language.rawValue)/\(message) \(part) is the English text")
+        for (folder, schemas) in [("messages", TemplateFile.schemas), ("pages", TemplateFile.pageSchemas)] {
+            for (name, schema) in schemas {
+                for part in schema.parts {
+                    for language in Language.allCases {
+                        #expect(templates.parts["\(folder)/\(language.rawValue)/\(name)#\(part)"] != nil, "\(folder)/\(language.rawValue)/\(name) lacks \(part)")
+                    }
+                    // A text left in English is a missing translation, not a translation.
+                    guard ["subject", "intro", "title", "html"].contains(part), name != "alert", name != "message" else { continue }
+                    let values = Dictionary(uniqueKeysWithValues: schema.fields.map { ($0, "X") })
+                    let english = folder == "pages" ? templates.page(name, part, in: .english, values) : templates.text(name, part, in: .english, values)
+                    // A part with no words of its own ("{{project}}: {{title}}") has nothing to translate.
+                    guard english.replacingOccurrences(of: "X", with: "").contains(where: \.isLetter) else { continue }
+                    for language in [Language.dutch, .danish] {
+                        let translated = folder == "pages" ? templates.page(name, part, in: language, values) : templates.text(name, part, in: language, values)
+                        #expect(translated != english, "\(folder)/\(language.rawValue)/\(name) \(part) is the English text")
+                    }
                 }
             }
         }
@@ -113,6 +118,13 @@ import Testing
         // Partials and changed delimiters would let a template read what the checks cannot see.
         ("messages/en/welcome.mustache", "== subject ==\n{{> other}}\n== intro ==\nx\n== footer ==\n", "messages/en/welcome.mustache:2:1:", "fields and sections only"),
         ("messages/en/welcome.mustache", "== subject ==\n\n== intro ==\nx\n== footer ==\n", "messages/en/welcome.mustache:2:1:", "the subject is empty"),
+        // A page cannot write a field unescaped, neither with {{{…}}} nor with {{&…}}, nor switch escaping off.
+        ("pages/en/advisory.mustache", "== title ==\nx\n== html ==\n<h1>{{{title}}}</h1>\n", "pages/en/advisory.mustache:4:5:",
+         "{{{title}}} would write title into the page unescaped"),
+        ("pages/nl/providers.mustache", "== title ==\nx\n== html ==\n{{#organizations}}{{& name}}{{/organizations}}\n",
+         "pages/nl/providers.mustache:4:19:", "would write name into the page unescaped"),
+        ("pages/da/index.mustache", "== title ==\nx\n== html ==\n{{%CONTENT_TYPE: TEXT}}{{title}}\n", "pages/da/index.mustache:4:1:",
+         "fields and sections only"),
     ])
     func aBrokenOverrideIsRefusedWithItsFileAndLine(name: String, text: String, location: String, says: String) throws {
         let root = try directory([name: text])
