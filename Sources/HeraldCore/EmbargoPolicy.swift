@@ -14,6 +14,25 @@ public struct Schedule: Equatable, Sendable, Codable {
         self.earlyNotice = earlyNotice
         self.preAnnounce = preAnnounce
     }
+
+    /// The one rule of when a notice is due: of a scheduled advisory with this schedule that
+    /// has sent the notices in `sent`, the notice due at `now`, or nil. The release comes first
+    /// (once it is reached, a notice before it is never sent late); then the early notice, then
+    /// the pre-announcement, each once.
+    public func due(at now: Date, sent: Set<NoticeKind>) -> NoticeKind? {
+        guard let embargo else { return nil }
+        if embargo <= now { return .publication }
+        if let earlyNotice, earlyNotice <= now, !sent.contains(.earlyNotice) { return .earlyNotice }
+        if let preAnnounce, preAnnounce <= now, !sent.contains(.preAnnouncement) { return .preAnnouncement }
+        return nil
+    }
+
+    /// When `due` will next name a notice, given what was sent: the earliest instant still to come.
+    public func nextInstant(sent: Set<NoticeKind>) -> Date? {
+        guard let embargo else { return nil }
+        let pending = [embargo, sent.contains(.earlyNotice) ? nil : earlyNotice, sent.contains(.preAnnouncement) ? nil : preAnnounce]
+        return pending.compactMap { $0 }.min()
+    }
 }
 
 /// The rules an embargo must keep: the release is in the future, no more than the project's

@@ -136,17 +136,9 @@ public struct AdvisoryStore {
                         beforeFire: (Int64, NoticeKind) throws -> Void = { _, _ in }) throws -> [Fired] {
         let now = clock.now
         var fired: [Fired] = []
-        let due = try database.query("""
-            SELECT a.id,
-                   CASE WHEN a.embargo_at <= ?1 THEN 'publication'
-                        WHEN a.early_notice_at <= ?1 AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.advisory_id = a.id AND n.kind = 'early-notice') THEN 'early-notice'
-                        ELSE 'pre-announcement' END
-            FROM advisories a
-            WHERE a.state = 'scheduled' AND (a.embargo_at <= ?1
-               OR (a.early_notice_at <= ?1 AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.advisory_id = a.id AND n.kind = 'early-notice'))
-               OR (a.pre_announce_at <= ?1 AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.advisory_id = a.id AND n.kind = 'pre-announcement')))
-            ORDER BY a.embargo_at
-            """, [.date(now)]) { ($0.int(0), NoticeKind(rawValue: $0.text(1)) ?? .publication) }
+        // Which notice is due is decided by one rule (Schedule.due), here and again inside the
+        // transaction that fires it; SQL only reads what it needs.
+        let due = try scheduled().compactMap { advisory in advisory.schedule.due(at: now, sent: advisory.sent).map { (advisory.id, $0) } }
         for (id, kind) in due where !skip(id) {
             do {
                 try beforeFire(id, kind)
@@ -164,7 +156,9 @@ public struct AdvisoryStore {
             // Read again inside the transaction: a reschedule, revision or cancellation may have
             // committed since the notice was chosen, and then it is not due (or not this one).
             guard current.state == .scheduled, let embargo = current.schedule.embargo else { return nil }
-            guard Self.isDue(kind, current.schedule, now: now) else { return nil }
+            let sent = Set(try database.query("SELECT kind FROM notices WHERE advisory_id = ? AND kind IN ('early-notice', 'pre-announcement')",
+                                              .integer(id)) { NoticeKind(rawValue: $0.text(0)) }.compactMap { $0 })
+            guard current.schedule.due(at: now, sent: sent) == kind else { return nil }
             let project = try ProjectStore(database: database, clock: clock).require(current.projectSlug)
             let instant: Date
             switch kind {
@@ -191,26 +185,22 @@ public struct AdvisoryStore {
     /// Whether `schedule` makes the clock's notice `kind` due at `now`, judged on the dates
     /// alone (whether it went out already is fanOut's once-check to say). Once the release
     /// instant has passed, only the publication is due.
-    static func isDue(_ kind: NoticeKind, _ schedule: Schedule, now: Date) -> Bool {
-        let reached = { (instant: Date?) in instant.map { $0 <= now } ?? false }
-        switch kind {
-        case .publication: return reached(schedule.embargo)
-        case .earlyNotice: return !reached(schedule.embargo) && reached(schedule.earlyNotice)
-        case .preAnnouncement: return !reached(schedule.embargo) && reached(schedule.preAnnounce)
-        default: return false
-        }
-    }
-
     /// The next instant at which `fireDue` will have something to do, or nil.
     public func nextDue() throws -> Date? {
-        try database.first("""
-            SELECT min(instant) FROM (
-                SELECT embargo_at AS instant FROM advisories WHERE state = 'scheduled'
-                UNION ALL SELECT a.early_notice_at FROM advisories a WHERE a.state = 'scheduled' AND a.early_notice_at IS NOT NULL
-                    AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.advisory_id = a.id AND n.kind = 'early-notice')
-                UNION ALL SELECT a.pre_announce_at FROM advisories a WHERE a.state = 'scheduled' AND a.pre_announce_at IS NOT NULL
-                    AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.advisory_id = a.id AND n.kind = 'pre-announcement'))
-            """) { $0.optionalDate(0) } ?? nil
+        try scheduled().compactMap { $0.schedule.nextInstant(sent: $0.sent) }.min()
+    }
+
+    /// Every scheduled advisory's schedule and the clock-driven notices it has sent, by release.
+    /// A handful of rows: advisories under embargo at one time are few.
+    private func scheduled() throws -> [(id: Int64, schedule: Schedule, sent: Set<NoticeKind>)] {
+        try database.query("""
+            SELECT a.id, a.embargo_at, a.early_notice_at, a.pre_announce_at,
+                   (SELECT group_concat(n.kind) FROM notices n WHERE n.advisory_id = a.id AND n.kind IN ('early-notice', 'pre-announcement'))
+            FROM advisories a WHERE a.state = 'scheduled' AND a.embargo_at IS NOT NULL ORDER BY a.embargo_at, a.id
+            """) { row in
+            (row.int(0), Schedule(embargo: row.optionalDate(1), earlyNotice: row.optionalDate(2), preAnnounce: row.optionalDate(3)),
+             Set((row.optionalText(4) ?? "").split(separator: ",").compactMap { NoticeKind(rawValue: String($0)) }))
+        }
     }
 
     /// Writes `advisory` (a new row when `projectID` is given), its CVEs, a revision row if the

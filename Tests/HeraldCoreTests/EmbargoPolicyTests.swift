@@ -77,3 +77,33 @@ import Testing
         #expect(Instant.zone(of: "2026-12-01T17:00:00+01:00")?.secondsFromGMT() == 3600)
     }
 }
+
+/// When a notice is due: one rule, decided without a database.
+@Suite struct DueNoticeTests {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func eachNoticeIsDueOnceAtItsInstantAndTheReleaseComesFirst() {
+        let schedule = Schedule(embargo: t0 + 3 * 3600, earlyNotice: t0 + 3600, preAnnounce: t0 + 2 * 3600)
+        #expect(schedule.due(at: t0, sent: []) == nil)
+        #expect(schedule.nextInstant(sent: []) == t0 + 3600)
+        #expect(schedule.due(at: t0 + 3600, sent: []) == .earlyNotice)
+        #expect(schedule.due(at: t0 + 3600, sent: [.earlyNotice]) == nil, "once only")
+        #expect(schedule.nextInstant(sent: [.earlyNotice]) == t0 + 2 * 3600)
+        // Both passed (a restart after both instants): the early notice first, then the pre-announcement.
+        #expect(schedule.due(at: t0 + 2.5 * 3600, sent: []) == .earlyNotice)
+        #expect(schedule.due(at: t0 + 2.5 * 3600, sent: [.earlyNotice]) == .preAnnouncement)
+        #expect(schedule.nextInstant(sent: [.earlyNotice, .preAnnouncement]) == t0 + 3 * 3600)
+        // At the release nothing earlier is sent late: the publication is due, whatever was sent.
+        #expect(schedule.due(at: t0 + 3 * 3600, sent: []) == .publication)
+        #expect(schedule.due(at: t0 + 4 * 3600, sent: [.earlyNotice, .preAnnouncement]) == .publication)
+    }
+
+    @Test func aDraftWithoutAReleaseInstantIsNeverDue() {
+        let draft = Schedule(embargo: nil, earlyNotice: t0, preAnnounce: t0)
+        #expect(draft.due(at: t0 + 86_400, sent: []) == nil)
+        #expect(draft.nextInstant(sent: []) == nil)
+        let releaseOnly = Schedule(embargo: t0)
+        #expect(releaseOnly.due(at: t0 - 1, sent: []) == nil && releaseOnly.due(at: t0, sent: []) == .publication)
+        #expect(releaseOnly.nextInstant(sent: []) == t0)
+    }
+}
