@@ -136,12 +136,15 @@ public struct OutboxStore {
                                          .integer(advisory.id), .text(kind.rawValue), .int(advisory.revision)) { $0.int(0) }
         if already != nil { return nil }
         let writer = settings.writer(for: project)
-        let providers = try providerRecipients(kind, advisory: advisory, project: project)
-        let channels = try channelRecipients(kind, advisory: advisory, project: project)
-        // The clock's notices are recorded even with no recipients, so they fire once; a revision
-        // or cancellation before anyone was told is simply nobody's business.
-        let clockDriven: Set<NoticeKind> = [.earlyNotice, .preAnnouncement, .publication]
-        if providers.isEmpty && channels.email.isEmpty && channels.hooks.isEmpty && !clockDriven.contains(kind) { return nil }
+        // Who it reaches and in which language is the plan's to say (FanOutPlan, pure); this
+        // reads the candidates the plan's rules ask for and writes what it says.
+        let providers = try providerRecipients(FanOutPlan.providers(for: kind), advisory: advisory, project: project)
+        let preAnnounced = try kind == .cancellation
+            && database.first("SELECT 1 FROM notices WHERE advisory_id = ? AND kind = 'pre-announcement'", .integer(advisory.id)) { _ in true } != nil
+        let plan = FanOutPlan(kind, providers: providers.map { FanOutPlan.Provider(id: $0.id, language: $0.language) },
+                              channels: FanOutPlan.reachesChannels(kind, preAnnounced: preAnnounced) ? try channelGroups(project) : [],
+                              preAnnounced: preAnnounced, projectLanguage: writer.language)
+        if plan.isEmpty && !plan.recordedWhenEmpty { return nil }
 
         let notice = try insertNotice(kind, advisory: advisory.id, revision: advisory.revision, recipients: 0, dueAt: dueAt)
         let noticeID = notice.id
@@ -163,17 +166,25 @@ public struct OutboxStore {
         }
         // A pre-announcement names no advisory: not even its id.
         let publicID = kind == .publication ? advisory.publicID : nil
-        for channel in channels.email {
-            let mail = message(publicContent.get(channel.language ?? writer.language), to: channel.target, notice: notice,
-                               owner: "c\(channel.id)", headers: [])
-            try insertDelivery(notice: noticeID, provider: nil, channel: channel.id, transport: .email, format: "email",
-                               recipient: channel.target, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
-            count += 1
-        }
-        // Chat and webhook channels: one body per format, and their rows written set-wise (a
-        // project may have thousands of endpoints; one statement is far cheaper than one each).
-        for (format, language) in channels.hooks {
-            let body = try insertPayload(ChatPayload.render(publicContent.get(language), as: format, event: event, project: project.slug,
+        for audience in plan.channels {
+            let content = publicContent.get(audience.language)
+            guard let format = WebhookKind(rawValue: audience.kind.rawValue) else {
+                // Mailing lists: each its own message (its own Message-ID).
+                let lists = try database.query("""
+                    SELECT \(ChannelStore.columns)
+                    WHERE p.slug = ? AND c.kind = 'email' AND coalesce(c.language, ?) = ? AND c.disabled_at IS NULL ORDER BY c.id
+                    """, [.text(project.slug), .text(writer.language.rawValue), .text(audience.language.rawValue)], map: ChannelStore.channel)
+                for channel in lists {
+                    let mail = message(content, to: channel.target, notice: notice, owner: "c\(channel.id)", headers: [])
+                    try insertDelivery(notice: noticeID, provider: nil, channel: channel.id, transport: .email, format: "email",
+                                       recipient: channel.target, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
+                    count += 1
+                }
+                continue
+            }
+            // Chat and webhook channels: one body per format and language, and their rows written
+            // set-wise (a project may have thousands of endpoints; one statement is far cheaper than one each).
+            let body = try insertPayload(ChatPayload.render(content, as: format, event: event, project: project.slug,
                                                             advisoryID: publicID, revision: advisory.revision, at: clock.now))
             count += try database.run("""
                 INSERT INTO deliveries (notice_id, channel_id, transport, format, recipient, host, message_id, payload_id,
@@ -184,7 +195,7 @@ public struct OutboxStore {
                 WHERE p.slug = ?5 AND c.kind = ?2 AND c.disabled_at IS NULL AND coalesce(c.language, ?7) = ?8
                 ORDER BY c.id
                 """, [.integer(noticeID), .text(format.rawValue), .integer(body), .date(clock.now), .text(project.slug), .text(notice.key),
-                      .text(writer.language.rawValue), .text(language.rawValue)])
+                      .text(writer.language.rawValue), .text(audience.language.rawValue)])
         }
         try database.run("UPDATE notices SET recipients = ? WHERE id = ?", .int(count), .integer(noticeID))
         return noticeID
@@ -342,21 +353,21 @@ public struct OutboxStore {
     /// Providers a notice goes to: the early notice to every active subscriber of the project;
     /// later provider notices to those who had an earlier one and are still active. A suspended
     /// or removed provider gets nothing more, embargoed or not.
-    private func providerRecipients(_ kind: NoticeKind, advisory: Advisory, project: Project) throws -> [ProviderRecipient] {
+    private func providerRecipients(_ audience: FanOutPlan.Providers, advisory: Advisory, project: Project) throws -> [ProviderRecipient] {
         let ids: [Int64]
-        switch kind {
-        case .earlyNotice:
+        switch audience {
+        case .activeFollowers:
             ids = try database.query("""
                 SELECT p.id FROM providers p JOIN subscriptions s ON s.provider_id = p.id
                 WHERE s.project_id = ? AND p.status = 'active' ORDER BY p.id
                 """, .integer(project.id)) { $0.int(0) }
-        case .revision, .publication, .cancellation:
+        case .toldBefore:
             ids = try database.query("""
                 SELECT DISTINCT d.provider_id FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN providers p ON p.id = d.provider_id
                 WHERE n.advisory_id = ? AND n.kind IN ('early-notice', 'revision') AND p.status = 'active'
                 ORDER BY d.provider_id
                 """, .integer(advisory.id)) { $0.int(0) }
-        default:
+        case .none:
             ids = []
         }
         guard !ids.isEmpty else { return [] }
@@ -364,32 +375,15 @@ public struct OutboxStore {
         return try store.providers(ids: ids).map(ProviderRecipient.init)
     }
 
-    /// The project's enabled public channels that `kind` goes to (pre-announcements and
-    /// publications; a cancellation only where the release had been pre-announced): e-mail
-    /// channels loaded, each gets its own message; of chat and webhook channels only the
-    /// formats, since their rows are written set-wise from the channels table (a project may
-    /// have thousands).
-    private func channelRecipients(_ kind: NoticeKind, advisory: Advisory, project: Project)
-        throws -> (email: [Channel], hooks: [(WebhookKind, Language)]) {
-        switch kind {
-        case .preAnnouncement, .publication:
-            break
-        case .cancellation:
-            let announced = try database.first("SELECT 1 FROM notices WHERE advisory_id = ? AND kind = 'pre-announcement'", .integer(advisory.id)) { _ in true }
-            if announced == nil { return ([], []) }
-        default:
-            return ([], [])
+    /// The kinds and languages of the project's enabled public channels: a project may have
+    /// thousands of endpoints, and their rows are written set-wise per group.
+    private func channelGroups(_ project: Project) throws -> [FanOutPlan.ChannelGroup] {
+        try database.query("""
+            SELECT DISTINCT c.kind, c.language FROM channels c JOIN projects p ON p.id = c.project_id
+            WHERE p.slug = ? AND c.disabled_at IS NULL
+            """, [.text(project.slug)]) {
+            FanOutPlan.ChannelGroup(kind: ChannelKind(rawValue: $0.text(0)) ?? .webhook, language: $0.optionalText(1).flatMap(Language.init(rawValue:)))
         }
-        let email = try database.query("SELECT \(ChannelStore.columns) WHERE p.slug = ? AND c.kind = 'email' AND c.disabled_at IS NULL ORDER BY c.id",
-                                       [.text(project.slug)], map: ChannelStore.channel)
-        let projectLanguage = project.language ?? settings.defaultLanguage
-        let hooks = try database.query("""
-            SELECT DISTINCT c.kind, coalesce(c.language, ?2) FROM channels c JOIN projects p ON p.id = c.project_id
-            WHERE p.slug = ?1 AND c.kind <> 'email' AND c.disabled_at IS NULL ORDER BY 1, 2
-            """, [.text(project.slug), .text(projectLanguage.rawValue)]) {
-            (WebhookKind(rawValue: $0.text(0)) ?? .webhook, Language(rawValue: $0.text(1)) ?? projectLanguage)
-        }
-        return (email, hooks)
     }
 
     /// A Markdown body as HTML, for formats that show HTML (Matrix); rendered once per notice.
