@@ -5,7 +5,7 @@ let package = Package(
     name: "Herald",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "herald", targets: ["herald"]),
+        .executable(name: "herald", targets: ["herald"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -100,16 +100,24 @@ let package = Package(
         .plugin(name: "EmbedTemplatesPlugin", capability: .buildTool(), dependencies: ["EmbedFiles"]),
 
         // Fixtures shared by the test targets: temporary databases, real servers started as processes.
-        .target(name: "HeraldTestSupport", dependencies: ["HeraldStore", "HeraldCore"], path: "Tests/HeraldTestSupport"),
+        .target(
+            name: "HeraldTestSupport", dependencies: ["HeraldStore", "HeraldCore"], path: "Tests/HeraldTestSupport"),
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore", "HeraldMarkdown", "HeraldTemplates"]),
-        .testTarget(name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore", "CSQLite", "HeraldTestSupport"]),
-        .testTarget(name: "HeraldDeliveryTests", dependencies: ["HeraldDelivery", "HeraldStore", "HeraldCore", "HeraldTestSupport",
-                                                                .product(name: "Crypto", package: "swift-crypto")],
-                    exclude: []),
-        .testTarget(name: "HeraldServerTests", dependencies: [
-            "HeraldServer", "HeraldStore", "HeraldCore", "HeraldMarkdown", "HeraldTestSupport",
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
-        ]),
+        .testTarget(
+            name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore", "CSQLite", "HeraldTestSupport"]),
+        .testTarget(
+            name: "HeraldDeliveryTests",
+            dependencies: [
+                "HeraldDelivery", "HeraldStore", "HeraldCore", "HeraldTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            exclude: []),
+        .testTarget(
+            name: "HeraldServerTests",
+            dependencies: [
+                "HeraldServer", "HeraldStore", "HeraldCore", "HeraldMarkdown", "HeraldTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         .testTarget(name: "HeraldCLITests", dependencies: ["HeraldTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -19,7 +19,7 @@ struct EmbedMigrationsPlugin: BuildToolPlugin {
                 arguments: [output.path, "embeddedMigrations"] + files.map(\.path),
                 inputFiles: files,
                 outputFiles: [output]
-            ),
+            )
         ]
     }
 }

@@ -15,7 +15,7 @@ struct EmbedOpenAPIPlugin: BuildToolPlugin {
                 arguments: [output.path, "embeddedOpenAPI", file.path],
                 inputFiles: [file],
                 outputFiles: [output]
-            ),
+            )
         ]
     }
 }

@@ -21,7 +21,7 @@ struct EmbedTemplatesPlugin: BuildToolPlugin {
                 arguments: [output.path, "embeddedTemplates", "--relative-to", directory.path] + files.map(\.path),
                 inputFiles: files,
                 outputFiles: [output]
-            ),
+            )
         ]
     }
 }

@@ -26,8 +26,10 @@ public struct AdvisoryContent: Equatable, Sendable, Codable {
     public var references: [Reference] = []
 
     /// Validates every field; throws the first rule broken.
-    public init(title: String, summary: String = "", body: String = "", cves: [String] = [], severity: Severity? = nil,
-                cvss: String? = nil, affected: String = "", fixed: String = "", references: [Reference] = []) throws(Refusal) {
+    public init(
+        title: String, summary: String = "", body: String = "", cves: [String] = [], severity: Severity? = nil,
+        cvss: String? = nil, affected: String = "", fixed: String = "", references: [Reference] = []
+    ) throws(Refusal) {
         try Validate.count(references, field: "reference", max: Self.maxReferences, noun: "references per advisory")
         self.references = references
         try Validate.count(cves, field: "cve", max: Self.maxCVEs, noun: "CVE ids per advisory")
@@ -54,21 +56,27 @@ extension AdvisoryContent {
     /// Most references one advisory may give.
     public static let maxReferences = 50
 
-    private enum CodingKeys: String, CodingKey { case title, summary, body, cves, severity, cvss, affected, fixed, references }
+    private enum CodingKeys: String, CodingKey {
+        case title, summary, body, cves, severity, cvss, affected, fixed, references
+    }
 
     // Snapshots written before references existed have none.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(unchecked: try c.decode(String.self, forKey: .title), try c.decode(String.self, forKey: .summary), try c.decode(String.self, forKey: .body),
-                  try c.decodeIfPresent(Severity.self, forKey: .severity), try c.decodeIfPresent(String.self, forKey: .cvss),
-                  try c.decode(String.self, forKey: .affected), try c.decode(String.self, forKey: .fixed))
+        self.init(
+            unchecked: try c.decode(String.self, forKey: .title), try c.decode(String.self, forKey: .summary),
+            try c.decode(String.self, forKey: .body),
+            try c.decodeIfPresent(Severity.self, forKey: .severity), try c.decodeIfPresent(String.self, forKey: .cvss),
+            try c.decode(String.self, forKey: .affected), try c.decode(String.self, forKey: .fixed))
         cves = try c.decode([String].self, forKey: .cves)
         references = try c.decodeIfPresent([Reference].self, forKey: .references) ?? []
     }
 
     /// Content as stored earlier, taken without validation (CVEs are added by the caller).
-    public init(unchecked title: String, _ summary: String, _ body: String, _ severity: Severity?, _ cvss: String?,
-                _ affected: String, _ fixed: String) {
+    public init(
+        unchecked title: String, _ summary: String, _ body: String, _ severity: Severity?, _ cvss: String?,
+        _ affected: String, _ fixed: String
+    ) {
         self.title = title
         self.summary = summary
         self.body = body
@@ -92,8 +100,11 @@ public struct AdvisoryPatch: Equatable, Sendable {
     public var fixed: String?
     public var references: [Reference]?
 
-    public init(title: String? = nil, summary: String? = nil, body: String? = nil, cves: [String]? = nil,
-                severity: Severity? = nil, cvss: String? = nil, affected: String? = nil, fixed: String? = nil, references: [Reference]? = nil) {
+    public init(
+        title: String? = nil, summary: String? = nil, body: String? = nil, cves: [String]? = nil,
+        severity: Severity? = nil, cvss: String? = nil, affected: String? = nil, fixed: String? = nil,
+        references: [Reference]? = nil
+    ) {
         self.references = references
         self.title = title
         self.summary = summary
@@ -110,7 +121,8 @@ public struct AdvisoryPatch: Equatable, Sendable {
         try AdvisoryContent(
             title: title ?? content.title, summary: summary ?? content.summary, body: body ?? content.body,
             cves: cves ?? content.cves, severity: severity ?? content.severity, cvss: cvss ?? content.cvss,
-            affected: affected ?? content.affected, fixed: fixed ?? content.fixed, references: references ?? content.references
+            affected: affected ?? content.affected, fixed: fixed ?? content.fixed,
+            references: references ?? content.references
         )
     }
 }
@@ -131,9 +143,11 @@ public struct Advisory: Equatable, Sendable, Codable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(id: Int64, publicID: String, projectSlug: String, state: AdvisoryState, revision: Int,
-                content: AdvisoryContent, schedule: Schedule, publishedAt: Date? = nil, cancelledAt: Date? = nil,
-                createdAt: Date, updatedAt: Date) {
+    public init(
+        id: Int64, publicID: String, projectSlug: String, state: AdvisoryState, revision: Int,
+        content: AdvisoryContent, schedule: Schedule, publishedAt: Date? = nil, cancelledAt: Date? = nil,
+        createdAt: Date, updatedAt: Date
+    ) {
         self.id = id
         self.publicID = publicID
         self.projectSlug = projectSlug
@@ -148,18 +162,23 @@ public struct Advisory: Equatable, Sendable, Codable {
     }
 
     /// A new advisory: scheduled when it has an embargo instant, a draft otherwise.
-    public static func new(projectSlug: String, publicID: String, content: AdvisoryContent, schedule: Schedule,
-                           policy: EmbargoPolicy, now: Date) throws(Refusal) -> Advisory {
+    public static func new(
+        projectSlug: String, publicID: String, content: AdvisoryContent, schedule: Schedule,
+        policy: EmbargoPolicy, now: Date
+    ) throws(Refusal) -> Advisory {
         try policy.check(schedule, now: now)
-        return Advisory(id: 0, publicID: publicID, projectSlug: projectSlug, state: schedule.embargo == nil ? .draft : .scheduled,
-                        revision: 1, content: content, schedule: schedule, createdAt: now, updatedAt: now)
+        return Advisory(
+            id: 0, publicID: publicID, projectSlug: projectSlug, state: schedule.embargo == nil ? .draft : .scheduled,
+            revision: 1, content: content, schedule: schedule, createdAt: now, updatedAt: now)
     }
 
     /// Moves the release instant (and optionally the notices); a draft becomes scheduled.
     public func rescheduled(_ schedule: Schedule, policy: EmbargoPolicy, now: Date) throws(Refusal) -> Advisory {
         try requireState([.draft, .scheduled], for: "reschedule")
         guard schedule.embargo != nil else { throw .invalid(field: "embargo", rule: "give the new release instant") }
-        guard schedule != self.schedule else { throw .invalid(field: "embargo", rule: "is the instant already set; nothing to change") }
+        guard schedule != self.schedule else {
+            throw .invalid(field: "embargo", rule: "is the instant already set; nothing to change")
+        }
         try policy.check(schedule, now: now, current: self.schedule)
         var next = self
         next.schedule = schedule
@@ -171,7 +190,9 @@ public struct Advisory: Equatable, Sendable, Codable {
     public func revised(_ patch: AdvisoryPatch, now: Date) throws(Refusal) -> Advisory {
         try requireState([.draft, .scheduled, .published], for: "revise")
         let content = try patch.applied(to: self.content)
-        guard content != self.content else { throw .invalid(field: "content", rule: "the revision changes nothing; give at least one changed field") }
+        guard content != self.content else {
+            throw .invalid(field: "content", rule: "the revision changes nothing; give at least one changed field")
+        }
         var next = self
         next.content = content
         return next.bumped(now)
@@ -208,7 +229,8 @@ public struct Advisory: Equatable, Sendable, Codable {
 
     private func requireState(_ allowed: [AdvisoryState], for action: String) throws(Refusal) {
         guard allowed.contains(state) else {
-            throw .illegalTransition(subject: "advisory \(id)", state: state.rawValue, action: action, allowedFrom: allowed.map(\.rawValue))
+            throw .illegalTransition(
+                subject: "advisory \(id)", state: state.rawValue, action: action, allowedFrom: allowed.map(\.rawValue))
         }
     }
 
@@ -287,7 +309,9 @@ public struct ChangeNotes: Equatable, Sendable {
     /// Shown on the public page after publication.
     public var publicNote: String
 
-    public init(reason: String = "", toProviders: String = "", publicNote: String = "", reasonRequired: Bool = false) throws(Refusal) {
+    public init(reason: String = "", toProviders: String = "", publicNote: String = "", reasonRequired: Bool = false)
+        throws(Refusal)
+    {
         self.reason = try Validate.reason(reason, required: reasonRequired)
         self.toProviders = try Validate.text(toProviders, field: "note-to-providers", maxLength: 2000)
         self.publicNote = try Validate.text(publicNote, field: "public-note", maxLength: 2000)

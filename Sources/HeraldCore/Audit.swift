@@ -14,8 +14,10 @@ public struct AuditEntry: Equatable, Sendable, Codable {
     /// The details of the change, as names and values (a JSON object in `--json` and the API).
     public var details: [String: String]
 
-    public init(id: Int64, at: Date, actor: String, action: String, subjectType: String, subjectID: Int64?, reason: String,
-                details: [String: String]) {
+    public init(
+        id: Int64, at: Date, actor: String, action: String, subjectType: String, subjectID: Int64?, reason: String,
+        details: [String: String]
+    ) {
         self.id = id
         self.at = at
         self.actor = actor

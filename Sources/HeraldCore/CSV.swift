@@ -11,10 +11,19 @@ public enum CSV {
     /// The separator of `text`: a semicolon when its first line has one outside quotes and no
     /// comma (a Dutch or Danish spreadsheet's export), a comma otherwise.
     public static func separator(of text: String) -> Unicode.Scalar {
-        var inQuotes = false, commas = 0, semicolons = 0
+        var inQuotes = false
+        var commas = 0
+        var semicolons = 0
         for c in text.unicodeScalars {
-            if c == "\"" { inQuotes.toggle() } else if !inQuotes && (c == "\n" || c == "\r") { break }
-            else if !inQuotes && c == "," { commas += 1 } else if !inQuotes && c == ";" { semicolons += 1 }
+            if c == "\"" {
+                inQuotes.toggle()
+            } else if !inQuotes && (c == "\n" || c == "\r") {
+                break
+            } else if !inQuotes && c == "," {
+                commas += 1
+            } else if !inQuotes && c == ";" {
+                semicolons += 1
+            }
         }
         return semicolons > 0 && commas == 0 ? ";" : ","
     }
@@ -30,7 +39,7 @@ public enum CSV {
         var recordLine = 1
         var scalars = text.unicodeScalars.makeIterator()
         var pending: Unicode.Scalar? = scalars.next()
-        if pending == "\u{FEFF}" { pending = scalars.next() }   // a byte-order mark from spreadsheets
+        if pending == "\u{FEFF}" { pending = scalars.next() }  // a byte-order mark from spreadsheets
 
         func endRecord() {
             fields.append(field)
@@ -46,7 +55,12 @@ public enum CSV {
             pending = scalars.next()
             if inQuotes {
                 if c == "\"" {
-                    if pending == "\"" { field.unicodeScalars.append("\""); pending = scalars.next() } else { inQuotes = false }
+                    if pending == "\"" {
+                        field.unicodeScalars.append("\"")
+                        pending = scalars.next()
+                    } else {
+                        inQuotes = false
+                    }
                 } else {
                     if c == "\n" { line += 1 }
                     field.unicodeScalars.append(c)
@@ -71,7 +85,9 @@ public enum CSV {
                 field.unicodeScalars.append(c)
             }
         }
-        if inQuotes { throw LineRefusals([(recordLine, .invalid(field: "csv", rule: "a quoted field is never closed"))]) }
+        if inQuotes {
+            throw LineRefusals([(recordLine, .invalid(field: "csv", rule: "a quoted field is never closed"))])
+        }
         if !field.isEmpty || !fields.isEmpty || quotedField { endRecord() }
         return records
     }
@@ -109,46 +125,76 @@ public struct ProviderImport: Equatable, Sendable {
         var text = text
         var separator = CSV.separator(of: text)
         if let first = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first,
-           first.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().hasPrefix("sep="),
-           let declared = first.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst(4).unicodeScalars.first {
+            first.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().hasPrefix("sep="),
+            let declared = first.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst(4).unicodeScalars.first
+        {
             separator = declared
-            text = String(text.dropFirst(first.count))   // its line end stays: line numbers are as the user sees them
+            text = String(text.dropFirst(first.count))  // its line end stays: line numbers are as the user sees them
         }
         // A spreadsheet's empty rows (";;;") are not lines of the list.
-        let records = try CSV.parse(text, separator: separator).filter { !$0.fields.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }
+        let records = try CSV.parse(text, separator: separator).filter {
+            !$0.fields.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty }
+        }
         let expected = "columns organization, email, project (and optionally webhook, listed, language), in any order"
         guard let header = records.first else {
-            throw LineRefusals([(1, .invalid(field: "csv", rule: "the file is empty; expected a header naming the \(expected)"))])
+            throw LineRefusals([
+                (1, .invalid(field: "csv", rule: "the file is empty; expected a header naming the \(expected)"))
+            ])
         }
         let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         var index: [String: Int] = [:]
         for (position, name) in columns.enumerated() {
             guard Self.required.contains(name) || Self.optional.contains(name) else {
-                throw LineRefusals([(header.line, .invalid(field: "header", rule: "unknown column \(Validate.quoted(name)); expected \(expected)"))])
+                throw LineRefusals([
+                    (
+                        header.line,
+                        .invalid(field: "header", rule: "unknown column \(Validate.quoted(name)); expected \(expected)")
+                    )
+                ])
             }
-            guard index[name] == nil else { throw LineRefusals([(header.line, .invalid(field: "header", rule: "the column '\(name)' appears twice"))]) }
+            guard index[name] == nil else {
+                throw LineRefusals([
+                    (header.line, .invalid(field: "header", rule: "the column '\(name)' appears twice"))
+                ])
+            }
             index[name] = position
         }
         if let missing = Self.required.first(where: { index[$0] == nil }) {
-            throw LineRefusals([(header.line, .invalid(field: "header", rule: "no '\(missing)' column; expected \(expected)"))])
+            throw LineRefusals([
+                (header.line, .invalid(field: "header", rule: "no '\(missing)' column; expected \(expected)"))
+            ])
         }
         var problems: [(line: Int, refusal: Refusal)] = []
         var order: [String] = []
-        struct Group { var organization: String; var line: Int; var emails: [String]; var projects: [String: Int]; var hooks: [String]
-                       var listed: Bool?; var language: Language? }
+        struct Group {
+            var organization: String
+            var line: Int
+            var emails: [String]
+            var projects: [String: Int]
+            var hooks: [String]
+            var listed: Bool?
+            var language: Language?
+        }
         var grouped: [String: Group] = [:]
         for record in records.dropFirst() {
             guard record.fields.count == columns.count else {
-                problems.append((record.line, .invalid(field: "csv", rule: "expected \(columns.count) fields, found \(record.fields.count)")))
+                problems.append(
+                    (
+                        record.line,
+                        .invalid(field: "csv", rule: "expected \(columns.count) fields, found \(record.fields.count)")
+                    ))
                 continue
             }
-            func field(_ name: String) -> String { index[name].map { record.fields[$0].trimmingCharacters(in: .whitespaces) } ?? "" }
+            func field(_ name: String) -> String {
+                index[name].map { record.fields[$0].trimmingCharacters(in: .whitespaces) } ?? ""
+            }
             do throws(Refusal) {
                 let organization = try Validate.name(field("organization"), field: "organization")
                 let email = try Address.email(field("email"), field: "email")
                 let project = try Slug.validate(field("project"), field: "project")
                 if let knownProjects, !knownProjects.contains(project) {
-                    throw Refusal.invalid(field: "project", rule: "no project '\(project)'; `herald project list` shows them")
+                    throw Refusal.invalid(
+                        field: "project", rule: "no project '\(project)'; `herald project list` shows them")
                 }
                 let hook = field("webhook")
                 if !hook.isEmpty { _ = try Address.webURL(hook, field: "webhook") }
@@ -157,7 +203,8 @@ public struct ProviderImport: Equatable, Sendable {
                 let key = organization.lowercased()
                 if grouped[key] == nil {
                     order.append(key)
-                    grouped[key] = Group(organization: organization, line: record.line, emails: [], projects: [:], hooks: [])
+                    grouped[key] = Group(
+                        organization: organization, line: record.line, emails: [], projects: [:], hooks: [])
                 }
                 grouped[key]!.emails.append(email)
                 if grouped[key]!.projects[project] == nil { grouped[key]!.projects[project] = record.line }
@@ -173,16 +220,22 @@ public struct ProviderImport: Equatable, Sendable {
             let group = grouped[key]!
             do throws(Refusal) {
                 let projects = group.projects.sorted { $0.value < $1.value }.map(\.key)
-                let provider = try NewProvider(organization: group.organization, emails: group.emails,
-                                               webhooks: group.hooks.map { ($0, .webhook) }, projects: projects, listed: group.listed ?? false,
-                                               language: group.language ?? .english)
-                entries.append(Entry(provider: provider, projectLines: group.projects, line: group.line, listed: group.listed, language: group.language))
+                let provider = try NewProvider(
+                    organization: group.organization, emails: group.emails,
+                    webhooks: group.hooks.map { ($0, .webhook) }, projects: projects, listed: group.listed ?? false,
+                    language: group.language ?? .english)
+                entries.append(
+                    Entry(
+                        provider: provider, projectLines: group.projects, line: group.line, listed: group.listed,
+                        language: group.language))
             } catch {
                 problems.append((group.line, error))
             }
         }
         guard problems.isEmpty else { throw LineRefusals(problems) }
-        guard !entries.isEmpty else { throw LineRefusals([(header.line, .invalid(field: "csv", rule: "no rows after the header"))]) }
+        guard !entries.isEmpty else {
+            throw LineRefusals([(header.line, .invalid(field: "csv", rule: "no rows after the header"))])
+        }
         self.entries = entries
     }
 

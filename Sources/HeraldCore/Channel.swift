@@ -25,7 +25,10 @@ public struct Channel: Equatable, Sendable, Codable {
     /// The language its messages are written in; nil: its project's.
     public var language: Language?
 
-    public init(id: Int64, projectSlug: String, kind: ChannelKind, target: String, secret: String?, createdAt: Date, disabledAt: Date? = nil) {
+    public init(
+        id: Int64, projectSlug: String, kind: ChannelKind, target: String, secret: String?, createdAt: Date,
+        disabledAt: Date? = nil
+    ) {
         self.id = id
         self.projectSlug = projectSlug
         self.kind = kind
@@ -46,7 +49,9 @@ public struct NewChannel: Equatable, Sendable {
     /// Nil: its project's language.
     public let language: Language?
 
-    public init(projectSlug: String, kind: ChannelKind, target: String, secret: String?, language: Language? = nil) throws(Refusal) {
+    public init(projectSlug: String, kind: ChannelKind, target: String, secret: String?, language: Language? = nil)
+        throws(Refusal)
+    {
         self.projectSlug = try Slug.validate(projectSlug, field: "project")
         self.language = language
         self.kind = kind
@@ -62,13 +67,22 @@ public struct NewChannel: Equatable, Sendable {
         case .matrix:
             self.target = try Address.webURL(target, field: "target")
             guard self.target.contains("/rooms/") else {
-                throw .invalid(field: "target", rule: "a Matrix target is the room URL, like https://matrix.example.org/_matrix/client/v3/rooms/!abc:example.org")
+                throw .invalid(
+                    field: "target",
+                    rule:
+                        "a Matrix target is the room URL, like https://matrix.example.org/_matrix/client/v3/rooms/!abc:example.org"
+                )
             }
-            guard let secret, !secret.isEmpty else { throw .invalid(field: "secret", rule: "a Matrix channel needs the bot's access token") }
+            guard let secret, !secret.isEmpty else {
+                throw .invalid(field: "secret", rule: "a Matrix channel needs the bot's access token")
+            }
             self.secret = try Validate.line(secret, field: "secret", maxLength: 500)
         case .slack, .mattermost, .discord, .teams:
             self.target = try Address.webURL(target, field: "target")
-            guard secret == nil else { throw .invalid(field: "secret", rule: "a \(kind.rawValue) channel takes no secret; its URL is the secret") }
+            guard secret == nil else {
+                throw .invalid(
+                    field: "secret", rule: "a \(kind.rawValue) channel takes no secret; its URL is the secret")
+            }
             self.secret = nil
         }
     }
@@ -79,8 +93,12 @@ public enum WebhookSecret {
     /// Accepts `whsec_` followed by base64 of 24–64 bytes.
     public static func validate(_ secret: String) throws(Refusal) {
         guard secret.hasPrefix("whsec_"), let key = Data(base64Encoded: String(secret.dropFirst(6))),
-              (24...64).contains(key.count)
-        else { throw .invalid(field: "secret", rule: "must be whsec_ followed by base64 of 24 to 64 bytes (leave it out and Herald makes one)") }
+            (24...64).contains(key.count)
+        else {
+            throw .invalid(
+                field: "secret",
+                rule: "must be whsec_ followed by base64 of 24 to 64 bytes (leave it out and Herald makes one)")
+        }
     }
 
     /// The secret for `key` bytes.

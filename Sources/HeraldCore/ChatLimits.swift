@@ -17,13 +17,17 @@ public enum ChatLimits {
 
     /// `text`, escaped, if it fits in `limit`; otherwise cut so that it and the tail ("… full
     /// advisory: URL") do. Measured after escaping, so the limit holds for what is sent.
-    public static func fit(_ text: String, limit: Int, unit: Unit, url: String?, escape: (String) -> String = { $0 }) -> String {
+    public static func fit(_ text: String, limit: Int, unit: Unit, url: String?, escape: (String) -> String = { $0 })
+        -> String
+    {
         escape(cut(text, limit: limit, unit: unit, url: url, measuredAs: escape))
     }
 
     /// `text` itself (not escaped) when its escaped form fits in `limit`; otherwise a cut with
     /// the tail whose escaped form fits. For formats that escape later themselves.
-    public static func cut(_ text: String, limit: Int, unit: Unit, url: String?, measuredAs escape: (String) -> String = { $0 }) -> String {
+    public static func cut(
+        _ text: String, limit: Int, unit: Unit, url: String?, measuredAs escape: (String) -> String = { $0 }
+    ) -> String {
         // Far over the limit already: no need to escape all of it to know.
         if size(text, unit) <= 2 * limit, size(escape(text), unit) <= limit { return text }
         let tail = "\n… full advisory: " + (url ?? "see the project's advisory page")
@@ -39,7 +43,11 @@ public enum ChatLimits {
             escapedSize = size(escape(cut), unit)
         }
         // An open code fence (a line that starts with ```) would swallow the tail: close it.
-        if cut.split(separator: "\n").filter({ $0.trimmingCharacters(in: .whitespaces).hasPrefix("```") }).count % 2 == 1 { cut += "\n```" }
+        if cut.split(separator: "\n").filter({ $0.trimmingCharacters(in: .whitespaces).hasPrefix("```") }).count % 2
+            == 1
+        {
+            cut += "\n```"
+        }
         return cut + tail
     }
 
@@ -56,10 +64,12 @@ public enum ChatLimits {
         }
         let prefix = text[..<end]
         guard end < text.endIndex else { return String(prefix) }
-        if let line = prefix.lastIndex(of: "\n"), prefix.distance(from: prefix.startIndex, to: line) > prefix.count / 2 {
+        if let line = prefix.lastIndex(of: "\n"), prefix.distance(from: prefix.startIndex, to: line) > prefix.count / 2
+        {
             return String(prefix[..<line])
         }
-        if let space = prefix.lastIndex(of: " "), prefix.distance(from: prefix.startIndex, to: space) > prefix.count / 2 {
+        if let space = prefix.lastIndex(of: " "), prefix.distance(from: prefix.startIndex, to: space) > prefix.count / 2
+        {
             return String(prefix[..<space])
         }
         return String(prefix)

@@ -6,8 +6,10 @@ public enum ChatPayload {
     /// The JSON body for `format` (any `WebhookKind`).
     /// `event` names the notice for the generic webhook (`herald.publication`), `project` its slug,
     /// and `advisoryID` the public id where the audience may know it.
-    public static func render(_ content: NoticeContent, as format: WebhookKind, event: String, project: String,
-                              advisoryID: String?, revision: Int, at date: Date) -> [UInt8] {
+    public static func render(
+        _ content: NoticeContent, as format: WebhookKind, event: String, project: String,
+        advisoryID: String?, revision: Int, at date: Date
+    ) -> [UInt8] {
         let object: JSON
         // Chat services turn @channel, @here, @everyone, @all and @room into a ping of every
         // member; an advisory's words must not be able to do that.
@@ -21,7 +23,10 @@ public enum ChatPayload {
         case .webhook:
             var data: [String: JSON] = [
                 "project": .string(project), "headline": .string(content.headline), "text": .string(content.plainText),
-                "facts": .object(Dictionary(content.facts.map { ($0.label, JSON.string($0.value)) }, uniquingKeysWith: { first, _ in first })),
+                "facts": .object(
+                    Dictionary(
+                        content.facts.map { ($0.label, JSON.string($0.value)) }, uniquingKeysWith: { first, _ in first }
+                    )),
                 "embargoed": .bool(content.embargoed), "revision": .int(revision),
             ]
             if let advisoryID { data["advisory"] = .string(advisoryID) }
@@ -63,7 +68,9 @@ public enum ChatPayload {
     }
 
     /// A title cut to `limit` in `unit`, with an ellipsis when cut.
-    static func title(_ text: String, _ limit: Int, _ unit: ChatLimits.Unit, escape: (String) -> String = { $0 }) -> String {
+    static func title(_ text: String, _ limit: Int, _ unit: ChatLimits.Unit, escape: (String) -> String = { $0 })
+        -> String
+    {
         if ChatLimits.size(escape(text), unit) <= limit { return escape(text) }
         var cut = ChatLimits.cutAtBoundary(text, keeping: limit - 1, unit: unit)
         while ChatLimits.size(escape(cut) + "…", unit) > limit, !cut.isEmpty { cut.removeLast() }
@@ -75,28 +82,56 @@ public enum ChatPayload {
     // 2,000, at most 10 fields.
     static func slack(_ c: NoticeContent) -> JSON {
         let url = c.link?.url
-        var blocks: [JSON] = [["type": "header", "text": ["type": "plain_text", "text": .string(title(c.headline, 150, .utf16))]]]
-        if !c.intro.isEmpty { blocks.append(section(ChatLimits.fit(c.intro, limit: 3000, unit: .utf16, url: url, escape: slackEscape))) }
-        if !c.facts.isEmpty {
-            blocks.append(["type": "section", "fields": .array(c.facts.prefix(10).map {
-                ["type": "mrkdwn", "text": .string("*\(title($0.label, 100, .utf16, escape: slackEscape))*\n"
-                                                   + ChatLimits.fit($0.value, limit: 1800, unit: .utf16, url: nil, escape: slackEscape))]
-            })])
+        var blocks: [JSON] = [
+            ["type": "header", "text": ["type": "plain_text", "text": .string(title(c.headline, 150, .utf16))]]
+        ]
+        if !c.intro.isEmpty {
+            blocks.append(section(ChatLimits.fit(c.intro, limit: 3000, unit: .utf16, url: url, escape: slackEscape)))
         }
-        if !c.body.isEmpty { blocks.append(section(ChatLimits.fit(c.body, limit: 3000, unit: .utf16, url: url, escape: ChatMarkup.slack))) }
+        if !c.facts.isEmpty {
+            blocks.append([
+                "type": "section",
+                "fields": .array(
+                    c.facts.prefix(10).map {
+                        [
+                            "type": "mrkdwn",
+                            "text": .string(
+                                "*\(title($0.label, 100, .utf16, escape: slackEscape))*\n"
+                                    + ChatLimits.fit($0.value, limit: 1800, unit: .utf16, url: nil, escape: slackEscape)
+                            ),
+                        ]
+                    }),
+            ])
+        }
+        if !c.body.isEmpty {
+            blocks.append(
+                section(ChatLimits.fit(c.body, limit: 3000, unit: .utf16, url: url, escape: ChatMarkup.slack)))
+        }
         if let link = c.link { blocks.append(section("<\(link.url)|\(slackEscape(link.label))>")) }
         if !c.footer.isEmpty {
-            blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": .string(ChatLimits.fit(c.footer, limit: 2000, unit: .utf16, url: nil, escape: slackEscape))]]])
+            blocks.append([
+                "type": "context",
+                "elements": [
+                    [
+                        "type": "mrkdwn",
+                        "text": .string(
+                            ChatLimits.fit(c.footer, limit: 2000, unit: .utf16, url: nil, escape: slackEscape)),
+                    ]
+                ],
+            ])
         }
         // The fallback text is mrkdwn too (it becomes the notification): escaped like the rest.
         return ["text": .string(title(c.headline, 3000, .utf16, escape: slackEscape)), "blocks": .array(blocks)]
     }
 
-    static func section(_ text: String) -> JSON { ["type": "section", "text": ["type": "mrkdwn", "text": .string(text)]] }
+    static func section(_ text: String) -> JSON {
+        ["type": "section", "text": ["type": "mrkdwn", "text": .string(text)]]
+    }
 
     /// Slack's three control characters in mrkdwn.
     static func slackEscape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
     }
 
     // Discord: an embed with fields; limits from Discord's documentation, in UTF-16 units: title
@@ -126,7 +161,10 @@ public enum ChatPayload {
         ]
         if let link = c.link { embed["url"] = .string(link.url) }
         if !footer.isEmpty { embed["footer"] = ["text": .string(footer)] }
-        return ["content": .string(title(c.headline, 2000, .utf16)), "embeds": [.object(embed)], "allowed_mentions": ["parse": []]]
+        return [
+            "content": .string(title(c.headline, 2000, .utf16)), "embeds": [.object(embed)],
+            "allowed_mentions": ["parse": []],
+        ]
     }
 
     // Teams workflow webhook: a message with one Adaptive Card attachment.
@@ -137,7 +175,9 @@ public enum ChatPayload {
         while true {
             fitted.intro = ChatLimits.fit(c.intro, limit: min(limit, 4000), unit: .utf8, url: c.link?.url)
             fitted.body = ChatLimits.fit(c.body, limit: limit, unit: .utf8, url: c.link?.url, escape: ChatMarkup.teams)
-            fitted.facts = c.facts.prefix(30).map { ($0.label, ChatLimits.fit($0.value, limit: 600, unit: .utf8, url: nil)) }
+            fitted.facts = c.facts.prefix(30).map {
+                ($0.label, ChatLimits.fit($0.value, limit: 600, unit: .utf8, url: nil))
+            }
             let card = teamsCard(fitted)
             if card.bytes.count <= 25_000 || limit < 500 { return card }
             limit = limit * 2 / 3
@@ -145,14 +185,36 @@ public enum ChatPayload {
     }
 
     static func teamsCard(_ c: NoticeContent) -> JSON {
-        var body: [JSON] = [["type": "TextBlock", "text": .string(c.headline), "weight": "Bolder", "size": "Medium", "wrap": true]]
+        var body: [JSON] = [
+            ["type": "TextBlock", "text": .string(c.headline), "weight": "Bolder", "size": "Medium", "wrap": true]
+        ]
         if !c.intro.isEmpty { body.append(["type": "TextBlock", "text": .string(c.intro), "wrap": true]) }
-        if !c.facts.isEmpty { body.append(["type": "FactSet", "facts": .array(c.facts.map { ["title": .string($0.label), "value": .string($0.value)] })]) }
+        if !c.facts.isEmpty {
+            body.append([
+                "type": "FactSet",
+                "facts": .array(c.facts.map { ["title": .string($0.label), "value": .string($0.value)] }),
+            ])
+        }
         if !c.body.isEmpty { body.append(["type": "TextBlock", "text": .string(c.body), "wrap": true]) }
-        if !c.footer.isEmpty { body.append(["type": "TextBlock", "text": .string(c.footer), "wrap": true, "isSubtle": true]) }
-        var card: [String: JSON] = ["$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard", "version": "1.4", "body": .array(body)]
-        if let link = c.link { card["actions"] = [["type": "Action.OpenUrl", "title": .string(link.label), "url": .string(link.url)]] }
-        return ["type": "message", "attachments": [["contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": .null, "content": .object(card)]]]
+        if !c.footer.isEmpty {
+            body.append(["type": "TextBlock", "text": .string(c.footer), "wrap": true, "isSubtle": true])
+        }
+        var card: [String: JSON] = [
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard", "version": "1.4",
+            "body": .array(body),
+        ]
+        if let link = c.link {
+            card["actions"] = [["type": "Action.OpenUrl", "title": .string(link.label), "url": .string(link.url)]]
+        }
+        return [
+            "type": "message",
+            "attachments": [
+                [
+                    "contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": .null,
+                    "content": .object(card),
+                ]
+            ],
+        ]
     }
 
     // Matrix: m.room.message with a plain body and HTML for clients that render it. An event
@@ -163,7 +225,7 @@ public enum ChatPayload {
         while true {
             var fitted = c
             fitted.body = ChatLimits.cut(c.body, limit: limit, unit: .utf8, url: c.link?.url, measuredAs: HTML.escape)
-            if fitted.body != c.body { fitted.bodyHTML = "" }   // a cut body is shown as the text it is
+            if fitted.body != c.body { fitted.bodyHTML = "" }  // a cut body is shown as the text it is
             let event = matrixEvent(fitted)
             if event.bytes.count <= 60_000 || limit < 500 { return event }
             limit = limit * 2 / 3
@@ -173,7 +235,12 @@ public enum ChatPayload {
     static func matrixEvent(_ c: NoticeContent) -> JSON {
         var html = "<h4>\(HTML.escape(c.headline))</h4>"
         if !c.intro.isEmpty { html += "<p>\(HTML.escape(c.intro))</p>" }
-        if !c.facts.isEmpty { html += "<ul>" + c.facts.map { "<li><strong>\(HTML.escape($0.label))</strong>: \(HTML.escape($0.value))</li>" }.joined() + "</ul>" }
+        if !c.facts.isEmpty {
+            html +=
+                "<ul>"
+                + c.facts.map { "<li><strong>\(HTML.escape($0.label))</strong>: \(HTML.escape($0.value))</li>" }
+                .joined() + "</ul>"
+        }
         if !c.bodyHTML.isEmpty, c.bodyHTML.utf8.count <= 24_000 {
             html += c.bodyHTML
         } else if !c.body.isEmpty {
@@ -181,7 +248,10 @@ public enum ChatPayload {
         }
         if let link = c.link { html += "<p><a href=\"\(HTML.escape(link.url))\">\(HTML.escape(link.label))</a></p>" }
         if !c.footer.isEmpty { html += "<p><em>\(HTML.escape(c.footer))</em></p>" }
-        return ["msgtype": "m.text", "body": .string(c.headline + "\n\n" + c.plainText), "format": "org.matrix.custom.html", "formatted_body": .string(html)]
+        return [
+            "msgtype": "m.text", "body": .string(c.headline + "\n\n" + c.plainText), "format": "org.matrix.custom.html",
+            "formatted_body": .string(html),
+        ]
     }
 
     // Mattermost: Markdown text; a post holds 16,383 characters.

@@ -17,8 +17,13 @@ public enum Confusable {
             for scalar in scalars {
                 let category = scalar.properties.generalCategory
                 if category == .nonspacingMark || category == .enclosingMark || category == .format { continue }
-                if let mapped = table[scalar] { out.append(mapped); continue }
-                if scalar.properties.isAlphabetic || scalar.properties.numericType != nil { out.unicodeScalars.append(scalar) }
+                if let mapped = table[scalar] {
+                    out.append(mapped)
+                    continue
+                }
+                if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+                    out.unicodeScalars.append(scalar)
+                }
             }
         }
         // Letter pairs that read as one letter.
@@ -34,7 +39,8 @@ public enum Confusable {
         var map: [Unicode.Scalar: Character] = [:]
         let pairs: [(String, Character)] = [
             // Cyrillic
-            ("аАӓ", "a"), ("вВ", "b"), ("сСϲϹ", "c"), ("ԁ", "d"), ("еЕёЁ", "e"), ("һҺ", "h"), ("і", "i"), ("ӏ", "l"), ("јЈ", "j"),
+            ("аАӓ", "a"), ("вВ", "b"), ("сСϲϹ", "c"), ("ԁ", "d"), ("еЕёЁ", "e"), ("һҺ", "h"), ("і", "i"), ("ӏ", "l"),
+            ("јЈ", "j"),
             ("кК", "k"), ("мМ", "m"), ("нН", "h"), ("оОӧ", "o"), ("рР", "p"), ("ԛ", "q"), ("ѕЅ", "s"), ("тТ", "t"),
             ("уУү", "y"), ("хХ", "x"), ("ԝԜ", "w"), ("ѵ", "v"), ("ЬЪ", "b"),
             // Greek

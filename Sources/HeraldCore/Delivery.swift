@@ -26,8 +26,10 @@ public enum DeliveryFilter: Equatable, Sendable {
     public static func parse(_ text: String) throws(Refusal) -> DeliveryFilter {
         if text == "failing" { return .failing }
         guard let state = DeliveryState(rawValue: text) else {
-            throw .invalid(field: "state", rule: "\(Validate.quoted(text)) must be one of "
-                           + (DeliveryState.allCases.map(\.rawValue) + ["failing"]).joined(separator: ", "))
+            throw .invalid(
+                field: "state",
+                rule: "\(Validate.quoted(text)) must be one of "
+                    + (DeliveryState.allCases.map(\.rawValue) + ["failing"]).joined(separator: ", "))
         }
         return .state(state)
     }

@@ -15,8 +15,10 @@ public struct EmailMessage: Equatable, Sendable {
     /// Further headers in order, e.g. List-Id, List-Unsubscribe.
     public var extraHeaders: [(name: String, value: String)]
 
-    public init(from: String, fromName: String, to: String, subject: String, text: String, messageID: String, date: Date,
-                extraHeaders: [(name: String, value: String)] = []) {
+    public init(
+        from: String, fromName: String, to: String, subject: String, text: String, messageID: String, date: Date,
+        extraHeaders: [(name: String, value: String)] = []
+    ) {
         self.from = from
         self.fromName = fromName
         self.to = to
@@ -55,7 +57,8 @@ public struct EmailMessage: Equatable, Sendable {
     /// The value on one line: CR, LF and other controls become spaces.
     static func singleLine(_ value: String) -> String {
         guard value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return value }
-        return String(String.UnicodeScalarView(value.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
+        return String(
+            String.UnicodeScalarView(value.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
     }
 
     /// `value` as is when it is printable ASCII, else as RFC 2047 `=?UTF-8?B?…?=` words
@@ -63,7 +66,9 @@ public struct EmailMessage: Equatable, Sendable {
     static func encodedWords(_ value: String) -> String {
         let line = singleLine(value)
         let bytes = line.utf8
-        if bytes.allSatisfy({ $0 < 0x80 }) && !zip(bytes, bytes.dropFirst()).contains(where: { $0 == UInt8(ascii: "=") && $1 == UInt8(ascii: "?") }) {
+        if bytes.allSatisfy({ $0 < 0x80 })
+            && !zip(bytes, bytes.dropFirst()).contains(where: { $0 == UInt8(ascii: "=") && $1 == UInt8(ascii: "?") })
+        {
             return line
         }
         var words: [String] = []
@@ -87,8 +92,11 @@ public struct EmailMessage: Equatable, Sendable {
         let cleanAddress = singleLine(address)
         guard !cleanName.isEmpty else { return cleanAddress }
         if cleanName.utf8.allSatisfy({ $0 < 0x80 }) {
-            guard cleanName.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") }) else { return "\"\(cleanName)\" <\(cleanAddress)>" }
-            let quoted = cleanName.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            guard cleanName.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") }) else {
+                return "\"\(cleanName)\" <\(cleanAddress)>"
+            }
+            let quoted = cleanName.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+                of: "\"", with: "\\\"")
             return "\"\(quoted)\" <\(cleanAddress)>"
         }
         return encodedWords(cleanName) + " <\(cleanAddress)>"
@@ -169,8 +177,10 @@ public struct EmailMessage: Equatable, Sendable {
     public static func parseHTTPDate(_ text: String) -> Date? {
         let parts = text.split(separator: " ")
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let month = months.firstIndex(of: String(parts[2])),
-              let year = Int(parts[3]) else { return nil }
+        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]),
+            let month = months.firstIndex(of: String(parts[2])),
+            let year = Int(parts[3])
+        else { return nil }
         let clock = parts[4].split(separator: ":").compactMap { Int($0) }
         guard clock.count == 3, (1...31).contains(day) else { return nil }
         let days = Instant.daysFromCivil(year: year, month: month + 1, day: day)
@@ -186,6 +196,7 @@ public struct EmailMessage: Equatable, Sendable {
         let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][m - 1]
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
         let year = String(y)
-        return "\(weekday), \(two(d)) \(month) \(String(repeating: "0", count: max(0, 4 - year.count)) + year) \(two(hh)):\(two(mm)):\(two(ss)) +0000"
+        return
+            "\(weekday), \(two(d)) \(month) \(String(repeating: "0", count: max(0, 4 - year.count)) + year) \(two(hh)):\(two(mm)):\(two(ss)) +0000"
     }
 }

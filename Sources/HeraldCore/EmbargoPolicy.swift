@@ -30,7 +30,10 @@ public struct Schedule: Equatable, Sendable, Codable {
     /// When `due` will next name a notice, given what was sent: the earliest instant still to come.
     public func nextInstant(sent: Set<NoticeKind>) -> Date? {
         guard let embargo else { return nil }
-        let pending = [embargo, sent.contains(.earlyNotice) ? nil : earlyNotice, sent.contains(.preAnnouncement) ? nil : preAnnounce]
+        let pending = [
+            embargo, sent.contains(.earlyNotice) ? nil : earlyNotice,
+            sent.contains(.preAnnouncement) ? nil : preAnnounce,
+        ]
         return pending.compactMap { $0 }.min()
     }
 }
@@ -60,28 +63,39 @@ public struct EmbargoPolicy: Equatable, Sendable {
     /// have already been accepted (an early notice that went out yesterday stays valid).
     public func check(_ proposed: Schedule, now: Date, current: Schedule? = nil) throws(Refusal) {
         guard let embargo = proposed.embargo else {
-            if proposed.earlyNotice != nil { throw .invalid(field: "early-notice", rule: "needs an embargo instant (--embargo) to come before") }
-            if proposed.preAnnounce != nil { throw .invalid(field: "pre-announce", rule: "needs an embargo instant (--embargo) to come before") }
+            if proposed.earlyNotice != nil {
+                throw .invalid(field: "early-notice", rule: "needs an embargo instant (--embargo) to come before")
+            }
+            if proposed.preAnnounce != nil {
+                throw .invalid(field: "pre-announce", rule: "needs an embargo instant (--embargo) to come before")
+            }
             return
         }
         guard embargo > now else {
             throw .invalid(field: "embargo", rule: "\(said(embargo)) is not in the future (now is \(said(now)))")
         }
-        for (field, instant, old) in [("early-notice", proposed.earlyNotice, current?.earlyNotice),
-                                      ("pre-announce", proposed.preAnnounce, current?.preAnnounce)] {
+        for (field, instant, old) in [
+            ("early-notice", proposed.earlyNotice, current?.earlyNotice),
+            ("pre-announce", proposed.preAnnounce, current?.preAnnounce),
+        ] {
             guard let instant else { continue }
             if instant != old && instant < now {
                 throw .invalid(field: field, rule: "\(said(instant)) is in the past; say 'now' or give a later instant")
             }
             if instant >= embargo {
-                throw .invalid(field: field, rule: "\(said(instant)) must come before the embargo instant \(said(embargo))")
+                throw .invalid(
+                    field: field, rule: "\(said(instant)) must come before the embargo instant \(said(embargo))")
             }
         }
         let start = proposed.earlyNotice ?? now
         let limit = start.addingTimeInterval(Double(maxEmbargoDays) * 86_400)
         guard embargo <= limit else {
             let from = proposed.earlyNotice == nil ? "now" : "the early notice"
-            throw .invalid(field: "embargo", rule: "\(said(embargo)) is more than \(maxEmbargoDays) days after \(from); the project allows at most \(maxEmbargoDays) (latest: \(said(limit)))")
+            throw .invalid(
+                field: "embargo",
+                rule:
+                    "\(said(embargo)) is more than \(maxEmbargoDays) days after \(from); the project allows at most \(maxEmbargoDays) (latest: \(said(limit)))"
+            )
         }
     }
 }

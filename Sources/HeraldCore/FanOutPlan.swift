@@ -76,9 +76,13 @@ public struct FanOutPlan: Equatable, Sendable {
     /// channel groups, in `projectLanguage` where a channel has none of its own. Notices the
     /// clock sends are recorded even with no recipients, so they fire once; a revision or a
     /// cancellation before anyone was told is nobody's business.
-    public init(_ kind: NoticeKind, providers: [Provider], channels: [ChannelGroup], preAnnounced: Bool, projectLanguage: Language) {
+    public init(
+        _ kind: NoticeKind, providers: [Provider], channels: [ChannelGroup], preAnnounced: Bool,
+        projectLanguage: Language
+    ) {
         self.providers = Self.providers(for: kind) == .none ? [] : providers
-        self.channels = Self.reachesChannels(kind, preAnnounced: preAnnounced)
+        self.channels =
+            Self.reachesChannels(kind, preAnnounced: preAnnounced)
             ? Set(channels.map { Audience(kind: $0.kind, language: $0.language ?? projectLanguage) })
                 .sorted { ($0.kind.rawValue, $0.language.rawValue) < ($1.kind.rawValue, $1.language.rawValue) }
             : []
@@ -89,8 +93,12 @@ public struct FanOutPlan: Equatable, Sendable {
     public var isEmpty: Bool { providers.isEmpty && channels.isEmpty }
 
     /// The languages the provider notice is written in: once each, whatever the number of providers.
-    public var providerLanguages: [Language] { Language.allCases.filter { language in providers.contains { $0.language == language } } }
+    public var providerLanguages: [Language] {
+        Language.allCases.filter { language in providers.contains { $0.language == language } }
+    }
 
     /// The languages the public notice is written in.
-    public var channelLanguages: [Language] { Language.allCases.filter { language in channels.contains { $0.language == language } } }
+    public var channelLanguages: [Language] {
+        Language.allCases.filter { language in channels.contains { $0.language == language } }
+    }
 }

@@ -129,7 +129,8 @@ public struct FeedWriter: Sendable {
             let a = item.advisory.content
             var entry: [String: JSON] = [
                 "id": .string(pageURL(item)), "url": .string(pageURL(item)), "title": "\(item.projectName): \(a.title)",
-                "content_text": .string(text(item)), "content_html": .string(html(item)), "date_published": .string(Instant.rfc3339(item.published)),
+                "content_text": .string(text(item)), "content_html": .string(html(item)),
+                "date_published": .string(Instant.rfc3339(item.published)),
                 "date_modified": .string(Instant.rfc3339(item.updated)),
                 "tags": .array((a.cves + (a.severity.map { ["severity:\($0.rawValue)"] } ?? [])).map(JSON.string)),
             ]
@@ -137,7 +138,8 @@ public struct FeedWriter: Sendable {
             return .object(entry)
         }
         let feed: JSON = [
-            "version": "https://jsonfeed.org/version/1.1", "title": .string(title), "home_page_url": .string(publicURL + "/"),
+            "version": "https://jsonfeed.org/version/1.1", "title": .string(title),
+            "home_page_url": .string(publicURL + "/"),
             "feed_url": .string(publicURL + "/feed.json"), "items": .array(entries),
         ]
         return feed.bytes
@@ -147,29 +149,45 @@ public struct FeedWriter: Sendable {
     public func osv(_ item: PublishedAdvisory) -> [UInt8] {
         let a = item.advisory.content
         var record: [String: JSON] = [
-            "schema_version": "1.7.0", "id": .string(OSV.id(item.advisory.publicID)), "modified": .string(Instant.rfc3339(item.updated)),
-            "published": .string(Instant.rfc3339(item.published)), "summary": .string(a.title), "details": .string(text(item)),
-            "references": .array([["type": "ADVISORY", "url": .string(pageURL(item))]]
-                + a.references.map { ["type": .string($0.type), "url": .string($0.url)] }),
-            "database_specific": ["project": .string(item.projectName), "revision": .int(item.advisory.revision), "affected": .string(a.affected),
-                                  "fixed": .string(a.fixed), "severity": .optional(a.severity?.rawValue), "herald_id": .string(item.advisory.publicID)],
+            "schema_version": "1.7.0", "id": .string(OSV.id(item.advisory.publicID)),
+            "modified": .string(Instant.rfc3339(item.updated)),
+            "published": .string(Instant.rfc3339(item.published)), "summary": .string(a.title),
+            "details": .string(text(item)),
+            "references": .array(
+                [["type": "ADVISORY", "url": .string(pageURL(item))]]
+                    + a.references.map { ["type": .string($0.type), "url": .string($0.url)] }),
+            "database_specific": [
+                "project": .string(item.projectName), "revision": .int(item.advisory.revision),
+                "affected": .string(a.affected),
+                "fixed": .string(a.fixed), "severity": .optional(a.severity?.rawValue),
+                "herald_id": .string(item.advisory.publicID),
+            ],
         ]
         // Per package, the range scanners match; the words as typed stay beside it for people.
         if !item.packages.isEmpty {
             let range = AffectedRange.read(affected: a.affected, fixed: a.fixed)
-            record["affected"] = .array(item.packages.map { package in
-                var entry: [String: JSON] = ["package": ["ecosystem": .string(package.ecosystem), "name": .string(package.name)],
-                                             "database_specific": ["affected": .string(a.affected), "fixed": .string(a.fixed)]]
-                if let range {
-                    entry["ranges"] = [["type": .string(range.type),
-                                        "events": .array(range.events.map { [$0.kind: .string($0.version)] })]]
-                }
-                return .object(entry)
-            })
+            record["affected"] = .array(
+                item.packages.map { package in
+                    var entry: [String: JSON] = [
+                        "package": ["ecosystem": .string(package.ecosystem), "name": .string(package.name)],
+                        "database_specific": ["affected": .string(a.affected), "fixed": .string(a.fixed)],
+                    ]
+                    if let range {
+                        entry["ranges"] = [
+                            [
+                                "type": .string(range.type),
+                                "events": .array(range.events.map { [$0.kind: .string($0.version)] }),
+                            ]
+                        ]
+                    }
+                    return .object(entry)
+                })
         }
         if !a.cves.isEmpty { record["aliases"] = .array(a.cves.map(JSON.string)) }
         if let cvss = a.cvss {
-            record["severity"] = [["type": cvss.hasPrefix("CVSS:4.0/") ? "CVSS_V4" : "CVSS_V3", "score": .string(cvss)]]
+            record["severity"] = [
+                ["type": cvss.hasPrefix("CVSS:4.0/") ? "CVSS_V4" : "CVSS_V3", "score": .string(cvss)]
+            ]
         }
         return JSON.object(record).bytes
     }
@@ -186,7 +204,11 @@ public struct FeedWriter: Sendable {
         if !a.affected.isEmpty { facts.append("<li>Affected: \(HTML.escape(a.affected))</li>") }
         if !a.fixed.isEmpty { facts.append("<li>Fixed: \(HTML.escape(a.fixed))</li>") }
         if !facts.isEmpty { parts.append("<ul>\(facts.joined())</ul>") }
-        if !item.bodyHTML.isEmpty { parts.append(item.bodyHTML) } else if !a.body.isEmpty { parts.append("<pre>\(HTML.escape(a.body))</pre>") }
+        if !item.bodyHTML.isEmpty {
+            parts.append(item.bodyHTML)
+        } else if !a.body.isEmpty {
+            parts.append("<pre>\(HTML.escape(a.body))</pre>")
+        }
         return parts.joined(separator: "\n")
     }
 
@@ -224,7 +246,9 @@ public enum XML {
             case "'": out += "&apos;"
             case "\t", "\n", "\r": out.unicodeScalars.append(scalar)
             default:
-                if scalar.value >= 0x20 && !(0xFFFE...0xFFFF).contains(scalar.value) { out.unicodeScalars.append(scalar) }
+                if scalar.value >= 0x20 && !(0xFFFE...0xFFFF).contains(scalar.value) {
+                    out.unicodeScalars.append(scalar)
+                }
             }
         }
         return out

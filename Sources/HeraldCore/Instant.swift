@@ -9,19 +9,26 @@ public enum Instant {
     public static func parse(_ text: String, field: String) throws(Refusal) -> Date {
         let input = text.trimmingCharacters(in: .whitespaces)
         if let match = input.wholeMatch(of: rfc3339) {
-            let civil = try civilTime(match.1, match.2, match.3, match.4, match.5, match.6, match.7, field: field, text: input)
+            let civil = try civilTime(
+                match.1, match.2, match.3, match.4, match.5, match.6, match.7, field: field, text: input)
             let offset = try offsetSeconds(String(match.8), field: field, text: input)
             return Date(timeIntervalSince1970: civil - Double(offset))
         }
         if let match = input.wholeMatch(of: zoned) {
-            let civil = try civilTime(match.1, match.2, match.3, match.4, match.5, match.6, nil, field: field, text: input)
+            let civil = try civilTime(
+                match.1, match.2, match.3, match.4, match.5, match.6, nil, field: field, text: input)
             let name = String(match.7)
             guard let zone = TimeZone(identifier: name) else {
-                throw .invalid(field: field, rule: "'\(name)' is not an IANA time zone (for example Europe/Amsterdam or UTC)")
+                throw .invalid(
+                    field: field, rule: "'\(name)' is not an IANA time zone (for example Europe/Amsterdam or UTC)")
             }
             return try resolve(wallClock: civil, in: zone, field: field, text: input)
         }
-        throw .invalid(field: field, rule: "'\(input)' is not an instant; write RFC 3339 with an offset (2026-12-01T16:00:00Z) or a local time with an IANA zone (2026-12-01 17:00 Europe/Amsterdam)")
+        throw .invalid(
+            field: field,
+            rule:
+                "'\(input)' is not an instant; write RFC 3339 with an offset (2026-12-01T16:00:00Z) or a local time with an IANA zone (2026-12-01 17:00 Europe/Amsterdam)"
+        )
     }
 
     /// `date` in UTC as RFC 3339, to the second: `2026-12-01T16:00:00Z`.
@@ -77,10 +84,14 @@ public enum Instant {
         _ y: Substring, _ mo: Substring, _ d: Substring, _ h: Substring, _ mi: Substring,
         _ s: Substring?, _ fraction: Substring?, field: String, text: String
     ) throws(Refusal) -> Double {
-        let year = Int(y)!, month = Int(mo)!, day = Int(d)!, hour = Int(h)!, minute = Int(mi)!
+        let year = Int(y)!
+        let month = Int(mo)!
+        let day = Int(d)!
+        let hour = Int(h)!
+        let minute = Int(mi)!
         let second = s.map { Int($0)! } ?? 0
         guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
-              (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second)
+            (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second)
         else { throw .invalid(field: field, rule: "'\(text)' is not a valid date and time") }
         let days = daysFromCivil(year: year, month: month, day: day)
         var seconds = Double(days * 86_400 + Int64(hour * 3600 + minute * 60 + second))
@@ -91,18 +102,24 @@ public enum Instant {
     private static func offsetSeconds(_ text: String, field: String, text input: String) throws(Refusal) -> Int {
         if text == "Z" || text == "z" { return 0 }
         let sign = text.hasPrefix("-") ? -1 : 1
-        let hours = Int(text.dropFirst().prefix(2))!, minutes = Int(text.suffix(2))!
-        guard hours <= 23, minutes <= 59 else { throw .invalid(field: field, rule: "'\(input)' has an invalid UTC offset") }
+        let hours = Int(text.dropFirst().prefix(2))!
+        let minutes = Int(text.suffix(2))!
+        guard hours <= 23, minutes <= 59 else {
+            throw .invalid(field: field, rule: "'\(input)' has an invalid UTC offset")
+        }
         return sign * (hours * 3600 + minutes * 60)
     }
 
     /// The UTC instant at which `zone`'s clocks show `wallClock` (seconds as if the wall
     /// clock were UTC). Each offset the zone uses within a day of that time is tried; the
     /// ones that map back to themselves are the real instants: none is a gap, two an overlap.
-    private static func resolve(wallClock: Double, in zone: TimeZone, field: String, text: String) throws(Refusal) -> Date {
+    private static func resolve(wallClock: Double, in zone: TimeZone, field: String, text: String) throws(Refusal)
+        -> Date
+    {
         let probes = [-86_400.0, 0, 86_400].map { Date(timeIntervalSince1970: wallClock + $0) }
         let offsets = Set(probes.map { zone.secondsFromGMT(for: $0) })
-        let instants = offsets
+        let instants =
+            offsets
             .map { Date(timeIntervalSince1970: wallClock - Double($0)) }
             .filter { Double(zone.secondsFromGMT(for: $0)) == wallClock - $0.timeIntervalSince1970 }
             .sorted()
@@ -110,10 +127,18 @@ public enum Instant {
         case 1:
             return instants[0]
         case 0:
-            throw .invalid(field: field, rule: "'\(text)' does not exist: the clocks in \(zone.identifier) skip that hour (daylight saving time begins); pick another time or write it with an offset")
+            throw .invalid(
+                field: field,
+                rule:
+                    "'\(text)' does not exist: the clocks in \(zone.identifier) skip that hour (daylight saving time begins); pick another time or write it with an offset"
+            )
         default:
             let choices = instants.map { local($0, in: zone) }.joined(separator: " or ")
-            throw .invalid(field: field, rule: "'\(text)' happens twice in \(zone.identifier) (daylight saving time ends): \(choices); write it with the offset you mean")
+            throw .invalid(
+                field: field,
+                rule:
+                    "'\(text)' happens twice in \(zone.identifier) (daylight saving time ends): \(choices); write it with the offset you mean"
+            )
         }
     }
 

@@ -2,7 +2,9 @@ import Foundation
 
 /// The languages Herald writes in: its messages, to providers and channels, and its pages.
 public enum Language: String, Codable, Sendable, CaseIterable {
-    case english = "en", dutch = "nl", danish = "da"
+    case english = "en"
+    case dutch = "nl"
+    case danish = "da"
 
     /// `en`, `nl` or `da`, any case.
     public static func parse(_ value: String) throws(Refusal) -> Language {
@@ -23,7 +25,8 @@ public enum Language: String, Codable, Sendable, CaseIterable {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         // 1970-01-01 was a Thursday.
         let weekday = Int(((days % 7) + 7 + 3) % 7)
-        let utc = "UTC" + (offset < 0 ? "-" : "+") + String(format: "%02d:%02d", abs(offset) / 3600, abs(offset) % 3600 / 60)
+        let utc =
+            "UTC" + (offset < 0 ? "-" : "+") + String(format: "%02d:%02d", abs(offset) / 3600, abs(offset) % 3600 / 60)
         let time = String(format: "%02d", hh) + (self == .danish ? "." : ":") + String(format: "%02d", mm)
         switch self {
         case .dutch:
@@ -37,11 +40,15 @@ public enum Language: String, Codable, Sendable, CaseIterable {
 
     // Monday first.
     static let dutchDays = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
-    static let dutchMonths = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-                              "november", "december"]
+    static let dutchMonths = [
+        "januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+        "november", "december",
+    ]
     static let danishDays = ["mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"]
-    static let danishMonths = ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
-                               "november", "december"]
+    static let danishMonths = [
+        "januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
+        "november", "december",
+    ]
 }
 
 /// The words of every message, by language. A port: the templates behind it live outside the

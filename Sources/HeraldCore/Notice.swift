@@ -67,7 +67,10 @@ public struct NoticeContent: Equatable, Sendable {
         if !intro.isEmpty { parts.append(intro) }
         if !facts.isEmpty {
             let width = facts.map(\.label.count).max() ?? 0
-            parts.append(facts.map { ($0.label + ":").padding(toLength: width + 1, withPad: " ", startingAt: 0) + " " + $0.value }.joined(separator: "\n"))
+            parts.append(
+                facts.map {
+                    ($0.label + ":").padding(toLength: width + 1, withPad: " ", startingAt: 0) + " " + $0.value
+                }.joined(separator: "\n"))
         }
         if !body.isEmpty { parts.append(body) }
         if let link { parts.append("\(link.label): \(link.url)") }
@@ -115,18 +118,24 @@ public struct NoticeWriter: Sendable {
     func instant(_ date: Date) -> String { language.dateTime(date, in: project.zone) }
 
     /// A message of three parts (subject, intro, footer) as content.
-    func message(_ name: String, _ values: [String: String], facts: [(label: String, value: String)] = [], body: String = "",
-                 link: (label: String, url: String)? = nil, embargoed: Bool = false) -> NoticeContent {
-        NoticeContent(headline: say(name, "subject", values), intro: say(name, "intro", values), facts: facts, body: body, link: link,
-                      footer: say(name, "footer", values), embargoed: embargoed)
+    func message(
+        _ name: String, _ values: [String: String], facts: [(label: String, value: String)] = [], body: String = "",
+        link: (label: String, url: String)? = nil, embargoed: Bool = false
+    ) -> NoticeContent {
+        NoticeContent(
+            headline: say(name, "subject", values), intro: say(name, "intro", values), facts: facts, body: body,
+            link: link,
+            footer: say(name, "footer", values), embargoed: embargoed)
     }
 
     /// The content of `kind` about `advisory` for `audience`. `notes` are the words the release
     /// manager gave with the change, each said only to its own audience (the reason to none of
     /// them); `ackURL` the provider's acknowledgement link.
     /// `previous` is the advisory before the change, so a revision can say what changed.
-    public func content(_ kind: NoticeKind, advisory: Advisory, audience: Audience, notes: ChangeNotes = .none, ackURL: String? = nil,
-                        previous: Advisory? = nil) -> NoticeContent {
+    public func content(
+        _ kind: NoticeKind, advisory: Advisory, audience: Audience, notes: ChangeNotes = .none, ackURL: String? = nil,
+        previous: Advisory? = nil
+    ) -> NoticeContent {
         let a = advisory.content
         let release = advisory.schedule.embargo.map { instant($0) + " (\(project.zone.identifier))" } ?? word("not-set")
         let page = "\(publicURL)/advisories/\(advisory.publicID)"
@@ -136,20 +145,24 @@ public struct NoticeWriter: Sendable {
         if let cvss = a.cvss { details.append((word("cvss"), cvss)) }
         if !a.affected.isEmpty { details.append((word("affected"), a.affected)) }
         if !a.fixed.isEmpty { details.append((word("fixed"), a.fixed)) }
-        let values = ["title": a.title, "summary": a.summary, "release": release, "revision": String(advisory.revision),
-                      "note": notes.toProviders]
+        let values = [
+            "title": a.title, "summary": a.summary, "release": release, "revision": String(advisory.revision),
+            "note": notes.toProviders,
+        ]
         let revisionFact = (label: word("revision"), value: String(advisory.revision))
 
         switch (kind, audience) {
         case (.earlyNotice, .provider), (.revision, .provider):
             let name = kind == .revision ? "revision" : "early-notice"
-            return message(name, values.merging(changes(from: previous, to: advisory)) { $1 },
-                           facts: [(word("release"), release), revisionFact] + details,
-                           body: [a.summary, a.body].filter { !$0.isEmpty }.joined(separator: "\n\n"),
-                           link: ackURL.map { (word("acknowledge"), $0) }, embargoed: true)
+            return message(
+                name, values.merging(changes(from: previous, to: advisory)) { $1 },
+                facts: [(word("release"), release), revisionFact] + details,
+                body: [a.summary, a.body].filter { !$0.isEmpty }.joined(separator: "\n\n"),
+                link: ackURL.map { (word("acknowledge"), $0) }, embargoed: true)
         case (.publication, .provider):
-            return message("publication-to-providers", values.merging(["published-early": publishedEarly(advisory) ?? ""]) { $1 },
-                           facts: [revisionFact] + details, link: (word("advisory"), page))
+            return message(
+                "publication-to-providers", values.merging(["published-early": publishedEarly(advisory) ?? ""]) { $1 },
+                facts: [revisionFact] + details, link: (word("advisory"), page))
         case (.publication, .publicChannel):
             // A sentence first, so a reader of a chat preview or a list digest knows what this is.
             return message("publication", values, facts: details, body: a.body, link: (word("advisory"), page))
@@ -164,7 +177,8 @@ public struct NoticeWriter: Sendable {
             return message("cancellation", ["release": release])
         case (.earlyNotice, .publicChannel), (.revision, .publicChannel):
             // Never sent; if it were, it would say nothing.
-            return NoticeContent(headline: project.name, intro: "", facts: [], body: "", link: nil, footer: "", embargoed: false)
+            return NoticeContent(
+                headline: project.name, intro: "", facts: [], body: "", link: nil, footer: "", embargoed: false)
         case (.channelTest, _), (.confirmation, _), (.welcome, _), (.contactLeft, _), (.alert, _):
             return test()
         }
@@ -181,8 +195,10 @@ public struct NoticeWriter: Sendable {
         }
         let (a, b) = (previous.content, advisory.content)
         let fields: [(String, Bool)] = [
-            ("changed-title", a.title != b.title), ("changed-summary", a.summary != b.summary), ("changed-details", a.body != b.body),
-            ("changed-cve", a.cves != b.cves), ("changed-severity", a.severity != b.severity), ("changed-cvss", a.cvss != b.cvss),
+            ("changed-title", a.title != b.title), ("changed-summary", a.summary != b.summary),
+            ("changed-details", a.body != b.body),
+            ("changed-cve", a.cves != b.cves), ("changed-severity", a.severity != b.severity),
+            ("changed-cvss", a.cvss != b.cvss),
             ("changed-affected", a.affected != b.affected), ("changed-fixed", a.fixed != b.fixed),
         ]
         values["changed"] = fields.filter(\.1).map { word($0.0) }.joined(separator: ", ")
@@ -191,7 +207,9 @@ public struct NoticeWriter: Sendable {
 
     /// When the advisory was published, if that was before its planned instant (the embargo was broken).
     func publishedEarly(_ advisory: Advisory) -> String? {
-        guard let published = advisory.publishedAt, let planned = advisory.schedule.embargo, published < planned else { return nil }
+        guard let published = advisory.publishedAt, let planned = advisory.schedule.embargo, published < planned else {
+            return nil
+        }
         return instant(published)
     }
 
@@ -204,15 +222,18 @@ public struct NoticeWriter: Sendable {
     /// `problem` is the alert's own sentence (from the store, in the deployment's records).
     public func alert(advisory: Advisory, problem: String, command: String) -> NoticeContent {
         let release = advisory.schedule.embargo.map { instant($0) + " (\(project.zone.identifier))" } ?? word("not-set")
-        var content = message("alert", ["advisory": String(advisory.id), "problem": problem, "command": command],
-                              facts: [(word("advisory"), "\(advisory.id) (\(advisory.publicID))"), (word("release"), release)])
+        var content = message(
+            "alert", ["advisory": String(advisory.id), "problem": problem, "command": command],
+            facts: [(word("advisory"), "\(advisory.id) (\(advisory.publicID))"), (word("release"), release)])
         content.body = say("alert", "body", ["command": command])
         return content
     }
 
     /// One address left the list; the organisation's other addresses hear of it.
     public func contactLeft(organization: String, address: String, remaining: [String]) -> NoticeContent {
-        message("contact-left", ["organization": organization, "address": address, "remaining": remaining.joined(separator: ", ")])
+        message(
+            "contact-left",
+            ["organization": organization, "address": address, "remaining": remaining.joined(separator: ", ")])
     }
 
     /// The provider was approved.

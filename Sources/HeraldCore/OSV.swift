@@ -5,16 +5,22 @@ import Foundation
 public enum OSV {
     /// OSV's ecosystem names, as its schema lists them (ossf/osv-schema at 51b8156).
     public static let ecosystems: Set<String> = [
-        "AlmaLinux", "Alpaquita", "Alpine", "Android", "Azure Linux", "BellSoft Hardened Containers", "Bioconductor", "Bitnami", "Chainguard",
-        "CleanStart", "ConanCenter", "CRAN", "crates.io", "Debian", "Docker Hardened Images", "Echo", "FreeBSD", "GHC", "GitHub Actions", "Go",
-        "Hackage", "Hex", "Julia", "Kubernetes", "Linux", "Mageia", "Maven", "MinimOS", "npm", "NuGet", "opam", "openEuler", "openSUSE",
-        "OSS-Fuzz", "Packagist", "Photon OS", "Pub", "PyPI", "Red Hat", "Rocky Linux", "Root", "RubyGems", "SUSE", "SwiftURL", "TuxCare",
+        "AlmaLinux", "Alpaquita", "Alpine", "Android", "Azure Linux", "BellSoft Hardened Containers", "Bioconductor",
+        "Bitnami", "Chainguard",
+        "CleanStart", "ConanCenter", "CRAN", "crates.io", "Debian", "Docker Hardened Images", "Echo", "FreeBSD", "GHC",
+        "GitHub Actions", "Go",
+        "Hackage", "Hex", "Julia", "Kubernetes", "Linux", "Mageia", "Maven", "MinimOS", "npm", "NuGet", "opam",
+        "openEuler", "openSUSE",
+        "OSS-Fuzz", "Packagist", "Photon OS", "Pub", "PyPI", "Red Hat", "Rocky Linux", "Root", "RubyGems", "SUSE",
+        "SwiftURL", "TuxCare",
         "Ubuntu", "VSCode", "Wolfi",
     ]
 
     /// OSV's reference types.
-    public static let referenceTypes: Set<String> = ["ADVISORY", "ARTICLE", "DETECTION", "DISCUSSION", "REPORT", "FIX", "INTRODUCED", "GIT",
-                                                     "PACKAGE", "EVIDENCE", "WEB"]
+    public static let referenceTypes: Set<String> = [
+        "ADVISORY", "ARTICLE", "DETECTION", "DISCUSSION", "REPORT", "FIX", "INTRODUCED", "GIT",
+        "PACKAGE", "EVIDENCE", "WEB",
+    ]
 
     /// The id of an advisory in OSV: Herald is no registered OSV database, so its ids carry the
     /// schema's `x_` prefix for those (`x_herald-myproject-2026-abc123`).
@@ -29,7 +35,10 @@ public struct Package: Equatable, Sendable, Codable {
     public init(ecosystem: String, name: String) throws(Refusal) {
         guard OSV.ecosystems.contains(ecosystem) else {
             let near = OSV.ecosystems.first { $0.lowercased() == ecosystem.lowercased() }
-            throw .invalid(field: "ecosystem", rule: "\(Validate.quoted(ecosystem)) is not an OSV ecosystem" + (near.map { " (did you mean \($0)?)" } ?? " (like PyPI, npm, Maven, Go, crates.io, Packagist)"))
+            throw .invalid(
+                field: "ecosystem",
+                rule: "\(Validate.quoted(ecosystem)) is not an OSV ecosystem"
+                    + (near.map { " (did you mean \($0)?)" } ?? " (like PyPI, npm, Maven, Go, crates.io, Packagist)"))
         }
         self.ecosystem = ecosystem
         self.name = try Validate.line(name, field: "package", maxLength: 200)
@@ -44,10 +53,14 @@ public struct Reference: Equatable, Sendable, Codable {
     /// Reads `TYPE=URL` (OSV's reference types: ADVISORY, ARTICLE, FIX, REPORT, WEB …).
     public init(_ text: String) throws(Refusal) {
         let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { throw .invalid(field: "reference", rule: "write it as TYPE=URL, like FIX=https://example.org/commit/abc") }
+        guard parts.count == 2 else {
+            throw .invalid(field: "reference", rule: "write it as TYPE=URL, like FIX=https://example.org/commit/abc")
+        }
         let type = parts[0].trimmingCharacters(in: .whitespaces).uppercased()
         guard OSV.referenceTypes.contains(type) else {
-            throw .invalid(field: "reference", rule: "\(Validate.quoted(type)) must be one of \(OSV.referenceTypes.sorted().joined(separator: ", "))")
+            throw .invalid(
+                field: "reference",
+                rule: "\(Validate.quoted(type)) must be one of \(OSV.referenceTypes.sorted().joined(separator: ", "))")
         }
         self.type = type
         url = try Address.webURL(parts[1], field: "reference")
@@ -71,9 +84,13 @@ public struct AffectedRange: Equatable, Sendable {
 
     /// The range in `affected` and `fixed`, or nil when the words say nothing it can read.
     public static func read(affected: String, fixed: String) -> AffectedRange? {
-        let affected = affected.trimmingCharacters(in: .whitespaces), fixed = fixed.trimmingCharacters(in: .whitespaces)
-        var introduced: String?, end: Event?
-        if let match = affected.wholeMatch(of: /(?i)\s*(?:from\s+)?(\S+)\s+(?:to|through|-|–|up to and including)\s+(\S+)\s*/) {
+        let affected = affected.trimmingCharacters(in: .whitespaces)
+        let fixed = fixed.trimmingCharacters(in: .whitespaces)
+        var introduced: String?
+        var end: Event?
+        if let match = affected.wholeMatch(
+            of: /(?i)\s*(?:from\s+)?(\S+)\s+(?:to|through|-|–|up to and including)\s+(\S+)\s*/)
+        {
             introduced = String(match.1)
             end = Event(kind: "last_affected", version: String(match.2))
         } else if let match = affected.wholeMatch(of: /\s*<\s*=\s*(\S+)\s*/) {
@@ -94,7 +111,8 @@ public struct AffectedRange: Equatable, Sendable {
             guard isVersion(fixed) else { return nil }
             end = Event(kind: "fixed", version: fixed)
         }
-        guard let introduced, isVersion(introduced) || introduced == "0", end.map({ isVersion($0.version) }) ?? true else { return nil }
+        guard let introduced, isVersion(introduced) || introduced == "0", end.map({ isVersion($0.version) }) ?? true
+        else { return nil }
         // An end before its start matches nothing; a bare version names one release, not a range.
         if let end, introduced != "0", compare(end.version, introduced) < 0 { return nil }
         if end == nil, !affected.hasPrefix(">") { return nil }
@@ -121,7 +139,8 @@ public struct AffectedRange: Equatable, Sendable {
     /// One version: numbers with dots, an optional pre-release label that starts with a letter
     /// (`-rc1`, `-beta.2`), optional build metadata. Not `1.4.x`, not `1.0-2.0` (a range).
     static func isVersion(_ text: String) -> Bool {
-        text.count <= 64 && text.wholeMatch(of: /v?\d+(?:\.\d+)*(?:-[A-Za-z][0-9A-Za-z.-]*)?(?:\+[0-9A-Za-z.-]+)?/) != nil
+        text.count <= 64
+            && text.wholeMatch(of: /v?\d+(?:\.\d+)*(?:-[A-Za-z][0-9A-Za-z.-]*)?(?:\+[0-9A-Za-z.-]+)?/) != nil
     }
 
     /// Dotted numeric comparison (`1.10.0` after `1.9.2`); a trailing label sorts before the release.
@@ -131,7 +150,8 @@ public struct AffectedRange: Equatable, Sendable {
             let core = trimmed.prefix { $0.isNumber || $0 == "." }
             return (core.split(separator: ".").map { Int($0) ?? 0 }, String(trimmed.dropFirst(core.count)))
         }
-        let (x, xs) = parts(a), (y, ys) = parts(b)
+        let (x, xs) = parts(a)
+        let (y, ys) = parts(b)
         for i in 0..<max(x.count, y.count) {
             let (p, q) = (i < x.count ? x[i] : 0, i < y.count ? y[i] : 0)
             if p != q { return p < q ? -1 : 1 }

@@ -54,11 +54,14 @@ public struct NewProject: Equatable, Sendable {
     public let maxEmbargoDays: Int
 
     /// Validates the fields; throws the first rule broken.
-    public init(slug: String, name: String, timezone: String = "UTC", maxEmbargoDays: Int = defaultMaxEmbargoDays) throws(Refusal) {
+    public init(slug: String, name: String, timezone: String = "UTC", maxEmbargoDays: Int = defaultMaxEmbargoDays)
+        throws(Refusal)
+    {
         self.slug = try Slug.validate(slug, field: "slug")
         self.name = try Validate.line(name, field: "name", maxLength: 100)
         guard TimeZone(identifier: timezone) != nil else {
-            throw .invalid(field: "timezone", rule: "'\(timezone)' is not an IANA time zone (for example Europe/Amsterdam or UTC)")
+            throw .invalid(
+                field: "timezone", rule: "'\(timezone)' is not an IANA time zone (for example Europe/Amsterdam or UTC)")
         }
         self.timezone = timezone
         guard (1...90).contains(maxEmbargoDays) else {
@@ -73,11 +76,18 @@ public enum Slug {
     /// Returns `value` if it is 1–40 characters of lowercase letters, digits and inner hyphens.
     public static func validate(_ value: String, field: String) throws(Refusal) -> String {
         let bytes = Array(value.utf8)
-        let allowed = { (b: UInt8) in (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) }
-        let ok = (1...40).contains(bytes.count) && allowed(bytes.first!) && allowed(bytes.last!)
+        let allowed = { (b: UInt8) in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b)
+        }
+        let ok =
+            (1...40).contains(bytes.count) && allowed(bytes.first!) && allowed(bytes.last!)
             && bytes.allSatisfy { allowed($0) || $0 == UInt8(ascii: "-") }
         guard ok else {
-            throw .invalid(field: field, rule: "\(Validate.quoted(value)) must be 1–40 lowercase letters, digits or inner hyphens (like my-project)")
+            throw .invalid(
+                field: field,
+                rule:
+                    "\(Validate.quoted(value)) must be 1–40 lowercase letters, digits or inner hyphens (like my-project)"
+            )
         }
         return value
     }

@@ -18,13 +18,22 @@ public enum ProviderStatus: String, Codable, Sendable, CaseIterable {
         let allowed: [ProviderStatus]
         let next: ProviderStatus
         switch action {
-        case .confirm: allowed = [.pendingConfirmation]; next = .pendingApproval
-        case .approve: allowed = [.pendingApproval, .suspended]; next = .active
-        case .suspend: allowed = [.active, .pendingApproval]; next = .suspended
-        case .remove: allowed = [.pendingConfirmation, .pendingApproval, .active, .suspended]; next = .removed
+        case .confirm:
+            allowed = [.pendingConfirmation]
+            next = .pendingApproval
+        case .approve:
+            allowed = [.pendingApproval, .suspended]
+            next = .active
+        case .suspend:
+            allowed = [.active, .pendingApproval]
+            next = .suspended
+        case .remove:
+            allowed = [.pendingConfirmation, .pendingApproval, .active, .suspended]
+            next = .removed
         }
         guard allowed.contains(self) else {
-            throw .illegalTransition(subject: subject, state: rawValue, action: action.rawValue, allowedFrom: allowed.map(\.rawValue))
+            throw .illegalTransition(
+                subject: subject, state: rawValue, action: action.rawValue, allowedFrom: allowed.map(\.rawValue))
         }
         return next
     }
@@ -78,8 +87,10 @@ public struct Provider: Equatable, Sendable, Codable {
     /// For a request waiting for approval: members whose names look like this one's (TS #39).
     public var looksLike: [String]?
 
-    public init(id: Int64, organization: String, status: ProviderStatus, listed: Bool, emails: [String],
-                webhooks: [ProviderWebhook], projects: [String], createdAt: Date, updatedAt: Date) {
+    public init(
+        id: Int64, organization: String, status: ProviderStatus, listed: Bool, emails: [String],
+        webhooks: [ProviderWebhook], projects: [String], createdAt: Date, updatedAt: Date
+    ) {
         self.id = id
         self.organization = organization
         self.status = status
@@ -106,14 +117,18 @@ public struct NewProvider: Equatable, Sendable {
 
     /// Validates and normalises; duplicate addresses, URLs and projects are merged. Every list
     /// is counted before its elements are validated, so a hostile body costs almost nothing.
-    public init(organization: String, emails: [String], webhooks: [(url: String, kind: WebhookKind)] = [],
-                projects: [String], listed: Bool = false, language: Language = .english) throws(Refusal) {
+    public init(
+        organization: String, emails: [String], webhooks: [(url: String, kind: WebhookKind)] = [],
+        projects: [String], listed: Bool = false, language: Language = .english
+    ) throws(Refusal) {
         self.language = language
         try Validate.count(emails, field: "email", max: Self.maxEmails, noun: "addresses per provider")
         try Validate.count(webhooks, field: "webhook", max: Self.maxWebhooks, noun: "webhooks per provider")
         try Validate.count(projects, field: "project", max: Self.maxProjects, noun: "projects per provider")
         self.organization = try Validate.name(organization, field: "organization")
-        guard !emails.isEmpty else { throw .invalid(field: "email", rule: "give at least one address to send notices to") }
+        guard !emails.isEmpty else {
+            throw .invalid(field: "email", rule: "give at least one address to send notices to")
+        }
         var seen = Set<String>()
         var addresses: [String] = []
         for email in emails {
@@ -128,7 +143,9 @@ public struct NewProvider: Equatable, Sendable {
             if urls.insert(url).inserted { hooks.append(ProviderWebhook(url: url, kind: hook.kind)) }
         }
         self.webhooks = hooks
-        guard !projects.isEmpty else { throw .invalid(field: "project", rule: "name at least one project the provider receives notices for") }
+        guard !projects.isEmpty else {
+            throw .invalid(field: "project", rule: "name at least one project the provider receives notices for")
+        }
         var slugs: [String] = []
         var seenSlugs = Set<String>()
         for project in projects {
@@ -155,13 +172,19 @@ public struct ProviderEdit: Sendable, Equatable {
     public let listed: Bool?
     public let language: Language?
 
-    public init(organization: String? = nil, addEmails: [String] = [], removeEmails: [String] = [],
-                addWebhooks: [(url: String, kind: WebhookKind)] = [], removeWebhooks: [String] = [], replaceWebhook: (from: String, to: String)? = nil,
-                addProjects: [String] = [], removeProjects: [String] = [], listed: Bool? = nil, language: Language? = nil) throws(Refusal) {
+    public init(
+        organization: String? = nil, addEmails: [String] = [], removeEmails: [String] = [],
+        addWebhooks: [(url: String, kind: WebhookKind)] = [], removeWebhooks: [String] = [],
+        replaceWebhook: (from: String, to: String)? = nil,
+        addProjects: [String] = [], removeProjects: [String] = [], listed: Bool? = nil, language: Language? = nil
+    ) throws(Refusal) {
         self.language = language
-        for (list, field, max) in [(addEmails, "add-email", NewProvider.maxEmails), (removeEmails, "remove-email", NewProvider.maxEmails),
-                                   (removeWebhooks, "remove-webhook", NewProvider.maxWebhooks), (addProjects, "add-project", NewProvider.maxProjects),
-                                   (removeProjects, "remove-project", NewProvider.maxProjects)] {
+        for (list, field, max) in [
+            (addEmails, "add-email", NewProvider.maxEmails), (removeEmails, "remove-email", NewProvider.maxEmails),
+            (removeWebhooks, "remove-webhook", NewProvider.maxWebhooks),
+            (addProjects, "add-project", NewProvider.maxProjects),
+            (removeProjects, "remove-project", NewProvider.maxProjects),
+        ] {
             try Validate.count(list, field: field, max: max, noun: "at a time")
         }
         try Validate.count(addWebhooks, field: "add-webhook", max: NewProvider.maxWebhooks, noun: "at a time")
@@ -171,14 +194,17 @@ public struct ProviderEdit: Sendable, Equatable {
             for item in list { out.append(try check(item)) }
             return out
         }
-        self.organization = try organization.map { (name) throws(Refusal) in try Validate.name(name, field: "organization") }
+        self.organization = try organization.map { (name) throws(Refusal) in
+            try Validate.name(name, field: "organization")
+        }
         /// Duplicates merged (addresses without regard to case), as `NewProvider` does.
         func unique(_ list: [String], caseInsensitive: Bool = true) -> [String] {
             var seen = Set<String>()
             return list.filter { seen.insert(caseInsensitive ? $0.lowercased() : $0).inserted }
         }
         self.addEmails = unique(try each(addEmails) { (a) throws(Refusal) in try Address.email(a, field: "add-email") })
-        self.removeEmails = unique(try each(removeEmails) { (a) throws(Refusal) in try Address.email(a, field: "remove-email") })
+        self.removeEmails = unique(
+            try each(removeEmails) { (a) throws(Refusal) in try Address.email(a, field: "remove-email") })
         var hooks: [ProviderWebhook] = []
         var urls = Set<String>()
         for hook in addWebhooks {
@@ -186,23 +212,40 @@ public struct ProviderEdit: Sendable, Equatable {
             if urls.insert(url).inserted { hooks.append(ProviderWebhook(url: url, kind: hook.kind)) }
         }
         self.addWebhooks = hooks
-        self.removeWebhooks = unique(try each(removeWebhooks) { (u) throws(Refusal) in try Address.webURL(u, field: "remove-webhook") }, caseInsensitive: false)
+        self.removeWebhooks = unique(
+            try each(removeWebhooks) { (u) throws(Refusal) in try Address.webURL(u, field: "remove-webhook") },
+            caseInsensitive: false)
         if let replace = replaceWebhook {
-            self.replaceWebhook = (try Address.webURL(replace.from, field: "replace-webhook"), try Address.webURL(replace.to, field: "replace-webhook"))
+            self.replaceWebhook = (
+                try Address.webURL(replace.from, field: "replace-webhook"),
+                try Address.webURL(replace.to, field: "replace-webhook")
+            )
         } else {
             self.replaceWebhook = nil
         }
-        self.addProjects = unique(try each(addProjects) { (p) throws(Refusal) in try Slug.validate(p, field: "add-project") })
-        self.removeProjects = unique(try each(removeProjects) { (p) throws(Refusal) in try Slug.validate(p, field: "remove-project") })
+        self.addProjects = unique(
+            try each(addProjects) { (p) throws(Refusal) in try Slug.validate(p, field: "add-project") })
+        self.removeProjects = unique(
+            try each(removeProjects) { (p) throws(Refusal) in try Slug.validate(p, field: "remove-project") })
         self.listed = listed
-        let nothing = organization == nil && addEmails.isEmpty && removeEmails.isEmpty && addWebhooks.isEmpty && removeWebhooks.isEmpty
-            && replaceWebhook == nil && addProjects.isEmpty && removeProjects.isEmpty && listed == nil && language == nil
-        if nothing { throw .invalid(field: "edit", rule: "name at least one change (--organization, --add-email, --remove-webhook, …)") }
+        let nothing =
+            organization == nil && addEmails.isEmpty && removeEmails.isEmpty && addWebhooks.isEmpty
+            && removeWebhooks.isEmpty
+            && replaceWebhook == nil && addProjects.isEmpty && removeProjects.isEmpty && listed == nil
+            && language == nil
+        if nothing {
+            throw .invalid(
+                field: "edit", rule: "name at least one change (--organization, --add-email, --remove-webhook, …)")
+        }
     }
 
     public static func == (a: ProviderEdit, b: ProviderEdit) -> Bool {
-        (a.organization, a.addEmails, a.removeEmails, a.addWebhooks, a.removeWebhooks) == (b.organization, b.addEmails, b.removeEmails, b.addWebhooks, b.removeWebhooks)
+        (a.organization, a.addEmails, a.removeEmails, a.addWebhooks, a.removeWebhooks) == (
+            b.organization, b.addEmails, b.removeEmails, b.addWebhooks, b.removeWebhooks
+        )
             && a.replaceWebhook?.from == b.replaceWebhook?.from && a.replaceWebhook?.to == b.replaceWebhook?.to
-            && (a.addProjects, a.removeProjects, a.listed, a.language) == (b.addProjects, b.removeProjects, b.listed, b.language)
+            && (a.addProjects, a.removeProjects, a.listed, a.language) == (
+                b.addProjects, b.removeProjects, b.listed, b.language
+            )
     }
 }

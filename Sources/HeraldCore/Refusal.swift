@@ -34,11 +34,13 @@ public struct LineRefusals: Error, Equatable, Sendable, CustomStringConvertible 
     }
 
     public static func == (lhs: LineRefusals, rhs: LineRefusals) -> Bool {
-        lhs.problems.map(\.line) == rhs.problems.map(\.line) && lhs.problems.map(\.refusal) == rhs.problems.map(\.refusal)
+        lhs.problems.map(\.line) == rhs.problems.map(\.line)
+            && lhs.problems.map(\.refusal) == rhs.problems.map(\.refusal)
     }
 
     public var description: String {
         let lines = problems.map { "line \($0.line): \($0.refusal)" }
-        return "\(problems.count) bad line\(problems.count == 1 ? "" : "s"), nothing imported:\n" + lines.joined(separator: "\n")
+        return "\(problems.count) bad line\(problems.count == 1 ? "" : "s"), nothing imported:\n"
+            + lines.joined(separator: "\n")
     }
 }

@@ -33,14 +33,20 @@ public enum Setting: String, CaseIterable, Sendable, Codable {
         case .preferredLanguages:
             // RFC 9116 §2.5.8: a comma-separated list of RFC 5646 tags.
             let tags = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard !tags.isEmpty, tags.count <= 10, tags.allSatisfy({ $0.wholeMatch(of: /[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*/) != nil }) else {
-                throw .invalid(field: rawValue, rule: "\(Validate.quoted(value)) must be language tags separated by commas, like nl, en")
+            guard !tags.isEmpty, tags.count <= 10,
+                tags.allSatisfy({ $0.wholeMatch(of: /[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*/) != nil })
+            else {
+                throw .invalid(
+                    field: rawValue,
+                    rule: "\(Validate.quoted(value)) must be language tags separated by commas, like nl, en")
             }
             return tags.joined(separator: ", ")
         case .templates:
             let path = try Validate.line(value, field: rawValue, maxLength: 1000)
             guard path == Self.builtInTemplates || path.hasPrefix("/") else {
-                throw .invalid(field: rawValue, rule: "must be an absolute directory path, or \(Self.builtInTemplates) for Herald's own wording")
+                throw .invalid(
+                    field: rawValue,
+                    rule: "must be an absolute directory path, or \(Self.builtInTemplates) for Herald's own wording")
             }
             return path
         }
@@ -52,7 +58,9 @@ public enum Setting: String, CaseIterable, Sendable, Codable {
     /// Reads a key as people type it.
     public static func parse(_ key: String) throws(Refusal) -> Setting {
         guard let setting = Setting(rawValue: key.lowercased()) else {
-            throw .invalid(field: "key", rule: "\(Validate.quoted(key)) must be one of \(allCases.map(\.rawValue).joined(separator: ", "))")
+            throw .invalid(
+                field: "key",
+                rule: "\(Validate.quoted(key)) must be one of \(allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return setting
     }

@@ -4,7 +4,9 @@ import Foundation
 public enum Validate {
     /// A single line of text: trimmed, not empty (unless allowed), no control characters
     /// (a CR or LF could smuggle a header into an e-mail), at most `maxLength` characters.
-    public static func line(_ value: String, field: String, maxLength: Int = 200, allowEmpty: Bool = false) throws(Refusal) -> String {
+    public static func line(_ value: String, field: String, maxLength: Int = 200, allowEmpty: Bool = false)
+        throws(Refusal) -> String
+    {
         try bound(value, field: field, maxLength: maxLength)
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         if trimmed.isEmpty && !allowEmpty { throw .invalid(field: field, rule: "must not be empty") }
@@ -13,9 +15,15 @@ public enum Validate {
         }
         // Bidi controls reorder what a reader sees ("Evil\u{202E}proC" shows as "EvilCorp").
         if trimmed.unicodeScalars.contains(where: isBidiControl) {
-            throw .invalid(field: field, rule: "must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C)")
+            throw .invalid(
+                field: field,
+                rule:
+                    "must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C)"
+            )
         }
-        if trimmed.count > maxLength { throw .invalid(field: field, rule: "must be at most \(maxLength) characters (got \(trimmed.count))") }
+        if trimmed.count > maxLength {
+            throw .invalid(field: field, rule: "must be at most \(maxLength) characters (got \(trimmed.count))")
+        }
         return trimmed
     }
 
@@ -25,7 +33,9 @@ public enum Validate {
     public static func name(_ value: String, field: String, maxLength: Int = 200) throws(Refusal) -> String {
         let line = try line(value, field: field, maxLength: maxLength)
         if line.unicodeScalars.contains(where: { $0.properties.generalCategory == .format || $0.value == 0x180E }) {
-            throw .invalid(field: field, rule: "must not contain invisible characters (zero-width spaces or joiners, soft hyphens, U+FEFF)")
+            throw .invalid(
+                field: field,
+                rule: "must not contain invisible characters (zero-width spaces or joiners, soft hyphens, U+FEFF)")
         }
         return line
     }
@@ -33,18 +43,23 @@ public enum Validate {
     /// Free text: newlines and tabs allowed, other control characters not; at most `maxLength` characters.
     public static func text(_ value: String, field: String, maxLength: Int) throws(Refusal) -> String {
         try bound(value, field: field, maxLength: maxLength)
-        let normalized = value.replacingOccurrences(of: "\r\n", with: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let normalized = value.replacingOccurrences(of: "\r\n", with: "\n").trimmingCharacters(
+            in: .whitespacesAndNewlines)
         if normalized.unicodeScalars.contains(where: { isControl($0) && $0 != "\n" && $0 != "\t" }) {
             throw .invalid(field: field, rule: "must not contain control characters")
         }
-        if normalized.count > maxLength { throw .invalid(field: field, rule: "must be at most \(maxLength) characters (got \(normalized.count))") }
+        if normalized.count > maxLength {
+            throw .invalid(field: field, rule: "must be at most \(maxLength) characters (got \(normalized.count))")
+        }
         return normalized
     }
 
     /// A reason for an audited manual action.
     public static func reason(_ value: String, required: Bool) throws(Refusal) -> String {
         let reason = try text(value, field: "reason", maxLength: 1000)
-        if required && reason.isEmpty { throw .invalid(field: "reason", rule: "must say why (it goes into the audit log)") }
+        if required && reason.isEmpty {
+            throw .invalid(field: "reason", rule: "must say why (it goes into the audit log)")
+        }
         return reason
     }
 
@@ -54,7 +69,9 @@ public enum Validate {
         // A character is usually one scalar of at most 4 bytes; 16 bytes a character allows for
         // combining sequences while still stopping a hostile megabyte before it is scanned.
         let bytes = value.utf8.count
-        if bytes > maxLength * 16 { throw .invalid(field: field, rule: "must be at most \(maxLength) characters (got \(bytes) bytes)") }
+        if bytes > maxLength * 16 {
+            throw .invalid(field: field, rule: "must be at most \(maxLength) characters (got \(bytes) bytes)")
+        }
     }
 
     /// Refuses a list longer than `max` before any of its elements is looked at.

@@ -27,7 +27,8 @@ public struct CurlResult: Sendable, Equatable {
     public var refusedPrivateTarget = false
 
     /// A transfer the engine dropped before it started (`dropWaiting`): nothing was sent.
-    public static let notStarted = CurlResult(code: -2, error: "not started", responseCode: 0, retryAfter: nil, responseSnippet: "")
+    public static let notStarted = CurlResult(
+        code: -2, error: "not started", responseCode: 0, retryAfter: nil, responseSnippet: "")
     public var wasNotStarted: Bool { code == -2 }
 }
 
@@ -43,8 +44,11 @@ public struct CurlSettings: Sendable {
     /// relay with a certificate from the organisation's own CA (`HERALD_SMTP_CA_FILE`).
     public var smtpCAFile: String?
 
-    public init(connectTimeout: TimeInterval = 10, totalTimeout: TimeInterval = 30, maxConnectionsPerHost: Int = 8, maxConnections: Int = 256,
-                smtpCAFile: String? = nil) {
+    public init(
+        connectTimeout: TimeInterval = 10, totalTimeout: TimeInterval = 30, maxConnectionsPerHost: Int = 8,
+        maxConnections: Int = 256,
+        smtpCAFile: String? = nil
+    ) {
         self.smtpCAFile = smtpCAFile
         self.connectTimeout = connectTimeout
         self.totalTimeout = totalTimeout
@@ -70,8 +74,8 @@ public final class CurlEngine: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     private static let globalInit: Void = {
-        curl_global_init(3)          // CURL_GLOBAL_ALL, a macro
-        signal(SIGPIPE, SIG_IGN)     // CURLOPT_NOSIGNAL leaves SIGPIPE to us
+        curl_global_init(3)  // CURL_GLOBAL_ALL, a macro
+        signal(SIGPIPE, SIG_IGN)  // CURLOPT_NOSIGNAL leaves SIGPIPE to us
     }()
 
     /// Starts the engine thread.
@@ -110,7 +114,8 @@ public final class CurlEngine: @unchecked Sendable {
 
     /// Starts one transfer and calls `completion` on the engine thread when it ends: no task
     /// per transfer, for callers that send thousands a second. `completion` must be quick.
-    public func submit(_ request: CurlRequest, lane: String = "", completion: @escaping @Sendable (CurlResult) -> Void) {
+    public func submit(_ request: CurlRequest, lane: String = "", completion: @escaping @Sendable (CurlResult) -> Void)
+    {
         let transfer = Transfer(request: request, lane: lane, completion: completion)
         let accepted = lock.withLock { () -> Bool? in
             guard !stopping else { return nil }
@@ -121,7 +126,8 @@ public final class CurlEngine: @unchecked Sendable {
         if let wake = accepted {
             if wake { curl_multi_wakeup(multi) }
         } else {
-            completion(CurlResult(code: -1, error: "shutting down", responseCode: 0, retryAfter: nil, responseSnippet: ""))
+            completion(
+                CurlResult(code: -1, error: "shutting down", responseCode: 0, retryAfter: nil, responseSnippet: ""))
         }
     }
 
@@ -163,7 +169,7 @@ public final class CurlEngine: @unchecked Sendable {
             }
             curl_multi_poll(multi, nil, 0, 1000, nil)
         }
-        idleHandles.removeAll()   // each Handle cleans up its easy handle
+        idleHandles.removeAll()  // each Handle cleans up its easy handle
         curl_multi_cleanup(multi)
         finished.signal()
     }
@@ -241,7 +247,9 @@ private final class Handle {
 
     /// What every transfer has, sends and checks alike: no signals, the timeouts, TLS verified,
     /// libcurl's words for a failure in `errorBuffer`.
-    static func setCommonOptions(_ easy: UnsafeMutableRawPointer, settings: CurlSettings, errorBuffer: UnsafeMutablePointer<CChar>) {
+    static func setCommonOptions(
+        _ easy: UnsafeMutableRawPointer, settings: CurlSettings, errorBuffer: UnsafeMutablePointer<CChar>
+    ) {
         herald_curl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         herald_curl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000))
         herald_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(settings.totalTimeout * 1000))
@@ -285,7 +293,8 @@ private final class Transfer {
         case let .smtp(url, from, to, message, requireTLS):
             upload = message
             herald_curl_easy_setopt_string(easy, CURLOPT_URL, url)
-            herald_curl_easy_setopt_long(easy, CURLOPT_USE_SSL, Int(requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue))
+            herald_curl_easy_setopt_long(
+                easy, CURLOPT_USE_SSL, Int(requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue))
             herald_curl_easy_setopt_string(easy, CURLOPT_MAIL_FROM, "<\(from)>")
             list = curl_slist_append(nil, "<\(to)>")
             herald_curl_easy_setopt_slist(easy, CURLOPT_MAIL_RCPT, list)
@@ -299,21 +308,31 @@ private final class Transfer {
             herald_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
             _ = body.withUnsafeBufferPointer { bytes in
                 // COPYPOSTFIELDS copies, so the body need not outlive this call.
-                herald_curl_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!))
+                herald_curl_easy_setopt_pointer(
+                    easy, CURLOPT_COPYPOSTFIELDS,
+                    UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!))
             }
             herald_curl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method == "POST" ? nil : method)
-            if refusePrivate { herald_curl_refuse_private_targets(easy, handle.refusedFlag) } else { herald_curl_allow_private_targets(easy) }
+            if refusePrivate {
+                herald_curl_refuse_private_targets(easy, handle.refusedFlag)
+            } else {
+                herald_curl_allow_private_targets(easy)
+            }
         }
     }
 
     func result(code: CURLcode, responseCode: Int, handle: Handle) -> CurlResult {
-        let error = code == CURLE_OK ? "" : {
-            let detail = String(cString: handle.errorBuffer)
-            return detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-        }()
+        let error =
+            code == CURLE_OK
+            ? ""
+            : {
+                let detail = String(cString: handle.errorBuffer)
+                return detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            }()
         let snippet = String(decoding: response.prefix(300), as: UTF8.self)
-        return CurlResult(code: Int32(code.rawValue), error: error, responseCode: responseCode, retryAfter: retryAfter,
-                          responseSnippet: snippet, refusedPrivateTarget: handle.refusedFlag.pointee != 0)
+        return CurlResult(
+            code: Int32(code.rawValue), error: error, responseCode: responseCode, retryAfter: retryAfter,
+            responseSnippet: snippet, refusedPrivateTarget: handle.refusedFlag.pointee != 0)
     }
 
     /// Frees the transfer's list and unhooks it from the handle, which goes back for reuse.
@@ -326,18 +345,24 @@ private final class Transfer {
 
 // C callbacks: `userdata` is the Transfer, unretained (the engine's `active` table owns it).
 
-private func transferWrite(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {
+private func transferWrite(
+    _ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?
+) -> Int {
     guard let userdata, let buffer else { return 0 }
     let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
     let length = size * count
     // Keep only the start of a response: it is for the error record, not for reading.
     if transfer.response.count < 4096 {
-        buffer.withMemoryRebound(to: UInt8.self, capacity: length) { transfer.response.append(contentsOf: UnsafeBufferPointer(start: $0, count: min(length, 4096))) }
+        buffer.withMemoryRebound(to: UInt8.self, capacity: length) {
+            transfer.response.append(contentsOf: UnsafeBufferPointer(start: $0, count: min(length, 4096)))
+        }
     }
     return length
 }
 
-private func transferHeader(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {
+private func transferHeader(
+    _ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?
+) -> Int {
     guard let userdata, let buffer else { return 0 }
     let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
     let length = size * count
@@ -345,12 +370,15 @@ private func transferHeader(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int,
     let bytes = UnsafeRawBufferPointer(start: buffer, count: length)
     let name = "retry-after:".utf8
     guard length > name.count, zip(bytes, name).allSatisfy({ $0 | 0x20 == $1 | 0x20 }) else { return length }
-    let value = String(decoding: bytes.dropFirst(name.count), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    let value = String(decoding: bytes.dropFirst(name.count), as: UTF8.self).trimmingCharacters(
+        in: .whitespacesAndNewlines)
     transfer.retryAfter = RetryAfter.parse(value, now: Date())
     return length
 }
 
-private func transferRead(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {
+private func transferRead(
+    _ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?
+) -> Int {
     guard let userdata, let buffer else { return 0 }
     let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
     let length = min(size * count, transfer.upload.count - transfer.uploadOffset)
@@ -388,7 +416,8 @@ extension CurlEngine {
         Handle.setCommonOptions(easy, settings: settings, errorBuffer: errorBuffer)
         herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps")
         herald_curl_easy_setopt_string(easy, CURLOPT_URL, url)
-        herald_curl_easy_setopt_long(easy, CURLOPT_USE_SSL, Int(requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue))
+        herald_curl_easy_setopt_long(
+            easy, CURLOPT_USE_SSL, Int(requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue))
         if let ca = settings.smtpCAFile { herald_curl_easy_setopt_string(easy, CURLOPT_CAINFO, ca) }
         // No recipient and no upload: libcurl sends this command after logging in.
         herald_curl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, "NOOP")
@@ -396,7 +425,10 @@ extension CurlEngine {
         let code = curl_easy_perform(easy)
         var status = 0
         herald_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-        let error = code == CURLE_OK ? "" : (errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code)))
-        return CurlResult(code: Int32(code.rawValue), error: error, responseCode: status, retryAfter: nil, responseSnippet: "")
+        let error =
+            code == CURLE_OK
+            ? "" : (errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code)))
+        return CurlResult(
+            code: Int32(code.rawValue), error: error, responseCode: status, retryAfter: nil, responseSnippet: "")
     }
 }

@@ -11,7 +11,8 @@ public enum DeliveryMetrics {
         attempts.withLock { counters in
             let key = AttemptKey(transport: transport.rawValue, outcome: outcome)
             if let counter = counters[key] { return counter }
-            let counter = Counter(label: "herald_deliveries_total", dimensions: [("transport", transport.rawValue), ("outcome", outcome)])
+            let counter = Counter(
+                label: "herald_deliveries_total", dimensions: [("transport", transport.rawValue), ("outcome", outcome)])
             counters[key] = counter
             return counter
         }.increment()

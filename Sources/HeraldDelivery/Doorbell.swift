@@ -18,7 +18,7 @@ public final class Doorbell: @unchecked Sendable {
             defer { waiters.removeAll() }
             return Array(waiters.values)
         }
-        woken.forEach { $0.resume() }
+        for waiter in woken { waiter.resume() }
     }
 
     /// Returns when rung, after `timeout`, or on cancellation, whichever is first.
@@ -49,7 +49,7 @@ public final class Doorbell: @unchecked Sendable {
         } onCancel: {
             let waiting = lock.withLock { () -> CheckedContinuation<Void, Never>? in
                 if let continuation = waiters.removeValue(forKey: id) { return continuation }
-                cancelledEarly.insert(id)   // cancelled before it registered: don't let it wait
+                cancelledEarly.insert(id)  // cancelled before it registered: don't let it wait
                 return nil
             }
             waiting?.resume()

@@ -42,8 +42,10 @@ public struct OutboxWorker: Sendable {
     let doorbell: Doorbell
     let logger: Logger
 
-    public init(databasePath: String, clock: any Clock = SystemClock(), mail: any Transport, webhooks: any Transport,
-                settings: WorkerSettings = WorkerSettings(), doorbell: Doorbell, logger: Logger) {
+    public init(
+        databasePath: String, clock: any Clock = SystemClock(), mail: any Transport, webhooks: any Transport,
+        settings: WorkerSettings = WorkerSettings(), doorbell: Doorbell, logger: Logger
+    ) {
         self.databasePath = databasePath
         self.clock = clock
         self.mail = mail
@@ -83,7 +85,8 @@ public struct OutboxWorker: Sendable {
         func next(batch: Int = 1) async -> [Event] {
             while true {
                 let ready = lock.withLock { () -> [Event] in
-                    guard items.count >= batch || items.contains(where: { if case .tick = $0 { true } else { false } }) else {
+                    guard items.count >= batch || items.contains(where: { if case .tick = $0 { true } else { false } })
+                    else {
                         return []
                     }
                     defer { items.removeAll(keepingCapacity: true) }
@@ -136,12 +139,15 @@ public struct OutboxWorker: Sendable {
             func flush(claiming limit: Int = 0, free: [String: Int] = [:]) throws -> [ClaimedDelivery] {
                 guard !outcomes.isEmpty || limit > 0 else { return [] }
                 do {
-                    let claimed = try outbox.recordAndClaim(outcomes, limit: limit, lease: lease, freeSlots: free, perHost: backlogPerHost)
+                    let claimed = try outbox.recordAndClaim(
+                        outcomes, limit: limit, lease: lease, freeSlots: free, perHost: backlogPerHost)
                     outcomes.removeAll(keepingCapacity: true)
                     lastFlush = .now
                     return claimed
                 } catch let error as SQLiteError where error.kind == .busy {
-                    logger.warning("database busy; outcomes kept for the next try", metadata: ["outcomes": "\(outcomes.count)", "error": "\(error)"])
+                    logger.warning(
+                        "database busy; outcomes kept for the next try",
+                        metadata: ["outcomes": "\(outcomes.count)", "error": "\(error)"])
                     lastFlush = .now
                     return []
                 }
@@ -196,7 +202,9 @@ public struct OutboxWorker: Sendable {
                     // A claim is a write transaction: take rows in big cuts, when a busy host has
                     // drawn down half its backlog, and look for other hosts' work every 10 ms.
                     let hungry = inFlight == 0 || room.values.contains { $0 >= backlogPerHost / 2 }
-                    if held < settings.maxInFlight * 2 && (hungry || ContinuousClock.now - lastClaim >= .milliseconds(10)) {
+                    if held < settings.maxInFlight * 2
+                        && (hungry || ContinuousClock.now - lastClaim >= .milliseconds(10))
+                    {
                         lastClaim = .now
                         for delivery in try flush(claiming: settings.maxInFlight * 2 - held, free: room) {
                             queued[delivery.host, default: []].append(delivery)
@@ -209,7 +217,11 @@ public struct OutboxWorker: Sendable {
                     try flush()
                     if stopping {
                         // Still busy: the rows stay leased; the next start releases and resends them.
-                        if !outcomes.isEmpty { logger.error("stopping with outcomes unrecorded; they are sent again at the next start", metadata: ["outcomes": "\(outcomes.count)"]) }
+                        if !outcomes.isEmpty {
+                            logger.error(
+                                "stopping with outcomes unrecorded; they are sent again at the next start",
+                                metadata: ["outcomes": "\(outcomes.count)"])
+                        }
                         break
                     }
                     // Idle: sleep until the next retry is due, a ring, or the poll interval.
@@ -255,8 +267,12 @@ public struct OutboxWorker: Sendable {
         // Built only when logged: the delivered path runs tens of thousands of times a second.
         // A chat webhook's URL is its credential: logs name it by fingerprint.
         var meta: Logger.Metadata {
-            ["delivery": "\(delivery.id)", "recipient": "\(delivery.transport == .webhook ? Redaction.url(delivery.recipient) : delivery.recipient)",
-             "attempt": "\(delivery.attempts)"]
+            [
+                "delivery": "\(delivery.id)",
+                "recipient":
+                    "\(delivery.transport == .webhook ? Redaction.url(delivery.recipient) : delivery.recipient)",
+                "attempt": "\(delivery.attempts)",
+            ]
         }
         switch result {
         case .notAttempted:
@@ -264,7 +280,8 @@ public struct OutboxWorker: Sendable {
         case .delivered:
             DeliveryMetrics.attempt(transport: delivery.transport, outcome: "delivered")
             logger.debug("delivered", metadata: meta)
-            return .delivered(id: delivery.id, at: now, via: delivery.transport == .email ? destination : "webhook:" + delivery.host)
+            return .delivered(
+                id: delivery.id, at: now, via: delivery.transport == .email ? destination : "webhook:" + delivery.host)
         case let .gone(error):
             DeliveryMetrics.attempt(transport: delivery.transport, outcome: "gone")
             logger.warning("endpoint gone; disabled", metadata: meta.merging(["error": "\(error)"]) { $1 })
@@ -274,9 +291,13 @@ public struct OutboxWorker: Sendable {
             logger.error("delivery failed for good", metadata: meta.merging(["error": "\(error)"]) { $1 })
             return .dead(id: delivery.id, error: error)
         case let .failed(error, retryAfter):
-            if let next = settings.retryPolicy.nextAttempt(after: delivery.attempts, now: now, retryAfter: retryAfter, random: Double.random(in: 0..<1)) {
+            if let next = settings.retryPolicy.nextAttempt(
+                after: delivery.attempts, now: now, retryAfter: retryAfter, random: Double.random(in: 0..<1))
+            {
                 DeliveryMetrics.attempt(transport: delivery.transport, outcome: "retry")
-                logger.notice("delivery failed; will retry", metadata: meta.merging(["error": "\(error)", "next": "\(Instant.rfc3339(next))"]) { $1 })
+                logger.notice(
+                    "delivery failed; will retry",
+                    metadata: meta.merging(["error": "\(error)", "next": "\(Instant.rfc3339(next))"]) { $1 })
                 return .retry(id: delivery.id, at: next, error: error)
             }
             DeliveryMetrics.attempt(transport: delivery.transport, outcome: "dead")

@@ -20,8 +20,10 @@ public struct Scheduler: Sendable {
     /// Called after every pass with what fired: health checks and caches listen here.
     public var onLoop: @Sendable ([AdvisoryStore.Fired]) -> Void = { _ in }
 
-    public init(databasePath: String, clock: any Clock = SystemClock(), outbox: OutboxSettings, doorbell: Doorbell,
-                logger: Logger, poll: Duration = .seconds(1)) {
+    public init(
+        databasePath: String, clock: any Clock = SystemClock(), outbox: OutboxSettings, doorbell: Doorbell,
+        logger: Logger, poll: Duration = .seconds(1)
+    ) {
         self.databasePath = databasePath
         self.clock = clock
         self.outbox = outbox
@@ -58,22 +60,32 @@ public struct Scheduler: Sendable {
         while !wake.stopped {
             var sleep = poll
             do {
-                let fired = try advisories.fireDue(skip: { id in backoff[id].map { $0.until > clock.now } ?? false }, failed: { failure in
-                    let failures = (backoff[failure.advisoryID]?.failures ?? 0) + 1
-                    let delay = min(60, 0.5 * pow(2, Double(failures - 1)))
-                    backoff[failure.advisoryID] = (failures, clock.now + delay)
-                    logger.error("notice not fired; the scheduler tries again", metadata: [
-                        "advisory": "\(failure.advisoryID)", "notice": "\(failure.kind.rawValue)", "error": "\(failure.error)",
-                        "attempt": "\(failures)", "retry_in_s": "\(delay)"])
-                })
+                let fired = try advisories.fireDue(
+                    skip: { id in backoff[id].map { $0.until > clock.now } ?? false },
+                    failed: { failure in
+                        let failures = (backoff[failure.advisoryID]?.failures ?? 0) + 1
+                        let delay = min(60, 0.5 * pow(2, Double(failures - 1)))
+                        backoff[failure.advisoryID] = (failures, clock.now + delay)
+                        logger.error(
+                            "notice not fired; the scheduler tries again",
+                            metadata: [
+                                "advisory": "\(failure.advisoryID)", "notice": "\(failure.kind.rawValue)",
+                                "error": "\(failure.error)",
+                                "attempt": "\(failures)", "retry_in_s": "\(delay)",
+                            ])
+                    })
                 for notice in fired { backoff[notice.advisoryID] = nil }
                 // Private notices not getting through: looked at twice a minute, not every pass.
                 if clock.now.timeIntervalSince(alertsCheckedAt) >= 30 {
                     alertsCheckedAt = clock.now
                     let raised = try alerts.raiseDue()
                     for alert in raised {
-                        logger.error("alert: private notices failing", metadata: ["advisory": "\(alert.advisoryID)", "alert": "\(alert.kind)",
-                                                                                  "detail": "\(alert.detail)"])
+                        logger.error(
+                            "alert: private notices failing",
+                            metadata: [
+                                "advisory": "\(alert.advisoryID)", "alert": "\(alert.kind)",
+                                "detail": "\(alert.detail)",
+                            ])
                     }
                     if !raised.isEmpty { doorbell.ring() }
                 }
@@ -82,13 +94,19 @@ public struct Scheduler: Sendable {
                 onLoop(fired)
                 for notice in fired {
                     DeliveryMetrics.noticeLag(kind: notice.kind.rawValue, seconds: notice.lag)
-                    logger.info("notice fired", metadata: ["advisory": "\(notice.advisoryID)", "notice": "\(notice.kind.rawValue)",
-                                                           "lag_ms": "\(Int(notice.lag * 1000))"])
+                    logger.info(
+                        "notice fired",
+                        metadata: [
+                            "advisory": "\(notice.advisoryID)", "notice": "\(notice.kind.rawValue)",
+                            "lag_ms": "\(Int(notice.lag * 1000))",
+                        ])
                 }
                 if let next = try advisories.nextDue() {
                     var wait = next.timeIntervalSince(clock.now)
                     // Something due that did not fire waits for its backoff (or a moment), never a busy loop.
-                    if wait <= 0 { wait = max(0.01, backoff.values.map { $0.until.timeIntervalSince(clock.now) }.min() ?? 0.01) }
+                    if wait <= 0 {
+                        wait = max(0.01, backoff.values.map { $0.until.timeIntervalSince(clock.now) }.min() ?? 0.01)
+                    }
                     // Wake at the instant, not before: fireDue refuses early publication anyway.
                     sleep = min(sleep, .microseconds(max(0, Int((wait * 1_000_000).rounded(.up)))))
                 }

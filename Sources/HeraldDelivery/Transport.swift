@@ -50,12 +50,13 @@ public struct SMTPTransport: Transport {
         self.from = from
         let components = URLComponents(string: url)
         requireTLS = components?.user != nil
-        destination = components.map { components in
-            var components = components
-            components.user = nil
-            components.password = nil
-            return components.string ?? "smtp"
-        } ?? "smtp"
+        destination =
+            components.map { components in
+                var components = components
+                components.user = nil
+                components.password = nil
+                return components.string ?? "smtp"
+            } ?? "smtp"
     }
 
     /// STARTTLS is required when there are credentials, so they never cross in the clear.
@@ -93,7 +94,8 @@ public struct SMTPTransport: Transport {
         // The server's reply code belongs to a command; to a failed connection or handshake it
         // would only be the greeting's 220, which says nothing.
         let command = !["connect", "TLS", "timeout", "connection"].contains(stage)
-        let error = "SMTP \(stage)\(command && result.responseCode > 0 ? " \(result.responseCode)" : ""): \(result.error)"
+        let error =
+            "SMTP \(stage)\(command && result.responseCode > 0 ? " \(result.responseCode)" : ""): \(result.error)"
         // A 5xx reply to a command is permanent (the mailbox does not exist, the message is refused).
         if command && (500..<600).contains(result.responseCode) { return .permanent(error) }
         return .failed(error, retryAfter: nil)
@@ -110,11 +112,13 @@ public struct SMTPTransport: Transport {
         case 6, 7: return "connect"
         case 35, 51, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91, 98: return "TLS"
         case 67: return "AUTH"
-        case 9: return "EHLO"   // "Remote access denied": the relay refused the session
+        case 9: return "EHLO"  // "Remote access denied": the relay refused the session
         // libcurl's "weird reply" after the message was sent is the relay refusing it (a 5xx
         // after the final dot); before that, the greeting or EHLO went wrong.
-        case 8: return message.contains("EHLO") || message.contains("HELO") ? "EHLO" : result.responseCode >= 400 ? "DATA" : "reply"
-        case 28: return result.responseCode == 0 ? "connect" : "timeout"   // no greeting yet: it never connected
+        case 8:
+            return message.contains("EHLO") || message.contains("HELO")
+                ? "EHLO" : result.responseCode >= 400 ? "DATA" : "reply"
+        case 28: return result.responseCode == 0 ? "connect" : "timeout"  // no greeting yet: it never connected
         default: return "connection"
         }
     }
@@ -130,7 +134,8 @@ public struct MaildirTransport: Transport {
     public init(directory: URL) throws {
         self.directory = directory
         for folder in ["tmp", "new", "cur"] {
-            try FileManager.default.createDirectory(at: directory.appending(path: folder), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: directory.appending(path: folder), withIntermediateDirectories: true)
         }
     }
 
@@ -145,11 +150,14 @@ public struct MaildirTransport: Transport {
 
     private func write(_ delivery: ClaimedDelivery) -> SendResult {
         // Unique per delivery and attempt, as Maildir asks: time, id, attempt, host.
-        let name = "\(Int(Date().timeIntervalSince1970)).H\(delivery.id)_\(delivery.attempts).\(ProcessInfo.processInfo.hostName)"
+        let name =
+            "\(Int(Date().timeIntervalSince1970)).H\(delivery.id)_\(delivery.attempts).\(ProcessInfo.processInfo.hostName)"
         let temporary = directory.appending(path: "tmp/\(name)").path
         let final = directory.appending(path: "new/\(name)").path
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { return .failed("cannot create \(temporary): \(String(cString: strerror(errno)))", retryAfter: nil) }
+        guard fd >= 0 else {
+            return .failed("cannot create \(temporary): \(String(cString: strerror(errno)))", retryAfter: nil)
+        }
         let written = delivery.payload.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd)
         close(fd)
@@ -160,7 +168,8 @@ public struct MaildirTransport: Transport {
         }
         guard rename(temporary, final) == 0 else {
             unlink(temporary)
-            return .failed("cannot move the message into \(final): \(String(cString: strerror(errno)))", retryAfter: nil)
+            return .failed(
+                "cannot move the message into \(final): \(String(cString: strerror(errno)))", retryAfter: nil)
         }
         return .delivered
     }
@@ -195,18 +204,25 @@ public struct WebhookTransport: Transport {
             // Signed at send time: receivers reject old timestamps, and a retry may be hours later.
             let timestamp = Int(Date().timeIntervalSince1970)
             headers.append("webhook-timestamp: \(timestamp)")
-            if let secret = delivery.secret, let signature = StandardWebhooks.signature(secret: secret, id: delivery.messageID, timestamp: timestamp, body: delivery.payload) {
+            if let secret = delivery.secret,
+                let signature = StandardWebhooks.signature(
+                    secret: secret, id: delivery.messageID, timestamp: timestamp, body: delivery.payload)
+            {
                 headers.append("webhook-signature: \(signature)")
             }
         case .matrix:
             // The client-server API: PUT with the message id as transaction id, so a resend is a no-op.
             method = "PUT"
-            url += "/send/m.room.message/" + (delivery.messageID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? delivery.messageID)
+            url +=
+                "/send/m.room.message/"
+                + (delivery.messageID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)
+                    ?? delivery.messageID)
             if let token = delivery.secret { headers.append("Authorization: Bearer \(token)") }
         case .slack, .mattermost, .discord, .teams:
             break
         }
-        return .http(method: method, url: url, headers: headers, body: delivery.payload, refusePrivate: !allowPrivateTargets)
+        return .http(
+            method: method, url: url, headers: headers, body: delivery.payload, refusePrivate: !allowPrivateTargets)
     }
 
     /// 2xx delivered; 410 gone; a private target, and a 4xx that says the request itself is
@@ -217,16 +233,19 @@ public struct WebhookTransport: Transport {
     static func classify(_ result: CurlResult) -> SendResult {
         if result.wasNotStarted { return .notAttempted }
         if result.refusedPrivateTarget {
-            return .permanent("refused: the URL resolves to a loopback or private address (HERALD_ALLOW_PRIVATE_TARGETS allows it)")
+            return .permanent(
+                "refused: the URL resolves to a loopback or private address (HERALD_ALLOW_PRIVATE_TARGETS allows it)")
         }
         guard result.code == 0 else { return .failed(result.error, retryAfter: nil) }
         let snippet = result.responseSnippet.isEmpty ? "" : ": " + result.responseSnippet.prefix(200)
         switch result.responseCode {
         case 200..<300: return .delivered
         case 410: return .gone("HTTP 410 Gone\(snippet)")
-        case 300..<400: return .failed("HTTP \(result.responseCode): redirects are not followed\(snippet)", retryAfter: nil)
+        case 300..<400:
+            return .failed("HTTP \(result.responseCode): redirects are not followed\(snippet)", retryAfter: nil)
         case 408, 425, 429: return .failed("HTTP \(result.responseCode)\(snippet)", retryAfter: result.retryAfter)
-        case 400..<500: return .permanent("HTTP \(result.responseCode) (final: the receiver refuses the request itself)\(snippet)")
+        case 400..<500:
+            return .permanent("HTTP \(result.responseCode) (final: the receiver refuses the request itself)\(snippet)")
         default: return .failed("HTTP \(result.responseCode)\(snippet)", retryAfter: result.retryAfter)
         }
     }

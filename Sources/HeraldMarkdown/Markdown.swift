@@ -10,7 +10,10 @@ public enum Markdown {
     public static func html(_ text: String, headingOffset: Int = 0) -> String {
         var text = text
         let html = text.withUTF8 { buffer in
-            guard let rendered = buffer.withMemoryRebound(to: CChar.self, { herald_markdown_to_html($0.baseAddress, $0.count) }) else { return "" }
+            guard
+                let rendered = buffer.withMemoryRebound(
+                    to: CChar.self, { herald_markdown_to_html($0.baseAddress, $0.count) })
+            else { return "" }
             defer { free(rendered) }
             return String(cString: rendered)
         }
@@ -18,7 +21,8 @@ public enum Markdown {
         var shifted = html
         for level in (1...6).reversed() {
             let to = min(6, level + headingOffset)
-            shifted = shifted.replacingOccurrences(of: "<h\(level)>", with: "<h\(to)>").replacingOccurrences(of: "</h\(level)>", with: "</h\(to)>")
+            shifted = shifted.replacingOccurrences(of: "<h\(level)>", with: "<h\(to)>").replacingOccurrences(
+                of: "</h\(level)>", with: "</h\(to)>")
         }
         return shifted
     }

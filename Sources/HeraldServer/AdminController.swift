@@ -17,8 +17,9 @@ struct AdminController: Sendable {
         group.post("projects") { request, context in
             try context.require(.admin)
             let input = try await request.decode(as: ProjectInput.self, context: context)
-            let project = try NewProject(slug: input.slug ?? "", name: input.name ?? "", timezone: input.timezone ?? "UTC",
-                                         maxEmbargoDays: input.maxEmbargoDays ?? NewProject.defaultMaxEmbargoDays)
+            let project = try NewProject(
+                slug: input.slug ?? "", name: input.name ?? "", timezone: input.timezone ?? "UTC",
+                maxEmbargoDays: input.maxEmbargoDays ?? NewProject.defaultMaxEmbargoDays)
             let language = try input.language.map(Language.parse)
             return try await json(status: .created) { stores in
                 let added = try stores.projects.add(project, actor: context.actor)
@@ -32,7 +33,11 @@ struct AdminController: Sendable {
             try context.require(.auditor)
             let status = try request.uri.queryParameters.get("status").map { value throws(Refusal) -> ProviderStatus in
                 guard let status = ProviderStatus(rawValue: value) else {
-                    throw .invalid(field: "status", rule: "'\(value)' must be one of \(ProviderStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw .invalid(
+                        field: "status",
+                        rule:
+                            "'\(value)' must be one of \(ProviderStatus.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 return status
             }
@@ -46,13 +51,16 @@ struct AdminController: Sendable {
             let input = try await request.decode(as: ProviderInput.self, context: context)
             let hooks = try (input.webhooks ?? []).map { hook throws -> (url: String, kind: WebhookKind) in
                 guard let kind = WebhookKind(rawValue: hook.kind ?? "webhook") else {
-                    throw Refusal.invalid(field: "webhooks.kind", rule: "must be one of \(WebhookKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw Refusal.invalid(
+                        field: "webhooks.kind",
+                        rule: "must be one of \(WebhookKind.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 return (hook.url, kind)
             }
-            let provider = try NewProvider(organization: input.organization ?? "", emails: input.emails ?? [], webhooks: hooks,
-                                           projects: input.projects ?? [], listed: input.listed ?? false,
-                                           language: try Language.parse(input.language ?? "en"))
+            let provider = try NewProvider(
+                organization: input.organization ?? "", emails: input.emails ?? [], webhooks: hooks,
+                projects: input.projects ?? [], listed: input.listed ?? false,
+                language: try Language.parse(input.language ?? "en"))
             let status: ProviderStatus = input.approve == true ? .active : .pendingApproval
             return try await json(status: .created) { stores in
                 try stores.providers.add(provider, status: status, actor: context.actor, outbox: stores.settings)
@@ -65,7 +73,8 @@ struct AdminController: Sendable {
             let change = try input.edit()
             let reason = try Validate.reason(input.reason ?? "", required: false)
             return try await json { stores in
-                let (provider, secrets) = try stores.providers.edit(id, change, actor: context.actor, reason: reason, outbox: stores.settings)
+                let (provider, secrets) = try stores.providers.edit(
+                    id, change, actor: context.actor, reason: reason, outbox: stores.settings)
                 return EditedProvider(provider: provider.redacted, newSecrets: secrets)
             }
         }
@@ -76,8 +85,9 @@ struct AdminController: Sendable {
                 let input = try await request.decodeIfPresent(ReasonInput.self, context: context)
                 let reason = try Validate.reason(input?.reason ?? "", required: false)
                 return try await json { stores in
-                    try stores.providers.transition(id, action, reason: reason, actor: context.actor, outbox: stores.settings,
-                                                    despiteLookAlike: input?.despiteLookAlike == true)
+                    try stores.providers.transition(
+                        id, action, reason: reason, actor: context.actor, outbox: stores.settings,
+                        despiteLookAlike: input?.despiteLookAlike == true)
                 }
             }
         }
@@ -95,10 +105,13 @@ struct AdminController: Sendable {
             try context.require(.admin)
             let input = try await request.decode(as: ChannelInput.self, context: context)
             guard let kind = ChannelKind(rawValue: input.kind ?? "") else {
-                throw Refusal.invalid(field: "kind", rule: "must be one of \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw Refusal.invalid(
+                    field: "kind",
+                    rule: "must be one of \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let channel = try NewChannel(projectSlug: input.project ?? "", kind: kind, target: input.target ?? "", secret: input.secret,
-                                         language: try input.language.map(Language.parse))
+            let channel = try NewChannel(
+                projectSlug: input.project ?? "", kind: kind, target: input.target ?? "", secret: input.secret,
+                language: try input.language.map(Language.parse))
             return try await json(status: .created) { stores in try stores.channels.add(channel, actor: context.actor) }
         }
         group.delete("channels/:id") { _, context in
@@ -121,7 +134,9 @@ struct AdminController: Sendable {
             let project = request.uri.queryParameters.get("project")
             let state = try request.uri.queryParameters.get("state").map { value throws(Refusal) -> AdvisoryState in
                 guard let state = AdvisoryState(rawValue: value) else {
-                    throw .invalid(field: "state", rule: "must be one of \(AdvisoryState.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw .invalid(
+                        field: "state",
+                        rule: "must be one of \(AdvisoryState.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 return state
             }
@@ -132,9 +147,10 @@ struct AdminController: Sendable {
             let input = try await request.decode(as: AdvisoryInput.self, context: context)
             let now = app.now
             let patch = try input.patch()
-            let content = try AdvisoryContent(title: input.title ?? "", summary: patch.summary ?? "", body: patch.body ?? "", cves: patch.cves ?? [],
-                                              severity: patch.severity, cvss: patch.cvss, affected: patch.affected ?? "", fixed: patch.fixed ?? "",
-                                              references: patch.references ?? [])
+            let content = try AdvisoryContent(
+                title: input.title ?? "", summary: patch.summary ?? "", body: patch.body ?? "", cves: patch.cves ?? [],
+                severity: patch.severity, cvss: patch.cvss, affected: patch.affected ?? "", fixed: patch.fixed ?? "",
+                references: patch.references ?? [])
             let schedule = try input.schedule(applyingTo: Schedule(), now: now)
             return try await json(status: .created, at: now) { stores in
                 try stores.advisories
@@ -159,7 +175,9 @@ struct AdminController: Sendable {
             try context.require(.releaseManager)
             let id = try context.id()
             let input = try await request.decode(as: AdvisoryInput.self, context: context)
-            guard input.embargo != nil else { throw Refusal.invalid(field: "embargo", rule: "give the new release instant") }
+            guard input.embargo != nil else {
+                throw Refusal.invalid(field: "embargo", rule: "give the new release instant")
+            }
             let now = app.now
             let notes = try input.notes.notes(reasonRequired: false)
             return try await json(at: now) { stores in
@@ -181,7 +199,8 @@ struct AdminController: Sendable {
         group.post("advisories/:id/publish") { request, context in
             try context.require(.releaseManager)
             let id = try context.id()
-            let notes = try (try await request.decodeIfPresent(NotesInput.self, context: context) ?? NotesInput()).notes(reasonRequired: true)
+            let notes = try (try await request.decodeIfPresent(NotesInput.self, context: context) ?? NotesInput())
+                .notes(reasonRequired: true)
             return try await json { stores in
                 try stores.advisories.publishNow(id, notes: notes, actor: context.actor)
             }
@@ -189,7 +208,8 @@ struct AdminController: Sendable {
         group.post("advisories/:id/cancel") { request, context in
             try context.require(.releaseManager)
             let id = try context.id()
-            let notes = try (try await request.decodeIfPresent(NotesInput.self, context: context) ?? NotesInput()).notes(reasonRequired: true)
+            let notes = try (try await request.decodeIfPresent(NotesInput.self, context: context) ?? NotesInput())
+                .notes(reasonRequired: true)
             return try await json { stores in
                 try stores.advisories.cancel(id, notes: notes, actor: context.actor)
             }
@@ -215,13 +235,17 @@ struct AdminController: Sendable {
             let query = request.uri.queryParameters
             let limit = min(max(Int(query.get("limit") ?? "") ?? 100, 1), 10_000)
             let advisory = try query.get("advisory").map { text throws(Refusal) -> Int64 in
-                guard let id = Int64(text), id > 0 else { throw .invalid(field: "advisory", rule: "must be an advisory's id") }
+                guard let id = Int64(text), id > 0 else {
+                    throw .invalid(field: "advisory", rule: "must be an advisory's id")
+                }
                 return id
             }
             let actor = try query.get("actor").map { try Validate.line($0, field: "actor", maxLength: 200) }
             let since = try query.get("since").map { try Instant.parse($0, field: "since") }
             return try await json { stores in
-                try stores.audit.list(subjectType: advisory == nil ? nil : "advisory", subjectID: advisory, actor: actor, since: since, limit: limit)
+                try stores.audit.list(
+                    subjectType: advisory == nil ? nil : "advisory", subjectID: advisory, actor: actor, since: since,
+                    limit: limit)
             }
         }
 
@@ -250,73 +274,144 @@ struct AdminController: Sendable {
     }
 
     /// Runs `body` on a pooled connection and answers with its result as JSON.
-    private func json<T: Encodable & Sendable>(status: HTTPResponse.Status = .ok, at instant: Date? = nil,
-                                               _ body: @escaping @Sendable (Stores) throws -> T) async throws -> Response {
+    private func json<T: Encodable & Sendable>(
+        status: HTTPResponse.Status = .ok, at instant: Date? = nil,
+        _ body: @escaping @Sendable (Stores) throws -> T
+    ) async throws -> Response {
         let value = try await app.run(at: instant, body)
         let data = try JSONEncoder.herald.encode(value)
-        return Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 
 // MARK: - Request bodies (snake_case keys)
 
-struct ProjectInput: Decodable { var slug: String?; var name: String?; var timezone: String?; var maxEmbargoDays: Int?; var language: String? }
-struct WebhookInput: Decodable { var url: String; var kind: String? }
+struct ProjectInput: Decodable {
+    var slug: String?
+    var name: String?
+    var timezone: String?
+    var maxEmbargoDays: Int?
+    var language: String?
+}
+struct WebhookInput: Decodable {
+    var url: String
+    var kind: String?
+}
 struct ProviderInput: Decodable {
-    var organization: String?; var emails: [String]?; var webhooks: [WebhookInput]?; var projects: [String]?; var listed: Bool?; var approve: Bool?
+    var organization: String?
+    var emails: [String]?
+    var webhooks: [WebhookInput]?
+    var projects: [String]?
+    var listed: Bool?
+    var approve: Bool?
     var language: String?
 }
 /// `PATCH /api/v1/providers/{id}`: what to change; what is left out stays.
 struct ProviderPatchInput: Decodable {
-    struct Replacement: Decodable { var from: String; var to: String }
-    var organization: String?; var addEmails: [String]?; var removeEmails: [String]?; var addWebhooks: [WebhookInput]?
-    var removeWebhooks: [String]?; var replaceWebhook: Replacement?; var addProjects: [String]?; var removeProjects: [String]?
-    var listed: Bool?; var language: String?; var reason: String?
+    struct Replacement: Decodable {
+        var from: String
+        var to: String
+    }
+    var organization: String?
+    var addEmails: [String]?
+    var removeEmails: [String]?
+    var addWebhooks: [WebhookInput]?
+    var removeWebhooks: [String]?
+    var replaceWebhook: Replacement?
+    var addProjects: [String]?
+    var removeProjects: [String]?
+    var listed: Bool?
+    var language: String?
+    var reason: String?
 
     func edit() throws -> ProviderEdit {
         let hooks = try (addWebhooks ?? []).map { hook throws -> (url: String, kind: WebhookKind) in
             guard let kind = WebhookKind(rawValue: hook.kind ?? "webhook") else {
-                throw Refusal.invalid(field: "add_webhooks.kind", rule: "must be one of \(WebhookKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw Refusal.invalid(
+                    field: "add_webhooks.kind",
+                    rule: "must be one of \(WebhookKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return (hook.url, kind)
         }
-        return try ProviderEdit(organization: organization, addEmails: addEmails ?? [], removeEmails: removeEmails ?? [], addWebhooks: hooks,
-                                removeWebhooks: removeWebhooks ?? [], replaceWebhook: replaceWebhook.map { ($0.from, $0.to) },
-                                addProjects: addProjects ?? [], removeProjects: removeProjects ?? [], listed: listed,
-                                language: try language.map(Language.parse))
+        return try ProviderEdit(
+            organization: organization, addEmails: addEmails ?? [], removeEmails: removeEmails ?? [],
+            addWebhooks: hooks,
+            removeWebhooks: removeWebhooks ?? [], replaceWebhook: replaceWebhook.map { ($0.from, $0.to) },
+            addProjects: addProjects ?? [], removeProjects: removeProjects ?? [], listed: listed,
+            language: try language.map(Language.parse))
     }
 }
 /// The answer to an edit: the provider as listings show it, and the secrets of added webhooks (shown once).
-struct EditedProvider: Encodable, Sendable { var provider: Provider; var newSecrets: [String: String] }
-struct ChannelInput: Decodable { var project: String?; var kind: String?; var target: String?; var secret: String?; var language: String? }
-struct ReasonInput: Decodable { var reason: String?; var despiteLookAlike: Bool? }
+struct EditedProvider: Encodable, Sendable {
+    var provider: Provider
+    var newSecrets: [String: String]
+}
+struct ChannelInput: Decodable {
+    var project: String?
+    var kind: String?
+    var target: String?
+    var secret: String?
+    var language: String?
+}
+struct ReasonInput: Decodable {
+    var reason: String?
+    var despiteLookAlike: Bool?
+}
 /// The three audiences' words of a change: `reason` (audit), `note_to_providers`, `public_note`.
 struct NotesInput: Decodable {
-    var reason: String?; var noteToProviders: String?; var publicNote: String?
+    var reason: String?
+    var noteToProviders: String?
+    var publicNote: String?
 
     func notes(reasonRequired: Bool) throws(Refusal) -> ChangeNotes {
-        try ChangeNotes(reason: reason ?? "", toProviders: noteToProviders ?? "", publicNote: publicNote ?? "", reasonRequired: reasonRequired)
+        try ChangeNotes(
+            reason: reason ?? "", toProviders: noteToProviders ?? "", publicNote: publicNote ?? "",
+            reasonRequired: reasonRequired)
     }
 }
-struct TokenInput: Decodable { var name: String?; var role: String? }
-struct CreatedToken: Encodable, Sendable { var token: String; var record: TokenRecord }
+struct TokenInput: Decodable {
+    var name: String?
+    var role: String?
+}
+struct CreatedToken: Encodable, Sendable {
+    var token: String
+    var record: TokenRecord
+}
 
 struct AdvisoryInput: Decodable {
-    var project: String?; var title: String?; var summary: String?; var body: String?; var cves: [String]?
-    var severity: String?; var cvss: String?; var affected: String?; var fixed: String?
-    var embargo: String?; var earlyNotice: String?; var preAnnounce: String?
-    var reason: String?; var noteToProviders: String?; var publicNote: String?
+    var project: String?
+    var title: String?
+    var summary: String?
+    var body: String?
+    var cves: [String]?
+    var severity: String?
+    var cvss: String?
+    var affected: String?
+    var fixed: String?
+    var embargo: String?
+    var earlyNotice: String?
+    var preAnnounce: String?
+    var reason: String?
+    var noteToProviders: String?
+    var publicNote: String?
     var references: [ReferenceInput]?
-    struct ReferenceInput: Decodable { var type: String; var url: String }
+    struct ReferenceInput: Decodable {
+        var type: String
+        var url: String
+    }
 
     var notes: NotesInput { NotesInput(reason: reason, noteToProviders: noteToProviders, publicNote: publicNote) }
 
     func patch() throws -> AdvisoryPatch {
         let severity = try self.severity.map(Severity.parse)
-        try Validate.count(references ?? [], field: "references", max: AdvisoryContent.maxReferences, noun: "references per advisory")
-        return AdvisoryPatch(title: title, summary: summary, body: body, cves: cves, severity: severity, cvss: cvss, affected: affected, fixed: fixed,
-                             references: try references.map { try $0.map { try Reference("\($0.type)=\($0.url)") } })
+        try Validate.count(
+            references ?? [], field: "references", max: AdvisoryContent.maxReferences, noun: "references per advisory")
+        return AdvisoryPatch(
+            title: title, summary: summary, body: body, cves: cves, severity: severity, cvss: cvss, affected: affected,
+            fixed: fixed,
+            references: try references.map { try $0.map { try Reference("\($0.type)=\($0.url)") } })
     }
 
     /// `current` with the instants given here; `now` is accepted for the notices.
@@ -345,7 +440,9 @@ extension HeraldContext {
 
     /// The numeric `:id` of the path, or 404.
     func id() throws -> Int64 {
-        guard let text = parameters.get("id"), let id = Int64(text), id > 0 else { throw Problem(.notFound, "no such id") }
+        guard let text = parameters.get("id"), let id = Int64(text), id > 0 else {
+            throw Problem(.notFound, "no such id")
+        }
         return id
     }
 }

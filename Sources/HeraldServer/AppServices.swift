@@ -26,10 +26,15 @@ public struct AppServices: Sendable {
     /// Accept-Language prefers, else the deployment's default.
     func pages(for request: Request) -> Pages {
         let chosen = request.uri.queryParameters.get("lang").flatMap { Language(rawValue: String($0)) }
-        let language = chosen ?? Language.negotiate(request.headers[.acceptLanguage], fallback: settings.defaultLanguage)
+        let language =
+            chosen ?? Language.negotiate(request.headers[.acceptLanguage], fallback: settings.defaultLanguage)
         // The switch links to this page in another language; a link page keeps its token.
-        let token = request.uri.queryParameters.get("token").map { "token=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") + "&" }
-        return Pages(templates: templates, language: language, chosen: chosen != nil, path: request.uri.path + "?" + (token ?? ""))
+        let token = request.uri.queryParameters.get("token").map {
+            "token=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") + "&"
+        }
+        return Pages(
+            templates: templates, language: language, chosen: chosen != nil,
+            path: request.uri.path + "?" + (token ?? ""))
     }
 
     /// The instant of a request, read once: everything it writes carries the same one.

@@ -11,61 +11,76 @@ import ServiceLifecycle
 /// the delivery workers as services of the same group: SIGTERM or SIGINT stops the server,
 /// lets sends in flight finish, and records them. The composition root of the service: the
 /// pool, the clock and the settings are chosen here once, and every route works through them.
-public func buildApplication(_ configuration: ServerConfiguration, clock: any Clock = SystemClock(),
-                             logger: Logger) throws -> some ApplicationProtocol {
-    let app = AppServices(pool: try DatabasePool(path: configuration.databasePath), clock: clock, settings: configuration.outbox)
+public func buildApplication(
+    _ configuration: ServerConfiguration, clock: any Clock = SystemClock(),
+    logger: Logger
+) throws -> some ApplicationProtocol {
+    let app = AppServices(
+        pool: try DatabasePool(path: configuration.databasePath), clock: clock, settings: configuration.outbox)
     let cache = PublicCache()
     let health = HealthState(expectsScheduler: configuration.delivery != nil)
     let router = Router(context: HeraldContext.self)
     router.add(middleware: ProblemMiddleware())
     PublicController(app: app, cache: cache, configuration: configuration, health: health).addRoutes(to: router)
-    SubscriptionController(app: app, limiter: RateLimiter(perMinute: configuration.publicPostsPerMinute)).addRoutes(to: router)
+    SubscriptionController(app: app, limiter: RateLimiter(perMinute: configuration.publicPostsPerMinute)).addRoutes(
+        to: router)
     AdminController(app: app).addRoutes(to: router.group("api/v1").add(middleware: BearerAuthMiddleware(app: app)))
 
     var services: [any Service] = []
     if let delivery = configuration.delivery {
         let doorbell = Doorbell()
-        var scheduler = Scheduler(databasePath: configuration.databasePath, clock: clock, outbox: configuration.outbox, doorbell: doorbell,
-                                  logger: logger)
+        var scheduler = Scheduler(
+            databasePath: configuration.databasePath, clock: clock, outbox: configuration.outbox, doorbell: doorbell,
+            logger: logger)
         scheduler.onLoop = { fired in
             health.schedulerBeat()
             if fired.contains(where: { $0.kind == .publication || $0.kind == .preAnnouncement }) { cache.invalidate() }
         }
-        let worker = OutboxWorker(databasePath: configuration.databasePath, clock: clock, mail: delivery.mail, webhooks: delivery.webhooks,
-                                  settings: delivery.worker, doorbell: doorbell, logger: logger)
+        let worker = OutboxWorker(
+            databasePath: configuration.databasePath, clock: clock, mail: delivery.mail, webhooks: delivery.webhooks,
+            settings: delivery.worker, doorbell: doorbell, logger: logger)
         let configured = scheduler
         services.append(BackgroundService(name: "scheduler") { try await configured.run() })
         services.append(BackgroundService(name: "delivery") { try await worker.run() })
     }
     if let check = configuration.smtpCheck {
-        services.append(BackgroundService(name: "smtp-check") {
-            let problem = await withCheckedContinuation { continuation in
-                DispatchQueue.global().async { continuation.resume(returning: check()) }
-            }
-            health.smtpChecked(problem)
-            if let problem {
-                logger.error("SMTP relay check failed; mail waits and is retried until the relay is fixed", metadata: ["error": "\(problem)"])
-            } else {
-                logger.info("SMTP relay ready (connected, TLS and login as configured, NOOP answered)")
-            }
-            // Stay until the service group stops, like the other services.
-            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-        })
+        services.append(
+            BackgroundService(name: "smtp-check") {
+                let problem = await withCheckedContinuation { continuation in
+                    DispatchQueue.global().async { continuation.resume(returning: check()) }
+                }
+                health.smtpChecked(problem)
+                if let problem {
+                    logger.error(
+                        "SMTP relay check failed; mail waits and is retried until the relay is fixed",
+                        metadata: ["error": "\(problem)"])
+                } else {
+                    logger.info("SMTP relay ready (connected, TLS and login as configured, NOOP answered)")
+                }
+                // Stay until the service group stops, like the other services.
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            })
     }
     if let listener = configuration.metricsListener {
-        services.append(MetricsEndpoint(app: app, registry: configuration.metrics).listener(host: listener.host, port: listener.port, logger: logger))
+        services.append(
+            MetricsEndpoint(app: app, registry: configuration.metrics).listener(
+                host: listener.host, port: listener.port, logger: logger))
     }
     // Fresh cached public documents are answered on the event loop, before the router. The
     // read timeout comes first, so it sees every request, those answered from the cache too.
-    let readTimeout = configuration.readTimeout, requestDeadline = configuration.requestDeadline
-    return Application(responder: HeadAsGetResponder(inner: router.buildResponder()),
-                       server: .http1(configuration: .init(additionalChannelHandlers: [
-                           HTTPConnectionStateHandler(idleTimeout: readTimeout, logger: logger),
-                           RequestDeadlineHandler(deadline: .seconds(Int64(requestDeadline.components.seconds))),
-                           CachedDocumentHandler(cache: cache, serverName: "Herald", defaultLanguage: app.settings.defaultLanguage),
-                       ])),
-                       configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),
-                       services: services, logger: logger)
+    let readTimeout = configuration.readTimeout
+    let requestDeadline = configuration.requestDeadline
+    return Application(
+        responder: HeadAsGetResponder(inner: router.buildResponder()),
+        server: .http1(
+            configuration: .init(additionalChannelHandlers: [
+                HTTPConnectionStateHandler(idleTimeout: readTimeout, logger: logger),
+                RequestDeadlineHandler(deadline: .seconds(Int64(requestDeadline.components.seconds))),
+                CachedDocumentHandler(
+                    cache: cache, serverName: "Herald", defaultLanguage: app.settings.defaultLanguage),
+            ])),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),
+        services: services, logger: logger)
 }
 
 /// A loop that runs until graceful shutdown, then is cancelled and allowed to finish.

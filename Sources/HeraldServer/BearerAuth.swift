@@ -8,7 +8,9 @@ struct BearerAuthMiddleware: RouterMiddleware {
     typealias Context = HeraldContext
     let app: AppServices
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw Problem.unauthorized("this route needs a token: Authorization: Bearer hrld_… (herald token create)")
         }
@@ -34,7 +36,10 @@ extension HeraldContext {
     /// Refuses with 403 unless the token's role includes `role`: admin ⊇ release-manager ⊇ auditor.
     func require(_ role: TokenRole) throws {
         guard let token, token.role >= role else {
-            throw Problem(.forbidden, "this needs the \(role.rawValue) role; the token '\(token?.name ?? "")' has \(token?.role.rawValue ?? "none")")
+            throw Problem(
+                .forbidden,
+                "this needs the \(role.rawValue) role; the token '\(token?.name ?? "")' has \(token?.role.rawValue ?? "none")"
+            )
         }
     }
 }

@@ -46,7 +46,7 @@ final class CachedDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
             }
             routed += 1
         case .body:
-            if answering != nil { return }   // a GET has no body worth reading
+            if answering != nil { return }  // a GET has no body worth reading
         case .end:
             if let (document, request) = answering {
                 answering = nil
@@ -65,20 +65,24 @@ final class CachedDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// The cached document `request` asks for, when there is one to answer with here.
     private func cachedDocument(for request: HTTPRequest) -> PublicDocument? {
         guard request.method == .get || request.method == .head, let path = request.path,
-              request.headerFields[.connection]?.lowercased().contains("close") != true,
-              request.headerFields[.contentLength] == nil, request.headerFields[.transferEncoding] == nil,
-              let route = PublicDocumentRoute(path: path) else { return nil }
+            request.headerFields[.connection]?.lowercased().contains("close") != true,
+            request.headerFields[.contentLength] == nil, request.headerFields[.transferEncoding] == nil,
+            let route = PublicDocumentRoute(path: path)
+        else { return nil }
         // The same choice as the router's (a path with `?lang=` is no plain path and goes there).
         let language = Language.negotiate(request.headerFields[.acceptLanguage], fallback: defaultLanguage)
         return cache.freshDocument(route.key(language: language, chosen: false))
     }
 
     private func answer(_ request: HTTPRequest, with document: PublicDocument, context: ChannelHandlerContext) {
-        let current = document.isCurrent(ifNoneMatch: request.headerFields[.ifNoneMatch], ifModifiedSince: request.headerFields[.ifModifiedSince])
+        let current = document.isCurrent(
+            ifNoneMatch: request.headerFields[.ifNoneMatch], ifModifiedSince: request.headerFields[.ifModifiedSince])
         var headers = current ? document.notModifiedHeaders : document.headers
         headers[.date] = date()
         headers[.server] = serverName
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: current ? .notModified : .ok, headerFields: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponse(status: current ? .notModified : .ok, headerFields: headers))),
+            promise: nil)
         if !current && request.method == .get {
             context.write(wrapOutboundOut(.body(document.buffer)), promise: nil)
         }

@@ -15,7 +15,9 @@ public final class DatabasePool: @unchecked Sendable {
     public init(path: String, size: Int = 4) throws {
         self.path = path
         lanes = try (0..<max(1, size)).map { index in
-            Lane(queue: DispatchQueue(label: "herald-db-\(index)"), database: try Database(path: path, busyTimeout: .seconds(10)))
+            Lane(
+                queue: DispatchQueue(label: "herald-db-\(index)"),
+                database: try Database(path: path, busyTimeout: .seconds(10)))
         }
     }
 

@@ -18,22 +18,30 @@ struct Pages {
     var query: String { chosen ? "?lang=\(language.rawValue)" : "" }
 
     /// A sentence or label of the pages' `words`, filled from `values`.
-    func word(_ key: String, _ values: [String: Any] = [:]) -> String { templates.page("words", key, in: language, values) }
+    func word(_ key: String, _ values: [String: Any] = [:]) -> String {
+        templates.page("words", key, in: language, values)
+    }
 
     /// A whole page: `body` (HTML from a page template) in the layout.
     func layout(title: String, body: String) -> String {
         let languages: [[String: Any]] = Language.allCases.map {
             ["code": $0.rawValue, "name": $0.ownName, "href": "\(path)lang=\($0.rawValue)", "current": $0 == language]
         }
-        return templates.page("layout", "html", in: language, ["lang": language.rawValue, "title": title, "body": body,
-                                                                "languages": languages, "q": query]) + "\n"
+        return templates.page(
+            "layout", "html", in: language,
+            [
+                "lang": language.rawValue, "title": title, "body": body,
+                "languages": languages, "q": query,
+            ]) + "\n"
     }
 
     /// A page from template `name`, its `title` part naming it.
     func page(_ name: String, _ values: [String: Any]) -> String {
         var values = values
         values["q"] = query
-        return layout(title: templates.page(name, "title", in: language, values), body: templates.page(name, "html", in: language, values))
+        return layout(
+            title: templates.page(name, "title", in: language, values),
+            body: templates.page(name, "html", in: language, values))
     }
 
     /// An instant in the project's zone, written the language's way, with the zone's name.
@@ -54,35 +62,59 @@ struct Pages {
         }
         let publishedItems: [[String: Any]] = published.map { item in
             let a = item.advisory.content
-            return ["href": "/advisories/\(item.advisory.publicID)", "project": item.projectName, "title": a.title,
-                    "cves": a.cves.joined(separator: ", ")]
-                .merging(when(item.published, zone: item.projectTimezone)) { $1 }.merging(severity(a.severity)) { $1 }
+            return [
+                "href": "/advisories/\(item.advisory.publicID)", "project": item.projectName, "title": a.title,
+                "cves": a.cves.joined(separator: ", "),
+            ]
+            .merging(when(item.published, zone: item.projectTimezone)) { $1 }.merging(severity(a.severity)) { $1 }
         }
-        return page("index", ["upcoming": upcomingItems, "any-upcoming": !upcoming.isEmpty, "published": publishedItems,
-                              "any-published": !published.isEmpty])
+        return page(
+            "index",
+            [
+                "upcoming": upcomingItems, "any-upcoming": !upcoming.isEmpty, "published": publishedItems,
+                "any-published": !published.isEmpty,
+            ])
     }
 
     func advisory(_ item: PublishedAdvisory, revisions: [PublicRevision]) -> String {
         let a = item.advisory.content
-        let cves: [[String: Any]] = a.cves.enumerated().map { ["id": $0.element, "last": $0.offset == a.cves.count - 1] }
-        let history: [[String: Any]] = revisions.map { revision in
-            ["revision": String(revision.revision), "note": revision.publicNote].merging(when(revision.createdAt, zone: item.projectTimezone)) { $1 }
+        let cves: [[String: Any]] = a.cves.enumerated().map {
+            ["id": $0.element, "last": $0.offset == a.cves.count - 1]
         }
-        let values: [String: Any] = ["project": item.projectName, "title": a.title, "summary": a.summary, "cves": cves, "any-cves": !a.cves.isEmpty,
-                                     "cvss": a.cvss ?? "", "affected": a.affected, "fixed": a.fixed, "revision": String(item.advisory.revision),
-                                     "body": a.body, "body-html": item.bodyHTML, "any-body": !a.body.isEmpty, "revisions": history,
-                                     "history": revisions.count > 1, "osv-href": "/advisories/\(item.advisory.publicID).osv.json"]
-        return page("advisory", values.merging(when(item.published, zone: item.projectTimezone)) { $1 }.merging(severity(a.severity)) { $1 })
+        let history: [[String: Any]] = revisions.map { revision in
+            ["revision": String(revision.revision), "note": revision.publicNote].merging(
+                when(revision.createdAt, zone: item.projectTimezone)
+            ) { $1 }
+        }
+        let values: [String: Any] = [
+            "project": item.projectName, "title": a.title, "summary": a.summary, "cves": cves,
+            "any-cves": !a.cves.isEmpty,
+            "cvss": a.cvss ?? "", "affected": a.affected, "fixed": a.fixed, "revision": String(item.advisory.revision),
+            "body": a.body, "body-html": item.bodyHTML, "any-body": !a.body.isEmpty, "revisions": history,
+            "history": revisions.count > 1, "osv-href": "/advisories/\(item.advisory.publicID).osv.json",
+        ]
+        return page(
+            "advisory",
+            values.merging(when(item.published, zone: item.projectTimezone)) { $1 }.merging(severity(a.severity)) { $1 }
+        )
     }
 
     func providers(_ organizations: [String]) -> String {
-        page("providers", ["organizations": organizations.map { ["name": $0] }, "any-organizations": !organizations.isEmpty])
+        page(
+            "providers",
+            ["organizations": organizations.map { ["name": $0] }, "any-organizations": !organizations.isEmpty])
     }
 
     /// A page that says one thing; with `action`, a button that posts there; with `back`, a link back to the form.
     func message(title: String, text: String, action: String = "", button: String = "", back: String = "") -> String {
-        layout(title: title, body: templates.page("message", "html", in: language, ["title": title, "text": text, "action": action,
-                                                                                    "button": button, "back": back, "q": query]))
+        layout(
+            title: title,
+            body: templates.page(
+                "message", "html", in: language,
+                [
+                    "title": title, "text": text, "action": action,
+                    "button": button, "back": back, "q": query,
+                ]))
     }
 
     /// The same pages with the language switch leading to `path` (up to `lang=`).
@@ -93,9 +125,17 @@ struct Pages {
     func notFound() -> String { at("/?").message(title: word("not-found-title"), text: word("not-found-text")) }
 
     func subscribe(projects: [Project], csrf: String) -> String {
-        page("subscribe", ["csrf": csrf,
-                           "projects": projects.map { ["slug": $0.slug, "name": $0.name, "checked": projects.count == 1] as [String: Any] },
-                           "languages": Language.allCases.map { ["code": $0.rawValue, "name": $0.ownName, "selected": $0 == language] as [String: Any] }])
+        page(
+            "subscribe",
+            [
+                "csrf": csrf,
+                "projects": projects.map {
+                    ["slug": $0.slug, "name": $0.name, "checked": projects.count == 1] as [String: Any]
+                },
+                "languages": Language.allCases.map {
+                    ["code": $0.rawValue, "name": $0.ownName, "selected": $0 == language] as [String: Any]
+                },
+            ])
     }
 
     static let stylesheet = """

@@ -21,7 +21,9 @@ public struct Problem: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var object: [String: JSON] = ["type": "about:blank", "title": .string(title), "status": .int(Int(status.code)), "detail": .string(detail)]
+        var object: [String: JSON] = [
+            "type": "about:blank", "title": .string(title), "status": .int(Int(status.code)), "detail": .string(detail),
+        ]
         if let field { object["field"] = .string(field) }
         let body = JSON.object(object).bytes
         var fields = headers
@@ -67,7 +69,8 @@ public struct Problem: HTTPResponseError, Sendable {
         case let .typeMismatch(_, context), let .valueNotFound(_, context):
             return "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
         case let .dataCorrupted(context):
-            return context.codingPath.isEmpty ? "not valid JSON" : "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' is not valid"
+            return context.codingPath.isEmpty
+                ? "not valid JSON" : "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' is not valid"
         @unknown default: return "not valid"
         }
     }
@@ -78,7 +81,9 @@ public struct Problem: HTTPResponseError, Sendable {
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = HeraldContext
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         var response: Response
         do {
             response = try await next(request, context)
@@ -94,7 +99,8 @@ struct ProblemMiddleware: RouterMiddleware {
 enum SecurityHeaders {
     // Built once: every response carries them, the feed under load included.
     private static let fields: HTTPFields = [
-        .contentSecurityPolicy: "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        .contentSecurityPolicy:
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         .xContentTypeOptions: "nosniff",
         .init("Referrer-Policy")!: "no-referrer",
         .init("X-Frame-Options")!: "DENY",

@@ -23,8 +23,10 @@ struct PublicDocument: Sendable {
         self.lastModified = lastModified
         etag = "\"" + SHA256.hash(data: body).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
         // Public pages may be cached, but revalidated every time: a publication shows at once.
-        var headers: HTTPFields = [.contentType: contentType, .eTag: etag, .lastModified: EmailMessage.httpDate(lastModified),
-                                   .cacheControl: "public, no-cache", .contentLength: String(body.count)]
+        var headers: HTTPFields = [
+            .contentType: contentType, .eTag: etag, .lastModified: EmailMessage.httpDate(lastModified),
+            .cacheControl: "public, no-cache", .contentLength: String(body.count),
+        ]
         if let language {
             headers[.contentLanguage] = language.rawValue
             headers[.vary] = "Accept-Language"
@@ -36,7 +38,9 @@ struct PublicDocument: Sendable {
     /// Whether the client's copy is current (If-None-Match first, as RFC 9110 says).
     func isCurrent(ifNoneMatch: String?, ifModifiedSince: String?) -> Bool {
         if let match = ifNoneMatch {
-            return match.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.contains { $0 == etag || $0 == "*" }
+            return match.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.contains {
+                $0 == etag || $0 == "*"
+            }
         }
         if let since = ifModifiedSince, let date = EmailMessage.parseHTTPDate(since) {
             return floor(lastModified.timeIntervalSince1970) <= date.timeIntervalSince1970
@@ -76,10 +80,15 @@ enum PublicDocumentRoute: Equatable, Sendable {
             let prefix = "/advisories/"
             guard path.hasPrefix(prefix) else { return nil }
             let id = path.dropFirst(prefix.count)
-            guard !id.isEmpty, id.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_")
-                                                    || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) })
+            guard !id.isEmpty,
+                id.utf8.allSatisfy({
+                    $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_")
+                        || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0)
+                })
             else { return nil }
-            self = id.hasSuffix(".osv.json") ? .osv(publicID: String(id.dropLast(".osv.json".count))) : .advisory(publicID: String(id))
+            self =
+                id.hasSuffix(".osv.json")
+                ? .osv(publicID: String(id.dropLast(".osv.json".count))) : .advisory(publicID: String(id))
         }
     }
 
@@ -94,13 +103,14 @@ enum PublicDocumentRoute: Equatable, Sendable {
     /// The name it is cached under: a page once per language, and apart when the reader chose
     /// the language (its links then keep `?lang=`).
     func key(language: Language, chosen: Bool) -> String {
-        let name = switch self {
-        case .index: "index"
-        case .providers: "providers"
-        case .feed(let file): file
-        case .advisory(let publicID): "advisory:" + publicID
-        case .osv(let publicID): "osv:" + publicID
-        }
+        let name =
+            switch self {
+            case .index: "index"
+            case .providers: "providers"
+            case .feed(let file): file
+            case .advisory(let publicID): "advisory:" + publicID
+            case .osv(let publicID): "osv:" + publicID
+            }
         return isPage ? name + ":" + language.rawValue + (chosen ? "!" : "") : name
     }
 }
@@ -119,8 +129,10 @@ final class PublicCache: @unchecked Sendable {
     init(recheck: Duration = .milliseconds(100)) { self.recheck = recheck }
 
     /// The document under `key`, rendered by `render` when missing or stale.
-    func document(_ key: String, app: AppServices,
-                  render: @escaping @Sendable (Stores) throws -> PublicDocument?) async throws -> PublicDocument? {
+    func document(
+        _ key: String, app: AppServices,
+        render: @escaping @Sendable (Stores) throws -> PublicDocument?
+    ) async throws -> PublicDocument? {
         let (cached, fresh) = lock.withLock { (documents[key], ContinuousClock.now - checkedAt < recheck) }
         if let cached, fresh { return cached }
         return try await app.run { [self] stores in

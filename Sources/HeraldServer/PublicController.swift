@@ -20,7 +20,9 @@ struct PublicController: Sendable {
             router.get(RouterPath(pattern)) { request, _ in
                 let pages = app.pages(for: request)
                 guard let route = PublicDocumentRoute(path: request.uri.path) else { return notFound(pages) }
-                return try await page(request, key: route.key(language: pages.language, chosen: pages.chosen), pages: pages) { stores in
+                return try await page(
+                    request, key: route.key(language: pages.language, chosen: pages.chosen), pages: pages
+                ) { stores in
                     try render(route, stores, pages: pages)
                 }
             }
@@ -28,7 +30,9 @@ struct PublicController: Sendable {
         router.get("/.well-known/security.txt") { request, _ in
             // RFC 9116: Contact and Expires are required; Expires less than a year ahead.
             let expires = Instant.rfc3339(app.now.addingTimeInterval(180 * 86_400).roundedToDay)
-            let contact = configuration.securityContact.map { $0.contains("://") ? $0 : "mailto:" + $0 } ?? "mailto:\(app.settings.mailFrom)"
+            let contact =
+                configuration.securityContact.map { $0.contains("://") ? $0 : "mailto:" + $0 }
+                ?? "mailto:\(app.settings.mailFrom)"
             let text = """
                 Contact: \(contact)
                 Expires: \(expires)
@@ -37,7 +41,10 @@ struct PublicController: Sendable {
                 Preferred-Languages: \(configuration.preferredLanguages ?? "en")
 
                 """
-            return serve(PublicDocument(body: Array(text.utf8), contentType: "text/plain; charset=utf-8", lastModified: app.now.roundedToDay), request)
+            return serve(
+                PublicDocument(
+                    body: Array(text.utf8), contentType: "text/plain; charset=utf-8", lastModified: app.now.roundedToDay
+                ), request)
         }
         router.get("/openapi.yaml") { request, _ in serve(Self.openAPI, request) }
         router.get("/healthz") { _, _ in
@@ -46,9 +53,12 @@ struct PublicController: Sendable {
             let ok = database && scheduler
             // The relay's start-up check, not the last send: whether sends succeed would change as
             // private notices go out, and this route is public.
-            let body = "{\"database\":\"\(database ? "ok" : "unreachable")\",\"scheduler\":\"\(scheduler ? "ok" : "stopped")\",\"smtp\":\"\(health.smtp)\",\"status\":\"\(ok ? "ok" : "failing")\"}"
-            return Response(status: ok ? .ok : .serviceUnavailable, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                            body: .init(byteBuffer: ByteBuffer(string: body)))
+            let body =
+                "{\"database\":\"\(database ? "ok" : "unreachable")\",\"scheduler\":\"\(scheduler ? "ok" : "stopped")\",\"smtp\":\"\(health.smtp)\",\"status\":\"\(ok ? "ok" : "failing")\"}"
+            return Response(
+                status: ok ? .ok : .serviceUnavailable,
+                headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         // Metrics count private activity (early notices, the outbox), so they are not public:
         // they need a token (any role's, or HERALD_METRICS_TOKEN), or a listener of their own.
@@ -65,57 +75,76 @@ struct PublicController: Sendable {
         switch route {
         case .index:
             let published = try store.published()
-            return Self.html(pages.index(published: published, upcoming: try store.upcoming()), pages: pages,
-                             lastModified: published.map(\.updated).max())
+            return Self.html(
+                pages.index(published: published, upcoming: try store.upcoming()), pages: pages,
+                lastModified: published.map(\.updated).max())
         case .providers:
             return Self.html(pages.providers(try store.listedOrganizations()), pages: pages, lastModified: nil)
         case .advisory(let publicID):
             guard let found = try store.published(publicID: publicID) else { return nil }
-            return Self.html(pages.advisory(found.advisory, revisions: found.revisions), pages: pages, lastModified: found.advisory.updated)
+            return Self.html(
+                pages.advisory(found.advisory, revisions: found.revisions), pages: pages,
+                lastModified: found.advisory.updated)
         case .osv(let publicID):
             guard let found = try store.published(publicID: publicID) else { return nil }
-            return PublicDocument(body: FeedWriter(publicURL: publicURL).osv(found.advisory), contentType: "application/json",
-                                  lastModified: found.advisory.updated)
+            return PublicDocument(
+                body: FeedWriter(publicURL: publicURL).osv(found.advisory), contentType: "application/json",
+                lastModified: found.advisory.updated)
         case .feed(let file):
             let items = try store.published()
             let writer = FeedWriter(publicURL: publicURL)
-            let (body, type): ([UInt8], String) = switch file {
-            case "feed.atom": (Array(writer.atom(items).utf8), "application/atom+xml; charset=utf-8")
-            case "feed.rss": (Array(writer.rss(items).utf8), "application/rss+xml; charset=utf-8")
-            default: (writer.jsonFeed(items), "application/feed+json")
-            }
-            return PublicDocument(body: body, contentType: type, lastModified: items.map(\.updated).max() ?? Date(timeIntervalSince1970: 0))
+            let (body, type): ([UInt8], String) =
+                switch file {
+                case "feed.atom": (Array(writer.atom(items).utf8), "application/atom+xml; charset=utf-8")
+                case "feed.rss": (Array(writer.rss(items).utf8), "application/rss+xml; charset=utf-8")
+                default: (writer.jsonFeed(items), "application/feed+json")
+                }
+            return PublicDocument(
+                body: body, contentType: type,
+                lastModified: items.map(\.updated).max() ?? Date(timeIntervalSince1970: 0))
         }
     }
 
     // Fixed documents: rendered and hashed once, not per request.
-    static let stylesheet = PublicDocument(body: Array(Pages.stylesheet.utf8), contentType: "text/css; charset=utf-8",
-                                           lastModified: Date(timeIntervalSince1970: 0))
-    static let openAPI = PublicDocument(body: Array(OpenAPI.document.utf8), contentType: "application/yaml",
-                                        lastModified: Date(timeIntervalSince1970: 0))
+    static let stylesheet = PublicDocument(
+        body: Array(Pages.stylesheet.utf8), contentType: "text/css; charset=utf-8",
+        lastModified: Date(timeIntervalSince1970: 0))
+    static let openAPI = PublicDocument(
+        body: Array(OpenAPI.document.utf8), contentType: "application/yaml",
+        lastModified: Date(timeIntervalSince1970: 0))
 
     static func html(_ text: String, pages: Pages, lastModified: Date?) -> PublicDocument {
-        PublicDocument(body: Array(text.utf8), contentType: "text/html; charset=utf-8", lastModified: lastModified ?? Date(timeIntervalSince1970: 0),
-                       language: pages.language)
+        PublicDocument(
+            body: Array(text.utf8), contentType: "text/html; charset=utf-8",
+            lastModified: lastModified ?? Date(timeIntervalSince1970: 0),
+            language: pages.language)
     }
 
     /// A cached document, or the same 404 page whether the thing does not exist or is not public yet.
-    private func page(_ request: Request, key: String, pages: Pages,
-                      render: @escaping @Sendable (Stores) throws -> PublicDocument?) async throws -> Response {
+    private func page(
+        _ request: Request, key: String, pages: Pages,
+        render: @escaping @Sendable (Stores) throws -> PublicDocument?
+    ) async throws -> Response {
         guard let document = try await cache.document(key, app: app, render: render) else { return notFound(pages) }
         return serve(document, request)
     }
 
     /// The same 404 page for what does not exist and what is not public yet.
     private func notFound(_ pages: Pages) -> Response {
-        Response(status: .notFound, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache",
-                                              .contentLanguage: pages.language.rawValue, .vary: "Accept-Language"],
-                 body: .init(byteBuffer: ByteBuffer(string: pages.notFound())))
+        Response(
+            status: .notFound,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-cache",
+                .contentLanguage: pages.language.rawValue, .vary: "Accept-Language",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: pages.notFound())))
     }
 
     /// The document, or 304 when the client's copy is current (If-None-Match first, as RFC 9110 says).
     private func serve(_ document: PublicDocument, _ request: Request) -> Response {
-        if document.isCurrent(ifNoneMatch: request.headers[.ifNoneMatch], ifModifiedSince: request.headers[.ifModifiedSince]) {
+        if document.isCurrent(
+            ifNoneMatch: request.headers[.ifNoneMatch], ifModifiedSince: request.headers[.ifModifiedSince])
+        {
             return Response(status: .notModified, headers: document.notModifiedHeaders)
         }
         return Response(status: .ok, headers: document.headers, body: .init(byteBuffer: document.buffer))

@@ -36,9 +36,11 @@ public struct ServerConfiguration: Sendable {
     /// is logged and /healthz shows it. It blocks, so it runs off the concurrency pool.
     public var smtpCheck: (@Sendable () -> String?)?
 
-    public init(databasePath: String, host: String = "127.0.0.1", port: Int = 8080, outbox: OutboxSettings,
-                delivery: DeliveryServices? = nil, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-                publicPostsPerMinute: Int = 30) {
+    public init(
+        databasePath: String, host: String = "127.0.0.1", port: Int = 8080, outbox: OutboxSettings,
+        delivery: DeliveryServices? = nil, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        publicPostsPerMinute: Int = 30
+    ) {
         self.databasePath = databasePath
         self.host = host
         self.port = port

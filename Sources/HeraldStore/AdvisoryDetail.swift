@@ -16,10 +16,12 @@ public struct AdvisoryDetail: Encodable, Sendable {
 extension AdvisoryStore {
     /// The advisory with `id` and its revisions, deliveries, acknowledgements, alerts and audit trail.
     public func detail(_ id: Int64) throws -> AdvisoryDetail {
-        AdvisoryDetail(advisory: try get(id), revisions: try revisions(of: id),
-                       deliveries: try OutboxStore(database: database, clock: clock, settings: settings).list(advisory: id, limit: 1_000_000),
-                       acknowledgements: try AcknowledgementStore(database: database, clock: clock).list(advisory: id),
-                       alerts: try AlertStore(database: database, clock: clock, settings: settings).list(advisory: id),
-                       audit: try AuditLog(database: database).list(subjectType: "advisory", subjectID: id, limit: 1000))
+        AdvisoryDetail(
+            advisory: try get(id), revisions: try revisions(of: id),
+            deliveries: try OutboxStore(database: database, clock: clock, settings: settings).list(
+                advisory: id, limit: 1_000_000),
+            acknowledgements: try AcknowledgementStore(database: database, clock: clock).list(advisory: id),
+            alerts: try AlertStore(database: database, clock: clock, settings: settings).list(advisory: id),
+            audit: try AuditLog(database: database).list(subjectType: "advisory", subjectID: id, limit: 1000))
     }
 }

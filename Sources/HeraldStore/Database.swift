@@ -43,19 +43,24 @@ public final class Database {
         }
         handle = db
         sqlite3_extended_result_codes(db, 1)
-        let milliseconds = busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds =
+            busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
         sqlite3_busy_timeout(db, Int32(clamping: milliseconds))
         // journal_mode reads the file, so a file that is not a database fails here, at open.
         try execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
         // herald_host(url): the per-host limit's key, so a fan-out can insert rows set-wise.
-        sqlite3_create_function_v2(db, "herald_host", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil, { context, _, values in
-            guard let value = values?[0], let text = sqlite3_value_text(value) else { return sqlite3_result_null(context) }
-            sqlite3_result_text(context, OutboxStore.host(of: String(cString: text)), -1, Statement.transient)
-        }, nil, nil, nil)
+        sqlite3_create_function_v2(
+            db, "herald_host", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil,
+            { context, _, values in
+                guard let value = values?[0], let text = sqlite3_value_text(value) else {
+                    return sqlite3_result_null(context)
+                }
+                sqlite3_result_text(context, OutboxStore.host(of: String(cString: text)), -1, Statement.transient)
+            }, nil, nil, nil)
     }
 
     deinit {
-        statements.removeAll()   // finalize before closing
+        statements.removeAll()  // finalize before closing
         sqlite3_close_v2(handle)
     }
 
@@ -173,7 +178,8 @@ public final class Database {
     }
 
     func error() -> SQLiteError {
-        SQLiteError(code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), path: path)
+        SQLiteError(
+            code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), path: path)
     }
 }
 
@@ -204,7 +210,9 @@ public final class Statement {
             case let .real(v): rc = sqlite3_bind_double(raw, index, v)
             case let .text(v): rc = sqlite3_bind_text(raw, index, v, -1, Statement.transient)
             case let .blob(v):
-                rc = v.withUnsafeBytes { sqlite3_bind_blob64(raw, index, $0.baseAddress, sqlite3_uint64($0.count), Statement.transient) }
+                rc = v.withUnsafeBytes {
+                    sqlite3_bind_blob64(raw, index, $0.baseAddress, sqlite3_uint64($0.count), Statement.transient)
+                }
             }
             guard rc == SQLITE_OK else { throw database.error() }
         }

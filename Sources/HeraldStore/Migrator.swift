@@ -17,7 +17,8 @@ public struct Migration: Equatable, Sendable {
 
     /// Reads the version and name from a file name like `0001_initial.sql`.
     public init(file: String, sql: String) throws {
-        guard let match = file.wholeMatch(of: /(\d{4})_([a-z0-9_]+)\.sql/), let version = Int(match.1), version > 0 else {
+        guard let match = file.wholeMatch(of: /(\d{4})_([a-z0-9_]+)\.sql/), let version = Int(match.1), version > 0
+        else {
             throw MigrationError.badFileName(file)
         }
         self.init(version: version, name: String(match.2), sql: sql)
@@ -45,9 +46,11 @@ public enum MigrationError: Error, Equatable, CustomStringConvertible {
         case let .gap(expected, found):
             return "migrations must be numbered 1, 2, 3… without gaps: expected \(expected), found \(found)"
         case let .changedAfterApplied(version, name):
-            return "migration \(version) (\(name)) was changed after it was applied to this database; restore its original text and add a new migration instead"
+            return
+                "migration \(version) (\(name)) was changed after it was applied to this database; restore its original text and add a new migration instead"
         case let .brokenReferences(version, rows):
-            return "migration \(version) would leave \(rows.count) rows referring to nothing (\(rows.prefix(3).joined(separator: ", "))); nothing was changed"
+            return
+                "migration \(version) would leave \(rows.count) rows referring to nothing (\(rows.prefix(3).joined(separator: ", "))); nothing was changed"
         case let .databaseIsNewer(version, known):
             return "the database has migration \(version) but this herald knows only up to \(known); run a newer herald"
         }
@@ -79,7 +82,8 @@ public struct Migrator: Sendable {
     /// Brings `database` up to date; returns the migrations it applied (none when current).
     @discardableResult
     public func migrate(_ database: Database, now: Date = Date()) throws -> [Migration] {
-        try database.execute("""
+        try database.execute(
+            """
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)
             """)
@@ -102,11 +106,16 @@ public struct Migrator: Sendable {
                 }
                 try database.execute(migration.sql)
                 if migration.rebuildsTables {
-                    let broken = try database.query("PRAGMA foreign_key_check") { "\($0.text(0)) row \($0.int(1)) → \($0.text(2))" }
-                    guard broken.isEmpty else { throw MigrationError.brokenReferences(version: migration.version, rows: broken) }
+                    let broken = try database.query("PRAGMA foreign_key_check") {
+                        "\($0.text(0)) row \($0.int(1)) → \($0.text(2))"
+                    }
+                    guard broken.isEmpty else {
+                        throw MigrationError.brokenReferences(version: migration.version, rows: broken)
+                    }
                 }
-                try database.run("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
-                                 .int(migration.version), .text(migration.name), .text(migration.checksum), .date(now))
+                try database.run(
+                    "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)",
+                    .int(migration.version), .text(migration.name), .text(migration.checksum), .date(now))
                 return true
             }
             if didApply { applied.append(migration) }
@@ -116,7 +125,9 @@ public struct Migrator: Sendable {
 
     /// The versions recorded in `database` with their checksums.
     public func appliedChecksums(_ database: Database) throws -> [Int: String] {
-        let rows = try database.query("SELECT version, checksum FROM schema_migrations") { (Int($0.int(0)), $0.text(1)) }
+        let rows = try database.query("SELECT version, checksum FROM schema_migrations") {
+            (Int($0.int(0)), $0.text(1))
+        }
         return Dictionary(uniqueKeysWithValues: rows)
     }
 }

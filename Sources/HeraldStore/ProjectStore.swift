@@ -15,15 +15,23 @@ public struct ProjectStore {
     public func add(_ project: NewProject, actor: String) throws -> Project {
         let now = clock.now
         return try database.write {
-            if try find(project.slug) != nil { throw Refusal.conflict(field: "slug", rule: "a project '\(project.slug)' exists already") }
-            try database.run("INSERT INTO projects (slug, name, timezone, max_embargo_days, created_at) VALUES (?, ?, ?, ?, ?)",
-                             .text(project.slug), .text(project.name), .text(project.timezone), .int(project.maxEmbargoDays), .date(now))
+            if try find(project.slug) != nil {
+                throw Refusal.conflict(field: "slug", rule: "a project '\(project.slug)' exists already")
+            }
+            try database.run(
+                "INSERT INTO projects (slug, name, timezone, max_embargo_days, created_at) VALUES (?, ?, ?, ?, ?)",
+                .text(project.slug), .text(project.name), .text(project.timezone), .int(project.maxEmbargoDays),
+                .date(now))
             let id = database.lastInsertID
-            try AuditLog(database: database).record(at: now, actor: actor, action: "project.add", subjectType: "project", subjectID: id,
-                                                    details: ["slug": project.slug, "name": project.name, "timezone": project.timezone,
-                                                              "max_embargo_days": String(project.maxEmbargoDays)])
-            return Project(id: id, slug: project.slug, name: project.name, timezone: project.timezone,
-                           maxEmbargoDays: project.maxEmbargoDays, createdAt: now)
+            try AuditLog(database: database).record(
+                at: now, actor: actor, action: "project.add", subjectType: "project", subjectID: id,
+                details: [
+                    "slug": project.slug, "name": project.name, "timezone": project.timezone,
+                    "max_embargo_days": String(project.maxEmbargoDays),
+                ])
+            return Project(
+                id: id, slug: project.slug, name: project.name, timezone: project.timezone,
+                maxEmbargoDays: project.maxEmbargoDays, createdAt: now)
         }
     }
 
@@ -34,7 +42,9 @@ public struct ProjectStore {
 
     /// The project with `slug`, or nil.
     public func find(_ slug: String) throws -> Project? {
-        try withPackages(database.query("SELECT \(Self.columns) FROM projects WHERE slug = ?", [.text(slug)], map: Self.project)).first
+        try withPackages(
+            database.query("SELECT \(Self.columns) FROM projects WHERE slug = ?", [.text(slug)], map: Self.project)
+        ).first
     }
 
     /// Sets the packages a project ships (replacing the list), with its audit row.
@@ -44,12 +54,15 @@ public struct ProjectStore {
             let project = try require(slug)
             try database.run("DELETE FROM project_packages WHERE project_id = ?", .integer(project.id))
             var seen = Set<String>()
-            for (position, package) in packages.enumerated() where seen.insert("\(package.ecosystem)/\(package.name)").inserted {
-                try database.run("INSERT INTO project_packages (project_id, position, ecosystem, name) VALUES (?, ?, ?, ?)",
-                                 .integer(project.id), .int(position), .text(package.ecosystem), .text(package.name))
+            for (position, package) in packages.enumerated()
+            where seen.insert("\(package.ecosystem)/\(package.name)").inserted {
+                try database.run(
+                    "INSERT INTO project_packages (project_id, position, ecosystem, name) VALUES (?, ?, ?, ?)",
+                    .integer(project.id), .int(position), .text(package.ecosystem), .text(package.name))
             }
-            try AuditLog(database: database).record(at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
-                                                    details: ["packages": packages.map { "\($0.ecosystem)/\($0.name)" }.joined(separator: ", ")])
+            try AuditLog(database: database).record(
+                at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
+                details: ["packages": packages.map { "\($0.ecosystem)/\($0.name)" }.joined(separator: ", ")])
             return try require(slug)
         }
     }
@@ -57,12 +70,17 @@ public struct ProjectStore {
     /// `projects` with the packages each ships: one query for all.
     private func withPackages(_ projects: [Project]) throws -> [Project] {
         guard !projects.isEmpty else { return projects }
-        var byID = Dictionary(grouping: try database.query("SELECT project_id, ecosystem, name FROM project_packages ORDER BY project_id, position") {
-            ($0.int(0), $0.text(1), $0.text(2))
-        }, by: \.0)
+        var byID = Dictionary(
+            grouping: try database.query(
+                "SELECT project_id, ecosystem, name FROM project_packages ORDER BY project_id, position"
+            ) {
+                ($0.int(0), $0.text(1), $0.text(2))
+            }, by: \.0)
         return projects.map { project in
             var project = project
-            project.packages = (byID.removeValue(forKey: project.id) ?? []).compactMap { try? Package(ecosystem: $0.1, name: $0.2) }
+            project.packages = (byID.removeValue(forKey: project.id) ?? []).compactMap {
+                try? Package(ecosystem: $0.1, name: $0.2)
+            }
             return project
         }
     }
@@ -77,7 +95,11 @@ public struct ProjectStore {
 
     /// The project with database id `id`.
     func require(id: Int64) throws -> Project {
-        guard let project = try withPackages(database.query("SELECT \(Self.columns) FROM projects WHERE id = ?", [.integer(id)], map: Self.project)).first else {
+        guard
+            let project = try withPackages(
+                database.query("SELECT \(Self.columns) FROM projects WHERE id = ?", [.integer(id)], map: Self.project)
+            ).first
+        else {
             throw Refusal.notFound(subject: "project", id: String(id))
         }
         return project
@@ -88,9 +110,11 @@ public struct ProjectStore {
         let now = clock.now
         return try database.write {
             let project = try require(slug)
-            try database.run("UPDATE projects SET contact = ? WHERE id = ?", .optionalText(contact), .integer(project.id))
-            try AuditLog(database: database).record(at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
-                                                    details: ["contact": contact ?? ""])
+            try database.run(
+                "UPDATE projects SET contact = ? WHERE id = ?", .optionalText(contact), .integer(project.id))
+            try AuditLog(database: database).record(
+                at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
+                details: ["contact": contact ?? ""])
             return try require(slug)
         }
     }
@@ -100,9 +124,12 @@ public struct ProjectStore {
         let now = clock.now
         return try database.write {
             let project = try require(slug)
-            try database.run("UPDATE projects SET language = ? WHERE id = ?", .optionalText(language?.rawValue), .integer(project.id))
-            try AuditLog(database: database).record(at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
-                                                    details: ["language": language?.rawValue ?? ""])
+            try database.run(
+                "UPDATE projects SET language = ? WHERE id = ?", .optionalText(language?.rawValue), .integer(project.id)
+            )
+            try AuditLog(database: database).record(
+                at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
+                details: ["language": language?.rawValue ?? ""])
             return try require(slug)
         }
     }
@@ -110,8 +137,9 @@ public struct ProjectStore {
     static let columns = "id, slug, name, timezone, max_embargo_days, created_at, contact, language"
 
     static func project(_ row: Row) -> Project {
-        var project = Project(id: row.int(0), slug: row.text(1), name: row.text(2), timezone: row.text(3),
-                              maxEmbargoDays: Int(row.int(4)), createdAt: row.date(5))
+        var project = Project(
+            id: row.int(0), slug: row.text(1), name: row.text(2), timezone: row.text(3),
+            maxEmbargoDays: Int(row.int(4)), createdAt: row.date(5))
         project.contact = row.optionalText(6)
         project.language = row.optionalText(7).flatMap(Language.init(rawValue:))
         return project

@@ -13,7 +13,8 @@ public enum Redaction {
 
     /// `https://hooks.slack.com/…a1b2`: where it goes, not what opens it.
     public static func url(_ url: String) -> String {
-        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host
+        else {
             return "…" + Secrets.fingerprint(url)
         }
         let port = components.port.map { ":\($0)" } ?? ""

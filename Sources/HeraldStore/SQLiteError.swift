@@ -40,7 +40,7 @@ public struct SQLiteError: Error, Equatable, Sendable, CustomStringConvertible {
     public var kind: Kind {
         switch code {
         // Extended codes are C macros built with shifts, which Swift does not import.
-        case SQLITE_CONSTRAINT | (8 << 8), SQLITE_CONSTRAINT | (6 << 8): return .uniqueViolation   // UNIQUE, PRIMARYKEY
+        case SQLITE_CONSTRAINT | (8 << 8), SQLITE_CONSTRAINT | (6 << 8): return .uniqueViolation  // UNIQUE, PRIMARYKEY
         case SQLITE_CONSTRAINT | (3 << 8): return .foreignKeyViolation
         case SQLITE_CONSTRAINT | (1 << 8): return .checkViolation
         case SQLITE_CONSTRAINT | (5 << 8): return .notNullViolation
@@ -62,7 +62,8 @@ public struct SQLiteError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch kind {
         case .busy: return "the database \(path) is locked by another process; try again when it is done (\(message))"
-        case .cannotOpen: return "cannot open the database \(path): check that its directory exists and is writable (\(message))"
+        case .cannotOpen:
+            return "cannot open the database \(path): check that its directory exists and is writable (\(message))"
         case .notADatabase: return "\(path) is not a SQLite database (\(message))"
         case .readOnly: return "the database \(path) is read-only: check the file's permissions (\(message))"
         case .corrupt: return "the database \(path) is damaged; restore it from a backup (\(message))"

@@ -20,7 +20,8 @@ public enum Secrets {
         prefix + base64URL(randomBytes(32))
     }
 
-    private static let base64URLAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    private static let base64URLAlphabet = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// Unpadded base64url, by hand: fan-outs make two tokens per recipient.
     static func base64URL(_ bytes: [UInt8]) -> String {

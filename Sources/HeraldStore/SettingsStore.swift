@@ -28,10 +28,12 @@ public struct SettingsStore {
         return try database.write {
             let old = try all()[setting]
             guard old != value else { return value }
-            try database.run("INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (key) DO UPDATE SET value = ?2, updated_at = ?3",
-                             [.text(setting.rawValue), .text(value), .date(now)])
-            try AuditLog(database: database).record(at: now, actor: actor, action: "settings.set", subjectType: "settings", subjectID: nil,
-                                                    details: ["key": setting.rawValue, "from": old ?? "", "to": value])
+            try database.run(
+                "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (key) DO UPDATE SET value = ?2, updated_at = ?3",
+                [.text(setting.rawValue), .text(value), .date(now)])
+            try AuditLog(database: database).record(
+                at: now, actor: actor, action: "settings.set", subjectType: "settings", subjectID: nil,
+                details: ["key": setting.rawValue, "from": old ?? "", "to": value])
             return value
         }
     }
@@ -39,8 +41,9 @@ public struct SettingsStore {
     /// What messages are rendered with: the stored settings, else `fallback`'s.
     public func outboxSettings(fallback: OutboxSettings) throws -> OutboxSettings {
         let stored = try all()
-        return OutboxSettings(publicURL: stored[.publicURL] ?? fallback.publicURL, mailFrom: stored[.mailFrom] ?? fallback.mailFrom,
-                              mailFromName: stored[.mailFromName] ?? fallback.mailFromName, wording: fallback.wording,
-                              defaultLanguage: stored[.defaultLanguage].flatMap(Language.init(rawValue:)) ?? fallback.defaultLanguage)
+        return OutboxSettings(
+            publicURL: stored[.publicURL] ?? fallback.publicURL, mailFrom: stored[.mailFrom] ?? fallback.mailFrom,
+            mailFromName: stored[.mailFromName] ?? fallback.mailFromName, wording: fallback.wording,
+            defaultLanguage: stored[.defaultLanguage].flatMap(Language.init(rawValue:)) ?? fallback.defaultLanguage)
     }
 }

@@ -21,7 +21,9 @@ public struct Stores {
     public var advisories: AdvisoryStore { AdvisoryStore(database: database, clock: clock, settings: settings) }
     public var outbox: OutboxStore { OutboxStore(database: database, clock: clock, settings: settings) }
     public var alerts: AlertStore { AlertStore(database: database, clock: clock, settings: settings) }
-    public var subscriptions: SubscriptionStore { SubscriptionStore(database: database, clock: clock, settings: settings) }
+    public var subscriptions: SubscriptionStore {
+        SubscriptionStore(database: database, clock: clock, settings: settings)
+    }
     public var published: PublicStore { PublicStore(database: database, clock: clock) }
     public var tokens: TokenStore { TokenStore(database: database, clock: clock) }
     public var settingsStore: SettingsStore { SettingsStore(database: database, clock: clock) }

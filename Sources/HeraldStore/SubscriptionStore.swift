@@ -27,12 +27,18 @@ public struct SubscriptionStore {
         let now = clock.now
         try database.write {
             try expireUnconfirmed(now: now)
-            for slug in request.projects { _ = try ProjectStore(database: database, clock: clock).require(slug, field: "projects") }
-            let provider = try ProviderStore(database: database, clock: clock).add(request, status: .pendingConfirmation, actor: "subscriber", inTransaction: true)
+            for slug in request.projects {
+                _ = try ProjectStore(database: database, clock: clock).require(slug, field: "projects")
+            }
+            let provider = try ProviderStore(database: database, clock: clock).add(
+                request, status: .pendingConfirmation, actor: "subscriber", inTransaction: true)
             let outbox = OutboxStore(database: database, clock: clock, settings: settings)
-            let token = try outbox.newLinkToken(.confirm, provider: provider.id, expires: now + Self.confirmationValidity)
+            let token = try outbox.newLinkToken(
+                .confirm, provider: provider.id, expires: now + Self.confirmationValidity)
             try outbox.enqueueProviderMail(.confirmation, provider: provider, to: [provider.emails[0]]) {
-                $0.confirmation(organization: provider.organization, link: "\(settings.publicURL)/subscriptions/confirm?token=\(token)")
+                $0.confirmation(
+                    organization: provider.organization,
+                    link: "\(settings.publicURL)/subscriptions/confirm?token=\(token)")
             }
         }
     }
@@ -40,12 +46,14 @@ public struct SubscriptionStore {
     /// Marks requests unconfirmed for longer than the link's validity as removed; returns how many.
     @discardableResult
     public func expireUnconfirmed(now: Date) throws -> Int {
-        let expired = try database.run("""
+        let expired = try database.run(
+            """
             UPDATE providers SET status = 'removed', updated_at = ?1 WHERE status = 'pending-confirmation' AND created_at < ?2
             """, [.date(now), .date(now - Self.confirmationValidity)])
         if expired > 0 {
-            try AuditLog(database: database).record(at: now, actor: "subscriber", action: "provider.expire", subjectType: "provider", subjectID: nil,
-                                                    reason: "not confirmed within 48 hours", details: ["count": String(expired)])
+            try AuditLog(database: database).record(
+                at: now, actor: "subscriber", action: "provider.expire", subjectType: "provider", subjectID: nil,
+                reason: "not confirmed within 48 hours", details: ["count": String(expired)])
         }
         return expired
     }
@@ -54,7 +62,8 @@ public struct SubscriptionStore {
     public func confirm(token: String) throws -> Provider {
         try database.write {
             let link = try use(token, purpose: .confirm, consume: true)
-            return try ProviderStore(database: database, clock: clock).transitionInTransaction(link.provider, .confirm, reason: "", actor: "subscriber", outbox: nil)
+            return try ProviderStore(database: database, clock: clock).transitionInTransaction(
+                link.provider, .confirm, reason: "", actor: "subscriber", outbox: nil)
         }
     }
 
@@ -73,14 +82,21 @@ public struct SubscriptionStore {
     public func subject(of token: String, purpose: OutboxStore.LinkPurpose) throws -> LinkSubject {
         let link = try use(token, purpose: purpose, consume: false)
         let provider = try ProviderStore(database: database, clock: clock).get(link.provider)
-        var subject = LinkSubject(organization: provider.organization, address: link.email ?? (purpose == .confirm ? provider.emails.first : nil))
+        var subject = LinkSubject(
+            organization: provider.organization,
+            address: link.email ?? (purpose == .confirm ? provider.emails.first : nil))
         // An address that left the list no longer speaks for the organisation.
-        if purpose == .ack, let address = link.email, !provider.emails.contains(where: { $0.lowercased() == address.lowercased() }) {
+        if purpose == .ack, let address = link.email,
+            !provider.emails.contains(where: { $0.lowercased() == address.lowercased() })
+        {
             throw Refusal.invalid(field: "token", rule: "this link is not valid, was used already, or has expired")
         }
-        if let notice = link.notice, let row = try database.first("""
-            SELECT n.kind, n.revision, a.title FROM notices n LEFT JOIN advisories a ON a.id = n.advisory_id WHERE n.id = ?
-            """, .integer(notice), map: { ($0.text(0), Int($0.int(1)), $0.optionalText(2)) }) {
+        if let notice = link.notice,
+            let row = try database.first(
+                """
+                SELECT n.kind, n.revision, a.title FROM notices n LEFT JOIN advisories a ON a.id = n.advisory_id WHERE n.id = ?
+                """, .integer(notice), map: { ($0.text(0), Int($0.int(1)), $0.optionalText(2)) })
+        {
             (subject.notice, subject.revision, subject.advisoryTitle) = (row.0, row.1, row.2)
         }
         return subject
@@ -102,17 +118,23 @@ public struct SubscriptionStore {
             let link = try use(token, purpose: .unsubscribe, consume: false)
             let store = ProviderStore(database: database, clock: clock)
             let provider = try store.get(link.provider)
-            if provider.status == .removed { return Departure(organization: provider.organization, address: link.email, organizationLeft: true) }
+            if provider.status == .removed {
+                return Departure(organization: provider.organization, address: link.email, organizationLeft: true)
+            }
             let remaining = provider.emails.filter { $0.lowercased() != link.email?.lowercased() }
             // Links from before addresses were named (no email), or the last address: the organisation leaves.
             guard let address = link.email, !remaining.isEmpty else {
-                _ = try store.transitionInTransaction(link.provider, .remove, reason: "unsubscribed", actor: "subscriber", outbox: nil)
+                _ = try store.transitionInTransaction(
+                    link.provider, .remove, reason: "unsubscribed", actor: "subscriber", outbox: nil)
                 return Departure(organization: provider.organization, address: link.email, organizationLeft: true)
             }
             if remaining.count < provider.emails.count {
-                try store.removeContact(provider.id, address: address, at: now, actor: "subscriber", reason: "unsubscribed")
+                try store.removeContact(
+                    provider.id, address: address, at: now, actor: "subscriber", reason: "unsubscribed")
                 let updated = try store.get(provider.id)
-                try OutboxStore(database: database, clock: clock, settings: settings).enqueueProviderMail(.contactLeft, provider: updated, to: remaining) {
+                try OutboxStore(database: database, clock: clock, settings: settings).enqueueProviderMail(
+                    .contactLeft, provider: updated, to: remaining
+                ) {
                     $0.contactLeft(organization: provider.organization, address: address, remaining: remaining)
                 }
             }
@@ -126,29 +148,43 @@ public struct SubscriptionStore {
         let now = clock.now
         return try database.write {
             let link = try use(token, purpose: .ack, consume: false)
-            guard let notice = link.notice else { throw Refusal.invalid(field: "token", rule: "this link is not valid") }
-            try database.run("INSERT OR IGNORE INTO acknowledgements (provider_id, notice_id, acknowledged_at) VALUES (?, ?, ?)",
-                             .integer(link.provider), .integer(notice), .date(now))
+            guard let notice = link.notice else {
+                throw Refusal.invalid(field: "token", rule: "this link is not valid")
+            }
+            try database.run(
+                "INSERT OR IGNORE INTO acknowledgements (provider_id, notice_id, acknowledged_at) VALUES (?, ?, ?)",
+                .integer(link.provider), .integer(notice), .date(now))
             if database.changes > 0 {
-                let advisory = try database.first("SELECT advisory_id FROM notices WHERE id = ?", .integer(notice)) { $0.optionalInt(0) } ?? nil
-                try AuditLog(database: database).record(at: now, actor: "provider:\(link.provider)", action: "notice.acknowledge",
-                                                        subjectType: "advisory", subjectID: advisory, details: ["notice": String(notice)])
+                let advisory =
+                    try database.first("SELECT advisory_id FROM notices WHERE id = ?", .integer(notice)) {
+                        $0.optionalInt(0)
+                    } ?? nil
+                try AuditLog(database: database).record(
+                    at: now, actor: "provider:\(link.provider)", action: "notice.acknowledge",
+                    subjectType: "advisory", subjectID: advisory, details: ["notice": String(notice)])
             }
             return try subject(of: token, purpose: .ack)
         }
     }
 
-    private func use(_ token: String, purpose: OutboxStore.LinkPurpose, consume: Bool) throws -> (provider: Int64, notice: Int64?, email: String?) {
+    private func use(_ token: String, purpose: OutboxStore.LinkPurpose, consume: Bool) throws -> (
+        provider: Int64, notice: Int64?, email: String?
+    ) {
         let invalid = Refusal.invalid(field: "token", rule: "this link is not valid, was used already, or has expired")
         guard (20...100).contains(token.count) else { throw invalid }
         let hash = Secrets.hash(token)
-        guard let row = try database.first("SELECT provider_id, notice_id, expires_at, used_at, email FROM link_tokens WHERE hash = ? AND purpose = ?",
-                                           .blob(hash), .text(purpose.rawValue), map: {
-                                               ($0.int(0), $0.optionalInt(1), $0.optionalDate(2), $0.optionalDate(3), $0.optionalText(4))
-                                           })
+        guard
+            let row = try database.first(
+                "SELECT provider_id, notice_id, expires_at, used_at, email FROM link_tokens WHERE hash = ? AND purpose = ?",
+                .blob(hash), .text(purpose.rawValue),
+                map: {
+                    ($0.int(0), $0.optionalInt(1), $0.optionalDate(2), $0.optionalDate(3), $0.optionalText(4))
+                })
         else { throw invalid }
         if row.3 != nil || (row.2.map { $0 < clock.now } ?? false) { throw invalid }
-        if consume { try database.run("UPDATE link_tokens SET used_at = ? WHERE hash = ?", .date(clock.now), .blob(hash)) }
+        if consume {
+            try database.run("UPDATE link_tokens SET used_at = ? WHERE hash = ?", .date(clock.now), .blob(hash))
+        }
         return (row.0, row.1, row.4)
     }
 }
@@ -173,10 +209,15 @@ public struct AcknowledgementStore {
 
     /// The acknowledgements of the advisory's notices, oldest first.
     public func list(advisory id: Int64) throws -> [Acknowledgement] {
-        try database.query("""
+        try database.query(
+            """
             SELECT p.organization, n.kind, n.revision, k.acknowledged_at FROM acknowledgements k
             JOIN notices n ON n.id = k.notice_id JOIN providers p ON p.id = k.provider_id
             WHERE n.advisory_id = ? ORDER BY k.acknowledged_at
-            """, .integer(id)) { Acknowledgement(organization: $0.text(0), notice: $0.text(1), revision: Int($0.int(2)), acknowledgedAt: $0.date(3)) }
+            """, .integer(id)
+        ) {
+            Acknowledgement(
+                organization: $0.text(0), notice: $0.text(1), revision: Int($0.int(2)), acknowledgedAt: $0.date(3))
+        }
     }
 }

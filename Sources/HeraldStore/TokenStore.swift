@@ -21,14 +21,19 @@ public struct TokenStore {
         let now = clock.now
         let token = Secrets.token(prefix: Self.prefix)
         return try database.write {
-            if try database.first("SELECT 1 FROM tokens WHERE name = ? AND revoked_at IS NULL", .text(name), map: { _ in true }) != nil {
-                throw Refusal.conflict(field: "name", rule: "a live token '\(name)' exists already; revoke it first or pick another name")
+            if try database.first(
+                "SELECT 1 FROM tokens WHERE name = ? AND revoked_at IS NULL", .text(name), map: { _ in true }) != nil
+            {
+                throw Refusal.conflict(
+                    field: "name", rule: "a live token '\(name)' exists already; revoke it first or pick another name")
             }
-            try database.run("INSERT INTO tokens (name, role, hash, created_at) VALUES (?, ?, ?, ?)",
-                             .text(name), .text(role.rawValue), .blob(Secrets.hash(token)), .date(now))
+            try database.run(
+                "INSERT INTO tokens (name, role, hash, created_at) VALUES (?, ?, ?, ?)",
+                .text(name), .text(role.rawValue), .blob(Secrets.hash(token)), .date(now))
             let id = database.lastInsertID
-            try AuditLog(database: database).record(at: now, actor: actor, action: "token.create", subjectType: "token", subjectID: id,
-                                                    details: ["name": name, "role": role.rawValue])
+            try AuditLog(database: database).record(
+                at: now, actor: actor, action: "token.create", subjectType: "token", subjectID: id,
+                details: ["name": name, "role": role.rawValue])
             return (TokenRecord(id: id, name: name, role: role, createdAt: now, revokedAt: nil), token)
         }
     }
@@ -37,12 +42,17 @@ public struct TokenStore {
     public func revoke(name: String, actor: String) throws -> TokenRecord {
         let now = clock.now
         return try database.write {
-            guard let record = try database.first("SELECT \(Self.columns) FROM tokens WHERE name = ? AND revoked_at IS NULL", .text(name), map: Self.record) else {
+            guard
+                let record = try database.first(
+                    "SELECT \(Self.columns) FROM tokens WHERE name = ? AND revoked_at IS NULL", .text(name),
+                    map: Self.record)
+            else {
                 throw Refusal.notFound(subject: "live token", id: "'\(name)'")
             }
             try database.run("UPDATE tokens SET revoked_at = ? WHERE id = ?", .date(now), .integer(record.id))
-            try AuditLog(database: database).record(at: now, actor: actor, action: "token.revoke", subjectType: "token", subjectID: record.id,
-                                                    details: ["name": name])
+            try AuditLog(database: database).record(
+                at: now, actor: actor, action: "token.revoke", subjectType: "token", subjectID: record.id,
+                details: ["name": name])
             var revoked = record
             revoked.revokedAt = now
             return revoked
@@ -58,14 +68,16 @@ public struct TokenStore {
     /// over the secret itself.
     public func authenticate(_ token: String) throws -> TokenRecord? {
         guard token.hasPrefix(Self.prefix), token.count < 200 else { return nil }
-        return try database.first("SELECT \(Self.columns) FROM tokens WHERE hash = ? AND revoked_at IS NULL",
-                                   .blob(Secrets.hash(token)), map: Self.record)
+        return try database.first(
+            "SELECT \(Self.columns) FROM tokens WHERE hash = ? AND revoked_at IS NULL",
+            .blob(Secrets.hash(token)), map: Self.record)
     }
 
     static let columns = "id, name, role, created_at, revoked_at"
 
     static func record(_ row: Row) -> TokenRecord {
-        TokenRecord(id: row.int(0), name: row.text(1), role: TokenRole(rawValue: row.text(2)) ?? .auditor,
-                    createdAt: row.date(3), revokedAt: row.optionalDate(4))
+        TokenRecord(
+            id: row.int(0), name: row.text(1), role: TokenRole(rawValue: row.text(2)) ?? .auditor,
+            createdAt: row.date(3), revokedAt: row.optionalDate(4))
     }
 }

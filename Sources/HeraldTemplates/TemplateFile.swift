@@ -24,8 +24,10 @@ struct TemplateFile {
     }
 
     /// Facts of an advisory that a notice may name.
-    static let advisoryFields: Set<String> = ["project", "title", "summary", "release", "revision", "note", "zone", "moved-from",
-                                              "moved-to", "changed", "published-early"]
+    static let advisoryFields: Set<String> = [
+        "project", "title", "summary", "release", "revision", "note", "zone", "moved-from",
+        "moved-to", "changed", "published-early",
+    ]
     static let notice = Schema(parts: ["subject", "intro", "footer"], fields: advisoryFields)
 
     /// Every message file, by name.
@@ -34,14 +36,19 @@ struct TemplateFile {
         "pre-announcement": notice, "cancellation-to-providers": notice, "cancellation": notice,
         "confirmation": Schema(parts: ["subject", "intro", "footer"], fields: ["project", "organization"]),
         "welcome": Schema(parts: ["subject", "intro", "footer"], fields: ["project", "organization"]),
-        "contact-left": Schema(parts: ["subject", "intro", "footer"], fields: ["project", "organization", "address", "remaining"]),
-        "alert": Schema(parts: ["subject", "intro", "body", "footer"], fields: ["project", "advisory", "problem", "command"]),
+        "contact-left": Schema(
+            parts: ["subject", "intro", "footer"], fields: ["project", "organization", "address", "remaining"]),
+        "alert": Schema(
+            parts: ["subject", "intro", "body", "footer"], fields: ["project", "advisory", "problem", "command"]),
         "channel-test": Schema(parts: ["subject", "intro", "footer"], fields: ["project"]),
-        "words": Schema(parts: ["release", "revision", "cve", "severity", "highest-severity", "cvss", "affected", "fixed", "advisory",
-                                "not-set", "acknowledge", "confirm", "published-advisories", "low", "moderate", "high", "critical",
-                                "changed-title", "changed-summary", "changed-details", "changed-cve", "changed-severity",
-                                "changed-cvss", "changed-affected", "changed-fixed"],
-                        fields: ["project"]),
+        "words": Schema(
+            parts: [
+                "release", "revision", "cve", "severity", "highest-severity", "cvss", "affected", "fixed", "advisory",
+                "not-set", "acknowledge", "confirm", "published-advisories", "low", "moderate", "high", "critical",
+                "changed-title", "changed-summary", "changed-details", "changed-cve", "changed-severity",
+                "changed-cvss", "changed-affected", "changed-fixed",
+            ],
+            fields: ["project"]),
     ]
 
     /// Every page, by name. A page's text parts (`title`) are plain text; its `html` part is HTML.
@@ -50,31 +57,55 @@ struct TemplateFile {
         let severity: Set<String> = ["severity", "severity-name"]
         return [
             "layout": Schema(parts: ["html"], fields: layout, html: true, raw: ["body"]),
-            "index": Schema(parts: ["title", "html"], fields: severity.union(["upcoming", "published", "project", "title", "when", "datetime",
-                                                                             "href", "cves", "q", "any-upcoming", "any-published"]), html: true),
-            "advisory": Schema(parts: ["title", "html"], fields: severity.union(["project", "title", "summary", "cves", "id", "cvss", "affected",
-                                                                                "fixed", "when", "datetime", "revision", "body", "body-html",
-                                                                                "revisions", "note", "osv-href", "any-cves", "last", "any-body",
-                                                                                "history"]), html: true, raw: ["body-html"]),
-            "providers": Schema(parts: ["title", "html"], fields: ["organizations", "name", "any-organizations"], html: true),
+            "index": Schema(
+                parts: ["title", "html"],
+                fields: severity.union([
+                    "upcoming", "published", "project", "title", "when", "datetime",
+                    "href", "cves", "q", "any-upcoming", "any-published",
+                ]), html: true),
+            "advisory": Schema(
+                parts: ["title", "html"],
+                fields: severity.union([
+                    "project", "title", "summary", "cves", "id", "cvss", "affected",
+                    "fixed", "when", "datetime", "revision", "body", "body-html",
+                    "revisions", "note", "osv-href", "any-cves", "last", "any-body",
+                    "history",
+                ]), html: true, raw: ["body-html"]),
+            "providers": Schema(
+                parts: ["title", "html"], fields: ["organizations", "name", "any-organizations"], html: true),
             "message": Schema(parts: ["html"], fields: ["title", "text", "action", "button", "back", "q"], html: true),
-            "subscribe": Schema(parts: ["title", "html"], fields: ["csrf", "projects", "slug", "name", "checked", "languages", "code",
-                                                                   "selected", "q"], html: true),
-            "words": Schema(parts: ["not-found-title", "not-found-text", "form-expired-title", "form-expired-text", "correct-form-title",
-                                    "back-to-form", "check-mail-title", "check-mail-text", "confirm-title", "confirm-button", "confirm-ask",
-                                    "confirm-done", "unsubscribe-title", "unsubscribe-button", "unsubscribe-ask-organization",
-                                    "unsubscribe-ask-address", "unsubscribe-done-left", "unsubscribe-done-address", "ack-title", "ack-button",
-                                    "ack-notice", "ack-ask", "ack-done", "low", "moderate", "high", "critical"],
-                            fields: ["organization", "address", "who", "notice", "title", "revision", "revised"]),
+            "subscribe": Schema(
+                parts: ["title", "html"],
+                fields: [
+                    "csrf", "projects", "slug", "name", "checked", "languages", "code",
+                    "selected", "q",
+                ], html: true),
+            "words": Schema(
+                parts: [
+                    "not-found-title", "not-found-text", "form-expired-title", "form-expired-text",
+                    "correct-form-title",
+                    "back-to-form", "check-mail-title", "check-mail-text", "confirm-title", "confirm-button",
+                    "confirm-ask",
+                    "confirm-done", "unsubscribe-title", "unsubscribe-button", "unsubscribe-ask-organization",
+                    "unsubscribe-ask-address", "unsubscribe-done-left", "unsubscribe-done-address", "ack-title",
+                    "ack-button",
+                    "ack-notice", "ack-ask", "ack-done", "low", "moderate", "high", "critical",
+                ],
+                fields: ["organization", "address", "who", "notice", "title", "revision", "revised"]),
         ]
     }()
 
     /// `messages/nl/welcome.mustache`, `pages/da/index.mustache`, or nil for a name that is no template.
     init?(name: String) {
         let pieces = name.split(separator: "/").map(String.init)
-        guard pieces.count == 3, let language = Language(rawValue: pieces[1]), pieces[2].hasSuffix(".mustache") else { return nil }
+        guard pieces.count == 3, let language = Language(rawValue: pieces[1]), pieces[2].hasSuffix(".mustache") else {
+            return nil
+        }
         let base = String(pieces[2].dropLast(".mustache".count))
-        guard let schema = pieces[0] == "messages" ? Self.schemas[base] : pieces[0] == "pages" ? Self.pageSchemas[base] : nil else { return nil }
+        guard
+            let schema = pieces[0] == "messages"
+                ? Self.schemas[base] : pieces[0] == "pages" ? Self.pageSchemas[base] : nil
+        else { return nil }
         self.name = name
         self.folder = pieces[0]
         self.language = language
@@ -108,7 +139,8 @@ struct TemplateFile {
             if line.hasPrefix("=="), line.hasSuffix("=="), line.count > 4 {
                 let part = line.dropFirst(2).dropLast(2).trimmingCharacters(in: .whitespaces)
                 if !schema.parts.contains(part) {
-                    problem(index + 1, 1, "unknown part '\(part)'; \(message) has \(schema.parts.joined(separator: ", "))")
+                    problem(
+                        index + 1, 1, "unknown part '\(part)'; \(message) has \(schema.parts.joined(separator: ", "))")
                 } else if sections.contains(where: { $0.part == part }) {
                     problem(index + 1, 1, "part '\(part)' twice")
                 }
@@ -125,7 +157,10 @@ struct TemplateFile {
             var lines = section.lines
             while lines.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeLast() }
             var first = section.firstLine
-            while lines.first?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeFirst(); first += 1 }
+            while lines.first?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+                lines.removeFirst()
+                first += 1
+            }
             let body = lines.joined(separator: "\n")
             let html = schema.html && section.part == "html"
             for tag in Self.tags(in: body) {
@@ -136,8 +171,10 @@ struct TemplateFile {
                 let template = try MustacheTemplate(string: prefix + body)
                 parsed[section.part] = template
                 // A sample of every field: a part that says nothing then is refused now, not at the instant.
-                if section.part == "subject" && template.render(Dictionary(uniqueKeysWithValues: schema.fields.map { ($0, "x") }))
-                    .trimmingCharacters(in: .whitespaces).isEmpty {
+                if section.part == "subject"
+                    && template.render(Dictionary(uniqueKeysWithValues: schema.fields.map { ($0, "x") }))
+                        .trimmingCharacters(in: .whitespaces).isEmpty
+                {
                     problem(first, 1, "the subject is empty")
                 }
             } catch let error as MustacheTemplate.ParserError {
@@ -188,7 +225,8 @@ struct TemplateFile {
     /// Every `{{…}}` in `text` with its line and column (1-based).
     static func tags(in text: String) -> [(text: String, line: Int, column: Int)] {
         var found: [(String, Int, Int)] = []
-        var line = 1, column = 1
+        var line = 1
+        var column = 1
         var index = text.startIndex
         while index < text.endIndex {
             if text[index...].hasPrefix("{{") {
@@ -197,12 +235,22 @@ struct TemplateFile {
                 let end = close?.upperBound ?? text.endIndex
                 found.append((String(text[index..<end]), line, column))
                 for character in text[index..<end] {
-                    if character == "\n" { line += 1; column = 1 } else { column += 1 }
+                    if character == "\n" {
+                        line += 1
+                        column = 1
+                    } else {
+                        column += 1
+                    }
                 }
                 index = end
                 continue
             }
-            if text[index] == "\n" { line += 1; column = 1 } else { column += 1 }
+            if text[index] == "\n" {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
             index = text.index(after: index)
         }
         return found

@@ -22,11 +22,17 @@ public struct Templates: Wording {
     public init(overrides: [String: String]) throws(TemplateProblems) {
         var problems: [TemplateProblem] = []
         for name in overrides.keys.sorted() where Self.embedded[name] == nil {
-            problems.append(TemplateProblem(file: name, line: 1, column: 1,
-                                            message: "unknown template; the names are messages/{en,nl,da}/NAME.mustache and pages/{en,nl,da}/NAME.mustache as `herald templates export` writes them"))
+            problems.append(
+                TemplateProblem(
+                    file: name, line: 1, column: 1,
+                    message:
+                        "unknown template; the names are messages/{en,nl,da}/NAME.mustache and pages/{en,nl,da}/NAME.mustache as `herald templates export` writes them"
+                ))
         }
         for name in TemplateFile.allNames where Self.embedded[name] == nil && overrides[name] == nil {
-            problems.append(TemplateProblem(file: name, line: 1, column: 1, message: "missing: every message is written in every language"))
+            problems.append(
+                TemplateProblem(
+                    file: name, line: 1, column: 1, message: "missing: every message is written in every language"))
         }
         var parts: [String: MustacheTemplate] = [:]
         for (name, text) in Self.embedded.merging(overrides, uniquingKeysWith: { $1 }).sorted(by: { $0.key < $1.key }) {
@@ -47,7 +53,9 @@ public struct Templates: Wording {
         let root = URL(fileURLWithPath: directory).standardizedFileURL
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw TemplateProblems(problems: [TemplateProblem(file: directory, line: 0, column: 0, message: "is not a directory")])
+            throw TemplateProblems(problems: [
+                TemplateProblem(file: directory, line: 0, column: 0, message: "is not a directory")
+            ])
         }
         var overrides: [String: String] = [:]
         var problems: [TemplateProblem] = []
@@ -59,8 +67,10 @@ public struct Templates: Wording {
             // A template is a few kilobytes; a bound before reading keeps a stray file from costing memory.
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
             guard size <= 64 * 1024, let data = FileManager.default.contents(atPath: path),
-                  let text = String(data: data, encoding: .utf8) else {
-                problems.append(TemplateProblem(file: name, line: 1, column: 1, message: "must be UTF-8 text of at most 64 KiB"))
+                let text = String(data: data, encoding: .utf8)
+            else {
+                problems.append(
+                    TemplateProblem(file: name, line: 1, column: 1, message: "must be UTF-8 text of at most 64 KiB"))
                 continue
             }
             overrides[name] = text
@@ -74,19 +84,24 @@ public struct Templates: Wording {
     public static func export(to directory: String) throws -> [String] {
         let root = URL(fileURLWithPath: directory)
         for name in embedded.keys where FileManager.default.fileExists(atPath: root.appending(path: name).path) {
-            throw TemplateProblems(problems: [TemplateProblem(file: root.appending(path: name).path, line: 0, column: 0,
-                                                              message: "exists already; export into an empty directory")])
+            throw TemplateProblems(problems: [
+                TemplateProblem(
+                    file: root.appending(path: name).path, line: 0, column: 0,
+                    message: "exists already; export into an empty directory")
+            ])
         }
         for (name, text) in embedded {
             let url = root.appending(path: name)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(text.utf8).write(to: url, options: .withoutOverwriting)
         }
         return embedded.keys.sorted()
     }
 
     /// The embedded templates by name.
-    static let embedded: [String: String] = Dictionary(embeddedTemplates.map { ($0.file, $0.text) }, uniquingKeysWith: { $1 })
+    static let embedded: [String: String] = Dictionary(
+        embeddedTemplates.map { ($0.file, $0.text) }, uniquingKeysWith: { $1 })
 
     public func text(_ message: String, _ part: String, in language: Language, _ values: [String: String]) -> String {
         render("messages", message, part, language, values.filter { !$0.value.isEmpty })
@@ -98,8 +113,13 @@ public struct Templates: Wording {
         render("pages", name, part, language, Self.present(values))
     }
 
-    private func render(_ folder: String, _ name: String, _ part: String, _ language: Language, _ values: [String: Any]) -> String {
-        guard let template = parts["\(folder)/\(language.rawValue)/\(name)#\(part)"] ?? parts["\(folder)/en/\(name)#\(part)"] else { return "" }
+    private func render(_ folder: String, _ name: String, _ part: String, _ language: Language, _ values: [String: Any])
+        -> String
+    {
+        guard
+            let template = parts["\(folder)/\(language.rawValue)/\(name)#\(part)"]
+                ?? parts["\(folder)/en/\(name)#\(part)"]
+        else { return "" }
         return template.render(values)
     }
 

@@ -12,7 +12,9 @@ struct AdvisoryCommand: ParsableCommand {
             public channels a date-only pre-announcement at --pre-announce, and everything goes public at the \
             embargo instant. Without --embargo it is a draft. Every change of content or dates is a new revision.
             """,
-        subcommands: [Create.self, List.self, Show.self, Preview.self, Reschedule.self, Revise.self, Publish.self, Cancel.self]
+        subcommands: [
+            Create.self, List.self, Show.self, Preview.self, Reschedule.self, Revise.self, Publish.self, Cancel.self,
+        ]
     )
 
     /// The content flags of `create` and `revise`.
@@ -25,34 +27,46 @@ struct AdvisoryCommand: ParsableCommand {
         @Option(help: "CVSS v3.1 or v4.0 vector.") var cvss: String?
         @Option(help: "Affected versions.") var affected: String?
         @Option(help: "Fixed versions.") var fixed: String?
-        @Option(help: "TYPE=URL: a fix commit, release notes … (FIX, WEB, REPORT, ARTICLE …); repeat for more (on revise, replaces the list).")
+        @Option(
+            help:
+                "TYPE=URL: a fix commit, release notes … (FIX, WEB, REPORT, ARTICLE …); repeat for more (on revise, replaces the list)."
+        )
         var reference: [String] = []
 
         func patch() throws -> AdvisoryPatch {
-            try Validate.count(reference, field: "reference", max: AdvisoryContent.maxReferences, noun: "references per advisory")
-            return AdvisoryPatch(title: title, summary: summary, body: try bodyFile.map { try readInput($0, field: "body-file") },
-                                 cves: cve.isEmpty ? nil : cve, severity: try severity.map(Severity.parse),
-                                 cvss: cvss, affected: affected, fixed: fixed,
-                                 references: reference.isEmpty ? nil : try reference.map { try Reference($0) })
+            try Validate.count(
+                reference, field: "reference", max: AdvisoryContent.maxReferences, noun: "references per advisory")
+            return AdvisoryPatch(
+                title: title, summary: summary, body: try bodyFile.map { try readInput($0, field: "body-file") },
+                cves: cve.isEmpty ? nil : cve, severity: try severity.map(Severity.parse),
+                cvss: cvss, affected: affected, fixed: fixed,
+                references: reference.isEmpty ? nil : try reference.map { try Reference($0) })
         }
     }
 
     /// The instant flags of `create` and `reschedule`.
     struct ScheduleOptions: ParsableArguments {
-        @Option(help: "Early notice to approved providers: 'now' or an instant before the embargo.") var earlyNotice: String?
-        @Option(help: "Public date-only pre-announcement: 'now' or an instant before the embargo.") var preAnnounce: String?
+        @Option(help: "Early notice to approved providers: 'now' or an instant before the embargo.") var earlyNotice:
+            String?
+        @Option(help: "Public date-only pre-announcement: 'now' or an instant before the embargo.") var preAnnounce:
+            String?
 
         func apply(to schedule: Schedule, embargo: Date?, in context: Context) throws -> Schedule {
             var next = schedule
             next.embargo = embargo ?? schedule.embargo
-            if let early = try context.instant(earlyNotice, field: "early-notice", allowNow: true) { next.earlyNotice = early }
-            if let pre = try context.instant(preAnnounce, field: "pre-announce", allowNow: true) { next.preAnnounce = pre }
+            if let early = try context.instant(earlyNotice, field: "early-notice", allowNow: true) {
+                next.earlyNotice = early
+            }
+            if let pre = try context.instant(preAnnounce, field: "pre-announce", allowNow: true) {
+                next.preAnnounce = pre
+            }
             return next
         }
     }
 
     struct Create: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an advisory (scheduled with --embargo, a draft without).")
+        static let configuration = CommandConfiguration(
+            abstract: "Create an advisory (scheduled with --embargo, a draft without).")
         @OptionGroup var db: DatabaseOptions
         @Option(help: "The project's slug.") var project: String
         @OptionGroup var content: ContentOptions
@@ -64,14 +78,17 @@ struct AdvisoryCommand: ParsableCommand {
         func run() throws {
             guard let title = content.title else { throw Refusal.invalid(field: "title", rule: "is required") }
             let patch = try content.patch()
-            let body = try AdvisoryContent(title: title, summary: patch.summary ?? "", body: patch.body ?? "", cves: patch.cves ?? [],
-                                           severity: patch.severity, cvss: patch.cvss, affected: patch.affected ?? "", fixed: patch.fixed ?? "",
-                                           references: patch.references ?? [])
+            let body = try AdvisoryContent(
+                title: title, summary: patch.summary ?? "", body: patch.body ?? "", cves: patch.cves ?? [],
+                severity: patch.severity, cvss: patch.cvss, affected: patch.affected ?? "", fixed: patch.fixed ?? "",
+                references: patch.references ?? [])
             let context = try db.open()
-            let plan = try schedule.apply(to: Schedule(), embargo: try context.instant(embargo, field: "embargo"), in: context)
+            let plan = try schedule.apply(
+                to: Schedule(), embargo: try context.instant(embargo, field: "embargo"), in: context)
             try perform(context, output, verb: "created", dryRun: dryRun) {
-                try context.advisories.create(project: project, content: body, schedule: plan, actor: context.actor,
-                                              typedZone: embargo.flatMap(Instant.zone(of:)))
+                try context.advisories.create(
+                    project: project, content: body, schedule: plan, actor: context.actor,
+                    typedZone: embargo.flatMap(Instant.zone(of:)))
             }
         }
     }
@@ -91,17 +108,27 @@ struct AdvisoryCommand: ParsableCommand {
             let zones = try zonesBySlug(context)
             // The release instant, or for a published advisory when it was published (an embargo
             // broken early is not the instant that was planned).
-            Output.table(["ID", "PROJECT", "STATE", "REV", "RELEASE", "TITLE"], advisories.map { advisory in
-                let zone = zones[advisory.projectSlug] ?? .gmt
-                let release = advisory.publishedAt.map { "published " + Instant.local($0, in: zone) }
-                    ?? advisory.schedule.embargo.map { Instant.local($0, in: zone) } ?? "-"
-                return [String(advisory.id), advisory.projectSlug, advisory.state.rawValue, String(advisory.revision), release, advisory.content.title]
-            }, empty: "No advisories. Create one with: herald advisory create --project SLUG --title TITLE --embargo INSTANT")
+            Output.table(
+                ["ID", "PROJECT", "STATE", "REV", "RELEASE", "TITLE"],
+                advisories.map { advisory in
+                    let zone = zones[advisory.projectSlug] ?? .gmt
+                    let release =
+                        advisory.publishedAt.map { "published " + Instant.local($0, in: zone) }
+                        ?? advisory.schedule.embargo.map { Instant.local($0, in: zone) } ?? "-"
+                    return [
+                        String(advisory.id), advisory.projectSlug, advisory.state.rawValue, String(advisory.revision),
+                        release, advisory.content.title,
+                    ]
+                },
+                empty:
+                    "No advisories. Create one with: herald advisory create --project SLUG --title TITLE --embargo INSTANT"
+            )
         }
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show an advisory with its revisions and audit trail.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show an advisory with its revisions and audit trail.")
         @OptionGroup var db: DatabaseOptions
         @Argument(help: "The advisory's id.") var id: Int64
         @OptionGroup var output: OutputOptions
@@ -110,7 +137,9 @@ struct AdvisoryCommand: ParsableCommand {
             let context = try db.open()
             let detail = try context.advisories.detail(id)
             if output.json { return try Output.json(detail) }
-            let (advisory, revisions, audit, deliveries) = (detail.advisory, detail.revisions, detail.audit, detail.deliveries)
+            let (advisory, revisions, audit, deliveries) = (
+                detail.advisory, detail.revisions, detail.audit, detail.deliveries
+            )
             let (acknowledgements, alerts) = (detail.acknowledgements, detail.alerts)
             let zone = try context.projects.require(advisory.projectSlug).zone
             func local(_ date: Date?) -> String { date.map { Instant.local($0, in: zone) } ?? "" }
@@ -118,28 +147,39 @@ struct AdvisoryCommand: ParsableCommand {
             Output.fields([
                 ("advisory", "\(advisory.id) (\(advisory.publicID))"), ("project", advisory.projectSlug),
                 ("state", advisory.state.rawValue), ("revision", String(advisory.revision)), ("title", c.title),
-                ("cve", c.cves.joined(separator: ", ")), ("severity", c.severity?.rawValue ?? ""), ("cvss", c.cvss ?? ""),
+                ("cve", c.cves.joined(separator: ", ")), ("severity", c.severity?.rawValue ?? ""),
+                ("cvss", c.cvss ?? ""),
                 ("affected", c.affected), ("fixed", c.fixed), ("embargo", local(advisory.schedule.embargo)),
-                ("early notice", local(advisory.schedule.earlyNotice)), ("pre-announce", local(advisory.schedule.preAnnounce)),
-                ("published", local(advisory.publishedAt)), ("cancelled", local(advisory.cancelledAt)), ("summary", c.summary),
+                ("early notice", local(advisory.schedule.earlyNotice)),
+                ("pre-announce", local(advisory.schedule.preAnnounce)),
+                ("published", local(advisory.publishedAt)), ("cancelled", local(advisory.cancelledAt)),
+                ("summary", c.summary),
             ])
             if !c.body.isEmpty { print("\n" + c.body) }
             // Failing private notices first: they are what a release manager must act on before the instant.
-            for alert in alerts { print("\nALERT (\(Instant.utc(alert.createdAt))): \(alert.detail) Failing deliveries are listed below.") }
+            for alert in alerts {
+                print("\nALERT (\(Instant.utc(alert.createdAt))): \(alert.detail) Failing deliveries are listed below.")
+            }
             print("\nRevisions:")
-            Output.table(["REV", "AT", "BY", "EMBARGO", "REASON"], revisions.map {
-                [String($0.revision), Instant.utc($0.createdAt), $0.actor, local($0.schedule.embargo), $0.reason]
-            }, empty: "none")
+            Output.table(
+                ["REV", "AT", "BY", "EMBARGO", "REASON"],
+                revisions.map {
+                    [String($0.revision), Instant.utc($0.createdAt), $0.actor, local($0.schedule.embargo), $0.reason]
+                }, empty: "none")
             print("\nDeliveries:")
             printDeliveries(deliveries.reversed())
             let maildirs = Set(deliveries.compactMap(\.deliveredVia).filter { $0.hasPrefix("maildir:") })
             for maildir in maildirs.sorted() {
-                print("E-mail went to the Maildir \(maildir.dropFirst("maildir:".count)) because HERALD_SMTP_URL is unset; read it with mutt -f.")
+                print(
+                    "E-mail went to the Maildir \(maildir.dropFirst("maildir:".count)) because HERALD_SMTP_URL is unset; read it with mutt -f."
+                )
             }
             print("\nAcknowledgements:")
-            Output.table(["AT", "ORGANIZATION", "NOTICE", "REV"], acknowledgements.map {
-                [Instant.utc($0.acknowledgedAt), $0.organization, $0.notice, String($0.revision)]
-            }, empty: "none yet")
+            Output.table(
+                ["AT", "ORGANIZATION", "NOTICE", "REV"],
+                acknowledgements.map {
+                    [Instant.utc($0.acknowledgedAt), $0.organization, $0.notice, String($0.revision)]
+                }, empty: "none yet")
             print("\nAudit:")
             printAudit(audit.reversed())
         }
@@ -158,7 +198,8 @@ struct AdvisoryCommand: ParsableCommand {
         @Argument(help: "The advisory's id.") var id: Int64
         @Option(name: .customLong("as"), help: "provider or public.") var audience = "provider"
         @Option(help: "email, slack, mattermost, discord, teams, matrix or webhook.") var format = "email"
-        @Option(help: "early-notice, revision, pre-announcement, publication or cancellation (default: the next one).") var notice: String?
+        @Option(help: "early-notice, revision, pre-announcement, publication or cancellation (default: the next one).")
+        var notice: String?
         @Option(help: "en, nl or da (default: the project's language).") var language: String?
 
         func run() throws {
@@ -170,29 +211,40 @@ struct AdvisoryCommand: ParsableCommand {
             let chosen = try choice(notice, field: "notice", as: NoticeKind.self)
             let allowed: [NoticeKind] = [.earlyNotice, .revision, .preAnnouncement, .publication, .cancellation]
             if let chosen, !allowed.contains(chosen) {
-                throw Refusal.invalid(field: "notice", rule: "must be one of \(allowed.map(\.rawValue).joined(separator: ", "))")
+                throw Refusal.invalid(
+                    field: "notice", rule: "must be one of \(allowed.map(\.rawValue).joined(separator: ", "))")
             }
             let context = try db.open()
             let advisory = try context.advisories.get(id)
             let project = try context.projects.require(advisory.projectSlug)
-            let kind = chosen ?? (audience == "public" || advisory.state == .published ? .publication
-                                  : advisory.state == .cancelled ? .cancellation : .earlyNotice)
+            let kind =
+                chosen
+                ?? (audience == "public" || advisory.state == .published
+                    ? .publication
+                    : advisory.state == .cancelled ? .cancellation : .earlyNotice)
             if advisory.schedule.embargo == nil && kind != .publication {
-                throw Refusal.invalid(field: "notice", rule: "advisory \(id) is a draft with no release instant; give it one first (herald advisory reschedule \(id) --embargo INSTANT)")
+                throw Refusal.invalid(
+                    field: "notice",
+                    rule:
+                        "advisory \(id) is a draft with no release instant; give it one first (herald advisory reschedule \(id) --embargo INSTANT)"
+                )
             }
             if audience == "public" && (kind == .earlyNotice || kind == .revision) {
-                throw Refusal.invalid(field: "notice", rule: "a \(kind.rawValue) goes to providers only; public channels never get it")
+                throw Refusal.invalid(
+                    field: "notice", rule: "a \(kind.rawValue) goes to providers only; public channels never get it")
             }
-            let bytes = context.outbox.preview(kind, advisory: advisory, project: project,
-                                               audience: audience == "public" ? .publicChannel : .provider(organization: ""), format: webhook,
-                                               language: language)
+            let bytes = context.outbox.preview(
+                kind, advisory: advisory, project: project,
+                audience: audience == "public" ? .publicChannel : .provider(organization: ""), format: webhook,
+                language: language)
             FileHandle.standardOutput.write(Data(bytes))
             if bytes.last != UInt8(ascii: "\n") { print() }
         }
     }
 
     struct Reschedule: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Move the release instant (a new revision; earlier recipients are told).")
+        static let configuration = CommandConfiguration(
+            abstract: "Move the release instant (a new revision; earlier recipients are told).")
         @OptionGroup var db: DatabaseOptions
         @Argument(help: "The advisory's id.") var id: Int64
         @Option(help: "The new release instant.") var embargo: String
@@ -208,13 +260,16 @@ struct AdvisoryCommand: ParsableCommand {
             let current = try context.advisories.get(id)
             let plan = try schedule.apply(to: current.schedule, embargo: embargo, in: context)
             try perform(context, output, verb: "rescheduled", dryRun: dryRun) {
-                try context.advisories.reschedule(id, to: { _ in plan }, notes: notes, actor: context.actor, typedZone: Instant.zone(of: self.embargo))
+                try context.advisories.reschedule(
+                    id, to: { _ in plan }, notes: notes, actor: context.actor, typedZone: Instant.zone(of: self.embargo)
+                )
             }
         }
     }
 
     struct Revise: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change the content (a new revision; earlier recipients are told).")
+        static let configuration = CommandConfiguration(
+            abstract: "Change the content (a new revision; earlier recipients are told).")
         @OptionGroup var db: DatabaseOptions
         @Argument(help: "The advisory's id.") var id: Int64
         @OptionGroup var content: ContentOptions
@@ -233,7 +288,8 @@ struct AdvisoryCommand: ParsableCommand {
     struct Publish: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Break the embargo: publish now (a leak, an exploit in the wild).",
-            discussion: "Scheduled advisories publish themselves at their instant; this is only for publishing early, so --now is required."
+            discussion:
+                "Scheduled advisories publish themselves at their instant; this is only for publishing early, so --now is required."
         )
         @OptionGroup var db: DatabaseOptions
         @Argument(help: "The advisory's id.") var id: Int64
@@ -243,7 +299,11 @@ struct AdvisoryCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            guard now else { throw Refusal.invalid(field: "now", rule: "is required: publish breaks the embargo at once; scheduled advisories publish by themselves") }
+            guard now else {
+                throw Refusal.invalid(
+                    field: "now",
+                    rule: "is required: publish breaks the embargo at once; scheduled advisories publish by themselves")
+            }
             let notes = try notes.notes(reasonRequired: true)
             let context = try db.open()
             try perform(context, output, verb: "published", dryRun: dryRun) {
@@ -253,7 +313,8 @@ struct AdvisoryCommand: ParsableCommand {
     }
 
     struct Cancel: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Cancel before release; recipients of earlier notices are told.")
+        static let configuration = CommandConfiguration(
+            abstract: "Cancel before release; recipients of earlier notices are told.")
         @OptionGroup var db: DatabaseOptions
         @Argument(help: "The advisory's id.") var id: Int64
         @OptionGroup var notes: NoteOptions
@@ -275,7 +336,8 @@ struct NoteOptions: ParsableArguments {
     @Option(help: "A note shown on the public page after publication.") var publicNote = ""
 
     func notes(reasonRequired: Bool) throws -> ChangeNotes {
-        try ChangeNotes(reason: reason, toProviders: noteToProviders, publicNote: publicNote, reasonRequired: reasonRequired)
+        try ChangeNotes(
+            reason: reason, toProviders: noteToProviders, publicNote: publicNote, reasonRequired: reasonRequired)
     }
 }
 
@@ -287,8 +349,10 @@ private func zonesBySlug(_ context: Context) throws -> [String: TimeZone] {
 /// every write is undone, and what its notices would reach is said instead. The notices the
 /// change makes due at once (an early notice or a pre-announcement "now") are rehearsed too,
 /// as the scheduler would fire them a moment later.
-private func perform(_ context: Context, _ output: OutputOptions, verb: String, dryRun: Bool,
-                     _ change: () throws -> Advisory) throws {
+private func perform(
+    _ context: Context, _ output: OutputOptions, verb: String, dryRun: Bool,
+    _ change: () throws -> Advisory
+) throws {
     guard dryRun else { return try report(try change(), context, output, verb: verb) }
     let (advisory, reach) = try context.database.rehearse { () throws -> (Advisory, [OutboxStore.Reach]) in
         let before = try context.outbox.lastDeliveryID()
@@ -313,7 +377,8 @@ struct DryRun: Encodable {
 private func report(_ advisory: Advisory, _ context: Context, _ output: OutputOptions, verb: String) throws {
     if output.json { return try Output.json(advisory) }
     let zone = try context.projects.require(advisory.projectSlug).zone
-    var line = "\(verb) advisory \(advisory.id) (\(advisory.publicID)), \(advisory.state.rawValue), revision \(advisory.revision)"
+    var line =
+        "\(verb) advisory \(advisory.id) (\(advisory.publicID)), \(advisory.state.rawValue), revision \(advisory.revision)"
     if advisory.state == .scheduled, let embargo = advisory.schedule.embargo {
         line += ", embargo \(Instant.local(embargo, in: zone)) (\(zone.identifier))"
     }

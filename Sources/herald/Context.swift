@@ -5,7 +5,9 @@ import HeraldStore
 
 /// `--database`, shared by every command; falls back to HERALD_DATABASE.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("SQLite file (default: $HERALD_DATABASE or ./herald.sqlite).", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("SQLite file (default: $HERALD_DATABASE or ./herald.sqlite).", valueName: "path"))
     var database: String?
 
     var path: String { database ?? ProcessInfo.processInfo.environment["HERALD_DATABASE"] ?? "./herald.sqlite" }
@@ -25,7 +27,8 @@ struct DatabaseOptions: ParsableArguments {
         let store = SettingsStore(database: database, clock: clock)
         var settings = try store.outboxSettings(fallback: fallback)
         // The templates `serve` recorded, so this process words messages as `serve` would.
-        settings.wording = try loadTemplates(try store.all()[.templates] ?? ProcessInfo.processInfo.environment["HERALD_TEMPLATES"])
+        settings.wording = try loadTemplates(
+            try store.all()[.templates] ?? ProcessInfo.processInfo.environment["HERALD_TEMPLATES"])
         return Context(stores: Stores(database: database, clock: clock, settings: settings))
     }
 }
@@ -36,7 +39,8 @@ struct MissingDatabase: Error, CustomStringConvertible {
 
     var description: String {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        return "no database at \(absolute); create it with: herald migrate --database \(absolute) (herald serve creates it too)"
+        return
+            "no database at \(absolute); create it with: herald migrate --database \(absolute) (herald serve creates it too)"
     }
 }
 
@@ -87,15 +91,19 @@ func readInput(_ path: String, field: String) throws -> String {
         data = FileManager.default.contents(atPath: path)
     }
     guard let data else { throw Refusal.invalid(field: field, rule: "cannot read '\(path)'") }
-    guard let text = String(data: data, encoding: .utf8) else { throw Refusal.invalid(field: field, rule: "'\(path)' is not UTF-8 text") }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw Refusal.invalid(field: field, rule: "'\(path)' is not UTF-8 text")
+    }
     return text
 }
 
 /// Parses an enumeration flag with a message that lists the choices.
-func choice<T: RawRepresentable & CaseIterable>(_ value: String?, field: String, as type: T.Type = T.self) throws -> T? where T.RawValue == String {
+func choice<T: RawRepresentable & CaseIterable>(_ value: String?, field: String, as type: T.Type = T.self) throws -> T?
+where T.RawValue == String {
     guard let value else { return nil }
     guard let parsed = T(rawValue: value.lowercased()) else {
-        throw Refusal.invalid(field: field, rule: "'\(value)' must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        throw Refusal.invalid(
+            field: field, rule: "'\(value)' must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     return parsed
 }

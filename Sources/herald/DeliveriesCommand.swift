@@ -7,7 +7,8 @@ struct DeliveriesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deliveries",
         abstract: "The outbox: every message to every recipient, and what became of it.",
-        discussion: "States: pending → delivered, or retrying (with backoff) → dead after the last attempt. `retry` re-drives.",
+        discussion:
+            "States: pending → delivered, or retrying (with backoff) → dead after the last attempt. `retry` re-drives.",
         subcommands: [List.self, Retry.self]
     )
 
@@ -29,7 +30,8 @@ struct DeliveriesCommand: ParsableCommand {
     }
 
     struct Retry: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Re-drive a dead or retrying delivery now, or every dead one with --dead.")
+        static let configuration = CommandConfiguration(
+            abstract: "Re-drive a dead or retrying delivery now, or every dead one with --dead.")
         @OptionGroup var db: DatabaseOptions
         @Argument(help: "The delivery's id.") var id: Int64?
         @Flag(help: "Re-drive every dead delivery.") var dead = false
@@ -53,11 +55,16 @@ struct DeliveriesCommand: ParsableCommand {
 
 /// The deliveries table of `deliveries list` and `advisory show`, times in UTC.
 func printDeliveries(_ deliveries: [DeliveryRecord]) {
-    Output.table(["ID", "NOTICE", "REV", "RECIPIENT", "STATE", "TRIES", "WHEN", "DETAIL"], deliveries.map { d in
-        let who = d.organization.map { "\(d.recipient) (\($0))" } ?? d.recipient
-        let when = d.deliveredAt ?? d.nextAttemptAt
-        let detail = d.state == .delivered ? (d.deliveredVia ?? "") : (d.lastError ?? "")
-        return [String(d.id), d.notice, String(d.revision), who, d.state.rawValue, String(d.attempts), when.map(Instant.utc) ?? "",
-                String(detail.prefix(80))]
-    }, empty: "No deliveries.")
+    Output.table(
+        ["ID", "NOTICE", "REV", "RECIPIENT", "STATE", "TRIES", "WHEN", "DETAIL"],
+        deliveries.map { d in
+            let who = d.organization.map { "\(d.recipient) (\($0))" } ?? d.recipient
+            let when = d.deliveredAt ?? d.nextAttemptAt
+            let detail = d.state == .delivered ? (d.deliveredVia ?? "") : (d.lastError ?? "")
+            return [
+                String(d.id), d.notice, String(d.revision), who, d.state.rawValue, String(d.attempts),
+                when.map(Instant.utc) ?? "",
+                String(detail.prefix(80)),
+            ]
+        }, empty: "No deliveries.")
 }

@@ -8,7 +8,8 @@ import HeraldTemplates
 struct Herald: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald",
-        abstract: "Coordinated-release notification hub: early notice to service providers, embargoed releases, announcements everywhere at once.",
+        abstract:
+            "Coordinated-release notification hub: early notice to service providers, embargoed releases, announcements everywhere at once.",
         discussion: """
             Every command works on one SQLite file (--database, or HERALD_DATABASE, default ./herald.sqlite). \
             `herald migrate` and `herald serve` create it; the other commands refuse a file that does not exist. \
@@ -18,8 +19,11 @@ struct Herald: AsyncParsableCommand {
             Bad input is refused with one line naming the field and the rule, exit code 2, and nothing written.
             """,
         version: heraldVersion,
-        subcommands: [Serve.self, Migrate.self, TokenCommand.self, ProjectCommand.self, ProviderCommand.self, ChannelCommand.self,
-                      AdvisoryCommand.self, DeliveriesCommand.self, AuditCommand.self, SettingsCommand.self, TemplatesCommand.self, FeedCommand.self]
+        subcommands: [
+            Serve.self, Migrate.self, TokenCommand.self, ProjectCommand.self, ProviderCommand.self, ChannelCommand.self,
+            AdvisoryCommand.self, DeliveriesCommand.self, AuditCommand.self, SettingsCommand.self,
+            TemplatesCommand.self, FeedCommand.self,
+        ]
     )
 }
 
@@ -62,7 +66,9 @@ enum Main {
             printError("herald: \(refusals)")
             exit(2)
         case let problems as TemplateProblems:
-            printError("herald: templates refused (fix them, or export the built-in ones with `herald templates export DIR`):\n" + problems.description)
+            printError(
+                "herald: templates refused (fix them, or export the built-in ones with `herald templates export DIR`):\n"
+                    + problems.description)
             exit(2)
         case is ValidationError:
             printError(Herald.fullMessage(for: error))

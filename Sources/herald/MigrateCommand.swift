@@ -4,7 +4,8 @@ import HeraldStore
 struct Migrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create the database or bring its schema up to date.",
-        discussion: "Other commands do this too before they start; run it on its own when upgrading, to see what changed."
+        discussion:
+            "Other commands do this too before they start; run it on its own when upgrading, to see what changed."
     )
 
     @OptionGroup var db: DatabaseOptions

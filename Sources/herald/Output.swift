@@ -23,7 +23,7 @@ enum Output {
                 .trimmingCharacters(in: .whitespaces)
         }
         print(line(header))
-        rows.forEach { print(line($0)) }
+        for row in rows { print(line(row)) }
     }
 
     /// "key: value" lines, keys aligned.

@@ -16,9 +16,14 @@ struct ProjectCommand: ParsableCommand {
         @Argument(help: "Short name for commands and URLs: lowercase letters, digits, hyphens.") var slug: String
         @Option(help: "Display name.") var name: String
         @Option(help: "IANA zone in which instants are shown.") var timezone = "UTC"
-        @Option(help: "Longest embargo, counted from the early notice.") var maxEmbargoDays = NewProject.defaultMaxEmbargoDays
-        @Option(help: "The release managers' address: alerts about failing private notices go there.") var contact: String?
-        @Option(help: "The language of its public messages and alerts: en, nl or da (default: the default-language setting).") var language: String?
+        @Option(help: "Longest embargo, counted from the early notice.") var maxEmbargoDays = NewProject
+            .defaultMaxEmbargoDays
+        @Option(help: "The release managers' address: alerts about failing private notices go there.") var contact:
+            String?
+        @Option(
+            help:
+                "The language of its public messages and alerts: en, nl or da (default: the default-language setting).")
+        var language: String?
         @OptionGroup var output: OutputOptions
 
         func run() throws {
@@ -27,10 +32,16 @@ struct ProjectCommand: ParsableCommand {
             let language = try language.map(Language.parse)
             let context = try db.open()
             var added = try context.projects.add(project, actor: context.actor)
-            if let contact { added = try context.projects.setContact(added.slug, contact: contact, actor: context.actor) }
-            if let language { added = try context.projects.setLanguage(added.slug, language: language, actor: context.actor) }
+            if let contact {
+                added = try context.projects.setContact(added.slug, contact: contact, actor: context.actor)
+            }
+            if let language {
+                added = try context.projects.setLanguage(added.slug, language: language, actor: context.actor)
+            }
             if output.json { return try Output.json(added) }
-            print("added project \(added.slug) (\(added.name)), times in \(added.timezone), embargoes of at most \(added.maxEmbargoDays) days")
+            print(
+                "added project \(added.slug) (\(added.name)), times in \(added.timezone), embargoes of at most \(added.maxEmbargoDays) days"
+            )
         }
     }
 
@@ -38,32 +49,56 @@ struct ProjectCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a project's settings.")
         @OptionGroup var db: DatabaseOptions
         @Argument(help: "The project's slug.") var slug: String
-        @Option(help: "The release managers' address for alerts about failing private notices ('none' to clear).") var contact: String?
-        @Option(help: "OSV ecosystem of the packages: PyPI, npm, Maven, Go, crates.io, Packagist …") var ecosystem: String?
-        @Option(help: "A package the project ships, as its ecosystem names it; repeat for more (replaces the list).") var package: [String] = []
-        @Option(help: "The language of its public messages and alerts: en, nl or da ('default': the default-language setting).") var language: String?
+        @Option(help: "The release managers' address for alerts about failing private notices ('none' to clear).")
+        var contact: String?
+        @Option(help: "OSV ecosystem of the packages: PyPI, npm, Maven, Go, crates.io, Packagist …") var ecosystem:
+            String?
+        @Option(help: "A package the project ships, as its ecosystem names it; repeat for more (replaces the list).")
+        var package: [String] = []
+        @Option(
+            help:
+                "The language of its public messages and alerts: en, nl or da ('default': the default-language setting)."
+        ) var language: String?
 
         func run() throws {
             guard contact != nil || ecosystem != nil || !package.isEmpty || language != nil else {
-                throw Refusal.invalid(field: "set", rule: "say what to set (--contact ADDRESS, --language nl, or --ecosystem E --package NAME)")
+                throw Refusal.invalid(
+                    field: "set",
+                    rule: "say what to set (--contact ADDRESS, --language nl, or --ecosystem E --package NAME)")
             }
             let newLanguage = try language.map { $0.lowercased() == "default" ? nil : try Language.parse($0) }
             let address = try contact.map { $0.lowercased() == "none" ? nil : try Address.email($0, field: "contact") }
-            if ecosystem != nil && package.isEmpty { throw Refusal.invalid(field: "package", rule: "name the packages of --ecosystem (--package NAME)") }
-            if ecosystem == nil && !package.isEmpty { throw Refusal.invalid(field: "ecosystem", rule: "say which ecosystem the packages are in (--ecosystem PyPI …)") }
+            if ecosystem != nil && package.isEmpty {
+                throw Refusal.invalid(field: "package", rule: "name the packages of --ecosystem (--package NAME)")
+            }
+            if ecosystem == nil && !package.isEmpty {
+                throw Refusal.invalid(
+                    field: "ecosystem", rule: "say which ecosystem the packages are in (--ecosystem PyPI …)")
+            }
             try Validate.count(package, field: "package", max: 50, noun: "packages")
-            let packages = try ecosystem.map { ecosystem in try package.map { try Package(ecosystem: ecosystem, name: $0) } } ?? []
+            let packages =
+                try ecosystem.map { ecosystem in try package.map { try Package(ecosystem: ecosystem, name: $0) } } ?? []
             let context = try db.open()
             var project = try context.projects.require(slug)
             if let address { project = try context.projects.setContact(slug, contact: address, actor: context.actor) }
             if !packages.isEmpty { project = try context.projects.setPackages(slug, packages, actor: context.actor) }
-            if let newLanguage { project = try context.projects.setLanguage(slug, language: newLanguage, actor: context.actor) }
-            if language != nil {
-                print("project \(project.slug): public messages in \(project.language?.rawValue ?? "the default language (\(context.settings.defaultLanguage.rawValue))")")
+            if let newLanguage {
+                project = try context.projects.setLanguage(slug, language: newLanguage, actor: context.actor)
             }
-            if contact != nil { print("project \(project.slug): alerts go to \(project.contact ?? "no address (advisory show lists them)")") }
+            if language != nil {
+                print(
+                    "project \(project.slug): public messages in \(project.language?.rawValue ?? "the default language (\(context.settings.defaultLanguage.rawValue))")"
+                )
+            }
+            if contact != nil {
+                print(
+                    "project \(project.slug): alerts go to \(project.contact ?? "no address (advisory show lists them)")"
+                )
+            }
             if !packages.isEmpty {
-                print("project \(project.slug) ships \(project.packages.map { "\($0.ecosystem)/\($0.name)" }.joined(separator: ", "))")
+                print(
+                    "project \(project.slug) ships \(project.packages.map { "\($0.ecosystem)/\($0.name)" }.joined(separator: ", "))"
+                )
             }
         }
     }
@@ -76,9 +111,14 @@ struct ProjectCommand: ParsableCommand {
         func run() throws {
             let projects = try db.open().projects.list()
             if output.json { return try Output.json(projects) }
-            Output.table(["SLUG", "NAME", "TIMEZONE", "MAX EMBARGO", "CONTACT", "LANGUAGE"], projects.map {
-                [$0.slug, $0.name, $0.timezone, "\($0.maxEmbargoDays) days", $0.contact ?? "-", $0.language?.rawValue ?? "default"]
-            }, empty: "No projects. Add one with: herald project add SLUG --name NAME --timezone Europe/Amsterdam")
+            Output.table(
+                ["SLUG", "NAME", "TIMEZONE", "MAX EMBARGO", "CONTACT", "LANGUAGE"],
+                projects.map {
+                    [
+                        $0.slug, $0.name, $0.timezone, "\($0.maxEmbargoDays) days", $0.contact ?? "-",
+                        $0.language?.rawValue ?? "default",
+                    ]
+                }, empty: "No projects. Add one with: herald project add SLUG --name NAME --timezone Europe/Amsterdam")
         }
     }
 }

@@ -7,7 +7,8 @@ import HeraldStore
 struct SettingsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "settings",
-        abstract: "The deployment's settings, kept in the database: every process renders messages and pages with them.",
+        abstract:
+            "The deployment's settings, kept in the database: every process renders messages and pages with them.",
         discussion: """
             Keys: \(Setting.allCases.map(\.rawValue).joined(separator: ", ")). `herald serve` records the public URL and sender \
             it is given by flag or environment (HERALD_PUBLIC_URL, HERALD_MAIL_FROM), so a command run from another shell renders the same.
@@ -23,15 +24,25 @@ struct SettingsCommand: ParsableCommand {
         func run() throws {
             let context = try db.open()
             let stored = try context.stores.settingsStore.all()
-            if output.json { return try Output.json(Dictionary(uniqueKeysWithValues: stored.map { ($0.key.rawValue, $0.value) })) }
-            let effective: [Setting: String] = [.publicURL: context.settings.publicURL, .mailFrom: context.settings.mailFrom,
-                                                .mailFromName: context.settings.mailFromName,
-                                                .defaultLanguage: context.settings.defaultLanguage.rawValue,
-                                                .templates: ProcessInfo.processInfo.environment["HERALD_TEMPLATES"] ?? Setting.builtInTemplates]
-            Output.table(["KEY", "VALUE", "FROM"], Setting.allCases.map { setting in
-                let value = stored[setting] ?? effective[setting]
-                return [setting.rawValue, value ?? "-", stored[setting] != nil ? "stored" : value != nil ? "not stored (default or environment)" : "unset"]
-            }, empty: "")
+            if output.json {
+                return try Output.json(Dictionary(uniqueKeysWithValues: stored.map { ($0.key.rawValue, $0.value) }))
+            }
+            let effective: [Setting: String] = [
+                .publicURL: context.settings.publicURL, .mailFrom: context.settings.mailFrom,
+                .mailFromName: context.settings.mailFromName,
+                .defaultLanguage: context.settings.defaultLanguage.rawValue,
+                .templates: ProcessInfo.processInfo.environment["HERALD_TEMPLATES"] ?? Setting.builtInTemplates,
+            ]
+            Output.table(
+                ["KEY", "VALUE", "FROM"],
+                Setting.allCases.map { setting in
+                    let value = stored[setting] ?? effective[setting]
+                    return [
+                        setting.rawValue, value ?? "-",
+                        stored[setting] != nil
+                            ? "stored" : value != nil ? "not stored (default or environment)" : "unset",
+                    ]
+                }, empty: "")
         }
     }
 

@@ -17,23 +17,30 @@ struct TemplatesCommand: ParsableCommand {
     )
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write the built-in templates into a directory, to edit.")
+        static let configuration = CommandConfiguration(
+            abstract: "Write the built-in templates into a directory, to edit.")
         @Argument(help: "The directory (created when missing; no file in it is replaced).") var directory: String
 
         func run() throws {
             let written = try Templates.export(to: directory)
-            print("wrote \(written.count) templates into \(directory); edit any, delete the rest, then: herald templates check \(directory)")
+            print(
+                "wrote \(written.count) templates into \(directory); edit any, delete the rest, then: herald templates check \(directory)"
+            )
         }
     }
 
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check a directory of templates as serve would at start.")
+        static let configuration = CommandConfiguration(
+            abstract: "Check a directory of templates as serve would at start.")
         @Argument(help: "The directory.") var directory: String
 
         func run() throws {
             let templates = try Templates.load(directory: directory)
-            print("\(templates.overridden.count) template\(templates.overridden.count == 1 ? "" : "s") in \(directory) checked: "
-                  + (templates.overridden.isEmpty ? "none found (files are messages/LANG/NAME.mustache)" : templates.overridden.joined(separator: ", ")))
+            print(
+                "\(templates.overridden.count) template\(templates.overridden.count == 1 ? "" : "s") in \(directory) checked: "
+                    + (templates.overridden.isEmpty
+                        ? "none found (files are messages/LANG/NAME.mustache)"
+                        : templates.overridden.joined(separator: ", ")))
         }
     }
 }

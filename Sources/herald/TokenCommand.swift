@@ -7,7 +7,8 @@ struct TokenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token",
         abstract: "API tokens for the HTTP API.",
-        discussion: "Roles: admin (everything), release-manager (advisories and deliveries), auditor (read only). Only a token's SHA-256 is stored.",
+        discussion:
+            "Roles: admin (everything), release-manager (advisories and deliveries), auditor (read only). Only a token's SHA-256 is stored.",
         subcommands: [Create.self, List.self, Revoke.self]
     )
 
@@ -22,7 +23,9 @@ struct TokenCommand: ParsableCommand {
             let context = try db.open()
             let (record, token) = try context.tokens.create(name: name, role: role, actor: context.actor)
             print(token)
-            printError("token '\(record.name)' (\(record.role.rawValue)) created; it is shown only this once: keep it in a secret store.")
+            printError(
+                "token '\(record.name)' (\(record.role.rawValue)) created; it is shown only this once: keep it in a secret store."
+            )
         }
     }
 
@@ -34,9 +37,14 @@ struct TokenCommand: ParsableCommand {
         func run() throws {
             let tokens = try db.open().tokens.list()
             if output.json { return try Output.json(tokens) }
-            Output.table(["ID", "NAME", "ROLE", "CREATED", "REVOKED"], tokens.map {
-                [String($0.id), $0.name, $0.role.rawValue, Instant.utc($0.createdAt), $0.revokedAt.map(Instant.utc) ?? "-"]
-            }, empty: "No tokens. Create one with: herald token create --name NAME --role admin")
+            Output.table(
+                ["ID", "NAME", "ROLE", "CREATED", "REVOKED"],
+                tokens.map {
+                    [
+                        String($0.id), $0.name, $0.role.rawValue, Instant.utc($0.createdAt),
+                        $0.revokedAt.map(Instant.utc) ?? "-",
+                    ]
+                }, empty: "No tokens. Create one with: herald token create --name NAME --role admin")
         }
     }
 

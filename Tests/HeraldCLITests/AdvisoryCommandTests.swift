@@ -17,22 +17,28 @@ import Testing
         let sandbox = try sandboxWithProject()
         let embargo = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 3 * 86_400).rounded(.down))
         let before = Date()
-        let created = try sandbox.herald("advisory", "create", "--project", "demo", "--title", "Heap overflow in the parser",
-                                         "--summary", "A crafted header overflows a buffer.", "--cve", "CVE-2026-12345", "--severity", "high",
-                                         "--embargo", HeraldProcess.rfc3339(embargo), "--early-notice", "now")
+        let created = try sandbox.herald(
+            "advisory", "create", "--project", "demo", "--title", "Heap overflow in the parser",
+            "--summary", "A crafted header overflows a buffer.", "--cve", "CVE-2026-12345", "--severity", "high",
+            "--embargo", HeraldProcess.rfc3339(embargo), "--early-notice", "now")
         let after = Date()
         #expect(created.status == 0, "\(created)")
         #expect(created.stdout.contains("scheduled") && created.stdout.contains("revision 1"), "\(created)")
         #expect(created.stdout.contains("Europe/Amsterdam"), "shown in the project's zone: \(created)")
 
-        let row = try #require(try sandbox.rows("SELECT state, revision, title, severity, embargo_at, early_notice_at, public_id FROM advisories").first)
+        let row = try #require(
+            try sandbox.rows(
+                "SELECT state, revision, title, severity, embargo_at, early_notice_at, public_id FROM advisories"
+            ).first)
         #expect(row["state"] as? String == "scheduled")
         #expect(row["revision"] as? Int == 1)
         #expect(row["title"] as? String == "Heap overflow in the parser")
         #expect(row["severity"] as? String == "high")
         #expect(row["embargo_at"] as? Int == milliseconds(embargo), "stored as the UTC instant given")
         let early = try #require(row["early_notice_at"] as? Int)
-        #expect(early >= milliseconds(before) - 1 && early <= milliseconds(after) + 1, "--early-notice now is the command's instant")
+        #expect(
+            early >= milliseconds(before) - 1 && early <= milliseconds(after) + 1,
+            "--early-notice now is the command's instant")
         #expect(try sandbox.sqlite("SELECT cve FROM advisory_cves") == "CVE-2026-12345")
         #expect(try sandbox.count("advisory_revisions") == 1)
         #expect(try sandbox.auditActions() == ["project.add", "advisory.create"])
@@ -63,7 +69,8 @@ import Testing
         // Both instants are months ahead, beyond the project's 14 days: the message must still be the DST
         // one, because the CLI parses --embargo (Instant.parse) before the store checks the embargo policy.
         let sandbox = try sandboxWithProject()
-        let refused = try sandbox.refuse(["advisory", "create", "--project", "demo", "--title", "T", "--embargo", embargo], naming: "embargo")
+        let refused = try sandbox.refuse(
+            ["advisory", "create", "--project", "demo", "--title", "T", "--embargo", embargo], naming: "embargo")
         #expect(refused.stderr.contains(what) && refused.stderr.contains(why), "\(refused)")
         #expect(!refused.stderr.contains("days after"), "the DST reason, not the policy: \(refused)")
         #expect(try sandbox.count("advisories") == 0)
@@ -73,10 +80,13 @@ import Testing
     @Test func theOverlapMessageOffersBothReadings() throws {
         // The message tells the user to write the offset they mean, so it shows both.
         let sandbox = try Sandbox()
-        try sandbox.succeed("project", "add", "demo", "--name", "Demo", "--timezone", "Europe/Amsterdam", "--max-embargo-days", "90")
-        let overlap = try sandbox.herald("advisory", "create", "--project", "demo", "--title", "T", "--embargo", "2027-10-31 02:30 Europe/Amsterdam")
+        try sandbox.succeed(
+            "project", "add", "demo", "--name", "Demo", "--timezone", "Europe/Amsterdam", "--max-embargo-days", "90")
+        let overlap = try sandbox.herald(
+            "advisory", "create", "--project", "demo", "--title", "T", "--embargo", "2027-10-31 02:30 Europe/Amsterdam")
         #expect(overlap.status == 2, "\(overlap)")
-        #expect(overlap.stderr.contains("+02:00") && overlap.stderr.contains("+01:00"), "offers both readings: \(overlap)")
+        #expect(
+            overlap.stderr.contains("+02:00") && overlap.stderr.contains("+01:00"), "offers both readings: \(overlap)")
     }
 
     @Test(arguments: [
@@ -86,7 +96,8 @@ import Testing
     func anEmbargoInThePastOrBeyondTheProjectLimitIsRefused(offset: Double, says: String) throws {
         let sandbox = try sandboxWithProject()
         let instant = HeraldProcess.rfc3339(Date().addingTimeInterval(offset))
-        let refused = try sandbox.refuse(["advisory", "create", "--project", "demo", "--title", "T", "--embargo", instant], naming: "embargo")
+        let refused = try sandbox.refuse(
+            ["advisory", "create", "--project", "demo", "--title", "T", "--embargo", instant], naming: "embargo")
         #expect(refused.stderr.contains(says), "\(refused)")
         #expect(try sandbox.count("advisories") == 0)
         #expect(try sandbox.count("advisory_revisions") == 0)
@@ -99,7 +110,12 @@ import Testing
             (["--project", "demo", "--title", "T", "--embargo", "next tuesday"], "embargo"),
             (["--project", "demo", "--title", "T", "--embargo", "2027-02-30T12:00:00Z"], "embargo"),
             (["--project", "demo", "--title", "T", "--embargo", "2027-01-10 12:00 Mars/Olympus"], "Mars/Olympus"),
-            (["--project", "demo", "--title", "T", "--embargo", HeraldProcess.instant(daysFromNow: 3), "--early-notice", "yesterday"], "early-notice"),
+            (
+                [
+                    "--project", "demo", "--title", "T", "--embargo", HeraldProcess.instant(daysFromNow: 3),
+                    "--early-notice", "yesterday",
+                ], "early-notice"
+            ),
             (["--project", "ghost", "--title", "T", "--embargo", HeraldProcess.instant(daysFromNow: 3)], "ghost"),
             (["--project", "demo", "--embargo", HeraldProcess.instant(daysFromNow: 3)], "title"),
             (["--project", "demo", "--title", "T", "--severity", "apocalyptic"], "severity"),
@@ -112,8 +128,9 @@ import Testing
 
     @Test func anAdvisoryIsRescheduledRevisedAndPublishedEarly() throws {
         let sandbox = try sandboxWithProject()
-        try sandbox.succeed("advisory", "create", "--project", "demo", "--title", "Heap overflow in the parser",
-                            "--embargo", HeraldProcess.instant(daysFromNow: 3), "--early-notice", "now")
+        try sandbox.succeed(
+            "advisory", "create", "--project", "demo", "--title", "Heap overflow in the parser",
+            "--embargo", HeraldProcess.instant(daysFromNow: 3), "--early-notice", "now")
         func state() throws -> (String, Int) {
             let row = try #require(try sandbox.rows("SELECT state, revision FROM advisories WHERE id = 1").first)
             return (row["state"] as? String ?? "?", row["revision"] as? Int ?? -1)
@@ -121,7 +138,9 @@ import Testing
 
         // reschedule → revision 2
         let newEmbargo = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 5 * 86_400).rounded(.down))
-        let rescheduled = try sandbox.herald("advisory", "reschedule", "1", "--embargo", HeraldProcess.rfc3339(newEmbargo), "--reason", "distros need time")
+        let rescheduled = try sandbox.herald(
+            "advisory", "reschedule", "1", "--embargo", HeraldProcess.rfc3339(newEmbargo), "--reason",
+            "distros need time")
         #expect(rescheduled.status == 0, "\(rescheduled)")
         #expect(rescheduled.stdout.contains("revision 2"), "\(rescheduled)")
         #expect(try state() == ("scheduled", 2))
@@ -135,7 +154,8 @@ import Testing
         #expect((detail["advisory"] as? [String: Any])?["revision"] as? Int == 2)
 
         // revise → revision 3
-        let revised = try sandbox.herald("advisory", "revise", "1", "--summary", "Better words.", "--severity", "Medium", "--reason", "clarity")
+        let revised = try sandbox.herald(
+            "advisory", "revise", "1", "--summary", "Better words.", "--severity", "Medium", "--reason", "clarity")
         #expect(revised.status == 0, "\(revised)")
         #expect(revised.stdout.contains("revision 3"), "\(revised)")
         #expect(try state() == ("scheduled", 3))
@@ -166,7 +186,9 @@ import Testing
         #expect(cancel.status == 2, "\(cancel)")
         #expect(cancel.stderrLines.count == 1, "\(cancel)")
         #expect(cancel.stderr.contains("published") && cancel.stderr.contains("allowed"), "\(cancel)")
-        #expect(cancel.stderr.contains("draft") && cancel.stderr.contains("scheduled"), "names the allowed states: \(cancel)")
+        #expect(
+            cancel.stderr.contains("draft") && cancel.stderr.contains("scheduled"),
+            "names the allowed states: \(cancel)")
         #expect(try state().0 == "published")
 
         // list --json
@@ -176,7 +198,9 @@ import Testing
         #expect(advisories.count == 1)
         #expect(advisories.first?["state"] as? String == "published")
         #expect(advisories.first?["revision"] as? Int == 3)
-        #expect(((advisories.first?["content"] as? [String: Any])?["title"] as? String) == "Heap overflow in the parser", "\(listed)")
+        #expect(
+            ((advisories.first?["content"] as? [String: Any])?["title"] as? String) == "Heap overflow in the parser",
+            "\(listed)")
 
         // show (human): title, revisions and the audit trail
         let human = try sandbox.herald("advisory", "show", "1")
@@ -185,9 +209,11 @@ import Testing
         for action in ["advisory.create", "advisory.reschedule", "advisory.revise", "advisory.publish"] {
             #expect(human.stdout.contains(action), "show lists \(action): \(human)")
         }
-        #expect(human.stdout.contains("distros need time") && human.stdout.contains("leak"), "with the reasons: \(human)")
+        #expect(
+            human.stdout.contains("distros need time") && human.stdout.contains("leak"), "with the reasons: \(human)")
 
-        let advisoryAudit = try sandbox.rows("SELECT action FROM audit WHERE subject_type = 'advisory' ORDER BY id").compactMap { $0["action"] as? String }
+        let advisoryAudit = try sandbox.rows("SELECT action FROM audit WHERE subject_type = 'advisory' ORDER BY id")
+            .compactMap { $0["action"] as? String }
         #expect(advisoryAudit == ["advisory.create", "advisory.reschedule", "advisory.revise", "advisory.publish"])
     }
 
@@ -196,7 +222,9 @@ import Testing
         let draft = try sandbox.herald("advisory", "create", "--project", "demo", "--title", "Maybe a bug")
         #expect(draft.status == 0, "\(draft)")
         #expect(draft.stdout.contains("draft"), "no --embargo: a draft: \(draft)")
-        try sandbox.succeed("advisory", "create", "--project", "demo", "--title", "Scheduled", "--embargo", HeraldProcess.instant(daysFromNow: 2))
+        try sandbox.succeed(
+            "advisory", "create", "--project", "demo", "--title", "Scheduled", "--embargo",
+            HeraldProcess.instant(daysFromNow: 2))
 
         let noReason = try sandbox.herald("advisory", "cancel", "1")
         #expect(noReason.status == 2, "\(noReason)")
@@ -204,7 +232,10 @@ import Testing
 
         #expect(try sandbox.herald("advisory", "cancel", "1", "--reason", "not a bug").status == 0)
         #expect(try sandbox.herald("advisory", "cancel", "2", "--reason", "fixed upstream").status == 0)
-        #expect(try sandbox.rows("SELECT state FROM advisories ORDER BY id").compactMap { $0["state"] as? String } == ["cancelled", "cancelled"])
+        #expect(
+            try sandbox.rows("SELECT state FROM advisories ORDER BY id").compactMap { $0["state"] as? String } == [
+                "cancelled", "cancelled",
+            ])
         #expect(try sandbox.count("audit", where: "action = 'advisory.cancel'") == 2)
 
         let again = try sandbox.herald("advisory", "cancel", "2", "--reason", "twice")
@@ -218,24 +249,38 @@ import Testing
     @Test func dryRunsSayWhoWouldGetWhatAndWriteNothing() throws {
         let sandbox = try Sandbox()
         try sandbox.succeed("project", "add", "demo", "--name", "Demo")
-        try sandbox.succeed("provider", "add", "--organization", "Acme", "--email", "a@acme.example", "--email", "b@acme.example",
-                            "--webhook", "https://acme.example/hook", "--project", "demo", "--approve")
-        try sandbox.succeed("channel", "add", "--project", "demo", "--kind", "email", "--target", "announce@lists.example")
+        try sandbox.succeed(
+            "provider", "add", "--organization", "Acme", "--email", "a@acme.example", "--email", "b@acme.example",
+            "--webhook", "https://acme.example/hook", "--project", "demo", "--approve")
+        try sandbox.succeed(
+            "channel", "add", "--project", "demo", "--kind", "email", "--target", "announce@lists.example")
         func tables() throws -> [String] {
-            try ["advisories", "advisory_revisions", "notices", "deliveries", "payloads", "link_tokens", "audit"].map { "\($0)=\(try sandbox.count($0))" }
+            try ["advisories", "advisory_revisions", "notices", "deliveries", "payloads", "link_tokens", "audit"].map {
+                "\($0)=\(try sandbox.count($0))"
+            }
         }
         var before = try tables()
-        let created = try sandbox.succeed("advisory", "create", "--project", "demo", "--title", "Overflow", "--embargo", HeraldProcess.instant(daysFromNow: 3),
-                                          "--early-notice", "now", "--dry-run")
-        #expect(created.stdout.contains("nothing written") && created.stdout.contains("the early-notice would go to 1 provider (2 addresses, 1 webhook: Acme)"),
-                "\(created)")
+        let created = try sandbox.succeed(
+            "advisory", "create", "--project", "demo", "--title", "Overflow", "--embargo",
+            HeraldProcess.instant(daysFromNow: 3),
+            "--early-notice", "now", "--dry-run")
+        #expect(
+            created.stdout.contains("nothing written")
+                && created.stdout.contains("the early-notice would go to 1 provider (2 addresses, 1 webhook: Acme)"),
+            "\(created)")
         #expect(try tables() == before, "a dry run writes nothing")
 
-        try sandbox.succeed("advisory", "create", "--project", "demo", "--title", "Overflow", "--embargo", HeraldProcess.instant(daysFromNow: 3))
+        try sandbox.succeed(
+            "advisory", "create", "--project", "demo", "--title", "Overflow", "--embargo",
+            HeraldProcess.instant(daysFromNow: 3))
         before = try tables()
-        let moved = try sandbox.succeed("advisory", "reschedule", "1", "--embargo", HeraldProcess.instant(daysFromNow: 4), "--dry-run")
-        #expect(moved.stdout.contains("would be rescheduled") && moved.stdout.contains("no notice would go out now"), "\(moved)")
-        let published = try sandbox.succeed("advisory", "publish", "1", "--now", "--reason", "leak", "--dry-run", "--json")
+        let moved = try sandbox.succeed(
+            "advisory", "reschedule", "1", "--embargo", HeraldProcess.instant(daysFromNow: 4), "--dry-run")
+        #expect(
+            moved.stdout.contains("would be rescheduled") && moved.stdout.contains("no notice would go out now"),
+            "\(moved)")
+        let published = try sandbox.succeed(
+            "advisory", "publish", "1", "--now", "--reason", "leak", "--dry-run", "--json")
         let plan = try #require(try sandbox.json(published.stdout) as? [String: Any])
         #expect((plan["advisory"] as? [String: Any])?["state"] as? String == "published")
         #expect((plan["notices"] as? [[String: Any]])?.first?["channels"] as? Int == 1, "\(published)")
@@ -246,17 +291,27 @@ import Testing
     @Test func previewPrintsWhatEachAudienceWouldReceive() throws {
         let sandbox = try Sandbox()
         try sandbox.succeed("project", "add", "demo", "--name", "Demo", "--timezone", "Europe/Amsterdam")
-        try sandbox.succeed("advisory", "create", "--project", "demo", "--title", "Secret overflow", "--cve", "CVE-2026-4242", "--severity", "high",
-                            "--embargo", HeraldProcess.instant(daysFromNow: 3))
+        try sandbox.succeed(
+            "advisory", "create", "--project", "demo", "--title", "Secret overflow", "--cve", "CVE-2026-4242",
+            "--severity", "high",
+            "--embargo", HeraldProcess.instant(daysFromNow: 3))
         let mail = try sandbox.succeed("advisory", "preview", "1")
-        for part in ["Subject: [EMBARGOED] Demo: Secret overflow", "List-Unsubscribe-Post: List-Unsubscribe=One-Click", "CVE-2026-4242", "Message-ID: <herald."] {
+        for part in [
+            "Subject: [EMBARGOED] Demo: Secret overflow", "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+            "CVE-2026-4242", "Message-ID: <herald.",
+        ] {
             #expect(mail.stdout.contains(part), "\(part) in \(mail)")
         }
-        let pre = try sandbox.succeed("advisory", "preview", "1", "--as", "public", "--notice", "pre-announcement", "--format", "discord")
-        #expect(pre.stdout.contains("security release planned") && !pre.stdout.contains("Secret") && !pre.stdout.contains("CVE-2026-4242"), "\(pre)")
+        let pre = try sandbox.succeed(
+            "advisory", "preview", "1", "--as", "public", "--notice", "pre-announcement", "--format", "discord")
+        #expect(
+            pre.stdout.contains("security release planned") && !pre.stdout.contains("Secret")
+                && !pre.stdout.contains("CVE-2026-4242"), "\(pre)")
         let announcement = try sandbox.succeed("advisory", "preview", "1", "--as", "public", "--format", "slack")
-        #expect(announcement.stdout.contains("Demo has published a security advisory: Secret overflow."), "\(announcement)")
-        try sandbox.refuse(["advisory", "preview", "1", "--as", "public", "--notice", "early-notice"], naming: "notice")
+        #expect(
+            announcement.stdout.contains("Demo has published a security advisory: Secret overflow."), "\(announcement)")
+        try sandbox.refuse(
+            ["advisory", "preview", "1", "--as", "public", "--notice", "early-notice"], naming: "notice")
         try sandbox.refuse(["advisory", "preview", "1", "--format", "fax"], naming: "format")
         #expect(try sandbox.count("deliveries") == 0 && sandbox.count("notices") == 0)
     }
@@ -267,11 +322,16 @@ import Testing
         let set = try sandbox.succeed("project", "set", "demo", "--contact", "security-team@demo.example")
         #expect(set.stdout.contains("alerts go to security-team@demo.example"), "\(set)")
         try sandbox.refuse(["project", "set", "demo", "--contact", "not-an-address"], naming: "contact")
-        try sandbox.succeed("advisory", "create", "--project", "demo", "--title", "Overflow", "--embargo", HeraldProcess.instant(daysFromNow: 3))
-        _ = try sandbox.sqlite("INSERT INTO alerts (advisory_id, kind, revision, detail, created_at) VALUES (1, 'private-notice-failing', 1, '2 private deliveries failed.', 0)")
+        try sandbox.succeed(
+            "advisory", "create", "--project", "demo", "--title", "Overflow", "--embargo",
+            HeraldProcess.instant(daysFromNow: 3))
+        _ = try sandbox.sqlite(
+            "INSERT INTO alerts (advisory_id, kind, revision, detail, created_at) VALUES (1, 'private-notice-failing', 1, '2 private deliveries failed.', 0)"
+        )
         let shown = try sandbox.succeed("advisory", "show", "1")
         #expect(shown.stdout.contains("ALERT (1970-01-01 00:00:00 UTC): 2 private deliveries failed."), "\(shown)")
-        let json = try #require(try sandbox.json(try sandbox.succeed("advisory", "show", "1", "--json").stdout) as? [String: Any])
+        let json = try #require(
+            try sandbox.json(try sandbox.succeed("advisory", "show", "1", "--json").stdout) as? [String: Any])
         #expect((json["alerts"] as? [[String: Any]])?.first?["kind"] as? String == "private-notice-failing")
         let failing = try sandbox.herald("deliveries", "list", "--state", "failing")
         #expect(failing.status == 0 && failing.stdout.contains("No deliveries."), "\(failing)")

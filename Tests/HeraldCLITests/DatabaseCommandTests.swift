@@ -12,11 +12,17 @@ import Testing
         #expect(first.stdout.contains("applied 0001_initial"), "\(first)")
         #expect(!first.stdout.contains("up to date"), "\(first)")
         #expect(FileManager.default.fileExists(atPath: sandbox.database))
-        let applied = try sandbox.rows("SELECT version FROM schema_migrations ORDER BY version").compactMap { $0["version"] as? Int }
+        let applied = try sandbox.rows("SELECT version FROM schema_migrations ORDER BY version").compactMap {
+            $0["version"] as? Int
+        }
         #expect(applied.first == 1, "\(applied)")
         #expect(applied == Array(1...applied.count), "migrations recorded without gaps: \(applied)")
-        let tables = try sandbox.sqlite("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)")
-        for table in ["projects", "providers", "provider_contacts", "channels", "advisories", "advisory_revisions", "audit", "tokens"] {
+        let tables = try sandbox.sqlite(
+            "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)")
+        for table in [
+            "projects", "providers", "provider_contacts", "channels", "advisories", "advisory_revisions", "audit",
+            "tokens",
+        ] {
             #expect(tables.split(separator: ",").contains(Substring(table)), "table \(table) in \(tables)")
         }
 
@@ -36,8 +42,12 @@ import Testing
             #expect(result.status == 1, "\(arguments): \(result)")
             #expect(result.stderrLines.count == 1, "\(result)")
             let absolute = sandbox.directory.appending(path: "herald.sqlite").standardizedFileURL.path
-            #expect(result.stderr.contains("no database at ") && result.stderr.contains("herald.sqlite") && result.stderr.contains("herald migrate"), "\(result)")
-            #expect(result.stderr.contains(absolute.split(separator: "/").suffix(2).joined(separator: "/")), "names the absolute path: \(result)")
+            #expect(
+                result.stderr.contains("no database at ") && result.stderr.contains("herald.sqlite")
+                    && result.stderr.contains("herald migrate"), "\(result)")
+            #expect(
+                result.stderr.contains(absolute.split(separator: "/").suffix(2).joined(separator: "/")),
+                "names the absolute path: \(result)")
             #expect(!FileManager.default.fileExists(atPath: sandbox.database), "nothing is created")
         }
         // migrate creates it; then the same command works.
@@ -49,7 +59,8 @@ import Testing
         let sandbox = try Sandbox(migrated: false)
         let path = sandbox.directory.appending(path: "from-env.sqlite").path
         #expect(try sandbox.herald("migrate", environment: ["HERALD_DATABASE": path], database: false).status == 0)
-        let added = try sandbox.herald("project", "add", "demo", "--name", "Demo", environment: ["HERALD_DATABASE": path], database: false)
+        let added = try sandbox.herald(
+            "project", "add", "demo", "--name", "Demo", environment: ["HERALD_DATABASE": path], database: false)
         #expect(added.status == 0, "\(added)")
         #expect(FileManager.default.fileExists(atPath: path))
         #expect(!FileManager.default.fileExists(atPath: sandbox.database))
@@ -106,8 +117,12 @@ import Testing
         #expect(result.status == 1, "\(result)")
         #expect(result.stderr.contains("no database at") && result.stderr.contains(path), "\(result)")
         let migrate = try sandbox.herald("migrate", "--database", path, database: false)
-        #expect(migrate.status == 1 && migrate.stderr.contains("cannot open") && migrate.stderr.contains(path), "\(migrate)")
-        #expect(!FileManager.default.fileExists(atPath: sandbox.directory.appending(path: "no").path), "no directories are made")
+        #expect(
+            migrate.status == 1 && migrate.stderr.contains("cannot open") && migrate.stderr.contains(path), "\(migrate)"
+        )
+        #expect(
+            !FileManager.default.fileExists(atPath: sandbox.directory.appending(path: "no").path),
+            "no directories are made")
     }
 }
 
@@ -117,7 +132,9 @@ import Testing
         let sandbox = try Sandbox(migrated: false)
         let help = try sandbox.herald("--help", database: false)
         #expect(help.status == 0, "\(help)")
-        for command in ["serve", "migrate", "token", "project", "provider", "channel", "advisory", "deliveries", "feed"] {
+        for command in [
+            "serve", "migrate", "token", "project", "provider", "channel", "advisory", "deliveries", "feed",
+        ] {
             #expect(help.stdout.contains("  \(command) "), "help mentions \(command): \(help)")
         }
         #expect(help.stdout.contains("--database") || help.stdout.contains("HERALD_DATABASE"), "\(help)")
@@ -136,8 +153,11 @@ import Testing
         let sandbox = try Sandbox()
         let help = try sandbox.herald("advisory", "create", "--help", database: false)
         #expect(help.status == 0, "\(help)")
-        for flag in ["--project", "--title", "--summary", "--body-file", "--cve", "--severity", "--cvss", "--affected", "--fixed",
-                     "--embargo", "--early-notice", "--pre-announce", "--database", "--json"] {
+        for flag in [
+            "--project", "--title", "--summary", "--body-file", "--cve", "--severity", "--cvss", "--affected",
+            "--fixed",
+            "--embargo", "--early-notice", "--pre-announce", "--database", "--json",
+        ] {
             #expect(help.stdout.contains(flag), "help mentions \(flag): \(help)")
         }
     }
@@ -170,16 +190,20 @@ import Testing
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         try withUnsafeMutablePointer(to: &address) { pointer in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                guard bind(holder, raw, length) == 0, listen(holder, 1) == 0, getsockname(holder, raw, &length) == 0 else {
+                guard bind(holder, raw, length) == 0, listen(holder, 1) == 0, getsockname(holder, raw, &length) == 0
+                else {
                     throw HarnessError(description: "could not hold a port")
                 }
             }
         }
         let port = Int(UInt16(bigEndian: address.sin_port))
-        let result = try sandbox.herald("serve", "--listen", "127.0.0.1:\(port)", "--maildir", sandbox.directory.appending(path: "mail").path)
+        let result = try sandbox.herald(
+            "serve", "--listen", "127.0.0.1:\(port)", "--maildir", sandbox.directory.appending(path: "mail").path)
         #expect(result.status == 1, "\(result)")
         #expect(result.stderrLines.count == 1, "one line: \(result)")
-        #expect(result.stderr.contains("cannot listen on 127.0.0.1:\(port)") && result.stderr.contains("in use"), "\(result)")
+        #expect(
+            result.stderr.contains("cannot listen on 127.0.0.1:\(port)") && result.stderr.contains("in use"),
+            "\(result)")
         #expect(!result.stdout.contains("serving") && !result.stderr.contains("serving"), "\(result)")
     }
 
@@ -187,9 +211,14 @@ import Testing
         // RFC 8058: mail providers ignore one-click unsubscribe over http.
         let sandbox = try Sandbox()
         func serveFor(_ url: String) throws -> ProcessOutput {
-            try HeraldProcess.run("timeout", ["-s", "TERM", "3", try HeraldProcess.binary().path, "serve", "--database", sandbox.database,
-                                              "--listen", "127.0.0.1:0", "--maildir", sandbox.directory.appending(path: "mail").path, "--public-url", url],
-                                  in: sandbox.directory)
+            try HeraldProcess.run(
+                "timeout",
+                [
+                    "-s", "TERM", "3", try HeraldProcess.binary().path, "serve", "--database", sandbox.database,
+                    "--listen", "127.0.0.1:0", "--maildir", sandbox.directory.appending(path: "mail").path,
+                    "--public-url", url,
+                ],
+                in: sandbox.directory)
         }
         #expect(try serveFor("http://herald.example.org").stderr.contains("the public URL is not https"))
         #expect(try !serveFor("http://127.0.0.1:8080").stderr.contains("not https"))
@@ -199,17 +228,32 @@ import Testing
     @Test func serveRecordsItsPublicURLSoEveryCommandRendersTheSame() throws {
         // publish --now from a shell without serve's environment used to link to 127.0.0.1.
         let sandbox = try Sandbox()
-        _ = try HeraldProcess.run("timeout", ["-s", "TERM", "3", try HeraldProcess.binary().path, "serve", "--database", sandbox.database,
-                                              "--listen", "127.0.0.1:0", "--maildir", sandbox.directory.appending(path: "mail").path],
-                                  in: sandbox.directory, environment: ["HERALD_PUBLIC_URL": "https://herald.example.org", "HERALD_MAIL_FROM": "security@example.org"])
-        let shown = try #require(try sandbox.json(try sandbox.succeed("settings", "show", "--json").stdout) as? [String: String])
-        #expect(shown["public-url"] == "https://herald.example.org" && shown["mail-from"] == "security@example.org", "\(shown)")
+        _ = try HeraldProcess.run(
+            "timeout",
+            [
+                "-s", "TERM", "3", try HeraldProcess.binary().path, "serve", "--database", sandbox.database,
+                "--listen", "127.0.0.1:0", "--maildir", sandbox.directory.appending(path: "mail").path,
+            ],
+            in: sandbox.directory,
+            environment: [
+                "HERALD_PUBLIC_URL": "https://herald.example.org", "HERALD_MAIL_FROM": "security@example.org",
+            ])
+        let shown = try #require(
+            try sandbox.json(try sandbox.succeed("settings", "show", "--json").stdout) as? [String: String])
+        #expect(
+            shown["public-url"] == "https://herald.example.org" && shown["mail-from"] == "security@example.org",
+            "\(shown)")
         try sandbox.succeed("project", "add", "demo", "--name", "Demo")
-        try sandbox.succeed("channel", "add", "--project", "demo", "--kind", "email", "--target", "announce@lists.example")
-        try sandbox.succeed("advisory", "create", "--project", "demo", "--title", "Overflow", "--embargo", HeraldProcess.instant(daysFromNow: 2))
-        try sandbox.succeed("advisory", "publish", "1", "--now", "--reason", "leak")   // this shell has neither variable
+        try sandbox.succeed(
+            "channel", "add", "--project", "demo", "--kind", "email", "--target", "announce@lists.example")
+        try sandbox.succeed(
+            "advisory", "create", "--project", "demo", "--title", "Overflow", "--embargo",
+            HeraldProcess.instant(daysFromNow: 2))
+        try sandbox.succeed("advisory", "publish", "1", "--now", "--reason", "leak")  // this shell has neither variable
         let mail = try sandbox.sqlite("SELECT body FROM payloads")
-        #expect(mail.contains("https://herald.example.org/advisories/") && mail.contains("From: \"Herald\" <security@example.org>")
+        #expect(
+            mail.contains("https://herald.example.org/advisories/")
+                && mail.contains("From: \"Herald\" <security@example.org>")
                 && !mail.contains("127.0.0.1"), "\(mail)")
         // Set by hand too, checked, audited.
         try sandbox.succeed("settings", "set", "security-contact", "https://example.org/security")

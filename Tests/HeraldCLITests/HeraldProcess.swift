@@ -30,7 +30,10 @@ enum HeraldProcess {
     static func binary() throws -> URL {
         let binary = heraldBinary
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw HarnessError(description: "the herald binary was not found at \(binary.path); build it with `swift build --build-tests` or point HERALD_BIN at it")
+            throw HarnessError(
+                description:
+                    "the herald binary was not found at \(binary.path); build it with `swift build --build-tests` or point HERALD_BIN at it"
+            )
         }
         return binary
     }
@@ -38,8 +41,10 @@ enum HeraldProcess {
     /// Runs `executable` (a path, or a name looked up in PATH) in `directory` and waits for it.
     /// Output goes to files, not pipes, so a chatty process can never block on a full pipe.
     /// The environment is this process's, without any HERALD_* variable, plus `environment`.
-    static func run(_ executable: String, _ arguments: [String], in directory: URL, stdin: String? = nil,
-                    environment: [String: String] = [:]) throws -> ProcessOutput {
+    static func run(
+        _ executable: String, _ arguments: [String], in directory: URL, stdin: String? = nil,
+        environment: [String: String] = [:]
+    ) throws -> ProcessOutput {
         let process = Process()
         if executable.hasPrefix("/") {
             process.executableURL = URL(fileURLWithPath: executable)
@@ -56,11 +61,15 @@ enum HeraldProcess {
         let scratch = directory.appending(path: ".process-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let outURL = scratch.appending(path: "stdout"), errURL = scratch.appending(path: "stderr"), inURL = scratch.appending(path: "stdin")
+        let outURL = scratch.appending(path: "stdout")
+        let errURL = scratch.appending(path: "stderr")
+        let inURL = scratch.appending(path: "stdin")
         try Data().write(to: outURL)
         try Data().write(to: errURL)
         try Data((stdin ?? "").utf8).write(to: inURL)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL), input = try FileHandle(forReadingFrom: inURL)
+        let out = try FileHandle(forWritingTo: outURL)
+        let err = try FileHandle(forWritingTo: errURL)
+        let input = try FileHandle(forReadingFrom: inURL)
         defer {
             try? out.close()
             try? err.close()
@@ -71,9 +80,10 @@ enum HeraldProcess {
         process.standardInput = input
         try process.run()
         process.waitUntilExit()
-        return ProcessOutput(status: process.terminationStatus, exitedNormally: process.terminationReason == .exit,
-                             stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-                             stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+        return ProcessOutput(
+            status: process.terminationStatus, exitedNormally: process.terminationReason == .exit,
+            stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+            stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
     }
 
     /// `date` as RFC 3339 in UTC, to the second.
@@ -103,7 +113,9 @@ final class Sandbox {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         database = directory.appending(path: "herald.sqlite").path
         guard migrated else { return }
-        let result = try HeraldProcess.run(try HeraldProcess.binary().path, ["migrate", "--database", database], in: directory, stdin: nil, environment: [:])
+        let result = try HeraldProcess.run(
+            try HeraldProcess.binary().path, ["migrate", "--database", database], in: directory, stdin: nil,
+            environment: [:])
         guard result.status == 0 else { throw HarnessError(description: "herald migrate failed: \(result)") }
     }
 
@@ -111,19 +123,26 @@ final class Sandbox {
 
     /// `herald ARGUMENTS --database DB` (without `--database` when `database` is false).
     @discardableResult
-    func herald(_ arguments: String..., stdin: String? = nil, environment: [String: String] = [:], database: Bool = true) throws -> ProcessOutput {
+    func herald(
+        _ arguments: String..., stdin: String? = nil, environment: [String: String] = [:], database: Bool = true
+    ) throws -> ProcessOutput {
         try herald(arguments: arguments, stdin: stdin, environment: environment, database: database)
     }
 
     @discardableResult
-    func herald(arguments: [String], stdin: String? = nil, environment: [String: String] = [:], database: Bool = true) throws -> ProcessOutput {
-        try HeraldProcess.run(try HeraldProcess.binary().path, arguments + (database ? ["--database", self.database] : []),
-                              in: directory, stdin: stdin, environment: environment)
+    func herald(arguments: [String], stdin: String? = nil, environment: [String: String] = [:], database: Bool = true)
+        throws -> ProcessOutput
+    {
+        try HeraldProcess.run(
+            try HeraldProcess.binary().path, arguments + (database ? ["--database", self.database] : []),
+            in: directory, stdin: stdin, environment: environment)
     }
 
     /// Runs `herald` and requires exit 0; returns its output.
     @discardableResult
-    func succeed(_ arguments: String..., stdin: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessOutput {
+    func succeed(_ arguments: String..., stdin: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws
+        -> ProcessOutput
+    {
         let result = try herald(arguments: arguments, stdin: stdin)
         guard result.status == 0, result.exitedNormally else {
             Issue.record("herald \(arguments.joined(separator: " ")) failed: \(result)", sourceLocation: sourceLocation)
@@ -134,7 +153,9 @@ final class Sandbox {
 
     /// Runs `herald` and expects bad input's answer: exit 2 and one line on stderr naming `field`.
     @discardableResult
-    func refuse(_ arguments: [String], naming field: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessOutput {
+    func refuse(_ arguments: [String], naming field: String, sourceLocation: SourceLocation = #_sourceLocation) throws
+        -> ProcessOutput
+    {
         let result = try herald(arguments: arguments)
         #expect(result.status == 2, "\(arguments): \(result)", sourceLocation: sourceLocation)
         #expect(result.stderrLines.count == 1, "one line: \(result)", sourceLocation: sourceLocation)

@@ -50,7 +50,9 @@ import Testing
 
         let table = try sandbox.herald("token", "list")
         #expect(table.status == 0)
-        #expect(table.stdout.contains("ci") && table.stdout.contains("alice") && !table.stdout.contains("hrld_"), "\(table)")
+        #expect(
+            table.stdout.contains("ci") && table.stdout.contains("alice") && !table.stdout.contains("hrld_"), "\(table)"
+        )
     }
 
     @Test func revokeMarksTheTokenAndIsAudited() throws {
@@ -70,7 +72,8 @@ import Testing
         let unknown = try sandbox.herald("token", "revoke", "nobody")
         #expect(unknown.status == 2, "\(unknown)")
 
-        let listed = try #require(try sandbox.json(try sandbox.herald("token", "list", "--json").stdout) as? [[String: Any]])
+        let listed = try #require(
+            try sandbox.json(try sandbox.herald("token", "list", "--json").stdout) as? [[String: Any]])
         #expect(listed.count == 1)
         #expect(listed.first?["revoked_at"] != nil, "list shows the revocation: \(listed)")
 
@@ -90,7 +93,9 @@ import Testing
             #expect(bad.stderrLines.count == 1, "\(bad)")
         }
         let message = try sandbox.herald("token", "create", "--name", "ci", "--role", "root").stderr
-        for allowed in ["admin", "release-manager", "auditor"] { #expect(message.contains(allowed), "names the choices: \(message)") }
+        for allowed in ["admin", "release-manager", "auditor"] {
+            #expect(message.contains(allowed), "names the choices: \(message)")
+        }
         #expect(try sandbox.count("tokens") == 0)
         #expect(try sandbox.count("audit") == 0)
     }

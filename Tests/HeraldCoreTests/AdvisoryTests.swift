@@ -7,8 +7,9 @@ import Testing
     let policy = EmbargoPolicy(maxEmbargoDays: 14)
 
     func advisory(embargo: Date? = nil) throws -> Advisory {
-        try Advisory.new(projectSlug: "demo", publicID: "demo-2026-abc", content: AdvisoryContent(title: "Overflow"),
-                         schedule: Schedule(embargo: embargo), policy: policy, now: now)
+        try Advisory.new(
+            projectSlug: "demo", publicID: "demo-2026-abc", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: embargo), policy: policy, now: now)
     }
 
     @Test func withoutEmbargoItIsADraftWithEmbargoScheduled() throws {
@@ -73,14 +74,20 @@ import Testing
             }
         }
         // And the legal ones go through.
-        for (subject, name) in [(scheduled, "reschedule"), (scheduled, "revise"), (scheduled, "publish"), (scheduled, "cancel"), (published, "revise")] {
+        for (subject, name) in [
+            (scheduled, "reschedule"), (scheduled, "revise"), (scheduled, "publish"), (scheduled, "cancel"),
+            (published, "revise"),
+        ] {
             _ = try #require(actions.first { $0.0 == name }).1(subject)
         }
     }
 
     @Test func contentRulesNameTheField() {
         func field(_ build: () throws -> AdvisoryContent) -> String? {
-            do { _ = try build(); return nil } catch let Refusal.invalid(field, _) { return field } catch { return "?" }
+            do {
+                _ = try build()
+                return nil
+            } catch let Refusal.invalid(field, _) { return field } catch { return "?" }
         }
         #expect(field { try AdvisoryContent(title: "") } == "title")
         #expect(field { try AdvisoryContent(title: "Evil\r\nBcc: victim@example.org") } == "title")
@@ -98,7 +105,9 @@ import Testing
         #expect(try CVE.validate(id) == id.uppercased())
     }
 
-    @Test(arguments: ["CVE-2026-123", "CVE-1998-1234", "CAN-2026-1234", "CVE-2026-12a4", "2026-1234", "CVE-2026-1234 x"])
+    @Test(arguments: [
+        "CVE-2026-123", "CVE-1998-1234", "CAN-2026-1234", "CVE-2026-12a4", "2026-1234", "CVE-2026-1234 x",
+    ])
     func malformedCVEsAreRefused(id: String) {
         #expect(throws: Refusal.self) { try CVE.validate(id) }
     }
@@ -114,12 +123,12 @@ import Testing
     }
 
     @Test(arguments: [
-        "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",        // unsupported version
-        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H",            // A missing
-        "CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",        // bad value
-        "CVSS:3.1/AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",   // repeated
-        "CVSS:4.0/AV:N/AC:L/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", // AT missing
-        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/ZZ:1",   // unknown metric
+        "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",  // unsupported version
+        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H",  // A missing
+        "CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",  // bad value
+        "CVSS:3.1/AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",  // repeated
+        "CVSS:4.0/AV:N/AC:L/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",  // AT missing
+        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/ZZ:1",  // unknown metric
     ])
     func invalidVectorsAreRefused(vector: String) {
         #expect(throws: Refusal.self) { try CVSS.validate(vector) }

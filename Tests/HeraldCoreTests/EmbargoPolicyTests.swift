@@ -35,12 +35,18 @@ import Testing
     }
 
     @Test func noticesMustComeBeforeTheEmbargo() {
-        #expect(throws: Refusal.self) { try policy.check(Schedule(embargo: now + day, earlyNotice: now + day), now: now) }
-        #expect(throws: Refusal.self) { try policy.check(Schedule(embargo: now + day, preAnnounce: now + 2 * day), now: now) }
+        #expect(throws: Refusal.self) {
+            try policy.check(Schedule(embargo: now + day, earlyNotice: now + day), now: now)
+        }
+        #expect(throws: Refusal.self) {
+            try policy.check(Schedule(embargo: now + day, preAnnounce: now + 2 * day), now: now)
+        }
     }
 
     @Test func newNoticesInThePastAreRefusedButSentOnesStay() throws {
-        #expect(throws: Refusal.self) { try policy.check(Schedule(embargo: now + day, earlyNotice: now - 60), now: now) }
+        #expect(throws: Refusal.self) {
+            try policy.check(Schedule(embargo: now + day, earlyNotice: now - 60), now: now)
+        }
         let sent = Schedule(embargo: now + day, earlyNotice: now - 3600)
         try policy.check(Schedule(embargo: now + 2 * day, earlyNotice: now - 3600), now: now, current: sent)
     }
@@ -62,11 +68,14 @@ import Testing
     }
 
     @Test func refusalsRepeatTheZoneTheUserTyped() throws {
-        let project = Project(id: 1, slug: "demo", name: "Demo", timezone: "Europe/Amsterdam", maxEmbargoDays: 14, createdAt: Date())
+        let project = Project(
+            id: 1, slug: "demo", name: "Demo", timezone: "Europe/Amsterdam", maxEmbargoDays: 14, createdAt: Date())
         let now = try Instant.parse("2026-12-02T12:00:00Z", field: "now")
-        for (typed, said) in [("2026-12-01 08:00 America/New_York", "2026-12-01 08:00:00 -05:00 (America/New_York; 13:00:00 UTC)"),
-                              ("2026-12-01T09:00:00Z", "2026-12-01 09:00:00 UTC"),
-                              ("2026-12-01 10:00 Europe/Amsterdam", "2026-12-01 10:00:00 +01:00 (Europe/Amsterdam; 09:00:00 UTC)")] {
+        for (typed, said) in [
+            ("2026-12-01 08:00 America/New_York", "2026-12-01 08:00:00 -05:00 (America/New_York; 13:00:00 UTC)"),
+            ("2026-12-01T09:00:00Z", "2026-12-01 09:00:00 UTC"),
+            ("2026-12-01 10:00 Europe/Amsterdam", "2026-12-01 10:00:00 +01:00 (Europe/Amsterdam; 09:00:00 UTC)"),
+        ] {
             let policy = project.embargoPolicy(sayingInstantsIn: Instant.zone(of: typed))
             #expect {
                 try policy.check(Schedule(embargo: try Instant.parse(typed, field: "embargo")), now: now)

@@ -1,6 +1,7 @@
 import Foundation
-@testable import HeraldCore
 import Testing
+
+@testable import HeraldCore
 
 /// Every list and string a request can carry has a bound that is checked before any other work
 /// on it, and names people read cannot hide behind invisible or look-alike characters.
@@ -18,8 +19,15 @@ import Testing
         let cases: [(String, () throws -> Void)] = [
             ("project", { _ = try NewProvider(organization: "Acme", emails: ["a@acme.example"], projects: projects) }),
             ("email", { _ = try NewProvider(organization: "Acme", emails: emails, projects: ["demo"]) }),
-            ("webhook", { _ = try NewProvider(organization: "Acme", emails: ["a@acme.example"],
-                                              webhooks: Array(repeating: ("https://x.example/h", .webhook), count: 10_000), projects: ["demo"]) }),
+            (
+                "webhook",
+                {
+                    _ = try NewProvider(
+                        organization: "Acme", emails: ["a@acme.example"],
+                        webhooks: Array(repeating: ("https://x.example/h", .webhook), count: 10_000), projects: ["demo"]
+                    )
+                }
+            ),
             ("cve", { _ = try AdvisoryContent(title: "T", cves: Array(repeating: "CVE-2026-1234", count: 100_000)) }),
         ]
         for (field, make) in cases {
@@ -33,9 +41,19 @@ import Testing
     @Test func oversizedStringsAreRefusedWithoutBeingEchoed() {
         let huge = String(repeating: "A", count: 1_000_000)
         let cases: [(String, () throws -> Void)] = [
-            ("organization", { _ = try NewProvider(organization: huge, emails: ["a@acme.example"], projects: ["demo"]) }),
+            (
+                "organization",
+                { _ = try NewProvider(organization: huge, emails: ["a@acme.example"], projects: ["demo"]) }
+            ),
             ("email", { _ = try NewProvider(organization: "Acme", emails: [huge], projects: ["demo"]) }),
-            ("webhook", { _ = try NewProvider(organization: "Acme", emails: ["a@acme.example"], webhooks: [(huge, .webhook)], projects: ["demo"]) }),
+            (
+                "webhook",
+                {
+                    _ = try NewProvider(
+                        organization: "Acme", emails: ["a@acme.example"], webhooks: [(huge, .webhook)],
+                        projects: ["demo"])
+                }
+            ),
             ("project", { _ = try NewProvider(organization: "Acme", emails: ["a@acme.example"], projects: [huge]) }),
             ("title", { _ = try AdvisoryContent(title: huge) }),
             ("body", { _ = try AdvisoryContent(title: "T", body: huge + huge + huge + huge) }),
@@ -60,10 +78,14 @@ import Testing
                 try NewProvider(organization: "Evil\(control)Corp", emails: ["a@evil.example"], projects: ["demo"])
             }
         }
-        #expect(throws: Never.self) { try NewProvider(organization: "Gemeente Århus — ICT", emails: ["a@aarhus.example"], projects: ["demo"]) }
+        #expect(throws: Never.self) {
+            try NewProvider(organization: "Gemeente Århus — ICT", emails: ["a@aarhus.example"], projects: ["demo"])
+        }
         // Invisible characters make two names differ while they look the same.
         for invisible in ["\u{200B}", "\u{2060}", "\u{FEFF}", "\u{00AD}", "\u{200D}"] {
-            #expect(throws: Refusal.self) { try NewProvider(organization: "Dim\(invisible)pact", emails: ["a@evil.example"], projects: ["demo"]) }
+            #expect(throws: Refusal.self) {
+                try NewProvider(organization: "Dim\(invisible)pact", emails: ["a@evil.example"], projects: ["demo"])
+            }
         }
     }
 
@@ -83,17 +105,21 @@ import Testing
 
     @Test func broadcastMentionsAreNeutralizedInChat() throws {
         let text = "Ping @channel, @here and @everyone, @all and @room; mail security@example.org; <!here>"
-        let content = NoticeContent(headline: "@channel " + text, intro: text, facts: [("Affected", "@everyone")], body: text, link: nil,
-                                    footer: "@here", embargoed: false)
+        let content = NoticeContent(
+            headline: "@channel " + text, intro: text, facts: [("Affected", "@everyone")], body: text, link: nil,
+            footer: "@here", embargoed: false)
         for format in [WebhookKind.slack, .mattermost, .discord, .matrix] {
-            let payload = String(decoding: ChatPayload.render(content, as: format, event: "herald.publication", project: "demo", advisoryID: nil,
-                                                              revision: 1, at: Date(timeIntervalSince1970: 0)), as: UTF8.self)
+            let payload = String(
+                decoding: ChatPayload.render(
+                    content, as: format, event: "herald.publication", project: "demo", advisoryID: nil,
+                    revision: 1, at: Date(timeIntervalSince1970: 0)), as: UTF8.self)
             for mention in ["@channel", "@here", "@everyone", "@all", "@room"] + (format == .slack ? ["<!here>"] : []) {
                 #expect(!payload.contains(mention), "\(format) carries \(mention)")
             }
             #expect(payload.contains("security@example.org"), "\(format) changed an address")
         }
-        let bytes = ChatPayload.render(content, as: .discord, event: "e", project: "demo", advisoryID: nil, revision: 1, at: Date())
+        let bytes = ChatPayload.render(
+            content, as: .discord, event: "e", project: "demo", advisoryID: nil, revision: 1, at: Date())
         let discord = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
         let allowed = try #require(discord["allowed_mentions"] as? [String: Any])
         #expect((allowed["parse"] as? [Any])?.isEmpty == true)

@@ -54,8 +54,10 @@ import Testing
         #expect(Instant.rfc3339(overlapEnd) == "2026-10-25T02:00:00Z")
     }
 
-    @Test(arguments: ["tomorrow", "2026-13-01T00:00:00Z", "2026-02-30T10:00:00Z", "2026-12-01T24:00:00Z",
-                      "2026-12-01T16:00:00", "2026-12-01 17:00 Mars/Olympus", "2026-12-01T16:00:00+25:00", ""])
+    @Test(arguments: [
+        "tomorrow", "2026-13-01T00:00:00Z", "2026-02-30T10:00:00Z", "2026-12-01T24:00:00Z",
+        "2026-12-01T16:00:00", "2026-12-01 17:00 Mars/Olympus", "2026-12-01T16:00:00+25:00", "",
+    ])
     func malformedInstantsAreRefused(text: String) {
         #expect(throws: Refusal.self) { try Instant.parse(text, field: "embargo") }
     }

@@ -25,7 +25,9 @@ import Testing
 
     @Test func aScannerMatchesInsideAndNotOutside() throws {
         let range = try #require(AffectedRange.read(affected: "1.0.0 to 1.4.2", fixed: "1.4.3"))
-        for inside in ["1.0.0", "1.2.9", "1.4.2", "1.10.0"] where inside != "1.10.0" { #expect(range.contains(inside), "\(inside)") }
+        for inside in ["1.0.0", "1.2.9", "1.4.2", "1.10.0"] where inside != "1.10.0" {
+            #expect(range.contains(inside), "\(inside)")
+        }
         for outside in ["0.9.9", "1.4.3", "1.10.0", "2.0.0"] { #expect(!range.contains(outside), "\(outside)") }
         let open = try #require(AffectedRange.read(affected: ">= 3.0.0", fixed: ""))
         #expect(open.contains("9.9.9") && !open.contains("2.9.9"))
@@ -53,8 +55,11 @@ import Testing
 
     @Test func cvssVectorsAreKeptInTheSpecificationsOrder() throws {
         // OSV's schema accepts CVSS 4.0 vectors in the specification's order only.
-        #expect(try CVSS.validate("CVSS:4.0/AC:L/AV:N/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:A")
-            == "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:A")
-        #expect(try CVSS.validate("CVSS:3.1/C:H/AV:N/AC:L/PR:N/UI:N/S:U/I:H/A:H") == "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+        #expect(
+            try CVSS.validate("CVSS:4.0/AC:L/AV:N/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:A")
+                == "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:A")
+        #expect(
+            try CVSS.validate("CVSS:3.1/C:H/AV:N/AC:L/PR:N/UI:N/S:U/I:H/A:H")
+                == "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
     }
 }

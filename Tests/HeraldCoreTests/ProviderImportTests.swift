@@ -4,7 +4,8 @@ import Testing
 @Suite struct CSVTests {
     @Test func quotesCommasAndNewlinesInsideFields() throws {
         let records = try CSV.parse("a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\n\"two\nlines\",z\n\nlast,row")
-        #expect(records.map(\.fields) == [["a", "b"], ["x, y", "say \"hi\""], ["two\nlines", "z"], ["last", "row"]])
+        #expect(
+            records.map(\.fields) == [["a", "b"], ["x, y", "say \"hi\""], ["two\nlines", "z"], ["last", "row"]])
         #expect(records.map(\.line) == [1, 2, 3, 6])
     }
 
@@ -19,12 +20,13 @@ import Testing
 
 @Suite struct ProviderImportTests {
     @Test func rowsOfOneOrganisationMakeOneProvider() throws {
-        let list = try ProviderImport(csv: """
-            organization,email,project,webhook
-            Acme,sec@acme.example,demo,https://acme.example/hook
-            acme,noc@acme.example,other,
-            Beta,sec@beta.example,demo,
-            """)
+        let list = try ProviderImport(
+            csv: """
+                organization,email,project,webhook
+                Acme,sec@acme.example,demo,https://acme.example/hook
+                acme,noc@acme.example,other,
+                Beta,sec@beta.example,demo,
+                """)
         #expect(list.entries.count == 2)
         let acme = list.entries[0]
         #expect(acme.provider.organization == "Acme")
@@ -36,7 +38,10 @@ import Testing
 
     @Test func everyBadLineIsReportedWithItsNumber() {
         #expect {
-            try ProviderImport(csv: "organization,email,project\nAcme,not-an-address,demo\nBeta,b@beta.example,demo\nGamma,g@gamma.example,Bad Slug\nDelta,d@delta.example\n")
+            try ProviderImport(
+                csv:
+                    "organization,email,project\nAcme,not-an-address,demo\nBeta,b@beta.example,demo\nGamma,g@gamma.example,Bad Slug\nDelta,d@delta.example\n"
+            )
         } throws: { error in
             guard let refusals = error as? LineRefusals else { return false }
             return refusals.problems.map(\.line) == [2, 4, 5] && refusals.description.contains("line 2: email")

@@ -35,24 +35,32 @@ import Testing
     }
 
     @Test func newProviderNormalisesAndMergesDuplicates() throws {
-        let provider = try NewProvider(organization: "  Acme  ", emails: ["sec@ACME.example", "sec@acme.example", "noc@acme.example"],
-                                       webhooks: [("https://acme.example/hook", .webhook), ("https://acme.example/hook", .webhook)],
-                                       projects: ["demo", "demo"])
+        let provider = try NewProvider(
+            organization: "  Acme  ", emails: ["sec@ACME.example", "sec@acme.example", "noc@acme.example"],
+            webhooks: [("https://acme.example/hook", .webhook), ("https://acme.example/hook", .webhook)],
+            projects: ["demo", "demo"])
         #expect(provider.organization == "Acme")
         #expect(provider.emails == ["sec@acme.example", "noc@acme.example"])
         #expect(provider.webhooks.count == 1)
         #expect(provider.projects == ["demo"])
     }
 
-    @Test(arguments: ["plain", "a@b", "a b@example.org", "a@example.org\r\nBcc: x@y.org", "@example.org", "a@@example.org", "a@-x.org", "\"q\"@example.org"])
+    @Test(arguments: [
+        "plain", "a@b", "a b@example.org", "a@example.org\r\nBcc: x@y.org", "@example.org", "a@@example.org",
+        "a@-x.org", "\"q\"@example.org",
+    ])
     func malformedAddressesAreRefused(email: String) {
         #expect(throws: Refusal.self) { try NewProvider(organization: "Acme", emails: [email], projects: ["demo"]) }
     }
 
-    @Test(arguments: ["ftp://example.org/x", "https://", "https://user:pw@example.org/", "https://example.org/#frag", "not a url", "https://exa mple.org/"])
+    @Test(arguments: [
+        "ftp://example.org/x", "https://", "https://user:pw@example.org/", "https://example.org/#frag", "not a url",
+        "https://exa mple.org/",
+    ])
     func malformedWebhooksAreRefused(url: String) {
         #expect(throws: Refusal.self) {
-            try NewProvider(organization: "Acme", emails: ["a@example.org"], webhooks: [(url, .webhook)], projects: ["demo"])
+            try NewProvider(
+                organization: "Acme", emails: ["a@example.org"], webhooks: [(url, .webhook)], projects: ["demo"])
         }
     }
 
@@ -67,18 +75,29 @@ import Testing
 @Suite struct ChannelAndProjectTests {
     @Test func channelTargetsMatchTheirKind() throws {
         _ = try NewChannel(projectSlug: "demo", kind: .email, target: "announce@example.org", secret: nil)
-        _ = try NewChannel(projectSlug: "demo", kind: .slack, target: "https://hooks.slack.com/services/T/B/X", secret: nil)
-        #expect(throws: Refusal.self) { try NewChannel(projectSlug: "demo", kind: .email, target: "https://example.org", secret: nil) }
-        #expect(throws: Refusal.self) { try NewChannel(projectSlug: "demo", kind: .slack, target: "announce@example.org", secret: nil) }
-        #expect(throws: Refusal.self) { try NewChannel(projectSlug: "demo", kind: .slack, target: "https://x.example/", secret: "s") }
-        #expect(throws: Refusal.self) { try NewChannel(projectSlug: "demo", kind: .matrix, target: "https://m.example/_matrix/client/v3/rooms/!r:m.example", secret: nil) }
+        _ = try NewChannel(
+            projectSlug: "demo", kind: .slack, target: "https://hooks.slack.com/services/T/B/X", secret: nil)
+        #expect(throws: Refusal.self) {
+            try NewChannel(projectSlug: "demo", kind: .email, target: "https://example.org", secret: nil)
+        }
+        #expect(throws: Refusal.self) {
+            try NewChannel(projectSlug: "demo", kind: .slack, target: "announce@example.org", secret: nil)
+        }
+        #expect(throws: Refusal.self) {
+            try NewChannel(projectSlug: "demo", kind: .slack, target: "https://x.example/", secret: "s")
+        }
+        #expect(throws: Refusal.self) {
+            try NewChannel(
+                projectSlug: "demo", kind: .matrix, target: "https://m.example/_matrix/client/v3/rooms/!r:m.example",
+                secret: nil)
+        }
     }
 
     @Test func webhookSecretsFollowStandardWebhooks() throws {
         let secret = WebhookSecret.make(key: Array(repeating: 7, count: 32))
         #expect(secret.hasPrefix("whsec_"))
         try WebhookSecret.validate(secret)
-        #expect(throws: Refusal.self) { try WebhookSecret.validate("whsec_c2hvcnQ=") }   // 5 bytes
+        #expect(throws: Refusal.self) { try WebhookSecret.validate("whsec_c2hvcnQ=") }  // 5 bytes
         #expect(throws: Refusal.self) { try WebhookSecret.validate("secret") }
     }
 

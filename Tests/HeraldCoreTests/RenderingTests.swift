@@ -1,33 +1,47 @@
 import Foundation
-@testable import HeraldCore
 import HeraldTemplates
 import Testing
 
-@Suite struct EmailMessageTests {
-    let date = Date(timeIntervalSince1970: 1_796_140_800)   // Tue, 01 Dec 2026 16:00:00 +0000
+@testable import HeraldCore
 
-    func message(subject: String, text: String = "Hello", to: String = "sec@acme.example", extra: [(String, String)] = []) -> String {
-        EmailMessage(from: "herald@herald.test", fromName: "Herald", to: to, subject: subject, text: text,
-                     messageID: "herald.1.abc@herald.test", date: date, extraHeaders: extra.map { (name: $0.0, value: $0.1) }).rendered
+@Suite struct EmailMessageTests {
+    let date = Date(timeIntervalSince1970: 1_796_140_800)  // Tue, 01 Dec 2026 16:00:00 +0000
+
+    func message(
+        subject: String, text: String = "Hello", to: String = "sec@acme.example", extra: [(String, String)] = []
+    ) -> String {
+        EmailMessage(
+            from: "herald@herald.test", fromName: "Herald", to: to, subject: subject, text: text,
+            messageID: "herald.1.abc@herald.test", date: date, extraHeaders: extra.map { (name: $0.0, value: $0.1) }
+        ).rendered
     }
 
     func headers(_ rendered: String) -> [String] {
         let head = rendered.components(separatedBy: "\r\n\r\n")[0]
-        return head.components(separatedBy: "\r\n").filter { !$0.hasPrefix(" ") }.map { String($0.prefix { $0 != ":" }) }
+        return head.components(separatedBy: "\r\n").filter { !$0.hasPrefix(" ") }.map {
+            String($0.prefix { $0 != ":" })
+        }
     }
 
     @Test func headersAreTheExpectedOnes() {
         let rendered = message(subject: "Plain subject")
-        #expect(headers(rendered) == ["Date", "From", "To", "Subject", "Message-ID", "MIME-Version", "Content-Type",
-                                      "Content-Transfer-Encoding", "Auto-Submitted"])
+        #expect(
+            headers(rendered) == [
+                "Date", "From", "To", "Subject", "Message-ID", "MIME-Version", "Content-Type",
+                "Content-Transfer-Encoding", "Auto-Submitted",
+            ])
         #expect(rendered.contains("Date: Tue, 01 Dec 2026 16:00:00 +0000\r\n"))
         #expect(rendered.contains("From: \"Herald\" <herald@herald.test>\r\n"))
         #expect(rendered.contains("Message-ID: <herald.1.abc@herald.test>\r\n"))
     }
 
-    @Test(arguments: ["Evil\r\nBcc: x@evil.example", "Evil\nBcc: x@evil.example", "Evil\rBcc: x@evil.example", "Ünïcode\r\nBcc: x@evil.example"])
+    @Test(arguments: [
+        "Evil\r\nBcc: x@evil.example", "Evil\nBcc: x@evil.example", "Evil\rBcc: x@evil.example",
+        "Ünïcode\r\nBcc: x@evil.example",
+    ])
     func noFieldCanAddAHeader(subject: String) {
-        let rendered = message(subject: subject, to: "a@b.example\r\nCc: c@evil.example", extra: [("List-Id", "x\r\nX-Evil: 1")])
+        let rendered = message(
+            subject: subject, to: "a@b.example\r\nCc: c@evil.example", extra: [("List-Id", "x\r\nX-Evil: 1")])
         let names = headers(rendered)
         #expect(!names.contains("Bcc") && !names.contains("Cc") && !names.contains("X-Evil"))
     }
@@ -62,12 +76,16 @@ import Testing
 }
 
 @Suite struct NoticeWriterTests {
-    let project = Project(id: 1, slug: "demo", name: "Demo", timezone: "Europe/Amsterdam", maxEmbargoDays: 14, createdAt: Date())
+    let project = Project(
+        id: 1, slug: "demo", name: "Demo", timezone: "Europe/Amsterdam", maxEmbargoDays: 14, createdAt: Date())
     var advisory: Advisory {
-        let content = try! AdvisoryContent(title: "Secret title", summary: "Secret summary", body: "Secret body", cves: ["CVE-2026-1234"],
-                                           severity: .high, cvss: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", affected: "1.0", fixed: "1.1")
-        return Advisory(id: 7, publicID: "demo-2026-abc123", projectSlug: "demo", state: .scheduled, revision: 2, content: content,
-                        schedule: Schedule(embargo: Date(timeIntervalSince1970: 1_796_140_800)), createdAt: Date(), updatedAt: Date())
+        let content = try! AdvisoryContent(
+            title: "Secret title", summary: "Secret summary", body: "Secret body", cves: ["CVE-2026-1234"],
+            severity: .high, cvss: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", affected: "1.0", fixed: "1.1")
+        return Advisory(
+            id: 7, publicID: "demo-2026-abc123", projectSlug: "demo", state: .scheduled, revision: 2, content: content,
+            schedule: Schedule(embargo: Date(timeIntervalSince1970: 1_796_140_800)), createdAt: Date(),
+            updatedAt: Date())
     }
 
     func everything(_ c: NoticeContent) -> String { c.headline + c.plainText }
@@ -87,15 +105,22 @@ import Testing
 
     @Test func providersGetTheDetailsWithTheEmbargoAndTheirAckLink() {
         let writer = NoticeWriter(project: project, publicURL: "https://herald.test", wording: Templates.standard)
-        let early = writer.content(.earlyNotice, advisory: advisory, audience: .provider(organization: "Acme"), ackURL: "https://herald.test/ack?token=T")
+        let early = writer.content(
+            .earlyNotice, advisory: advisory, audience: .provider(organization: "Acme"),
+            ackURL: "https://herald.test/ack?token=T")
         let text = everything(early)
         #expect(early.embargoed)
         #expect(early.headline == "[EMBARGOED] Demo: Secret title")
-        for detail in ["Secret summary", "Secret body", "CVE-2026-1234", "Revision:", "2026-12-01 17:00:00 +01:00", "https://herald.test/ack?token=T", "Do not share"] {
+        for detail in [
+            "Secret summary", "Secret body", "CVE-2026-1234", "Revision:", "2026-12-01 17:00:00 +01:00",
+            "https://herald.test/ack?token=T", "Do not share",
+        ] {
             #expect(text.contains(detail), "missing \(detail)")
         }
-        let notes = try! ChangeNotes(reason: "Dimpact needs a day", toProviders: "new date", publicNote: "Clarified the fix")
-        let revision = writer.content(.revision, advisory: advisory, audience: .provider(organization: "Acme"), notes: notes)
+        let notes = try! ChangeNotes(
+            reason: "Dimpact needs a day", toProviders: "new date", publicNote: "Clarified the fix")
+        let revision = writer.content(
+            .revision, advisory: advisory, audience: .provider(organization: "Acme"), notes: notes)
         #expect(revision.intro.contains("revision 2") && revision.intro.contains("new date"))
         // Each note reaches its own audience only; the reason reaches none.
         #expect(!everything(revision).contains("Dimpact") && !everything(revision).contains("Clarified"))
@@ -111,22 +136,36 @@ import Testing
         let writer = NoticeWriter(project: project, publicURL: "https://herald.test", wording: Templates.standard)
         let content = writer.content(.publication, advisory: advisory, audience: .publicChannel)
         func json(_ kind: WebhookKind) throws -> [String: Any] {
-            let bytes = ChatPayload.render(content, as: kind, event: "herald.publication", project: "demo", advisoryID: "demo-2026-abc123",
-                                           revision: 2, at: Date(timeIntervalSince1970: 0))
+            let bytes = ChatPayload.render(
+                content, as: kind, event: "herald.publication", project: "demo", advisoryID: "demo-2026-abc123",
+                revision: 2, at: Date(timeIntervalSince1970: 0))
             return try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
         }
-        let slack = try json(.slack), discord = try json(.discord), teams = try json(.teams), matrix = try json(.matrix), mattermost = try json(.mattermost)
+        let slack = try json(.slack)
+        let discord = try json(.discord)
+        let teams = try json(.teams)
+        let matrix = try json(.matrix)
+        let mattermost = try json(.mattermost)
         #expect((slack["blocks"] as? [[String: Any]])?.first?["type"] as? String == "header")
-        #expect(((discord["embeds"] as? [[String: Any]])?.first?["url"]) as? String == "https://herald.test/advisories/demo-2026-abc123")
-        #expect((teams["attachments"] as? [[String: Any]])?.first?["contentType"] as? String == "application/vnd.microsoft.card.adaptive")
+        #expect(
+            ((discord["embeds"] as? [[String: Any]])?.first?["url"]) as? String
+                == "https://herald.test/advisories/demo-2026-abc123")
+        #expect(
+            (teams["attachments"] as? [[String: Any]])?.first?["contentType"] as? String
+                == "application/vnd.microsoft.card.adaptive")
         #expect(matrix["msgtype"] as? String == "m.text")
         #expect((mattermost["text"] as? String)?.hasPrefix("#### Demo security advisory") == true)
         let generic = try json(.webhook)
         #expect(generic["type"] as? String == "herald.publication")
         #expect((generic["data"] as? [String: Any])?["advisory"] as? String == "demo-2026-abc123")
         // The same notice renders to the same bytes (stable ids, stable signatures).
-        #expect(ChatPayload.render(content, as: .webhook, event: "e", project: "demo", advisoryID: nil, revision: 2, at: Date(timeIntervalSince1970: 0))
-                == ChatPayload.render(content, as: .webhook, event: "e", project: "demo", advisoryID: nil, revision: 2, at: Date(timeIntervalSince1970: 0)))
+        #expect(
+            ChatPayload.render(
+                content, as: .webhook, event: "e", project: "demo", advisoryID: nil, revision: 2,
+                at: Date(timeIntervalSince1970: 0))
+                == ChatPayload.render(
+                    content, as: .webhook, event: "e", project: "demo", advisoryID: nil, revision: 2,
+                    at: Date(timeIntervalSince1970: 0)))
     }
 
     @Test func slackTextIsEscaped() {
@@ -139,19 +178,28 @@ import Testing
         revised.schedule.embargo = advisory.schedule.embargo! + 86_400
         revised.content.title = "Worse title"
         revised.content.cves.append("CVE-2026-9999")
-        let text = everything(writer.content(.revision, advisory: revised, audience: .provider(organization: "Acme"), previous: advisory))
-        #expect(text.contains("The release moves from 2026-12-01 17:00:00 +01:00 to 2026-12-02 17:00:00 +01:00 (Europe/Amsterdam)."), "\(text)")
+        let text = everything(
+            writer.content(.revision, advisory: revised, audience: .provider(organization: "Acme"), previous: advisory))
+        #expect(
+            text.contains(
+                "The release moves from 2026-12-01 17:00:00 +01:00 to 2026-12-02 17:00:00 +01:00 (Europe/Amsterdam)."),
+            "\(text)")
         #expect(text.contains("Changed: title, CVE."), "\(text)")
 
         var early = advisory
         early.state = .published
         early.publishedAt = advisory.schedule.embargo! - 7200
-        let nowPublic = writer.content(.publication, advisory: early, audience: .provider(organization: "Acme"),
-                                       notes: try ChangeNotes(reason: "leak", toProviders: "Patch today."))
-        #expect(nowPublic.intro.hasPrefix("The embargo was lifted early:") && nowPublic.intro.contains("2026-12-01 15:00:00 +01:00"), "\(nowPublic.intro)")
+        let nowPublic = writer.content(
+            .publication, advisory: early, audience: .provider(organization: "Acme"),
+            notes: try ChangeNotes(reason: "leak", toProviders: "Patch today."))
+        #expect(
+            nowPublic.intro.hasPrefix("The embargo was lifted early:")
+                && nowPublic.intro.contains("2026-12-01 15:00:00 +01:00"), "\(nowPublic.intro)")
         #expect(nowPublic.intro.contains("Patch today.") && !nowPublic.intro.contains("leak"))
         let announcement = writer.content(.publication, advisory: early, audience: .publicChannel)
-        #expect(announcement.intro.hasPrefix("Demo has published a security advisory: Secret title."), "\(announcement.intro)")
+        #expect(
+            announcement.intro.hasPrefix("Demo has published a security advisory: Secret title."),
+            "\(announcement.intro)")
     }
 }
 
@@ -175,7 +223,9 @@ import Testing
         let policy = RetryPolicy.standard
         #expect(policy.nextAttempt(after: 1, now: now, retryAfter: 120, random: 0.5)!.timeIntervalSince(now) == 120)
         #expect(policy.nextAttempt(after: 3, now: now, retryAfter: 10, random: 0.5)!.timeIntervalSince(now) == 300)
-        #expect(policy.nextAttempt(after: 1, now: now, retryAfter: 10 * 86_400, random: 0.5)!.timeIntervalSince(now) == 86_400)
+        #expect(
+            policy.nextAttempt(after: 1, now: now, retryAfter: 10 * 86_400, random: 0.5)!.timeIntervalSince(now)
+                == 86_400)
     }
 
 }

@@ -9,7 +9,11 @@ import Testing
     func serve(_ db: TestDatabase, _ arguments: [String], log: String) throws -> Process {
         let process = Process()
         process.executableURL = heraldBinary
-        process.arguments = ["serve", "--database", db.path, "--public-url", "https://herald.test", "--mail-from", "herald@herald.test"] + arguments
+        process.arguments =
+            [
+                "serve", "--database", db.path, "--public-url", "https://herald.test", "--mail-from",
+                "herald@herald.test",
+            ] + arguments
         process.currentDirectoryURL = db.directory
         var environment = ProcessInfo.processInfo.environment
         environment["HERALD_LOG_LEVEL"] = "notice"
@@ -29,8 +33,9 @@ import Testing
         try db.addProject()
         let recipients = 1000
         try db.addProviders(recipients)
-        _ = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
-                                     schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now + 0.2), actor: db.actor)
+        _ = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now + 0.2), actor: db.actor)
 
         let first = try serve(db, ["--smtp-url", sink.url], log: "serve-1.log")
         let started = await eventually(timeout: .seconds(30)) { sink.count >= 150 }
@@ -41,7 +46,9 @@ import Testing
         #expect(beforeRestart < recipients, "the fan-out finished before the kill; nothing was tested")
 
         let second = try serve(db, ["--smtp-url", sink.url], log: "serve-2.log")
-        let finished = try await eventually(timeout: .seconds(60)) { try db.deliveries("delivered") == Int64(recipients) }
+        let finished = try await eventually(timeout: .seconds(60)) {
+            try db.deliveries("delivered") == Int64(recipients)
+        }
         kill(second.processIdentifier, SIGTERM)
         second.waitUntilExit()
         #expect(finished)
@@ -50,7 +57,8 @@ import Testing
         let mails = try sink.parsed()
         let byRecipient = Dictionary(grouping: mails, by: { $0.envelope_to ?? "" })
         let expected = Set((0..<recipients).map { "contact\($0)@org\($0).example" })
-        #expect(Set(byRecipient.keys) == expected, "missing: \(expected.subtracting(byRecipient.keys).sorted().prefix(5))")
+        #expect(
+            Set(byRecipient.keys) == expected, "missing: \(expected.subtracting(byRecipient.keys).sorted().prefix(5))")
         let duplicates = mails.count - byRecipient.count
         // Only sends in flight at the kill can repeat (at most the worker's 64), and a repeat
         // carries the same Message-ID so a receiver can drop it.
@@ -58,7 +66,9 @@ import Testing
         for (_, copies) in byRecipient where copies.count > 1 {
             #expect(Set(copies.map { $0.headers["message-id"] ?? "" }).count == 1)
         }
-        print("SIGKILL after \(beforeRestart) of \(recipients) sent; after restart every recipient has it; \(duplicates) duplicates")
+        print(
+            "SIGKILL after \(beforeRestart) of \(recipients) sent; after restart every recipient has it; \(duplicates) duplicates"
+        )
         #expect(try db.database.first("PRAGMA integrity_check") { $0.text(0) } == "ok")
     }
 
@@ -69,8 +79,9 @@ import Testing
         let process = try serve(db, ["--maildir", "mail"], log: "serve.log")
         // serve is already running: the CLI's change in another process is seen within a second.
         try await Task.sleep(for: .milliseconds(300))
-        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
-                                                schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now + 0.1), actor: db.actor)
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now + 0.1), actor: db.actor)
         let created = Date()
         let delivered = try await eventually(timeout: .seconds(10)) { try db.deliveries("delivered") == 2 }
         let elapsed = Date().timeIntervalSince(created)
@@ -80,7 +91,8 @@ import Testing
         #expect(elapsed < 2.5, "took \(elapsed) s to notice the new advisory")
         let files = try FileManager.default.contentsOfDirectory(atPath: db.directory.appending(path: "mail/new").path)
         #expect(files.count == 2)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: db.directory.appending(path: "mail/tmp").path).isEmpty)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: db.directory.appending(path: "mail/tmp").path).isEmpty)
 
         let show = Process()
         show.executableURL = heraldBinary

@@ -20,9 +20,13 @@ import Testing
     func publish(to receiver: WebhookReceiver, paths: [String], db: TestDatabase) throws {
         try db.addProject()
         for path in paths {
-            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: receiver.base + path, secret: nil), actor: db.actor)
+            _ = try db.channels.add(
+                NewChannel(projectSlug: "demo", kind: .slack, target: receiver.base + path, secret: nil),
+                actor: db.actor)
         }
-        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"), schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
         _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "test"), actor: db.actor)
     }
 
@@ -30,18 +34,22 @@ import Testing
     func runWebhooks(_ db: TestDatabase, until condition: () throws -> Bool) async throws -> Bool {
         let engine = CurlEngine(settings: CurlSettings(connectTimeout: 2, totalTimeout: 2))
         defer { engine.shutdown() }
-        return try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
-                                    webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true), until: condition)
+        return try await runService(
+            db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+            webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true), until: condition)
     }
 
     @Test func smtpServerDownAtTheInstantDeliversOnceItIsBack() async throws {
         let db = try TestDatabase(clock: SystemClock())
         try db.addProject()
         try db.addProviders(3)
-        let port = freePort()   // nothing listens there yet
-        let serve = try await HeraldServe(database: db.path, environment: ["HERALD_SMTP_URL": "smtp://127.0.0.1:\(port)"])
+        let port = freePort()  // nothing listens there yet
+        let serve = try await HeraldServe(
+            database: db.path, environment: ["HERALD_SMTP_URL": "smtp://127.0.0.1:\(port)"])
         defer { serve.stop() }
-        _ = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "T"), schedule: Schedule(embargo: db.clock.now + 3600, earlyNotice: db.clock.now + 0.2), actor: db.actor)
+        _ = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "T"),
+            schedule: Schedule(embargo: db.clock.now + 3600, earlyNotice: db.clock.now + 0.2), actor: db.actor)
 
         // The first attempt fails and says why; nothing is dropped.
         #expect(try await eventually { try db.deliveries("retrying") == 3 }, "log:\n\(serve.logText)")
@@ -51,7 +59,9 @@ import Testing
         // The server comes up; the retry (about 5 s later) delivers every message, once.
         let sink = try SMTPSink(in: db.directory, port: port)
         defer { sink.server.stop() }
-        #expect(try await eventually(timeout: .seconds(20)) { try db.deliveries("delivered") == 3 }, "log:\n\(serve.logText)")
+        #expect(
+            try await eventually(timeout: .seconds(20)) { try db.deliveries("delivered") == 3 },
+            "log:\n\(serve.logText)")
         let mails = try sink.parsed()
         #expect(mails.count == 3)
         #expect(Set(mails.compactMap { $0.headers["message-id"] }).count == 3)
@@ -76,7 +86,9 @@ import Testing
         let resets = try receiver.requests().filter { $0.path == "/reset/x" }.count
         #expect(resets >= 4, "requests to /reset/x: \(resets)")
         let error = reset.error?.lowercased() ?? ""
-        #expect(error.contains("after 4 attempts") && (error.contains("reset") || error.contains("recv failure")), "error: \(error)")
+        #expect(
+            error.contains("after 4 attempts") && (error.contains("reset") || error.contains("recv failure")),
+            "error: \(error)")
     }
 
     @Test func aCertificateThatDoesNotVerifyIsNeverSentTo() async throws {
@@ -125,7 +137,10 @@ import Testing
         try #require(mounted.status == 0, "this test mounts a tmpfs and needs root (CAP_SYS_ADMIN): \(mounted.output)")
         defer { _ = try? runTool("umount", ["-l", mount.path]) }
         let maildir = mount.appending(path: "mail")
-        for folder in ["tmp", "new", "cur"] { try FileManager.default.createDirectory(at: maildir.appending(path: folder), withIntermediateDirectories: true) }
+        for folder in ["tmp", "new", "cur"] {
+            try FileManager.default.createDirectory(
+                at: maildir.appending(path: folder), withIntermediateDirectories: true)
+        }
         let filler = mount.appending(path: "filler").path
         let fd = open(filler, O_WRONLY | O_CREAT, 0o600)
         let block = [UInt8](repeating: 0, count: 4096)
@@ -136,8 +151,9 @@ import Testing
         try db.addProviders(3)
         let serve = try await HeraldServe(database: db.path, environment: ["HERALD_MAILDIR": maildir.path])
         defer { serve.stop() }
-        _ = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "T", body: String(repeating: "Details. ", count: 400)),
-                                     schedule: Schedule(embargo: db.clock.now + 3600, earlyNotice: db.clock.now + 0.2), actor: db.actor)
+        _ = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "T", body: String(repeating: "Details. ", count: 400)),
+            schedule: Schedule(embargo: db.clock.now + 3600, earlyNotice: db.clock.now + 0.2), actor: db.actor)
         #expect(try await eventually { try db.deliveries("retrying") == 3 }, "log:\n\(serve.logText)")
         for record in try records(db) {
             #expect(record.error?.contains("No space left on device") == true, "error: \(record.error ?? "none")")
@@ -147,10 +163,17 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: maildir.appending(path: "tmp").path).isEmpty)
 
         try FileManager.default.removeItem(atPath: filler)
-        #expect(try await eventually(timeout: .seconds(20)) { try db.deliveries("delivered") == 3 }, "log:\n\(serve.logText)")
-        let mails = try JSONDecoder().decode([ParsedMail].self, from: runPython(["check_mail.py", maildir.appending(path: "new").path]))
+        #expect(
+            try await eventually(timeout: .seconds(20)) { try db.deliveries("delivered") == 3 },
+            "log:\n\(serve.logText)")
+        let mails = try JSONDecoder().decode(
+            [ParsedMail].self, from: runPython(["check_mail.py", maildir.appending(path: "new").path]))
         #expect(mails.count == 3)
-        #expect(mails.allSatisfy { $0.defects.isEmpty && $0.body.contains(String(repeating: "Details. ", count: 400).trimmingCharacters(in: .whitespaces)) })
+        #expect(
+            mails.allSatisfy {
+                $0.defects.isEmpty
+                    && $0.body.contains(String(repeating: "Details. ", count: 400).trimmingCharacters(in: .whitespaces))
+            })
         #expect(await serve.health() == 200)
         #expect(serve.stop() == 0, "log:\n\(serve.logText)")
     }
@@ -162,20 +185,24 @@ import Testing
         // Sends that take a second each, so the lock below lands while they are in flight.
         try publish(to: receiver, paths: (0..<12).map { "/slow/\($0)" }, db: db)
         var settings = fastRetries
-        settings.busyTimeout = .milliseconds(500)   // shorter than the lock: recording outcomes fails while it is held
+        settings.busyTimeout = .milliseconds(500)  // shorter than the lock: recording outcomes fails while it is held
         let engine = CurlEngine()
         defer { engine.shutdown() }
         var lockHeld = false
-        let settled = try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
-                                           webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true), settings: settings,
-                                           timeout: .seconds(30)) {
-            let leased = try db.database.first("SELECT count(*) FROM deliveries WHERE lease_until IS NOT NULL", map: { $0.int(0) }) ?? 0
+        let settled = try await runService(
+            db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+            webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true), settings: settings,
+            timeout: .seconds(30)
+        ) {
+            let leased =
+                try db.database.first(
+                    "SELECT count(*) FROM deliveries WHERE lease_until IS NOT NULL", map: { $0.int(0) }) ?? 0
             if !lockHeld, leased > 0 {
                 lockHeld = true
                 // Another writer (a sqlite3 process) holds the write lock for 3 s: 6× the busy timeout.
                 let holder = try takeWriteLock(db.path)
                 Thread.sleep(forTimeInterval: 3)
-                #expect(try db.deliveries("delivered") == 0)   // nothing could be recorded meanwhile
+                #expect(try db.deliveries("delivered") == 0)  // nothing could be recorded meanwhile
                 holder.release()
             }
             return try db.deliveries("delivered") == 12
@@ -196,7 +223,11 @@ import Testing
         let serve = try await HeraldServe(database: db.path)
         defer { serve.stop() }
         try publish(to: receiver, paths: (0..<12).map { "/slow/\($0)" }, db: db)
-        #expect(try await eventually { try db.database.first("SELECT count(*) FROM deliveries WHERE lease_until IS NOT NULL") { $0.int(0) } ?? 0 > 0 })
+        #expect(
+            try await eventually {
+                try db.database.first("SELECT count(*) FROM deliveries WHERE lease_until IS NOT NULL") { $0.int(0) }
+                    ?? 0 > 0
+            })
         // Longer than SQLite's default 5 s busy timeout, while sends finish and want recording.
         let holder = try takeWriteLock(db.path)
         let lockedAt = Date()
@@ -207,7 +238,9 @@ import Testing
         }
         #expect(try db.deliveries("delivered") == 0)
         holder.release()
-        #expect(try await eventually(timeout: .seconds(20)) { try db.deliveries("delivered") == 12 }, "log:\n\(serve.logText)")
+        #expect(
+            try await eventually(timeout: .seconds(20)) { try db.deliveries("delivered") == 12 },
+            "log:\n\(serve.logText)")
         let counts = Dictionary(grouping: try receiver.requests(), by: \.path).mapValues(\.count)
         #expect(counts.count == 12)
         #expect(counts.values.reduce(0, +) - 12 == 0, "duplicates: \(counts)")

@@ -16,27 +16,44 @@ import Testing
         defer { receiver.server.stop() }
         try db.addProject()
         try db.addProviders(3)
-        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .email, target: "announce@lists.example", secret: nil), actor: db.actor)
-        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: receiver.base + "/ok/slack", secret: nil), actor: db.actor)
-        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .webhook, target: receiver.base + "/ok/generic", secret: nil), actor: db.actor)
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .email, target: "announce@lists.example", secret: nil),
+            actor: db.actor)
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .slack, target: receiver.base + "/ok/slack", secret: nil),
+            actor: db.actor)
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .webhook, target: receiver.base + "/ok/generic", secret: nil),
+            actor: db.actor)
         let embargo = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 2).rounded(.up))
         let advisory = try db.advisories.create(
-            project: "demo", content: AdvisoryContent(title: "Secret overflow title", cves: ["CVE-2026-9999"], severity: .critical),
-            schedule: Schedule(embargo: embargo, earlyNotice: db.clock.now + 0.1, preAnnounce: db.clock.now + 0.1), actor: db.actor)
+            project: "demo",
+            content: AdvisoryContent(title: "Secret overflow title", cves: ["CVE-2026-9999"], severity: .critical),
+            schedule: Schedule(embargo: embargo, earlyNotice: db.clock.now + 0.1, preAnnounce: db.clock.now + 0.1),
+            actor: db.actor)
 
         let engine = CurlEngine()
         defer { engine.shutdown() }
         var sawEarlyPublicLeak = false
-        let done = try await runService(db, mail: SMTPTransport(engine: engine, url: sink.url, from: "herald@herald.test"),
-                                        webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) {
+        let done = try await runService(
+            db, mail: SMTPTransport(engine: engine, url: sink.url, from: "herald@herald.test"),
+            webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)
+        ) {
             // Before the instant, public channels may have the pre-announcement only. What was read
             // before the instant (the clock is checked after reading) arrived before it.
-            let publicBodies = try receiver.requests().map(\.body)
-                + sink.parsed().filter { $0.envelope_to == "announce@lists.example" }.map { ($0.headers["subject"] ?? "") + $0.body }
-            if Date() < embargo, publicBodies.contains(where: { $0.contains("Secret overflow") || $0.contains("CVE-2026-9999") }) {
+            let publicBodies =
+                try receiver.requests().map(\.body)
+                + sink.parsed().filter { $0.envelope_to == "announce@lists.example" }.map {
+                    ($0.headers["subject"] ?? "") + $0.body
+                }
+            if Date() < embargo,
+                publicBodies.contains(where: { $0.contains("Secret overflow") || $0.contains("CVE-2026-9999") })
+            {
                 sawEarlyPublicLeak = true
             }
-            return try db.database.first("SELECT count(*) FROM deliveries d JOIN notices n ON n.id = d.notice_id WHERE n.kind = 'publication' AND d.state = 'delivered'") { $0.int(0) } == 6
+            return try db.database.first(
+                "SELECT count(*) FROM deliveries d JOIN notices n ON n.id = d.notice_id WHERE n.kind = 'publication' AND d.state = 'delivered'"
+            ) { $0.int(0) } == 6
         }
         #expect(done)
         #expect(!sawEarlyPublicLeak)
@@ -53,10 +70,18 @@ import Testing
         // The pre-announcement said date and severity, and nothing that names the issue.
         let preAnnouncements = hooks.filter { $0.body.contains("planned for") }
         #expect(preAnnouncements.count == 2)
-        #expect(preAnnouncements.allSatisfy { !$0.body.contains("Secret") && !$0.body.contains("CVE") && $0.body.contains("critical") })
+        #expect(
+            preAnnouncements.allSatisfy {
+                !$0.body.contains("Secret") && !$0.body.contains("CVE") && $0.body.contains("critical")
+            })
         #expect(preAnnouncements.allSatisfy { $0.time < embargo.timeIntervalSince1970 })
-        let lag = try db.database.first("SELECT (min(d.delivered_at) - n.due_at) FROM deliveries d JOIN notices n ON n.id = d.notice_id WHERE n.kind = 'publication'") { $0.int(0) } ?? -1
-        print("publication lag, instant to first delivery: \(lag) ms; to webhook arrivals: \(lags.map { Int($0 * 1000) }) ms")
+        let lag =
+            try db.database.first(
+                "SELECT (min(d.delivered_at) - n.due_at) FROM deliveries d JOIN notices n ON n.id = d.notice_id WHERE n.kind = 'publication'"
+            ) { $0.int(0) } ?? -1
+        print(
+            "publication lag, instant to first delivery: \(lag) ms; to webhook arrivals: \(lags.map { Int($0 * 1000) }) ms"
+        )
         #expect(lag >= 0)
     }
 
@@ -66,9 +91,10 @@ import Testing
         let db = try TestDatabase(clock: clock)
         try db.addProject()
         try db.addProviders(2)
-        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
-                                                schedule: Schedule(embargo: clock.now + 60, earlyNotice: clock.now + 30), actor: db.actor)
-        clock.advance(by: 120)   // the service was down through both instants
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: clock.now + 60, earlyNotice: clock.now + 30), actor: db.actor)
+        clock.advance(by: 120)  // the service was down through both instants
         let fired = try db.advisories.fireDue()
         #expect(fired.map(\.kind) == [.publication])
         #expect(abs((fired.first?.lag ?? 0) - 60) < 0.01)
@@ -85,9 +111,14 @@ import Testing
         let db = try TestDatabase(clock: SystemClock())
         try db.addProject()
         let embargo = Date() + 0.3
-        let failing = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "First"), schedule: Schedule(embargo: embargo), actor: db.actor)
-        let healthy = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Second"), schedule: Schedule(embargo: embargo), actor: db.actor)
-        try db.database.execute("""
+        let failing = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "First"), schedule: Schedule(embargo: embargo),
+            actor: db.actor)
+        let healthy = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Second"), schedule: Schedule(embargo: embargo),
+            actor: db.actor)
+        try db.database.execute(
+            """
             CREATE TRIGGER fail_one BEFORE INSERT ON notices WHEN NEW.advisory_id = \(failing.id)
             BEGIN SELECT RAISE(ABORT, 'disk full, say'); END
             """)
@@ -97,8 +128,10 @@ import Testing
         let log = LogCounter()
         let engine = CurlEngine()
         defer { engine.shutdown() }
-        let done = try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
-                                        webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true), log: log) {
+        let done = try await runService(
+            db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+            webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true), log: log
+        ) {
             let second = try db.advisories.get(healthy.id)
             if second.state == .published, failingSince == nil {
                 healthyLag = second.publishedAt.map { $0.timeIntervalSince(embargo) }
@@ -115,6 +148,8 @@ import Testing
             return try db.advisories.get(failing.id).state == .published
         }
         #expect(done, "the failed notice was not tried again")
-        #expect(try #require(healthyLag) < 0.1, "the healthy advisory was published \(healthyLag ?? -1) s after its instant")
+        #expect(
+            try #require(healthyLag) < 0.1, "the healthy advisory was published \(healthyLag ?? -1) s after its instant"
+        )
     }
 }

@@ -8,15 +8,19 @@ import Logging
 /// Runs the scheduler and a worker over `db` with real transports until `condition` holds
 /// (checked every 20 ms from the test's own connection) or `timeout` passes; then stops them
 /// the way SIGTERM does. Returns whether the condition held.
-func runService(_ db: TestDatabase, mail: any Transport, webhooks: any Transport, settings: WorkerSettings = fastRetries,
-                timeout: Duration = .seconds(15), log: LogCounter? = nil, until condition: () throws -> Bool) async throws -> Bool {
+func runService(
+    _ db: TestDatabase, mail: any Transport, webhooks: any Transport, settings: WorkerSettings = fastRetries,
+    timeout: Duration = .seconds(15), log: LogCounter? = nil, until condition: () throws -> Bool
+) async throws -> Bool {
     let doorbell = Doorbell()
     var logger = log.map { counter in Logger(label: "herald-test") { _ in counter } } ?? Logger(label: "herald-test")
     logger.logLevel = .warning
-    let scheduler = Scheduler(databasePath: db.path, clock: SystemClock(), outbox: db.settings, doorbell: doorbell, logger: logger,
-                              poll: .milliseconds(200))
-    let worker = OutboxWorker(databasePath: db.path, clock: SystemClock(), mail: mail, webhooks: webhooks, settings: settings,
-                              doorbell: doorbell, logger: logger)
+    let scheduler = Scheduler(
+        databasePath: db.path, clock: SystemClock(), outbox: db.settings, doorbell: doorbell, logger: logger,
+        poll: .milliseconds(200))
+    let worker = OutboxWorker(
+        databasePath: db.path, clock: SystemClock(), mail: mail, webhooks: webhooks, settings: settings,
+        doorbell: doorbell, logger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await scheduler.run() }
         group.addTask { try await worker.run() }

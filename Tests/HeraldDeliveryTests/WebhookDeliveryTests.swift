@@ -1,10 +1,11 @@
 import Crypto
 import Foundation
 import HeraldCore
-@testable import HeraldDelivery
 import HeraldStore
 import HeraldTestSupport
 import Testing
+
+@testable import HeraldDelivery
 
 @Suite(.serialized) struct WebhookDeliveryTests {
     let secret = WebhookSecret.make(key: Array("a webhook signing key, 32 bytes!".utf8))
@@ -13,20 +14,26 @@ import Testing
     func publish(to receiver: WebhookReceiver, paths: [(String, ChannelKind)], db: TestDatabase) throws -> Advisory {
         try db.addProject()
         for (path, kind) in paths {
-            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: kind, target: receiver.base + path,
-                                               secret: kind == .webhook ? secret : nil), actor: db.actor)
+            _ = try db.channels.add(
+                NewChannel(
+                    projectSlug: "demo", kind: kind, target: receiver.base + path,
+                    secret: kind == .webhook ? secret : nil), actor: db.actor)
         }
-        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow", summary: "Details", cves: ["CVE-2026-7777"]),
-                                                schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow", summary: "Details", cves: ["CVE-2026-7777"]),
+            schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
         return try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "test"), actor: db.actor)
     }
 
     @Test func signaturesMatchTheStandardWebhooksVector() {
         // The reference vector of standardwebhooks.com's libraries.
-        let signature = StandardWebhooks.signature(secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
-                                                   timestamp: 1614265330, body: Array(#"{"test": 2432232314}"#.utf8))
+        let signature = StandardWebhooks.signature(
+            secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            timestamp: 1_614_265_330, body: Array(#"{"test": 2432232314}"#.utf8))
         #expect(signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
-        #expect(StandardWebhooks.signature(secret: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", id: "x", timestamp: 1, body: []) == nil)
+        #expect(
+            StandardWebhooks.signature(secret: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", id: "x", timestamp: 1, body: [])
+                == nil)
         #expect(StandardWebhooks.signature(secret: "whsec_not base64!", id: "x", timestamp: 1, body: []) == nil)
     }
 
@@ -37,7 +44,9 @@ import Testing
             let key = (0..<keyLength).map { _ in UInt8.random(in: 0...255, using: &generator) }
             let first = (0..<Int.random(in: 0..<100)).map { _ in UInt8.random(in: 0...255, using: &generator) }
             let second = (0..<Int.random(in: 0..<3000)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            let ours = first.withUnsafeBytes { a in second.withUnsafeBytes { b in StandardWebhooks.hmacSHA256(key: key, parts: [a, b]) } }
+            let ours = first.withUnsafeBytes { a in
+                second.withUnsafeBytes { b in StandardWebhooks.hmacSHA256(key: key, parts: [a, b]) }
+            }
             let reference = Array(HMAC<SHA256>.authenticationCode(for: first + second, using: SymmetricKey(data: key)))
             #expect(ours == reference, "key of \(keyLength) bytes")
         }
@@ -54,12 +63,21 @@ import Testing
         let other = receiver.base.replacingOccurrences(of: "127.0.0.1", with: "localhost")
         let engine = CurlEngine(settings: CurlSettings(connectTimeout: 2, totalTimeout: 2, maxConnectionsPerHost: 1))
         defer { engine.shutdown() }
-        let refused = await engine.perform(.http(method: "POST", url: other + "/ok/refused", headers: [], body: [], refusePrivate: true))
-        let allowed = await engine.perform(.http(method: "POST", url: other + "/ok/allowed", headers: [], body: [], refusePrivate: false))
-        let put = await engine.perform(.http(method: "PUT", url: receiver.base + "/ok/one", headers: ["X-First: yes"], body: Array("first".utf8), refusePrivate: false))
-        let post = await engine.perform(.http(method: "POST", url: receiver.base + "/ok/two", headers: [], body: Array("second".utf8), refusePrivate: false))
+        let refused = await engine.perform(
+            .http(method: "POST", url: other + "/ok/refused", headers: [], body: [], refusePrivate: true))
+        let allowed = await engine.perform(
+            .http(method: "POST", url: other + "/ok/allowed", headers: [], body: [], refusePrivate: false))
+        let put = await engine.perform(
+            .http(
+                method: "PUT", url: receiver.base + "/ok/one", headers: ["X-First: yes"], body: Array("first".utf8),
+                refusePrivate: false))
+        let post = await engine.perform(
+            .http(
+                method: "POST", url: receiver.base + "/ok/two", headers: [], body: Array("second".utf8),
+                refusePrivate: false))
         #expect(refused.refusedPrivateTarget && !refused.error.isEmpty)
-        #expect(allowed.code == 0 && allowed.responseCode == 204 && !allowed.refusedPrivateTarget && allowed.error.isEmpty)
+        #expect(
+            allowed.code == 0 && allowed.responseCode == 204 && !allowed.refusedPrivateTarget && allowed.error.isEmpty)
         #expect(put.code == 0 && put.responseCode == 204)
         #expect(post.code == 0 && post.responseCode == 204)
         let requests = try receiver.requests()
@@ -73,12 +91,18 @@ import Testing
         let db = try TestDatabase(clock: SystemClock())
         let receiver = try WebhookReceiver(in: db.directory, secret: secret)
         defer { receiver.server.stop() }
-        _ = try publish(to: receiver, paths: [("/ok/generic", .webhook), ("/ok/slack", .slack), ("/flaky/x", .discord),
-                                              ("/limited/x", .teams), ("/gone/x", .mattermost)], db: db)
+        _ = try publish(
+            to: receiver,
+            paths: [
+                ("/ok/generic", .webhook), ("/ok/slack", .slack), ("/flaky/x", .discord),
+                ("/limited/x", .teams), ("/gone/x", .mattermost),
+            ], db: db)
         let engine = CurlEngine(settings: CurlSettings(connectTimeout: 2, totalTimeout: 2))
         defer { engine.shutdown() }
-        let settled = try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
-                                           webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) {
+        let settled = try await runService(
+            db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+            webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)
+        ) {
             try db.deliveries("delivered") == 4 && db.deliveries("dead") == 1
         }
         #expect(settled)
@@ -94,7 +118,9 @@ import Testing
         #expect((event?["data"] as? [String: Any])?["headline"] as? String == "Demo security advisory: Overflow")
 
         // Slack gets blocks with a text fallback.
-        let slack = try JSONSerialization.jsonObject(with: Data((requests.first { $0.path == "/ok/slack" }?.body ?? "{}").utf8)) as? [String: Any]
+        let slack =
+            try JSONSerialization.jsonObject(with: Data((requests.first { $0.path == "/ok/slack" }?.body ?? "{}").utf8))
+            as? [String: Any]
         #expect(slack?["text"] as? String == "Demo security advisory: Overflow")
         #expect((slack?["blocks"] as? [Any])?.isEmpty == false)
 
@@ -108,7 +134,9 @@ import Testing
         #expect(requests.filter { $0.path == "/gone/x" }.count == 1)
         let disabled = try db.channels.list(revealedTo: db.actor).filter { $0.disabledAt != nil }.map(\.target)
         #expect(disabled == [receiver.base + "/gone/x"])
-        let attempts = try db.database.query("SELECT recipient, attempts FROM deliveries ORDER BY channel_id") { ($0.text(0), $0.int(1)) }
+        let attempts = try db.database.query("SELECT recipient, attempts FROM deliveries ORDER BY channel_id") {
+            ($0.text(0), $0.int(1))
+        }
         #expect(attempts.map(\.1) == [1, 1, 2, 2, 1])
     }
 
@@ -116,21 +144,28 @@ import Testing
         let db = try TestDatabase(clock: SystemClock())
         let receiver = try WebhookReceiver(in: db.directory)
         defer { receiver.server.stop() }
-        let slow = try WebhookReceiver(in: db.directory)   // its own host:port, as a slow endpoint elsewhere would be
+        let slow = try WebhookReceiver(in: db.directory)  // its own host:port, as a slow endpoint elsewhere would be
         defer { slow.server.stop() }
         try db.addProject()
-        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: slow.base + "/hang/x", secret: nil), actor: db.actor)
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .slack, target: slow.base + "/hang/x", secret: nil), actor: db.actor)
         for i in 0..<5 {
-            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: receiver.base + "/ok/\(i)", secret: nil), actor: db.actor)
+            _ = try db.channels.add(
+                NewChannel(projectSlug: "demo", kind: .slack, target: receiver.base + "/ok/\(i)", secret: nil),
+                actor: db.actor)
         }
-        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"), schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
         let start = Date()
         _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "test"), actor: db.actor)
         let timeout: TimeInterval = 2
         let engine = CurlEngine(settings: CurlSettings(connectTimeout: timeout, totalTimeout: timeout))
         defer { engine.shutdown() }
-        let settled = try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
-                                           webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) {
+        let settled = try await runService(
+            db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+            webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)
+        ) {
             try db.deliveries("delivered") == 5 && db.deliveries("retrying") == 1
         }
         #expect(settled)
@@ -148,21 +183,29 @@ import Testing
         defer { slow.server.stop() }
         try db.addProject()
         for i in 0..<20 {
-            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: slow.base + "/hang/\(i)", secret: nil), actor: db.actor)
+            _ = try db.channels.add(
+                NewChannel(projectSlug: "demo", kind: .slack, target: slow.base + "/hang/\(i)", secret: nil),
+                actor: db.actor)
         }
-        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"), schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
         _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "test"), actor: db.actor)
         let timeout: TimeInterval = 2
         let engine = CurlEngine(settings: CurlSettings(connectTimeout: timeout, totalTimeout: timeout))
         defer { engine.shutdown() }
         // 8 sends hang on their connections; the other 12 wait in the engine's line for the host.
         let stopAt = Date().addingTimeInterval(0.5)
-        _ = try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
-                                 webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) { Date() >= stopAt }
+        _ = try await runService(
+            db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+            webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)
+        ) { Date() >= stopAt }
         let stopped = Date().timeIntervalSince(stopAt)
         // The stop waited for the 8 under way (one timeout), not for the line behind them (three).
         #expect(stopped < timeout + 1, "stopping took \(stopped) s")
-        let states = try db.database.query("SELECT state, attempts, lease_until IS NULL FROM deliveries") { ($0.text(0), $0.int(1), $0.int(2) == 1) }
+        let states = try db.database.query("SELECT state, attempts, lease_until IS NULL FROM deliveries") {
+            ($0.text(0), $0.int(1), $0.int(2) == 1)
+        }
         #expect(states.filter { $0.0 == "retrying" && $0.1 == 1 }.count == 8)
         // The waiting ones went back untouched: no attempt counted, no lease kept.
         #expect(states.filter { $0.0 == "pending" && $0.1 == 0 && $0.2 }.count == 12, "\(states)")
@@ -174,11 +217,14 @@ import Testing
         defer { receiver.server.stop() }
         _ = try publish(to: receiver, paths: [("/ok/a", .webhook)], db: db)
         // "localhost" resolves to loopback: refused after resolution, not by looking at the name.
-        try db.database.run("UPDATE deliveries SET recipient = ?", .text("http://localhost:\(receiver.server.port)/ok/a"))
+        try db.database.run(
+            "UPDATE deliveries SET recipient = ?", .text("http://localhost:\(receiver.server.port)/ok/a"))
         let engine = CurlEngine()
         defer { engine.shutdown() }
-        let died = try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
-                                        webhooks: WebhookTransport(engine: engine, allowPrivateTargets: false)) {
+        let died = try await runService(
+            db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+            webhooks: WebhookTransport(engine: engine, allowPrivateTargets: false)
+        ) {
             try db.deliveries("dead") == 1
         }
         #expect(died)
@@ -191,17 +237,25 @@ import Testing
     /// we know of, and a name that resolves to one. `local` marks those that reach the receiver
     /// (on 127.0.0.1) when private targets are allowed.
     static func internalTargets(port: Int) -> [(url: String, local: Bool)] {
-        let local = ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]", "0.0.0.0", "2130706433", "0177.0.0.1", "0x7f.0.0.1", "127.1"]
-            .map { (url: "http://\($0):\(port)/ok/\($0)", local: true) }
-        let elsewhere = ["[::1]", "169.254.169.254", "10.0.0.1", "10.255.255.254", "172.16.0.1", "172.31.255.254", "192.168.1.1",
-                         "100.64.0.1", "100.127.255.254", "[fc00::1]", "[fd12:3456::1]", "[fe80::1]", "[::]", "[::127.0.0.1]",
-                         "[64:ff9b::a9fe:a9fe]", "[2002:a00:1::1]", "[fec0::1]", "224.0.0.1", "255.255.255.255", "0.1.2.3", "192.0.0.8",
-                         "127.0.0.2"]
-            .map { (url: "http://\($0):\(port)/ok/x", local: false) }
+        let local = [
+            "127.0.0.1", "localhost", "[::ffff:127.0.0.1]", "0.0.0.0", "2130706433", "0177.0.0.1", "0x7f.0.0.1",
+            "127.1",
+        ]
+        .map { (url: "http://\($0):\(port)/ok/\($0)", local: true) }
+        let elsewhere = [
+            "[::1]", "169.254.169.254", "10.0.0.1", "10.255.255.254", "172.16.0.1", "172.31.255.254", "192.168.1.1",
+            "100.64.0.1", "100.127.255.254", "[fc00::1]", "[fd12:3456::1]", "[fe80::1]", "[::]", "[::127.0.0.1]",
+            "[64:ff9b::a9fe:a9fe]", "[2002:a00:1::1]", "[fec0::1]", "224.0.0.1", "255.255.255.255", "0.1.2.3",
+            "192.0.0.8",
+            "127.0.0.2",
+        ]
+        .map { (url: "http://\($0):\(port)/ok/x", local: false) }
         return local + elsewhere
     }
 
-    @Test(arguments: [false, true]) func everyInternalAddressIsRefusedAtSendTimeUnlessAllowed(allowed: Bool) async throws {
+    @Test(arguments: [false, true]) func everyInternalAddressIsRefusedAtSendTimeUnlessAllowed(allowed: Bool)
+        async throws
+    {
         let db = try TestDatabase(clock: SystemClock())
         let receiver = try WebhookReceiver(in: db.directory)
         defer { receiver.server.stop() }
@@ -209,20 +263,28 @@ import Testing
         try db.addProject()
         // `channel add` takes them: the address a name resolves to can change, so the check is made when sending.
         for target in targets {
-            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: target.url, secret: nil), actor: db.actor)
+            _ = try db.channels.add(
+                NewChannel(projectSlug: "demo", kind: .slack, target: target.url, secret: nil), actor: db.actor)
         }
-        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"), schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
         _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "test"), actor: db.actor)
         var settings = fastRetries
-        settings.retryPolicy = RetryPolicy(steps: [], jitter: 0)   // one attempt each: the outcome of that attempt is the point
+        // One attempt each: the outcome of that attempt is the point.
+        settings.retryPolicy = RetryPolicy(steps: [], jitter: 0)
         let engine = CurlEngine(settings: CurlSettings(connectTimeout: 1, totalTimeout: 2))
         defer { engine.shutdown() }
-        let settled = try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
-                                           webhooks: WebhookTransport(engine: engine, allowPrivateTargets: allowed), settings: settings) {
+        let settled = try await runService(
+            db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+            webhooks: WebhookTransport(engine: engine, allowPrivateTargets: allowed), settings: settings
+        ) {
             try db.deliveries("delivered") + db.deliveries("dead") == Int64(targets.count)
         }
         #expect(settled)
-        let records = try db.database.query("SELECT recipient, state, coalesce(last_error, '') FROM deliveries") { ($0.text(0), $0.text(1), $0.text(2)) }
+        let records = try db.database.query("SELECT recipient, state, coalesce(last_error, '') FROM deliveries") {
+            ($0.text(0), $0.text(1), $0.text(2))
+        }
         let refused = records.filter { $0.2.contains("refused: the URL resolves to a loopback or private address") }
         if allowed {
             #expect(refused.isEmpty, "refused although allowed: \(refused)")
@@ -241,19 +303,28 @@ import Testing
         // 192.0.43.10 is a public address inside 192.0.0.0/16 (only /24s of it are reserved), and
         // 2002:c000:2b0a:: is its 6to4 form. No network here: the send fails, but not as a refusal.
         for host in ["192.0.43.10", "[2002:c000:2b0a::1]", "172.32.0.1", "100.128.0.1"] {
-            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "http://\(host)/hook", secret: nil), actor: db.actor)
+            _ = try db.channels.add(
+                NewChannel(projectSlug: "demo", kind: .slack, target: "http://\(host)/hook", secret: nil),
+                actor: db.actor)
         }
-        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"), schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
         _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "test"), actor: db.actor)
         var settings = fastRetries
         settings.retryPolicy = RetryPolicy(steps: [], jitter: 0)
         let engine = CurlEngine(settings: CurlSettings(connectTimeout: 0.5, totalTimeout: 1))
         defer { engine.shutdown() }
-        #expect(try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
-                                     webhooks: WebhookTransport(engine: engine, allowPrivateTargets: false), settings: settings) {
-            try db.deliveries("delivered") + db.deliveries("dead") == 4
-        })
-        let errors = try db.database.query("SELECT recipient, coalesce(last_error, '') FROM deliveries") { ($0.text(0), $0.text(1)) }
+        #expect(
+            try await runService(
+                db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+                webhooks: WebhookTransport(engine: engine, allowPrivateTargets: false), settings: settings
+            ) {
+                try db.deliveries("delivered") + db.deliveries("dead") == 4
+            })
+        let errors = try db.database.query("SELECT recipient, coalesce(last_error, '') FROM deliveries") {
+            ($0.text(0), $0.text(1))
+        }
         #expect(errors.allSatisfy { !$0.1.contains("refused") }, "\(errors)")
     }
 
@@ -262,14 +333,22 @@ import Testing
         let receiver = try WebhookReceiver(in: db.directory)
         defer { receiver.server.stop() }
         try db.addProject()
-        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .matrix, target: receiver.base + "/ok/_matrix/client/v3/rooms/!room:example.org",
-                                           secret: "syt_token"), actor: db.actor)
-        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow <b>"), schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
+        _ = try db.channels.add(
+            NewChannel(
+                projectSlug: "demo", kind: .matrix,
+                target: receiver.base + "/ok/_matrix/client/v3/rooms/!room:example.org",
+                secret: "syt_token"), actor: db.actor)
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow <b>"),
+            schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
         _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "test"), actor: db.actor)
         let engine = CurlEngine()
         defer { engine.shutdown() }
-        #expect(try await runService(db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
-                                     webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)) { try db.deliveries("delivered") == 1 })
+        #expect(
+            try await runService(
+                db, mail: MaildirTransport(directory: db.directory.appending(path: "mail")),
+                webhooks: WebhookTransport(engine: engine, allowPrivateTargets: true)
+            ) { try db.deliveries("delivered") == 1 })
         let request = try #require(try receiver.requests().first)
         #expect(request.method == "PUT")
         #expect(request.path.contains("/send/m.room.message/msg_"))

@@ -16,8 +16,18 @@ import Testing
             var title: String?
             var entries: [Entry]
         }
-        struct Entry: Decodable { var title: String?; var id: String?; var link: String?; var updated: String?; var published: String? }
-        struct JSONFeed: Decodable { var version: String?; var missing: [String]; var items: Int }
+        struct Entry: Decodable {
+            var title: String?
+            var id: String?
+            var link: String?
+            var updated: String?
+            var published: String?
+        }
+        struct JSONFeed: Decodable {
+            var version: String?
+            var missing: [String]
+            var items: Int
+        }
         var atom: Feed
         var rss: Feed
         var json: JSONFeed
@@ -26,13 +36,21 @@ import Testing
     @Test func everyFeedParsesCleanlyWithFeedparser() async throws {
         let fixture = try ServerFixture()
         let db = fixture.db
-        for (title, cve) in [("Heap overflow in the <parser> & friends", "CVE-2026-1001"), ("Ünïcode normalisation bypass", "CVE-2026-1002")] {
-            let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: title, summary: "Summary of \(title)", body: "Line one\nLine two",
-                                                                                              cves: [cve], severity: .high, affected: "< 1.4", fixed: "1.4"),
-                                                    schedule: Schedule(embargo: Date() + 60), actor: db.actor)
+        for (title, cve) in [
+            ("Heap overflow in the <parser> & friends", "CVE-2026-1001"),
+            ("Ünïcode normalisation bypass", "CVE-2026-1002"),
+        ] {
+            let advisory = try db.advisories.create(
+                project: "demo",
+                content: AdvisoryContent(
+                    title: title, summary: "Summary of \(title)", body: "Line one\nLine two",
+                    cves: [cve], severity: .high, affected: "< 1.4", fixed: "1.4"),
+                schedule: Schedule(embargo: Date() + 60), actor: db.actor)
             _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
         }
-        let draft = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Draft never shown"), schedule: Schedule(), actor: db.actor)
+        let draft = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Draft never shown"), schedule: Schedule(), actor: db.actor
+        )
         let files = try await fixture.app().test(.live) { client in
             var files: [URL] = []
             for route in ["feed.atom", "feed.rss", "feed.json"] {
@@ -54,7 +72,10 @@ import Testing
         for feed in [report.atom, report.rss] {
             #expect(feed.entries.count == 2)
             #expect(feed.entries.contains { $0.title == "Demo: Heap overflow in the <parser> & friends" })
-            #expect(feed.entries.allSatisfy { $0.id?.hasPrefix("https://herald.test/advisories/demo-") == true && $0.link == $0.id })
+            #expect(
+                feed.entries.allSatisfy {
+                    $0.id?.hasPrefix("https://herald.test/advisories/demo-") == true && $0.link == $0.id
+                })
             #expect(!feed.entries.contains { $0.title?.contains(draft.content.title) == true })
         }
     }
@@ -63,12 +84,16 @@ import Testing
         let clock = ManualClock(Date())
         let db = try TestDatabase(clock: clock)
         try db.addProject()
-        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "T"), schedule: Schedule(embargo: clock.now + 60), actor: db.actor)
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "T"), schedule: Schedule(embargo: clock.now + 60),
+            actor: db.actor)
         _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
         let writer = FeedWriter(publicURL: "https://herald.test")
         let first = writer.atom(try PublicStore(database: db.database, clock: clock).published())
         clock.advance(by: 3600)
-        _ = try db.advisories.revise(advisory.id, AdvisoryPatch(fixed: "1.2.3"), notes: try ChangeNotes(reason: "fixed version"), actor: db.actor)
+        _ = try db.advisories.revise(
+            advisory.id, AdvisoryPatch(fixed: "1.2.3"), notes: try ChangeNotes(reason: "fixed version"), actor: db.actor
+        )
         let second = writer.atom(try PublicStore(database: db.database, clock: clock).published())
         let id = "<id>https://herald.test/advisories/\(advisory.publicID)</id>"
         #expect(first.contains(id) && second.contains(id))

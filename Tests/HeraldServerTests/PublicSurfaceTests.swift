@@ -6,8 +6,9 @@ import HeraldTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// The first invariant, from the outside: nothing of an embargoed advisory on any public
@@ -18,39 +19,58 @@ import FoundationXML
     @Test func noPublicRouteShowsAnEmbargoedAdvisoryBeforeItsInstant() async throws {
         let fixture = try ServerFixture(background: true)
         let db = fixture.db
-        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .email, target: "announce@lists.example", secret: nil), actor: db.actor)
-        let published = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Old public issue", cves: ["CVE-2025-1000"]),
-                                                 schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .email, target: "announce@lists.example", secret: nil),
+            actor: db.actor)
+        let published = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Old public issue", cves: ["CVE-2025-1000"]),
+            schedule: Schedule(embargo: db.clock.now + 3600), actor: db.actor)
         _ = try db.advisories.publishNow(published.id, notes: try ChangeNotes(reason: "released"), actor: db.actor)
         let embargo = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 3).rounded(.up))
         let embargoed = try db.advisories.create(
             project: "demo",
-            content: AdvisoryContent(title: Self.secrets[0], summary: Self.secrets[2], cves: [Self.secrets[1]], severity: .critical),
+            content: AdvisoryContent(
+                title: Self.secrets[0], summary: Self.secrets[2], cves: [Self.secrets[1]], severity: .critical),
             schedule: Schedule(embargo: embargo, preAnnounce: db.clock.now + 0.1), actor: db.actor)
         let secrets = Self.secrets + [embargoed.publicID]
         let publicID = embargoed.publicID
-        let routes = ["/", "/feed.atom", "/feed.rss", "/feed.json", "/providers", "/.well-known/security.txt", "/healthz", "/metrics",
-                      "/openapi.yaml", "/style.css", "/subscribe", "/advisories/\(publicID)", "/advisories/\(publicID).osv.json",
-                      "/advisories/\(published.publicID)", "/advisories/\(published.publicID).osv.json", "/advisories/nonexistent",
-                      "/advisories/\(embargoed.id)", "/advisories/%2e%2e", "/ack?token=x", "/unsubscribe?token=x", "/subscriptions/confirm?token=x"]
+        let routes = [
+            "/", "/feed.atom", "/feed.rss", "/feed.json", "/providers", "/.well-known/security.txt", "/healthz",
+            "/metrics",
+            "/openapi.yaml", "/style.css", "/subscribe", "/advisories/\(publicID)", "/advisories/\(publicID).osv.json",
+            "/advisories/\(published.publicID)", "/advisories/\(published.publicID).osv.json",
+            "/advisories/nonexistent",
+            "/advisories/\(embargoed.id)", "/advisories/%2e%2e", "/ack?token=x", "/unsubscribe?token=x",
+            "/subscriptions/confirm?token=x",
+        ]
 
         try await fixture.app().test(.live) { client in
             // Before the instant: every route, plain and conditional.
-            try await Task.sleep(for: .milliseconds(500))   // the pre-announcement has fired
+            try await Task.sleep(for: .milliseconds(500))  // the pre-announcement has fired
             var etags: [String: String] = [:]
             for route in routes {
                 try await client.execute(uri: route, method: .get) { response in
-                    let everything = response.text + response.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n")
-                    for secret in secrets { #expect(!everything.contains(secret), "\(route) shows '\(secret)' before the instant") }
+                    let everything =
+                        response.text + response.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n")
+                    for secret in secrets {
+                        #expect(!everything.contains(secret), "\(route) shows '\(secret)' before the instant")
+                    }
                     if let etag = response.headers[.eTag] { etags[route] = etag }
                 }
-                try await client.execute(uri: route, method: .get, headers: [.ifNoneMatch: "\"0\", *", .ifModifiedSince: "Thu, 01 Jan 1970 00:00:00 GMT"]) { response in
+                try await client.execute(
+                    uri: route, method: .get,
+                    headers: [.ifNoneMatch: "\"0\", *", .ifModifiedSince: "Thu, 01 Jan 1970 00:00:00 GMT"]
+                ) { response in
                     for secret in secrets { #expect(!response.text.contains(secret)) }
                 }
             }
             // An embargoed id and an unknown one answer alike, byte for byte.
-            let embargoedPage = try await client.execute(uri: "/advisories/\(publicID)", method: .get) { ($0.status, $0.text) }
-            let unknownPage = try await client.execute(uri: "/advisories/nonexistent", method: .get) { ($0.status, $0.text) }
+            let embargoedPage = try await client.execute(uri: "/advisories/\(publicID)", method: .get) {
+                ($0.status, $0.text)
+            }
+            let unknownPage = try await client.execute(uri: "/advisories/nonexistent", method: .get) {
+                ($0.status, $0.text)
+            }
             #expect(embargoedPage.0 == .notFound)
             #expect(embargoedPage == unknownPage)
             // The pre-announcement shows date and severity, nothing else.
@@ -63,8 +83,11 @@ import FoundationXML
             let deadline = embargo.addingTimeInterval(1)
             while Date() < embargo { try await Task.sleep(for: .milliseconds(20)) }
             var shown: [String: Date] = [:]
-            let everywhere = ["/": Self.secrets[0], "/feed.atom": Self.secrets[1], "/feed.rss": Self.secrets[1], "/feed.json": Self.secrets[1],
-                              "/advisories/\(publicID)": Self.secrets[2], "/advisories/\(publicID).osv.json": Self.secrets[1]]
+            let everywhere = [
+                "/": Self.secrets[0], "/feed.atom": Self.secrets[1], "/feed.rss": Self.secrets[1],
+                "/feed.json": Self.secrets[1],
+                "/advisories/\(publicID)": Self.secrets[2], "/advisories/\(publicID).osv.json": Self.secrets[1],
+            ]
             while Date() < deadline.addingTimeInterval(0.5) && shown.count < everywhere.count {
                 for (route, secret) in everywhere where shown[route] == nil {
                     let text = try await client.execute(uri: route, method: .get) { $0.text }
@@ -72,8 +95,11 @@ import FoundationXML
                 }
                 try await Task.sleep(for: .milliseconds(20))
             }
-            #expect(Set(shown.keys) == Set(everywhere.keys), "not shown: \(Set(everywhere.keys).subtracting(shown.keys))")
-            #expect(shown.values.allSatisfy { $0 <= deadline && $0 >= embargo }, "shown at \(shown.mapValues { $0.timeIntervalSince(embargo) })")
+            #expect(
+                Set(shown.keys) == Set(everywhere.keys), "not shown: \(Set(everywhere.keys).subtracting(shown.keys))")
+            #expect(
+                shown.values.allSatisfy { $0 <= deadline && $0 >= embargo },
+                "shown at \(shown.mapValues { $0.timeIntervalSince(embargo) })")
             // A conditional request with the old validator now gets the new document.
             if let old = etags["/feed.atom"] {
                 try await client.execute(uri: "/feed.atom", method: .get, headers: [.ifNoneMatch: old]) { response in
@@ -88,14 +114,19 @@ import FoundationXML
     /// must be the router's, byte for byte (the Date header aside), for GET, HEAD and 304.
     @Test func theEventLoopAnswersCachedDocumentsExactlyAsTheRouterDoes() async throws {
         let fixture = try ServerFixture()
-        let advisory = try fixture.db.advisories.create(project: "demo", content: AdvisoryContent(title: "Public"), schedule: Schedule(embargo: Date() + 60), actor: fixture.db.actor)
-        _ = try fixture.db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "x"), actor: fixture.db.actor)
+        let advisory = try fixture.db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Public"), schedule: Schedule(embargo: Date() + 60),
+            actor: fixture.db.actor)
+        _ = try fixture.db.advisories.publishNow(
+            advisory.id, notes: try ChangeNotes(reason: "x"), actor: fixture.db.actor)
         @Sendable func fields(_ response: TestResponse) -> [String] {
             response.headers.filter { $0.name != .date }.map { "\($0.name): \($0.value)" }
         }
         try await fixture.app().test(.live) { client in
-            for route in ["/", "/providers", "/feed.atom", "/feed.rss", "/feed.json", "/advisories/\(advisory.publicID)",
-                          "/advisories/\(advisory.publicID).osv.json"] {
+            for route in [
+                "/", "/providers", "/feed.atom", "/feed.rss", "/feed.json", "/advisories/\(advisory.publicID)",
+                "/advisories/\(advisory.publicID).osv.json",
+            ] {
                 // The first request renders through the router; the next ones find the document fresh.
                 let routed = try await client.execute(uri: route, method: .get) { ($0.status, fields($0), $0.text) }
                 #expect(routed.0 == .ok)
@@ -124,10 +155,16 @@ import FoundationXML
 
     @Test func conditionalRequestsGet304() async throws {
         let fixture = try ServerFixture()
-        let advisory = try fixture.db.advisories.create(project: "demo", content: AdvisoryContent(title: "Public"), schedule: Schedule(embargo: Date() + 60), actor: fixture.db.actor)
-        _ = try fixture.db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "x"), actor: fixture.db.actor)
+        let advisory = try fixture.db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Public"), schedule: Schedule(embargo: Date() + 60),
+            actor: fixture.db.actor)
+        _ = try fixture.db.advisories.publishNow(
+            advisory.id, notes: try ChangeNotes(reason: "x"), actor: fixture.db.actor)
         try await fixture.app().test(.live) { client in
-            for route in ["/", "/feed.atom", "/feed.rss", "/feed.json", "/advisories/\(advisory.publicID)", "/advisories/\(advisory.publicID).osv.json"] {
+            for route in [
+                "/", "/feed.atom", "/feed.rss", "/feed.json", "/advisories/\(advisory.publicID)",
+                "/advisories/\(advisory.publicID).osv.json",
+            ] {
                 let (etag, modified) = try await client.execute(uri: route, method: .get) { response in
                     #expect(response.status == .ok)
                     return (response.headers[.eTag] ?? "", response.headers[.lastModified] ?? "")
@@ -150,12 +187,20 @@ import FoundationXML
     @Test func pagesCarrySecurityHeadersAndEscapeEverything() async throws {
         let fixture = try ServerFixture()
         let hostile = "<script>alert(1)</script>\"'&"
-        let advisory = try fixture.db.advisories.create(project: "demo", content: AdvisoryContent(title: hostile, summary: hostile, body: hostile, affected: hostile),
-                                                        schedule: Schedule(embargo: Date() + 60), actor: fixture.db.actor)
-        _ = try fixture.db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "x"), actor: fixture.db.actor)
-        _ = try fixture.db.providers.add(NewProvider(organization: hostile, emails: ["a@b.example"], projects: ["demo"], listed: true), status: .active, actor: fixture.db.actor)
+        let advisory = try fixture.db.advisories.create(
+            project: "demo",
+            content: AdvisoryContent(title: hostile, summary: hostile, body: hostile, affected: hostile),
+            schedule: Schedule(embargo: Date() + 60), actor: fixture.db.actor)
+        _ = try fixture.db.advisories.publishNow(
+            advisory.id, notes: try ChangeNotes(reason: "x"), actor: fixture.db.actor)
+        _ = try fixture.db.providers.add(
+            NewProvider(organization: hostile, emails: ["a@b.example"], projects: ["demo"], listed: true),
+            status: .active, actor: fixture.db.actor)
         try await fixture.app().test(.live) { client in
-            for route in ["/", "/advisories/\(advisory.publicID)", "/providers", "/feed.atom", "/feed.rss", "/subscribe", "/nowhere"] {
+            for route in [
+                "/", "/advisories/\(advisory.publicID)", "/providers", "/feed.atom", "/feed.rss", "/subscribe",
+                "/nowhere",
+            ] {
                 try await client.execute(uri: route, method: .get) { response in
                     #expect(!response.text.contains("<script>"), "\(route) carries the payload unescaped")
                     #expect(response.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
@@ -178,19 +223,27 @@ import FoundationXML
     @Test func markupInEveryFieldIsTextOnEveryPageAndFeed() async throws {
         let fixture = try ServerFixture()
         let db = fixture.db
-        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: Self.markup("title"), summary: Self.markup("summary"),
-                                                                                          body: Self.markup("body"), cves: ["CVE-2026-1234"],
-                                                                                          affected: Self.markup("affected"), fixed: Self.markup("fixed")),
-                                                schedule: Schedule(embargo: Date() + 60), actor: db.actor)
+        let advisory = try db.advisories.create(
+            project: "demo",
+            content: AdvisoryContent(
+                title: Self.markup("title"), summary: Self.markup("summary"),
+                body: Self.markup("body"), cves: ["CVE-2026-1234"],
+                affected: Self.markup("affected"), fixed: Self.markup("fixed")),
+            schedule: Schedule(embargo: Date() + 60), actor: db.actor)
         _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
-        _ = try db.providers.add(NewProvider(organization: Self.markup("organization"), emails: ["a@b.example"], projects: ["demo"], listed: true),
-                                 status: .active, actor: db.actor)
+        _ = try db.providers.add(
+            NewProvider(
+                organization: Self.markup("organization"), emails: ["a@b.example"], projects: ["demo"], listed: true),
+            status: .active, actor: db.actor)
         // Past validation: a project name, a CVSS vector and a CVE id that no rule would let in.
         try db.database.run("UPDATE projects SET name = ?", .text(Self.markup("project")))
         try db.database.run("UPDATE advisories SET cvss = ?", .text(Self.markup("cvss")))
         try db.database.run("UPDATE advisory_cves SET cve = ?", .text("CVE-2026-1234" + Self.markup("cve")))
         let fields = ["title", "summary", "body", "affected", "fixed", "project", "cvss", "cve"]
-        let routes = ["/", "/advisories/\(advisory.publicID)", "/providers", "/feed.atom", "/feed.rss", "/feed.json", "/advisories/\(advisory.publicID).osv.json"]
+        let routes = [
+            "/", "/advisories/\(advisory.publicID)", "/providers", "/feed.atom", "/feed.rss", "/feed.json",
+            "/advisories/\(advisory.publicID).osv.json",
+        ]
         // route → fields whose text it shows
         let seen = try await fixture.app().test(.live) { client in
             var seen: [String: Set<String>] = [:]
@@ -216,24 +269,38 @@ import FoundationXML
                         let collector = TextCollector()
                         let parser = XMLParser(data: Data(text.utf8))
                         parser.delegate = collector
-                        #expect(parser.parse(), "\(route) is not well-formed XML: \(String(describing: parser.parserError))")
+                        #expect(
+                            parser.parse(), "\(route) is not well-formed XML: \(String(describing: parser.parserError))"
+                        )
                         decoded = collector.text
                     } else {
-                        decoded = text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-                            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
-                            .replacingOccurrences(of: "&#x27;", with: "'").replacingOccurrences(of: "&#34;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
+                        decoded = text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(
+                            of: "&gt;", with: ">"
+                        )
+                        .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
+                        .replacingOccurrences(of: "&#x27;", with: "'").replacingOccurrences(of: "&#34;", with: "\"")
+                        .replacingOccurrences(of: "&amp;", with: "&")
                     }
                     return decoded
                 }
-                for field in fields + ["organization"] where decoded.contains(Self.markup(field)) { seen[route, default: []].insert(field) }
+                for field in fields + ["organization"] where decoded.contains(Self.markup(field)) {
+                    seen[route, default: []].insert(field)
+                }
             }
             return seen
         }
         // Each field is shown somewhere, intact, so the checks above looked at it.
-        #expect(seen["/advisories/\(advisory.publicID)"]?.isSuperset(of: ["title", "summary", "body", "affected", "fixed", "project"]) == true, "\(seen)")
+        #expect(
+            seen["/advisories/\(advisory.publicID)"]?.isSuperset(of: [
+                "title", "summary", "body", "affected", "fixed", "project",
+            ]) == true, "\(seen)")
         #expect(seen["/providers"]?.contains("organization") == true, "\(seen)")
-        #expect(seen["/feed.atom"]?.contains("title") == true && seen["/feed.rss"]?.contains("title") == true && seen["/feed.json"]?.contains("title") == true, "\(seen)")
-        print("markupInEveryFieldIsTextOnEveryPageAndFeed: fields shown intact per route: \(seen.mapValues { $0.sorted() })")
+        #expect(
+            seen["/feed.atom"]?.contains("title") == true && seen["/feed.rss"]?.contains("title") == true
+                && seen["/feed.json"]?.contains("title") == true, "\(seen)")
+        print(
+            "markupInEveryFieldIsTextOnEveryPageAndFeed: fields shown intact per route: \(seen.mapValues { $0.sorted() })"
+        )
     }
 
     static func strings(in json: Any) -> [String] {
@@ -260,7 +327,9 @@ import FoundationXML
                     #expect(!response.text.contains("herald_"))
                 }
             }
-            try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer \(fixture.auditor)"]) { response in
+            try await client.execute(
+                uri: "/metrics", method: .get, headers: [.authorization: "Bearer \(fixture.auditor)"]
+            ) { response in
                 #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
                 #expect(response.text.contains("herald_outbox_depth 0"))
             }
@@ -273,7 +342,8 @@ import FoundationXML
                 #expect(date > Date() && date < Date().addingTimeInterval(365 * 86_400))
             }
             try await client.execute(uri: "/openapi.yaml", method: .get) { response in
-                let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                    .deletingLastPathComponent()
                     .appending(path: "openapi.yaml")
                 let expected = try String(contentsOf: file, encoding: .utf8)
                 #expect(response.text == expected)
@@ -286,8 +356,12 @@ import FoundationXML
 final class TextCollector: NSObject, XMLParserDelegate {
     var text = ""
     func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
-    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) { text += String(decoding: CDATABlock, as: UTF8.self) }
-    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) { text += "\n" }
+    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
+        text += String(decoding: CDATABlock, as: UTF8.self)
+    }
+    func parser(
+        _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?
+    ) { text += "\n" }
 
     @Test func securityTxtNamesTheContactAndPolicyFromTheSettings() async throws {
         var configured = try ServerFixture()
@@ -298,7 +372,9 @@ final class TextCollector: NSObject, XMLParserDelegate {
         try await fixture.app().test(.router) { client in
             try await client.execute(uri: "/.well-known/security.txt", method: .get) { response in
                 let lines = response.text.split(separator: "\n")
-                #expect(lines.contains("Contact: https://example.org/security") && lines.contains("Policy: https://example.org/policy"), "\(response.text)")
+                #expect(
+                    lines.contains("Contact: https://example.org/security")
+                        && lines.contains("Policy: https://example.org/policy"), "\(response.text)")
                 #expect(lines.contains("Preferred-Languages: nl, en"), "\(response.text)")
             }
         }

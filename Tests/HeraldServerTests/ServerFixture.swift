@@ -27,10 +27,15 @@ struct ServerFixture: Sendable {
         maildir = db.directory.appending(path: "mail")
         var worker = WorkerSettings()
         worker.idlePoll = .milliseconds(100)
-        let delivery = background
-            ? DeliveryServices(mail: try MaildirTransport(directory: maildir), webhooks: WebhookTransport(engine: CurlEngine(), allowPrivateTargets: true), worker: worker)
+        let delivery =
+            background
+            ? DeliveryServices(
+                mail: try MaildirTransport(directory: maildir),
+                webhooks: WebhookTransport(engine: CurlEngine(), allowPrivateTargets: true), worker: worker)
             : nil
-        configuration = ServerConfiguration(databasePath: db.path, port: 0, outbox: db.settings, delivery: delivery, publicPostsPerMinute: postsPerMinute)
+        configuration = ServerConfiguration(
+            databasePath: db.path, port: 0, outbox: db.settings, delivery: delivery,
+            publicPostsPerMinute: postsPerMinute)
     }
 
     func app() throws -> some ApplicationProtocol {

@@ -12,7 +12,10 @@ import Testing
     func link(_ path: String, in fixture: ServerFixture) -> String? {
         for mail in fixture.mails().reversed() {
             let text = unfoldQuotedPrintable(mail)
-            if let range = text.range(of: NSRegularExpression.escapedPattern(for: path + "?token=") + "[A-Za-z0-9_-]+", options: .regularExpression) {
+            if let range = text.range(
+                of: NSRegularExpression.escapedPattern(for: path + "?token=") + "[A-Za-z0-9_-]+",
+                options: .regularExpression)
+            {
                 return String(text[range])
             }
         }
@@ -24,12 +27,17 @@ import Testing
         let db = fixture.db
         try await fixture.app().test(.router) { client in
             // 1. Subscribe through the public API.
-            try await client.execute(uri: "/api/v1/subscriptions", method: .post, headers: [.contentType: "application/json"],
-                                     body: jsonBody(#"{"organization":"Gemeente Voorbeeld","email":"cert@voorbeeld.example","projects":["demo"],"listed":true}"#)) { response in
+            try await client.execute(
+                uri: "/api/v1/subscriptions", method: .post, headers: [.contentType: "application/json"],
+                body: jsonBody(
+                    #"{"organization":"Gemeente Voorbeeld","email":"cert@voorbeeld.example","projects":["demo"],"listed":true}"#
+                )
+            ) { response in
                 #expect(response.status == .accepted)
             }
             #expect(await eventually { link("https://herald.test/subscriptions/confirm", in: fixture) != nil })
-            let confirm = try #require(link("https://herald.test/subscriptions/confirm", in: fixture)).replacingOccurrences(of: "https://herald.test", with: "")
+            let confirm = try #require(link("https://herald.test/subscriptions/confirm", in: fixture))
+                .replacingOccurrences(of: "https://herald.test", with: "")
             #expect(try db.providers.list(status: .pendingConfirmation).map(\.organization) == ["Gemeente Voorbeeld"])
 
             // 2. The link shows a button; the POST confirms; the link works once.
@@ -37,30 +45,40 @@ import Testing
                 #expect(response.status == .ok)
                 #expect(response.text.contains("<form method=\"post\""))
             }
-            #expect(try db.providers.list(status: .pendingConfirmation).count == 1)   // GET changed nothing
+            #expect(try db.providers.list(status: .pendingConfirmation).count == 1)  // GET changed nothing
             try await client.execute(uri: confirm, method: .post) { response in #expect(response.status == .ok) }
             try await client.execute(uri: confirm, method: .post) { response in #expect(response.status == .notFound) }
             let provider = try #require(try db.providers.list(status: .pendingApproval).first)
 
             // 3. A release manager approves over the API; a welcome mail goes out.
-            try await client.execute(uri: "/api/v1/providers/\(provider.id)/approve", method: .post, headers: bearer(fixture.admin)) { response in
+            try await client.execute(
+                uri: "/api/v1/providers/\(provider.id)/approve", method: .post, headers: bearer(fixture.admin)
+            ) { response in
                 #expect(response.object["status"] as? String == "active", "\(response.text)")
             }
             #expect(await eventually { fixture.mails().contains { $0.contains("now receives early notice") } })
 
             // 4. An early notice with an acknowledgement link; acknowledging is recorded once.
-            let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
-                                                    schedule: Schedule(embargo: Date() + 3600, earlyNotice: Date() + 0.1), actor: db.actor)
+            let advisory = try db.advisories.create(
+                project: "demo", content: AdvisoryContent(title: "Overflow"),
+                schedule: Schedule(embargo: Date() + 3600, earlyNotice: Date() + 0.1), actor: db.actor)
             #expect(await eventually { link("https://herald.test/ack", in: fixture) != nil })
-            let ack = try #require(link("https://herald.test/ack", in: fixture)).replacingOccurrences(of: "https://herald.test", with: "")
+            let ack = try #require(link("https://herald.test/ack", in: fixture)).replacingOccurrences(
+                of: "https://herald.test", with: "")
             // The page says, in plain words, who acknowledges what.
             try await client.execute(uri: ack, method: .get) { response in
-                #expect(response.text.contains("Acknowledge that Gemeente Voorbeeld (cert@voorbeeld.example) received the early notice for &#39;Overflow&#39;, revision 1."),
-                        "\(response.text)")
+                #expect(
+                    response.text.contains(
+                        "Acknowledge that Gemeente Voorbeeld (cert@voorbeeld.example) received the early notice for &#39;Overflow&#39;, revision 1."
+                    ),
+                    "\(response.text)")
             }
             try await client.execute(uri: ack, method: .post) { response in
                 #expect(response.status == .ok)
-                #expect(response.text.contains("Gemeente Voorbeeld (cert@voorbeeld.example) acknowledged the early notice for &#39;Overflow&#39;, revision 1."), "\(response.text)")
+                #expect(
+                    response.text.contains(
+                        "Gemeente Voorbeeld (cert@voorbeeld.example) acknowledged the early notice for &#39;Overflow&#39;, revision 1."
+                    ), "\(response.text)")
             }
             try await client.execute(uri: ack, method: .post) { response in #expect(response.status == .ok) }
             let acks = try AcknowledgementStore(database: db.database, clock: db.clock).list(advisory: advisory.id)
@@ -68,12 +86,17 @@ import Testing
             #expect(acks.first?.revision == 1)
 
             // 5. Listed organisations appear on the members page.
-            try await client.execute(uri: "/providers", method: .get) { response in #expect(response.text.contains("Gemeente Voorbeeld")) }
+            try await client.execute(uri: "/providers", method: .get) { response in
+                #expect(response.text.contains("Gemeente Voorbeeld"))
+            }
 
             // 6. One-click unsubscribe (RFC 8058) from the List-Unsubscribe header.
-            let unsubscribe = try #require(link("https://herald.test/unsubscribe", in: fixture)).replacingOccurrences(of: "https://herald.test", with: "")
-            try await client.execute(uri: unsubscribe, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                     body: jsonBody("List-Unsubscribe=One-Click")) { response in
+            let unsubscribe = try #require(link("https://herald.test/unsubscribe", in: fixture)).replacingOccurrences(
+                of: "https://herald.test", with: "")
+            try await client.execute(
+                uri: unsubscribe, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: jsonBody("List-Unsubscribe=One-Click")
+            ) { response in
                 #expect(response.status == .ok)
             }
             #expect(try db.providers.get(provider.id).status == .removed)
@@ -94,18 +117,28 @@ import Testing
                 return (value, value)
             }
             // As a browser sends it: the optional webhook field empty, the listing box ticked.
-            let form = "csrf=\(csrf)&organization=Acme+Hosting&email=sec%40acme.example&webhook=&projects=demo&listed=yes"
-            let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "herald_csrf=\(cookie)"]
+            let form =
+                "csrf=\(csrf)&organization=Acme+Hosting&email=sec%40acme.example&webhook=&projects=demo&listed=yes"
+            let headers: HTTPFields = [
+                .contentType: "application/x-www-form-urlencoded", .cookie: "herald_csrf=\(cookie)",
+            ]
             // Without the cookie (a cross-site post): refused, nothing written.
-            try await client.execute(uri: "/subscribe", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: jsonBody(form)) { response in
+            try await client.execute(
+                uri: "/subscribe", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: jsonBody(form)
+            ) { response in
                 #expect(response.status == .forbidden)
             }
-            try await client.execute(uri: "/subscribe", method: .post, headers: headers, body: jsonBody("csrf=\(csrf)&organization=&email=x&projects=demo")) { response in
+            try await client.execute(
+                uri: "/subscribe", method: .post, headers: headers,
+                body: jsonBody("csrf=\(csrf)&organization=&email=x&projects=demo")
+            ) { response in
                 #expect(response.status == .unprocessableContent)
                 #expect(response.text.contains("organization"))
             }
             #expect(try fixture.db.count("providers") == 0)
-            try await client.execute(uri: "/subscribe", method: .post, headers: headers, body: jsonBody(form)) { response in
+            try await client.execute(uri: "/subscribe", method: .post, headers: headers, body: jsonBody(form)) {
+                response in
                 #expect(response.status == .ok)
                 #expect(response.text.contains("Check your mail"))
             }
@@ -114,7 +147,8 @@ import Testing
             #expect(subscribed.first?.webhooks.isEmpty == true && subscribed.first?.listed == true)
             // Subscribing again answers the same and does the same: a request and a confirmation
             // mail, so the form tells no one who is a member.
-            try await client.execute(uri: "/subscribe", method: .post, headers: headers, body: jsonBody(form)) { response in
+            try await client.execute(uri: "/subscribe", method: .post, headers: headers, body: jsonBody(form)) {
+                response in
                 #expect(response.text.contains("Check your mail"))
             }
             #expect(try fixture.db.count("providers") == 2)
@@ -126,8 +160,11 @@ import Testing
         try await fixture.app().test(.router) { client in
             var statuses: [HTTPResponse.Status] = []
             for i in 0..<5 {
-                statuses.append(try await client.execute(uri: "/api/v1/subscriptions", method: .post, headers: [.contentType: "application/json"],
-                                                         body: jsonBody(#"{"organization":"Org \#(i)","email":"a\#(i)@x.example","projects":["demo"]}"#)) { $0.status })
+                statuses.append(
+                    try await client.execute(
+                        uri: "/api/v1/subscriptions", method: .post, headers: [.contentType: "application/json"],
+                        body: jsonBody(#"{"organization":"Org \#(i)","email":"a\#(i)@x.example","projects":["demo"]}"#)
+                    ) { $0.status })
             }
             #expect(statuses == [.accepted, .accepted, .accepted, .tooManyRequests, .tooManyRequests])
         }
@@ -139,7 +176,9 @@ import Testing
         try await fixture.app().test(.router) { client in
             var pages: Set<String> = []
             for path in ["/ack", "/unsubscribe", "/subscriptions/confirm"] {
-                for token in ["", "short", String(repeating: "a", count: 43), String(repeating: "x", count: 5000), "%00%0d%0a"] {
+                for token in [
+                    "", "short", String(repeating: "a", count: 43), String(repeating: "x", count: 5000), "%00%0d%0a",
+                ] {
                     for method in [HTTPRequest.Method.get, .post] {
                         try await client.execute(uri: "\(path)?token=\(token)", method: method) { response in
                             #expect(response.status == .notFound, "\(method) \(path)")
@@ -148,7 +187,7 @@ import Testing
                     }
                 }
             }
-            #expect(pages.count == 3)   // one page per route, whatever the token
+            #expect(pages.count == 3)  // one page per route, whatever the token
             #expect(pages.allSatisfy { $0.contains("This link is not valid, was used already, or has expired.") })
         }
         #expect(try fixture.db.snapshot() == before)
@@ -166,14 +205,21 @@ import Testing
                     ["organization": "Org" + evil, "email": "a@b.example", "projects": ["demo"]],
                     ["organization": "Org", "email": "a@b.example" + evil, "projects": ["demo"]],
                     ["organization": "Org", "email": "a@b.example", "projects": ["demo" + evil]],
-                    ["organization": "Org", "email": "a@b.example", "projects": ["demo"], "webhook": "https://hooks.example/" + evil],
+                    [
+                        "organization": "Org", "email": "a@b.example", "projects": ["demo"],
+                        "webhook": "https://hooks.example/" + evil,
+                    ],
                 ]
                 for body in bodies {
                     tried += 1
                     let data = try JSONSerialization.data(withJSONObject: body)
-                    try await client.execute(uri: "/api/v1/subscriptions", method: .post, headers: [.contentType: "application/json"],
-                                             body: ByteBuffer(bytes: data)) { response in
-                        #expect([.badRequest, .unprocessableContent].contains(response.status), "\(body): \(response.status) \(response.text)")
+                    try await client.execute(
+                        uri: "/api/v1/subscriptions", method: .post, headers: [.contentType: "application/json"],
+                        body: ByteBuffer(bytes: data)
+                    ) { response in
+                        #expect(
+                            [.badRequest, .unprocessableContent].contains(response.status),
+                            "\(body): \(response.status) \(response.text)")
                         #expect(response.headers[.contentType] == "application/problem+json")
                     }
                 }

@@ -17,7 +17,8 @@ import Testing
         #expect(migrations.first?.name == "initial")
         #expect(migrations.first?.sql.contains("CREATE TABLE advisories") == true)
         // The embedded text is the file's text, byte for byte.
-        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appending(path: "Migrations/0001_initial.sql")
         #expect(try String(contentsOf: file, encoding: .utf8) == migrations.first?.sql)
     }
@@ -32,7 +33,8 @@ import Testing
         #expect(recorded.count == migrator.migrations.count)
         #expect(recorded[1] == migrator.migrations[0].checksum)
         let tables = try database.query("SELECT name FROM sqlite_master WHERE type = 'table'") { $0.text(0) }
-        #expect(Set(tables).isSuperset(of: ["projects", "providers", "advisories", "audit", "tokens", "schema_migrations"]))
+        #expect(
+            Set(tables).isSuperset(of: ["projects", "providers", "advisories", "audit", "tokens", "schema_migrations"]))
     }
 
     @Test func bodiesMoveOutOfDeliveriesIntact() throws {
@@ -41,16 +43,19 @@ import Testing
         let all = try Migrator()
         // A database as Herald left it before 0004: the body inline in its delivery.
         _ = try Migrator(migrations: all.migrations.filter { $0.version < 4 }).migrate(database)
-        try database.execute("""
+        try database.execute(
+            """
             INSERT INTO projects (id, slug, name, timezone, max_embargo_days, created_at) VALUES (1, 'demo', 'Demo', 'UTC', 14, 0);
             INSERT INTO notices (id, advisory_id, kind, revision, recipients, created_at) VALUES (7, NULL, 'channel-test', 0, 1, 0);
             INSERT INTO deliveries (id, notice_id, transport, format, recipient, host, message_id, payload, state, next_attempt_at, created_at)
                 VALUES (42, 7, 'webhook', 'slack', 'https://chat.example/h', 'chat.example', 'msg_1', X'7B2274657874227D', 'retrying', 5, 1);
             """)
         _ = try all.migrate(database)
-        let row = try database.first("""
+        let row = try database.first(
+            """
             SELECT d.state, d.next_attempt_at, hex(p.body) FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE d.id = 42
-            """) { [$0.text(0), String($0.int(1)), $0.text(2)] }
+            """
+        ) { [$0.text(0), String($0.int(1)), $0.text(2)] }
         #expect(row == ["retrying", "5", "7B2274657874227D"])
         let problems = try database.query("PRAGMA foreign_key_check") { $0.text(0) }
         #expect(problems.isEmpty)
@@ -63,7 +68,8 @@ import Testing
         // A database as Herald left it at 0004: a secret in a delivery, a webhook's whole URL as
         // where it went, a 410's URL in the audit log, an acknowledgement of a notice.
         _ = try Migrator(migrations: all.migrations.filter { $0.version <= 4 }).migrate(database)
-        try database.execute("""
+        try database.execute(
+            """
             INSERT INTO projects (id, slug, name, timezone, max_embargo_days, created_at) VALUES (1, 'demo', 'Demo', 'UTC', 14, 0);
             INSERT INTO providers (id, organization, status, created_at, updated_at) VALUES (3, 'Acme', 'active', 0, 0);
             INSERT INTO notices (id, advisory_id, kind, revision, recipients, created_at) VALUES (7, NULL, 'channel-test', 0, 1, 0);
@@ -77,15 +83,23 @@ import Testing
                 VALUES (1, 'delivery', 'endpoint.disable', 'delivery', 42, '{"url":"https://hooks.slack.com/services/T0/B0/SECRET"}');
             """)
         #expect(try all.migrate(database).map(\.version) == Array(5...all.migrations.count))
-        let dump = try database.query("SELECT delivered_via FROM deliveries") { $0.text(0) } + database.query("SELECT details FROM audit") { $0.text(0) }
+        let dump =
+            try database.query("SELECT delivered_via FROM deliveries") { $0.text(0) }
+            + database.query("SELECT details FROM audit") { $0.text(0) }
         #expect(!dump.contains { $0.contains("SECRET") }, "\(dump)")
-        #expect(!(try database.query("SELECT name FROM pragma_table_info('deliveries')") { $0.text(0) }).contains("secret"))
+        #expect(
+            !(try database.query("SELECT name FROM pragma_table_info('deliveries')") { $0.text(0) }).contains("secret"))
         // The rebuilt notices keep their rows and everything that refers to them.
         #expect(try database.first("SELECT length(key) FROM notices WHERE id = 7") { $0.int(0) } == 16)
-        #expect(try database.first("SELECT count(*) FROM acknowledgements a JOIN notices n ON n.id = a.notice_id") { $0.int(0) } == 1)
+        #expect(
+            try database.first("SELECT count(*) FROM acknowledgements a JOIN notices n ON n.id = a.notice_id") {
+                $0.int(0)
+            } == 1)
         #expect(try database.query("PRAGMA foreign_key_check") { $0.text(0) }.isEmpty)
         #expect(try database.first("PRAGMA foreign_keys") { $0.int(0) } == 1, "foreign keys are on again")
-        try database.run("INSERT INTO notices (advisory_id, kind, revision, recipients, created_at) VALUES (NULL, 'contact-left', 0, 1, 0)")
+        try database.run(
+            "INSERT INTO notices (advisory_id, kind, revision, recipients, created_at) VALUES (NULL, 'contact-left', 0, 1, 0)"
+        )
     }
 
     @Test func aTamperedMigrationIsRefused() throws {
@@ -93,8 +107,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let original = [Migration(version: 1, name: "one", sql: "CREATE TABLE a (x INTEGER);")]
         try Migrator(migrations: original).migrate(database)
-        let tampered = [Migration(version: 1, name: "one", sql: "CREATE TABLE a (x INTEGER, y TEXT);"),
-                        Migration(version: 2, name: "two", sql: "CREATE TABLE b (x INTEGER);")]
+        let tampered = [
+            Migration(version: 1, name: "one", sql: "CREATE TABLE a (x INTEGER, y TEXT);"),
+            Migration(version: 2, name: "two", sql: "CREATE TABLE b (x INTEGER);"),
+        ]
         #expect(throws: MigrationError.changedAfterApplied(version: 1, name: "one")) {
             try Migrator(migrations: tampered).migrate(database)
         }
@@ -105,7 +121,10 @@ import Testing
     @Test func aDatabaseFromANewerHeraldIsRefused() throws {
         let (database, directory) = try freshDatabase()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let two = [Migration(version: 1, name: "one", sql: "CREATE TABLE a (x);"), Migration(version: 2, name: "two", sql: "CREATE TABLE b (x);")]
+        let two = [
+            Migration(version: 1, name: "one", sql: "CREATE TABLE a (x);"),
+            Migration(version: 2, name: "two", sql: "CREATE TABLE b (x);"),
+        ]
         try Migrator(migrations: two).migrate(database)
         #expect(throws: MigrationError.databaseIsNewer(version: 2, known: 1)) {
             try Migrator(migrations: [two[0]]).migrate(database)
@@ -115,8 +134,10 @@ import Testing
     @Test func aFailingMigrationLeavesTheLastWholeStep() throws {
         let (database, directory) = try freshDatabase()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let steps = [Migration(version: 1, name: "one", sql: "CREATE TABLE a (x);"),
-                     Migration(version: 2, name: "two", sql: "CREATE TABLE b (x); CREATE TABLE oops (;")]
+        let steps = [
+            Migration(version: 1, name: "one", sql: "CREATE TABLE a (x);"),
+            Migration(version: 2, name: "two", sql: "CREATE TABLE b (x); CREATE TABLE oops (;"),
+        ]
         #expect(throws: SQLiteError.self) { try Migrator(migrations: steps).migrate(database) }
         let migrator = try Migrator(migrations: steps)
         #expect(try migrator.appliedChecksums(database).keys.sorted() == [1])
@@ -125,7 +146,9 @@ import Testing
 
     @Test func gapsAndBadNamesAreRefused() {
         #expect(throws: MigrationError.gap(expected: 2, found: 3)) {
-            try Migrator(migrations: [Migration(version: 1, name: "a", sql: ""), Migration(version: 3, name: "c", sql: "")])
+            try Migrator(migrations: [
+                Migration(version: 1, name: "a", sql: ""), Migration(version: 3, name: "c", sql: ""),
+            ])
         }
         #expect(throws: MigrationError.badFileName("1_initial.sql")) { try Migration(file: "1_initial.sql", sql: "") }
     }
@@ -144,7 +167,7 @@ import Testing
     @Test func sixtyFourBitIntegersAndBlobsRoundTrip() throws {
         let db = try TestDatabase()
         try db.database.execute("CREATE TABLE t (i INTEGER, b BLOB)")
-        let blob: [UInt8] = [0, 1, 0, 255, 0]   // NULs inside: the length must be the real one
+        let blob: [UInt8] = [0, 1, 0, 255, 0]  // NULs inside: the length must be the real one
         try db.database.run("INSERT INTO t VALUES (?, ?)", .integer(Int64.max - 1), .blob(blob))
         let row = try #require(try db.database.first("SELECT i, b FROM t") { ($0.int(0), $0.blob(1)) })
         #expect(row.0 == Int64.max - 1)
@@ -155,8 +178,12 @@ import Testing
         let db = try TestDatabase()
         #expect(throws: SQLiteError.self) {
             try db.database.write {
-                try db.database.run("INSERT INTO projects (slug, name, timezone, max_embargo_days, created_at) VALUES ('a', 'A', 'UTC', 14, 0)")
-                try db.database.run("INSERT INTO projects (slug, name, timezone, max_embargo_days, created_at) VALUES ('a', 'A', 'UTC', 14, 0)")
+                try db.database.run(
+                    "INSERT INTO projects (slug, name, timezone, max_embargo_days, created_at) VALUES ('a', 'A', 'UTC', 14, 0)"
+                )
+                try db.database.run(
+                    "INSERT INTO projects (slug, name, timezone, max_embargo_days, created_at) VALUES ('a', 'A', 'UTC', 14, 0)"
+                )
             }
         }
         #expect(try db.count("projects") == 0)
@@ -180,7 +207,8 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appending(path: "notes.txt").path
-        try String(repeating: "these are not the pages you are looking for\n", count: 100).write(toFile: path, atomically: true, encoding: .utf8)
+        try String(repeating: "these are not the pages you are looking for\n", count: 100).write(
+            toFile: path, atomically: true, encoding: .utf8)
         #expect {
             _ = try Database(path: path)
         } throws: { ($0 as? SQLiteError)?.kind == .notADatabase && "\($0)".contains("is not a SQLite database") }

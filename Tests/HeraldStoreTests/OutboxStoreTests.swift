@@ -6,27 +6,39 @@ import Testing
 
 @Suite struct OutboxStoreTests {
     func scheduled(_ db: TestDatabase, earlyNotice: Bool = true) throws -> Advisory {
-        try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
-                                 schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: earlyNotice ? db.clock.now : nil), actor: db.actor)
+        try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: earlyNotice ? db.clock.now : nil),
+            actor: db.actor)
     }
 
-    func addProvider(_ db: TestDatabase, _ name: String, emails: [String], status: ProviderStatus = .active) throws -> Provider {
-        try db.providers.add(NewProvider(organization: name, emails: emails, projects: ["demo"]), status: status, actor: db.actor)
+    func addProvider(_ db: TestDatabase, _ name: String, emails: [String], status: ProviderStatus = .active) throws
+        -> Provider
+    {
+        try db.providers.add(
+            NewProvider(organization: name, emails: emails, projects: ["demo"]), status: status, actor: db.actor)
     }
 
     @Test func theStateChangeAndEveryOutboxRowAreOneTransaction() throws {
         let db = try TestDatabase()
         try db.addProject()
-        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .email, target: "announce@lists.example", secret: nil), actor: db.actor)
-        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://chat.example/hook", secret: nil), actor: db.actor)
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .email, target: "announce@lists.example", secret: nil),
+            actor: db.actor)
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .slack, target: "https://chat.example/hook", secret: nil),
+            actor: db.actor)
         let advisory = try scheduled(db, earlyNotice: false)
         // The second row of the fan-out fails: nothing of the change may remain.
-        try db.database.execute("""
+        try db.database.execute(
+            """
             CREATE TRIGGER fail_second BEFORE INSERT ON deliveries WHEN NEW.recipient = 'https://chat.example/hook'
             BEGIN SELECT RAISE(ABORT, 'disk full, say'); END
             """)
         let before = try db.snapshot()
-        #expect(throws: SQLiteError.self) { try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "leak"), actor: db.actor) }
+        #expect(throws: SQLiteError.self) {
+            try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "leak"), actor: db.actor)
+        }
         #expect(try db.snapshot() == before)
         #expect(try db.advisories.get(advisory.id).state == .scheduled)
 
@@ -43,15 +55,19 @@ import Testing
         try db.addProject("other")
         _ = try addProvider(db, "Acme", emails: ["a@acme.example", "b@acme.example"])
         _ = try addProvider(db, "Pending", emails: ["p@pending.example"], status: .pendingApproval)
-        _ = try db.providers.add(NewProvider(organization: "Elsewhere", emails: ["e@else.example"], projects: ["other"]), status: .active, actor: db.actor)
-        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .email, target: "announce@lists.example", secret: nil), actor: db.actor)
+        _ = try db.providers.add(
+            NewProvider(organization: "Elsewhere", emails: ["e@else.example"], projects: ["other"]), status: .active,
+            actor: db.actor)
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .email, target: "announce@lists.example", secret: nil),
+            actor: db.actor)
         let advisory = try scheduled(db)
         let fired = try db.advisories.fireDue()
         #expect(fired.map(\.kind) == [.earlyNotice])
         let recipients = try db.outbox.list(advisory: advisory.id).map(\.recipient).sorted()
         // Public channels never get the early notice.
         #expect(recipients == ["a@acme.example", "b@acme.example"])
-        #expect(try db.advisories.fireDue().isEmpty)   // once only
+        #expect(try db.advisories.fireDue().isEmpty)  // once only
         #expect(try db.audit.list(limit: 1).first?.action == "advisory.early-notice")
     }
 
@@ -63,12 +79,21 @@ import Testing
         let advisory = try scheduled(db)
         _ = try db.advisories.fireDue()
         _ = try db.providers.transition(late.id, .approve, actor: db.actor)
-        _ = try db.advisories.reschedule(advisory.id, to: { s in var s = s; s.embargo! += 3600; return s }, notes: try ChangeNotes(reason: "Dimpact asked", toProviders: "distros"), actor: db.actor)
+        _ = try db.advisories.reschedule(
+            advisory.id,
+            to: { s in
+                var s = s
+                s.embargo! += 3600
+                return s
+            }, notes: try ChangeNotes(reason: "Dimpact asked", toProviders: "distros"), actor: db.actor)
         let revisions = try db.outbox.list(advisory: advisory.id).filter { $0.notice == "revision" }
         #expect(revisions.map(\.recipient) == ["a@acme.example"])
         #expect(revisions.first?.revision == 2)
         // The revision notice carries the note to providers, never the reason.
-        let payload = try db.database.first("SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE d.id = ?", .integer(revisions[0].id)) { String(decoding: $0.blob(0), as: UTF8.self) }
+        let payload = try db.database.first(
+            "SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE d.id = ?",
+            .integer(revisions[0].id)
+        ) { String(decoding: $0.blob(0), as: UTF8.self) }
         #expect(payload?.contains("distros") == true)
         #expect(payload?.contains("Dimpact") == false)
     }
@@ -85,7 +110,13 @@ import Testing
         #expect(early.map(\.recipient).sorted() == ["a@acme.example", "l@late.example"])
         #expect(try db.database.first("SELECT recipients FROM notices WHERE kind = 'early-notice'") { $0.int(0) } == 2)
         #expect(try db.audit.list(limit: 5).contains { $0.action == "advisory.late-notice" })
-        _ = try db.advisories.reschedule(advisory.id, to: { s in var s = s; s.embargo! += 3600; return s }, notes: try ChangeNotes(reason: ""), actor: db.actor)
+        _ = try db.advisories.reschedule(
+            advisory.id,
+            to: { s in
+                var s = s
+                s.embargo! += 3600
+                return s
+            }, notes: try ChangeNotes(reason: ""), actor: db.actor)
         let revisions = try db.outbox.list(advisory: advisory.id).filter { $0.notice == "revision" }
         #expect(revisions.map(\.recipient).sorted() == ["a@acme.example", "l@late.example"])
     }
@@ -95,13 +126,17 @@ import Testing
         try db.addProject()
         try db.addProject("other")
         _ = try addProvider(db, "Acme", emails: ["a@acme.example"])
-        let newcomer = try db.providers.add(NewProvider(organization: "Elsewhere", emails: ["e@else.example"], projects: ["other"]), status: .active, actor: db.actor)
+        let newcomer = try db.providers.add(
+            NewProvider(organization: "Elsewhere", emails: ["e@else.example"], projects: ["other"]), status: .active,
+            actor: db.actor)
         let advisory = try scheduled(db)
         _ = try db.advisories.fireDue()
         _ = try db.providers.edit(newcomer.id, try ProviderEdit(listed: false), actor: db.actor, outbox: db.settings)
-        #expect(try db.outbox.list(advisory: advisory.id).count == 1)   // an edit that adds no project tells nothing
-        _ = try db.providers.edit(newcomer.id, try ProviderEdit(addProjects: ["demo"]), actor: db.actor, outbox: db.settings)
-        #expect(try db.outbox.list(advisory: advisory.id).map(\.recipient).sorted() == ["a@acme.example", "e@else.example"])
+        #expect(try db.outbox.list(advisory: advisory.id).count == 1)  // an edit that adds no project tells nothing
+        _ = try db.providers.edit(
+            newcomer.id, try ProviderEdit(addProjects: ["demo"]), actor: db.actor, outbox: db.settings)
+        #expect(
+            try db.outbox.list(advisory: advisory.id).map(\.recipient).sorted() == ["a@acme.example", "e@else.example"])
     }
 
     @Test func aProviderAddedOrImportedAsActiveDuringTheEmbargoIsToldAtOnce() throws {
@@ -110,14 +145,22 @@ import Testing
         _ = try addProvider(db, "Acme", emails: ["a@acme.example"])
         let advisory = try scheduled(db)
         _ = try db.advisories.fireDue()
-        _ = try db.providers.add(NewProvider(organization: "Added", emails: ["x@added.example"], projects: ["demo"]), status: .active,
-                                 actor: db.actor, outbox: db.settings)
-        _ = try db.providers.add(NewProvider(organization: "Waiting", emails: ["w@wait.example"], projects: ["demo"]), status: .pendingApproval,
-                                 actor: db.actor, outbox: db.settings)
-        _ = try db.providers.importList(try ProviderImport(csv: "organization,email,project\nImported,i@imp.example,demo\n"), actor: db.actor, outbox: db.settings)
-        _ = try db.providers.sync(try ProviderImport(csv: "organization,email,project\nAcme,a@acme.example,demo\nSynced,s@sync.example,demo\n"),
-                                  actor: db.actor, outbox: db.settings)
-        #expect(try db.outbox.list(advisory: advisory.id).map(\.recipient).sorted()
+        _ = try db.providers.add(
+            NewProvider(organization: "Added", emails: ["x@added.example"], projects: ["demo"]), status: .active,
+            actor: db.actor, outbox: db.settings)
+        _ = try db.providers.add(
+            NewProvider(organization: "Waiting", emails: ["w@wait.example"], projects: ["demo"]),
+            status: .pendingApproval,
+            actor: db.actor, outbox: db.settings)
+        _ = try db.providers.importList(
+            try ProviderImport(csv: "organization,email,project\nImported,i@imp.example,demo\n"), actor: db.actor,
+            outbox: db.settings)
+        _ = try db.providers.sync(
+            try ProviderImport(
+                csv: "organization,email,project\nAcme,a@acme.example,demo\nSynced,s@sync.example,demo\n"),
+            actor: db.actor, outbox: db.settings)
+        #expect(
+            try db.outbox.list(advisory: advisory.id).map(\.recipient).sorted()
                 == ["a@acme.example", "i@imp.example", "s@sync.example", "x@added.example"])
     }
 
@@ -136,7 +179,8 @@ import Testing
         try db.addProject()
         _ = try addProvider(db, "Acme", emails: ["a@acme.example"])
         let advisory = try scheduled(db, earlyNotice: false)
-        _ = try db.advisories.revise(advisory.id, AdvisoryPatch(title: "Better title"), notes: try ChangeNotes(reason: ""), actor: db.actor)
+        _ = try db.advisories.revise(
+            advisory.id, AdvisoryPatch(title: "Better title"), notes: try ChangeNotes(reason: ""), actor: db.actor)
         #expect(try db.count("deliveries") == 0)
         #expect(try db.count("notices") == 0)
     }
@@ -144,8 +188,12 @@ import Testing
     @Test func publicChannelsOfOneFormatShareOneBodyAndAreGroupedByHost() throws {
         let db = try TestDatabase()
         try db.addProject()
-        for target in ["https://Chat.Example:8443/hook?x=1", "https://chat.example/other", "http://[::1]:8080/h", "https://b.example"] {
-            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .webhook, target: target, secret: nil), actor: db.actor)
+        for target in [
+            "https://Chat.Example:8443/hook?x=1", "https://chat.example/other", "http://[::1]:8080/h",
+            "https://b.example",
+        ] {
+            _ = try db.channels.add(
+                NewChannel(projectSlug: "demo", kind: .webhook, target: target, secret: nil), actor: db.actor)
         }
         let advisory = try scheduled(db, earlyNotice: false)
         _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "leak"), actor: db.actor)
@@ -163,10 +211,14 @@ import Testing
         let db = try TestDatabase()
         try db.addProject()
         for i in 0..<6 {
-            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://a.example/\(i)", secret: nil), actor: db.actor)
+            _ = try db.channels.add(
+                NewChannel(projectSlug: "demo", kind: .slack, target: "https://a.example/\(i)", secret: nil),
+                actor: db.actor)
         }
-        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://b.example/1", secret: nil), actor: db.actor)
-        _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .slack, target: "https://b.example/1", secret: nil), actor: db.actor)
+        _ = try db.advisories.publishNow(
+            try scheduled(db, earlyNotice: false).id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
         let first = try db.outbox.claim(limit: 10, lease: 60, freeSlots: ["a.example": 2], perHost: 4)
         #expect(first.filter { $0.host == "a.example" }.count == 2)
         #expect(first.filter { $0.host == "b.example" }.count == 1)
@@ -178,18 +230,22 @@ import Testing
     @Test func claimsLeaseSkipBusyHostsAndExpire() throws {
         let db = try TestDatabase()
         try db.addProject()
-        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://a.example/1", secret: nil), actor: db.actor)
-        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://b.example/1", secret: nil), actor: db.actor)
-        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .email, target: "list@lists.example", secret: nil), actor: db.actor)
-        _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .slack, target: "https://a.example/1", secret: nil), actor: db.actor)
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .slack, target: "https://b.example/1", secret: nil), actor: db.actor)
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .email, target: "list@lists.example", secret: nil), actor: db.actor)
+        _ = try db.advisories.publishNow(
+            try scheduled(db, earlyNotice: false).id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
 
         let first = try db.outbox.claim(limit: 10, lease: 60, freeSlots: ["a.example": 0])
         #expect(Set(first.map(\.host)) == ["b.example", "mail"])
         #expect(first.allSatisfy { $0.attempts == 1 })
-        #expect(try db.outbox.claim(limit: 10, lease: 60, freeSlots: ["a.example": 0]).isEmpty)   // leased
+        #expect(try db.outbox.claim(limit: 10, lease: 60, freeSlots: ["a.example": 0]).isEmpty)  // leased
         db.manualClock.advance(by: 61)
         let again = try db.outbox.claim(limit: 10, lease: 60)
-        #expect(again.count == 3)   // expired leases and the skipped host
+        #expect(again.count == 3)  // expired leases and the skipped host
         #expect(again.filter { $0.host == "b.example" }.first?.attempts == 2)
     }
 
@@ -209,18 +265,30 @@ import Testing
         }
         for kind in ChannelKind.allCases {
             let target = target(kind)
-            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: kind, target: target,
-                                               secret: kind == .webhook ? WebhookSecret.make(key: Array(repeating: 7, count: 32))
-                                                   : kind == .matrix ? "syt_access_token" : nil), actor: db.actor)
+            _ = try db.channels.add(
+                NewChannel(
+                    projectSlug: "demo", kind: kind, target: target,
+                    secret: kind == .webhook
+                        ? WebhookSecret.make(key: Array(repeating: 7, count: 32))
+                        : kind == .matrix ? "syt_access_token" : nil), actor: db.actor)
         }
-        _ = try db.channels.add(NewChannel(projectSlug: "other", kind: .slack, target: "https://other.example/hook", secret: nil), actor: db.actor)
-        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://disabled.example/hook", secret: nil), actor: db.actor)
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "other", kind: .slack, target: "https://other.example/hook", secret: nil),
+            actor: db.actor)
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .slack, target: "https://disabled.example/hook", secret: nil),
+            actor: db.actor)
         try db.database.execute("UPDATE channels SET disabled_at = 1 WHERE target = 'https://disabled.example/hook'")
-        _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
-        let rows = try db.database.query("SELECT format, recipient FROM deliveries ORDER BY id") { "\($0.text(0)) \($0.text(1))" }
+        _ = try db.advisories.publishNow(
+            try scheduled(db, earlyNotice: false).id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
+        let rows = try db.database.query("SELECT format, recipient FROM deliveries ORDER BY id") {
+            "\($0.text(0)) \($0.text(1))"
+        }
         #expect(rows.sorted() == ChannelKind.allCases.map { "\($0.rawValue) \(target($0))" }.sorted())
         // Secrets are read from the channel when a delivery is claimed.
-        let secrets = try db.outbox.claim(limit: 100, lease: 60).compactMap { claimed in claimed.secret.map { "\(claimed.format!.rawValue) \($0.prefix(6))" } }
+        let secrets = try db.outbox.claim(limit: 100, lease: 60).compactMap { claimed in
+            claimed.secret.map { "\(claimed.format!.rawValue) \($0.prefix(6))" }
+        }
         #expect(secrets.sorted() == ["matrix syt_ac", "webhook whsec_"])
     }
 
@@ -228,9 +296,12 @@ import Testing
         let db = try TestDatabase()
         try db.addProject()
         for i in 0..<channels {
-            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: "https://h\(i).example/x", secret: nil), actor: db.actor)
+            _ = try db.channels.add(
+                NewChannel(projectSlug: "demo", kind: .slack, target: "https://h\(i).example/x", secret: nil),
+                actor: db.actor)
         }
-        _ = try db.advisories.publishNow(try scheduled(db, earlyNotice: false).id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
+        _ = try db.advisories.publishNow(
+            try scheduled(db, earlyNotice: false).id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
         return (db, try db.outbox.claim(limit: 10, lease: 60).sorted { $0.id < $1.id })
     }
 
@@ -242,7 +313,8 @@ import Testing
         try db.outbox.record(claimed.indices.map { .delivered(id: claimed[$0].id, at: times[$0], via: vias[$0]) })
         let records = try db.outbox.list().sorted { $0.id < $1.id }
         #expect(records.map(\.state) == [.delivered, .delivered, .delivered])
-        #expect(try db.database.query("SELECT delivered_via FROM deliveries ORDER BY id") { $0.optionalText(0) } == vias)
+        #expect(
+            try db.database.query("SELECT delivered_via FROM deliveries ORDER BY id") { $0.optionalText(0) } == vias)
         #expect(records.map { $0.deliveredAt?.milliseconds } == times.map(\.milliseconds))
         #expect(try db.outbox.queueDepth().count == 0)
     }
@@ -250,8 +322,11 @@ import Testing
     @Test func recordAndClaimDoBothInOneGo() throws {
         let (db, claimed) = try claimedPublication(channels: 3)
         // A retry due now comes straight back in the same call that records it.
-        let again = try db.outbox.recordAndClaim([.delivered(id: claimed[0].id, at: db.clock.now, via: "x"),
-                                                  .retry(id: claimed[1].id, at: db.clock.now, error: "HTTP 503")], limit: 10, lease: 60)
+        let again = try db.outbox.recordAndClaim(
+            [
+                .delivered(id: claimed[0].id, at: db.clock.now, via: "x"),
+                .retry(id: claimed[1].id, at: db.clock.now, error: "HTTP 503"),
+            ], limit: 10, lease: 60)
         #expect(again.map(\.id) == [claimed[1].id])
         #expect(again.first?.attempts == 2)
         #expect(try db.outbox.list().sorted { $0.id < $1.id }.map(\.state) == [.delivered, .retrying, .pending])
@@ -268,22 +343,30 @@ import Testing
         ])
         let records = try db.outbox.list().sorted { $0.id < $1.id }
         #expect(records.map(\.state) == [.delivered, .retrying, .dead, .dead])
-        #expect(try db.database.first("SELECT delivered_via FROM deliveries WHERE id = ?", .integer(claimed[0].id)) { $0.text(0) } == claimed[0].recipient)
+        #expect(
+            try db.database.first("SELECT delivered_via FROM deliveries WHERE id = ?", .integer(claimed[0].id)) {
+                $0.text(0)
+            } == claimed[0].recipient)
         #expect(records[0].deliveredVia?.hasPrefix("https://h0.example/…") == true, "listed by fingerprint")
         #expect(records[0].deliveredAt?.milliseconds == now.milliseconds)
-        #expect(try db.channels.list(revealedTo: db.actor).filter { $0.disabledAt != nil }.map(\.target) == [claimed[3].recipient])
+        #expect(
+            try db.channels.list(revealedTo: db.actor).filter { $0.disabledAt != nil }.map(\.target) == [
+                claimed[3].recipient
+            ])
         #expect(try db.outbox.queueDepth().count == 1)
 
         try db.outbox.retry(claimed[2].id, actor: db.actor)
         #expect(try db.outbox.list(state: .state(.pending)).map(\.id) == [claimed[2].id])
         #expect(try db.audit.list(limit: 1).first?.action == "delivery.retry")
-        #expect(throws: Refusal.self) { try db.outbox.retry(claimed[0].id, actor: db.actor) }   // delivered
+        #expect(throws: Refusal.self) { try db.outbox.retry(claimed[0].id, actor: db.actor) }  // delivered
         #expect(try db.outbox.retryDead(actor: db.actor) == 1)
         #expect(try db.audit.list(limit: 1).first?.action == "delivery.retry-dead")
     }
 
-    @Test(arguments: ["Acme\r\nBcc: victim@evil.example\nX-Injected: 1\rY: 2\u{0}",                 // ASCII: kept as text
-                      "Acme\r\nBcc: victim@evil.example\nX-Injected: 1\u{2028}Y: 2\u{0085}Z: 3"])   // non-ASCII: encoded words
+    @Test(arguments: [
+        "Acme\r\nBcc: victim@evil.example\nX-Injected: 1\rY: 2\u{0}",  // ASCII: kept as text
+        "Acme\r\nBcc: victim@evil.example\nX-Injected: 1\u{2028}Y: 2\u{0085}Z: 3",
+    ])  // non-ASCII: encoded words
     func anOrganizationWithLineBreaksAddsNoHeaderToTheWelcomeMail(hostile: String) throws {
         let db = try TestDatabase()
         try db.addProject()
@@ -291,12 +374,19 @@ import Testing
         // Past validation (an old row, a hand edit): line breaks in the name the Subject carries.
         try db.database.run("UPDATE providers SET organization = ? WHERE id = ?", .text(hostile), .integer(provider.id))
         _ = try db.providers.transition(provider.id, .approve, actor: db.actor, outbox: db.settings)
-        let mail = try #require(try db.database.first("SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id") {
-            String(decoding: $0.blob(0), as: UTF8.self)
-        })
+        let mail = try #require(
+            try db.database.first("SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id") {
+                String(decoding: $0.blob(0), as: UTF8.self)
+            })
         let head = try #require(mail.components(separatedBy: "\r\n\r\n").first)
-        let names = head.components(separatedBy: "\r\n").filter { !$0.hasPrefix(" ") }.map { String($0.prefix { $0 != ":" }) }
-        #expect(names == ["Date", "From", "To", "Subject", "Message-ID", "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "Auto-Submitted"])
+        let names = head.components(separatedBy: "\r\n").filter { !$0.hasPrefix(" ") }.map {
+            String($0.prefix { $0 != ":" })
+        }
+        #expect(
+            names == [
+                "Date", "From", "To", "Subject", "Message-ID", "MIME-Version", "Content-Type",
+                "Content-Transfer-Encoding", "Auto-Submitted",
+            ])
         // No bare CR or LF anywhere in the headers: every line ends CRLF.
         #expect(!head.replacingOccurrences(of: "\r\n", with: "").contains { $0 == "\r" || $0 == "\n" || $0 == "\r\n" })
     }
@@ -307,20 +397,29 @@ import Testing
         _ = try addProvider(db, "Acme", emails: ["a@acme.example"])
         _ = try scheduled(db)
         _ = try db.advisories.fireDue()
-        let payload = try #require(try db.database.first("SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id") { String(decoding: $0.blob(0), as: UTF8.self) })
+        let payload = try #require(
+            try db.database.first("SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id") {
+                String(decoding: $0.blob(0), as: UTF8.self)
+            })
         let decoded = payload.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=3D", with: "=")
-        let token = try #require(decoded.firstRange(of: /ack\?token=([A-Za-z0-9_-]+)/).map { String(decoded[$0].dropFirst("ack?token=".count)) })
+        let token = try #require(
+            decoded.firstRange(of: /ack\?token=([A-Za-z0-9_-]+)/).map {
+                String(decoded[$0].dropFirst("ack?token=".count))
+            })
         let stored = try db.database.query("SELECT hash, purpose FROM link_tokens") { ($0.blob(0), $0.text(1)) }
         #expect(stored.contains { $0.0 == Secrets.hash(token) && $0.1 == "ack" })
-        #expect(stored.count == 2)   // ack and unsubscribe
+        #expect(stored.count == 2)  // ack and unsubscribe
     }
 }
 
 @Suite struct LanguageTests {
     /// The payload of the one delivery to `recipient`.
     func payload(_ db: TestDatabase, to recipient: String) throws -> String {
-        try #require(try db.database.first("SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE d.recipient = ? ORDER BY d.id DESC",
-                                           .text(recipient)) { String(decoding: $0.blob(0), as: UTF8.self) })
+        try #require(
+            try db.database.first(
+                "SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE d.recipient = ? ORDER BY d.id DESC",
+                .text(recipient)
+            ) { String(decoding: $0.blob(0), as: UTF8.self) })
     }
 
     @Test func eachProviderGetsTheEarlyNoticeInItsLanguageByMailAndChat() throws {
@@ -328,12 +427,15 @@ import Testing
         try db.addProject()
         for (name, language) in [("Acme", Language.english), ("Gemeente", .dutch), ("Kommune", .danish)] {
             let slug = name.lowercased()
-            _ = try db.providers.add(NewProvider(organization: name, emails: ["sec@\(slug).example"],
-                                                 webhooks: [(url: "https://chat.\(slug).example/hook", kind: .slack)],
-                                                 projects: ["demo"], language: language), status: .active, actor: db.actor)
+            _ = try db.providers.add(
+                NewProvider(
+                    organization: name, emails: ["sec@\(slug).example"],
+                    webhooks: [(url: "https://chat.\(slug).example/hook", kind: .slack)],
+                    projects: ["demo"], language: language), status: .active, actor: db.actor)
         }
-        _ = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow", severity: .critical),
-                                     schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now), actor: db.actor)
+        _ = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow", severity: .critical),
+            schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now), actor: db.actor)
         _ = try db.advisories.fireDue()
 
         let english = DecodedMail(try payload(db, to: "sec@acme.example"))
@@ -352,27 +454,45 @@ import Testing
         let dutchChat = try payload(db, to: "https://chat.gemeente.example/hook")
         let danishChat = try payload(db, to: "https://chat.kommune.example/hook")
         #expect(dutchChat.contains("publiceert het onderstaande beveiligingsadvies") && dutchChat.contains("Ernst"))
-        #expect(danishChat.contains("offentliggør nedenstående sikkerhedsmeddelelse") && danishChat.contains("Alvorlighed"))
-        #expect(try payload(db, to: "https://chat.acme.example/hook").contains("will publish the security advisory below"))
+        #expect(
+            danishChat.contains("offentliggør nedenstående sikkerhedsmeddelelse") && danishChat.contains("Alvorlighed"))
+        #expect(
+            try payload(db, to: "https://chat.acme.example/hook").contains("will publish the security advisory below"))
     }
 
     @Test func publicChannelsSpeakTheirOwnLanguageElseTheirProjectsElseTheDefault() throws {
         let db = try TestDatabase()
         try db.addProject()
-        for (target, language) in [("https://chat.example/nl", Language?.some(.dutch)), ("https://chat.example/da", .danish), ("https://chat.example/project", nil)] {
-            _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .slack, target: target, secret: nil, language: language), actor: db.actor)
+        for (target, language) in [
+            ("https://chat.example/nl", Language?.some(.dutch)), ("https://chat.example/da", .danish),
+            ("https://chat.example/project", nil),
+        ] {
+            _ = try db.channels.add(
+                NewChannel(projectSlug: "demo", kind: .slack, target: target, secret: nil, language: language),
+                actor: db.actor)
         }
-        _ = try db.channels.add(NewChannel(projectSlug: "demo", kind: .email, target: "lijst@lists.example", secret: nil, language: .dutch), actor: db.actor)
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .email, target: "lijst@lists.example", secret: nil, language: .dutch),
+            actor: db.actor)
         _ = try db.projects.setLanguage("demo", language: .danish, actor: db.actor)
-        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"), schedule: Schedule(embargo: db.clock.now + 86_400),
-                                                actor: db.actor)
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 86_400),
+            actor: db.actor)
         _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "ready early"), actor: db.actor)
 
-        #expect(try payload(db, to: "https://chat.example/nl").contains("Demo heeft een beveiligingsadvies gepubliceerd: Overflow."))
-        #expect(try payload(db, to: "https://chat.example/da").contains("Demo har offentliggjort en sikkerhedsmeddelelse: Overflow."))
+        #expect(
+            try payload(db, to: "https://chat.example/nl").contains(
+                "Demo heeft een beveiligingsadvies gepubliceerd: Overflow."))
+        #expect(
+            try payload(db, to: "https://chat.example/da").contains(
+                "Demo har offentliggjort en sikkerhedsmeddelelse: Overflow."))
         // No language of its own: the project's (Danish).
-        #expect(try payload(db, to: "https://chat.example/project").contains("Demo har offentliggjort en sikkerhedsmeddelelse"))
-        #expect(DecodedMail(try payload(db, to: "lijst@lists.example")).subject == "Beveiligingsadvies van Demo: Overflow")
+        #expect(
+            try payload(db, to: "https://chat.example/project").contains(
+                "Demo har offentliggjort en sikkerhedsmeddelelse"))
+        #expect(
+            DecodedMail(try payload(db, to: "lijst@lists.example")).subject == "Beveiligingsadvies van Demo: Overflow")
         // Two languages of one format: two bodies, each written once.
         #expect(try db.count("payloads") == 3)
     }

@@ -1,13 +1,15 @@
 import Foundation
-@testable import HeraldStore
 import Testing
+
+@testable import HeraldStore
 
 @Suite struct SecretsTests {
     @Test func base64URLMatchesFoundationWithoutPadding() {
         for length in 0..<70 {
             let bytes = Secrets.randomBytes(length)
             let expected = Data(bytes).base64EncodedString()
-                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+                    of: "=", with: "")
             #expect(Secrets.base64URL(bytes) == expected, "length \(length)")
         }
     }

@@ -23,34 +23,57 @@ import Testing
         try audited("token.revoke") { _ = try db.tokens.revoke(name: "ci", actor: db.actor) }
         var providerID: Int64 = 0
         try audited("provider.add") {
-            providerID = try db.providers.add(NewProvider(organization: "Acme", emails: ["sec@acme.example"], projects: ["demo"]),
-                                              status: .pendingApproval, actor: db.actor).id
+            providerID = try db.providers.add(
+                NewProvider(organization: "Acme", emails: ["sec@acme.example"], projects: ["demo"]),
+                status: .pendingApproval, actor: db.actor
+            ).id
         }
-        try audited("provider.approve", reason: "known") { _ = try db.providers.transition(providerID, .approve, reason: "known", actor: db.actor) }
+        try audited("provider.approve", reason: "known") {
+            _ = try db.providers.transition(providerID, .approve, reason: "known", actor: db.actor)
+        }
         try audited("provider.suspend") { _ = try db.providers.transition(providerID, .suspend, actor: db.actor) }
         try audited("provider.remove") { _ = try db.providers.transition(providerID, .remove, actor: db.actor) }
         try audited("provider.import") {
-            _ = try db.providers.importList(ProviderImport(csv: "organization,email,project\nBeta,b@beta.example,demo\n"), actor: db.actor)
+            _ = try db.providers.importList(
+                ProviderImport(csv: "organization,email,project\nBeta,b@beta.example,demo\n"), actor: db.actor)
         }
         var channelID: Int64 = 0
         try audited("channel.add") {
-            channelID = try db.channels.add(NewChannel(projectSlug: "demo", kind: .email, target: "announce@demo.example", secret: nil), actor: db.actor).id
+            channelID = try db.channels.add(
+                NewChannel(projectSlug: "demo", kind: .email, target: "announce@demo.example", secret: nil),
+                actor: db.actor
+            ).id
         }
         try audited("channel.remove") { try db.channels.remove(channelID, actor: db.actor) }
         var advisoryID: Int64 = 0
         try audited("advisory.create") {
-            advisoryID = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
-                                                  schedule: Schedule(embargo: db.clock.now + 86_400), actor: db.actor).id
+            advisoryID = try db.advisories.create(
+                project: "demo", content: AdvisoryContent(title: "Overflow"),
+                schedule: Schedule(embargo: db.clock.now + 86_400), actor: db.actor
+            ).id
         }
         try audited("advisory.reschedule", reason: "distros") {
-            _ = try db.advisories.reschedule(advisoryID, to: { s in var s = s; s.embargo! += 3600; return s }, notes: try ChangeNotes(reason: "distros"), actor: db.actor)
+            _ = try db.advisories.reschedule(
+                advisoryID,
+                to: { s in
+                    var s = s
+                    s.embargo! += 3600
+                    return s
+                }, notes: try ChangeNotes(reason: "distros"), actor: db.actor)
         }
         try audited("advisory.revise", reason: "typo") {
-            _ = try db.advisories.revise(advisoryID, AdvisoryPatch(title: "Heap overflow"), notes: try ChangeNotes(reason: "typo"), actor: db.actor)
+            _ = try db.advisories.revise(
+                advisoryID, AdvisoryPatch(title: "Heap overflow"), notes: try ChangeNotes(reason: "typo"),
+                actor: db.actor)
         }
-        try audited("advisory.publish", reason: "leaked") { _ = try db.advisories.publishNow(advisoryID, notes: try ChangeNotes(reason: "leaked"), actor: db.actor) }
-        let second = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Other"), schedule: Schedule(), actor: db.actor)
-        try audited("advisory.cancel", reason: "not a bug") { _ = try db.advisories.cancel(second.id, notes: try ChangeNotes(reason: "not a bug"), actor: db.actor) }
+        try audited("advisory.publish", reason: "leaked") {
+            _ = try db.advisories.publishNow(advisoryID, notes: try ChangeNotes(reason: "leaked"), actor: db.actor)
+        }
+        let second = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Other"), schedule: Schedule(), actor: db.actor)
+        try audited("advisory.cancel", reason: "not a bug") {
+            _ = try db.advisories.cancel(second.id, notes: try ChangeNotes(reason: "not a bug"), actor: db.actor)
+        }
     }
 }
 
@@ -59,7 +82,7 @@ import Testing
         let db = try TestDatabase()
         let (record, token) = try db.tokens.create(name: "alice", role: .admin, actor: db.actor)
         #expect(token.hasPrefix("hrld_"))
-        #expect(token.count >= 5 + 43)   // 32 random bytes in base64url
+        #expect(token.count >= 5 + 43)  // 32 random bytes in base64url
         let stored = try db.database.first("SELECT hash FROM tokens WHERE id = ?", .integer(record.id)) { $0.blob(0) }
         #expect(stored == Secrets.hash(token))
         #expect(stored?.count == 32)
@@ -92,22 +115,57 @@ import Testing
     @Test func refusedChangesLeaveEveryTableAsItWas() throws {
         let db = try TestDatabase()
         try db.addProject()
-        let advisory = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
-                                                schedule: Schedule(embargo: db.clock.now + 86_400), actor: db.actor)
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 86_400), actor: db.actor)
         let before = try db.snapshot()
         let refused: [() throws -> Void] = [
-            { try db.addProject() },   // duplicate slug
-            { _ = try db.providers.add(NewProvider(organization: "Acme", emails: ["a@acme.example"], projects: ["nope"]), status: .active, actor: db.actor) },
-            { _ = try db.channels.add(NewChannel(projectSlug: "nope", kind: .email, target: "a@b.example", secret: nil), actor: db.actor) },
-            { _ = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "X"), schedule: Schedule(embargo: db.clock.now - 1), actor: db.actor) },
-            { _ = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "X"), schedule: Schedule(embargo: db.clock.now + 15 * 86_400), actor: db.actor) },
-            { _ = try db.advisories.create(project: "nope", content: AdvisoryContent(title: "X"), schedule: Schedule(), actor: db.actor) },
-            { _ = try db.advisories.reschedule(advisory.id, to: { s in var s = s; s.embargo = db.clock.now - 1; return s }, notes: try ChangeNotes(reason: ""), actor: db.actor) },
-            { _ = try db.advisories.revise(advisory.id, AdvisoryPatch(cves: ["CVE-1"]), notes: try ChangeNotes(reason: ""), actor: db.actor) },
-            { _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: ""), actor: db.actor) },   // reason required
+            { try db.addProject() },  // duplicate slug
+            {
+                _ = try db.providers.add(
+                    NewProvider(organization: "Acme", emails: ["a@acme.example"], projects: ["nope"]), status: .active,
+                    actor: db.actor)
+            },
+            {
+                _ = try db.channels.add(
+                    NewChannel(projectSlug: "nope", kind: .email, target: "a@b.example", secret: nil), actor: db.actor)
+            },
+            {
+                _ = try db.advisories.create(
+                    project: "demo", content: AdvisoryContent(title: "X"),
+                    schedule: Schedule(embargo: db.clock.now - 1), actor: db.actor)
+            },
+            {
+                _ = try db.advisories.create(
+                    project: "demo", content: AdvisoryContent(title: "X"),
+                    schedule: Schedule(embargo: db.clock.now + 15 * 86_400), actor: db.actor)
+            },
+            {
+                _ = try db.advisories.create(
+                    project: "nope", content: AdvisoryContent(title: "X"), schedule: Schedule(), actor: db.actor)
+            },
+            {
+                _ = try db.advisories.reschedule(
+                    advisory.id,
+                    to: { s in
+                        var s = s
+                        s.embargo = db.clock.now - 1
+                        return s
+                    }, notes: try ChangeNotes(reason: ""), actor: db.actor)
+            },
+            {
+                _ = try db.advisories.revise(
+                    advisory.id, AdvisoryPatch(cves: ["CVE-1"]), notes: try ChangeNotes(reason: ""), actor: db.actor)
+            },
+            // The reason is required.
+            { _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: ""), actor: db.actor) },
             { _ = try db.advisories.cancel(999, notes: try ChangeNotes(reason: "x"), actor: db.actor) },
             { _ = try db.providers.transition(999, .approve, actor: db.actor) },
-            { _ = try db.providers.importList(ProviderImport(csv: "organization,email,project\nA,a@a.example,demo\nB,b@b.example,nope\n"), actor: db.actor) },
+            {
+                _ = try db.providers.importList(
+                    ProviderImport(csv: "organization,email,project\nA,a@a.example,demo\nB,b@b.example,nope\n"),
+                    actor: db.actor)
+            },
         ]
         for (index, change) in refused.enumerated() {
             #expect(throws: (any Error).self, "change \(index) was not refused") { try change() }
@@ -118,9 +176,15 @@ import Testing
     @Test func importReportsUnknownProjectsAndExistingOrganisationsByLine() throws {
         let db = try TestDatabase()
         try db.addProject()
-        _ = try db.providers.add(NewProvider(organization: "Acme", emails: ["a@acme.example"], projects: ["demo"]), status: .active, actor: db.actor)
+        _ = try db.providers.add(
+            NewProvider(organization: "Acme", emails: ["a@acme.example"], projects: ["demo"]), status: .active,
+            actor: db.actor)
         #expect {
-            try db.providers.importList(ProviderImport(csv: "organization,email,project\nBeta,b@beta.example,demo\nACME,x@acme.example,demo\nGamma,g@gamma.example,ghost\n"), actor: db.actor)
+            try db.providers.importList(
+                ProviderImport(
+                    csv:
+                        "organization,email,project\nBeta,b@beta.example,demo\nACME,x@acme.example,demo\nGamma,g@gamma.example,ghost\n"
+                ), actor: db.actor)
         } throws: { error in
             (error as? LineRefusals)?.problems.map(\.line) == [3, 4]
         }
@@ -133,9 +197,11 @@ import Testing
         let db = try TestDatabase()
         try db.addProject("demo")
         try db.addProject("other")
-        let added = try db.providers.add(NewProvider(organization: "Acme", emails: ["sec@acme.example", "noc@acme.example"],
-                                                     webhooks: [("https://acme.example/hook", .webhook), ("https://chat.example/x", .slack)],
-                                                     projects: ["other", "demo"], listed: true), status: .pendingApproval, actor: db.actor)
+        let added = try db.providers.add(
+            NewProvider(
+                organization: "Acme", emails: ["sec@acme.example", "noc@acme.example"],
+                webhooks: [("https://acme.example/hook", .webhook), ("https://chat.example/x", .slack)],
+                projects: ["other", "demo"], listed: true), status: .pendingApproval, actor: db.actor)
         #expect(added.emails == ["sec@acme.example", "noc@acme.example"])
         #expect(added.projects == ["demo", "other"])
         #expect(added.listed)
@@ -147,19 +213,30 @@ import Testing
         #expect(try db.providers.list().isEmpty)
         #expect(try db.providers.list(status: .removed).count == 1)
         // A removed organisation may join again.
-        _ = try db.providers.add(NewProvider(organization: "Acme", emails: ["sec@acme.example"], projects: ["demo"]), status: .active, actor: db.actor)
+        _ = try db.providers.add(
+            NewProvider(organization: "Acme", emails: ["sec@acme.example"], projects: ["demo"]), status: .active,
+            actor: db.actor)
     }
 
     @Test func advisoryKeepsEveryRevision() throws {
         let db = try TestDatabase()
         try db.addProject()
         let embargo = db.clock.now + 86_400
-        let created = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow", cves: ["CVE-2026-1111"], severity: .high),
-                                               schedule: Schedule(embargo: embargo, earlyNotice: db.clock.now), actor: db.actor)
+        let created = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow", cves: ["CVE-2026-1111"], severity: .high),
+            schedule: Schedule(embargo: embargo, earlyNotice: db.clock.now), actor: db.actor)
         #expect(created.publicID.hasPrefix("demo-2026-"))
         db.manualClock.advance(by: 60)
-        _ = try db.advisories.reschedule(created.id, to: { s in var s = s; s.embargo = embargo + 3600; return s }, notes: try ChangeNotes(reason: "later"), actor: db.actor)
-        let revised = try db.advisories.revise(created.id, AdvisoryPatch(cves: ["CVE-2026-2222", "CVE-2026-1111"]), notes: try ChangeNotes(reason: "second CVE"), actor: db.actor)
+        _ = try db.advisories.reschedule(
+            created.id,
+            to: { s in
+                var s = s
+                s.embargo = embargo + 3600
+                return s
+            }, notes: try ChangeNotes(reason: "later"), actor: db.actor)
+        let revised = try db.advisories.revise(
+            created.id, AdvisoryPatch(cves: ["CVE-2026-2222", "CVE-2026-1111"]),
+            notes: try ChangeNotes(reason: "second CVE"), actor: db.actor)
         #expect(revised.revision == 3)
         let loaded = try db.advisories.get(created.id)
         #expect(loaded == revised)
@@ -176,14 +253,18 @@ import Testing
     @Test func breakingTheEmbargoPublishesAtOnce() throws {
         let db = try TestDatabase()
         try db.addProject()
-        let created = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
-                                               schedule: Schedule(embargo: db.clock.now + 86_400), actor: db.actor)
+        let created = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 86_400), actor: db.actor)
         db.manualClock.advance(by: 5)
-        let published = try db.advisories.publishNow(created.id, notes: try ChangeNotes(reason: "exploited in the wild"), actor: db.actor)
+        let published = try db.advisories.publishNow(
+            created.id, notes: try ChangeNotes(reason: "exploited in the wild"), actor: db.actor)
         #expect(published.state == .published)
         #expect(published.publishedAt == db.clock.now)
         #expect(try db.advisories.get(created.id).state == .published)
-        #expect(throws: Refusal.self) { try db.advisories.cancel(created.id, notes: try ChangeNotes(reason: "too late"), actor: db.actor) }
+        #expect(throws: Refusal.self) {
+            try db.advisories.cancel(created.id, notes: try ChangeNotes(reason: "too late"), actor: db.actor)
+        }
     }
 
     @Test func tenThousandRowImportTakesSeconds() throws {

@@ -8,9 +8,12 @@ import Testing
 @Suite struct SubscriptionStoreTests {
     /// The unsubscribe link in the newest mail to `address`.
     func unsubscribeToken(_ db: TestDatabase, to address: String) throws -> String {
-        let mail = try #require(try db.database.first("""
-            SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE d.recipient = ? ORDER BY d.id DESC LIMIT 1
-            """, .text(address)) { String(decoding: $0.blob(0), as: UTF8.self) })
+        let mail = try #require(
+            try db.database.first(
+                """
+                SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE d.recipient = ? ORDER BY d.id DESC LIMIT 1
+                """, .text(address)
+            ) { String(decoding: $0.blob(0), as: UTF8.self) })
         let unfolded = mail.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=3D", with: "=")
         return try #require(unfolded.firstMatch(of: /unsubscribe\?token=([A-Za-z0-9_-]+)/).map { String($0.1) })
     }
@@ -18,10 +21,13 @@ import Testing
     @Test func oneClickUnsubscribeRemovesThatAddressOnlyUntilTheLast() throws {
         let db = try TestDatabase()
         try db.addProject()
-        let provider = try db.providers.add(NewProvider(organization: "Gemeente Voorbeeld", emails: ["cert@voorbeeld.example", "noc@voorbeeld.example"],
-                                                        projects: ["demo"]), status: .active, actor: db.actor)
-        _ = try db.advisories.create(project: "demo", content: AdvisoryContent(title: "Overflow"),
-                                     schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now), actor: db.actor)
+        let provider = try db.providers.add(
+            NewProvider(
+                organization: "Gemeente Voorbeeld", emails: ["cert@voorbeeld.example", "noc@voorbeeld.example"],
+                projects: ["demo"]), status: .active, actor: db.actor)
+        _ = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now), actor: db.actor)
         _ = try db.advisories.fireDue()
         let subscriptions = SubscriptionStore(database: db.database, clock: db.clock, settings: db.settings)
         let cert = try unsubscribeToken(db, to: "cert@voorbeeld.example")
@@ -30,7 +36,9 @@ import Testing
         #expect(try subscriptions.subject(of: cert, purpose: .unsubscribe).address == "cert@voorbeeld.example")
 
         let first = try subscriptions.unsubscribe(token: cert)
-        #expect(first.organization == "Gemeente Voorbeeld" && first.address == "cert@voorbeeld.example" && !first.organizationLeft)
+        #expect(
+            first.organization == "Gemeente Voorbeeld" && first.address == "cert@voorbeeld.example"
+                && !first.organizationLeft)
         let after = try db.providers.get(provider.id)
         #expect(after.status == .active && after.emails == ["noc@voorbeeld.example"])
         // The remaining address is told, and the release manager sees it in the audit log.

@@ -25,7 +25,8 @@ public struct DecodedMail {
         guard value.contains("=?UTF-8?B?") else { return value }
         return value.split(separator: " ").map { word in
             guard word.hasPrefix("=?UTF-8?B?"), word.hasSuffix("?="),
-                  let data = Data(base64Encoded: String(word.dropFirst(10).dropLast(2))) else { return " " + word }
+                let data = Data(base64Encoded: String(word.dropFirst(10).dropLast(2)))
+            else { return " " + word }
             return String(decoding: data, as: UTF8.self)
         }.joined().trimmingCharacters(in: .whitespaces)
     }
@@ -36,7 +37,8 @@ public struct DecodedMail {
         var index = 0
         while index < input.count {
             if input[index] == UInt8(ascii: "="), index + 2 < input.count,
-               let byte = UInt8(String(decoding: input[index + 1...index + 2], as: UTF8.self), radix: 16) {
+                let byte = UInt8(String(decoding: input[index + 1...index + 2], as: UTF8.self), radix: 16)
+            {
                 bytes.append(byte)
                 index += 3
             } else {

@@ -44,7 +44,8 @@ public final class ExternalServer: @unchecked Sendable {
 
     /// `Tests/Support`, found from this source file.
     public static var supportDirectory: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appending(path: "Support")
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appending(
+            path: "Support")
     }
 }
 
@@ -67,11 +68,17 @@ public final class SMTPSink {
 
     /// `port` 0 picks a free one; a fixed port lets a test start the server after Herald was told of it.
     /// With `tls` it offers and requires STARTTLS; with `auth` (`user:password`) it requires AUTH.
-    public init(in parent: URL, port: Int = 0, rejectFirst: Int = 0, rejectCode: Int = 451, tls: (certificate: String, key: String)? = nil,
-                auth: String? = nil) throws {
+    public init(
+        in parent: URL, port: Int = 0, rejectFirst: Int = 0, rejectCode: Int = 451,
+        tls: (certificate: String, key: String)? = nil,
+        auth: String? = nil
+    ) throws {
         directory = parent.appending(path: "smtp-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var arguments = ["--port", String(port), "--dir", directory.path, "--reject-first", String(rejectFirst), "--reject-code", String(rejectCode)]
+        var arguments = [
+            "--port", String(port), "--dir", directory.path, "--reject-first", String(rejectFirst), "--reject-code",
+            String(rejectCode),
+        ]
         if let tls { arguments += ["--tls-cert", tls.certificate, "--tls-key", tls.key] }
         if let auth { arguments += ["--auth", auth] }
         server = try ExternalServer(script: "smtp_server.py", arguments: arguments)
@@ -79,7 +86,8 @@ public final class SMTPSink {
 
     /// Messages received so far.
     public var count: Int {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".eml") }.count
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".eml") }
+            .count
     }
 
     /// Every received message as Python's email package (default policy) parsed it.
@@ -110,7 +118,8 @@ public final class WebhookReceiver {
     public init(in parent: URL, secret: String = "", tls: (certificate: String, key: String)? = nil) throws {
         log = parent.appending(path: "webhooks-\(UUID().uuidString.prefix(8)).jsonl")
         let tlsArguments = tls.map { ["--tls-cert", $0.certificate, "--tls-key", $0.key] } ?? []
-        server = try ExternalServer(script: "webhook_receiver.py", arguments: ["--log", log.path, "--secret", secret] + tlsArguments)
+        server = try ExternalServer(
+            script: "webhook_receiver.py", arguments: ["--log", log.path, "--secret", secret] + tlsArguments)
         scheme = tls == nil ? "http" : "https"
     }
 
@@ -119,7 +128,9 @@ public final class WebhookReceiver {
     /// Every request received so far.
     public func requests() throws -> [ReceivedRequest] {
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        return try text.split(separator: "\n").map { try JSONDecoder().decode(ReceivedRequest.self, from: Data($0.utf8)) }
+        return try text.split(separator: "\n").map {
+            try JSONDecoder().decode(ReceivedRequest.self, from: Data($0.utf8))
+        }
     }
 }
 
@@ -137,7 +148,8 @@ public struct ReceivedRequest: Decodable, Sendable {
 public func runPython(_ arguments: [String]) throws -> Data {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", ExternalServer.supportDirectory.appending(path: arguments[0]).path] + arguments.dropFirst()
+    process.arguments =
+        ["python3", ExternalServer.supportDirectory.appending(path: arguments[0]).path] + arguments.dropFirst()
     let output = Pipe()
     process.standardOutput = output
     try process.run()
@@ -164,7 +176,8 @@ public var heraldBinary: URL {
         let candidate = directory.appending(path: "herald")
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue,
-           FileManager.default.isExecutableFile(atPath: candidate.path) {
+            FileManager.default.isExecutableFile(atPath: candidate.path)
+        {
             return candidate
         }
         directory = directory.deletingLastPathComponent()

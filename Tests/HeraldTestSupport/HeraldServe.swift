@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The built `herald serve` as a child process on a database a test prepared: HTTP on a free
@@ -17,10 +18,14 @@ public final class HeraldServe: @unchecked Sendable {
     /// (less any HERALD_* variable) and waits (up to 15 s) until /healthz answers 200.
     public init(database: String, environment: [String: String] = [:]) async throws {
         port = freePort()
-        log = URL(fileURLWithPath: database).deletingLastPathComponent().appending(path: "serve-\(UUID().uuidString.prefix(8)).log")
+        log = URL(fileURLWithPath: database).deletingLastPathComponent().appending(
+            path: "serve-\(UUID().uuidString.prefix(8)).log")
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HERALD_") }
-        env.merge(["HERALD_LISTEN": "127.0.0.1:\(port)", "HERALD_PUBLIC_URL": "https://herald.test", "HERALD_MAIL_FROM": "herald@herald.test",
-                   "HERALD_ALLOW_PRIVATE_TARGETS": "1", "HERALD_LOG_LEVEL": "notice"]) { _, new in new }
+        env.merge([
+            "HERALD_LISTEN": "127.0.0.1:\(port)", "HERALD_PUBLIC_URL": "https://herald.test",
+            "HERALD_MAIL_FROM": "herald@herald.test",
+            "HERALD_ALLOW_PRIVATE_TARGETS": "1", "HERALD_LOG_LEVEL": "notice",
+        ]) { _, new in new }
         env.merge(environment) { _, new in new }
         process.executableURL = heraldBinary
         process.arguments = ["serve", "--database", database]
@@ -48,7 +53,9 @@ public final class HeraldServe: @unchecked Sendable {
     public func get(_ path: String, timeout: TimeInterval = 5) async -> (status: Int, body: String)? {
         var request = URLRequest(url: URL(string: base + path)!, timeoutInterval: timeout)
         request.cachePolicy = .reloadIgnoringLocalCacheData
-        guard let (data, response) = try? await URLSession.shared.data(for: request), let http = response as? HTTPURLResponse else { return nil }
+        guard let (data, response) = try? await URLSession.shared.data(for: request),
+            let http = response as? HTTPURLResponse
+        else { return nil }
         return (http.statusCode, String(decoding: data, as: UTF8.self))
     }
 
@@ -98,7 +105,9 @@ public func freePort() -> Int {
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+        }
     }
     return Int(UInt16(bigEndian: address.sin_port))
 }
@@ -106,28 +115,44 @@ public func freePort() -> Int {
 /// A self-signed certificate for 127.0.0.1 and localhost, made by openssl in `directory`:
 /// valid in every respect but that no trusted authority signed it.
 public func selfSignedCertificate(in directory: URL) throws -> (certificate: String, key: String) {
-    let certificate = directory.appending(path: "cert.pem").path, key = directory.appending(path: "key.pem").path
+    let certificate = directory.appending(path: "cert.pem").path
+    let key = directory.appending(path: "key.pem").path
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "2",
-                         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
+    process.arguments = [
+        "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "2",
+        "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+    ]
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
     process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw ServeError.didNotStart(log: "openssl req -x509 failed (status \(process.terminationStatus))") }
+    guard process.terminationStatus == 0 else {
+        throw ServeError.didNotStart(log: "openssl req -x509 failed (status \(process.terminationStatus))")
+    }
     return (certificate, key)
 }
 
 /// An organisation's own certificate authority and a certificate it signed for 127.0.0.1 and
 /// localhost, made by openssl in `directory`: trusted only by whom is given `authority`.
-public func certificateFromOwnAuthority(in directory: URL) throws -> (authority: String, certificate: String, key: String) {
+public func certificateFromOwnAuthority(in directory: URL) throws -> (
+    authority: String, certificate: String, key: String
+) {
     let path = { (name: String) in directory.appending(path: name).path }
     let steps: [[String]] = [
-        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "2", "-subj", "/CN=Herald Test Internal CA"],
-        ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", path("relay.key"), "-out", path("relay.csr"), "-subj", "/CN=localhost"],
-        ["x509", "-req", "-in", path("relay.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"), "-CAcreateserial", "-out", path("relay.pem"),
-         "-days", "2", "-extfile", path("san.ext")],
+        [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("ca.key"), "-out", path("ca.pem"), "-days",
+            "2", "-subj", "/CN=Herald Test Internal CA",
+        ],
+        [
+            "req", "-newkey", "rsa:2048", "-nodes", "-keyout", path("relay.key"), "-out", path("relay.csr"), "-subj",
+            "/CN=localhost",
+        ],
+        [
+            "x509", "-req", "-in", path("relay.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
+            "-CAcreateserial", "-out", path("relay.pem"),
+            "-days", "2", "-extfile", path("san.ext"),
+        ],
     ]
     try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(toFile: path("san.ext"), atomically: true, encoding: .utf8)
     for step in steps {

@@ -43,8 +43,11 @@ public final class TestDatabase: @unchecked Sendable {
     /// Row counts of every table that holds user data: the "nothing written" check.
     public func snapshot() throws -> [String: Int64] {
         var counts: [String: Int64] = [:]
-        for table in ["projects", "providers", "provider_contacts", "provider_webhooks", "subscriptions", "channels",
-                      "advisories", "advisory_cves", "advisory_revisions", "audit", "tokens", "notices", "deliveries", "payloads", "link_tokens"] {
+        for table in [
+            "projects", "providers", "provider_contacts", "provider_webhooks", "subscriptions", "channels",
+            "advisories", "advisory_cves", "advisory_revisions", "audit", "tokens", "notices", "deliveries", "payloads",
+            "link_tokens",
+        ] {
             counts[table] = try count(table)
         }
         return counts

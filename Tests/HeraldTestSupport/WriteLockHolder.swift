@@ -18,10 +18,12 @@ public final class WriteLockHolder {
         input.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\nSELECT 'lock-held';\n".utf8))
         var seen = ""
         while !seen.contains("lock-held") {
-            let chunk = output.fileHandleForReading.availableData   // blocks until sqlite3 writes or exits
+            let chunk = output.fileHandleForReading.availableData  // blocks until sqlite3 writes or exits
             if chunk.isEmpty { throw WriteLockError(description: "sqlite3 exited before taking the lock: \(seen)") }
             seen += String(decoding: chunk, as: UTF8.self)
-            if seen.contains("Error") || seen.contains("error") { throw WriteLockError(description: "sqlite3 could not take the lock: \(seen)") }
+            if seen.contains("Error") || seen.contains("error") {
+                throw WriteLockError(description: "sqlite3 could not take the lock: \(seen)")
+            }
         }
     }
 
