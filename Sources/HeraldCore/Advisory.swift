@@ -14,13 +14,21 @@ public enum AdvisoryState: String, Codable, Sendable, CaseIterable {
 
 /// What an advisory says. Changing any of it is a new revision.
 public struct AdvisoryContent: Equatable, Sendable, Codable {
+    /// One line (at most 200 characters) naming the issue.
     public var title: String
+    /// A short paragraph for previews and feed summaries; may be empty.
     public var summary: String
+    /// The full text, in Markdown; embargoed until publication.
     public var body: String
+    /// CVE ids, uppercased, without duplicates, in the order given.
     public var cves: [String]
+    /// How bad it is; nil: not stated.
     public var severity: Severity?
+    /// A CVSS 3.1 or 4.0 vector, its metrics in the specification's order; nil: none.
     public var cvss: String?
+    /// The affected versions as typed (`1.0.0 to 1.4.2`); OSV's ranges are read from it.
     public var affected: String
+    /// The fixed version as typed (`1.4.3`); empty: none named.
     public var fixed: String
     /// Links for more: fix commits, release notes (the advisory page itself is always one).
     public var references: [Reference] = []
@@ -61,6 +69,7 @@ extension AdvisoryContent {
     }
 
     // Snapshots written before references existed have none.
+    /// Decodes stored content as it was written, without validating it again.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
@@ -90,16 +99,26 @@ extension AdvisoryContent {
 
 /// Changes to an advisory's content; nil leaves a field as it is.
 public struct AdvisoryPatch: Equatable, Sendable {
+    /// A new title; nil keeps it.
     public var title: String?
+    /// A new summary; nil keeps it, "" clears it.
     public var summary: String?
+    /// A new body; nil keeps it, "" clears it.
     public var body: String?
+    /// The complete new list of CVE ids, not additions; nil keeps it.
     public var cves: [String]?
+    /// A new severity; nil keeps it (a patch cannot clear it).
     public var severity: Severity?
+    /// A new CVSS vector; nil keeps it (a patch cannot clear it).
     public var cvss: String?
+    /// New affected versions; nil keeps them.
     public var affected: String?
+    /// New fixed versions; nil keeps them.
     public var fixed: String?
+    /// The complete new list of references, not additions; nil keeps it.
     public var references: [Reference]?
 
+    /// Creates a patch; fields left out stay as they are.
     public init(
         title: String? = nil, summary: String? = nil, body: String? = nil, cves: [String]? = nil,
         severity: Severity? = nil, cvss: String? = nil, affected: String? = nil, fixed: String? = nil,
@@ -129,20 +148,30 @@ public struct AdvisoryPatch: Equatable, Sendable {
 
 /// A security advisory and its embargo.
 public struct Advisory: Equatable, Sendable, Codable {
+    /// Database id; 0 until stored.
     public var id: Int64
     /// The id in public URLs. Random, so ids of embargoed advisories cannot be guessed from published ones.
     public var publicID: String
+    /// The project it belongs to.
     public var projectSlug: String
+    /// Where it is in its life; the methods below refuse moves its state does not allow.
     public var state: AdvisoryState
     /// Grows by one with every change of content or dates; every notice carries it.
     public var revision: Int
+    /// What it says, as of `revision`.
     public var content: AdvisoryContent
+    /// Its embargo and notice instants.
     public var schedule: Schedule
+    /// When it became public, early or on schedule; nil until then.
     public var publishedAt: Date?
+    /// When it was withdrawn; nil unless cancelled.
     public var cancelledAt: Date?
+    /// When it was created.
     public var createdAt: Date
+    /// The last change of its content, dates or state.
     public var updatedAt: Date
 
+    /// Creates an advisory value as stored; `new` makes one that keeps the rules.
     public init(
         id: Int64, publicID: String, projectSlug: String, state: AdvisoryState, revision: Int,
         content: AdvisoryContent, schedule: Schedule, publishedAt: Date? = nil, cancelledAt: Date? = nil,
@@ -244,9 +273,13 @@ public struct Advisory: Equatable, Sendable, Codable {
 
 /// An advisory as it was at one revision, kept for the history and for "who got which revision".
 public struct AdvisoryRevision: Equatable, Sendable, Codable {
+    /// The revision number this snapshot is of.
     public var revision: Int
+    /// The advisory's state at that revision.
     public var state: AdvisoryState
+    /// Its content at that revision.
     public var content: AdvisoryContent
+    /// Its instants at that revision.
     public var schedule: Schedule
     /// Why, for the audit log and release managers only.
     public var reason: String
@@ -254,9 +287,12 @@ public struct AdvisoryRevision: Equatable, Sendable, Codable {
     public var noteToProviders: String
     /// What the public page shows of this change after publication.
     public var publicNote: String
+    /// Who made the change, as in the audit log (`cli:<user>`, `token:<name>`, `scheduler`).
     public var actor: String
+    /// When the change was made.
     public var createdAt: Date
 
+    /// A snapshot of `advisory` as it is now, with the words that came with the change.
     public init(of advisory: Advisory, notes: ChangeNotes, actor: String) {
         revision = advisory.revision
         state = advisory.state
@@ -270,6 +306,7 @@ public struct AdvisoryRevision: Equatable, Sendable, Codable {
     }
 
     // Snapshots written before notes existed have none: their reason stays private.
+    /// Decodes a stored snapshot.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         revision = try c.decode(Int.self, forKey: .revision)
@@ -288,10 +325,14 @@ public struct AdvisoryRevision: Equatable, Sendable, Codable {
 /// revision (its reason, its note to providers, who made it) is in this type, so no public
 /// surface can show it by mistake.
 public struct PublicRevision: Equatable, Sendable {
+    /// Which revision this was.
     public var revision: Int
+    /// When the change was made.
     public var createdAt: Date
+    /// What the release manager chose to say in public; may be empty.
     public var publicNote: String
 
+    /// The public part of `revision`; the rest of it is left behind.
     public init(_ revision: AdvisoryRevision) {
         self.revision = revision.revision
         createdAt = revision.createdAt
@@ -309,6 +350,7 @@ public struct ChangeNotes: Equatable, Sendable {
     /// Shown on the public page after publication.
     public var publicNote: String
 
+    /// Validates the notes; with `reasonRequired`, an empty reason is refused (the audit log needs one).
     public init(reason: String = "", toProviders: String = "", publicNote: String = "", reasonRequired: Bool = false)
         throws(Refusal)
     {

@@ -4,7 +4,9 @@
 public enum CSV {
     /// A record with the 1-based line on which it starts.
     public struct Record: Equatable, Sendable {
+        /// 1-based line where the record starts, for messages that name it.
         public var line: Int
+        /// The fields in order, quotes removed, whitespace as it was.
         public var fields: [String]
     }
 
@@ -100,6 +102,7 @@ public enum CSV {
 public struct ProviderImport: Equatable, Sendable {
     /// One provider to create, with the lines it came from (to report a missing project).
     public struct Entry: Equatable, Sendable {
+        /// The validated provider: every row of the organisation merged.
         public var provider: NewProvider
         /// For each project slug, the first line that named it.
         public var projectLines: [String: Int]
@@ -108,12 +111,14 @@ public struct ProviderImport: Equatable, Sendable {
         /// Listing and language as the file gives them; nil where it says nothing (no column,
         /// or an empty cell), so a sync leaves them as they are.
         public var listed: Bool?
+        /// Nil where the file says nothing, as for `listed`.
         public var language: Language?
     }
 
     /// Every project the file names: a sync concerns the members of these only.
     public var projects: Set<String> { Set(entries.flatMap(\.provider.projects)) }
 
+    /// One per organisation, in the order the file first names them.
     public let entries: [Entry]
 
     static let required = ["organization", "email", "project"], optional = ["webhook", "listed", "language"]

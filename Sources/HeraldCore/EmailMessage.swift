@@ -4,17 +4,24 @@ import Foundation
 /// line breaks and non-ASCII values are RFC 2047 encoded words, so no field can add a header;
 /// the body is quoted-printable, so no line exceeds 76 octets.
 public struct EmailMessage: Equatable, Sendable {
+    /// Sender address.
     public var from: String
+    /// Sender display name.
     public var fromName: String
+    /// Recipient address.
     public var to: String
+    /// Subject line; non-ASCII is sent as encoded words.
     public var subject: String
+    /// The body as plain text, with any line ends; sent quoted-printable with CRLF.
     public var text: String
     /// Without angle brackets: `herald.12.ab34@example.org`.
     public var messageID: String
+    /// When it was written: the Date header.
     public var date: Date
     /// Further headers in order, e.g. List-Id, List-Unsubscribe.
     public var extraHeaders: [(name: String, value: String)]
 
+    /// Creates a message value; nothing is encoded until `rendered`.
     public init(
         from: String, fromName: String, to: String, subject: String, text: String, messageID: String, date: Date,
         extraHeaders: [(name: String, value: String)] = []
@@ -29,6 +36,7 @@ public struct EmailMessage: Equatable, Sendable {
         self.extraHeaders = extraHeaders
     }
 
+    /// Equal when they render to the same text.
     public static func == (lhs: EmailMessage, rhs: EmailMessage) -> Bool { lhs.rendered == rhs.rendered }
 
     /// The message as sent: CRLF line ends.

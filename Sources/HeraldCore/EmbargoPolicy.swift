@@ -9,6 +9,7 @@ public struct Schedule: Equatable, Sendable, Codable {
     /// When public channels get date, time and severity only.
     public var preAnnounce: Date?
 
+    /// Creates a schedule; instants left out are not set.
     public init(embargo: Date? = nil, earlyNotice: Date? = nil, preAnnounce: Date? = nil) {
         self.embargo = embargo
         self.earlyNotice = earlyNotice
@@ -46,6 +47,7 @@ public struct EmbargoPolicy: Equatable, Sendable {
     /// The zone refusals name instants in: the one the user typed, else the project's.
     public let zone: TimeZone
 
+    /// Creates the rules; refusals name instants in `zone`.
     public init(maxEmbargoDays: Int, zone: TimeZone = .gmt) {
         self.maxEmbargoDays = maxEmbargoDays
         self.zone = zone

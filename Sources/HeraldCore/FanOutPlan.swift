@@ -17,9 +17,12 @@ public struct FanOutPlan: Equatable, Sendable {
 
     /// A provider as a notice goes to it.
     public struct Provider: Equatable, Sendable {
+        /// The provider's database id.
         public var id: Int64
+        /// The language its notice is written in.
         public var language: Language
 
+        /// Creates a provider as the plan sees it.
         public init(id: Int64, language: Language) {
             self.id = id
             self.language = language
@@ -28,10 +31,12 @@ public struct FanOutPlan: Equatable, Sendable {
 
     /// Public channels of one kind and one language: written set-wise, one body for all.
     public struct ChannelGroup: Hashable, Sendable {
+        /// The service the channels post to.
         public var kind: ChannelKind
         /// The channel's own language; nil: its project's.
         public var language: Language?
 
+        /// Creates a channel group value.
         public init(kind: ChannelKind, language: Language?) {
             self.kind = kind
             self.language = language
@@ -46,7 +51,9 @@ public struct FanOutPlan: Equatable, Sendable {
 
     /// Channels of one kind that read one language.
     public struct Audience: Hashable, Sendable {
+        /// The service the channels post to.
         public var kind: ChannelKind
+        /// The language they read: their own, or their project's.
         public var language: Language
     }
     /// Whether the notice is recorded though it reaches no one.

@@ -3,8 +3,11 @@ import Foundation
 /// What the public may read of a published advisory, with its project's name: the only
 /// input the feeds and pages get, so they cannot show what is not published.
 public struct PublishedAdvisory: Equatable, Sendable {
+    /// The advisory; published, or it would not be here.
     public var advisory: Advisory
+    /// Its project's display name.
     public var projectName: String
+    /// Its project's IANA time zone, for instants shown to people.
     public var projectTimezone: String
     /// The packages the project ships, for OSV's `affected`.
     public var packages: [Package]
@@ -20,6 +23,7 @@ public struct PublishedAdvisory: Equatable, Sendable {
         self.packages = packages
     }
 
+    /// When it became public; always set, as the initialiser checks.
     public var published: Date { advisory.publishedAt! }
     /// Bumped by every revision after publication, so feed readers show corrections.
     public var updated: Date { max(advisory.updatedAt, published) }
@@ -27,11 +31,16 @@ public struct PublishedAdvisory: Equatable, Sendable {
 
 /// A release announced ahead: date, time and severity, nothing else.
 public struct UpcomingRelease: Equatable, Sendable {
+    /// The project's display name.
     public var projectName: String
+    /// The project's IANA time zone, in which the release instant is shown.
     public var projectTimezone: String
+    /// The release instant.
     public var instant: Date
+    /// The highest severity, if the release manager gave one.
     public var severity: Severity?
 
+    /// Creates an upcoming release value.
     public init(projectName: String, projectTimezone: String, instant: Date, severity: Severity?) {
         self.projectName = projectName
         self.projectTimezone = projectTimezone
@@ -42,10 +51,12 @@ public struct UpcomingRelease: Equatable, Sendable {
 
 /// Atom (RFC 4287), RSS 2.0, JSON Feed 1.1 and OSV documents of published advisories.
 public struct FeedWriter: Sendable {
+    /// The feeds' title, also named as their author.
     public var title: String
     /// Base URL without a trailing slash.
     public var publicURL: String
 
+    /// Creates a writer; a trailing slash on `publicURL` is dropped.
     public init(title: String = "Security advisories", publicURL: String) {
         self.title = title
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
@@ -234,6 +245,7 @@ public struct FeedWriter: Sendable {
 
 /// XML escaping for text and attribute values; characters XML 1.0 forbids are dropped.
 public enum XML {
+    /// `text` escaped for element content and attribute values, forbidden characters dropped.
     public static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)

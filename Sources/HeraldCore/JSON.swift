@@ -21,6 +21,7 @@ public indirect enum JSON: Sendable, Equatable {
         return out
     }
 
+    /// The same JSON as a string.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
     private func write(to out: inout [UInt8]) {
@@ -74,10 +75,15 @@ public indirect enum JSON: Sendable, Equatable {
 extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByStringInterpolation
 {
+    /// A string literal as a JSON string.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// An integer literal as a JSON number.
     public init(integerLiteral value: Int) { self = .int(value) }
+    /// `true` or `false` as a JSON boolean.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// An array literal as a JSON array.
     public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    /// A dictionary literal as a JSON object; of a repeated key, the first value wins.
     public init(dictionaryLiteral elements: (String, JSON)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { first, _ in first }))
     }

@@ -55,6 +55,7 @@ public struct NoticeContent: Equatable, Sendable {
     /// `body` rendered from Markdown to HTML by the caller (Matrix's formatted body); empty: none.
     public var bodyHTML: String = ""
 
+    /// Equal when every field is, except `bodyHTML` (rendered from `body`).
     public static func == (lhs: NoticeContent, rhs: NoticeContent) -> Bool {
         lhs.headline == rhs.headline && lhs.intro == rhs.intro && lhs.body == rhs.body && lhs.footer == rhs.footer
             && lhs.facts.map(\.label) == rhs.facts.map(\.label) && lhs.facts.map(\.value) == rhs.facts.map(\.value)
@@ -92,6 +93,7 @@ public struct NoticeWriter: Sendable {
     /// The language of the reader.
     public var language: Language
 
+    /// Creates a writer; a trailing slash on `publicURL` is dropped.
     public init(project: Project, publicURL: String, wording: any Wording, language: Language = .english) {
         self.project = project
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL

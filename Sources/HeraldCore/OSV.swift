@@ -29,9 +29,12 @@ public enum OSV {
 
 /// A package a project ships, as OSV names it.
 public struct Package: Equatable, Sendable, Codable {
+    /// One of `OSV.ecosystems`, spelt as OSV spells it (`PyPI`, `crates.io`).
     public var ecosystem: String
+    /// The package's name in that ecosystem.
     public var name: String
 
+    /// Refuses an ecosystem OSV does not know, suggesting the right spelling when only the case differs.
     public init(ecosystem: String, name: String) throws(Refusal) {
         guard OSV.ecosystems.contains(ecosystem) else {
             let near = OSV.ecosystems.first { $0.lowercased() == ecosystem.lowercased() }
@@ -47,7 +50,9 @@ public struct Package: Equatable, Sendable, Codable {
 
 /// A link an advisory gives for more: `FIX=https://…/commit/…`, `WEB=https://…/release-notes`.
 public struct Reference: Equatable, Sendable, Codable {
+    /// One of `OSV.referenceTypes`, uppercase.
     public var type: String
+    /// An absolute http(s) URL.
     public var url: String
 
     /// Reads `TYPE=URL` (OSV's reference types: ADVISORY, ARTICLE, FIX, REPORT, WEB …).
@@ -77,8 +82,11 @@ public struct AffectedRange: Equatable, Sendable {
     /// In order: `introduced`, then `fixed` or `last_affected`.
     public var events: [Event]
 
+    /// One point of a range: where affected versions start or end.
     public struct Event: Equatable, Sendable {
+        /// `introduced`, `fixed` or `last_affected`.
         public var kind: String
+        /// The version, or `0` for "from the first".
         public var version: String
     }
 

@@ -48,9 +48,13 @@ public struct NewProject: Equatable, Sendable {
     /// The distros list allows at most 14 days between notice and release; Herald defaults to it.
     public static let defaultMaxEmbargoDays = 14
 
+    /// Short lowercase name used in commands and URLs.
     public let slug: String
+    /// Display name.
     public let name: String
+    /// IANA time zone in which instants are shown to the project's people.
     public let timezone: String
+    /// Longest embargo allowed, 1 to 90 days.
     public let maxEmbargoDays: Int
 
     /// Validates the fields; throws the first rule broken.

@@ -53,13 +53,16 @@ public enum WebhookKind: String, Codable, Sendable, CaseIterable {
 
 /// A webhook endpoint of a provider.
 public struct ProviderWebhook: Equatable, Sendable, Codable {
+    /// Where notices are posted.
     public var url: String
+    /// The payload shape the endpoint expects.
     public var kind: WebhookKind
     /// `whsec_…` for the generic kind, so the provider can verify signatures.
     public var secret: String?
     /// Set when the endpoint answered 410 Gone.
     public var disabledAt: Date?
 
+    /// Creates a webhook value.
     public init(url: String, kind: WebhookKind, secret: String? = nil, disabledAt: Date? = nil) {
         self.url = url
         self.kind = kind
@@ -70,23 +73,30 @@ public struct ProviderWebhook: Equatable, Sendable, Codable {
 
 /// A service provider on the early-notice list.
 public struct Provider: Equatable, Sendable, Codable {
+    /// Database id.
     public var id: Int64
+    /// The organisation's name, as release managers and the members page show it.
     public var organization: String
+    /// Where it stands on the list; only an `active` provider receives early notices.
     public var status: ProviderStatus
     /// Whether the organisation agreed to appear on the public members page.
     public var listed: Bool
     /// Role addresses; each gets its own copy of every notice.
     public var emails: [String]
+    /// Chat or webhook endpoints; each gets its own copy of every notice.
     public var webhooks: [ProviderWebhook]
     /// Slugs of the projects it receives notices for.
     public var projects: [String]
+    /// When it joined the list (subscribed or was added).
     public var createdAt: Date
+    /// The last change to it.
     public var updatedAt: Date
     /// The language of its messages.
     public var language: Language = .english
     /// For a request waiting for approval: members whose names look like this one's (TS #39).
     public var looksLike: [String]?
 
+    /// Creates a provider value; `language` and `looksLike` are set apart.
     public init(
         id: Int64, organization: String, status: ProviderStatus, listed: Bool, emails: [String],
         webhooks: [ProviderWebhook], projects: [String], createdAt: Date, updatedAt: Date
@@ -105,11 +115,17 @@ public struct Provider: Equatable, Sendable, Codable {
 
 /// A provider as a release manager or a subscriber asks for it, validated.
 public struct NewProvider: Equatable, Sendable {
+    /// The organisation's name.
     public let organization: String
+    /// Role addresses, duplicates merged without regard to case.
     public let emails: [String]
+    /// Endpoints, duplicate URLs merged.
     public let webhooks: [ProviderWebhook]
+    /// Slugs of the projects it receives notices for.
     public let projects: [String]
+    /// Whether it agreed to appear on the public members page.
     public let listed: Bool
+    /// The language of its messages.
     public let language: Language
 
     /// Most addresses, webhooks and projects one provider may have: counted before any is looked at.
@@ -160,18 +176,28 @@ public struct NewProvider: Equatable, Sendable {
 /// A change to a provider, as a release manager asks for it, validated (every list counted
 /// before it is looked at). What is not named stays as it is.
 public struct ProviderEdit: Sendable, Equatable {
+    /// A new organisation name; nil keeps it.
     public let organization: String?
+    /// Addresses to add.
     public let addEmails: [String]
+    /// Addresses to remove.
     public let removeEmails: [String]
+    /// Endpoints to add.
     public let addWebhooks: [ProviderWebhook]
+    /// URLs of endpoints to remove.
     public let removeWebhooks: [String]
     /// A broken webhook URL and its replacement: the secret is kept, and what failed is sent again.
     public let replaceWebhook: (from: String, to: String)?
+    /// Slugs of projects to follow as well.
     public let addProjects: [String]
+    /// Slugs of projects to stop following.
     public let removeProjects: [String]
+    /// Whether it appears on the members page; nil keeps it.
     public let listed: Bool?
+    /// The language of its messages; nil keeps it.
     public let language: Language?
 
+    /// Validates the change; refuses one that names nothing to change.
     public init(
         organization: String? = nil, addEmails: [String] = [], removeEmails: [String] = [],
         addWebhooks: [(url: String, kind: WebhookKind)] = [], removeWebhooks: [String] = [],
@@ -239,6 +265,7 @@ public struct ProviderEdit: Sendable, Equatable {
         }
     }
 
+    /// Equal when they make the same change.
     public static func == (a: ProviderEdit, b: ProviderEdit) -> Bool {
         (a.organization, a.addEmails, a.removeEmails, a.addWebhooks, a.removeWebhooks) == (
             b.organization, b.addEmails, b.removeEmails, b.addWebhooks, b.removeWebhooks

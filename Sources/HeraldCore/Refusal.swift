@@ -10,6 +10,7 @@ public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
     /// The request clashes with something that exists.
     case conflict(field: String, rule: String)
 
+    /// The message for the user: the field or the state, and the rule.
     public var description: String {
         switch self {
         case let .invalid(field, rule), let .conflict(field, rule):
@@ -33,11 +34,13 @@ public struct LineRefusals: Error, Equatable, Sendable, CustomStringConvertible 
         self.problems = problems.sorted { $0.line < $1.line }
     }
 
+    /// Equal when they refuse the same things on the same lines.
     public static func == (lhs: LineRefusals, rhs: LineRefusals) -> Bool {
         lhs.problems.map(\.line) == rhs.problems.map(\.line)
             && lhs.problems.map(\.refusal) == rhs.problems.map(\.refusal)
     }
 
+    /// A count, then one line per problem: `line 3: email: …`.
     public var description: String {
         let lines = problems.map { "line \($0.line): \($0.refusal)" }
         return "\(problems.count) bad line\(problems.count == 1 ? "" : "s"), nothing imported:\n"

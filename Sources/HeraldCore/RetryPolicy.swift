@@ -12,6 +12,7 @@ public struct RetryPolicy: Equatable, Sendable {
     /// About 5 s, 1 min, 5 min, 30 min, 2 h, 6 h, 12 h, 24 h: nine attempts over about 45 hours.
     public static let standard = RetryPolicy(steps: [5, 60, 300, 1800, 7200, 21_600, 43_200, 86_400], jitter: 0.2)
 
+    /// Creates a policy; `standard` is the one deliveries use.
     public init(steps: [TimeInterval], jitter: Double) {
         self.steps = steps
         self.jitter = jitter

@@ -9,6 +9,7 @@ public final class Doorbell: @unchecked Sendable {
     private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
     private var cancelledEarly: Set<UUID> = []
 
+    /// A doorbell not yet rung.
     public init() {}
 
     /// Wakes every waiter, or the next one to wait.

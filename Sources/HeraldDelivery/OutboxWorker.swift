@@ -24,10 +24,12 @@ public struct WorkerSettings: Sendable {
     public var flushInterval: Duration = .milliseconds(20)
     /// The longest idle sleep: changes made by another process are seen within it.
     public var idlePoll: Duration = .seconds(1)
+    /// When a failed send is tried again, and after how many attempts it is dead.
     public var retryPolicy = RetryPolicy.standard
     /// How long one database call waits for another writer before it counts as busy.
     public var busyTimeout: Duration = .seconds(30)
 
+    /// The defaults; set the fields that need changing.
     public init() {}
 }
 
@@ -42,6 +44,7 @@ public struct OutboxWorker: Sendable {
     let doorbell: Doorbell
     let logger: Logger
 
+    /// Creates a worker that opens its own connection to `databasePath`; the scheduler wakes it through `doorbell`.
     public init(
         databasePath: String, clock: any Clock = SystemClock(), mail: any Transport, webhooks: any Transport,
         settings: WorkerSettings = WorkerSettings(), doorbell: Doorbell, logger: Logger

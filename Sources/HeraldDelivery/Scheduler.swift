@@ -20,6 +20,7 @@ public struct Scheduler: Sendable {
     /// Called after every pass with what fired: health checks and caches listen here.
     public var onLoop: @Sendable ([AdvisoryStore.Fired]) -> Void = { _ in }
 
+    /// Creates a scheduler that opens its own connection to `databasePath` and rings `doorbell` after a fan-out.
     public init(
         databasePath: String, clock: any Clock = SystemClock(), outbox: OutboxSettings, doorbell: Doorbell,
         logger: Logger, poll: Duration = .seconds(1)

@@ -29,10 +29,12 @@ public protocol Transport: Sendable {
 }
 
 extension Transport {
+    /// Runs `send` in a task and hands its result to `completion`.
     public func start(_ delivery: ClaimedDelivery, completion: @escaping @Sendable (SendResult) -> Void) {
         Task { completion(await send(delivery)) }
     }
 
+    /// Does nothing: a transport that does not queue sends has none waiting.
     public func stopWaiting() {}
 }
 
@@ -61,12 +63,15 @@ public struct SMTPTransport: Transport {
 
     /// STARTTLS is required when there are credentials, so they never cross in the clear.
     private let requireTLS: Bool
+    /// The SMTP URL without its credentials.
     public let destination: String
 
+    /// Sends the message to its one recipient and waits for the relay's answer.
     public func send(_ delivery: ClaimedDelivery) async -> SendResult {
         Self.classify(await engine.perform(request(delivery), lane: delivery.host))
     }
 
+    /// Queues the message on the engine; `completion` runs on the engine's thread.
     public func start(_ delivery: ClaimedDelivery, completion: @escaping @Sendable (SendResult) -> Void) {
         engine.submit(request(delivery), lane: delivery.host) { completion(Self.classify($0)) }
     }
@@ -75,6 +80,7 @@ public struct SMTPTransport: Transport {
         .smtp(url: url, from: from, to: delivery.recipient, message: delivery.payload, requireTLS: requireTLS)
     }
 
+    /// Ends the sends still waiting for a connection to the relay as `.notAttempted`.
     public func stopWaiting() { engine.dropWaiting() }
 
     /// Meets the relay as a send would (connect, STARTTLS, EHLO, AUTH) and says NOOP: nil when
@@ -139,8 +145,10 @@ public struct MaildirTransport: Transport {
         }
     }
 
+    /// `maildir:` and the directory's path.
     public var destination: String { "maildir:" + directory.path }
 
+    /// Writes the message into `tmp/`, syncs it and moves it into `new/`, off the Swift pool.
     public func send(_ delivery: ClaimedDelivery) async -> SendResult {
         // File writes and fsync block: they run on a queue of their own, not the Swift pool.
         await withCheckedContinuation { continuation in
@@ -180,17 +188,21 @@ public struct WebhookTransport: Transport {
     let engine: CurlEngine
     let allowPrivateTargets: Bool
 
+    /// Creates a transport on `engine`; `allowPrivateTargets` lets URLs reach loopback and private addresses.
     public init(engine: CurlEngine, allowPrivateTargets: Bool) {
         self.engine = engine
         self.allowPrivateTargets = allowPrivateTargets
     }
 
+    /// Only `webhook`: each delivery has a URL of its own, which may carry a credential.
     public var destination: String { "webhook" }
 
+    /// Posts the payload (Matrix: puts the message) and waits for the receiver's answer.
     public func send(_ delivery: ClaimedDelivery) async -> SendResult {
         Self.classify(await engine.perform(request(delivery), lane: delivery.host))
     }
 
+    /// Queues the request on the engine; `completion` runs on the engine's thread.
     public func start(_ delivery: ClaimedDelivery, completion: @escaping @Sendable (SendResult) -> Void) {
         engine.submit(request(delivery), lane: delivery.host) { completion(Self.classify($0)) }
     }
@@ -225,11 +237,12 @@ public struct WebhookTransport: Transport {
             method: method, url: url, headers: headers, body: delivery.payload, refusePrivate: !allowPrivateTargets)
     }
 
+    /// Ends the sends still waiting for a connection to an endpoint as `.notAttempted`.
+    public func stopWaiting() { engine.dropWaiting() }
+
     /// 2xx delivered; 410 gone; a private target, and a 4xx that says the request itself is
     /// wrong (400, 401, 403, 404, 413, 422 …), permanent at once, since sending it again for
     /// two days changes nothing; 408, 425, 429, 5xx and network errors worth a retry.
-    public func stopWaiting() { engine.dropWaiting() }
-
     static func classify(_ result: CurlResult) -> SendResult {
         if result.wasNotStarted { return .notAttempted }
         if result.refusedPrivateTarget {

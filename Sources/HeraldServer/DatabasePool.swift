@@ -5,6 +5,7 @@ import HeraldStore
 /// blocking queries off the Swift concurrency pool and one connection is never used by two
 /// threads at once. WAL lets the readers run beside a writer.
 public final class DatabasePool: @unchecked Sendable {
+    /// The database file the connections are open on.
     public let path: String
     private let lanes: [Lane]
     // Guarded by `lock`.

@@ -6,13 +6,18 @@ import Logging
 
 /// An RFC 9457 problem: every error Herald's HTTP side returns, as `application/problem+json`.
 public struct Problem: HTTPResponseError, Sendable {
+    /// The HTTP status, repeated in the body.
     public var status: HTTPResponse.Status
+    /// A short summary of the kind of problem: the status's reason phrase unless given.
     public var title: String
+    /// What went wrong this time, in words for the client.
     public var detail: String
     /// The field that broke a rule, when there is one.
     public var field: String?
+    /// Extra response headers, such as `Retry-After`.
     public var headers: HTTPFields = [:]
 
+    /// A problem with `status`; `title` defaults to its reason phrase.
     public init(_ status: HTTPResponse.Status, _ detail: String, field: String? = nil, title: String? = nil) {
         self.status = status
         self.title = title ?? status.reasonPhrase
@@ -20,6 +25,7 @@ public struct Problem: HTTPResponseError, Sendable {
         self.field = field
     }
 
+    /// The problem as JSON, never cached.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var object: [String: JSON] = [
             "type": "about:blank", "title": .string(title), "status": .int(Int(status.code)), "detail": .string(detail),

@@ -6,8 +6,11 @@ import Prometheus
 
 /// Everything `buildApplication` needs; the CLI fills it from flags and the environment.
 public struct ServerConfiguration: Sendable {
+    /// The SQLite database file, shared by HTTP, the scheduler and the workers.
     public var databasePath: String
+    /// The address HTTP listens on.
     public var host: String
+    /// The port HTTP listens on.
     public var port: Int
     /// Where links point and who mail is from.
     public var outbox: OutboxSettings
@@ -29,6 +32,7 @@ public struct ServerConfiguration: Sendable {
     /// security.txt's Contact (an address or an https URL; the sender when nil) and Policy (the
     /// public URL when nil), from `herald settings`.
     public var securityContact: String?
+    /// security.txt's Policy: see `securityContact`.
     public var policyURL: String?
     /// security.txt's Preferred-Languages (`en` when nil).
     public var preferredLanguages: String?
@@ -36,6 +40,7 @@ public struct ServerConfiguration: Sendable {
     /// is logged and /healthz shows it. It blocks, so it runs off the concurrency pool.
     public var smtpCheck: (@Sendable () -> String?)?
 
+    /// Defaults to HTTP alone on 127.0.0.1:8080; the optional fields are set afterwards.
     public init(
         databasePath: String, host: String = "127.0.0.1", port: Int = 8080, outbox: OutboxSettings,
         delivery: DeliveryServices? = nil, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
@@ -53,10 +58,14 @@ public struct ServerConfiguration: Sendable {
 
 /// The transports and tunables of the background services.
 public struct DeliveryServices: Sendable {
+    /// Sends e-mail: SMTP, or a Maildir when there is no relay.
     public var mail: any Transport
+    /// Sends to chat services and generic webhooks.
     public var webhooks: any Transport
+    /// Tunables of the delivery workers.
     public var worker: WorkerSettings
 
+    /// Creates the services with the default worker settings unless given.
     public init(mail: any Transport, webhooks: any Transport, worker: WorkerSettings = WorkerSettings()) {
         self.mail = mail
         self.webhooks = webhooks

@@ -4,12 +4,17 @@ import HeraldCore
 /// An advisory and everything that happened to it: what `advisory show` and
 /// `GET /api/v1/advisories/{id}` answer, read one way for both.
 public struct AdvisoryDetail: Encodable, Sendable {
+    /// The advisory as it stands now.
     public var advisory: Advisory
+    /// Its revisions, oldest first.
     public var revisions: [AdvisoryRevision]
     /// Webhook URLs by fingerprint, as every listing.
     public var deliveries: [DeliveryRecord]
+    /// Which providers acknowledged which notice and revision, oldest first.
     public var acknowledgements: [Acknowledgement]
+    /// Alerts raised to release managers about its notices, oldest first.
     public var alerts: [AlertStore.Alert]
+    /// Its audit trail, newest first.
     public var audit: [AuditEntry]
 }
 

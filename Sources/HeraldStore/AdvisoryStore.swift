@@ -8,6 +8,7 @@ public struct AdvisoryStore {
     let clock: any Clock
     let settings: OutboxSettings
 
+    /// Creates a store over `database`; `settings` shape the notices its changes fan out.
     public init(database: Database, clock: any Clock, settings: OutboxSettings = OutboxSettings()) {
         self.database = database
         self.clock = clock
@@ -128,7 +129,9 @@ public struct AdvisoryStore {
 
     /// A notice the scheduler fired.
     public struct Fired: Sendable, Equatable {
+        /// Database id of the advisory.
         public var advisoryID: Int64
+        /// Which notice fired.
         public var kind: NoticeKind
         /// How long after its instant it fired.
         public var lag: TimeInterval
@@ -136,8 +139,11 @@ public struct AdvisoryStore {
 
     /// A notice that could not be fired this pass; the scheduler logs it and tries again.
     public struct Failure: Error, Sendable {
+        /// Database id of the advisory.
         public var advisoryID: Int64
+        /// The notice that was due.
         public var kind: NoticeKind
+        /// Why it could not be fired.
         public var error: any Error
     }
 

@@ -15,6 +15,7 @@ public struct AlertStore {
     /// long before the release anything undelivered is.
     public static let patience: TimeInterval = 3600
 
+    /// Creates a store over `database`; `settings` address and word the alert mails.
     public init(database: Database, clock: any Clock, settings: OutboxSettings) {
         self.database = database
         self.clock = clock
@@ -23,9 +24,13 @@ public struct AlertStore {
 
     /// An alert as `advisory show` lists it.
     public struct Alert: Sendable, Equatable, Codable {
+        /// Database id of the advisory.
         public var advisoryID: Int64
+        /// What is wrong, e.g. `private-notice-failing` or `undelivered-before-release`.
         public var kind: String
+        /// The alert in words, for release managers.
         public var detail: String
+        /// When it was raised.
         public var createdAt: Date
     }
 

@@ -6,6 +6,7 @@ import HeraldCore
 public struct AuditLog {
     let database: Database
 
+    /// Creates a log over `database`.
     public init(database: Database) { self.database = database }
 
     /// Appends an entry; call it inside `database.write`.

@@ -255,26 +255,31 @@ public struct Row {
     /// The value of column `index` (0-based).
     public subscript(_ index: Int) -> SQLValue { statement.column(Int32(index)) }
 
+    /// An integer column; 0 when NULL or not an integer.
     public func int(_ index: Int) -> Int64 {
         if case let .integer(v) = self[index] { return v }
         return 0
     }
 
+    /// An integer column; nil when NULL or not an integer.
     public func optionalInt(_ index: Int) -> Int64? {
         if case let .integer(v) = self[index] { return v }
         return nil
     }
 
+    /// A text column; empty when NULL or not text.
     public func text(_ index: Int) -> String {
         if case let .text(v) = self[index] { return v }
         return ""
     }
 
+    /// A text column; nil when NULL or not text.
     public func optionalText(_ index: Int) -> String? {
         if case let .text(v) = self[index] { return v }
         return nil
     }
 
+    /// A blob column; empty when NULL or not a blob.
     public func blob(_ index: Int) -> [UInt8] {
         if case let .blob(v) = self[index] { return v }
         return []
@@ -283,6 +288,7 @@ public struct Row {
     /// A stored millisecond instant as a `Date`.
     public func date(_ index: Int) -> Date { Date(milliseconds: int(index)) }
 
+    /// A stored millisecond instant as a `Date`; nil when NULL.
     public func optionalDate(_ index: Int) -> Date? { optionalInt(index).map(Date.init(milliseconds:)) }
 }
 

@@ -3,8 +3,11 @@ import Foundation
 
 /// One schema step, from `Migrations/NNNN_name.sql`.
 public struct Migration: Equatable, Sendable {
+    /// The `NNNN` of the file name: the order migrations run in, from 1 without gaps.
     public let version: Int
+    /// The rest of the file name, for messages and the record of applied migrations.
     public let name: String
+    /// The statements to run, in one transaction.
     public let sql: String
 
     /// Hex SHA-256 of the SQL: an applied migration whose text changed is refused.
@@ -24,6 +27,7 @@ public struct Migration: Equatable, Sendable {
         self.init(version: version, name: String(match.2), sql: sql)
     }
 
+    /// A migration from its parts, as the file name would give them.
     public init(version: Int, name: String, sql: String) {
         self.version = version
         self.name = name
@@ -39,6 +43,7 @@ public enum MigrationError: Error, Equatable, CustomStringConvertible {
     case changedAfterApplied(version: Int, name: String)
     case databaseIsNewer(version: Int, known: Int)
 
+    /// What went wrong and what to do about it, for the operator.
     public var description: String {
         switch self {
         case let .badFileName(file):
@@ -65,6 +70,7 @@ public struct Migrator: Sendable {
         get throws { try embeddedMigrations.map { try Migration(file: $0.file, sql: $0.text) } }
     }
 
+    /// Every known migration, in version order.
     public let migrations: [Migration]
 
     /// Checks that `migrations` are numbered 1…n.

@@ -18,8 +18,10 @@ public struct OutboxSettings: Sendable, Equatable {
 
     /// What `HERALD_PUBLIC_URL` and `HERALD_MAIL_FROM` default to, here and in the CLI.
     public static let defaultPublicURL = "http://127.0.0.1:8080"
+    /// The sender when `HERALD_MAIL_FROM` is not set.
     public static let defaultMailFrom = "herald@localhost.localdomain"
 
+    /// Drops a trailing slash from `publicURL`; the defaults suit a trial on one machine.
     public init(
         publicURL: String = defaultPublicURL, mailFrom: String = defaultMailFrom, mailFromName: String = "Herald",
         wording: any Wording = Templates.standard, defaultLanguage: Language = .english
@@ -52,17 +54,26 @@ public struct OutboxSettings: Sendable, Equatable {
 public final class ClaimedDelivery: Sendable, Equatable {
     // A class, immutable: a claimed row passes through queues, closures and the engine, and a
     // reference is one count to keep where a struct of strings is one per field.
+    /// Database id of the delivery.
     public let id: Int64
+    /// Which transport sends it: e-mail or webhook.
     public let transport: TransportKind
+    /// What kind of webhook receives the payload; nil for e-mail.
     public let format: WebhookKind?
+    /// An e-mail address or a webhook URL.
     public let recipient: String
+    /// The lane the per-host limit counts it in: the URL's host for a webhook, `mail` for e-mail.
     public let host: String
+    /// The same on every attempt, so receivers can drop repeats: Message-ID, `webhook-id`, Matrix's transaction id.
     public let messageID: String
+    /// The bytes to send: the whole mail, or the request body.
     public let payload: [UInt8]
+    /// A generic webhook's signing secret or a Matrix access token; nil otherwise.
     public let secret: String?
     /// Attempts so far, this one included.
     public let attempts: Int
 
+    /// A delivery as claimed; `attempts` counts this one.
     public init(
         id: Int64, transport: TransportKind, format: WebhookKind?, recipient: String, host: String, messageID: String,
         payload: [UInt8], secret: String?, attempts: Int
@@ -78,6 +89,7 @@ public final class ClaimedDelivery: Sendable, Equatable {
         self.attempts = attempts
     }
 
+    /// Equal when every field is: the same row, claimed for the same attempt.
     public static func == (a: ClaimedDelivery, b: ClaimedDelivery) -> Bool {
         (a.id, a.transport, a.format, a.recipient, a.host) == (b.id, b.transport, b.format, b.recipient, b.host)
             && (a.messageID, a.payload, a.secret, a.attempts) == (b.messageID, b.payload, b.secret, b.attempts)
@@ -100,20 +112,35 @@ public enum DeliveryOutcome: Sendable, Equatable {
 
 /// A delivery as `advisory show` and `deliveries list` show it.
 public struct DeliveryRecord: Sendable, Equatable, Codable {
+    /// Database id.
     public var id: Int64
+    /// Database id of the notice it carries.
     public var noticeID: Int64
+    /// The notice's kind, such as `early-notice` or `publication`.
     public var notice: String
+    /// Database id of the advisory; nil for a message about none (a confirmation, a channel test).
     public var advisoryID: Int64?
+    /// The advisory's revision the notice told of; 0 for a message about no advisory.
     public var revision: Int
+    /// The provider it goes to; nil for a public channel or the release managers' address.
     public var organization: String?
+    /// E-mail or webhook.
     public var transport: TransportKind
+    /// An e-mail address, or a webhook's URL by fingerprint (the URL may be the credential).
     public var recipient: String
+    /// Pending, retrying, delivered or dead.
     public var state: DeliveryState
+    /// Attempts made so far.
     public var attempts: Int
+    /// Why the last attempt failed; nil once delivered.
     public var lastError: String?
+    /// When it is tried next; nil unless pending or retrying.
     public var nextAttemptAt: Date?
+    /// When it was delivered.
     public var deliveredAt: Date?
+    /// Where it went, as the transport names it: `smtp://relay:587`, `maildir:./var/mail`, `webhook`.
     public var deliveredVia: String?
+    /// When the fan-out wrote it.
     public var createdAt: Date
 }
 
@@ -123,6 +150,7 @@ public struct OutboxStore {
     let clock: any Clock
     let settings: OutboxSettings
 
+    /// Creates a store over `database`; `settings` render the messages it fans out.
     public init(database: Database, clock: any Clock, settings: OutboxSettings) {
         self.database = database
         self.clock = clock
@@ -856,10 +884,15 @@ public struct OutboxStore {
 
     /// Who one notice reaches, counted: what `--dry-run` reports.
     public struct Reach: Sendable, Equatable, Encodable {
+        /// The notice's kind, such as `revision`.
         public var notice: String
+        /// Providers it reaches.
         public var providers: Int
+        /// Their e-mail addresses it goes to.
         public var addresses: Int
+        /// Their webhooks it goes to.
         public var providerWebhooks: Int
+        /// Public channels it goes to.
         public var channels: Int
         /// The organisations it would reach, by name.
         public var organizations: [String]

@@ -6,6 +6,7 @@ public struct ProviderStore {
     let database: Database
     let clock: any Clock
 
+    /// Creates a store over `database`.
     public init(database: Database, clock: any Clock) {
         self.database = database
         self.clock = clock
@@ -288,9 +289,13 @@ public struct ProviderStore {
 
     /// What `sync` did (or, rehearsed, would do): one line per provider.
     public struct SyncReport: Sendable, Equatable, Encodable {
+        /// Providers added, each with its addresses.
         public var added: [String] = []
+        /// Providers changed, each with a summary of the change.
         public var changed: [String] = []
+        /// Providers that left: not in the file, and following no other project.
         public var removed: [String] = []
+        /// New webhook secrets by URL: the only time they are shown.
         public var newSecrets: [String: String] = [:]
     }
 

@@ -8,6 +8,7 @@ public struct PublicStore {
     let database: Database
     let clock: any Clock
 
+    /// Creates a store over `database`.
     public init(database: Database, clock: any Clock) {
         self.database = database
         self.clock = clock

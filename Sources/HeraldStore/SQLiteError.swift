@@ -30,6 +30,7 @@ public struct SQLiteError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The database file, for messages.
     public let path: String
 
+    /// An error for `code` with SQLite's `message`, about the database at `path`.
     public init(code: Int32, message: String, path: String) {
         self.code = code
         self.message = message
@@ -59,6 +60,7 @@ public struct SQLiteError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// What went wrong and what to do about it, naming the file; SQLite's message in brackets.
     public var description: String {
         switch kind {
         case .busy: return "the database \(path) is locked by another process; try again when it is done (\(message))"

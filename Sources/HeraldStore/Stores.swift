@@ -5,28 +5,44 @@ import HeraldCore
 /// once: how the CLI and every controller reach the database. No command or route handler
 /// constructs a store or a clock of its own.
 public struct Stores {
+    /// The one connection every store uses.
     public let database: Database
+    /// The clock every store reads the time from.
     public let clock: any Clock
+    /// Public URL, sender and wording for the stores that fan out or mail.
     public let settings: OutboxSettings
 
+    /// Stores over `database`, with the composition root's clock and settings.
     public init(database: Database, clock: any Clock, settings: OutboxSettings) {
         self.database = database
         self.clock = clock
         self.settings = settings
     }
 
+    /// Projects: add, list, look up.
     public var projects: ProjectStore { ProjectStore(database: database, clock: clock) }
+    /// Providers on the early-notice list.
     public var providers: ProviderStore { ProviderStore(database: database, clock: clock) }
+    /// Public announcement channels.
     public var channels: ChannelStore { ChannelStore(database: database, clock: clock) }
+    /// Advisories and their history.
     public var advisories: AdvisoryStore { AdvisoryStore(database: database, clock: clock, settings: settings) }
+    /// The outbox of deliveries.
     public var outbox: OutboxStore { OutboxStore(database: database, clock: clock, settings: settings) }
+    /// Alerts to release managers.
     public var alerts: AlertStore { AlertStore(database: database, clock: clock, settings: settings) }
+    /// Subscriptions and the links in messages.
     public var subscriptions: SubscriptionStore {
         SubscriptionStore(database: database, clock: clock, settings: settings)
     }
+    /// What public pages and feeds may read.
     public var published: PublicStore { PublicStore(database: database, clock: clock) }
+    /// API tokens, stored only as hashes.
     public var tokens: TokenStore { TokenStore(database: database, clock: clock) }
+    /// The deployment's settings (`settings` is taken by the outbox settings).
     public var settingsStore: SettingsStore { SettingsStore(database: database, clock: clock) }
+    /// Providers' acknowledgements of notices.
     public var acknowledgements: AcknowledgementStore { AcknowledgementStore(database: database, clock: clock) }
+    /// The append-only audit log.
     public var audit: AuditLog { AuditLog(database: database) }
 }

@@ -12,6 +12,7 @@ public struct SubscriptionStore {
     /// How long a confirmation link works.
     public static let confirmationValidity: TimeInterval = 48 * 3600
 
+    /// Creates a store over `database`; `settings` make the links and the confirmation mail.
     public init(database: Database, clock: any Clock, settings: OutboxSettings) {
         self.database = database
         self.clock = clock
@@ -71,10 +72,15 @@ public struct SubscriptionStore {
     /// and for an acknowledgement the advisory's title and revision. Changes nothing; throws
     /// when the link is not valid.
     public struct LinkSubject: Sendable, Equatable {
+        /// The provider's organisation.
         public var organization: String
+        /// The address the link speaks for; nil when it names none.
         public var address: String?
+        /// For an acknowledgement: the advisory's title.
         public var advisoryTitle: String?
+        /// For an acknowledgement: the kind of notice, such as `early-notice`.
         public var notice: String?
+        /// For an acknowledgement: the advisory's revision the notice told of.
         public var revision: Int?
     }
 
@@ -104,8 +110,11 @@ public struct SubscriptionStore {
 
     /// What an unsubscribe did: the address that left, and whether the organisation left with it.
     public struct Departure: Sendable, Equatable {
+        /// The provider's organisation.
         public var organization: String
+        /// The address that left; nil for an old link that names none (the whole organisation left).
         public var address: String?
+        /// Whether the organisation is off the list now: its last address left, the link named none, or it had gone.
         public var organizationLeft: Bool
     }
 
@@ -191,9 +200,13 @@ public struct SubscriptionStore {
 
 /// A provider's acknowledgement of a notice.
 public struct Acknowledgement: Codable, Sendable, Equatable {
+    /// The provider's organisation.
     public var organization: String
+    /// The kind of notice, such as `early-notice`.
     public var notice: String
+    /// The advisory's revision the notice told of.
     public var revision: Int
+    /// When the provider first acknowledged it.
     public var acknowledgedAt: Date
 }
 
@@ -202,6 +215,7 @@ public struct AcknowledgementStore {
     let database: Database
     let clock: any Clock
 
+    /// Creates a store over `database`.
     public init(database: Database, clock: any Clock) {
         self.database = database
         self.clock = clock

@@ -10,6 +10,7 @@ public struct TokenStore {
     let database: Database
     let clock: any Clock
 
+    /// Creates a store over `database`.
     public init(database: Database, clock: any Clock) {
         self.database = database
         self.clock = clock

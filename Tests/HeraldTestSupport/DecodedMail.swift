@@ -3,13 +3,18 @@ import Foundation
 /// A message as Herald stored it, read back as a reader's mail program would: headers unfolded
 /// and RFC 2047 words decoded, the quoted-printable body decoded to text.
 public struct DecodedMail {
+    /// Every header in order, unfolded and decoded.
     public var headers: [(name: String, value: String)]
+    /// The body decoded, with LF line ends.
     public var text: String
 
+    /// The decoded Subject; empty when there is none.
     public var subject: String { self["Subject"] ?? "" }
 
+    /// The value of the first header named `name`, regardless of case.
     public subscript(name: String) -> String? { headers.first { $0.name.lowercased() == name.lowercased() }?.value }
 
+    /// Reads `raw`, a message as Herald rendered it.
     public init(_ raw: String) {
         let parts = raw.components(separatedBy: "\r\n\r\n")
         let head = parts[0].replacingOccurrences(of: "\r\n ", with: " ")

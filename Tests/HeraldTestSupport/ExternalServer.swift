@@ -3,6 +3,7 @@ import Foundation
 /// A real server the tests talk to, run as a child process from `Tests/Support`: it prints
 /// `ready PORT` when it listens, and stops when its standard input closes or it is killed.
 public final class ExternalServer: @unchecked Sendable {
+    /// The port it listens on, as it said.
     public let port: Int
     private let process: Process
     private let input: Pipe
@@ -49,9 +50,11 @@ public final class ExternalServer: @unchecked Sendable {
     }
 }
 
+/// A test server that did not start.
 public enum ExternalServerError: Error, CustomStringConvertible {
     case didNotStart(script: String, said: String)
 
+    /// Which script, what it said, and the likely cause.
     public var description: String {
         switch self {
         case let .didNotStart(script, said):
@@ -62,8 +65,11 @@ public enum ExternalServerError: Error, CustomStringConvertible {
 
 /// The SMTP server of `smtp_server.py`, saving each message to `directory`.
 public final class SMTPSink {
+    /// Where each received message is saved, one `.eml` file each.
     public let directory: URL
+    /// The running `smtp_server.py`.
     public let server: ExternalServer
+    /// The SMTP URL to give Herald.
     public var url: String { "smtp://127.0.0.1:\(server.port)" }
 
     /// `port` 0 picks a free one; a fixed port lets a test start the server after Herald was told of it.
@@ -99,19 +105,29 @@ public final class SMTPSink {
 
 /// One message as `check_mail.py` reports it.
 public struct ParsedMail: Decodable, Sendable {
+    /// The saved file's name.
     public var file: String
+    /// The envelope recipient (RCPT TO), which may differ from the To header.
     public var envelope_to: String?
+    /// Headers by lowercased name, decoded.
     public var headers: [String: String]
+    /// Header names, lowercased, in order and with repeats, so they can be counted.
     public var header_names: [String]
+    /// Python's names for what it found wrong; empty for a well-formed message.
     public var defects: [String]
+    /// The body as decoded text.
     public var body: String
+    /// Lengths of lines over RFC 5322's limit of 998 octets; empty when none.
     public var long_lines: [Int]
 }
 
 /// The HTTP receiver of `webhook_receiver.py`, logging every request to `log`.
 public final class WebhookReceiver {
+    /// The JSON Lines file it appends each request to.
     public let log: URL
+    /// The running `webhook_receiver.py`.
     public let server: ExternalServer
+    /// The receiver's URL; the path's first segment picks its answer (`/ok/`, `/flaky/`, `/gone/`, …).
     public var base: String { "\(scheme)://127.0.0.1:\(server.port)" }
 
     /// With `tls` (a certificate and its key, PEM files) it speaks HTTPS.
@@ -136,11 +152,17 @@ public final class WebhookReceiver {
 
 /// One request the receiver logged.
 public struct ReceivedRequest: Decodable, Sendable {
+    /// When it arrived, in seconds since 1970.
     public var time: Double
+    /// The HTTP method.
     public var method: String
+    /// The request path, query included.
     public var path: String
+    /// Headers by lowercased name.
     public var headers: [String: String]
+    /// The body as text (UTF-8, bad bytes replaced).
     public var body: String
+    /// Whether the Standard Webhooks signature verified; nil when the receiver had no secret.
     public var verified: Bool?
 }
 

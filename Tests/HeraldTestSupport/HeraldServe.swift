@@ -8,10 +8,13 @@ import Foundation
 /// port of 127.0.0.1, links to https://herald.test, private targets allowed (the receivers are
 /// local), its log in a file. Stopped with SIGTERM, as an operator would.
 public final class HeraldServe: @unchecked Sendable {
+    /// The port it listens on.
     public let port: Int
+    /// The file its standard output and error go to.
     public let log: URL
     private let process = Process()
 
+    /// Its URL, without a trailing slash.
     public var base: String { "http://127.0.0.1:\(port)" }
 
     /// Starts `herald serve --database DATABASE` with `environment` added to this process's own
@@ -47,6 +50,7 @@ public final class HeraldServe: @unchecked Sendable {
     /// What `herald serve` wrote to standard output and error so far.
     public var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
+    /// Whether the process is still running: it has not exited or been stopped.
     public var isRunning: Bool { process.isRunning }
 
     /// GET `path`: the status and body, or nil when nothing answered within `timeout` seconds.
@@ -86,9 +90,11 @@ public final class HeraldServe: @unchecked Sendable {
     deinit { stop() }
 }
 
+/// Why `herald serve`, or a certificate for it, could not be set up.
 public enum ServeError: Error, CustomStringConvertible {
     case didNotStart(log: String)
 
+    /// What went wrong, with the output that shows why.
     public var description: String {
         switch self {
         case let .didNotStart(log): return "herald serve did not become healthy; its log:\n\(log)"

@@ -5,17 +5,25 @@ import HeraldStore
 /// A fresh, migrated SQLite file in its own temporary folder, with stores on a clock:
 /// a manual one by default, or the system's for tests against real servers.
 // Unchecked: a test uses its database from one task at a time, also inside HummingbirdTesting closures.
+/// One per test: its folder is deleted when the value goes.
 public final class TestDatabase: @unchecked Sendable {
+    /// The temporary folder, removed with the value.
     public let directory: URL
+    /// The SQLite file.
     public let path: String
+    /// The open, migrated database.
     public let database: Database
+    /// The clock every store here reads.
     public let clock: any Clock
+    /// The actor the helpers write into the audit log.
     public let actor = "test:alice"
+    /// What the advisory and outbox stores are given; a change applies to stores taken after it.
     public var settings = OutboxSettings(publicURL: "https://herald.test", mailFrom: "herald@herald.test")
 
     /// The manual clock, when the database was made with one.
     public var manualClock: ManualClock { clock as! ManualClock }
 
+    /// Creates and migrates the database; the default clock stands at 2026-11-18 11:06:40 UTC.
     public init(clock: any Clock = ManualClock(Date(timeIntervalSince1970: 1_795_000_000))) throws {
         self.clock = clock
         directory = FileManager.default.temporaryDirectory.appending(path: "herald-store-\(UUID().uuidString)")
@@ -27,12 +35,19 @@ public final class TestDatabase: @unchecked Sendable {
 
     deinit { try? FileManager.default.removeItem(at: directory) }
 
+    /// A new project store on this database and clock.
     public var projects: ProjectStore { ProjectStore(database: database, clock: clock) }
+    /// A new provider store on this database and clock.
     public var providers: ProviderStore { ProviderStore(database: database, clock: clock) }
+    /// A new channel store on this database and clock.
     public var channels: ChannelStore { ChannelStore(database: database, clock: clock) }
+    /// A new advisory store on this database, clock and `settings`.
     public var advisories: AdvisoryStore { AdvisoryStore(database: database, clock: clock, settings: settings) }
+    /// A new outbox store on this database, clock and `settings`.
     public var outbox: OutboxStore { OutboxStore(database: database, clock: clock, settings: settings) }
+    /// A new token store on this database and clock.
     public var tokens: TokenStore { TokenStore(database: database, clock: clock) }
+    /// The audit log of this database.
     public var audit: AuditLog { AuditLog(database: database) }
 
     /// Rows in `table`.
@@ -53,6 +68,7 @@ public final class TestDatabase: @unchecked Sendable {
         return counts
     }
 
+    /// Adds a project named Demo in Europe/Amsterdam, as `actor`.
     @discardableResult
     public func addProject(_ slug: String = "demo") throws -> Project {
         try projects.add(NewProject(slug: slug, name: "Demo", timezone: "Europe/Amsterdam"), actor: actor)

@@ -8,6 +8,7 @@ public final class WriteLockHolder {
     private let output = Pipe()
     private var released = false
 
+    /// Starts sqlite3 on `database` and returns once it holds the write lock.
     public init(database: String) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["sqlite3", database]
@@ -41,5 +42,6 @@ public final class WriteLockHolder {
 
 /// sqlite3 could not take the lock.
 public struct WriteLockError: Error, CustomStringConvertible {
+    /// What went wrong, with what sqlite3 said.
     public let description: String
 }

@@ -11,14 +11,15 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
-from harness import free_port
+from harness import Run, free_port
 
 HERALD = os.path.abspath(sys.argv[1])
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-WORK = tempfile.mkdtemp(prefix="herald-fuzz-")
+run = Run("API FUZZ", "herald-fuzz-")
+WORK = run.work
+fail = run.fail
 DB = os.path.join(WORK, "herald.sqlite")
 EXAMPLES = os.environ.get("HERALD_FUZZ_EXAMPLES", "100")
 SEED = os.environ.get("HERALD_FUZZ_SEED", "20261123")
@@ -33,16 +34,7 @@ ENV.update({"HERALD_LISTEN": f"127.0.0.1:{PORT}", "HERALD_MAILDIR": os.path.join
             "HERALD_PUBLIC_URL": "https://herald.test", "HERALD_MAIL_FROM": "herald@herald.test"})
 
 
-def fail(message):
-    print(f"\nAPI FUZZ FAILED: {message}\n(work folder kept: {WORK})", file=sys.stderr)
-    sys.exit(1)
-
-
-def herald(*args):
-    result = subprocess.run([HERALD, *args, "--database", DB], capture_output=True, text=True, env=ENV)
-    if result.returncode != 0:
-        fail(f"herald {' '.join(args)} exited {result.returncode}: {result.stderr.strip()}")
-    return result.stdout
+herald = run.herald_at(HERALD, DB, ENV)
 
 
 # A few rows of every kind, so ids 1, 2, 3 … exist and operations on them do real work.

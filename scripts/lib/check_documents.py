@@ -14,27 +14,24 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 
 import feedparser
 import jsonschema
+from harness import Run
 
 HERALD = os.path.abspath(sys.argv[1])
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 SHARED = os.path.join(ROOT, "..", "shared", "schemas")
 SCHEMAS = SHARED if os.path.isdir(SHARED) else os.path.join(ROOT, "Tests", "Schemas")
-WORK = tempfile.mkdtemp(prefix="herald-documents-")
+run = Run("DOCUMENTS", "herald-documents-")
+WORK = run.work
 DB = os.path.join(WORK, "herald.sqlite")
 failures = []
 
 
-def herald(*args):
-    result = subprocess.run([HERALD, *args, "--database", DB], capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"DOCUMENTS FAILED: herald {' '.join(args)}: {result.stderr.strip()}")
-    return result.stdout
+herald = run.herald_at(HERALD, DB)
 
 
 def check(name, ok, why=""):

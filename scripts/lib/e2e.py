@@ -13,25 +13,19 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
-from harness import free_port
+from harness import Run, free_port
 
 HERALD = os.path.abspath(sys.argv[1])
 SUPPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "Support")
-WORK = tempfile.mkdtemp(prefix="herald-e2e-")
+run = Run("E2E", "herald-e2e-")
+WORK = run.work
 DB = os.path.join(WORK, "herald.sqlite")
 SECRET = "whsec_ZTJlLXRlc3Qtc2lnbmluZy1rZXktMzItYnl0ZXMh"
-children = []
-
-
-def fail(message):
-    print(f"\nE2E FAILED: {message}\n(work folder kept: {WORK})", file=sys.stderr)
-    for child in children:
-        child.kill()
-    sys.exit(1)
+children = run.children
+fail = run.fail
 
 
 def step(text):
@@ -45,13 +39,6 @@ def start(script, *args):
     if not line.startswith("ready "):
         fail(f"{script} did not start: {line!r}")
     return int(line.split()[1])
-
-
-def herald(*args, check=True):
-    result = subprocess.run([HERALD, *args, "--database", DB], capture_output=True, text=True, env=ENV)
-    if check and result.returncode != 0:
-        fail(f"herald {' '.join(args)} exited {result.returncode}: {result.stderr.strip()}")
-    return result.stdout
 
 
 def http(method, path, body=None, token=None, form=False):
@@ -68,16 +55,6 @@ def http(method, path, body=None, token=None, form=False):
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
-
-
-def wait_for(what, condition, timeout=15):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    fail(f"timed out after {timeout}s waiting for: {what}")
 
 
 def mails():
@@ -123,6 +100,8 @@ generic_port = start("webhook_receiver.py", "--log", generic_log, "--secret", SE
 port = free_port()
 BASE = f"http://127.0.0.1:{port}"
 ENV = dict(os.environ, HERALD_PUBLIC_URL=BASE, HERALD_MAIL_FROM="security@herald.example", HERALD_LOG_LEVEL="warning")
+herald = run.herald_at(HERALD, DB, ENV)
+wait_for = run.wait_for
 serve = subprocess.Popen([HERALD, "serve", "--database", DB, "--listen", f"127.0.0.1:{port}", "--smtp-url", f"smtp://127.0.0.1:{smtp_port}",
                           "--allow-private-targets"], env=ENV, stdout=open(os.path.join(WORK, "serve.log"), "w"), stderr=subprocess.STDOUT)
 children.append(serve)

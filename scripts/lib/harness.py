@@ -1,6 +1,11 @@
 """What the test scripts in this folder share (each is run as `python3 scripts/lib/NAME.py`,
-so this folder is on the import path)."""
+so this folder is on the import path): a free port, and a run's work folder, child processes,
+failure, `herald` calls and waiting."""
 import socket
+import subprocess
+import sys
+import tempfile
+import time
 
 
 def free_port():
@@ -8,3 +13,43 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class Run:
+    """One script's run: a work folder kept when it fails, the processes it started (killed
+    when it fails), and `LABEL FAILED: …` on standard error with exit 1."""
+
+    def __init__(self, label, prefix):
+        self.label = label
+        self.work = tempfile.mkdtemp(prefix=prefix)
+        self.children = []
+
+    def fail(self, message):
+        print(f"\n{self.label} FAILED: {message}\n(work folder kept: {self.work})", file=sys.stderr)
+        for child in self.children:
+            child.kill()
+        sys.exit(1)
+
+    def herald_at(self, binary, database, env=None):
+        """A function running `herald ARGS --database DATABASE` that returns its output and fails
+        the run on a non-zero exit (unless called with check=False)."""
+        def herald(*args, check=True):
+            result = subprocess.run([binary, *args, "--database", database], capture_output=True, text=True, env=env)
+            if check and result.returncode != 0:
+                self.fail(f"herald {' '.join(args)} exited {result.returncode}: {result.stderr.strip()}")
+            return result.stdout
+        return herald
+
+    def wait_for(self, what, condition, timeout=15, interval=0.1, tolerate=()):
+        """`condition()`'s first true value within `timeout` seconds; the exceptions in
+        `tolerate` count as not yet. Fails the run when the time is up."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                value = condition()
+                if value:
+                    return value
+            except tolerate:
+                pass
+            time.sleep(interval)
+        self.fail(f"timed out after {timeout}s waiting for {what}")

@@ -12,23 +12,17 @@ import secrets
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
-from harness import free_port
+from harness import Run, free_port
 
 HERALD = os.path.abspath(sys.argv[1])
 VENV = os.path.abspath(sys.argv[2])
-WORK = tempfile.mkdtemp(prefix="herald-matrix-")
-children = []
-
-
-def fail(message):
-    print(f"\nMATRIX FAILED: {message}\n(work folder kept: {WORK})", file=sys.stderr)
-    for child in children:
-        child.kill()
-    sys.exit(1)
+run = Run("MATRIX", "herald-matrix-")
+WORK = run.work
+children = run.children
+fail = run.fail
 
 
 def request(method, url, body=None, token=None):
@@ -41,15 +35,7 @@ def request(method, url, body=None, token=None):
 
 
 def wait_for(what, condition, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if condition():
-                return
-        except (OSError, urllib.error.URLError, ValueError):
-            pass
-        time.sleep(0.3)
-    fail(f"timed out waiting for {what}")
+    return run.wait_for(what, condition, timeout=timeout, interval=0.3, tolerate=(OSError, urllib.error.URLError, ValueError))
 
 
 # Synapse on loopback with a configuration made for this run.
@@ -84,11 +70,7 @@ db = os.path.join(WORK, "herald.sqlite")
 env = dict(os.environ, HERALD_LOG_LEVEL="warning", HERALD_ALLOW_PRIVATE_TARGETS="1")
 
 
-def herald(*args):
-    result = subprocess.run([HERALD, *args, "--database", db], capture_output=True, text=True, env=env)
-    if result.returncode != 0:
-        fail(f"herald {' '.join(args)}: {result.stderr.strip()}")
-    return result.stdout
+herald = run.herald_at(HERALD, db, env)
 
 
 herald("migrate")

@@ -11,16 +11,14 @@ import re
 import sqlite3
 import subprocess
 import sys
-import tempfile
+
+from harness import Run
 
 HERALD = os.path.abspath(sys.argv[1])
 README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
-WORK = tempfile.mkdtemp(prefix="herald-readme-")
-
-
-def fail(message):
-    print(f"\nREADME WALK FAILED: {message}\n(work folder kept: {WORK})", file=sys.stderr)
-    sys.exit(1)
+run = Run("README WALK", "herald-readme-")
+WORK = run.work
+fail = run.fail
 
 
 blocks = re.findall(r"<!-- doctest: ([^>]*?) -->\n```sh\n(.*?)```", open(README, encoding="utf-8").read(), re.S)

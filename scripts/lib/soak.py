@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from harness import free_port
 
 parser = argparse.ArgumentParser()
 parser.add_argument("herald")
