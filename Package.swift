@@ -42,11 +42,15 @@ let package = Package(
             plugins: ["EmbedTemplatesPlugin"]
         ),
 
+        // The use cases: what each command and route does, as functions over ports (protocols)
+        // that the SQLite adapter implements. No SQL, no I/O.
+        .target(name: "HeraldApp", dependencies: ["HeraldCore"]),
+
         // SQLite adapter. Migrations/*.sql are embedded at build time by the plugin.
         .target(
             name: "HeraldStore",
             dependencies: [
-                "CSQLite", "HeraldCore", "HeraldMarkdown", "HeraldTemplates",
+                "CSQLite", "HeraldApp", "HeraldCore", "HeraldMarkdown", "HeraldTemplates",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -57,7 +61,7 @@ let package = Package(
         .target(
             name: "HeraldDelivery",
             dependencies: [
-                "CCurl", "HeraldCore", "HeraldStore",
+                "CCurl", "HeraldApp", "HeraldCore", "HeraldStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -85,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldDelivery", "HeraldServer", "HeraldTemplates",
+                "HeraldApp", "HeraldCore", "HeraldStore", "HeraldDelivery", "HeraldServer", "HeraldTemplates",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -101,21 +105,24 @@ let package = Package(
 
         // Fixtures shared by the test targets: temporary databases, real servers started as processes.
         .target(
-            name: "HeraldTestSupport", dependencies: ["HeraldStore", "HeraldCore"], path: "Tests/HeraldTestSupport"),
+            name: "HeraldTestSupport", dependencies: ["HeraldApp", "HeraldStore", "HeraldCore"],
+            path: "Tests/HeraldTestSupport"),
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore", "HeraldMarkdown", "HeraldTemplates"]),
+        .testTarget(name: "HeraldAppTests", dependencies: ["HeraldApp", "HeraldCore"]),
         .testTarget(
-            name: "HeraldStoreTests", dependencies: ["HeraldStore", "HeraldCore", "CSQLite", "HeraldTestSupport"]),
+            name: "HeraldStoreTests",
+            dependencies: ["HeraldApp", "HeraldStore", "HeraldCore", "CSQLite", "HeraldTestSupport"]),
         .testTarget(
             name: "HeraldDeliveryTests",
             dependencies: [
-                "HeraldDelivery", "HeraldStore", "HeraldCore", "HeraldTestSupport",
+                "HeraldApp", "HeraldDelivery", "HeraldStore", "HeraldCore", "HeraldTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: []),
         .testTarget(
             name: "HeraldServerTests",
             dependencies: [
-                "HeraldServer", "HeraldStore", "HeraldCore", "HeraldMarkdown", "HeraldTestSupport",
+                "HeraldApp", "HeraldServer", "HeraldStore", "HeraldCore", "HeraldMarkdown", "HeraldTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(name: "HeraldCLITests", dependencies: ["HeraldTestSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldApp
 import HeraldCore
 import HeraldStore
 import Logging
@@ -18,7 +19,7 @@ public struct Scheduler: Sendable {
     let logger: Logger
     let poll: Duration
     /// Called after every pass with what fired: health checks and caches listen here.
-    public var onLoop: @Sendable ([AdvisoryStore.Fired]) -> Void = { _ in }
+    public var onLoop: @Sendable ([Advisories.Fired]) -> Void = { _ in }
 
     /// Creates a scheduler that opens its own connection to `databasePath` and rings `doorbell` after a fan-out.
     public init(
@@ -52,7 +53,7 @@ public struct Scheduler: Sendable {
 
     private func loop(_ wake: Wake) throws {
         let database = try Database(path: databasePath, busyTimeout: .seconds(30))
-        let advisories = AdvisoryStore(database: database, clock: clock, settings: outbox)
+        let advisories = Stores(database: database, clock: clock, settings: outbox).advisories
         // A notice that failed waits before it is tried again (0.5 s, doubling, at most a
         // minute), so a fault that persists costs a line a minute, not a spinning core.
         var backoff: [Int64: (failures: Int, until: Date)] = [:]

@@ -140,7 +140,7 @@ struct AdminController: Sendable {
                 }
                 return state
             }
-            return try await json { stores in try stores.advisories.list(project: project, state: state) }
+            return try await json { stores in try stores.advisoryRecords.list(project: project, state: state) }
         }
         group.post("advisories") { request, context in
             try context.require(.releaseManager)
@@ -160,7 +160,7 @@ struct AdminController: Sendable {
         group.get("advisories/:id") { _, context in
             try context.require(.auditor)
             let id = try context.id()
-            return try await json { stores in try stores.advisories.detail(id) }
+            return try await json { stores in try stores.advisoryRecords.detail(id) }
         }
         group.get("advisories/:id/deliveries") { request, context in
             try context.require(.auditor)

@@ -1,9 +1,10 @@
 import Foundation
+import HeraldApp
 import HeraldCore
 
 /// Advisories, their CVEs and revision history. Every change is one transaction with its
 /// revision row (when the revision grows) and its audit row.
-public struct AdvisoryStore {
+public struct AdvisoryStore: AdvisoryRepository {
     let database: Database
     let clock: any Clock
     let settings: OutboxSettings
@@ -13,62 +14,6 @@ public struct AdvisoryStore {
         self.database = database
         self.clock = clock
         self.settings = settings
-    }
-
-    var outbox: OutboxStore { OutboxStore(database: database, clock: clock, settings: settings) }
-
-    /// Creates an advisory: scheduled when `schedule` has an embargo, a draft otherwise.
-    /// `typedZone` is the zone the user wrote the instants in: refusals repeat them in it.
-    public func create(
-        project slug: String, content: AdvisoryContent, schedule: Schedule, actor: String, typedZone: TimeZone? = nil
-    ) throws -> Advisory {
-        let now = clock.now
-        return try database.write {
-            let project = try ProjectStore(database: database, clock: clock).require(slug)
-            let publicID = "\(project.slug)-\(Instant.rfc3339(now).prefix(4))-\(Secrets.readableID(length: 6))"
-            var advisory = try Advisory.new(
-                projectSlug: project.slug, publicID: publicID, content: content, schedule: schedule,
-                policy: project.embargoPolicy(sayingInstantsIn: typedZone), now: now)
-            advisory.id = try save(advisory, newIn: project.id, notes: .none, actor: actor, action: "advisory.create")
-            return advisory
-        }
-    }
-
-    /// Moves the embargo (and optionally the notices).
-    public func reschedule(
-        _ id: Int64, to change: (Schedule) -> Schedule, notes: ChangeNotes, actor: String, typedZone: TimeZone? = nil
-    ) throws -> Advisory {
-        try transition(
-            id, notes: notes, actor: actor, typedZone: typedZone, action: "advisory.reschedule", notice: .revision
-        ) { advisory, policy, now throws(Refusal) in
-            try advisory.rescheduled(change(advisory.schedule), policy: policy, now: now)
-        }
-    }
-
-    /// Changes the content; the revision grows.
-    public func revise(_ id: Int64, _ patch: AdvisoryPatch, notes: ChangeNotes, actor: String) throws -> Advisory {
-        try transition(id, notes: notes, actor: actor, action: "advisory.revise", notice: .revision) {
-            advisory, _, now throws(Refusal) in
-            try advisory.revised(patch, now: now)
-        }
-    }
-
-    /// Breaks the embargo: publishes now. The reason is required.
-    public func publishNow(_ id: Int64, notes: ChangeNotes, actor: String) throws -> Advisory {
-        _ = try Validate.reason(notes.reason, required: true)
-        return try transition(id, notes: notes, actor: actor, action: "advisory.publish", notice: .publication) {
-            advisory, _, now throws(Refusal) in
-            try advisory.publishedNow(now)
-        }
-    }
-
-    /// Cancels before release. The reason is required.
-    public func cancel(_ id: Int64, notes: ChangeNotes, actor: String) throws -> Advisory {
-        _ = try Validate.reason(notes.reason, required: true)
-        return try transition(id, notes: notes, actor: actor, action: "advisory.cancel", notice: .cancellation) {
-            advisory, _, now throws(Refusal) in
-            try advisory.cancelled(now)
-        }
     }
 
     /// The advisory with database id `id`.
@@ -107,122 +52,23 @@ public struct AdvisoryStore {
         }
     }
 
-    // MARK: - Writing
+    // MARK: - Writing (the repository behind the Advisories use cases)
 
-    /// Applies `step` to the advisory, saves it, and fans out `notice`: one transaction.
-    private func transition(
-        _ id: Int64, notes: ChangeNotes, actor: String, typedZone: TimeZone? = nil, action: String, notice: NoticeKind,
-        _ step: (Advisory, EmbargoPolicy, Date) throws(Refusal) -> Advisory
-    ) throws -> Advisory {
-        let now = clock.now
-        return try database.write {
-            let current = try get(id)
-            let project = try ProjectStore(database: database, clock: clock).require(current.projectSlug)
-            let next = try step(current, project.embargoPolicy(sayingInstantsIn: typedZone), now)
-            try save(next, previous: current, notes: notes, actor: actor, action: action)
-            try outbox.fanOut(notice, advisory: next, project: project, notes: notes, previous: current)
-            return next
-        }
+    /// Writes a new advisory with its CVEs, first revision row and audit row; returns its id.
+    public func insert(_ advisory: Advisory, projectID: Int64, actor: String, action: String) throws -> Int64 {
+        try save(advisory, newIn: projectID, notes: .none, actor: actor, action: action)
     }
 
-    // MARK: - The clock's notices
-
-    /// A notice the scheduler fired.
-    public struct Fired: Sendable, Equatable {
-        /// Database id of the advisory.
-        public var advisoryID: Int64
-        /// Which notice fired.
-        public var kind: NoticeKind
-        /// How long after its instant it fired.
-        public var lag: TimeInterval
-    }
-
-    /// A notice that could not be fired this pass; the scheduler logs it and tries again.
-    public struct Failure: Error, Sendable {
-        /// Database id of the advisory.
-        public var advisoryID: Int64
-        /// The notice that was due.
-        public var kind: NoticeKind
-        /// Why it could not be fired.
-        public var error: any Error
-    }
-
-    /// Fires every notice due now, each in its own transaction (state change, outbox rows,
-    /// audit row). An advisory whose release instant has passed is published and gets no early
-    /// notice or pre-announcement any more: they would come after the fact. A notice that fails
-    /// is reported to `failed` and the others still fire; advisories `skip` names wait (the
-    /// scheduler's backoff after a failure); `beforeFire` runs between choosing a
-    /// notice and firing it (tests use it to change the advisory in that gap).
-    public func fireDue(
-        actor: String = "scheduler", skip: (Int64) -> Bool = { _ in false }, failed: (Failure) -> Void = { _ in },
-        beforeFire: (Int64, NoticeKind) throws -> Void = { _, _ in }
-    ) throws -> [Fired] {
-        let now = clock.now
-        var fired: [Fired] = []
-        // Which notice is due is decided by one rule (Schedule.due), here and again inside the
-        // transaction that fires it; SQL only reads what it needs.
-        let due = try scheduled().compactMap { advisory in
-            advisory.schedule.due(at: now, sent: advisory.sent).map { (advisory.id, $0) }
-        }
-        for (id, kind) in due where !skip(id) {
-            do {
-                try beforeFire(id, kind)
-                if let one = try fire(kind, advisory: id, now: now, actor: actor) { fired.append(one) }
-            } catch {
-                failed(Failure(advisoryID: id, kind: kind, error: error))
-            }
-        }
-        return fired
-    }
-
-    private func fire(_ kind: NoticeKind, advisory id: Int64, now: Date, actor: String) throws -> Fired? {
-        try database.write {
-            let current = try get(id)
-            // Read again inside the transaction: a reschedule, revision or cancellation may have
-            // committed since the notice was chosen, and then it is not due (or not this one).
-            guard current.state == .scheduled, let embargo = current.schedule.embargo else { return nil }
-            let sent = Set(
-                try database.query(
-                    "SELECT kind FROM notices WHERE advisory_id = ? AND kind IN ('early-notice', 'pre-announcement')",
-                    .integer(id)
-                ) { NoticeKind(rawValue: $0.text(0)) }.compactMap { $0 })
-            guard current.schedule.due(at: now, sent: sent) == kind else { return nil }
-            let project = try ProjectStore(database: database, clock: clock).require(current.projectSlug)
-            let instant: Date
-            switch kind {
-            case .publication:
-                let published = try current.publishedOnSchedule(now)
-                try save(published, previous: current, notes: .none, actor: actor, action: "advisory.publish")
-                try outbox.fanOut(.publication, advisory: published, project: project, dueAt: embargo)
-                instant = embargo
-            case .earlyNotice:
-                instant = current.schedule.earlyNotice ?? now
-                try outbox.fanOut(.earlyNotice, advisory: current, project: project, dueAt: instant)
-                try AuditLog(database: database).record(
-                    at: now, actor: actor, action: "advisory.early-notice", subjectType: "advisory",
-                    subjectID: id, details: ["revision": String(current.revision)])
-            default:
-                instant = current.schedule.preAnnounce ?? now
-                try outbox.fanOut(.preAnnouncement, advisory: current, project: project, dueAt: instant)
-                try AuditLog(database: database).record(
-                    at: now, actor: actor, action: "advisory.pre-announce", subjectType: "advisory",
-                    subjectID: id, details: ["revision": String(current.revision)])
-            }
-            return Fired(advisoryID: id, kind: kind, lag: now.timeIntervalSince(instant))
-        }
-    }
-
-    /// Whether `schedule` makes the clock's notice `kind` due at `now`, judged on the dates
-    /// alone (whether it went out already is fanOut's once-check to say). Once the release
-    /// instant has passed, only the publication is due.
-    /// The next instant at which `fireDue` will have something to do, or nil.
-    public func nextDue() throws -> Date? {
-        try scheduled().compactMap { $0.schedule.nextInstant(sent: $0.sent) }.min()
+    /// Writes a change: the advisory, its CVEs, a revision row when the revision grew, the audit row.
+    public func update(_ advisory: Advisory, previous: Advisory, notes: ChangeNotes, actor: String, action: String)
+        throws
+    {
+        try save(advisory, previous: previous, notes: notes, actor: actor, action: action)
     }
 
     /// Every scheduled advisory's schedule and the clock-driven notices it has sent, by release.
     /// A handful of rows: advisories under embargo at one time are few.
-    private func scheduled() throws -> [(id: Int64, schedule: Schedule, sent: Set<NoticeKind>)] {
+    public func scheduled() throws -> [ScheduledAdvisory] {
         try database.query(
             """
             SELECT a.id, a.embargo_at, a.early_notice_at, a.pre_announce_at,
@@ -230,13 +76,25 @@ public struct AdvisoryStore {
             FROM advisories a WHERE a.state = 'scheduled' AND a.embargo_at IS NOT NULL ORDER BY a.embargo_at, a.id
             """
         ) { row in
-            (
-                row.int(0),
-                Schedule(
-                    embargo: row.optionalDate(1), earlyNotice: row.optionalDate(2), preAnnounce: row.optionalDate(3)),
-                Set((row.optionalText(4) ?? "").split(separator: ",").compactMap { NoticeKind(rawValue: String($0)) })
+            ScheduledAdvisory(
+                id: row.int(0),
+                schedule:
+                    Schedule(
+                        embargo: row.optionalDate(1), earlyNotice: row.optionalDate(2), preAnnounce: row.optionalDate(3)
+                    ),
+                sent: Set(
+                    (row.optionalText(4) ?? "").split(separator: ",").compactMap { NoticeKind(rawValue: String($0)) })
             )
         }
+    }
+
+    /// The clock's notices (early notice, pre-announcement) advisory `id` has sent.
+    public func sentClockNotices(of id: Int64) throws -> Set<NoticeKind> {
+        Set(
+            try database.query(
+                "SELECT kind FROM notices WHERE advisory_id = ? AND kind IN ('early-notice', 'pre-announcement')",
+                .integer(id)
+            ) { NoticeKind(rawValue: $0.text(0)) }.compactMap { $0 })
     }
 
     /// Writes `advisory` (a new row when `projectID` is given), its CVEs, a revision row if the

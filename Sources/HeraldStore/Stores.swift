@@ -1,4 +1,5 @@
 import Foundation
+import HeraldApp
 import HeraldCore
 
 /// The stores over one connection, with the clock and the settings the composition root chose
@@ -25,8 +26,14 @@ public struct Stores {
     public var providers: ProviderStore { ProviderStore(database: database, clock: clock) }
     /// Public announcement channels.
     public var channels: ChannelStore { ChannelStore(database: database, clock: clock) }
-    /// Advisories and their history.
-    public var advisories: AdvisoryStore { AdvisoryStore(database: database, clock: clock, settings: settings) }
+    /// The advisory use cases: create, reschedule, revise, publish, cancel, fire what is due.
+    public var advisories: Advisories {
+        Advisories(
+            work: database, repository: advisoryRecords, projects: projects, outbox: outbox, audit: audit,
+            ids: SecureRandomIDs(), clock: clock)
+    }
+    /// Advisories as stored: lists, history, the detail view.
+    public var advisoryRecords: AdvisoryStore { AdvisoryStore(database: database, clock: clock, settings: settings) }
     /// The outbox of deliveries.
     public var outbox: OutboxStore { OutboxStore(database: database, clock: clock, settings: settings) }
     /// Alerts to release managers.

@@ -103,7 +103,7 @@ struct AdvisoryCommand: ParsableCommand {
         func run() throws {
             let state = try choice(state, field: "state", as: AdvisoryState.self)
             let context = try db.open()
-            let advisories = try context.advisories.list(project: project, state: state)
+            let advisories = try context.advisoryRecords.list(project: project, state: state)
             if output.json { return try Output.json(advisories) }
             let zones = try zonesBySlug(context)
             // The release instant, or for a published advisory when it was published (an embargo
@@ -135,7 +135,7 @@ struct AdvisoryCommand: ParsableCommand {
 
         func run() throws {
             let context = try db.open()
-            let detail = try context.advisories.detail(id)
+            let detail = try context.advisoryRecords.detail(id)
             if output.json { return try Output.json(detail) }
             let (advisory, revisions, audit, deliveries) = (
                 detail.advisory, detail.revisions, detail.audit, detail.deliveries

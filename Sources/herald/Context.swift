@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeraldApp
 import HeraldCore
 import HeraldStore
 
@@ -69,7 +70,8 @@ struct Context {
     var projects: ProjectStore { stores.projects }
     var providers: ProviderStore { stores.providers }
     var channels: ChannelStore { stores.channels }
-    var advisories: AdvisoryStore { stores.advisories }
+    var advisories: Advisories { stores.advisories }
+    var advisoryRecords: AdvisoryStore { stores.advisoryRecords }
     var outbox: OutboxStore { stores.outbox }
     var tokens: TokenStore { stores.tokens }
     var audit: AuditLog { stores.audit }

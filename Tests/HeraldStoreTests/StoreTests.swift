@@ -241,13 +241,13 @@ import Testing
         let loaded = try db.advisories.get(created.id)
         #expect(loaded == revised)
         #expect(loaded.content.cves == ["CVE-2026-2222", "CVE-2026-1111"])
-        let revisions = try db.advisories.revisions(of: created.id)
+        let revisions = try db.advisoryRecords.revisions(of: created.id)
         #expect(revisions.map(\.revision) == [1, 2, 3])
         #expect(revisions.map(\.reason) == ["", "later", "second CVE"])
         #expect(revisions[0].schedule.embargo == embargo)
         #expect(revisions[1].schedule.embargo == embargo + 3600)
-        #expect(try db.advisories.list(state: .scheduled).map(\.id) == [created.id])
-        #expect(try db.advisories.list(project: "demo", state: .draft).isEmpty)
+        #expect(try db.advisoryRecords.list(state: .scheduled).map(\.id) == [created.id])
+        #expect(try db.advisoryRecords.list(project: "demo", state: .draft).isEmpty)
     }
 
     @Test func breakingTheEmbargoPublishesAtOnce() throws {

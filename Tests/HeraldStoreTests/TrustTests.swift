@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import HeraldApp
 import HeraldCore
 import HeraldStore
 import HeraldTestSupport
@@ -143,7 +144,7 @@ import Testing
         try db.addProject()
         let advisory = try scheduled(db, earlyNotice: false)
         db.manualClock.advance(by: 86_400)
-        var failures: [AdvisoryStore.Failure] = []
+        var failures: [Advisories.Failure] = []
         // A reschedule commits after the scheduler chose the publication and before it fires.
         let fired = try db.advisories.fireDue(
             failed: { failures.append($0) },
@@ -174,7 +175,7 @@ import Testing
             CREATE TRIGGER fail_one BEFORE INSERT ON notices WHEN NEW.advisory_id = \(failing.id)
             BEGIN SELECT RAISE(ABORT, 'disk full, say'); END
             """)
-        var failures: [AdvisoryStore.Failure] = []
+        var failures: [Advisories.Failure] = []
         #expect(try db.advisories.fireDue(failed: { failures.append($0) }).map(\.advisoryID) == [other.id])
         #expect(failures.map(\.advisoryID) == [failing.id])
         #expect(try db.advisories.get(failing.id).state == .scheduled)  // its transaction rolled back whole
@@ -322,7 +323,7 @@ import Testing
             try PublicStore(database: db.database, clock: db.clock).published(publicID: advisory.publicID))
         #expect(found.revisions.map(\.publicNote) == ["", "Release moved by a day"])
         // The reasons stay with the release managers: in the revisions and the audit log.
-        #expect(try db.advisories.revisions(of: advisory.id).map(\.reason) == ["", "Dimpact needs one more day"])
+        #expect(try db.advisoryRecords.revisions(of: advisory.id).map(\.reason) == ["", "Dimpact needs one more day"])
         #expect(try db.audit.list(limit: 1).first?.reason == "leak at Dimpact")
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldApp
 import HeraldCore
 import HeraldStore
 
@@ -42,7 +43,11 @@ public final class TestDatabase: @unchecked Sendable {
     /// A new channel store on this database and clock.
     public var channels: ChannelStore { ChannelStore(database: database, clock: clock) }
     /// A new advisory store on this database, clock and `settings`.
-    public var advisories: AdvisoryStore { AdvisoryStore(database: database, clock: clock, settings: settings) }
+    public var advisories: Advisories { stores.advisories }
+    /// Advisories as stored: lists and history.
+    public var advisoryRecords: AdvisoryStore { stores.advisoryRecords }
+    /// Every store over this database, as the CLI and the server get them.
+    public var stores: Stores { Stores(database: database, clock: clock, settings: settings) }
     /// A new outbox store on this database, clock and `settings`.
     public var outbox: OutboxStore { OutboxStore(database: database, clock: clock, settings: settings) }
     /// A new token store on this database and clock.

@@ -1,0 +1,196 @@
+import Foundation
+import HeraldCore
+
+/// The release managers' use cases on advisories and the clock's: create, reschedule, revise,
+/// publish now, cancel, and fire what is due. Each is one transaction over the ports: the
+/// change (a rule of `Advisory`), its revision and audit rows, and the notices it causes.
+public struct Advisories {
+    let work: any UnitOfWork
+    let repository: any AdvisoryRepository
+    let projects: any ProjectDirectory
+    let outbox: any NoticeOutbox
+    let audit: any AuditTrail
+    let ids: any RandomIDs
+    let clock: any Clock
+
+    /// Creates the use cases over their ports.
+    public init(
+        work: any UnitOfWork, repository: any AdvisoryRepository, projects: any ProjectDirectory,
+        outbox: any NoticeOutbox, audit: any AuditTrail, ids: any RandomIDs, clock: any Clock
+    ) {
+        self.work = work
+        self.repository = repository
+        self.projects = projects
+        self.outbox = outbox
+        self.audit = audit
+        self.ids = ids
+        self.clock = clock
+    }
+
+    /// The advisory with database id `id`, or a not-found refusal.
+    public func get(_ id: Int64) throws -> Advisory { try repository.get(id) }
+
+    /// Creates an advisory: scheduled when `schedule` has an embargo, a draft otherwise.
+    /// `typedZone` is the zone the user wrote the instants in: refusals repeat them in it.
+    public func create(
+        project slug: String, content: AdvisoryContent, schedule: Schedule, actor: String, typedZone: TimeZone? = nil
+    ) throws -> Advisory {
+        let now = clock.now
+        return try work.write {
+            let project = try projects.require(slug, field: "project")
+            // Random, so the ids of embargoed advisories cannot be guessed from published ones.
+            let publicID = "\(project.slug)-\(Instant.rfc3339(now).prefix(4))-\(ids.readableID(length: 6))"
+            var advisory = try Advisory.new(
+                projectSlug: project.slug, publicID: publicID, content: content, schedule: schedule,
+                policy: project.embargoPolicy(sayingInstantsIn: typedZone), now: now)
+            advisory.id = try repository.insert(
+                advisory, projectID: project.id, actor: actor, action: "advisory.create")
+            return advisory
+        }
+    }
+
+    /// Moves the embargo (and optionally the notices); earlier recipients get a revision.
+    public func reschedule(
+        _ id: Int64, to change: (Schedule) -> Schedule, notes: ChangeNotes, actor: String, typedZone: TimeZone? = nil
+    ) throws -> Advisory {
+        try transition(
+            id, notes: notes, actor: actor, typedZone: typedZone, action: "advisory.reschedule", notice: .revision
+        ) { advisory, policy, now throws(Refusal) in
+            try advisory.rescheduled(change(advisory.schedule), policy: policy, now: now)
+        }
+    }
+
+    /// Changes the content; the revision grows and earlier recipients get it.
+    public func revise(_ id: Int64, _ patch: AdvisoryPatch, notes: ChangeNotes, actor: String) throws -> Advisory {
+        try transition(id, notes: notes, actor: actor, action: "advisory.revise", notice: .revision) {
+            advisory, _, now throws(Refusal) in
+            try advisory.revised(patch, now: now)
+        }
+    }
+
+    /// Breaks the embargo: publishes now. The reason is required.
+    public func publishNow(_ id: Int64, notes: ChangeNotes, actor: String) throws -> Advisory {
+        _ = try Validate.reason(notes.reason, required: true)
+        return try transition(id, notes: notes, actor: actor, action: "advisory.publish", notice: .publication) {
+            advisory, _, now throws(Refusal) in
+            try advisory.publishedNow(now)
+        }
+    }
+
+    /// Cancels before release. The reason is required.
+    public func cancel(_ id: Int64, notes: ChangeNotes, actor: String) throws -> Advisory {
+        _ = try Validate.reason(notes.reason, required: true)
+        return try transition(id, notes: notes, actor: actor, action: "advisory.cancel", notice: .cancellation) {
+            advisory, _, now throws(Refusal) in
+            try advisory.cancelled(now)
+        }
+    }
+
+    /// Applies `step` to the advisory, saves it, and fans out `notice`: one transaction.
+    private func transition(
+        _ id: Int64, notes: ChangeNotes, actor: String, typedZone: TimeZone? = nil, action: String, notice: NoticeKind,
+        _ step: (Advisory, EmbargoPolicy, Date) throws(Refusal) -> Advisory
+    ) throws -> Advisory {
+        let now = clock.now
+        return try work.write {
+            let current = try repository.get(id)
+            let project = try projects.require(current.projectSlug, field: "project")
+            let next = try step(current, project.embargoPolicy(sayingInstantsIn: typedZone), now)
+            try repository.update(next, previous: current, notes: notes, actor: actor, action: action)
+            try outbox.fanOut(notice, advisory: next, project: project, notes: notes, dueAt: nil, previous: current)
+            return next
+        }
+    }
+
+    // MARK: - The clock's notices
+
+    /// A notice the scheduler fired.
+    public struct Fired: Sendable, Equatable {
+        /// Database id of the advisory.
+        public var advisoryID: Int64
+        /// Which notice fired.
+        public var kind: NoticeKind
+        /// How long after its instant it fired.
+        public var lag: TimeInterval
+    }
+
+    /// A notice that could not be fired this pass; the scheduler logs it and tries again.
+    public struct Failure: Error, Sendable {
+        /// Database id of the advisory.
+        public var advisoryID: Int64
+        /// The notice that was due.
+        public var kind: NoticeKind
+        /// Why it could not be fired.
+        public var error: any Error
+    }
+
+    /// Fires every notice due now (Schedule.due decides which), each in its own transaction:
+    /// state change, outbox rows, audit row. An advisory whose release instant has passed is
+    /// published and gets no early notice or pre-announcement any more: they would come after
+    /// the fact. A notice that fails is reported to `failed` and the others still fire;
+    /// advisories `skip` names wait (the scheduler's backoff after a failure); `beforeFire`
+    /// runs between choosing a notice and firing it (tests use it to change the advisory in that gap).
+    public func fireDue(
+        actor: String = "scheduler", skip: (Int64) -> Bool = { _ in false }, failed: (Failure) -> Void = { _ in },
+        beforeFire: (Int64, NoticeKind) throws -> Void = { _, _ in }
+    ) throws -> [Fired] {
+        let now = clock.now
+        var fired: [Fired] = []
+        let due = try repository.scheduled().compactMap { advisory in
+            advisory.schedule.due(at: now, sent: advisory.sent).map { (advisory.id, $0) }
+        }
+        for (id, kind) in due where !skip(id) {
+            do {
+                try beforeFire(id, kind)
+                if let one = try fire(kind, advisory: id, now: now, actor: actor) { fired.append(one) }
+            } catch {
+                failed(Failure(advisoryID: id, kind: kind, error: error))
+            }
+        }
+        return fired
+    }
+
+    /// The next instant at which `fireDue` will have something to do, or nil.
+    public func nextDue() throws -> Date? {
+        try repository.scheduled().compactMap { $0.schedule.nextInstant(sent: $0.sent) }.min()
+    }
+
+    private func fire(_ kind: NoticeKind, advisory id: Int64, now: Date, actor: String) throws -> Fired? {
+        try work.write {
+            let current = try repository.get(id)
+            // Decided again inside the transaction, by the same rule: a reschedule, revision or
+            // cancellation may have committed since the notice was chosen, and then it is not due
+            // (or not this one).
+            guard current.state == .scheduled, let embargo = current.schedule.embargo,
+                current.schedule.due(at: now, sent: try repository.sentClockNotices(of: id)) == kind
+            else { return nil }
+            let project = try projects.require(current.projectSlug, field: "project")
+            let instant: Date
+            switch kind {
+            case .publication:
+                let published = try current.publishedOnSchedule(now)
+                try repository.update(
+                    published, previous: current, notes: .none, actor: actor, action: "advisory.publish")
+                try outbox.fanOut(
+                    .publication, advisory: published, project: project, notes: .none, dueAt: embargo, previous: nil)
+                instant = embargo
+            case .earlyNotice:
+                instant = current.schedule.earlyNotice ?? now
+                try outbox.fanOut(
+                    .earlyNotice, advisory: current, project: project, notes: .none, dueAt: instant, previous: nil)
+                try audit.advisoryAction(
+                    "advisory.early-notice", advisory: id, at: now, actor: actor,
+                    details: ["revision": String(current.revision)])
+            default:
+                instant = current.schedule.preAnnounce ?? now
+                try outbox.fanOut(
+                    .preAnnouncement, advisory: current, project: project, notes: .none, dueAt: instant,
+                    previous: nil)
+                try audit.advisoryAction(
+                    "advisory.pre-announce", advisory: id, at: now, actor: actor,
+                    details: ["revision": String(current.revision)])
+            }
+            return Fired(advisoryID: id, kind: kind, lag: now.timeIntervalSince(instant))
+        }
+    }
+}

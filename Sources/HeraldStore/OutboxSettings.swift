@@ -1,0 +1,50 @@
+import Foundation
+import HeraldCore
+import HeraldTemplates
+
+/// What the outbox needs to render messages: where links point and who mail is from.
+public struct OutboxSettings: Sendable, Equatable {
+    /// Base of every link (`HERALD_PUBLIC_URL`).
+    public var publicURL: String
+    /// Sender address (`HERALD_MAIL_FROM`).
+    public var mailFrom: String
+    /// Sender display name.
+    public var mailFromName: String
+    /// The words of every message (the templates, with any overrides).
+    public var wording: any Wording
+    /// The language of a project without one of its own (`default-language`).
+    public var defaultLanguage: Language
+
+    /// What `HERALD_PUBLIC_URL` and `HERALD_MAIL_FROM` default to, here and in the CLI.
+    public static let defaultPublicURL = "http://127.0.0.1:8080"
+    /// The sender when `HERALD_MAIL_FROM` is not set.
+    public static let defaultMailFrom = "herald@localhost.localdomain"
+
+    /// Drops a trailing slash from `publicURL`; the defaults suit a trial on one machine.
+    public init(
+        publicURL: String = defaultPublicURL, mailFrom: String = defaultMailFrom, mailFromName: String = "Herald",
+        wording: any Wording = Templates.standard, defaultLanguage: Language = .english
+    ) {
+        self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        self.mailFrom = mailFrom
+        self.mailFromName = mailFromName
+        self.wording = wording
+        self.defaultLanguage = defaultLanguage
+    }
+
+    /// Equal when they render links and senders alike; the wording is compared by its overrides.
+    public static func == (lhs: OutboxSettings, rhs: OutboxSettings) -> Bool {
+        lhs.publicURL == rhs.publicURL && lhs.mailFrom == rhs.mailFrom && lhs.mailFromName == rhs.mailFromName
+            && lhs.defaultLanguage == rhs.defaultLanguage
+            && (lhs.wording as? Templates)?.overridden == (rhs.wording as? Templates)?.overridden
+    }
+
+    /// A writer of `project`'s messages in its own language.
+    func writer(for project: Project) -> NoticeWriter {
+        NoticeWriter(
+            project: project, publicURL: publicURL, wording: wording, language: project.language ?? defaultLanguage)
+    }
+
+    /// The domain of the sender, for Message-ID and List-Id.
+    var domain: String { mailFrom.split(separator: "@").last.map(String.init) ?? "localhost" }
+}

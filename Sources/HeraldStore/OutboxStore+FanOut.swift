@@ -1,0 +1,443 @@
+import Foundation
+import HeraldCore
+import HeraldMarkdown
+
+/// The fan-out writer: the notice, one rendered delivery per recipient the plan names, inside
+/// the caller's transaction; and the messages that are no advisory's (tests, welcomes, alerts).
+extension OutboxStore {
+
+    /// Writes `kind` about `advisory` and one delivery per recipient. Call inside the
+    /// transaction of the change that causes it; returns the notice id, or nil when it was
+    /// already sent for this revision.
+    @discardableResult
+    public func fanOut(
+        _ kind: NoticeKind, advisory: Advisory, project: Project, notes: ChangeNotes = .none, dueAt: Date? = nil,
+        previous: Advisory? = nil
+    ) throws -> Int64? {
+        let already = try database.first(
+            "SELECT id FROM notices WHERE advisory_id = ? AND kind = ? AND revision = ?",
+            .integer(advisory.id), .text(kind.rawValue), .int(advisory.revision)
+        ) { $0.int(0) }
+        if already != nil { return nil }
+        let writer = settings.writer(for: project)
+        // Who it reaches and in which language is the plan's to say (FanOutPlan, pure); this
+        // reads the candidates the plan's rules ask for and writes what it says.
+        let providers = try providerRecipients(FanOutPlan.providers(for: kind), advisory: advisory, project: project)
+        let preAnnounced =
+            try kind == .cancellation
+            && database.first(
+                "SELECT 1 FROM notices WHERE advisory_id = ? AND kind = 'pre-announcement'", .integer(advisory.id)
+            ) { _ in true } != nil
+        let plan = FanOutPlan(
+            kind, providers: providers.map { FanOutPlan.Provider(id: $0.id, language: $0.language) },
+            channels: FanOutPlan.reachesChannels(kind, preAnnounced: preAnnounced) ? try channelGroups(project) : [],
+            preAnnounced: preAnnounced, projectLanguage: writer.language)
+        if plan.isEmpty && !plan.recordedWhenEmpty { return nil }
+
+        let notice = try insertNotice(
+            kind, advisory: advisory.id, revision: advisory.revision, recipients: 0, dueAt: dueAt)
+        let noticeID = notice.id
+        let event = "herald.\(kind.rawValue)"
+        // What providers are told is the same for all of one language but the per-recipient links:
+        // written once per language.
+        let providerContent = Memo { (language: Language) in
+            var content = writer.speaking(language).content(
+                kind, advisory: advisory, audience: .provider(organization: ""), notes: notes,
+                ackURL: kind.isEmbargoed ? "" : nil, previous: previous)
+            content.bodyHTML = Self.rendered(content.body)
+            return content
+        }
+        var count = try deliver(
+            providerContent.get, of: kind, notice: notice, to: providers, advisory: advisory, project: project)
+        // Every public channel of one language gets the same content; each format's bytes are rendered once.
+        let publicContent = Memo { (language: Language) in
+            var content = writer.speaking(language).content(
+                kind, advisory: advisory, audience: .publicChannel, notes: notes)
+            content.bodyHTML = Self.rendered(content.body)
+            return content
+        }
+        // A pre-announcement names no advisory: not even its id.
+        let publicID = kind == .publication ? advisory.publicID : nil
+        for audience in plan.channels {
+            let content = publicContent.get(audience.language)
+            guard let format = WebhookKind(rawValue: audience.kind.rawValue) else {
+                // Mailing lists: each its own message (its own Message-ID).
+                let lists = try database.query(
+                    """
+                    SELECT \(ChannelStore.columns)
+                    WHERE p.slug = ? AND c.kind = 'email' AND coalesce(c.language, ?) = ? AND c.disabled_at IS NULL ORDER BY c.id
+                    """, [.text(project.slug), .text(writer.language.rawValue), .text(audience.language.rawValue)],
+                    map: ChannelStore.channel)
+                for channel in lists {
+                    let mail = message(
+                        content, to: channel.target, notice: notice, owner: "c\(channel.id)", headers: [])
+                    try insertDelivery(
+                        notice: noticeID, provider: nil, channel: channel.id, transport: .email, format: "email",
+                        recipient: channel.target, host: "mail", messageID: mail.messageID,
+                        payload: try insertPayload(mail.rendered))
+                    count += 1
+                }
+                continue
+            }
+            // Chat and webhook channels: one body per format and language, and their rows written
+            // set-wise (a project may have thousands of endpoints; one statement is far cheaper than one each).
+            let body = try insertPayload(
+                ChatPayload.render(
+                    content, as: format, event: event, project: project.slug,
+                    advisoryID: publicID, revision: advisory.revision, at: clock.now))
+            count += try database.run(
+                """
+                INSERT INTO deliveries (notice_id, channel_id, transport, format, recipient, host, message_id, payload_id,
+                                        state, next_attempt_at, created_at)
+                SELECT ?1, c.id, 'webhook', ?2, c.target, herald_host(c.target), 'msg_' || ?6 || '_c' || c.id, ?3,
+                       'pending', ?4, ?4
+                FROM channels c JOIN projects p ON p.id = c.project_id
+                WHERE p.slug = ?5 AND c.kind = ?2 AND c.disabled_at IS NULL AND coalesce(c.language, ?7) = ?8
+                ORDER BY c.id
+                """,
+                [
+                    .integer(noticeID), .text(format.rawValue), .integer(body), .date(clock.now), .text(project.slug),
+                    .text(notice.key),
+                    .text(writer.language.rawValue), .text(audience.language.rawValue),
+                ])
+        }
+        try database.run("UPDATE notices SET recipients = ? WHERE id = ?", .int(count), .integer(noticeID))
+        return noticeID
+    }
+
+    /// Writes one provider notice's deliveries to `providers`: each address with its own
+    /// acknowledgement and unsubscribe links, each webhook, in the provider's language; returns how many.
+    private func deliver(
+        _ providerContent: (Language) -> NoticeContent, of kind: NoticeKind, notice: NoticeRef,
+        to providers: [ProviderRecipient], advisory: Advisory, project: Project
+    ) throws -> Int {
+        var count = 0
+        for provider in providers {
+            let shared = providerContent(provider.language)
+            // Each address and the webhooks have acknowledgement links of their own, so the page
+            // can say who acknowledges.
+            func content(acknowledging email: String?) throws -> NoticeContent {
+                var content = shared
+                if kind.isEmbargoed, let label = content.link?.label {
+                    let ack = try newLinkToken(.ack, provider: provider.id, notice: notice.id, email: email)
+                    content.link = (label, "\(settings.publicURL)/ack?token=\(ack)")
+                }
+                return content
+            }
+            for email in provider.emails {
+                let content = try content(acknowledging: email)
+                // Each address's own link: unsubscribing takes that address off, not the organisation.
+                let unsubscribe = try newLinkToken(.unsubscribe, provider: provider.id, notice: notice.id, email: email)
+                let mail = message(
+                    content, to: email, notice: notice, owner: "p\(provider.id)",
+                    headers: providerHeaders(
+                        project, unsubscribeURL: "\(settings.publicURL)/unsubscribe?token=\(unsubscribe)"))
+                try insertDelivery(
+                    notice: notice.id, provider: provider.id, channel: nil, transport: .email, format: "email",
+                    recipient: email, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered)
+                )
+                count += 1
+            }
+            let hookContent = provider.webhooks.isEmpty ? shared : try content(acknowledging: nil)
+            for hook in provider.webhooks {
+                try insertWebhook(
+                    hookContent, format: hook.kind, url: hook.url, notice: notice, provider: provider.id,
+                    channel: nil, event: "herald.\(kind.rawValue)", project: project, advisoryID: advisory.publicID,
+                    revision: advisory.revision)
+                count += 1
+            }
+        }
+        return count
+    }
+
+    /// A provider that joins while advisories of its projects are under embargo (approved, or
+    /// following a project it did not follow) gets each one's current revision at once, as the
+    /// others had it: added to that notice, which it then counts among. Inside the caller's
+    /// transaction; returns the advisories it was told of.
+    @discardableResult
+    func deliverUnderEmbargo(to providerID: Int64) throws -> [Int64] {
+        let store = ProviderStore(database: database, clock: clock)
+        let provider = try store.get(providerID)
+        guard provider.status == .active else { return [] }
+        // Each scheduled advisory of its projects whose early notice went out, with its newest
+        // provider notice, when this provider has nothing of that notice yet.
+        let rows = try database.query(
+            """
+            SELECT a.id, n.id, n.key, n.kind FROM advisories a JOIN projects p ON p.id = a.project_id
+            JOIN subscriptions s ON s.project_id = p.id AND s.provider_id = ?1
+            JOIN notices n ON n.id = (SELECT max(n2.id) FROM notices n2 WHERE n2.advisory_id = a.id AND n2.kind IN ('early-notice', 'revision'))
+            WHERE a.state = 'scheduled' AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notice_id = n.id AND d.provider_id = ?1)
+            ORDER BY a.id
+            """, [.integer(providerID)]
+        ) { ($0.int(0), NoticeRef(id: $0.int(1), key: $0.text(2)), NoticeKind(rawValue: $0.text(3)) ?? .earlyNotice) }
+        let recipient = ProviderRecipient(provider)
+        for (advisoryID, notice, _) in rows {
+            let advisory = try AdvisoryStore(database: database, clock: clock, settings: settings).get(advisoryID)
+            let project = try ProjectStore(database: database, clock: clock).require(advisory.projectSlug)
+            // What it gets is the advisory as it stands, told as the early notice it missed.
+            let writer = settings.writer(for: project).speaking(provider.language)
+            var content = writer.content(
+                .earlyNotice, advisory: advisory, audience: .provider(organization: ""), ackURL: "")
+            content.bodyHTML = Self.rendered(content.body)
+            let added = try deliver(
+                { _ in content }, of: .earlyNotice, notice: notice, to: [recipient], advisory: advisory,
+                project: project)
+            try database.run(
+                "UPDATE notices SET recipients = recipients + ? WHERE id = ?", .int(added), .integer(notice.id))
+            try AuditLog(database: database).record(
+                at: clock.now, actor: "delivery", action: "advisory.late-notice", subjectType: "advisory",
+                subjectID: advisoryID, details: ["provider": String(providerID), "revision": String(advisory.revision)])
+        }
+        return rows.map(\.0)
+    }
+
+    /// Queues `herald channel test` for one channel, with its audit row.
+    public func enqueueTest(channel id: Int64, actor: String) throws -> Int64 {
+        let now = clock.now
+        return try database.write {
+            let channel = try ChannelStore(database: database, clock: clock).get(id)
+            let project = try ProjectStore(database: database, clock: clock).require(channel.projectSlug)
+            let language = channel.language ?? project.language ?? settings.defaultLanguage
+            let content = settings.writer(for: project).speaking(language).test()
+            let notice = try insertNotice(.channelTest, advisory: nil, revision: 0, recipients: 1, dueAt: nil)
+            if channel.kind == .email {
+                let mail = message(content, to: channel.target, notice: notice, owner: "c\(id)", headers: [])
+                try insertDelivery(
+                    notice: notice.id, provider: nil, channel: id, transport: .email, format: "email",
+                    recipient: channel.target,
+                    host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
+            } else {
+                try insertWebhook(
+                    content, format: WebhookKind(rawValue: channel.kind.rawValue) ?? .webhook, url: channel.target,
+                    notice: notice, provider: nil, channel: id, event: "herald.channel-test", project: project,
+                    advisoryID: nil, revision: 0)
+            }
+            // The delivery's id, for `deliveries retry`: taken before the audit row is written.
+            let delivery = database.lastInsertID
+            try AuditLog(database: database).record(
+                at: now, actor: actor, action: "channel.test", subjectType: "channel", subjectID: id,
+                details: ["delivery": String(delivery)])
+            return delivery
+        }
+    }
+
+    /// Queues a message to every address of one provider (confirmation, welcome), inside the
+    /// caller's transaction. The first project the provider follows names the sender.
+    func enqueueProviderMail(
+        _ kind: NoticeKind, provider: Provider, to addresses: [String]? = nil,
+        content: (NoticeWriter) -> NoticeContent
+    ) throws {
+        let projects = ProjectStore(database: database, clock: clock)
+        guard let slug = provider.projects.first, let project = try projects.find(slug) else { return }
+        let message = content(settings.writer(for: project).speaking(provider.language))
+        let recipients = addresses ?? provider.emails
+        let notice = try insertNotice(kind, advisory: nil, revision: 0, recipients: recipients.count, dueAt: nil)
+        for email in recipients {
+            let mail = self.message(message, to: email, notice: notice, owner: "p\(provider.id)", headers: [])
+            try insertDelivery(
+                notice: notice.id, provider: provider.id, channel: nil, transport: .email, format: "email",
+                recipient: email,
+                host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
+        }
+    }
+
+    /// Queues one message to an address that is no provider's or channel's (the release
+    /// managers' contact address), inside the caller's transaction.
+    func enqueueMail(_ kind: NoticeKind, to address: String, project: Project, content: NoticeContent) throws {
+        let notice = try insertNotice(kind, advisory: nil, revision: 0, recipients: 1, dueAt: nil)
+        let mail = message(content, to: address, notice: notice, owner: "project\(project.id)", headers: [])
+        try insertDelivery(
+            notice: notice.id, provider: nil, channel: nil, transport: .email, format: "email", recipient: address,
+            host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
+    }
+
+    /// A provider as a notice goes to it: its addresses, its working webhooks, its language.
+    struct ProviderRecipient {
+        var id: Int64
+        var organization: String
+        var emails: [String]
+        var webhooks: [ProviderWebhook]
+        var language: Language
+
+        init(_ provider: Provider) {
+            id = provider.id
+            organization = provider.organization
+            emails = provider.emails
+            webhooks = provider.webhooks.filter { $0.disabledAt == nil }
+            language = provider.language
+        }
+    }
+
+    /// Providers a notice goes to: the early notice to every active subscriber of the project;
+    /// later provider notices to those who had an earlier one and are still active. A suspended
+    /// or removed provider gets nothing more, embargoed or not.
+    private func providerRecipients(_ audience: FanOutPlan.Providers, advisory: Advisory, project: Project) throws
+        -> [ProviderRecipient]
+    {
+        let ids: [Int64]
+        switch audience {
+        case .activeFollowers:
+            ids = try database.query(
+                """
+                SELECT p.id FROM providers p JOIN subscriptions s ON s.provider_id = p.id
+                WHERE s.project_id = ? AND p.status = 'active' ORDER BY p.id
+                """, .integer(project.id)
+            ) { $0.int(0) }
+        case .toldBefore:
+            ids = try database.query(
+                """
+                SELECT DISTINCT d.provider_id FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN providers p ON p.id = d.provider_id
+                WHERE n.advisory_id = ? AND n.kind IN ('early-notice', 'revision') AND p.status = 'active'
+                ORDER BY d.provider_id
+                """, .integer(advisory.id)
+            ) { $0.int(0) }
+        case .none:
+            ids = []
+        }
+        guard !ids.isEmpty else { return [] }
+        let store = ProviderStore(database: database, clock: clock)
+        return try store.providers(ids: ids).map(ProviderRecipient.init)
+    }
+
+    /// The kinds and languages of the project's enabled public channels: a project may have
+    /// thousands of endpoints, and their rows are written set-wise per group.
+    private func channelGroups(_ project: Project) throws -> [FanOutPlan.ChannelGroup] {
+        try database.query(
+            """
+            SELECT DISTINCT c.kind, c.language FROM channels c JOIN projects p ON p.id = c.project_id
+            WHERE p.slug = ? AND c.disabled_at IS NULL
+            """, [.text(project.slug)]
+        ) {
+            FanOutPlan.ChannelGroup(
+                kind: ChannelKind(rawValue: $0.text(0)) ?? .webhook,
+                language: $0.optionalText(1).flatMap(Language.init(rawValue:)))
+        }
+    }
+
+    /// A Markdown body as HTML, for formats that show HTML (Matrix); rendered once per notice.
+    static func rendered(_ body: String) -> String { body.isEmpty ? "" : Markdown.html(body) }
+
+    /// The list headers of every message to a provider (RFC 2919, RFC 8058).
+    private func providerHeaders(_ project: Project, unsubscribeURL: String) -> [(name: String, value: String)] {
+        [
+            ("List-Id", "\(project.name) early notice <\(project.slug).early-notice.\(settings.domain)>"),
+            ("List-Unsubscribe", "<\(unsubscribeURL)>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ]
+    }
+
+    /// What `kind` about `advisory` says to `audience` in `format` (nil: e-mail), rendered by
+    /// the same code as the fan-out, for one stand-in recipient: `herald advisory preview`.
+    /// Links that are made per recipient (acknowledge, unsubscribe) show a placeholder token.
+    public func preview(
+        _ kind: NoticeKind, advisory: Advisory, project: Project, audience: Audience, format: WebhookKind?,
+        previous: Advisory? = nil, language: Language? = nil
+    ) -> [UInt8] {
+        let base = settings.writer(for: project)
+        let writer = base.speaking(language ?? base.language)
+        let placeholder = "PER-RECIPIENT-TOKEN"
+        let notice = NoticeRef(id: 0, key: "0000000000000000")
+        var content = writer.content(
+            kind, advisory: advisory, audience: audience,
+            ackURL: audience == .publicChannel || !kind.isEmbargoed
+                ? nil : "\(settings.publicURL)/ack?token=\(placeholder)",
+            previous: previous)
+        if audience == .publicChannel { content = writer.content(kind, advisory: advisory, audience: .publicChannel) }
+        content.bodyHTML = Self.rendered(content.body)
+        guard let format else {
+            let provider = audience != .publicChannel
+            let mail = message(
+                content, to: provider ? "security@provider.example" : "announce@lists.example", notice: notice,
+                owner: "preview",
+                headers: provider
+                    ? providerHeaders(project, unsubscribeURL: "\(settings.publicURL)/unsubscribe?token=\(placeholder)")
+                    : [])
+            return Array(mail.rendered.utf8)
+        }
+        return ChatPayload.render(
+            content, as: format, event: "herald.\(kind.rawValue)", project: project.slug,
+            advisoryID: audience == .publicChannel && kind != .publication ? nil : advisory.publicID,
+            revision: advisory.revision, at: clock.now)
+    }
+
+    /// A notice's row id (for joins) and its random key (for message ids).
+    struct NoticeRef {
+        var id: Int64
+        var key: String
+    }
+
+    /// Writes a notice row with a fresh random key. Message ids are made from the key, never
+    /// from the row id: consecutive public ids would otherwise count the private notices between.
+    private func insertNotice(_ kind: NoticeKind, advisory: Int64?, revision: Int, recipients: Int, dueAt: Date?) throws
+        -> NoticeRef
+    {
+        let key = Secrets.noticeKey()
+        try database.run(
+            "INSERT INTO notices (advisory_id, kind, revision, recipients, created_at, due_at, key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                advisory.map(SQLValue.integer) ?? .null, .text(kind.rawValue), .int(revision), .int(recipients),
+                .date(clock.now),
+                .date(dueAt), .text(key),
+            ])
+        return NoticeRef(id: database.lastInsertID, key: key)
+    }
+
+    /// `owner` is the provider or channel the recipient belongs to (`p12`, `c3`): two providers
+    /// may share an address, and each copy needs an id of its own. It enters only the hash.
+    private func message(
+        _ content: NoticeContent, to recipient: String, notice: NoticeRef, owner: String,
+        headers: [(name: String, value: String)]
+    ) -> EmailMessage {
+        EmailMessage(
+            from: settings.mailFrom, fromName: settings.mailFromName, to: recipient, subject: content.headline,
+            text: content.plainText,
+            messageID: "herald.\(notice.key).\(Self.fingerprint(owner + " " + recipient))@\(settings.domain)",
+            date: clock.now,
+            extraHeaders: headers)
+    }
+
+    private func insertWebhook(
+        _ content: NoticeContent, format: WebhookKind, url: String, notice: NoticeRef, provider: Int64?,
+        channel: Int64?, event: String, project: Project, advisoryID: String?, revision: Int
+    ) throws {
+        let body = ChatPayload.render(
+            content, as: format, event: event, project: project.slug, advisoryID: advisoryID, revision: revision,
+            at: clock.now)
+        try insertDelivery(
+            notice: notice.id, provider: provider, channel: channel, transport: .webhook, format: format.rawValue,
+            recipient: url,
+            host: Self.host(of: url),
+            messageID:
+                "msg_\(notice.key)_\(Self.fingerprint((provider.map { "p\($0)" } ?? "c\(channel ?? 0)") + " " + url))",
+            payload: try insertPayload(body))
+    }
+
+    private func insertDelivery(
+        notice: Int64, provider: Int64?, channel: Int64?, transport: TransportKind, format: String, recipient: String,
+        host: String, messageID: String, payload: Int64
+    ) throws {
+        let now = clock.now
+        try database.run(
+            """
+            INSERT INTO deliveries (notice_id, provider_id, channel_id, transport, format, recipient, host, message_id, payload_id,
+                                    state, next_attempt_at, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+            """,
+            [
+                .integer(notice), provider.map(SQLValue.integer) ?? .null, channel.map(SQLValue.integer) ?? .null,
+                .text(transport.rawValue),
+                .text(format), .text(recipient), .text(host), .text(messageID), .integer(payload), .date(now),
+                .date(now),
+            ])
+    }
+
+    /// Stores a message body once; deliveries refer to it by the returned id.
+    private func insertPayload(_ body: [UInt8]) throws -> Int64 {
+        try database.run("INSERT INTO payloads (body) VALUES (?)", .blob(body))
+        return database.lastInsertID
+    }
+
+    private func insertPayload(_ text: String) throws -> Int64 {
+        try insertPayload(Array(text.utf8))
+    }
+}

@@ -1,0 +1,239 @@
+import Foundation
+import HeraldCore
+
+/// The outbox queue: workers claim due deliveries per host, record outcomes in batches; a
+/// release manager re-drives failed ones.
+extension OutboxStore {
+    /// Leases up to `limit` due deliveries for `lease`, at most `capacity(host)` of each host:
+    /// `freeSlots` gives the free slots of hosts with sends in flight, and a host not in it may
+    /// take `perHost`. So a claim never takes rows it cannot start, and one slow host's backlog
+    /// is left in the table for later. Each claim counts as an attempt; a worker that dies
+    /// leaves its rows to be claimed again when the lease ends.
+    public func claim(limit: Int, lease: TimeInterval, freeSlots: [String: Int] = [:], perHost: Int = 8) throws
+        -> [ClaimedDelivery]
+    {
+        try database.write { try claimRows(limit: limit, lease: lease, freeSlots: freeSlots, perHost: perHost) }
+    }
+
+    /// Records `outcomes` and claims, in one transaction: under load the worker does both
+    /// many times a second, and the rows it records and claims often share pages.
+    public func recordAndClaim(
+        _ outcomes: [DeliveryOutcome], limit: Int, lease: TimeInterval, freeSlots: [String: Int] = [:],
+        perHost: Int = 8
+    ) throws -> [ClaimedDelivery] {
+        try database.write {
+            try recordRows(outcomes)
+            return try claimRows(limit: limit, lease: lease, freeSlots: freeSlots, perHost: perHost)
+        }
+    }
+
+    private func claimRows(limit: Int, lease: TimeInterval, freeSlots: [String: Int], perHost: Int) throws
+        -> [ClaimedDelivery]
+    {
+        guard limit > 0 else { return [] }
+        let now = clock.now
+        // The hosts with waiting rows, by skip-scan over the (host, due) index: one seek per host.
+        let hosts = try database.query(
+            """
+            WITH RECURSIVE waiting(host) AS (
+                SELECT min(host) FROM deliveries WHERE state IN ('pending', 'retrying')
+                UNION ALL
+                SELECT (SELECT min(host) FROM deliveries WHERE state IN ('pending', 'retrying') AND host > waiting.host)
+                FROM waiting WHERE waiting.host IS NOT NULL)
+            SELECT host FROM waiting WHERE host IS NOT NULL
+            """
+        ) { $0.text(0) }
+        var ids: [Int64] = []
+        for host in hosts {
+            let room = min(freeSlots[host] ?? perHost, limit - ids.count)
+            guard room > 0 else { continue }
+            ids += try database.query(
+                """
+                SELECT id FROM deliveries
+                WHERE host = ?1 AND state IN ('pending', 'retrying') AND next_attempt_at <= ?2 AND (lease_until IS NULL OR lease_until <= ?2)
+                ORDER BY next_attempt_at, id LIMIT ?3
+                """, [.text(host), .date(now), .int(room)]
+            ) { $0.int(0) }
+            if ids.count >= limit { break }
+        }
+        guard !ids.isEmpty else { return [] }
+        let list = Self.jsonList(ids)
+        struct Row {
+            var id: Int64, transport: TransportKind, format: WebhookKind?, recipient: String, host: String,
+                messageID: String,
+                payloadID: Int64, secret: String?, attempts: Int
+        }
+        // The signing secret or access token is read from where it lives (the channel, or the
+        // provider's webhook) rather than kept in every delivery row.
+        let leased = try database.query(
+            """
+            UPDATE deliveries SET lease_until = ?1, attempts = attempts + 1 WHERE id IN (SELECT value FROM json_each(?2))
+            RETURNING id, transport, format, recipient, host, message_id, payload_id,
+                      CASE WHEN transport = 'email' THEN NULL
+                           WHEN channel_id IS NOT NULL THEN (SELECT c.secret FROM channels c WHERE c.id = channel_id)
+                           ELSE (SELECT w.secret FROM provider_webhooks w WHERE w.provider_id = deliveries.provider_id AND w.url = recipient) END,
+                      attempts
+            """, [.date(now.addingTimeInterval(lease)), .text(list)]
+        ) { row in
+            Row(
+                id: row.int(0), transport: TransportKind(rawValue: row.text(1)) ?? .webhook,
+                format: WebhookKind(rawValue: row.text(2)), recipient: row.text(3),
+                host: row.text(4), messageID: row.text(5), payloadID: row.int(6), secret: row.optionalText(7),
+                attempts: Int(row.int(8)))
+        }
+        // Whether a message may still go is decided here, at the last moment, in one place: not
+        // to a provider that is suspended or removed, nor to an address or webhook it no longer
+        // has, nor to a channel that was removed (its secret went with it). Such rows are dead,
+        // however they got here (queued before, in flight at the change, or retried by hand).
+        let stopped = Set(
+            try database.query(
+                """
+                UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = 'not sent: ' || CASE
+                    WHEN channel_id IS NOT NULL THEN 'the channel was removed'
+                    WHEN (SELECT status FROM providers WHERE id = deliveries.provider_id) IN ('suspended', 'removed')
+                        THEN 'the provider is ' || (SELECT status FROM providers WHERE id = deliveries.provider_id)
+                    ELSE 'the provider no longer has this address or webhook' END
+                WHERE id IN (SELECT value FROM json_each(?1)) AND (
+                    (channel_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM channels c WHERE c.id = deliveries.channel_id))
+                    OR (provider_id IS NOT NULL AND (
+                        (SELECT status FROM providers WHERE id = deliveries.provider_id) IN ('suspended', 'removed')
+                        OR (transport = 'email' AND NOT EXISTS (SELECT 1 FROM provider_contacts pc
+                                                                WHERE pc.provider_id = deliveries.provider_id AND pc.email = deliveries.recipient))
+                        OR (transport = 'webhook' AND NOT EXISTS (SELECT 1 FROM provider_webhooks w
+                                                                  WHERE w.provider_id = deliveries.provider_id AND w.url = deliveries.recipient)))))
+                RETURNING id
+                """, [.text(list)]
+            ) { $0.int(0) })
+        let claimed = stopped.isEmpty ? leased : leased.filter { !stopped.contains($0.id) }
+        // Each body read once per claim: the public channels of one format share theirs.
+        let payloadIDs = Array(Set(claimed.map(\.payloadID)))
+        var bodies: [Int64: [UInt8]] = [:]
+        for (id, body) in try database.query(
+            "SELECT id, body FROM payloads WHERE id IN (SELECT value FROM json_each(?))",
+            .text(Self.jsonList(payloadIDs)), map: { ($0.int(0), $0.blob(1)) })
+        {
+            bodies[id] = body
+        }
+        return claimed.map { row in
+            ClaimedDelivery(
+                id: row.id, transport: row.transport, format: row.format, recipient: row.recipient, host: row.host,
+                messageID: row.messageID, payload: bodies[row.payloadID] ?? [], secret: row.secret,
+                attempts: row.attempts)
+        }
+    }
+
+    /// Records a batch of outcomes in one transaction: one fsync for many messages.
+    public func record(_ outcomes: [DeliveryOutcome]) throws {
+        guard !outcomes.isEmpty else { return }
+        try database.write { try recordRows(outcomes) }
+    }
+
+    private func recordRows(_ outcomes: [DeliveryOutcome]) throws {
+        guard !outcomes.isEmpty else { return }
+        let now = clock.now
+        // Most outcomes are deliveries: one statement for all of them, over a JSON list.
+        let delivered = outcomes.compactMap { outcome -> JSON? in
+            guard case let .delivered(id, at, via) = outcome else { return nil }
+            return [.int(Int(id)), .int(Int(at.milliseconds)), .string(via)]
+        }
+        if !delivered.isEmpty {
+            try database.run(
+                """
+                UPDATE deliveries SET state = 'delivered', delivered_at = d.value ->> 1, delivered_via = d.value ->> 2, lease_until = NULL,
+                                      last_error = NULL
+                FROM json_each(?) AS d WHERE deliveries.id = d.value ->> 0
+                """, .text(JSON.array(delivered).text))
+        }
+        for outcome in outcomes {
+            switch outcome {
+            case .delivered:
+                continue
+            case let .retry(id, at, error):
+                try database.run(
+                    "UPDATE deliveries SET state = 'retrying', next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE id = ?",
+                    .date(at), .text(error), .integer(id))
+            case let .dead(id, error):
+                try database.run(
+                    "UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = ? WHERE id = ?",
+                    .text(error), .integer(id))
+            case let .gone(id, url, error):
+                try database.run(
+                    "UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = ? WHERE id = ?",
+                    .text(error), .integer(id))
+                try database.run(
+                    "UPDATE provider_webhooks SET disabled_at = ? WHERE url = ? AND disabled_at IS NULL", .date(now),
+                    .text(url))
+                try database.run(
+                    "UPDATE channels SET disabled_at = ? WHERE target = ? AND disabled_at IS NULL", .date(now),
+                    .text(url))
+                // The URL may be the credential itself (a chat webhook): the log names it by fingerprint.
+                try AuditLog(database: database).record(
+                    at: now, actor: "delivery", action: "endpoint.disable", subjectType: "delivery",
+                    subjectID: id, reason: "410 Gone", details: ["url": Redaction.url(url)])
+            case let .released(id):
+                try database.run(
+                    "UPDATE deliveries SET lease_until = NULL, attempts = max(attempts - 1, 0) WHERE id = ?",
+                    .integer(id))
+            }
+        }
+    }
+
+    /// Gives back every lease: called by `herald serve` at start, while it holds the instance
+    /// lock, so any lease left in the database belongs to a process that died mid-send.
+    /// Those sends may or may not have reached their recipients; they go again (at least once).
+    public func releaseAllLeases() throws -> Int {
+        try database.write {
+            try database.run(
+                "UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL AND state IN ('pending', 'retrying')"
+            )
+        }
+    }
+
+    /// The earliest instant a delivery becomes due (or its lease ends), for the worker's sleep.
+    public func nextDue() throws -> Date? {
+        try database.first(
+            """
+            SELECT min(max(next_attempt_at, coalesce(lease_until, 0))) FROM deliveries WHERE state IN ('pending', 'retrying')
+            """
+        ) { $0.optionalDate(0) } ?? nil
+    }
+
+    /// Re-drives one delivery (dead or waiting to retry) now, with a fresh set of attempts.
+    public func retry(_ id: Int64, actor: String) throws {
+        let now = clock.now
+        try database.write {
+            guard
+                let state = try database.first(
+                    "SELECT state FROM deliveries WHERE id = ?", .integer(id),
+                    map: { DeliveryState(rawValue: $0.text(0)) })
+            else {
+                throw Refusal.notFound(subject: "delivery", id: String(id))
+            }
+            guard let state, state == .dead || state == .retrying else {
+                throw Refusal.illegalTransition(
+                    subject: "delivery \(id)", state: state?.rawValue ?? "unknown", action: "retry",
+                    allowedFrom: [DeliveryState.dead.rawValue, DeliveryState.retrying.rawValue])
+            }
+            try database.run(
+                "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ?",
+                .date(now), .integer(id))
+            try AuditLog(database: database).record(
+                at: now, actor: actor, action: "delivery.retry", subjectType: "delivery", subjectID: id,
+                details: ["from": state.rawValue])
+        }
+    }
+
+    /// Re-drives every dead delivery; returns how many.
+    public func retryDead(actor: String) throws -> Int {
+        let now = clock.now
+        return try database.write {
+            let count = try database.run(
+                "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE state = 'dead'",
+                .date(now))
+            try AuditLog(database: database).record(
+                at: now, actor: actor, action: "delivery.retry-dead", subjectType: "delivery", subjectID: nil,
+                details: ["count": String(count)])
+            return count
+        }
+    }
+}
