@@ -162,6 +162,27 @@ struct AdminController: Sendable {
             let id = try context.id()
             return try await json { stores in try stores.advisoryRecords.detail(id) }
         }
+        group.get("advisories/:id/readiness") { _, context in
+            try context.require(.auditor)
+            let id = try context.id()
+            return try await json { stores in try stores.participation.readiness(id) }
+        }
+        group.post("advisories/:id/participants/:provider/invite") { _, context in
+            try context.require(.releaseManager)
+            let (id, provider) = (try context.id(), try context.id("provider"))
+            return try await json { stores in
+                try stores.participation.invite(id, provider: provider, actor: context.actor)
+            }
+        }
+        group.post("advisories/:id/participants/:provider/exclude") { request, context in
+            try context.require(.releaseManager)
+            let (id, provider) = (try context.id(), try context.id("provider"))
+            let input = try await request.decodeIfPresent(ReasonInput.self, context: context)
+            let reason = try Validate.reason(input?.reason ?? "", required: true)
+            return try await json { stores in
+                try stores.participation.exclude(id, provider: provider, reason: reason, actor: context.actor)
+            }
+        }
         group.get("advisories/:id/deliveries") { request, context in
             try context.require(.auditor)
             let id = try context.id()
@@ -439,8 +460,8 @@ extension HeraldContext {
     }
 
     /// The numeric `:id` of the path, or 404.
-    func id() throws -> Int64 {
-        guard let text = parameters.get("id"), let id = Int64(text), id > 0 else {
+    func id(_ name: String = "id") throws -> Int64 {
+        guard let text = parameters.get(name), let id = Int64(text), id > 0 else {
             throw Problem(.notFound, "no such id")
         }
         return id

@@ -6,6 +6,8 @@ import HeraldCore
 public struct AdvisoryDetail: Encodable, Sendable {
     /// The advisory as it stands now.
     public var advisory: Advisory
+    /// Who takes part and how far each has come, with the totals.
+    public var readiness: Readiness
     /// Its revisions, oldest first.
     public var revisions: [AdvisoryRevision]
     /// Webhook URLs by fingerprint, as every listing.
@@ -22,7 +24,9 @@ extension AdvisoryStore {
     /// The advisory with `id` and its revisions, deliveries, acknowledgements, alerts and audit trail.
     public func detail(_ id: Int64) throws -> AdvisoryDetail {
         AdvisoryDetail(
-            advisory: try get(id), revisions: try revisions(of: id),
+            advisory: try get(id),
+            readiness: try ParticipationStore(database: database, clock: clock, settings: settings).readiness(id),
+            revisions: try revisions(of: id),
             deliveries: try OutboxStore(database: database, clock: clock, settings: settings).list(
                 advisory: id, limit: 1_000_000),
             acknowledgements: try AcknowledgementStore(database: database, clock: clock).list(advisory: id),

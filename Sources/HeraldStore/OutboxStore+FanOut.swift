@@ -155,18 +155,22 @@ extension OutboxStore {
     /// others had it: added to that notice, which it then counts among. Inside the caller's
     /// transaction; returns the advisories it was told of.
     @discardableResult
-    func deliverUnderEmbargo(to providerID: Int64) throws -> [Int64] {
+    func deliverUnderEmbargo(to providerID: Int64, actor: String = "delivery") throws -> [Int64] {
         let store = ProviderStore(database: database, clock: clock)
         let provider = try store.get(providerID)
         guard provider.status == .active else { return [] }
-        // Each scheduled advisory of its projects whose early notice went out, with its newest
-        // provider notice, when this provider has nothing of that notice yet.
+        // Each scheduled advisory whose early notice went out, of its projects or that it was
+        // invited to and not excluded from, with its newest provider notice, when this provider
+        // has nothing of that notice yet.
         let rows = try database.query(
             """
-            SELECT a.id, n.id, n.key, n.kind FROM advisories a JOIN projects p ON p.id = a.project_id
-            JOIN subscriptions s ON s.project_id = p.id AND s.provider_id = ?1
+            SELECT a.id, n.id, n.key, n.kind FROM advisories a
             JOIN notices n ON n.id = (SELECT max(n2.id) FROM notices n2 WHERE n2.advisory_id = a.id AND n2.kind IN ('early-notice', 'revision'))
-            WHERE a.state = 'scheduled' AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notice_id = n.id AND d.provider_id = ?1)
+            WHERE a.state = 'scheduled'
+              AND (EXISTS (SELECT 1 FROM subscriptions s WHERE s.project_id = a.project_id AND s.provider_id = ?1)
+                   OR EXISTS (SELECT 1 FROM participation x WHERE x.advisory_id = a.id AND x.provider_id = ?1 AND x.decision = 'invited'))
+              AND NOT EXISTS (SELECT 1 FROM participation x WHERE x.advisory_id = a.id AND x.provider_id = ?1 AND x.decision = 'excluded')
+              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notice_id = n.id AND d.provider_id = ?1)
             ORDER BY a.id
             """, [.integer(providerID)]
         ) { ($0.int(0), NoticeRef(id: $0.int(1), key: $0.text(2)), NoticeKind(rawValue: $0.text(3)) ?? .earlyNotice) }
@@ -185,7 +189,7 @@ extension OutboxStore {
             try database.run(
                 "UPDATE notices SET recipients = recipients + ? WHERE id = ?", .int(added), .integer(notice.id))
             try AuditLog(database: database).record(
-                at: clock.now, actor: "delivery", action: "advisory.late-notice", subjectType: "advisory",
+                at: clock.now, actor: actor, action: "advisory.late-notice", subjectType: "advisory",
                 subjectID: advisoryID, details: ["provider": String(providerID), "revision": String(advisory.revision)])
         }
         return rows.map(\.0)
@@ -279,17 +283,25 @@ extension OutboxStore {
         case .activeFollowers:
             ids = try database.query(
                 """
-                SELECT p.id FROM providers p JOIN subscriptions s ON s.provider_id = p.id
-                WHERE s.project_id = ? AND p.status = 'active' ORDER BY p.id
-                """, .integer(project.id)
+                SELECT p.id FROM providers p
+                WHERE p.status = 'active'
+                  AND (EXISTS (SELECT 1 FROM subscriptions s WHERE s.provider_id = p.id AND s.project_id = ?1)
+                       OR EXISTS (SELECT 1 FROM participation x WHERE x.provider_id = p.id AND x.advisory_id = ?2
+                                  AND x.decision = 'invited'))
+                  AND NOT EXISTS (SELECT 1 FROM participation x WHERE x.provider_id = p.id AND x.advisory_id = ?2
+                                  AND x.decision = 'excluded')
+                ORDER BY p.id
+                """, [.integer(project.id), .integer(advisory.id)]
             ) { $0.int(0) }
         case .toldBefore:
             ids = try database.query(
                 """
                 SELECT DISTINCT d.provider_id FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN providers p ON p.id = d.provider_id
-                WHERE n.advisory_id = ? AND n.kind IN ('early-notice', 'revision') AND p.status = 'active'
+                WHERE n.advisory_id = ?1 AND n.kind IN ('early-notice', 'revision') AND p.status = 'active'
+                  AND NOT EXISTS (SELECT 1 FROM participation x WHERE x.provider_id = p.id AND x.advisory_id = ?1
+                                  AND x.decision = 'excluded')
                 ORDER BY d.provider_id
-                """, .integer(advisory.id)
+                """, [.integer(advisory.id)]
             ) { $0.int(0) }
         case .none:
             ids = []

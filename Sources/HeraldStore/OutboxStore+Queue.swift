@@ -90,6 +90,9 @@ extension OutboxStore {
                 """
                 UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = 'not sent: ' || CASE
                     WHEN channel_id IS NOT NULL THEN 'the channel was removed'
+                    WHEN EXISTS (SELECT 1 FROM notices n JOIN participation x ON x.advisory_id = n.advisory_id
+                                 WHERE n.id = deliveries.notice_id AND x.provider_id = deliveries.provider_id
+                                   AND x.decision = 'excluded') THEN 'the provider was excluded from the advisory'
                     WHEN (SELECT status FROM providers WHERE id = deliveries.provider_id) IN ('suspended', 'removed')
                         THEN 'the provider is ' || (SELECT status FROM providers WHERE id = deliveries.provider_id)
                     ELSE 'the provider no longer has this address or webhook' END
@@ -97,6 +100,9 @@ extension OutboxStore {
                     (channel_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM channels c WHERE c.id = deliveries.channel_id))
                     OR (provider_id IS NOT NULL AND (
                         (SELECT status FROM providers WHERE id = deliveries.provider_id) IN ('suspended', 'removed')
+                        OR EXISTS (SELECT 1 FROM notices n JOIN participation x ON x.advisory_id = n.advisory_id
+                                   WHERE n.id = deliveries.notice_id AND x.provider_id = deliveries.provider_id
+                                     AND x.decision = 'excluded')
                         OR (transport = 'email' AND NOT EXISTS (SELECT 1 FROM provider_contacts pc
                                                                 WHERE pc.provider_id = deliveries.provider_id AND pc.email = deliveries.recipient))
                         OR (transport = 'webhook' AND NOT EXISTS (SELECT 1 FROM provider_webhooks w

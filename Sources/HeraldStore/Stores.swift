@@ -50,6 +50,10 @@ public struct Stores {
     public var settingsStore: SettingsStore { SettingsStore(database: database, clock: clock) }
     /// Providers' acknowledgements of notices.
     public var acknowledgements: AcknowledgementStore { AcknowledgementStore(database: database, clock: clock) }
+    /// Who takes part in each advisory: invitations, exclusions, the readiness table.
+    public var participation: ParticipationStore {
+        ParticipationStore(database: database, clock: clock, settings: settings)
+    }
     /// The append-only audit log.
     public var audit: AuditLog { AuditLog(database: database) }
 }

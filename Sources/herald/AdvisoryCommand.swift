@@ -13,7 +13,8 @@ struct AdvisoryCommand: ParsableCommand {
             embargo instant. Without --embargo it is a draft. Every change of content or dates is a new revision.
             """,
         subcommands: [
-            Create.self, List.self, Show.self, Preview.self, Reschedule.self, Revise.self, Publish.self, Cancel.self,
+            Create.self, List.self, Show.self, Readiness.self, Preview.self, Reschedule.self, Revise.self, Publish.self,
+            Cancel.self, Invite.self, Exclude.self,
         ]
     )
 
@@ -144,6 +145,8 @@ struct AdvisoryCommand: ParsableCommand {
             let zone = try context.projects.require(advisory.projectSlug).zone
             func local(_ date: Date?) -> String { date.map { Instant.local($0, in: zone) } ?? "" }
             let c = advisory.content
+            // Who is ready comes first: it is what a release manager opens this to learn.
+            if !detail.readiness.participants.isEmpty { print("participants: \(detail.readiness.totals)\n") }
             Output.fields([
                 ("advisory", "\(advisory.id) (\(advisory.publicID))"), ("project", advisory.projectSlug),
                 ("state", advisory.state.rawValue), ("revision", String(advisory.revision)), ("title", c.title),
@@ -182,6 +185,77 @@ struct AdvisoryCommand: ParsableCommand {
                 }, empty: "none yet")
             print("\nAudit:")
             printAudit(audit.reversed())
+        }
+    }
+
+    struct Readiness: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Who takes part in an advisory and how far each has come: notified, acknowledged, excluded.")
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The advisory's id.") var id: Int64
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let context = try db.open()
+            let readiness = try context.stores.participation.readiness(id)
+            if output.json { return try Output.json(readiness) }
+            let zone = try context.projects.require(try context.advisories.get(id).projectSlug).zone
+            func local(_ date: Date?) -> String { date.map { Instant.local($0, in: zone) } ?? "-" }
+            print(readiness.totals + "\n")
+            Output.table(
+                ["PROVIDER", "ORGANIZATION", "TAKES PART", "NOTIFIED", "ACKNOWLEDGED", "NOTE"],
+                readiness.participants.map { p in
+                    let takesPart =
+                        p.decision == .excluded
+                        ? "excluded"
+                        : p.providerStatus != .active
+                            ? p.providerStatus.rawValue : p.decision == .invited ? "invited" : "yes"
+                    let notified =
+                        p.notifiedRevision.map { "revision \($0), \(local(p.notifiedAt))" }
+                        ?? (p.failed > 0 ? "not reached (\(p.failed) failed)" : p.waiting > 0 ? "on its way" : "-")
+                    return [
+                        String(p.providerID), p.organization, takesPart, notified, local(p.acknowledgedAt),
+                        String(p.reason.prefix(60)),
+                    ]
+                },
+                empty: "No participants yet: the early notice has not gone out, and no one was invited.")
+        }
+    }
+
+    struct Invite: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a provider take part in an advisory (it need not follow the project).",
+            discussion: """
+                It gets the early notice when it goes out, or, when that went out already, the current revision at once. \
+                An earlier exclusion is undone. Audited.
+                """)
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The advisory's id.") var id: Int64
+        @Option(help: "The provider's id.") var provider: Int64
+
+        func run() throws {
+            let context = try db.open()
+            let participant = try context.stores.participation.invite(id, provider: provider, actor: context.actor)
+            print(
+                "provider \(participant.providerID) (\(participant.organization)) takes part in advisory \(id)"
+                    + (participant.notifiedRevision == nil && participant.waiting > 0
+                        ? "; its notice is on its way" : ""))
+        }
+    }
+
+    struct Exclude: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "End a provider's part in an advisory: it gets nothing more of it (audited, with the reason).")
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The advisory's id.") var id: Int64
+        @Option(help: "The provider's id.") var provider: Int64
+        @Option(help: "Why (the audit log keeps it; the provider is not told).") var reason: String
+
+        func run() throws {
+            let context = try db.open()
+            let participant = try context.stores.participation.exclude(
+                id, provider: provider, reason: reason, actor: context.actor)
+            print("provider \(participant.providerID) (\(participant.organization)) is excluded from advisory \(id)")
         }
     }
 

@@ -13,6 +13,36 @@ import Testing
     /// Milliseconds since the epoch, as the database stores instants.
     private func milliseconds(_ date: Date) -> Int { Int((date.timeIntervalSince1970 * 1000).rounded()) }
 
+    @Test func readinessSaysWhoTakesPartAndReleaseManagersInviteAndExclude() throws {
+        let sandbox = try sandboxWithProject()
+        try sandbox.succeed("project", "add", "other", "--name", "Other")
+        try sandbox.succeed(
+            "provider", "add", "--organization", "Acme", "--email", "sec@acme.example", "--project", "other",
+            "--approve")
+        try sandbox.succeed(
+            "advisory", "create", "--project", "demo", "--title", "Overflow", "--embargo",
+            HeraldProcess.instant(daysFromNow: 2))
+        #expect(try sandbox.succeed("advisory", "readiness", "1").stdout.contains("No participants yet"))
+        // Acme follows another project: invited, it takes part all the same.
+        #expect(
+            try sandbox.succeed("advisory", "invite", "1", "--provider", "1").stdout
+                .contains("provider 1 (Acme) takes part in advisory 1"))
+        let table = try sandbox.succeed("advisory", "readiness", "1").stdout
+        #expect(table.hasPrefix("1 participant · 0 notified · 0 acknowledged · 1 silent"), "\(table)")
+        #expect(table.contains("Acme") && table.contains("invited"), "\(table)")
+        try sandbox.refuse(["advisory", "exclude", "1", "--provider", "1", "--reason", " "], naming: "reason")
+        try sandbox.refuse(["advisory", "invite", "1", "--provider", "99"], naming: "provider")
+        try sandbox.succeed("advisory", "exclude", "1", "--provider", "1", "--reason", "told the press")
+        let json = try #require(
+            try sandbox.json(try sandbox.succeed("advisory", "readiness", "1", "--json").stdout) as? [String: Any])
+        #expect(
+            json["totals"] as? String == "0 participants · 0 notified · 0 acknowledged · 0 silent · 1 excluded",
+            "\(json)")
+        // `advisory show` starts with the totals.
+        #expect(try sandbox.succeed("advisory", "show", "1").stdout.hasPrefix("participants: 0 participants"))
+        #expect(try sandbox.auditActions().suffix(2) == ["advisory.invite", "advisory.exclude"])
+    }
+
     @Test func createWithAnEmbargoAndEarlyNoticeNowIsScheduledAtRevisionOne() throws {
         let sandbox = try sandboxWithProject()
         let embargo = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 3 * 86_400).rounded(.down))

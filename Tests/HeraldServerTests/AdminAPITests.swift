@@ -29,6 +29,9 @@ import Testing
         (.post, "/api/v1/advisories", .releaseManager, #"{"project":"demo","title":"Overflow"}"#),
         (.get, "/api/v1/advisories/1", .auditor, nil),
         (.get, "/api/v1/advisories/1/deliveries", .auditor, nil),
+        (.get, "/api/v1/advisories/1/readiness", .auditor, nil),
+        (.post, "/api/v1/advisories/1/participants/1/invite", .releaseManager, nil),
+        (.post, "/api/v1/advisories/1/participants/1/exclude", .releaseManager, #"{"reason":"x"}"#),
         (.post, "/api/v1/advisories/1/reschedule", .releaseManager, nil),
         (.post, "/api/v1/advisories/1/revise", .releaseManager, nil),
         (.post, "/api/v1/advisories/1/publish", .releaseManager, nil),
@@ -105,6 +108,7 @@ import Testing
                 "timezone"
             ),
             ("/api/v1/projects", "not json", .badRequest, nil),
+            ("/api/v1/advisories/1/participants/1/exclude", #"{"reason":""}"#, .unprocessableContent, "reason"),
             ("/api/v1/projects", #"{"slug":5}"#, .badRequest, nil),
             (
                 "/api/v1/providers", #"{"organization":"A","emails":["nope"],"projects":["demo"]}"#,

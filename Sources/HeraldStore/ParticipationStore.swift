@@ -1,0 +1,201 @@
+import Foundation
+import HeraldCore
+
+/// Who takes part in each advisory's coordination, and how far each has come: release managers
+/// invite or exclude a provider, and read the readiness table.
+public struct ParticipationStore {
+    let database: Database
+    let clock: any Clock
+    let settings: OutboxSettings
+
+    /// Creates a store over `database`; `settings` render the notice an invited provider gets at once.
+    public init(database: Database, clock: any Clock, settings: OutboxSettings) {
+        self.database = database
+        self.clock = clock
+        self.settings = settings
+    }
+
+    /// Makes an active provider a participant of an advisory it may not follow the project of:
+    /// it gets the early notice when it goes out, or, when that went out already, the current
+    /// revision at once. Undoes an exclusion. Audited.
+    public func invite(_ advisoryID: Int64, provider providerID: Int64, actor: String) throws -> Participant {
+        let now = clock.now
+        return try database.write {
+            let (advisory, provider) = try open(advisoryID, providerID)
+            guard provider.status == .active else {
+                throw Refusal.invalid(
+                    field: "provider",
+                    rule:
+                        "provider \(providerID) (\(provider.organization)) is \(provider.status.rawValue); approve it first"
+                )
+            }
+            try decide(advisory.id, providerID, .invited, reason: "", at: now, actor: actor)
+            try AuditLog(database: database).record(
+                at: now, actor: actor, action: "advisory.invite", subjectType: "advisory", subjectID: advisory.id,
+                details: ["provider": String(providerID), "organization": provider.organization])
+            try OutboxStore(database: database, clock: clock, settings: settings).deliverUnderEmbargo(
+                to: providerID, actor: actor)
+            return try readiness(advisory.id).participants.first { $0.providerID == providerID }!
+        }
+    }
+
+    /// Ends a provider's participation in an advisory, with the reason: it gets nothing more of
+    /// it, and what still waits to be sent to it is stopped when claimed. Audited.
+    public func exclude(_ advisoryID: Int64, provider providerID: Int64, reason: String, actor: String) throws
+        -> Participant
+    {
+        let reason = try Validate.reason(reason, required: true)
+        let now = clock.now
+        return try database.write {
+            let (advisory, provider) = try open(advisoryID, providerID)
+            try decide(advisory.id, providerID, .excluded, reason: reason, at: now, actor: actor)
+            try AuditLog(database: database).record(
+                at: now, actor: actor, action: "advisory.exclude", subjectType: "advisory", subjectID: advisory.id,
+                reason: reason, details: ["provider": String(providerID), "organization": provider.organization])
+            return try readiness(advisory.id).participants.first { $0.providerID == providerID }!
+        }
+    }
+
+    /// The advisory and provider a decision is about; an advisory that is published or cancelled
+    /// has no coordination left to take part in.
+    private func open(_ advisoryID: Int64, _ providerID: Int64) throws -> (Advisory, Provider) {
+        let advisory = try AdvisoryStore(database: database, clock: clock, settings: settings).get(advisoryID)
+        guard advisory.state == .draft || advisory.state == .scheduled else {
+            throw Refusal.illegalTransition(
+                subject: "advisory \(advisoryID)", state: advisory.state.rawValue, action: "change its participants",
+                allowedFrom: [AdvisoryState.draft.rawValue, AdvisoryState.scheduled.rawValue])
+        }
+        return (advisory, try ProviderStore(database: database, clock: clock).get(providerID))
+    }
+
+    private func decide(
+        _ advisory: Int64, _ provider: Int64, _ decision: Participant.Decision, reason: String, at: Date,
+        actor: String
+    ) throws {
+        try database.run(
+            """
+            INSERT INTO participation (advisory_id, provider_id, decision, reason, decided_at, decided_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            ON CONFLICT (advisory_id, provider_id) DO UPDATE SET decision = ?3, reason = ?4, decided_at = ?5, decided_by = ?6
+            """,
+            [.integer(advisory), .integer(provider), .text(decision.rawValue), .text(reason), .date(at), .text(actor)])
+    }
+
+    /// Who takes part in the advisory and how far each has come: every provider told of it,
+    /// invited to it or excluded from it, with the newest revision delivered to it and when, and
+    /// its first acknowledgement.
+    public func readiness(_ advisoryID: Int64) throws -> Readiness {
+        _ = try AdvisoryStore(database: database, clock: clock, settings: settings).get(advisoryID)
+        let participants = try database.query(
+            """
+            WITH told AS (
+                SELECT d.provider_id, max(CASE WHEN d.state = 'delivered' THEN n.revision END) AS revision,
+                       min(CASE WHEN d.state = 'delivered' THEN d.delivered_at END) AS delivered_at,
+                       sum(d.state IN ('pending', 'retrying')) AS waiting, sum(d.state = 'dead') AS dead
+                FROM deliveries d JOIN notices n ON n.id = d.notice_id
+                WHERE n.advisory_id = ?1 AND n.kind IN ('early-notice', 'revision') AND d.provider_id IS NOT NULL
+                GROUP BY d.provider_id),
+            who AS (SELECT provider_id FROM told UNION SELECT provider_id FROM participation WHERE advisory_id = ?1)
+            SELECT p.id, p.organization, p.status, x.decision, x.reason, t.revision, t.delivered_at,
+                   coalesce(t.waiting, 0), coalesce(t.dead, 0),
+                   (SELECT min(k.acknowledged_at) FROM acknowledgements k JOIN notices n ON n.id = k.notice_id
+                    WHERE n.advisory_id = ?1 AND k.provider_id = p.id)
+            FROM who JOIN providers p ON p.id = who.provider_id
+            LEFT JOIN told t ON t.provider_id = p.id
+            LEFT JOIN participation x ON x.advisory_id = ?1 AND x.provider_id = p.id
+            ORDER BY p.organization COLLATE NOCASE, p.id
+            """, [.integer(advisoryID)]
+        ) { row in
+            Participant(
+                providerID: row.int(0), organization: row.text(1),
+                providerStatus: ProviderStatus(rawValue: row.text(2)) ?? .removed,
+                decision: row.optionalText(3).flatMap(Participant.Decision.init(rawValue:)),
+                reason: row.optionalText(4) ?? "",
+                notifiedRevision: row.optionalInt(5).map(Int.init), notifiedAt: row.optionalDate(6),
+                waiting: Int(row.int(7)), failed: Int(row.int(8)), acknowledgedAt: row.optionalDate(9))
+        }
+        return Readiness(advisoryID: advisoryID, participants: participants)
+    }
+}
+
+/// One provider's part in an advisory.
+public struct Participant: Sendable, Equatable, Codable {
+    /// A release manager's decision about it.
+    public enum Decision: String, Sendable, Codable {
+        case invited, excluded
+    }
+
+    /// The provider's database id.
+    public var providerID: Int64
+    /// The provider's organisation.
+    public var organization: String
+    /// Whether it is still active: a suspended or removed provider takes part no more.
+    public var providerStatus: ProviderStatus
+    /// Invited or excluded by a release manager; nil: by the rule (it follows the project).
+    public var decision: Decision?
+    /// Why it was excluded.
+    public var reason: String
+    /// The newest revision delivered to it; nil: nothing delivered yet.
+    public var notifiedRevision: Int?
+    /// When the first private notice reached it.
+    public var notifiedAt: Date?
+    /// Its deliveries still on their way (pending or retrying).
+    public var waiting: Int
+    /// Its deliveries that failed for good.
+    public var failed: Int
+    /// When it first acknowledged a notice of the advisory.
+    public var acknowledgedAt: Date?
+
+    /// Whether it takes part: active and not excluded.
+    public var takesPart: Bool { providerStatus == .active && decision != .excluded }
+}
+
+/// Who takes part in an advisory and how far each has come, with the totals a release manager
+/// reads first.
+public struct Readiness: Sendable, Equatable, Codable {
+    /// The advisory's database id.
+    public var advisoryID: Int64
+    /// Everyone told, invited or excluded, by organisation.
+    public var participants: [Participant]
+
+    /// Those taking part (active, not excluded).
+    public var taking: [Participant] { participants.filter(\.takesPart) }
+
+    /// "4 participants · 3 notified · 2 acknowledged · 2 silent · 1 excluded".
+    public var totals: String {
+        let taking = self.taking
+        let notified = taking.filter { $0.notifiedRevision != nil }.count
+        let acknowledged = taking.filter { $0.acknowledgedAt != nil }.count
+        let excluded = participants.filter { $0.decision == .excluded }.count
+        var parts = [
+            "\(taking.count) participant\(taking.count == 1 ? "" : "s")", "\(notified) notified",
+            "\(acknowledged) acknowledged", "\(taking.count - acknowledged) silent",
+        ]
+        let failing = taking.filter { $0.notifiedRevision == nil && $0.failed > 0 }.count
+        if failing > 0 { parts.append("\(failing) not reached") }
+        if excluded > 0 { parts.append("\(excluded) excluded") }
+        return parts.joined(separator: " · ")
+    }
+
+    private enum CodingKeys: String, CodingKey { case advisoryID, participants, totals }
+
+    /// Encodes the participants with the totals line.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(advisoryID, forKey: .advisoryID)
+        try container.encode(participants, forKey: .participants)
+        try container.encode(totals, forKey: .totals)
+    }
+
+    /// Decodes what `encode` wrote (the totals are computed again).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        advisoryID = try container.decode(Int64.self, forKey: .advisoryID)
+        participants = try container.decode([Participant].self, forKey: .participants)
+    }
+
+    /// Creates the table.
+    public init(advisoryID: Int64, participants: [Participant]) {
+        self.advisoryID = advisoryID
+        self.participants = participants
+    }
+}

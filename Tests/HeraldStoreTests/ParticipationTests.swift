@@ -1,0 +1,117 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import HeraldTestSupport
+import Testing
+
+/// Who takes part in an advisory: the rule, a release manager's invitations and exclusions, and
+/// the readiness table that says how far each has come.
+@Suite struct ParticipationTests {
+    func provider(_ db: TestDatabase, _ name: String, project: String = "demo") throws -> Provider {
+        try db.providers.add(
+            NewProvider(organization: name, emails: ["sec@\(name.lowercased()).example"], projects: [project]),
+            status: .active,
+            actor: db.actor)
+    }
+
+    func scheduled(_ db: TestDatabase, earlyNotice: Bool = true) throws -> Advisory {
+        try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: earlyNotice ? db.clock.now : nil),
+            actor: db.actor)
+    }
+
+    /// Sends everything that waits: delivered, in the store's record.
+    func deliverAll(_ db: TestDatabase) throws -> [ClaimedDelivery] {
+        let claimed = try db.outbox.claim(limit: 1000, lease: 60)
+        try db.outbox.record(claimed.map { .delivered(id: $0.id, at: db.clock.now, via: "test") })
+        return claimed
+    }
+
+    @Test func anExcludedProviderGetsNothingMoreAndWhatWaitedIsStopped() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        let acme = try provider(db, "Acme")
+        let rival = try provider(db, "Rival")
+        let advisory = try scheduled(db)
+        _ = try db.advisories.fireDue()
+        // Excluded while its early notice still waits: the notice is stopped at the last moment.
+        #expect(throws: Refusal.self) {
+            try db.stores.participation.exclude(advisory.id, provider: rival.id, reason: "", actor: db.actor)
+        }
+        let excluded = try db.stores.participation.exclude(
+            advisory.id, provider: rival.id, reason: "told the press", actor: db.actor)
+        #expect(excluded.decision == .excluded && !excluded.takesPart)
+        #expect(try deliverAll(db).map(\.recipient) == ["sec@acme.example"])
+        let stopped = try db.outbox.list(advisory: advisory.id).first { $0.recipient == "sec@rival.example" }
+        #expect(
+            stopped?.state == .dead && stopped?.lastError == "not sent: the provider was excluded from the advisory")
+        // Later notices leave it out.
+        _ = try db.advisories.reschedule(
+            advisory.id,
+            to: {
+                var s = $0
+                s.embargo! += 3600
+                return s
+            }, notes: .none, actor: db.actor)
+        #expect(
+            try db.outbox.list(advisory: advisory.id).filter { $0.notice == "revision" }.map(\.recipient) == [
+                "sec@acme.example"
+            ])
+        let readiness = try db.stores.participation.readiness(advisory.id)
+        #expect(readiness.participants.map(\.organization) == ["Acme", "Rival"])
+        #expect(
+            readiness.totals == "1 participant · 1 notified · 0 acknowledged · 1 silent · 1 excluded",
+            "\(readiness.totals)")
+        #expect(
+            try db.audit.list(limit: 5).contains { $0.action == "advisory.exclude" && $0.reason == "told the press" })
+        _ = acme
+    }
+
+    @Test func anInvitedProviderIsToldWhateverProjectItFollows() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        try db.addProject("other")
+        _ = try provider(db, "Acme")
+        let early = try provider(db, "Early", project: "other")
+        let late = try provider(db, "Late", project: "other")
+        let advisory = try scheduled(db, earlyNotice: false)
+        // Invited before the early notice: the early notice takes it along.
+        _ = try db.stores.participation.invite(advisory.id, provider: early.id, actor: db.actor)
+        _ = try db.advisories.reschedule(
+            advisory.id,
+            to: {
+                var s = $0
+                s.earlyNotice = db.clock.now
+                return s
+            }, notes: .none, actor: db.actor)
+        _ = try db.advisories.fireDue()
+        #expect(
+            Set(try db.outbox.list(advisory: advisory.id).map(\.recipient)) == [
+                "sec@acme.example", "sec@early.example",
+            ])
+        // Invited after it: told at once, as the early notice it missed.
+        let invited = try db.stores.participation.invite(advisory.id, provider: late.id, actor: db.actor)
+        #expect(invited.decision == .invited && invited.waiting == 1)
+        #expect(
+            try db.outbox.list(advisory: advisory.id).contains {
+                $0.recipient == "sec@late.example" && $0.notice == "early-notice"
+            })
+        _ = try deliverAll(db)
+        #expect(
+            try db.stores.participation.readiness(advisory.id).totals
+                == "3 participants · 3 notified · 0 acknowledged · 3 silent")
+        // Only active providers, and only while there is something to take part in.
+        let pending = try db.providers.add(
+            NewProvider(organization: "Pending", emails: ["p@pending.example"], projects: ["demo"]),
+            status: .pendingApproval,
+            actor: db.actor)
+        #expect(throws: Refusal.self) {
+            try db.stores.participation.invite(advisory.id, provider: pending.id, actor: db.actor)
+        }
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "release"), actor: db.actor)
+        #expect(throws: Refusal.self) {
+            try db.stores.participation.exclude(advisory.id, provider: late.id, reason: "x", actor: db.actor)
+        }
+    }
+}
