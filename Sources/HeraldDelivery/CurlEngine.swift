@@ -1,67 +1,6 @@
 import CCurl
 import Foundation
 
-/// One transfer for libcurl to make.
-public enum CurlRequest: Sendable {
-    /// Sends `message` to `to` through the SMTP server at `url` (`smtp://…` or `smtps://…`).
-    /// `requireTLS` refuses a server that does not offer STARTTLS.
-    case smtp(url: String, from: String, to: String, message: [UInt8], requireTLS: Bool)
-    /// An HTTP request with a body; redirects are not followed. `refusePrivate` refuses
-    /// addresses in loopback and private ranges after name resolution.
-    case http(method: String, url: String, headers: [String], body: [UInt8], refusePrivate: Bool)
-}
-
-/// What libcurl reported.
-public struct CurlResult: Sendable, Equatable {
-    /// `CURLcode`; 0 is success at the transport level.
-    public var code: Int32
-    /// libcurl's words for a failure, empty on success.
-    public var error: String
-    /// HTTP status or the last SMTP reply code.
-    public var responseCode: Int
-    /// Seconds from a `Retry-After` header.
-    public var retryAfter: TimeInterval?
-    /// The first bytes of the response body, for the error record.
-    public var responseSnippet: String
-    /// The target resolved only to loopback or private addresses and was not contacted.
-    public var refusedPrivateTarget = false
-
-    /// A transfer the engine dropped before it started (`dropWaiting`): nothing was sent.
-    public static let notStarted = CurlResult(
-        code: -2, error: "not started", responseCode: 0, retryAfter: nil, responseSnippet: "")
-    /// Whether the engine dropped the transfer before it started: nothing was sent.
-    public var wasNotStarted: Bool { code == -2 }
-}
-
-/// Limits of the engine.
-public struct CurlSettings: Sendable {
-    /// Seconds allowed to connect to a host.
-    public var connectTimeout: TimeInterval = 10
-    /// Seconds allowed for a whole transfer, connecting included.
-    public var totalTimeout: TimeInterval = 30
-    /// Transfers in one lane (one host) at once; more wait in the engine, in order, and start
-    /// the moment one ends, without a round trip through the caller. Their timeouts start then.
-    public var maxConnectionsPerHost = 8
-    /// Connections open at once over all hosts.
-    public var maxConnections = 256
-    /// CA certificates (PEM) to verify the SMTP relay with instead of the system's: an internal
-    /// relay with a certificate from the organisation's own CA (`HERALD_SMTP_CA_FILE`).
-    public var smtpCAFile: String?
-
-    /// Settings with the given limits; each default is the property's.
-    public init(
-        connectTimeout: TimeInterval = 10, totalTimeout: TimeInterval = 30, maxConnectionsPerHost: Int = 8,
-        maxConnections: Int = 256,
-        smtpCAFile: String? = nil
-    ) {
-        self.smtpCAFile = smtpCAFile
-        self.connectTimeout = connectTimeout
-        self.totalTimeout = totalTimeout
-        self.maxConnectionsPerHost = maxConnectionsPerHost
-        self.maxConnections = maxConnections
-    }
-}
-
 /// libcurl's multi interface on a thread of its own: many transfers in flight, connections
 /// reused, and `curl_easy_perform`'s blocking kept off the Swift concurrency pool.
 /// Callers `await perform(_:)`; the engine thread resumes them when their transfer ends.
@@ -393,19 +332,6 @@ private func transferRead(
     }
     transfer.uploadOffset += length
     return length
-}
-
-/// `Retry-After` (RFC 9110 §10.2.3): seconds, or an HTTP date.
-public enum RetryAfter {
-    /// Seconds to wait, or nil when the value is neither form.
-    public static func parse(_ value: String, now: Date) -> TimeInterval? {
-        if let seconds = Int(value), seconds >= 0 { return TimeInterval(seconds) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: value).map { max(0, $0.timeIntervalSince(now)) }
-    }
 }
 
 extension CurlEngine {

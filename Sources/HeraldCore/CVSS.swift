@@ -1,39 +1,5 @@
 import Foundation
 
-/// How bad an advisory is, in the words most projects' policies use.
-public enum Severity: String, Codable, Sendable, CaseIterable, Comparable {
-    case low, moderate, high, critical
-
-    /// Whether `lhs` is less severe than `rhs`.
-    public static func < (lhs: Severity, rhs: Severity) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
-    }
-
-    /// Reads a severity as people type it: any case, and CVSS's "medium" for moderate.
-    public static func parse(_ value: String) throws(Refusal) -> Severity {
-        let word = value.trimmingCharacters(in: .whitespaces).lowercased()
-        if word == "medium" { return .moderate }
-        guard let severity = Severity(rawValue: word) else {
-            throw .invalid(
-                field: "severity",
-                rule: "\(Validate.quoted(value)) must be one of low, moderate (CVSS: medium), high, critical")
-        }
-        return severity
-    }
-}
-
-/// CVE identifiers: `CVE-YYYY-NNNN`, four or more digits after the year.
-public enum CVE {
-    /// Returns the id uppercased if it is well formed.
-    public static func validate(_ value: String) throws(Refusal) -> String {
-        let id = value.utf8.count <= 64 ? value.trimmingCharacters(in: .whitespaces).uppercased() : ""
-        guard let match = id.wholeMatch(of: /CVE-(\d{4})-(\d{4,19})/), let year = Int(match.1), year >= 1999 else {
-            throw .invalid(field: "cve", rule: "\(Validate.quoted(value)) is not a CVE id like CVE-2026-12345")
-        }
-        return id
-    }
-}
-
 /// CVSS vectors, version 3.1 and 4.0: every base metric present once with a legal value;
 /// other metrics, when present, legal and not repeated.
 public enum CVSS {

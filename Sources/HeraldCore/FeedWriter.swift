@@ -1,54 +1,5 @@
 import Foundation
 
-/// What the public may read of a published advisory, with its project's name: the only
-/// input the feeds and pages get, so they cannot show what is not published.
-public struct PublishedAdvisory: Equatable, Sendable {
-    /// The advisory; published, or it would not be here.
-    public var advisory: Advisory
-    /// Its project's display name.
-    public var projectName: String
-    /// Its project's IANA time zone, for instants shown to people.
-    public var projectTimezone: String
-    /// The packages the project ships, for OSV's `affected`.
-    public var packages: [Package]
-    /// The body rendered from Markdown to HTML by the caller (cmark-gfm, safe); empty: none.
-    public var bodyHTML: String = ""
-
-    /// Refuses anything but a published advisory, so nothing else can reach a public surface.
-    public init?(_ advisory: Advisory, projectName: String, projectTimezone: String, packages: [Package] = []) {
-        guard advisory.state == .published, advisory.publishedAt != nil else { return nil }
-        self.advisory = advisory
-        self.projectName = projectName
-        self.projectTimezone = projectTimezone
-        self.packages = packages
-    }
-
-    /// When it became public; always set, as the initialiser checks.
-    public var published: Date { advisory.publishedAt! }
-    /// Bumped by every revision after publication, so feed readers show corrections.
-    public var updated: Date { max(advisory.updatedAt, published) }
-}
-
-/// A release announced ahead: date, time and severity, nothing else.
-public struct UpcomingRelease: Equatable, Sendable {
-    /// The project's display name.
-    public var projectName: String
-    /// The project's IANA time zone, in which the release instant is shown.
-    public var projectTimezone: String
-    /// The release instant.
-    public var instant: Date
-    /// The highest severity, if the release manager gave one.
-    public var severity: Severity?
-
-    /// Creates an upcoming release value.
-    public init(projectName: String, projectTimezone: String, instant: Date, severity: Severity?) {
-        self.projectName = projectName
-        self.projectTimezone = projectTimezone
-        self.instant = instant
-        self.severity = severity
-    }
-}
-
 /// Atom (RFC 4287), RSS 2.0, JSON Feed 1.1 and OSV documents of published advisories.
 public struct FeedWriter: Sendable {
     /// The feeds' title, also named as their author.
@@ -241,28 +192,4 @@ public struct FeedWriter: Sendable {
 
     /// `Tue, 01 Dec 2026 16:00:00 +0000` (RFC 822 with a four-digit year, as RSS readers expect).
     public static func rfc822(_ date: Date) -> String { EmailMessage.rfc5322Date(date) }
-}
-
-/// XML escaping for text and attribute values; characters XML 1.0 forbids are dropped.
-public enum XML {
-    /// `text` escaped for element content and attribute values, forbidden characters dropped.
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\t", "\n", "\r": out.unicodeScalars.append(scalar)
-            default:
-                if scalar.value >= 0x20 && !(0xFFFE...0xFFFF).contains(scalar.value) {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
-    }
 }

@@ -1,0 +1,24 @@
+import CCurl
+import Foundation
+
+/// What libcurl reported.
+public struct CurlResult: Sendable, Equatable {
+    /// `CURLcode`; 0 is success at the transport level.
+    public var code: Int32
+    /// libcurl's words for a failure, empty on success.
+    public var error: String
+    /// HTTP status or the last SMTP reply code.
+    public var responseCode: Int
+    /// Seconds from a `Retry-After` header.
+    public var retryAfter: TimeInterval?
+    /// The first bytes of the response body, for the error record.
+    public var responseSnippet: String
+    /// The target resolved only to loopback or private addresses and was not contacted.
+    public var refusedPrivateTarget = false
+
+    /// A transfer the engine dropped before it started (`dropWaiting`): nothing was sent.
+    public static let notStarted = CurlResult(
+        code: -2, error: "not started", responseCode: 0, retryAfter: nil, responseSnippet: "")
+    /// Whether the engine dropped the transfer before it started: nothing was sent.
+    public var wasNotStarted: Bool { code == -2 }
+}

@@ -1,0 +1,31 @@
+import CCurl
+import Foundation
+
+/// Limits of the engine.
+public struct CurlSettings: Sendable {
+    /// Seconds allowed to connect to a host.
+    public var connectTimeout: TimeInterval = 10
+    /// Seconds allowed for a whole transfer, connecting included.
+    public var totalTimeout: TimeInterval = 30
+    /// Transfers in one lane (one host) at once; more wait in the engine, in order, and start
+    /// the moment one ends, without a round trip through the caller. Their timeouts start then.
+    public var maxConnectionsPerHost = 8
+    /// Connections open at once over all hosts.
+    public var maxConnections = 256
+    /// CA certificates (PEM) to verify the SMTP relay with instead of the system's: an internal
+    /// relay with a certificate from the organisation's own CA (`HERALD_SMTP_CA_FILE`).
+    public var smtpCAFile: String?
+
+    /// Settings with the given limits; each default is the property's.
+    public init(
+        connectTimeout: TimeInterval = 10, totalTimeout: TimeInterval = 30, maxConnectionsPerHost: Int = 8,
+        maxConnections: Int = 256,
+        smtpCAFile: String? = nil
+    ) {
+        self.smtpCAFile = smtpCAFile
+        self.connectTimeout = connectTimeout
+        self.totalTimeout = totalTimeout
+        self.maxConnectionsPerHost = maxConnectionsPerHost
+        self.maxConnections = maxConnections
+    }
+}
