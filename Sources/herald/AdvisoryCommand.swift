@@ -457,4 +457,12 @@ private func report(_ advisory: Advisory, _ context: Context, _ output: OutputOp
         line += ", embargo \(Instant.local(embargo, in: zone)) (\(zone.identifier))"
     }
     print(line)
+    // A notice due now is the scheduler's to send: say so, rather than leave "now" looking ignored.
+    if advisory.state == .scheduled,
+        let due = advisory.schedule.due(
+            at: context.clock.now, sent: try context.advisoryRecords.sentClockNotices(of: advisory.id)),
+        due != .publication
+    {
+        print("the \(due.rawValue) is due now: herald serve sends it within a second while it runs")
+    }
 }

@@ -55,6 +55,9 @@ import Testing
         #expect(created.status == 0, "\(created)")
         #expect(created.stdout.contains("scheduled") && created.stdout.contains("revision 1"), "\(created)")
         #expect(created.stdout.contains("Europe/Amsterdam"), "shown in the project's zone: \(created)")
+        // "now" is the scheduler's to act on: the command says so rather than look as if it ignored it.
+        #expect(
+            created.stdout.contains("the early-notice is due now: herald serve sends it within a second"), "\(created)")
 
         let row = try #require(
             try sandbox.rows(
