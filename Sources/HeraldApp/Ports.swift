@@ -60,6 +60,10 @@ public protocol NoticeOutbox {
 public protocol AuditTrail {
     /// Records one action on an advisory.
     func advisoryAction(_ action: String, advisory: Int64, at: Date, actor: String, details: [String: String]) throws
+    /// Records one action on any subject, with the reason.
+    func entry(
+        _ action: String, subjectType: String, subjectID: Int64?, at: Date, actor: String, reason: String,
+        details: [String: String]) throws
 }
 
 /// Randomness: the ids no one may guess.

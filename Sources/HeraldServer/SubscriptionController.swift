@@ -1,4 +1,5 @@
 import Foundation
+import HeraldApp
 import HeraldCore
 import HeraldStore
 import Hummingbird
@@ -108,12 +109,12 @@ struct SubscriptionController: Sendable {
     }
 
     /// "Gemeente Voorbeeld (cert@voorbeeld.example)", or the organisation alone for a webhook's link.
-    static func who(_ subject: SubscriptionStore.LinkSubject) -> String {
+    static func who(_ subject: Subscriptions.LinkSubject) -> String {
         subject.organization + (subject.address.map { " (\($0))" } ?? "")
     }
 
     /// "the early notice for 'Heap overflow…', revision 2", in the page's language.
-    static func describe(_ subject: SubscriptionStore.LinkSubject, _ pages: Pages) -> String {
+    static func describe(_ subject: Subscriptions.LinkSubject, _ pages: Pages) -> String {
         pages.word(
             "ack-notice",
             [
@@ -129,8 +130,8 @@ struct SubscriptionController: Sendable {
     /// GET shows a page with a button; POST acts. A bad or used link gets the same 404 page.
     private func linkRoutes(
         _ router: Router<HeraldContext>, path: String, words: String,
-        ask: @escaping @Sendable (SubscriptionStore, String, Pages) throws -> String,
-        act: @escaping @Sendable (SubscriptionStore, String, Pages) throws -> String
+        ask: @escaping @Sendable (Subscriptions, String, Pages) throws -> String,
+        act: @escaping @Sendable (Subscriptions, String, Pages) throws -> String
     ) {
         router.get(RouterPath(path)) { request, _ in
             let token = request.uri.queryParameters.get("token") ?? ""

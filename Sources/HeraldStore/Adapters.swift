@@ -12,6 +12,16 @@ extension ProjectStore: ProjectDirectory {}
 extension OutboxStore: NoticeOutbox {}
 
 extension AuditLog: AuditTrail {
+    /// Records one action on any subject.
+    public func entry(
+        _ action: String, subjectType: String, subjectID: Int64?, at: Date, actor: String, reason: String,
+        details: [String: String]
+    ) throws {
+        try record(
+            at: at, actor: actor, action: action, subjectType: subjectType, subjectID: subjectID, reason: reason,
+            details: details)
+    }
+
     /// Records one action on an advisory.
     public func advisoryAction(_ action: String, advisory: Int64, at: Date, actor: String, details: [String: String])
         throws
@@ -27,4 +37,85 @@ public struct SecureRandomIDs: RandomIDs {
 
     /// `length` readable random characters.
     public func readableID(length: Int) -> String { Secrets.readableID(length: length) }
+}
+
+extension OutboxStore: LinkTokens, ProviderMail {
+    /// A new link token (OutboxStore.newLinkToken).
+    public func issueLink(_ purpose: LinkPurpose, provider: Int64, notice: Int64?, expires: Date?, email: String?)
+        throws
+        -> String
+    {
+        try newLinkToken(purpose, provider: provider, notice: notice, expires: expires, email: email)
+    }
+
+    /// The stored link behind `token`, looked up by its hash, when unused and unexpired.
+    public func useLink(_ token: String, purpose: LinkPurpose, at now: Date, consume: Bool) throws -> LinkUse? {
+        let hash = Secrets.hash(token)
+        guard
+            let row = try database.first(
+                "SELECT provider_id, notice_id, expires_at, used_at, email FROM link_tokens WHERE hash = ? AND purpose = ?",
+                .blob(hash), .text(purpose.rawValue),
+                map: { ($0.int(0), $0.optionalInt(1), $0.optionalDate(2), $0.optionalDate(3), $0.optionalText(4)) })
+        else { return nil }
+        if row.3 != nil || (row.2.map { $0 < now } ?? false) { return nil }
+        if consume { try database.run("UPDATE link_tokens SET used_at = ? WHERE hash = ?", .date(now), .blob(hash)) }
+        return LinkUse(provider: row.0, notice: row.1, email: row.4)
+    }
+
+    /// The double opt-in message, to the address that asked.
+    public func sendConfirmation(to provider: Provider, address: String, link: String) throws {
+        try enqueueProviderMail(.confirmation, provider: provider, to: [address]) {
+            $0.confirmation(organization: provider.organization, link: link)
+        }
+    }
+
+    /// Tells the provider's other addresses that one left.
+    public func sendContactLeft(_ provider: Provider, address: String, remaining: [String]) throws {
+        try enqueueProviderMail(.contactLeft, provider: provider, to: remaining) {
+            $0.contactLeft(organization: provider.organization, address: address, remaining: remaining)
+        }
+    }
+}
+
+extension ProviderStore: ProviderRoster {
+    /// A subscription request, pending confirmation, inside the caller's transaction.
+    public func addRequest(_ request: NewProvider, actor: String) throws -> Provider {
+        try add(request, status: .pendingConfirmation, actor: actor, inTransaction: true)
+    }
+
+    /// A status change from a link (confirm, leave): no welcome or late notice follows from it.
+    public func move(_ id: Int64, _ action: ProviderAction, reason: String, actor: String) throws -> Provider {
+        try transitionInTransaction(id, action, reason: reason, actor: actor, outbox: nil)
+    }
+
+    /// Removes requests never confirmed since before `cutoff`.
+    public func expireUnconfirmed(before cutoff: Date, at now: Date) throws -> Int {
+        try database.run(
+            """
+            UPDATE providers SET status = 'removed', updated_at = ?1 WHERE status = 'pending-confirmation' AND created_at < ?2
+            """, [.date(now), .date(cutoff)])
+    }
+}
+
+extension AcknowledgementStore: NoticeRecords {
+    /// Records the first acknowledgement; false when there was one.
+    public func acknowledge(notice: Int64, provider: Int64, at: Date) throws -> Bool {
+        try database.run(
+            "INSERT OR IGNORE INTO acknowledgements (provider_id, notice_id, acknowledged_at) VALUES (?, ?, ?)",
+            .integer(provider), .integer(notice), .date(at))
+        return database.changes > 0
+    }
+
+    /// The notice's kind and revision, and its advisory's title and id.
+    public func summary(of notice: Int64) throws -> NoticeSummary? {
+        try database.first(
+            """
+            SELECT n.kind, n.revision, a.title, n.advisory_id FROM notices n LEFT JOIN advisories a ON a.id = n.advisory_id
+            WHERE n.id = ?
+            """, .integer(notice)
+        ) {
+            NoticeSummary(
+                kind: $0.text(0), revision: Int($0.int(1)), title: $0.optionalText(2), advisoryID: $0.optionalInt(3))
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldApp
 import HeraldCore
 
 /// The durable outbox: fan-out inside the caller's transaction, leases, outcomes in batches.
@@ -15,7 +16,7 @@ public struct OutboxStore {
     }
 
     /// What a link in a message does.
-    public enum LinkPurpose: String, Sendable { case ack, unsubscribe, confirm }
+    public typealias LinkPurpose = HeraldApp.LinkPurpose
 
     /// The host of a URL, lowercased, for the per-host limit. URLs were validated when their
     /// channel or provider was added; this is only the cheap cut a 100,000-endpoint fan-out

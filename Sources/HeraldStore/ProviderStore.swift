@@ -416,7 +416,7 @@ public struct ProviderStore {
     }
 
     /// Takes one address off a provider, with its audit row; call inside `database.write`.
-    func removeContact(_ id: Int64, address: String, at now: Date, actor: String, reason: String) throws {
+    public func removeContact(_ id: Int64, address: String, at now: Date, actor: String, reason: String) throws {
         try database.run(
             "DELETE FROM provider_contacts WHERE provider_id = ? AND lower(email) = lower(?)", .integer(id),
             .text(address))

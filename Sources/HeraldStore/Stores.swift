@@ -38,9 +38,11 @@ public struct Stores {
     public var outbox: OutboxStore { OutboxStore(database: database, clock: clock, settings: settings) }
     /// Alerts to release managers.
     public var alerts: AlertStore { AlertStore(database: database, clock: clock, settings: settings) }
-    /// Subscriptions and the links in messages.
-    public var subscriptions: SubscriptionStore {
-        SubscriptionStore(database: database, clock: clock, settings: settings)
+    /// Provider self-service: subscribe, confirm, unsubscribe, acknowledge.
+    public var subscriptions: Subscriptions {
+        Subscriptions(
+            work: database, roster: providers, projects: projects, links: outbox, mail: outbox,
+            notices: acknowledgements, audit: audit, clock: clock, publicURL: settings.publicURL)
     }
     /// What public pages and feeds may read.
     public var published: PublicStore { PublicStore(database: database, clock: clock) }

@@ -72,6 +72,13 @@ final class Memory: UnitOfWork, AdvisoryRepository, ProjectDirectory, NoticeOutb
         audit.append(action)
     }
 
+    func entry(
+        _ action: String, subjectType: String, subjectID: Int64?, at: Date, actor: String, reason: String,
+        details: [String: String]
+    ) throws {
+        audit.append(action)
+    }
+
     func readableID(length: Int) -> String { String(repeating: "k", count: length) }
 }
 

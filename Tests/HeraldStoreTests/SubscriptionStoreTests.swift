@@ -1,4 +1,5 @@
 import Foundation
+import HeraldApp
 import HeraldCore
 import HeraldStore
 import HeraldTestSupport
@@ -29,7 +30,7 @@ import Testing
             project: "demo", content: AdvisoryContent(title: "Overflow"),
             schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now), actor: db.actor)
         _ = try db.advisories.fireDue()
-        let subscriptions = SubscriptionStore(database: db.database, clock: db.clock, settings: db.settings)
+        let subscriptions = db.stores.subscriptions
         let cert = try unsubscribeToken(db, to: "cert@voorbeeld.example")
         let noc = try unsubscribeToken(db, to: "noc@voorbeeld.example")
         #expect(cert != noc, "each address has a link of its own")

@@ -92,7 +92,7 @@ import Testing
     @Test func subscribingDoesTheSameWorkWhateverTheListHolds() throws {
         let db = try TestDatabase()
         try db.addProject()
-        let subscriptions = SubscriptionStore(database: db.database, clock: db.clock, settings: db.settings)
+        let subscriptions = db.stores.subscriptions
         _ = try db.providers.add(
             NewProvider(organization: "Listed Member", emails: ["a@listed.example"], projects: ["demo"], listed: true),
             status: .active, actor: db.actor)
@@ -114,7 +114,7 @@ import Testing
     @Test func anUnconfirmedRequestBlocksNoOneAndExpires() throws {
         let db = try TestDatabase()
         try db.addProject()
-        let subscriptions = SubscriptionStore(database: db.database, clock: db.clock, settings: db.settings)
+        let subscriptions = db.stores.subscriptions
         try subscriptions.subscribe(
             NewProvider(organization: "Gemeente Example", emails: ["squat@attacker.example"], projects: ["demo"]))
         // The real organisation is added by a release manager, and can subscribe itself too.
@@ -201,7 +201,7 @@ import Testing
         _ = try db.advisories.revise(embargoed.id, AdvisoryPatch(title: "Worse"), notes: .none, actor: db.actor)
         _ = try db.advisories.cancel(
             try scheduled(db, earlyNotice: false).id, notes: try ChangeNotes(reason: "dup"), actor: db.actor)
-        try SubscriptionStore(database: db.database, clock: db.clock, settings: db.settings)
+        try db.stores.subscriptions
             .subscribe(
                 NewProvider(organization: "Listed Later", emails: ["a@later.example"], projects: ["demo"], listed: true)
             )

@@ -1,0 +1,84 @@
+import Foundation
+import HeraldCore
+
+/// What a link in a message does.
+public enum LinkPurpose: String, Sendable {
+    case ack, unsubscribe, confirm
+}
+
+/// A link token as stored: whose it is, and what it is about.
+public struct LinkUse: Sendable, Equatable {
+    /// The provider it belongs to.
+    public var provider: Int64
+    /// The notice it came with, if any (acknowledgements).
+    public var notice: Int64?
+    /// The address it speaks for, if any (unsubscribe and acknowledgement links are per address).
+    public var email: String?
+
+    /// Creates the value.
+    public init(provider: Int64, notice: Int64?, email: String?) {
+        self.provider = provider
+        self.notice = notice
+        self.email = email
+    }
+}
+
+/// Single-purpose link tokens, stored only as their hash.
+public protocol LinkTokens {
+    /// A new token of `purpose` for `provider`, valid until `expires` (nil: no expiry).
+    func issueLink(_ purpose: LinkPurpose, provider: Int64, notice: Int64?, expires: Date?, email: String?) throws
+        -> String
+    /// The link behind `token` when it is of `purpose`, unused and unexpired at `now`, else nil;
+    /// `consume` marks it used.
+    func useLink(_ token: String, purpose: LinkPurpose, at now: Date, consume: Bool) throws -> LinkUse?
+}
+
+/// The providers on the list, as self-service changes them.
+public protocol ProviderRoster {
+    /// The provider with database id `id`.
+    func get(_ id: Int64) throws -> Provider
+    /// Writes a subscription request, pending confirmation, with its audit row.
+    func addRequest(_ request: NewProvider, actor: String) throws -> Provider
+    /// Moves a provider's status by `action`, with its audit row; sends nothing.
+    func move(_ id: Int64, _ action: ProviderAction, reason: String, actor: String) throws -> Provider
+    /// Takes one address off a provider, with its audit row.
+    func removeContact(_ id: Int64, address: String, at: Date, actor: String, reason: String) throws
+    /// Marks requests made before `cutoff` and never confirmed as removed; returns how many.
+    func expireUnconfirmed(before cutoff: Date, at now: Date) throws -> Int
+}
+
+/// The messages self-service sends to a provider's own addresses.
+public protocol ProviderMail {
+    /// The double opt-in message with its confirmation link.
+    func sendConfirmation(to provider: Provider, address: String, link: String) throws
+    /// Tells the provider's other addresses that `address` left.
+    func sendContactLeft(_ provider: Provider, address: String, remaining: [String]) throws
+}
+
+/// What providers did with the notices they received.
+public protocol NoticeRecords {
+    /// Records the first acknowledgement of `notice` by `provider`; false when it was acknowledged before.
+    func acknowledge(notice: Int64, provider: Int64, at: Date) throws -> Bool
+    /// The notice's kind, the revision it told of, and its advisory's title and id.
+    func summary(of notice: Int64) throws -> NoticeSummary?
+}
+
+/// A notice as a link page names it.
+public struct NoticeSummary: Sendable, Equatable {
+    /// `early-notice`, `revision` …
+    public var kind: String
+    /// The advisory's revision it told of.
+    public var revision: Int
+    /// The advisory's title; nil for a notice about no advisory.
+    public var title: String?
+    /// The advisory's database id.
+    public var advisoryID: Int64?
+
+    /// Creates the value.
+    public init(kind: String, revision: Int, title: String?, advisoryID: Int64?) {
+        self.kind = kind
+        self.revision = revision
+        self.title = title
+        self.advisoryID = advisoryID
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import HeraldCore
+
+/// Provider self-service: subscribe (double opt-in), confirm, unsubscribe, acknowledge, and what
+/// a link is about before its button is pressed. Every link is a random token stored only as its
+/// hash, so no comparison ever runs over the secret itself.
+public struct Subscriptions {
+    let work: any UnitOfWork
+    let roster: any ProviderRoster
+    let projects: any ProjectDirectory
+    let links: any LinkTokens
+    let mail: any ProviderMail
+    let notices: any NoticeRecords
+    let audit: any AuditTrail
+    let clock: any Clock
+    /// Base of the links in messages.
+    let publicURL: String
+
+    /// How long a confirmation link works.
+    public static let confirmationValidity: TimeInterval = 48 * 3600
+
+    /// Creates the use cases over their ports.
+    public init(
+        work: any UnitOfWork, roster: any ProviderRoster, projects: any ProjectDirectory, links: any LinkTokens,
+        mail: any ProviderMail, notices: any NoticeRecords, audit: any AuditTrail, clock: any Clock, publicURL: String
+    ) {
+        self.work = work
+        self.roster = roster
+        self.projects = projects
+        self.links = links
+        self.mail = mail
+        self.notices = notices
+        self.audit = audit
+        self.clock = clock
+        self.publicURL = publicURL
+    }
+
+    /// Records a subscription request as pending confirmation and queues the confirmation
+    /// mail, whatever the list holds: the same row, mail and work for a new name and for a
+    /// member's, so neither the answer, nor the mail, nor the time it takes tells who is on the
+    /// list. A request never blocks anyone; whether the organisation is a duplicate is the
+    /// approving release manager's question. Requests left unconfirmed expire after 48 hours.
+    public func subscribe(_ request: NewProvider) throws {
+        let now = clock.now
+        try work.write {
+            try expireUnconfirmed(now: now)
+            for slug in request.projects { _ = try projects.require(slug, field: "projects") }
+            let provider = try roster.addRequest(request, actor: "subscriber")
+            let token = try links.issueLink(
+                .confirm, provider: provider.id, notice: nil, expires: now + Self.confirmationValidity, email: nil)
+            try mail.sendConfirmation(
+                to: provider, address: provider.emails[0], link: "\(publicURL)/subscriptions/confirm?token=\(token)")
+        }
+    }
+
+    /// Marks requests unconfirmed for longer than the link's validity as removed; returns how many.
+    @discardableResult
+    public func expireUnconfirmed(now: Date) throws -> Int {
+        let expired = try roster.expireUnconfirmed(before: now - Self.confirmationValidity, at: now)
+        if expired > 0 {
+            try audit.entry(
+                "provider.expire", subjectType: "provider", subjectID: nil, at: now, actor: "subscriber",
+                reason: "not confirmed within 48 hours", details: ["count": String(expired)])
+        }
+        return expired
+    }
+
+    /// Confirms the address behind a confirmation link: the request waits for approval.
+    public func confirm(token: String) throws -> Provider {
+        try work.write {
+            let link = try use(token, .confirm, consume: true)
+            return try roster.move(link.provider, .confirm, reason: "", actor: "subscriber")
+        }
+    }
+
+    /// What a link is about, for the page before its button: the organisation, the address,
+    /// and for an acknowledgement the advisory's title and revision. Changes nothing.
+    public struct LinkSubject: Sendable, Equatable {
+        /// The provider's organisation.
+        public var organization: String
+        /// The address the link speaks for; nil when it names none.
+        public var address: String?
+        /// For an acknowledgement: the advisory's title.
+        public var advisoryTitle: String?
+        /// For an acknowledgement: the kind of notice, such as `early-notice`.
+        public var notice: String?
+        /// For an acknowledgement: the advisory's revision the notice told of.
+        public var revision: Int?
+    }
+
+    /// Checks a link without using it and says what it is about; throws when it is not valid.
+    public func subject(of token: String, purpose: LinkPurpose) throws -> LinkSubject {
+        let link = try use(token, purpose, consume: false)
+        let provider = try roster.get(link.provider)
+        var subject = LinkSubject(
+            organization: provider.organization,
+            address: link.email ?? (purpose == .confirm ? provider.emails.first : nil))
+        // An address that left the list no longer speaks for the organisation.
+        if purpose == .ack, let address = link.email,
+            !provider.emails.contains(where: { $0.lowercased() == address.lowercased() })
+        {
+            throw Self.invalid
+        }
+        if let notice = link.notice, let summary = try notices.summary(of: notice) {
+            (subject.notice, subject.revision, subject.advisoryTitle) = (summary.kind, summary.revision, summary.title)
+        }
+        return subject
+    }
+
+    /// What an unsubscribe did: the address that left, and whether the organisation left with it.
+    public struct Departure: Sendable, Equatable {
+        /// The provider's organisation.
+        public var organization: String
+        /// The address that left; nil for an old link that names none (the whole organisation left).
+        public var address: String?
+        /// Whether the organisation is off the list now: its last address left, the link named none, or it had gone.
+        public var organizationLeft: Bool
+    }
+
+    /// Leaves the list (RFC 8058 one-click): the link's address only, unless it is the
+    /// organisation's last; then the organisation leaves. The other addresses are told.
+    /// Leaving twice is fine.
+    public func unsubscribe(token: String) throws -> Departure {
+        let now = clock.now
+        return try work.write {
+            let link = try use(token, .unsubscribe, consume: false)
+            let provider = try roster.get(link.provider)
+            if provider.status == .removed {
+                return Departure(organization: provider.organization, address: link.email, organizationLeft: true)
+            }
+            let remaining = provider.emails.filter { $0.lowercased() != link.email?.lowercased() }
+            // Links from before addresses were named (no email), or the last address: the organisation leaves.
+            guard let address = link.email, !remaining.isEmpty else {
+                _ = try roster.move(link.provider, .remove, reason: "unsubscribed", actor: "subscriber")
+                return Departure(organization: provider.organization, address: link.email, organizationLeft: true)
+            }
+            if remaining.count < provider.emails.count {
+                try roster.removeContact(
+                    provider.id, address: address, at: now, actor: "subscriber", reason: "unsubscribed")
+                try mail.sendContactLeft(try roster.get(provider.id), address: address, remaining: remaining)
+            }
+            return Departure(organization: provider.organization, address: address, organizationLeft: false)
+        }
+    }
+
+    /// Records that the provider acknowledged the notice of an ack link; returns what was
+    /// acknowledged. Acknowledging twice keeps the first time.
+    public func acknowledge(token: String) throws -> LinkSubject {
+        let now = clock.now
+        return try work.write {
+            let link = try use(token, .ack, consume: false)
+            guard let notice = link.notice else {
+                throw Refusal.invalid(field: "token", rule: "this link is not valid")
+            }
+            if try notices.acknowledge(notice: notice, provider: link.provider, at: now) {
+                try audit.entry(
+                    "notice.acknowledge", subjectType: "advisory",
+                    subjectID: try notices.summary(of: notice)?.advisoryID,
+                    at: now, actor: "provider:\(link.provider)", reason: "", details: ["notice": String(notice)])
+            }
+            return try subject(of: token, purpose: .ack)
+        }
+    }
+
+    static let invalid = Refusal.invalid(
+        field: "token", rule: "this link is not valid, was used already, or has expired")
+
+    /// The link behind `token`, or the one refusal for every way a link can be bad. The length
+    /// is checked before any work: a token is 43 characters.
+    private func use(_ token: String, _ purpose: LinkPurpose, consume: Bool) throws -> LinkUse {
+        guard (20...100).contains(token.count),
+            let link = try links.useLink(token, purpose: purpose, at: clock.now, consume: consume)
+        else { throw Self.invalid }
+        return link
+    }
+}
