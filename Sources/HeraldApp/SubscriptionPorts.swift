@@ -59,8 +59,10 @@ public protocol ProviderMail {
 public protocol NoticeRecords {
     /// Records the first acknowledgement of `notice` by `provider`; false when it was acknowledged before.
     func acknowledge(notice: Int64, provider: Int64, at: Date) throws -> Bool
-    /// The notice's kind, the revision it told of, and its advisory's title and id.
+    /// The notice's kind, the revision it told of, and its advisory's title at that revision and id.
     func summary(of notice: Int64) throws -> NoticeSummary?
+    /// Whether `provider` was excluded from the advisory `notice` is about.
+    func isExcluded(provider: Int64, fromAdvisoryOf notice: Int64) throws -> Bool
 }
 
 /// A notice as a link page names it.

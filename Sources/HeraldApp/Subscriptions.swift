@@ -95,9 +95,15 @@ public struct Subscriptions {
         var subject = LinkSubject(
             organization: provider.organization,
             address: link.email ?? (purpose == .confirm ? provider.emails.first : nil))
-        // An address that left the list no longer speaks for the organisation.
+        // An address that left the list no longer speaks for the organisation, and a provider
+        // excluded from the advisory learns nothing more of it through an old link.
         if purpose == .ack, let address = link.email,
             !provider.emails.contains(where: { $0.lowercased() == address.lowercased() })
+        {
+            throw Self.invalid
+        }
+        if purpose == .ack, let notice = link.notice,
+            try notices.isExcluded(provider: link.provider, fromAdvisoryOf: notice)
         {
             throw Self.invalid
         }

@@ -87,7 +87,11 @@ public struct NoticeWriter: Sendable {
                 facts: [revisionFact] + details, link: (word("advisory"), page))
         case (.publication, .publicChannel):
             // A sentence first, so a reader of a chat preview or a list digest knows what this is.
-            return message("publication", values, facts: details, body: a.body, link: (word("advisory"), page))
+            // Public words only: the note to providers is not among them, whatever a template asks for.
+            let publicValues = [
+                "title": a.title, "summary": a.summary, "release": release, "revision": String(advisory.revision),
+            ]
+            return message("publication", publicValues, facts: details, body: a.body, link: (word("advisory"), page))
         case (.preAnnouncement, _):
             // Date, time and severity: nothing that names or describes the issue.
             var facts = [(label: word("release"), value: release)]

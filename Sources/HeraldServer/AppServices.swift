@@ -24,17 +24,14 @@ public struct AppServices: Sendable {
 
     /// The pages for `request`, in the language it chose with `?lang=`, else the one its
     /// Accept-Language prefers, else the deployment's default.
-    func pages(for request: Request) -> Pages {
+    /// `path` is the page's own address up to `lang=` (`/providers?`), from the route, never
+    /// from the request: a page may be cached and served to everyone, so nothing of one
+    /// request's address may end up in it.
+    func pages(for request: Request, at path: String) -> Pages {
         let chosen = request.uri.queryParameters.get("lang").flatMap { Language(rawValue: String($0)) }
         let language =
             chosen ?? Language.negotiate(request.headers[.acceptLanguage], fallback: settings.defaultLanguage)
-        // The switch links to this page in another language; a link page keeps its token.
-        let token = request.uri.queryParameters.get("token").map {
-            "token=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") + "&"
-        }
-        return Pages(
-            templates: templates, language: language, chosen: chosen != nil,
-            path: request.uri.path + "?" + (token ?? ""))
+        return Pages(templates: templates, language: language, chosen: chosen != nil, path: path)
     }
 
     /// The instant of a request, read once: everything it writes carries the same one.

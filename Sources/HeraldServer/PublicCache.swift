@@ -92,6 +92,17 @@ enum PublicDocumentRoute: Equatable, Sendable {
         }
     }
 
+    /// Its address, as the route table writes it (the language switch links there).
+    var path: String {
+        switch self {
+        case .index: "/"
+        case .providers: "/providers"
+        case .feed(let file): "/" + file
+        case .advisory(let publicID): "/advisories/" + publicID
+        case .osv(let publicID): "/advisories/" + publicID + ".osv.json"
+        }
+    }
+
     /// Whether it is an HTML page, written in the reader's language.
     var isPage: Bool {
         switch self {

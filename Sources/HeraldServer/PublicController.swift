@@ -18,8 +18,10 @@ struct PublicController: Sendable {
         router.get("/style.css") { request, _ in serve(Self.stylesheet, request) }
         for pattern in PublicDocumentRoute.patterns {
             router.get(RouterPath(pattern)) { request, _ in
-                let pages = app.pages(for: request)
-                guard let route = PublicDocumentRoute(path: request.uri.path) else { return notFound(pages) }
+                guard let route = PublicDocumentRoute(path: request.uri.path) else {
+                    return notFound(app.pages(for: request, at: "/?"))
+                }
+                let pages = app.pages(for: request, at: route.path + "?")
                 return try await page(
                     request, key: route.key(language: pages.language, chosen: pages.chosen), pages: pages
                 ) { stores in

@@ -15,7 +15,8 @@ struct SubscriptionController: Sendable {
         router.get("/subscribe") { request, _ in
             let projects = try await app.run { stores in try stores.projects.list() }
             let csrf = Secrets.token(prefix: "")
-            var response = html(.ok, app.pages(for: request).subscribe(projects: projects, csrf: csrf))
+            var response = html(
+                .ok, app.pages(for: request, at: "/subscribe?").subscribe(projects: projects, csrf: csrf))
             response.headers[.setCookie] =
                 "herald_csrf=\(csrf); Path=/subscribe; HttpOnly; SameSite=Strict\(app.settings.publicURL.hasPrefix("https") ? "; Secure" : "")"
             response.headers[.cacheControl] = "no-store"
@@ -26,7 +27,7 @@ struct SubscriptionController: Sendable {
             var request = request
             let form = Form(String(buffer: try await request.collectBody(upTo: Self.maxSubscriptionBody)))
             let cookie = request.headers[.cookie].flatMap { Form.cookie("herald_csrf", in: $0) }
-            let pages = app.pages(for: request)
+            let pages = app.pages(for: request, at: "/subscribe?")
             guard let sent = form.first("csrf"), let cookie, !cookie.isEmpty, sent == cookie else {
                 return html(
                     .forbidden,
@@ -135,28 +136,30 @@ struct SubscriptionController: Sendable {
     ) {
         router.get(RouterPath(path)) { request, _ in
             let token = request.uri.queryParameters.get("token") ?? ""
-            let pages = app.pages(for: request)
+            let encoded =
+                token.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_")))
+                ?? ""
+            // A valid link's page switches language with its token; a refused one says nothing of it back.
+            let pages = app.pages(for: request, at: "\(path)?")
             let title = pages.word(words + "-title")
             do {
                 let question = try await app.run { stores in try ask(stores.subscriptions, token, pages) }
-                let encoded =
-                    token.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_")))
-                    ?? ""
                 let action = "\(path)?token=\(encoded)" + (pages.chosen ? "&lang=\(pages.language.rawValue)" : "")
                 return html(
                     .ok,
-                    pages.message(title: title, text: question, action: action, button: pages.word(words + "-button")),
+                    pages.at("\(path)?token=\(encoded)&")
+                        .message(title: title, text: question, action: action, button: pages.word(words + "-button")),
                     noStore: true)
             } catch let refusal as Refusal {
                 // The same page whatever the token was: nothing of it is said back.
                 return html(
-                    .notFound, pages.at(path + "?").message(title: title, text: refusal.linkMessage), noStore: true)
+                    .notFound, pages.message(title: title, text: refusal.linkMessage), noStore: true)
             }
         }
         router.post(RouterPath(path)) { request, context in
             try limiter.check(context.clientAddress)
             let token = request.uri.queryParameters.get("token") ?? ""
-            let pages = app.pages(for: request)
+            let pages = app.pages(for: request, at: "\(path)?")
             let title = pages.word(words + "-title")
             do {
                 let text = try await app.run { stores in try act(stores.subscriptions, token, pages) }
@@ -164,7 +167,7 @@ struct SubscriptionController: Sendable {
             } catch let refusal as Refusal {
                 // The same page whatever the token was: nothing of it is said back.
                 return html(
-                    .notFound, pages.at(path + "?").message(title: title, text: refusal.linkMessage), noStore: true)
+                    .notFound, pages.message(title: title, text: refusal.linkMessage), noStore: true)
             }
         }
     }

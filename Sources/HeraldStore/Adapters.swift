@@ -106,11 +106,25 @@ extension AcknowledgementStore: NoticeRecords {
         return database.changes > 0
     }
 
-    /// The notice's kind and revision, and its advisory's title and id.
+    /// Whether the provider was excluded from the notice's advisory.
+    public func isExcluded(provider: Int64, fromAdvisoryOf notice: Int64) throws -> Bool {
+        try database.first(
+            """
+            SELECT 1 FROM notices n JOIN participation x ON x.advisory_id = n.advisory_id
+            WHERE n.id = ? AND x.provider_id = ? AND x.decision = 'excluded'
+            """, .integer(notice), .integer(provider)
+        ) { _ in true } ?? false
+    }
+
+    /// The notice's kind and revision, and its advisory's title as it was at that revision, and id.
     public func summary(of notice: Int64) throws -> NoticeSummary? {
         try database.first(
             """
-            SELECT n.kind, n.revision, a.title, n.advisory_id FROM notices n LEFT JOIN advisories a ON a.id = n.advisory_id
+            SELECT n.kind, n.revision,
+                   coalesce((SELECT json_extract(r.snapshot, '$.content.title') FROM advisory_revisions r
+                             WHERE r.advisory_id = n.advisory_id AND r.revision = n.revision), a.title),
+                   n.advisory_id
+            FROM notices n LEFT JOIN advisories a ON a.id = n.advisory_id
             WHERE n.id = ?
             """, .integer(notice)
         ) {

@@ -33,6 +33,14 @@ public struct ParticipationStore {
             try AuditLog(database: database).record(
                 at: now, actor: actor, action: "advisory.invite", subjectType: "advisory", subjectID: advisory.id,
                 details: ["provider": String(providerID), "organization": provider.organization])
+            // Invited again after an exclusion: what the exclusion stopped of the newest notice goes
+            // after all (a new row could not: its message id is the one the stopped row has).
+            try database.run(
+                """
+                UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?1, last_error = NULL, lease_until = NULL
+                WHERE provider_id = ?2 AND state = 'dead' AND last_error = 'not sent: the provider was excluded from the advisory'
+                  AND notice_id = (SELECT max(n.id) FROM notices n WHERE n.advisory_id = ?3 AND n.kind IN ('early-notice', 'revision'))
+                """, [.date(now), .integer(providerID), .integer(advisory.id)])
             try OutboxStore(database: database, clock: clock, settings: settings).deliverUnderEmbargo(
                 to: providerID, actor: actor)
             return try readiness(advisory.id).participants.first { $0.providerID == providerID }!

@@ -21,6 +21,8 @@ struct TemplateFile {
         /// such as a sanitised Markdown body) may be written unescaped with `{{{…}}}`.
         var html = false
         var raw: Set<String> = []
+        /// The fields that are lists (a section repeats for each element).
+        var lists: Set<String> = []
     }
 
     /// Facts of an advisory that a notice may name.
@@ -29,11 +31,16 @@ struct TemplateFile {
         "moved-to", "changed", "published-early",
     ]
     static let notice = Schema(parts: ["subject", "intro", "footer"], fields: advisoryFields)
+    /// Public messages know only public facts: the publication its advisory, the others before it
+    /// only the project and the instant (no title, no note meant for providers).
+    static let publication = Schema(
+        parts: ["subject", "intro", "footer"], fields: ["project", "title", "summary", "release", "revision"])
+    static let beforeRelease = Schema(parts: ["subject", "intro", "footer"], fields: ["project", "release"])
 
     /// Every message file, by name.
     static let schemas: [String: Schema] = [
-        "early-notice": notice, "revision": notice, "publication-to-providers": notice, "publication": notice,
-        "pre-announcement": notice, "cancellation-to-providers": notice, "cancellation": notice,
+        "early-notice": notice, "revision": notice, "publication-to-providers": notice, "publication": publication,
+        "pre-announcement": beforeRelease, "cancellation-to-providers": notice, "cancellation": beforeRelease,
         "confirmation": Schema(parts: ["subject", "intro", "footer"], fields: ["project", "organization"]),
         "welcome": Schema(parts: ["subject", "intro", "footer"], fields: ["project", "organization"]),
         "contact-left": Schema(
@@ -56,13 +63,13 @@ struct TemplateFile {
         let layout: Set<String> = ["lang", "title", "body", "languages", "code", "name", "href", "current", "q"]
         let severity: Set<String> = ["severity", "severity-name"]
         return [
-            "layout": Schema(parts: ["html"], fields: layout, html: true, raw: ["body"]),
+            "layout": Schema(parts: ["html"], fields: layout, html: true, raw: ["body"], lists: ["languages"]),
             "index": Schema(
                 parts: ["title", "html"],
                 fields: severity.union([
                     "upcoming", "published", "project", "title", "when", "datetime",
                     "href", "cves", "q", "any-upcoming", "any-published",
-                ]), html: true),
+                ]), html: true, lists: ["upcoming", "published"]),
             "advisory": Schema(
                 parts: ["title", "html"],
                 fields: severity.union([
@@ -70,16 +77,17 @@ struct TemplateFile {
                     "fixed", "when", "datetime", "revision", "body", "body-html",
                     "revisions", "note", "osv-href", "any-cves", "last", "any-body",
                     "history",
-                ]), html: true, raw: ["body-html"]),
+                ]), html: true, raw: ["body-html"], lists: ["cves", "revisions"]),
             "providers": Schema(
-                parts: ["title", "html"], fields: ["organizations", "name", "any-organizations"], html: true),
+                parts: ["title", "html"], fields: ["organizations", "name", "any-organizations"], html: true,
+                lists: ["organizations"]),
             "message": Schema(parts: ["html"], fields: ["title", "text", "action", "button", "back", "q"], html: true),
             "subscribe": Schema(
                 parts: ["title", "html"],
                 fields: [
                     "csrf", "projects", "slug", "name", "checked", "languages", "code",
                     "selected", "q",
-                ], html: true),
+                ], html: true, lists: ["projects", "languages"]),
             "words": Schema(
                 parts: [
                     "not-found-title", "not-found-text", "form-expired-title", "form-expired-text",
@@ -163,9 +171,33 @@ struct TemplateFile {
             }
             let body = lines.joined(separator: "\n")
             let html = schema.html && section.part == "html"
+            // Sections nest at most `maxDepth` deep and a list never repeats inside a list: a deeper
+            // one would exhaust the parser's stack, and lists in lists multiply a page's work.
+            var open: [String] = []
+            var nestingRefused = false
             for tag in Self.tags(in: body) {
-                if let complaint = check(tag.text, html: html) { problem(first + tag.line - 1, tag.column, complaint) }
+                if let complaint = check(tag.text, html: html) {
+                    problem(first + tag.line - 1, tag.column, complaint)
+                    continue
+                }
+                let (sigil, name) = Self.sectionTag(tag.text)
+                if sigil == "#" || sigil == "^" {
+                    if open.count >= Self.maxDepth
+                        || (schema.lists.contains(name) && open.contains(where: schema.lists.contains))
+                    {
+                        problem(
+                            first + tag.line - 1, tag.column,
+                            "\(tag.text) nests too deep: sections at most \(Self.maxDepth) deep, and no list inside a list"
+                        )
+                        nestingRefused = true
+                        break
+                    }
+                    open.append(name)
+                } else if sigil == "/", !open.isEmpty {
+                    open.removeLast()
+                }
             }
+            if nestingRefused { continue }
             let prefix = html ? "" : Self.plainText
             do {
                 let template = try MustacheTemplate(string: prefix + body)
@@ -190,6 +222,16 @@ struct TemplateFile {
     }
 
     static let plainText = "{{% CONTENT_TYPE: TEXT}}"
+
+    /// How deep sections may nest; the built-in templates need 3.
+    static let maxDepth = 4
+
+    /// A section tag's sigil (`#`, `^`, `/`) and field name; an empty sigil for any other tag.
+    static func sectionTag(_ tag: String) -> (sigil: String, name: String) {
+        let inner = tag.dropFirst(2).dropLast(2).trimmingCharacters(in: .whitespaces)
+        guard let first = inner.first, "#^/".contains(first) else { return ("", "") }
+        return (String(first), inner.dropFirst().trimmingCharacters(in: .whitespaces))
+    }
 
     /// What is wrong with one `{{…}}` tag, or nil. Templates use fields and sections of fields
     /// only: no partials, no changed delimiters or content type, nothing unknown; in HTML, no

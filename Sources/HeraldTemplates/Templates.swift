@@ -65,12 +65,17 @@ public struct Templates: Wording {
             let path = url.standardizedFileURL.path
             let name = path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : url.lastPathComponent
             // A template is a few kilobytes; a bound before reading keeps a stray file from costing memory.
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            guard size <= 64 * 1024, let data = FileManager.default.contents(atPath: path),
+            // Regular files only: a link could lead the read past the bound to a file of any size.
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            let size = attributes?[.size] as? Int ?? 0
+            guard attributes?[.type] as? FileAttributeType == .typeRegular, size <= 64 * 1024,
+                let data = FileManager.default.contents(atPath: path),
                 let text = String(data: data, encoding: .utf8)
             else {
                 problems.append(
-                    TemplateProblem(file: name, line: 1, column: 1, message: "must be UTF-8 text of at most 64 KiB"))
+                    TemplateProblem(
+                        file: name, line: 1, column: 1,
+                        message: "must be a regular file of UTF-8 text, at most 64 KiB (not a link)"))
                 continue
             }
             overrides[name] = text

@@ -56,6 +56,7 @@ final class LinkMemory: UnitOfWork, ProviderRoster, ProjectDirectory, LinkTokens
     func sendContactLeft(_ provider: Provider, address: String, remaining: [String]) throws {}
     func acknowledge(notice: Int64, provider: Int64, at: Date) throws -> Bool { true }
     func summary(of notice: Int64) throws -> NoticeSummary? { nil }
+    func isExcluded(provider: Int64, fromAdvisoryOf notice: Int64) throws -> Bool { false }
     func advisoryAction(_ action: String, advisory: Int64, at: Date, actor: String, details: [String: String]) throws {}
     func entry(
         _ action: String, subjectType: String, subjectID: Int64?, at: Date, actor: String, reason: String,

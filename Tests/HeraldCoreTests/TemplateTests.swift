@@ -179,6 +179,29 @@ import Testing
             "messages/en/welcome.mustache", "== subject ==\n\n== intro ==\nx\n== footer ==\n",
             "messages/en/welcome.mustache:2:1:", "the subject is empty"
         ),
+        // A public message knows public facts only: not the note meant for providers.
+        (
+            "messages/en/publication.mustache", "== subject ==\n{{project}} {{note}}\n== intro ==\nx\n== footer ==\n",
+            "messages/en/publication.mustache:2:13:", "unknown field {{note}}"
+        ),
+        (
+            "messages/nl/pre-announcement.mustache",
+            "== subject ==\n{{project}}: {{title}}\n== intro ==\nx\n== footer ==\n",
+            "messages/nl/pre-announcement.mustache:2:14:", "unknown field {{title}}"
+        ),
+        // Sections nest at most four deep, and a list never repeats inside a list: deeper would
+        // exhaust the parser's stack or multiply a page's work.
+        (
+            "messages/en/welcome.mustache",
+            "== subject ==\n" + String(repeating: "{{#organization}}", count: 3000)
+                + "\n== intro ==\nx\n== footer ==\n",
+            "messages/en/welcome.mustache:2:69:", "nests too deep"
+        ),
+        (
+            "pages/en/layout.mustache",
+            "== html ==\n{{#languages}}{{#languages}}{{code}}{{/languages}}{{/languages}}{{{body}}}\n",
+            "pages/en/layout.mustache:2:15:", "no list inside a list"
+        ),
         // A page cannot write a field unescaped, neither with {{{…}}} nor with {{&…}}, nor switch escaping off.
         (
             "pages/en/advisory.mustache", "== title ==\nx\n== html ==\n<h1>{{{title}}}</h1>\n",
@@ -206,6 +229,22 @@ import Testing
             let message = error.description
             #expect(message.contains(location), "\(message)")
             #expect(message.contains(says), "\(message)")
+        }
+    }
+
+    @Test func onlyRegularFilesAreReadAsTemplates() throws {
+        // A link would let the read go past the size bound, to a file of any size.
+        let root = try directory([:])
+        let big = root.appending(path: "big.txt")
+        try FileManager.default.createDirectory(
+            at: root.appending(path: "messages/en"), withIntermediateDirectories: true)
+        try Data(String(repeating: "x", count: 200_000).utf8).write(to: big)
+        try FileManager.default.createSymbolicLink(
+            atPath: root.appending(path: "messages/en/welcome.mustache").path, withDestinationPath: big.path)
+        defer { try? FileManager.default.removeItem(at: root) }
+        #expect(throws: TemplateProblems.self) { try Templates.load(directory: root.path) }
+        do { _ = try Templates.load(directory: root.path) } catch {
+            #expect(error.description.contains("regular file"), "\(error)")
         }
     }
 

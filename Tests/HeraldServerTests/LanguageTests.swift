@@ -61,6 +61,27 @@ import Testing
         }
     }
 
+    @Test func nothingOfOneRequestsAddressReachesAPageOthersAreServed() async throws {
+        let fixture = try ServerFixture()
+        _ = try published(fixture)
+        try await fixture.app().test(.live) { client in
+            // The first request fills the cache; its query must not end up in what everyone gets.
+            for uri in [
+                "/?token=POISONxEVIL", "/providers?token=POISONxEVIL&lang=nl", "//subscribe",
+                "/subscribe?token=POISONxEVIL",
+            ] {
+                _ = try await client.execute(uri: uri, method: .get) { $0.status }
+            }
+            for uri in ["/", "/providers?lang=nl", "/providers", "/subscribe"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(
+                        !response.text.contains("POISON") && !response.text.contains("href=\"//"),
+                        "\(uri): \(response.text)")
+                }
+            }
+        }
+    }
+
     @Test func noFieldIsWrittenUnescapedInAnyLanguage() async throws {
         let fixture = try ServerFixture()
         let hostile = "<script>alert(1)</script>\"'&"

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldApp
 import HeraldCore
 import HeraldStore
 import HeraldTestSupport
@@ -65,7 +66,35 @@ import Testing
             "\(readiness.totals)")
         #expect(
             try db.audit.list(limit: 5).contains { $0.action == "advisory.exclude" && $0.reason == "told the press" })
-        _ = acme
+        // Its old acknowledgement link tells it nothing more, not even the title.
+        #expect(throws: Refusal.self) {
+            try db.stores.subscriptions.subject(of: try ackToken(db, to: rival.emails[0]), purpose: .ack)
+        }
+        #expect(throws: Refusal.self) {
+            try db.stores.subscriptions.acknowledge(token: try ackToken(db, to: rival.emails[0]))
+        }
+        // A participant's link names the title as its notice told it, not as it is now.
+        _ = try db.advisories.revise(advisory.id, AdvisoryPatch(title: "Renamed"), notes: .none, actor: db.actor)
+        let early = try db.stores.subscriptions.subject(
+            of: try ackToken(db, to: acme.emails[0], notice: "early-notice"), purpose: .ack)
+        #expect(early.advisoryTitle == "Overflow" && early.revision == 1)
+        // Invited again: what the exclusion stopped of the newest notice goes after all.
+        let back = try db.stores.participation.invite(advisory.id, provider: rival.id, actor: db.actor)
+        #expect(back.takesPart && back.waiting == 1, "\(back)")
+    }
+
+    /// The acknowledgement token in the newest (or `notice`'s) message to `address`.
+    func ackToken(_ db: TestDatabase, to address: String, notice: String? = nil) throws -> String {
+        let body = try #require(
+            try db.database.first(
+                """
+                SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id JOIN notices n ON n.id = d.notice_id
+                WHERE d.recipient = ? AND (? IS NULL OR n.kind = ?) ORDER BY d.id DESC
+                """, .text(address), .optionalText(notice), .optionalText(notice)
+            ) { String(decoding: $0.blob(0), as: UTF8.self) })
+        let text = DecodedMail(body).text
+        let match = try #require(text.firstRange(of: /ack\?token=([A-Za-z0-9_-]+)/))
+        return String(text[match].dropFirst("ack?token=".count))
     }
 
     @Test func anInvitedProviderIsToldWhateverProjectItFollows() throws {
