@@ -41,8 +41,12 @@ public struct SettingsStore {
 
     /// What messages are rendered with: the stored settings, else `fallback`'s.
     public func outboxSettings(fallback: OutboxSettings) throws -> OutboxSettings {
-        let stored = try all()
-        return OutboxSettings(
+        Self.outboxSettings(try all(), fallback: fallback)
+    }
+
+    /// What messages are rendered with, from settings already read: `stored`, else `fallback`'s.
+    public static func outboxSettings(_ stored: [Setting: String], fallback: OutboxSettings) -> OutboxSettings {
+        OutboxSettings(
             publicURL: stored[.publicURL] ?? fallback.publicURL, mailFrom: stored[.mailFrom] ?? fallback.mailFrom,
             mailFromName: stored[.mailFromName] ?? fallback.mailFromName, wording: fallback.wording,
             defaultLanguage: stored[.defaultLanguage].flatMap(Language.init(rawValue:)) ?? fallback.defaultLanguage)

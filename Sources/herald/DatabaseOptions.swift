@@ -25,11 +25,10 @@ struct DatabaseOptions: ParsableArguments {
         try Migrator().migrate(database)
         // One instant for the whole command: everything it writes carries the same one.
         let clock = FixedClock(SystemClock().now)
-        let store = SettingsStore(database: database, clock: clock)
-        var settings = try store.outboxSettings(fallback: fallback)
-        // The templates `serve` recorded, so this process words messages as `serve` would.
-        settings.wording = try loadTemplates(
-            try store.all()[.templates] ?? ProcessInfo.processInfo.environment["HERALD_TEMPLATES"])
+        // The settings and templates `serve` recorded, read once: this process renders as `serve` would.
+        let settings = try renderingSettings(
+            stored: try SettingsStore(database: database, clock: clock).all(), fallback: fallback,
+            templates: ProcessInfo.processInfo.environment["HERALD_TEMPLATES"])
         return Context(stores: Stores(database: database, clock: clock, settings: settings))
     }
 }

@@ -62,6 +62,16 @@ func messageSettings(publicURL: String? = nil, mailFrom: String? = nil) throws -
     return OutboxSettings(publicURL: url, mailFrom: from)
 }
 
+/// What this process renders with, one rule for `serve` and every command: the stored settings
+/// over `fallback`, and the templates `serve` recorded, else `directory` (HERALD_TEMPLATES).
+func renderingSettings(stored: [Setting: String], fallback: OutboxSettings, templates directory: String?) throws
+    -> OutboxSettings
+{
+    var settings = SettingsStore.outboxSettings(stored, fallback: fallback)
+    settings.wording = try loadTemplates(stored[.templates] ?? directory)
+    return settings
+}
+
 /// The templates in `directory` over the built-in ones (`built-in` or nil: those alone), each
 /// checked: a broken or unknown one is refused with its file and line before any work.
 func loadTemplates(_ directory: String?) throws -> Templates {
@@ -189,8 +199,7 @@ struct Serve: AsyncParsableCommand {
             try stored.set(setting, to: value, actor: "serve")
         }
         let storedValues = try stored.all()
-        var settings = try stored.outboxSettings(fallback: requested)
-        settings.wording = try loadTemplates(storedValues[.templates])
+        let settings = try renderingSettings(stored: storedValues, fallback: requested, templates: nil)
         // One `serve` per database: it lets this process treat every lease it finds as orphaned.
         let lockPath = db.path + ".serve-lock"
         let lockFile = open(lockPath, O_CREAT | O_RDWR, 0o600)
