@@ -43,6 +43,8 @@ public struct ScheduledAdvisory: Equatable, Sendable {
 public protocol ProjectDirectory {
     /// The project with `slug`, or a refusal naming `field`.
     func require(_ slug: String, field: String) throws -> Project
+    /// Every project.
+    func list() throws -> [Project]
 }
 
 /// Where notices go out: the fan-out writer, inside the current transaction.

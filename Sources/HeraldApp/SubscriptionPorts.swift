@@ -33,14 +33,15 @@ public protocol LinkTokens {
     func useLink(_ token: String, purpose: LinkPurpose, at now: Date, consume: Bool) throws -> LinkUse?
 }
 
-/// The providers on the list, as self-service changes them.
+/// The providers on the list: the rows. Which change is allowed is the use cases' to decide.
 public protocol ProviderRoster {
     /// The provider with database id `id`.
     func get(_ id: Int64) throws -> Provider
-    /// Writes a subscription request, pending confirmation, with its audit row.
-    func addRequest(_ request: NewProvider, actor: String) throws -> Provider
-    /// Moves a provider's status by `action`, with its audit row; sends nothing.
-    func move(_ id: Int64, _ action: ProviderAction, reason: String, actor: String) throws -> Provider
+    /// Writes a provider with `status`, its addresses, webhooks (each with a new signing
+    /// secret) and follows of `projectIDs`; returns its database id. No audit row.
+    func insert(_ provider: NewProvider, status: ProviderStatus, projectIDs: [Int64], at: Date) throws -> Int64
+    /// Sets a provider's status; no audit row.
+    func setStatus(_ id: Int64, to status: ProviderStatus, at: Date) throws
     /// Takes one address off a provider, with its audit row.
     func removeContact(_ id: Int64, address: String, at: Date, actor: String, reason: String) throws
     /// Marks requests made before `cutoff` and never confirmed as removed; returns how many.
@@ -53,6 +54,8 @@ public protocol ProviderMail {
     func sendConfirmation(to provider: Provider, address: String, link: String) throws
     /// Tells the provider's other addresses that `address` left.
     func sendContactLeft(_ provider: Provider, address: String, remaining: [String]) throws
+    /// Welcomes a provider a release manager approved, at every address.
+    func sendWelcome(to provider: Provider) throws
 }
 
 /// What providers did with the notices they received.
@@ -75,12 +78,36 @@ public struct NoticeSummary: Sendable, Equatable {
     public var title: String?
     /// The advisory's database id.
     public var advisoryID: Int64?
+    /// The advisory's project's time zone (IANA).
+    public var timezone: String?
+    /// The advisory's release instant now.
+    public var release: Date?
 
     /// Creates the value.
-    public init(kind: String, revision: Int, title: String?, advisoryID: Int64?) {
+    public init(
+        kind: String, revision: Int, title: String?, advisoryID: Int64?, timezone: String? = nil, release: Date? = nil
+    ) {
         self.kind = kind
         self.revision = revision
         self.title = title
         self.advisoryID = advisoryID
+        self.timezone = timezone
+        self.release = release
     }
+}
+
+/// Participants' answers and sightings of an advisory.
+public protocol AnswerRecords {
+    /// The advisory's state and release instant, or nil when there is no such advisory.
+    func standing(ofAdvisory id: Int64) throws -> (state: AdvisoryState, release: Date?)?
+    /// Records an answer as a new row (answers are history, not overwrites).
+    func record(_ answer: ProviderAnswer, advisory: Int64, provider: Int64, at: Date, by: String) throws
+    /// Records that `provider` first saw `advisory` at `at`; later sightings change nothing.
+    func markSeen(advisory: Int64, provider: Int64, at: Date) throws
+}
+
+/// Messages to a project's release managers (its contact address).
+public protocol ReleaseManagerMail {
+    /// A participant of advisory `advisory` needs more time and proposes `proposed`.
+    func sendMoreTimeRequested(advisory: Int64, organization: String, proposed: Date, statement: String) throws
 }

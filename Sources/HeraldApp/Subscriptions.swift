@@ -11,6 +11,8 @@ public struct Subscriptions {
     let links: any LinkTokens
     let mail: any ProviderMail
     let notices: any NoticeRecords
+    let answers: any AnswerRecords
+    let managers: any ReleaseManagerMail
     let audit: any AuditTrail
     let clock: any Clock
     /// Base of the links in messages.
@@ -22,8 +24,11 @@ public struct Subscriptions {
     /// Creates the use cases over their ports.
     public init(
         work: any UnitOfWork, roster: any ProviderRoster, projects: any ProjectDirectory, links: any LinkTokens,
-        mail: any ProviderMail, notices: any NoticeRecords, audit: any AuditTrail, clock: any Clock, publicURL: String
+        mail: any ProviderMail, notices: any NoticeRecords, answers: any AnswerRecords,
+        managers: any ReleaseManagerMail, audit: any AuditTrail, clock: any Clock, publicURL: String
     ) {
+        self.answers = answers
+        self.managers = managers
         self.work = work
         self.roster = roster
         self.projects = projects
@@ -44,8 +49,17 @@ public struct Subscriptions {
         let now = clock.now
         try work.write {
             try expireUnconfirmed(now: now)
-            for slug in request.projects { _ = try projects.require(slug, field: "projects") }
-            let provider = try roster.addRequest(request, actor: "subscriber")
+            let projectIDs = try request.projects.map { try projects.require($0, field: "projects").id }
+            // Not checked against the list at all: that would tell who is on it.
+            let id = try roster.insert(request, status: .pendingConfirmation, projectIDs: projectIDs, at: now)
+            try audit.entry(
+                "provider.add", subjectType: "provider", subjectID: id, at: now, actor: "subscriber", reason: "",
+                details: [
+                    "organization": request.organization, "status": ProviderStatus.pendingConfirmation.rawValue,
+                    "emails": request.emails.joined(separator: ","),
+                    "projects": request.projects.joined(separator: ","),
+                ])
+            let provider = try roster.get(id)
             let token = try links.issueLink(
                 .confirm, provider: provider.id, notice: nil, expires: now + Self.confirmationValidity, email: nil)
             try mail.sendConfirmation(
@@ -69,7 +83,8 @@ public struct Subscriptions {
     public func confirm(token: String) throws -> Provider {
         try work.write {
             let link = try use(token, .confirm, consume: true)
-            return try roster.move(link.provider, .confirm, reason: "", actor: "subscriber")
+            return try roster.move(
+                link.provider, .confirm, reason: "", actor: "subscriber", at: clock.now, audit: audit)
         }
     }
 
@@ -86,9 +101,16 @@ public struct Subscriptions {
         public var notice: String?
         /// For an acknowledgement: the advisory's revision the notice told of.
         public var revision: Int?
+        /// For an acknowledgement: the advisory's database id.
+        public var advisoryID: Int64?
+        /// For an acknowledgement: the project's time zone, in which a proposal is read.
+        public var timezone: String?
+        /// For an acknowledgement: the advisory's release instant now.
+        public var release: Date?
     }
 
     /// Checks a link without using it and says what it is about; throws when it is not valid.
+    /// Changes nothing, except that opening an acknowledgement link counts as seeing its advisory.
     public func subject(of token: String, purpose: LinkPurpose) throws -> LinkSubject {
         let link = try use(token, purpose, consume: false)
         let provider = try roster.get(link.provider)
@@ -109,8 +131,54 @@ public struct Subscriptions {
         }
         if let notice = link.notice, let summary = try notices.summary(of: notice) {
             (subject.notice, subject.revision, subject.advisoryTitle) = (summary.kind, summary.revision, summary.title)
+            (subject.advisoryID, subject.timezone, subject.release) = (
+                summary.advisoryID, summary.timezone, summary.release
+            )
+            if purpose == .ack, let advisory = summary.advisoryID {
+                try answers.markSeen(advisory: advisory, provider: link.provider, at: clock.now)
+            }
         }
         return subject
+    }
+
+    /// Records a participant's answer through its notice's link (the acknowledgement link's
+    /// token): an answer acknowledges the notice too. "Needs more time" tells the release
+    /// managers at once. A withdrawn advisory takes no answers, a public one no proposals.
+    public func answer(
+        token: String, status: ResponseStatus, proposedInstant: Date?, statement: String, shareable: Bool
+    ) throws -> LinkSubject {
+        let now = clock.now
+        return try work.write {
+            let link = try use(token, .ack, consume: false)
+            let subject = try subject(of: token, purpose: .ack)
+            guard let notice = link.notice, let advisory = subject.advisoryID,
+                let standing = try answers.standing(ofAdvisory: advisory)
+            else { throw Self.invalid }
+            switch standing.state {
+            case .cancelled:
+                throw Refusal.conflict(field: "status", rule: "the advisory was withdrawn; it needs no answer")
+            case .published where status == .needsMoreTime:
+                throw Refusal.conflict(field: "status", rule: "the advisory is public already; its instant has passed")
+            default: break
+            }
+            let answer = try ProviderAnswer(
+                status: status, proposedInstant: proposedInstant, statement: statement, shareable: shareable,
+                release: standing.release, now: now)
+            let who = "provider:\(link.provider)" + (link.email.map { " <\($0)>" } ?? "")
+            try answers.record(answer, advisory: advisory, provider: link.provider, at: now, by: who)
+            _ = try notices.acknowledge(notice: notice, provider: link.provider, at: now)
+            var details = ["status": status.rawValue, "notice": String(notice), "shareable": String(answer.shareable)]
+            if let proposed = answer.proposedInstant { details["proposed"] = Instant.utc(proposed) }
+            try audit.entry(
+                "advisory.answer", subjectType: "advisory", subjectID: advisory, at: now, actor: who, reason: "",
+                details: details)
+            if let proposed = answer.proposedInstant {
+                try managers.sendMoreTimeRequested(
+                    advisory: advisory, organization: subject.organization, proposed: proposed,
+                    statement: answer.statement)
+            }
+            return subject
+        }
     }
 
     /// What an unsubscribe did: the address that left, and whether the organisation left with it.
@@ -137,7 +205,8 @@ public struct Subscriptions {
             let remaining = provider.emails.filter { $0.lowercased() != link.email?.lowercased() }
             // Links from before addresses were named (no email), or the last address: the organisation leaves.
             guard let address = link.email, !remaining.isEmpty else {
-                _ = try roster.move(link.provider, .remove, reason: "unsubscribed", actor: "subscriber")
+                _ = try roster.move(
+                    link.provider, .remove, reason: "unsubscribed", actor: "subscriber", at: now, audit: audit)
                 return Departure(organization: provider.organization, address: link.email, organizationLeft: true)
             }
             if remaining.count < provider.emails.count {

@@ -17,6 +17,8 @@ public struct NoticeContent: Equatable, Sendable {
     public var footer: String
     /// Marks embargoed content, so chat formats can flag it too.
     public var embargoed: Bool
+    /// Links that answer the notice at once (ready, not affected, need more time), after the main link.
+    public var answers: [(label: String, url: String)] = []
     /// `body` rendered from Markdown to HTML by the caller (Matrix's formatted body); empty: none.
     public var bodyHTML: String = ""
 
@@ -25,6 +27,7 @@ public struct NoticeContent: Equatable, Sendable {
         lhs.headline == rhs.headline && lhs.intro == rhs.intro && lhs.body == rhs.body && lhs.footer == rhs.footer
             && lhs.facts.map(\.label) == rhs.facts.map(\.label) && lhs.facts.map(\.value) == rhs.facts.map(\.value)
             && lhs.link?.url == rhs.link?.url && lhs.link?.label == rhs.link?.label && lhs.embargoed == rhs.embargoed
+            && lhs.answers.map(\.label) == rhs.answers.map(\.label) && lhs.answers.map(\.url) == rhs.answers.map(\.url)
     }
 
     /// Plain text: intro, facts, body, link, footer.
@@ -40,6 +43,7 @@ public struct NoticeContent: Equatable, Sendable {
         }
         if !body.isEmpty { parts.append(body) }
         if let link { parts.append("\(link.label): \(link.url)") }
+        if !answers.isEmpty { parts.append(answers.map { "\($0.label): \($0.url)" }.joined(separator: "\n")) }
         if !footer.isEmpty { parts.append("-- \n" + footer) }
         return parts.joined(separator: "\n\n") + "\n"
     }

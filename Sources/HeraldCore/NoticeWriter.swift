@@ -76,11 +76,18 @@ public struct NoticeWriter: Sendable {
         switch (kind, audience) {
         case (.earlyNotice, .provider), (.revision, .provider):
             let name = kind == .revision ? "revision" : "early-notice"
-            return message(
+            var content = message(
                 name, values.merging(changes(from: previous, to: advisory)) { $1 },
                 facts: [(word("release"), release), revisionFact] + details,
                 body: [a.summary, a.body].filter { !$0.isEmpty }.joined(separator: "\n\n"),
                 link: ackURL.map { (word("acknowledge"), $0) }, embargoed: true)
+            // Straight to an answer: each link opens a page with one button (a GET never acts).
+            if let ackURL {
+                content.answers = ResponseStatus.linked.map {
+                    (word("answer-\($0.rawValue)"), Self.answerURL(ackURL: ackURL, status: $0))
+                }
+            }
+            return content
         case (.publication, .provider):
             return message(
                 "publication-to-providers", values.merging(["published-early": publishedEarly(advisory) ?? ""]) { $1 },
@@ -108,6 +115,32 @@ public struct NoticeWriter: Sendable {
         case (.channelTest, _), (.confirmation, _), (.welcome, _), (.contactLeft, _), (.alert, _):
             return test()
         }
+    }
+
+    /// The answer link that goes with an acknowledgement link: the same token, on the answer page.
+    public static func answerURL(ackURL: String, status: ResponseStatus) -> String {
+        ackURL.replacingOccurrences(of: "/ack?", with: "/answer?") + "&status=\(status.rawValue)"
+    }
+
+    /// To the project's release managers: a participant needs more time.
+    public func moreTimeRequested(
+        advisory: Advisory, organization: String, proposed: Date, statement: String, command: String
+    ) -> NoticeContent {
+        let release = advisory.schedule.embargo.map { instant($0) + " (\(project.zone.identifier))" } ?? word("not-set")
+        let proposal = instant(proposed) + " (\(project.zone.identifier))"
+        var content = message(
+            "more-time",
+            [
+                "advisory": String(advisory.id), "organization": organization, "proposed": proposal,
+                "release": release, "command": command,
+            ],
+            facts: [
+                (word("advisory"), "\(advisory.id) (\(advisory.publicID))"), (word("release"), release),
+                (word("proposed"), proposal),
+            ])
+        content.body = [statement, say("more-time", "body", ["command": command])].filter { !$0.isEmpty }
+            .joined(separator: "\n\n")
+        return content
     }
 
     /// What a revision changed, as template fields: `moved-from`/`moved-to` when the release

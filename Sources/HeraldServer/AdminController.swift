@@ -43,7 +43,7 @@ struct AdminController: Sendable {
             }
             let reveal = try context.reveal(request)
             return try await json { stores in
-                try stores.providers.list(status: status, revealedTo: reveal ? context.actor : nil)
+                try stores.providerRecords.list(status: status, revealedTo: reveal ? context.actor : nil)
             }
         }
         group.post("providers") { request, context in
@@ -63,7 +63,7 @@ struct AdminController: Sendable {
                 language: try Language.parse(input.language ?? "en"))
             let status: ProviderStatus = input.approve == true ? .active : .pendingApproval
             return try await json(status: .created) { stores in
-                try stores.providers.add(provider, status: status, actor: context.actor, outbox: stores.settings)
+                try stores.providers.add(provider, status: status, actor: context.actor)
             }
         }
         group.patch("providers/:id") { request, context in
@@ -74,7 +74,7 @@ struct AdminController: Sendable {
             let reason = try Validate.reason(input.reason ?? "", required: false)
             return try await json { stores in
                 let (provider, secrets) = try stores.providers.edit(
-                    id, change, actor: context.actor, reason: reason, outbox: stores.settings)
+                    id, change, actor: context.actor, reason: reason)
                 return EditedProvider(provider: provider.redacted, newSecrets: secrets)
             }
         }
@@ -86,7 +86,7 @@ struct AdminController: Sendable {
                 let reason = try Validate.reason(input?.reason ?? "", required: false)
                 return try await json { stores in
                     try stores.providers.transition(
-                        id, action, reason: reason, actor: context.actor, outbox: stores.settings,
+                        id, action, reason: reason, actor: context.actor,
                         despiteLookAlike: input?.despiteLookAlike == true)
                 }
             }
@@ -248,7 +248,7 @@ struct AdminController: Sendable {
         group.post("deliveries/:id/retry") { _, context in
             try context.require(.releaseManager)
             let id = try context.id()
-            try await app.run { stores in try stores.outbox.retry(id, actor: context.actor) }
+            try await app.run { stores in try stores.retries.retry(id, actor: context.actor) }
             return Response(status: .accepted)
         }
         group.get("audit") { request, context in

@@ -124,6 +124,23 @@ struct Pages {
     /// nothing of the address asked for (an id under embargo, say) is said back.
     func notFound() -> String { at("/?").message(title: word("not-found-title"), text: word("not-found-text")) }
 
+    /// The answer form of a private notice, `status` chosen, `error` above it when a try was refused.
+    func answer(
+        who: String, notice: String, release: String, zone: String, action: String, status: ResponseStatus?,
+        error: String = ""
+    ) -> String {
+        page(
+            "answer",
+            [
+                "action": action, "who": who, "notice": notice, "release": release, "zone": zone,
+                "max": String(ProviderAnswer.maxStatement), "error": error,
+                "statuses": ResponseStatus.answers.map {
+                    ["value": $0.rawValue, "label": word("status-\($0.rawValue)"), "checked": $0 == status]
+                        as [String: Any]
+                },
+            ])
+    }
+
     func subscribe(projects: [Project], csrf: String) -> String {
         page(
             "subscribe",

@@ -107,7 +107,92 @@ struct SubscriptionController: Sendable {
                 let subject = try store.acknowledge(token: token)
                 return pages.word("ack-done", ["who": Self.who(subject), "notice": Self.describe(subject, pages)])
             })
+        answerRoutes(router)
     }
+
+    /// An answer link opens a form with the answer chosen; sending it records the answer. The
+    /// token is the notice's acknowledgement token, so a refused one gets the same page as any bad link.
+    private func answerRoutes(_ router: Router<HeraldContext>) {
+        @Sendable func form(
+            _ request: Request, _ subject: Subscriptions.LinkSubject, status: ResponseStatus?,
+            error: String = ""
+        ) -> String {
+            let token = request.uri.queryParameters.get("token") ?? ""
+            let encoded =
+                token.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_")))
+                ?? ""
+            let pages = app.pages(for: request, at: "/answer?token=\(encoded)&")
+            let zone = TimeZone(identifier: subject.timezone ?? "UTC") ?? .gmt
+            let release = subject.release.map { pages.language.dateTime($0, in: zone) + " (\(zone.identifier))" } ?? ""
+            return pages.answer(
+                who: Self.who(subject), notice: Self.describe(subject, pages), release: release, zone: zone.identifier,
+                action: "/answer?token=\(encoded)" + (pages.chosen ? "&lang=\(pages.language.rawValue)" : ""),
+                status: status, error: error)
+        }
+        router.get("/answer") { request, _ in
+            let token = request.uri.queryParameters.get("token") ?? ""
+            let status = request.uri.queryParameters.get("status").flatMap(ResponseStatus.init(rawValue:))
+            do {
+                let subject = try await app.run { stores in try stores.subscriptions.subject(of: token, purpose: .ack) }
+                return html(.ok, form(request, subject, status: status), noStore: true)
+            } catch let refusal as Refusal {
+                let pages = app.pages(for: request, at: "/answer?")
+                return html(
+                    .notFound, pages.message(title: pages.word("answer-title"), text: refusal.linkMessage),
+                    noStore: true)
+            }
+        }
+        router.post("/answer") { request, context in
+            try limiter.check(context.clientAddress)
+            let token = request.uri.queryParameters.get("token") ?? ""
+            var request = request
+            let body = Form(String(buffer: try await request.collectBody(upTo: Self.maxAnswerBody)))
+            let pages = app.pages(for: request, at: "/answer?")
+            let status = body.first("status").flatMap(ResponseStatus.init(rawValue:)) ?? .unknown
+            do {
+                let subject = try await app.run { stores in
+                    let subject = try stores.subscriptions.subject(of: token, purpose: .ack)
+                    let proposed = try Self.proposedInstant(body.first("proposed") ?? "", zone: subject.timezone)
+                    return try stores.subscriptions.answer(
+                        token: token, status: status, proposedInstant: status == .needsMoreTime ? proposed : nil,
+                        statement: body.first("statement") ?? "", shareable: body.first("shareable") == "yes")
+                }
+                let text = pages.word(
+                    "answer-done",
+                    [
+                        "who": Self.who(subject), "notice": Self.describe(subject, pages),
+                        "status": pages.word("status-\(status.rawValue)"),
+                    ])
+                return html(.ok, pages.message(title: pages.word("answer-title"), text: text), noStore: true)
+            } catch let refusal as Refusal where refusal.isAboutTheLink {
+                return html(
+                    .notFound, pages.message(title: pages.word("answer-title"), text: refusal.linkMessage),
+                    noStore: true)
+            } catch let refusal as Refusal {
+                // The form again, with what to correct; the link itself was good.
+                let subject = try await app.run { stores in try stores.subscriptions.subject(of: token, purpose: .ack) }
+                return html(
+                    .unprocessableContent, form(request, subject, status: status, error: refusal.description),
+                    noStore: true)
+            }
+        }
+    }
+
+    /// A browser's `datetime-local` (`2026-12-09T16:00`) is a wall-clock time in the project's
+    /// zone; an instant with an offset or a zone is read as written. Empty: none.
+    static func proposedInstant(_ text: String, zone: String?) throws(Refusal) -> Date? {
+        let text = text.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty else { return nil }
+        try Validate.bound(text, field: "proposed", maxLength: 64)
+        if text.wholeMatch(of: /\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?/) != nil {
+            return try Instant.parse(
+                text.replacingOccurrences(of: "T", with: " ") + " " + (zone ?? "UTC"), field: "proposed")
+        }
+        return try Instant.parse(text, field: "proposed")
+    }
+
+    /// An answer is a status, an instant and a statement of at most 2,000 characters.
+    static let maxAnswerBody = 16 * 1024
 
     /// "Gemeente Voorbeeld (cert@voorbeeld.example)", or the organisation alone for a webhook's link.
     static func who(_ subject: Subscriptions.LinkSubject) -> String {

@@ -75,19 +75,30 @@ extension OutboxStore: LinkTokens, ProviderMail {
             $0.contactLeft(organization: provider.organization, address: address, remaining: remaining)
         }
     }
+
+    /// The welcome of an approved provider, at every address.
+    public func sendWelcome(to provider: Provider) throws {
+        try enqueueProviderMail(.welcome, provider: provider) { $0.welcome(organization: provider.organization) }
+    }
 }
 
-extension ProviderStore: ProviderRoster {
-    /// A subscription request, pending confirmation, inside the caller's transaction.
-    public func addRequest(_ request: NewProvider, actor: String) throws -> Provider {
-        try add(request, status: .pendingConfirmation, actor: actor, inTransaction: true)
+extension OutboxStore: EmbargoBriefing, DeliveryQueue {
+    /// The late notices of a provider that joins during an embargo (OutboxStore.deliverUnderEmbargo).
+    public func brief(provider id: Int64) throws {
+        try deliverUnderEmbargo(to: id)
     }
+}
 
-    /// A status change from a link (confirm, leave): no welcome or late notice follows from it.
-    public func move(_ id: Int64, _ action: ProviderAction, reason: String, actor: String) throws -> Provider {
-        try transitionInTransaction(id, action, reason: reason, actor: actor, outbox: nil)
-    }
+/// Credentials by fingerprint, as listings show them (Redaction).
+public struct RedactedFingerprints: CredentialFingerprints {
+    /// Creates the value.
+    public init() {}
 
+    /// Where a URL goes, not what opens it.
+    public func url(_ url: String) -> String { Redaction.url(url) }
+}
+
+extension ProviderStore: ProviderRepository {
     /// Removes requests never confirmed since before `cutoff`.
     public func expireUnconfirmed(before cutoff: Date, at now: Date) throws -> Int {
         try database.run(
@@ -123,13 +134,60 @@ extension AcknowledgementStore: NoticeRecords {
             SELECT n.kind, n.revision,
                    coalesce((SELECT json_extract(r.snapshot, '$.content.title') FROM advisory_revisions r
                              WHERE r.advisory_id = n.advisory_id AND r.revision = n.revision), a.title),
-                   n.advisory_id
-            FROM notices n LEFT JOIN advisories a ON a.id = n.advisory_id
+                   n.advisory_id, pr.timezone, a.embargo_at
+            FROM notices n LEFT JOIN advisories a ON a.id = n.advisory_id LEFT JOIN projects pr ON pr.id = a.project_id
             WHERE n.id = ?
             """, .integer(notice)
         ) {
             NoticeSummary(
-                kind: $0.text(0), revision: Int($0.int(1)), title: $0.optionalText(2), advisoryID: $0.optionalInt(3))
+                kind: $0.text(0), revision: Int($0.int(1)), title: $0.optionalText(2), advisoryID: $0.optionalInt(3),
+                timezone: $0.optionalText(4), release: $0.optionalDate(5))
         }
+    }
+}
+
+extension ParticipationStore: AnswerRecords {
+    /// The advisory's state and release instant.
+    public func standing(ofAdvisory id: Int64) throws -> (state: AdvisoryState, release: Date?)? {
+        try database.first("SELECT state, embargo_at FROM advisories WHERE id = ?", .integer(id)) {
+            (AdvisoryState(rawValue: $0.text(0)) ?? .cancelled, $0.optionalDate(1))
+        }
+    }
+
+    /// One more row of the answer history.
+    public func record(_ answer: ProviderAnswer, advisory: Int64, provider: Int64, at: Date, by: String) throws {
+        try database.run(
+            """
+            INSERT INTO responses (advisory_id, provider_id, status, proposed_at, statement, shareable, answered_at, answered_by)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .integer(advisory), .integer(provider), .text(answer.status.rawValue),
+                answer.proposedInstant.map(SQLValue.date) ?? .null, .text(answer.statement),
+                .int(answer.shareable ? 1 : 0), .date(at), .text(by),
+            ])
+    }
+
+    /// The first sighting only.
+    public func markSeen(advisory: Int64, provider: Int64, at: Date) throws {
+        try database.run(
+            "INSERT OR IGNORE INTO sightings (advisory_id, provider_id, first_seen_at) VALUES (?, ?, ?)",
+            .integer(advisory), .integer(provider), .date(at))
+    }
+}
+
+extension OutboxStore: ReleaseManagerMail {
+    /// To the project's contact address, when it has one; `advisory readiness` shows it either way.
+    public func sendMoreTimeRequested(advisory id: Int64, organization: String, proposed: Date, statement: String)
+        throws
+    {
+        let advisory = try AdvisoryStore(database: database, clock: clock, settings: settings).get(id)
+        let project = try ProjectStore(database: database, clock: clock).require(advisory.projectSlug)
+        guard let contact = project.contact else { return }
+        try enqueueMail(
+            .alert, to: contact, project: project,
+            content: settings.writer(for: project).moreTimeRequested(
+                advisory: advisory, organization: organization, proposed: proposed, statement: statement,
+                command: "herald advisory readiness \(id)"))
     }
 }

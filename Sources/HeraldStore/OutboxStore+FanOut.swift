@@ -120,7 +120,11 @@ extension OutboxStore {
                 var content = shared
                 if kind.isEmbargoed, let label = content.link?.label {
                     let ack = try newLinkToken(.ack, provider: provider.id, notice: notice.id, email: email)
-                    content.link = (label, "\(settings.publicURL)/ack?token=\(ack)")
+                    let url = "\(settings.publicURL)/ack?token=\(ack)"
+                    content.link = (label, url)
+                    content.answers = zip(content.answers, ResponseStatus.linked).map {
+                        ($0.0.label, NoticeWriter.answerURL(ackURL: url, status: $0.1))
+                    }
                 }
                 return content
             }

@@ -204,42 +204,25 @@ extension OutboxStore {
         ) { $0.optionalDate(0) } ?? nil
     }
 
-    /// Re-drives one delivery (dead or waiting to retry) now, with a fresh set of attempts.
-    public func retry(_ id: Int64, actor: String) throws {
-        let now = clock.now
-        try database.write {
-            guard
-                let state = try database.first(
-                    "SELECT state FROM deliveries WHERE id = ?", .integer(id),
-                    map: { DeliveryState(rawValue: $0.text(0)) })
-            else {
-                throw Refusal.notFound(subject: "delivery", id: String(id))
-            }
-            guard let state, state == .dead || state == .retrying else {
-                throw Refusal.illegalTransition(
-                    subject: "delivery \(id)", state: state?.rawValue ?? "unknown", action: "retry",
-                    allowedFrom: [DeliveryState.dead.rawValue, DeliveryState.retrying.rawValue])
-            }
-            try database.run(
-                "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ?",
-                .date(now), .integer(id))
-            try AuditLog(database: database).record(
-                at: now, actor: actor, action: "delivery.retry", subjectType: "delivery", subjectID: id,
-                details: ["from": state.rawValue])
-        }
+    /// The state of delivery `id`, or nil when there is none (a state the schema forbids reads as
+    /// delivered: nothing to send again).
+    public func state(ofDelivery id: Int64) throws -> DeliveryState? {
+        try database.first(
+            "SELECT state FROM deliveries WHERE id = ?", .integer(id),
+            map: { DeliveryState(rawValue: $0.text(0)) ?? .delivered })
     }
 
-    /// Re-drives every dead delivery; returns how many.
-    public func retryDead(actor: String) throws -> Int {
-        let now = clock.now
-        return try database.write {
-            let count = try database.run(
-                "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE state = 'dead'",
-                .date(now))
-            try AuditLog(database: database).record(
-                at: now, actor: actor, action: "delivery.retry-dead", subjectType: "delivery", subjectID: nil,
-                details: ["count": String(count)])
-            return count
-        }
+    /// Makes delivery `id` pending at `at`, with a fresh set of attempts.
+    public func requeue(_ id: Int64, at now: Date) throws {
+        try database.run(
+            "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ?",
+            .date(now), .integer(id))
+    }
+
+    /// Makes every dead delivery pending at `at`, with fresh attempts; returns how many.
+    public func requeueDead(at now: Date) throws -> Int {
+        try database.run(
+            "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE state = 'dead'",
+            .date(now))
     }
 }

@@ -92,7 +92,8 @@ public struct ParticipationStore {
     /// invited to it or excluded from it, with the newest revision delivered to it and when, and
     /// its first acknowledgement.
     public func readiness(_ advisoryID: Int64) throws -> Readiness {
-        _ = try AdvisoryStore(database: database, clock: clock, settings: settings).get(advisoryID)
+        let advisory = try AdvisoryStore(database: database, clock: clock, settings: settings).get(advisoryID)
+        let timezone = try ProjectStore(database: database, clock: clock).require(advisory.projectSlug).timezone
         let participants = try database.query(
             """
             WITH told AS (
@@ -102,25 +103,67 @@ public struct ParticipationStore {
                 FROM deliveries d JOIN notices n ON n.id = d.notice_id
                 WHERE n.advisory_id = ?1 AND n.kind IN ('early-notice', 'revision') AND d.provider_id IS NOT NULL
                 GROUP BY d.provider_id),
-            who AS (SELECT provider_id FROM told UNION SELECT provider_id FROM participation WHERE advisory_id = ?1)
+            who AS (SELECT provider_id FROM told UNION SELECT provider_id FROM participation WHERE advisory_id = ?1),
+            latest AS (SELECT r.* FROM responses r
+                       WHERE r.id = (SELECT max(r2.id) FROM responses r2 WHERE r2.advisory_id = ?1 AND r2.provider_id = r.provider_id))
             SELECT p.id, p.organization, p.status, x.decision, x.reason, t.revision, t.delivered_at,
                    coalesce(t.waiting, 0), coalesce(t.dead, 0),
                    (SELECT min(k.acknowledged_at) FROM acknowledgements k JOIN notices n ON n.id = k.notice_id
-                    WHERE n.advisory_id = ?1 AND k.provider_id = p.id)
+                    WHERE n.advisory_id = ?1 AND k.provider_id = p.id),
+                   s.first_seen_at, l.status, l.answered_at, l.proposed_at, l.statement, l.shareable
             FROM who JOIN providers p ON p.id = who.provider_id
             LEFT JOIN told t ON t.provider_id = p.id
             LEFT JOIN participation x ON x.advisory_id = ?1 AND x.provider_id = p.id
+            LEFT JOIN sightings s ON s.advisory_id = ?1 AND s.provider_id = p.id
+            LEFT JOIN latest l ON l.provider_id = p.id
             ORDER BY p.organization COLLATE NOCASE, p.id
             """, [.integer(advisoryID)]
         ) { row in
-            Participant(
+            var participant = Participant(
                 providerID: row.int(0), organization: row.text(1),
                 providerStatus: ProviderStatus(rawValue: row.text(2)) ?? .removed,
                 decision: row.optionalText(3).flatMap(Participant.Decision.init(rawValue:)),
                 reason: row.optionalText(4) ?? "",
                 notifiedRevision: row.optionalInt(5).map(Int.init), notifiedAt: row.optionalDate(6),
                 waiting: Int(row.int(7)), failed: Int(row.int(8)), acknowledgedAt: row.optionalDate(9))
+            participant.seenAt = row.optionalDate(10)
+            participant.status = row.optionalText(11).flatMap(ResponseStatus.init(rawValue:)) ?? .unknown
+            participant.answeredAt = row.optionalDate(12)
+            participant.proposedInstant = row.optionalDate(13)
+            participant.statement = row.optionalText(14) ?? ""
+            participant.shareable = (row.optionalInt(15) ?? 0) == 1
+            return participant
         }
-        return Readiness(advisoryID: advisoryID, participants: participants)
+        return Readiness(advisoryID: advisoryID, participants: participants, timezone: timezone)
     }
+
+    /// Every answer a provider gave to an advisory, oldest first: the history behind its status.
+    public func answers(_ advisoryID: Int64, provider providerID: Int64) throws -> [ProviderAnswerRecord] {
+        try database.query(
+            """
+            SELECT status, proposed_at, statement, shareable, answered_at, answered_by FROM responses
+            WHERE advisory_id = ? AND provider_id = ? ORDER BY id
+            """, .integer(advisoryID), .integer(providerID)
+        ) {
+            ProviderAnswerRecord(
+                status: ResponseStatus(rawValue: $0.text(0)) ?? .unknown, proposedInstant: $0.optionalDate(1),
+                statement: $0.text(2), shareable: $0.int(3) == 1, answeredAt: $0.date(4), answeredBy: $0.text(5))
+        }
+    }
+}
+
+/// One answer as stored, with who gave it and when.
+public struct ProviderAnswerRecord: Sendable, Equatable, Codable {
+    /// What it said.
+    public var status: ResponseStatus
+    /// With "needs more time": the instant it proposed.
+    public var proposedInstant: Date?
+    /// Its words.
+    public var statement: String
+    /// Whether other participants may read them.
+    public var shareable: Bool
+    /// When.
+    public var answeredAt: Date
+    /// Who: `provider:ID <address>`.
+    public var answeredBy: String
 }

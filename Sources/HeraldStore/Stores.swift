@@ -22,8 +22,16 @@ public struct Stores {
 
     /// Projects: add, list, look up.
     public var projects: ProjectStore { ProjectStore(database: database, clock: clock) }
-    /// Providers on the early-notice list.
-    public var providers: ProviderStore { ProviderStore(database: database, clock: clock) }
+    /// The early-notice list as release managers keep it: add, import, sync, approve, edit.
+    public var providers: ProviderAdministration {
+        ProviderAdministration(
+            work: database, providers: providerRecords, projects: projects, briefing: outbox, mail: outbox,
+            audit: audit, fingerprints: RedactedFingerprints(), clock: clock)
+    }
+    /// Providers as stored: lists, look-alikes, the rows behind the use cases.
+    public var providerRecords: ProviderStore { ProviderStore(database: database, clock: clock) }
+    /// Sending again what failed.
+    public var retries: DeliveryRetries { DeliveryRetries(work: database, queue: outbox, audit: audit, clock: clock) }
     /// Public announcement channels.
     public var channels: ChannelStore { ChannelStore(database: database, clock: clock) }
     /// The advisory use cases: create, reschedule, revise, publish, cancel, fire what is due.
@@ -41,8 +49,9 @@ public struct Stores {
     /// Provider self-service: subscribe, confirm, unsubscribe, acknowledge.
     public var subscriptions: Subscriptions {
         Subscriptions(
-            work: database, roster: providers, projects: projects, links: outbox, mail: outbox,
-            notices: acknowledgements, audit: audit, clock: clock, publicURL: settings.publicURL)
+            work: database, roster: providerRecords, projects: projects, links: outbox, mail: outbox,
+            notices: acknowledgements, answers: participation, managers: outbox, audit: audit, clock: clock,
+            publicURL: settings.publicURL)
     }
     /// What public pages and feeds may read.
     public var published: PublicStore { PublicStore(database: database, clock: clock) }

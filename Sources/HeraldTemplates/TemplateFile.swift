@@ -47,13 +47,17 @@ struct TemplateFile {
             parts: ["subject", "intro", "footer"], fields: ["project", "organization", "address", "remaining"]),
         "alert": Schema(
             parts: ["subject", "intro", "body", "footer"], fields: ["project", "advisory", "problem", "command"]),
+        "more-time": Schema(
+            parts: ["subject", "intro", "body", "footer"],
+            fields: ["project", "advisory", "organization", "proposed", "release", "command"]),
         "channel-test": Schema(parts: ["subject", "intro", "footer"], fields: ["project"]),
         "words": Schema(
             parts: [
                 "release", "revision", "cve", "severity", "highest-severity", "cvss", "affected", "fixed", "advisory",
                 "not-set", "acknowledge", "confirm", "published-advisories", "low", "moderate", "high", "critical",
                 "changed-title", "changed-summary", "changed-details", "changed-cve", "changed-severity",
-                "changed-cvss", "changed-affected", "changed-fixed",
+                "changed-cvss", "changed-affected", "changed-fixed", "answer-ready", "answer-not-affected",
+                "answer-needs-more-time", "proposed",
             ],
             fields: ["project"]),
     ]
@@ -97,9 +101,16 @@ struct TemplateFile {
                     "confirm-done", "unsubscribe-title", "unsubscribe-button", "unsubscribe-ask-organization",
                     "unsubscribe-ask-address", "unsubscribe-done-left", "unsubscribe-done-address", "ack-title",
                     "ack-button",
-                    "ack-notice", "ack-ask", "ack-done", "low", "moderate", "high", "critical",
+                    "ack-notice", "ack-ask", "ack-done", "low", "moderate", "high", "critical", "answer-title",
+                    "answer-done", "status-ready", "status-not-affected", "status-needs-more-time", "status-affected",
                 ],
-                fields: ["organization", "address", "who", "notice", "title", "revision", "revised"]),
+                fields: ["organization", "address", "who", "notice", "title", "revision", "revised", "status"]),
+            "answer": Schema(
+                parts: ["title", "html"],
+                fields: [
+                    "action", "who", "notice", "release", "zone", "max", "error", "q", "statuses", "value", "label",
+                    "checked",
+                ], html: true, lists: ["statuses"]),
         ]
     }()
 

@@ -190,7 +190,8 @@ struct AdvisoryCommand: ParsableCommand {
 
     struct Readiness: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Who takes part in an advisory and how far each has come: notified, acknowledged, excluded.")
+            abstract: "Who takes part in an advisory and how far each has come: notified, seen, acknowledged, answered."
+        )
         @OptionGroup var db: DatabaseOptions
         @Argument(help: "The advisory's id.") var id: Int64
         @OptionGroup var output: OutputOptions
@@ -203,7 +204,7 @@ struct AdvisoryCommand: ParsableCommand {
             func local(_ date: Date?) -> String { date.map { Instant.local($0, in: zone) } ?? "-" }
             print(readiness.totals + "\n")
             Output.table(
-                ["PROVIDER", "ORGANIZATION", "TAKES PART", "NOTIFIED", "ACKNOWLEDGED", "NOTE"],
+                ["PROVIDER", "ORGANIZATION", "TAKES PART", "NOTIFIED", "SEEN", "ACKNOWLEDGED", "ANSWER", "NOTE"],
                 readiness.participants.map { p in
                     let takesPart =
                         p.decision == .excluded
@@ -213,9 +214,16 @@ struct AdvisoryCommand: ParsableCommand {
                     let notified =
                         p.notifiedRevision.map { "revision \($0), \(local(p.notifiedAt))" }
                         ?? (p.failed > 0 ? "not reached (\(p.failed) failed)" : p.waiting > 0 ? "on its way" : "-")
+                    let answer =
+                        p.status == .unknown
+                        ? "-"
+                        : p.status.rawValue + (p.proposedInstant.map { " until \(local($0))" } ?? "")
+                    // The note is the exclusion's reason, else the statement (shared ones marked).
+                    let note = p.reason.isEmpty ? (p.shareable ? "[shared] " : "") + p.statement : p.reason
                     return [
-                        String(p.providerID), p.organization, takesPart, notified, local(p.acknowledgedAt),
-                        String(p.reason.prefix(60)),
+                        String(p.providerID), p.organization, takesPart, notified, local(p.seenAt),
+                        local(p.acknowledgedAt), answer,
+                        String(note.replacingOccurrences(of: "\n", with: " ").prefix(60)),
                     ]
                 },
                 empty: "No participants yet: the early notice has not gone out, and no one was invited.")

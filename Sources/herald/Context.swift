@@ -21,7 +21,8 @@ struct Context {
     }
 
     var projects: ProjectStore { stores.projects }
-    var providers: ProviderStore { stores.providers }
+    var providers: ProviderAdministration { stores.providers }
+    var providerRecords: ProviderStore { stores.providerRecords }
     var channels: ChannelStore { stores.channels }
     var advisories: Advisories { stores.advisories }
     var advisoryRecords: AdvisoryStore { stores.advisoryRecords }

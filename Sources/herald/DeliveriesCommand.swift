@@ -43,10 +43,10 @@ struct DeliveriesCommand: ParsableCommand {
         func run() throws {
             let context = try db.open()
             if dead {
-                let count = try context.outbox.retryDead(actor: context.actor)
+                let count = try context.stores.retries.retryDead(actor: context.actor)
                 print("re-driving \(count) dead deliver\(count == 1 ? "y" : "ies"); herald serve sends them")
             } else if let id {
-                try context.outbox.retry(id, actor: context.actor)
+                try context.stores.retries.retry(id, actor: context.actor)
                 print("re-driving delivery \(id); herald serve sends it")
             }
         }

@@ -35,7 +35,7 @@ struct ProviderCommand: ParsableCommand {
                 projects: project, listed: listed, language: try Language.parse(language))
             let context = try db.open()
             let added = try context.providers.add(
-                provider, status: approve ? .active : .pendingApproval, actor: context.actor, outbox: context.settings)
+                provider, status: approve ? .active : .pendingApproval, actor: context.actor)
             if output.json { return try Output.json(added) }
             print("added provider \(added.id) (\(added.organization)), \(added.status.rawValue)")
             for hook in added.webhooks where hook.secret != nil {
@@ -94,7 +94,7 @@ struct ProviderCommand: ParsableCommand {
             let reason = try Validate.reason(reason, required: false)
             let context = try db.open()
             let (edited, secrets) = try context.providers.edit(
-                id, change, actor: context.actor, reason: reason, outbox: context.settings)
+                id, change, actor: context.actor, reason: reason)
             if output.json { return try Output.json(edited.redacted) }
             print(
                 "edited provider \(edited.id) (\(edited.organization)): \(edited.emails.count) address\(edited.emails.count == 1 ? "" : "es"), "
@@ -120,7 +120,7 @@ struct ProviderCommand: ParsableCommand {
             let status = try choice(status, field: "status", as: ProviderStatus.self)
             let context = try db.open()
             if let project { _ = try context.projects.require(project) }
-            let providers = try context.providers.list(status: status, revealedTo: reveal ? context.actor : nil)
+            let providers = try context.providerRecords.list(status: status, revealedTo: reveal ? context.actor : nil)
                 .filter { provider in project.map { provider.projects.contains($0) } ?? true }
             if output.json { return try Output.json(providers) }
             Output.table(
@@ -211,7 +211,7 @@ struct ProviderCommand: ParsableCommand {
             let context = try db.open()
             let list = try ProviderImport(csv: text, knownProjects: Set(try context.projects.list().map(\.slug)))
             guard sync else {
-                let imported = try context.providers.importList(list, actor: context.actor, outbox: context.settings)
+                let imported = try context.providers.importList(list, actor: context.actor)
                 if output.json { return try Output.json(imported.map(\.redacted)) }
                 print(
                     "imported \(imported.count) providers with \(imported.reduce(0) { $0 + $1.emails.count }) addresses, all active"
@@ -228,9 +228,9 @@ struct ProviderCommand: ParsableCommand {
             var report =
                 dryRun
                 ? try context.database.rehearse {
-                    try context.providers.sync(list, actor: context.actor, outbox: context.settings)
+                    try context.providers.sync(list, actor: context.actor)
                 }
-                : try context.providers.sync(list, actor: context.actor, outbox: context.settings)
+                : try context.providers.sync(list, actor: context.actor)
             if dryRun { report.newSecrets = [:] }  // made in the rehearsal, rolled back with it
             if output.json { return try Output.json(report) }
             let verb = dryRun ? "would " : ""
@@ -256,7 +256,7 @@ private func change(
     let reason = try Validate.reason(reason, required: false)
     let context = try db.open()
     let provider = try context.providers.transition(
-        id, action, reason: reason, actor: context.actor, outbox: context.settings,
+        id, action, reason: reason, actor: context.actor,
         despiteLookAlike: despiteLookAlike)
     print("provider \(provider.id) (\(provider.organization)) is \(provider.status.rawValue)")
 }

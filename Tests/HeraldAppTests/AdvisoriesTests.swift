@@ -59,6 +59,8 @@ final class Memory: UnitOfWork, AdvisoryRepository, ProjectDirectory, NoticeOutb
         return project
     }
 
+    func list() throws -> [Project] { [project] }
+
     func fanOut(
         _ kind: NoticeKind, advisory: Advisory, project: Project, notes: ChangeNotes, dueAt: Date?,
         previous: Advisory?

@@ -6,39 +6,28 @@ import Testing
 
 /// Self-service over ports in memory: a link is checked before any work, and every bad link
 /// gets the same refusal.
-final class LinkMemory: UnitOfWork, ProviderRoster, ProjectDirectory, LinkTokens, ProviderMail, NoticeRecords,
-    AuditTrail
+final class LinkMemory: UnitOfWork, ProjectDirectory, LinkTokens, ProviderMail, NoticeRecords, AuditTrail,
+    AnswerRecords,
+    ReleaseManagerMail
 {
+    var summaries: [Int64: NoticeSummary] = [:]
+    var standings: [Int64: (state: AdvisoryState, release: Date?)] = [:]
+    var answers: [ProviderAnswer] = []
+    var seen: Set<Int64> = []
+    var acknowledged: [Int64] = []
+    var moreTime: [String] = []
+    var excluded: Set<Int64> = []
     var lookups = 0
     var stored: [String: (LinkPurpose, LinkUse, used: Bool)] = [:]
-    var providers: [Int64: Provider] = [:]
+    let roster = RosterMemory()
     var mails: [String] = []
     var audit: [String] = []
 
     func write<T>(_ body: () throws -> T) throws -> T { try body() }
-    func get(_ id: Int64) throws -> Provider {
-        guard let provider = providers[id] else { throw Refusal.notFound(subject: "provider", id: String(id)) }
-        return provider
-    }
-    func addRequest(_ request: NewProvider, actor: String) throws -> Provider {
-        let provider = Provider(
-            id: Int64(providers.count + 1), organization: request.organization, status: .pendingConfirmation,
-            listed: false,
-            emails: request.emails, webhooks: [], projects: request.projects, createdAt: Date(), updatedAt: Date())
-        providers[provider.id] = provider
-        return provider
-    }
-    func move(_ id: Int64, _ action: ProviderAction, reason: String, actor: String) throws -> Provider {
-        var provider = try get(id)
-        provider.status = try provider.status.after(action, subject: "provider \(id)")
-        providers[id] = provider
-        return provider
-    }
-    func removeContact(_ id: Int64, address: String, at: Date, actor: String, reason: String) throws {}
-    func expireUnconfirmed(before cutoff: Date, at now: Date) throws -> Int { 0 }
     func require(_ slug: String, field: String) throws -> Project {
         Project(id: 1, slug: slug, name: "Demo", timezone: "UTC", maxEmbargoDays: 14, createdAt: Date())
     }
+    func list() throws -> [Project] { [try require("demo", field: "project")] }
     func issueLink(_ purpose: LinkPurpose, provider: Int64, notice: Int64?, expires: Date?, email: String?) throws
         -> String
     {
@@ -54,9 +43,21 @@ final class LinkMemory: UnitOfWork, ProviderRoster, ProjectDirectory, LinkTokens
     }
     func sendConfirmation(to provider: Provider, address: String, link: String) throws { mails.append(link) }
     func sendContactLeft(_ provider: Provider, address: String, remaining: [String]) throws {}
-    func acknowledge(notice: Int64, provider: Int64, at: Date) throws -> Bool { true }
-    func summary(of notice: Int64) throws -> NoticeSummary? { nil }
-    func isExcluded(provider: Int64, fromAdvisoryOf notice: Int64) throws -> Bool { false }
+    func sendWelcome(to provider: Provider) throws {}
+    func acknowledge(notice: Int64, provider: Int64, at: Date) throws -> Bool {
+        acknowledged.append(provider)
+        return true
+    }
+    func summary(of notice: Int64) throws -> NoticeSummary? { summaries[notice] }
+    func isExcluded(provider: Int64, fromAdvisoryOf notice: Int64) throws -> Bool { excluded.contains(provider) }
+    func standing(ofAdvisory id: Int64) throws -> (state: AdvisoryState, release: Date?)? { standings[id] }
+    func record(_ answer: ProviderAnswer, advisory: Int64, provider: Int64, at: Date, by: String) throws {
+        answers.append(answer)
+    }
+    func markSeen(advisory: Int64, provider: Int64, at: Date) throws { seen.insert(provider) }
+    func sendMoreTimeRequested(advisory: Int64, organization: String, proposed: Date, statement: String) throws {
+        moreTime.append(organization)
+    }
     func advisoryAction(_ action: String, advisory: Int64, at: Date, actor: String, details: [String: String]) throws {}
     func entry(
         _ action: String, subjectType: String, subjectID: Int64?, at: Date, actor: String, reason: String,
@@ -68,7 +69,8 @@ final class LinkMemory: UnitOfWork, ProviderRoster, ProjectDirectory, LinkTokens
     let memory = LinkMemory()
     var subscriptions: Subscriptions {
         Subscriptions(
-            work: memory, roster: memory, projects: memory, links: memory, mail: memory, notices: memory, audit: memory,
+            work: memory, roster: memory.roster, projects: memory, links: memory, mail: memory, notices: memory,
+            answers: memory, managers: memory, audit: memory,
             clock: FixedClock(Date(timeIntervalSince1970: 1_800_000_000)), publicURL: "https://herald.test")
     }
 
@@ -91,5 +93,59 @@ final class LinkMemory: UnitOfWork, ProviderRoster, ProjectDirectory, LinkTokens
         #expect(refusals.count == 1, "\(refusals)")
         // A token of a length no link has is refused before the store is asked.
         #expect(memory.lookups == 3, "the used token, the unknown one of the right length, and the first confirm")
+    }
+
+    @Test func aParticipantAnswersThroughItsNoticeLinkAndMoreTimeReachesTheReleaseManagers() throws {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let provider = memory.roster.seed("Acme", .active, emails: ["sec@acme.example"])
+        memory.summaries[7] = NoticeSummary(kind: "early-notice", revision: 1, title: "Overflow", advisoryID: 3)
+        memory.standings[3] = (.scheduled, now + 7 * 86_400)
+        let token = try memory.issueLink(
+            .ack, provider: provider.id, notice: 7, expires: nil, email: "sec@acme.example")
+
+        // Opening the link is seeing the advisory; it answers nothing yet.
+        _ = try subscriptions.subject(of: token, purpose: .ack)
+        #expect(memory.seen == [provider.id] && memory.answers.isEmpty && memory.acknowledged.isEmpty)
+
+        let refused: [(ResponseStatus, Date?)] = [
+            (.unknown, nil),  // not an answer
+            (.needsMoreTime, nil),  // more time, but until when?
+            (.needsMoreTime, now + 86_400),  // before the release instant
+            (.needsMoreTime, now + 400 * 86_400),  // beyond a year
+            (.ready, now + 9 * 86_400),  // only "needs more time" proposes
+        ]
+        for (status, proposed) in refused {
+            #expect(throws: Refusal.self, "\(status) \(String(describing: proposed))") {
+                try subscriptions.answer(
+                    token: token, status: status, proposedInstant: proposed, statement: "", shareable: false)
+            }
+        }
+        #expect(memory.answers.isEmpty && memory.moreTime.isEmpty && memory.audit.isEmpty)
+
+        _ = try subscriptions.answer(
+            token: token, status: .needsMoreTime, proposedInstant: now + 9 * 86_400, statement: "Two weeks, please",
+            shareable: true)
+        #expect(memory.answers.map(\.status) == [.needsMoreTime] && memory.answers[0].shareable)
+        #expect(memory.moreTime == ["Acme"] && memory.acknowledged == [provider.id])
+        #expect(memory.audit == ["advisory.answer"])
+        // An answer is history: a second one is a second row, and says nothing to release managers.
+        _ = try subscriptions.answer(token: token, status: .ready, proposedInstant: nil, statement: "", shareable: true)
+        #expect(memory.answers.map(\.status) == [.needsMoreTime, .ready])
+        #expect(memory.answers[1].shareable == false, "nothing to share without a statement")
+        #expect(memory.moreTime == ["Acme"])
+
+        // Excluded from the advisory, or the advisory withdrawn: no more answers.
+        memory.standings[3] = (.cancelled, now + 7 * 86_400)
+        #expect(throws: Refusal.self) {
+            try subscriptions.answer(
+                token: token, status: .ready, proposedInstant: nil, statement: "", shareable: false)
+        }
+        memory.standings[3] = (.scheduled, now + 7 * 86_400)
+        memory.excluded.insert(provider.id)
+        #expect(throws: Refusal.self) {
+            try subscriptions.answer(
+                token: token, status: .ready, proposedInstant: nil, statement: "", shareable: false)
+        }
+        #expect(memory.answers.count == 2)
     }
 }

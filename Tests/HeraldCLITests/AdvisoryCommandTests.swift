@@ -28,7 +28,7 @@ import Testing
             try sandbox.succeed("advisory", "invite", "1", "--provider", "1").stdout
                 .contains("provider 1 (Acme) takes part in advisory 1"))
         let table = try sandbox.succeed("advisory", "readiness", "1").stdout
-        #expect(table.hasPrefix("1 participant · 0 notified · 0 acknowledged · 1 silent"), "\(table)")
+        #expect(table.hasPrefix("1 participant · 0 notified · 0 seen · 0 acknowledged · 1 silent"), "\(table)")
         #expect(table.contains("Acme") && table.contains("invited"), "\(table)")
         try sandbox.refuse(["advisory", "exclude", "1", "--provider", "1", "--reason", " "], naming: "reason")
         try sandbox.refuse(["advisory", "invite", "1", "--provider", "99"], naming: "provider")
@@ -36,7 +36,8 @@ import Testing
         let json = try #require(
             try sandbox.json(try sandbox.succeed("advisory", "readiness", "1", "--json").stdout) as? [String: Any])
         #expect(
-            json["totals"] as? String == "0 participants · 0 notified · 0 acknowledged · 0 silent · 1 excluded",
+            json["totals"] as? String
+                == "0 participants · 0 notified · 0 seen · 0 acknowledged · 0 silent · 1 excluded",
             "\(json)")
         // `advisory show` starts with the totals.
         #expect(try sandbox.succeed("advisory", "show", "1").stdout.hasPrefix("participants: 0 participants"))

@@ -124,7 +124,7 @@ import Testing
                 #expect(response.status == .ok && response.text.contains("Kijk in uw mail"), "\(response.text)")
             }
         }
-        let provider = try #require(try fixture.db.providers.list(status: .pendingConfirmation).first)
+        let provider = try #require(try fixture.db.providerRecords.list(status: .pendingConfirmation).first)
         #expect(provider.language == .dutch)
         let mail = try #require(
             try fixture.db.database.first("SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id") {

@@ -38,17 +38,18 @@ import Testing
             #expect(await eventually { link("https://herald.test/subscriptions/confirm", in: fixture) != nil })
             let confirm = try #require(link("https://herald.test/subscriptions/confirm", in: fixture))
                 .replacingOccurrences(of: "https://herald.test", with: "")
-            #expect(try db.providers.list(status: .pendingConfirmation).map(\.organization) == ["Gemeente Voorbeeld"])
+            #expect(
+                try db.providerRecords.list(status: .pendingConfirmation).map(\.organization) == ["Gemeente Voorbeeld"])
 
             // 2. The link shows a button; the POST confirms; the link works once.
             try await client.execute(uri: confirm, method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.text.contains("<form method=\"post\""))
             }
-            #expect(try db.providers.list(status: .pendingConfirmation).count == 1)  // GET changed nothing
+            #expect(try db.providerRecords.list(status: .pendingConfirmation).count == 1)  // GET changed nothing
             try await client.execute(uri: confirm, method: .post) { response in #expect(response.status == .ok) }
             try await client.execute(uri: confirm, method: .post) { response in #expect(response.status == .notFound) }
-            let provider = try #require(try db.providers.list(status: .pendingApproval).first)
+            let provider = try #require(try db.providerRecords.list(status: .pendingApproval).first)
 
             // 3. A release manager approves over the API; a welcome mail goes out.
             try await client.execute(
@@ -99,7 +100,7 @@ import Testing
             ) { response in
                 #expect(response.status == .ok)
             }
-            #expect(try db.providers.get(provider.id).status == .removed)
+            #expect(try db.providerRecords.get(provider.id).status == .removed)
             // The audit log has every step with its actor.
             let actions = try db.audit.list(subjectType: "provider", subjectID: provider.id).map(\.action)
             #expect(actions == ["provider.remove", "provider.approve", "provider.confirm", "provider.add"])
@@ -142,7 +143,7 @@ import Testing
                 #expect(response.status == .ok)
                 #expect(response.text.contains("Check your mail"))
             }
-            let subscribed = try fixture.db.providers.list(status: .pendingConfirmation)
+            let subscribed = try fixture.db.providerRecords.list(status: .pendingConfirmation)
             #expect(subscribed.map(\.organization) == ["Acme Hosting"])
             #expect(subscribed.first?.webhooks.isEmpty == true && subscribed.first?.listed == true)
             // Subscribing again answers the same and does the same: a request and a confirmation

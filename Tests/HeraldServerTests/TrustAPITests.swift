@@ -168,7 +168,7 @@ import Testing
                 #expect(response.object["field"] as? String == "remove-email")
             }
         }
-        #expect(try fixture.db.providers.get(provider.id).emails == ["a@acme.example", "b@acme.example"])
+        #expect(try fixture.db.providerRecords.get(provider.id).emails == ["a@acme.example", "b@acme.example"])
         #expect(try fixture.db.audit.list(limit: 1).first?.action == "provider.edit")
     }
 }

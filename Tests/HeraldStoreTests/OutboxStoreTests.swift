@@ -78,7 +78,9 @@ import Testing
         let late = try addProvider(db, "Latecomer", emails: ["l@late.example"], status: .pendingApproval)
         let advisory = try scheduled(db)
         _ = try db.advisories.fireDue()
-        _ = try db.providers.transition(late.id, .approve, actor: db.actor)
+        // Active without having had the early notice (an approval tells it at once, so the row
+        // is set as a database from before that rule holds it).
+        try db.database.run("UPDATE providers SET status = 'active' WHERE id = ?", .integer(late.id))
         _ = try db.advisories.reschedule(
             advisory.id,
             to: { s in
@@ -105,7 +107,7 @@ import Testing
         let late = try addProvider(db, "Latecomer", emails: ["l@late.example"], status: .pendingApproval)
         let advisory = try scheduled(db)
         _ = try db.advisories.fireDue()
-        _ = try db.providers.transition(late.id, .approve, actor: db.actor, outbox: db.settings)
+        _ = try db.providers.transition(late.id, .approve, actor: db.actor)
         let early = try db.outbox.list(advisory: advisory.id).filter { $0.notice == "early-notice" }
         #expect(early.map(\.recipient).sorted() == ["a@acme.example", "l@late.example"])
         #expect(try db.database.first("SELECT recipients FROM notices WHERE kind = 'early-notice'") { $0.int(0) } == 2)
@@ -131,10 +133,10 @@ import Testing
             actor: db.actor)
         let advisory = try scheduled(db)
         _ = try db.advisories.fireDue()
-        _ = try db.providers.edit(newcomer.id, try ProviderEdit(listed: false), actor: db.actor, outbox: db.settings)
+        _ = try db.providers.edit(newcomer.id, try ProviderEdit(listed: false), actor: db.actor)
         #expect(try db.outbox.list(advisory: advisory.id).count == 1)  // an edit that adds no project tells nothing
         _ = try db.providers.edit(
-            newcomer.id, try ProviderEdit(addProjects: ["demo"]), actor: db.actor, outbox: db.settings)
+            newcomer.id, try ProviderEdit(addProjects: ["demo"]), actor: db.actor)
         #expect(
             try db.outbox.list(advisory: advisory.id).map(\.recipient).sorted() == ["a@acme.example", "e@else.example"])
     }
@@ -147,18 +149,17 @@ import Testing
         _ = try db.advisories.fireDue()
         _ = try db.providers.add(
             NewProvider(organization: "Added", emails: ["x@added.example"], projects: ["demo"]), status: .active,
-            actor: db.actor, outbox: db.settings)
+            actor: db.actor)
         _ = try db.providers.add(
             NewProvider(organization: "Waiting", emails: ["w@wait.example"], projects: ["demo"]),
             status: .pendingApproval,
-            actor: db.actor, outbox: db.settings)
+            actor: db.actor)
         _ = try db.providers.importList(
-            try ProviderImport(csv: "organization,email,project\nImported,i@imp.example,demo\n"), actor: db.actor,
-            outbox: db.settings)
+            try ProviderImport(csv: "organization,email,project\nImported,i@imp.example,demo\n"), actor: db.actor)
         _ = try db.providers.sync(
             try ProviderImport(
                 csv: "organization,email,project\nAcme,a@acme.example,demo\nSynced,s@sync.example,demo\n"),
-            actor: db.actor, outbox: db.settings)
+            actor: db.actor)
         #expect(
             try db.outbox.list(advisory: advisory.id).map(\.recipient).sorted()
                 == ["a@acme.example", "i@imp.example", "s@sync.example", "x@added.example"])
@@ -170,7 +171,7 @@ import Testing
         _ = try addProvider(db, "Acme", emails: ["a@acme.example"])
         let late = try addProvider(db, "Latecomer", emails: ["l@late.example"], status: .pendingApproval)
         let advisory = try scheduled(db, earlyNotice: false)
-        _ = try db.providers.transition(late.id, .approve, actor: db.actor, outbox: db.settings)
+        _ = try db.providers.transition(late.id, .approve, actor: db.actor)
         #expect(try db.outbox.list(advisory: advisory.id).isEmpty)
     }
 
@@ -355,11 +356,11 @@ import Testing
             ])
         #expect(try db.outbox.queueDepth().count == 1)
 
-        try db.outbox.retry(claimed[2].id, actor: db.actor)
+        try db.stores.retries.retry(claimed[2].id, actor: db.actor)
         #expect(try db.outbox.list(state: .state(.pending)).map(\.id) == [claimed[2].id])
         #expect(try db.audit.list(limit: 1).first?.action == "delivery.retry")
-        #expect(throws: Refusal.self) { try db.outbox.retry(claimed[0].id, actor: db.actor) }  // delivered
-        #expect(try db.outbox.retryDead(actor: db.actor) == 1)
+        #expect(throws: Refusal.self) { try db.stores.retries.retry(claimed[0].id, actor: db.actor) }  // delivered
+        #expect(try db.stores.retries.retryDead(actor: db.actor) == 1)
         #expect(try db.audit.list(limit: 1).first?.action == "delivery.retry-dead")
     }
 
@@ -373,7 +374,7 @@ import Testing
         let provider = try addProvider(db, "Acme", emails: ["a@acme.example"], status: .pendingApproval)
         // Past validation (an old row, a hand edit): line breaks in the name the Subject carries.
         try db.database.run("UPDATE providers SET organization = ? WHERE id = ?", .text(hostile), .integer(provider.id))
-        _ = try db.providers.transition(provider.id, .approve, actor: db.actor, outbox: db.settings)
+        _ = try db.providers.transition(provider.id, .approve, actor: db.actor)
         let mail = try #require(
             try db.database.first("SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id") {
                 String(decoding: $0.blob(0), as: UTF8.self)

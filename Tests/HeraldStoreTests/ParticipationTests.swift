@@ -62,7 +62,7 @@ import Testing
         let readiness = try db.stores.participation.readiness(advisory.id)
         #expect(readiness.participants.map(\.organization) == ["Acme", "Rival"])
         #expect(
-            readiness.totals == "1 participant · 1 notified · 0 acknowledged · 1 silent · 1 excluded",
+            readiness.totals == "1 participant · 1 notified · 0 seen · 0 acknowledged · 1 silent · 1 excluded",
             "\(readiness.totals)")
         #expect(
             try db.audit.list(limit: 5).contains { $0.action == "advisory.exclude" && $0.reason == "told the press" })
@@ -129,7 +129,7 @@ import Testing
         _ = try deliverAll(db)
         #expect(
             try db.stores.participation.readiness(advisory.id).totals
-                == "3 participants · 3 notified · 0 acknowledged · 3 silent")
+                == "3 participants · 3 notified · 0 seen · 0 acknowledged · 3 silent")
         // Only active providers, and only while there is something to take part in.
         let pending = try db.providers.add(
             NewProvider(organization: "Pending", emails: ["p@pending.example"], projects: ["demo"]),

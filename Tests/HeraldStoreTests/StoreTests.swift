@@ -208,10 +208,10 @@ import Testing
         // The generic webhook gets a signing secret; the chat one carries its secret in its URL.
         #expect(added.webhooks.first { $0.kind == .webhook }?.secret?.hasPrefix("whsec_") == true)
         #expect(added.webhooks.first { $0.kind == .slack }?.secret == nil)
-        #expect(try db.providers.list(status: .pendingApproval).map(\.id) == [added.id])
+        #expect(try db.providerRecords.list(status: .pendingApproval).map(\.id) == [added.id])
         _ = try db.providers.transition(added.id, .remove, actor: db.actor)
-        #expect(try db.providers.list().isEmpty)
-        #expect(try db.providers.list(status: .removed).count == 1)
+        #expect(try db.providerRecords.list().isEmpty)
+        #expect(try db.providerRecords.list(status: .removed).count == 1)
         // A removed organisation may join again.
         _ = try db.providers.add(
             NewProvider(organization: "Acme", emails: ["sec@acme.example"], projects: ["demo"]), status: .active,

@@ -40,7 +40,7 @@ import Testing
         #expect(
             first.organization == "Gemeente Voorbeeld" && first.address == "cert@voorbeeld.example"
                 && !first.organizationLeft)
-        let after = try db.providers.get(provider.id)
+        let after = try db.providerRecords.get(provider.id)
         #expect(after.status == .active && after.emails == ["noc@voorbeeld.example"])
         // The remaining address is told, and the release manager sees it in the audit log.
         let told = try db.outbox.list(limit: 1).first
@@ -48,10 +48,10 @@ import Testing
         #expect(try db.audit.list(limit: 2).map(\.action).contains("provider.contact-remove"))
         // Leaving twice is fine and changes nothing.
         #expect(try subscriptions.unsubscribe(token: cert).organizationLeft == false)
-        #expect(try db.providers.get(provider.id).emails == ["noc@voorbeeld.example"])
+        #expect(try db.providerRecords.get(provider.id).emails == ["noc@voorbeeld.example"])
 
         // The last address takes the organisation with it.
         #expect(try subscriptions.unsubscribe(token: noc).organizationLeft)
-        #expect(try db.providers.get(provider.id).status == .removed)
+        #expect(try db.providerRecords.get(provider.id).status == .removed)
     }
 }

@@ -67,7 +67,7 @@ import Testing
             }
             try db.database.run(
                 "UPDATE deliveries SET lease_until = NULL, state = 'pending' WHERE provider_id = ?", .integer(stays.id))
-            #expect(try db.outbox.retryDead(actor: db.actor) == 6)
+            #expect(try db.stores.retries.retryDead(actor: db.actor) == 6)
         }
 
         let notes = try ChangeNotes(reason: "x")
@@ -124,9 +124,9 @@ import Testing
             NewProvider(organization: "Gemeente Example", emails: ["csirt@gemeente.example"], projects: ["demo"]))
         // A duplicate is decided at approval, where a release manager sees why.
         let squatter = try #require(
-            try db.providers.list(status: .pendingConfirmation).first { $0.emails == ["squat@attacker.example"] })
+            try db.providerRecords.list(status: .pendingConfirmation).first { $0.emails == ["squat@attacker.example"] })
         _ = try db.providers.transition(squatter.id, .remove, actor: db.actor)  // keep the list tidy for the next check
-        let request = try #require(try db.providers.list(status: .pendingConfirmation).first)
+        let request = try #require(try db.providerRecords.list(status: .pendingConfirmation).first)
         try db.database.run("UPDATE providers SET status = 'pending-approval' WHERE id = ?", .integer(request.id))
         #expect(throws: Refusal.self) { try db.providers.transition(request.id, .approve, actor: db.actor) }
 
@@ -135,7 +135,7 @@ import Testing
             NewProvider(organization: "Slow Reader", emails: ["late@slow.example"], projects: ["demo"]))
         db.manualClock.advance(by: 48 * 3600 + 1)
         #expect(try subscriptions.expireUnconfirmed(now: db.clock.now) == 1)
-        #expect(try db.providers.list(status: .pendingConfirmation).isEmpty)
+        #expect(try db.providerRecords.list(status: .pendingConfirmation).isEmpty)
         #expect(try db.audit.list(limit: 1).first?.action == "provider.expire")
     }
 
@@ -286,7 +286,7 @@ import Testing
         // Listings: fingerprints only.
         let listed =
             try String(decoding: JSONEncoder.herald.encode(db.channels.list()), as: UTF8.self)
-            + String(decoding: JSONEncoder.herald.encode(db.providers.list()), as: UTF8.self)
+            + String(decoding: JSONEncoder.herald.encode(db.providerRecords.list()), as: UTF8.self)
             + String(decoding: JSONEncoder.herald.encode(db.outbox.list()), as: UTF8.self)
         for leak in [secret, "SECRETPART", "syt_matrix_access_token", partner.webhooks[0].secret!] {
             #expect(!listed.contains(leak), "a listing shows \(leak)")

@@ -38,8 +38,10 @@ public final class TestDatabase: @unchecked Sendable {
 
     /// A new project store on this database and clock.
     public var projects: ProjectStore { ProjectStore(database: database, clock: clock) }
-    /// A new provider store on this database and clock.
-    public var providers: ProviderStore { ProviderStore(database: database, clock: clock) }
+    /// The release managers' provider use cases on this database, clock and `settings`.
+    public var providers: ProviderAdministration { stores.providers }
+    /// Providers as stored: lists and look-alikes.
+    public var providerRecords: ProviderStore { stores.providerRecords }
     /// A new channel store on this database and clock.
     public var channels: ChannelStore { ChannelStore(database: database, clock: clock) }
     /// A new advisory store on this database, clock and `settings`.
