@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "HeraldServer",
             dependencies: [
-                "HeraldApp", "HeraldCore", "HeraldStore", "HeraldDelivery", "HeraldTemplates",
+                "HeraldApp", "HeraldCore", "HeraldStore", "HeraldDelivery", "HeraldTemplates", "HeraldMarkdown",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -207,6 +207,10 @@ public struct ProviderAdministration {
             "provider.edit", subjectType: "provider", subjectID: id, at: now, actor: actor, reason: reason,
             details: details)
         let edited = try providers.get(id)
+        // The check above decided on what the change says; this is what was written.
+        guard !edited.emails.isEmpty, !edited.projects.isEmpty else {
+            throw Refusal.invalid(field: "edit", rule: "a provider keeps at least one address and one project")
+        }
         if !added.isEmpty, edited.status == .active { try briefing.brief(provider: id) }
         return (edited, secrets)
     }

@@ -13,6 +13,15 @@ struct ProviderEditCheck {
         self.current = current
         self.change = change
         let id = current.id
+        // Added and removed at once is two answers to one question (and written in that order,
+        // the thing would be gone): say one.
+        let both =
+            Set(change.addEmails.map { $0.lowercased() }).intersection(change.removeEmails.map { $0.lowercased() })
+            .sorted() + Set(change.addWebhooks.map(\.url)).intersection(change.removeWebhooks).map(redact).sorted()
+            + Set(change.addProjects).intersection(change.removeProjects).sorted()
+        if let first = both.first {
+            throw .invalid(field: "edit", rule: "\(Validate.quoted(first)) is both added and removed; name it once")
+        }
         let lowered = Set(current.emails.map { $0.lowercased() })
         for email in change.removeEmails where !lowered.contains(email.lowercased()) {
             throw .invalid(field: "remove-email", rule: "\(Validate.quoted(email)) is not an address of provider \(id)")

@@ -56,6 +56,8 @@ public protocol ProviderMail {
     func sendContactLeft(_ provider: Provider, address: String, remaining: [String]) throws
     /// Welcomes a provider a release manager approved, at every address.
     func sendWelcome(to provider: Provider) throws
+    /// The portal's single-use sign-in link, to the address that asked.
+    func sendSignInLink(to provider: Provider, address: String, link: String) throws
 }
 
 /// What providers did with the notices they received.
@@ -64,8 +66,9 @@ public protocol NoticeRecords {
     func acknowledge(notice: Int64, provider: Int64, at: Date) throws -> Bool
     /// The notice's kind, the revision it told of, and its advisory's title at that revision and id.
     func summary(of notice: Int64) throws -> NoticeSummary?
-    /// Whether `provider` was excluded from the advisory `notice` is about.
-    func isExcluded(provider: Int64, fromAdvisoryOf notice: Int64) throws -> Bool
+    /// Whether `provider` takes part in the advisory `notice` is about: it follows the project
+    /// or was invited, and was not excluded (its status is the caller's to check).
+    func takesPart(provider: Int64, inAdvisoryOf notice: Int64) throws -> Bool
 }
 
 /// A notice as a link page names it.
@@ -102,6 +105,8 @@ public protocol AnswerRecords {
     func standing(ofAdvisory id: Int64) throws -> (state: AdvisoryState, release: Date?)?
     /// Records an answer as a new row (answers are history, not overwrites).
     func record(_ answer: ProviderAnswer, advisory: Int64, provider: Int64, at: Date, by: String) throws
+    /// The instant `provider` proposed in its latest answer, when that answer was "needs more time".
+    func latestProposal(advisory: Int64, provider: Int64) throws -> Date?
     /// Records that `provider` first saw `advisory` at `at`; later sightings change nothing.
     func markSeen(advisory: Int64, provider: Int64, at: Date) throws
 }

@@ -124,8 +124,9 @@ public struct Subscriptions {
         {
             throw Self.invalid
         }
+        // Nor does a provider that left, was suspended or removed, or no longer takes part.
         if purpose == .ack, let notice = link.notice,
-            try notices.isExcluded(provider: link.provider, fromAdvisoryOf: notice)
+            try provider.status != .active || !notices.takesPart(provider: link.provider, inAdvisoryOf: notice)
         {
             throw Self.invalid
         }
@@ -151,32 +152,11 @@ public struct Subscriptions {
         return try work.write {
             let link = try use(token, .ack, consume: false)
             let subject = try subject(of: token, purpose: .ack)
-            guard let notice = link.notice, let advisory = subject.advisoryID,
-                let standing = try answers.standing(ofAdvisory: advisory)
-            else { throw Self.invalid }
-            switch standing.state {
-            case .cancelled:
-                throw Refusal.conflict(field: "status", rule: "the advisory was withdrawn; it needs no answer")
-            case .published where status == .needsMoreTime:
-                throw Refusal.conflict(field: "status", rule: "the advisory is public already; its instant has passed")
-            default: break
-            }
-            let answer = try ProviderAnswer(
+            guard let notice = link.notice, let advisory = subject.advisoryID else { throw Self.invalid }
+            try recorder.answer(
+                advisory: advisory, notice: notice, provider: link.provider, organization: subject.organization,
                 status: status, proposedInstant: proposedInstant, statement: statement, shareable: shareable,
-                release: standing.release, now: now)
-            let who = "provider:\(link.provider)" + (link.email.map { " <\($0)>" } ?? "")
-            try answers.record(answer, advisory: advisory, provider: link.provider, at: now, by: who)
-            _ = try notices.acknowledge(notice: notice, provider: link.provider, at: now)
-            var details = ["status": status.rawValue, "notice": String(notice), "shareable": String(answer.shareable)]
-            if let proposed = answer.proposedInstant { details["proposed"] = Instant.utc(proposed) }
-            try audit.entry(
-                "advisory.answer", subjectType: "advisory", subjectID: advisory, at: now, actor: who, reason: "",
-                details: details)
-            if let proposed = answer.proposedInstant {
-                try managers.sendMoreTimeRequested(
-                    advisory: advisory, organization: subject.organization, proposed: proposed,
-                    statement: answer.statement)
-            }
+                by: "provider:\(link.provider)" + (link.email.map { " <\($0)>" } ?? ""), at: now)
             return subject
         }
     }
@@ -235,6 +215,10 @@ public struct Subscriptions {
             }
             return try subject(of: token, purpose: .ack)
         }
+    }
+
+    var recorder: AnswerRecorder {
+        AnswerRecorder(answers: answers, notices: notices, managers: managers, audit: audit)
     }
 
     static let invalid = Refusal.invalid(

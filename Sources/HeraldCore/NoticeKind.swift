@@ -22,6 +22,8 @@ public enum NoticeKind: String, Codable, Sendable, CaseIterable {
     case contactLeft = "contact-left"
     /// To the release managers: a private notice is failing, or undelivered near the release.
     case alert
+    /// The provider portal's single-use sign-in link, to the address that asked.
+    case signIn = "sign-in"
 
     /// Whether this notice, sent to providers, carries embargoed details.
     public var isEmbargoed: Bool { self == .earlyNotice || self == .revision }

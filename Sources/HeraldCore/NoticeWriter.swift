@@ -112,7 +112,7 @@ public struct NoticeWriter: Sendable {
             // Never sent; if it were, it would say nothing.
             return NoticeContent(
                 headline: project.name, intro: "", facts: [], body: "", link: nil, footer: "", embargoed: false)
-        case (.channelTest, _), (.confirmation, _), (.welcome, _), (.contactLeft, _), (.alert, _):
+        case (.channelTest, _), (.confirmation, _), (.welcome, _), (.contactLeft, _), (.alert, _), (.signIn, _):
             return test()
         }
     }
@@ -193,6 +193,12 @@ public struct NoticeWriter: Sendable {
         message(
             "contact-left",
             ["organization": organization, "address": address, "remaining": remaining.joined(separator: ", ")])
+    }
+
+    /// The portal's sign-in link, valid for `minutes`.
+    public func signIn(organization: String, link: String, minutes: Int) -> NoticeContent {
+        message(
+            "sign-in", ["organization": organization, "minutes": String(minutes)], link: (word("sign-in"), link))
     }
 
     /// The provider was approved.

@@ -24,6 +24,8 @@ public func buildApplication(
     PublicController(app: app, cache: cache, configuration: configuration, health: health).addRoutes(to: router)
     SubscriptionController(app: app, limiter: RateLimiter(perMinute: configuration.publicPostsPerMinute)).addRoutes(
         to: router)
+    PortalController(app: app, limiter: RateLimiter(perMinute: configuration.publicPostsPerMinute)).addRoutes(
+        to: router)
     AdminController(app: app).addRoutes(to: router.group("api/v1").add(middleware: BearerAuthMiddleware(app: app)))
 
     var services: [any Service] = []

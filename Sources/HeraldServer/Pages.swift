@@ -127,13 +127,15 @@ struct Pages {
     /// The answer form of a private notice, `status` chosen, `error` above it when a try was refused.
     func answer(
         who: String, notice: String, release: String, zone: String, action: String, status: ResponseStatus?,
-        error: String = ""
+        error: String = "", typed: (proposed: String, statement: String) = ("", "")
     ) -> String {
         page(
             "answer",
             [
                 "action": action, "who": who, "notice": notice, "release": release, "zone": zone,
                 "max": String(ProviderAnswer.maxStatement), "error": error,
+                "typed-proposed": String(typed.proposed.prefix(64)),
+                "typed-statement": String(typed.statement.prefix(ProviderAnswer.maxStatement)),
                 "statuses": ResponseStatus.answers.map {
                     ["value": $0.rawValue, "label": word("status-\($0.rawValue)"), "checked": $0 == status]
                         as [String: Any]

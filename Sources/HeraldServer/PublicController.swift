@@ -16,6 +16,10 @@ struct PublicController: Sendable {
 
     func addRoutes(to router: Router<HeraldContext>) {
         router.get("/style.css") { request, _ in serve(Self.stylesheet, request) }
+        // Browsers ask for an icon on every site; an empty answer rather than a 404 in their consoles.
+        router.get("/favicon.ico") { _, _ in
+            Response(status: .noContent, headers: [.cacheControl: "public, max-age=86400"])
+        }
         for pattern in PublicDocumentRoute.patterns {
             router.get(RouterPath(pattern)) { request, _ in
                 guard let route = PublicDocumentRoute(path: request.uri.path) else {

@@ -115,7 +115,8 @@ struct SubscriptionController: Sendable {
     private func answerRoutes(_ router: Router<HeraldContext>) {
         @Sendable func form(
             _ request: Request, _ subject: Subscriptions.LinkSubject, status: ResponseStatus?,
-            error: String = ""
+            error: String = "",
+            typed: (proposed: String, statement: String) = ("", "")
         ) -> String {
             let token = request.uri.queryParameters.get("token") ?? ""
             let encoded =
@@ -127,7 +128,7 @@ struct SubscriptionController: Sendable {
             return pages.answer(
                 who: Self.who(subject), notice: Self.describe(subject, pages), release: release, zone: zone.identifier,
                 action: "/answer?token=\(encoded)" + (pages.chosen ? "&lang=\(pages.language.rawValue)" : ""),
-                status: status, error: error)
+                status: status, error: error, typed: typed)
         }
         router.get("/answer") { request, _ in
             let token = request.uri.queryParameters.get("token") ?? ""
@@ -152,9 +153,12 @@ struct SubscriptionController: Sendable {
             do {
                 let subject = try await app.run { stores in
                     let subject = try stores.subscriptions.subject(of: token, purpose: .ack)
-                    let proposed = try Self.proposedInstant(body.first("proposed") ?? "", zone: subject.timezone)
+                    // Only "needs more time" proposes: a leftover value in the field does not block another answer.
+                    let proposed =
+                        status == .needsMoreTime
+                        ? try Self.proposedInstant(body.first("proposed") ?? "", zone: subject.timezone) : nil
                     return try stores.subscriptions.answer(
-                        token: token, status: status, proposedInstant: status == .needsMoreTime ? proposed : nil,
+                        token: token, status: status, proposedInstant: proposed,
                         statement: body.first("statement") ?? "", shareable: body.first("shareable") == "yes")
                 }
                 let text = pages.word(
@@ -191,8 +195,9 @@ struct SubscriptionController: Sendable {
         return try Instant.parse(text, field: "proposed")
     }
 
-    /// An answer is a status, an instant and a statement of at most 2,000 characters.
-    static let maxAnswerBody = 16 * 1024
+    /// An answer is a status, an instant and a statement of at most 2,000 characters, which
+    /// form-encoded may take 12 bytes a character (an emoji).
+    static let maxAnswerBody = 64 * 1024
 
     /// "Gemeente Voorbeeld (cert@voorbeeld.example)", or the organisation alone for a webhook's link.
     static func who(_ subject: Subscriptions.LinkSubject) -> String {

@@ -76,6 +76,13 @@ extension OutboxStore: LinkTokens, ProviderMail {
         }
     }
 
+    /// The portal's sign-in link, to the address that asked only.
+    public func sendSignInLink(to provider: Provider, address: String, link: String) throws {
+        try enqueueProviderMail(.signIn, provider: provider, to: [address]) {
+            $0.signIn(organization: provider.organization, link: link, minutes: Int(Portal.signInValidity / 60))
+        }
+    }
+
     /// The welcome of an approved provider, at every address.
     public func sendWelcome(to provider: Provider) throws {
         try enqueueProviderMail(.welcome, provider: provider) { $0.welcome(organization: provider.organization) }
@@ -117,12 +124,15 @@ extension AcknowledgementStore: NoticeRecords {
         return database.changes > 0
     }
 
-    /// Whether the provider was excluded from the notice's advisory.
-    public func isExcluded(provider: Int64, fromAdvisoryOf notice: Int64) throws -> Bool {
+    /// Whether the provider follows the notice's advisory's project or was invited, and was not excluded.
+    public func takesPart(provider: Int64, inAdvisoryOf notice: Int64) throws -> Bool {
         try database.first(
             """
-            SELECT 1 FROM notices n JOIN participation x ON x.advisory_id = n.advisory_id
-            WHERE n.id = ? AND x.provider_id = ? AND x.decision = 'excluded'
+            SELECT 1 FROM notices n JOIN advisories a ON a.id = n.advisory_id
+            WHERE n.id = ?1
+              AND NOT EXISTS (SELECT 1 FROM participation x WHERE x.advisory_id = a.id AND x.provider_id = ?2 AND x.decision = 'excluded')
+              AND (EXISTS (SELECT 1 FROM subscriptions s WHERE s.project_id = a.project_id AND s.provider_id = ?2)
+                   OR EXISTS (SELECT 1 FROM participation x WHERE x.advisory_id = a.id AND x.provider_id = ?2 AND x.decision = 'invited'))
             """, .integer(notice), .integer(provider)
         ) { _ in true } ?? false
     }
@@ -166,6 +176,14 @@ extension ParticipationStore: AnswerRecords {
                 answer.proposedInstant.map(SQLValue.date) ?? .null, .text(answer.statement),
                 .int(answer.shareable ? 1 : 0), .date(at), .text(by),
             ])
+    }
+
+    /// The latest answer's proposal, if it was one.
+    public func latestProposal(advisory: Int64, provider: Int64) throws -> Date? {
+        try database.first(
+            "SELECT proposed_at FROM responses WHERE advisory_id = ? AND provider_id = ? ORDER BY id DESC LIMIT 1",
+            .integer(advisory), .integer(provider)
+        ) { $0.optionalDate(0) } ?? nil
     }
 
     /// The first sighting only.

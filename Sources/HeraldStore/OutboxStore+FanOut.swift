@@ -112,8 +112,12 @@ extension OutboxStore {
         to providers: [ProviderRecipient], advisory: Advisory, project: Project
     ) throws -> Int {
         var count = 0
+        // The words are the same for every provider of one language: rendered once per language,
+        // not once per provider; only the links differ per recipient.
+        var rendered: [Language: NoticeContent] = [:]
         for provider in providers {
-            let shared = providerContent(provider.language)
+            let shared = rendered[provider.language] ?? providerContent(provider.language)
+            rendered[provider.language] = shared
             // Each address and the webhooks have acknowledgement links of their own, so the page
             // can say who acknowledges.
             func content(acknowledging email: String?) throws -> NoticeContent {

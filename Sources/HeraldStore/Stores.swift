@@ -53,6 +53,16 @@ public struct Stores {
             notices: acknowledgements, answers: participation, managers: outbox, audit: audit, clock: clock,
             publicURL: settings.publicURL)
     }
+    /// The provider portal: sign-in, sessions, what a provider reads and answers.
+    public var portal: Portal {
+        Portal(
+            work: database, access: portalRecords, records: portalRecords, roster: providerRecords,
+            administration: providers, mail: outbox, answers: participation, notices: acknowledgements,
+            managers: outbox, audit: audit, fingerprints: RedactedFingerprints(), clock: clock,
+            publicURL: settings.publicURL)
+    }
+    /// The portal's rows.
+    public var portalRecords: PortalStore { PortalStore(database: database, clock: clock, settings: settings) }
     /// What public pages and feeds may read.
     public var published: PublicStore { PublicStore(database: database, clock: clock) }
     /// API tokens, stored only as hashes.

@@ -51,13 +51,14 @@ struct TemplateFile {
             parts: ["subject", "intro", "body", "footer"],
             fields: ["project", "advisory", "organization", "proposed", "release", "command"]),
         "channel-test": Schema(parts: ["subject", "intro", "footer"], fields: ["project"]),
+        "sign-in": Schema(parts: ["subject", "intro", "footer"], fields: ["project", "organization", "minutes"]),
         "words": Schema(
             parts: [
                 "release", "revision", "cve", "severity", "highest-severity", "cvss", "affected", "fixed", "advisory",
                 "not-set", "acknowledge", "confirm", "published-advisories", "low", "moderate", "high", "critical",
                 "changed-title", "changed-summary", "changed-details", "changed-cve", "changed-severity",
                 "changed-cvss", "changed-affected", "changed-fixed", "answer-ready", "answer-not-affected",
-                "answer-needs-more-time", "proposed",
+                "answer-needs-more-time", "proposed", "sign-in",
             ],
             fields: ["project"]),
     ]
@@ -103,13 +104,39 @@ struct TemplateFile {
                     "ack-button",
                     "ack-notice", "ack-ask", "ack-done", "low", "moderate", "high", "critical", "answer-title",
                     "answer-done", "status-ready", "status-not-affected", "status-needs-more-time", "status-affected",
+                    "state-draft", "state-scheduled", "state-published", "state-cancelled", "status-unknown",
+                    "portal-check-mail-title", "portal-check-mail-text", "portal-sign-in-title", "portal-sign-in-ask",
+                    "portal-sign-in-button", "portal-signed-out", "portal-left", "portal-saved", "portal-expired",
                 ],
                 fields: ["organization", "address", "who", "notice", "title", "revision", "revised", "status"]),
+            "portal-sign-in": Schema(parts: ["title", "html"], fields: ["csrf", "error", "q"], html: true),
+            "portal": Schema(
+                parts: ["title", "html"],
+                fields: [
+                    "organization", "email", "csrf", "any-advisories", "q", "advisories", "href", "title", "project",
+                    "state", "release", "status", "embargoed",
+                ], html: true, lists: ["advisories"]),
+            "portal-advisory": Schema(
+                parts: ["title", "html"],
+                fields: [
+                    "project", "title", "summary", "body", "body-html", "any-body", "note", "embargoed", "withdrawn",
+                    "published", "public-href", "state", "release", "revision", "status", "can-answer", "action",
+                    "csrf", "zone", "max", "error", "answered", "typed-proposed", "typed-statement", "any-shared", "q",
+                    "cves", "severity-name", "cvss", "affected", "fixed", "label", "value", "statuses", "checked",
+                    "shared", "organization", "statement",
+                ], html: true, raw: ["body-html"], lists: ["statuses", "shared"]),
+            "portal-organisation": Schema(
+                parts: ["title", "html"],
+                fields: [
+                    "organization", "csrf", "notice", "error", "any-secrets", "q", "contacts", "email", "me",
+                    "webhooks", "url", "kind", "disabled", "languages", "code", "name", "selected", "secrets",
+                    "secret",
+                ], html: true, lists: ["contacts", "webhooks", "languages", "secrets"]),
             "answer": Schema(
                 parts: ["title", "html"],
                 fields: [
                     "action", "who", "notice", "release", "zone", "max", "error", "q", "statuses", "value", "label",
-                    "checked",
+                    "checked", "typed-proposed", "typed-statement",
                 ], html: true, lists: ["statuses"]),
         ]
     }()

@@ -41,6 +41,7 @@ import Testing
             try ProviderEdit(removeProjects: ["demo"]),  // the last project
             try ProviderEdit(removeWebhooks: ["https://hooks.example/1"]),  // not one of its webhooks
             try ProviderEdit(addProjects: ["nope"]),  // no such project
+            try ProviderEdit(addEmails: ["A@acme.example"], removeEmails: ["a@acme.example"]),  // both at once
         ]
         for edit in refused {
             #expect(throws: Refusal.self) { try administration.edit(member.id, edit, actor: "rm") }

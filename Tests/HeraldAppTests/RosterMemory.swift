@@ -97,6 +97,7 @@ final class RosterMemory: UnitOfWork, ProviderRepository, ProjectDirectory, Emba
     func sendConfirmation(to provider: Provider, address: String, link: String) throws { confirmations.append(link) }
     func sendContactLeft(_ provider: Provider, address: String, remaining: [String]) throws {}
     func sendWelcome(to provider: Provider) throws { welcomed.append(provider.organization) }
+    func sendSignInLink(to provider: Provider, address: String, link: String) throws {}
     func advisoryAction(_ action: String, advisory: Int64, at: Date, actor: String, details: [String: String]) throws {}
     func entry(
         _ action: String, subjectType: String, subjectID: Int64?, at: Date, actor: String, reason: String,

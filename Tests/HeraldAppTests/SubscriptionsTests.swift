@@ -44,12 +44,14 @@ final class LinkMemory: UnitOfWork, ProjectDirectory, LinkTokens, ProviderMail, 
     func sendConfirmation(to provider: Provider, address: String, link: String) throws { mails.append(link) }
     func sendContactLeft(_ provider: Provider, address: String, remaining: [String]) throws {}
     func sendWelcome(to provider: Provider) throws {}
+    func sendSignInLink(to provider: Provider, address: String, link: String) throws {}
     func acknowledge(notice: Int64, provider: Int64, at: Date) throws -> Bool {
         acknowledged.append(provider)
         return true
     }
     func summary(of notice: Int64) throws -> NoticeSummary? { summaries[notice] }
-    func isExcluded(provider: Int64, fromAdvisoryOf notice: Int64) throws -> Bool { excluded.contains(provider) }
+    func takesPart(provider: Int64, inAdvisoryOf notice: Int64) throws -> Bool { !excluded.contains(provider) }
+    func latestProposal(advisory: Int64, provider: Int64) throws -> Date? { answers.last?.proposedInstant }
     func standing(ofAdvisory id: Int64) throws -> (state: AdvisoryState, release: Date?)? { standings[id] }
     func record(_ answer: ProviderAnswer, advisory: Int64, provider: Int64, at: Date, by: String) throws {
         answers.append(answer)
@@ -128,6 +130,11 @@ final class LinkMemory: UnitOfWork, ProjectDirectory, LinkTokens, ProviderMail, 
         #expect(memory.answers.map(\.status) == [.needsMoreTime] && memory.answers[0].shareable)
         #expect(memory.moreTime == ["Acme"] && memory.acknowledged == [provider.id])
         #expect(memory.audit == ["advisory.answer"])
+        // The same proposal again is recorded, but the release managers were told already.
+        _ = try subscriptions.answer(
+            token: token, status: .needsMoreTime, proposedInstant: now + 9 * 86_400, statement: "", shareable: false)
+        #expect(memory.moreTime == ["Acme"] && memory.answers.count == 2)
+        memory.answers.removeLast()
         // An answer is history: a second one is a second row, and says nothing to release managers.
         _ = try subscriptions.answer(token: token, status: .ready, proposedInstant: nil, statement: "", shareable: true)
         #expect(memory.answers.map(\.status) == [.needsMoreTime, .ready])

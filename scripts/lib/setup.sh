@@ -25,13 +25,15 @@ ensure_build_dependencies() {
 }
 
 # What the end-to-end tests use as real peers: an SMTP server (aiosmtpd), a feed parser
-# (feedparser), a browser that looks at the pages (headless Chromium), openssl for a
+# (feedparser), a browser that looks at the pages (headless Chromium, driven by Selenium
+# through Debian's chromium-driver, with axe for accessibility), openssl for a
 # self-signed certificate, schemathesis, which fuzzes the HTTP API from openapi.yaml, and the
 # ecosystem's validators: jsonschema (OSV, JSON Feed, Adaptive Card), jing (Atom) and the
 # official standardwebhooks library (the generic webhook's signature).
 ensure_test_dependencies() {
-    ensure_packages chromium fonts-dejavu-core openssl jing
-    python3 -c "import aiosmtpd, feedparser, jsonschema, standardwebhooks" 2>/dev/null || pip_install aiosmtpd feedparser jsonschema standardwebhooks
+    ensure_packages chromium chromium-driver fonts-dejavu-core openssl jing
+    python3 -c "import aiosmtpd, feedparser, jsonschema, standardwebhooks, selenium, axe_selenium_python" 2>/dev/null \
+        || pip_install aiosmtpd feedparser jsonschema standardwebhooks selenium axe-selenium-python
     python3 -m schemathesis.cli --version 2>/dev/null | grep -qx ".*version $SCHEMATHESIS_VERSION" || pip_install "schemathesis==$SCHEMATHESIS_VERSION"
 }
 

@@ -1,0 +1,265 @@
+import Foundation
+import HeraldApp
+import HeraldCore
+import HeraldStore
+import Hummingbird
+
+/// The provider portal (`/portal`): sign-in by a single-use link mailed to a contact address,
+/// then the organisation's notices, its answers, its addresses and language. Server-rendered
+/// forms, no JavaScript. The session cookie is `HttpOnly`, `SameSite=Strict`, `Secure` behind
+/// HTTPS and scoped to `/portal`; every form carries the session's CSRF token as well.
+struct PortalController: Sendable {
+    let app: AppServices
+    let limiter: RateLimiter
+
+    static let cookie = "herald_portal"
+    static let signInCookie = "herald_portal_csrf"
+    /// A form here is an address, a status, an instant and a statement (2,000 characters,
+    /// up to 12 bytes each form-encoded).
+    static let maxBody = 64 * 1024
+
+    func addRoutes(to router: Router<HeraldContext>) {
+        router.get("/portal") { request, _ in
+            let pages = app.pages(for: request, at: "/portal?")
+            guard let (token, session) = try await session(request) else { return signInForm(pages) }
+            _ = token
+            let (provider, items, projects) = try await app.run { stores in
+                let overview = try stores.portal.overview(session)
+                let projects = Dictionary(
+                    uniqueKeysWithValues: try stores.projects.list().map { ($0.slug, $0) })
+                return (overview.provider, overview.advisories, projects)
+            }
+            return page(.ok, pages.portalHome(provider: provider, session: session, items: items, projects: projects))
+        }
+        router.post("/portal/sign-in-link") { request, context in
+            try limiter.check(context.clientAddress)
+            let form = try await Self.form(request)
+            let pages = app.pages(for: request, at: "/portal?")
+            let cookie = request.headers[.cookie].flatMap { Form.cookie(Self.signInCookie, in: $0) }
+            guard let sent = form.first("csrf"), let cookie, !cookie.isEmpty, sent == cookie else {
+                return page(
+                    .forbidden,
+                    pages.message(title: pages.word("form-expired-title"), text: pages.word("form-expired-text")))
+            }
+            let email = form.first("email") ?? ""
+            do {
+                try await app.run { stores in try stores.portal.requestSignIn(email: email) }
+            } catch let refusal as Refusal {
+                return signInForm(pages, error: refusal.description, status: .unprocessableContent)
+            }
+            // The same page whoever asked: it says nothing of who is on the list.
+            return page(
+                .ok,
+                pages.message(
+                    title: pages.word("portal-check-mail-title"),
+                    text: pages.word("portal-check-mail-text", ["address": email.trimmingCharacters(in: .whitespaces)]))
+            )
+        }
+        // The link's page shows a button (mail scanners fetch links); the POST signs in.
+        router.get("/portal/sign-in") { request, _ in
+            let pages = app.pages(for: request, at: "/portal?")
+            let token = request.uri.queryParameters.get("token") ?? ""
+            let encoded =
+                token.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_")))
+                ?? ""
+            return page(
+                .ok,
+                pages.message(
+                    title: pages.word("portal-sign-in-title"), text: pages.word("portal-sign-in-title") + ".",
+                    action: "/portal/sign-in?token=\(encoded)", button: pages.word("portal-sign-in-button")))
+        }
+        router.post("/portal/sign-in") { request, context in
+            try limiter.check(context.clientAddress)
+            let token = request.uri.queryParameters.get("token") ?? ""
+            let pages = app.pages(for: request, at: "/portal?")
+            do {
+                let (sessionToken, _) = try await app.run { stores in try stores.portal.signIn(token: token) }
+                var response = Response(status: .seeOther, headers: [.location: "/portal", .cacheControl: "no-store"])
+                response.headers[.setCookie] = cookie(sessionToken, maxAge: Int(Portal.absoluteTimeout))
+                return response
+            } catch let refusal as Refusal {
+                return page(
+                    .notFound, pages.message(title: pages.word("portal-sign-in-title"), text: refusal.linkMessage))
+            }
+        }
+        router.post("/portal/sign-out") { request, _ in
+            let pages = app.pages(for: request, at: "/portal?")
+            let form = try await Self.form(request)
+            if let (token, session) = try await session(request), form.first("csrf") == session.csrf {
+                try await app.run { stores in try stores.portal.signOut(token) }
+            }
+            var response = page(
+                .ok, pages.message(title: pages.word("portal-sign-in-title"), text: pages.word("portal-signed-out")))
+            response.headers[.setCookie] = cookie("", maxAge: 0)
+            return response
+        }
+        router.get("/portal/advisories/:id") { request, context in
+            let pages = app.pages(for: request, at: "/portal?")
+            guard let (_, session) = try await session(request) else { return signInForm(pages, expired: true) }
+            let id = context.parameters.get("id", as: Int64.self) ?? -1
+            let answered = request.uri.queryParameters.get("answered") == "1"
+            guard let (item, shared, project) = try await advisory(id, session) else { return notFound(pages) }
+            return page(
+                .ok,
+                pages.portalAdvisory(
+                    item, shared: shared, project: project, session: session, answered: answered,
+                    chosen: item.advisory.status == .unknown ? nil : item.advisory.status))
+        }
+        router.post("/portal/advisories/:id/answer") { request, context in
+            let pages = app.pages(for: request, at: "/portal?")
+            let form = try await Self.form(request)
+            guard let (_, session) = try await session(request) else { return signInForm(pages, expired: true) }
+            guard form.first("csrf") == session.csrf else { return forbidden(pages) }
+            let id = context.parameters.get("id", as: Int64.self) ?? -1
+            let status = form.first("status").flatMap(ResponseStatus.init(rawValue:)) ?? .unknown
+            do {
+                try await app.run { stores in
+                    guard let item = try stores.portal.advisory(id, session: session) else {
+                        throw Refusal.notFound(subject: "advisory", id: String(id))
+                    }
+                    let zone = try stores.projects.require(item.item.projectSlug).timezone
+                    let proposed =
+                        status == .needsMoreTime
+                        ? try SubscriptionController.proposedInstant(form.first("proposed") ?? "", zone: zone) : nil
+                    try stores.portal.answer(
+                        id, session: session, status: status, proposedInstant: proposed,
+                        statement: form.first("statement") ?? "", shareable: form.first("shareable") == "yes")
+                }
+                return Response(
+                    status: .seeOther,
+                    headers: [.location: "/portal/advisories/\(id)?answered=1", .cacheControl: "no-store"])
+            } catch Refusal.notFound {
+                return notFound(pages)
+            } catch let refusal as Refusal {
+                guard let (item, shared, project) = try await advisory(id, session) else { return notFound(pages) }
+                return page(
+                    .unprocessableContent,
+                    pages.portalAdvisory(
+                        item, shared: shared, project: project, session: session, error: refusal.description,
+                        chosen: status, typed: (form.first("proposed") ?? "", form.first("statement") ?? "")))
+            }
+        }
+        router.get("/portal/organisation") { request, _ in
+            let pages = app.pages(for: request, at: "/portal/organisation?")
+            guard let (_, session) = try await session(request) else { return signInForm(pages, expired: true) }
+            let provider = try await app.run { stores in try stores.portal.overview(session).provider }
+            return page(.ok, pages.portalOrganisation(provider, session: session))
+        }
+        router.post("/portal/organisation") { request, context in
+            try limiter.check(context.clientAddress)
+            let pages = app.pages(for: request, at: "/portal/organisation?")
+            let form = try await Self.form(request)
+            guard let (_, session) = try await session(request) else { return signInForm(pages, expired: true) }
+            guard form.first("csrf") == session.csrf else { return forbidden(pages) }
+            do {
+                let change: ProviderEdit
+                switch form.first("do") {
+                case "add-email": change = try ProviderEdit(addEmails: [form.first("email") ?? ""])
+                case "remove-email": change = try ProviderEdit(removeEmails: [form.first("email") ?? ""])
+                case "add-webhook": change = try ProviderEdit(addWebhooks: [(form.first("url") ?? "", .webhook)])
+                case "language":
+                    guard let language = form.first("language").flatMap(Language.init(rawValue:)) else {
+                        throw Refusal.invalid(field: "language", rule: "choose one of en, nl, da")
+                    }
+                    change = try ProviderEdit(language: language)
+                default: throw Refusal.invalid(field: "do", rule: "not a change the portal makes")
+                }
+                let (provider, secrets) = try await app.run { stores in try stores.portal.edit(change, session: session)
+                }
+                // The address that signed in may have removed itself: then the session has ended.
+                let still = try await self.session(request)
+                guard let (_, current) = still else {
+                    var response = page(
+                        .ok,
+                        pages.message(title: pages.word("portal-sign-in-title"), text: pages.word("portal-signed-out")))
+                    response.headers[.setCookie] = cookie("", maxAge: 0)
+                    return response
+                }
+                return page(
+                    .ok,
+                    pages.portalOrganisation(
+                        provider, session: current, notice: pages.word("portal-saved"), secrets: secrets))
+            } catch let refusal as Refusal {
+                let provider = try await app.run { stores in try stores.portal.overview(session).provider }
+                return page(
+                    .unprocessableContent,
+                    pages.portalOrganisation(provider, session: session, error: refusal.description))
+            }
+        }
+        router.post("/portal/leave") { request, context in
+            try limiter.check(context.clientAddress)
+            let pages = app.pages(for: request, at: "/portal?")
+            let form = try await Self.form(request)
+            guard let (_, session) = try await session(request) else { return signInForm(pages, expired: true) }
+            guard form.first("csrf") == session.csrf, form.first("confirm") == "yes" else { return forbidden(pages) }
+            let organization = try await app.run { stores in
+                let name = try stores.portal.overview(session).provider.organization
+                try stores.portal.leave(session)
+                return name
+            }
+            var response = page(
+                .ok,
+                pages.message(
+                    title: pages.word("portal-sign-in-title"),
+                    text: pages.word("portal-left", ["organization": organization])))
+            response.headers[.setCookie] = cookie("", maxAge: 0)
+            return response
+        }
+    }
+
+    /// The session behind the request's cookie, if it is alive.
+    private func session(_ request: Request) async throws -> (String, PortalSession)? {
+        guard let token = request.headers[.cookie].flatMap({ Form.cookie(Self.cookie, in: $0) }), !token.isEmpty else {
+            return nil
+        }
+        guard let session = try await app.run({ stores in try stores.portal.session(token) }) else { return nil }
+        return (token, session)
+    }
+
+    private func advisory(_ id: Int64, _ session: PortalSession) async throws
+        -> (Portal.PortalItem, [SharedStatement], Project?)?
+    {
+        try await app.run { stores in
+            guard let (item, shared) = try stores.portal.advisory(id, session: session) else { return nil }
+            return (item, shared, try stores.projects.find(item.projectSlug))
+        }
+    }
+
+    private func signInForm(
+        _ pages: Pages, error: String = "", expired: Bool = false, status: HTTPResponse.Status = .ok
+    )
+        -> Response
+    {
+        let csrf = Secrets.token(prefix: "")
+        var response = page(
+            status, pages.portalSignIn(csrf: csrf, error: expired ? pages.word("portal-expired") : error))
+        response.headers[.setCookie] =
+            "\(Self.signInCookie)=\(csrf); Path=/portal; HttpOnly; SameSite=Strict\(secure)"
+        return response
+    }
+
+    private func forbidden(_ pages: Pages) -> Response {
+        page(.forbidden, pages.message(title: pages.word("form-expired-title"), text: pages.word("form-expired-text")))
+    }
+
+    private func notFound(_ pages: Pages) -> Response { page(.notFound, pages.notFound()) }
+
+    private var secure: String { app.settings.publicURL.hasPrefix("https") ? "; Secure" : "" }
+
+    private func cookie(_ value: String, maxAge: Int) -> String {
+        "\(Self.cookie)=\(value); Path=/portal; Max-Age=\(maxAge); HttpOnly; SameSite=Strict\(secure)"
+    }
+
+    /// Every portal page is private to its reader: never stored by a cache.
+    private func page(_ status: HTTPResponse.Status, _ html: String) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static func form(_ request: Request) async throws -> Form {
+        var request = request
+        return Form(String(buffer: try await request.collectBody(upTo: maxBody)))
+    }
+}

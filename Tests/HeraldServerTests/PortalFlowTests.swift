@@ -1,0 +1,153 @@
+import Foundation
+import HeraldCore
+import HeraldServer
+import HeraldStore
+import HeraldTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// The provider portal through its pages: sign-in by a mailed single-use link, the notices a
+/// participant may read, an answer, the organisation's language, sign-out; and what it refuses.
+@Suite(.serialized) struct PortalFlowTests {
+    let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+
+    @Test func aContactSignsInByMailReadsItsNoticeAnswersAndSignsOut() async throws {
+        let fixture = try ServerFixture(background: true)
+        let db = fixture.db
+        let acme = try db.providers.add(
+            try NewProvider(organization: "Acme Hosting", emails: ["cert@acme.example"], projects: ["demo"]),
+            status: .active, actor: db.actor)
+        let other = try db.providers.add(
+            try NewProvider(organization: "Other", emails: ["sec@other.example"], projects: ["demo"]),
+            status: .active, actor: db.actor)
+        let advisory = try db.advisories.create(
+            project: "demo",
+            content: AdvisoryContent(
+                title: "Heap overflow", summary: "A crafted request overflows.", body: "Upgrade to **1.4.3**."),
+            schedule: Schedule(embargo: Date() + 7 * 86_400, earlyNotice: Date() + 0.1), actor: db.actor)
+        try await fixture.app().test(.router) { client in
+            #expect(await eventually { fixture.mails().contains { $0.contains("Heap overflow") } })
+
+            // 1. The form, with its CSRF cookie; the same answer for a known and an unknown address.
+            var csrf = ""
+            try await client.execute(uri: "/portal", method: .get) { response in
+                #expect(response.status == .ok)
+                let cookie = try #require(response.headers[.setCookie])
+                csrf = String(cookie.split(separator: ";")[0].split(separator: "=")[1])
+            }
+            let sentBefore = try db.count("deliveries")
+            var pages: [String] = []
+            for address in ["cert@acme.example", "nobody@nowhere.example"] {
+                try await client.execute(
+                    uri: "/portal/sign-in-link", method: .post,
+                    headers: form.merging([.cookie: "herald_portal_csrf=\(csrf)"]),
+                    body: ByteBuffer(string: "csrf=\(csrf)&email=\(address)")
+                ) { response in
+                    #expect(response.status == .ok)
+                    pages.append(response.text.replacingOccurrences(of: address, with: "ADDRESS"))
+                }
+            }
+            #expect(pages[0] == pages[1], "the page tells no one who is on the list")
+            #expect(try db.count("deliveries") == sentBefore + 1, "one link, to the known address only")
+            #expect(try db.count("portal_sign_ins") == 2, "both requests counted")
+            // Without the form's cookie: refused, nothing sent.
+            try await client.execute(
+                uri: "/portal/sign-in-link", method: .post, headers: form,
+                body: ByteBuffer(string: "csrf=\(csrf)&email=cert@acme.example")
+            ) { response in #expect(response.status == .forbidden) }
+
+            // 2. The link: a GET shows a button; the POST signs in once.
+            #expect(await eventually { signInLink(fixture) != nil })
+            let link = try #require(signInLink(fixture)).replacingOccurrences(of: "https://herald.test", with: "")
+            try await client.execute(uri: link, method: .get) { response in
+                #expect(response.status == .ok && response.text.contains("<form method=\"post\""))
+            }
+            var session = ""
+            try await client.execute(uri: link, method: .post) { response in
+                #expect(response.status == .seeOther)
+                let cookie = try #require(response.headers[.setCookie])
+                #expect(
+                    cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/portal")
+                )
+                session = String(cookie.split(separator: ";")[0].split(separator: "=")[1])
+            }
+            try await client.execute(uri: link, method: .post) { response in #expect(response.status == .notFound) }
+            let signedIn: HTTPFields = [.cookie: "herald_portal=\(session)"]
+
+            // 3. Home lists the advisory; its page shows the text under embargo and the form.
+            try await client.execute(uri: "/portal", method: .get, headers: signedIn) { response in
+                #expect(response.text.contains("Acme Hosting") && response.text.contains("Heap overflow"))
+                #expect(response.headers[.cacheControl] == "no-store")
+            }
+            let page = "/portal/advisories/\(advisory.id)"
+            var sessionCSRF = ""
+            try await client.execute(uri: page, method: .get, headers: signedIn) { response in
+                #expect(response.status == .ok)
+                #expect(response.text.contains("<strong>1.4.3</strong>"), "the body, rendered")
+                #expect(response.text.contains("Under embargo"))
+                let match = try #require(response.text.firstMatch(of: /name="csrf" value="([A-Za-z0-9_-]+)"/))
+                sessionCSRF = String(match.1)
+            }
+            // An answer without the session's CSRF token is refused; with it, recorded.
+            try await client.execute(
+                uri: "\(page)/answer", method: .post, headers: form.merging(signedIn),
+                body: ByteBuffer(string: "status=ready")
+            ) { response in #expect(response.status == .forbidden) }
+            try await client.execute(
+                uri: "\(page)/answer", method: .post, headers: form.merging(signedIn),
+                body: ByteBuffer(string: "csrf=\(sessionCSRF)&status=ready&statement=Patched+everywhere&shareable=yes")
+            ) { response in
+                #expect(response.status == .seeOther, "\(response.text)")
+            }
+            let readiness = try db.stores.participation.readiness(advisory.id)
+            #expect(readiness.participants.first { $0.providerID == acme.id }?.status == .ready)
+            #expect(try db.audit.list(limit: 3).contains { $0.actor == "portal:cert@acme.example" })
+
+            // 4. Excluded: the advisory is gone from its portal.
+            _ = try db.stores.participation.exclude(advisory.id, provider: acme.id, reason: "test", actor: db.actor)
+            try await client.execute(uri: page, method: .get, headers: signedIn) { response in
+                #expect(response.status == .notFound)
+                #expect(!response.text.contains("Heap overflow"))
+            }
+            _ = try db.stores.participation.invite(advisory.id, provider: acme.id, actor: db.actor)
+
+            // 5. Its language; then sign out, and the cookie opens nothing.
+            try await client.execute(
+                uri: "/portal/organisation", method: .post, headers: form.merging(signedIn),
+                body: ByteBuffer(string: "csrf=\(sessionCSRF)&do=language&language=nl")
+            ) { response in
+                #expect(response.status == .ok && response.text.contains("Saved."), "\(response.text)")
+            }
+            #expect(try db.providerRecords.get(acme.id).language == .dutch)
+            try await client.execute(
+                uri: "/portal/sign-out", method: .post, headers: form.merging(signedIn),
+                body: ByteBuffer(string: "csrf=\(sessionCSRF)")
+            ) { response in #expect(response.status == .ok) }
+            try await client.execute(uri: "/portal", method: .get, headers: signedIn) { response in
+                #expect(!response.text.contains("Acme Hosting"), "signed out: the sign-in form again")
+            }
+            _ = other
+        }
+    }
+
+    func signInLink(_ fixture: ServerFixture) -> String? {
+        for mail in fixture.mails().reversed() {
+            let text = unfoldQuotedPrintable(mail)
+            if let range = text.range(
+                of: #"https://herald\.test/portal/sign-in\?token=[A-Za-z0-9_-]+"#, options: .regularExpression)
+            {
+                return String(text[range])
+            }
+        }
+        return nil
+    }
+}
+
+extension HTTPFields {
+    func merging(_ other: HTTPFields) -> HTTPFields {
+        var fields = self
+        for field in other { fields.append(field) }
+        return fields
+    }
+}
