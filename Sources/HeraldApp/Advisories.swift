@@ -137,7 +137,7 @@ public struct Advisories {
         let now = clock.now
         var fired: [Fired] = []
         let due = try repository.scheduled().compactMap { advisory in
-            advisory.schedule.due(at: now, sent: advisory.sent).map { (advisory.id, $0) }
+            advisory.due(at: now).map { (advisory.id, $0) }
         }
         for (id, kind) in due where !skip(id) {
             do {
@@ -152,7 +152,7 @@ public struct Advisories {
 
     /// The next instant at which `fireDue` will have something to do, or nil.
     public func nextDue() throws -> Date? {
-        try repository.scheduled().compactMap { $0.schedule.nextInstant(sent: $0.sent) }.min()
+        try repository.scheduled().compactMap(\.nextInstant).min()
     }
 
     private func fire(_ kind: NoticeKind, advisory id: Int64, now: Date, actor: String) throws -> Fired? {
@@ -161,10 +161,12 @@ public struct Advisories {
             // Decided again inside the transaction, by the same rule: a reschedule, revision or
             // cancellation may have committed since the notice was chosen, and then it is not due
             // (or not this one).
-            guard current.state == .scheduled, let embargo = current.schedule.embargo,
-                current.schedule.due(at: now, sent: try repository.sentClockNotices(of: id)) == kind
-            else { return nil }
             let project = try projects.require(current.projectSlug, field: "project")
+            guard current.state == .scheduled, let embargo = current.schedule.embargo,
+                try current.schedule.due(
+                    at: now, sent: repository.sentClockNotices(of: id), chasing: project.chasing,
+                    finalNoticeSentFor: repository.finalNoticeSentFor(id)) == kind
+            else { return nil }
             let instant: Date
             switch kind {
             case .publication:
@@ -180,6 +182,17 @@ public struct Advisories {
                     .earlyNotice, advisory: current, project: project, notes: .none, dueAt: instant, previous: nil)
                 try audit.advisoryAction(
                     "advisory.early-notice", advisory: id, at: now, actor: actor,
+                    details: ["revision": String(current.revision)])
+            case .reminder, .finalNotice:
+                // The instant it was due for: a final notice goes again when the release moves.
+                instant =
+                    (kind == .reminder
+                        ? project.chasing.reminder(for: current.schedule)
+                        : project.chasing.finalNotice(for: current.schedule)) ?? now
+                try outbox.fanOut(
+                    kind, advisory: current, project: project, notes: .none, dueAt: instant, previous: nil)
+                try audit.advisoryAction(
+                    "advisory.\(kind.rawValue)", advisory: id, at: now, actor: actor,
                     details: ["revision": String(current.revision)])
             default:
                 instant = current.schedule.preAnnounce ?? now

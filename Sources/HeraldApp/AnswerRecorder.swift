@@ -28,8 +28,10 @@ struct AnswerRecorder {
         let answer = try ProviderAnswer(
             status: status, proposedInstant: proposedInstant, statement: statement, shareable: shareable,
             release: standing.release, now: now)
-        // Asked again for the same instant, the release managers were told already.
+        // The release managers hear of a proposal at once, but of one participant at most once
+        // an hour and not twice of the same instant: answers cannot flood their mailbox.
         let told = try answers.latestProposal(advisory: advisory, provider: provider)
+        let recent = try answers.proposals(advisory: advisory, provider: provider, since: now - 3600)
         try answers.record(answer, advisory: advisory, provider: provider, at: now, by: who)
         if let notice { _ = try notices.acknowledge(notice: notice, provider: provider, at: now) }
         var details = ["status": status.rawValue, "shareable": String(answer.shareable)]
@@ -38,7 +40,7 @@ struct AnswerRecorder {
         try audit.entry(
             "advisory.answer", subjectType: "advisory", subjectID: advisory, at: now, actor: who, reason: "",
             details: details)
-        if let proposed = answer.proposedInstant, proposed != told {
+        if let proposed = answer.proposedInstant, proposed != told, recent == 0 {
             try managers.sendMoreTimeRequested(
                 advisory: advisory, organization: organization, proposed: proposed, statement: answer.statement)
         }

@@ -47,22 +47,85 @@ public struct Portal {
         self.publicURL = publicURL
     }
 
-    /// Mails a sign-in link to `email` when it is a contact of an active provider. The answer
-    /// and the rows written are the same whoever asks, so the form tells no one who is on the list.
+    /// Mails a sign-in link to `email` for each active provider it is a contact of (an address
+    /// may serve several organisations; each link signs in to one). The answer and the rows
+    /// written are the same whoever asks, so the form tells no one who is on the list.
     public func requestSignIn(email: String) throws {
         let address = try Address.email(email, field: "email")
         let now = clock.now
         try work.write {
             guard try access.signInsRequested(email: address, since: now - Self.signInValidity) < Self.signInsPerAddress
             else { return }
-            let provider = try access.activeProvider(withContact: address)
-            let token = try access.recordSignIn(
-                email: address, provider: provider, at: now, expires: now + Self.signInValidity)
-            guard let provider else { return }
-            try mail.sendSignInLink(
-                to: try roster.get(provider), address: address, link: "\(publicURL)/portal/sign-in?token=\(token)")
+            let providers = try access.activeProviders(withContact: address)
+            guard !providers.isEmpty else {
+                _ = try access.recordSignIn(email: address, provider: nil, at: now, expires: now + Self.signInValidity)
+                return
+            }
+            for provider in providers {
+                let token = try access.recordSignIn(
+                    email: address, provider: provider, at: now, expires: now + Self.signInValidity)
+                try mail.sendSignInLink(
+                    to: try roster.get(provider), address: address,
+                    link: "\(publicURL)/portal/sign-in?token=\(token)")
+            }
         }
     }
+
+    /// How long a link that confirms a new address works.
+    public static let contactConfirmationValidity: TimeInterval = 48 * 3600
+
+    /// Asks `email` to confirm that it is a contact of the session's organisation: a link goes
+    /// to that address, and only its confirmation adds it, so no one adds someone else's address.
+    public func proposeContact(_ email: String, session: PortalSession) throws {
+        let address = try Address.email(email, field: "email")
+        let now = clock.now
+        try work.write {
+            let provider = try roster.get(session.providerID)
+            guard !provider.emails.contains(where: { $0.lowercased() == address.lowercased() }) else {
+                throw Refusal.conflict(
+                    field: "email", rule: "\(address) is an address of \(provider.organization) already")
+            }
+            guard provider.emails.count < NewProvider.maxEmails else {
+                throw Refusal.invalid(field: "email", rule: "at most \(NewProvider.maxEmails) addresses per provider")
+            }
+            let token = try access.recordContactConfirmation(
+                provider: provider.id, email: address, by: Self.actor(session.email), at: now,
+                expires: now + Self.contactConfirmationValidity)
+            try mail.sendContactConfirmation(
+                to: provider, address: address, link: "\(publicURL)/portal/confirm-address?token=\(token)")
+            try audit.entry(
+                "provider.contact-invite", subjectType: "provider", subjectID: provider.id, at: now,
+                actor: Self.actor(session.email), reason: "", details: ["email": address])
+        }
+    }
+
+    /// What a confirmation link is about, without using it: the organisation and the address.
+    public func contactConfirmation(token: String) throws -> (organization: String, address: String) {
+        guard (20...100).contains(token.count),
+            let link = try access.contactConfirmation(token, at: clock.now, consume: false),
+            case let provider = try roster.get(link.provider), provider.status != .removed
+        else { throw Self.invalidLink }
+        return (provider.organization, link.email)
+    }
+
+    /// Confirms a new address: it becomes a contact of the organisation that proposed it.
+    public func confirmContact(token: String) throws -> (organization: String, address: String) {
+        try work.write {
+            guard (20...100).contains(token.count),
+                let link = try access.contactConfirmation(token, at: clock.now, consume: true),
+                case let provider = try roster.get(link.provider), provider.status != .removed
+            else { throw Self.invalidLink }
+            if !provider.emails.contains(where: { $0.lowercased() == link.email.lowercased() }) {
+                _ = try administration.editInTransaction(
+                    provider, try ProviderEdit(addEmails: [link.email]), actor: Self.actor(link.email),
+                    reason: "confirmed through the portal")
+            }
+            return (provider.organization, link.email)
+        }
+    }
+
+    static let invalidLink = Refusal.invalid(
+        field: "token", rule: "this link is not valid, was used already, or has expired")
 
     /// Uses a sign-in link: starts a session for its address; returns the session's token and
     /// CSRF token. The provider must still be active and the address still its own.
@@ -72,9 +135,7 @@ public struct Portal {
             guard (20...100).contains(token.count), let link = try access.useSignIn(token, at: now),
                 case let provider = try roster.get(link.provider), provider.status == .active,
                 provider.emails.contains(where: { $0.lowercased() == link.email.lowercased() })
-            else {
-                throw Refusal.invalid(field: "token", rule: "this link is not valid, was used already, or has expired")
-            }
+            else { throw Self.invalidLink }
             let started = try access.startSession(provider: provider.id, email: link.email, at: now)
             try audit.entry(
                 "portal.sign-in", subjectType: "provider", subjectID: provider.id, at: now,
@@ -124,9 +185,10 @@ public struct Portal {
         if listed.takesPart {
             try work.write { try recorder.answers.markSeen(advisory: id, provider: session.providerID, at: clock.now) }
         }
+        // What other participants shared is for those who take part, published or not.
         let shared =
-            listed.reading == .nothing || listed.reading == .withdrawn
-            ? [] : try records.sharedStatements(advisory: id, except: session.providerID)
+            listed.takesPart && listed.reading != .withdrawn
+            ? try records.sharedStatements(advisory: id, except: session.providerID) : []
         return (item, shared)
     }
 
@@ -137,8 +199,9 @@ public struct Portal {
     ) throws {
         let now = clock.now
         try work.write {
+            // The same rule as an answer link: only while it takes part.
             guard let listed = try records.advisories(of: session.providerID).first(where: { $0.id == id }),
-                listed.takesPart || listed.state == .published
+                listed.takesPart
             else { throw Refusal.notFound(subject: "advisory", id: String(id)) }
             let provider = try roster.get(session.providerID)
             try recorder.answer(
@@ -155,7 +218,7 @@ public struct Portal {
         provider: Provider, newSecrets: [String: String]
     ) {
         guard change.organization == nil, change.addProjects.isEmpty, change.removeProjects.isEmpty,
-            change.listed == nil
+            change.listed == nil, change.addEmails.isEmpty
         else {
             throw Refusal.invalid(
                 field: "edit",
@@ -179,7 +242,7 @@ public struct Portal {
     /// The organisation leaves the list: it gets nothing more, and every session ends.
     public func leave(_ session: PortalSession) throws {
         try work.write {
-            _ = try administration.transition(
+            _ = try administration.transitionInTransaction(
                 session.providerID, .remove, reason: "left through the portal", actor: Self.actor(session.email))
             try access.endSessions(ofProvider: session.providerID, at: clock.now)
         }

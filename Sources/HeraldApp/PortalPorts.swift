@@ -65,8 +65,8 @@ public struct SharedStatement: Sendable, Equatable {
 
 /// Sign-in links and sessions of the provider portal, stored only as hashes.
 public protocol PortalAccess {
-    /// The active provider with contact address `email`, if any.
-    func activeProvider(withContact email: String) throws -> Int64?
+    /// The active providers with contact address `email` (one address may serve several).
+    func activeProviders(withContact email: String) throws -> [Int64]
     /// How many sign-in links were asked for `email` since `since` (whoever it belongs to).
     func signInsRequested(email: String, since: Date) throws -> Int
     /// Records a request for a sign-in link for `email`; with `provider`, a single-use token
@@ -83,6 +83,11 @@ public protocol PortalAccess {
     func endSession(_ token: String, at: Date) throws
     /// Ends every session of `provider` (it left, or was suspended or removed).
     func endSessions(ofProvider provider: Int64, at: Date) throws
+    /// Records that `by` asked to add `email` to `provider`; returns the token of the link that confirms it.
+    func recordContactConfirmation(provider: Int64, email: String, by: String, at: Date, expires: Date) throws
+        -> String
+    /// The address and provider behind an unused, unexpired confirmation token; `consume` uses it up.
+    func contactConfirmation(_ token: String, at: Date, consume: Bool) throws -> (provider: Int64, email: String)?
 }
 
 /// What the portal reads for one provider.

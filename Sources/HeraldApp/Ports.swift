@@ -18,8 +18,10 @@ public protocol AdvisoryRepository {
     func update(_ advisory: Advisory, previous: Advisory, notes: ChangeNotes, actor: String, action: String) throws
     /// Every scheduled advisory with a release instant, with the clock's notices it has sent.
     func scheduled() throws -> [ScheduledAdvisory]
-    /// The clock's notices (early notice, pre-announcement) advisory `id` has sent.
+    /// The clock's notices (early notice, pre-announcement, reminder) advisory `id` has sent.
     func sentClockNotices(of id: Int64) throws -> Set<NoticeKind>
+    /// The instant the newest final notice of advisory `id` was sent for, if any.
+    func finalNoticeSentFor(_ id: Int64) throws -> Date?
 }
 
 /// A scheduled advisory as the scheduler sees it.
@@ -30,12 +32,30 @@ public struct ScheduledAdvisory: Equatable, Sendable {
     public var schedule: Schedule
     /// The clock's notices it has sent.
     public var sent: Set<NoticeKind>
+    /// How its project chases participants.
+    public var chasing: Chasing
+    /// The instant its newest final notice was sent for.
+    public var finalNoticeSentFor: Date?
 
     /// Creates the value.
-    public init(id: Int64, schedule: Schedule, sent: Set<NoticeKind>) {
+    public init(
+        id: Int64, schedule: Schedule, sent: Set<NoticeKind>, chasing: Chasing = .none, finalNoticeSentFor: Date? = nil
+    ) {
         self.id = id
         self.schedule = schedule
         self.sent = sent
+        self.chasing = chasing
+        self.finalNoticeSentFor = finalNoticeSentFor
+    }
+
+    /// The notice due at `now`, by Schedule's one rule.
+    public func due(at now: Date) -> NoticeKind? {
+        schedule.due(at: now, sent: sent, chasing: chasing, finalNoticeSentFor: finalNoticeSentFor)
+    }
+
+    /// When a notice is next due.
+    public var nextInstant: Date? {
+        schedule.nextInstant(sent: sent, chasing: chasing, finalNoticeSentFor: finalNoticeSentFor)
     }
 }
 

@@ -155,7 +155,8 @@ public struct ProviderAdministration {
         }
     }
 
-    private func transitionInTransaction(_ id: Int64, _ action: ProviderAction, reason: String, actor: String) throws
+    /// `transition` inside the caller's transaction (the portal's own use cases).
+    func transitionInTransaction(_ id: Int64, _ action: ProviderAction, reason: String, actor: String) throws
         -> Provider
     {
         let before = try providers.get(id)
@@ -179,7 +180,8 @@ public struct ProviderAdministration {
         try work.write { try editInTransaction(providers.get(id), change, actor: actor, reason: reason) }
     }
 
-    private func editInTransaction(_ current: Provider, _ change: ProviderEdit, actor: String, reason: String) throws
+    /// `edit` inside the caller's transaction.
+    func editInTransaction(_ current: Provider, _ change: ProviderEdit, actor: String, reason: String) throws
         -> (provider: Provider, newSecrets: [String: String])
     {
         let now = clock.now
@@ -199,6 +201,9 @@ public struct ProviderAdministration {
             try projects.require($0, field: "add-project").id
         }
         let removed = try change.removeProjects.map { try projects.require($0, field: "remove-project").id }
+        for address in change.removeEmails {
+            try providers.endPortalSessions(ofProvider: id, address: address, at: now)
+        }
         let (secrets, sentAgain) = try providers.apply(
             change, to: id, addProjectIDs: added, removeProjectIDs: removed, at: now)
         var details = check.details(fingerprints.url)
@@ -242,6 +247,8 @@ extension ProviderRoster {
         let provider = try get(id)
         let next = try provider.status.after(action, subject: "provider \(id) (\(provider.organization))")
         try setStatus(id, to: next, at: now)
+        // Suspended or removed: its portal sessions end now, not at their next request.
+        if next == .suspended || next == .removed { try endPortalSessions(ofProvider: id, address: nil, at: now) }
         // What still waits to be sent to a suspended or removed provider is stopped when it is
         // claimed, the one place that decides whether a message may go.
         try audit.entry(

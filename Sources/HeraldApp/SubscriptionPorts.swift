@@ -46,6 +46,8 @@ public protocol ProviderRoster {
     func removeContact(_ id: Int64, address: String, at: Date, actor: String, reason: String) throws
     /// Marks requests made before `cutoff` and never confirmed as removed; returns how many.
     func expireUnconfirmed(before cutoff: Date, at now: Date) throws -> Int
+    /// Ends the portal sessions of `provider`, or of its address `address` only.
+    func endPortalSessions(ofProvider provider: Int64, address: String?, at: Date) throws
 }
 
 /// The messages self-service sends to a provider's own addresses.
@@ -58,6 +60,8 @@ public protocol ProviderMail {
     func sendWelcome(to provider: Provider) throws
     /// The portal's single-use sign-in link, to the address that asked.
     func sendSignInLink(to provider: Provider, address: String, link: String) throws
+    /// The link that confirms `address` as a new contact of `provider`, to that address only.
+    func sendContactConfirmation(to provider: Provider, address: String, link: String) throws
 }
 
 /// What providers did with the notices they received.
@@ -107,6 +111,8 @@ public protocol AnswerRecords {
     func record(_ answer: ProviderAnswer, advisory: Int64, provider: Int64, at: Date, by: String) throws
     /// The instant `provider` proposed in its latest answer, when that answer was "needs more time".
     func latestProposal(advisory: Int64, provider: Int64) throws -> Date?
+    /// How many "needs more time" answers `provider` gave to `advisory` since `since`.
+    func proposals(advisory: Int64, provider: Int64, since: Date) throws -> Int
     /// Records that `provider` first saw `advisory` at `at`; later sightings change nothing.
     func markSeen(advisory: Int64, provider: Int64, at: Date) throws
 }

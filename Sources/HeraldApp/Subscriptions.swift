@@ -192,6 +192,7 @@ public struct Subscriptions {
             if remaining.count < provider.emails.count {
                 try roster.removeContact(
                     provider.id, address: address, at: now, actor: "subscriber", reason: "unsubscribed")
+                try roster.endPortalSessions(ofProvider: provider.id, address: address, at: now)
                 try mail.sendContactLeft(try roster.get(provider.id), address: address, remaining: remaining)
             }
             return Departure(organization: provider.organization, address: address, organizationLeft: false)

@@ -19,21 +19,35 @@ public struct Schedule: Equatable, Sendable, Codable {
     /// The one rule of when a notice is due: of a scheduled advisory with this schedule that
     /// has sent the notices in `sent`, the notice due at `now`, or nil. The release comes first
     /// (once it is reached, a notice before it is never sent late); then the early notice, then
-    /// the pre-announcement, each once.
-    public func due(at now: Date, sent: Set<NoticeKind>) -> NoticeKind? {
+    /// the pre-announcement, each once; then, as the project chases (`chasing`), the reminder
+    /// once and the final notice, which goes again when the release moves (`finalNoticeSentFor`
+    /// is the instant the last one was sent for).
+    public func due(
+        at now: Date, sent: Set<NoticeKind>, chasing: Chasing = .none, finalNoticeSentFor: Date? = nil
+    ) -> NoticeKind? {
         guard let embargo else { return nil }
         if embargo <= now { return .publication }
         if let earlyNotice, earlyNotice <= now, !sent.contains(.earlyNotice) { return .earlyNotice }
         if let preAnnounce, preAnnounce <= now, !sent.contains(.preAnnouncement) { return .preAnnouncement }
+        // Chasing follows an early notice that went out; nothing is chased before it.
+        guard sent.contains(.earlyNotice) else { return nil }
+        if let reminder = chasing.reminder(for: self), reminder <= now, !sent.contains(.reminder) { return .reminder }
+        if let final = chasing.finalNotice(for: self), final <= now, finalNoticeSentFor != final { return .finalNotice }
         return nil
     }
 
     /// When `due` will next name a notice, given what was sent: the earliest instant still to come.
-    public func nextInstant(sent: Set<NoticeKind>) -> Date? {
+    public func nextInstant(sent: Set<NoticeKind>, chasing: Chasing = .none, finalNoticeSentFor: Date? = nil)
+        -> Date?
+    {
         guard let embargo else { return nil }
+        let chased = sent.contains(.earlyNotice) || earlyNotice != nil
+        let final = chasing.finalNotice(for: self)
         let pending = [
             embargo, sent.contains(.earlyNotice) ? nil : earlyNotice,
             sent.contains(.preAnnouncement) ? nil : preAnnounce,
+            !chased || sent.contains(.reminder) ? nil : chasing.reminder(for: self),
+            !chased || final == finalNoticeSentFor ? nil : final,
         ]
         return pending.compactMap { $0 }.min()
     }

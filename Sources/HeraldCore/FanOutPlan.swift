@@ -12,6 +12,8 @@ public struct FanOutPlan: Equatable, Sendable {
         /// a revision, the "now public" notice, a cancellation. A provider suspended or removed
         /// meanwhile gets nothing more.
         case toldBefore
+        /// Those told before who have neither acknowledged nor answered: the reminder.
+        case silentParticipants
         case none
     }
 
@@ -63,7 +65,8 @@ public struct FanOutPlan: Equatable, Sendable {
     public static func providers(for kind: NoticeKind) -> Providers {
         switch kind {
         case .earlyNotice: .activeFollowers
-        case .revision, .publication, .cancellation: .toldBefore
+        case .revision, .publication, .cancellation, .finalNotice: .toldBefore
+        case .reminder: .silentParticipants
         default: .none
         }
     }

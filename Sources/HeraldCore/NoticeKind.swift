@@ -24,7 +24,15 @@ public enum NoticeKind: String, Codable, Sendable, CaseIterable {
     case alert
     /// The provider portal's single-use sign-in link, to the address that asked.
     case signIn = "sign-in"
+    /// Private: to participants who have neither acknowledged nor answered, some time after the early notice.
+    case reminder
+    /// Private: to every participant, some time before the release (the project's --final-notice).
+    case finalNotice = "final-notice"
+    /// Private: to one participant, its proposal of another instant declined, with the release managers' note.
+    case proposalDeclined = "proposal-declined"
 
     /// Whether this notice, sent to providers, carries embargoed details.
-    public var isEmbargoed: Bool { self == .earlyNotice || self == .revision }
+    public var isEmbargoed: Bool {
+        self == .earlyNotice || self == .revision || self == .reminder || self == .finalNotice
+    }
 }

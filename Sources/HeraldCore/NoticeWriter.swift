@@ -74,8 +74,9 @@ public struct NoticeWriter: Sendable {
         let revisionFact = (label: word("revision"), value: String(advisory.revision))
 
         switch (kind, audience) {
-        case (.earlyNotice, .provider), (.revision, .provider):
-            let name = kind == .revision ? "revision" : "early-notice"
+        case (.earlyNotice, .provider), (.revision, .provider), (.reminder, .provider), (.finalNotice, .provider):
+            // A reminder and the final notice carry the advisory as it stands, as the early notice did.
+            let name = kind == .earlyNotice ? "early-notice" : kind.rawValue
             var content = message(
                 name, values.merging(changes(from: previous, to: advisory)) { $1 },
                 facts: [(word("release"), release), revisionFact] + details,
@@ -108,11 +109,13 @@ public struct NoticeWriter: Sendable {
             return message("cancellation-to-providers", values, facts: [revisionFact], embargoed: true)
         case (.cancellation, .publicChannel):
             return message("cancellation", ["release": release])
-        case (.earlyNotice, .publicChannel), (.revision, .publicChannel):
+        case (.earlyNotice, .publicChannel), (.revision, .publicChannel), (.reminder, .publicChannel),
+            (.finalNotice, .publicChannel):
             // Never sent; if it were, it would say nothing.
             return NoticeContent(
                 headline: project.name, intro: "", facts: [], body: "", link: nil, footer: "", embargoed: false)
-        case (.channelTest, _), (.confirmation, _), (.welcome, _), (.contactLeft, _), (.alert, _), (.signIn, _):
+        case (.channelTest, _), (.confirmation, _), (.welcome, _), (.contactLeft, _), (.alert, _), (.signIn, _),
+            (.proposalDeclined, _):
             return test()
         }
     }
@@ -193,6 +196,25 @@ public struct NoticeWriter: Sendable {
         message(
             "contact-left",
             ["organization": organization, "address": address, "remaining": remaining.joined(separator: ", ")])
+    }
+
+    /// To one participant: its proposal of `proposed` is declined; the release stays, and `note` says why.
+    public func proposalDeclined(advisory: Advisory, proposed: Date, note: String) -> NoticeContent {
+        let release = advisory.schedule.embargo.map { instant($0) + " (\(project.zone.identifier))" } ?? word("not-set")
+        var content = message(
+            "proposal-declined",
+            [
+                "title": advisory.content.title, "release": release,
+                "proposed": instant(proposed) + " (\(project.zone.identifier))",
+            ], facts: [(word("release"), release)], embargoed: true)
+        content.body = note
+        return content
+    }
+
+    /// To an address a provider's contact added in the portal: the link that confirms it.
+    public func contactConfirmation(organization: String, address: String, link: String) -> NoticeContent {
+        message(
+            "confirm-contact", ["organization": organization, "address": address], link: (word("confirm"), link))
     }
 
     /// The portal's sign-in link, valid for `minutes`.

@@ -20,6 +20,8 @@ public struct Project: Equatable, Sendable, Codable {
     public var packages: [Package] = []
     /// The language of its public messages and alerts; nil: the deployment's default-language.
     public var language: Language?
+    /// How it chases participants during an embargo: a reminder to the silent, a final notice.
+    public var chasing: Chasing = .none
 
     /// Creates a project value.
     public init(id: Int64, slug: String, name: String, timezone: String, maxEmbargoDays: Int, createdAt: Date) {

@@ -183,6 +183,14 @@ struct AdminController: Sendable {
                 try stores.participation.exclude(id, provider: provider, reason: reason, actor: context.actor)
             }
         }
+        group.post("advisories/:id/participants/:provider/decline") { request, context in
+            try context.require(.releaseManager)
+            let (id, provider) = (try context.id(), try context.id("provider"))
+            let input = try await request.decodeIfPresent(NoteInput.self, context: context)
+            return try await json { stores in
+                try stores.participation.decline(id, provider: provider, note: input?.note ?? "", actor: context.actor)
+            }
+        }
         group.get("advisories/:id/deliveries") { request, context in
             try context.require(.auditor)
             let id = try context.id()

@@ -76,6 +76,10 @@ struct ReasonInput: Decodable {
     var reason: String?
     var despiteLookAlike: Bool?
 }
+/// Why a release manager declines a participant's proposal: mailed to that participant.
+struct NoteInput: Decodable {
+    var note: String?
+}
 /// The three audiences' words of a change: `reason` (audit), `note_to_providers`, `public_note`.
 struct NotesInput: Decodable {
     var reason: String?

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HeraldApp
 import HeraldCore
 import HeraldStore
@@ -72,6 +73,8 @@ struct PortalController: Sendable {
             try limiter.check(context.clientAddress)
             let token = request.uri.queryParameters.get("token") ?? ""
             let pages = app.pages(for: request, at: "/portal?")
+            // Another site's form must not sign a visitor in to the account of its link.
+            guard Self.sameSite(request) else { return forbidden(pages) }
             do {
                 let (sessionToken, _) = try await app.run { stores in try stores.portal.signIn(token: token) }
                 var response = Response(status: .seeOther, headers: [.location: "/portal", .cacheControl: "no-store"])
@@ -80,6 +83,47 @@ struct PortalController: Sendable {
             } catch let refusal as Refusal {
                 return page(
                     .notFound, pages.message(title: pages.word("portal-sign-in-title"), text: refusal.linkMessage))
+            }
+        }
+        // A new address confirms itself: a page with a button, then the POST adds it.
+        router.get("/portal/confirm-address") { request, _ in
+            let pages = app.pages(for: request, at: "/portal?")
+            let token = request.uri.queryParameters.get("token") ?? ""
+            let title = pages.word("portal-confirm-address-title")
+            do {
+                let (organization, address) = try await app.run { stores in
+                    try stores.portal.contactConfirmation(token: token)
+                }
+                return page(
+                    .ok,
+                    pages.message(
+                        title: title,
+                        text: pages.word(
+                            "portal-confirm-address-ask", ["organization": organization, "address": address]),
+                        action: "/portal/confirm-address?token=\(Self.encoded(token))",
+                        button: pages.word("portal-confirm-address-button")))
+            } catch let refusal as Refusal {
+                return page(.notFound, pages.message(title: title, text: refusal.linkMessage))
+            }
+        }
+        router.post("/portal/confirm-address") { request, context in
+            try limiter.check(context.clientAddress)
+            let pages = app.pages(for: request, at: "/portal?")
+            let title = pages.word("portal-confirm-address-title")
+            guard Self.sameSite(request) else { return forbidden(pages) }
+            let token = request.uri.queryParameters.get("token") ?? ""
+            do {
+                let (organization, address) = try await app.run { stores in
+                    try stores.portal.confirmContact(token: token)
+                }
+                return page(
+                    .ok,
+                    pages.message(
+                        title: title,
+                        text: pages.word(
+                            "portal-confirm-address-done", ["organization": organization, "address": address])))
+            } catch let refusal as Refusal {
+                return page(.notFound, pages.message(title: title, text: refusal.linkMessage))
             }
         }
         router.post("/portal/sign-out") { request, _ in
@@ -106,6 +150,7 @@ struct PortalController: Sendable {
                     chosen: item.advisory.status == .unknown ? nil : item.advisory.status))
         }
         router.post("/portal/advisories/:id/answer") { request, context in
+            try limiter.check(context.clientAddress)
             let pages = app.pages(for: request, at: "/portal?")
             let form = try await Self.form(request)
             guard let (_, session) = try await session(request) else { return signInForm(pages, expired: true) }
@@ -152,9 +197,25 @@ struct PortalController: Sendable {
             guard let (_, session) = try await session(request) else { return signInForm(pages, expired: true) }
             guard form.first("csrf") == session.csrf else { return forbidden(pages) }
             do {
+                if form.first("do") == "add-email" {
+                    let address = form.first("email") ?? ""
+                    let provider = try await app.run { stores in
+                        try stores.portal.proposeContact(address, session: session)
+                        return try stores.portal.overview(session).provider
+                    }
+                    return page(
+                        .ok,
+                        pages.portalOrganisation(
+                            provider, session: session,
+                            notice: pages.word(
+                                "portal-address-pending",
+                                [
+                                    "address": address.trimmingCharacters(in: .whitespaces),
+                                    "organization": provider.organization,
+                                ])))
+                }
                 let change: ProviderEdit
                 switch form.first("do") {
-                case "add-email": change = try ProviderEdit(addEmails: [form.first("email") ?? ""])
                 case "remove-email": change = try ProviderEdit(removeEmails: [form.first("email") ?? ""])
                 case "add-webhook": change = try ProviderEdit(addWebhooks: [(form.first("url") ?? "", .webhook)])
                 case "language":
@@ -256,6 +317,18 @@ struct PortalController: Sendable {
             status: status,
             headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// A token as it may stand in a URL: its own characters only.
+    static func encoded(_ token: String) -> String {
+        token.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_"))) ?? ""
+    }
+
+    /// Whether a POST comes from this site's own pages (or from no browser at all): browsers say
+    /// where a request comes from in `Sec-Fetch-Site`; a form on another site says `cross-site`.
+    static func sameSite(_ request: Request) -> Bool {
+        guard let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!] else { return true }
+        return site == "same-origin" || site == "none"
     }
 
     static func form(_ request: Request) async throws -> Form {

@@ -83,6 +83,17 @@ extension OutboxStore: LinkTokens, ProviderMail {
         }
     }
 
+    /// The link that confirms a new address, to that address only.
+    /// Not yet the provider's address, so not sent as the provider's mail (the claim would stop it).
+    public func sendContactConfirmation(to provider: Provider, address: String, link: String) throws {
+        guard let slug = provider.projects.first else { return }
+        let project = try ProjectStore(database: database, clock: clock).require(slug)
+        try enqueueMail(
+            .confirmation, to: address, project: project,
+            content: settings.writer(for: project).speaking(provider.language).contactConfirmation(
+                organization: provider.organization, address: address, link: link))
+    }
+
     /// The welcome of an approved provider, at every address.
     public func sendWelcome(to provider: Provider) throws {
         try enqueueProviderMail(.welcome, provider: provider) { $0.welcome(organization: provider.organization) }
@@ -106,6 +117,15 @@ public struct RedactedFingerprints: CredentialFingerprints {
 }
 
 extension ProviderStore: ProviderRepository {
+    /// Ends portal sessions of the provider, or of one of its addresses.
+    public func endPortalSessions(ofProvider provider: Int64, address: String?, at: Date) throws {
+        try database.run(
+            """
+            UPDATE portal_sessions SET ended_at = ?1
+            WHERE provider_id = ?2 AND ended_at IS NULL AND (?3 IS NULL OR lower(email) = lower(?3))
+            """, [.date(at), .integer(provider), address.map(SQLValue.text) ?? .null])
+    }
+
     /// Removes requests never confirmed since before `cutoff`.
     public func expireUnconfirmed(before cutoff: Date, at now: Date) throws -> Int {
         try database.run(
@@ -184,6 +204,17 @@ extension ParticipationStore: AnswerRecords {
             "SELECT proposed_at FROM responses WHERE advisory_id = ? AND provider_id = ? ORDER BY id DESC LIMIT 1",
             .integer(advisory), .integer(provider)
         ) { $0.optionalDate(0) } ?? nil
+    }
+
+    /// "Needs more time" answers since an instant.
+    public func proposals(advisory: Int64, provider: Int64, since: Date) throws -> Int {
+        Int(
+            try database.first(
+                """
+                SELECT count(*) FROM responses
+                WHERE advisory_id = ? AND provider_id = ? AND status = 'needs-more-time' AND answered_at >= ?
+                """, .integer(advisory), .integer(provider), .date(since)
+            ) { $0.int(0) } ?? 0)
     }
 
     /// The first sighting only.

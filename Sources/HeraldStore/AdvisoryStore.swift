@@ -66,14 +66,17 @@ public struct AdvisoryStore: AdvisoryRepository {
         try save(advisory, previous: previous, notes: notes, actor: actor, action: action)
     }
 
-    /// Every scheduled advisory's schedule and the clock-driven notices it has sent, by release.
-    /// A handful of rows: advisories under embargo at one time are few.
+    /// Every scheduled advisory's schedule, the clock-driven notices it has sent, and how its
+    /// project chases, by release. A handful of rows: advisories under embargo at one time are few.
     public func scheduled() throws -> [ScheduledAdvisory] {
         try database.query(
             """
             SELECT a.id, a.embargo_at, a.early_notice_at, a.pre_announce_at,
-                   (SELECT group_concat(n.kind) FROM notices n WHERE n.advisory_id = a.id AND n.kind IN ('early-notice', 'pre-announcement'))
-            FROM advisories a WHERE a.state = 'scheduled' AND a.embargo_at IS NOT NULL ORDER BY a.embargo_at, a.id
+                   (SELECT group_concat(n.kind) FROM notices n WHERE n.advisory_id = a.id AND n.kind IN ('early-notice', 'pre-announcement', 'reminder')),
+                   p.reminder_after, p.final_notice,
+                   (SELECT n.due_at FROM notices n WHERE n.advisory_id = a.id AND n.kind = 'final-notice' ORDER BY n.id DESC LIMIT 1)
+            FROM advisories a JOIN projects p ON p.id = a.project_id
+            WHERE a.state = 'scheduled' AND a.embargo_at IS NOT NULL ORDER BY a.embargo_at, a.id
             """
         ) { row in
             ScheduledAdvisory(
@@ -83,18 +86,29 @@ public struct AdvisoryStore: AdvisoryRepository {
                         embargo: row.optionalDate(1), earlyNotice: row.optionalDate(2), preAnnounce: row.optionalDate(3)
                     ),
                 sent: Set(
-                    (row.optionalText(4) ?? "").split(separator: ",").compactMap { NoticeKind(rawValue: String($0)) })
-            )
+                    (row.optionalText(4) ?? "").split(separator: ",").compactMap { NoticeKind(rawValue: String($0)) }),
+                chasing: Chasing(
+                    reminderAfter: row.optionalInt(5).map(TimeInterval.init),
+                    finalNotice: row.optionalInt(6).map(TimeInterval.init)),
+                finalNoticeSentFor: row.optionalDate(7))
         }
     }
 
-    /// The clock's notices (early notice, pre-announcement) advisory `id` has sent.
+    /// The clock's notices (early notice, pre-announcement, reminder) advisory `id` has sent.
     public func sentClockNotices(of id: Int64) throws -> Set<NoticeKind> {
         Set(
             try database.query(
-                "SELECT kind FROM notices WHERE advisory_id = ? AND kind IN ('early-notice', 'pre-announcement')",
+                "SELECT kind FROM notices WHERE advisory_id = ? AND kind IN ('early-notice', 'pre-announcement', 'reminder')",
                 .integer(id)
             ) { NoticeKind(rawValue: $0.text(0)) }.compactMap { $0 })
+    }
+
+    /// The instant the newest final notice of advisory `id` was sent for.
+    public func finalNoticeSentFor(_ id: Int64) throws -> Date? {
+        try database.first(
+            "SELECT due_at FROM notices WHERE advisory_id = ? AND kind = 'final-notice' ORDER BY id DESC LIMIT 1",
+            .integer(id)
+        ) { $0.optionalDate(0) } ?? nil
     }
 
     /// Writes `advisory` (a new row when `projectID` is given), its CVEs, a revision row if the

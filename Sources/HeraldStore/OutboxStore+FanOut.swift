@@ -112,12 +112,8 @@ extension OutboxStore {
         to providers: [ProviderRecipient], advisory: Advisory, project: Project
     ) throws -> Int {
         var count = 0
-        // The words are the same for every provider of one language: rendered once per language,
-        // not once per provider; only the links differ per recipient.
-        var rendered: [Language: NoticeContent] = [:]
         for provider in providers {
-            let shared = rendered[provider.language] ?? providerContent(provider.language)
-            rendered[provider.language] = shared
+            let shared = providerContent(provider.language)
             // Each address and the webhooks have acknowledgement links of their own, so the page
             // can say who acknowledges.
             func content(acknowledging email: String?) throws -> NoticeContent {
@@ -308,6 +304,19 @@ extension OutboxStore {
                 WHERE n.advisory_id = ?1 AND n.kind IN ('early-notice', 'revision') AND p.status = 'active'
                   AND NOT EXISTS (SELECT 1 FROM participation x WHERE x.provider_id = p.id AND x.advisory_id = ?1
                                   AND x.decision = 'excluded')
+                ORDER BY d.provider_id
+                """, [.integer(advisory.id)]
+            ) { $0.int(0) }
+        case .silentParticipants:
+            ids = try database.query(
+                """
+                SELECT DISTINCT d.provider_id FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN providers p ON p.id = d.provider_id
+                WHERE n.advisory_id = ?1 AND n.kind IN ('early-notice', 'revision') AND p.status = 'active'
+                  AND NOT EXISTS (SELECT 1 FROM participation x WHERE x.provider_id = p.id AND x.advisory_id = ?1
+                                  AND x.decision = 'excluded')
+                  AND NOT EXISTS (SELECT 1 FROM acknowledgements k JOIN notices n2 ON n2.id = k.notice_id
+                                  WHERE n2.advisory_id = ?1 AND k.provider_id = p.id)
+                  AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.advisory_id = ?1 AND r.provider_id = p.id)
                 ORDER BY d.provider_id
                 """, [.integer(advisory.id)]
             ) { $0.int(0) }

@@ -64,6 +64,36 @@ public struct ParticipationStore {
         }
     }
 
+    /// Declines a participant's proposal of another instant: the release stays, and the
+    /// provider's addresses get `note` (why) in a private message. Audited. Refused when its
+    /// latest answer proposes nothing.
+    public func decline(_ advisoryID: Int64, provider providerID: Int64, note: String, actor: String) throws
+        -> Participant
+    {
+        let note = try Validate.text(note, field: "note", maxLength: 2000)
+        guard !note.isEmpty else { throw Refusal.invalid(field: "note", rule: "say why the instant stays") }
+        let now = clock.now
+        return try database.write {
+            let (advisory, provider) = try open(advisoryID, providerID)
+            guard let proposed = try latestProposal(advisory: advisory.id, provider: providerID) else {
+                throw Refusal.conflict(
+                    field: "provider",
+                    rule:
+                        "provider \(providerID) (\(provider.organization)) has not asked for more time; nothing to decline"
+                )
+            }
+            let project = try ProjectStore(database: database, clock: clock).require(advisory.projectSlug)
+            try OutboxStore(database: database, clock: clock, settings: settings).enqueueProviderMail(
+                .proposalDeclined, provider: provider
+            ) { $0.proposalDeclined(advisory: advisory, proposed: proposed, note: note) }
+            try AuditLog(database: database).record(
+                at: now, actor: actor, action: "advisory.decline", subjectType: "advisory", subjectID: advisory.id,
+                reason: note,
+                details: ["provider": String(providerID), "proposed": Instant.utc(proposed), "project": project.slug])
+            return try readiness(advisory.id).participants.first { $0.providerID == providerID }!
+        }
+    }
+
     /// The advisory and provider a decision is about; an advisory that is published or cancelled
     /// has no coordination left to take part in.
     private func open(_ advisoryID: Int64, _ providerID: Int64) throws -> (Advisory, Provider) {
@@ -101,7 +131,7 @@ public struct ParticipationStore {
                        min(CASE WHEN d.state = 'delivered' THEN d.delivered_at END) AS delivered_at,
                        sum(d.state IN ('pending', 'retrying')) AS waiting, sum(d.state = 'dead') AS dead
                 FROM deliveries d JOIN notices n ON n.id = d.notice_id
-                WHERE n.advisory_id = ?1 AND n.kind IN ('early-notice', 'revision') AND d.provider_id IS NOT NULL
+                WHERE n.advisory_id = ?1 AND n.kind IN ('early-notice', 'revision', 'reminder', 'final-notice') AND d.provider_id IS NOT NULL
                 GROUP BY d.provider_id),
             who AS (SELECT provider_id FROM told UNION SELECT provider_id FROM participation WHERE advisory_id = ?1),
             latest AS (SELECT r.* FROM responses r

@@ -18,12 +18,12 @@ public struct PortalStore {
 }
 
 extension PortalStore: PortalAccess {
-    /// An active provider with this contact address (ignoring case).
-    public func activeProvider(withContact email: String) throws -> Int64? {
-        try database.first(
+    /// The active providers with this contact address (ignoring case).
+    public func activeProviders(withContact email: String) throws -> [Int64] {
+        try database.query(
             """
-            SELECT p.id FROM providers p JOIN provider_contacts c ON c.provider_id = p.id
-            WHERE lower(c.email) = lower(?) AND p.status = 'active' ORDER BY p.id LIMIT 1
+            SELECT DISTINCT p.id FROM providers p JOIN provider_contacts c ON c.provider_id = p.id
+            WHERE lower(c.email) = lower(?) AND p.status = 'active' ORDER BY p.id
             """, .text(email)
         ) { $0.int(0) }
     }
@@ -104,6 +104,37 @@ extension PortalStore: PortalAccess {
     }
 }
 
+extension PortalStore {
+    /// A request to add an address; the token confirms it.
+    public func recordContactConfirmation(provider: Int64, email: String, by: String, at: Date, expires: Date) throws
+        -> String
+    {
+        let token = Secrets.token(prefix: "")
+        try database.run(
+            """
+            INSERT INTO contact_confirmations (hash, provider_id, email, requested_by, created_at, expires_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """, .blob(Secrets.hash(token)), .integer(provider), .text(email), .text(by), .date(at), .date(expires))
+        return token
+    }
+
+    /// An unused, unexpired confirmation; `consume` uses it up.
+    public func contactConfirmation(_ token: String, at: Date, consume: Bool) throws -> (
+        provider: Int64, email: String
+    )? {
+        let hash = Secrets.hash(token)
+        guard
+            let row = try database.first(
+                "SELECT provider_id, email FROM contact_confirmations WHERE hash = ? AND used_at IS NULL AND expires_at > ?",
+                .blob(hash), .date(at), map: { ($0.int(0), $0.text(1)) })
+        else { return nil }
+        if consume {
+            try database.run("UPDATE contact_confirmations SET used_at = ? WHERE hash = ?", .date(at), .blob(hash))
+        }
+        return row
+    }
+}
+
 extension PortalStore: PortalRecords {
     /// Advisories with a notice addressed to the provider: its newest private revision, whether
     /// it takes part now, its latest answer.
@@ -111,7 +142,7 @@ extension PortalStore: PortalRecords {
         try database.query(
             """
             WITH mine AS (
-                SELECT n.advisory_id, max(CASE WHEN n.kind IN ('early-notice', 'revision') THEN n.revision END) AS revision
+                SELECT n.advisory_id, max(CASE WHEN n.kind IN ('early-notice', 'revision', 'reminder', 'final-notice') THEN n.revision END) AS revision
                 FROM deliveries d JOIN notices n ON n.id = d.notice_id
                 WHERE d.provider_id = ?1 AND n.advisory_id IS NOT NULL
                 GROUP BY n.advisory_id)
@@ -150,7 +181,7 @@ extension PortalStore: PortalRecords {
         try database.first(
             """
             SELECT max(n.id) FROM notices n JOIN deliveries d ON d.notice_id = n.id
-            WHERE n.advisory_id = ? AND d.provider_id = ? AND n.kind IN ('early-notice', 'revision')
+            WHERE n.advisory_id = ? AND d.provider_id = ? AND n.kind IN ('early-notice', 'revision', 'reminder', 'final-notice')
             """, .integer(advisory), .integer(provider)
         ) { $0.optionalInt(0) } ?? nil
     }

@@ -135,7 +135,28 @@ public struct ProjectStore {
         }
     }
 
-    static let columns = "id, slug, name, timezone, max_embargo_days, created_at, contact, language"
+    /// Sets how a project chases its participants during an embargo, with its audit row.
+    public func setChasing(_ slug: String, _ chasing: Chasing, actor: String) throws -> Project {
+        let now = clock.now
+        return try database.write {
+            let project = try require(slug)
+            try database.run(
+                "UPDATE projects SET reminder_after = ?, final_notice = ? WHERE id = ?",
+                chasing.reminderAfter.map { .int(Int($0)) } ?? .null,
+                chasing.finalNotice.map { .int(Int($0)) } ?? .null,
+                .integer(project.id))
+            try AuditLog(database: database).record(
+                at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
+                details: [
+                    "reminder-after": Chasing.said(chasing.reminderAfter),
+                    "final-notice": Chasing.said(chasing.finalNotice),
+                ])
+            return try require(slug)
+        }
+    }
+
+    static let columns =
+        "id, slug, name, timezone, max_embargo_days, created_at, contact, language, reminder_after, final_notice"
 
     static func project(_ row: Row) -> Project {
         var project = Project(
@@ -143,6 +164,9 @@ public struct ProjectStore {
             maxEmbargoDays: Int(row.int(4)), createdAt: row.date(5))
         project.contact = row.optionalText(6)
         project.language = row.optionalText(7).flatMap(Language.init(rawValue:))
+        project.chasing = Chasing(
+            reminderAfter: row.optionalInt(8).map(TimeInterval.init),
+            finalNotice: row.optionalInt(9).map(TimeInterval.init))
         return project
     }
 }

@@ -39,7 +39,8 @@ struct TemplateFile {
 
     /// Every message file, by name.
     static let schemas: [String: Schema] = [
-        "early-notice": notice, "revision": notice, "publication-to-providers": notice, "publication": publication,
+        "early-notice": notice, "revision": notice, "reminder": notice, "final-notice": notice,
+        "publication-to-providers": notice, "publication": publication,
         "pre-announcement": beforeRelease, "cancellation-to-providers": notice, "cancellation": beforeRelease,
         "confirmation": Schema(parts: ["subject", "intro", "footer"], fields: ["project", "organization"]),
         "welcome": Schema(parts: ["subject", "intro", "footer"], fields: ["project", "organization"]),
@@ -51,6 +52,10 @@ struct TemplateFile {
             parts: ["subject", "intro", "body", "footer"],
             fields: ["project", "advisory", "organization", "proposed", "release", "command"]),
         "channel-test": Schema(parts: ["subject", "intro", "footer"], fields: ["project"]),
+        "confirm-contact": Schema(
+            parts: ["subject", "intro", "footer"], fields: ["project", "organization", "address"]),
+        "proposal-declined": Schema(
+            parts: ["subject", "intro", "footer"], fields: ["project", "title", "release", "proposed"]),
         "sign-in": Schema(parts: ["subject", "intro", "footer"], fields: ["project", "organization", "minutes"]),
         "words": Schema(
             parts: [
@@ -107,6 +112,8 @@ struct TemplateFile {
                     "state-draft", "state-scheduled", "state-published", "state-cancelled", "status-unknown",
                     "portal-check-mail-title", "portal-check-mail-text", "portal-sign-in-title", "portal-sign-in-ask",
                     "portal-sign-in-button", "portal-signed-out", "portal-left", "portal-saved", "portal-expired",
+                    "portal-address-pending", "portal-confirm-address-title", "portal-confirm-address-ask",
+                    "portal-confirm-address-button", "portal-confirm-address-done",
                 ],
                 fields: ["organization", "address", "who", "notice", "title", "revision", "revised", "status"]),
             "portal-sign-in": Schema(parts: ["title", "html"], fields: ["csrf", "error", "q"], html: true),

@@ -14,7 +14,7 @@ struct AdvisoryCommand: ParsableCommand {
             """,
         subcommands: [
             Create.self, List.self, Show.self, Readiness.self, Preview.self, Reschedule.self, Revise.self, Publish.self,
-            Cancel.self, Invite.self, Exclude.self,
+            Cancel.self, Invite.self, Exclude.self, Decline.self,
         ]
     )
 
@@ -264,6 +264,25 @@ struct AdvisoryCommand: ParsableCommand {
             let participant = try context.stores.participation.exclude(
                 id, provider: provider, reason: reason, actor: context.actor)
             print("provider \(participant.providerID) (\(participant.organization)) is excluded from advisory \(id)")
+        }
+    }
+
+    struct Decline: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decline a participant's request for more time: the release stays, and it is told why.",
+            discussion: "To accept one instead, reschedule the advisory: every participant gets the new instant.")
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The advisory's id.") var id: Int64
+        @Option(help: "The provider's id.") var provider: Int64
+        @Option(help: "Why the instant stays: mailed to the provider's addresses (private).") var note: String
+
+        func run() throws {
+            let context = try db.open()
+            let participant = try context.stores.participation.decline(
+                id, provider: provider, note: note, actor: context.actor)
+            print(
+                "provider \(participant.providerID) (\(participant.organization)): its proposal is declined; the note goes to its addresses"
+            )
         }
     }
 

@@ -59,13 +59,24 @@ struct ProjectCommand: ParsableCommand {
             help:
                 "The language of its public messages and alerts: en, nl or da ('default': the default-language setting)."
         ) var language: String?
+        @Option(
+            help:
+                "Remind participants who have neither acknowledged nor answered this long after the early notice (48h, 2d; off)."
+        ) var reminderAfter: String?
+        @Option(help: "Send every participant a final private notice this long before the release (24h; off).")
+        var finalNotice: String?
 
         func run() throws {
-            guard contact != nil || ecosystem != nil || !package.isEmpty || language != nil else {
+            let chase = reminderAfter != nil || finalNotice != nil
+            guard contact != nil || ecosystem != nil || !package.isEmpty || language != nil || chase else {
                 throw Refusal.invalid(
                     field: "set",
-                    rule: "say what to set (--contact ADDRESS, --language nl, or --ecosystem E --package NAME)")
+                    rule:
+                        "say what to set (--contact ADDRESS, --language nl, --reminder-after 48h, --final-notice 24h, or --ecosystem E --package NAME)"
+                )
             }
+            let reminder = try reminderAfter.map { try Chasing.duration($0, field: "reminder-after", maxDays: 30) }
+            let final = try finalNotice.map { try Chasing.duration($0, field: "final-notice", maxDays: 14) }
             let newLanguage = try language.map { $0.lowercased() == "default" ? nil : try Language.parse($0) }
             let address = try contact.map { $0.lowercased() == "none" ? nil : try Address.email($0, field: "contact") }
             if ecosystem != nil && package.isEmpty {
@@ -84,6 +95,15 @@ struct ProjectCommand: ParsableCommand {
             if !packages.isEmpty { project = try context.projects.setPackages(slug, packages, actor: context.actor) }
             if let newLanguage {
                 project = try context.projects.setLanguage(slug, language: newLanguage, actor: context.actor)
+            }
+            if chase {
+                var chasing = project.chasing
+                if let reminder { chasing.reminderAfter = reminder }
+                if let final { chasing.finalNotice = final }
+                project = try context.projects.setChasing(slug, chasing, actor: context.actor)
+                print(
+                    "project \(project.slug): reminder \(Chasing.said(project.chasing.reminderAfter)) after the early notice, final notice \(Chasing.said(project.chasing.finalNotice)) before the release"
+                )
             }
             if language != nil {
                 print(
@@ -112,11 +132,12 @@ struct ProjectCommand: ParsableCommand {
             let projects = try db.open().projects.list()
             if output.json { return try Output.json(projects) }
             Output.table(
-                ["SLUG", "NAME", "TIMEZONE", "MAX EMBARGO", "CONTACT", "LANGUAGE"],
+                ["SLUG", "NAME", "TIMEZONE", "MAX EMBARGO", "CONTACT", "LANGUAGE", "REMINDER", "FINAL NOTICE"],
                 projects.map {
                     [
                         $0.slug, $0.name, $0.timezone, "\($0.maxEmbargoDays) days", $0.contact ?? "-",
-                        $0.language?.rawValue ?? "default",
+                        $0.language?.rawValue ?? "default", Chasing.said($0.chasing.reminderAfter),
+                        Chasing.said($0.chasing.finalNotice),
                     ]
                 }, empty: "No projects. Add one with: herald project add SLUG --name NAME --timezone Europe/Amsterdam")
         }

@@ -54,6 +54,8 @@ final class Memory: UnitOfWork, AdvisoryRepository, ProjectDirectory, NoticeOutb
         )
     }
 
+    func finalNoticeSentFor(_ id: Int64) throws -> Date? { nil }
+
     func require(_ slug: String, field: String) throws -> Project {
         guard slug == project.slug else { throw Refusal.invalid(field: field, rule: "no project '\(slug)'") }
         return project

@@ -26,9 +26,10 @@ import Testing
         #expect(memory.welcomed == ["\u{410}cme"] && memory.briefed == [alike.id])
         #expect(memory.audit == ["provider.approve"])
 
-        // Suspended and approved again: told of embargoes again, not welcomed again.
+        // Suspended and approved again: told of embargoes again, not welcomed again; its portal
+        // sessions end at the suspension, not at their next request.
         _ = try administration.transition(alike.id, .suspend, reason: "audit", actor: "rm")
-        #expect(memory.briefed == [alike.id])
+        #expect(memory.briefed == [alike.id] && memory.endedSessions == ["\(alike.id):*"])
         _ = try administration.transition(alike.id, .approve, actor: "rm", despiteLookAlike: true)
         #expect(memory.welcomed.count == 1 && memory.briefed == [alike.id, alike.id])
     }
@@ -50,6 +51,9 @@ import Testing
 
         memory.projects.append(
             Project(id: 2, slug: "other", name: "Other", timezone: "UTC", maxEmbargoDays: 14, createdAt: Date()))
+        _ = try administration.edit(member.id, try ProviderEdit(addEmails: ["b@acme.example"]), actor: "rm")
+        _ = try administration.edit(member.id, try ProviderEdit(removeEmails: ["a@acme.example"]), actor: "rm")
+        #expect(memory.endedSessions == ["\(member.id):a@acme.example"], "a removed address's sessions end")
         let (edited, _) = try administration.edit(member.id, try ProviderEdit(addProjects: ["other"]), actor: "rm")
         #expect(edited.projects == ["demo", "other"] && memory.briefed == [member.id])
         // A request that follows a new project is not told anything: it is not on the list yet.

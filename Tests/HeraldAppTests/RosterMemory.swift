@@ -56,6 +56,10 @@ final class RosterMemory: UnitOfWork, ProviderRepository, ProjectDirectory, Emba
         rows[id]?.emails.removeAll { $0 == address }
     }
     func expireUnconfirmed(before cutoff: Date, at now: Date) throws -> Int { 0 }
+    var endedSessions: [String] = []
+    func endPortalSessions(ofProvider provider: Int64, address: String?, at: Date) throws {
+        endedSessions.append("\(provider):\(address ?? "*")")
+    }
     func members() throws -> [Provider] {
         rows.values.filter { $0.status == .active || $0.status == .suspended }.sorted { $0.id < $1.id }
     }
@@ -98,6 +102,7 @@ final class RosterMemory: UnitOfWork, ProviderRepository, ProjectDirectory, Emba
     func sendContactLeft(_ provider: Provider, address: String, remaining: [String]) throws {}
     func sendWelcome(to provider: Provider) throws { welcomed.append(provider.organization) }
     func sendSignInLink(to provider: Provider, address: String, link: String) throws {}
+    func sendContactConfirmation(to provider: Provider, address: String, link: String) throws {}
     func advisoryAction(_ action: String, advisory: Int64, at: Date, actor: String, details: [String: String]) throws {}
     func entry(
         _ action: String, subjectType: String, subjectID: Int64?, at: Date, actor: String, reason: String,

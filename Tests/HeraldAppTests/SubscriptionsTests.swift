@@ -45,6 +45,7 @@ final class LinkMemory: UnitOfWork, ProjectDirectory, LinkTokens, ProviderMail, 
     func sendContactLeft(_ provider: Provider, address: String, remaining: [String]) throws {}
     func sendWelcome(to provider: Provider) throws {}
     func sendSignInLink(to provider: Provider, address: String, link: String) throws {}
+    func sendContactConfirmation(to provider: Provider, address: String, link: String) throws {}
     func acknowledge(notice: Int64, provider: Int64, at: Date) throws -> Bool {
         acknowledged.append(provider)
         return true
@@ -52,6 +53,9 @@ final class LinkMemory: UnitOfWork, ProjectDirectory, LinkTokens, ProviderMail, 
     func summary(of notice: Int64) throws -> NoticeSummary? { summaries[notice] }
     func takesPart(provider: Int64, inAdvisoryOf notice: Int64) throws -> Bool { !excluded.contains(provider) }
     func latestProposal(advisory: Int64, provider: Int64) throws -> Date? { answers.last?.proposedInstant }
+    func proposals(advisory: Int64, provider: Int64, since: Date) throws -> Int {
+        answers.filter { $0.status == .needsMoreTime }.count
+    }
     func standing(ofAdvisory id: Int64) throws -> (state: AdvisoryState, release: Date?)? { standings[id] }
     func record(_ answer: ProviderAnswer, advisory: Int64, provider: Int64, at: Date, by: String) throws {
         answers.append(answer)

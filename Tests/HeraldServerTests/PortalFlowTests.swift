@@ -131,6 +131,112 @@ import Testing
         }
     }
 
+    /// Signs `address` in through its mailed link; returns the session cookie and its CSRF token.
+    func signIn(
+        _ address: String, _ client: some TestClientProtocol, _ fixture: ServerFixture, organization: String? = nil
+    ) async throws -> (cookie: HTTPFields, csrf: String) {
+        var csrf = ""
+        try await client.execute(uri: "/portal", method: .get) { response in
+            csrf = String(try #require(response.headers[.setCookie]).split(separator: ";")[0].split(separator: "=")[1])
+        }
+        let before = fixture.mails().count
+        try await client.execute(
+            uri: "/portal/sign-in-link", method: .post, headers: form.merging([.cookie: "herald_portal_csrf=\(csrf)"]),
+            body: ByteBuffer(string: "csrf=\(csrf)&email=\(address)")
+        ) { response in #expect(response.status == .ok) }
+        #expect(await eventually { fixture.mails().count > before })
+        let mail = try #require(
+            fixture.mails().dropFirst(before).first { organization == nil || $0.contains(organization!) })
+        let text = unfoldQuotedPrintable(mail)
+        let link = try #require(text.firstMatch(of: /\/portal\/sign-in\?token=[A-Za-z0-9_-]+/)).0
+        var session = ""
+        try await client.execute(uri: String(link), method: .post) { response in
+            #expect(response.status == .seeOther)
+            session = String(
+                try #require(response.headers[.setCookie]).split(separator: ";")[0].split(separator: "=")[1])
+        }
+        let cookie: HTTPFields = [.cookie: "herald_portal=\(session)"]
+        var token = ""
+        try await client.execute(uri: "/portal", method: .get, headers: cookie) { response in
+            token = String(try #require(response.text.firstMatch(of: /name="csrf" value="([A-Za-z0-9_-]+)"/)).1)
+        }
+        return (cookie, token)
+    }
+
+    @Test func noOneTakesAnotherOrganisationsAddressAndSessionsEndWithTheProvider() async throws {
+        let fixture = try ServerFixture(background: true)
+        let db = fixture.db
+        let alpha = try db.providers.add(
+            try NewProvider(organization: "Alpha", emails: ["a@alpha.example"], projects: ["demo"]), status: .active,
+            actor: db.actor)
+        let beta = try db.providers.add(
+            try NewProvider(organization: "Beta", emails: ["b@beta.example"], projects: ["demo"]), status: .active,
+            actor: db.actor)
+        try await fixture.app().test(.router) { client in
+            let (cookie, csrf) = try await signIn("a@alpha.example", client, fixture)
+            // Alpha adds Beta's address: only a confirmation link goes out; nothing is added.
+            try await client.execute(
+                uri: "/portal/organisation", method: .post, headers: form.merging(cookie),
+                body: ByteBuffer(string: "csrf=\(csrf)&do=add-email&email=b@beta.example")
+            ) { response in
+                #expect(response.status == .ok && response.text.contains("confirmation link"), "\(response.text)")
+            }
+            #expect(try db.providerRecords.get(alpha.id).emails == ["a@alpha.example"])
+            // Beta's contact still signs in to Beta, and only to Beta.
+            let beta1 = try await signIn("b@beta.example", client, fixture, organization: "Beta")
+            try await client.execute(uri: "/portal", method: .get, headers: beta1.cookie) { response in
+                #expect(response.text.contains("<h1>Beta</h1>"), "\(response.text)")
+            }
+            // The confirmation link adds the address (a page with a button, then the POST).
+            let confirmation = {
+                fixture.mails().last { unfoldQuotedPrintable($0).contains("/portal/confirm-address?token=") }
+            }
+            #expect(await eventually { confirmation() != nil })
+            let mail = unfoldQuotedPrintable(try #require(confirmation()))
+            #expect(mail.contains("To: b@beta.example"), "to the address itself only")
+            let confirm = String(try #require(mail.firstMatch(of: /\/portal\/confirm-address\?token=[A-Za-z0-9_-]+/)).0)
+            try await client.execute(uri: confirm, method: .get) { response in #expect(response.status == .ok) }
+            #expect(try db.providerRecords.get(alpha.id).emails == ["a@alpha.example"], "a GET adds nothing")
+            try await client.execute(uri: confirm, method: .post) { response in #expect(response.status == .ok) }
+            #expect(try db.providerRecords.get(alpha.id).emails == ["a@alpha.example", "b@beta.example"])
+            // An address of two organisations gets a link for each.
+            let before = fixture.mails().count
+            try await client.execute(uri: "/portal", method: .get) { _ in }
+            _ = try await signIn("b@beta.example", client, fixture, organization: "Alpha")
+            #expect(
+                fixture.mails().dropFirst(before).filter { $0.contains("sign-in link") || $0.contains("Sign in") }.count
+                    >= 2)
+
+            // A form on another site cannot sign anyone in.
+            try await client.execute(
+                uri: "/portal/sign-in?token=\(String(repeating: "x", count: 43))", method: .post,
+                headers: [.init("Sec-Fetch-Site")!: "cross-site"]
+            ) { response in #expect(response.status == .forbidden) }
+
+            // Suspended: its sessions end at once, and approving it again does not revive them.
+            _ = try db.providers.transition(beta.id, .suspend, reason: "audit", actor: db.actor)
+            _ = try db.providers.transition(beta.id, .approve, actor: db.actor)
+            try await client.execute(uri: "/portal", method: .get, headers: beta1.cookie) { response in
+                #expect(!response.text.contains("<h1>Beta</h1>"))
+            }
+
+            // Alpha leaves: without the confirmation box nothing happens; with it, it is removed.
+            try await client.execute(
+                uri: "/portal/leave", method: .post, headers: form.merging(cookie),
+                body: ByteBuffer(string: "csrf=\(csrf)")
+            ) { response in #expect(response.status == .forbidden) }
+            #expect(try db.providerRecords.get(alpha.id).status == .active)
+            try await client.execute(
+                uri: "/portal/leave", method: .post, headers: form.merging(cookie),
+                body: ByteBuffer(string: "csrf=\(csrf)&confirm=yes")
+            ) { response in #expect(response.status == .ok && response.text.contains("left")) }
+            #expect(try db.providerRecords.get(alpha.id).status == .removed)
+            try await client.execute(uri: "/portal", method: .get, headers: cookie) { response in
+                #expect(!response.text.contains("<h1>Alpha</h1>"))
+            }
+        }
+    }
+
     func signInLink(_ fixture: ServerFixture) -> String? {
         for mail in fixture.mails().reversed() {
             let text = unfoldQuotedPrintable(mail)

@@ -144,3 +144,119 @@ import Testing
         }
     }
 }
+
+/// The project chases its participants: the reminder reaches only the silent, the final notice
+/// every participant, and again when the release moves.
+@Suite struct ChasingStoreTests {
+    @Test func aReminderReachesOnlyTheSilentAndTheFinalNoticeEveryParticipant() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        _ = try db.projects.setChasing(
+            "demo", Chasing(reminderAfter: 3600, finalNotice: 86_400), actor: db.actor)
+        var ids: [String: Int64] = [:]
+        for name in ["Acked", "Answered", "Silent"] {
+            ids[name] =
+                try db.providers.add(
+                    NewProvider(organization: name, emails: ["sec@\(name.lowercased()).example"], projects: ["demo"]),
+                    status: .active, actor: db.actor
+                ).id
+        }
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 3 * 86_400, earlyNotice: db.clock.now), actor: db.actor)
+        #expect(try db.advisories.fireDue().map(\.kind) == [.earlyNotice])
+        let notice = try #require(
+            try db.database.first("SELECT id FROM notices WHERE kind = 'early-notice'") { $0.int(0) })
+        _ = try db.stores.acknowledgements.acknowledge(notice: notice, provider: ids["Acked"]!, at: db.clock.now)
+        try db.stores.participation.record(
+            try ProviderAnswer(
+                status: .ready, proposedInstant: nil, statement: "", shareable: false, release: nil, now: db.clock.now),
+            advisory: advisory.id, provider: ids["Answered"]!, at: db.clock.now, by: "test")
+
+        func recipients(_ kind: String) throws -> [String] {
+            try db.database.query(
+                """
+                SELECT d.recipient FROM deliveries d JOIN notices n ON n.id = d.notice_id WHERE n.kind = ? ORDER BY d.recipient
+                """, .text(kind)
+            ) { $0.text(0) }
+        }
+        db.manualClock.advance(by: 3599)
+        #expect(try db.advisories.fireDue().isEmpty)
+        db.manualClock.advance(by: 1)
+        #expect(try db.advisories.fireDue().map(\.kind) == [.reminder])
+        #expect(try recipients("reminder") == ["sec@silent.example"])
+        #expect(try db.advisories.fireDue().isEmpty, "once")
+
+        db.manualClock.set(advisory.schedule.embargo! - 86_400)
+        #expect(try db.advisories.fireDue().map(\.kind) == [.finalNotice])
+        #expect(try recipients("final-notice") == ["sec@acked.example", "sec@answered.example", "sec@silent.example"])
+        // The release moves a day later: the final notice goes again a day before the new instant.
+        _ = try db.advisories.reschedule(
+            advisory.id,
+            to: {
+                var s = $0
+                s.embargo! += 86_400
+                return s
+            },
+            notes: try ChangeNotes(reason: "Silent needs a day", toProviders: "one more day"), actor: db.actor)
+        #expect(try db.advisories.fireDue().isEmpty)
+        db.manualClock.advance(by: 86_400)
+        #expect(try db.advisories.fireDue().map(\.kind) == [.finalNotice])
+        #expect(try recipients("final-notice").count == 6)
+        // A reminder and a final notice carry the answer links as the early notice does.
+        let body = try #require(
+            try db.database.first(
+                """
+                SELECT p.body FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN payloads p ON p.id = d.payload_id
+                WHERE n.kind = 'reminder'
+                """
+            ) { String(decoding: $0.blob(0), as: UTF8.self) })
+        #expect(body.contains("/answer?token=") && body.contains("Reminder"))
+    }
+}
+
+/// Declining a request for more time: the release stays, and that participant alone is told why.
+@Suite struct DeclineTests {
+    @Test func aDeclinedProposalTellsThatParticipantWhyAndNoOneElse() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        var ids: [Int64] = []
+        for name in ["Slow", "Other"] {
+            ids.append(
+                try db.providers.add(
+                    NewProvider(organization: name, emails: ["sec@\(name.lowercased()).example"], projects: ["demo"]),
+                    status: .active, actor: db.actor
+                ).id)
+        }
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 3 * 86_400, earlyNotice: db.clock.now), actor: db.actor)
+        _ = try db.advisories.fireDue()
+        // No proposal yet: nothing to decline; an empty note is refused before anything else.
+        #expect(throws: Refusal.self) {
+            try db.stores.participation.decline(advisory.id, provider: ids[0], note: "no", actor: db.actor)
+        }
+        #expect(throws: Refusal.self) {
+            try db.stores.participation.decline(advisory.id, provider: ids[0], note: "  ", actor: db.actor)
+        }
+        try db.stores.participation.record(
+            try ProviderAnswer(
+                status: .needsMoreTime, proposedInstant: db.clock.now + 5 * 86_400, statement: "", shareable: false,
+                release: advisory.schedule.embargo, now: db.clock.now),
+            advisory: advisory.id, provider: ids[0], at: db.clock.now, by: "test")
+        let before = try db.count("deliveries")
+        _ = try db.stores.participation.decline(
+            advisory.id, provider: ids[0], note: "Other distributions are ready; we keep the date.", actor: db.actor)
+        let sent = try db.database.query(
+            """
+            SELECT d.recipient, p.body FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN payloads p ON p.id = d.payload_id
+            WHERE n.kind = 'proposal-declined'
+            """
+        ) { ($0.text(0), String(decoding: $0.blob(1), as: UTF8.self)) }
+        #expect(try db.count("deliveries") == before + 1)
+        #expect(sent.map(\.0) == ["sec@slow.example"])
+        #expect(sent.first?.1.contains("we keep the date") == true)
+        #expect(try db.audit.list(limit: 1).first?.action == "advisory.decline")
+        #expect(try db.advisoryRecords.get(advisory.id).schedule.embargo == advisory.schedule.embargo)
+    }
+}
