@@ -3,3 +3,7 @@
 -- private notice to every participant, this long before the release. NULL: none.
 ALTER TABLE projects ADD COLUMN reminder_after INTEGER CHECK (reminder_after IS NULL OR reminder_after >= 3600);
 ALTER TABLE projects ADD COLUMN final_notice INTEGER CHECK (final_notice IS NULL OR final_notice >= 3600);
+
+-- When the project releases, in its own zone (`Tue-Thu 14:00-17:00`); NULL: any time. An
+-- embargo instant outside it needs a release manager's reason, which the audit log keeps.
+ALTER TABLE projects ADD COLUMN release_window TEXT;

@@ -32,29 +32,36 @@ public struct Advisories {
 
     /// Creates an advisory: scheduled when `schedule` has an embargo, a draft otherwise.
     /// `typedZone` is the zone the user wrote the instants in: refusals repeat them in it.
+    /// `outsideWindow` is the reason to release outside the project's window (audited).
     public func create(
-        project slug: String, content: AdvisoryContent, schedule: Schedule, actor: String, typedZone: TimeZone? = nil
+        project slug: String, content: AdvisoryContent, schedule: Schedule, actor: String, typedZone: TimeZone? = nil,
+        outsideWindow: String? = nil
     ) throws -> Advisory {
         let now = clock.now
+        let outsideWindow = try Self.windowReason(outsideWindow)
         return try work.write {
             let project = try projects.require(slug, field: "project")
             // Random, so the ids of embargoed advisories cannot be guessed from published ones.
             let publicID = "\(project.slug)-\(Instant.rfc3339(now).prefix(4))-\(ids.readableID(length: 6))"
             var advisory = try Advisory.new(
                 projectSlug: project.slug, publicID: publicID, content: content, schedule: schedule,
-                policy: project.embargoPolicy(sayingInstantsIn: typedZone), now: now)
+                policy: project.embargoPolicy(sayingInstantsIn: typedZone, outsideWindow: outsideWindow), now: now)
             advisory.id = try repository.insert(
                 advisory, projectID: project.id, actor: actor, action: "advisory.create")
+            try auditOutsideWindow(advisory, project: project, reason: outsideWindow, actor: actor, now: now)
             return advisory
         }
     }
 
     /// Moves the embargo (and optionally the notices); earlier recipients get a revision.
+    /// `outsideWindow` is the reason to release outside the project's window (audited).
     public func reschedule(
-        _ id: Int64, to change: (Schedule) -> Schedule, notes: ChangeNotes, actor: String, typedZone: TimeZone? = nil
+        _ id: Int64, to change: (Schedule) -> Schedule, notes: ChangeNotes, actor: String, typedZone: TimeZone? = nil,
+        outsideWindow: String? = nil
     ) throws -> Advisory {
         try transition(
-            id, notes: notes, actor: actor, typedZone: typedZone, action: "advisory.reschedule", notice: .revision
+            id, notes: notes, actor: actor, typedZone: typedZone, outsideWindow: try Self.windowReason(outsideWindow),
+            action: "advisory.reschedule", notice: .revision
         ) { advisory, policy, now throws(Refusal) in
             try advisory.rescheduled(change(advisory.schedule), policy: policy, now: now)
         }
@@ -88,18 +95,44 @@ public struct Advisories {
 
     /// Applies `step` to the advisory, saves it, and fans out `notice`: one transaction.
     private func transition(
-        _ id: Int64, notes: ChangeNotes, actor: String, typedZone: TimeZone? = nil, action: String, notice: NoticeKind,
-        _ step: (Advisory, EmbargoPolicy, Date) throws(Refusal) -> Advisory
+        _ id: Int64, notes: ChangeNotes, actor: String, typedZone: TimeZone? = nil, outsideWindow: String? = nil,
+        action: String, notice: NoticeKind, _ step: (Advisory, EmbargoPolicy, Date) throws(Refusal) -> Advisory
     ) throws -> Advisory {
         let now = clock.now
         return try work.write {
             let current = try repository.get(id)
             let project = try projects.require(current.projectSlug, field: "project")
-            let next = try step(current, project.embargoPolicy(sayingInstantsIn: typedZone), now)
+            let next = try step(
+                current, project.embargoPolicy(sayingInstantsIn: typedZone, outsideWindow: outsideWindow), now)
             try repository.update(next, previous: current, notes: notes, actor: actor, action: action)
+            if next.schedule.embargo != current.schedule.embargo {
+                try auditOutsideWindow(next, project: project, reason: outsideWindow, actor: actor, now: now)
+            }
             try outbox.fanOut(notice, advisory: next, project: project, notes: notes, dueAt: nil, previous: current)
             return next
         }
+    }
+
+    /// A reason to release outside the window is a reason: bounded, and not empty when given.
+    static func windowReason(_ text: String?) throws(Refusal) -> String? {
+        guard let text else { return nil }
+        let reason = try Validate.text(text, field: "outside-window", maxLength: 1000)
+        guard !reason.isEmpty else {
+            throw .invalid(field: "outside-window", rule: "say why the release is outside the window")
+        }
+        return reason
+    }
+
+    /// The audit row of a release instant set outside the project's window, with the reason.
+    private func auditOutsideWindow(_ advisory: Advisory, project: Project, reason: String?, actor: String, now: Date)
+        throws
+    {
+        guard let reason, let window = project.releaseWindow, let embargo = advisory.schedule.embargo,
+            !window.contains(embargo, in: project.zone)
+        else { return }
+        try audit.entry(
+            "advisory.outside-window", subjectType: "advisory", subjectID: advisory.id, at: now, actor: actor,
+            reason: reason, details: ["embargo": Instant.utc(embargo), "window": "\(window) \(project.timezone)"])
     }
 
     // MARK: - The clock's notices

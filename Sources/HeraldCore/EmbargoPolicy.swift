@@ -60,11 +60,23 @@ public struct EmbargoPolicy: Equatable, Sendable {
     public let maxEmbargoDays: Int
     /// The zone refusals name instants in: the one the user typed, else the project's.
     public let zone: TimeZone
+    /// When the project releases, read in `windowZone` (its own zone); nil: any time.
+    public let releaseWindow: ReleaseWindow?
+    /// The project's zone, in which the window is read.
+    public let windowZone: TimeZone
+    /// A release manager's reason to release outside the window; nil: the window holds.
+    public let outsideWindow: String?
 
     /// Creates the rules; refusals name instants in `zone`.
-    public init(maxEmbargoDays: Int, zone: TimeZone = .gmt) {
+    public init(
+        maxEmbargoDays: Int, zone: TimeZone = .gmt, releaseWindow: ReleaseWindow? = nil, windowZone: TimeZone = .gmt,
+        outsideWindow: String? = nil
+    ) {
         self.maxEmbargoDays = maxEmbargoDays
         self.zone = zone
+        self.releaseWindow = releaseWindow
+        self.windowZone = windowZone
+        self.outsideWindow = outsideWindow
     }
 
     /// An instant as a refusal names it, in `zone` and in UTC:
@@ -102,6 +114,17 @@ public struct EmbargoPolicy: Equatable, Sendable {
                 throw .invalid(
                     field: field, rule: "\(said(instant)) must come before the embargo instant \(said(embargo))")
             }
+        }
+        // A new release instant falls in the project's window, unless a release manager said why not.
+        if let window = releaseWindow, embargo != current?.embargo, outsideWindow == nil,
+            !window.contains(embargo, in: windowZone)
+        {
+            let next = window.openings(from: embargo, in: windowZone).map(said).joined(separator: ", ")
+            throw .invalid(
+                field: "embargo",
+                rule:
+                    "\(said(embargo)) is outside the project's release window (\(window), \(windowZone.identifier)); the next allowed instants are \(next); or give --outside-window with the reason"
+            )
         }
         let start = proposed.earlyNotice ?? now
         let limit = start.addingTimeInterval(Double(maxEmbargoDays) * 86_400)

@@ -22,6 +22,8 @@ public struct Project: Equatable, Sendable, Codable {
     public var language: Language?
     /// How it chases participants during an embargo: a reminder to the silent, a final notice.
     public var chasing: Chasing = .none
+    /// When it releases, in its zone; nil: any time.
+    public var releaseWindow: ReleaseWindow?
 
     /// Creates a project value.
     public init(id: Int64, slug: String, name: String, timezone: String, maxEmbargoDays: Int, createdAt: Date) {
@@ -39,9 +41,12 @@ public struct Project: Equatable, Sendable, Codable {
     /// The embargo rules for this project.
     public var embargoPolicy: EmbargoPolicy { embargoPolicy(sayingInstantsIn: nil) }
 
-    /// The embargo rules, naming instants in `typed` (the zone the user wrote them in) when given.
-    public func embargoPolicy(sayingInstantsIn typed: TimeZone?) -> EmbargoPolicy {
-        EmbargoPolicy(maxEmbargoDays: maxEmbargoDays, zone: typed ?? zone)
+    /// The embargo rules, naming instants in `typed` (the zone the user wrote them in) when
+    /// given; `outsideWindow` is a release manager's reason to release outside the window.
+    public func embargoPolicy(sayingInstantsIn typed: TimeZone?, outsideWindow: String? = nil) -> EmbargoPolicy {
+        EmbargoPolicy(
+            maxEmbargoDays: maxEmbargoDays, zone: typed ?? zone, releaseWindow: releaseWindow, windowZone: zone,
+            outsideWindow: outsideWindow)
     }
 }
 

@@ -153,8 +153,9 @@ struct AdminController: Sendable {
                 references: patch.references ?? [])
             let schedule = try input.schedule(applyingTo: Schedule(), now: now)
             return try await json(status: .created, at: now) { stores in
-                try stores.advisories
-                    .create(project: input.project ?? "", content: content, schedule: schedule, actor: context.actor)
+                try stores.advisories.create(
+                    project: input.project ?? "", content: content, schedule: schedule, actor: context.actor,
+                    outsideWindow: input.outsideWindow)
             }
         }
         group.get("advisories/:id") { _, context in
@@ -212,7 +213,8 @@ struct AdminController: Sendable {
             return try await json(at: now) { stores in
                 let store = stores.advisories
                 let plan = try input.schedule(applyingTo: try store.get(id).schedule, now: now)
-                return try store.reschedule(id, to: { _ in plan }, notes: notes, actor: context.actor)
+                return try store.reschedule(
+                    id, to: { _ in plan }, notes: notes, actor: context.actor, outsideWindow: input.outsideWindow)
             }
         }
         group.post("advisories/:id/revise") { request, context in

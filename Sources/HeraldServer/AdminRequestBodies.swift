@@ -114,6 +114,8 @@ struct AdvisoryInput: Decodable {
     var embargo: String?
     var earlyNotice: String?
     var preAnnounce: String?
+    /// Why the release instant is outside the project's release window.
+    var outsideWindow: String?
     var reason: String?
     var noteToProviders: String?
     var publicNote: String?

@@ -155,8 +155,23 @@ public struct ProjectStore {
         }
     }
 
+    /// Sets when a project releases (nil: any time), with its audit row.
+    public func setReleaseWindow(_ slug: String, _ window: ReleaseWindow?, actor: String) throws -> Project {
+        let now = clock.now
+        return try database.write {
+            let project = try require(slug)
+            try database.run(
+                "UPDATE projects SET release_window = ? WHERE id = ?", .optionalText(window?.description),
+                .integer(project.id))
+            try AuditLog(database: database).record(
+                at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
+                details: ["release-window": window?.description ?? "any time"])
+            return try require(slug)
+        }
+    }
+
     static let columns =
-        "id, slug, name, timezone, max_embargo_days, created_at, contact, language, reminder_after, final_notice"
+        "id, slug, name, timezone, max_embargo_days, created_at, contact, language, reminder_after, final_notice, release_window"
 
     static func project(_ row: Row) -> Project {
         var project = Project(
@@ -167,6 +182,8 @@ public struct ProjectStore {
         project.chasing = Chasing(
             reminderAfter: row.optionalInt(8).map(TimeInterval.init),
             finalNotice: row.optionalInt(9).map(TimeInterval.init))
+        // Stored as written by ReleaseWindow itself, so it reads back; a row that does not is no window.
+        project.releaseWindow = row.optionalText(10).flatMap { try? ReleaseWindow($0) }
         return project
     }
 }

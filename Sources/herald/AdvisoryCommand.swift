@@ -73,6 +73,8 @@ struct AdvisoryCommand: ParsableCommand {
         @OptionGroup var content: ContentOptions
         @Option(help: "The release instant.") var embargo: String?
         @OptionGroup var schedule: ScheduleOptions
+        @Option(help: "Why the release instant is outside the project's release window (audited).")
+        var outsideWindow: String?
         @Flag(help: "Say who would get what and how many; write nothing.") var dryRun = false
         @OptionGroup var output: OutputOptions
 
@@ -89,7 +91,7 @@ struct AdvisoryCommand: ParsableCommand {
             try perform(context, output, verb: "created", dryRun: dryRun) {
                 try context.advisories.create(
                     project: project, content: body, schedule: plan, actor: context.actor,
-                    typedZone: embargo.flatMap(Instant.zone(of:)))
+                    typedZone: embargo.flatMap(Instant.zone(of:)), outsideWindow: outsideWindow)
             }
         }
     }
@@ -350,6 +352,8 @@ struct AdvisoryCommand: ParsableCommand {
         @Argument(help: "The advisory's id.") var id: Int64
         @Option(help: "The new release instant.") var embargo: String
         @OptionGroup var schedule: ScheduleOptions
+        @Option(help: "Why the release instant is outside the project's release window (audited).")
+        var outsideWindow: String?
         @OptionGroup var notes: NoteOptions
         @Flag(help: "Say who would get what and how many; write nothing.") var dryRun = false
         @OptionGroup var output: OutputOptions
@@ -362,8 +366,9 @@ struct AdvisoryCommand: ParsableCommand {
             let plan = try schedule.apply(to: current.schedule, embargo: embargo, in: context)
             try perform(context, output, verb: "rescheduled", dryRun: dryRun) {
                 try context.advisories.reschedule(
-                    id, to: { _ in plan }, notes: notes, actor: context.actor, typedZone: Instant.zone(of: self.embargo)
-                )
+                    id, to: { _ in plan }, notes: notes, actor: context.actor,
+                    typedZone: Instant.zone(of: self.embargo),
+                    outsideWindow: outsideWindow)
             }
         }
     }

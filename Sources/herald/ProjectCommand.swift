@@ -65,14 +65,18 @@ struct ProjectCommand: ParsableCommand {
         ) var reminderAfter: String?
         @Option(help: "Send every participant a final private notice this long before the release (24h; off).")
         var finalNotice: String?
+        @Option(help: "When the project releases, in its zone: \"Tue-Thu 14:00-17:00\" (off: any time).")
+        var releaseWindow: String?
 
         func run() throws {
             let chase = reminderAfter != nil || finalNotice != nil
-            guard contact != nil || ecosystem != nil || !package.isEmpty || language != nil || chase else {
+            let window = try releaseWindow.map { $0.lowercased() == "off" ? nil : try ReleaseWindow($0) }
+            guard contact != nil || ecosystem != nil || !package.isEmpty || language != nil || chase || window != nil
+            else {
                 throw Refusal.invalid(
                     field: "set",
                     rule:
-                        "say what to set (--contact ADDRESS, --language nl, --reminder-after 48h, --final-notice 24h, or --ecosystem E --package NAME)"
+                        "say what to set (--contact ADDRESS, --language nl, --reminder-after 48h, --final-notice 24h, --release-window \"Tue-Thu 14:00-17:00\", or --ecosystem E --package NAME)"
                 )
             }
             let reminder = try reminderAfter.map { try Chasing.duration($0, field: "reminder-after", maxDays: 30) }
@@ -95,6 +99,12 @@ struct ProjectCommand: ParsableCommand {
             if !packages.isEmpty { project = try context.projects.setPackages(slug, packages, actor: context.actor) }
             if let newLanguage {
                 project = try context.projects.setLanguage(slug, language: newLanguage, actor: context.actor)
+            }
+            if let window {
+                project = try context.projects.setReleaseWindow(slug, window, actor: context.actor)
+                print(
+                    "project \(project.slug): releases \(project.releaseWindow.map { "\($0) (\(project.timezone))" } ?? "at any time")"
+                )
             }
             if chase {
                 var chasing = project.chasing
@@ -132,12 +142,15 @@ struct ProjectCommand: ParsableCommand {
             let projects = try db.open().projects.list()
             if output.json { return try Output.json(projects) }
             Output.table(
-                ["SLUG", "NAME", "TIMEZONE", "MAX EMBARGO", "CONTACT", "LANGUAGE", "REMINDER", "FINAL NOTICE"],
+                [
+                    "SLUG", "NAME", "TIMEZONE", "MAX EMBARGO", "CONTACT", "LANGUAGE", "REMINDER", "FINAL NOTICE",
+                    "WINDOW",
+                ],
                 projects.map {
                     [
                         $0.slug, $0.name, $0.timezone, "\($0.maxEmbargoDays) days", $0.contact ?? "-",
                         $0.language?.rawValue ?? "default", Chasing.said($0.chasing.reminderAfter),
-                        Chasing.said($0.chasing.finalNotice),
+                        Chasing.said($0.chasing.finalNotice), $0.releaseWindow?.description ?? "any time",
                     ]
                 }, empty: "No projects. Add one with: herald project add SLUG --name NAME --timezone Europe/Amsterdam")
         }

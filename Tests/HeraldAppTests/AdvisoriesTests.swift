@@ -7,7 +7,7 @@ import Testing
 /// The advisory use cases over ports held in memory: the rules of a change and its notices,
 /// tested without SQLite.
 final class Memory: UnitOfWork, AdvisoryRepository, ProjectDirectory, NoticeOutbox, AuditTrail, RandomIDs {
-    let project = Project(
+    var project = Project(
         id: 1, slug: "demo", name: "Demo", timezone: "Europe/Amsterdam", maxEmbargoDays: 14,
         createdAt: Date(timeIntervalSince1970: 0))
     var advisories: [Int64: Advisory] = [:]
@@ -174,5 +174,35 @@ final class Memory: UnitOfWork, AdvisoryRepository, ProjectDirectory, NoticeOutb
         #expect(fired.isEmpty && failures.isEmpty)
         #expect(try advisories.get(advisory.id).state == .cancelled)
         #expect(!memory.notices.contains { $0.kind == .earlyNotice })
+    }
+
+    @Test func anInstantOutsideTheReleaseWindowNeedsAReasonWhichIsAudited() throws {
+        memory.project.releaseWindow = try ReleaseWindow("Tue-Thu 14:00-17:00")
+        // 1_800_000_000 is Friday 15 January 2027, 08:00 UTC; a release that afternoon is outside.
+        let friday = Schedule(embargo: clock.now + 7 * 3600)
+        #expect(throws: Refusal.self) {
+            try advisories.create(project: "demo", content: AdvisoryContent(title: "X"), schedule: friday, actor: "rm")
+        }
+        #expect(throws: Refusal.self, "a reason is words") {
+            try advisories.create(
+                project: "demo", content: AdvisoryContent(title: "X"), schedule: friday, actor: "rm", outsideWindow: " "
+            )
+        }
+        #expect(memory.advisories.isEmpty && memory.audit.isEmpty)
+        let advisory = try advisories.create(
+            project: "demo", content: AdvisoryContent(title: "X"), schedule: friday, actor: "rm",
+            outsideWindow: "the distributions asked for Friday")
+        #expect(memory.audit.contains("advisory.outside-window"))
+        // Moved into the window (Tuesday 19 January, 15:00 Amsterdam): no reason needed, none recorded.
+        let before = memory.audit.filter { $0 == "advisory.outside-window" }.count
+        _ = try advisories.reschedule(
+            advisory.id,
+            to: {
+                var s = $0
+                s.embargo = Date(timeIntervalSince1970: 1_800_000_000 + 4 * 86_400 + 6 * 3600)
+                return s
+            },
+            notes: .none, actor: "rm")
+        #expect(memory.audit.filter { $0 == "advisory.outside-window" }.count == before)
     }
 }
