@@ -20,12 +20,16 @@ public struct AdvisoryContent: Equatable, Sendable, Codable {
     public var fixed: String
     /// Links for more: fix commits, release notes (the advisory page itself is always one).
     public var references: [Reference] = []
+    /// What participants may do under the embargo; nil: the project's terms.
+    public var terms: EmbargoTerms?
 
     /// Validates every field; throws the first rule broken.
     public init(
         title: String, summary: String = "", body: String = "", cves: [String] = [], severity: Severity? = nil,
-        cvss: String? = nil, affected: String = "", fixed: String = "", references: [Reference] = []
+        cvss: String? = nil, affected: String = "", fixed: String = "", references: [Reference] = [],
+        terms: EmbargoTerms? = nil
     ) throws(Refusal) {
+        self.terms = terms
         try Validate.count(references, field: "reference", max: Self.maxReferences, noun: "references per advisory")
         self.references = references
         try Validate.count(cves, field: "cve", max: Self.maxCVEs, noun: "CVE ids per advisory")
@@ -53,7 +57,7 @@ extension AdvisoryContent {
     public static let maxReferences = 50
 
     private enum CodingKeys: String, CodingKey {
-        case title, summary, body, cves, severity, cvss, affected, fixed, references
+        case title, summary, body, cves, severity, cvss, affected, fixed, references, terms
     }
 
     // Snapshots written before references existed have none.
@@ -67,6 +71,7 @@ extension AdvisoryContent {
             try c.decode(String.self, forKey: .affected), try c.decode(String.self, forKey: .fixed))
         cves = try c.decode([String].self, forKey: .cves)
         references = try c.decodeIfPresent([Reference].self, forKey: .references) ?? []
+        terms = try c.decodeIfPresent(EmbargoTerms.self, forKey: .terms)
     }
 
     /// Content as stored earlier, taken without validation (CVEs are added by the caller).

@@ -20,14 +20,17 @@ public struct AdvisoryPatch: Equatable, Sendable {
     public var fixed: String?
     /// The complete new list of references, not additions; nil keeps it.
     public var references: [Reference]?
+    /// New embargo terms.
+    public var terms: EmbargoTerms?
 
     /// Creates a patch; fields left out stay as they are.
     public init(
         title: String? = nil, summary: String? = nil, body: String? = nil, cves: [String]? = nil,
         severity: Severity? = nil, cvss: String? = nil, affected: String? = nil, fixed: String? = nil,
-        references: [Reference]? = nil
+        references: [Reference]? = nil, terms: EmbargoTerms? = nil
     ) {
         self.references = references
+        self.terms = terms
         self.title = title
         self.summary = summary
         self.body = body
@@ -44,7 +47,7 @@ public struct AdvisoryPatch: Equatable, Sendable {
             title: title ?? content.title, summary: summary ?? content.summary, body: body ?? content.body,
             cves: cves ?? content.cves, severity: severity ?? content.severity, cvss: cvss ?? content.cvss,
             affected: affected ?? content.affected, fixed: fixed ?? content.fixed,
-            references: references ?? content.references
+            references: references ?? content.references, terms: terms ?? content.terms
         )
     }
 }

@@ -35,7 +35,7 @@ public struct Chasing: Equatable, Sendable, Codable {
         return at > early ? at : nil
     }
 
-    /// Reads `48h`, `2d`, `90m` or `off` (nil); between an hour and `maxDays` days.
+    /// Reads `48h`, `2d`, `90m` or `off` (nil); between a minute and `maxDays` days.
     public static func duration(_ text: String, field: String, maxDays: Int) throws(Refusal) -> TimeInterval? {
         let text = text.trimmingCharacters(in: .whitespaces).lowercased()
         try Validate.bound(text, field: field, maxLength: 16)
@@ -45,8 +45,8 @@ public struct Chasing: Equatable, Sendable, Codable {
             throw .invalid(field: field, rule: "write a duration such as 90m, 48h or 2d, or off")
         }
         let seconds = TimeInterval(count) * unit
-        guard seconds >= 3600, seconds <= TimeInterval(maxDays) * 86_400 else {
-            throw .invalid(field: field, rule: "must be between 1h and \(maxDays)d")
+        guard seconds >= 60, seconds <= TimeInterval(maxDays) * 86_400 else {
+            throw .invalid(field: field, rule: "must be between 1m and \(maxDays)d")
         }
         return seconds
     }

@@ -79,7 +79,8 @@ public struct NoticeWriter: Sendable {
             let name = kind == .earlyNotice ? "early-notice" : kind.rawValue
             var content = message(
                 name, values.merging(changes(from: previous, to: advisory)) { $1 },
-                facts: [(word("release"), release), revisionFact] + details,
+                facts: [(word("release"), release), revisionFact, (word("terms"), terms(a.terms ?? project.terms))]
+                    + details,
                 body: [a.summary, a.body].filter { !$0.isEmpty }.joined(separator: "\n\n"),
                 link: ackURL.map { (word("acknowledge"), $0) }, embargoed: true)
             // Straight to an answer: each link opens a page with one button (a GET never acts).
@@ -144,6 +145,14 @@ public struct NoticeWriter: Sendable {
         content.body = [statement, say("more-time", "body", ["command": command])].filter { !$0.isEmpty }
             .joined(separator: "\n\n")
         return content
+    }
+
+    /// `TLP:AMBER+STRICT · no deployment before the release · the patch is under embargo`, in the language.
+    public func terms(_ terms: EmbargoTerms) -> String {
+        [
+            terms.tlp.rawValue, word(terms.deploymentAllowed ? "deployment-allowed" : "deployment-not-allowed"),
+            word(terms.patchEmbargoed ? "patch-embargoed" : "patch-public"),
+        ].joined(separator: " · ")
     }
 
     /// What a revision changed, as template fields: `moved-from`/`moved-to` when the release

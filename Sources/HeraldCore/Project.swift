@@ -24,6 +24,8 @@ public struct Project: Equatable, Sendable, Codable {
     public var chasing: Chasing = .none
     /// When it releases, in its zone; nil: any time.
     public var releaseWindow: ReleaseWindow?
+    /// The embargo terms its advisories take unless one says otherwise.
+    public var terms: EmbargoTerms = .standard
 
     /// Creates a project value.
     public init(id: Int64, slug: String, name: String, timezone: String, maxEmbargoDays: Int, createdAt: Date) {

@@ -153,7 +153,11 @@ struct AdminController: Sendable {
                 references: patch.references ?? [])
             let schedule = try input.schedule(applyingTo: Schedule(), now: now)
             return try await json(status: .created, at: now) { stores in
-                try stores.advisories.create(
+                var content = content
+                if let project = try stores.projects.find(input.project ?? "") {
+                    content.terms = try input.terms(from: project.terms)
+                }
+                return try stores.advisories.create(
                     project: input.project ?? "", content: content, schedule: schedule, actor: context.actor,
                     outsideWindow: input.outsideWindow)
             }
@@ -221,10 +225,14 @@ struct AdminController: Sendable {
             try context.require(.releaseManager)
             let id = try context.id()
             let input = try await request.decode(as: AdvisoryInput.self, context: context)
-            let patch = try input.patch()
+            let given = try input.patch()
             let notes = try input.notes.notes(reasonRequired: false)
             return try await json { stores in
-                try stores.advisories.revise(id, patch, notes: notes, actor: context.actor)
+                let current = try stores.advisories.get(id)
+                var patch = given
+                patch.terms = try input.terms(
+                    from: current.content.terms ?? stores.projects.require(current.projectSlug).terms)
+                return try stores.advisories.revise(id, patch, notes: notes, actor: context.actor)
             }
         }
         group.post("advisories/:id/publish") { request, context in

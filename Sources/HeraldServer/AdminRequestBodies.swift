@@ -116,6 +116,12 @@ struct AdvisoryInput: Decodable {
     var preAnnounce: String?
     /// Why the release instant is outside the project's release window.
     var outsideWindow: String?
+    /// Embargo terms: `allowed` or `not-allowed`.
+    var deployment: String?
+    /// Embargo terms: `embargoed` or `public`.
+    var patchTerms: String?
+    /// Embargo terms: a TLP label.
+    var tlp: String?
     var reason: String?
     var noteToProviders: String?
     var publicNote: String?
@@ -126,6 +132,12 @@ struct AdvisoryInput: Decodable {
     }
 
     var notes: NotesInput { NotesInput(reason: reason, noteToProviders: noteToProviders, publicNote: publicNote) }
+
+    /// The terms given here, starting from `base`; nil when none is given.
+    func terms(from base: EmbargoTerms) throws -> EmbargoTerms? {
+        guard deployment != nil || patchTerms != nil || tlp != nil else { return nil }
+        return try base.changed(deployment: deployment, patch: patchTerms, tlp: tlp)
+    }
 
     func patch() throws -> AdvisoryPatch {
         let severity = try self.severity.map(Severity.parse)

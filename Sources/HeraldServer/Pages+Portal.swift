@@ -32,7 +32,7 @@ extension Pages {
     }
 
     func portalAdvisory(
-        _ item: Portal.PortalItem, shared: [SharedStatement], project: Project?, session: PortalSession,
+        _ item: Portal.PortalItem, shared: [SharedStatement], project: Project?, session: PortalSession, terms: String,
         answered: Bool = false, error: String = "", chosen: ResponseStatus? = nil,
         typed: (proposed: String, statement: String) = ("", "")
     ) -> String {
@@ -49,6 +49,7 @@ extension Pages {
                 "any-body": !(content?.body.isEmpty ?? true), "note": item.revision?.noteToProviders ?? "",
                 "embargoed": { if case .embargoed = reading { return true } else { return false } }(),
                 "withdrawn": reading == .withdrawn, "published": reading == .published,
+                "terms": { if case .embargoed = reading { return terms } else { return "" } }(),
                 "public-href": "/advisories/\(item.publicID)", "state": word("state-\(item.advisory.state.rawValue)"),
                 "release": release(item.revision?.schedule.embargo, zone: zone),
                 "revision": String(item.revision?.revision ?? 0),

@@ -146,7 +146,8 @@ struct PortalController: Sendable {
             return page(
                 .ok,
                 pages.portalAdvisory(
-                    item, shared: shared, project: project, session: session, answered: answered,
+                    item, shared: shared, project: project, session: session, terms: terms(item, project, pages),
+                    answered: answered,
                     chosen: item.advisory.status == .unknown ? nil : item.advisory.status))
         }
         router.post("/portal/advisories/:id/answer") { request, context in
@@ -180,7 +181,8 @@ struct PortalController: Sendable {
                 return page(
                     .unprocessableContent,
                     pages.portalAdvisory(
-                        item, shared: shared, project: project, session: session, error: refusal.description,
+                        item, shared: shared, project: project, session: session, terms: terms(item, project, pages),
+                        error: refusal.description,
                         chosen: status, typed: (form.first("proposed") ?? "", form.first("statement") ?? "")))
             }
         }
@@ -297,6 +299,13 @@ struct PortalController: Sendable {
         response.headers[.setCookie] =
             "\(Self.signInCookie)=\(csrf); Path=/portal; HttpOnly; SameSite=Strict\(secure)"
         return response
+    }
+
+    /// The advisory's embargo terms (its own, else its project's), in the page's language.
+    private func terms(_ item: Portal.PortalItem, _ project: Project?, _ pages: Pages) -> String {
+        guard let project else { return "" }
+        return app.settings.writer(for: project).speaking(pages.language)
+            .terms(item.revision?.content.terms ?? project.terms)
     }
 
     private func forbidden(_ pages: Pages) -> Response {

@@ -127,21 +127,24 @@ public struct AdvisoryStore: AdvisoryRepository {
             .date(s.embargo), .date(s.earlyNotice), .date(s.preAnnounce), .date(advisory.publishedAt),
             .date(advisory.cancelledAt),
             .date(advisory.updatedAt),
+            try c.terms.map { .text(String(decoding: try JSONEncoder.herald.encode($0), as: UTF8.self)) } ?? .null,
         ]
         var advisory = advisory
         if let projectID {
             try database.run(
                 """
                 INSERT INTO advisories (state, revision, title, summary, body, severity, cvss, affected, fixed, reference_list, embargo_at,
-                    early_notice_at, pre_announce_at, published_at, cancelled_at, updated_at, public_id, project_id, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    early_notice_at, pre_announce_at, published_at, cancelled_at, updated_at, embargo_terms, public_id, project_id,
+                    created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, fields + [.text(advisory.publicID), .integer(projectID), .date(advisory.createdAt)])
             advisory.id = database.lastInsertID
         } else {
             try database.run(
                 """
                 UPDATE advisories SET state = ?, revision = ?, title = ?, summary = ?, body = ?, severity = ?, cvss = ?, affected = ?, fixed = ?,
-                    reference_list = ?, embargo_at = ?, early_notice_at = ?, pre_announce_at = ?, published_at = ?, cancelled_at = ?, updated_at = ?
+                    reference_list = ?, embargo_at = ?, early_notice_at = ?, pre_announce_at = ?, published_at = ?, cancelled_at = ?, updated_at = ?,
+                    embargo_terms = ?
                 WHERE id = ?
                 """, fields + [.integer(advisory.id)])
         }
@@ -178,7 +181,8 @@ public struct AdvisoryStore: AdvisoryRepository {
         var advisories = try database.query(
             """
             SELECT a.id, a.public_id, p.slug, a.state, a.revision, a.title, a.summary, a.body, a.severity, a.cvss, a.affected, a.fixed,
-                   a.embargo_at, a.early_notice_at, a.pre_announce_at, a.published_at, a.cancelled_at, a.created_at, a.updated_at, a.reference_list
+                   a.embargo_at, a.early_notice_at, a.pre_announce_at, a.published_at, a.cancelled_at, a.created_at, a.updated_at, a.reference_list,
+                   a.embargo_terms
             FROM advisories a JOIN projects p ON p.id = a.project_id
             WHERE \(condition) ORDER BY a.id DESC
             """, values
@@ -197,6 +201,9 @@ public struct AdvisoryStore: AdvisoryRepository {
                 updatedAt: row.date(18))
             advisory.content.references =
                 (try? JSONDecoder().decode([Reference].self, from: Data(row.text(19).utf8))) ?? []
+            advisory.content.terms = row.optionalText(20).flatMap {
+                try? JSONDecoder.herald.decode(EmbargoTerms.self, from: Data($0.utf8))
+            }
             return advisory
         }
         guard !advisories.isEmpty else { return [] }

@@ -40,7 +40,7 @@ public struct OutboxSettings: Sendable, Equatable {
     }
 
     /// A writer of `project`'s messages in its own language.
-    func writer(for project: Project) -> NoticeWriter {
+    public func writer(for project: Project) -> NoticeWriter {
         NoticeWriter(
             project: project, publicURL: publicURL, wording: wording, language: project.language ?? defaultLanguage)
     }

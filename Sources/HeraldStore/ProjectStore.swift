@@ -170,8 +170,26 @@ public struct ProjectStore {
         }
     }
 
+    /// Sets the embargo terms a project's advisories take unless one says otherwise, with its audit row.
+    public func setTerms(_ slug: String, _ terms: EmbargoTerms, actor: String) throws -> Project {
+        let now = clock.now
+        return try database.write {
+            let project = try require(slug)
+            try database.run(
+                "UPDATE projects SET embargo_terms = ? WHERE id = ?",
+                .text(String(decoding: try JSONEncoder.herald.encode(terms), as: UTF8.self)), .integer(project.id))
+            try AuditLog(database: database).record(
+                at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
+                details: [
+                    "deployment": terms.deploymentAllowed ? "allowed" : "not-allowed",
+                    "patch": terms.patchEmbargoed ? "embargoed" : "public", "tlp": terms.tlp.rawValue,
+                ])
+            return try require(slug)
+        }
+    }
+
     static let columns =
-        "id, slug, name, timezone, max_embargo_days, created_at, contact, language, reminder_after, final_notice, release_window"
+        "id, slug, name, timezone, max_embargo_days, created_at, contact, language, reminder_after, final_notice, release_window, embargo_terms"
 
     static func project(_ row: Row) -> Project {
         var project = Project(
@@ -184,6 +202,9 @@ public struct ProjectStore {
             finalNotice: row.optionalInt(9).map(TimeInterval.init))
         // Stored as written by ReleaseWindow itself, so it reads back; a row that does not is no window.
         project.releaseWindow = row.optionalText(10).flatMap { try? ReleaseWindow($0) }
+        project.terms =
+            row.optionalText(11).flatMap { try? JSONDecoder.herald.decode(EmbargoTerms.self, from: Data($0.utf8)) }
+            ?? .standard
         return project
     }
 }

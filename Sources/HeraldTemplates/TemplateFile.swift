@@ -63,7 +63,8 @@ struct TemplateFile {
                 "not-set", "acknowledge", "confirm", "published-advisories", "low", "moderate", "high", "critical",
                 "changed-title", "changed-summary", "changed-details", "changed-cve", "changed-severity",
                 "changed-cvss", "changed-affected", "changed-fixed", "answer-ready", "answer-not-affected",
-                "answer-needs-more-time", "proposed", "sign-in",
+                "answer-needs-more-time", "proposed", "sign-in", "terms", "deployment-allowed",
+                "deployment-not-allowed", "patch-embargoed", "patch-public",
             ],
             fields: ["project"]),
     ]
@@ -130,6 +131,7 @@ struct TemplateFile {
                     "published", "public-href", "state", "release", "revision", "status", "can-answer", "action",
                     "csrf", "zone", "max", "error", "answered", "typed-proposed", "typed-statement", "any-shared", "q",
                     "cves", "severity-name", "cvss", "affected", "fixed", "label", "value", "statuses", "checked",
+                    "terms",
                     "shared", "organization", "statement",
                 ], html: true, raw: ["body-html"], lists: ["statuses", "shared"]),
             "portal-organisation": Schema(

@@ -33,6 +33,18 @@ struct AdvisoryCommand: ParsableCommand {
                 "TYPE=URL: a fix commit, release notes … (FIX, WEB, REPORT, ARTICLE …); repeat for more (on revise, replaces the list)."
         )
         var reference: [String] = []
+        @Option(help: "Embargo terms: may the fix be deployed before the release? allowed or not-allowed.")
+        var deployment: String?
+        @Option(
+            name: .customLong("patch"), help: "Embargo terms: is the patch itself under embargo? embargoed or public.")
+        var patchTerms: String?
+        @Option(help: "Embargo terms: the TLP label of the private notices (default AMBER+STRICT).") var tlp: String?
+
+        /// The terms the flags give, starting from `base` (the advisory's, else its project's); nil without flags.
+        func terms(from base: EmbargoTerms) throws -> EmbargoTerms? {
+            guard deployment != nil || patchTerms != nil || tlp != nil else { return nil }
+            return try base.changed(deployment: deployment, patch: patchTerms, tlp: tlp)
+        }
 
         func patch() throws -> AdvisoryPatch {
             try Validate.count(
@@ -383,9 +395,12 @@ struct AdvisoryCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let patch = try content.patch()
+            var patch = try content.patch()
             let notes = try notes.notes(reasonRequired: false)
             let context = try db.open()
+            let current = try context.advisories.get(id)
+            patch.terms = try content.terms(
+                from: current.content.terms ?? context.projects.require(current.projectSlug).terms)
             let advisory = try context.advisories.revise(id, patch, notes: notes, actor: context.actor)
             try report(advisory, context, output, verb: "revised")
         }

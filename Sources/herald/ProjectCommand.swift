@@ -67,11 +67,20 @@ struct ProjectCommand: ParsableCommand {
         var finalNotice: String?
         @Option(help: "When the project releases, in its zone: \"Tue-Thu 14:00-17:00\" (off: any time).")
         var releaseWindow: String?
+        @Option(help: "Default embargo terms: may the fix be deployed before the release? allowed or not-allowed.")
+        var deployment: String?
+        @Option(help: "Default embargo terms: is the patch itself under embargo? embargoed or public.")
+        var patch: String?
+        @Option(help: "Default embargo terms: the TLP label of private notices (AMBER+STRICT, AMBER, GREEN, RED).")
+        var tlp: String?
 
         func run() throws {
             let chase = reminderAfter != nil || finalNotice != nil
             let window = try releaseWindow.map { $0.lowercased() == "off" ? nil : try ReleaseWindow($0) }
-            guard contact != nil || ecosystem != nil || !package.isEmpty || language != nil || chase || window != nil
+            let termsGiven = deployment != nil || patch != nil || tlp != nil
+            guard
+                contact != nil || ecosystem != nil || !package.isEmpty || language != nil || chase || window != nil
+                    || termsGiven
             else {
                 throw Refusal.invalid(
                     field: "set",
@@ -99,6 +108,13 @@ struct ProjectCommand: ParsableCommand {
             if !packages.isEmpty { project = try context.projects.setPackages(slug, packages, actor: context.actor) }
             if let newLanguage {
                 project = try context.projects.setLanguage(slug, language: newLanguage, actor: context.actor)
+            }
+            if termsGiven {
+                let terms = try project.terms.changed(deployment: deployment, patch: patch, tlp: tlp)
+                project = try context.projects.setTerms(slug, terms, actor: context.actor)
+                print(
+                    "project \(project.slug): embargo terms \(context.settings.writer(for: project).terms(project.terms))"
+                )
             }
             if let window {
                 project = try context.projects.setReleaseWindow(slug, window, actor: context.actor)

@@ -49,7 +49,8 @@ import Testing
         #expect(try Chasing.duration("2d", field: "f", maxDays: 30) == 172_800)
         #expect(try Chasing.duration("90m", field: "f", maxDays: 30) == 5_400)
         #expect(try Chasing.duration("off", field: "f", maxDays: 30) == nil)
-        for bad in ["30m", "0h", "15d", "h", "2 days", "-3h", String(repeating: "9", count: 40) + "h"] {
+        #expect(try Chasing.duration("1m", field: "f", maxDays: 30) == 60)
+        for bad in ["0m", "0h", "15d", "h", "2 days", "-3h", "30s", String(repeating: "9", count: 40) + "h"] {
             #expect(throws: Refusal.self, "\(bad)") { try Chasing.duration(bad, field: "f", maxDays: 14) }
         }
         #expect(Chasing.said(172_800) == "2d" && Chasing.said(5_400) == "90m" && Chasing.said(nil) == "off")

@@ -87,7 +87,12 @@ import Testing
                 "Demo offentliggør nedenstående sikkerhedsmeddelelse tirsdag den 1. december 2026 kl. 17.00 (UTC+01:00)"
             ))
         #expect(
-            dutch.facts.map(\.label) == ["Publicatie", "Revisie", "CVE", "Ernst", "Kwetsbare versies", "Opgelost in"])
+            dutch.facts.map(\.label) == [
+                "Publicatie", "Revisie", "Embargovoorwaarden", "CVE", "Ernst", "Kwetsbare versies", "Opgelost in",
+            ])
+        #expect(
+            dutch.facts.first { $0.label == "Embargovoorwaarden" }?.value
+                == "TLP:AMBER+STRICT · niet uitrollen vóór de publicatie · ook de patch valt onder het embargo")
         #expect(dutch.facts.first { $0.label == "Ernst" }?.value == "hoog")
         #expect(danish.facts.first { $0.label == "Alvorlighed" }?.value == "høj")
         #expect(dutch.link?.label == "Ontvangst bevestigen" && danish.link?.label == "Kvittér for modtagelsen")

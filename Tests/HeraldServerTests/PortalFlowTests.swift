@@ -86,6 +86,7 @@ import Testing
                 #expect(response.status == .ok)
                 #expect(response.text.contains("<strong>1.4.3</strong>"), "the body, rendered")
                 #expect(response.text.contains("Under embargo"))
+                #expect(response.text.contains("TLP:AMBER+STRICT · no deployment before the release"), "the terms")
                 let match = try #require(response.text.firstMatch(of: /name="csrf" value="([A-Za-z0-9_-]+)"/))
                 sessionCSRF = String(match.1)
             }

@@ -260,3 +260,33 @@ import Testing
         #expect(try db.advisoryRecords.get(advisory.id).schedule.embargo == advisory.schedule.embargo)
     }
 }
+
+/// Every private notice says the embargo terms, in the provider's language: the advisory's own,
+/// else the project's.
+@Suite struct EmbargoTermsNoticeTests {
+    @Test func theEarlyNoticeSaysTheTermsInTheProvidersLanguage() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        _ = try db.projects.setTerms(
+            "demo", EmbargoTerms(deploymentAllowed: true, patchEmbargoed: true, tlp: .amber), actor: db.actor)
+        let dutch = try NewProvider(
+            organization: "Gemeente", emails: ["cert@gemeente.example"], projects: ["demo"], language: .dutch)
+        _ = try db.providers.add(dutch, status: .active, actor: db.actor)
+        _ = try db.providers.add(
+            try NewProvider(organization: "Acme", emails: ["sec@acme.example"], projects: ["demo"]), status: .active,
+            actor: db.actor)
+        _ = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now), actor: db.actor)
+        _ = try db.advisories.fireDue()
+        let bodies = Dictionary(
+            uniqueKeysWithValues: try db.database.query(
+                "SELECT d.recipient, p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id"
+            ) { ($0.text(0), DecodedMail(String(decoding: $0.blob(1), as: UTF8.self)).text) })
+        let english = try #require(bodies["sec@acme.example"])
+        #expect(english.contains("TLP:AMBER · the fixed version may be deployed before the release"), "\(english)")
+        let nederlands = try #require(bodies["cert@gemeente.example"])
+        #expect(nederlands.contains("Embargovoorwaarden"), "\(nederlands)")
+        #expect(nederlands.contains("de opgeloste versie mag"))
+    }
+}
