@@ -26,6 +26,8 @@ public func buildApplication(
         to: router)
     PortalController(app: app, limiter: RateLimiter(perMinute: configuration.publicPostsPerMinute)).addRoutes(
         to: router)
+    PortalAPIController(app: app, limiter: RateLimiter(perMinute: configuration.publicPostsPerMinute)).addRoutes(
+        to: router)
     AdminController(app: app).addRoutes(to: router.group("api/v1").add(middleware: BearerAuthMiddleware(app: app)))
 
     var services: [any Service] = []

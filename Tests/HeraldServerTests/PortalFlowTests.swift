@@ -105,6 +105,34 @@ import Testing
             #expect(readiness.participants.first { $0.providerID == acme.id }?.status == .ready)
             #expect(try db.audit.list(limit: 3).contains { $0.actor == "portal:cert@acme.example" })
 
+            // The JSON API: the same, with the session as a bearer token (never the cookie).
+            let bearer: HTTPFields = [.authorization: "Bearer \(session)", .contentType: "application/json"]
+            try await client.execute(uri: "/api/v1/portal/advisories", method: .get, headers: signedIn) { response in
+                #expect(response.status == .unauthorized, "the cookie is not enough")
+            }
+            try await client.execute(uri: "/api/v1/portal/advisories", method: .get, headers: bearer) { response in
+                let list = try #require(response.json as? [[String: Any]])
+                #expect(
+                    list.first?["title"] as? String == "Heap overflow"
+                        && list.first?["reading"] as? String == "embargoed")
+                #expect(list.first?["status"] as? String == "ready")
+            }
+            try await client.execute(
+                uri: "/api/v1/portal/advisories/\(advisory.id)/answer", method: .post, headers: bearer,
+                body: ByteBuffer(string: #"{"status":"affected","statement":"Two hosts left"}"#)
+            ) { response in
+                #expect(response.status == .ok, "\(response.text)")
+                #expect(response.object["status"] as? String == "affected")
+                #expect((response.object["terms"] as? [String: Any])?["tlp"] as? String == "TLP:AMBER+STRICT")
+            }
+            try await client.execute(
+                uri: "/api/v1/portal/advisories/\(advisory.id)/answer", method: .post, headers: bearer,
+                body: ByteBuffer(string: #"{"status":"needs-more-time"}"#)
+            ) { response in
+                #expect(response.status == .unprocessableContent, "a proposal is needed")
+                #expect(response.headers[.contentType]?.hasPrefix("application/problem+json") == true)
+            }
+
             // 4. Excluded: the advisory is gone from its portal.
             _ = try db.stores.participation.exclude(advisory.id, provider: acme.id, reason: "test", actor: db.actor)
             try await client.execute(uri: page, method: .get, headers: signedIn) { response in
