@@ -12,3 +12,8 @@ ALTER TABLE projects ADD COLUMN release_window TEXT;
 -- advisory's own when it sets them. NULL: the project's, then Herald's standard terms.
 ALTER TABLE projects ADD COLUMN embargo_terms TEXT;
 ALTER TABLE advisories ADD COLUMN embargo_terms TEXT;
+
+-- A hardware-style embargo may need more than 90 days: an admin raises a project's limit (to
+-- at most a year) with a reason the audit log keeps. NULL: the ordinary limit holds.
+ALTER TABLE projects ADD COLUMN max_embargo_days_raised INTEGER
+    CHECK (max_embargo_days_raised IS NULL OR max_embargo_days_raised BETWEEN 91 AND 365);

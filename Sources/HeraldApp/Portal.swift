@@ -239,6 +239,16 @@ public struct Portal {
         return provider
     }
 
+    /// Removes the organisation's webhook at `position` in its list (the portal shows webhooks by
+    /// fingerprint, so a form names one by its place, never by its URL).
+    public func removeWebhook(at position: Int, session: PortalSession) throws -> Provider {
+        let provider = try roster.get(session.providerID)
+        guard provider.webhooks.indices.contains(position) else {
+            throw Refusal.invalid(field: "webhook", rule: "no such webhook; reload the page")
+        }
+        return try edit(try ProviderEdit(removeWebhooks: [provider.webhooks[position].url]), session: session).provider
+    }
+
     /// The organisation leaves the list: it gets nothing more, and every session ends.
     public func leave(_ session: PortalSession) throws {
         try work.write {

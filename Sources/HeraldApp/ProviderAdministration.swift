@@ -160,8 +160,11 @@ public struct ProviderAdministration {
         -> Provider
     {
         let before = try providers.get(id)
-        // Duplicates are decided here, where a release manager sees the answer, not at subscription.
-        if action == .approve { try requireUnique(before.organization, except: id) }
+        // Duplicates are decided here, where a release manager sees the answer, not at subscription:
+        // a request that becomes a member (approved, or suspended while waiting) may not share a name.
+        let becomesMember =
+            (action == .approve || action == .suspend) && before.status != .active && before.status != .suspended
+        if becomesMember { try requireUnique(before.organization, except: id) }
         let after = try providers.move(id, action, reason: reason, actor: actor, at: clock.now, audit: audit)
         if action == .approve, before.status == .pendingApproval { try mail.sendWelcome(to: after) }
         // Approved while its projects have advisories under embargo: it is told as the others were.

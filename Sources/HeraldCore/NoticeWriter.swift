@@ -93,7 +93,8 @@ public struct NoticeWriter: Sendable {
         case (.publication, .provider):
             return message(
                 "publication-to-providers", values.merging(["published-early": publishedEarly(advisory) ?? ""]) { $1 },
-                facts: [revisionFact] + details, link: (word("advisory"), page))
+                facts: [revisionFact, (word("tlp"), EmbargoTerms.TLP.clear.rawValue)] + details,
+                link: (word("advisory"), page))
         case (.publication, .publicChannel):
             // A sentence first, so a reader of a chat preview or a list digest knows what this is.
             // Public words only: the note to providers is not among them, whatever a template asks for.

@@ -86,8 +86,12 @@ extension Pages {
                 "contacts": provider.emails.map {
                     ["email": $0, "me": $0.lowercased() == session.email.lowercased()] as [String: Any]
                 },
-                "webhooks": provider.webhooks.map {
-                    ["url": $0.url, "kind": $0.kind.rawValue, "disabled": $0.disabledAt != nil] as [String: Any]
+                "webhooks": provider.webhooks.enumerated().map {
+                    [
+                        "url": $0.element.url, "kind": $0.element.kind.rawValue,
+                        "disabled": $0.element.disabledAt != nil,
+                        "position": String($0.offset),
+                    ] as [String: Any]
                 },
                 "languages": Language.allCases.map {
                     ["code": $0.rawValue, "name": $0.ownName, "selected": $0 == provider.language] as [String: Any]

@@ -216,6 +216,16 @@ struct PortalController: Sendable {
                                     "organization": provider.organization,
                                 ])))
                 }
+                if form.first("do") == "remove-webhook" {
+                    guard let position = form.first("position").flatMap(Int.init) else {
+                        throw Refusal.invalid(field: "webhook", rule: "no such webhook; reload the page")
+                    }
+                    let provider = try await app.run { stores in
+                        try stores.portal.removeWebhook(at: position, session: session)
+                    }
+                    return page(
+                        .ok, pages.portalOrganisation(provider, session: session, notice: pages.word("portal-saved")))
+                }
                 let change: ProviderEdit
                 switch form.first("do") {
                 case "remove-email": change = try ProviderEdit(removeEmails: [form.first("email") ?? ""])

@@ -188,8 +188,28 @@ public struct ProjectStore {
         }
     }
 
+    /// Sets the longest embargo a project allows: 1 to 90 days as usual, up to 365 only with a
+    /// reason (hardware-style embargoes), audited either way.
+    public func setMaxEmbargo(_ slug: String, days: Int, reason: String, actor: String) throws -> Project {
+        let reason = try Validate.reason(reason, required: days > 90)
+        guard (1...365).contains(days) else {
+            throw Refusal.invalid(field: "max-embargo-days", rule: "must be between 1 and 365 (above 90 with --reason)")
+        }
+        let now = clock.now
+        return try database.write {
+            let project = try require(slug)
+            try database.run(
+                "UPDATE projects SET max_embargo_days = ?, max_embargo_days_raised = ? WHERE id = ?",
+                .int(min(days, 90)), days > 90 ? .int(days) : .null, .integer(project.id))
+            try AuditLog(database: database).record(
+                at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
+                reason: reason, details: ["max-embargo-days": String(days)])
+            return try require(slug)
+        }
+    }
+
     static let columns =
-        "id, slug, name, timezone, max_embargo_days, created_at, contact, language, reminder_after, final_notice, release_window, embargo_terms"
+        "id, slug, name, timezone, max_embargo_days, created_at, contact, language, reminder_after, final_notice, release_window, embargo_terms, max_embargo_days_raised"
 
     static func project(_ row: Row) -> Project {
         var project = Project(
@@ -202,6 +222,7 @@ public struct ProjectStore {
             finalNotice: row.optionalInt(9).map(TimeInterval.init))
         // Stored as written by ReleaseWindow itself, so it reads back; a row that does not is no window.
         project.releaseWindow = row.optionalText(10).flatMap { try? ReleaseWindow($0) }
+        if let raised = row.optionalInt(12) { project.maxEmbargoDays = Int(raised) }
         project.terms =
             row.optionalText(11).flatMap { try? JSONDecoder.herald.decode(EmbargoTerms.self, from: Data($0.utf8)) }
             ?? .standard

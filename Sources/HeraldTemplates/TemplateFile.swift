@@ -64,7 +64,7 @@ struct TemplateFile {
                 "changed-title", "changed-summary", "changed-details", "changed-cve", "changed-severity",
                 "changed-cvss", "changed-affected", "changed-fixed", "answer-ready", "answer-not-affected",
                 "answer-needs-more-time", "proposed", "sign-in", "terms", "deployment-allowed",
-                "deployment-not-allowed", "patch-embargoed", "patch-public",
+                "deployment-not-allowed", "patch-embargoed", "patch-public", "tlp",
             ],
             fields: ["project"]),
     ]
@@ -139,7 +139,7 @@ struct TemplateFile {
                 fields: [
                     "organization", "csrf", "notice", "error", "any-secrets", "q", "contacts", "email", "me",
                     "webhooks", "url", "kind", "disabled", "languages", "code", "name", "selected", "secrets",
-                    "secret",
+                    "secret", "position",
                 ], html: true, lists: ["contacts", "webhooks", "languages", "secrets"]),
             "answer": Schema(
                 parts: ["title", "html"],

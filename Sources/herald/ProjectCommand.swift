@@ -73,6 +73,9 @@ struct ProjectCommand: ParsableCommand {
         var patch: String?
         @Option(help: "Default embargo terms: the TLP label of private notices (AMBER+STRICT, AMBER, GREEN, RED).")
         var tlp: String?
+        @Option(help: "The longest embargo, in days: 1 to 90, or up to 365 with --reason (audited).")
+        var maxEmbargoDays: Int?
+        @Option(help: "Why the limit goes above 90 days (a hardware-style embargo).") var reason: String?
 
         func run() throws {
             let chase = reminderAfter != nil || finalNotice != nil
@@ -80,7 +83,7 @@ struct ProjectCommand: ParsableCommand {
             let termsGiven = deployment != nil || patch != nil || tlp != nil
             guard
                 contact != nil || ecosystem != nil || !package.isEmpty || language != nil || chase || window != nil
-                    || termsGiven
+                    || termsGiven || maxEmbargoDays != nil
             else {
                 throw Refusal.invalid(
                     field: "set",
@@ -108,6 +111,11 @@ struct ProjectCommand: ParsableCommand {
             if !packages.isEmpty { project = try context.projects.setPackages(slug, packages, actor: context.actor) }
             if let newLanguage {
                 project = try context.projects.setLanguage(slug, language: newLanguage, actor: context.actor)
+            }
+            if let maxEmbargoDays {
+                project = try context.projects.setMaxEmbargo(
+                    slug, days: maxEmbargoDays, reason: reason ?? "", actor: context.actor)
+                print("project \(project.slug): embargoes of at most \(project.maxEmbargoDays) days")
             }
             if termsGiven {
                 let terms = try project.terms.changed(deployment: deployment, patch: patch, tlp: tlp)

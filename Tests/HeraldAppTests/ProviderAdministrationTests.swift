@@ -17,6 +17,8 @@ import Testing
         memory.seed("Acme", .active)
         let duplicate = memory.seed("ACME", .pendingApproval)
         #expect(throws: Refusal.self) { try administration.transition(duplicate.id, .approve, actor: "rm") }
+        // Suspending a waiting duplicate would make it a member too (schemathesis found the 500).
+        #expect(throws: Refusal.self) { try administration.transition(duplicate.id, .suspend, actor: "rm") }
         // "Аcme" with a Cyrillic А: an impostor's choice, approved only when the release manager says so.
         let alike = memory.seed("\u{410}cme", .pendingApproval)
         #expect(throws: Refusal.self) { try administration.transition(alike.id, .approve, actor: "rm") }

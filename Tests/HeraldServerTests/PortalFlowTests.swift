@@ -242,6 +242,18 @@ import Testing
                 headers: [.init("Sec-Fetch-Site")!: "cross-site"]
             ) { response in #expect(response.status == .forbidden) }
 
+            // A webhook added through the portal shows its secret once; removed by its place in the list.
+            try await client.execute(
+                uri: "/portal/organisation", method: .post, headers: form.merging(cookie),
+                body: ByteBuffer(string: "csrf=\(csrf)&do=add-webhook&url=https://hooks.alpha.example/herald")
+            ) { response in #expect(response.status == .ok && response.text.contains("whsec_"), "\(response.text)") }
+            #expect(try db.providerRecords.get(alpha.id).webhooks.count == 1)
+            try await client.execute(
+                uri: "/portal/organisation", method: .post, headers: form.merging(cookie),
+                body: ByteBuffer(string: "csrf=\(csrf)&do=remove-webhook&position=0")
+            ) { response in #expect(response.status == .ok) }
+            #expect(try db.providerRecords.get(alpha.id).webhooks.isEmpty)
+
             // Suspended: its sessions end at once, and approving it again does not revive them.
             _ = try db.providers.transition(beta.id, .suspend, reason: "audit", actor: db.actor)
             _ = try db.providers.transition(beta.id, .approve, actor: db.actor)

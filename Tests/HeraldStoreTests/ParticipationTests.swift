@@ -288,5 +288,40 @@ import Testing
         let nederlands = try #require(bodies["cert@gemeente.example"])
         #expect(nederlands.contains("Embargovoorwaarden"), "\(nederlands)")
         #expect(nederlands.contains("de opgeloste versie mag"))
+        // Once public, the providers' notice says so: TLP:CLEAR.
+        db.manualClock.advance(by: 86_400)
+        _ = try db.advisories.fireDue()
+        let published = try #require(
+            try db.database.first(
+                """
+                SELECT p.body FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN payloads p ON p.id = d.payload_id
+                WHERE n.kind = 'publication' AND d.recipient = 'sec@acme.example'
+                """
+            ) { DecodedMail(String(decoding: $0.blob(0), as: UTF8.self)).text })
+        #expect(published.contains("TLP:CLEAR"), "\(published)")
+    }
+}
+
+/// A project's embargo limit: 90 days as usual, more only with a reason.
+@Suite struct MaxEmbargoTests {
+    @Test func aLimitAboveNinetyDaysNeedsAReasonAndHoldsForNewInstants() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        #expect(throws: Refusal.self) { try db.projects.setMaxEmbargo("demo", days: 120, reason: "", actor: db.actor) }
+        #expect(throws: Refusal.self) { try db.projects.setMaxEmbargo("demo", days: 400, reason: "x", actor: db.actor) }
+        #expect(try db.projects.require("demo").maxEmbargoDays == 14)
+        let raised = try db.projects.setMaxEmbargo(
+            "demo", days: 120, reason: "a CPU microcode fix takes months", actor: db.actor)
+        #expect(raised.maxEmbargoDays == 120)
+        #expect(try db.audit.list(limit: 1).first?.reason == "a CPU microcode fix takes months")
+        _ = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Microcode"),
+            schedule: Schedule(embargo: db.clock.now + 100 * 86_400), actor: db.actor)
+        #expect(throws: Refusal.self) {
+            try db.advisories.create(
+                project: "demo", content: AdvisoryContent(title: "Too far"),
+                schedule: Schedule(embargo: db.clock.now + 121 * 86_400), actor: db.actor)
+        }
+        #expect(try db.projects.setMaxEmbargo("demo", days: 30, reason: "", actor: db.actor).maxEmbargoDays == 30)
     }
 }
