@@ -21,6 +21,8 @@ public struct Participant: Sendable, Equatable, Codable {
     public var notifiedRevision: Int?
     /// When the first private notice reached it.
     public var notifiedAt: Date?
+    /// Through what its private notices reached it: `email`, `webhook`.
+    public var notifiedVia: [String] = []
     /// Its deliveries still on their way (pending or retrying).
     public var waiting: Int
     /// Its deliveries that failed for good.

@@ -6,6 +6,8 @@ import HeraldCore
 public struct AdvisoryDetail: Encodable, Sendable {
     /// The advisory as it stands now.
     public var advisory: Advisory
+    /// The embargo terms its private notices say: its own, else its project's.
+    public var terms: EmbargoTerms
     /// Who takes part and how far each has come, with the totals.
     public var readiness: Readiness
     /// Its revisions, oldest first.
@@ -23,8 +25,11 @@ public struct AdvisoryDetail: Encodable, Sendable {
 extension AdvisoryStore {
     /// The advisory with `id` and its revisions, deliveries, acknowledgements, alerts and audit trail.
     public func detail(_ id: Int64) throws -> AdvisoryDetail {
-        AdvisoryDetail(
-            advisory: try get(id),
+        let advisory = try get(id)
+        return AdvisoryDetail(
+            advisory: advisory,
+            terms: try advisory.content.terms
+                ?? ProjectStore(database: database, clock: clock).require(advisory.projectSlug).terms,
             readiness: try ParticipationStore(database: database, clock: clock, settings: settings).readiness(id),
             revisions: try revisions(of: id),
             deliveries: try OutboxStore(database: database, clock: clock, settings: settings).list(

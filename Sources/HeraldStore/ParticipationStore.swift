@@ -129,7 +129,8 @@ public struct ParticipationStore {
             WITH told AS (
                 SELECT d.provider_id, max(CASE WHEN d.state = 'delivered' THEN n.revision END) AS revision,
                        min(CASE WHEN d.state = 'delivered' THEN d.delivered_at END) AS delivered_at,
-                       sum(d.state IN ('pending', 'retrying')) AS waiting, sum(d.state = 'dead') AS dead
+                       sum(d.state IN ('pending', 'retrying')) AS waiting, sum(d.state = 'dead') AS dead,
+                       group_concat(DISTINCT CASE WHEN d.state = 'delivered' THEN d.transport END) AS via
                 FROM deliveries d JOIN notices n ON n.id = d.notice_id
                 WHERE n.advisory_id = ?1 AND n.kind IN ('early-notice', 'revision', 'reminder', 'final-notice') AND d.provider_id IS NOT NULL
                 GROUP BY d.provider_id),
@@ -140,7 +141,7 @@ public struct ParticipationStore {
                    coalesce(t.waiting, 0), coalesce(t.dead, 0),
                    (SELECT min(k.acknowledged_at) FROM acknowledgements k JOIN notices n ON n.id = k.notice_id
                     WHERE n.advisory_id = ?1 AND k.provider_id = p.id),
-                   s.first_seen_at, l.status, l.answered_at, l.proposed_at, l.statement, l.shareable
+                   s.first_seen_at, l.status, l.answered_at, l.proposed_at, l.statement, l.shareable, t.via
             FROM who JOIN providers p ON p.id = who.provider_id
             LEFT JOIN told t ON t.provider_id = p.id
             LEFT JOIN participation x ON x.advisory_id = ?1 AND x.provider_id = p.id
@@ -162,6 +163,7 @@ public struct ParticipationStore {
             participant.proposedInstant = row.optionalDate(13)
             participant.statement = row.optionalText(14) ?? ""
             participant.shareable = (row.optionalInt(15) ?? 0) == 1
+            participant.notifiedVia = (row.optionalText(16) ?? "").split(separator: ",").map(String.init).sorted()
             return participant
         }
         return Readiness(advisoryID: advisoryID, participants: participants, timezone: timezone)

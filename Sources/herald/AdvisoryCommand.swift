@@ -170,6 +170,10 @@ struct AdvisoryCommand: ParsableCommand {
                 ("early notice", local(advisory.schedule.earlyNotice)),
                 ("pre-announce", local(advisory.schedule.preAnnounce)),
                 ("published", local(advisory.publishedAt)), ("cancelled", local(advisory.cancelledAt)),
+                (
+                    "terms",
+                    context.settings.writer(for: try context.projects.require(advisory.projectSlug)).terms(detail.terms)
+                ),
                 ("summary", c.summary),
             ])
             if !c.body.isEmpty { print("\n" + c.body) }
@@ -226,7 +230,9 @@ struct AdvisoryCommand: ParsableCommand {
                         : p.providerStatus != .active
                             ? p.providerStatus.rawValue : p.decision == .invited ? "invited" : "yes"
                     let notified =
-                        p.notifiedRevision.map { "revision \($0), \(local(p.notifiedAt))" }
+                        p.notifiedRevision.map {
+                            "revision \($0), \(local(p.notifiedAt)) by \(p.notifiedVia.joined(separator: "+"))"
+                        }
                         ?? (p.failed > 0 ? "not reached (\(p.failed) failed)" : p.waiting > 0 ? "on its way" : "-")
                     let answer =
                         p.status == .unknown

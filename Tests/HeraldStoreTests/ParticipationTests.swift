@@ -185,6 +185,10 @@ import Testing
         db.manualClock.advance(by: 1)
         #expect(try db.advisories.fireDue().map(\.kind) == [.reminder])
         #expect(try recipients("reminder") == ["sec@silent.example"])
+        let claimed = try db.outbox.claim(limit: 100, lease: 60)
+        try db.outbox.record(claimed.map { .delivered(id: $0.id, at: db.clock.now, via: "test") })
+        #expect(
+            try db.stores.participation.readiness(advisory.id).participants.allSatisfy { $0.notifiedVia == ["email"] })
         #expect(try db.advisories.fireDue().isEmpty, "once")
 
         db.manualClock.set(advisory.schedule.embargo! - 86_400)
@@ -299,6 +303,9 @@ import Testing
                 """
             ) { DecodedMail(String(decoding: $0.blob(0), as: UTF8.self)).text })
         #expect(published.contains("TLP:CLEAR"), "\(published)")
+        // What release managers read: the terms in force, and through what each was told.
+        let detail = try db.advisoryRecords.detail(1)
+        #expect(detail.terms.tlp == .amber && detail.terms.deploymentAllowed)
     }
 }
 
