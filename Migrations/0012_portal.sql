@@ -24,27 +24,13 @@ CREATE TABLE portal_sessions (
 ) WITHOUT ROWID;
 CREATE INDEX portal_sessions_by_provider ON portal_sessions (provider_id);
 
--- An address a contact adds to its organisation in the portal becomes a contact only when it
--- confirms, by a link mailed to it: no one adds someone else's address to their own entry.
-CREATE TABLE contact_confirmations (
-    hash          BLOB    PRIMARY KEY,
-    provider_id   INTEGER NOT NULL REFERENCES providers (id) ON DELETE CASCADE,
-    email         TEXT    NOT NULL,
-    requested_by  TEXT    NOT NULL,
-    created_at    INTEGER NOT NULL,
-    expires_at    INTEGER NOT NULL,
-    used_at       INTEGER
-) WITHOUT ROWID;
-
--- The sign-in link is a notice of its own kind, as are the reminder and the final notice of
--- an embargo; SQLite cannot widen a CHECK in place.
+-- The sign-in link is a notice of its own kind; SQLite cannot widen a CHECK in place.
 CREATE TABLE notices_rebuilt (
     id           INTEGER PRIMARY KEY,
     advisory_id  INTEGER REFERENCES advisories (id),
     kind         TEXT    NOT NULL CHECK (kind = 'early-notice' OR kind = 'revision' OR kind = 'pre-announcement' OR kind = 'publication'
                                          OR kind = 'cancellation' OR kind = 'confirmation' OR kind = 'welcome' OR kind = 'channel-test'
-                                         OR kind = 'contact-left' OR kind = 'alert' OR kind = 'sign-in'
-                                         OR kind = 'reminder' OR kind = 'final-notice' OR kind = 'proposal-declined'),
+                                         OR kind = 'contact-left' OR kind = 'alert' OR kind = 'sign-in'),
     revision     INTEGER NOT NULL DEFAULT 0,
     recipients   INTEGER NOT NULL,
     created_at   INTEGER NOT NULL,

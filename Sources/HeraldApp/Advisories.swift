@@ -217,13 +217,15 @@ public struct Advisories {
                     "advisory.early-notice", advisory: id, at: now, actor: actor,
                     details: ["revision": String(current.revision)])
             case .reminder, .finalNotice:
-                // The instant it was due for: a final notice goes again when the release moves.
                 instant =
                     (kind == .reminder
                         ? project.chasing.reminder(for: current.schedule)
                         : project.chasing.finalNotice(for: current.schedule)) ?? now
+                // A final notice is recorded with the release it came before: it goes again only
+                // when the release moves.
                 try outbox.fanOut(
-                    kind, advisory: current, project: project, notes: .none, dueAt: instant, previous: nil)
+                    kind, advisory: current, project: project, notes: .none,
+                    dueAt: kind == .finalNotice ? embargo : instant, previous: nil)
                 try audit.advisoryAction(
                     "advisory.\(kind.rawValue)", advisory: id, at: now, actor: actor,
                     details: ["revision": String(current.revision)])

@@ -20,7 +20,7 @@ public protocol AdvisoryRepository {
     func scheduled() throws -> [ScheduledAdvisory]
     /// The clock's notices (early notice, pre-announcement, reminder) advisory `id` has sent.
     func sentClockNotices(of id: Int64) throws -> Set<NoticeKind>
-    /// The instant the newest final notice of advisory `id` was sent for, if any.
+    /// The release instant the newest final notice of advisory `id` came before, if any.
     func finalNoticeSentFor(_ id: Int64) throws -> Date?
 }
 
@@ -34,7 +34,7 @@ public struct ScheduledAdvisory: Equatable, Sendable {
     public var sent: Set<NoticeKind>
     /// How its project chases participants.
     public var chasing: Chasing
-    /// The instant its newest final notice was sent for.
+    /// The release instant its newest final notice came before.
     public var finalNoticeSentFor: Date?
 
     /// Creates the value.

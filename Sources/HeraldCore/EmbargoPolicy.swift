@@ -20,8 +20,8 @@ public struct Schedule: Equatable, Sendable, Codable {
     /// has sent the notices in `sent`, the notice due at `now`, or nil. The release comes first
     /// (once it is reached, a notice before it is never sent late); then the early notice, then
     /// the pre-announcement, each once; then, as the project chases (`chasing`), the reminder
-    /// once and the final notice, which goes again when the release moves (`finalNoticeSentFor`
-    /// is the instant the last one was sent for).
+    /// once (never after a final notice) and the final notice, which goes again only when the
+    /// release moves (`finalNoticeSentFor` is the release instant the last one came before).
     public func due(
         at now: Date, sent: Set<NoticeKind>, chasing: Chasing = .none, finalNoticeSentFor: Date? = nil
     ) -> NoticeKind? {
@@ -31,8 +31,14 @@ public struct Schedule: Equatable, Sendable, Codable {
         if let preAnnounce, preAnnounce <= now, !sent.contains(.preAnnouncement) { return .preAnnouncement }
         // Chasing follows an early notice that went out; nothing is chased before it.
         guard sent.contains(.earlyNotice) else { return nil }
-        if let reminder = chasing.reminder(for: self), reminder <= now, !sent.contains(.reminder) { return .reminder }
-        if let final = chasing.finalNotice(for: self), final <= now, finalNoticeSentFor != final { return .finalNotice }
+        if let reminder = chasing.reminder(for: self), reminder <= now, !sent.contains(.reminder),
+            finalNoticeSentFor == nil
+        {
+            return .reminder
+        }
+        if let final = chasing.finalNotice(for: self), final <= now, finalNoticeSentFor != embargo {
+            return .finalNotice
+        }
         return nil
     }
 
@@ -42,12 +48,11 @@ public struct Schedule: Equatable, Sendable, Codable {
     {
         guard let embargo else { return nil }
         let chased = sent.contains(.earlyNotice) || earlyNotice != nil
-        let final = chasing.finalNotice(for: self)
         let pending = [
             embargo, sent.contains(.earlyNotice) ? nil : earlyNotice,
             sent.contains(.preAnnouncement) ? nil : preAnnounce,
-            !chased || sent.contains(.reminder) ? nil : chasing.reminder(for: self),
-            !chased || final == finalNoticeSentFor ? nil : final,
+            !chased || sent.contains(.reminder) || finalNoticeSentFor != nil ? nil : chasing.reminder(for: self),
+            !chased || finalNoticeSentFor == embargo ? nil : chasing.finalNotice(for: self),
         ]
         return pending.compactMap { $0 }.min()
     }

@@ -59,7 +59,15 @@ public struct EmbargoTerms: Equatable, Sendable, Codable {
             default: throw .invalid(field: "patch", rule: "embargoed or public")
             }
         }
-        if let tlp { terms.tlp = try TLP.parse(tlp) }
+        if let tlp {
+            terms.tlp = try TLP.parse(tlp)
+            // CLEAR says anyone may share it: never the label of a notice under embargo.
+            guard terms.tlp != .clear else {
+                throw .invalid(
+                    field: "tlp",
+                    rule: "TLP:CLEAR is for what is public; an embargo is RED, AMBER+STRICT, AMBER or GREEN")
+            }
+        }
         return terms
     }
 }

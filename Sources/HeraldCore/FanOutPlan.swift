@@ -96,7 +96,8 @@ public struct FanOutPlan: Equatable, Sendable {
             ? Set(channels.map { Audience(kind: $0.kind, language: $0.language ?? projectLanguage) })
                 .sorted { ($0.kind.rawValue, $0.language.rawValue) < ($1.kind.rawValue, $1.language.rawValue) }
             : []
-        recordedWhenEmpty = [.earlyNotice, .preAnnouncement, .publication].contains(kind)
+        // A clock notice is recorded even when it reaches no one: the record is what says it went.
+        recordedWhenEmpty = [.earlyNotice, .preAnnouncement, .publication, .reminder, .finalNotice].contains(kind)
     }
 
     /// Whether it reaches no one.

@@ -32,6 +32,7 @@ public struct ReleaseWindow: Equatable, Sendable, Codable, CustomStringConvertib
             else { throw .invalid(field: field, rule: example) }
             days.formUnion((first + 1)...(last + 1))
         }
+        guard !days.isEmpty else { throw .invalid(field: field, rule: example) }
         let times = parts[1].split(separator: "-").map { Self.minutes(String($0)) }
         guard times.count == 2, let opens = times[0], let closes = times[1], opens <= closes else {
             throw .invalid(field: field, rule: example)

@@ -67,8 +67,12 @@ struct PortalAPIController: Sendable {
             try limiter.check(context.clientAddress)
             let session = try await session(request)
             let id = context.parameters.get("id", as: Int64.self) ?? -1
-            guard let input = try await request.decodeIfPresent(AnswerInput.self, context: context) else {
-                throw Refusal.invalid(field: "status", rule: "send the answer as JSON: {\"status\": \"ready\"}")
+            var request = request
+            let body = try await request.collectBody(upTo: PortalController.maxBody)
+            guard body.readableBytes > 0,
+                let input = try? context.requestDecoder.decode(AnswerInput.self, from: Data(body.readableBytesView))
+            else {
+                throw Refusal.invalid(field: "body", rule: "send the answer as JSON: {\"status\": \"ready\"}")
             }
             guard let status = input.status.flatMap(ResponseStatus.init(rawValue:)) else {
                 throw Refusal.invalid(

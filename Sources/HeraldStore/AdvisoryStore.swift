@@ -103,7 +103,7 @@ public struct AdvisoryStore: AdvisoryRepository {
             ) { NoticeKind(rawValue: $0.text(0)) }.compactMap { $0 })
     }
 
-    /// The instant the newest final notice of advisory `id` was sent for.
+    /// The release instant the newest final notice of advisory `id` came before.
     public func finalNoticeSentFor(_ id: Int64) throws -> Date? {
         try database.first(
             "SELECT due_at FROM notices WHERE advisory_id = ? AND kind = 'final-notice' ORDER BY id DESC LIMIT 1",

@@ -230,13 +230,14 @@ extension OutboxStore {
     }
 
     /// Queues a message to every address of one provider (confirmation, welcome), inside the
-    /// caller's transaction. The first project the provider follows names the sender.
+    /// caller's transaction. `project` names the sender, else the first project the provider follows.
     func enqueueProviderMail(
-        _ kind: NoticeKind, provider: Provider, to addresses: [String]? = nil,
+        _ kind: NoticeKind, provider: Provider, to addresses: [String]? = nil, project given: Project? = nil,
         content: (NoticeWriter) -> NoticeContent
     ) throws {
         let projects = ProjectStore(database: database, clock: clock)
-        guard let slug = provider.projects.first, let project = try projects.find(slug) else { return }
+        // About an advisory, its project speaks; otherwise the first project the provider follows.
+        guard let project = try given ?? provider.projects.first.flatMap({ try projects.find($0) }) else { return }
         let message = content(settings.writer(for: project).speaking(provider.language))
         let recipients = addresses ?? provider.emails
         let notice = try insertNotice(kind, advisory: nil, revision: 0, recipients: recipients.count, dueAt: nil)
@@ -304,8 +305,12 @@ extension OutboxStore {
                 WHERE n.advisory_id = ?1 AND n.kind IN ('early-notice', 'revision') AND p.status = 'active'
                   AND NOT EXISTS (SELECT 1 FROM participation x WHERE x.provider_id = p.id AND x.advisory_id = ?1
                                   AND x.decision = 'excluded')
+                  -- Still a participant: it follows the project, or was invited.
+                  AND (EXISTS (SELECT 1 FROM subscriptions s WHERE s.provider_id = p.id AND s.project_id = ?2)
+                       OR EXISTS (SELECT 1 FROM participation x WHERE x.provider_id = p.id AND x.advisory_id = ?1
+                                  AND x.decision = 'invited'))
                 ORDER BY d.provider_id
-                """, [.integer(advisory.id)]
+                """, [.integer(advisory.id), .integer(project.id)]
             ) { $0.int(0) }
         case .silentParticipants:
             ids = try database.query(
@@ -317,8 +322,11 @@ extension OutboxStore {
                   AND NOT EXISTS (SELECT 1 FROM acknowledgements k JOIN notices n2 ON n2.id = k.notice_id
                                   WHERE n2.advisory_id = ?1 AND k.provider_id = p.id)
                   AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.advisory_id = ?1 AND r.provider_id = p.id)
+                  AND (EXISTS (SELECT 1 FROM subscriptions s WHERE s.provider_id = p.id AND s.project_id = ?2)
+                       OR EXISTS (SELECT 1 FROM participation x WHERE x.provider_id = p.id AND x.advisory_id = ?1
+                                  AND x.decision = 'invited'))
                 ORDER BY d.provider_id
-                """, [.integer(advisory.id)]
+                """, [.integer(advisory.id), .integer(project.id)]
             ) { $0.int(0) }
         case .none:
             ids = []

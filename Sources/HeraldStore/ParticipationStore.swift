@@ -75,6 +75,17 @@ public struct ParticipationStore {
         let now = clock.now
         return try database.write {
             let (advisory, provider) = try open(advisoryID, providerID)
+            // Only to a participant: an excluded provider, or one that left, hears nothing more of it.
+            guard provider.status == .active,
+                let participant = try readiness(advisory.id).participants.first(where: { $0.providerID == providerID }),
+                participant.takesPart
+            else {
+                throw Refusal.conflict(
+                    field: "provider",
+                    rule:
+                        "provider \(providerID) (\(provider.organization)) does not take part in advisory \(advisory.id)"
+                )
+            }
             guard let proposed = try latestProposal(advisory: advisory.id, provider: providerID) else {
                 throw Refusal.conflict(
                     field: "provider",
@@ -84,7 +95,7 @@ public struct ParticipationStore {
             }
             let project = try ProjectStore(database: database, clock: clock).require(advisory.projectSlug)
             try OutboxStore(database: database, clock: clock, settings: settings).enqueueProviderMail(
-                .proposalDeclined, provider: provider
+                .proposalDeclined, provider: provider, project: project
             ) { $0.proposalDeclined(advisory: advisory, proposed: proposed, note: note) }
             try AuditLog(database: database).record(
                 at: now, actor: actor, action: "advisory.decline", subjectType: "advisory", subjectID: advisory.id,

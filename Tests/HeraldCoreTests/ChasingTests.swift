@@ -18,10 +18,16 @@ import Testing
         let final = start + 6 * 86_400
         #expect(schedule.nextInstant(sent: reminded, chasing: chasing) == final)
         #expect(schedule.due(at: final, sent: reminded, chasing: chasing) == .finalNotice)
-        #expect(schedule.due(at: final + 60, sent: reminded, chasing: chasing, finalNoticeSentFor: final) == nil)
+        let release = schedule.embargo!
+        #expect(schedule.due(at: final + 60, sent: reminded, chasing: chasing, finalNoticeSentFor: release) == nil)
         #expect(
-            schedule.nextInstant(sent: reminded, chasing: chasing, finalNoticeSentFor: final) == schedule.embargo,
+            schedule.nextInstant(sent: reminded, chasing: chasing, finalNoticeSentFor: release) == schedule.embargo,
             "after the final notice, only the release")
+        // A changed setting does not send it again for the same release.
+        let sooner = Chasing(reminderAfter: 2 * 86_400, finalNotice: 2 * 86_400)
+        #expect(schedule.due(at: final + 60, sent: reminded, chasing: sooner, finalNoticeSentFor: release) == nil)
+        // Nor is anyone reminded after a final notice went out.
+        #expect(schedule.due(at: final + 60, sent: early, chasing: chasing, finalNoticeSentFor: release) == nil)
         // The release still comes first, and nothing is chased after it.
         #expect(schedule.due(at: start + 7 * 86_400, sent: early, chasing: chasing) == .publication)
     }
@@ -30,7 +36,7 @@ import Testing
         var moved = schedule
         moved.embargo = start + 9 * 86_400
         let sent: Set<NoticeKind> = [.earlyNotice, .reminder]
-        let first = start + 6 * 86_400
+        let first = schedule.embargo!  // the release the first final notice came before
         #expect(moved.due(at: start + 7 * 86_400, sent: sent, chasing: chasing, finalNoticeSentFor: first) == nil)
         #expect(
             moved.due(at: start + 8 * 86_400, sent: sent, chasing: chasing, finalNoticeSentFor: first) == .finalNotice)

@@ -11,7 +11,9 @@ import Testing
         #expect(changed == EmbargoTerms(deploymentAllowed: true, patchEmbargoed: true, tlp: .amber))
         #expect(try EmbargoTerms.TLP.parse("TLP:AMBER+STRICT") == .amberStrict)
         #expect(try EmbargoTerms.TLP.parse(" red ") == .red)
-        for (deployment, patch, tlp) in [("maybe", nil, nil), (nil, "secret", nil), (nil, nil, "TLP:WHITE")]
+        for (deployment, patch, tlp) in [
+            ("maybe", nil, nil), (nil, "secret", nil), (nil, nil, "TLP:WHITE"), (nil, nil, "clear"),
+        ]
             as [(String?, String?, String?)]
         {
             #expect(throws: Refusal.self) { try standard.changed(deployment: deployment, patch: patch, tlp: tlp) }

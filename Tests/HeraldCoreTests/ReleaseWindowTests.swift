@@ -15,7 +15,8 @@ import Testing
         #expect(window.description == "Tue-Thu 14:00-17:00")
         #expect(try ReleaseWindow("mon,wed-thu 16:00-16:00").description == "Mon,Wed-Thu 16:00-16:00")
         for bad in [
-            "Tue-Mon 14:00-17:00", "Tue 17:00-14:00", "Tue 14:00", "Xyz 10:00-11:00", "Tue 24:00-25:00",
+            "Tue-Mon 14:00-17:00", "Tue 17:00-14:00", ", 14:00-17:00", "Tue 14:00", "Xyz 10:00-11:00",
+            "Tue 24:00-25:00",
             "Tue 9:00-17:00",
             "", String(repeating: "Tue,", count: 30) + " 10:00-11:00",
         ] {

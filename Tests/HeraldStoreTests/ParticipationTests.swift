@@ -332,3 +332,37 @@ import Testing
         #expect(try db.projects.setMaxEmbargo("demo", days: 30, reason: "", actor: db.actor).maxEmbargoDays == 30)
     }
 }
+
+/// Chasing when there is no one to chase: recorded once, never again (the scheduler must not spin).
+@Suite struct ChasingNoOneTests {
+    @Test func aReminderWithNoOneSilentIsRecordedOnceAndASettingChangeSendsNoSecondFinalNotice() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        _ = try db.projects.setChasing("demo", Chasing(reminderAfter: 60, finalNotice: 3600), actor: db.actor)
+        let acme = try db.providers.add(
+            NewProvider(organization: "Acme", emails: ["sec@acme.example"], projects: ["demo"]), status: .active,
+            actor: db.actor)
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now), actor: db.actor)
+        _ = try db.advisories.fireDue()
+        let notice = try #require(
+            try db.database.first("SELECT id FROM notices WHERE kind = 'early-notice'") { $0.int(0) })
+        _ = try db.stores.acknowledgements.acknowledge(notice: notice, provider: acme.id, at: db.clock.now)
+        db.manualClock.advance(by: 60)
+        #expect(try db.advisories.fireDue().map(\.kind) == [.reminder])
+        #expect(try db.advisories.fireDue().isEmpty, "recorded though it reached no one")
+        #expect(try db.count("notices") == 2)
+        #expect(try db.advisories.nextDue() == advisory.schedule.embargo! - 3600)
+        db.manualClock.set(advisory.schedule.embargo! - 3600)
+        #expect(try db.advisories.fireDue().map(\.kind) == [.finalNotice])
+        _ = try db.projects.setChasing("demo", Chasing(reminderAfter: 60, finalNotice: 7200), actor: db.actor)
+        #expect(try db.advisories.fireDue().isEmpty, "a changed setting sends no second final notice")
+        #expect(try db.advisories.nextDue() == advisory.schedule.embargo)
+        // Excluded, Acme gets no note about a proposal either.
+        _ = try db.stores.participation.exclude(advisory.id, provider: acme.id, reason: "test", actor: db.actor)
+        #expect(throws: Refusal.self) {
+            try db.stores.participation.decline(advisory.id, provider: acme.id, note: "no", actor: db.actor)
+        }
+    }
+}
