@@ -22,8 +22,7 @@ struct PortalController: Sendable {
     func addRoutes(to router: Router<HeraldContext>) {
         router.get("/portal") { request, _ in
             let pages = app.pages(for: request, at: "/portal?")
-            guard let (token, session) = try await session(request) else { return signInForm(pages) }
-            _ = token
+            guard let (_, session) = try await session(request) else { return signInForm(pages) }
             let (provider, items, projects) = try await app.run { stores in
                 let overview = try stores.portal.overview(session)
                 let projects = Dictionary(

@@ -18,6 +18,7 @@ import Testing
         let acme = try db.providers.add(
             try NewProvider(organization: "Acme Hosting", emails: ["cert@acme.example"], projects: ["demo"]),
             status: .active, actor: db.actor)
+        // Another participant, whose private statement Acme never sees.
         let other = try db.providers.add(
             try NewProvider(organization: "Other", emails: ["sec@other.example"], projects: ["demo"]),
             status: .active, actor: db.actor)
@@ -141,6 +142,19 @@ import Testing
             }
             _ = try db.stores.participation.invite(advisory.id, provider: acme.id, actor: db.actor)
 
+            // Another participant's statement: unseen while private, seen once it is shared.
+            for (statement, shareable) in [("PRIVATE-OTHER", false), ("SHARED-OTHER", true)] {
+                try db.stores.participation.record(
+                    try ProviderAnswer(
+                        status: .affected, proposedInstant: nil, statement: statement, shareable: shareable,
+                        release: nil, now: Date()),
+                    advisory: advisory.id, provider: other.id, at: Date(), by: "test")
+                try await client.execute(uri: page, method: .get, headers: signedIn) { response in
+                    #expect(!response.text.contains("PRIVATE-OTHER"))
+                    #expect(response.text.contains("SHARED-OTHER") == shareable, "\(statement)")
+                }
+            }
+
             // 5. Its language; then sign out, and the cookie opens nothing.
             try await client.execute(
                 uri: "/portal/organisation", method: .post, headers: form.merging(signedIn),
@@ -156,7 +170,6 @@ import Testing
             try await client.execute(uri: "/portal", method: .get, headers: signedIn) { response in
                 #expect(!response.text.contains("Acme Hosting"), "signed out: the sign-in form again")
             }
-            _ = other
         }
     }
 
