@@ -149,10 +149,7 @@ extension AcknowledgementStore: NoticeRecords {
         try database.first(
             """
             SELECT 1 FROM notices n JOIN advisories a ON a.id = n.advisory_id
-            WHERE n.id = ?1
-              AND NOT EXISTS (SELECT 1 FROM participation x WHERE x.advisory_id = a.id AND x.provider_id = ?2 AND x.decision = 'excluded')
-              AND (EXISTS (SELECT 1 FROM subscriptions s WHERE s.project_id = a.project_id AND s.provider_id = ?2)
-                   OR EXISTS (SELECT 1 FROM participation x WHERE x.advisory_id = a.id AND x.provider_id = ?2 AND x.decision = 'invited'))
+            WHERE n.id = ?1 AND \(ParticipationStore.takesPart(provider: "?2", advisory: "a.id", project: "a.project_id"))
             """, .integer(notice), .integer(provider)
         ) { _ in true } ?? false
     }

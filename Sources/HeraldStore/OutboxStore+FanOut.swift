@@ -171,9 +171,7 @@ extension OutboxStore {
             SELECT a.id, n.id, n.key, n.kind FROM advisories a
             JOIN notices n ON n.id = (SELECT max(n2.id) FROM notices n2 WHERE n2.advisory_id = a.id AND n2.kind IN ('early-notice', 'revision'))
             WHERE a.state = 'scheduled'
-              AND (EXISTS (SELECT 1 FROM subscriptions s WHERE s.project_id = a.project_id AND s.provider_id = ?1)
-                   OR EXISTS (SELECT 1 FROM participation x WHERE x.advisory_id = a.id AND x.provider_id = ?1 AND x.decision = 'invited'))
-              AND NOT EXISTS (SELECT 1 FROM participation x WHERE x.advisory_id = a.id AND x.provider_id = ?1 AND x.decision = 'excluded')
+              AND \(ParticipationStore.takesPart(provider: "?1", advisory: "a.id", project: "a.project_id"))
               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notice_id = n.id AND d.provider_id = ?1)
             ORDER BY a.id
             """, [.integer(providerID)]
@@ -289,42 +287,26 @@ extension OutboxStore {
             ids = try database.query(
                 """
                 SELECT p.id FROM providers p
-                WHERE p.status = 'active'
-                  AND (EXISTS (SELECT 1 FROM subscriptions s WHERE s.provider_id = p.id AND s.project_id = ?1)
-                       OR EXISTS (SELECT 1 FROM participation x WHERE x.provider_id = p.id AND x.advisory_id = ?2
-                                  AND x.decision = 'invited'))
-                  AND NOT EXISTS (SELECT 1 FROM participation x WHERE x.provider_id = p.id AND x.advisory_id = ?2
-                                  AND x.decision = 'excluded')
+                WHERE p.status = 'active' AND \(ParticipationStore.takesPart(provider: "p.id", advisory: "?2", project: "?1"))
                 ORDER BY p.id
                 """, [.integer(project.id), .integer(advisory.id)]
             ) { $0.int(0) }
-        case .toldBefore:
+        case .toldBefore, .silentParticipants:
+            // Those who had a private notice and still take part; for the reminder, only those
+            // who have neither acknowledged nor answered.
+            let silentOnly =
+                audience == .silentParticipants
+                ? """
+                AND NOT EXISTS (SELECT 1 FROM acknowledgements k JOIN notices n2 ON n2.id = k.notice_id
+                                WHERE n2.advisory_id = ?1 AND k.provider_id = p.id)
+                AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.advisory_id = ?1 AND r.provider_id = p.id)
+                """ : ""
             ids = try database.query(
                 """
                 SELECT DISTINCT d.provider_id FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN providers p ON p.id = d.provider_id
                 WHERE n.advisory_id = ?1 AND n.kind IN ('early-notice', 'revision') AND p.status = 'active'
-                  AND NOT EXISTS (SELECT 1 FROM participation x WHERE x.provider_id = p.id AND x.advisory_id = ?1
-                                  AND x.decision = 'excluded')
-                  -- Still a participant: it follows the project, or was invited.
-                  AND (EXISTS (SELECT 1 FROM subscriptions s WHERE s.provider_id = p.id AND s.project_id = ?2)
-                       OR EXISTS (SELECT 1 FROM participation x WHERE x.provider_id = p.id AND x.advisory_id = ?1
-                                  AND x.decision = 'invited'))
-                ORDER BY d.provider_id
-                """, [.integer(advisory.id), .integer(project.id)]
-            ) { $0.int(0) }
-        case .silentParticipants:
-            ids = try database.query(
-                """
-                SELECT DISTINCT d.provider_id FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN providers p ON p.id = d.provider_id
-                WHERE n.advisory_id = ?1 AND n.kind IN ('early-notice', 'revision') AND p.status = 'active'
-                  AND NOT EXISTS (SELECT 1 FROM participation x WHERE x.provider_id = p.id AND x.advisory_id = ?1
-                                  AND x.decision = 'excluded')
-                  AND NOT EXISTS (SELECT 1 FROM acknowledgements k JOIN notices n2 ON n2.id = k.notice_id
-                                  WHERE n2.advisory_id = ?1 AND k.provider_id = p.id)
-                  AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.advisory_id = ?1 AND r.provider_id = p.id)
-                  AND (EXISTS (SELECT 1 FROM subscriptions s WHERE s.provider_id = p.id AND s.project_id = ?2)
-                       OR EXISTS (SELECT 1 FROM participation x WHERE x.provider_id = p.id AND x.advisory_id = ?1
-                                  AND x.decision = 'invited'))
+                  AND \(ParticipationStore.takesPart(provider: "p.id", advisory: "?1", project: "?2"))
+                  \(silentOnly)
                 ORDER BY d.provider_id
                 """, [.integer(advisory.id), .integer(project.id)]
             ) { $0.int(0) }

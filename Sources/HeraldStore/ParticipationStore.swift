@@ -195,6 +195,20 @@ public struct ParticipationStore {
     }
 }
 
+extension ParticipationStore {
+    /// The one rule, in SQL, of whether a provider takes part in an advisory (its status is the
+    /// caller's to check): it follows the advisory's project or was invited, and was not
+    /// excluded. The arguments are SQL expressions for the provider's id, the advisory's id and
+    /// its project's id, so every query that chooses participants says it the same way.
+    static func takesPart(provider: String, advisory: String, project: String) -> String {
+        """
+        NOT EXISTS (SELECT 1 FROM participation x WHERE x.advisory_id = \(advisory) AND x.provider_id = \(provider) AND x.decision = 'excluded')
+        AND (EXISTS (SELECT 1 FROM subscriptions s WHERE s.project_id = \(project) AND s.provider_id = \(provider))
+             OR EXISTS (SELECT 1 FROM participation x WHERE x.advisory_id = \(advisory) AND x.provider_id = \(provider) AND x.decision = 'invited'))
+        """
+    }
+}
+
 /// One answer as stored, with who gave it and when.
 public struct ProviderAnswerRecord: Sendable, Equatable, Codable {
     /// What it said.

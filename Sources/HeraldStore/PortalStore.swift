@@ -148,9 +148,7 @@ extension PortalStore: PortalRecords {
                 GROUP BY n.advisory_id)
             SELECT a.id, a.state, m.revision,
                    (p.status = 'active'
-                    AND NOT EXISTS (SELECT 1 FROM participation x WHERE x.advisory_id = a.id AND x.provider_id = ?1 AND x.decision = 'excluded')
-                    AND (EXISTS (SELECT 1 FROM subscriptions s WHERE s.project_id = a.project_id AND s.provider_id = ?1)
-                         OR EXISTS (SELECT 1 FROM participation x WHERE x.advisory_id = a.id AND x.provider_id = ?1 AND x.decision = 'invited'))),
+                    AND \(ParticipationStore.takesPart(provider: "?1", advisory: "a.id", project: "a.project_id"))),
                    (SELECT r.status FROM responses r WHERE r.advisory_id = a.id AND r.provider_id = ?1 ORDER BY r.id DESC LIMIT 1)
             FROM mine m JOIN advisories a ON a.id = m.advisory_id JOIN providers p ON p.id = ?1
             ORDER BY a.id DESC

@@ -108,84 +108,46 @@ public struct ProjectStore {
 
     /// Sets the release managers' address of a project (nil: none), with its audit row.
     public func setContact(_ slug: String, contact: String?, actor: String) throws -> Project {
-        let now = clock.now
-        return try database.write {
-            let project = try require(slug)
-            try database.run(
-                "UPDATE projects SET contact = ? WHERE id = ?", .optionalText(contact), .integer(project.id))
-            try AuditLog(database: database).record(
-                at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
-                details: ["contact": contact ?? ""])
-            return try require(slug)
-        }
+        try set(slug, "contact = ?", [.optionalText(contact)], actor: actor, details: ["contact": contact ?? ""])
     }
 
     /// Sets the language of a project's public messages and alerts (nil: the deployment's default), with its audit row.
     public func setLanguage(_ slug: String, language: Language?, actor: String) throws -> Project {
-        let now = clock.now
-        return try database.write {
-            let project = try require(slug)
-            try database.run(
-                "UPDATE projects SET language = ? WHERE id = ?", .optionalText(language?.rawValue), .integer(project.id)
-            )
-            try AuditLog(database: database).record(
-                at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
-                details: ["language": language?.rawValue ?? ""])
-            return try require(slug)
-        }
+        try set(
+            slug, "language = ?", [.optionalText(language?.rawValue)], actor: actor,
+            details: ["language": language?.rawValue ?? ""])
     }
 
     /// Sets how a project chases its participants during an embargo, with its audit row.
     public func setChasing(_ slug: String, _ chasing: Chasing, actor: String) throws -> Project {
-        let now = clock.now
-        return try database.write {
-            let project = try require(slug)
-            try database.run(
-                "UPDATE projects SET reminder_after = ?, final_notice = ? WHERE id = ?",
+        try set(
+            slug, "reminder_after = ?, final_notice = ?",
+            [
                 chasing.reminderAfter.map { .int(Int($0)) } ?? .null,
                 chasing.finalNotice.map { .int(Int($0)) } ?? .null,
-                .integer(project.id))
-            try AuditLog(database: database).record(
-                at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
-                details: [
-                    "reminder-after": Chasing.said(chasing.reminderAfter),
-                    "final-notice": Chasing.said(chasing.finalNotice),
-                ])
-            return try require(slug)
-        }
+            ], actor: actor,
+            details: [
+                "reminder-after": Chasing.said(chasing.reminderAfter),
+                "final-notice": Chasing.said(chasing.finalNotice),
+            ])
     }
 
     /// Sets when a project releases (nil: any time), with its audit row.
     public func setReleaseWindow(_ slug: String, _ window: ReleaseWindow?, actor: String) throws -> Project {
-        let now = clock.now
-        return try database.write {
-            let project = try require(slug)
-            try database.run(
-                "UPDATE projects SET release_window = ? WHERE id = ?", .optionalText(window?.description),
-                .integer(project.id))
-            try AuditLog(database: database).record(
-                at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
-                details: ["release-window": window?.description ?? "any time"])
-            return try require(slug)
-        }
+        try set(
+            slug, "release_window = ?", [.optionalText(window?.description)], actor: actor,
+            details: ["release-window": window?.description ?? "any time"])
     }
 
     /// Sets the embargo terms a project's advisories take unless one says otherwise, with its audit row.
     public func setTerms(_ slug: String, _ terms: EmbargoTerms, actor: String) throws -> Project {
-        let now = clock.now
-        return try database.write {
-            let project = try require(slug)
-            try database.run(
-                "UPDATE projects SET embargo_terms = ? WHERE id = ?",
-                .text(String(decoding: try JSONEncoder.herald.encode(terms), as: UTF8.self)), .integer(project.id))
-            try AuditLog(database: database).record(
-                at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
-                details: [
-                    "deployment": terms.deploymentAllowed ? "allowed" : "not-allowed",
-                    "patch": terms.patchEmbargoed ? "embargoed" : "public", "tlp": terms.tlp.rawValue,
-                ])
-            return try require(slug)
-        }
+        try set(
+            slug, "embargo_terms = ?", [.text(String(decoding: try JSONEncoder.herald.encode(terms), as: UTF8.self))],
+            actor: actor,
+            details: [
+                "deployment": terms.deploymentAllowed ? "allowed" : "not-allowed",
+                "patch": terms.patchEmbargoed ? "embargoed" : "public", "tlp": terms.tlp.rawValue,
+            ])
     }
 
     /// Sets the longest embargo a project allows: 1 to 90 days as usual, up to 365 only with a
@@ -195,15 +157,24 @@ public struct ProjectStore {
         guard (1...365).contains(days) else {
             throw Refusal.invalid(field: "max-embargo-days", rule: "must be between 1 and 365 (above 90 with --reason)")
         }
+        return try set(
+            slug, "max_embargo_days = ?, max_embargo_days_raised = ?",
+            [.int(min(days, 90)), days > 90 ? .int(days) : .null],
+            actor: actor, reason: reason, details: ["max-embargo-days": String(days)])
+    }
+
+    /// Writes `assignments` to one project's row with its `project.set` audit row, in one transaction.
+    private func set(
+        _ slug: String, _ assignments: String, _ values: [SQLValue], actor: String, reason: String = "",
+        details: [String: String]
+    ) throws -> Project {
         let now = clock.now
         return try database.write {
             let project = try require(slug)
-            try database.run(
-                "UPDATE projects SET max_embargo_days = ?, max_embargo_days_raised = ? WHERE id = ?",
-                .int(min(days, 90)), days > 90 ? .int(days) : .null, .integer(project.id))
+            try database.run("UPDATE projects SET \(assignments) WHERE id = ?", values + [.integer(project.id)])
             try AuditLog(database: database).record(
                 at: now, actor: actor, action: "project.set", subjectType: "project", subjectID: project.id,
-                reason: reason, details: ["max-embargo-days": String(days)])
+                reason: reason, details: details)
             return try require(slug)
         }
     }
