@@ -19,6 +19,17 @@ public struct NoticeContent: Equatable, Sendable {
     public var embargoed: Bool
     /// Links that answer the notice at once (ready, not affected, need more time), after the main link.
     public var answers: [(label: String, url: String)] = []
+
+    /// Points the acknowledgement link and its answer links at `token`, a recipient's own:
+    /// they are made per recipient, the rest of the content once.
+    public mutating func linkToken(_ token: String, publicURL: String) {
+        guard let label = link?.label else { return }
+        let url = "\(publicURL)/ack?token=\(token)"
+        link = (label, url)
+        answers = zip(answers, ResponseStatus.linked).map {
+            ($0.0.label, NoticeWriter.answerURL(ackURL: url, status: $0.1))
+        }
+    }
     /// `body` rendered from Markdown to HTML by the caller (Matrix's formatted body); empty: none.
     public var bodyHTML: String = ""
 

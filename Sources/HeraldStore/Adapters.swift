@@ -56,10 +56,34 @@ extension OutboxStore: LinkTokens, ProviderMail {
                 "SELECT provider_id, notice_id, expires_at, used_at, email FROM link_tokens WHERE hash = ? AND purpose = ?",
                 .blob(hash), .text(purpose.rawValue),
                 map: { ($0.int(0), $0.optionalInt(1), $0.optionalDate(2), $0.optionalDate(3), $0.optionalText(4)) })
-        else { return nil }
+        else { return try useDeliveryLink(token, hash: hash, purpose: purpose, at: now, consume: consume) }
         if row.3 != nil || (row.2.map { $0 < now } ?? false) { return nil }
         if consume { try database.run("UPDATE link_tokens SET used_at = ? WHERE hash = ?", .date(now), .blob(hash)) }
         return LinkUse(provider: row.0, notice: row.1, email: row.4)
+    }
+
+    /// A link of a fan-out message, derived from its delivery (DeliveryLinks): about that
+    /// delivery's provider, notice and address. Used up, it is stored as a used token.
+    private func useDeliveryLink(_ token: String, hash: [UInt8], purpose: LinkPurpose, at now: Date, consume: Bool)
+        throws -> LinkUse?
+    {
+        guard let links = try DeliveryLinks.existing(database), let id = links.delivery(of: token, purpose: purpose),
+            let link = try database.first(
+                """
+                SELECT provider_id, notice_id, CASE WHEN transport = 'email' THEN recipient END FROM deliveries
+                WHERE id = ? AND provider_id IS NOT NULL
+                """, .integer(id), map: { LinkUse(provider: $0.int(0), notice: $0.int(1), email: $0.optionalText(2)) })
+        else { return nil }
+        if consume {
+            try database.run(
+                """
+                INSERT INTO link_tokens (hash, purpose, provider_id, notice_id, expires_at, used_at, email)
+                VALUES (?, ?, ?, ?, NULL, ?, ?)
+                """, .blob(hash), .text(purpose.rawValue), .integer(link.provider),
+                link.notice.map(SQLValue.integer) ?? .null,
+                .date(now), .optionalText(link.email))
+        }
+        return link
     }
 
     /// The double opt-in message, to the address that asked.

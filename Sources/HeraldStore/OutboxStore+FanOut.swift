@@ -111,38 +111,40 @@ extension OutboxStore {
         _ providerContent: (Language) -> NoticeContent, of kind: NoticeKind, notice: NoticeRef,
         to providers: [ProviderRecipient], advisory: Advisory, project: Project
     ) throws -> Int {
+        // The addresses of one language share one template (MailTemplate): a row each holds only
+        // its address and Message-ID; its links are derived from its id when it is sent.
+        var templates: [Language: Int64] = [:]
+        func template(_ language: Language) throws -> Int64 {
+            if let id = templates[language] { return id }
+            _ = try DeliveryLinks.make(database)  // the key its links are signed with at send time
+            var content = providerContent(language)
+            if kind.isEmbargoed { content.linkToken(MailTemplate.tokenSlots[0], publicURL: settings.publicURL) }
+            let mail = message(
+                content, to: MailTemplate.recipientSlot, messageID: MailTemplate.messageIDSlot,
+                headers: providerHeaders(
+                    project, unsubscribeURL: "\(settings.publicURL)/unsubscribe?token=\(MailTemplate.tokenSlots[1])"))
+            let id = try insertPayload(Array(mail.rendered.utf8), template: true)
+            templates[language] = id
+            return id
+        }
         var count = 0
         for provider in providers {
-            let shared = providerContent(provider.language)
-            // Each address and the webhooks have acknowledgement links of their own, so the page
-            // can say who acknowledges.
-            func content(acknowledging email: String?) throws -> NoticeContent {
-                var content = shared
-                if kind.isEmbargoed, let label = content.link?.label {
-                    let ack = try newLinkToken(.ack, provider: provider.id, notice: notice.id, email: email)
-                    let url = "\(settings.publicURL)/ack?token=\(ack)"
-                    content.link = (label, url)
-                    content.answers = zip(content.answers, ResponseStatus.linked).map {
-                        ($0.0.label, NoticeWriter.answerURL(ackURL: url, status: $0.1))
-                    }
-                }
-                return content
-            }
+            let payload = try provider.emails.isEmpty ? 0 : template(provider.language)
             for email in provider.emails {
-                let content = try content(acknowledging: email)
-                // Each address's own link: unsubscribing takes that address off, not the organisation.
-                let unsubscribe = try newLinkToken(.unsubscribe, provider: provider.id, notice: notice.id, email: email)
-                let mail = message(
-                    content, to: email, notice: notice, owner: "p\(provider.id)",
-                    headers: providerHeaders(
-                        project, unsubscribeURL: "\(settings.publicURL)/unsubscribe?token=\(unsubscribe)"))
                 try insertDelivery(
                     notice: notice.id, provider: provider.id, channel: nil, transport: .email, format: "email",
-                    recipient: email, host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered)
-                )
+                    recipient: email, host: "mail",
+                    messageID: messageID(notice, owner: "p\(provider.id)", recipient: email),
+                    payload: payload)
                 count += 1
             }
-            let hookContent = provider.webhooks.isEmpty ? shared : try content(acknowledging: nil)
+            guard !provider.webhooks.isEmpty else { continue }
+            // A provider's webhooks share one acknowledgement link, made now: they are few.
+            var hookContent = providerContent(provider.language)
+            if kind.isEmbargoed {
+                let ack = try newLinkToken(.ack, provider: provider.id, notice: notice.id, email: nil)
+                hookContent.linkToken(ack, publicURL: settings.publicURL)
+            }
             for hook in provider.webhooks {
                 try insertWebhook(
                     hookContent, format: hook.kind, url: hook.url, notice: notice, provider: provider.id,
@@ -403,16 +405,24 @@ extension OutboxStore {
 
     /// `owner` is the provider or channel the recipient belongs to (`p12`, `c3`): two providers
     /// may share an address, and each copy needs an id of its own. It enters only the hash.
+    private func messageID(_ notice: NoticeRef, owner: String, recipient: String) -> String {
+        "herald.\(notice.key).\(Self.fingerprint(owner + " " + recipient))@\(settings.domain)"
+    }
+
     private func message(
         _ content: NoticeContent, to recipient: String, notice: NoticeRef, owner: String,
         headers: [(name: String, value: String)]
     ) -> EmailMessage {
+        message(
+            content, to: recipient, messageID: messageID(notice, owner: owner, recipient: recipient), headers: headers)
+    }
+
+    private func message(
+        _ content: NoticeContent, to recipient: String, messageID: String, headers: [(name: String, value: String)]
+    ) -> EmailMessage {
         EmailMessage(
             from: settings.mailFrom, fromName: settings.mailFromName, to: recipient, subject: content.headline,
-            text: content.plainText,
-            messageID: "herald.\(notice.key).\(Self.fingerprint(owner + " " + recipient))@\(settings.domain)",
-            date: clock.now,
-            extraHeaders: headers)
+            text: content.plainText, messageID: messageID, date: clock.now, extraHeaders: headers)
     }
 
     private func insertWebhook(
@@ -450,9 +460,9 @@ extension OutboxStore {
             ])
     }
 
-    /// Stores a message body once; deliveries refer to it by the returned id.
-    private func insertPayload(_ body: [UInt8]) throws -> Int64 {
-        try database.run("INSERT INTO payloads (body) VALUES (?)", .blob(body))
+    /// Stores a message body (or a `MailTemplate`) once; deliveries refer to it by the returned id.
+    private func insertPayload(_ body: [UInt8], template: Bool = false) throws -> Int64 {
+        try database.run("INSERT INTO payloads (body, is_template) VALUES (?, ?)", .blob(body), .int(template ? 1 : 0))
         return database.lastInsertID
     }
 

@@ -111,21 +111,40 @@ extension OutboxStore {
                 """, [.text(list)]
             ) { $0.int(0) })
         let claimed = stopped.isEmpty ? leased : leased.filter { !stopped.contains($0.id) }
-        // Each body read once per claim: the public channels of one format share theirs.
+        // Each body read once per claim: the public channels of one format share theirs, and
+        // the addresses of one fan-out and language their template.
         let payloadIDs = Array(Set(claimed.map(\.payloadID)))
         var bodies: [Int64: [UInt8]] = [:]
-        for (id, body) in try database.query(
-            "SELECT id, body FROM payloads WHERE id IN (SELECT value FROM json_each(?))",
-            .text(Self.jsonList(payloadIDs)), map: { ($0.int(0), $0.blob(1)) })
+        var templates: [Int64: MailTemplate] = [:]
+        for (id, body, isTemplate) in try database.query(
+            "SELECT id, body, is_template FROM payloads WHERE id IN (SELECT value FROM json_each(?))",
+            .text(Self.jsonList(payloadIDs)), map: { ($0.int(0), $0.blob(1), $0.int(2) != 0) })
         {
-            bodies[id] = body
+            if isTemplate { templates[id] = MailTemplate(body) } else { bodies[id] = body }
         }
+        let links = templates.isEmpty ? nil : try DeliveryLinks.existing(database)
         return claimed.map { row in
-            ClaimedDelivery(
+            var payload = bodies[row.payloadID] ?? []
+            if let template = templates[row.payloadID], let links {
+                payload = links.message(template, delivery: row.id, recipient: row.recipient, messageID: row.messageID)
+            }
+            return ClaimedDelivery(
                 id: row.id, transport: row.transport, format: row.format, recipient: row.recipient, host: row.host,
-                messageID: row.messageID, payload: bodies[row.payloadID] ?? [], secret: row.secret,
-                attempts: row.attempts)
+                messageID: row.messageID, payload: payload, secret: row.secret, attempts: row.attempts)
         }
+    }
+
+    /// The message of delivery `id` as it is sent (a template filled in), for records and tests.
+    public func message(ofDelivery id: Int64) throws -> [UInt8]? {
+        guard
+            let row = try database.first(
+                """
+                SELECT d.recipient, d.message_id, p.body, p.is_template FROM deliveries d JOIN payloads p ON p.id = d.payload_id
+                WHERE d.id = ?
+                """, .integer(id), map: { ($0.text(0), $0.text(1), $0.blob(2), $0.int(3) != 0) })
+        else { return nil }
+        guard row.3, let links = try DeliveryLinks.existing(database) else { return row.2 }
+        return links.message(MailTemplate(row.2), delivery: id, recipient: row.0, messageID: row.1)
     }
 
     /// Records a batch of outcomes in one transaction: one fsync for many messages.

@@ -39,6 +39,24 @@ public enum Secrets {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The bytes of unpadded base64url; nil when a character is not of its alphabet.
+    static func fromBase64URL(_ text: String) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count * 3 / 4)
+        var buffer: UInt32 = 0
+        var bits = 0
+        for character in text.utf8 {
+            guard let value = base64URLAlphabet.firstIndex(of: character) else { return nil }
+            buffer = buffer << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                bytes.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+            }
+        }
+        return bytes
+    }
+
     /// The SHA-256 of a token: what is stored instead of the token.
     public static func hash(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Data(token.utf8))) }
 

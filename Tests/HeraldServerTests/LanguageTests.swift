@@ -127,9 +127,7 @@ import Testing
         let provider = try #require(try fixture.db.providerRecords.list(status: .pendingConfirmation).first)
         #expect(provider.language == .dutch)
         let mail = try #require(
-            try fixture.db.database.first("SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id") {
-                DecodedMail(String(decoding: $0.blob(0), as: UTF8.self))
-            })
+            try fixture.db.sentMessages("SELECT id FROM deliveries").first.map { DecodedMail($0) })
         #expect(mail.subject == "Bevestig vroegtijdige meldingen voor Gemeente Voorbeeld", "\(mail.headers)")
     }
 }

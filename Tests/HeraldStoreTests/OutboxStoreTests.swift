@@ -92,10 +92,7 @@ import Testing
         #expect(revisions.map(\.recipient) == ["a@acme.example"])
         #expect(revisions.first?.revision == 2)
         // The revision notice carries the note to providers, never the reason.
-        let payload = try db.database.first(
-            "SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE d.id = ?",
-            .integer(revisions[0].id)
-        ) { String(decoding: $0.blob(0), as: UTF8.self) }
+        let payload = try db.sentMessages("SELECT ?", .integer(revisions[0].id)).first
         #expect(payload?.contains("distros") == true)
         #expect(payload?.contains("Dimpact") == false)
     }
@@ -376,9 +373,7 @@ import Testing
         try db.database.run("UPDATE providers SET organization = ? WHERE id = ?", .text(hostile), .integer(provider.id))
         _ = try db.providers.transition(provider.id, .approve, actor: db.actor)
         let mail = try #require(
-            try db.database.first("SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id") {
-                String(decoding: $0.blob(0), as: UTF8.self)
-            })
+            try db.sentMessages("SELECT id FROM deliveries").first)
         let head = try #require(mail.components(separatedBy: "\r\n\r\n").first)
         let names = head.components(separatedBy: "\r\n").filter { !$0.hasPrefix(" ") }.map {
             String($0.prefix { $0 != ":" })
@@ -392,35 +387,54 @@ import Testing
         #expect(!head.replacingOccurrences(of: "\r\n", with: "").contains { $0 == "\r" || $0 == "\n" || $0 == "\r\n" })
     }
 
-    @Test func linkTokensAreStoredHashed() throws {
+    @Test func aFanOutStoresNoTokenAndItsLinksAreSignedPerDelivery() throws {
         let db = try TestDatabase()
         try db.addProject()
-        _ = try addProvider(db, "Acme", emails: ["a@acme.example"])
+        _ = try addProvider(db, "Acme", emails: ["a@acme.example", "b@acme.example"])
         _ = try scheduled(db)
         _ = try db.advisories.fireDue()
-        let payload = try #require(
-            try db.database.first("SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id") {
-                String(decoding: $0.blob(0), as: UTF8.self)
-            })
-        let decoded = payload.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=3D", with: "=")
-        let token = try #require(
-            decoded.firstRange(of: /ack\?token=([A-Za-z0-9_-]+)/).map {
-                String(decoded[$0].dropFirst("ack?token=".count))
-            })
-        let stored = try db.database.query("SELECT hash, purpose FROM link_tokens") { ($0.blob(0), $0.text(1)) }
-        #expect(stored.contains { $0.0 == Secrets.hash(token) && $0.1 == "ack" })
-        #expect(stored.count == 2)  // ack and unsubscribe
+        // One template for the language, no token row: the links are made when a message is sent.
+        #expect(try db.count("link_tokens") == 0)
+        #expect(try db.database.first("SELECT count(*) FROM payloads WHERE is_template = 1") { $0.int(0) } == 1)
+        func token(_ purpose: String, in mail: String) throws -> String {
+            let decoded = mail.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=3D", with: "=")
+            return try #require(
+                decoded.firstMatch(of: try Regex("\(purpose)\\?token=([A-Za-z0-9_-]+)")).map {
+                    String(decoded[$0.range].split(separator: "=").last!)
+                })
+        }
+        let mails = try db.sentMessages("SELECT id FROM deliveries ORDER BY id")
+        #expect(mails.count == 2 && !mails[0].contains(MailTemplate.tokenSlots[0]))
+        let (first, second) = (try token("ack", in: mails[0]), try token("ack", in: mails[1]))
+        #expect(first != second && first.count == 43)
+        // Each link speaks for its own address; an unsubscribe token is no acknowledgement.
+        #expect(
+            try db.outbox.useLink(first, purpose: .ack, at: db.clock.now, consume: false)?.email == "a@acme.example")
+        #expect(
+            try db.outbox.useLink(second, purpose: .ack, at: db.clock.now, consume: false)?.email == "b@acme.example")
+        let unsubscribe = try token("unsubscribe", in: mails[1])
+        #expect(try db.outbox.useLink(unsubscribe, purpose: .ack, at: db.clock.now, consume: false) == nil)
+        #expect(try db.outbox.useLink(unsubscribe, purpose: .unsubscribe, at: db.clock.now, consume: false) != nil)
+        // One character changed anywhere, in the id or the MAC, and the link is nothing.
+        for index in [0, 5, 20, 42] {
+            var characters = Array(first)
+            characters[index] = characters[index] == "A" ? "B" : "A"
+            #expect(try db.outbox.useLink(String(characters), purpose: .ack, at: db.clock.now, consume: false) == nil)
+        }
+        // A used-up link is kept as used, hashed, and is then nothing.
+        #expect(try db.outbox.useLink(first, purpose: .ack, at: db.clock.now, consume: true) != nil)
+        #expect(try db.outbox.useLink(first, purpose: .ack, at: db.clock.now, consume: false) == nil)
+        #expect(try db.database.first("SELECT hash FROM link_tokens") { $0.blob(0) } == Secrets.hash(first))
     }
 }
 
 @Suite struct LanguageTests {
-    /// The payload of the one delivery to `recipient`.
+    /// The message of the newest delivery to `recipient`.
     func payload(_ db: TestDatabase, to recipient: String) throws -> String {
         try #require(
-            try db.database.first(
-                "SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id WHERE d.recipient = ? ORDER BY d.id DESC",
-                .text(recipient)
-            ) { String(decoding: $0.blob(0), as: UTF8.self) })
+            try db.sentMessages(
+                "SELECT id FROM deliveries WHERE recipient = ? ORDER BY id DESC LIMIT 1", .text(recipient)
+            ).first)
     }
 
     @Test func eachProviderGetsTheEarlyNoticeInItsLanguageByMailAndChat() throws {

@@ -86,12 +86,12 @@ import Testing
     /// The acknowledgement token in the newest (or `notice`'s) message to `address`.
     func ackToken(_ db: TestDatabase, to address: String, notice: String? = nil) throws -> String {
         let body = try #require(
-            try db.database.first(
+            try db.sentMessages(
                 """
-                SELECT p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id JOIN notices n ON n.id = d.notice_id
+                SELECT d.id FROM deliveries d JOIN notices n ON n.id = d.notice_id
                 WHERE d.recipient = ? AND (? IS NULL OR n.kind = ?) ORDER BY d.id DESC
                 """, .text(address), .optionalText(notice), .optionalText(notice)
-            ) { String(decoding: $0.blob(0), as: UTF8.self) })
+            ).first)
         let text = DecodedMail(body).text
         let match = try #require(text.firstRange(of: /ack\?token=([A-Za-z0-9_-]+)/))
         return String(text[match].dropFirst("ack?token=".count))
@@ -209,12 +209,9 @@ import Testing
         #expect(try recipients("final-notice").count == 6)
         // A reminder and a final notice carry the answer links as the early notice does.
         let body = try #require(
-            try db.database.first(
-                """
-                SELECT p.body FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN payloads p ON p.id = d.payload_id
-                WHERE n.kind = 'reminder'
-                """
-            ) { String(decoding: $0.blob(0), as: UTF8.self) })
+            try db.sentMessages(
+                "SELECT d.id FROM deliveries d JOIN notices n ON n.id = d.notice_id WHERE n.kind = 'reminder'"
+            ).first)
         #expect(body.contains("/answer?token=") && body.contains("Reminder"))
     }
 }
@@ -251,12 +248,12 @@ import Testing
         let before = try db.count("deliveries")
         _ = try db.stores.participation.decline(
             advisory.id, provider: ids[0], note: "Other distributions are ready; we keep the date.", actor: db.actor)
-        let sent = try db.database.query(
-            """
-            SELECT d.recipient, p.body FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN payloads p ON p.id = d.payload_id
-            WHERE n.kind = 'proposal-declined'
-            """
-        ) { ($0.text(0), String(decoding: $0.blob(1), as: UTF8.self)) }
+        let query =
+            "FROM deliveries d JOIN notices n ON n.id = d.notice_id WHERE n.kind = 'proposal-declined' ORDER BY d.id"
+        let sent = zip(
+            try db.database.query("SELECT d.recipient \(query)") { $0.text(0) },
+            try db.sentMessages("SELECT d.id \(query)")
+        ).map { ($0, $1) }
         #expect(try db.count("deliveries") == before + 1)
         #expect(sent.map(\.0) == ["sec@slow.example"])
         #expect(sent.first?.1.contains("we keep the date") == true)
@@ -284,9 +281,10 @@ import Testing
             schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now), actor: db.actor)
         _ = try db.advisories.fireDue()
         let bodies = Dictionary(
-            uniqueKeysWithValues: try db.database.query(
-                "SELECT d.recipient, p.body FROM deliveries d JOIN payloads p ON p.id = d.payload_id"
-            ) { ($0.text(0), DecodedMail(String(decoding: $0.blob(1), as: UTF8.self)).text) })
+            uniqueKeysWithValues: zip(
+                try db.database.query("SELECT recipient FROM deliveries ORDER BY id") { $0.text(0) },
+                try db.sentMessages("SELECT id FROM deliveries ORDER BY id").map { DecodedMail($0).text }
+            ).map { ($0, $1) })
         let english = try #require(bodies["sec@acme.example"])
         #expect(english.contains("TLP:AMBER · the fixed version may be deployed before the release"), "\(english)")
         let nederlands = try #require(bodies["cert@gemeente.example"])
@@ -296,12 +294,12 @@ import Testing
         db.manualClock.advance(by: 86_400)
         _ = try db.advisories.fireDue()
         let published = try #require(
-            try db.database.first(
+            try db.sentMessages(
                 """
-                SELECT p.body FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN payloads p ON p.id = d.payload_id
+                SELECT d.id FROM deliveries d JOIN notices n ON n.id = d.notice_id
                 WHERE n.kind = 'publication' AND d.recipient = 'sec@acme.example'
                 """
-            ) { DecodedMail(String(decoding: $0.blob(0), as: UTF8.self)).text })
+            ).first.map { DecodedMail($0).text })
         #expect(published.contains("TLP:CLEAR"), "\(published)")
         // What release managers read: the terms in force, and through what each was told.
         let detail = try db.advisoryRecords.detail(1)

@@ -57,6 +57,14 @@ public final class TestDatabase: @unchecked Sendable {
     /// The audit log of this database.
     public var audit: AuditLog { AuditLog(database: database) }
 
+    /// The messages of the deliveries `sql` selects (their ids first), as they are sent: a
+    /// fan-out's template filled in for each.
+    public func sentMessages(_ sql: String, _ values: SQLValue...) throws -> [String] {
+        try database.query(sql, values) { $0.int(0) }.map { id in
+            String(decoding: try outbox.message(ofDelivery: id) ?? [], as: UTF8.self)
+        }
+    }
+
     /// Rows in `table`.
     public func count(_ table: String) throws -> Int64 {
         try database.first("SELECT count(*) FROM \(table)") { $0.int(0) } ?? -1
