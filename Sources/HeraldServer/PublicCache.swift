@@ -135,40 +135,78 @@ final class PublicCache: @unchecked Sendable {
     private var fingerprint = ""
     private var checkedAt = ContinuousClock.now - .seconds(3600)
     private var documents: [String: PublicDocument] = [:]
+    /// The one check against the database in flight: under a flood, every request that finds
+    /// the cache stale waits for it instead of querying on its own (32 readers each asking
+    /// kept the pool's connections busy and a new publication waiting behind them).
+    private var check: (task: Task<String, Error>, generation: Int)?
+    /// Counts invalidations: a check that began before one says nothing about what came after.
+    private var generation = 0
     private let recheck: Duration
+    private let app: AppServices
 
-    init(recheck: Duration = .milliseconds(100)) { self.recheck = recheck }
+    init(app: AppServices, recheck: Duration = .milliseconds(100)) {
+        self.app = app
+        self.recheck = recheck
+    }
 
     /// The document under `key`, rendered by `render` when missing or stale.
-    func document(
-        _ key: String, app: AppServices,
-        render: @escaping @Sendable (Stores) throws -> PublicDocument?
-    ) async throws -> PublicDocument? {
+    func document(_ key: String, render: @escaping @Sendable (Stores) throws -> PublicDocument?) async throws
+        -> PublicDocument?
+    {
         let (cached, fresh) = lock.withLock { (documents[key], ContinuousClock.now - checkedAt < recheck) }
         if let cached, fresh { return cached }
+        let current = try await currentFingerprint()
+        if let kept = lock.withLock({ fingerprint == current ? documents[key] : nil }) { return kept }
         return try await app.run { [self] stores in
-            let current = try stores.published.fingerprint()
-            let kept = lock.withLock { () -> PublicDocument? in
-                if current != fingerprint {
-                    fingerprint = current
-                    documents.removeAll()
-                }
-                checkedAt = .now
-                return documents[key]
-            }
-            if let kept { return kept }
+            // Rendered from the database as it is now: kept only if nothing public changed since the check.
             guard let document = try render(stores) else { return nil }
-            lock.withLock { if fingerprint == current { documents[key] = document } }
+            let now = try stores.published.fingerprint()
+            lock.withLock { if fingerprint == current && now == current { documents[key] = document } }
             return document
         }
     }
 
+    /// The database's public fingerprint, by the check in flight or a new one; a changed one
+    /// empties the cache.
+    private func currentFingerprint() async throws -> String {
+        let (task, started) = lock.withLock { () -> (Task<String, Error>, Int) in
+            if let check, check.generation == generation { return (check.task, check.generation) }
+            let task = Task { try await app.run { try $0.published.fingerprint() } }
+            check = (task, generation)
+            return (task, generation)
+        }
+        defer { lock.withLock { if check?.task == task { check = nil } } }
+        let current = try await task.value
+        lock.withLock {
+            guard started == generation else { return }
+            if current != fingerprint {
+                fingerprint = current
+                documents.removeAll()
+            }
+            checkedAt = .now
+        }
+        return current
+    }
+
     /// The document under `key` when it was checked against the database within `recheck`;
     /// nil otherwise. Never waits, so the event loop can answer with it.
+    /// Past half its age a check starts meanwhile, so a steadily read cache stays fresh and
+    /// its readers are answered here rather than each going to the database when it expires.
     func freshDocument(_ key: String) -> PublicDocument? {
-        lock.withLock { ContinuousClock.now - checkedAt < recheck ? documents[key] : nil }
+        let (document, checkAhead) = lock.withLock { () -> (PublicDocument?, Bool) in
+            let age = ContinuousClock.now - checkedAt
+            guard age < recheck, let document = documents[key] else { return (nil, false) }
+            return (document, age >= recheck / 2 && check == nil)
+        }
+        if checkAhead { Task { _ = try? await currentFingerprint() } }
+        return document
     }
 
     /// Forgets everything (the scheduler in this process published something).
-    func invalidate() { lock.withLock { checkedAt = .now - .seconds(3600) } }
+    func invalidate() {
+        lock.withLock {
+            checkedAt = .now - .seconds(3600)
+            generation += 1
+        }
+    }
 }

@@ -131,7 +131,7 @@ struct PublicController: Sendable {
         _ request: Request, key: String, pages: Pages,
         render: @escaping @Sendable (Stores) throws -> PublicDocument?
     ) async throws -> Response {
-        guard let document = try await cache.document(key, app: app, render: render) else { return notFound(pages) }
+        guard let document = try await cache.document(key, render: render) else { return notFound(pages) }
         return serve(document, request)
     }
 

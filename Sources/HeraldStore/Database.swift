@@ -57,6 +57,16 @@ public final class Database {
                 }
                 sqlite3_result_text(context, OutboxStore.host(of: String(cString: text)), -1, Statement.transient)
             }, nil, nil, nil)
+        // herald_fingerprint(text): OutboxStore.fingerprint, for Message-IDs made set-wise.
+        sqlite3_create_function_v2(
+            db, "herald_fingerprint", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil,
+            { context, _, values in
+                guard let value = values?[0], let text = sqlite3_value_text(value) else {
+                    return sqlite3_result_null(context)
+                }
+                sqlite3_result_text(
+                    context, OutboxStore.fingerprint(String(cString: text)), -1, Statement.transient)
+            }, nil, nil, nil)
     }
 
     deinit {

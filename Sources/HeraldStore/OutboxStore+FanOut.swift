@@ -29,7 +29,7 @@ extension OutboxStore {
                 "SELECT 1 FROM notices WHERE advisory_id = ? AND kind = 'pre-announcement'", .integer(advisory.id)
             ) { _ in true } != nil
         let plan = FanOutPlan(
-            kind, providers: providers.map { FanOutPlan.Provider(id: $0.id, language: $0.language) },
+            kind, providers: providers,
             channels: FanOutPlan.reachesChannels(kind, preAnnounced: preAnnounced) ? try channelGroups(project) : [],
             preAnnounced: preAnnounced, projectLanguage: writer.language)
         if plan.isEmpty && !plan.recordedWhenEmpty { return nil }
@@ -48,7 +48,7 @@ extension OutboxStore {
             return content
         }
         var count = try deliver(
-            providerContent.get, of: kind, notice: notice, to: providers, advisory: advisory, project: project)
+            providerContent.get, of: kind, notice: notice, to: plan.providers, advisory: advisory, project: project)
         // Every public channel of one language gets the same content; each format's bytes are rendered once.
         let publicContent = Memo { (language: Language) in
             var content = writer.speaking(language).content(
@@ -109,49 +109,62 @@ extension OutboxStore {
     /// acknowledgement and unsubscribe links, each webhook, in the provider's language; returns how many.
     private func deliver(
         _ providerContent: (Language) -> NoticeContent, of kind: NoticeKind, notice: NoticeRef,
-        to providers: [ProviderRecipient], advisory: Advisory, project: Project
+        to providers: [FanOutPlan.Provider], advisory: Advisory, project: Project
     ) throws -> Int {
-        // The addresses of one language share one template (MailTemplate): a row each holds only
-        // its address and Message-ID; its links are derived from its id when it is sent.
-        var templates: [Language: Int64] = [:]
-        func template(_ language: Language) throws -> Int64 {
-            if let id = templates[language] { return id }
-            _ = try DeliveryLinks.make(database)  // the key its links are signed with at send time
+        guard !providers.isEmpty else { return 0 }
+        // The addresses of one language share one template (MailTemplate); their rows are
+        // written set-wise, each with its address and Message-ID; its links are derived from its
+        // id when it is sent. So 100,000 recipients are one statement, not 100,000 messages.
+        _ = try DeliveryLinks.make(database)  // the key those links are signed with
+        var templates: [String: JSON] = [:]
+        for language in Set(providers.map(\.language)) {
             var content = providerContent(language)
             if kind.isEmbargoed { content.linkToken(MailTemplate.tokenSlots[0], publicURL: settings.publicURL) }
             let mail = message(
                 content, to: MailTemplate.recipientSlot, messageID: MailTemplate.messageIDSlot,
                 headers: providerHeaders(
                     project, unsubscribeURL: "\(settings.publicURL)/unsubscribe?token=\(MailTemplate.tokenSlots[1])"))
-            let id = try insertPayload(Array(mail.rendered.utf8), template: true)
-            templates[language] = id
-            return id
+            templates[language.rawValue] = .int(Int(try insertPayload(Array(mail.rendered.utf8), template: true)))
         }
-        var count = 0
-        for provider in providers {
-            let payload = try provider.emails.isEmpty ? 0 : template(provider.language)
-            for email in provider.emails {
-                try insertDelivery(
-                    notice: notice.id, provider: provider.id, channel: nil, transport: .email, format: "email",
-                    recipient: email, host: "mail",
-                    messageID: messageID(notice, owner: "p\(provider.id)", recipient: email),
-                    payload: payload)
-                count += 1
+        let ids = Self.jsonList(providers.map(\.id))
+        // The Message-ID as `messageID(_:owner:recipient:)` makes it, by the same function in SQL.
+        var count = try database.run(
+            """
+            INSERT INTO deliveries (notice_id, provider_id, transport, format, recipient, host, message_id, payload_id,
+                                    state, next_attempt_at, created_at)
+            SELECT ?1, p.id, 'email', 'email', pc.email, 'mail',
+                   'herald.' || ?2 || '.' || herald_fingerprint('p' || p.id || ' ' || pc.email) || '@' || ?3,
+                   ?4 ->> p.language, 'pending', ?5, ?5
+            FROM json_each(?6) j JOIN providers p ON p.id = j.value JOIN provider_contacts pc ON pc.provider_id = p.id
+            ORDER BY j.key, pc.id
+            """,
+            [
+                .integer(notice.id), .text(notice.key), .text(settings.domain), .text(JSON.object(templates).text),
+                .date(clock.now), .text(ids),
+            ])
+        // Webhooks are few: each provider's share one acknowledgement link, made now.
+        let hooks = try database.query(
+            """
+            SELECT w.provider_id, w.url, w.kind FROM json_each(?) j JOIN provider_webhooks w ON w.provider_id = j.value
+            WHERE w.disabled_at IS NULL ORDER BY j.key, w.id
+            """, [.text(ids)]
+        ) { (provider: $0.int(0), url: $0.text(1), kind: WebhookKind(rawValue: $0.text(2)) ?? .webhook) }
+        let languages = Dictionary(providers.map { ($0.id, $0.language) }) { first, _ in first }
+        var hookContent: (provider: Int64, content: NoticeContent)?
+        for hook in hooks {
+            if hookContent?.provider != hook.provider {
+                var content = providerContent(languages[hook.provider] ?? .english)
+                if kind.isEmbargoed {
+                    let ack = try newLinkToken(.ack, provider: hook.provider, notice: notice.id, email: nil)
+                    content.linkToken(ack, publicURL: settings.publicURL)
+                }
+                hookContent = (hook.provider, content)
             }
-            guard !provider.webhooks.isEmpty else { continue }
-            // A provider's webhooks share one acknowledgement link, made now: they are few.
-            var hookContent = providerContent(provider.language)
-            if kind.isEmbargoed {
-                let ack = try newLinkToken(.ack, provider: provider.id, notice: notice.id, email: nil)
-                hookContent.linkToken(ack, publicURL: settings.publicURL)
-            }
-            for hook in provider.webhooks {
-                try insertWebhook(
-                    hookContent, format: hook.kind, url: hook.url, notice: notice, provider: provider.id,
-                    channel: nil, event: "herald.\(kind.rawValue)", project: project, advisoryID: advisory.publicID,
-                    revision: advisory.revision)
-                count += 1
-            }
+            try insertWebhook(
+                hookContent!.content, format: hook.kind, url: hook.url, notice: notice, provider: hook.provider,
+                channel: nil, event: "herald.\(kind.rawValue)", project: project, advisoryID: advisory.publicID,
+                revision: advisory.revision)
+            count += 1
         }
         return count
     }
@@ -178,7 +191,7 @@ extension OutboxStore {
             ORDER BY a.id
             """, [.integer(providerID)]
         ) { ($0.int(0), NoticeRef(id: $0.int(1), key: $0.text(2)), NoticeKind(rawValue: $0.text(3)) ?? .earlyNotice) }
-        let recipient = ProviderRecipient(provider)
+        let recipient = FanOutPlan.Provider(id: provider.id, language: provider.language)
         for (advisoryID, notice, _) in rows {
             let advisory = try AdvisoryStore(database: database, clock: clock, settings: settings).get(advisoryID)
             let project = try ProjectStore(database: database, clock: clock).require(advisory.projectSlug)
@@ -260,39 +273,23 @@ extension OutboxStore {
             host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
     }
 
-    /// A provider as a notice goes to it: its addresses, its working webhooks, its language.
-    struct ProviderRecipient {
-        var id: Int64
-        var organization: String
-        var emails: [String]
-        var webhooks: [ProviderWebhook]
-        var language: Language
-
-        init(_ provider: Provider) {
-            id = provider.id
-            organization = provider.organization
-            emails = provider.emails
-            webhooks = provider.webhooks.filter { $0.disabledAt == nil }
-            language = provider.language
-        }
-    }
-
     /// Providers a notice goes to: the early notice to every active subscriber of the project;
     /// later provider notices to those who had an earlier one and are still active. A suspended
     /// or removed provider gets nothing more, embargoed or not.
     private func providerRecipients(_ audience: FanOutPlan.Providers, advisory: Advisory, project: Project) throws
-        -> [ProviderRecipient]
+        -> [FanOutPlan.Provider]
     {
-        let ids: [Int64]
+        func provider(_ row: Row) -> FanOutPlan.Provider {
+            FanOutPlan.Provider(id: row.int(0), language: Language(rawValue: row.text(1)) ?? settings.defaultLanguage)
+        }
         switch audience {
         case .activeFollowers:
-            ids = try database.query(
+            return try database.query(
                 """
-                SELECT p.id FROM providers p
+                SELECT p.id, p.language FROM providers p
                 WHERE p.status = 'active' AND \(ParticipationStore.takesPart(provider: "p.id", advisory: "?2", project: "?1"))
                 ORDER BY p.id
-                """, [.integer(project.id), .integer(advisory.id)]
-            ) { $0.int(0) }
+                """, [.integer(project.id), .integer(advisory.id)], map: provider)
         case .toldBefore, .silentParticipants:
             // Those who had a private notice and still take part; for the reminder, only those
             // who have neither acknowledged nor answered.
@@ -303,21 +300,17 @@ extension OutboxStore {
                                 WHERE n2.advisory_id = ?1 AND k.provider_id = p.id)
                 AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.advisory_id = ?1 AND r.provider_id = p.id)
                 """ : ""
-            ids = try database.query(
+            return try database.query(
                 """
-                SELECT DISTINCT d.provider_id FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN providers p ON p.id = d.provider_id
+                SELECT DISTINCT d.provider_id, p.language FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN providers p ON p.id = d.provider_id
                 WHERE n.advisory_id = ?1 AND n.kind IN ('early-notice', 'revision') AND p.status = 'active'
                   AND \(ParticipationStore.takesPart(provider: "p.id", advisory: "?1", project: "?2"))
                   \(silentOnly)
                 ORDER BY d.provider_id
-                """, [.integer(advisory.id), .integer(project.id)]
-            ) { $0.int(0) }
+                """, [.integer(advisory.id), .integer(project.id)], map: provider)
         case .none:
-            ids = []
+            return []
         }
-        guard !ids.isEmpty else { return [] }
-        let store = ProviderStore(database: database, clock: clock)
-        return try store.providers(ids: ids).map(ProviderRecipient.init)
     }
 
     /// The kinds and languages of the project's enabled public channels: a project may have
