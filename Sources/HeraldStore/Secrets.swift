@@ -39,7 +39,8 @@ public enum Secrets {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// The bytes of unpadded base64url; nil when a character is not of its alphabet.
+    /// The bytes of unpadded base64url; nil when a character is not of its alphabet or the
+    /// text is not the canonical spelling of its bytes.
     static func fromBase64URL(_ text: String) -> [UInt8]? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count * 3 / 4)
@@ -54,6 +55,9 @@ public enum Secrets {
                 bytes.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
             }
         }
+        // The unused low bits of the last character must be zero: one value, one spelling, so a
+        // token used up (stored by its hash) cannot come back spelt another way.
+        guard buffer & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
         return bytes
     }
 

@@ -405,6 +405,24 @@ import Testing
         }
         let mails = try db.sentMessages("SELECT id FROM deliveries ORDER BY id")
         #expect(mails.count == 2 && !mails[0].contains(MailTemplate.tokenSlots[0]))
+        // Written set-wise in SQL, each Message-ID is the one the Swift side makes: the notice's
+        // key and a fingerprint of the owner and the address, in the message as in the row.
+        let rows = try db.database.query(
+            """
+            SELECT d.message_id, n.key, d.provider_id, d.recipient FROM deliveries d JOIN notices n ON n.id = d.notice_id
+            ORDER BY d.id
+            """
+        ) { ($0.text(0), $0.text(1), $0.int(2), $0.text(3)) }
+        func fnv1a(_ text: String) -> String {
+            String(
+                text.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01B3 },
+                radix: 16)
+        }
+        for ((messageID, key, provider, recipient), mail) in zip(rows, mails) {
+            let expected = "herald.\(key).\(fnv1a("p\(provider) \(recipient)"))@herald.test"
+            #expect(messageID == expected)
+            #expect(mail.contains("\r\nMessage-ID: <\(expected)>\r\n") && mail.contains("\r\nTo: \(recipient)\r\n"))
+        }
         let (first, second) = (try token("ack", in: mails[0]), try token("ack", in: mails[1]))
         #expect(first != second && first.count == 43)
         // Each link speaks for its own address; an unsubscribe token is no acknowledgement.

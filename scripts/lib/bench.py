@@ -148,6 +148,10 @@ def env_for(port):
     return dict(os.environ, HERALD_PUBLIC_URL=f"http://127.0.0.1:{port}", HERALD_MAIL_FROM="security@bench.example", HERALD_LOG_LEVEL="warning")
 
 
+def rfc3339(instant):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(instant)) + f".{int(instant * 1000) % 1000:03d}Z"
+
+
 def long_text(size):
     words = "An attacker who sends a crafted request can overflow a heap buffer in the request parser. "
     return (words * (size // len(words) + 1))[:size]
@@ -198,7 +202,7 @@ def early_notice(db, env, seconds_ahead=3, title="Heap overflow in the request p
            "--severity", "high", "--summary", long_text(200), "--body-file", body,
            "--embargo", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400)),
            # A few seconds ahead, so the measurement starts at an instant the scheduler sleeps towards.
-           "--early-notice", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds_ahead)), env=env)
+           "--early-notice", rfc3339(time.time() + seconds_ahead), env=env)
 
 
 def email_round(n, db):
@@ -337,17 +341,22 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else float("nan")
 
 
-def measure_lag(db, port, env, lead=4):
+def measure_lag(db, port, env, lead=4, meanwhile=None):
     """20 advisories released by the scheduler 0.5 s apart: instant → first delivery to the public
-    webhook, and instant → /feed.atom shows it (polled every 2 ms)."""
+    webhook, and instant → /feed.atom shows it (polled every 2 ms). `meanwhile(first_instant)`
+    starts the load once they are scheduled."""
     start = time.time() + lead
     instants = []
     for i in range(20):
         instant = start + i * 0.5
         instants.append(instant)
         herald(db, "advisory", "create", "--project", "bench", "--title", f"Advisory number {i:02d}", "--cve", f"CVE-2026-{2000 + i}",
-               "--summary", long_text(300), "--embargo", time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(instant)) + f".{int(instant * 1000) % 1000:03d}Z",
+               "--summary", long_text(300), "--embargo", rfc3339(instant),
                env=env)
+    if meanwhile:
+        meanwhile(start)
+    if time.time() > start - 0.2:
+        raise SystemExit("the lag measurement started too late for its first instant; raise its lead")
     seen = {}
     while len(seen) < 20 and time.time() < start + 30:
         text = urllib.request.urlopen(f"http://127.0.0.1:{port}/feed.atom").read().decode()
@@ -357,11 +366,19 @@ def measure_lag(db, port, env, lead=4):
                 seen[i] = now - instants[i]
         time.sleep(0.002)
     connection = sqlite3.connect(db, timeout=30)
-    first = [row[0] / 1000 for row in connection.execute(
-        """SELECT min(d.delivered_at) - n.due_at FROM deliveries d JOIN notices n ON n.id = d.notice_id
-           WHERE n.kind = 'publication' AND d.transport = 'webhook' GROUP BY n.id""")]
+    deadline = time.time() + 30
+    while True:   # the last publications' webhooks may still be on their way when the feed shows them
+        first = [row[0] for row in connection.execute(
+            """SELECT min(d.delivered_at) - n.due_at FROM deliveries d JOIN notices n ON n.id = d.notice_id
+               WHERE n.kind = 'publication' AND d.transport = 'webhook' GROUP BY n.id""")]
+        if (len(first) == 20 and None not in first) or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    first = [value / 1000 for value in first if value is not None]
     connection.close()
     feed_lags = list(seen.values())
+    log("  feed lags (ms): " + " ".join(f"{seen.get(i, float('nan')) * 1000:.0f}" for i in range(20)))
+    log("  first deliveries (ms): " + " ".join(f"{v * 1000:.0f}" for v in first))
     return {"advisories": 20, "first_delivery_p50_ms": round(percentile(first, 50) * 1000, 1), "first_delivery_p99_ms": round(percentile(first, 99) * 1000, 1),
             "feed_p50_ms": round(percentile(feed_lags, 50) * 1000, 1), "feed_p99_ms": round(percentile(feed_lags, 99) * 1000, 1),
             "feed_seen": len(seen), "delivered": len(first)}
@@ -397,12 +414,17 @@ if "load" in ONLY:
     env = env_for(port)
     herald(db, "channel", "add", "--project", "bench", "--kind", "webhook", "--target", f"http://127.0.0.1:{nginx_port}/hooks/lag", env=env)
     process = serve(db, port, ["--smtp-url", f"smtp://127.0.0.1:{sink_port}"], env)
-    early_notice(db, env, seconds_ahead=2, title="The fan-out in flight")
     flood = []
-    for path in ("/feed.atom", "/advisories"):
-        command = ["wrk", "-t", "1", "-c", str(FEED_CONNECTIONS // 2), "-d", "25s", f"http://127.0.0.1:{port}{path}"]
-        flood.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True))
-    load = measure_lag(db, port, env, lead=3)
+
+    def start_load(first_instant):
+        # The early notice 2 s before the first publication: its rows are written (≤ 1 s) and
+        # its sends under way when the publications come; wrk floods the feed and the index page.
+        early_notice(db, env, seconds_ahead=max(1, first_instant - 2 - time.time()), title="The fan-out in flight")
+        for path in ("/feed.atom", "/"):
+            command = ["wrk", "-t", "1", "-c", str(FEED_CONNECTIONS // 2), "-d", "25s", f"http://127.0.0.1:{port}{path}"]
+            flood.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True))
+
+    load = measure_lag(db, port, env, lead=8, meanwhile=start_load)
     connection = sqlite3.connect(db, timeout=30)
     in_flight = connection.execute("""SELECT count(*) FROM deliveries d JOIN notices n ON n.id = d.notice_id
                                       WHERE n.kind = 'early-notice' AND d.state = 'pending'""").fetchone()[0]
