@@ -117,6 +117,7 @@ extension OutboxStore {
         // id when it is sent. So 100,000 recipients are one statement, not 100,000 messages.
         _ = try DeliveryLinks.make(database)  // the key those links are signed with
         var templates: [String: JSON] = [:]
+        var anyTemplate: Int64 = 0
         for language in Set(providers.map(\.language)) {
             var content = providerContent(language)
             if kind.isEmbargoed { content.linkToken(MailTemplate.tokenSlots[0], publicURL: settings.publicURL) }
@@ -124,23 +125,25 @@ extension OutboxStore {
                 content, to: MailTemplate.recipientSlot, messageID: MailTemplate.messageIDSlot,
                 headers: providerHeaders(
                     project, unsubscribeURL: "\(settings.publicURL)/unsubscribe?token=\(MailTemplate.tokenSlots[1])"))
-            templates[language.rawValue] = .int(Int(try insertPayload(Array(mail.rendered.utf8), template: true)))
+            anyTemplate = try insertPayload(Array(mail.rendered.utf8), template: true)
+            templates[language.rawValue] = .int(Int(anyTemplate))
         }
         let ids = Self.jsonList(providers.map(\.id))
-        // The Message-ID as `messageID(_:owner:recipient:)` makes it, by the same function in SQL.
+        // The Message-ID as `messageID(_:owner:recipient:)` makes it, by the same function in SQL;
+        // the language's template (the plan's languages are the providers' own, so one is there).
         var count = try database.run(
             """
             INSERT INTO deliveries (notice_id, provider_id, transport, format, recipient, host, message_id, payload_id,
                                     state, next_attempt_at, created_at)
             SELECT ?1, p.id, 'email', 'email', pc.email, 'mail',
                    'herald.' || ?2 || '.' || herald_fingerprint('p' || p.id || ' ' || pc.email) || '@' || ?3,
-                   ?4 ->> p.language, 'pending', ?5, ?5
+                   coalesce(?4 ->> p.language, ?7), 'pending', ?5, ?5
             FROM json_each(?6) j JOIN providers p ON p.id = j.value JOIN provider_contacts pc ON pc.provider_id = p.id
             ORDER BY j.key, pc.id
             """,
             [
                 .integer(notice.id), .text(notice.key), .text(settings.domain), .text(JSON.object(templates).text),
-                .date(clock.now), .text(ids),
+                .date(clock.now), .text(ids), .integer(anyTemplate),
             ])
         // Webhooks are few: each provider's share one acknowledgement link, made now.
         let hooks = try database.query(
@@ -150,18 +153,22 @@ extension OutboxStore {
             """, [.text(ids)]
         ) { (provider: $0.int(0), url: $0.text(1), kind: WebhookKind(rawValue: $0.text(2)) ?? .webhook) }
         let languages = Dictionary(providers.map { ($0.id, $0.language) }) { first, _ in first }
-        var hookContent: (provider: Int64, content: NoticeContent)?
+        var previous: (provider: Int64, content: NoticeContent)?
         for hook in hooks {
-            if hookContent?.provider != hook.provider {
-                var content = providerContent(languages[hook.provider] ?? .english)
+            let content: NoticeContent
+            if let previous, previous.provider == hook.provider {
+                content = previous.content
+            } else {
+                var own = providerContent(languages[hook.provider] ?? settings.defaultLanguage)
                 if kind.isEmbargoed {
                     let ack = try newLinkToken(.ack, provider: hook.provider, notice: notice.id, email: nil)
-                    content.linkToken(ack, publicURL: settings.publicURL)
+                    own.linkToken(ack, publicURL: settings.publicURL)
                 }
-                hookContent = (hook.provider, content)
+                content = own
+                previous = (hook.provider, own)
             }
             try insertWebhook(
-                hookContent!.content, format: hook.kind, url: hook.url, notice: notice, provider: hook.provider,
+                content, format: hook.kind, url: hook.url, notice: notice, provider: hook.provider,
                 channel: nil, event: "herald.\(kind.rawValue)", project: project, advisoryID: advisory.publicID,
                 revision: advisory.revision)
             count += 1
