@@ -8,19 +8,41 @@
 /// line would be; a token slot is as long as a token and of the same characters, so the
 /// quoted-printable body breaks its lines in the same places around it.
 public struct MailTemplate: Sendable {
-    /// Stand-in recipient while rendering.
-    public static let recipientSlot = "recipient.slot@herald.invalid"
-    /// Stand-in Message-ID while rendering.
-    public static let messageIDSlot = "message-id.slot@herald.invalid"
-    /// Stand-ins for link tokens, by index: 43 characters of base64url, as long as a token.
-    public static let tokenSlots = [
-        "HeraldTemplateSlot0-acknowledge-xxxxxxxxxxx", "HeraldTemplateSlot1-unsubscribe-xxxxxxxxxxx",
-    ]
+    /// The stand-ins of one template. They are made at random for each fan-out, so no text a
+    /// release manager writes (a title, a body, a note) can contain one and be filled with the
+    /// recipient's own links.
+    public struct Slots: Equatable, Sendable {
+        /// The stand-in address, alone on the To line.
+        public let recipient: String
+        /// The stand-in Message-ID, alone on its line.
+        public let messageID: String
+        /// The stand-ins for link tokens, by index: 43 characters of base64url, as long as a token.
+        public let tokens: [String]
+
+        /// Slots from random tokens (43 characters of base64url each): the first two name the
+        /// recipient and the Message-ID, the rest stand for link tokens.
+        public init(random: [String]) {
+            recipient = "r" + (random.first ?? "") + "@slot.invalid"
+            messageID = "m" + (random.dropFirst().first ?? "") + "@slot.invalid"
+            tokens = Array(random.dropFirst(2))
+        }
+
+        init(recipient: String, messageID: String, tokens: [String]) {
+            self.recipient = recipient
+            self.messageID = messageID
+            self.tokens = tokens
+        }
+    }
+
     /// The length of a link token (base64url of 32 bytes, unpadded).
     public static let tokenLength = 43
+    /// The first line of a stored template names its slots; the message follows.
+    static let storedPrefix = Array("Herald-Template-Slots:".utf8)
 
     /// The message rendered with the stand-ins.
     public let bytes: [UInt8]
+    /// Its stand-ins.
+    public let slots: Slots
     /// Where the To and Message-ID lines are (without their CRLF).
     private let recipientLine: Range<Int>?
     private let messageIDLine: Range<Int>?
@@ -28,20 +50,51 @@ public struct MailTemplate: Sendable {
     /// a quoted-printable soft line break ("=" CRLF) may separate.
     private let tokenPlaces: [[[Int]]]
 
-    /// A template from a message rendered with the stand-ins (`EmailMessage.rendered` of a
-    /// message to `recipientSlot`, with `messageIDSlot` and token slots in its links).
-    public init(_ bytes: [UInt8]) {
-        self.bytes = bytes
-        let headerEnd = Self.find(Array("\r\n\r\n".utf8), in: bytes, from: 0) ?? bytes.count
-        func line(containing slot: String) -> Range<Int>? {
-            guard let at = Self.find(Array(slot.utf8), in: bytes, from: 0), at < headerEnd else { return nil }
-            let start = (bytes[..<at].lastIndex(of: 10)).map { $0 + 1 } ?? 0
-            let end = Self.find([13, 10], in: bytes, from: at) ?? bytes.count
-            return start..<end
+    /// The bytes to store: the slots on a first line, then `message`, rendered with them
+    /// (`EmailMessage.rendered` of a message to `slots.recipient`, with `slots.messageID`, and
+    /// the token slots in its links).
+    public static func stored(_ message: [UInt8], slots: Slots) -> [UInt8] {
+        storedPrefix + Array(([""] + [slots.recipient, slots.messageID] + slots.tokens).joined(separator: " ").utf8)
+            + [13, 10] + message
+    }
+
+    /// A template as `stored` wrote it. Bytes without the slots line are a message with no slots.
+    public init(stored: [UInt8]) {
+        guard stored.starts(with: Self.storedPrefix), let end = Self.find([13, 10], in: stored, from: 0) else {
+            self.init(message: stored, slots: Slots(recipient: "", messageID: "", tokens: []))
+            return
         }
-        recipientLine = line(containing: Self.recipientSlot)
-        messageIDLine = line(containing: Self.messageIDSlot)
-        tokenPlaces = Self.tokenSlots.map { Self.places(of: Array($0.utf8), in: bytes) }
+        let names = String(decoding: stored[Self.storedPrefix.count..<end], as: UTF8.self).split(separator: " ")
+            .map(String.init)
+        let slots =
+            names.count >= 2
+            ? Slots(recipient: names[0], messageID: names[1], tokens: Array(names.dropFirst(2)))
+            : Slots(recipient: "", messageID: "", tokens: [])
+        self.init(message: Array(stored[(end + 2)...]), slots: slots)
+    }
+
+    /// A template from a message rendered with `slots`.
+    public init(message bytes: [UInt8], slots: Slots) {
+        self.bytes = bytes
+        self.slots = slots
+        // The address and the Message-ID are looked for only as header lines of their own.
+        let headerEnd = Self.find(Array("\r\n\r\n".utf8), in: bytes, from: 0) ?? bytes.count
+        func line(_ name: String, _ slot: String, _ end: String = "") -> Range<Int>? {
+            guard !slot.isEmpty else { return nil }
+            let wanted = Array((name + ": " + slot + end).utf8)
+            var start = 0
+            while start < headerEnd {
+                let end = Self.find([13, 10], in: bytes, from: start) ?? headerEnd
+                if bytes[start..<end].elementsEqual(wanted) { return start..<end }
+                start = end + 2
+            }
+            return nil
+        }
+        recipientLine = line("To", slots.recipient)
+        messageIDLine = line("Message-ID", "<" + slots.messageID, ">")
+        tokenPlaces = slots.tokens.map { slot in
+            slot.utf8.count == Self.tokenLength ? Self.places(of: Array(slot.utf8), in: bytes) : []
+        }
     }
 
     /// The message for one recipient. `tokens` fill the token slots in order; each must be a

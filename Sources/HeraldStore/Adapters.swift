@@ -67,12 +67,15 @@ extension OutboxStore: LinkTokens, ProviderMail {
     private func useDeliveryLink(_ token: String, hash: [UInt8], purpose: LinkPurpose, at now: Date, consume: Bool)
         throws -> LinkUse?
     {
-        guard let links = try DeliveryLinks.existing(database), let id = links.delivery(of: token, purpose: purpose),
+        // Only a provider's message assembled from a template ever carried such a link.
+        let rows = "FROM deliveries d JOIN payloads p ON p.id = d.payload_id AND p.is_template = 1 WHERE d.id = ?"
+        guard let links = try DeliveryLinks.existing(database),
+            let id = try links.delivery(
+                of: token, purpose: purpose,
+                messageID: { try database.first("SELECT d.message_id \(rows)", .integer($0)) { $0.text(0) } }),
             let link = try database.first(
-                """
-                SELECT provider_id, notice_id, CASE WHEN transport = 'email' THEN recipient END FROM deliveries
-                WHERE id = ? AND provider_id IS NOT NULL
-                """, .integer(id), map: { LinkUse(provider: $0.int(0), notice: $0.int(1), email: $0.optionalText(2)) })
+                "SELECT d.provider_id, d.notice_id, d.recipient \(rows) AND d.provider_id IS NOT NULL", .integer(id),
+                map: { LinkUse(provider: $0.int(0), notice: $0.int(1), email: $0.text(2)) })
         else { return nil }
         if consume {
             try database.run(

@@ -118,15 +118,19 @@ extension OutboxStore {
         _ = try DeliveryLinks.make(database)  // the key those links are signed with
         var templates: [String: JSON] = [:]
         var anyTemplate: Int64 = 0
-        for language in Set(providers.map(\.language)) {
+        for language in Set(providers.map(\.language)).sorted(by: { $0.rawValue < $1.rawValue }) {
+            // Its stand-ins at random: no text of the advisory can hold one (DeliveryLinks fills
+            // the first token slot with the acknowledge link, the second with unsubscribe).
+            let slots = MailTemplate.Slots(random: (0..<4).map { _ in Secrets.token(prefix: "") })
             var content = providerContent(language)
-            if kind.isEmbargoed { content.linkToken(MailTemplate.tokenSlots[0], publicURL: settings.publicURL) }
+            if kind.isEmbargoed { content.linkToken(slots.tokens[0], publicURL: settings.publicURL) }
             let mail = message(
-                content, to: MailTemplate.recipientSlot, messageID: MailTemplate.messageIDSlot,
+                content, to: slots.recipient, messageID: slots.messageID,
                 headers: providerHeaders(
-                    project, unsubscribeURL: "\(settings.publicURL)/unsubscribe?token=\(MailTemplate.tokenSlots[1])"))
-            anyTemplate = try insertPayload(Array(mail.rendered.utf8), template: true)
-            templates[language.rawValue] = .int(Int(anyTemplate))
+                    project, unsubscribeURL: "\(settings.publicURL)/unsubscribe?token=\(slots.tokens[1])"))
+            let id = try insertPayload(MailTemplate.stored(Array(mail.rendered.utf8), slots: slots), template: true)
+            if anyTemplate == 0 { anyTemplate = id }
+            templates[language.rawValue] = .int(Int(id))
         }
         let ids = Self.jsonList(providers.map(\.id))
         // The Message-ID as `messageID(_:owner:recipient:)` makes it, by the same function in SQL;

@@ -120,9 +120,10 @@ extension OutboxStore {
             "SELECT id, body, is_template FROM payloads WHERE id IN (SELECT value FROM json_each(?))",
             .text(Self.jsonList(payloadIDs)), map: { ($0.int(0), $0.blob(1), $0.int(2) != 0) })
         {
-            if isTemplate { templates[id] = MailTemplate(body) } else { bodies[id] = body }
+            if isTemplate { templates[id] = MailTemplate(stored: body) } else { bodies[id] = body }
         }
-        let links = templates.isEmpty ? nil : try DeliveryLinks.existing(database)
+        // Made if it went missing (a partial restore): a message is never sent with its slots unfilled.
+        let links = templates.isEmpty ? nil : try DeliveryLinks.make(database)
         return claimed.map { row in
             var payload = bodies[row.payloadID] ?? []
             if let template = templates[row.payloadID], let links {
@@ -143,8 +144,9 @@ extension OutboxStore {
                 WHERE d.id = ?
                 """, .integer(id), map: { ($0.text(0), $0.text(1), $0.blob(2), $0.int(3) != 0) })
         else { return nil }
-        guard row.3, let links = try DeliveryLinks.existing(database) else { return row.2 }
-        return links.message(MailTemplate(row.2), delivery: id, recipient: row.0, messageID: row.1)
+        guard row.3 else { return row.2 }
+        guard let links = try DeliveryLinks.existing(database) else { return nil }
+        return links.message(MailTemplate(stored: row.2), delivery: id, recipient: row.0, messageID: row.1)
     }
 
     /// Records a batch of outcomes in one transaction: one fsync for many messages.

@@ -404,7 +404,12 @@ import Testing
                 })
         }
         let mails = try db.sentMessages("SELECT id FROM deliveries ORDER BY id")
-        #expect(mails.count == 2 && !mails[0].contains(MailTemplate.tokenSlots[0]))
+        let slots = try #require(
+            try db.database.first("SELECT body FROM payloads WHERE is_template = 1") {
+                MailTemplate(stored: $0.blob(0)).slots
+            })
+        #expect(slots.tokens.count == 2 && slots.recipient.hasSuffix("@slot.invalid"))
+        #expect(mails.count == 2 && !mails.contains { mail in slots.tokens.contains { mail.contains($0) } })
         // Written set-wise in SQL, each Message-ID is the one the Swift side makes: the notice's
         // key and a fingerprint of the owner and the address, in the message as in the row.
         let rows = try db.database.query(
@@ -439,6 +444,19 @@ import Testing
             characters[index] = characters[index] == "A" ? "B" : "A"
             #expect(try db.outbox.useLink(String(characters), purpose: .ack, at: db.clock.now, consume: false) == nil)
         }
+        // The token hides its delivery's id: a provider cannot count the deliveries between two of its links.
+        let ids = try db.database.query("SELECT id FROM deliveries ORDER BY id") { $0.int(0) }
+        for (token, id) in zip([first, second], ids) {
+            let base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + "="
+            let bytes = Array(try #require(Data(base64Encoded: base64)))
+            #expect(bytes.count == 32)
+            #expect(!bytes.contains((0..<8).map { UInt8(truncatingIfNeeded: id >> (56 - 8 * $0)) }))
+        }
+        // A database restored from a backup hands the id out again, with another Message-ID:
+        // the old link names nothing.
+        let row = ids[1]
+        try db.database.run("UPDATE deliveries SET message_id = 'herald.other.1@herald.test' WHERE id = ?", .integer(row))
+        #expect(try db.outbox.useLink(second, purpose: .ack, at: db.clock.now, consume: false) == nil)
         // A used-up link is kept as used, hashed, and is then nothing.
         #expect(try db.outbox.useLink(first, purpose: .ack, at: db.clock.now, consume: true) != nil)
         #expect(try db.outbox.useLink(first, purpose: .ack, at: db.clock.now, consume: false) == nil)

@@ -214,7 +214,8 @@ def email_round(n, db):
     due, first, last, delivered = wait_delivered(db, n, "email", process)
     connection = sqlite3.connect(db)
     # Every message of the notice is this template with its own address, Message-ID and tokens filled in: the same size.
-    message = connection.execute("SELECT body FROM payloads WHERE is_template = 1 ORDER BY id DESC LIMIT 1").fetchone()[0]
+    stored = connection.execute("SELECT body FROM payloads WHERE is_template = 1 ORDER BY id DESC LIMIT 1").fetchone()[0]
+    message = stored.split(b"\r\n", 1)[1]   # after the line that names its slots (MailTemplate.stored)
     connection.close()
     peak_rss[n] = max(peak_rss.get(n, 0), peak_rss_mib(process.pid))
     stop(process)

@@ -25,10 +25,9 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from harness import Run, free_port
+from harness import Run, free_port, page_left
 
 HERALD = os.path.abspath(sys.argv[1])
 SUPPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "Support")
@@ -130,7 +129,7 @@ driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opti
 def press(button):
     page = driver.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 15).until(page_left(page))
 
 
 proposal = (int(embargo) // 60 + 2) * 60    # a whole minute after the release, as a datetime-local field sends it

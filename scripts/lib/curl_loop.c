@@ -128,7 +128,10 @@ int main(int argc, char **argv) {
             if (message->msg != CURLMSG_DONE) continue;
             struct transfer *t;
             curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-            if (message->data.result != CURLE_OK) failures++;
+            long status = 0;
+            curl_easy_getinfo(message->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+            /* A transfer counts only when the peer took it: 2xx for HTTP, 250 after the message for SMTP. */
+            if (message->data.result != CURLE_OK || (http && (status < 200 || status > 299))) failures++;
             curl_multi_remove_handle(multi, message->easy_handle);
             idle[idle_count++] = t;
             finished++;

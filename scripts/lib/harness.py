@@ -53,3 +53,16 @@ class Run:
                 pass
             time.sleep(interval)
         self.fail(f"timed out after {timeout}s waiting for {what}")
+
+
+def page_left(page):
+    """A wait condition for Selenium: `page` (an element of the old document) is gone. Chromium
+    may answer a look at a node of a document being replaced with "does not belong to the
+    document" instead of a stale reference; both mean the old page has gone."""
+    def gone(_driver):
+        try:
+            page.is_enabled()
+            return False
+        except Exception as error:   # selenium's StaleElementReferenceException or that WebDriverException
+            return "Stale" in type(error).__name__ or "does not belong to the document" in str(error)
+    return gone

@@ -20,10 +20,9 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from harness import Run, free_port
+from harness import Run, free_port, page_left
 
 HERALD = os.path.abspath(sys.argv[1])
 run = Run("PORTAL", "herald-portal-")
@@ -58,7 +57,7 @@ def press(driver, button):
     """Clicks a submit button and waits for the next page: a click does not wait for it."""
     page = driver.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 15).until(page_left(page))
 
 
 def audit(driver, name):
