@@ -92,7 +92,8 @@ struct MailTemplateTests {
 
     @Test func aValueThatIsNoTokenLeavesTheSlotAndAddsNothing() {
         let slots = Self.slots()
-        let template = MailTemplate(message: Array("To: \(slots.recipient)\r\n\r\nlink \(slots.tokens[0])".utf8), slots: slots)
+        let template = MailTemplate(
+            message: Array("To: \(slots.recipient)\r\n\r\nlink \(slots.tokens[0])".utf8), slots: slots)
         let filled = String(
             decoding: template.filled(
                 recipient: "a@b.example\r\nBcc: x@evil.example", messageID: "m", tokens: ["<script>"]),

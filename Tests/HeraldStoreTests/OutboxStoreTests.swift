@@ -455,7 +455,8 @@ import Testing
         // A database restored from a backup hands the id out again, with another Message-ID:
         // the old link names nothing.
         let row = ids[1]
-        try db.database.run("UPDATE deliveries SET message_id = 'herald.other.1@herald.test' WHERE id = ?", .integer(row))
+        try db.database.run(
+            "UPDATE deliveries SET message_id = 'herald.other.1@herald.test' WHERE id = ?", .integer(row))
         #expect(try db.outbox.useLink(second, purpose: .ack, at: db.clock.now, consume: false) == nil)
         // A used-up link is kept as used, hashed, and is then nothing.
         #expect(try db.outbox.useLink(first, purpose: .ack, at: db.clock.now, consume: true) != nil)
