@@ -215,7 +215,13 @@ def email_round(n, db):
     connection = sqlite3.connect(db)
     # Every message of the notice is this template with its own address, Message-ID and tokens filled in: the same size.
     stored = connection.execute("SELECT body FROM payloads WHERE is_template = 1 ORDER BY id DESC LIMIT 1").fetchone()[0]
-    message = stored.split(b"\r\n", 1)[1]   # after the line that names its slots (MailTemplate.stored)
+    # One of the messages as sent: the template after the line that names its slots (MailTemplate.stored),
+    # with a real recipient's address and Message-ID (its tokens are as long as the slots).
+    names, message = stored.split(b"\r\n", 1)
+    recipient, message_id = connection.execute(
+        "SELECT recipient, message_id FROM deliveries WHERE transport = 'email' ORDER BY id DESC LIMIT 1").fetchone()
+    slots = names.split(b" ")[1:3]
+    message = message.replace(slots[0], recipient.encode()).replace(slots[1], message_id.encode())
     connection.close()
     peak_rss[n] = max(peak_rss.get(n, 0), peak_rss_mib(process.pid))
     stop(process)
