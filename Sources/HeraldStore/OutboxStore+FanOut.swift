@@ -115,7 +115,8 @@ extension OutboxStore {
         // The addresses of one language share one template (MailTemplate); their rows are
         // written set-wise, each with its address and Message-ID; its links are derived from its
         // id when it is sent. So 100,000 recipients are one statement, not 100,000 messages.
-        _ = try DeliveryLinks.make(database)  // the key those links are signed with
+        // The link key exists from now on, so a queued message can be shown as it will be sent.
+        _ = try DeliveryLinks.make(database)
         var templates: [String: JSON] = [:]
         var anyTemplate: Int64 = 0
         for language in Set(providers.map(\.language)).sorted(by: { $0.rawValue < $1.rawValue }) {

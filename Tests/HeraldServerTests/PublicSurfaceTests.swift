@@ -153,6 +153,36 @@ import Testing
         }
     }
 
+    /// Many readers of a stale cache share one check against the database; when something was
+    /// published meanwhile, every one of them gets the new feed, none the old one.
+    @Test func concurrentReadersOfAStaleCacheAllGetTheNewPublication() async throws {
+        let fixture = try ServerFixture()
+        let db = fixture.db
+        @Sendable func publish(_ title: String) throws {
+            let advisory = try db.advisories.create(
+                project: "demo", content: AdvisoryContent(title: title), schedule: Schedule(embargo: Date() + 60),
+                actor: db.actor)
+            _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
+        }
+        try publish("First one")
+        try await fixture.app().test(.live) { client in
+            func readers() async throws -> [String] {
+                try await withThrowingTaskGroup(of: String.self) { group in
+                    for _ in 0..<32 {
+                        group.addTask { try await client.execute(uri: "/feed.atom", method: .get) { $0.text } }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+            }
+            #expect(try await readers().allSatisfy { $0.contains("First one") && !$0.contains("Second one") })
+            // Published by another process (the CLI): no invalidation, only the cache's own check.
+            try publish("Second one")
+            try await Task.sleep(for: .milliseconds(150))
+            let feeds = try await readers()
+            #expect(feeds.count == 32 && feeds.allSatisfy { $0.contains("Second one") })
+        }
+    }
+
     @Test func conditionalRequestsGet304() async throws {
         let fixture = try ServerFixture()
         let advisory = try fixture.db.advisories.create(
