@@ -43,6 +43,7 @@ curl_version_info_data *herald_curl_version_info(void) {
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 static int herald_ipv4_is_private(uint32_t host) {
@@ -101,4 +102,34 @@ CURLcode herald_curl_refuse_private_targets(CURL *handle, int *refused) {
 CURLcode herald_curl_allow_private_targets(CURL *handle) {
     curl_easy_setopt(handle, CURLOPT_OPENSOCKETDATA, NULL);
     return curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, NULL);
+}
+
+int herald_curl_active_socket(CURL *handle) {
+    curl_socket_t socket = CURL_SOCKET_BAD;
+    if (curl_easy_getinfo(handle, CURLINFO_ACTIVESOCKET, &socket) != CURLE_OK) return -1;
+    return socket == CURL_SOCKET_BAD ? -1 : (int)socket;
+}
+
+static int herald_ehlo_watcher(CURL *handle, curl_infotype type, char *data, size_t size, void *client) {
+    (void)handle;
+    int *pipelining = client;
+    // A new EHLO (after STARTTLS the relay may offer other things) starts the list afresh.
+    if (type == CURLINFO_HEADER_OUT && size >= 4 && strncasecmp(data, "EHLO", 4) == 0) *pipelining = 0;
+    if (type == CURLINFO_HEADER_IN && size >= 14 && (data[3] == '-' || data[3] == ' ') &&
+        strncasecmp(data, "250", 3) == 0 && strncasecmp(data + 4, "PIPELINING", 10) == 0 &&
+        (size == 14 || data[14] == '\r' || data[14] == '\n' || data[14] == ' '))
+        *pipelining = 1;
+    return 0;
+}
+
+CURLcode herald_curl_watch_ehlo(CURL *handle, int *pipelining) {
+    curl_easy_setopt(handle, CURLOPT_DEBUGDATA, pipelining);
+    curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, herald_ehlo_watcher);
+    return curl_easy_setopt(handle, CURLOPT_VERBOSE, 1L);
+}
+
+void herald_curl_stop_watching(CURL *handle) {
+    curl_easy_setopt(handle, CURLOPT_VERBOSE, 0L);
+    curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, NULL);
+    curl_easy_setopt(handle, CURLOPT_DEBUGDATA, NULL);
 }

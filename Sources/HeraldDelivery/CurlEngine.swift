@@ -12,12 +12,12 @@ public final class CurlEngine: @unchecked Sendable {
     private var droppingWaiting = false
     // Owned by the engine thread alone.
     private let multi: UnsafeMutableRawPointer
-    private var idleHandles: [Handle.Kind: [Handle]] = [:]
+    private var idleHandles: [Handle] = []
     /// Its timeouts, limits and the SMTP relay's CA file.
     public let settings: CurlSettings
     private let finished = DispatchSemaphore(value: 0)
 
-    private static let globalInit: Void = {
+    static let globalInit: Void = {
         curl_global_init(3)  // CURL_GLOBAL_ALL, a macro
         signal(SIGPIPE, SIG_IGN)  // CURLOPT_NOSIGNAL leaves SIGPIPE to us
     }()
@@ -124,7 +124,7 @@ public final class CurlEngine: @unchecked Sendable {
             return
         }
         activePerLane[transfer.lane, default: 0] += 1
-        let handle = idleHandles[transfer.kind]?.popLast() ?? Handle(transfer.kind, settings: settings)
+        let handle = idleHandles.popLast() ?? Handle(settings: settings)
         transfer.configure(handle)
         active[handle.easy] = (transfer, handle)
         curl_multi_add_handle(multi, handle.easy)
@@ -137,7 +137,7 @@ public final class CurlEngine: @unchecked Sendable {
         herald_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
         let result = transfer.result(code: code, responseCode: status, handle: handle)
         transfer.release(handle)
-        idleHandles[handle.kind, default: []].append(handle)
+        idleHandles.append(handle)
         transfer.completion(result)
         activePerLane[transfer.lane, default: 1] -= 1
         if activePerLane[transfer.lane] == 0 { activePerLane[transfer.lane] = nil }
@@ -149,38 +149,26 @@ public final class CurlEngine: @unchecked Sendable {
     }
 }
 
-/// A libcurl easy handle, kept for reuse by requests of one kind: the options every such
-/// request shares are set once, so a transfer sets only its own (no `curl_easy_reset` and
-/// fifteen options per send). Every option a transfer sets, every transfer of the kind sets.
+/// A libcurl easy handle, kept for reuse: the options every request shares are set once, so
+/// a transfer sets only its own (no `curl_easy_reset` and fifteen options per send). Every
+/// option a transfer sets, every transfer sets.
 private final class Handle {
-    enum Kind { case smtp, http }
-
-    let kind: Kind
     let easy: UnsafeMutableRawPointer
     /// libcurl's words for a failure, written by libcurl; cleared before each transfer.
     let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
     /// Set by the open-socket callback when it refused a private address.
     let refusedFlag = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
 
-    init(_ kind: Kind, settings: CurlSettings) {
-        self.kind = kind
+    init(settings: CurlSettings) {
         easy = curl_easy_init()!
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         refusedFlag.initialize(to: 0)
         Self.setCommonOptions(easy, settings: settings, errorBuffer: errorBuffer)
         herald_curl_easy_setopt_callback(easy, CURLOPT_WRITEFUNCTION, transferWrite)
         herald_curl_easy_setopt_callback(easy, CURLOPT_HEADERFUNCTION, transferHeader)
-        switch kind {
-        case .smtp:
-            herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps")
-            herald_curl_easy_setopt_long(easy, CURLOPT_UPLOAD, 1)
-            herald_curl_easy_setopt_callback(easy, CURLOPT_READFUNCTION, transferRead)
-            if let ca = settings.smtpCAFile { herald_curl_easy_setopt_string(easy, CURLOPT_CAINFO, ca) }
-        case .http:
-            herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
-            herald_curl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
-            herald_curl_easy_setopt_string(easy, CURLOPT_USERAGENT, "Herald")
-        }
+        herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
+        herald_curl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
+        herald_curl_easy_setopt_string(easy, CURLOPT_USERAGENT, "Herald")
     }
 
     deinit {
@@ -208,8 +196,6 @@ private final class Transfer {
     let request: CurlRequest
     let lane: String
     let completion: @Sendable (CurlResult) -> Void
-    var upload: [UInt8] = []
-    var uploadOffset = 0
     var response: [UInt8] = []
     var retryAfter: TimeInterval?
     var list: UnsafeMutablePointer<curl_slist>?
@@ -218,11 +204,6 @@ private final class Transfer {
         self.request = request
         self.lane = lane
         self.completion = completion
-    }
-
-    var kind: Handle.Kind {
-        if case .smtp = request { return .smtp }
-        return .http
     }
 
     /// Sets every option that differs between transfers of this kind (see `Handle`).
@@ -234,16 +215,6 @@ private final class Transfer {
         herald_curl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
         herald_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
         switch request {
-        case let .smtp(url, from, to, message, requireTLS):
-            upload = message
-            herald_curl_easy_setopt_string(easy, CURLOPT_URL, url)
-            herald_curl_easy_setopt_long(
-                easy, CURLOPT_USE_SSL, Int(requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue))
-            herald_curl_easy_setopt_string(easy, CURLOPT_MAIL_FROM, "<\(from)>")
-            list = curl_slist_append(nil, "<\(to)>")
-            herald_curl_easy_setopt_slist(easy, CURLOPT_MAIL_RCPT, list)
-            herald_curl_easy_setopt_off_t(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(message.count))
-            herald_curl_easy_setopt_pointer(easy, CURLOPT_READDATA, me)
         case let .http(method, url, headers, body, refusePrivate):
             herald_curl_easy_setopt_string(easy, CURLOPT_URL, url)
             for header in headers { list = curl_slist_append(list, header) }
@@ -281,7 +252,7 @@ private final class Transfer {
 
     /// Frees the transfer's list and unhooks it from the handle, which goes back for reuse.
     func release(_ handle: Handle) {
-        herald_curl_easy_setopt_slist(handle.easy, kind == .smtp ? CURLOPT_MAIL_RCPT : CURLOPT_HTTPHEADER, nil)
+        herald_curl_easy_setopt_slist(handle.easy, CURLOPT_HTTPHEADER, nil)
         curl_slist_free_all(list)
         list = nil
     }
@@ -320,21 +291,21 @@ private func transferHeader(
     return length
 }
 
-private func transferRead(
-    _ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?
-) -> Int {
-    guard let userdata, let buffer else { return 0 }
-    let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
-    let length = min(size * count, transfer.upload.count - transfer.uploadOffset)
-    guard length > 0 else { return 0 }
-    transfer.upload.withUnsafeBytes { bytes in
-        UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + transfer.uploadOffset, byteCount: length)
-    }
-    transfer.uploadOffset += length
-    return length
-}
-
 extension CurlEngine {
+    /// What a connection to the relay needs: the common options, the URL, TLS as required
+    /// and the relay's CA file.
+    static func setSMTPOptions(
+        _ easy: UnsafeMutableRawPointer, url: String, requireTLS: Bool, settings: CurlSettings,
+        errorBuffer: UnsafeMutablePointer<CChar>
+    ) {
+        Handle.setCommonOptions(easy, settings: settings, errorBuffer: errorBuffer)
+        herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps")
+        herald_curl_easy_setopt_string(easy, CURLOPT_URL, url)
+        herald_curl_easy_setopt_long(
+            easy, CURLOPT_USE_SSL, Int(requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue))
+        if let ca = settings.smtpCAFile { herald_curl_easy_setopt_string(easy, CURLOPT_CAINFO, ca) }
+    }
+
     /// Checks an SMTP relay the way a send would meet it (connect, STARTTLS, EHLO, AUTH when
     /// the URL has credentials) and ends with NOOP, sending nothing. Blocks its thread: call it
     /// off the concurrency pool (serve runs it once at start).
@@ -344,12 +315,7 @@ extension CurlEngine {
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         defer { errorBuffer.deallocate() }
-        Handle.setCommonOptions(easy, settings: settings, errorBuffer: errorBuffer)
-        herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps")
-        herald_curl_easy_setopt_string(easy, CURLOPT_URL, url)
-        herald_curl_easy_setopt_long(
-            easy, CURLOPT_USE_SSL, Int(requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue))
-        if let ca = settings.smtpCAFile { herald_curl_easy_setopt_string(easy, CURLOPT_CAINFO, ca) }
+        setSMTPOptions(easy, url: url, requireTLS: requireTLS, settings: settings, errorBuffer: errorBuffer)
         // No recipient and no upload: libcurl sends this command after logging in.
         herald_curl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, "NOOP")
         herald_curl_easy_setopt_long(easy, CURLOPT_NOBODY, 1)

@@ -74,10 +74,13 @@ public final class SMTPSink {
 
     /// `port` 0 picks a free one; a fixed port lets a test start the server after Herald was told of it.
     /// With `tls` it offers and requires STARTTLS; with `auth` (`user:password`) it requires AUTH.
+    /// It offers PIPELINING as real relays do; without, it refuses commands sent before their turn.
+    /// `closeEvery` answers a connection's Nth MAIL with 421 and closes it; `stallAfter` stops answering
+    /// MAIL after that many messages (see `smtp_server.py`).
     public init(
         in parent: URL, port: Int = 0, rejectFirst: Int = 0, rejectCode: Int = 451,
         tls: (certificate: String, key: String)? = nil,
-        auth: String? = nil
+        auth: String? = nil, pipelining: Bool = true, closeEvery: Int = 0, stallAfter: Int = 0
     ) throws {
         directory = parent.appending(path: "smtp-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -87,6 +90,8 @@ public final class SMTPSink {
         ]
         if let tls { arguments += ["--tls-cert", tls.certificate, "--tls-key", tls.key] }
         if let auth { arguments += ["--auth", auth] }
+        if pipelining { arguments.append("--pipelining") }
+        arguments += ["--close-every", String(closeEvery), "--stall-after", String(stallAfter)]
         server = try ExternalServer(script: "smtp_server.py", arguments: arguments)
     }
 

@@ -7,7 +7,14 @@ before parsing by the checker. Prints "ready PORT" once it listens.
 
   smtp_server.py --port 0 --dir DIR [--reject-first N] [--reject-code 451]
                  [--tls-cert PEM --tls-key PEM] [--auth USER:PASSWORD]
+                 [--pipelining] [--close-every N] [--stall-after N]
 With --tls-cert it offers STARTTLS and requires it; with --auth it requires AUTH (after TLS).
+With --pipelining it offers PIPELINING (RFC 2920); without it, a command that arrives with
+more behind it is refused, as Postfix refuses improper pipelining.
+A recipient whose local part is refuse-NNN-… is refused with reply NNN.
+--close-every N answers the Nth MAIL of a connection with 421 and closes it (as relays that
+limit messages per connection do);
+--stall-after N never answers a MAIL after the Nth message was accepted.
 """
 import argparse
 import asyncio
@@ -22,13 +29,45 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Saver:
-    def __init__(self, directory, reject_first, reject_code):
+    def __init__(self, directory, reject_first, reject_code, pipelining=False, close_every=0, stall_after=0):
         self.directory = directory
         self.counter = itertools.count(1)
         self.rejects_left = reject_first
         self.reject_code = reject_code
+        self.pipelining = pipelining
+        self.close_every = close_every
+        self.stall_after = stall_after
+        self.accepted = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    def improperly_pipelined(self, server):
+        # Bytes already waiting behind this command: the client did not wait for the reply.
+        return not self.pipelining and len(getattr(server._reader, "_buffer", b"")) > 0
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.improperly_pipelined(server):
+            return "554 5.5.0 improper command pipelining"
+        session.mails = getattr(session, "mails", 0) + 1
+        if self.close_every and session.mails == self.close_every:
+            server.transport.close()
+            return "421 4.3.2 closing the connection"
+        if self.stall_after and self.accepted >= self.stall_after:
+            await asyncio.sleep(3600)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.improperly_pipelined(server):
+            return "554 5.5.0 improper command pipelining"
+        local = address.split("@")[0]
+        if local.startswith("refuse-") and local[7:10].isdigit():
+            return f"{local[7:10]} refused as asked"
         if self.rejects_left > 0:
             self.rejects_left -= 1
             return f"{self.reject_code} try again later" if self.reject_code < 500 else f"{self.reject_code} no such user"
@@ -36,6 +75,7 @@ class Saver:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.accepted += 1
         for rcpt in envelope.rcpt_tos:
             number = next(self.counter)
             temporary = os.path.join(self.directory, f".{number}.tmp")
@@ -62,6 +102,9 @@ def main():
     parser.add_argument("--tls-cert", default="")
     parser.add_argument("--tls-key", default="")
     parser.add_argument("--auth", default="")
+    parser.add_argument("--pipelining", action="store_true")
+    parser.add_argument("--close-every", type=int, default=0)
+    parser.add_argument("--stall-after", type=int, default=0)
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     port = args.port or free_port()
@@ -78,9 +121,11 @@ def main():
             if ok:
                 with open(os.path.join(args.dir, "auth.log"), "a") as log:
                     log.write(f"{mechanism} {user}\n")
-            return AuthResult(success=ok)
+            # handled=False: aiosmtpd then answers 535 itself (its default would answer nothing).
+            return AuthResult(success=True) if ok else AuthResult(success=False, handled=False)
         options.update(authenticator=authenticate, auth_required=True, auth_require_tls=bool(args.tls_cert))
-    controller = Controller(Saver(args.dir, args.reject_first, args.reject_code), hostname="127.0.0.1", port=port,
+    saver = Saver(args.dir, args.reject_first, args.reject_code, args.pipelining, args.close_every, args.stall_after)
+    controller = Controller(saver, hostname="127.0.0.1", port=port,
                             decode_data=False, data_size_limit=10 * 1024 * 1024, **options)
     controller.start()
     print(f"ready {port}", flush=True)

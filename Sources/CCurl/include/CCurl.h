@@ -33,3 +33,15 @@ CURLcode herald_curl_refuse_private_targets(CURL *handle, int *refused);
 // Removes that callback again (a reused handle may go to a private target when allowed).
 CURLcode herald_curl_allow_private_targets(CURL *handle);
 #endif
+
+#ifndef HERALD_CCURL_SMTP
+#define HERALD_CCURL_SMTP
+// The socket of a CONNECT_ONLY connection (CURLINFO_ACTIVESOCKET), -1 when there is none.
+int herald_curl_active_socket(CURL *handle);
+// Watches the SMTP conversation libcurl holds while it connects (greeting, STARTTLS, EHLO,
+// AUTH): `*pipelining` is 1 when the last EHLO reply offered PIPELINING (RFC 2920). Turns on
+// libcurl's debug callback, which sees the lines libcurl sends, AUTH's included; it keeps
+// nothing but that flag. Call herald_curl_stop_watching once connected.
+CURLcode herald_curl_watch_ehlo(CURL *handle, int *pipelining);
+void herald_curl_stop_watching(CURL *handle);
+#endif

@@ -1,0 +1,112 @@
+import Foundation
+
+/// One reply of an SMTP server (RFC 5321 4.2): its code and its text, lines joined.
+struct SMTPReply: Equatable {
+    var code: Int
+    var text: String
+
+    var isPositive: Bool { (200..<300).contains(code) }
+}
+
+/// What a relay said that is not SMTP: the connection cannot be trusted any further.
+struct SMTPProtocolError: Error, Equatable {
+    var reason: String
+}
+
+/// Turns the bytes a relay sends into whole replies: `ddd-text` lines continue one,
+/// `ddd text` (or a bare `ddd`) ends it. Bounded, so a relay cannot make it grow without end.
+struct SMTPReplyReader {
+    /// The longest reply line taken (RFC 5321 4.5.3.1.5 allows 512 octets; relays exceed it).
+    static let maxLine = 4096
+    /// The most lines in one reply (an EHLO reply has a dozen).
+    static let maxLines = 100
+
+    private var partial: [UInt8] = []
+    private var lines: [Substring] = []
+    private var code = 0
+
+    /// Takes the next bytes and returns the replies they complete, in order.
+    mutating func read(_ bytes: UnsafeRawBufferPointer) throws(SMTPProtocolError) -> [SMTPReply] {
+        var replies: [SMTPReply] = []
+        var start = 0
+        while start < bytes.count {
+            guard let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) else {
+                partial.append(contentsOf: bytes[start...])
+                guard partial.count <= Self.maxLine else { throw SMTPProtocolError(reason: "a reply line too long") }
+                return replies
+            }
+            partial.append(contentsOf: bytes[start..<newline])
+            start = newline + 1
+            if partial.last == UInt8(ascii: "\r") { partial.removeLast() }
+            guard partial.count <= Self.maxLine else { throw SMTPProtocolError(reason: "a reply line too long") }
+            defer { partial.removeAll(keepingCapacity: true) }
+            if let reply = try line(partial) { replies.append(reply) }
+        }
+        return replies
+    }
+
+    /// One whole line: the reply it ends, or nil when more lines follow.
+    private mutating func line(_ line: [UInt8]) throws(SMTPProtocolError) -> SMTPReply? {
+        let digits = line.prefix(3)
+        guard digits.count == 3, digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            line.count == 3 || line[3] == UInt8(ascii: " ") || line[3] == UInt8(ascii: "-")
+        else {
+            throw SMTPProtocolError(reason: "not an SMTP reply: \(String(decoding: line.prefix(60), as: UTF8.self))")
+        }
+        let lineCode = digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+        guard lines.isEmpty || lineCode == code else {
+            throw SMTPProtocolError(reason: "a reply whose lines have different codes (\(code), \(lineCode))")
+        }
+        code = lineCode
+        let text = String(decoding: line.dropFirst(4), as: UTF8.self)
+        lines.append(Substring(text))
+        guard lines.count <= Self.maxLines else { throw SMTPProtocolError(reason: "a reply of too many lines") }
+        guard line.count == 3 || line[3] == UInt8(ascii: " ") else { return nil }
+        defer { lines.removeAll(keepingCapacity: true) }
+        return SMTPReply(code: code, text: String(lines.joined(separator: " ").prefix(300)))
+    }
+}
+
+/// The bytes a client sends, built in place in the connection's output buffer.
+enum SMTPWire {
+    /// Appends `message` as DATA's content: a dot at the start of a line doubled (RFC 5321
+    /// 4.5.2), then the end-of-data line. A dot after a bare LF is doubled too, since some
+    /// relays end lines there: a message cannot end its own DATA early by any line ending.
+    static func appendContent(_ message: [UInt8], to out: inout [UInt8]) {
+        message.withUnsafeBufferPointer { bytes in
+            var start = 0
+            var lineStart = true
+            while start < bytes.count {
+                if lineStart && bytes[start] == UInt8(ascii: ".") { out.append(UInt8(ascii: ".")) }
+                let rest = bytes.baseAddress! + start
+                guard let found = memchr(rest, Int32(UInt8(ascii: "\n")), bytes.count - start) else {
+                    out.append(contentsOf: bytes[start...])
+                    lineStart = false
+                    break
+                }
+                let end = start + UnsafeRawPointer(rest).distance(to: UnsafeRawPointer(found)) + 1
+                out.append(contentsOf: bytes[start..<end])
+                start = end
+                lineStart = true
+            }
+            if !bytes.isEmpty && !(bytes.count >= 2 && bytes[bytes.count - 2] == 13 && bytes[bytes.count - 1] == 10) {
+                out.append(contentsOf: [13, 10])
+            }
+        }
+        out.append(contentsOf: ".\r\n".utf8)
+    }
+
+    /// Appends one command line. `argument` comes from a validated address; a line break or
+    /// an angle bracket in it would be a second command, so it is refused here too.
+    static func appendCommand(_ verb: String, _ argument: String = "", to out: inout [UInt8]) {
+        out.append(contentsOf: verb.utf8)
+        out.append(contentsOf: argument.utf8)
+        out.append(contentsOf: [13, 10])
+    }
+
+    /// Whether `address` can stand between `<` and `>` in MAIL FROM or RCPT TO.
+    static func isSafeAddress(_ address: String) -> Bool {
+        !address.isEmpty && address.utf8.count <= 320
+            && address.utf8.allSatisfy { $0 > 32 && $0 < 127 && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
+    }
+}
