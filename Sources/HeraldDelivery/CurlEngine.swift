@@ -310,11 +310,12 @@ extension CurlEngine {
     /// the URL has credentials) and ends with NOOP, sending nothing. Blocks its thread: call it
     /// off the concurrency pool (serve runs it once at start).
     public static func checkSMTP(url: String, requireTLS: Bool, settings: CurlSettings) -> CurlResult {
-        let easy = curl_easy_init()!
-        defer { curl_easy_cleanup(easy) }
+        // The buffer is freed after the handle (defers run last first): cleanup may still write to it.
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         defer { errorBuffer.deallocate() }
+        let easy = curl_easy_init()!
+        defer { curl_easy_cleanup(easy) }
         setSMTPOptions(easy, url: url, requireTLS: requireTLS, settings: settings, errorBuffer: errorBuffer)
         // No recipient and no upload: libcurl sends this command after logging in.
         herald_curl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, "NOOP")

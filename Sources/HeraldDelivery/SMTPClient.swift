@@ -125,6 +125,7 @@ public final class SMTPClient: @unchecked Sendable {
                 let done = lock.withLock { () -> Bool in
                     guard incoming.isEmpty && made.isEmpty else { return false }
                     running = false
+                    droppingWaiting = false  // nothing waits: a later start must not drop its first sends
                     return true
                 }
                 if done { return }
@@ -138,7 +139,7 @@ public final class SMTPClient: @unchecked Sendable {
     private func waitAndServe() {
         var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
         for connection in connections {
-            let out = connection.written < connection.output.count ? Int16(POLLOUT) : 0
+            let out = connection.hasUnwritten ? Int16(POLLOUT) : 0
             fds.append(pollfd(fd: connection.socket, events: Int16(POLLIN) | out, revents: 0))
         }
         _ = Glibc.poll(&fds, nfds_t(fds.count), 1000)
@@ -154,12 +155,14 @@ public final class SMTPClient: @unchecked Sendable {
         }
         for connection in connections where !connection.isClosed {
             if connection.isBusy {
-                if now - connection.lastProgress > settings.totalTimeout {
+                // From the last whole reply, not the last byte: a relay that trickles a byte at
+                // a time must not hold a message for ever.
+                if now - connection.lastReply > settings.totalTimeout {
                     let seconds = Int(settings.totalTimeout)
                     end(connection, .failed("SMTP timeout: the relay did not answer in \(seconds) s", retryAfter: nil))
                 }
             } else if now - connection.lastProgress > Self.idleLimit {
-                SMTPWire.appendCommand("QUIT", to: &connection.output)
+                SMTPWire.appendCommand("QUIT", to: &connection.next)
                 flush(connection)
                 end(connection, nil)
             }
@@ -286,6 +289,7 @@ public final class SMTPClient: @unchecked Sendable {
     /// Puts the next message's MAIL, RCPT and DATA on `connection`, behind anything it is sending.
     private func begin(_ connection: Connection) {
         guard connection.open == nil, !connection.isClosed, let message = nextWaiting() else { return }
+        if !connection.isBusy { connection.lastReply = now }  // the clock starts with the work
         if connection.needsReset {
             connection.steps.append(.reset)
             connection.needsReset = false
@@ -302,23 +306,31 @@ public final class SMTPClient: @unchecked Sendable {
         while let step = connection.steps.first, connection.pipelining || connection.awaiting.isEmpty {
             connection.steps.removeFirst()
             switch step {
-            case .reset: SMTPWire.appendCommand("RSET", to: &connection.output)
-            case .mail: SMTPWire.appendCommand("MAIL FROM:", "<\(from)>", to: &connection.output)
-            case let .recipient(message): SMTPWire.appendCommand("RCPT TO:", "<\(message.to)>", to: &connection.output)
-            case .data: SMTPWire.appendCommand("DATA", to: &connection.output)
+            case .reset: SMTPWire.appendCommand("RSET", to: &connection.next)
+            case .mail: SMTPWire.appendCommand("MAIL FROM:", "<\(from)>", to: &connection.next)
+            case let .recipient(message): SMTPWire.appendCommand("RCPT TO:", "<\(message.to)>", to: &connection.next)
+            case .data: SMTPWire.appendCommand("DATA", to: &connection.next)
             case let .content(message):
-                SMTPWire.appendContent(message.payload, to: &connection.output)
-                message.contentSent = true
-            case .loneDot: SMTPWire.appendCommand(".", to: &connection.output)
+                SMTPWire.appendContent(message.payload, to: &connection.next)
+                connection.nextContentEnds.append((connection.next.count, message))
+            case .loneDot: SMTPWire.appendCommand(".", to: &connection.next)
             }
             connection.awaiting.append(step)
         }
         flush(connection)
     }
 
+    /// Writes what it can. The bytes being written never move or change until they are all
+    /// out (OpenSSL wants a retry with the same buffer): new steps go to `next` meanwhile.
     private func flush(_ connection: Connection) {
-        guard !connection.isClosed else { return }
-        while connection.written < connection.output.count {
+        while !connection.isClosed && connection.hasUnwritten {
+            if connection.written == connection.output.count {
+                swap(&connection.output, &connection.next)
+                connection.next.removeAll(keepingCapacity: connection.next.capacity <= 1 << 20)
+                connection.contentEnds = connection.nextContentEnds
+                connection.nextContentEnds.removeAll()
+                connection.written = 0
+            }
             var sent = 0
             let code = connection.output.withUnsafeBytes { bytes in
                 curl_easy_send(
@@ -331,9 +343,12 @@ public final class SMTPClient: @unchecked Sendable {
             }
             connection.written += sent
             connection.lastProgress = now
+            // A message's content is sent once its final dot is: before, the relay cannot have it.
+            while let (end, message) = connection.contentEnds.first, end <= connection.written {
+                message.contentSent = true
+                connection.contentEnds.removeFirst()
+            }
         }
-        connection.output.removeAll(keepingCapacity: connection.output.capacity <= 1 << 20)
-        connection.written = 0
     }
 
     private func receive(_ connection: Connection) {
@@ -357,7 +372,10 @@ public final class SMTPClient: @unchecked Sendable {
             case let .failure(error):
                 return end(connection, .failed("SMTP reply: \(error.reason)", retryAfter: nil))
             case let .success(replies):
-                for reply in replies where !connection.isClosed { answer(reply, on: connection) }
+                for reply in replies where !connection.isClosed {
+                    connection.lastReply = now
+                    answer(reply, on: connection)
+                }
             }
             if !connection.isClosed { pump(connection) }
         }
@@ -393,15 +411,22 @@ public final class SMTPClient: @unchecked Sendable {
             }
             begin(connection)  // its commands go in the same write as this content
         case let .content(message):
+            guard message.contentSent else {
+                return end(connection, .failed("SMTP reply: an answer to a message not sent yet", retryAfter: nil))
+            }
             if reply.isPositive { connection.delivered += 1 }
             message.finish(reply.isPositive ? .delivered : Self.refused("DATA", reply))
         }
     }
 
-    /// A refusal of `stage`'s command: final for a 5xx, worth another try otherwise.
+    /// A refusal of `stage`'s command: final for a 5xx to the recipient or the message, worth
+    /// another try otherwise. A refused MAIL FROM is the relay refusing Herald's sender (not
+    /// allowed, authentication needed): its configuration, not the recipient's, so the mail
+    /// waits for it to be fixed.
     static func refused(_ stage: String, _ reply: SMTPReply) -> SendResult {
         let error = "SMTP \(stage) \(reply.code): \(reply.text)"
-        return (500..<600).contains(reply.code) ? .permanent(error) : .failed(error, retryAfter: nil)
+        let final = stage != "MAIL FROM" && (500..<600).contains(reply.code)
+        return final ? .permanent(error) : .failed(error, retryAfter: nil)
     }
 }
 
@@ -447,8 +472,14 @@ private final class Connection {
     let socket: Int32
     /// The relay said PIPELINING in its (last) EHLO reply.
     let pipelining: Bool
+    /// The bytes being written, `written` of them so far; untouched until all are out.
     var output: [UInt8] = []
     var written = 0
+    /// Where each message's content ends in `output`: it is sent once `written` passes that.
+    var contentEnds: [(Int, Message)] = []
+    /// Steps written meanwhile, the next `output`.
+    var next: [UInt8] = []
+    var nextContentEnds: [(Int, Message)] = []
     var reader = SMTPReplyReader()
     /// Steps not yet written.
     var steps: [Step] = []
@@ -458,8 +489,10 @@ private final class Connection {
     var open: Message?
     /// A transaction ended without its content: RSET before the next MAIL.
     var needsReset = false
-    /// When a byte last went or came: the timeout while busy, the idle limit otherwise.
+    /// When a byte last went or came: the idle limit.
     var lastProgress: TimeInterval
+    /// When the last whole reply came, or the work began: the timeout while busy.
+    var lastReply: TimeInterval
     var isClosed = false
     /// Messages the relay took on this connection: it works, whatever ended it.
     var delivered = 0
@@ -469,9 +502,11 @@ private final class Connection {
         self.socket = socket
         self.pipelining = pipelining
         lastProgress = now
+        lastReply = now
     }
 
-    var isBusy: Bool { open != nil || !steps.isEmpty || !awaiting.isEmpty || written < output.count }
+    var hasUnwritten: Bool { written < output.count || !next.isEmpty }
+    var isBusy: Bool { open != nil || !steps.isEmpty || !awaiting.isEmpty || hasUnwritten }
 
     /// Every message it holds, each once.
     var messages: [Message] {

@@ -17,7 +17,8 @@ public struct SMTPTransport: Transport {
         self.url = url
         self.from = from
         let components = URLComponents(string: url)
-        requireTLS = components?.user != nil
+        // A URL Foundation cannot read may still carry credentials libcurl reads: require TLS.
+        requireTLS = components == nil || components?.user != nil
         client = SMTPClient(url: url, requireTLS: requireTLS, from: from, settings: engine.settings)
         destination =
             components.map { components in

@@ -51,14 +51,14 @@ struct SMTPReplyReader {
         guard digits.count == 3, digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
             line.count == 3 || line[3] == UInt8(ascii: " ") || line[3] == UInt8(ascii: "-")
         else {
-            throw SMTPProtocolError(reason: "not an SMTP reply: \(String(decoding: line.prefix(60), as: UTF8.self))")
+            throw SMTPProtocolError(reason: "not an SMTP reply: \(Self.printable(line.prefix(60)))")
         }
         let lineCode = digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
         guard lines.isEmpty || lineCode == code else {
             throw SMTPProtocolError(reason: "a reply whose lines have different codes (\(code), \(lineCode))")
         }
         code = lineCode
-        let text = String(decoding: line.dropFirst(4), as: UTF8.self)
+        let text = Self.printable(line.dropFirst(4))
         lines.append(Substring(text))
         guard lines.count <= Self.maxLines else { throw SMTPProtocolError(reason: "a reply of too many lines") }
         guard line.count == 3 || line[3] == UInt8(ascii: " ") else { return nil }
@@ -67,30 +67,41 @@ struct SMTPReplyReader {
     }
 }
 
+extension SMTPReplyReader {
+    /// A relay's words as they may go into an error record or a log: control characters
+    /// (a terminal's escape sequences among them) become spaces.
+    static func printable(_ bytes: ArraySlice<UInt8>) -> String {
+        String(decoding: bytes.map { $0 < 0x20 || $0 == 0x7F ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+    }
+}
+
 /// The bytes a client sends, built in place in the connection's output buffer.
 enum SMTPWire {
-    /// Appends `message` as DATA's content: a dot at the start of a line doubled (RFC 5321
-    /// 4.5.2), then the end-of-data line. A dot after a bare LF is doubled too, since some
-    /// relays end lines there: a message cannot end its own DATA early by any line ending.
+    /// Appends `message` as DATA's content (RFC 5321 4.5.2): every line ended by CRLF, a bare
+    /// CR or LF made one (2.3.8 forbids them; relays that end lines there let a message end
+    /// its DATA early and smuggle a second one), a dot at the start of a line doubled, then
+    /// the end-of-data line. Herald's messages are CRLF already: that path is two `memchr`s a line.
     static func appendContent(_ message: [UInt8], to out: inout [UInt8]) {
+        let cr = UInt8(ascii: "\r")
+        let lf = UInt8(ascii: "\n")
         message.withUnsafeBufferPointer { bytes in
+            guard let base = bytes.baseAddress else { return }
+            let count = bytes.count
             var start = 0
-            var lineStart = true
-            while start < bytes.count {
-                if lineStart && bytes[start] == UInt8(ascii: ".") { out.append(UInt8(ascii: ".")) }
-                let rest = bytes.baseAddress! + start
-                guard let found = memchr(rest, Int32(UInt8(ascii: "\n")), bytes.count - start) else {
-                    out.append(contentsOf: bytes[start...])
-                    lineStart = false
-                    break
-                }
-                let end = start + UnsafeRawPointer(rest).distance(to: UnsafeRawPointer(found)) + 1
+            while start < count {
+                if bytes[start] == UInt8(ascii: ".") { out.append(UInt8(ascii: ".")) }
+                // The line ends at the first CR or LF.
+                let newline =
+                    memchr(base + start, Int32(lf), count - start).map {
+                        UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0))
+                    } ?? count
+                let end =
+                    memchr(base + start, Int32(cr), newline - start).map {
+                        UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0))
+                    } ?? newline
                 out.append(contentsOf: bytes[start..<end])
-                start = end
-                lineStart = true
-            }
-            if !bytes.isEmpty && !(bytes.count >= 2 && bytes[bytes.count - 2] == 13 && bytes[bytes.count - 1] == 10) {
-                out.append(contentsOf: [13, 10])
+                out.append(contentsOf: [cr, lf])
+                start = end < count && bytes[end] == cr && end + 1 < count && bytes[end + 1] == lf ? end + 2 : end + 1
             }
         }
         out.append(contentsOf: ".\r\n".utf8)

@@ -158,6 +158,62 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(8), "one timeout, and one more on a new connection")
     }
 
+    /// A relay that answers one byte at a time, never finishing its reply, times out as one
+    /// that says nothing: bytes are not progress, whole replies are.
+    @Test func aRelayThatTricklesItsReplyTimesOut() async throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "smtp-client-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let sink = try SMTPSink(in: directory, pipelining: true, stallAfter: 1, trickle: true)
+        defer { sink.server.stop() }
+        let started = ContinuousClock.now
+        let settings = CurlSettings(totalTimeout: 1)
+        #expect(
+            await send([("r0@example.org", message(0, body: "x\r\n"))], through: sink.url, settings: settings) == [
+                .delivered
+            ])
+        let trickled = await send(
+            [("r1@example.org", message(1, body: "x\r\n"))], through: sink.url, settings: settings)
+        #expect(trickled == [.failed("SMTP timeout: the relay did not answer in 1 s", retryAfter: nil)])
+        #expect(ContinuousClock.now - started < .seconds(8))
+    }
+
+    /// Messages of megabytes over TLS, on one connection, while more arrive: a write the socket
+    /// could not take whole is retried with the same bytes (OpenSSL refuses a retry whose
+    /// buffer moved: "bad write retry"), and the commands queued meanwhile follow it.
+    @Test func largeMessagesOverTLSWithMoreArrivingAllArrive() async throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "smtp-client-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pki = try certificateFromOwnAuthority(in: directory)
+        let sink = try SMTPSink(in: directory, tls: (pki.certificate, pki.key), auth: "herald:pw", pipelining: true)
+        defer { sink.server.stop() }
+        let client = SMTPClient(
+            url: "smtp://herald:pw@127.0.0.1:\(sink.server.port)", requireTLS: true, from: "herald@herald.test",
+            settings: CurlSettings(maxConnectionsPerHost: 1, smtpCAFile: pki.authority))
+        let line = String(repeating: "0123456789", count: 7) + "\r\n"
+        let large = message(0, body: String(repeating: line, count: 110_000))  // about 8 MB
+        let results = await withTaskGroup(of: SendResult.self) { group in
+            for number in 0..<60 {
+                group.addTask {
+                    // The large one first; the small ones come while it is being written, after
+                    // its DATA was answered and nothing else was waiting.
+                    if number > 0 { try? await Task.sleep(for: .milliseconds(30 + number)) }
+                    return await withCheckedContinuation { continuation in
+                        client.submit(
+                            to: "r\(number)@example.org",
+                            message: number == 0 ? large : self.message(number, body: "x\r\n")
+                        ) { continuation.resume(returning: $0) }
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.allSatisfy { $0 == .delivered }, "\(Set(results.map { "\($0)" }))")
+        let arrived = try received(sink)
+        #expect(arrived.count == 60)
+        #expect(arrived["r0@example.org"]?.first?.count == large.count)
+    }
+
     /// A message cannot end its own DATA early and smuggle a second transaction, by any line
     /// ending: it arrives as one message, with the text inside it.
     @Test func aMessageCannotSmuggleCommands() async throws {
@@ -230,6 +286,10 @@ import Testing
         #expect(try replies(["250 no CR\n"]) == [SMTPReply(code: 250, text: "no CR")])
     }
 
+    @Test func aRelaysWordsCarryNoControlCharacters() throws {
+        #expect(try replies(["550 \u{1B}[31mred\u{7}\r\n"]) == [SMTPReply(code: 550, text: " [31mred ")])
+    }
+
     @Test func whatIsNotAReplyIsRefusedAndBounded() {
         for bad in ["HTTP/1.1 200 OK\r\n", "25 short\r\n", "250x\r\n", "250-a\r\n251 b\r\n"] {
             #expect(throws: SMTPProtocolError.self, "\(bad)") { try replies([bad]) }
@@ -250,8 +310,11 @@ import Testing
         #expect(content(".a\r\nb.\r\n..c\r\n") == "..a\r\nb.\r\n...c\r\n.\r\n")
         #expect(content("no end") == "no end\r\n.\r\n")
         #expect(content("") == ".\r\n")
-        #expect(content("a\n.b\n") == "a\n..b\n\r\n.\r\n")
         #expect(content(".") == "..\r\n.\r\n")
+        // Bare line ends become CRLF, so no relay can find an end of data inside the message.
+        #expect(content("a\n.b\n") == "a\r\n..b\r\n.\r\n")
+        #expect(content("a\r.\rb") == "a\r\n..\r\nb\r\n.\r\n")
+        #expect(content("x\r\r\n.\n\r\n") == "x\r\n\r\n..\r\n\r\n.\r\n")
     }
 
     @Test func anAddressThatWouldBreakTheCommandIsRefused() {

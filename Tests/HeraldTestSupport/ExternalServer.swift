@@ -76,11 +76,12 @@ public final class SMTPSink {
     /// With `tls` it offers and requires STARTTLS; with `auth` (`user:password`) it requires AUTH.
     /// It offers PIPELINING as real relays do; without, it refuses commands sent before their turn.
     /// `closeEvery` answers a connection's Nth MAIL with 421 and closes it; `stallAfter` stops answering
-    /// MAIL after that many messages (see `smtp_server.py`).
+    /// MAIL after that many messages, `trickle` then sends a reply a byte at a time (see `smtp_server.py`).
     public init(
         in parent: URL, port: Int = 0, rejectFirst: Int = 0, rejectCode: Int = 451,
         tls: (certificate: String, key: String)? = nil,
-        auth: String? = nil, pipelining: Bool = true, closeEvery: Int = 0, stallAfter: Int = 0
+        auth: String? = nil, pipelining: Bool = true, closeEvery: Int = 0, stallAfter: Int = 0,
+        trickle: Bool = false
     ) throws {
         directory = parent.appending(path: "smtp-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -92,6 +93,7 @@ public final class SMTPSink {
         if let auth { arguments += ["--auth", auth] }
         if pipelining { arguments.append("--pipelining") }
         arguments += ["--close-every", String(closeEvery), "--stall-after", String(stallAfter)]
+        if trickle { arguments.append("--trickle") }
         server = try ExternalServer(script: "smtp_server.py", arguments: arguments)
     }
 

@@ -14,7 +14,8 @@ more behind it is refused, as Postfix refuses improper pipelining.
 A recipient whose local part is refuse-NNN-… is refused with reply NNN.
 --close-every N answers the Nth MAIL of a connection with 421 and closes it (as relays that
 limit messages per connection do);
---stall-after N never answers a MAIL after the Nth message was accepted.
+--stall-after N never answers a MAIL after the Nth message was accepted (with --trickle it
+sends one byte of a reply that never ends every 0.2 s instead).
 """
 import argparse
 import asyncio
@@ -29,7 +30,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Saver:
-    def __init__(self, directory, reject_first, reject_code, pipelining=False, close_every=0, stall_after=0):
+    def __init__(self, directory, reject_first, reject_code, pipelining=False, close_every=0, stall_after=0,
+                 trickle=False):
         self.directory = directory
         self.counter = itertools.count(1)
         self.rejects_left = reject_first
@@ -37,6 +39,7 @@ class Saver:
         self.pipelining = pipelining
         self.close_every = close_every
         self.stall_after = stall_after
+        self.trickle = trickle
         self.accepted = 0
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
@@ -57,7 +60,10 @@ class Saver:
             server.transport.close()
             return "421 4.3.2 closing the connection"
         if self.stall_after and self.accepted >= self.stall_after:
-            await asyncio.sleep(3600)
+            for _ in range(18000):
+                if self.trickle:
+                    server.transport.write(b"2")
+                await asyncio.sleep(0.2)
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
@@ -105,6 +111,7 @@ def main():
     parser.add_argument("--pipelining", action="store_true")
     parser.add_argument("--close-every", type=int, default=0)
     parser.add_argument("--stall-after", type=int, default=0)
+    parser.add_argument("--trickle", action="store_true")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     port = args.port or free_port()
@@ -124,7 +131,8 @@ def main():
             # handled=False: aiosmtpd then answers 535 itself (its default would answer nothing).
             return AuthResult(success=True) if ok else AuthResult(success=False, handled=False)
         options.update(authenticator=authenticate, auth_required=True, auth_require_tls=bool(args.tls_cert))
-    saver = Saver(args.dir, args.reject_first, args.reject_code, args.pipelining, args.close_every, args.stall_after)
+    saver = Saver(args.dir, args.reject_first, args.reject_code, args.pipelining, args.close_every, args.stall_after,
+                  args.trickle)
     controller = Controller(saver, hostname="127.0.0.1", port=port,
                             decode_data=False, data_size_limit=10 * 1024 * 1024, **options)
     controller.start()
