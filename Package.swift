@@ -22,6 +22,8 @@ let package = Package(
     targets: [
         // System libraries. SQLite comes from libsqlite3-dev; libcurl from libcurl4-openssl-dev.
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // QR codes of the console's authenticator keys (Debian libqrencode-dev).
+        .systemLibrary(name: "CQREncode", providers: [.apt(["libqrencode-dev"])]),
         // A real C target rather than a bare module map: curl_easy_setopt is variadic and
         // CURLVERSION_NOW is a macro, so Swift needs typed wrappers.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
@@ -73,6 +75,7 @@ let package = Package(
             name: "HeraldServer",
             dependencies: [
                 "HeraldApp", "HeraldCore", "HeraldStore", "HeraldDelivery", "HeraldTemplates", "HeraldMarkdown",
+                "CQREncode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

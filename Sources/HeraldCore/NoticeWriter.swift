@@ -233,6 +233,11 @@ public struct NoticeWriter: Sendable {
             "sign-in", ["organization": organization, "minutes": String(minutes)], link: (word("sign-in"), link))
     }
 
+    /// The console's sign-in link, to an account's address; `project` is the service here.
+    public func consoleSignIn(link: String, minutes: Int) -> NoticeContent {
+        message("console-sign-in", ["minutes": String(minutes)], link: (word("sign-in"), link))
+    }
+
     /// The provider was approved.
     public func welcome(organization: String) -> NoticeContent {
         message("welcome", ["organization": organization], link: (word("published-advisories"), publicURL + "/"))

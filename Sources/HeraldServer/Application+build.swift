@@ -28,6 +28,8 @@ public func buildApplication(
         to: router)
     PortalAPIController(app: app, limiter: RateLimiter(perMinute: configuration.publicPostsPerMinute)).addRoutes(
         to: router)
+    ConsoleController(app: app, limiter: RateLimiter(perMinute: configuration.publicPostsPerMinute)).addRoutes(
+        to: router)
     AdminController(app: app).addRoutes(to: router.group("api/v1").add(middleware: BearerAuthMiddleware(app: app)))
 
     var services: [any Service] = []

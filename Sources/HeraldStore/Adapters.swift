@@ -264,3 +264,15 @@ extension OutboxStore: ReleaseManagerMail {
                 command: "herald advisory readiness \(id)"))
     }
 }
+
+extension OutboxStore: ConsoleMail {
+    /// The console's sign-in link, in the deployment's language, from "Herald" rather than a project.
+    public func sendConsoleSignInLink(to address: String, link: String, minutes: Int) throws {
+        let service = Project(
+            id: 0, slug: "herald", name: "Herald", timezone: "UTC", maxEmbargoDays: NewProject.defaultMaxEmbargoDays,
+            createdAt: Date(timeIntervalSince1970: 0))
+        try enqueueMail(
+            .signIn, to: address, project: service,
+            content: settings.writer(for: service).consoleSignIn(link: link, minutes: minutes))
+    }
+}

@@ -61,6 +61,14 @@ public struct Stores {
             managers: outbox, audit: audit, fingerprints: RedactedFingerprints(), clock: clock,
             publicURL: settings.publicURL)
     }
+    /// The release managers' console: accounts, sign-in, sessions.
+    public var console: Console {
+        Console(
+            work: database, accounts: consoleRecords, access: consoleRecords, codes: TOTPCodes(), mail: outbox,
+            audit: audit, clock: clock, publicURL: settings.publicURL)
+    }
+    /// The console's rows.
+    public var consoleRecords: ConsoleStore { ConsoleStore(database: database) }
     /// The portal's rows.
     public var portalRecords: PortalStore { PortalStore(database: database, clock: clock, settings: settings) }
     /// What public pages and feeds may read.

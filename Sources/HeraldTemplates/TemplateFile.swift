@@ -57,6 +57,7 @@ struct TemplateFile {
         "proposal-declined": Schema(
             parts: ["subject", "intro", "footer"], fields: ["project", "title", "release", "proposed"]),
         "sign-in": Schema(parts: ["subject", "intro", "footer"], fields: ["project", "organization", "minutes"]),
+        "console-sign-in": Schema(parts: ["subject", "intro", "footer"], fields: ["project", "minutes"]),
         "words": Schema(
             parts: [
                 "release", "revision", "cve", "severity", "highest-severity", "cvss", "affected", "fixed", "advisory",
@@ -114,7 +115,9 @@ struct TemplateFile {
                     "portal-check-mail-title", "portal-check-mail-text", "portal-sign-in-title", "portal-sign-in-ask",
                     "portal-sign-in-button", "portal-signed-out", "portal-left", "portal-saved", "portal-expired",
                     "portal-address-pending", "portal-confirm-address-title", "portal-confirm-address-ask",
-                    "portal-confirm-address-button", "portal-confirm-address-done",
+                    "portal-confirm-address-button", "portal-confirm-address-done", "console-title",
+                    "console-check-mail-text", "console-sign-in-ask", "console-sign-in-button", "console-signed-out",
+                    "console-signed-out-everywhere",
                 ],
                 fields: ["organization", "address", "who", "notice", "title", "revision", "revised", "status"]),
             "portal-sign-in": Schema(parts: ["title", "html"], fields: ["csrf", "error", "q"], html: true),
@@ -141,6 +144,19 @@ struct TemplateFile {
                     "webhooks", "url", "kind", "disabled", "languages", "code", "name", "selected", "secrets",
                     "secret", "position",
                 ], html: true, lists: ["contacts", "webhooks", "languages", "secrets"]),
+            "console-sign-in": Schema(parts: ["title", "html"], fields: ["csrf", "error", "q"], html: true),
+            "console-code": Schema(
+                parts: ["title", "html"], fields: ["email", "csrf", "error", "enrol", "secret", "qr", "uri", "q"],
+                html: true, raw: ["qr"]),
+            "console-recovery": Schema(
+                parts: ["title", "html"], fields: ["codes", "code", "q"], html: true, lists: ["codes"]),
+            "console": Schema(
+                parts: ["title", "html"],
+                fields: [
+                    "email", "role", "csrf", "read-only", "any-advisories", "q", "advisories", "href", "project",
+                    "title",
+                    "state", "release", "utc", "datetime", "countdown", "totals", "failing",
+                ], html: true, lists: ["advisories"]),
             "answer": Schema(
                 parts: ["title", "html"],
                 fields: [

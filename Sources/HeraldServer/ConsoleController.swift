@@ -1,0 +1,197 @@
+import Foundation
+import HTTPTypes
+import HeraldApp
+import HeraldCore
+import HeraldStore
+import Hummingbird
+
+/// The release managers' console (`/console`): sign-in by a single-use link mailed to the
+/// account's address, then a TOTP code (enrolled at the first sign-in); then the dashboard.
+/// Server-rendered forms, no JavaScript. The session cookie is `HttpOnly`, `SameSite=Strict`,
+/// `Secure` behind HTTPS and scoped to `/console`; every form carries the session's CSRF token.
+/// The rules are the `Console` use cases'; this turns requests into them and pages out of them.
+struct ConsoleController: Sendable {
+    let app: AppServices
+    let limiter: RateLimiter
+
+    static let cookie = "herald_console"
+    static let signInCookie = "herald_console_csrf"
+    /// A form here is an address or a code.
+    static let maxBody = 4 * 1024
+
+    func addRoutes(to router: Router<HeraldContext>) {
+        router.get("/console") { request, _ in
+            let pages = app.pages(for: request, at: "/console?")
+            guard let (token, session) = try await session(request) else { return signInForm(pages) }
+            guard session.verified else { return try await codePage(pages, token: token, session: session) }
+            return page(.ok, try await dashboard(pages, session: session))
+        }
+        router.post("/console/sign-in-link") { request, context in
+            try limiter.check(context.clientAddress)
+            let pages = app.pages(for: request, at: "/console?")
+            let form = try await Self.form(request)
+            let cookie = request.headers[.cookie].flatMap { Form.cookie(Self.signInCookie, in: $0) }
+            guard let sent = form.first("csrf"), let cookie, !cookie.isEmpty, sent == cookie else {
+                return forbidden(pages)
+            }
+            let email = form.first("email") ?? ""
+            do {
+                try await app.run { stores in try stores.console.requestSignIn(email: email) }
+            } catch let refusal as Refusal {
+                return signInForm(pages, error: refusal.description, status: .unprocessableContent)
+            }
+            // The same page whoever asked: it says nothing of who has an account.
+            return page(
+                .ok,
+                pages.message(
+                    title: pages.word("portal-check-mail-title"),
+                    text: pages.word(
+                        "console-check-mail-text", ["address": email.trimmingCharacters(in: .whitespaces)])))
+        }
+        // The link's page shows a button (mail scanners fetch links); the POST uses the link.
+        router.get("/console/sign-in") { request, _ in
+            let pages = app.pages(for: request, at: "/console?")
+            let token = request.uri.queryParameters.get("token") ?? ""
+            return page(
+                .ok,
+                pages.message(
+                    title: pages.word("console-title"), text: pages.word("console-sign-in-ask"),
+                    action: "/console/sign-in?token=\(PortalController.encoded(token))",
+                    button: pages.word("console-sign-in-button")))
+        }
+        router.post("/console/sign-in") { request, context in
+            try limiter.check(context.clientAddress)
+            let pages = app.pages(for: request, at: "/console?")
+            // Another site's form must not start a sign-in with a link it got hold of.
+            guard PortalController.sameSite(request) else { return forbidden(pages) }
+            let token = request.uri.queryParameters.get("token") ?? ""
+            do {
+                let session = try await app.run { stores in try stores.console.signIn(token: token) }
+                var response = Response(status: .seeOther, headers: [.location: "/console", .cacheControl: "no-store"])
+                response.headers[.setCookie] = cookie(session, maxAge: Int(Console.absoluteTimeout))
+                return response
+            } catch let refusal as Refusal {
+                return page(.notFound, pages.message(title: pages.word("console-title"), text: refusal.linkMessage))
+            }
+        }
+        // The second factor: the first code of a new authenticator, or the code (or a recovery code).
+        router.post("/console/code") { request, context in
+            try limiter.check(context.clientAddress)
+            let pages = app.pages(for: request, at: "/console?")
+            let form = try await Self.form(request)
+            guard let (token, session) = try await session(request) else {
+                return signInForm(pages, error: pages.word("portal-expired"))
+            }
+            guard form.first("csrf") == session.csrf else { return forbidden(pages) }
+            guard !session.verified else { return Response(status: .seeOther, headers: [.location: "/console"]) }
+            let code = String((form.first("code") ?? "").prefix(40))
+            do {
+                if session.account.enrolled {
+                    try await app.run { stores in try stores.console.verify(token, code: code) }
+                    return Response(status: .seeOther, headers: [.location: "/console", .cacheControl: "no-store"])
+                }
+                let recovery = try await app.run { stores in try stores.console.confirmEnrolment(token, code: code) }
+                return page(.ok, pages.consoleRecovery(codes: recovery))
+            } catch let refusal as Refusal {
+                // Too many wrong codes end the session: back to the start.
+                guard try await self.session(request) != nil else {
+                    return signInForm(pages, error: refusal.description, status: .unprocessableContent)
+                }
+                return try await codePage(
+                    pages, token: token, session: session, error: refusal.description, status: .unprocessableContent)
+            }
+        }
+        router.post("/console/sign-out") { request, _ in
+            let pages = app.pages(for: request, at: "/console?")
+            let form = try await Self.form(request)
+            if let (token, session) = try await session(request), form.first("csrf") == session.csrf {
+                try await app.run { stores in try stores.console.signOut(token) }
+            }
+            return signedOut(pages, pages.word("console-signed-out"))
+        }
+        router.post("/console/sign-out-everywhere") { request, _ in
+            let pages = app.pages(for: request, at: "/console?")
+            let form = try await Self.form(request)
+            guard let (_, session) = try await session(request), form.first("csrf") == session.csrf else {
+                return forbidden(pages)
+            }
+            try await app.run { stores in try stores.console.signOutEverywhere(session) }
+            return signedOut(pages, pages.word("console-signed-out-everywhere"))
+        }
+    }
+
+    // MARK: -
+
+    private func session(_ request: Request) async throws -> (String, ConsoleSession)? {
+        guard let token = request.headers[.cookie].flatMap({ Form.cookie(Self.cookie, in: $0) }), !token.isEmpty else {
+            return nil
+        }
+        guard let session = try await app.run({ stores in try stores.console.session(token) }) else { return nil }
+        return (token, session)
+    }
+
+    private func codePage(
+        _ pages: Pages, token: String, session: ConsoleSession, error: String = "", status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let enrolment =
+            session.account.enrolled ? nil : try await app.run { stores in try stores.console.enrolment(token) }
+        return page(status, pages.consoleCode(session: session, enrolment: enrolment, error: error))
+    }
+
+    private func dashboard(_ pages: Pages, session: ConsoleSession) async throws -> String {
+        let now = app.now
+        let rows = try await app.run { stores in
+            let projects = Dictionary(uniqueKeysWithValues: try stores.projects.list().map { ($0.slug, $0) })
+            let failing = try stores.consoleRecords.failingPrivateDeliveries()
+            let order: [AdvisoryState] = [.scheduled, .draft, .published, .cancelled]
+            return try stores.advisoryRecords.list()
+                .sorted {
+                    (order.firstIndex(of: $0.state) ?? 9, $0.schedule.embargo ?? .distantFuture)
+                        < (order.firstIndex(of: $1.state) ?? 9, $1.schedule.embargo ?? .distantFuture)
+                }
+                .map { advisory in
+                    Pages.ConsoleRow(
+                        advisory: advisory, project: projects[advisory.projectSlug],
+                        totals: try stores.participation.readiness(advisory.id).totals,
+                        failing: failing[advisory.id] ?? 0)
+                }
+        }
+        return pages.consoleDashboard(session: session, rows: rows, now: now)
+    }
+
+    private func signInForm(_ pages: Pages, error: String = "", status: HTTPResponse.Status = .ok) -> Response {
+        let csrf = Secrets.token(prefix: "")
+        var response = page(status, pages.consoleSignIn(csrf: csrf, error: error))
+        response.headers[.setCookie] = "\(Self.signInCookie)=\(csrf); Path=/console; HttpOnly; SameSite=Strict\(secure)"
+        return response
+    }
+
+    private func signedOut(_ pages: Pages, _ text: String) -> Response {
+        var response = page(.ok, pages.message(title: pages.word("console-title"), text: text))
+        response.headers[.setCookie] = cookie("", maxAge: 0)
+        return response
+    }
+
+    private func forbidden(_ pages: Pages) -> Response {
+        page(.forbidden, pages.message(title: pages.word("form-expired-title"), text: pages.word("form-expired-text")))
+    }
+
+    private var secure: String { app.settings.publicURL.hasPrefix("https") ? "; Secure" : "" }
+
+    private func cookie(_ value: String, maxAge: Int) -> String {
+        "\(Self.cookie)=\(value); Path=/console; Max-Age=\(maxAge); HttpOnly; SameSite=Strict\(secure)"
+    }
+
+    /// Every console page is private to its reader: never stored by a cache.
+    private func page(_ status: HTTPResponse.Status, _ html: String) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static func form(_ request: Request) async throws -> Form {
+        var request = request
+        return Form(String(buffer: try await request.collectBody(upTo: maxBody)))
+    }
+}

@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""The release managers' console in a real Chromium (Selenium with Debian's chromium-driver),
+as a release manager signs in: a link by mail, an authenticator enrolled with pyotp, the
+recovery codes, the dashboard; then a sign-in with a code, a recovery code, a wrong code,
+an auditor's read-only view, keyboard-only use of the forms. axe on every page (no serious or
+critical violations), no console errors, screenshots under test-output/console/.
+
+  console_check.py HERALD_BINARY
+"""
+import email
+import glob
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pyotp
+from axe_selenium_python import Axe
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+from harness import Run, free_port, page_left
+
+HERALD = os.path.abspath(sys.argv[1])
+run = Run("CONSOLE", "herald-console-")
+DB = os.path.join(run.work, "herald.sqlite")
+MAIL = os.path.join(run.work, "mail")
+SHOTS = os.path.join(os.path.dirname(__file__), "..", "..", "test-output", "console")
+os.makedirs(SHOTS, exist_ok=True)
+port = free_port()
+BASE = f"http://127.0.0.1:{port}"
+herald = run.herald_at(HERALD, DB)
+checked = []
+
+
+def mails():
+    """Every message in the Maildir: (To, Subject, decoded text)."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(MAIL, "new", "*")), key=os.path.getmtime):
+        message = email.message_from_binary_file(open(path, "rb"))
+        parts = [p for p in message.walk() if p.get_content_type() == "text/plain"] or [message]
+        text = "".join(p.get_payload(decode=True).decode("utf-8", "replace") for p in parts)
+        out.append((message["To"], message["Subject"], text))
+    return out
+
+
+def sign_in_link(address, after):
+    """The newest console sign-in link mailed to `address` among the mails after the first `after`."""
+    for to, _, text in reversed(mails()[after:]):
+        found = re.search(r"http://127\.0\.0\.1:\d+/console/sign-in\?token=[A-Za-z0-9_-]+", text)
+        if to == address and found:
+            return found.group(0)
+    return None
+
+
+def press(driver, button):
+    """Clicks a submit button and waits for the next page."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(driver, 15).until(page_left(page))
+
+
+def submit(driver):
+    press(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+
+
+def audit(driver, name, shot=None):
+    """axe on the page as it is, no console errors, and a screenshot."""
+    axe = Axe(driver)
+    axe.inject()
+    results = axe.run()
+    bad = [v for v in results["violations"] if v.get("impact") in ("serious", "critical")]
+    if bad:
+        run.fail(f"{name}: axe found " + "; ".join(f"{v['id']} ({v['impact']}): {v['help']}" for v in bad))
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    if errors:
+        run.fail(f"{name}: console errors: {errors}")
+    driver.save_screenshot(os.path.join(SHOTS, (shot or re.sub(r"[^a-z0-9]+", "-", name.lower())) + ".png"))
+    checked.append(name)
+
+
+def audit_refusal(driver, name, shot=None):
+    """As `audit`, for a page answered with a 4xx on purpose: Chromium logs that status as an error."""
+    expected = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    if not all(" 422 " in e["message"] or "(Unprocessable" in e["message"] for e in expected):
+        run.fail(f"{name}: console errors: {expected}")
+    audit(driver, name, shot)
+
+
+def main_text(driver):
+    return driver.find_element(By.TAG_NAME, "main").text
+
+
+def ask_for_link(driver, address, lang=""):
+    """The sign-in form, filled in: the link mailed to `address`."""
+    before = len(mails())
+    driver.get(BASE + "/console" + (f"?lang={lang}" if lang else ""))
+    driver.find_element(By.ID, "email").send_keys(address)
+    submit(driver)
+    return run.wait_for(f"the sign-in link for {address}", lambda: sign_in_link(address, before))
+
+
+def follow(driver, link):
+    driver.get(link)
+    submit(driver)
+
+
+herald("migrate")
+herald("project", "add", "demo", "--name", "Demo", "--timezone", "Europe/Amsterdam")
+herald("provider", "add", "--organization", "Gemeente Voorbeeld ICT", "--email", "cert@voorbeeld.example",
+       "--project", "demo", "--approve")
+herald("provider", "add", "--organization", "Acme Cloud", "--email", "psirt@acme.example", "--project", "demo",
+       "--approve")
+embargo = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 7 * 86400))
+herald("advisory", "create", "--project", "demo", "--title", "Heap overflow in the request parser", "--severity", "high",
+       "--embargo", embargo, "--early-notice", "now")
+herald("advisory", "create", "--project", "demo", "--title", "Draft: path traversal in uploads")
+herald("account", "add", "--email", "rm@demo.example", "--role", "release-manager")
+herald("account", "add", "--email", "audit@demo.example", "--role", "auditor")
+refused = subprocess.run([HERALD, "account", "add", "--email", "rm@demo.example", "--role", "admin", "--database", DB],
+                         capture_output=True, text=True)
+if refused.returncode != 2 or "has an account already" not in refused.stderr:
+    run.fail(f"a second account for one address was not refused with exit 2: {refused.returncode} {refused.stderr}")
+
+serve = subprocess.Popen([HERALD, "serve", "--database", DB, "--listen", f"127.0.0.1:{port}", "--public-url", BASE,
+                          "--maildir", MAIL], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+run.children.append(serve)
+run.wait_for("herald serve", lambda: urllib.request.urlopen(BASE + "/healthz", timeout=2).read(), tolerate=(OSError,))
+
+options = Options()
+for argument in ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000"]:
+    options.add_argument(argument)
+options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+try:
+    # 1. The front door, by keyboard alone: Tab to the address, type, Enter.
+    driver.get(BASE + "/console")
+    audit(driver, "console sign-in form", "1-sign-in")
+    body = driver.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    for _ in range(30):
+        if driver.switch_to.active_element.get_attribute("id") == "email":
+            break
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+    else:
+        run.fail("Tab never reached the address field")
+    before = len(mails())
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.switch_to.active_element.send_keys("rm@demo.example" + Keys.ENTER)
+    WebDriverWait(driver, 15).until(page_left(page))
+    audit(driver, "check your mail")
+    link = run.wait_for("the sign-in link", lambda: sign_in_link("rm@demo.example", before))
+    if sign_in_link("nobody@demo.example", 0):
+        run.fail("a link went to an address without an account")
+
+    # 2. The link's page, then enrolment: the key as a QR code and as text.
+    driver.get(link)
+    audit(driver, "sign-in link page")
+    submit(driver)
+    if not driver.find_elements(By.CSS_SELECTOR, "figure.qr svg"):
+        run.fail(f"no QR code at enrolment: {main_text(driver)[:600]}")
+    secret = driver.find_element(By.CSS_SELECTOR, "code.secret").text
+    audit(driver, "enrol an authenticator", "2-enrol")
+    totp = pyotp.TOTP(secret)
+    driver.find_element(By.ID, "code").send_keys("000000" if totp.now() != "000000" else "111111")
+    submit(driver)
+    if "not right" not in main_text(driver):
+        run.fail(f"a wrong first code was not refused: {main_text(driver)[:400]}")
+    audit_refusal(driver, "a wrong code refused", "2b-wrong-code")
+    driver.find_element(By.ID, "code").send_keys(totp.now())
+    submit(driver)
+    codes = [c.text for c in driver.find_elements(By.CSS_SELECTOR, ".recovery-codes code")]
+    if len(codes) != 10 or len(set(codes)) != 10:
+        run.fail(f"expected ten recovery codes, got {codes}")
+    audit(driver, "recovery codes", "3-recovery-codes")
+
+    # 3. The dashboard: the scheduled advisory with its instant, countdown and readiness; the draft.
+    press(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "console"))
+    text = main_text(driver)
+    for expected in ["Heap overflow in the request parser", "Draft: path traversal", "Europe/Amsterdam", "UTC", "T−6d",
+                     "2 participants", "rm@demo.example (release-manager)"]:
+        if expected not in text:
+            run.fail(f"the dashboard lacks {expected!r}: {text[:1200]}")
+    if text.index("Heap overflow") > text.index("Draft: path"):
+        run.fail("scheduled advisories should come before drafts")
+    audit(driver, "dashboard", "4-dashboard")
+
+    # 4. Sign out; the next sign-in needs the link and the second factor: here a recovery code, in Dutch.
+    press(driver, driver.find_element(By.CSS_SELECTOR, "form[action^='/console/sign-out'] button"))
+    driver.get(BASE + "/console")
+    if not driver.find_elements(By.ID, "email"):
+        run.fail("signed out, the console still shows the dashboard")
+    follow(driver, ask_for_link(driver, "rm@demo.example", lang="nl"))
+    audit(driver, "code page (nl)", "5-code-nl")
+    driver.find_element(By.ID, "code").send_keys(codes[0].upper())
+    submit(driver)
+    if "Heap overflow" not in main_text(driver):
+        run.fail(f"a recovery code did not sign in: {main_text(driver)[:400]}")
+    audit(driver, "dashboard (nl)")
+
+    # 5. In Danish: the used recovery code is refused, the authenticator's next code signs in
+    #    (the one used at enrolment would not: a code works once).
+    press(driver, driver.find_element(By.CSS_SELECTOR, "form[action^='/console/sign-out'] button"))
+    follow(driver, ask_for_link(driver, "rm@demo.example", lang="da"))
+    driver.find_element(By.ID, "code").send_keys(codes[0])
+    submit(driver)
+    if "Heap overflow" in main_text(driver):
+        run.fail("a used recovery code signed in again")
+    audit_refusal(driver, "a used recovery code refused (da)")
+    driver.find_element(By.ID, "code").send_keys(totp.at(time.time() + 30))
+    submit(driver)
+    if "Heap overflow" not in main_text(driver):
+        run.fail(f"a right code did not sign in: {main_text(driver)[:400]}")
+    audit(driver, "dashboard (da)")
+
+    # 6. The auditor sees the dashboard and is told it changes nothing.
+    driver.delete_all_cookies()
+    follow(driver, ask_for_link(driver, "audit@demo.example"))
+    secret = driver.find_element(By.CSS_SELECTOR, "code.secret").text
+    driver.find_element(By.ID, "code").send_keys(pyotp.TOTP(secret).now())
+    submit(driver)
+    press(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "console"))
+    if "changes nothing" not in main_text(driver) or "Heap overflow" not in main_text(driver):
+        run.fail(f"the auditor's dashboard: {main_text(driver)[:600]}")
+    audit(driver, "auditor's dashboard")
+
+    # 7. Signing out everywhere ends the other sessions of the account too.
+    cookie = driver.get_cookie("herald_console")["value"]
+    press(driver, driver.find_element(By.CSS_SELECTOR, "form[action^='/console/sign-out-everywhere'] button"))
+    request = urllib.request.Request(BASE + "/console", headers={"Cookie": f"herald_console={cookie}"})
+    if "Heap overflow" in urllib.request.urlopen(request).read().decode():
+        run.fail("a session signed out everywhere still shows the dashboard")
+
+    audit_log = herald("audit", "--json")
+    for action in ["account.add", "account.enrol", "account.sign-in", "account.sign-out-everywhere"]:
+        if action not in audit_log:
+            run.fail(f"the audit log lacks {action}")
+finally:
+    driver.quit()
+    serve.terminate()
+    serve.wait(timeout=10)
+print(f"console in Chromium: {len(checked)} pages checked by axe, no serious or critical violations: " + ", ".join(checked))
