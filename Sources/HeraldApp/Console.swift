@@ -17,14 +17,22 @@ public struct Console {
 
     /// A sign-in link works for 15 minutes, once.
     public static let signInValidity: TimeInterval = 15 * 60
-    /// At most this many links per address in `signInValidity`.
+    /// At most this many links per address and asker in `signInValidity`…
     public static let signInsPerAddress = 3
+    /// …and this many per address from anyone, so a mailbox is not flooded either.
+    public static let signInsPerAddressFromAnyone = 10
     /// A session ends after 30 minutes unused, and after 12 hours whatever happens.
     public static let idleTimeout: TimeInterval = 30 * 60
     /// See `idleTimeout`.
     public static let absoluteTimeout: TimeInterval = 12 * 3600
     /// Wrong codes a session may give before it ends (a new link is needed then).
     public static let maxWrongCodes = 5
+    /// Wrong codes an account may take in `wrongCodeWindow`, over all its sessions: new links
+    /// buy no new guesses. Past it only recovery codes sign in until the window is over; a
+    /// six-digit guess then succeeds about once in 30 years of trying.
+    public static let maxWrongCodesPerAccount = 10
+    /// See `maxWrongCodesPerAccount`.
+    public static let wrongCodeWindow: TimeInterval = 24 * 3600
     /// TOTP's time step, in seconds.
     public static let step: TimeInterval = 30
 
@@ -61,6 +69,35 @@ public struct Console {
     /// Every account.
     public func listAccounts() throws -> [ConsoleAccount] { try accounts.accounts() }
 
+    /// Enables a disabled account again.
+    public func enableAccount(_ id: Int64, reason: String, actor: String) throws -> ConsoleAccount {
+        let now = clock.now
+        return try work.write {
+            let account = try accounts.account(id)
+            guard account.disabledAt != nil else { return account }
+            try accounts.enableAccount(id)
+            try audit.entry(
+                "account.enable", subjectType: "account", subjectID: id, at: now, actor: actor, reason: reason,
+                details: ["email": account.email])
+            return try accounts.account(id)
+        }
+    }
+
+    /// Forgets the account's authenticator and recovery codes (lost, or its secret exposed):
+    /// its sessions end, and its next sign-in enrols a new one.
+    public func resetAuthenticator(_ id: Int64, reason: String, actor: String) throws -> ConsoleAccount {
+        let now = clock.now
+        return try work.write {
+            let account = try accounts.account(id)
+            try access.resetAuthenticator(account: id)
+            try access.endSessions(ofAccount: id, at: now)
+            try audit.entry(
+                "account.reset-authenticator", subjectType: "account", subjectID: id, at: now, actor: actor,
+                reason: reason, details: ["email": account.email])
+            return try accounts.account(id)
+        }
+    }
+
     /// Disables an account and ends its sessions at once.
     public func disableAccount(_ id: Int64, reason: String, actor: String) throws -> ConsoleAccount {
         let now = clock.now
@@ -80,15 +117,21 @@ public struct Console {
 
     /// Mails a sign-in link to `email` when it is an active account's. The answer and the rows
     /// written are the same whoever asks, so the form tells no one who has an account.
-    public func requestSignIn(email: String) throws {
+    /// `requester` (the asking client's address) has a share of links of its own, so no one
+    /// can use up an address's links for its owner.
+    public func requestSignIn(email: String, requester: String = "") throws {
         let address = try Address.email(email, field: "email")
         let now = clock.now
         try work.write {
-            guard try access.signInsRequested(email: address, since: now - Self.signInValidity) < Self.signInsPerAddress
-            else { return }
+            let asked = try access.signInsRequested(
+                email: address, requester: requester, since: now - Self.signInValidity)
+            guard asked.byRequester < Self.signInsPerAddress, asked.total < Self.signInsPerAddressFromAnyone else {
+                return
+            }
             let account = try accounts.activeAccount(email: address)
             let token = try access.recordSignIn(
-                email: address, account: account?.id, at: now, expires: now + Self.signInValidity)
+                email: address, account: account?.id, requester: requester, at: now,
+                expires: now + Self.signInValidity)
             guard let account else { return }
             // To the address as the account has it, not as it was typed.
             try mail.sendConsoleSignInLink(
@@ -124,17 +167,18 @@ public struct Console {
     }
 
     /// What an authenticator app needs to enrol: the secret (base32) and its `otpauth://` URI.
-    /// A new secret is made the first time and kept until a code from it is right.
+    /// Each session makes its own secret and keeps it until a code from it is right: the holder
+    /// of another link never sees the secret that gets enrolled.
     public func enrolment(_ token: String) throws -> (secret: String, uri: String) {
         try work.write {
             let session = try unverified(token)
             guard !session.account.enrolled else {
                 throw Refusal.conflict(field: "totp", rule: "this account has an authenticator already")
             }
-            var secret = try access.totp(of: session.account.id).secret
+            var secret = try access.pendingSecret(token)
             if secret == nil {
                 secret = codes.newSecret()
-                try access.setPendingSecret(secret!, account: session.account.id)
+                try access.setPendingSecret(secret!, token: token)
             }
             let encoded = Base32.encode(secret!)
             let label = "Herald:\(session.account.email)"
@@ -146,37 +190,41 @@ public struct Console {
     }
 
     /// The first code from the new authenticator: the account is enrolled, the session signed
-    /// in, and ten recovery codes are made, shown this once.
-    public func confirmEnrolment(_ token: String, code: String) throws -> [String] {
+    /// in under a new token (returned), and ten recovery codes are made, shown this once.
+    public func confirmEnrolment(_ token: String, code: String) throws -> (token: String, recovery: [String]) {
         let now = clock.now
         // A wrong code is counted even though the refusal rolls the rest back.
-        let outcome: Result<[String], Refusal> = try work.write {
+        let outcome: Result<(String, [String]), Refusal> = try work.write {
             let session = try unverified(token)
-            guard !session.account.enrolled else {
-                throw Refusal.conflict(field: "totp", rule: "this account has an authenticator already")
+            guard !session.account.enrolled, let secret = try access.pendingSecret(token) else {
+                throw Refusal.conflict(
+                    field: "totp", rule: "this account has an authenticator already, or this page is out of date")
             }
+            let step: Int64
             do {
-                try checkTOTP(code, session: session, token: token, at: now)
+                step = try checkTOTP(code, secret: secret, lastStep: 0, session: session, token: token, at: now)
             } catch let refusal as Refusal {
                 return .failure(refusal)
             }
+            try access.enrol(secret, step: step, account: session.account.id, at: now)
             let recovery = codes.newRecoveryCodes()
             try access.replaceRecoveryCodes(recovery, account: session.account.id)
-            try access.markVerified(token, at: now)
+            let fresh = try access.markVerified(token, at: now)
             try audit.entry(
                 "account.enrol", subjectType: "account", subjectID: session.account.id, at: now, actor: session.actor,
                 reason: "", details: [:])
-            return .success(recovery)
+            return .success((fresh, recovery))
         }
         return try outcome.get()
     }
 
     /// The second factor: a TOTP code (each works once) or an unused recovery code. Five wrong
-    /// codes end the session.
-    public func verify(_ token: String, code: String) throws {
+    /// codes end the session; ten in a day stop the account taking TOTP codes for the rest of
+    /// it. The session goes on under a new token, returned.
+    public func verify(_ token: String, code: String) throws -> String {
         let now = clock.now
         // A wrong code is counted even though the refusal rolls the rest back.
-        let outcome: Result<Void, Refusal> = try work.write {
+        let outcome: Result<String, Refusal> = try work.write {
             let session = try unverified(token)
             guard session.account.enrolled else {
                 throw Refusal.invalid(field: "totp", rule: "this account has no authenticator yet: enrol one first")
@@ -187,19 +235,22 @@ public struct Console {
                 how = "recovery-code"
             } else {
                 do {
-                    try checkTOTP(code, session: session, token: token, at: now)
+                    let (secret, lastStep) = try access.totp(of: session.account.id)
+                    let step = try checkTOTP(
+                        code, secret: secret, lastStep: lastStep, session: session, token: token, at: now)
+                    try access.useStep(step, account: session.account.id, at: now)
                 } catch let refusal as Refusal {
                     return .failure(refusal)
                 }
                 how = "totp"
             }
-            try access.markVerified(token, at: now)
+            let fresh = try access.markVerified(token, at: now)
             try audit.entry(
                 "account.sign-in", subjectType: "account", subjectID: session.account.id, at: now,
                 actor: session.actor, reason: "", details: ["factor": how])
-            return .success(())
+            return .success(fresh)
         }
-        try outcome.get()
+        return try outcome.get()
     }
 
     /// Ends this session.
@@ -229,10 +280,22 @@ public struct Console {
     }
 
     /// Checks a six-digit code against the steps around now (a clock a step off still works),
-    /// never one used before; a wrong one is counted and the fifth ends the session.
-    private func checkTOTP(_ code: String, session: ConsoleSession, token: String, at now: Date) throws {
+    /// never one used before: the step it matched. A wrong one is counted for the session and
+    /// the account; the fifth of a session ends it, and past the account's daily limit no code
+    /// is even compared.
+    private func checkTOTP(
+        _ code: String, secret: [UInt8]?, lastStep: Int64, session: ConsoleSession, token: String, at now: Date
+    ) throws -> Int64 {
+        let account = session.account.id
+        let locked = try access.wrongCodes(account: account, at: now, window: Self.wrongCodeWindow)
+        if locked.count >= Self.maxWrongCodesPerAccount, let since = locked.since {
+            throw Refusal.invalid(
+                field: "code",
+                rule:
+                    "too many wrong codes for this account: it takes no authenticator codes until \(Instant.utc(since + Self.wrongCodeWindow)); a recovery code still works"
+            )
+        }
         let digits = code.filter(\.isNumber)
-        let (secret, lastStep) = try access.totp(of: session.account.id)
         let current = Int64((now.timeIntervalSince1970 / Self.step).rounded(.down))
         let step =
             secret.flatMap { secret in
@@ -242,18 +305,17 @@ public struct Console {
                     }
                     : nil
             }
-        guard let step else {
-            let wrong = try access.countWrongCode(token)
-            if wrong >= Self.maxWrongCodes {
-                try access.endSession(token, at: now)
-                try audit.entry(
-                    "account.too-many-codes", subjectType: "account", subjectID: session.account.id, at: now,
-                    actor: session.actor, reason: "", details: [:])
-                throw Refusal.invalid(
-                    field: "code", rule: "too many wrong codes: this sign-in has ended; ask for a new link")
-            }
-            throw Refusal.invalid(field: "code", rule: "this code is not right (or was used already); try the next one")
+        if let step { return step }
+        let wrong = try access.countWrongCode(token)
+        let (forAccount, _) = try access.countWrongCode(account: account, at: now, window: Self.wrongCodeWindow)
+        if wrong >= Self.maxWrongCodes || forAccount >= Self.maxWrongCodesPerAccount {
+            try access.endSession(token, at: now)
+            try audit.entry(
+                "account.too-many-codes", subjectType: "account", subjectID: account, at: now, actor: session.actor,
+                reason: "", details: ["this-sign-in": String(wrong), "today": String(forAccount)])
+            throw Refusal.invalid(
+                field: "code", rule: "too many wrong codes: this sign-in has ended; ask for a new link")
         }
-        try access.useStep(step, account: session.account.id, at: now)
+        throw Refusal.invalid(field: "code", rule: "this code is not right (or was used already); try the next one")
     }
 }

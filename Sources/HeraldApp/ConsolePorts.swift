@@ -13,14 +13,17 @@ public protocol ConsoleAccountRecords {
     func activeAccount(email: String) throws -> ConsoleAccount?
     /// Disables the account at `at`.
     func disableAccount(_ id: Int64, at: Date) throws
+    /// Enables a disabled account again.
+    func enableAccount(_ id: Int64) throws
 }
 
 /// Sign-in links, sessions and second factors of the console; tokens stored only as hashes.
 public protocol ConsoleAccess {
-    /// How many sign-in links were asked for `email` since `since` (whoever it belongs to).
-    func signInsRequested(email: String, since: Date) throws -> Int
+    /// How many sign-in links were asked for `email` since `since` (whoever it belongs to): by
+    /// `requester` (the asking client), and by anyone.
+    func signInsRequested(email: String, requester: String, since: Date) throws -> (byRequester: Int, total: Int)
     /// Records a request; with `account`, a single-use token valid until `expires`, returned.
-    func recordSignIn(email: String, account: Int64?, at: Date, expires: Date) throws -> String
+    func recordSignIn(email: String, account: Int64?, requester: String, at: Date, expires: Date) throws -> String
     /// Uses up a sign-in token that is unused and unexpired at `at`: its account.
     func useSignIn(_ token: String, at: Date) throws -> Int64?
     /// Starts a session, not yet verified; its token (the cookie) and CSRF token.
@@ -28,21 +31,32 @@ public protocol ConsoleAccess {
     /// The live session behind `token` (used within `idle`, begun within `absolute`, its account
     /// not disabled); marks it used at `at`.
     func session(_ token: String, at: Date, idle: TimeInterval, absolute: TimeInterval) throws -> ConsoleSession?
-    /// The second factor was given.
-    func markVerified(_ token: String, at: Date) throws
-    /// Counts one wrong code; the count so far.
+    /// The second factor was given: the session is signed in under a new token and CSRF token
+    /// (so a token planted before sign-in is worth nothing after it), returned.
+    func markVerified(_ token: String, at: Date) throws -> String
+    /// Counts one wrong code for the session; the count so far.
     func countWrongCode(_ token: String) throws -> Int
+    /// Counts one wrong code for the account, the count starting again after `window`; the
+    /// count and when it started.
+    func countWrongCode(account: Int64, at: Date, window: TimeInterval) throws -> (count: Int, since: Date)
+    /// The account's wrong codes within `window` of `at`, and when they started.
+    func wrongCodes(account: Int64, at: Date, window: TimeInterval) throws -> (count: Int, since: Date?)
     /// Ends the session behind `token`.
     func endSession(_ token: String, at: Date) throws
     /// Ends every session of `account`.
     func endSessions(ofAccount account: Int64, at: Date) throws
-    /// The account's TOTP secret (nil before enrolment starts) and the last time step used.
+    /// The account's TOTP secret (nil before enrolment) and the last time step used.
     func totp(of account: Int64) throws -> (secret: [UInt8]?, lastStep: Int64)
-    /// Keeps a new secret for an enrolment that has not been confirmed.
-    func setPendingSecret(_ secret: [UInt8], account: Int64) throws
-    /// The code of time step `step` was right: the account is enrolled (if it was not) and the
-    /// step is used up.
+    /// The secret the session behind `token` is enrolling, if it made one.
+    func pendingSecret(_ token: String) throws -> [UInt8]?
+    /// Keeps the secret the session behind `token` shows for enrolment.
+    func setPendingSecret(_ secret: [UInt8], token: String) throws
+    /// Enrols `secret` for the account (a code of `step` from it was right).
+    func enrol(_ secret: [UInt8], step: Int64, account: Int64, at: Date) throws
+    /// The code of time step `step` was right: the step is used up.
     func useStep(_ step: Int64, account: Int64, at: Date) throws
+    /// Forgets the account's authenticator, recovery codes and wrong codes: it enrols anew.
+    func resetAuthenticator(account: Int64) throws
     /// Replaces the account's recovery codes (stored hashed).
     func replaceRecoveryCodes(_ codes: [String], account: Int64) throws
     /// Uses up one unused recovery code of the account; whether it was one.

@@ -26,6 +26,29 @@ struct ConsoleController: Sendable {
             guard session.verified else { return try await codePage(pages, token: token, session: session) }
             return page(.ok, try await dashboard(pages, session: session))
         }
+        router.get("/console/advisories/:id") { request, context in
+            let pages = app.pages(for: request, at: "/console?")
+            guard let (token, session) = try await session(request) else { return signInForm(pages) }
+            guard session.verified else { return try await codePage(pages, token: token, session: session) }
+            guard let id = context.parameters.get("id", as: Int64.self) else {
+                return page(.notFound, pages.notFound())
+            }
+            let now = app.now
+            let found = try await app.run { stores -> (Advisory, Project?, Readiness, [DeliveryRecord])? in
+                guard let advisory = try? stores.advisoryRecords.get(id) else { return nil }
+                return (
+                    advisory, try stores.projects.find(advisory.projectSlug),
+                    try stores.participation.readiness(id), try stores.outbox.list(advisory: id, limit: 20_000)
+                )
+            }
+            guard let (advisory, project, readiness, deliveries) = found else {
+                return page(.notFound, pages.notFound())
+            }
+            return page(
+                .ok,
+                pages.consoleAdvisory(
+                    advisory, project: project, readiness: readiness, deliveries: deliveries, now: now))
+        }
         router.post("/console/sign-in-link") { request, context in
             try limiter.check(context.clientAddress)
             let pages = app.pages(for: request, at: "/console?")
@@ -36,7 +59,8 @@ struct ConsoleController: Sendable {
             }
             let email = form.first("email") ?? ""
             do {
-                try await app.run { stores in try stores.console.requestSignIn(email: email) }
+                let requester = context.clientAddress
+                try await app.run { stores in try stores.console.requestSignIn(email: email, requester: requester) }
             } catch let refusal as Refusal {
                 return signInForm(pages, error: refusal.description, status: .unprocessableContent)
             }
@@ -86,19 +110,27 @@ struct ConsoleController: Sendable {
             guard !session.verified else { return Response(status: .seeOther, headers: [.location: "/console"]) }
             let code = String((form.first("code") ?? "").prefix(40))
             do {
+                // Signed in, the session has a new token: the one from before means nothing now.
                 if session.account.enrolled {
-                    try await app.run { stores in try stores.console.verify(token, code: code) }
-                    return Response(status: .seeOther, headers: [.location: "/console", .cacheControl: "no-store"])
+                    let fresh = try await app.run { stores in try stores.console.verify(token, code: code) }
+                    var response = Response(
+                        status: .seeOther, headers: [.location: "/console", .cacheControl: "no-store"])
+                    response.headers[.setCookie] = cookie(fresh, maxAge: Int(Console.absoluteTimeout))
+                    return response
                 }
-                let recovery = try await app.run { stores in try stores.console.confirmEnrolment(token, code: code) }
-                return page(.ok, pages.consoleRecovery(codes: recovery))
+                let (fresh, recovery) = try await app.run { stores in
+                    try stores.console.confirmEnrolment(token, code: code)
+                }
+                var response = page(.ok, pages.consoleRecovery(codes: recovery))
+                response.headers[.setCookie] = cookie(fresh, maxAge: Int(Console.absoluteTimeout))
+                return response
             } catch let refusal as Refusal {
                 // Too many wrong codes end the session: back to the start.
-                guard try await self.session(request) != nil else {
+                guard let (_, still) = try await self.session(request), !still.verified else {
                     return signInForm(pages, error: refusal.description, status: .unprocessableContent)
                 }
                 return try await codePage(
-                    pages, token: token, session: session, error: refusal.description, status: .unprocessableContent)
+                    pages, token: token, session: still, error: refusal.description, status: .unprocessableContent)
             }
         }
         router.post("/console/sign-out") { request, _ in
@@ -112,7 +144,9 @@ struct ConsoleController: Sendable {
         router.post("/console/sign-out-everywhere") { request, _ in
             let pages = app.pages(for: request, at: "/console?")
             let form = try await Self.form(request)
-            guard let (_, session) = try await session(request), form.first("csrf") == session.csrf else {
+            // Only a signed-in session: the holder of a link alone must not end the owner's sessions.
+            guard let (_, session) = try await session(request), session.verified, form.first("csrf") == session.csrf
+            else {
                 return forbidden(pages)
             }
             try await app.run { stores in try stores.console.signOutEverywhere(session) }

@@ -1,6 +1,7 @@
 import Foundation
 import HeraldApp
 import HeraldCore
+import HeraldStore
 
 /// The release managers' console's pages.
 extension Pages {
@@ -37,6 +38,7 @@ extension Pages {
         let items: [[String: Any]] = rows.map { row in
             let zone = row.project?.timezone ?? "UTC"
             var item: [String: Any] = [
+                "href": "/console/advisories/\(row.advisory.id)",
                 "project": row.project?.name ?? row.advisory.projectSlug, "title": row.advisory.content.title,
                 "state": word("state-\(row.advisory.state.rawValue)"), "totals": row.totals,
                 "failing": row.failing > 0 ? String(row.failing) : "",
@@ -56,6 +58,88 @@ extension Pages {
                 "read-only": session.account.role < .releaseManager, "advisories": items,
                 "any-advisories": !items.isEmpty,
             ])
+    }
+
+    /// One advisory: the instant, readiness, the delivery timeline and the same as tables.
+    func consoleAdvisory(
+        _ advisory: Advisory, project: Project?, readiness: Readiness, deliveries: [DeliveryRecord], now: Date
+    ) -> String {
+        let zone = project?.timezone ?? "UTC"
+        let at = { (date: Date?) in date.map { Instant.utc($0) } ?? "—" }
+        var rows: [Timeline.Row] = []
+        var participants: [[String: Any]] = []
+        for participant in readiness.participants {
+            let own = deliveries.filter { $0.organization == participant.organization }
+            var marks = Self.deliveryMarks(own)
+            if let seen = participant.seenAt { marks.append(.init(kind: .seen, at: seen)) }
+            if let acknowledged = participant.acknowledgedAt {
+                marks.append(.init(kind: .acknowledged, at: acknowledged))
+            }
+            let answer = word("status-\(participant.status.rawValue)")
+            if let answered = participant.answeredAt {
+                marks.append(.init(kind: .answered, at: answered, note: answer))
+            }
+            rows.append(Timeline.Row(label: participant.organization, marks: marks))
+            let delivered = own.compactMap(\.deliveredAt).max()
+            participants.append([
+                "organization": participant.organization,
+                "notified": participant.notifiedRevision.map { "r\($0) · \(at(participant.notifiedAt))" } ?? "—",
+                "delivered": at(delivered), "seen": at(participant.seenAt),
+                "acknowledged": at(participant.acknowledgedAt),
+                "answer": participant.answeredAt == nil ? answer : "\(answer) · \(at(participant.answeredAt))",
+                "statement": participant.statement,
+                "failing": participant.failed > 0 ? String(participant.failed) : "",
+            ])
+        }
+        // Public channels: deliveries to no provider, one row per destination.
+        let public_ = deliveries.filter { $0.organization == nil }
+        var destinations: [String: [DeliveryRecord]] = [:]
+        for record in public_ { destinations[Self.destination(record), default: []].append(record) }
+        for (label, records) in destinations.sorted(by: { $0.key < $1.key }) {
+            rows.append(Timeline.Row(label: label, marks: Self.deliveryMarks(records)))
+        }
+        let channels: [[String: Any]] = public_.sorted { $0.id < $1.id }.map {
+            [
+                "channel": Self.destination($0), "notice": "\($0.notice) r\($0.revision)", "state": $0.state.rawValue,
+                "delivered": at($0.deliveredAt),
+            ]
+        }
+        let timeline = Timeline(
+            rows: rows, instant: advisory.schedule.embargo, now: now,
+            words: Dictionary(
+                uniqueKeysWithValues: ["title", "instant", "now"].map { ($0, word("timeline-\($0)")) }
+                    + Timeline.Kind.allCases.map { ($0.rawValue, word("timeline-\($0.rawValue)")) }))
+        var values: [String: Any] = [
+            "project": project?.name ?? advisory.projectSlug, "title": advisory.content.title,
+            "state": word("state-\(advisory.state.rawValue)"), "totals": readiness.totals, "timeline": timeline.svg,
+            "participants": participants, "any-participants": !participants.isEmpty, "channels": channels,
+            "any-channels": !channels.isEmpty,
+        ]
+        if let instant = advisory.schedule.embargo {
+            values["release"] = when(instant, zone: zone)["when"]
+            values["utc"] = Instant.utc(instant)
+            values["countdown"] = Self.countdown(from: now, to: instant)
+        }
+        return page("console-advisory", values)
+    }
+
+    /// Sent, delivered and failing marks of some deliveries.
+    static func deliveryMarks(_ records: [DeliveryRecord]) -> [Timeline.Mark] {
+        records.flatMap { record -> [Timeline.Mark] in
+            let note = "\(record.notice) r\(record.revision)"
+            var marks = [Timeline.Mark(kind: .sent, at: record.createdAt, note: note)]
+            if let delivered = record.deliveredAt { marks.append(.init(kind: .delivered, at: delivered, note: note)) }
+            if record.state == .retrying || record.state == .dead {
+                marks.append(.init(kind: .failing, at: record.nextAttemptAt ?? record.createdAt, note: note))
+            }
+            return marks
+        }
+    }
+
+    /// A public channel as the console names it: a list's address, a webhook's host (its URL
+    /// may carry a secret, as Slack's do).
+    static func destination(_ record: DeliveryRecord) -> String {
+        record.transport == .email ? record.recipient : URLComponents(string: record.recipient)?.host ?? "webhook"
     }
 
     /// "T−2d 03h 05m" before the instant, "T+…" after: the same in every language.

@@ -62,6 +62,11 @@ extension ConsoleStore: ConsoleAccountRecords {
         _ = try database.run(
             "UPDATE console_accounts SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL", .date(at), .integer(id))
     }
+
+    /// Enables the account again.
+    public func enableAccount(_ id: Int64) throws {
+        _ = try database.run("UPDATE console_accounts SET disabled_at = NULL WHERE id = ?", .integer(id))
+    }
 }
 
 extension ConsoleStore {
@@ -78,22 +83,29 @@ extension ConsoleStore {
 }
 
 extension ConsoleStore: ConsoleAccess {
-    /// Requests counted per address, known or not.
-    public func signInsRequested(email: String, since: Date) throws -> Int {
-        Int(
-            try database.first(
-                "SELECT count(*) FROM console_sign_ins WHERE email = lower(?) AND created_at >= ?", .text(email),
-                .date(since)
-            ) { $0.int(0) } ?? 0)
+    /// Requests counted per address, known or not: by this requester, and by anyone.
+    public func signInsRequested(email: String, requester: String, since: Date) throws -> (
+        byRequester: Int, total: Int
+    ) {
+        try database.first(
+            """
+            SELECT count(*) FILTER (WHERE requester = ?3), count(*) FROM console_sign_ins
+            WHERE email = lower(?1) AND created_at >= ?2
+            """, .text(email), .date(since), .text(requester)
+        ) { (Int($0.int(0)), Int($0.int(1))) } ?? (0, 0)
     }
 
     /// One row per request; the token opens something only with an account.
-    public func recordSignIn(email: String, account: Int64?, at: Date, expires: Date) throws -> String {
+    public func recordSignIn(email: String, account: Int64?, requester: String, at: Date, expires: Date) throws
+        -> String
+    {
         let token = Secrets.token(prefix: "")
         _ = try database.run(
-            "INSERT INTO console_sign_ins (hash, email, account_id, created_at, expires_at) VALUES (?, lower(?), ?, ?, ?)",
-            .blob(Secrets.hash(token)), .text(email), account.map(SQLValue.integer) ?? .null, .date(at),
-            .date(expires))
+            """
+            INSERT INTO console_sign_ins (hash, email, account_id, requester, created_at, expires_at)
+            VALUES (?, lower(?), ?, ?, ?, ?)
+            """, .blob(Secrets.hash(token)), .text(email), account.map(SQLValue.integer) ?? .null, .text(requester),
+            .date(at), .date(expires))
         return token
     }
 
@@ -141,10 +153,39 @@ extension ConsoleStore: ConsoleAccess {
         return session
     }
 
-    /// The second factor was given.
-    public func markVerified(_ token: String, at: Date) throws {
+    /// The second factor was given: a new token and CSRF token for the session, which forgets
+    /// the secret it was enrolling.
+    public func markVerified(_ token: String, at: Date) throws -> String {
+        let fresh = Secrets.token(prefix: "")
         _ = try database.run(
-            "UPDATE console_sessions SET verified_at = ? WHERE hash = ?", .date(at), .blob(Secrets.hash(token)))
+            """
+            UPDATE console_sessions SET hash = ?, csrf = ?, verified_at = ?, pending_secret = NULL, last_seen_at = ?
+            WHERE hash = ?
+            """, .blob(Secrets.hash(fresh)), .text(Secrets.token(prefix: "")), .date(at), .date(at),
+            .blob(Secrets.hash(token)))
+        return fresh
+    }
+
+    /// One more wrong code for the account, counting afresh once `window` has passed.
+    public func countWrongCode(account: Int64, at: Date, window: TimeInterval) throws -> (count: Int, since: Date) {
+        _ = try database.run(
+            """
+            UPDATE console_accounts SET
+                wrong_codes = CASE WHEN wrong_codes_since IS NULL OR wrong_codes_since <= ?2 THEN 1 ELSE wrong_codes + 1 END,
+                wrong_codes_since = CASE WHEN wrong_codes_since IS NULL OR wrong_codes_since <= ?2 THEN ?3 ELSE wrong_codes_since END
+            WHERE id = ?1
+            """, [.integer(account), .date(at - window), .date(at)])
+        return try database.first(
+            "SELECT wrong_codes, wrong_codes_since FROM console_accounts WHERE id = ?", .integer(account)
+        ) { (Int($0.int(0)), $0.date(1)) } ?? (1, at)
+    }
+
+    /// The account's wrong codes within `window`.
+    public func wrongCodes(account: Int64, at: Date, window: TimeInterval) throws -> (count: Int, since: Date?) {
+        try database.first(
+            "SELECT wrong_codes, wrong_codes_since FROM console_accounts WHERE id = ? AND wrong_codes_since > ?",
+            .integer(account), .date(at - window)
+        ) { (Int($0.int(0)), $0.optionalDate(1)) } ?? (0, nil)
     }
 
     /// One more wrong code; the count.
@@ -170,28 +211,54 @@ extension ConsoleStore: ConsoleAccess {
             .integer(account))
     }
 
-    /// The secret (nil before enrolment starts) and the last step used.
+    /// The enrolled secret (nil before enrolment) and the last step used.
     public func totp(of account: Int64) throws -> (secret: [UInt8]?, lastStep: Int64) {
         try database.first(
-            "SELECT totp_secret IS NOT NULL, totp_secret, totp_last_step FROM console_accounts WHERE id = ?",
-            .integer(account)
+            """
+            SELECT totp_enrolled_at IS NOT NULL AND totp_secret IS NOT NULL, totp_secret, totp_last_step
+            FROM console_accounts WHERE id = ?
+            """, .integer(account)
         ) { ($0.int(0) == 1 ? $0.blob(1) : nil, $0.int(2)) } ?? (nil, 0)
     }
 
-    /// Keeps a secret for an enrolment not yet confirmed; an enrolled account keeps its own.
-    public func setPendingSecret(_ secret: [UInt8], account: Int64) throws {
-        _ = try database.run(
-            "UPDATE console_accounts SET totp_secret = ? WHERE id = ? AND totp_enrolled_at IS NULL", .blob(secret),
-            .integer(account))
+    /// The secret this session is enrolling.
+    public func pendingSecret(_ token: String) throws -> [UInt8]? {
+        try database.first(
+            "SELECT pending_secret IS NOT NULL, pending_secret FROM console_sessions WHERE hash = ?",
+            .blob(Secrets.hash(token))
+        ) { $0.int(0) == 1 ? $0.blob(1) : nil } ?? nil
     }
 
-    /// Uses up `step`; the first right code enrols the account.
-    public func useStep(_ step: Int64, account: Int64, at: Date) throws {
+    /// Keeps the secret this session shows for enrolment.
+    public func setPendingSecret(_ secret: [UInt8], token: String) throws {
+        _ = try database.run(
+            "UPDATE console_sessions SET pending_secret = ? WHERE hash = ?", .blob(secret), .blob(Secrets.hash(token)))
+    }
+
+    /// The account is enrolled with `secret`, `step` used.
+    public func enrol(_ secret: [UInt8], step: Int64, account: Int64, at: Date) throws {
         _ = try database.run(
             """
-            UPDATE console_accounts SET totp_last_step = ?, totp_enrolled_at = coalesce(totp_enrolled_at, ?)
+            UPDATE console_accounts SET totp_secret = ?, totp_enrolled_at = ?, totp_last_step = ?
+            WHERE id = ? AND totp_enrolled_at IS NULL
+            """, .blob(secret), .date(at), .integer(step), .integer(account))
+    }
+
+    /// Uses up `step`.
+    public func useStep(_ step: Int64, account: Int64, at: Date) throws {
+        _ = try database.run(
+            "UPDATE console_accounts SET totp_last_step = ? WHERE id = ?", .integer(step), .integer(account))
+    }
+
+    /// Forgets the authenticator, the recovery codes and the wrong codes.
+    public func resetAuthenticator(account: Int64) throws {
+        _ = try database.run(
+            """
+            UPDATE console_accounts SET totp_secret = NULL, totp_enrolled_at = NULL, totp_last_step = 0,
+                wrong_codes = 0, wrong_codes_since = NULL
             WHERE id = ?
-            """, .integer(step), .date(at), .integer(account))
+            """, .integer(account))
+        _ = try database.run("DELETE FROM console_recovery_codes WHERE account_id = ?", .integer(account))
     }
 
     /// Replaces the account's recovery codes, stored as hashes.

@@ -117,7 +117,10 @@ struct TemplateFile {
                     "portal-address-pending", "portal-confirm-address-title", "portal-confirm-address-ask",
                     "portal-confirm-address-button", "portal-confirm-address-done", "console-title",
                     "console-check-mail-text", "console-sign-in-ask", "console-sign-in-button", "console-signed-out",
-                    "console-signed-out-everywhere",
+                    "console-signed-out-everywhere", "timeline-title", "timeline-sent", "timeline-delivered",
+                    "timeline-failing", "timeline-seen", "timeline-acknowledged", "timeline-answered",
+                    "timeline-instant",
+                    "timeline-now",
                 ],
                 fields: ["organization", "address", "who", "notice", "title", "revision", "revised", "status"]),
             "portal-sign-in": Schema(parts: ["title", "html"], fields: ["csrf", "error", "q"], html: true),
@@ -144,6 +147,13 @@ struct TemplateFile {
                     "webhooks", "url", "kind", "disabled", "languages", "code", "name", "selected", "secrets",
                     "secret", "position",
                 ], html: true, lists: ["contacts", "webhooks", "languages", "secrets"]),
+            "console-advisory": Schema(
+                parts: ["title", "html"],
+                fields: [
+                    "project", "title", "state", "release", "utc", "countdown", "totals", "timeline", "q",
+                    "participants", "organization", "notified", "delivered", "seen", "acknowledged", "answer",
+                    "statement", "failing", "channels", "channel", "notice", "any-participants", "any-channels",
+                ], html: true, raw: ["timeline"], lists: ["participants", "channels"]),
             "console-sign-in": Schema(parts: ["title", "html"], fields: ["csrf", "error", "q"], html: true),
             "console-code": Schema(
                 parts: ["title", "html"], fields: ["email", "csrf", "error", "enrol", "secret", "qr", "uri", "q"],

@@ -9,7 +9,7 @@ struct AccountCommand: ParsableCommand {
         abstract: "Accounts of the release managers' console (/console).",
         discussion:
             "An account signs in with a link mailed to its address, then a code from an authenticator app it enrols the first time. Roles as for tokens: admin, release-manager, auditor (sees, does nothing).",
-        subcommands: [Add.self, List.self, Disable.self]
+        subcommands: [Add.self, List.self, Disable.self, Enable.self, ResetAuthenticator.self]
     )
 
     struct Add: ParsableCommand {
@@ -59,6 +59,40 @@ struct AccountCommand: ParsableCommand {
             let reason = try Validate.reason(reason, required: true)
             let account = try context.stores.console.disableAccount(id, reason: reason, actor: context.actor)
             print("account \(account.id) (\(account.email)) disabled")
+        }
+    }
+
+    struct Enable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled account again.")
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The account's id (herald account list).") var id: Int64
+        @Option(help: "Why, for the audit log.") var reason: String
+
+        func run() throws {
+            let context = try db.open()
+            let reason = try Validate.reason(reason, required: true)
+            let account = try context.stores.console.enableAccount(id, reason: reason, actor: context.actor)
+            print("account \(account.id) (\(account.email)) enabled")
+        }
+    }
+
+    struct ResetAuthenticator: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-authenticator",
+            abstract:
+                "Forget an account's authenticator and recovery codes (lost, or exposed): its sessions end and its next sign-in enrols a new one."
+        )
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The account's id (herald account list).") var id: Int64
+        @Option(help: "Why, for the audit log.") var reason: String
+
+        func run() throws {
+            let context = try db.open()
+            let reason = try Validate.reason(reason, required: true)
+            let account = try context.stores.console.resetAuthenticator(id, reason: reason, actor: context.actor)
+            print(
+                "account \(account.id) (\(account.email)): authenticator forgotten; it enrols a new one at its next sign-in"
+            )
         }
     }
 }

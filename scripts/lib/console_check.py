@@ -9,6 +9,7 @@ critical violations), no console errors, screenshots under test-output/console/.
 """
 import email
 import glob
+import http.client
 import os
 import re
 import subprocess
@@ -191,6 +192,21 @@ try:
         run.fail("scheduled advisories should come before drafts")
     audit(driver, "dashboard", "4-dashboard")
 
+    # 3b. The advisory's page: the timeline picture (a row per participant, their notices
+    #     delivered, the instant) and the same facts as a table.
+    run.wait_for("the early notices delivered", lambda: len([m for m in mails() if "Heap overflow" in (m[1] or "")]) == 2)
+    press(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "Heap overflow"))
+    svg = driver.find_element(By.CSS_SELECTOR, "figure.timeline svg")
+    delivered = svg.find_elements(By.CSS_SELECTOR, ".mark.delivered")
+    labels = [t.text for t in svg.find_elements(By.TAG_NAME, "text")]
+    if len(delivered) != 2 or "Acme Cloud" not in labels or "Gemeente Voorbeeld ICT" not in labels:
+        run.fail(f"the timeline should show two delivered notices, one per participant: {len(delivered)} {labels}")
+    rows = driver.find_elements(By.CSS_SELECTOR, "main table tbody tr")
+    if len(rows) != 2 or "r1" not in rows[0].text:
+        run.fail(f"the participants' table: {[r.text for r in rows]}")
+    audit(driver, "advisory with its timeline", "4b-advisory-timeline")
+    driver.get(BASE + "/console")
+
     # 4. Sign out; the next sign-in needs the link and the second factor: here a recovery code, in Dutch.
     press(driver, driver.find_element(By.CSS_SELECTOR, "form[action^='/console/sign-out'] button"))
     driver.get(BASE + "/console")
@@ -229,6 +245,36 @@ try:
     if "changes nothing" not in main_text(driver) or "Heap overflow" not in main_text(driver):
         run.fail(f"the auditor's dashboard: {main_text(driver)[:600]}")
     audit(driver, "auditor's dashboard")
+
+    # 6b. Someone with only a sign-in link (the mailbox, not the authenticator) gets a session
+    #     that can do nothing: not even end the owner's sessions.
+    before = len(mails())
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    connection.request("POST", "/console/sign-in-link", body="csrf=x&email=audit%40demo.example",
+                       headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": "herald_console_csrf=x"})
+    connection.getresponse().read()
+    stolen = run.wait_for("a second link", lambda: sign_in_link("audit@demo.example", before))
+    connection.request("POST", stolen[len(BASE):])
+    answer = connection.getresponse()
+    answer.read()
+    half = re.search(r"herald_console=([^;]+)", answer.getheader("Set-Cookie") or "")
+    if answer.status != 303 or not half:
+        run.fail(f"the link did not open a session: {answer.status}")
+    connection.request("GET", "/console", headers={"Cookie": f"herald_console={half.group(1)}"})
+    page_html = connection.getresponse().read().decode()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page_html)
+    if "Heap overflow" in page_html or not csrf:
+        run.fail("a session without its code showed the dashboard")
+    connection.request("POST", "/console/sign-out-everywhere", body=f"csrf={csrf.group(1)}",
+                       headers={"Content-Type": "application/x-www-form-urlencoded",
+                                "Cookie": f"herald_console={half.group(1)}"})
+    refused = connection.getresponse()
+    refused.read()
+    if refused.status != 403:
+        run.fail(f"a session without its code could sign the account out everywhere: {refused.status}")
+    driver.get(BASE + "/console")
+    if "Heap overflow" not in main_text(driver):
+        run.fail("the owner's session ended after a link holder's attempt")
 
     # 7. Signing out everywhere ends the other sessions of the account too.
     cookie = driver.get_cookie("herald_console")["value"]
