@@ -47,7 +47,70 @@ struct ConsoleController: Sendable {
             return page(
                 .ok,
                 pages.consoleAdvisory(
-                    advisory, project: project, readiness: readiness, deliveries: deliveries, now: now))
+                    advisory, project: project, readiness: readiness, deliveries: deliveries, session: session,
+                    now: now))
+        }
+        // Reschedule, publish now, cancel: a first POST shows what it does and whom it reaches;
+        // the second, confirmed, does it through the same use cases as the CLI and the API.
+        router.post("/console/advisories/:id/:action") { request, context in
+            let pages = app.pages(for: request, at: "/console?")
+            let form = try await Self.form(request)
+            guard let (_, session) = try await session(request), session.verified else { return signInForm(pages) }
+            guard form.first("csrf") == session.csrf else { return forbidden(pages) }
+            guard session.account.role >= .releaseManager else {
+                return page(
+                    .forbidden, pages.message(title: pages.word("console-title"), text: pages.word("console-read-only"))
+                )
+            }
+            guard let id = context.parameters.get("id", as: Int64.self),
+                let action = context.parameters.get("action"), ["reschedule", "publish", "cancel"].contains(action)
+            else { return page(.notFound, pages.notFound()) }
+            let typed = form.first("embargo") ?? ""
+            let fields =
+                ["reason", "note_to_providers", "public_note"].map { ($0, form.first($0) ?? "") }
+                + (action == "reschedule" ? [("embargo", typed)] : [])
+            do {
+                let notes = try ChangeNotes(
+                    reason: form.first("reason") ?? "", toProviders: form.first("note_to_providers") ?? "",
+                    publicNote: form.first("public_note") ?? "", reasonRequired: true)
+                let instant = action == "reschedule" ? try Instant.parse(typed, field: "embargo") : nil
+                guard form.first("confirm") == "yes" else {
+                    let (advisory, participants, channels) = try await app.run { stores in
+                        let advisory = try stores.advisoryRecords.get(id)
+                        return (
+                            advisory, try stores.participation.readiness(id).taking.count,
+                            try stores.channels.list(project: advisory.projectSlug).count
+                        )
+                    }
+                    return page(
+                        .ok,
+                        pages.consoleConfirm(
+                            action: action, advisory: advisory, participants: participants, channels: channels,
+                            instant: instant.map { "\(typed) (\(Instant.utc($0)))" } ?? "", fields: fields,
+                            csrf: session.csrf))
+                }
+                let actor = session.actor
+                try await app.run { stores in
+                    switch action {
+                    case "publish": _ = try stores.advisories.publishNow(id, notes: notes, actor: actor)
+                    case "cancel": _ = try stores.advisories.cancel(id, notes: notes, actor: actor)
+                    default:
+                        _ = try stores.advisories.reschedule(
+                            id,
+                            to: {
+                                var schedule = $0
+                                schedule.embargo = instant
+                                return schedule
+                            }, notes: notes, actor: actor, typedZone: Instant.zone(of: typed))
+                    }
+                }
+                return Response(
+                    status: .seeOther, headers: [.location: "/console/advisories/\(id)", .cacheControl: "no-store"])
+            } catch let refusal as Refusal {
+                return page(
+                    .unprocessableContent,
+                    pages.message(title: pages.word("console-title"), text: refusal.description))
+            }
         }
         router.post("/console/sign-in-link") { request, context in
             try limiter.check(context.clientAddress)

@@ -62,7 +62,8 @@ extension Pages {
 
     /// One advisory: the instant, readiness, the delivery timeline and the same as tables.
     func consoleAdvisory(
-        _ advisory: Advisory, project: Project?, readiness: Readiness, deliveries: [DeliveryRecord], now: Date
+        _ advisory: Advisory, project: Project?, readiness: Readiness, deliveries: [DeliveryRecord],
+        session: ConsoleSession, now: Date
     ) -> String {
         let zone = project?.timezone ?? "UTC"
         let at = { (date: Date?) in date.map { Instant.utc($0) } ?? "—" }
@@ -115,12 +116,43 @@ extension Pages {
             "participants": participants, "any-participants": !participants.isEmpty, "channels": channels,
             "any-channels": !channels.isEmpty,
         ]
+        let open = advisory.state == .draft || advisory.state == .scheduled
+        values["can-act"] = open && session.account.role >= .releaseManager
+        values["read-only"] = open && session.account.role < .releaseManager
+        values["csrf"] = session.csrf
+        values["id"] = String(advisory.id)
+        // The instant as a person in the project's zone would type it.
+        values["typed-instant"] =
+            advisory.schedule.embargo.map {
+                String(Instant.local($0, in: project?.zone ?? .gmt).prefix(16)) + " \(zone)"
+            }
+            ?? ""
         if let instant = advisory.schedule.embargo {
             values["release"] = when(instant, zone: zone)["when"]
             values["utc"] = Instant.utc(instant)
             values["countdown"] = Self.countdown(from: now, to: instant)
         }
         return page("console-advisory", values)
+    }
+
+    /// The confirmation of a console action: what it does and whom it reaches, the form's
+    /// values carried in hidden fields, one button that does it.
+    func consoleConfirm(
+        action: String, advisory: Advisory, participants: Int, channels: Int, instant: String,
+        fields: [(String, String)], csrf: String
+    ) -> String {
+        let values: [String: Any] = [
+            "title": advisory.content.title, "participants": String(participants), "channels": String(channels),
+            "instant": instant,
+        ]
+        return page(
+            "console-confirm",
+            [
+                "question": templates.page("console-confirm", "question-\(action)", in: language, values),
+                "button": templates.page("console-confirm", "button-\(action)", in: language, values),
+                "action": "/console/advisories/\(advisory.id)/\(action)", "back": "/console/advisories/\(advisory.id)",
+                "csrf": csrf, "fields": fields.map { ["name": $0.0, "value": $0.1] },
+            ])
     }
 
     /// Sent, delivered and failing marks of some deliveries.

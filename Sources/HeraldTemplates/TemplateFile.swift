@@ -120,7 +120,7 @@ struct TemplateFile {
                     "console-signed-out-everywhere", "timeline-title", "timeline-sent", "timeline-delivered",
                     "timeline-failing", "timeline-seen", "timeline-acknowledged", "timeline-answered",
                     "timeline-instant",
-                    "timeline-now",
+                    "timeline-now", "console-read-only",
                 ],
                 fields: ["organization", "address", "who", "notice", "title", "revision", "revised", "status"]),
             "portal-sign-in": Schema(parts: ["title", "html"], fields: ["csrf", "error", "q"], html: true),
@@ -153,7 +153,17 @@ struct TemplateFile {
                     "project", "title", "state", "release", "utc", "countdown", "totals", "timeline", "q",
                     "participants", "organization", "notified", "delivered", "seen", "acknowledged", "answer",
                     "statement", "failing", "channels", "channel", "notice", "any-participants", "any-channels",
+                    "can-act", "read-only", "csrf", "id", "typed-instant",
                 ], html: true, raw: ["timeline"], lists: ["participants", "channels"]),
+            "console-confirm": Schema(
+                parts: [
+                    "title", "html", "question-publish", "question-cancel", "question-reschedule", "button-publish",
+                    "button-cancel", "button-reschedule",
+                ],
+                fields: [
+                    "question", "action", "button", "back", "csrf", "q", "fields", "name", "value", "title",
+                    "participants", "channels", "instant",
+                ], html: true, lists: ["fields"]),
             "console-sign-in": Schema(parts: ["title", "html"], fields: ["csrf", "error", "q"], html: true),
             "console-code": Schema(
                 parts: ["title", "html"], fields: ["email", "csrf", "error", "enrol", "secret", "qr", "uri", "q"],

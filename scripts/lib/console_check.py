@@ -7,15 +7,18 @@ critical violations), no console errors, screenshots under test-output/console/.
 
   console_check.py HERALD_BINARY
 """
+import datetime
 import email
 import glob
 import http.client
+import json
 import os
 import re
 import subprocess
 import sys
 import time
 import urllib.request
+import zoneinfo
 
 import pyotp
 from axe_selenium_python import Axe
@@ -235,6 +238,29 @@ try:
         run.fail(f"a right code did not sign in: {main_text(driver)[:400]}")
     audit(driver, "dashboard (da)")
 
+    # 5b. Reschedule from the advisory's page: a review that says whom it reaches, then the
+    #     change, through the same use case as the CLI (participants get a revision).
+    driver.get(BASE + "/console/advisories/1")
+    before = len(mails())
+    driver.find_element(By.CSS_SELECTOR, "details:has(#reschedule-instant) summary").click()
+    later = datetime.datetime.now(zoneinfo.ZoneInfo("Europe/Amsterdam")) + datetime.timedelta(days=8)
+    field = driver.find_element(By.ID, "reschedule-instant")
+    field.clear()
+    field.send_keys(later.strftime("%Y-%m-%d %H:%M") + " Europe/Amsterdam")
+    driver.find_element(By.ID, "reschedule-reason").send_keys("the fix needs another day of testing")
+    driver.find_element(By.ID, "reschedule-providers").send_keys("One more day: the patch is being tested.")
+    press(driver, driver.find_element(By.CSS_SELECTOR, "form[action*='/reschedule'] button[type=submit]"))
+    if "2 participants" not in main_text(driver):
+        run.fail(f"the review does not say whom it reaches: {main_text(driver)[:600]}")
+    audit(driver, "reschedule review", "6-confirm-reschedule")
+    submit(driver)
+    shown = json.loads(herald("advisory", "show", "1", "--json"))["advisory"]
+    if not shown["schedule"]["embargo"].startswith(later.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M")):
+        run.fail(f"the reschedule did not take: {shown['schedule']}")
+    run.wait_for("the revision to both participants", lambda: len(
+        [m for m in mails()[before:] if "One more day" in m[2]]) == 2)
+    rm_cookie = driver.get_cookie("herald_console")["value"]
+
     # 6. The auditor sees the dashboard and is told it changes nothing.
     driver.delete_all_cookies()
     follow(driver, ask_for_link(driver, "audit@demo.example"))
@@ -245,6 +271,27 @@ try:
     if "changes nothing" not in main_text(driver) or "Heap overflow" not in main_text(driver):
         run.fail(f"the auditor's dashboard: {main_text(driver)[:600]}")
     audit(driver, "auditor's dashboard")
+
+    # 6a. The auditor cannot act, whatever it posts; and a session cannot act with another
+    #     session's form token (the release manager's cookie with the auditor's token).
+    driver.get(BASE + "/console/advisories/2")
+    if "changes nothing" not in main_text(driver) or driver.find_elements(By.CSS_SELECTOR, "form[action*='/cancel']"):
+        run.fail(f"the auditor's advisory page offers actions: {main_text(driver)[:600]}")
+    audit(driver, "auditor's advisory page")
+    auditor_cookie = driver.get_cookie("herald_console")["value"]
+    driver.get(BASE + "/console")
+    auditor_csrf = re.search(r'name="csrf" value="([^"]+)"', driver.page_source).group(1)
+    attempt = http.client.HTTPConnection("127.0.0.1", port)
+    for cookie, what in [(auditor_cookie, "the auditor"), (rm_cookie, "another session's form token")]:
+        attempt.request("POST", "/console/advisories/2/cancel", body=f"csrf={auditor_csrf}&reason=x&confirm=yes",
+                        headers={"Content-Type": "application/x-www-form-urlencoded",
+                                 "Cookie": f"herald_console={cookie}"})
+        answer = attempt.getresponse()
+        answer.read()
+        if answer.status != 403:
+            run.fail(f"{what} could cancel an advisory: {answer.status}")
+    if json.loads(herald("advisory", "show", "2", "--json"))["advisory"]["state"] != "draft":
+        run.fail("the draft changed state")
 
     # 6b. Someone with only a sign-in link (the mailbox, not the authenticator) gets a session
     #     that can do nothing: not even end the owner's sessions.
