@@ -50,6 +50,53 @@ struct ConsoleController: Sendable {
                     advisory, project: project, readiness: readiness, deliveries: deliveries, session: session,
                     now: now))
         }
+        // Every message as each audience receives it: the providers' notice in each language,
+        // the publication on each public channel of the project. Nothing is sent from here.
+        router.get("/console/advisories/:id/preview") { request, context in
+            let pages = app.pages(for: request, at: "/console?")
+            guard let (token, session) = try await session(request) else { return signInForm(pages) }
+            guard session.verified else { return try await codePage(pages, token: token, session: session) }
+            guard let id = context.parameters.get("id", as: Int64.self) else {
+                return page(.notFound, pages.notFound())
+            }
+            let found = try await app.run {
+                stores -> (Advisory, Project, [Pages.PreviewSection], [Pages.PreviewSection])? in
+                guard let advisory = try? stores.advisoryRecords.get(id),
+                    let project = try stores.projects.find(advisory.projectSlug)
+                else { return nil }
+                let outbox = stores.outbox
+                let privateKind: NoticeKind =
+                    advisory.state == .published
+                    ? .publication : advisory.state == .cancelled ? .cancellation : .earlyNotice
+                let `private` = Language.allCases.map { language in
+                    let content = outbox.previewContent(
+                        privateKind, advisory: advisory, project: project, audience: .provider(organization: ""),
+                        language: language)
+                    return Pages.PreviewSection(
+                        heading: "\(privateKind.rawValue) · e-mail · \(language.ownName)", subject: content.headline,
+                        text: content.plainText)
+                }
+                let `public` = try stores.channels.list(project: project.slug).map { channel in
+                    let format = WebhookKind(rawValue: channel.kind.rawValue)  // nil for a mailing list
+                    let bytes = outbox.preview(
+                        .publication, advisory: advisory, project: project, audience: .publicChannel, format: format)
+                    let content = outbox.previewContent(
+                        .publication, advisory: advisory, project: project, audience: .publicChannel)
+                    return Pages.PreviewSection(
+                        heading: "publication · \(channel.kind.rawValue)",
+                        subject: format == nil ? content.headline : "",
+                        text: format == nil ? content.plainText : String(decoding: bytes, as: UTF8.self))
+                }
+                return (advisory, project, `private`, `public`)
+            }
+            guard let (advisory, project, privateSections, publicSections) = found else {
+                return page(.notFound, pages.notFound())
+            }
+            return page(
+                .ok,
+                pages.consolePreview(
+                    advisory: advisory, project: project, private: privateSections, public: publicSections))
+        }
         // Reschedule, publish now, cancel: a first POST shows what it does and whom it reaches;
         // the second, confirmed, does it through the same use cases as the CLI and the API.
         router.post("/console/advisories/:id/:action") { request, context in
@@ -63,37 +110,56 @@ struct ConsoleController: Sendable {
                 )
             }
             guard let id = context.parameters.get("id", as: Int64.self),
-                let action = context.parameters.get("action"), ["reschedule", "publish", "cancel"].contains(action)
+                let action = context.parameters.get("action"),
+                ["reschedule", "publish", "cancel", "early-notice"].contains(action)
             else { return page(.notFound, pages.notFound()) }
             let typed = form.first("embargo") ?? ""
             let fields =
                 ["reason", "note_to_providers", "public_note"].map { ($0, form.first($0) ?? "") }
                 + (action == "reschedule" ? [("embargo", typed)] : [])
             do {
+                let early = action == "early-notice"
                 let notes = try ChangeNotes(
-                    reason: form.first("reason") ?? "", toProviders: form.first("note_to_providers") ?? "",
-                    publicNote: form.first("public_note") ?? "", reasonRequired: true)
+                    reason: early ? "early notice sent from the console" : form.first("reason") ?? "",
+                    toProviders: form.first("note_to_providers") ?? "", publicNote: form.first("public_note") ?? "",
+                    reasonRequired: true)
                 let instant = action == "reschedule" ? try Instant.parse(typed, field: "embargo") : nil
                 guard form.first("confirm") == "yes" else {
                     let (advisory, participants, channels) = try await app.run { stores in
                         let advisory = try stores.advisoryRecords.get(id)
+                        let project = try stores.projects.require(advisory.projectSlug)
                         return (
-                            advisory, try stores.participation.readiness(id).taking.count,
+                            advisory,
+                            early
+                                ? try stores.outbox.earlyNoticeAudience(advisory: advisory, project: project)
+                                : try stores.participation.readiness(id).taking.count,
                             try stores.channels.list(project: advisory.projectSlug).count
                         )
                     }
+                    let shown =
+                        instant.map { "\(typed) (\(Instant.utc($0)))" }
+                        ?? (early ? advisory.schedule.embargo.map(Instant.utc) ?? "" : "")
                     return page(
                         .ok,
                         pages.consoleConfirm(
                             action: action, advisory: advisory, participants: participants, channels: channels,
-                            instant: instant.map { "\(typed) (\(Instant.utc($0)))" } ?? "", fields: fields,
-                            csrf: session.csrf))
+                            instant: shown, fields: fields, csrf: session.csrf))
                 }
                 let actor = session.actor
                 try await app.run { stores in
                     switch action {
                     case "publish": _ = try stores.advisories.publishNow(id, notes: notes, actor: actor)
                     case "cancel": _ = try stores.advisories.cancel(id, notes: notes, actor: actor)
+                    case "early-notice":
+                        // Due now: the scheduler sends it at once, as it sends every notice.
+                        let now = stores.clock.now
+                        _ = try stores.advisories.reschedule(
+                            id,
+                            to: {
+                                var schedule = $0
+                                schedule.earlyNotice = now
+                                return schedule
+                            }, notes: notes, actor: actor)
                     default:
                         _ = try stores.advisories.reschedule(
                             id,

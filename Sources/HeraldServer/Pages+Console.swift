@@ -119,6 +119,10 @@ extension Pages {
         let open = advisory.state == .draft || advisory.state == .scheduled
         values["can-act"] = open && session.account.role >= .releaseManager
         values["read-only"] = open && session.account.role < .releaseManager
+        values["can-send-early"] =
+            advisory.state == .scheduled && session.account.role >= .releaseManager
+            && (advisory.schedule.embargo.map { $0 > now } ?? false)
+            && (advisory.schedule.earlyNotice.map { $0 > now } ?? true)
         values["csrf"] = session.csrf
         values["id"] = String(advisory.id)
         // The instant as a person in the project's zone would type it.
@@ -152,6 +156,28 @@ extension Pages {
                 "button": templates.page("console-confirm", "button-\(action)", in: language, values),
                 "action": "/console/advisories/\(advisory.id)/\(action)", "back": "/console/advisories/\(advisory.id)",
                 "csrf": csrf, "fields": fields.map { ["name": $0.0, "value": $0.1] },
+            ])
+    }
+
+    /// One previewed message: what it is, its subject (e-mail), its text or payload.
+    struct PreviewSection {
+        var heading: String
+        var subject: String
+        var text: String
+    }
+
+    func consolePreview(advisory: Advisory, project: Project?, private: [PreviewSection], public: [PreviewSection])
+        -> String
+    {
+        let list = { (sections: [PreviewSection]) in
+            sections.map { ["heading": $0.heading, "subject": $0.subject, "text": $0.text] }
+        }
+        return page(
+            "console-preview",
+            [
+                "project": project?.name ?? advisory.projectSlug, "title": advisory.content.title,
+                "back": "/console/advisories/\(advisory.id)", "private": list(`private`), "public": list(`public`),
+                "any-public": !`public`.isEmpty,
             ])
     }
 

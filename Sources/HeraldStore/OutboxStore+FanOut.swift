@@ -359,16 +359,10 @@ extension OutboxStore {
         _ kind: NoticeKind, advisory: Advisory, project: Project, audience: Audience, format: WebhookKind?,
         previous: Advisory? = nil, language: Language? = nil
     ) -> [UInt8] {
-        let base = settings.writer(for: project)
-        let writer = base.speaking(language ?? base.language)
-        let placeholder = "PER-RECIPIENT-TOKEN"
+        let placeholder = Self.previewPlaceholder
         let notice = NoticeRef(id: 0, key: "0000000000000000")
-        var content = writer.content(
-            kind, advisory: advisory, audience: audience,
-            ackURL: audience == .publicChannel || !kind.isEmbargoed
-                ? nil : "\(settings.publicURL)/ack?token=\(placeholder)",
-            previous: previous)
-        if audience == .publicChannel { content = writer.content(kind, advisory: advisory, audience: .publicChannel) }
+        var content = previewContent(
+            kind, advisory: advisory, project: project, audience: audience, previous: previous, language: language)
         content.bodyHTML = Self.rendered(content.body)
         guard let format else {
             let provider = audience != .publicChannel
@@ -384,6 +378,29 @@ extension OutboxStore {
             content, as: format, event: "herald.\(kind.rawValue)", project: project.slug,
             advisoryID: audience == .publicChannel && kind != .publication ? nil : advisory.publicID,
             revision: advisory.revision, at: clock.now)
+    }
+
+    /// What a preview shows in place of the links made for each recipient.
+    static let previewPlaceholder = "PER-RECIPIENT-TOKEN"
+
+    /// The words of `kind` for `audience` in `language` (default: the project's), as `preview`
+    /// sends them: the text the message's plain part carries.
+    public func previewContent(
+        _ kind: NoticeKind, advisory: Advisory, project: Project, audience: Audience, previous: Advisory? = nil,
+        language: Language? = nil
+    ) -> NoticeContent {
+        let base = settings.writer(for: project)
+        let writer = base.speaking(language ?? base.language)
+        if audience == .publicChannel { return writer.content(kind, advisory: advisory, audience: .publicChannel) }
+        return writer.content(
+            kind, advisory: advisory, audience: audience,
+            ackURL: kind.isEmbargoed ? "\(settings.publicURL)/ack?token=\(Self.previewPlaceholder)" : nil,
+            previous: previous)
+    }
+
+    /// How many providers the early notice of `advisory` would go to now.
+    public func earlyNoticeAudience(advisory: Advisory, project: Project) throws -> Int {
+        try providerRecipients(.activeFollowers, advisory: advisory, project: project).count
     }
 
     /// A notice's row id (for joins) and its random key (for message ids).

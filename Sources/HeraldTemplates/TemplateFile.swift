@@ -153,12 +153,18 @@ struct TemplateFile {
                     "project", "title", "state", "release", "utc", "countdown", "totals", "timeline", "q",
                     "participants", "organization", "notified", "delivered", "seen", "acknowledged", "answer",
                     "statement", "failing", "channels", "channel", "notice", "any-participants", "any-channels",
-                    "can-act", "read-only", "csrf", "id", "typed-instant",
+                    "can-act", "read-only", "csrf", "id", "typed-instant", "can-send-early",
                 ], html: true, raw: ["timeline"], lists: ["participants", "channels"]),
+            "console-preview": Schema(
+                parts: ["title", "html"],
+                fields: [
+                    "project", "title", "back", "q", "any-public", "private", "public", "heading", "subject", "text",
+                ],
+                html: true, lists: ["private", "public"]),
             "console-confirm": Schema(
                 parts: [
                     "title", "html", "question-publish", "question-cancel", "question-reschedule", "button-publish",
-                    "button-cancel", "button-reschedule",
+                    "button-cancel", "button-reschedule", "question-early-notice", "button-early-notice",
                 ],
                 fields: [
                     "question", "action", "button", "back", "csrf", "q", "fields", "name", "value", "title",

@@ -125,6 +125,10 @@ embargo = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 7 * 8640
 herald("advisory", "create", "--project", "demo", "--title", "Heap overflow in the request parser", "--severity", "high",
        "--embargo", embargo, "--early-notice", "now")
 herald("advisory", "create", "--project", "demo", "--title", "Draft: path traversal in uploads")
+herald("advisory", "create", "--project", "demo", "--title", "SQL injection in the search form", "--severity", "critical",
+       "--embargo", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 5 * 86400)))
+herald("channel", "add", "--project", "demo", "--kind", "slack", "--target", "https://hooks.slack.example/services/T0/B0/secret")
+herald("channel", "add", "--project", "demo", "--kind", "email", "--target", "announce@lists.demo.example")
 herald("account", "add", "--email", "rm@demo.example", "--role", "release-manager")
 herald("account", "add", "--email", "audit@demo.example", "--role", "auditor")
 refused = subprocess.run([HERALD, "account", "add", "--email", "rm@demo.example", "--role", "admin", "--database", DB],
@@ -260,6 +264,29 @@ try:
     run.wait_for("the revision to both participants", lambda: len(
         [m for m in mails()[before:] if "One more day" in m[2]]) == 2)
     rm_cookie = driver.get_cookie("herald_console")["value"]
+
+    # 5c. The third advisory: every message previewed (three languages, each public channel),
+    #     then the early notice sent from the console, after a review that counts its providers.
+    driver.get(BASE + "/console/advisories/3")
+    press(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "Preview every message"))
+    text = main_text(driver)
+    for expected in ["SQL injection in the search form", "English", "Nederlands", "Dansk", "slack", "announce"[:0] or "email",
+                     "PER-RECIPIENT-TOKEN", '"blocks"']:
+        if expected not in text:
+            run.fail(f"the preview lacks {expected!r}: {text[:1500]}")
+    if "secret" in text and "services/T0/B0/secret" in text:
+        run.fail("the preview shows a channel's secret URL")
+    audit(driver, "preview of every message", "7-preview")
+    driver.get(BASE + "/console/advisories/3")
+    before = len(mails())
+    press(driver, driver.find_element(By.CSS_SELECTOR, "form[action*='/early-notice'] button[type=submit]"))
+    if "2 providers" not in main_text(driver):
+        run.fail(f"the early notice's review does not count its providers: {main_text(driver)[:600]}")
+    submit(driver)
+    run.wait_for("the early notice from the console", lambda: len(
+        [m for m in mails()[before:] if "SQL injection" in (m[1] or "")]) == 2)
+    if driver.find_elements(By.CSS_SELECTOR, "form[action*='/early-notice']"):
+        run.fail("the early notice can still be sent again")
 
     # 6. The auditor sees the dashboard and is told it changes nothing.
     driver.delete_all_cookies()
