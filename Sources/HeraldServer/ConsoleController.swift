@@ -111,8 +111,26 @@ struct ConsoleController: Sendable {
             }
             guard let id = context.parameters.get("id", as: Int64.self),
                 let action = context.parameters.get("action"),
-                ["reschedule", "publish", "cancel", "early-notice"].contains(action)
+                ["reschedule", "publish", "cancel", "early-notice", "decline"].contains(action)
             else { return page(.notFound, pages.notFound()) }
+            // Declining one provider's proposal tells that provider only: no review step.
+            if action == "decline" {
+                guard let provider = form.first("provider").flatMap(Int64.init) else {
+                    return page(.notFound, pages.notFound())
+                }
+                let note = form.first("note") ?? ""
+                do {
+                    _ = try await app.run { stores in
+                        try stores.participation.decline(id, provider: provider, note: note, actor: session.actor)
+                    }
+                } catch let refusal as Refusal {
+                    return page(
+                        .unprocessableContent,
+                        pages.message(title: pages.word("console-title"), text: refusal.description))
+                }
+                return Response(
+                    status: .seeOther, headers: [.location: "/console/advisories/\(id)", .cacheControl: "no-store"])
+            }
             let typed = form.first("embargo") ?? ""
             let fields =
                 ["reason", "note_to_providers", "public_note"].map { ($0, form.first($0) ?? "") }
@@ -261,6 +279,30 @@ struct ConsoleController: Sendable {
                 return try await codePage(
                     pages, token: token, session: still, error: refusal.description, status: .unprocessableContent)
             }
+        }
+        // Sends a failing or dead delivery again now (DeliveryRetries, as `herald deliveries retry`).
+        router.post("/console/deliveries/:id/retry") { request, context in
+            let pages = app.pages(for: request, at: "/console?")
+            let form = try await Self.form(request)
+            guard let (_, session) = try await session(request), session.verified else { return signInForm(pages) }
+            guard form.first("csrf") == session.csrf else { return forbidden(pages) }
+            guard session.account.role >= .releaseManager else {
+                return page(
+                    .forbidden, pages.message(title: pages.word("console-title"), text: pages.word("console-read-only"))
+                )
+            }
+            guard let id = context.parameters.get("id", as: Int64.self) else {
+                return page(.notFound, pages.notFound())
+            }
+            do {
+                try await app.run { stores in try stores.retries.retry(id, actor: session.actor) }
+            } catch let refusal as Refusal {
+                return page(
+                    .unprocessableContent, pages.message(title: pages.word("console-title"), text: refusal.description))
+            }
+            // Back to the advisory it belongs to (an id, never a URL from the form).
+            let back = form.first("advisory").flatMap(Int64.init).map { "/console/advisories/\($0)" } ?? "/console"
+            return Response(status: .seeOther, headers: [.location: back, .cacheControl: "no-store"])
         }
         router.post("/console/sign-out") { request, _ in
             let pages = app.pages(for: request, at: "/console?")

@@ -67,6 +67,9 @@ extension Pages {
     ) -> String {
         let zone = project?.timezone ?? "UTC"
         let at = { (date: Date?) in date.map { Instant.utc($0) } ?? "—" }
+        let open = advisory.state == .draft || advisory.state == .scheduled
+        let canAct = open && session.account.role >= .releaseManager
+        let typed = { (date: Date) in String(Instant.local(date, in: project?.zone ?? .gmt).prefix(16)) + " \(zone)" }
         var rows: [Timeline.Row] = []
         var participants: [[String: Any]] = []
         for participant in readiness.participants {
@@ -90,6 +93,10 @@ extension Pages {
                 "answer": participant.answeredAt == nil ? answer : "\(answer) · \(at(participant.answeredAt))",
                 "statement": participant.statement,
                 "failing": participant.failed > 0 ? String(participant.failed) : "",
+                "can-decide": canAct && participant.status == .needsMoreTime && participant.proposedInstant != nil,
+                "provider-id": String(participant.providerID),
+                "proposal": participant.proposedInstant.map { when($0, zone: zone)["when"] as? String ?? "" } ?? "",
+                "typed-proposal": participant.proposedInstant.map(typed) ?? "",
             ])
         }
         // Public channels: deliveries to no provider, one row per destination.
@@ -116,8 +123,17 @@ extension Pages {
             "participants": participants, "any-participants": !participants.isEmpty, "channels": channels,
             "any-channels": !channels.isEmpty,
         ]
-        let open = advisory.state == .draft || advisory.state == .scheduled
-        values["can-act"] = open && session.account.role >= .releaseManager
+        let failures: [[String: Any]] = deliveries.filter { $0.state == .retrying || $0.state == .dead }.map {
+            [
+                "delivery-id": String($0.id),
+                "recipient": ($0.organization.map { "\($0): " } ?? "") + Self.destination($0),
+                "notice": "\($0.notice) r\($0.revision)", "state": $0.state.rawValue, "attempts": String($0.attempts),
+                "error": $0.lastError ?? "",
+            ]
+        }
+        values["failures"] = failures
+        values["any-failures"] = !failures.isEmpty
+        values["can-act"] = canAct
         values["read-only"] = open && session.account.role < .releaseManager
         values["can-send-early"] =
             advisory.state == .scheduled && session.account.role >= .releaseManager
@@ -126,11 +142,7 @@ extension Pages {
         values["csrf"] = session.csrf
         values["id"] = String(advisory.id)
         // The instant as a person in the project's zone would type it.
-        values["typed-instant"] =
-            advisory.schedule.embargo.map {
-                String(Instant.local($0, in: project?.zone ?? .gmt).prefix(16)) + " \(zone)"
-            }
-            ?? ""
+        values["typed-instant"] = advisory.schedule.embargo.map(typed) ?? ""
         if let instant = advisory.schedule.embargo {
             values["release"] = when(instant, zone: zone)["when"]
             values["utc"] = Instant.utc(instant)

@@ -153,8 +153,11 @@ struct TemplateFile {
                     "project", "title", "state", "release", "utc", "countdown", "totals", "timeline", "q",
                     "participants", "organization", "notified", "delivered", "seen", "acknowledged", "answer",
                     "statement", "failing", "channels", "channel", "notice", "any-participants", "any-channels",
-                    "can-act", "read-only", "csrf", "id", "typed-instant", "can-send-early",
-                ], html: true, raw: ["timeline"], lists: ["participants", "channels"]),
+                    "can-act", "read-only", "csrf", "id", "typed-instant", "can-send-early", "can-decide",
+                    "provider-id",
+                    "proposal", "typed-proposal", "failures", "delivery-id", "recipient", "attempts", "error",
+                    "any-failures",
+                ], html: true, raw: ["timeline"], lists: ["participants", "channels", "failures"]),
             "console-preview": Schema(
                 parts: ["title", "html"],
                 fields: [

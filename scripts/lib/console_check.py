@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import zoneinfo
 
@@ -287,6 +288,42 @@ try:
         [m for m in mails()[before:] if "SQL injection" in (m[1] or "")]) == 2)
     if driver.find_elements(By.CSS_SELECTOR, "form[action*='/early-notice']"):
         run.fail("the early notice can still be sent again")
+
+    # 5d. Acme asks for more time through its notice's answer link; the release manager sees
+    #     the proposal on the board and declines it with a note, which reaches Acme.
+    acme_mail = [m for m in mails() if m[0] == "psirt@acme.example" and "SQL injection" in (m[1] or "")][-1]
+    answer_link = re.search(r"http://127\.0\.0\.1:\d+/answer\?token=[A-Za-z0-9_-]+", acme_mail[2]).group(0)
+    proposed = (datetime.datetime.now(zoneinfo.ZoneInfo("Europe/Amsterdam")) + datetime.timedelta(days=9)).strftime("%Y-%m-%dT%H:%M")
+    answer = http.client.HTTPConnection("127.0.0.1", port)
+    answer.request("POST", answer_link[len(BASE):], body=urllib.parse.urlencode(
+        {"status": "needs-more-time", "proposed": proposed, "statement": "We deploy on Thursdays."}),
+        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    if answer.getresponse().status != 200:
+        run.fail("Acme's answer was not taken")
+    driver.get(BASE + "/console/advisories/3")
+    if "We deploy on Thursdays." not in main_text(driver) or not driver.find_elements(By.CSS_SELECTOR, "form[action*='/decline']"):
+        run.fail(f"the board does not offer to decide on Acme's proposal: {main_text(driver)[:1500]}")
+    audit(driver, "a proposal on the board", "8-proposal")
+    before = len(mails())
+    driver.find_element(By.CSS_SELECTOR, "form[action*='/decline'] textarea").send_keys("The fix is public upstream on the 7th.")
+    press(driver, driver.find_element(By.CSS_SELECTOR, "form[action*='/decline'] button[type=submit]"))
+    run.wait_for("the decline's note to Acme", lambda: any(
+        m[0] == "psirt@acme.example" and "public upstream on the 7th" in m[2] for m in mails()[before:]))
+
+    # 5e. A provider whose webhook cannot be reached joins under embargo: its late notice
+    #     fails, the advisory's page lists it, and "send again" queues it at once.
+    herald("provider", "add", "--organization", "Broken Hook BV", "--email", "sec@brokenhook.example", "--webhook",
+           "https://hooks.brokenhook.invalid/herald", "--project", "demo", "--approve")
+    def failing_listed():
+        driver.get(BASE + "/console/advisories/1")
+        return driver.find_elements(By.CSS_SELECTOR, "form[action*='/retry'] button")
+    retry = run.wait_for("the failing delivery on the advisory's page", failing_listed, timeout=30, interval=1)
+    if "hooks.brokenhook.invalid/herald" in main_text(driver):
+        run.fail("the page shows a provider's whole webhook URL")
+    audit(driver, "failing deliveries", "9-failing")
+    press(driver, retry[0])
+    if "delivery.retry" not in herald("audit", "--json"):
+        run.fail("sending again was not audited")
 
     # 6. The auditor sees the dashboard and is told it changes nothing.
     driver.delete_all_cookies()
