@@ -67,6 +67,29 @@ public struct Advisories {
         }
     }
 
+    /// Makes the early notice due now, so the scheduler sends it at once (as it sends every
+    /// notice). Refused once it has gone out: moving it then would only send a revision that
+    /// changes nothing.
+    public func sendEarlyNoticeNow(_ id: Int64, actor: String) throws -> Advisory {
+        let now = clock.now
+        guard try !repository.sentClockNotices(of: id).contains(.earlyNotice) else {
+            throw Refusal.conflict(
+                field: "early-notice", rule: "the early notice of advisory \(id) has gone out already")
+        }
+        return try reschedule(
+            id,
+            to: {
+                var schedule = $0
+                schedule.earlyNotice = now
+                return schedule
+            }, notes: try ChangeNotes(reason: "early notice sent at once"), actor: actor)
+    }
+
+    /// Whether the early notice of the advisory has gone out.
+    public func earlyNoticeSent(_ id: Int64) throws -> Bool {
+        try repository.sentClockNotices(of: id).contains(.earlyNotice)
+    }
+
     /// Changes the content; the revision grows and earlier recipients get it.
     public func revise(_ id: Int64, _ patch: AdvisoryPatch, notes: ChangeNotes, actor: String) throws -> Advisory {
         try transition(id, notes: notes, actor: actor, action: "advisory.revise", notice: .revision) {

@@ -16,8 +16,9 @@ struct ConsoleController: Sendable {
 
     static let cookie = "herald_console"
     static let signInCookie = "herald_console_csrf"
-    /// A form here is an address or a code.
-    static let maxBody = 4 * 1024
+    /// A form here is an address, a code, or three notes of 2,000 characters (up to 12 bytes
+    /// each form-encoded).
+    static let maxBody = 64 * 1024
 
     func addRoutes(to router: Router<HeraldContext>) {
         router.get("/console") { request, _ in
@@ -34,21 +35,23 @@ struct ConsoleController: Sendable {
                 return page(.notFound, pages.notFound())
             }
             let now = app.now
-            let found = try await app.run { stores -> (Advisory, Project?, Readiness, [DeliveryRecord])? in
+            let found = try await app.run { stores -> (Advisory, Project?, Readiness, [DeliveryRecord], Bool)? in
                 guard let advisory = try? stores.advisoryRecords.get(id) else { return nil }
                 return (
                     advisory, try stores.projects.find(advisory.projectSlug),
-                    try stores.participation.readiness(id), try stores.outbox.list(advisory: id, limit: 20_000)
+                    try stores.participation.readiness(id),
+                    try stores.outbox.list(advisory: id, limit: Self.deliveriesShown),
+                    try stores.advisories.earlyNoticeSent(id)
                 )
             }
-            guard let (advisory, project, readiness, deliveries) = found else {
+            guard let (advisory, project, readiness, deliveries, earlyNoticeSent) = found else {
                 return page(.notFound, pages.notFound())
             }
             return page(
                 .ok,
                 pages.consoleAdvisory(
-                    advisory, project: project, readiness: readiness, deliveries: deliveries, session: session,
-                    now: now))
+                    advisory, project: project, readiness: readiness, deliveries: deliveries,
+                    earlyNoticeSent: earlyNoticeSent, session: session, now: now))
         }
         // Every message as each audience receives it: the providers' notice in each language,
         // the publication on each public channel of the project. Nothing is sent from here.
@@ -76,14 +79,22 @@ struct ConsoleController: Sendable {
                         heading: "\(privateKind.rawValue) · e-mail · \(language.ownName)", subject: content.headline,
                         text: content.plainText)
                 }
-                let `public` = try stores.channels.list(project: project.slug).map { channel in
+                // One section per kind and language of channel: endpoints of one kind get the same words.
+                let publicKind: NoticeKind = advisory.state == .cancelled ? .cancellation : .publication
+                var seen = Set<String>()
+                let channels = try stores.channels.list(project: project.slug).filter {
+                    $0.disabledAt == nil && seen.insert("\($0.kind.rawValue)/\($0.language?.rawValue ?? "")").inserted
+                }
+                let `public` = channels.map { channel in
                     let format = WebhookKind(rawValue: channel.kind.rawValue)  // nil for a mailing list
+                    let language = channel.language ?? project.language ?? app.settings.defaultLanguage
                     let bytes = outbox.preview(
-                        .publication, advisory: advisory, project: project, audience: .publicChannel, format: format)
+                        publicKind, advisory: advisory, project: project, audience: .publicChannel, format: format,
+                        language: language)
                     let content = outbox.previewContent(
-                        .publication, advisory: advisory, project: project, audience: .publicChannel)
+                        publicKind, advisory: advisory, project: project, audience: .publicChannel, language: language)
                     return Pages.PreviewSection(
-                        heading: "publication · \(channel.kind.rawValue)",
+                        heading: "\(publicKind.rawValue) · \(channel.kind.rawValue) · \(language.ownName)",
                         subject: format == nil ? content.headline : "",
                         text: format == nil ? content.plainText : String(decoding: bytes, as: UTF8.self))
                 }
@@ -168,16 +179,7 @@ struct ConsoleController: Sendable {
                     switch action {
                     case "publish": _ = try stores.advisories.publishNow(id, notes: notes, actor: actor)
                     case "cancel": _ = try stores.advisories.cancel(id, notes: notes, actor: actor)
-                    case "early-notice":
-                        // Due now: the scheduler sends it at once, as it sends every notice.
-                        let now = stores.clock.now
-                        _ = try stores.advisories.reschedule(
-                            id,
-                            to: {
-                                var schedule = $0
-                                schedule.earlyNotice = now
-                                return schedule
-                            }, notes: notes, actor: actor)
+                    case "early-notice": _ = try stores.advisories.sendEarlyNoticeNow(id, actor: actor)
                     default:
                         _ = try stores.advisories.reschedule(
                             id,
@@ -191,6 +193,7 @@ struct ConsoleController: Sendable {
                 return Response(
                     status: .seeOther, headers: [.location: "/console/advisories/\(id)", .cacheControl: "no-store"])
             } catch let refusal as Refusal {
+                if case .notFound = refusal { return page(.notFound, pages.notFound()) }
                 return page(
                     .unprocessableContent,
                     pages.message(title: pages.word("console-title"), text: refusal.description))
@@ -279,6 +282,53 @@ struct ConsoleController: Sendable {
                 return try await codePage(
                     pages, token: token, session: still, error: refusal.description, status: .unprocessableContent)
             }
+        }
+        router.get("/console/providers") { request, _ in
+            let pages = app.pages(for: request, at: "/console/providers?")
+            guard let (token, session) = try await session(request) else { return signInForm(pages) }
+            guard session.verified else { return try await codePage(pages, token: token, session: session) }
+            let providers = try await app.run { stores in try stores.providerRecords.list() }
+            return page(.ok, pages.consoleProviders(providers, session: session))
+        }
+        // Approving a provider is an admin's (as for API tokens); a look-alike name needs the box ticked.
+        router.post("/console/providers/:id/approve") { request, context in
+            let pages = app.pages(for: request, at: "/console/providers?")
+            let form = try await Self.form(request)
+            guard let (_, session) = try await session(request), session.verified else { return signInForm(pages) }
+            guard form.first("csrf") == session.csrf else { return forbidden(pages) }
+            guard session.account.role >= .admin else {
+                return page(
+                    .forbidden, pages.message(title: pages.word("console-title"), text: pages.word("console-read-only"))
+                )
+            }
+            guard let id = context.parameters.get("id", as: Int64.self) else {
+                return page(.notFound, pages.notFound())
+            }
+            do {
+                _ = try await app.run { stores in
+                    try stores.providers.transition(
+                        id, .approve, reason: "approved in the console", actor: session.actor,
+                        despiteLookAlike: form.first("checked") == "yes")
+                }
+            } catch let refusal as Refusal {
+                return page(
+                    .unprocessableContent, pages.message(title: pages.word("console-title"), text: refusal.description))
+            }
+            return Response(status: .seeOther, headers: [.location: "/console/providers", .cacheControl: "no-store"])
+        }
+        router.get("/console/audit") { request, _ in
+            let pages = app.pages(for: request, at: "/console/audit?")
+            guard let (token, session) = try await session(request) else { return signInForm(pages) }
+            guard session.verified else { return try await codePage(pages, token: token, session: session) }
+            let actor = String((request.uri.queryParameters.get("actor") ?? "").prefix(200))
+            let advisoryText = String((request.uri.queryParameters.get("advisory") ?? "").prefix(20))
+            let advisory = Int64(advisoryText)
+            let entries = try await app.run { stores in
+                try stores.audit.list(
+                    subjectType: advisory == nil ? nil : "advisory", subjectID: advisory,
+                    actor: actor.isEmpty ? nil : actor, limit: 200)
+            }
+            return page(.ok, pages.consoleAudit(entries, actor: actor, advisory: advisoryText))
         }
         // Sends a failing or dead delivery again now (DeliveryRetries, as `herald deliveries retry`).
         router.post("/console/deliveries/:id/retry") { request, context in
@@ -394,6 +444,10 @@ struct ConsoleController: Sendable {
             headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: html)))
     }
+
+    /// The newest deliveries an advisory's page draws; more would make the picture unreadable
+    /// and the page slow.
+    static let deliveriesShown = 5_000
 
     static func form(_ request: Request) async throws -> Form {
         var request = request

@@ -63,7 +63,7 @@ extension Pages {
     /// One advisory: the instant, readiness, the delivery timeline and the same as tables.
     func consoleAdvisory(
         _ advisory: Advisory, project: Project?, readiness: Readiness, deliveries: [DeliveryRecord],
-        session: ConsoleSession, now: Date
+        earlyNoticeSent: Bool, session: ConsoleSession, now: Date
     ) -> String {
         let zone = project?.timezone ?? "UTC"
         let at = { (date: Date?) in date.map { Instant.utc($0) } ?? "—" }
@@ -72,8 +72,9 @@ extension Pages {
         let typed = { (date: Date) in String(Instant.local(date, in: project?.zone ?? .gmt).prefix(16)) + " \(zone)" }
         var rows: [Timeline.Row] = []
         var participants: [[String: Any]] = []
+        let byOrganization = Dictionary(grouping: deliveries.filter { $0.organization != nil }, by: \.organization!)
         for participant in readiness.participants {
-            let own = deliveries.filter { $0.organization == participant.organization }
+            let own = byOrganization[participant.organization] ?? []
             var marks = Self.deliveryMarks(own)
             if let seen = participant.seenAt { marks.append(.init(kind: .seen, at: seen)) }
             if let acknowledged = participant.acknowledgedAt {
@@ -136,9 +137,9 @@ extension Pages {
         values["can-act"] = canAct
         values["read-only"] = open && session.account.role < .releaseManager
         values["can-send-early"] =
-            advisory.state == .scheduled && session.account.role >= .releaseManager
+            advisory.state == .scheduled && session.account.role >= .releaseManager && !earlyNoticeSent
             && (advisory.schedule.embargo.map { $0 > now } ?? false)
-            && (advisory.schedule.earlyNotice.map { $0 > now } ?? true)
+            && (advisory.schedule.earlyNotice.map { $0 > now } ?? true)  // due already: the scheduler has it
         values["csrf"] = session.csrf
         values["id"] = String(advisory.id)
         // The instant as a person in the project's zone would type it.
@@ -191,6 +192,40 @@ extension Pages {
                 "back": "/console/advisories/\(advisory.id)", "private": list(`private`), "public": list(`public`),
                 "any-public": !`public`.isEmpty,
             ])
+    }
+
+    /// The approval queue (look-alike names flagged) and the list.
+    func consoleProviders(_ providers: [Provider], session: ConsoleSession) -> String {
+        let row = { (provider: Provider) -> [String: Any] in
+            [
+                "id": String(provider.id), "organization": provider.organization,
+                "contacts": provider.emails.joined(separator: ", "),
+                "projects": provider.projects.joined(separator: ", "),
+                "status": provider.status.rawValue, "requested": Instant.utc(provider.createdAt),
+                "looks-like": (provider.looksLike ?? []).map { "‘\($0)’" }.joined(separator: ", "),
+            ]
+        }
+        let pending = providers.filter { $0.status == .pendingApproval }.map(row)
+        let members = providers.filter { $0.status == .active || $0.status == .suspended }.map(row)
+        return page(
+            "console-providers",
+            [
+                "csrf": session.csrf, "is-admin": session.account.role >= .admin, "pending": pending,
+                "any-pending": !pending.isEmpty, "members": members, "any-members": !members.isEmpty,
+            ])
+    }
+
+    func consoleAudit(_ entries: [AuditEntry], actor: String, advisory: String) -> String {
+        let rows: [[String: Any]] = entries.map { entry in
+            [
+                "when": Instant.utc(entry.at), "who": entry.actor, "what": entry.action,
+                "subject": entry.subjectID.map { "\(entry.subjectType) \($0)" } ?? entry.subjectType,
+                "why": entry.reason,
+            ]
+        }
+        return page(
+            "console-audit",
+            ["actor": actor, "advisory": advisory, "entries": rows, "any-entries": !rows.isEmpty])
     }
 
     /// Sent, delivered and failing marks of some deliveries.

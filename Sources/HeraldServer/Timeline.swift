@@ -23,29 +23,38 @@ struct Timeline {
         var marks: [Mark]
     }
 
-    var rows: [Row]
-    var instant: Date?
-    var now: Date
+    let rows: [Row]
+    let instant: Date?
+    let now: Date
     /// The words for each kind of mark and for the lines, in the page's language.
-    var words: [String: String]
+    let words: [String: String]
+    /// The span shown, worked out once: from the first mark (or now) to the last of the
+    /// instant, now and the marks, with a little room either side.
+    let span: ClosedRange<Date>
+
+    init(rows: [Row], instant: Date?, now: Date, words: [String: String]) {
+        self.rows = rows
+        self.instant = instant
+        self.now = now
+        self.words = words
+        var first = min(now, instant ?? now)
+        var last = max(now, instant ?? now)
+        for row in rows {
+            for mark in row.marks {
+                first = min(first, mark.at)
+                last = max(last, mark.at)
+            }
+        }
+        let margin = max(last.timeIntervalSince(first) * 0.04, 60)
+        span = first.addingTimeInterval(-margin)...last.addingTimeInterval(margin)
+    }
 
     static let labelWidth = 230
     static let plotWidth = 640
     static let rowHeight = 20
     static let top = 28
 
-    /// The span shown: from the first mark (or an hour before the instant) to the last of the
-    /// instant, now and the marks, with a little room either side.
-    var span: ClosedRange<Date> {
-        let dates = rows.flatMap { $0.marks.map(\.at) } + [now] + (instant.map { [$0] } ?? [])
-        let first = dates.min() ?? now
-        let last = dates.max() ?? now
-        let margin = max(last.timeIntervalSince(first) * 0.04, 60)
-        return first.addingTimeInterval(-margin)...last.addingTimeInterval(margin)
-    }
-
     func x(_ date: Date) -> Double {
-        let span = self.span
         let width = span.upperBound.timeIntervalSince(span.lowerBound)
         return Double(Self.labelWidth) + date.timeIntervalSince(span.lowerBound) / width * Double(Self.plotWidth)
     }

@@ -164,6 +164,16 @@ struct TemplateFile {
                     "project", "title", "back", "q", "any-public", "private", "public", "heading", "subject", "text",
                 ],
                 html: true, lists: ["private", "public"]),
+            "console-providers": Schema(
+                parts: ["title", "html"],
+                fields: [
+                    "csrf", "q", "is-admin", "any-pending", "any-members", "pending", "members", "id", "organization",
+                    "contacts", "projects", "status", "requested", "looks-like",
+                ], html: true, lists: ["pending", "members"]),
+            "console-audit": Schema(
+                parts: ["title", "html"],
+                fields: ["q", "actor", "advisory", "any-entries", "entries", "when", "who", "what", "subject", "why"],
+                html: true, lists: ["entries"]),
             "console-confirm": Schema(
                 parts: [
                     "title", "html", "question-publish", "question-cancel", "question-reschedule", "button-publish",

@@ -267,4 +267,27 @@ import Testing
         try f.console.signOutEverywhere(try #require(try f.console.session(second)))
         #expect(try f.console.session(first) == nil && f.console.session(second) == nil)
     }
+
+    /// "Send the early notice now" (the console's button) makes it due at once, and is refused
+    /// once it has gone out: moving it then would only send a revision that changes nothing.
+    @Test func theEarlyNoticeIsSentNowOnceAndNotAgain() throws {
+        let f = try Fixture()
+        try f.db.addProject()
+        for number in 0..<2 {
+            _ = try f.db.providers.add(
+                NewProvider(organization: "Org \(number)", emails: ["sec@org\(number).example"], projects: ["demo"]),
+                status: .active, actor: f.db.actor)
+        }
+        let advisory = try f.db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "T"),
+            schedule: Schedule(embargo: f.db.clock.now + 7 * 86_400), actor: f.db.actor)
+        #expect(try !f.db.advisories.earlyNoticeSent(advisory.id))
+        let due = try f.db.advisories.sendEarlyNoticeNow(advisory.id, actor: f.db.actor)
+        #expect(due.schedule.earlyNotice == f.db.clock.now && due.revision == advisory.revision + 1)
+        #expect(try f.db.advisories.fireDue().map(\.kind) == [.earlyNotice])
+        #expect(try f.db.advisories.earlyNoticeSent(advisory.id))
+        let notices = try f.db.count("notices")
+        #expect(throws: Refusal.self) { _ = try f.db.advisories.sendEarlyNoticeNow(advisory.id, actor: f.db.actor) }
+        #expect(try f.db.count("notices") == notices, "no revision sent")
+    }
 }

@@ -132,6 +132,9 @@ herald("channel", "add", "--project", "demo", "--kind", "slack", "--target", "ht
 herald("channel", "add", "--project", "demo", "--kind", "email", "--target", "announce@lists.demo.example")
 herald("account", "add", "--email", "rm@demo.example", "--role", "release-manager")
 herald("account", "add", "--email", "audit@demo.example", "--role", "auditor")
+herald("account", "add", "--email", "admin@demo.example", "--role", "admin")
+# A request whose name passes for a member's (a digit one for an l).
+herald("provider", "add", "--organization", "Gemeente Voorbee1d ICT", "--email", "cert@voorbee1d.example", "--project", "demo")
 refused = subprocess.run([HERALD, "account", "add", "--email", "rm@demo.example", "--role", "admin", "--database", DB],
                          capture_output=True, text=True)
 if refused.returncode != 2 or "has an account already" not in refused.stderr:
@@ -393,6 +396,43 @@ try:
     request = urllib.request.Request(BASE + "/console", headers={"Cookie": f"herald_console={cookie}"})
     if "Heap overflow" in urllib.request.urlopen(request).read().decode():
         run.fail("a session signed out everywhere still shows the dashboard")
+
+    # 8. An admin approves a request from the providers page: its look-alike name is flagged,
+    #    and the approval needs the box that says it was checked.
+    driver.delete_all_cookies()
+    follow(driver, ask_for_link(driver, "admin@demo.example"))
+    secret = driver.find_element(By.CSS_SELECTOR, "code.secret").text
+    driver.find_element(By.ID, "code").send_keys(pyotp.TOTP(secret).now())
+    submit(driver)
+    driver.get(BASE + "/console/providers")
+    text = main_text(driver)
+    if "Gemeente Voorbee1d ICT" not in text or "Looks like ‘Gemeente Voorbeeld ICT’" not in text:
+        run.fail(f"the approval queue does not flag the look-alike: {text[:1200]}")
+    audit(driver, "providers and the approval queue", "10-providers")
+    admin_cookie = driver.get_cookie("herald_console")["value"]
+    admin_csrf = re.search(r'name="csrf" value="([^"]+)"', driver.page_source).group(1)
+    pending_id = re.search(r'/console/providers/(\d+)/approve', driver.page_source).group(1)
+    unchecked = http.client.HTTPConnection("127.0.0.1", port)
+    unchecked.request("POST", f"/console/providers/{pending_id}/approve", body=f"csrf={admin_csrf}",
+                      headers={"Content-Type": "application/x-www-form-urlencoded",
+                               "Cookie": f"herald_console={admin_cookie}"})
+    answer = unchecked.getresponse()
+    if answer.status != 422 or "impostor" not in answer.read().decode():
+        run.fail(f"a look-alike was approved without the check: {answer.status}")
+    driver.find_element(By.CSS_SELECTOR, "form[action*='/approve'] input[name=checked]").click()
+    press(driver, driver.find_element(By.CSS_SELECTOR, "form[action*='/approve'] button[type=submit]"))
+    if "Gemeente Voorbee1d ICT" not in herald("provider", "list", "--status", "active"):
+        run.fail("the request was not approved")
+
+    # 9. The audit log, filtered to what console accounts did.
+    driver.get(BASE + "/console/audit?actor=console:*")
+    text = main_text(driver)
+    for expected in ["account.sign-in", "advisory.reschedule", "console:rm@demo.example", "provider.approve"]:
+        if expected not in text:
+            run.fail(f"the audit page lacks {expected!r}: {text[:1500]}")
+    if "cli:" in text:
+        run.fail("the actor filter let other actors through")
+    audit(driver, "audit log", "11-audit")
 
     audit_log = herald("audit", "--json")
     for action in ["account.add", "account.enrol", "account.sign-in", "account.sign-out-everywhere"]:
