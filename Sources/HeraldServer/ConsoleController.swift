@@ -110,10 +110,41 @@ struct ConsoleController: Sendable {
         }
         // Reschedule, publish now, cancel: a first POST shows what it does and whom it reaches;
         // the second, confirmed, does it through the same use cases as the CLI and the API.
+        // The editor: a new advisory, or a revision of one; "preview" shows the text rendered
+        // and keeps the form, "save" creates or revises through the use cases the CLI uses.
+        router.get("/console/advisories/new") { request, _ in
+            let pages = app.pages(for: request, at: "/console?")
+            guard let (token, session) = try await session(request) else { return signInForm(pages) }
+            guard session.verified else { return try await codePage(pages, token: token, session: session) }
+            let projects = try await app.run { stores in try stores.projects.list() }
+            return page(
+                .ok,
+                pages.consoleEditor(
+                    creating: true, input: Pages.EditorInput(), id: nil, projects: projects, csrf: session.csrf))
+        }
+        router.post("/console/advisories/new") { request, _ in
+            try await saveEditor(request, id: nil)
+        }
+        router.get("/console/advisories/:id/edit") { request, context in
+            let pages = app.pages(for: request, at: "/console?")
+            guard let (token, session) = try await session(request) else { return signInForm(pages) }
+            guard session.verified else { return try await codePage(pages, token: token, session: session) }
+            guard let id = context.parameters.get("id", as: Int64.self),
+                let advisory = try await app.run({ stores in try? stores.advisoryRecords.get(id) })
+            else { return page(.notFound, pages.notFound()) }
+            return page(
+                .ok,
+                pages.consoleEditor(
+                    creating: false, input: Pages.EditorInput(advisory), id: id, projects: [], csrf: session.csrf))
+        }
+        // Registered on its own: the router takes "edit" as the GET's path, not as an :action.
+        router.post("/console/advisories/:id/edit") { request, context in
+            try await saveEditor(request, id: context.parameters.get("id", as: Int64.self) ?? 0)
+        }
         router.post("/console/advisories/:id/:action") { request, context in
             let pages = app.pages(for: request, at: "/console?")
-            let form = try await Self.form(request)
             guard let (_, session) = try await session(request), session.verified else { return signInForm(pages) }
+            let form = try await Self.form(request)
             guard form.first("csrf") == session.csrf else { return forbidden(pages) }
             guard session.account.role >= .releaseManager else {
                 return page(
@@ -377,6 +408,56 @@ struct ConsoleController: Sendable {
 
     // MARK: -
 
+    /// The editor's POST: "preview" renders the form again with the text as it will read;
+    /// "save" creates (`id` nil) or revises, and goes to the advisory's page. A refusal keeps
+    /// everything typed.
+    private func saveEditor(_ request: Request, id: Int64?) async throws -> Response {
+        let pages = app.pages(for: request, at: "/console?")
+        guard let (_, session) = try await session(request), session.verified else { return signInForm(pages) }
+        guard session.account.role >= .releaseManager else {
+            return page(
+                .forbidden, pages.message(title: pages.word("console-title"), text: pages.word("console-read-only")))
+        }
+        var request = request
+        let form = Form(String(buffer: try await request.collectBody(upTo: Self.maxEditorBody)))
+        guard form.first("csrf") == session.csrf else { return forbidden(pages) }
+        let input = Pages.EditorInput(form)
+        let projects = id == nil ? try await app.run { stores in try stores.projects.list() } : []
+        let editor = { (error: String, preview: Bool, status: HTTPResponse.Status) in
+            page(
+                status,
+                pages.consoleEditor(
+                    creating: id == nil, input: input, id: id, projects: projects, csrf: session.csrf, error: error,
+                    preview: preview))
+        }
+        guard form.first("do") == "save" else { return editor("", true, .ok) }
+        do {
+            let actor = session.actor
+            let saved = try await app.run { stores -> Int64 in
+                let content = try input.content()
+                if let id {
+                    let notes = try ChangeNotes(
+                        reason: input.reason, toProviders: input.note, reasonRequired: true)
+                    return try stores.advisories.revise(id, input.patch(content), notes: notes, actor: actor).id
+                }
+                var schedule = Schedule()
+                if !input.embargo.trimmingCharacters(in: .whitespaces).isEmpty {
+                    schedule.embargo = try Instant.parse(input.embargo, field: "embargo")
+                    if input.early { schedule.earlyNotice = stores.clock.now }
+                }
+                return try stores.advisories.create(
+                    project: input.project, content: content, schedule: schedule, actor: actor,
+                    typedZone: Instant.zone(of: input.embargo)
+                ).id
+            }
+            return Response(
+                status: .seeOther, headers: [.location: "/console/advisories/\(saved)", .cacheControl: "no-store"])
+        } catch let refusal as Refusal {
+            if case .notFound = refusal { return page(.notFound, pages.notFound()) }
+            return editor(refusal.description, false, .unprocessableContent)
+        }
+    }
+
     private func session(_ request: Request) async throws -> (String, ConsoleSession)? {
         guard let token = request.headers[.cookie].flatMap({ Form.cookie(Self.cookie, in: $0) }), !token.isEmpty else {
             return nil
@@ -444,6 +525,9 @@ struct ConsoleController: Sendable {
             headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: html)))
     }
+
+    /// The editor's form: a body of up to 200,000 characters, form-encoded.
+    static let maxEditorBody = 3 * 1024 * 1024
 
     /// The newest deliveries an advisory's page draws; more would make the picture unreadable
     /// and the page slow.

@@ -1,6 +1,7 @@
 import Foundation
 import HeraldApp
 import HeraldCore
+import HeraldMarkdown
 import HeraldStore
 
 /// The release managers' console's pages.
@@ -226,6 +227,96 @@ extension Pages {
         return page(
             "console-audit",
             ["actor": actor, "advisory": advisory, "entries": rows, "any-entries": !rows.isEmpty])
+    }
+
+    /// What the editor's form holds, as typed.
+    struct EditorInput {
+        var project = ""
+        var title = ""
+        var summary = ""
+        var body = ""
+        var cves = ""
+        var severity = ""
+        var cvss = ""
+        var affected = ""
+        var fixed = ""
+        var embargo = ""
+        var early = false
+        var reason = ""
+        var note = ""
+
+        init() {}
+
+        init(_ form: Form) {
+            let field = { (name: String) in form.first(name) ?? "" }
+            project = field("project")
+            title = field("title")
+            summary = field("summary")
+            body = field("body")
+            cves = field("cves")
+            severity = field("severity")
+            cvss = field("cvss")
+            affected = field("affected")
+            fixed = field("fixed")
+            embargo = field("embargo")
+            early = form.first("early") == "yes"
+            reason = field("reason")
+            note = field("note_to_providers")
+        }
+
+        init(_ advisory: Advisory) {
+            let content = advisory.content
+            title = content.title
+            summary = content.summary
+            body = content.body
+            cves = content.cves.joined(separator: " ")
+            severity = content.severity?.rawValue ?? ""
+            cvss = content.cvss ?? ""
+            affected = content.affected
+            fixed = content.fixed
+        }
+
+        /// The content typed, validated as the CLI's is.
+        func content() throws(Refusal) -> AdvisoryContent {
+            try AdvisoryContent(
+                title: title, summary: summary, body: body,
+                cves: cves.split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init),
+                severity: severity.isEmpty ? nil : try Severity.parse(severity), cvss: cvss.isEmpty ? nil : cvss,
+                affected: affected, fixed: fixed)
+        }
+
+        /// Every field of `content` as the revision's, the references and terms kept.
+        func patch(_ content: AdvisoryContent) -> AdvisoryPatch {
+            AdvisoryPatch(
+                title: content.title, summary: content.summary, body: content.body, cves: content.cves,
+                severity: content.severity, cvss: content.cvss, affected: content.affected, fixed: content.fixed)
+        }
+    }
+
+    func consoleEditor(
+        creating: Bool, input: EditorInput, id: Int64?, projects: [Project], csrf: String, error: String = "",
+        preview: Bool = false
+    ) -> String {
+        let previewHTML = preview && !input.body.isEmpty ? Markdown.html(String(input.body.prefix(200_000))) : ""
+        return page(
+            "console-editor",
+            [
+                "creating": creating,
+                "action": id.map { "/console/advisories/\($0)/edit" } ?? "/console/advisories/new",
+                "back": id.map { "/console/advisories/\($0)" } ?? "/console", "csrf": csrf, "error": error,
+                "projects": projects.map {
+                    ["slug": $0.slug, "name": $0.name, "selected": $0.slug == input.project] as [String: Any]
+                },
+                "title": input.title, "summary": input.summary, "body": input.body, "cves": input.cves,
+                "severities": ([""] + Severity.allCases.map(\.rawValue)).map {
+                    [
+                        "value": $0, "label": $0.isEmpty ? "—" : word($0), "selected": $0 == input.severity,
+                    ] as [String: Any]
+                },
+                "cvss": input.cvss, "affected": input.affected, "fixed": input.fixed, "embargo": input.embargo,
+                "early": input.early, "reason": input.reason, "note": input.note, "preview-html": previewHTML,
+                "has-preview": !previewHTML.isEmpty,
+            ])
     }
 
     /// Sent, delivered and failing marks of some deliveries.

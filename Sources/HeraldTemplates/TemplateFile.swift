@@ -174,6 +174,13 @@ struct TemplateFile {
                 parts: ["title", "html"],
                 fields: ["q", "actor", "advisory", "any-entries", "entries", "when", "who", "what", "subject", "why"],
                 html: true, lists: ["entries"]),
+            "console-editor": Schema(
+                parts: ["title", "html"],
+                fields: [
+                    "creating", "action", "back", "csrf", "q", "error", "projects", "slug", "name", "selected", "title",
+                    "summary", "body", "cves", "severities", "value", "label", "cvss", "affected", "fixed", "embargo",
+                    "early", "reason", "note", "preview-html", "has-preview",
+                ], html: true, raw: ["preview-html"], lists: ["projects", "severities"]),
             "console-confirm": Schema(
                 parts: [
                     "title", "html", "question-publish", "question-cancel", "question-reschedule", "button-publish",

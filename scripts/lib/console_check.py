@@ -269,6 +269,40 @@ try:
         [m for m in mails()[before:] if "One more day" in m[2]]) == 2)
     rm_cookie = driver.get_cookie("herald_console")["value"]
 
+    # 5f. The editor: a new advisory with its text previewed before saving; a refusal keeps
+    #     what was typed; then a revision of its text.
+    driver.get(BASE + "/console")
+    press(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "New advisory"))
+    driver.find_element(By.ID, "title").send_keys("Stored XSS in the comment preview")
+    driver.find_element(By.ID, "body").send_keys("Comments render **raw HTML**.\n\n<script>alert(1)</script>\n\nUpgrade to 2.0.1.")
+    driver.find_element(By.ID, "cves").send_keys("CVE-12")
+    driver.find_element(By.CSS_SELECTOR, "#severity option[value=high]").click()
+    press(driver, driver.find_element(By.CSS_SELECTOR, "button[value=preview]"))
+    preview_html = driver.find_element(By.CSS_SELECTOR, "article.preview").get_attribute("innerHTML")
+    if "<strong>raw HTML</strong>" not in preview_html or "<script>" in preview_html:
+        run.fail(f"the preview is not the sanitised Markdown: {preview_html[:400]}")
+    audit(driver, "editor with a preview", "12-editor-preview")
+    press(driver, driver.find_element(By.CSS_SELECTOR, "button[value=save]"))
+    if "CVE" not in main_text(driver) or driver.find_element(By.ID, "title").get_attribute("value") != "Stored XSS in the comment preview":
+        run.fail(f"a refused CVE did not keep the form: {main_text(driver)[:600]}")
+    audit_refusal(driver, "editor refusing a bad CVE")
+    field = driver.find_element(By.ID, "cves")
+    field.clear()
+    field.send_keys("CVE-2026-1234")
+    press(driver, driver.find_element(By.CSS_SELECTOR, "button[value=save]"))
+    if "Stored XSS in the comment preview" not in main_text(driver) or "draft" not in main_text(driver):
+        run.fail(f"the new advisory's page: {main_text(driver)[:600]}")
+    created = re.search(r"/console/advisories/(\d+)", driver.current_url).group(1)
+    press(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "Revise the text"))
+    field = driver.find_element(By.ID, "title")
+    field.clear()
+    field.send_keys("Stored XSS in comment previews")
+    driver.find_element(By.ID, "reason").send_keys("a clearer title")
+    press(driver, driver.find_element(By.CSS_SELECTOR, "button[value=save]"))
+    shown = json.loads(herald("advisory", "show", created, "--json"))["advisory"]
+    if shown["content"]["title"] != "Stored XSS in comment previews" or shown["revision"] != 2 or shown["content"]["cves"] != ["CVE-2026-1234"]:
+        run.fail(f"the revision did not take: {shown['content']} r{shown['revision']}; page: {main_text(driver)[:500]}")
+
     # 5c. The third advisory: every message previewed (three languages, each public channel),
     #     then the early notice sent from the console, after a review that counts its providers.
     driver.get(BASE + "/console/advisories/3")
