@@ -163,6 +163,16 @@ public struct AdvisoryStore: AdvisoryRepository {
                 "INSERT INTO advisory_revisions (advisory_id, revision, snapshot, reason, actor, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 .integer(advisory.id), .int(advisory.revision), .text(json), .text(notes.reason), .text(actor),
                 .date(advisory.updatedAt))
+        } else if !notes.publicNote.isEmpty {
+            // A change that keeps the revision (publish now, cancel) shows its public note too,
+            // with the revision's own: it used to be dropped without a word.
+            try database.run(
+                """
+                UPDATE advisory_revisions
+                SET snapshot = json_set(snapshot, '$.public_note',
+                    ltrim(coalesce(json_extract(snapshot, '$.public_note'), '') || char(10) || ?, char(10)))
+                WHERE advisory_id = ? AND revision = ?
+                """, .text(notes.publicNote), .integer(advisory.id), .int(advisory.revision))
         }
         var details = ["state": advisory.state.rawValue, "revision": String(advisory.revision)]
         if let previous, previous.state != advisory.state { details["from"] = previous.state.rawValue }

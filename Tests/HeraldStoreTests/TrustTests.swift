@@ -327,6 +327,28 @@ import Testing
         #expect(try db.audit.list(limit: 1).first?.reason == "leak at Dimpact")
     }
 
+    /// Publishing now keeps the revision; its public note used to be dropped without a word.
+    /// It is shown with the revision's own, and the reason still is not.
+    @Test func publishingNowShowsItsPublicNote() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        let advisory = try scheduled(db, earlyNotice: false)
+        _ = try db.advisories.reschedule(
+            advisory.id,
+            to: {
+                var s = $0
+                s.embargo! += 3600
+                return s
+            }, notes: try ChangeNotes(reason: "r", publicNote: "Release moved by a day"), actor: db.actor)
+        _ = try db.advisories.publishNow(
+            advisory.id, notes: try ChangeNotes(reason: "leak at Dimpact", publicNote: "Published early: it leaked."),
+            actor: db.actor)
+        let found = try #require(
+            try PublicStore(database: db.database, clock: db.clock).published(publicID: advisory.publicID))
+        #expect(found.revisions.map(\.publicNote) == ["", "Release moved by a day\nPublished early: it leaked."])
+        #expect(!found.revisions.map(\.publicNote).joined().contains("Dimpact"))
+    }
+
     @Test func theDatabaseFileIsReadableByItsOwnerOnly() throws {
         let db = try TestDatabase()
         try db.addProject()

@@ -362,6 +362,32 @@ try:
     if "delivery.retry" not in herald("audit", "--json"):
         run.fail("sending again was not audited")
 
+    # 5g. Publish advisory 3 now, breaking its embargo: the review says whom it reaches (the two
+    #     providers and Broken Hook BV, told late when it joined); then
+    #     the public page shows it.
+    driver.get(BASE + "/console/advisories/3")
+    driver.find_element(By.CSS_SELECTOR, "details:has(#publish-reason) summary").click()
+    driver.find_element(By.ID, "publish-reason").send_keys("the fix leaked on a public mirror")
+    driver.find_element(By.ID, "publish-public").send_keys("Published early: the fix became public elsewhere.")
+    press(driver, driver.find_element(By.CSS_SELECTOR, "form[action*='/publish'] button[type=submit]"))
+    if "3 participants" not in main_text(driver) or "2 public channels" not in main_text(driver):
+        run.fail(f"the publish review does not say whom it reaches: {main_text(driver)[:600]}")
+    audit(driver, "publish review", "13-confirm-publish")
+    submit(driver)
+    shown = json.loads(herald("advisory", "show", "3", "--json"))["advisory"]
+    if shown["state"] != "published":
+        run.fail(f"publishing from the console did not take: {shown['state']}")
+    def public_page():
+        with urllib.request.urlopen(f"{BASE}/advisories/{shown['public_id']}", timeout=10) as response:
+            return response.read().decode()
+    # The public cache sees a new publication within a tenth of a second.
+    page_text = run.wait_for("the public page", lambda: "SQL injection in the search form" in public_page() and public_page(),
+                             tolerate=(OSError,))
+    if "the fix became public elsewhere" not in page_text:
+        run.fail(f"the public page lacks the public note: {page_text[page_text.find('<main'):][:1500]}")
+    if "leaked on a public mirror" in page_text:
+        run.fail("the reason reached the public page")
+
     # 6. The auditor sees the dashboard and is told it changes nothing.
     driver.delete_all_cookies()
     follow(driver, ask_for_link(driver, "audit@demo.example"))
