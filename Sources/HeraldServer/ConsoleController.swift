@@ -174,9 +174,10 @@ struct ConsoleController: Sendable {
                     status: .seeOther, headers: [.location: "/console/advisories/\(id)", .cacheControl: "no-store"])
             }
             let typed = form.first("embargo") ?? ""
+            let outsideWindow = form.first("outside_window").flatMap { $0.isEmpty ? nil : $0 }
             let fields =
                 ["reason", "note_to_providers", "public_note"].map { ($0, form.first($0) ?? "") }
-                + (action == "reschedule" ? [("embargo", typed)] : [])
+                + (action == "reschedule" ? [("embargo", typed), ("outside_window", outsideWindow ?? "")] : [])
             do {
                 let early = action == "early-notice"
                 let notes = try ChangeNotes(
@@ -218,7 +219,8 @@ struct ConsoleController: Sendable {
                                 var schedule = $0
                                 schedule.embargo = instant
                                 return schedule
-                            }, notes: notes, actor: actor, typedZone: Instant.zone(of: typed))
+                            }, notes: notes, actor: actor, typedZone: Instant.zone(of: typed),
+                            outsideWindow: outsideWindow)
                     }
                 }
                 return Response(

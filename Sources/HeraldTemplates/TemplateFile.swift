@@ -156,7 +156,7 @@ struct TemplateFile {
                     "can-act", "read-only", "csrf", "id", "typed-instant", "can-send-early", "can-decide",
                     "provider-id",
                     "proposal", "typed-proposal", "failures", "delivery-id", "recipient", "attempts", "error",
-                    "any-failures",
+                    "any-failures", "window",
                 ], html: true, raw: ["timeline"], lists: ["participants", "channels", "failures"]),
             "console-preview": Schema(
                 parts: ["title", "html"],

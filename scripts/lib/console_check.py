@@ -140,6 +140,10 @@ refused = subprocess.run([HERALD, "account", "add", "--email", "rm@demo.example"
 if refused.returncode != 2 or "has an account already" not in refused.stderr:
     run.fail(f"a second account for one address was not refused with exit 2: {refused.returncode} {refused.stderr}")
 
+# A release window, set after the advisories above were scheduled: a reschedule outside it
+# needs a reason.
+herald("project", "set", "demo", "--release-window", "Tue-Thu 14:00-17:00")
+
 serve = subprocess.Popen([HERALD, "serve", "--database", DB, "--listen", f"127.0.0.1:{port}", "--public-url", BASE,
                           "--maildir", MAIL], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 run.children.append(serve)
@@ -255,7 +259,11 @@ try:
     field = driver.find_element(By.ID, "reschedule-instant")
     field.clear()
     field.send_keys(later.strftime("%Y-%m-%d %H:%M") + " Europe/Amsterdam")
+    if "Release window: Tue-Thu 14:00-17:00 Europe/Amsterdam" not in main_text(driver):
+        run.fail(f"the advisory's page does not show the release window: {main_text(driver)[:800]}")
     driver.find_element(By.ID, "reschedule-reason").send_keys("the fix needs another day of testing")
+    if later.weekday() not in (1, 2, 3) or not (14 <= later.hour < 17):  # Tue-Thu 14-17 is inside
+        driver.find_element(By.ID, "reschedule-window").send_keys("the maintainers are away on Tuesday")
     driver.find_element(By.ID, "reschedule-providers").send_keys("One more day: the patch is being tested.")
     press(driver, driver.find_element(By.CSS_SELECTOR, "form[action*='/reschedule'] button[type=submit]"))
     if "2 participants" not in main_text(driver):
@@ -265,6 +273,9 @@ try:
     shown = json.loads(herald("advisory", "show", "1", "--json"))["advisory"]
     if not shown["schedule"]["embargo"].startswith(later.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M")):
         run.fail(f"the reschedule did not take: {shown['schedule']}")
+    outside = later.weekday() not in (1, 2, 3) or not (14 <= later.hour < 17)
+    if outside and "the maintainers are away on Tuesday" not in herald("audit", "--json"):
+        run.fail("a release outside the window was not audited with its reason")
     run.wait_for("the revision to both participants", lambda: len(
         [m for m in mails()[before:] if "One more day" in m[2]]) == 2)
     rm_cookie = driver.get_cookie("herald_console")["value"]
