@@ -141,7 +141,8 @@ extension Pages {
             advisory.state == .scheduled && session.account.role >= .releaseManager && !earlyNoticeSent
             && (advisory.schedule.embargo.map { $0 > now } ?? false)
             && (advisory.schedule.earlyNotice.map { $0 > now } ?? true)  // due already: the scheduler has it
-        values["window"] = project.flatMap { project in project.releaseWindow.map { "\($0) \(project.timezone)" } } ?? ""
+        values["window"] =
+            project.flatMap { project in project.releaseWindow.map { "\($0) \(project.timezone)" } } ?? ""
         values["csrf"] = session.csrf
         values["id"] = String(advisory.id)
         // The instant as a person in the project's zone would type it.
