@@ -78,3 +78,51 @@ public enum CVSS {
         ]
     )
 }
+
+extension CVSS {
+    /// The base score of a CVSS 3.1 vector (the specification's section 7.1 and its Roundup),
+    /// nil for a 4.0 vector (its score comes from the specification's lookup tables, which
+    /// Herald does not carry: the vector is shown as given) or one that is not valid.
+    public static func baseScore(_ vector: String) -> Double? {
+        guard vector.hasPrefix("CVSS:3.1/") else { return nil }
+        var metric: [String: String] = [:]
+        for part in vector.split(separator: "/").dropFirst() {
+            let pair = part.split(separator: ":")
+            if pair.count == 2 { metric[String(pair[0])] = String(pair[1]) }
+        }
+        let changed = metric["S"] == "C"
+        let weights: [String: [String: Double]] = [
+            "AV": ["N": 0.85, "A": 0.62, "L": 0.55, "P": 0.2], "AC": ["L": 0.77, "H": 0.44],
+            "PR": ["N": 0.85, "L": changed ? 0.68 : 0.62, "H": changed ? 0.5 : 0.27], "UI": ["N": 0.85, "R": 0.62],
+            "C": ["H": 0.56, "L": 0.22, "N": 0], "I": ["H": 0.56, "L": 0.22, "N": 0],
+            "A": ["H": 0.56, "L": 0.22, "N": 0],
+        ]
+        func weight(_ name: String) -> Double? { metric[name].flatMap { weights[name]?[$0] } }
+        guard let av = weight("AV"), let ac = weight("AC"), let pr = weight("PR"), let ui = weight("UI"),
+            let c = weight("C"), let i = weight("I"), let a = weight("A"), metric["S"] != nil
+        else { return nil }
+        let iss = 1 - (1 - c) * (1 - i) * (1 - a)
+        let impact = changed ? 7.52 * (iss - 0.029) - 3.25 * pow(iss - 0.02, 15) : 6.42 * iss
+        guard impact > 0 else { return 0 }
+        let exploitability = 8.22 * av * ac * pr * ui
+        return roundUp(min((changed ? 1.08 : 1) * (impact + exploitability), 10))
+    }
+
+    /// CVSS 3.1's Roundup: the smallest number with one decimal that is at least `value`,
+    /// computed on integers so that floating point does not add a tenth.
+    public static func roundUp(_ value: Double) -> Double {
+        let integer = Int((value * 100_000).rounded())
+        return integer % 10_000 == 0 ? Double(integer) / 100_000 : Double(integer / 10_000 + 1) / 10
+    }
+
+    /// The specification's name for a score: none, low, medium, high or critical.
+    public static func rating(_ score: Double) -> String {
+        switch score {
+        case 0: "none"
+        case ..<4: "low"
+        case ..<7: "medium"
+        case ..<9: "high"
+        default: "critical"
+        }
+    }
+}

@@ -141,6 +141,7 @@ extension Pages {
             advisory.state == .scheduled && session.account.role >= .releaseManager && !earlyNoticeSent
             && (advisory.schedule.embargo.map { $0 > now } ?? false)
             && (advisory.schedule.earlyNotice.map { $0 > now } ?? true)  // due already: the scheduler has it
+        values["cvss-score"] = advisory.content.cvss.map(Self.cvssScore) ?? ""
         values["window"] =
             project.flatMap { project in project.releaseWindow.map { "\($0) \(project.timezone)" } } ?? ""
         values["csrf"] = session.csrf
@@ -317,8 +318,14 @@ extension Pages {
                 },
                 "cvss": input.cvss, "affected": input.affected, "fixed": input.fixed, "embargo": input.embargo,
                 "early": input.early, "reason": input.reason, "note": input.note, "preview-html": previewHTML,
+                "cvss-score": preview ? (try? CVSS.validate(input.cvss)).map(Self.cvssScore) ?? "" : "",
                 "has-preview": !previewHTML.isEmpty,
             ])
+    }
+
+    /// "9.8 (critical) · CVSS:3.1/…" for a 3.1 vector; a 4.0 vector as given.
+    static func cvssScore(_ vector: String) -> String {
+        CVSS.baseScore(vector).map { String(format: "%.1f", $0) + " (\(CVSS.rating($0))) · \(vector)" } ?? vector
     }
 
     /// Sent, delivered and failing marks of some deliveries.

@@ -156,7 +156,7 @@ struct TemplateFile {
                     "can-act", "read-only", "csrf", "id", "typed-instant", "can-send-early", "can-decide",
                     "provider-id",
                     "proposal", "typed-proposal", "failures", "delivery-id", "recipient", "attempts", "error",
-                    "any-failures", "window",
+                    "any-failures", "window", "cvss-score",
                 ], html: true, raw: ["timeline"], lists: ["participants", "channels", "failures"]),
             "console-preview": Schema(
                 parts: ["title", "html"],
@@ -179,7 +179,7 @@ struct TemplateFile {
                 fields: [
                     "creating", "action", "back", "csrf", "q", "error", "projects", "slug", "name", "selected", "title",
                     "summary", "body", "cves", "severities", "value", "label", "cvss", "affected", "fixed", "embargo",
-                    "early", "reason", "note", "preview-html", "has-preview",
+                    "early", "reason", "note", "preview-html", "has-preview", "cvss-score",
                 ], html: true, raw: ["preview-html"], lists: ["projects", "severities"]),
             "console-confirm": Schema(
                 parts: [

@@ -134,3 +134,24 @@ import Testing
         #expect(throws: Refusal.self) { try CVSS.validate(vector) }
     }
 }
+
+/// CVSS 3.1 base scores as FIRST's calculator gives them.
+@Suite struct CVSSScoreTests {
+    @Test func baseScoresMatchTheSpecificationsCalculator() {
+        let cases: [(String, Double)] = [
+            ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8),
+            ("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", 6.1),
+            ("CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N", 5.5),
+            ("CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:N/A:N", 5.9),
+            ("CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N", 1.6),
+            ("CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:C/C:H/I:H/A:H", 9.9),
+            ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N", 0),
+        ]
+        for (vector, score) in cases {
+            #expect(CVSS.baseScore(vector) == score, "\(vector)")
+        }
+        #expect(CVSS.baseScore("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N") == nil)
+        #expect(CVSS.rating(9.8) == "critical" && CVSS.rating(6.1) == "medium" && CVSS.rating(0) == "none")
+        #expect(CVSS.roundUp(4.02) == 4.1 && CVSS.roundUp(4.0) == 4.0 && CVSS.roundUp(4.000_000_1) == 4.0)
+    }
+}

@@ -288,7 +288,10 @@ try:
     driver.find_element(By.ID, "body").send_keys("Comments render **raw HTML**.\n\n<script>alert(1)</script>\n\nUpgrade to 2.0.1.")
     driver.find_element(By.ID, "cves").send_keys("CVE-12")
     driver.find_element(By.CSS_SELECTOR, "#severity option[value=high]").click()
+    driver.find_element(By.ID, "cvss").send_keys("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N")
     press(driver, driver.find_element(By.CSS_SELECTOR, "button[value=preview]"))
+    if "CVSS: 6.1 (medium)" not in main_text(driver):
+        run.fail(f"the editor does not show the vector's score: {main_text(driver)[:800]}")
     preview_html = driver.find_element(By.CSS_SELECTOR, "article.preview").get_attribute("innerHTML")
     if "<strong>raw HTML</strong>" not in preview_html or "<script>" in preview_html:
         run.fail(f"the preview is not the sanitised Markdown: {preview_html[:400]}")
