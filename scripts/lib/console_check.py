@@ -98,6 +98,23 @@ def audit_refusal(driver, name, shot=None):
     audit(driver, name, shot)
 
 
+def tab_to(driver, matches, what):
+    """Presses Tab until the focused element `matches`, as someone without a mouse does."""
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    for _ in range(80):
+        if matches(driver.switch_to.active_element):
+            return driver.switch_to.active_element
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+    run.fail(f"Tab never reached {what}")
+
+
+def enter(driver, element):
+    """Presses Enter on the focused element and waits for the next page."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.send_keys(Keys.ENTER)
+    WebDriverWait(driver, 15).until(page_left(page))
+
+
 def main_text(driver):
     return driver.find_element(By.TAG_NAME, "main").text
 
@@ -206,6 +223,13 @@ try:
     if text.index("Heap overflow") > text.index("Draft: path"):
         run.fail("scheduled advisories should come before drafts")
     audit(driver, "dashboard", "4-dashboard")
+
+    # 3a. By keyboard alone: from the dashboard to the advisory, to the preview of its messages.
+    enter(driver, tab_to(driver, lambda e: "Heap overflow" in (e.text or ""), "the advisory's link"))
+    enter(driver, tab_to(driver, lambda e: (e.get_attribute("href") or "").endswith("/preview"), "the preview link"))
+    if "What each audience receives" not in main_text(driver):
+        run.fail(f"the keyboard did not reach the preview: {main_text(driver)[:300]}")
+    driver.get(BASE + "/console")
 
     # 3b. The advisory's page: the timeline picture (a row per participant, their notices
     #     delivered, the instant) and the same facts as a table.
