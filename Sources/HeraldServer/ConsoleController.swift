@@ -500,7 +500,7 @@ struct ConsoleController: Sendable {
     private func signInForm(_ pages: Pages, error: String = "", status: HTTPResponse.Status = .ok) -> Response {
         let csrf = Secrets.token(prefix: "")
         var response = page(status, pages.consoleSignIn(csrf: csrf, error: error))
-        response.headers[.setCookie] = "\(Self.signInCookie)=\(csrf); Path=/console; HttpOnly; SameSite=Strict\(secure)"
+        response.headers[.setCookie] = area.cookie(Self.signInCookie, csrf)
         return response
     }
 
@@ -510,23 +510,13 @@ struct ConsoleController: Sendable {
         return response
     }
 
-    private func forbidden(_ pages: Pages) -> Response {
-        page(.forbidden, pages.message(title: pages.word("form-expired-title"), text: pages.word("form-expired-text")))
-    }
+    private var area: PrivateArea { PrivateArea(path: "/console", settings: app.settings) }
 
-    private var secure: String { app.settings.publicURL.hasPrefix("https") ? "; Secure" : "" }
+    private func forbidden(_ pages: Pages) -> Response { area.forbidden(pages) }
 
-    private func cookie(_ value: String, maxAge: Int) -> String {
-        "\(Self.cookie)=\(value); Path=/console; Max-Age=\(maxAge); HttpOnly; SameSite=Strict\(secure)"
-    }
+    private func cookie(_ value: String, maxAge: Int) -> String { area.cookie(Self.cookie, value, maxAge: maxAge) }
 
-    /// Every console page is private to its reader: never stored by a cache.
-    private func page(_ status: HTTPResponse.Status, _ html: String) -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: html)))
-    }
+    private func page(_ status: HTTPResponse.Status, _ html: String) -> Response { area.page(status, html) }
 
     /// The editor's form: a body of up to 200,000 characters, form-encoded.
     static let maxEditorBody = 3 * 1024 * 1024

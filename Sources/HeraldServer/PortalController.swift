@@ -306,7 +306,7 @@ struct PortalController: Sendable {
         var response = page(
             status, pages.portalSignIn(csrf: csrf, error: expired ? pages.word("portal-expired") : error))
         response.headers[.setCookie] =
-            "\(Self.signInCookie)=\(csrf); Path=/portal; HttpOnly; SameSite=Strict\(secure)"
+            area.cookie(Self.signInCookie, csrf)
         return response
     }
 
@@ -317,25 +317,15 @@ struct PortalController: Sendable {
             .terms(item.revision?.content.terms ?? project.terms)
     }
 
-    private func forbidden(_ pages: Pages) -> Response {
-        page(.forbidden, pages.message(title: pages.word("form-expired-title"), text: pages.word("form-expired-text")))
-    }
+    private var area: PrivateArea { PrivateArea(path: "/portal", settings: app.settings) }
+
+    private func forbidden(_ pages: Pages) -> Response { area.forbidden(pages) }
 
     private func notFound(_ pages: Pages) -> Response { page(.notFound, pages.notFound()) }
 
-    private var secure: String { app.settings.publicURL.hasPrefix("https") ? "; Secure" : "" }
+    private func cookie(_ value: String, maxAge: Int) -> String { area.cookie(Self.cookie, value, maxAge: maxAge) }
 
-    private func cookie(_ value: String, maxAge: Int) -> String {
-        "\(Self.cookie)=\(value); Path=/portal; Max-Age=\(maxAge); HttpOnly; SameSite=Strict\(secure)"
-    }
-
-    /// Every portal page is private to its reader: never stored by a cache.
-    private func page(_ status: HTTPResponse.Status, _ html: String) -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: html)))
-    }
+    private func page(_ status: HTTPResponse.Status, _ html: String) -> Response { area.page(status, html) }
 
     /// A token as it may stand in a URL: its own characters only.
     static func encoded(_ token: String) -> String {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeraldApp
 import HeraldCore
 import HeraldStore
 
@@ -55,10 +56,7 @@ struct AccountCommand: ParsableCommand {
         @Option(help: "Why, for the audit log.") var reason: String
 
         func run() throws {
-            let context = try db.open()
-            let reason = try Validate.reason(reason, required: true)
-            let account = try context.stores.console.disableAccount(id, reason: reason, actor: context.actor)
-            print("account \(account.id) (\(account.email)) disabled")
+            try change(db, id, reason, said: "disabled") { try $0.disableAccount($1, reason: $2, actor: $3) }
         }
     }
 
@@ -69,10 +67,7 @@ struct AccountCommand: ParsableCommand {
         @Option(help: "Why, for the audit log.") var reason: String
 
         func run() throws {
-            let context = try db.open()
-            let reason = try Validate.reason(reason, required: true)
-            let account = try context.stores.console.enableAccount(id, reason: reason, actor: context.actor)
-            print("account \(account.id) (\(account.email)) enabled")
+            try change(db, id, reason, said: "enabled") { try $0.enableAccount($1, reason: $2, actor: $3) }
         }
     }
 
@@ -87,12 +82,21 @@ struct AccountCommand: ParsableCommand {
         @Option(help: "Why, for the audit log.") var reason: String
 
         func run() throws {
-            let context = try db.open()
-            let reason = try Validate.reason(reason, required: true)
-            let account = try context.stores.console.resetAuthenticator(id, reason: reason, actor: context.actor)
-            print(
-                "account \(account.id) (\(account.email)): authenticator forgotten; it enrols a new one at its next sign-in"
-            )
+            try change(db, id, reason, said: "authenticator forgotten; it enrols a new one at its next sign-in") {
+                try $0.resetAuthenticator($1, reason: $2, actor: $3)
+            }
         }
+    }
+
+    /// One audited change of an account: the reason checked, the change made as the CLI's
+    /// actor, one line said.
+    static func change(
+        _ db: DatabaseOptions, _ id: Int64, _ reason: String, said: String,
+        _ change: (Console, Int64, String, String) throws -> ConsoleAccount
+    ) throws {
+        let context = try db.open()
+        let reason = try Validate.reason(reason, required: true)
+        let account = try change(context.stores.console, id, reason, context.actor)
+        print("account \(account.id) (\(account.email)): \(said)")
     }
 }

@@ -8,8 +8,6 @@ critical violations), no console errors, screenshots under test-output/console/.
   console_check.py HERALD_BINARY
 """
 import datetime
-import email
-import glob
 import http.client
 import json
 import os
@@ -22,7 +20,6 @@ import urllib.request
 import zoneinfo
 
 import pyotp
-from axe_selenium_python import Axe
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
@@ -30,7 +27,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from harness import Run, free_port, page_left
+from harness import Run, check_page, free_port, maildir_messages, page_left, press
 
 HERALD = os.path.abspath(sys.argv[1])
 run = Run("CONSOLE", "herald-console-")
@@ -45,14 +42,7 @@ checked = []
 
 
 def mails():
-    """Every message in the Maildir: (To, Subject, decoded text)."""
-    out = []
-    for path in sorted(glob.glob(os.path.join(MAIL, "new", "*")), key=os.path.getmtime):
-        message = email.message_from_binary_file(open(path, "rb"))
-        parts = [p for p in message.walk() if p.get_content_type() == "text/plain"] or [message]
-        text = "".join(p.get_payload(decode=True).decode("utf-8", "replace") for p in parts)
-        out.append((message["To"], message["Subject"], text))
-    return out
+    return maildir_messages(MAIL)
 
 
 def sign_in_link(address, after):
@@ -64,28 +54,13 @@ def sign_in_link(address, after):
     return None
 
 
-def press(driver, button):
-    """Clicks a submit button and waits for the next page."""
-    page = driver.find_element(By.TAG_NAME, "html")
-    button.click()
-    WebDriverWait(driver, 15).until(page_left(page))
-
-
 def submit(driver):
     press(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
 
 
 def audit(driver, name, shot=None):
     """axe on the page as it is, no console errors, and a screenshot."""
-    axe = Axe(driver)
-    axe.inject()
-    results = axe.run()
-    bad = [v for v in results["violations"] if v.get("impact") in ("serious", "critical")]
-    if bad:
-        run.fail(f"{name}: axe found " + "; ".join(f"{v['id']} ({v['impact']}): {v['help']}" for v in bad))
-    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-    if errors:
-        run.fail(f"{name}: console errors: {errors}")
+    check_page(run, driver, name)
     driver.save_screenshot(os.path.join(SHOTS, (shot or re.sub(r"[^a-z0-9]+", "-", name.lower())) + ".png"))
     checked.append(name)
 

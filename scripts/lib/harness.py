@@ -66,3 +66,43 @@ def page_left(page):
         except Exception as error:   # selenium's StaleElementReferenceException or that WebDriverException
             return "Stale" in type(error).__name__ or "does not belong to the document" in str(error)
     return gone
+
+
+def maildir_messages(folder):
+    """Every message in the Maildir `folder`, oldest first: (To, Subject, text), the text
+    parts decoded (quoted-printable unfolded)."""
+    import email
+    import glob
+    import os
+    out = []
+    for path in sorted(glob.glob(os.path.join(folder, "new", "*")), key=os.path.getmtime):
+        with open(path, "rb") as file:
+            message = email.message_from_binary_file(file)
+        parts = [p for p in message.walk() if p.get_content_type() == "text/plain"] or [message]
+        text = "".join(p.get_payload(decode=True).decode("utf-8", "replace") for p in parts)
+        out.append((message["To"], message["Subject"], text))
+    return out
+
+
+def press(driver, button):
+    """Clicks a submit button and waits for the next page: a click does not wait for it."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    page = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(driver, 15).until(page_left(page))
+
+
+def check_page(run, driver, name):
+    """axe on the page as it is: no serious or critical violation; and no console errors
+    (a CSP violation shows there)."""
+    from axe_selenium_python import Axe
+    axe = Axe(driver)
+    axe.inject()
+    results = axe.run()
+    bad = [v for v in results["violations"] if v.get("impact") in ("serious", "critical")]
+    if bad:
+        run.fail(f"{name}: axe found " + "; ".join(f"{v['id']} ({v['impact']}): {v['help']}" for v in bad))
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    if errors:
+        run.fail(f"{name}: console errors: {errors}")

@@ -6,8 +6,6 @@ task done without JavaScript on the site's side.
 
   portal_check.py HERALD_BINARY
 """
-import email
-import glob
 import os
 import re
 import subprocess
@@ -15,14 +13,13 @@ import sys
 import time
 import urllib.request
 
-from axe_selenium_python import Axe
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
-from harness import Run, free_port, page_left
+from harness import Run, check_page, free_port, maildir_messages, press
 
 HERALD = os.path.abspath(sys.argv[1])
 run = Run("PORTAL", "herald-portal-")
@@ -35,14 +32,7 @@ checked = []
 
 
 def mails():
-    """Every message in the Maildir, decoded (quoted-printable unfolded)."""
-    out = []
-    for path in sorted(glob.glob(os.path.join(MAIL, "new", "*"))):
-        message = email.message_from_binary_file(open(path, "rb"))
-        parts = [p for p in message.walk() if p.get_content_type() == "text/plain"] or [message]
-        text = "".join(p.get_payload(decode=True).decode("utf-8", "replace") for p in parts)
-        out.append((message["To"], message["Subject"], text))
-    return out
+    return maildir_messages(MAIL)
 
 
 def link(pattern):
@@ -53,24 +43,8 @@ def link(pattern):
     return None
 
 
-def press(driver, button):
-    """Clicks a submit button and waits for the next page: a click does not wait for it."""
-    page = driver.find_element(By.TAG_NAME, "html")
-    button.click()
-    WebDriverWait(driver, 15).until(page_left(page))
-
-
 def audit(driver, name):
-    """axe on the page as it is: no serious or critical violation; no console errors."""
-    axe = Axe(driver)
-    axe.inject()
-    results = axe.run()
-    bad = [v for v in results["violations"] if v.get("impact") in ("serious", "critical")]
-    if bad:
-        run.fail(f"{name}: axe found " + "; ".join(f"{v['id']} ({v['impact']}): {v['help']}" for v in bad))
-    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-    if errors:
-        run.fail(f"{name}: console errors: {errors}")
+    check_page(run, driver, name)
     checked.append(name)
 
 
