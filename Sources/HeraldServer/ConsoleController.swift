@@ -349,6 +349,40 @@ struct ConsoleController: Sendable {
             }
             return Response(status: .seeOther, headers: [.location: "/console/providers", .cacheControl: "no-store"])
         }
+        router.get("/console/settings") { request, _ in
+            let pages = app.pages(for: request, at: "/console/settings?")
+            guard let (token, session) = try await session(request) else { return signInForm(pages) }
+            guard session.verified else { return try await codePage(pages, token: token, session: session) }
+            let values = try await app.run { stores in try stores.settingsStore.all() }
+            return page(.ok, pages.consoleSettings(values, templates: values[.templates] ?? "built-in"))
+        }
+        // Suspending a provider is an admin's: it gets nothing until approved again.
+        router.post("/console/providers/:id/suspend") { request, context in
+            let pages = app.pages(for: request, at: "/console/providers?")
+            guard let (_, session) = try await session(request), session.verified else { return signInForm(pages) }
+            let form = try await Self.form(request)
+            guard form.first("csrf") == session.csrf else { return forbidden(pages) }
+            guard session.account.role >= .admin else {
+                return page(
+                    .forbidden, pages.message(title: pages.word("console-title"), text: pages.word("console-read-only"))
+                )
+            }
+            guard let id = context.parameters.get("id", as: Int64.self) else {
+                return page(.notFound, pages.notFound())
+            }
+            do {
+                let reason = form.first("reason") ?? ""
+                _ = try await app.run { stores in
+                    try stores.providers.transition(
+                        id, .suspend, reason: try Validate.reason(reason, required: true), actor: session.actor)
+                }
+            } catch let refusal as Refusal {
+                if case .notFound = refusal { return page(.notFound, pages.notFound()) }
+                return page(
+                    .unprocessableContent, pages.message(title: pages.word("console-title"), text: refusal.description))
+            }
+            return Response(status: .seeOther, headers: [.location: "/console/providers", .cacheControl: "no-store"])
+        }
         router.get("/console/audit") { request, _ in
             let pages = app.pages(for: request, at: "/console/audit?")
             guard let (token, session) = try await session(request) else { return signInForm(pages) }

@@ -207,6 +207,7 @@ extension Pages {
                 "projects": provider.projects.joined(separator: ", "),
                 "status": provider.status.rawValue, "requested": Instant.utc(provider.createdAt),
                 "looks-like": (provider.looksLike ?? []).map { "‘\($0)’" }.joined(separator: ", "),
+                "active": provider.status == .active,
             ]
         }
         let pending = providers.filter { $0.status == .pendingApproval }.map(row)
@@ -216,6 +217,15 @@ extension Pages {
             [
                 "csrf": session.csrf, "is-admin": session.account.role >= .admin, "pending": pending,
                 "any-pending": !pending.isEmpty, "members": members, "any-members": !members.isEmpty,
+            ])
+    }
+
+    func consoleSettings(_ values: [Setting: String], templates: String) -> String {
+        page(
+            "console-settings",
+            [
+                "settings": Setting.allCases.map { ["key": $0.rawValue, "value": values[$0] ?? ""] },
+                "templates": templates,
             ])
     }
 

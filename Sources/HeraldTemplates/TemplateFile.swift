@@ -168,8 +168,11 @@ struct TemplateFile {
                 parts: ["title", "html"],
                 fields: [
                     "csrf", "q", "is-admin", "any-pending", "any-members", "pending", "members", "id", "organization",
-                    "contacts", "projects", "status", "requested", "looks-like",
+                    "contacts", "projects", "status", "requested", "looks-like", "active",
                 ], html: true, lists: ["pending", "members"]),
+            "console-settings": Schema(
+                parts: ["title", "html"], fields: ["q", "templates", "settings", "key", "value"], html: true,
+                lists: ["settings"]),
             "console-audit": Schema(
                 parts: ["title", "html"],
                 fields: ["q", "actor", "advisory", "any-entries", "entries", "when", "who", "what", "subject", "why"],

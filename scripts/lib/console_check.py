@@ -496,11 +496,24 @@ try:
     press(driver, driver.find_element(By.CSS_SELECTOR, "form[action*='/approve'] button[type=submit]"))
     if "Gemeente Voorbee1d ICT" not in herald("provider", "list", "--status", "active"):
         run.fail("the request was not approved")
+    # ...and suspends it again, with a reason.
+    row = driver.find_element(By.XPATH, "//tr[th[contains(., 'Gemeente Voorbee1d ICT')]]")
+    row.find_element(By.CSS_SELECTOR, "input[name=reason]").send_keys("approved by mistake")
+    press(driver, row.find_element(By.CSS_SELECTOR, "form[action*='/suspend'] button"))
+    if "Gemeente Voorbee1d ICT" not in herald("provider", "list", "--status", "suspended"):
+        run.fail("the provider was not suspended")
+
+    # 8b. The settings, read only.
+    driver.get(BASE + "/console/settings")
+    if "public-url" not in main_text(driver) or BASE not in main_text(driver):
+        run.fail(f"the settings page: {main_text(driver)[:600]}")
+    audit(driver, "settings", "10b-settings")
 
     # 9. The audit log, filtered to what console accounts did.
     driver.get(BASE + "/console/audit?actor=console:*")
     text = main_text(driver)
-    for expected in ["account.sign-in", "advisory.reschedule", "console:rm@demo.example", "provider.approve"]:
+    for expected in ["account.sign-in", "advisory.reschedule", "console:rm@demo.example", "provider.approve",
+                     "provider.suspend"]:
         if expected not in text:
             run.fail(f"the audit page lacks {expected!r}: {text[:1500]}")
     if "cli:" in text:
