@@ -22,168 +22,150 @@ struct ConsoleController: Sendable {
 
     func addRoutes(to router: Router<HeraldContext>) {
         router.get("/console") { request, _ in
-            let pages = app.pages(for: request, at: "/console?")
-            guard let (token, session) = try await session(request) else { return signInForm(pages) }
-            guard session.verified else { return try await codePage(pages, token: token, session: session) }
-            return page(.ok, try await dashboard(pages, session: session))
+            try await viewing(request, at: "/console?") { session, pages in
+                page(.ok, try await dashboard(pages, session: session))
+            }
         }
         router.get("/console/advisories/:id") { request, context in
-            let pages = app.pages(for: request, at: "/console?")
-            guard let (token, session) = try await session(request) else { return signInForm(pages) }
-            guard session.verified else { return try await codePage(pages, token: token, session: session) }
-            guard let id = context.parameters.get("id", as: Int64.self) else {
-                return page(.notFound, pages.notFound())
+            try await viewing(request, at: "/console?") { session, pages in
+                guard let id = context.parameters.get("id", as: Int64.self) else {
+                    return page(.notFound, pages.notFound())
+                }
+                let now = app.now
+                let found = try await app.run { stores -> (Advisory, Project?, Readiness, [DeliveryRecord], Bool)? in
+                    guard let advisory = try? stores.advisoryRecords.get(id) else { return nil }
+                    return (
+                        advisory, try stores.projects.find(advisory.projectSlug),
+                        try stores.participation.readiness(id),
+                        try stores.outbox.list(advisory: id, limit: Self.deliveriesShown),
+                        try stores.advisories.earlyNoticeSent(id)
+                    )
+                }
+                guard let (advisory, project, readiness, deliveries, earlyNoticeSent) = found else {
+                    return page(.notFound, pages.notFound())
+                }
+                return page(
+                    .ok,
+                    pages.consoleAdvisory(
+                        advisory, project: project, readiness: readiness, deliveries: deliveries,
+                        earlyNoticeSent: earlyNoticeSent, session: session, now: now))
             }
-            let now = app.now
-            let found = try await app.run { stores -> (Advisory, Project?, Readiness, [DeliveryRecord], Bool)? in
-                guard let advisory = try? stores.advisoryRecords.get(id) else { return nil }
-                return (
-                    advisory, try stores.projects.find(advisory.projectSlug),
-                    try stores.participation.readiness(id),
-                    try stores.outbox.list(advisory: id, limit: Self.deliveriesShown),
-                    try stores.advisories.earlyNoticeSent(id)
-                )
-            }
-            guard let (advisory, project, readiness, deliveries, earlyNoticeSent) = found else {
-                return page(.notFound, pages.notFound())
-            }
-            return page(
-                .ok,
-                pages.consoleAdvisory(
-                    advisory, project: project, readiness: readiness, deliveries: deliveries,
-                    earlyNoticeSent: earlyNoticeSent, session: session, now: now))
         }
         // Every message as each audience receives it: the providers' notice in each language,
         // the publication on each public channel of the project. Nothing is sent from here.
         router.get("/console/advisories/:id/preview") { request, context in
-            let pages = app.pages(for: request, at: "/console?")
-            guard let (token, session) = try await session(request) else { return signInForm(pages) }
-            guard session.verified else { return try await codePage(pages, token: token, session: session) }
-            guard let id = context.parameters.get("id", as: Int64.self) else {
-                return page(.notFound, pages.notFound())
-            }
-            let found = try await app.run {
-                stores -> (Advisory, Project, [Pages.PreviewSection], [Pages.PreviewSection])? in
-                guard let advisory = try? stores.advisoryRecords.get(id),
-                    let project = try stores.projects.find(advisory.projectSlug)
-                else { return nil }
-                let outbox = stores.outbox
-                let privateKind: NoticeKind =
-                    advisory.state == .published
-                    ? .publication : advisory.state == .cancelled ? .cancellation : .earlyNotice
-                let `private` = Language.allCases.map { language in
-                    let content = outbox.previewContent(
-                        privateKind, advisory: advisory, project: project, audience: .provider(organization: ""),
-                        language: language)
-                    return Pages.PreviewSection(
-                        heading: "\(privateKind.rawValue) · e-mail · \(language.ownName)", subject: content.headline,
-                        text: content.plainText)
+            try await viewing(request, at: "/console?") { _, pages in
+                guard let id = context.parameters.get("id", as: Int64.self) else {
+                    return page(.notFound, pages.notFound())
                 }
-                // One section per kind and language of channel: endpoints of one kind get the same words.
-                let publicKind: NoticeKind = advisory.state == .cancelled ? .cancellation : .publication
-                var seen = Set<String>()
-                let channels = try stores.channels.list(project: project.slug).filter {
-                    $0.disabledAt == nil && seen.insert("\($0.kind.rawValue)/\($0.language?.rawValue ?? "")").inserted
+                let found = try await app.run {
+                    stores -> (Advisory, Project, [Pages.PreviewSection], [Pages.PreviewSection])? in
+                    guard let advisory = try? stores.advisoryRecords.get(id),
+                        let project = try stores.projects.find(advisory.projectSlug)
+                    else { return nil }
+                    let outbox = stores.outbox
+                    let privateKind: NoticeKind =
+                        advisory.state == .published
+                        ? .publication : advisory.state == .cancelled ? .cancellation : .earlyNotice
+                    let `private` = Language.allCases.map { language in
+                        let content = outbox.previewContent(
+                            privateKind, advisory: advisory, project: project, audience: .provider(organization: ""),
+                            language: language)
+                        return Pages.PreviewSection(
+                            heading: "\(privateKind.rawValue) · e-mail · \(language.ownName)",
+                            subject: content.headline,
+                            text: content.plainText)
+                    }
+                    // One section per kind and language of channel: endpoints of one kind get the same words.
+                    let publicKind: NoticeKind = advisory.state == .cancelled ? .cancellation : .publication
+                    var seen = Set<String>()
+                    let channels = try stores.channels.list(project: project.slug).filter {
+                        $0.disabledAt == nil
+                            && seen.insert("\($0.kind.rawValue)/\($0.language?.rawValue ?? "")").inserted
+                    }
+                    let `public` = channels.map { channel in
+                        let format = WebhookKind(rawValue: channel.kind.rawValue)  // nil for a mailing list
+                        let language = channel.language ?? project.language ?? app.settings.defaultLanguage
+                        let bytes = outbox.preview(
+                            publicKind, advisory: advisory, project: project, audience: .publicChannel, format: format,
+                            language: language)
+                        let content = outbox.previewContent(
+                            publicKind, advisory: advisory, project: project, audience: .publicChannel,
+                            language: language)
+                        return Pages.PreviewSection(
+                            heading: "\(publicKind.rawValue) · \(channel.kind.rawValue) · \(language.ownName)",
+                            subject: format == nil ? content.headline : "",
+                            text: format == nil ? content.plainText : String(decoding: bytes, as: UTF8.self))
+                    }
+                    return (advisory, project, `private`, `public`)
                 }
-                let `public` = channels.map { channel in
-                    let format = WebhookKind(rawValue: channel.kind.rawValue)  // nil for a mailing list
-                    let language = channel.language ?? project.language ?? app.settings.defaultLanguage
-                    let bytes = outbox.preview(
-                        publicKind, advisory: advisory, project: project, audience: .publicChannel, format: format,
-                        language: language)
-                    let content = outbox.previewContent(
-                        publicKind, advisory: advisory, project: project, audience: .publicChannel, language: language)
-                    return Pages.PreviewSection(
-                        heading: "\(publicKind.rawValue) · \(channel.kind.rawValue) · \(language.ownName)",
-                        subject: format == nil ? content.headline : "",
-                        text: format == nil ? content.plainText : String(decoding: bytes, as: UTF8.self))
+                guard let (advisory, project, privateSections, publicSections) = found else {
+                    return page(.notFound, pages.notFound())
                 }
-                return (advisory, project, `private`, `public`)
+                return page(
+                    .ok,
+                    pages.consolePreview(
+                        advisory: advisory, project: project, private: privateSections, public: publicSections))
             }
-            guard let (advisory, project, privateSections, publicSections) = found else {
-                return page(.notFound, pages.notFound())
-            }
-            return page(
-                .ok,
-                pages.consolePreview(
-                    advisory: advisory, project: project, private: privateSections, public: publicSections))
         }
-        // Reschedule, publish now, cancel: a first POST shows what it does and whom it reaches;
-        // the second, confirmed, does it through the same use cases as the CLI and the API.
         // The editor: a new advisory, or a revision of one; "preview" shows the text rendered
         // and keeps the form, "save" creates or revises through the use cases the CLI uses.
         router.get("/console/advisories/new") { request, _ in
-            let pages = app.pages(for: request, at: "/console?")
-            guard let (token, session) = try await session(request) else { return signInForm(pages) }
-            guard session.verified else { return try await codePage(pages, token: token, session: session) }
-            let projects = try await app.run { stores in try stores.projects.list() }
-            return page(
-                .ok,
-                pages.consoleEditor(
-                    creating: true, input: Pages.EditorInput(), id: nil, projects: projects, csrf: session.csrf))
+            try await viewing(request, at: "/console?") { session, pages in
+                let projects = try await app.run { stores in try stores.projects.list() }
+                return page(
+                    .ok,
+                    pages.consoleEditor(
+                        creating: true, input: Pages.EditorInput(), id: nil, projects: projects, csrf: session.csrf))
+            }
         }
         router.post("/console/advisories/new") { request, _ in
             try await saveEditor(request, id: nil)
         }
         router.get("/console/advisories/:id/edit") { request, context in
-            let pages = app.pages(for: request, at: "/console?")
-            guard let (token, session) = try await session(request) else { return signInForm(pages) }
-            guard session.verified else { return try await codePage(pages, token: token, session: session) }
-            guard let id = context.parameters.get("id", as: Int64.self),
-                let advisory = try await app.run({ stores in try? stores.advisoryRecords.get(id) })
-            else { return page(.notFound, pages.notFound()) }
-            return page(
-                .ok,
-                pages.consoleEditor(
-                    creating: false, input: Pages.EditorInput(advisory), id: id, projects: [], csrf: session.csrf))
+            try await viewing(request, at: "/console?") { session, pages in
+                guard let id = context.parameters.get("id", as: Int64.self),
+                    let advisory = try await app.run({ stores in try? stores.advisoryRecords.get(id) })
+                else { return page(.notFound, pages.notFound()) }
+                return page(
+                    .ok,
+                    pages.consoleEditor(
+                        creating: false, input: Pages.EditorInput(advisory), id: id, projects: [], csrf: session.csrf))
+            }
         }
         // Registered on its own: the router takes "edit" as the GET's path, not as an :action.
         router.post("/console/advisories/:id/edit") { request, context in
             try await saveEditor(request, id: context.parameters.get("id", as: Int64.self) ?? 0)
         }
+        // Reschedule, publish now, cancel: a first POST shows what it does and whom it reaches;
+        // the second, confirmed, does it through the same use cases as the CLI and the API.
         router.post("/console/advisories/:id/:action") { request, context in
-            let pages = app.pages(for: request, at: "/console?")
-            guard let (_, session) = try await session(request), session.verified else { return signInForm(pages) }
-            let form = try await Self.form(request)
-            guard form.first("csrf") == session.csrf else { return forbidden(pages) }
-            guard session.account.role >= .releaseManager else {
-                return page(
-                    .forbidden, pages.message(title: pages.word("console-title"), text: pages.word("console-read-only"))
-                )
-            }
-            guard let id = context.parameters.get("id", as: Int64.self),
-                let action = context.parameters.get("action"),
-                ["reschedule", "publish", "cancel", "early-notice", "decline"].contains(action)
-            else { return page(.notFound, pages.notFound()) }
-            // Declining one provider's proposal tells that provider only: no review step.
-            if action == "decline" {
-                guard let provider = form.first("provider").flatMap(Int64.init) else {
-                    return page(.notFound, pages.notFound())
-                }
-                let note = form.first("note") ?? ""
-                do {
+            try await acting(request, at: "/console?", role: .releaseManager) { session, form, pages in
+                guard let id = context.parameters.get("id", as: Int64.self),
+                    let action = context.parameters.get("action"),
+                    ["reschedule", "publish", "cancel", "early-notice", "decline"].contains(action)
+                else { return page(.notFound, pages.notFound()) }
+                // Declining one provider's proposal tells that provider only: no review step.
+                if action == "decline" {
+                    guard let provider = form.first("provider").flatMap(Int64.init) else {
+                        return page(.notFound, pages.notFound())
+                    }
+                    let note = form.first("note") ?? ""
                     _ = try await app.run { stores in
                         try stores.participation.decline(id, provider: provider, note: note, actor: session.actor)
                     }
-                } catch let refusal as Refusal {
-                    return page(
-                        .unprocessableContent,
-                        pages.message(title: pages.word("console-title"), text: refusal.description))
+                    return Self.seeOther("/console/advisories/\(id)")
                 }
-                return Response(
-                    status: .seeOther, headers: [.location: "/console/advisories/\(id)", .cacheControl: "no-store"])
-            }
-            let typed = form.first("embargo") ?? ""
-            let outsideWindow = form.first("outside_window").flatMap { $0.isEmpty ? nil : $0 }
-            let fields =
-                ["reason", "note_to_providers", "public_note"].map { ($0, form.first($0) ?? "") }
-                + (action == "reschedule" ? [("embargo", typed), ("outside_window", outsideWindow ?? "")] : [])
-            do {
+                let typed = form.first("embargo") ?? ""
+                let outsideWindow = form.first("outside_window").flatMap { $0.isEmpty ? nil : $0 }
+                let fields =
+                    ["reason", "note_to_providers", "public_note"].map { ($0, form.first($0) ?? "") }
+                    + (action == "reschedule" ? [("embargo", typed), ("outside_window", outsideWindow ?? "")] : [])
+                // The early notice says why itself (Advisories.sendEarlyNoticeNow); the others need a reason.
                 let early = action == "early-notice"
                 let notes = try ChangeNotes(
-                    reason: early ? "early notice sent from the console" : form.first("reason") ?? "",
-                    toProviders: form.first("note_to_providers") ?? "", publicNote: form.first("public_note") ?? "",
-                    reasonRequired: true)
+                    reason: form.first("reason") ?? "", toProviders: form.first("note_to_providers") ?? "",
+                    publicNote: form.first("public_note") ?? "", reasonRequired: !early)
                 let instant = action == "reschedule" ? try Instant.parse(typed, field: "embargo") : nil
                 guard form.first("confirm") == "yes" else {
                     let (advisory, participants, channels) = try await app.run { stores in
@@ -223,13 +205,7 @@ struct ConsoleController: Sendable {
                             outsideWindow: outsideWindow)
                     }
                 }
-                return Response(
-                    status: .seeOther, headers: [.location: "/console/advisories/\(id)", .cacheControl: "no-store"])
-            } catch let refusal as Refusal {
-                if case .notFound = refusal { return page(.notFound, pages.notFound()) }
-                return page(
-                    .unprocessableContent,
-                    pages.message(title: pages.word("console-title"), text: refusal.description))
+                return Self.seeOther("/console/advisories/\(id)")
             }
         }
         router.post("/console/sign-in-link") { request, context in
@@ -317,109 +293,69 @@ struct ConsoleController: Sendable {
             }
         }
         router.get("/console/providers") { request, _ in
-            let pages = app.pages(for: request, at: "/console/providers?")
-            guard let (token, session) = try await session(request) else { return signInForm(pages) }
-            guard session.verified else { return try await codePage(pages, token: token, session: session) }
-            let providers = try await app.run { stores in try stores.providerRecords.list() }
-            return page(.ok, pages.consoleProviders(providers, session: session))
+            try await viewing(request, at: "/console/providers?") { session, pages in
+                let providers = try await app.run { stores in try stores.providerRecords.list() }
+                return page(.ok, pages.consoleProviders(providers, session: session))
+            }
         }
         // Approving a provider is an admin's (as for API tokens); a look-alike name needs the box ticked.
         router.post("/console/providers/:id/approve") { request, context in
-            let pages = app.pages(for: request, at: "/console/providers?")
-            let form = try await Self.form(request)
-            guard let (_, session) = try await session(request), session.verified else { return signInForm(pages) }
-            guard form.first("csrf") == session.csrf else { return forbidden(pages) }
-            guard session.account.role >= .admin else {
-                return page(
-                    .forbidden, pages.message(title: pages.word("console-title"), text: pages.word("console-read-only"))
-                )
-            }
-            guard let id = context.parameters.get("id", as: Int64.self) else {
-                return page(.notFound, pages.notFound())
-            }
-            do {
+            try await acting(request, at: "/console/providers?", role: .admin) { session, form, pages in
+                guard let id = context.parameters.get("id", as: Int64.self) else {
+                    return page(.notFound, pages.notFound())
+                }
                 _ = try await app.run { stores in
                     try stores.providers.transition(
                         id, .approve, reason: "approved in the console", actor: session.actor,
                         despiteLookAlike: form.first("checked") == "yes")
                 }
-            } catch let refusal as Refusal {
-                return page(
-                    .unprocessableContent, pages.message(title: pages.word("console-title"), text: refusal.description))
+                return Self.seeOther("/console/providers")
             }
-            return Response(status: .seeOther, headers: [.location: "/console/providers", .cacheControl: "no-store"])
         }
         router.get("/console/settings") { request, _ in
-            let pages = app.pages(for: request, at: "/console/settings?")
-            guard let (token, session) = try await session(request) else { return signInForm(pages) }
-            guard session.verified else { return try await codePage(pages, token: token, session: session) }
-            let values = try await app.run { stores in try stores.settingsStore.all() }
-            return page(.ok, pages.consoleSettings(values, templates: values[.templates] ?? "built-in"))
+            try await viewing(request, at: "/console/settings?") { _, pages in
+                let values = try await app.run { stores in try stores.settingsStore.all() }
+                return page(.ok, pages.consoleSettings(values, templates: values[.templates] ?? "built-in"))
+            }
         }
         // Suspending a provider is an admin's: it gets nothing until approved again.
         router.post("/console/providers/:id/suspend") { request, context in
-            let pages = app.pages(for: request, at: "/console/providers?")
-            guard let (_, session) = try await session(request), session.verified else { return signInForm(pages) }
-            let form = try await Self.form(request)
-            guard form.first("csrf") == session.csrf else { return forbidden(pages) }
-            guard session.account.role >= .admin else {
-                return page(
-                    .forbidden, pages.message(title: pages.word("console-title"), text: pages.word("console-read-only"))
-                )
-            }
-            guard let id = context.parameters.get("id", as: Int64.self) else {
-                return page(.notFound, pages.notFound())
-            }
-            do {
+            try await acting(request, at: "/console/providers?", role: .admin) { session, form, pages in
+                guard let id = context.parameters.get("id", as: Int64.self) else {
+                    return page(.notFound, pages.notFound())
+                }
                 let reason = form.first("reason") ?? ""
                 _ = try await app.run { stores in
                     try stores.providers.transition(
                         id, .suspend, reason: try Validate.reason(reason, required: true), actor: session.actor)
                 }
-            } catch let refusal as Refusal {
-                if case .notFound = refusal { return page(.notFound, pages.notFound()) }
-                return page(
-                    .unprocessableContent, pages.message(title: pages.word("console-title"), text: refusal.description))
+                return Self.seeOther("/console/providers")
             }
-            return Response(status: .seeOther, headers: [.location: "/console/providers", .cacheControl: "no-store"])
         }
         router.get("/console/audit") { request, _ in
-            let pages = app.pages(for: request, at: "/console/audit?")
-            guard let (token, session) = try await session(request) else { return signInForm(pages) }
-            guard session.verified else { return try await codePage(pages, token: token, session: session) }
-            let actor = String((request.uri.queryParameters.get("actor") ?? "").prefix(200))
-            let advisoryText = String((request.uri.queryParameters.get("advisory") ?? "").prefix(20))
-            let advisory = Int64(advisoryText)
-            let entries = try await app.run { stores in
-                try stores.audit.list(
-                    subjectType: advisory == nil ? nil : "advisory", subjectID: advisory,
-                    actor: actor.isEmpty ? nil : actor, limit: 200)
+            try await viewing(request, at: "/console/audit?") { _, pages in
+                let actor = String((request.uri.queryParameters.get("actor") ?? "").prefix(200))
+                let advisoryText = String((request.uri.queryParameters.get("advisory") ?? "").prefix(20))
+                let advisory = Int64(advisoryText)
+                let entries = try await app.run { stores in
+                    try stores.audit.list(
+                        subjectType: advisory == nil ? nil : "advisory", subjectID: advisory,
+                        actor: actor.isEmpty ? nil : actor, limit: 200)
+                }
+                return page(.ok, pages.consoleAudit(entries, actor: actor, advisory: advisoryText))
             }
-            return page(.ok, pages.consoleAudit(entries, actor: actor, advisory: advisoryText))
         }
         // Sends a failing or dead delivery again now (DeliveryRetries, as `herald deliveries retry`).
         router.post("/console/deliveries/:id/retry") { request, context in
-            let pages = app.pages(for: request, at: "/console?")
-            let form = try await Self.form(request)
-            guard let (_, session) = try await session(request), session.verified else { return signInForm(pages) }
-            guard form.first("csrf") == session.csrf else { return forbidden(pages) }
-            guard session.account.role >= .releaseManager else {
-                return page(
-                    .forbidden, pages.message(title: pages.word("console-title"), text: pages.word("console-read-only"))
-                )
-            }
-            guard let id = context.parameters.get("id", as: Int64.self) else {
-                return page(.notFound, pages.notFound())
-            }
-            do {
+            try await acting(request, at: "/console?", role: .releaseManager) { session, form, pages in
+                guard let id = context.parameters.get("id", as: Int64.self) else {
+                    return page(.notFound, pages.notFound())
+                }
                 try await app.run { stores in try stores.retries.retry(id, actor: session.actor) }
-            } catch let refusal as Refusal {
-                return page(
-                    .unprocessableContent, pages.message(title: pages.word("console-title"), text: refusal.description))
+                // Back to the advisory it belongs to (an id, never a URL from the form).
+                return Self.seeOther(
+                    form.first("advisory").flatMap(Int64.init).map { "/console/advisories/\($0)" } ?? "/console")
             }
-            // Back to the advisory it belongs to (an id, never a URL from the form).
-            let back = form.first("advisory").flatMap(Int64.init).map { "/console/advisories/\($0)" } ?? "/console"
-            return Response(status: .seeOther, headers: [.location: back, .cacheControl: "no-store"])
         }
         router.post("/console/sign-out") { request, _ in
             let pages = app.pages(for: request, at: "/console?")
@@ -448,50 +384,84 @@ struct ConsoleController: Sendable {
     /// "save" creates (`id` nil) or revises, and goes to the advisory's page. A refusal keeps
     /// everything typed.
     private func saveEditor(_ request: Request, id: Int64?) async throws -> Response {
-        let pages = app.pages(for: request, at: "/console?")
+        try await acting(request, at: "/console?", role: .releaseManager, maxBody: Self.maxEditorBody) {
+            session, form, pages in
+            let input = Pages.EditorInput(form)
+            let projects = id == nil ? try await app.run { stores in try stores.projects.list() } : []
+            let editor = { (error: String, preview: Bool, status: HTTPResponse.Status) in
+                page(
+                    status,
+                    pages.consoleEditor(
+                        creating: id == nil, input: input, id: id, projects: projects, csrf: session.csrf, error: error,
+                        preview: preview))
+            }
+            guard form.first("do") == "save" else { return editor("", true, .ok) }
+            do {
+                let actor = session.actor
+                let saved = try await app.run { stores -> Int64 in
+                    let content = try input.content()
+                    if let id {
+                        let notes = try ChangeNotes(
+                            reason: input.reason, toProviders: input.note, reasonRequired: true)
+                        return try stores.advisories.revise(id, input.patch(content), notes: notes, actor: actor).id
+                    }
+                    var schedule = Schedule()
+                    if !input.embargo.trimmingCharacters(in: .whitespaces).isEmpty {
+                        schedule.embargo = try Instant.parse(input.embargo, field: "embargo")
+                        if input.early { schedule.earlyNotice = stores.clock.now }
+                    }
+                    return try stores.advisories.create(
+                        project: input.project, content: content, schedule: schedule, actor: actor,
+                        typedZone: Instant.zone(of: input.embargo)
+                    ).id
+                }
+                return Self.seeOther("/console/advisories/\(saved)")
+            } catch let refusal as Refusal {
+                if case .notFound = refusal { throw refusal }
+                return editor(refusal.description, false, .unprocessableContent)
+            }
+        }
+    }
+
+    /// A console page for a signed-in session; before that, the page that comes first: the
+    /// sign-in form, or the code for a session a link opened.
+    private func viewing(
+        _ request: Request, at path: String, _ body: (ConsoleSession, Pages) async throws -> Response
+    ) async throws -> Response {
+        let pages = app.pages(for: request, at: path)
+        guard let (token, session) = try await session(request) else { return signInForm(pages) }
+        guard session.verified else { return try await codePage(pages, token: token, session: session) }
+        return try await body(session, pages)
+    }
+
+    /// An action of a signed-in session of at least `role` whose form carries the session's
+    /// token; the body is read only once the session is known. A refusal of the use case is
+    /// a page: 404 for what does not exist, 422 with the rule broken otherwise.
+    private func acting(
+        _ request: Request, at path: String, role: TokenRole, maxBody: Int = Self.maxBody,
+        _ body: (ConsoleSession, Form, Pages) async throws -> Response
+    ) async throws -> Response {
+        let pages = app.pages(for: request, at: path)
         guard let (_, session) = try await session(request), session.verified else { return signInForm(pages) }
-        guard session.account.role >= .releaseManager else {
+        guard session.account.role >= role else {
             return page(
                 .forbidden, pages.message(title: pages.word("console-title"), text: pages.word("console-read-only")))
         }
         var request = request
-        let form = Form(String(buffer: try await request.collectBody(upTo: Self.maxEditorBody)))
+        let form = Form(String(buffer: try await request.collectBody(upTo: maxBody)))
         guard form.first("csrf") == session.csrf else { return forbidden(pages) }
-        let input = Pages.EditorInput(form)
-        let projects = id == nil ? try await app.run { stores in try stores.projects.list() } : []
-        let editor = { (error: String, preview: Bool, status: HTTPResponse.Status) in
-            page(
-                status,
-                pages.consoleEditor(
-                    creating: id == nil, input: input, id: id, projects: projects, csrf: session.csrf, error: error,
-                    preview: preview))
-        }
-        guard form.first("do") == "save" else { return editor("", true, .ok) }
         do {
-            let actor = session.actor
-            let saved = try await app.run { stores -> Int64 in
-                let content = try input.content()
-                if let id {
-                    let notes = try ChangeNotes(
-                        reason: input.reason, toProviders: input.note, reasonRequired: true)
-                    return try stores.advisories.revise(id, input.patch(content), notes: notes, actor: actor).id
-                }
-                var schedule = Schedule()
-                if !input.embargo.trimmingCharacters(in: .whitespaces).isEmpty {
-                    schedule.embargo = try Instant.parse(input.embargo, field: "embargo")
-                    if input.early { schedule.earlyNotice = stores.clock.now }
-                }
-                return try stores.advisories.create(
-                    project: input.project, content: content, schedule: schedule, actor: actor,
-                    typedZone: Instant.zone(of: input.embargo)
-                ).id
-            }
-            return Response(
-                status: .seeOther, headers: [.location: "/console/advisories/\(saved)", .cacheControl: "no-store"])
+            return try await body(session, form, pages)
         } catch let refusal as Refusal {
             if case .notFound = refusal { return page(.notFound, pages.notFound()) }
-            return editor(refusal.description, false, .unprocessableContent)
+            return page(
+                .unprocessableContent, pages.message(title: pages.word("console-title"), text: refusal.description))
         }
+    }
+
+    /// Where a done action goes next.
+    static func seeOther(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
     }
 
     private func session(_ request: Request) async throws -> (String, ConsoleSession)? {
