@@ -4,7 +4,9 @@
   bench.py HERALD_BINARY [--sizes 1000,10000,100000] [--json bench-results.json] [--rounds 3]
 
   e-mail fan-out     herald → postfix smtp-sink   vs  smtp-source -d → smtp-sink and a bare libcurl loop → smtp-sink
-                     (same size, same 8 connections, each reused for many messages on every side), in rounds
+                     (same size, same 8 connections, each reused for many messages on every side), in rounds.
+                     smtp-source cannot pipeline and Herald does: a second row (10,000 providers) runs both
+                     against a sink that does not offer PIPELINING (smtp-sink -p), one command at a time each
   webhook fan-out    herald → nginx `return 204`  vs  wrk POST → the same nginx and the libcurl loop (same body,
                      same connections), in rounds
   GET /feed.atom     wrk → herald                 vs  wrk → nginx serving the same bytes as a static file, 32 connections
@@ -171,6 +173,12 @@ sink_port = free_port()
 sink = subprocess.Popen(["smtp-sink", "-u", "nobody", f"127.0.0.1:{sink_port}", "256"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 children.append(sink)
 wait_port(sink_port)
+# The same sink without PIPELINING (-p): Herald then waits for each reply, as smtp-source always does.
+lockstep_port = free_port()
+lockstep_sink = subprocess.Popen(["smtp-sink", "-p", "-u", "nobody", f"127.0.0.1:{lockstep_port}", "256"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+children.append(lockstep_sink)
+wait_port(lockstep_port)
 peak_rss = {}
 mail_dbs = {}
 
@@ -205,11 +213,13 @@ def early_notice(db, env, seconds_ahead=3, title="Heap overflow in the request p
            "--early-notice", rfc3339(time.time() + seconds_ahead), env=env)
 
 
-def email_round(n, db):
-    """One early notice to n providers, then smtp-source -d and the libcurl loop with the same size: a round."""
+def email_round(n, db, to_port=None):
+    """One early notice to n providers, then smtp-source -d and the libcurl loop with the same size: a round.
+    `to_port` is the sink every side sends to (default: the one that offers PIPELINING)."""
+    to_port = to_port or sink_port
     port = free_port()
     env = env_for(port)
-    process = serve(db, port, ["--smtp-url", f"smtp://127.0.0.1:{sink_port}"], env)
+    process = serve(db, port, ["--smtp-url", f"smtp://127.0.0.1:{to_port}"], env)
     early_notice(db, env)
     due, first, last, delivered = wait_delivered(db, n, "email", process)
     connection = sqlite3.connect(db)
@@ -233,11 +243,11 @@ def email_round(n, db):
     # 139 B of headers of its own (From, To, Date, Message-Id): on the wire, Herald's size.
     body_length = max(1, round((len(message) - 139) * 78 / 80))
     subprocess.run(["smtp-source", "-d", "-l", str(body_length), "-m", str(n), "-s", str(CONNECTIONS), "-f", "security@bench.example",
-                    "-t", "contact@org.example", f"127.0.0.1:{sink_port}"], check=True, stdout=subprocess.DEVNULL)
+                    "-t", "contact@org.example", f"127.0.0.1:{to_port}"], check=True, stdout=subprocess.DEVNULL)
     limit_rate = n / (time.time() - started)
     message_file = os.path.join(WORK, "message.eml")
     open(message_file, "wb").write(message)
-    curl_rate = curl_loop("smtp", f"smtp://127.0.0.1:{sink_port}", "security@bench.example", str(n), str(CONNECTIONS), message_file)
+    curl_rate = curl_loop("smtp", f"smtp://127.0.0.1:{to_port}", "security@bench.example", str(n), str(CONNECTIONS), message_file)
     log(f"e-mail n={n}: herald {rate:.0f}/s, libcurl loop {curl_rate:.0f}/s, smtp-source -d {limit_rate:.0f}/s, "
         f"ratio {rate / limit_rate:.2f} ({len(message)} B messages)")
     return {"n": n, "delivered": delivered, "seconds": round(seconds, 2), "per_second": round(rate),
@@ -254,6 +264,13 @@ for n in (SIZES if ONLY & {"email", "load"} else []):
     results["email"].append({**median, "rounds": rounds})
     ratios = ", ".join(f"{r['ratio']:.2f}" for r in rounds)
     log(f"e-mail n={n}: median round of {len(rounds)}: ratio {median['ratio']:.2f} (all: {ratios})")
+results["email_lockstep"] = []
+LOCKSTEP_SIZE = 10000
+if "email" in ONLY and LOCKSTEP_SIZE in mail_dbs:
+    rounds = [email_round(LOCKSTEP_SIZE, mail_dbs[LOCKSTEP_SIZE], lockstep_port) for _ in range(max(1, args.rounds))]
+    median = median_round(rounds)
+    results["email_lockstep"].append({**median, "rounds": rounds})
+    log(f"e-mail without PIPELINING n={LOCKSTEP_SIZE}: median ratio {median['ratio']:.2f}")
 results["memory"] = {"peak_rss_mib": {str(k): round(v, 1) for k, v in peak_rss.items()}}
 
 # ---------------------------------------------------------------- nginx for webhooks and the static feed
@@ -451,6 +468,7 @@ if "load" in ONLY:
     log(f"under load: first delivery p99 {load['first_delivery_p99_ms']} ms, feed p99 {load['feed_p99_ms']} ms, "
         f"flood {flood_rate:.0f} requests/s, {in_flight:,} of the fan-out still pending at the end")
 stop(sink)
+stop(lockstep_sink)
 stop(nginx)
 
 # ---------------------------------------------------------------- report
@@ -467,6 +485,11 @@ for row in results["email"]:
                  f"first send {row['first_send_ms']:,} ms after the instant) | {row['curl_per_second']:,}/s (Herald {row['curl_ratio']:.0%} of it) | "
                  f"smtp-source -d → smtp-sink: {row['limit_per_second']:,}/s | {row['ratio']:.0%} ({spread(row['rounds'], 'ratio')}) | "
                  f"≥ 40 % {'✓' if row['ratio'] >= 0.40 else '✗'}; first send ≤ 1 s {'✓' if row['first_send_ms'] <= 1000 else '✗'} |")
+for row in results["email_lockstep"]:
+    lines.append(f"| e-mail early notice, {row['n']:,} providers, the relay without PIPELINING (one command at a time on every side) | "
+                 f"{row['per_second']:,}/s ({row['seconds']} s) | {row['curl_per_second']:,}/s (Herald {row['curl_ratio']:.0%} of it) | "
+                 f"smtp-source -d → smtp-sink -p: {row['limit_per_second']:,}/s | {row['ratio']:.0%} ({spread(row['rounds'], 'ratio')}) | "
+                 f"≥ 40 % {'✓' if row['ratio'] >= 0.40 else '✗'} |")
 for row in results["webhook"]:
     lines.append(f"| webhook publication, {row['n']:,} endpoints, {row['body_bytes']:,} B, each recorded | {row['per_second']:,}/s ({row['seconds']} s) | "
                  f"{row['curl_per_second']:,}/s (Herald {row['curl_ratio']:.0%} of it) | wrk POST → nginx 204: {row['limit_per_second']:,}/s | "
