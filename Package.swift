@@ -24,6 +24,9 @@ let package = Package(
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         // QR codes of the console's authenticator keys (Debian libqrencode-dev).
         .systemLibrary(name: "CQREncode", providers: [.apt(["libqrencode-dev"])]),
+        // OpenPGP from librnp (Debian librnp-dev): in-process, no agent; chosen over GPGME by
+        // the measurement in scripts/openpgp-candidates (README, "OpenPGP").
+        .systemLibrary(name: "CRNP", providers: [.apt(["librnp-dev"])]),
         // A real C target rather than a bare module map: curl_easy_setopt is variadic and
         // CURLVERSION_NOW is a macro, so Swift needs typed wrappers.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
@@ -59,6 +62,9 @@ let package = Package(
             plugins: ["EmbedMigrationsPlugin"]
         ),
 
+        // The OpenPGP port (HeraldApp.OpenPGP) over librnp.
+        .target(name: "HeraldOpenPGP", dependencies: ["CRNP", "HeraldApp", "HeraldCore"]),
+
         // Scheduler, outbox workers and the transports (libcurl for SMTP and HTTP, files for Maildir).
         .target(
             name: "HeraldDelivery",
@@ -93,6 +99,7 @@ let package = Package(
             name: "herald",
             dependencies: [
                 "HeraldApp", "HeraldCore", "HeraldStore", "HeraldDelivery", "HeraldServer", "HeraldTemplates",
+                "HeraldOpenPGP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -112,6 +119,7 @@ let package = Package(
             path: "Tests/HeraldTestSupport"),
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore", "HeraldMarkdown", "HeraldTemplates"]),
         .testTarget(name: "HeraldAppTests", dependencies: ["HeraldApp", "HeraldCore"]),
+        .testTarget(name: "HeraldOpenPGPTests", dependencies: ["HeraldOpenPGP", "HeraldApp", "HeraldCore"]),
         .testTarget(
             name: "HeraldStoreTests",
             dependencies: ["HeraldApp", "HeraldStore", "HeraldCore", "CSQLite", "HeraldTestSupport"]),

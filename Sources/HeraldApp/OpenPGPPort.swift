@@ -1,0 +1,35 @@
+import Foundation
+import HeraldCore
+
+/// A key as the OpenPGP port takes it: its bytes, and its fingerprint, by which an
+/// implementation may keep it loaded between calls.
+public struct OpenPGPKeyMaterial: Sendable, Equatable {
+    /// The primary key's fingerprint.
+    public var fingerprint: String
+    /// The key, armored or binary (a secret key: unprotected, only ever in memory).
+    public var bytes: [UInt8]
+
+    /// Creates the value.
+    public init(fingerprint: String, bytes: [UInt8]) {
+        self.fingerprint = fingerprint
+        self.bytes = bytes
+    }
+}
+
+/// The OpenPGP library, behind a port: librnp today; a Stateless OpenPGP (SOP) command could
+/// stand in. Every call is safe from any thread.
+public protocol OpenPGP: Sendable {
+    /// Reads exactly one public key (armored or binary). A file with a secret key, with
+    /// several keys, or that is no key at all is refused.
+    func readPublicKey(_ bytes: [UInt8]) throws -> OpenPGPKey
+    /// Reads exactly one unprotected secret key; returns its public view and the secret key armored.
+    func readSecretKey(_ bytes: [UInt8]) throws -> (key: OpenPGPKey, secret: [UInt8])
+    /// A new key for `userID` (an Ed25519 primary key that signs, a Curve25519 subkey that
+    /// encrypts); returns the secret key armored, unprotected.
+    func generateKey(userID: String) throws -> [UInt8]
+    /// `plaintext` encrypted to `recipient` and signed by `signer`, ASCII-armored.
+    func encrypt(_ plaintext: [UInt8], to recipient: OpenPGPKeyMaterial, signedBy signer: OpenPGPKeyMaterial?) throws
+        -> [UInt8]
+    /// A detached, ASCII-armored signature of `data` by `signer`.
+    func detachedSignature(of data: [UInt8], by signer: OpenPGPKeyMaterial) throws -> [UInt8]
+}

@@ -1,0 +1,342 @@
+import CRNP
+import Foundation
+import HeraldApp
+import HeraldCore
+
+/// The OpenPGP port over librnp (Debian `librnp-dev`): in-process, no agent, no files. An
+/// `rnp_ffi_t` is not safe to share between threads, so each call borrows one from a small
+/// pool; each keeps the keys it has loaded, by fingerprint, so a fan-out to 10,000 contacts
+/// parses each key once per context, not once per message.
+public final class LibRNP: OpenPGP, @unchecked Sendable {
+    private let lock = NSLock()
+    private var idle: [Keyring] = []
+
+    /// An empty pool; contexts are made as calls need them.
+    public init() {}
+
+    public func readPublicKey(_ bytes: [UInt8]) throws -> OpenPGPKey {
+        // A keyring of its own: nothing read here stays loaded.
+        let keyring = try Keyring()
+        let primaries = try keyring.importKeys(bytes, secret: true)
+        guard primaries.count == 1, let key = primaries.first else {
+            throw Refusal.invalid(
+                field: "key",
+                rule: primaries.isEmpty
+                    ? "no OpenPGP public key found" : "the file holds \(primaries.count) keys; give exactly one")
+        }
+        if try key.hasSecret() {
+            throw Refusal.invalid(field: "key", rule: "that is a secret key; give the public key only")
+        }
+        return try key.describe(armored: try key.export(secret: false))
+    }
+
+    public func readSecretKey(_ bytes: [UInt8]) throws -> (key: OpenPGPKey, secret: [UInt8]) {
+        let keyring = try Keyring()
+        let primaries = try keyring.importKeys(bytes, secret: true)
+        guard primaries.count == 1, let key = primaries.first, try key.hasSecret() else {
+            throw Refusal.invalid(
+                field: "key", rule: primaries.count > 1 ? "the file holds several keys" : "no OpenPGP secret key found")
+        }
+        guard try !key.isProtected() else {
+            throw Refusal.invalid(
+                field: "key",
+                rule: "the secret key is protected by a passphrase; export it without one (Herald encrypts it at rest)")
+        }
+        return (try key.describe(armored: try key.export(secret: false)), Array(try key.export(secret: true).utf8))
+    }
+
+    public func generateKey(userID: String) throws -> [UInt8] {
+        let keyring = try Keyring()
+        let request: [String: Any] = [
+            // No expiry (librnp's default is two years): a project rotates its key by choice.
+            "primary": ["type": "EDDSA", "userid": userID, "usage": ["sign", "certify"], "expiration": 0],
+            "sub": ["type": "ECDH", "curve": "Curve25519", "usage": ["encrypt"], "expiration": 0],
+        ]
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: request), as: UTF8.self)
+        var results: UnsafeMutablePointer<CChar>?
+        try check(rnp_generate_key_json(keyring.ffi, json, &results), "generating a key")
+        defer { rnp_buffer_destroy(results) }
+        guard let results, let grip = Self.primaryGrip(String(cString: results)) else {
+            throw OpenPGPError("generating a key gave no key")
+        }
+        let key = try keyring.locate("grip", grip)
+        return Array(try key.export(secret: true).utf8)
+    }
+
+    public func encrypt(_ plaintext: [UInt8], to recipient: OpenPGPKeyMaterial, signedBy signer: OpenPGPKeyMaterial?)
+        throws -> [UInt8]
+    {
+        try withKeyring { keyring in
+            let recipientKey = try keyring.loaded(recipient)
+            let signerKey = try signer.map { try keyring.loaded($0) }
+            return try Self.run(input: plaintext) { input, output in
+                var op: rnp_op_encrypt_t?
+                try check(rnp_op_encrypt_create(&op, keyring.ffi, input, output), "encrypting")
+                defer { rnp_op_encrypt_destroy(op) }
+                try check(rnp_op_encrypt_add_recipient(op, recipientKey.handle), "adding the recipient's key")
+                if let signerKey {
+                    try check(rnp_op_encrypt_add_signature(op, signerKey.handle, nil), "adding the signature")
+                    try check(rnp_op_encrypt_set_hash(op, "SHA256"), "choosing the hash")
+                }
+                try check(rnp_op_encrypt_set_cipher(op, "AES256"), "choosing the cipher")
+                // A text of a few KiB: compression would cost more time than it saves bytes.
+                try check(rnp_op_encrypt_set_compression(op, "Uncompressed", 0), "choosing no compression")
+                try check(rnp_op_encrypt_set_armor(op, true), "armoring")
+                try check(rnp_op_encrypt_execute(op), "encrypting")
+            }
+        }
+    }
+
+    public func detachedSignature(of data: [UInt8], by signer: OpenPGPKeyMaterial) throws -> [UInt8] {
+        try withKeyring { keyring in
+            let signerKey = try keyring.loaded(signer)
+            return try Self.run(input: data) { input, output in
+                var op: rnp_op_sign_t?
+                try check(rnp_op_sign_detached_create(&op, keyring.ffi, input, output), "signing")
+                defer { rnp_op_sign_destroy(op) }
+                try check(rnp_op_sign_add_signature(op, signerKey.handle, nil), "adding the signature")
+                try check(rnp_op_sign_set_hash(op, "SHA256"), "choosing the hash")
+                try check(rnp_op_sign_set_armor(op, true), "armoring")
+                try check(rnp_op_sign_execute(op), "signing")
+            }
+        }
+    }
+
+    // MARK: - Plumbing
+
+    private func withKeyring<T>(_ body: (Keyring) throws -> T) throws -> T {
+        let keyring = try lock.withLock { idle.popLast() } ?? Keyring()
+        defer { lock.withLock { if idle.count < 16 { idle.append(keyring) } } }
+        return try body(keyring)
+    }
+
+    /// Runs one operation from `input` to a memory output; returns what it wrote.
+    private static func run(input bytes: [UInt8], _ operation: (rnp_input_t?, rnp_output_t?) throws -> Void) throws
+        -> [UInt8]
+    {
+        var output: rnp_output_t?
+        try check(rnp_output_to_memory(&output, 0), "making an output")
+        defer { rnp_output_destroy(output) }
+        try bytes.withUnsafeBufferPointer { buffer in
+            var input: rnp_input_t?
+            try check(
+                rnp_input_from_memory(&input, buffer.baseAddress ?? UnsafePointer(bitPattern: 1), buffer.count, false),
+                "reading the input")
+            defer { rnp_input_destroy(input) }
+            try operation(input, output)
+        }
+        var data: UnsafeMutablePointer<UInt8>?
+        var length = 0
+        try check(rnp_output_memory_get_buf(output, &data, &length, false), "reading the output")
+        guard let data else { return [] }
+        return Array(UnsafeBufferPointer(start: data, count: length))
+    }
+
+    static func primaryGrip(_ results: String) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(results.utf8)) as? [String: Any],
+            let primary = object["primary"] as? [String: Any]
+        else { return nil }
+        return primary["grip"] as? String
+    }
+}
+
+/// What went wrong inside the library: a fault, not a user's mistake (those are refusals).
+public struct OpenPGPError: Error, CustomStringConvertible, Sendable {
+    /// What failed and the library's word for it.
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+func check(_ result: rnp_result_t, _ doing: String) throws {
+    guard result != RNP_SUCCESS else { return }
+    throw OpenPGPError("\(doing): \(String(cString: rnp_result_to_string(result)))")
+}
+
+/// One librnp context and the keys loaded into it.
+final class Keyring {
+    let ffi: rnp_ffi_t
+    private var loadedKeys: [String: KeyHandle] = [:]
+
+    init() throws {
+        var ffi: rnp_ffi_t?
+        try check(rnp_ffi_create(&ffi, "GPG", "GPG"), "starting librnp")
+        guard let ffi else { throw OpenPGPError("starting librnp gave no context") }
+        self.ffi = ffi
+        // librnp writes its parser's complaints to stderr; Herald says what was wrong itself.
+        rnp_ffi_set_log_fd(ffi, Self.devNull)
+    }
+
+    private static let devNull = open("/dev/null", O_WRONLY)
+
+    deinit {
+        loadedKeys.removeAll()
+        rnp_ffi_destroy(ffi)
+    }
+
+    /// The key of `material`, imported the first time it is asked for.
+    func loaded(_ material: OpenPGPKeyMaterial) throws -> KeyHandle {
+        if let key = loadedKeys[material.fingerprint] { return key }
+        // Far more keys than any project has contacts: start again rather than grow without bound.
+        if loadedKeys.count >= 200_000 {
+            loadedKeys.removeAll()
+            try check(rnp_unload_keys(ffi, UInt32(RNP_LOAD_SAVE_PUBLIC_KEYS | RNP_LOAD_SAVE_SECRET_KEYS)), "unloading")
+        }
+        let primaries = try importKeys(material.bytes, secret: true)
+        guard let key = primaries.first(where: { (try? $0.fingerprint()) == material.fingerprint }) else {
+            throw OpenPGPError("the stored key is not \(material.fingerprint)")
+        }
+        loadedKeys[material.fingerprint] = key
+        return key
+    }
+
+    /// Imports every key in `bytes`; returns the primary keys among them.
+    func importKeys(_ bytes: [UInt8], secret: Bool) throws -> [KeyHandle] {
+        var results: UnsafeMutablePointer<CChar>?
+        let status = bytes.withUnsafeBufferPointer { buffer -> rnp_result_t in
+            var input: rnp_input_t?
+            let made = rnp_input_from_memory(
+                &input, buffer.baseAddress ?? UnsafePointer(bitPattern: 1), buffer.count, false)
+            guard made == RNP_SUCCESS else { return made }
+            defer { rnp_input_destroy(input) }
+            let flags = RNP_LOAD_SAVE_PUBLIC_KEYS | (secret ? RNP_LOAD_SAVE_SECRET_KEYS : 0)
+            return rnp_import_keys(ffi, input, UInt32(flags), &results)
+        }
+        defer { rnp_buffer_destroy(results) }
+        guard status == RNP_SUCCESS, let results else {
+            throw Refusal.invalid(
+                field: "key", rule: "not an OpenPGP key (\(String(cString: rnp_result_to_string(status))))")
+        }
+        guard
+            let object = try? JSONSerialization.jsonObject(with: Data(String(cString: results).utf8)) as? [String: Any],
+            let keys = object["keys"] as? [[String: Any]]
+        else { return [] }
+        var primaries: [KeyHandle] = []
+        var seen = Set<String>()
+        for entry in keys {
+            guard let fingerprint = entry["fingerprint"] as? String, seen.insert(fingerprint).inserted else { continue }
+            let key = try locate("fingerprint", fingerprint)
+            var primary = false
+            try check(rnp_key_is_primary(key.handle, &primary), "reading the key")
+            if primary { primaries.append(key) }
+        }
+        return primaries
+    }
+
+    func locate(_ kind: String, _ value: String) throws -> KeyHandle {
+        var handle: rnp_key_handle_t?
+        try check(rnp_locate_key(ffi, kind, value, &handle), "finding the key")
+        guard let handle else { throw OpenPGPError("no key with \(kind) \(value)") }
+        return KeyHandle(handle)
+    }
+}
+
+/// A key handle, destroyed with its owner.
+final class KeyHandle {
+    let handle: rnp_key_handle_t
+    init(_ handle: rnp_key_handle_t) { self.handle = handle }
+    deinit { rnp_key_handle_destroy(handle) }
+
+    func fingerprint() throws -> String { try string(rnp_key_get_fprint) }
+
+    func hasSecret() throws -> Bool { try flag(rnp_key_have_secret) }
+
+    func isProtected() throws -> Bool { try flag(rnp_key_is_protected) }
+
+    /// The key armored: its public parts, or its secret parts too; with its subkeys.
+    func export(secret: Bool) throws -> String {
+        var output: rnp_output_t?
+        try check(rnp_output_to_memory(&output, 0), "making an output")
+        defer { rnp_output_destroy(output) }
+        let flags =
+            RNP_KEY_EXPORT_ARMORED | RNP_KEY_EXPORT_SUBKEYS | (secret ? RNP_KEY_EXPORT_SECRET : RNP_KEY_EXPORT_PUBLIC)
+        try check(rnp_key_export(handle, output, UInt32(flags)), "exporting the key")
+        var data: UnsafeMutablePointer<UInt8>?
+        var length = 0
+        try check(rnp_output_memory_get_buf(output, &data, &length, false), "reading the key")
+        guard let data else { return "" }
+        return String(decoding: UnsafeBufferPointer(start: data, count: length), as: UTF8.self)
+    }
+
+    /// What Herald shows and checks of a primary key.
+    func describe(armored: String) throws -> OpenPGPKey {
+        var created: UInt32 = 0
+        try check(rnp_key_get_creation(handle, &created), "reading the key")
+        var bits: UInt32 = 0
+        try check(rnp_key_get_bits(handle, &bits), "reading the key")
+        let algorithm = try string(rnp_key_get_alg)
+        let curve = try? string(rnp_key_get_curve)
+        var userIDs: [String] = []
+        var count = 0
+        try check(rnp_key_get_uid_count(handle, &count), "reading the user IDs")
+        for index in 0..<count {
+            var uid: rnp_uid_handle_t?
+            try check(rnp_key_get_uid_handle_at(handle, index, &uid), "reading a user ID")
+            defer { rnp_uid_handle_destroy(uid) }
+            var revoked = false
+            var valid = false
+            try check(rnp_uid_is_revoked(uid, &revoked), "reading a user ID")
+            try check(rnp_uid_is_valid(uid, &valid), "reading a user ID")
+            guard valid && !revoked else { continue }
+            var text: UnsafeMutablePointer<CChar>?
+            try check(rnp_key_get_uid_at(handle, index, &text), "reading a user ID")
+            defer { rnp_buffer_destroy(text) }
+            if let text { userIDs.append(String(cString: text)) }
+        }
+        // The keys that may encrypt (the primary, or subkeys), not revoked: the latest date one
+        // of them is valid till is when encrypting to this key stops being possible.
+        var candidates = [self]
+        var subkeys = 0
+        try check(rnp_key_get_subkey_count(handle, &subkeys), "reading the subkeys")
+        for index in 0..<subkeys {
+            var sub: rnp_key_handle_t?
+            try check(rnp_key_get_subkey_at(handle, index, &sub), "reading a subkey")
+            if let sub { candidates.append(KeyHandle(sub)) }
+        }
+        let revoked = try flag(rnp_key_is_revoked)
+        var canEncrypt = false
+        var validTill: UInt64 = 0
+        for candidate in candidates {
+            var allows = false
+            try check(rnp_key_allows_usage(candidate.handle, "encrypt", &allows), "reading a key's usage")
+            guard allows, try !candidate.flag(rnp_key_is_revoked) else { continue }
+            var till: UInt64 = 0
+            try check(rnp_key_valid_till64(candidate.handle, &till), "reading a key's validity")
+            guard till > 0 else { continue }
+            canEncrypt = true
+            validTill = max(validTill, till)
+        }
+        // A key past its expiry reads as valid till a past instant; one that never expires, as the maximum.
+        let expires: Date? =
+            canEncrypt
+            ? (validTill >= UInt64(UInt32.max) ? nil : Date(timeIntervalSince1970: Double(validTill)))
+            : try primaryExpiry(created: created)
+        return OpenPGPKey(
+            fingerprint: try fingerprint(), algorithm: curve.map { "\(algorithm) \($0)" } ?? "\(algorithm) \(bits)",
+            created: Date(timeIntervalSince1970: Double(created)), expires: expires, userIDs: userIDs,
+            canEncrypt: canEncrypt, revoked: revoked, armored: armored)
+    }
+
+    /// The primary key's own expiry, for the message that says a key expired.
+    private func primaryExpiry(created: UInt32) throws -> Date? {
+        var seconds: UInt32 = 0
+        try check(rnp_key_get_expiration(handle, &seconds), "reading the key's expiry")
+        return seconds == 0 ? nil : Date(timeIntervalSince1970: Double(created) + Double(seconds))
+    }
+
+    func flag(_ read: (rnp_key_handle_t?, UnsafeMutablePointer<Bool>?) -> rnp_result_t) throws -> Bool {
+        var value = false
+        try check(read(handle, &value), "reading the key")
+        return value
+    }
+
+    private func string(
+        _ read: (rnp_key_handle_t?, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> rnp_result_t
+    )
+        throws -> String
+    {
+        var text: UnsafeMutablePointer<CChar>?
+        try check(read(handle, &text), "reading the key")
+        defer { rnp_buffer_destroy(text) }
+        return text.map { String(cString: $0) } ?? ""
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import HeraldApp
+import HeraldCore
+import HeraldOpenPGP
+import Testing
+
+@Suite struct LibRNPTests {
+    let pgp = LibRNP()
+
+    @Test func aGeneratedKeyReadsBackWithItsAddressAndCanEncrypt() throws {
+        let secret = try pgp.generateKey(userID: "Open Zaak <security@openzaak.org>")
+        let (key, exported) = try pgp.readSecretKey(secret)
+        #expect(key.fingerprint.count == 40)
+        #expect(key.addresses == ["security@openzaak.org"])
+        #expect(key.canEncrypt && !key.revoked && key.expires == nil)
+        #expect(key.refusal(for: "Security@OpenZaak.org", at: Date()) == nil)
+        #expect(String(decoding: exported, as: UTF8.self).contains("BEGIN PGP PRIVATE KEY BLOCK"))
+        let publicKey = try pgp.readPublicKey(Array(key.armored.utf8))
+        #expect(publicKey.fingerprint == key.fingerprint)
+        #expect(!publicKey.armored.contains("PRIVATE"))
+    }
+
+    @Test func aSecretKeyIsRefusedWhereAPublicKeyIsAsked() throws {
+        let secret = try pgp.generateKey(userID: "x <x@example.org>")
+        #expect(throws: Refusal.self) { try pgp.readPublicKey(secret) }
+    }
+
+    @Test func garbageAndTwoKeysAreRefused() throws {
+        #expect(throws: Refusal.self) { try pgp.readPublicKey(Array("hello".utf8)) }
+        let one = try pgp.readSecretKey(try pgp.generateKey(userID: "a <a@example.org>")).key.armored
+        let two = try pgp.readSecretKey(try pgp.generateKey(userID: "b <b@example.org>")).key.armored
+        #expect(throws: Refusal.self) { try pgp.readPublicKey(Array((one + two).utf8)) }
+    }
+
+    @Test func aKeyForAnotherAddressIsRefusedForThisOne() throws {
+        let key = try pgp.readSecretKey(try pgp.generateKey(userID: "Alice <alice@example.org>")).key
+        let refusal = try #require(key.refusal(for: "bob@example.org", at: Date()))
+        #expect(refusal.description.contains("alice@example.org"))
+    }
+}
+
+/// Sequoia's `sqop` (Stateless OpenPGP), a peer Herald did not write, decrypts and verifies.
+@Suite struct LibRNPInteroperabilityTests {
+    let pgp = LibRNP()
+
+    @Test func sequoiaDecryptsWhatHeraldEncryptsAndVerifiesItsSignature() throws {
+        let recipientSecret = try pgp.generateKey(userID: "Provider <ops@provider.example>")
+        let recipient = try pgp.readSecretKey(recipientSecret).key
+        let signerSecret = try pgp.generateKey(userID: "Open Zaak <security@openzaak.example>")
+        let signer = try pgp.readSecretKey(signerSecret).key
+        let text = "Beveiligingsadvies – æøå ÆØÅ\r\nline two\r\n"
+        let message = try pgp.encrypt(
+            Array(text.utf8),
+            to: OpenPGPKeyMaterial(fingerprint: recipient.fingerprint, bytes: Array(recipient.armored.utf8)),
+            signedBy: OpenPGPKeyMaterial(fingerprint: signer.fingerprint, bytes: signerSecret))
+        #expect(String(decoding: message, as: UTF8.self).hasPrefix("-----BEGIN PGP MESSAGE-----"))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data(recipientSecret).write(to: folder.appendingPathComponent("recipient.key"))
+        try Data(signer.armored.utf8).write(to: folder.appendingPathComponent("signer.cert"))
+        let verifications = folder.appendingPathComponent("verifications").path
+        let plain = try Sop.run(
+            [
+                "decrypt", "--verifications-out=\(verifications)", "--verify-with",
+                folder.appendingPathComponent("signer.cert").path,
+                folder.appendingPathComponent("recipient.key").path,
+            ], input: message)
+        #expect(String(decoding: plain, as: UTF8.self) == text)
+        let verified = try String(contentsOfFile: verifications, encoding: .utf8)
+        #expect(verified.contains(signer.fingerprint))
+    }
+
+    @Test func sequoiaVerifiesADetachedSignature() throws {
+        let signerSecret = try pgp.generateKey(userID: "Open Zaak <security@openzaak.example>")
+        let signer = try pgp.readSecretKey(signerSecret).key
+        let document = Array("{\"id\": \"OZ-2026-1\"}\n".utf8)
+        let signature = try pgp.detachedSignature(
+            of: document, by: OpenPGPKeyMaterial(fingerprint: signer.fingerprint, bytes: signerSecret))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data(signature).write(to: folder.appendingPathComponent("doc.asc"))
+        try Data(signer.armored.utf8).write(to: folder.appendingPathComponent("signer.cert"))
+        let verified = try Sop.run(
+            [
+                "verify", folder.appendingPathComponent("doc.asc").path,
+                folder.appendingPathComponent("signer.cert").path,
+            ],
+            input: document)
+        #expect(String(decoding: verified, as: UTF8.self).contains(signer.fingerprint))
+        // One byte changed: no longer verifies.
+        #expect(throws: (any Error).self) {
+            try Sop.run(
+                [
+                    "verify", folder.appendingPathComponent("doc.asc").path,
+                    folder.appendingPathComponent("signer.cert").path,
+                ],
+                input: document + [10])
+        }
+    }
+}
+
+enum Sop {
+    struct Failed: Error { let status: Int32 }
+
+    static func run(_ arguments: [String], input: [UInt8]) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqop")
+        process.arguments = arguments
+        let stdin = Pipe()
+        let stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input))
+        try stdin.fileHandleForWriting.close()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw Failed(status: process.terminationStatus) }
+        return Array(output)
+    }
+}
