@@ -14,6 +14,7 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
     /// An empty pool; contexts are made as calls need them.
     public init() {}
 
+    /// Reads one public key in a keyring of its own, so nothing it holds stays loaded.
     public func readPublicKey(_ bytes: [UInt8]) throws -> OpenPGPKey {
         // A keyring of its own: nothing read here stays loaded.
         let keyring = try Keyring()
@@ -30,6 +31,7 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
         return try key.describe(armored: try key.export(secret: false))
     }
 
+    /// Reads one unprotected secret key; a passphrase-protected one is refused with how to export it.
     public func readSecretKey(_ bytes: [UInt8]) throws -> (key: OpenPGPKey, secret: [UInt8]) {
         let keyring = try Keyring()
         let primaries = try keyring.importKeys(bytes, secret: true)
@@ -45,6 +47,7 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
         return (try key.describe(armored: try key.export(secret: false)), Array(try key.export(secret: true).utf8))
     }
 
+    /// An Ed25519 signing key with a Curve25519 encryption subkey, without expiry.
     public func generateKey(userID: String) throws -> [UInt8] {
         let keyring = try Keyring()
         let request: [String: Any] = [
@@ -63,6 +66,7 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
         return Array(try key.export(secret: true).utf8)
     }
 
+    /// Encrypted (AES-256, uncompressed) to the recipient's encryption key and signed (SHA-256), armored.
     public func encrypt(_ plaintext: [UInt8], to recipient: OpenPGPKeyMaterial, signedBy signer: OpenPGPKeyMaterial?)
         throws -> [UInt8]
     {
@@ -87,6 +91,7 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
         }
     }
 
+    /// A detached signature (SHA-256), armored.
     public func detachedSignature(of data: [UInt8], by signer: OpenPGPKeyMaterial) throws -> [UInt8] {
         try withKeyring { keyring in
             let signerKey = try keyring.loaded(signer)
