@@ -26,6 +26,8 @@ public struct Project: Equatable, Sendable, Codable {
     public var releaseWindow: ReleaseWindow?
     /// The embargo terms its advisories take unless one says otherwise.
     public var terms: EmbargoTerms = .standard
+    /// Whether its private notices are encrypted to providers' OpenPGP keys.
+    public var encryption: EncryptionPolicy = .whenAvailable
 
     /// Creates a project value.
     public init(id: Int64, slug: String, name: String, timezone: String, maxEmbargoDays: Int, createdAt: Date) {

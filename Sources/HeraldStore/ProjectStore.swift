@@ -139,6 +139,12 @@ public struct ProjectStore {
             details: ["release-window": window?.description ?? "any time"])
     }
 
+    /// Sets whether a project's private notices are encrypted, with its audit row.
+    public func setEncryption(_ slug: String, _ policy: EncryptionPolicy, actor: String) throws -> Project {
+        try set(
+            slug, "encryption = ?", [.text(policy.rawValue)], actor: actor, details: ["encryption": policy.rawValue])
+    }
+
     /// Sets the embargo terms a project's advisories take unless one says otherwise, with its audit row.
     public func setTerms(_ slug: String, _ terms: EmbargoTerms, actor: String) throws -> Project {
         try set(
@@ -180,7 +186,7 @@ public struct ProjectStore {
     }
 
     static let columns =
-        "id, slug, name, timezone, max_embargo_days, created_at, contact, language, reminder_after, final_notice, release_window, embargo_terms, max_embargo_days_raised"
+        "id, slug, name, timezone, max_embargo_days, created_at, contact, language, reminder_after, final_notice, release_window, embargo_terms, max_embargo_days_raised, encryption"
 
     static func project(_ row: Row) -> Project {
         var project = Project(
@@ -197,6 +203,7 @@ public struct ProjectStore {
         project.terms =
             row.optionalText(11).flatMap { try? JSONDecoder.herald.decode(EmbargoTerms.self, from: Data($0.utf8)) }
             ?? .standard
+        project.encryption = EncryptionPolicy(rawValue: row.text(13)) ?? .whenAvailable
         return project
     }
 }

@@ -20,6 +20,12 @@ public struct Stores {
         self.settings = settings
     }
 
+    /// Providers' and projects' OpenPGP keys, read and made by `pgp`.
+    public func keys(_ pgp: any OpenPGP) -> OpenPGPKeys {
+        OpenPGPKeys(
+            work: database, records: KeyStore(database: database), roster: providerRecords, projects: projects,
+            pgp: pgp, audit: audit, clock: clock)
+    }
     /// Projects: add, list, look up.
     public var projects: ProjectStore { ProjectStore(database: database, clock: clock) }
     /// The early-notice list as release managers keep it: add, import, sync, approve, edit.

@@ -7,7 +7,7 @@ struct ProjectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "project",
         abstract: "Projects whose releases Herald coordinates.",
-        subcommands: [Add.self, List.self, Settings.self]
+        subcommands: [Add.self, List.self, Settings.self, ProjectKeyCommand.self]
     )
 
     struct Add: ParsableCommand {
@@ -24,9 +24,14 @@ struct ProjectCommand: ParsableCommand {
             help:
                 "The language of its public messages and alerts: en, nl or da (default: the default-language setting).")
         var language: String?
+        @Option(
+            help:
+                "Private notices to providers' keys: off, when-available (default) or required (no key: only a pointer to the portal)."
+        ) var encryption: String?
         @OptionGroup var output: OutputOptions
 
         func run() throws {
+            let policy = try choice(encryption, field: "encryption", as: EncryptionPolicy.self)
             let project = try NewProject(slug: slug, name: name, timezone: timezone, maxEmbargoDays: maxEmbargoDays)
             let contact = try contact.map { try Address.email($0, field: "contact") }
             let language = try language.map(Language.parse)
@@ -37,6 +42,9 @@ struct ProjectCommand: ParsableCommand {
             }
             if let language {
                 added = try context.projects.setLanguage(added.slug, language: language, actor: context.actor)
+            }
+            if let policy {
+                added = try context.projects.setEncryption(added.slug, policy, actor: context.actor)
             }
             if output.json { return try Output.json(added) }
             print(
@@ -76,6 +84,7 @@ struct ProjectCommand: ParsableCommand {
         @Option(help: "The longest embargo, in days: 1 to 90, or up to 365 with --reason (audited).")
         var maxEmbargoDays: Int?
         @Option(help: "Why the limit goes above 90 days (a hardware-style embargo).") var reason: String?
+        @Option(help: "Private notices to providers' keys: off, when-available or required.") var encryption: String?
 
         func run() throws {
             let chase = reminderAfter != nil || finalNotice != nil
@@ -83,7 +92,7 @@ struct ProjectCommand: ParsableCommand {
             let termsGiven = deployment != nil || patch != nil || tlp != nil
             guard
                 contact != nil || ecosystem != nil || !package.isEmpty || language != nil || chase || window != nil
-                    || termsGiven || maxEmbargoDays != nil
+                    || termsGiven || maxEmbargoDays != nil || encryption != nil
             else {
                 throw Refusal.invalid(
                     field: "set",
@@ -91,6 +100,7 @@ struct ProjectCommand: ParsableCommand {
                         "say what to set (--contact ADDRESS, --language nl, --reminder-after 48h, --final-notice 24h, --release-window \"Tue-Thu 14:00-17:00\", or --ecosystem E --package NAME)"
                 )
             }
+            let policy = try choice(encryption, field: "encryption", as: EncryptionPolicy.self)
             let reminder = try reminderAfter.map { try Chasing.duration($0, field: "reminder-after", maxDays: 30) }
             let final = try finalNotice.map { try Chasing.duration($0, field: "final-notice", maxDays: 14) }
             let newLanguage = try language.map { $0.lowercased() == "default" ? nil : try Language.parse($0) }
@@ -123,6 +133,10 @@ struct ProjectCommand: ParsableCommand {
                 print(
                     "project \(project.slug): embargo terms \(context.settings.writer(for: project).terms(project.terms))"
                 )
+            }
+            if let policy {
+                project = try context.projects.setEncryption(slug, policy, actor: context.actor)
+                print("project \(project.slug): private notices \(ProjectKeyCommand.said(project.encryption))")
             }
             if let window {
                 project = try context.projects.setReleaseWindow(slug, window, actor: context.actor)

@@ -9,7 +9,10 @@ struct ProviderCommand: ParsableCommand {
         abstract: "The early-notice list: service providers who get private notice before a release.",
         discussion:
             "Status: pending-confirmation (subscribed, address not confirmed) → pending-approval → active → suspended; removed.",
-        subcommands: [Add.self, List.self, Edit.self, Approve.self, Suspend.self, Remove.self, Import.self]
+        subcommands: [
+            Add.self, List.self, Edit.self, Approve.self, Suspend.self, Remove.self, Import.self,
+            ProviderKeyCommand.self,
+        ]
     )
 
     struct Add: ParsableCommand {

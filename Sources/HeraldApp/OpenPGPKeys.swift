@@ -1,0 +1,227 @@
+import Foundation
+import HeraldCore
+
+/// A provider's key for one of its contact addresses, as stored.
+public struct ProviderKey: Equatable, Sendable {
+    /// The contact address it encrypts for.
+    public var email: String
+    /// The key.
+    public var key: OpenPGPKey
+    /// When it was added, and by whom (`cli:…`, `portal:…`, `token:…`).
+    public var addedAt: Date
+    /// Who added it.
+    public var addedBy: String
+
+    /// Creates the value.
+    public init(email: String, key: OpenPGPKey, addedAt: Date, addedBy: String) {
+        self.email = email
+        self.key = key
+        self.addedAt = addedAt
+        self.addedBy = addedBy
+    }
+}
+
+/// A project's signing key as stored: the public key, and the secret sealed at rest.
+public struct ProjectKey: Equatable, Sendable {
+    /// The primary key's fingerprint.
+    public var fingerprint: String
+    /// The public key, armored.
+    public var publicKey: String
+    /// The secret key, sealed by the vault.
+    public var sealedSecret: [UInt8]
+    /// When it was stored.
+    public var createdAt: Date
+
+    /// Creates the value.
+    public init(fingerprint: String, publicKey: String, sealedSecret: [UInt8], createdAt: Date) {
+        self.fingerprint = fingerprint
+        self.publicKey = publicKey
+        self.sealedSecret = sealedSecret
+        self.createdAt = createdAt
+    }
+}
+
+/// Where keys are kept: the SQLite adapter implements it.
+public protocol KeyRecords {
+    /// The keys of provider `id`, by address.
+    func providerKeys(of provider: Int64) throws -> [ProviderKey]
+    /// Stores `key` for address `email` of `provider`, replacing the address's key if it had
+    /// one; returns the replaced key's fingerprint. No audit row.
+    func setProviderKey(_ key: OpenPGPKey, provider: Int64, email: String, at: Date, actor: String) throws -> String?
+    /// Removes the key with `fingerprint` (or ending in that key ID) from every address of
+    /// `provider`; returns the addresses it served.
+    func removeProviderKey(provider: Int64, fingerprint: String) throws -> [String]
+    /// The signing key of project `id`, if it has one.
+    func projectKey(of project: Int64) throws -> ProjectKey?
+    /// Stores a project's signing key, replacing any.
+    func setProjectKey(_ key: ProjectKey, project: Int64) throws
+}
+
+/// Seals secrets at rest under a key the operator keeps outside the database.
+public protocol SecretVault: Sendable {
+    /// `secret` encrypted and authenticated.
+    func seal(_ secret: [UInt8]) throws -> [UInt8]
+    /// What `seal` sealed; a refusal when the vault's key is not the one that sealed it.
+    func open(_ sealed: [UInt8]) throws -> [UInt8]
+}
+
+/// The OpenPGP use cases: providers' keys (checked at upload) and projects' signing keys.
+public struct OpenPGPKeys {
+    let work: any UnitOfWork
+    let records: any KeyRecords
+    let roster: any ProviderRoster
+    let projects: any ProjectDirectory
+    let pgp: any OpenPGP
+    let audit: any AuditTrail
+    let clock: any Clock
+
+    /// Wires the use cases to their ports.
+    public init(
+        work: any UnitOfWork, records: any KeyRecords, roster: any ProviderRoster, projects: any ProjectDirectory,
+        pgp: any OpenPGP, audit: any AuditTrail, clock: any Clock
+    ) {
+        self.work = work
+        self.records = records
+        self.roster = roster
+        self.projects = projects
+        self.pgp = pgp
+        self.audit = audit
+        self.clock = clock
+    }
+
+    /// Adds a provider's public key: for `email`, or, when nil, for each of its contact
+    /// addresses the key's user IDs name. The key must be able to encrypt, be neither expired
+    /// nor revoked, and name the address; it replaces the address's old key (audited, with
+    /// both fingerprints). Returns the keys as stored.
+    @discardableResult
+    public func addProviderKey(_ bytes: [UInt8], provider id: Int64, email: String?, actor: String) throws
+        -> [ProviderKey]
+    {
+        guard bytes.count <= OpenPGPKey.maxArmoredBytes else {
+            throw Refusal.invalid(field: "key", rule: "at most \(OpenPGPKey.maxArmoredBytes / 1024) KiB")
+        }
+        let now = clock.now
+        let provider = try roster.get(id)
+        let key = try pgp.readPublicKey(bytes)
+        let targets: [String]
+        if let email {
+            guard let contact = provider.emails.first(where: { $0.lowercased() == email.lowercased() }) else {
+                throw Refusal.notFound(subject: "address \(email) of provider", id: String(id))
+            }
+            targets = [contact]
+        } else {
+            targets = provider.emails.filter { key.addresses.contains($0.lowercased()) }
+            guard !targets.isEmpty else {
+                let named = key.addresses.isEmpty ? "no address" : key.addresses.joined(separator: ", ")
+                throw Refusal.invalid(
+                    field: "key",
+                    rule:
+                        "the key's user IDs name \(named); none is an address of provider \(id) (\(provider.emails.joined(separator: ", ")))"
+                )
+            }
+        }
+        for target in targets {
+            if let refusal = key.refusal(for: target, at: now) { throw refusal }
+        }
+        return try work.write {
+            for target in targets {
+                let replaced = try records.setProviderKey(key, provider: id, email: target, at: now, actor: actor)
+                var details = ["email": target, "fingerprint": key.fingerprint]
+                if let replaced { details["replaced"] = replaced }
+                try audit.entry(
+                    replaced == nil ? "provider.key-add" : "provider.key-replace", subjectType: "provider",
+                    subjectID: id, at: now, actor: actor, reason: "", details: details)
+            }
+            return try records.providerKeys(of: id).filter { targets.contains($0.email) }
+        }
+    }
+
+    /// The keys of a provider.
+    public func providerKeys(of id: Int64) throws -> [ProviderKey] {
+        _ = try roster.get(id)
+        return try records.providerKeys(of: id)
+    }
+
+    /// Removes a provider's key by fingerprint or key ID (the last 16 hex digits), audited.
+    /// Private notices to its addresses go in plain text again, or not at all where the
+    /// project requires encryption.
+    public func removeProviderKey(provider id: Int64, keyID: String, actor: String) throws -> [String] {
+        let wanted = keyID.uppercased().replacingOccurrences(of: " ", with: "")
+        guard wanted.count >= 16, wanted.count <= 64, wanted.allSatisfy(\.isHexDigit) else {
+            throw Refusal.invalid(field: "key-id", rule: "give the key's fingerprint or its 16-digit key ID")
+        }
+        _ = try roster.get(id)
+        return try work.write {
+            let addresses = try records.removeProviderKey(provider: id, fingerprint: wanted)
+            guard !addresses.isEmpty else {
+                throw Refusal.notFound(subject: "key \(keyID) of provider", id: String(id))
+            }
+            try audit.entry(
+                "provider.key-remove", subjectType: "provider", subjectID: id, at: clock.now, actor: actor, reason: "",
+                details: ["key": wanted, "emails": addresses.joined(separator: ", ")])
+            return addresses
+        }
+    }
+
+    /// Makes a project's signing key (Ed25519, with a Curve25519 subkey others may encrypt
+    /// to), its secret sealed by `vault`. A project that has one keeps it unless `replace`.
+    public func generateProjectKey(_ slug: String, userID: String, vault: any SecretVault, replace: Bool, actor: String)
+        throws -> ProjectKey
+    {
+        let project = try projects.require(slug, field: "project")
+        try refuseReplacing(project, replace: replace)
+        let secret = try pgp.generateKey(userID: userID)
+        return try storeProjectKey(secret, project: project, vault: vault, action: "project.key-generate", actor: actor)
+    }
+
+    /// Stores an existing unprotected secret key as a project's signing key.
+    public func importProjectKey(_ bytes: [UInt8], _ slug: String, vault: any SecretVault, replace: Bool, actor: String)
+        throws -> ProjectKey
+    {
+        guard bytes.count <= OpenPGPKey.maxArmoredBytes else {
+            throw Refusal.invalid(field: "key", rule: "at most \(OpenPGPKey.maxArmoredBytes / 1024) KiB")
+        }
+        let project = try projects.require(slug, field: "project")
+        try refuseReplacing(project, replace: replace)
+        return try storeProjectKey(bytes, project: project, vault: vault, action: "project.key-import", actor: actor)
+    }
+
+    /// A project's public key, armored.
+    public func projectPublicKey(_ slug: String) throws -> ProjectKey {
+        let project = try projects.require(slug, field: "project")
+        guard let key = try records.projectKey(of: project.id) else {
+            throw Refusal.notFound(subject: "signing key of project", id: slug)
+        }
+        return key
+    }
+
+    private func refuseReplacing(_ project: Project, replace: Bool) throws {
+        if !replace, let existing = try records.projectKey(of: project.id) {
+            throw Refusal.conflict(
+                field: "project",
+                rule:
+                    "\(project.slug) has a signing key (\(existing.fingerprint)); --replace to put a new one in its place"
+            )
+        }
+    }
+
+    private func storeProjectKey(
+        _ secret: [UInt8], project: Project, vault: any SecretVault, action: String, actor: String
+    ) throws -> ProjectKey {
+        let (key, armoredSecret) = try pgp.readSecretKey(secret)
+        let now = clock.now
+        let stored = ProjectKey(
+            fingerprint: key.fingerprint, publicKey: key.armored, sealedSecret: try vault.seal(armoredSecret),
+            createdAt: now)
+        return try work.write {
+            let replaced = try records.projectKey(of: project.id)
+            try records.setProjectKey(stored, project: project.id)
+            var details = ["fingerprint": key.fingerprint]
+            if let replaced { details["replaced"] = replaced.fingerprint }
+            try audit.entry(
+                action, subjectType: "project", subjectID: project.id, at: now, actor: actor, reason: "",
+                details: details)
+            return stored
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import Crypto
+import Foundation
+import HeraldApp
+import HeraldCore
+
+/// Providers' and projects' OpenPGP keys in SQLite.
+public struct KeyStore: KeyRecords {
+    let database: Database
+
+    /// A store over `database`.
+    public init(database: Database) { self.database = database }
+
+    public func providerKeys(of provider: Int64) throws -> [ProviderKey] {
+        try database.query(
+            """
+            SELECT email, fingerprint, algorithm, armored, user_ids, key_created, expires_at, added_at, added_by
+            FROM provider_keys WHERE provider_id = ? ORDER BY email
+            """, [.integer(provider)]
+        ) { row in
+            let userIDs = (try? JSONDecoder().decode([String].self, from: Data(row.text(4).utf8))) ?? []
+            return ProviderKey(
+                email: row.text(0),
+                key: OpenPGPKey(
+                    fingerprint: row.text(1), algorithm: row.text(2), created: row.date(5),
+                    expires: row.optionalDate(6), userIDs: userIDs,
+                    canEncrypt: true, revoked: false, armored: row.text(3)),
+                addedAt: row.date(7), addedBy: row.text(8))
+        }
+    }
+
+    public func setProviderKey(_ key: OpenPGPKey, provider: Int64, email: String, at: Date, actor: String) throws
+        -> String?
+    {
+        let replaced = try database.first(
+            "SELECT fingerprint FROM provider_keys WHERE provider_id = ? AND email = ?", .integer(provider),
+            .text(email)
+        ) { $0.text(0) }
+        let userIDs = String(decoding: try JSONEncoder().encode(key.userIDs), as: UTF8.self)
+        try database.run(
+            """
+            INSERT INTO provider_keys (provider_id, email, fingerprint, algorithm, armored, user_ids, key_created,
+                                       expires_at, added_at, added_by)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            ON CONFLICT (provider_id, email) DO UPDATE SET
+                fingerprint = ?3, algorithm = ?4, armored = ?5, user_ids = ?6, key_created = ?7, expires_at = ?8,
+                added_at = ?9, added_by = ?10, warned_at = NULL
+            """,
+            [
+                .integer(provider), .text(email), .text(key.fingerprint), .text(key.algorithm), .text(key.armored),
+                .text(userIDs), .date(key.created), SQLValue.date(key.expires), .date(at), .text(actor),
+            ])
+        return replaced
+    }
+
+    public func removeProviderKey(provider: Int64, fingerprint: String) throws -> [String] {
+        try database.query(
+            "DELETE FROM provider_keys WHERE provider_id = ? AND (fingerprint = ?2 OR substr(fingerprint, -16) = ?2) RETURNING email",
+            [.integer(provider), .text(fingerprint)]
+        ) { $0.text(0) }.sorted()
+    }
+
+    public func projectKey(of project: Int64) throws -> ProjectKey? {
+        try database.first(
+            "SELECT fingerprint, public_key, sealed_secret, created_at FROM project_keys WHERE project_id = ?",
+            .integer(project)
+        ) {
+            ProjectKey(fingerprint: $0.text(0), publicKey: $0.text(1), sealedSecret: $0.blob(2), createdAt: $0.date(3))
+        }
+    }
+
+    public func setProjectKey(_ key: ProjectKey, project: Int64) throws {
+        try database.run(
+            """
+            INSERT INTO project_keys (project_id, fingerprint, public_key, sealed_secret, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+            ON CONFLICT (project_id) DO UPDATE SET fingerprint = ?2, public_key = ?3, sealed_secret = ?4, created_at = ?5
+            """,
+            [
+                .integer(project), .text(key.fingerprint), .text(key.publicKey), .blob(key.sealedSecret),
+                .date(key.createdAt),
+            ]
+        )
+    }
+}
+
+/// Seals project keys at rest with AES-256-GCM under a key derived (HKDF-SHA256) from the
+/// operator's `HERALD_KEY_ENCRYPTION_KEY`: a copy of the database alone does not sign.
+public struct KeyVault: SecretVault {
+    /// The environment variable that holds the vault's key.
+    public static let environmentName = "HERALD_KEY_ENCRYPTION_KEY"
+    // Its bytes, not a SymmetricKey (not Sendable here): made into one for each use.
+    private let keyBytes: [UInt8]
+    private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
+
+    /// A vault from the operator's secret: at least 32 characters (say, `openssl rand -base64 32`).
+    public init(secret: String) throws {
+        guard secret.utf8.count >= 32 else {
+            throw Refusal.invalid(
+                field: Self.environmentName, rule: "must be at least 32 characters (try: openssl rand -base64 32)")
+        }
+        keyBytes = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: Array(secret.utf8)), info: Array("herald project keys".utf8),
+            outputByteCount: 32
+        ).withUnsafeBytes { Array($0) }
+    }
+
+    /// The vault from the environment; a refusal naming the variable when it is unset.
+    public static func fromEnvironment() throws -> KeyVault {
+        guard let secret = ProcessInfo.processInfo.environment[environmentName], !secret.isEmpty else {
+            throw Refusal.invalid(
+                field: environmentName,
+                rule:
+                    "is not set: project keys are kept encrypted under it (try: export \(environmentName)=\"$(openssl rand -base64 32)\")"
+            )
+        }
+        return try KeyVault(secret: secret)
+    }
+
+    public func seal(_ secret: [UInt8]) throws -> [UInt8] {
+        guard let combined = try AES.GCM.seal(secret, using: key).combined else { return [] }
+        return Array(combined)
+    }
+
+    public func open(_ sealed: [UInt8]) throws -> [UInt8] {
+        do {
+            return Array(try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: key))
+        } catch {
+            throw Refusal.invalid(
+                field: Self.environmentName,
+                rule: "does not open the project's key: it is not the key it was sealed with")
+        }
+    }
+}
