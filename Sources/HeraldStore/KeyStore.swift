@@ -10,6 +10,7 @@ public struct KeyStore: KeyRecords {
     /// A store over `database`.
     public init(database: Database) { self.database = database }
 
+    /// The keys of a provider, by address.
     public func providerKeys(of provider: Int64) throws -> [ProviderKey] {
         try database.query(
             """
@@ -28,6 +29,7 @@ public struct KeyStore: KeyRecords {
         }
     }
 
+    /// Stores a key for one address, in place of its old one; returns the old fingerprint.
     public func setProviderKey(_ key: OpenPGPKey, provider: Int64, email: String, at: Date, actor: String) throws
         -> String?
     {
@@ -52,6 +54,7 @@ public struct KeyStore: KeyRecords {
         return replaced
     }
 
+    /// Deletes a key (by fingerprint or key ID) from every address of a provider.
     public func removeProviderKey(provider: Int64, fingerprint: String) throws -> [String] {
         try database.query(
             "DELETE FROM provider_keys WHERE provider_id = ? AND (fingerprint = ?2 OR substr(fingerprint, -16) = ?2) RETURNING email",
@@ -59,6 +62,7 @@ public struct KeyStore: KeyRecords {
         ) { $0.text(0) }.sorted()
     }
 
+    /// The project's signing key, if any.
     public func projectKey(of project: Int64) throws -> ProjectKey? {
         try database.first(
             "SELECT fingerprint, public_key, sealed_secret, created_at FROM project_keys WHERE project_id = ?",
@@ -68,6 +72,7 @@ public struct KeyStore: KeyRecords {
         }
     }
 
+    /// Stores the project's signing key, in place of any.
     public func setProjectKey(_ key: ProjectKey, project: Int64) throws {
         try database.run(
             """
@@ -115,11 +120,13 @@ public struct KeyVault: SecretVault {
         return try KeyVault(secret: secret)
     }
 
+    /// Encrypts and authenticates `secret` (nonce, ciphertext and tag together).
     public func seal(_ secret: [UInt8]) throws -> [UInt8] {
         guard let combined = try AES.GCM.seal(secret, using: key).combined else { return [] }
         return Array(combined)
     }
 
+    /// What `seal` made; a refusal naming the variable when this vault's key did not make it.
     public func open(_ sealed: [UInt8]) throws -> [UInt8] {
         do {
             return Array(try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: key))
