@@ -243,6 +243,15 @@ public struct NoticeWriter: Sendable {
         message("welcome", ["organization": organization], link: (word("published-advisories"), publicURL + "/"))
     }
 
+    /// The subject an encrypted private notice shows outside: the project, no advisory.
+    public func privateNoticeSubject() -> String { say("private-notice", "subject") }
+
+    /// To an address without a key, where the project sends private notices only encrypted:
+    /// the notice waits in the portal.
+    public func privateNoticeWaiting() -> NoticeContent {
+        message("private-notice", [:], link: (word("sign-in"), publicURL + "/portal"))
+    }
+
     /// The message of `herald channel test`.
     public func test() -> NoticeContent {
         message("channel-test", [:], link: (word("published-advisories"), publicURL + "/"))

@@ -1,5 +1,33 @@
 import Foundation
+import HeraldApp
 import HeraldCore
+
+/// How a claimed private notice is to be encrypted before it is sent: to the contact's key,
+/// signed by its project's key, under a neutral subject.
+public struct Seal: Sendable, Equatable {
+    /// The contact's public key.
+    public let recipient: OpenPGPKeyMaterial
+    /// The project's signing key: its fingerprint and its secret as the vault sealed it; nil
+    /// when the project has none (the notice is encrypted, not signed).
+    public let signer: (fingerprint: String, sealedSecret: [UInt8])?
+    /// The Subject shown outside the encryption.
+    public let outerSubject: String
+
+    /// Creates the value.
+    public init(
+        recipient: OpenPGPKeyMaterial, signer: (fingerprint: String, sealedSecret: [UInt8])?, outerSubject: String
+    ) {
+        self.recipient = recipient
+        self.signer = signer
+        self.outerSubject = outerSubject
+    }
+
+    /// Equal when every field is.
+    public static func == (a: Seal, b: Seal) -> Bool {
+        a.recipient == b.recipient && a.outerSubject == b.outerSubject && a.signer?.fingerprint == b.signer?.fingerprint
+            && a.signer?.sealedSecret == b.signer?.sealedSecret
+    }
+}
 
 /// A delivery handed to a worker: everything needed to send it, nothing to look up.
 public final class ClaimedDelivery: Sendable, Equatable {
@@ -23,11 +51,13 @@ public final class ClaimedDelivery: Sendable, Equatable {
     public let secret: String?
     /// Attempts so far, this one included.
     public let attempts: Int
+    /// Set when the payload is a private notice to encrypt before sending.
+    public let seal: Seal?
 
     /// A delivery as claimed; `attempts` counts this one.
     public init(
         id: Int64, transport: TransportKind, format: WebhookKind?, recipient: String, host: String, messageID: String,
-        payload: [UInt8], secret: String?, attempts: Int
+        payload: [UInt8], secret: String?, attempts: Int, seal: Seal? = nil
     ) {
         self.id = id
         self.transport = transport
@@ -38,11 +68,20 @@ public final class ClaimedDelivery: Sendable, Equatable {
         self.payload = payload
         self.secret = secret
         self.attempts = attempts
+        self.seal = seal
+    }
+
+    /// The same delivery with another payload and no seal: what is sent once encrypted.
+    public func sealed(_ payload: [UInt8]) -> ClaimedDelivery {
+        ClaimedDelivery(
+            id: id, transport: transport, format: format, recipient: recipient, host: host, messageID: messageID,
+            payload: payload, secret: secret, attempts: attempts)
     }
 
     /// Equal when every field is: the same row, claimed for the same attempt.
     public static func == (a: ClaimedDelivery, b: ClaimedDelivery) -> Bool {
         (a.id, a.transport, a.format, a.recipient, a.host) == (b.id, b.transport, b.format, b.recipient, b.host)
             && (a.messageID, a.payload, a.secret, a.attempts) == (b.messageID, b.payload, b.secret, b.attempts)
+            && a.seal == b.seal
     }
 }

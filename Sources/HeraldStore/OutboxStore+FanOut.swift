@@ -118,20 +118,39 @@ extension OutboxStore {
         // The link key exists from now on, so a queued message can be shown as it will be sent.
         _ = try DeliveryLinks.make(database)
         var templates: [String: JSON] = [:]
+        var waitingTemplates: [String: JSON] = [:]
         var anyTemplate: Int64 = 0
-        for language in Set(providers.map(\.language)).sorted(by: { $0.rawValue < $1.rawValue }) {
+        // Where the project sends private notices only encrypted, an address without a usable
+        // key gets a message that names no advisory and points to the portal instead.
+        let keyRequired = kind.isEmbargoed && project.encryption == .required
+        func template(_ content: NoticeContent, outerSubject: String?) throws -> Int64 {
             // Its stand-ins at random: no text of the advisory can hold one (DeliveryLinks fills
             // the first token slot with the acknowledge link, the second with unsubscribe).
             let slots = MailTemplate.Slots(random: (0..<4).map { _ in Secrets.token(prefix: "") })
-            var content = providerContent(language)
-            if kind.isEmbargoed { content.linkToken(slots.tokens[0], publicURL: settings.publicURL) }
+            var content = content
+            if kind.isEmbargoed && outerSubject != nil {
+                content.linkToken(slots.tokens[0], publicURL: settings.publicURL)
+            }
             let mail = message(
                 content, to: slots.recipient, messageID: slots.messageID,
                 headers: providerHeaders(
                     project, unsubscribeURL: "\(settings.publicURL)/unsubscribe?token=\(slots.tokens[1])"))
-            let id = try insertPayload(MailTemplate.stored(Array(mail.rendered.utf8), slots: slots), template: true)
+            return try insertPayload(
+                MailTemplate.stored(Array(mail.rendered.utf8), slots: slots), template: true, outerSubject: outerSubject
+            )
+        }
+        for language in Set(providers.map(\.language)).sorted(by: { $0.rawValue < $1.rawValue }) {
+            let writer = settings.writer(for: project).speaking(language)
+            // A private notice carries the subject an encrypted copy shows outside; the claim
+            // encrypts it for each address that has a usable key.
+            let id = try template(
+                providerContent(language), outerSubject: kind.isEmbargoed ? writer.privateNoticeSubject() : nil)
             if anyTemplate == 0 { anyTemplate = id }
             templates[language.rawValue] = .int(Int(id))
+            if keyRequired {
+                waitingTemplates[language.rawValue] = .int(
+                    Int(try template(writer.privateNoticeWaiting(), outerSubject: nil)))
+            }
         }
         let ids = Self.jsonList(providers.map(\.id))
         // The Message-ID as `messageID(_:owner:recipient:)` makes it, by the same function in SQL;
@@ -142,13 +161,18 @@ extension OutboxStore {
                                     state, next_attempt_at, created_at)
             SELECT ?1, p.id, 'email', 'email', pc.email, 'mail',
                    'herald.' || ?2 || '.' || herald_fingerprint('p' || p.id || ' ' || pc.email) || '@' || ?3,
-                   coalesce(?4 ->> p.language, ?7), 'pending', ?5, ?5
+                   CASE WHEN ?8 AND NOT EXISTS (
+                            SELECT 1 FROM provider_keys k WHERE k.provider_id = p.id AND k.email = pc.email
+                                                            AND (k.expires_at IS NULL OR k.expires_at > ?5))
+                        THEN ?9 ->> p.language ELSE coalesce(?4 ->> p.language, ?7) END,
+                   'pending', ?5, ?5
             FROM json_each(?6) j JOIN providers p ON p.id = j.value JOIN provider_contacts pc ON pc.provider_id = p.id
             ORDER BY j.key, pc.id
             """,
             [
                 .integer(notice.id), .text(notice.key), .text(settings.domain), .text(JSON.object(templates).text),
-                .date(clock.now), .text(ids), .integer(anyTemplate),
+                .date(clock.now), .text(ids), .integer(anyTemplate), .int(keyRequired ? 1 : 0),
+                .text(JSON.object(waitingTemplates).text),
             ])
         // Webhooks are few: each provider's share one acknowledgement link, made now.
         let hooks = try database.query(
@@ -483,8 +507,10 @@ extension OutboxStore {
     }
 
     /// Stores a message body (or a `MailTemplate`) once; deliveries refer to it by the returned id.
-    private func insertPayload(_ body: [UInt8], template: Bool = false) throws -> Int64 {
-        try database.run("INSERT INTO payloads (body, is_template) VALUES (?, ?)", .blob(body), .int(template ? 1 : 0))
+    private func insertPayload(_ body: [UInt8], template: Bool = false, outerSubject: String? = nil) throws -> Int64 {
+        try database.run(
+            "INSERT INTO payloads (body, is_template, outer_subject) VALUES (?, ?, ?)", .blob(body),
+            .int(template ? 1 : 0), .optionalText(outerSubject))
         return database.lastInsertID
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldApp
 import HeraldCore
 
 /// The outbox queue: workers claim due deliveries per host, record outcomes in batches; a
@@ -110,7 +111,9 @@ extension OutboxStore {
                 RETURNING id
                 """, [.text(list)]
             ) { $0.int(0) })
-        let claimed = stopped.isEmpty ? leased : leased.filter { !stopped.contains($0.id) }
+        var claimed = stopped.isEmpty ? leased : leased.filter { !stopped.contains($0.id) }
+        let seals = try seals(of: claimed.filter { $0.transport == .email }.map(\.id), at: now)
+        if !seals.unsendable.isEmpty { claimed = claimed.filter { !seals.unsendable.contains($0.id) } }
         // Each body read once per claim: the public channels of one format share theirs, and
         // the addresses of one fan-out and language their template.
         let payloadIDs = Array(Set(claimed.map(\.payloadID)))
@@ -131,8 +134,51 @@ extension OutboxStore {
             }
             return ClaimedDelivery(
                 id: row.id, transport: row.transport, format: row.format, recipient: row.recipient, host: row.host,
-                messageID: row.messageID, payload: payload, secret: row.secret, attempts: row.attempts)
+                messageID: row.messageID, payload: payload, secret: row.secret, attempts: row.attempts,
+                seal: seals.byDelivery[row.id])
         }
+    }
+
+    /// How the claimed e-mails `ids` are sealed. A private notice (its template has an outer
+    /// subject) goes encrypted to a contact with a usable key unless its project says `off`;
+    /// where the project says `required` and the contact has no usable key (removed or expired
+    /// since the fan-out), it is not sent at all: marked dead here, in the claim's transaction.
+    private func seals(of ids: [Int64], at now: Date) throws -> (byDelivery: [Int64: Seal], unsendable: Set<Int64>) {
+        guard !ids.isEmpty else { return ([:], []) }
+        var seals: [Int64: Seal] = [:]
+        var unsendable: [Int64] = []
+        _ = try database.query(
+            """
+            SELECT d.id, pr.encryption, pl.outer_subject, k.fingerprint, k.armored, pk.fingerprint, pk.sealed_secret
+            FROM deliveries d
+            JOIN payloads pl ON pl.id = d.payload_id
+            JOIN notices n ON n.id = d.notice_id
+            JOIN advisories a ON a.id = n.advisory_id
+            JOIN projects pr ON pr.id = a.project_id
+            LEFT JOIN provider_keys k ON k.provider_id = d.provider_id AND k.email = d.recipient
+                                     AND (k.expires_at IS NULL OR k.expires_at > ?2)
+            LEFT JOIN project_keys pk ON pk.project_id = pr.id
+            WHERE d.id IN (SELECT value FROM json_each(?1)) AND d.provider_id IS NOT NULL
+              AND pl.outer_subject IS NOT NULL AND pr.encryption <> 'off'
+            """, [.text(Self.jsonList(ids)), .date(now)]
+        ) { row in
+            guard let fingerprint = row.optionalText(3) else {
+                if row.text(1) == EncryptionPolicy.required.rawValue { unsendable.append(row.int(0)) }
+                return
+            }
+            seals[row.int(0)] = Seal(
+                recipient: OpenPGPKeyMaterial(fingerprint: fingerprint, bytes: Array(row.text(4).utf8)),
+                signer: row.optionalText(5).map { ($0, row.blob(6)) }, outerSubject: row.text(2))
+        }
+        if !unsendable.isEmpty {
+            try database.run(
+                """
+                UPDATE deliveries SET state = 'dead', lease_until = NULL,
+                    last_error = 'not sent: the project requires encryption and this address has no usable key'
+                WHERE id IN (SELECT value FROM json_each(?))
+                """, .text(Self.jsonList(unsendable)))
+        }
+        return (seals, Set(unsendable))
     }
 
     /// The message of delivery `id` as it is sent (a template filled in), for records and tests.

@@ -58,6 +58,7 @@ struct TemplateFile {
             parts: ["subject", "intro", "footer"], fields: ["project", "title", "release", "proposed"]),
         "sign-in": Schema(parts: ["subject", "intro", "footer"], fields: ["project", "organization", "minutes"]),
         "console-sign-in": Schema(parts: ["subject", "intro", "footer"], fields: ["project", "minutes"]),
+        "private-notice": Schema(parts: ["subject", "intro", "footer"], fields: ["project"]),
         "words": Schema(
             parts: [
                 "release", "revision", "cve", "severity", "highest-severity", "cvss", "affected", "fixed", "advisory",

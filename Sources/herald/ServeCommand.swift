@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import HeraldCore
 import HeraldDelivery
+import HeraldOpenPGP
 import HeraldServer
 import HeraldStore
 import HeraldTemplates
@@ -218,7 +219,7 @@ struct Serve: AsyncParsableCommand {
         var worker = WorkerSettings()
         worker.sendTimeout = timeout
         defer { engine.shutdown() }
-        let mail: any Transport
+        var mail: any Transport
         var smtpCheck: (@Sendable () -> String?)?
         if let smtp {
             let transport = SMTPTransport(engine: engine, url: smtp, from: settings.mailFrom)
@@ -228,6 +229,20 @@ struct Serve: AsyncParsableCommand {
             let directory = maildir ?? env["HERALD_MAILDIR"] ?? "./var/mail"
             mail = try MaildirTransport(directory: URL(fileURLWithPath: directory))
         }
+        // Private notices go encrypted where providers have keys, signed by their project's
+        // key; every project key must open with the vault's key before anything is sent.
+        let vault = try env[KeyVault.environmentName].flatMap { $0.isEmpty ? nil : try KeyVault(secret: $0) }
+        let keys = KeyStore(database: database)
+        for project in try ProjectStore(database: database, clock: clock).list() {
+            guard let key = try keys.projectKey(of: project.id) else { continue }
+            guard let vault else {
+                throw Refusal.invalid(
+                    field: KeyVault.environmentName,
+                    rule: "is not set, and project \(project.slug) has a signing key sealed under it")
+            }
+            _ = try vault.open(key.sealedSecret)
+        }
+        mail = SealingTransport(mail, pgp: LibRNP(), vault: vault)
         let (host, port) = try Self.hostPort(listen ?? env["HERALD_LISTEN"] ?? "127.0.0.1:8080", field: "listen")
         // Said in one line before anything starts, rather than as a socket error after the
         // "serving" line.

@@ -21,6 +21,8 @@
  *     and sqop.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <gpgme.h>
 #include <inttypes.h>
@@ -34,7 +36,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,6 +104,145 @@ static double rss_mb(void)
         fclose(f);
     }
     return resident * (double) sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
+}
+
+/* Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
+static double machine_busy_s(void)
+{
+    unsigned long long v[8] = {0};
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                     &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+        v[0] = v[1] = v[2] = v[5] = v[6] = v[7] = 0;
+    if (f)
+        fclose(f);
+    /* user nice system idle iowait irq softirq steal */
+    return (double) (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double) sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds used so far by process `pid` (0 -> 0). */
+static double process_cpu_s(long pid)
+{
+    if (pid <= 0)
+        return 0;
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* fields after the command name */
+    unsigned long long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return 0;
+    return (double) (ut + st) / (double) sysconf(_SC_CLK_TCK);
+}
+
+/* The gpg-agent serving GNUPGHOME `home` (GPGME's gpg processes hand it every signature). */
+static long find_agent(const char *home)
+{
+    DIR *proc = opendir("/proc");
+    struct dirent *de;
+    long found = 0;
+    while (proc && !found && (de = readdir(proc))) {
+        char path[300], cmd[4096];
+        if (!isdigit((unsigned char) de->d_name[0]))
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/cmdline", de->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t n = fread(cmd, 1, sizeof cmd - 1, f);
+        fclose(f);
+        cmd[n] = 0;
+        cmd[n ? n - 1 : 0] = 0;
+        /* argv is NUL-separated: "gpg-agent", "--homedir", HOME, ... */
+        const char *a1 = cmd + strlen(cmd) + 1, *a2 = a1 < cmd + n ? a1 + strlen(a1) + 1 : a1;
+        if (n && strstr(cmd, "gpg-agent") && a2 < cmd + n && !strcmp(a1, "--homedir") &&
+            !strcmp(a2, home))
+            found = atol(de->d_name);
+    }
+    if (proc)
+        closedir(proc);
+    return found;
+}
+
+/* GPGME starts gpg through an intermediate child that exits at once ("double fork"), so gpg
+ * itself is adopted by init and its CPU time never reaches RUSAGE_CHILDREN. Making this process
+ * a child subreaper and reaping the adopted gpg processes here brings it back. Only zombies
+ * whose command is not our own (i.e. the exec'd gpg, not GPGME's intermediate child, which
+ * GPGME reaps itself) are collected. */
+static volatile int g_reaper_stop;
+static char g_self_comm[64];
+
+static void *reaper_thread(void *arg)
+{
+    (void) arg;
+    while (!g_reaper_stop) {
+        siginfo_t si;
+        memset(&si, 0, sizeof si);
+        /* blocks until some child has exited; ECHILD at once when there are none */
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT) != 0) {
+            usleep(2000);
+            continue;
+        }
+        if (si.si_pid) {
+            char path[64], comm[64] = "";
+            snprintf(path, sizeof path, "/proc/%d/comm", (int) si.si_pid);
+            FILE *f = fopen(path, "r");
+            if (f) {
+                if (!fgets(comm, sizeof comm, f))
+                    comm[0] = 0;
+                fclose(f);
+            }
+            if (comm[0] && strcmp(comm, g_self_comm)) {
+                waitpid(si.si_pid, NULL, 0);
+                continue;
+            }
+        }
+        usleep(100); /* GPGME's own intermediate child: GPGME reaps it right away */
+    }
+    return NULL;
+}
+
+static pthread_t start_reaper(void)
+{
+    pthread_t th;
+    FILE *f = fopen("/proc/self/comm", "r");
+    if (!f || !fgets(g_self_comm, sizeof g_self_comm, f))
+        die("cannot read /proc/self/comm");
+    fclose(f);
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+        die("PR_SET_CHILD_SUBREAPER failed");
+    if (pthread_create(&th, NULL, reaper_thread, NULL))
+        die("pthread_create failed");
+    return th;
+}
+
+/* Other work on the same cores falsifies wall-clock numbers: before each phase, wait until the
+ * machine has been idle (< 0.1 core busy) for 3 seconds, at most `max_wait` seconds. */
+static double g_wait_idle = 1800;
+static void wait_for_idle(const char *what)
+{
+    double deadline = now_s() + g_wait_idle;
+    bool said = false;
+    while (g_wait_idle > 0) {
+        double b0 = machine_busy_s();
+        sleep(3);
+        double busy = (machine_busy_s() - b0) / 3.0;
+        if (busy < 0.1)
+            break;
+        if (now_s() > deadline) {
+            fprintf(stderr, "    machine still %.1f cores busy; measuring %s anyway\n", busy, what);
+            break;
+        }
+        if (!said)
+            fprintf(stderr, "    machine %.1f cores busy with other work; waiting before %s\n", busy,
+                    what);
+        said = true;
+    }
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -186,10 +330,9 @@ static long recipient_index(const char *fpr)
 typedef struct {
     const char *kt;
     size_t n;       /* messages */
-    char **text;    /* message i (NUL-terminated UTF-8) */
-    size_t *len;    /* its length in bytes */
-    size_t *rcpt;   /* index into g_rcpt of its recipient */
+    size_t *rcpt;   /* index into g_rcpt of message i's recipient */
     size_t nkeys;   /* distinct recipient keys cycled */
+    uint64_t seed;  /* makes the tokens differ between runs */
 } msgset_t;
 
 /* ~2 KB of Dutch/Danish security-advisory prose with non-ASCII in it, personalised with the
@@ -243,6 +386,9 @@ static size_t make_message(char *buf, size_t cap, size_t i, const char *email, u
     return (size_t) n;
 }
 
+/* Messages are generated when they are sent (about a microsecond each, the same for both
+ * libraries, measured separately): holding 10,000 texts in memory would make the benchmark
+ * process bigger and so GPGME's fork() per message dearer. */
 static void build_msgset(msgset_t *ms, const char *kt, size_t n, size_t max_keys, uint64_t seed)
 {
     size_t *pool = malloc(g_nrcpt * sizeof(size_t)), npool = 0;
@@ -252,16 +398,17 @@ static void build_msgset(msgset_t *ms, const char *kt, size_t n, size_t max_keys
     ms->kt = kt;
     ms->n = npool ? n : 0;
     ms->nkeys = npool;
-    ms->text = calloc(n ? n : 1, sizeof(char *));
-    ms->len = calloc(n ? n : 1, sizeof(size_t));
+    ms->seed = seed;
     ms->rcpt = calloc(n ? n : 1, sizeof(size_t));
-    char buf[8192];
-    for (size_t i = 0; i < ms->n; i++) {
+    for (size_t i = 0; i < ms->n; i++)
         ms->rcpt[i] = pool[i % npool];
-        ms->len[i] = make_message(buf, sizeof buf, i, g_rcpt[ms->rcpt[i]].email, seed);
-        ms->text[i] = memcpy(malloc(ms->len[i] + 1), buf, ms->len[i] + 1);
-    }
     free(pool);
+}
+
+#define MSG_CAP 8192
+static size_t message_text(const msgset_t *ms, size_t i, char *buf)
+{
+    return make_message(buf, MSG_CAP, i, g_rcpt[ms->rcpt[i]].email, ms->seed);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -290,7 +437,7 @@ typedef struct {
     gpgme_key_t gsigner;
     /* current phase */
     const msgset_t *ms;
-    size_t done, bytes, bad_armor;
+    size_t done, bytes, inbytes, bad_armor;
     double load_s;
 } worker_t;
 
@@ -307,7 +454,8 @@ static bool is_sample(size_t i, size_t n, int nthreads)
     return false;
 }
 
-static void save_sample(const worker_t *w, size_t i, const void *out, size_t outlen)
+static void save_sample(const worker_t *w, size_t i, const void *out, size_t outlen,
+                        const char *text, size_t textlen)
 {
     const msgset_t *ms = w->ms;
     char asc[1024], txt[1024];
@@ -315,7 +463,7 @@ static void save_sample(const worker_t *w, size_t i, const void *out, size_t out
              w->nthreads, i);
     snprintf(txt, sizeof txt, "%s/plain-%s-%zu.txt", g_samples, ms->kt, i);
     write_file(asc, out, outlen);
-    write_file(txt, ms->text[i], ms->len[i]);
+    write_file(txt, text, textlen);
     pthread_mutex_lock(&g_manifest_lock);
     fprintf(g_manifest, "%s\t%s\t%d\t%zu\t%s\t%s\t%s\t%s\n", LIB_NAME[w->lib], ms->kt,
             w->nthreads, i, g_rcpt[ms->rcpt[i]].fpr, g_rcpt[ms->rcpt[i]].email, asc, txt);
@@ -323,7 +471,8 @@ static void save_sample(const worker_t *w, size_t i, const void *out, size_t out
     pthread_mutex_unlock(&g_manifest_lock);
 }
 
-static void account(worker_t *w, size_t i, const char *out, size_t outlen)
+static void account(worker_t *w, size_t i, const char *out, size_t outlen, const char *text,
+                    size_t textlen)
 {
     static const char head[] = "-----BEGIN PGP MESSAGE-----";
     if (outlen < sizeof head || memcmp(out, head, sizeof head - 1))
@@ -331,7 +480,8 @@ static void account(worker_t *w, size_t i, const char *out, size_t outlen)
     w->bytes += outlen;
     w->done++;
     if (is_sample(i, w->ms->n, w->nthreads))
-        save_sample(w, i, out, outlen);
+        save_sample(w, i, out, outlen, text, textlen);
+    w->inbytes += textlen;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -377,6 +527,8 @@ static void rnp_unload(worker_t *w)
 static void rnp_encrypt_one(worker_t *w, size_t i)
 {
     const msgset_t *ms = w->ms;
+    char text[MSG_CAP];
+    size_t textlen = message_text(ms, i, text);
     rnp_key_handle_t rcpt = NULL;
     rnp_input_t in = NULL;
     rnp_output_t out = NULL;
@@ -385,7 +537,7 @@ static void rnp_encrypt_one(worker_t *w, size_t i)
     RNP_CHECK(rnp_locate_key(w->ffi, "fingerprint", g_rcpt[ms->rcpt[i]].fpr, &rcpt));
     if (!rcpt)
         die("librnp: recipient %s not found", g_rcpt[ms->rcpt[i]].fpr);
-    RNP_CHECK(rnp_input_from_memory(&in, (const uint8_t *) ms->text[i], ms->len[i], false));
+    RNP_CHECK(rnp_input_from_memory(&in, (const uint8_t *) text, textlen, false));
     RNP_CHECK(rnp_output_to_memory(&out, 0));
     RNP_CHECK(rnp_op_encrypt_create(&op, w->ffi, in, out));
     /* Given the primary key, librnp picks its usable encryption subkey itself
@@ -402,7 +554,7 @@ static void rnp_encrypt_one(worker_t *w, size_t i)
     uint8_t *buf = NULL;
     size_t len = 0;
     RNP_CHECK(rnp_output_memory_get_buf(out, &buf, &len, false)); /* owned by `out` */
-    account(w, i, (const char *) buf, len);
+    account(w, i, (const char *) buf, len, text, textlen);
     rnp_op_encrypt_destroy(op);
     rnp_input_destroy(in);
     rnp_output_destroy(out);
@@ -496,9 +648,11 @@ static void gpgme_unload(worker_t *w)
 static void gpgme_encrypt_one(worker_t *w, size_t i)
 {
     const msgset_t *ms = w->ms;
+    char text[MSG_CAP];
+    size_t textlen = message_text(ms, i, text);
     gpgme_data_t in, out;
     gpgme_key_t rcpts[2] = {w->gkeys[ms->rcpt[i]], NULL};
-    GPGME_CHECK(gpgme_data_new_from_mem(&in, ms->text[i], ms->len[i], 0));
+    GPGME_CHECK(gpgme_data_new_from_mem(&in, text, textlen, 0));
     GPGME_CHECK(gpgme_data_new(&out));
     GPGME_CHECK(gpgme_op_encrypt_sign(w->gctx, rcpts, GPGME_ENCRYPT_ALWAYS_TRUST, in, out));
     gpgme_encrypt_result_t er = gpgme_op_encrypt_result(w->gctx);
@@ -508,7 +662,7 @@ static void gpgme_encrypt_one(worker_t *w, size_t i)
         die("gpgme: message %zu not encrypted+signed as asked", i);
     size_t len = 0;
     char *buf = gpgme_data_release_and_get_mem(out, &len);
-    account(w, i, buf, len);
+    account(w, i, buf, len, text, textlen);
     gpgme_free(buf);
     gpgme_data_release(in);
 }
@@ -559,6 +713,10 @@ static void bench_lib(int lib, int nthreads, const msgset_t *sets, int nsets, do
         w[t].tid = t;
         w[t].nthreads = nthreads;
     }
+    char what[128];
+    snprintf(what, sizeof what, "%s load (%d thread%s)", LIB_NAME[lib], nthreads,
+             nthreads > 1 ? "s" : "");
+    wait_for_idle(what);
     double rss0 = rss_mb();
     double load_wall = run_threads(w, nthreads, load_thread);
     double rss1 = rss_mb();
@@ -578,29 +736,43 @@ static void bench_lib(int lib, int nthreads, const msgset_t *sets, int nsets, do
             w[t].ms = ms;
             w[t].done = w[t].bytes = w[t].bad_armor = 0;
         }
+        for (int t = 0; t < nthreads; t++)
+            w[t].inbytes = 0;
+        snprintf(what, sizeof what, "%s %s (%d thread%s)", LIB_NAME[lib], ms->kt, nthreads,
+                 nthreads > 1 ? "s" : "");
+        wait_for_idle(what);
+        long agent = lib == LIB_GPGME ? find_agent(g_home) : 0;
         double cs0, cc0, cs1, cc1;
         double rb = rss_mb();
+        double m0 = machine_busy_s(), a0 = process_cpu_s(agent);
         cpu_s(&cs0, &cc0);
         double wall = run_threads(w, nthreads, encrypt_thread);
         cpu_s(&cs1, &cc1);
+        double m1 = machine_busy_s(), a1 = process_cpu_s(agent);
         double ra = rss_mb();
-        size_t done = 0, bytes = 0, bad = 0;
+        double agent_s = a1 - a0;
+        /* CPU the rest of the machine used meanwhile, in cores: a measure of interference */
+        double foreign = ((m1 - m0) - (cs1 - cs0) - (cc1 - cc0) - agent_s) / wall;
+        if (foreign < 0)
+            foreign = 0;
+        size_t done = 0, bytes = 0, bad = 0, inbytes = 0;
         for (int t = 0; t < nthreads; t++) {
             done += w[t].done;
             bytes += w[t].bytes;
             bad += w[t].bad_armor;
+            inbytes += w[t].inbytes;
         }
         if (done != ms->n)
             die("%s: %zu of %zu messages done", LIB_NAME[lib], done, ms->n);
         /* RESULT lib kt threads messages keys wall_s msgs_per_s us_per_msg cpu_self_us
-         * cpu_children_us avg_out_bytes avg_in_bytes bad_armor rss_growth_mb */
-        size_t inbytes = 0;
-        for (size_t i = 0; i < ms->n; i++)
-            inbytes += ms->len[i];
-        printf("RESULT\t%s\t%s\t%d\t%zu\t%zu\t%.4f\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\t%.0f\t%zu\t%.1f\n",
+         * cpu_children_us avg_out_bytes avg_in_bytes bad_armor rss_growth_mb agent_cpu_us
+         * foreign_cores */
+        printf("RESULT\t%s\t%s\t%d\t%zu\t%zu\t%.4f\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\t%.0f\t%zu\t%.1f"
+               "\t%.1f\t%.2f\n",
                LIB_NAME[lib], ms->kt, nthreads, done, ms->nkeys, wall, done / wall,
                wall * 1e6 / done, (cs1 - cs0) * 1e6 / done, (cc1 - cc0) * 1e6 / done,
-               (double) bytes / done, (double) inbytes / done, bad, ra - rb);
+               (double) bytes / done, (double) inbytes / done, bad, ra - rb,
+               agent_s * 1e6 / done, foreign);
         fflush(stdout);
         if (bad)
             die("%s: %zu outputs are not ASCII-armored messages", LIB_NAME[lib], bad);
@@ -636,6 +808,7 @@ static int cmd_bench(int argc, char **argv)
         else if (!strcmp(o, "--sample-count")) g_sample_count = strtoull(v, NULL, 10);
         else if (!strcmp(o, "--seed")) seed = strtoull(v, NULL, 10);
         else if (!strcmp(o, "--libs")) libs = v;
+        else if (!strcmp(o, "--wait-idle")) g_wait_idle = atof(v);
         else die("unknown option %s", o);
     }
     if (!recipients || !pubkeys || !seckey || !g_signer || !g_home || !g_samples)
@@ -643,6 +816,7 @@ static int cmd_bench(int argc, char **argv)
     if (threads < 1 || threads > 64)
         die("--threads must be 1..64");
 
+    pthread_t reaper = 0;
     load_recipients(recipients);
     qsort(g_rcpt, g_nrcpt, sizeof(*g_rcpt), fpr_cmp);
     g_pub = read_file(pubkeys, &g_publen);
@@ -657,16 +831,21 @@ static int cmd_bench(int argc, char **argv)
     msgset_t sets[2];
     build_msgset(&sets[0], "cv25519", messages, max_keys, seed);
     build_msgset(&sets[1], "rsa3072", messages, max_keys, seed);
-    size_t total = 0;
-    for (int s = 0; s < 2; s++)
-        for (size_t i = 0; i < sets[s].n; i++)
-            total += sets[s].len[i];
+    /* what generating the texts costs (it is inside every per-message time below) */
+    size_t total = 0, gen = sets[0].n < 2000 ? sets[0].n : 2000;
+    char text[MSG_CAP];
+    double g0 = now_s();
+    for (size_t i = 0; i < gen; i++)
+        total += message_text(&sets[0], i, text);
+    double gen_us = gen ? (now_s() - g0) * 1e6 / gen : 0;
+    struct rlimit nofile;
+    getrlimit(RLIMIT_NOFILE, &nofile);
     printf("INFO\tlibrnp %s; gpgme %s; %zu recipient keys loaded; messages per key type %zu; "
-           "cv25519 keys cycled %zu; rsa3072 keys cycled %zu; mean plaintext %.0f bytes; "
-           "seed %" PRIu64 "\n",
+           "cv25519 keys cycled %zu; rsa3072 keys cycled %zu; mean plaintext %.0f bytes, "
+           "generated in %.1f us each; RLIMIT_NOFILE %llu; seed %" PRIu64 "\n",
            rnp_version_string_full(), gpgme_check_version(NULL), g_nrcpt, messages,
-           sets[0].nkeys, sets[1].nkeys,
-           (double) total / (double) (sets[0].n + sets[1].n ? sets[0].n + sets[1].n : 1), seed);
+           sets[0].nkeys, sets[1].nkeys, gen ? (double) total / gen : 0, gen_us,
+           (unsigned long long) nofile.rlim_cur, seed);
     fflush(stdout);
 
     if (strstr(libs, "rnp")) {
@@ -675,22 +854,27 @@ static int cmd_bench(int argc, char **argv)
             bench_lib(LIB_RNP, threads, sets, 2, 0);
     }
     if (strstr(libs, "gpgme")) {
+        reaper = start_reaper();
         double import_s = gpgme_import_all();
         bench_lib(LIB_GPGME, 1, sets, 2, import_s);
         if (threads > 1)
             bench_lib(LIB_GPGME, threads, sets, 2, import_s);
     }
     fclose(g_manifest);
-    for (int s = 0; s < 2; s++) {
-        for (size_t i = 0; i < sets[s].n; i++)
-            free(sets[s].text[i]);
-        free(sets[s].text);
-        free(sets[s].len);
+    for (int s = 0; s < 2; s++)
         free(sets[s].rcpt);
-    }
     free(g_pub);
     free(g_sec);
     free(g_rcpt);
+    if (reaper) {
+        /* stop the reaper: it may sit in waitid, so give it one child to collect */
+        g_reaper_stop = 1;
+        pid_t pid = fork();
+        if (pid == 0)
+            _exit(0);
+        pthread_join(reaper, NULL);
+        waitpid(pid, NULL, WNOHANG);
+    }
     double cself, cchildren;
     cpu_s(&cself, &cchildren);
     printf("CPU\t%.3f\t%.3f\n", cself, cchildren); /* whole run, for the load accounting */

@@ -1,0 +1,75 @@
+import Foundation
+import HeraldApp
+import HeraldCore
+import HeraldStore
+
+/// Encrypts the private notices the claim marked (`ClaimedDelivery.seal`) to the contact's key,
+/// signed by the project's key, as PGP/MIME, then hands them to the mail transport; the rest
+/// pass straight through. Encryption is CPU work, so it runs on its own threads, as many as
+/// there are cores, never on the worker's loop or the transport's.
+public final class SealingTransport: Transport, @unchecked Sendable {
+    private let inner: any Transport
+    private let pgp: any OpenPGP
+    private let vault: (any SecretVault)?
+    private let queue: OperationQueue
+    private let lock = NSLock()
+    /// Opened project keys, by fingerprint: each is opened once, not once per message.
+    private var signers: [String: [UInt8]] = [:]
+
+    /// Wraps `inner`; `vault` opens the projects' signing keys (nil: none can be opened, and a
+    /// notice whose project has a key waits, failing, until the operator sets one).
+    public init(_ inner: any Transport, pgp: any OpenPGP, vault: (any SecretVault)?) {
+        self.inner = inner
+        self.pgp = pgp
+        self.vault = vault
+        queue = OperationQueue()
+        queue.maxConcurrentOperationCount = ProcessInfo.processInfo.activeProcessorCount
+        queue.name = "herald.sealing"
+    }
+
+    /// Where the inner transport delivers.
+    public var destination: String { inner.destination }
+
+    /// Encrypts, then sends; a delivery without a seal is sent as it is.
+    public func send(_ delivery: ClaimedDelivery) async -> SendResult {
+        await withCheckedContinuation { continuation in start(delivery) { continuation.resume(returning: $0) } }
+    }
+
+    /// Encrypts on the sealing threads, then starts the inner transport's send.
+    public func start(_ delivery: ClaimedDelivery, completion: @escaping @Sendable (SendResult) -> Void) {
+        guard let seal = delivery.seal else { return inner.start(delivery, completion: completion) }
+        queue.addOperation { [self] in
+            switch Result(catching: { try sealed(delivery.payload, seal) }) {
+            case let .success(payload):
+                inner.start(delivery.sealed(payload), completion: completion)
+            case let .failure(error as Refusal):
+                // The vault cannot open the project's key: an operator's fix, then a retry.
+                completion(.failed("not encrypted: \(error)", retryAfter: nil))
+            case let .failure(error):
+                completion(.permanent("not encrypted: \(error)"))
+            }
+        }
+    }
+
+    /// Stops the inner transport's waiting sends.
+    public func stopWaiting() { inner.stopWaiting() }
+
+    /// The PGP/MIME message for `payload`.
+    func sealed(_ payload: [UInt8], _ seal: Seal) throws -> [UInt8] {
+        let signer = try seal.signer.map { try OpenPGPKeyMaterial(fingerprint: $0.fingerprint, bytes: opened($0)) }
+        let armored = try pgp.encrypt(PGPMIME.innerPart(of: payload), to: seal.recipient, signedBy: signer)
+        return PGPMIME.encrypted(
+            payload, armored: armored, outerSubject: seal.outerSubject, boundary: "herald-" + Secrets.token(prefix: ""))
+    }
+
+    private func opened(_ signer: (fingerprint: String, sealedSecret: [UInt8])) throws -> [UInt8] {
+        if let secret = lock.withLock({ signers[signer.fingerprint] }) { return secret }
+        guard let vault else {
+            throw Refusal.invalid(
+                field: KeyVault.environmentName, rule: "is not set, so the project's key cannot sign this notice")
+        }
+        let secret = try vault.open(signer.sealedSecret)
+        lock.withLock { signers[signer.fingerprint] = secret }
+        return secret
+    }
+}
