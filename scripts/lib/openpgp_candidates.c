@@ -855,6 +855,7 @@ static int cmd_bench(int argc, char **argv)
     }
     if (strstr(libs, "gpgme")) {
         reaper = start_reaper();
+        wait_for_idle("gpgme import");
         double import_s = gpgme_import_all();
         bench_lib(LIB_GPGME, 1, sets, 2, import_s);
         if (threads > 1)

@@ -1,6 +1,6 @@
 # Sourced by the scripts: installs what a fresh machine lacks. A fresh machine has the Swift
 # toolchain, gcc, python3 and libsqlite3-dev; Herald also needs libcurl's and cmark-gfm's
-# headers, libqrencode's (the console's QR codes) and tzdata.
+# headers, libqrencode's (the console's QR codes), librnp's (OpenPGP) and tzdata.
 
 # Runs a command as root (directly when we are root, through sudo otherwise).
 as_root() {
@@ -21,7 +21,7 @@ ensure_packages() {
 
 # What building and running Herald needs.
 ensure_build_dependencies() {
-    ensure_packages libsqlite3-dev libcurl4-openssl-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libqrencode-dev tzdata sqlite3
+    ensure_packages libsqlite3-dev libcurl4-openssl-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libqrencode-dev librnp-dev tzdata sqlite3
 }
 
 # What the end-to-end tests use as real peers: an SMTP server (aiosmtpd), a feed parser
@@ -30,9 +30,9 @@ ensure_build_dependencies() {
 # self-signed certificate, schemathesis, which fuzzes the HTTP API from openapi.yaml, and the
 # ecosystem's validators: jsonschema (OSV, JSON Feed, Adaptive Card), jing (Atom) and the
 # official standardwebhooks library (the generic webhook's signature); pyotp plays the console
-# user's authenticator app.
+# user's authenticator app; GnuPG and Sequoia (sqop) decrypt and verify what Herald encrypts and signs.
 ensure_test_dependencies() {
-    ensure_packages chromium chromium-driver fonts-dejavu-core openssl jing
+    ensure_packages chromium chromium-driver fonts-dejavu-core openssl jing gnupg sqop
     python3 -c "import aiosmtpd, feedparser, jsonschema, standardwebhooks, selenium, axe_selenium_python, pyotp" 2>/dev/null \
         || pip_install aiosmtpd feedparser jsonschema standardwebhooks selenium axe-selenium-python pyotp
     python3 -m schemathesis.cli --version 2>/dev/null | grep -qx ".*version $SCHEMATHESIS_VERSION" || pip_install "schemathesis==$SCHEMATHESIS_VERSION"

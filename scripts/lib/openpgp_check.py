@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""Encrypted early notices, checked by peers Herald did not write: GnuPG and Sequoia (sqop)
+decrypt what Herald sends through a real SMTP server (aiosmtpd) and verify the project's
+signature, for Ed25519/Curve25519 and RSA-3072 keys made by GnuPG and a key made by Sequoia;
+Python's email package reads the PGP/MIME structure (RFC 3156); the outer headers carry no
+word of the advisory; non-ASCII text arrives intact; expired, revoked and mismatched keys are
+refused at upload; a project that requires encryption sends a keyless address only a pointer
+to the portal.
+
+  openpgp_check.py HERALD_BINARY
+"""
+import email
+import email.policy
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+
+from harness import Run, free_port
+
+HERALD = os.path.abspath(sys.argv[1])
+SUPPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "Support")
+run = Run("OPENPGP", "herald-openpgp-")
+WORK = run.work
+DB = os.path.join(WORK, "herald.sqlite")
+SMTP_DIR = os.path.join(WORK, "smtp")
+GNUPGHOME = os.path.join(WORK, "gnupg")
+os.makedirs(SMTP_DIR)
+os.makedirs(GNUPGHOME, mode=0o700)
+fail = run.fail
+
+TITLE = "Beveiligingsadvies – heap overflow in de æøå-parser"
+BODY = "Details: de parser leest voorbij het einde van de buffer. Æblegrød – ÆØÅ æøå – “quoted”.\n"
+SECRET_WORDS = ["Beveiligingsadvies", "heap", "overflow", "parser", "CVE-2026-12345", "EMBARGOED"]
+
+
+def step(text):
+    print(f"==> {text}", flush=True)
+
+
+def gpg(*args, input=None, check=True):
+    result = subprocess.run(["gpg", "--homedir", GNUPGHOME, "--batch", "--pinentry-mode", "loopback", "--passphrase", "",
+                             *args], input=input, capture_output=True)
+    if check and result.returncode != 0:
+        fail(f"gpg {' '.join(args)} exited {result.returncode}: {result.stderr.decode(errors='replace')}")
+    return result
+
+
+def fingerprint(uid):
+    out = gpg("--list-keys", "--with-colons", uid).stdout.decode()
+    return next(line.split(":")[9] for line in out.splitlines() if line.startswith("fpr"))
+
+
+def write(name, data):
+    path = os.path.join(WORK, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def gpg_key(uid, algo, usage="cert,sign", expire="never", subkey=None, faked_time=None):
+    """A key made by GnuPG; returns the path of its armored public key."""
+    extra = ["--faked-system-time", faked_time] if faked_time else []
+    gpg(*extra, "--quick-gen-key", uid, algo, usage, expire)
+    fpr = fingerprint(uid)
+    if subkey:
+        gpg(*extra, "--quick-add-key", fpr, subkey, "encr", expire)
+    return write(re.sub(r"\W", "_", uid) + ".asc", gpg("--armor", "--export", uid).stdout)
+
+
+step("keys made by GnuPG (Ed25519/Curve25519, RSA-3072, expired, revoked, another address) and by Sequoia")
+alice = gpg_key("Alice <alice@ed.example>", "ed25519", subkey="cv25519")
+bob = gpg_key("Bob <bob@rsa.example>", "rsa3072", usage="cert,sign,encr")
+strict_key = gpg_key("Sam <sam@strict.example>", "ed25519", subkey="cv25519")
+expired = gpg_key("Old <old@expired.example>", "ed25519", expire="1d", subkey="cv25519", faked_time="20200101T000000")
+revoked_uid = "Rev <rev@revoked.example>"
+gpg_key(revoked_uid, "ed25519", subkey="cv25519")
+revocation = open(os.path.join(GNUPGHOME, "openpgp-revocs.d", fingerprint(revoked_uid) + ".rev"), "rb").read()
+gpg("--import", input=revocation.replace(b":-----BEGIN", b"-----BEGIN"))
+revoked = write("revoked.asc", gpg("--armor", "--export", revoked_uid).stdout)
+elsewhere = gpg_key("Someone <someone@elsewhere.example>", "ed25519", subkey="cv25519")
+carol_secret = subprocess.run(["sqop", "generate-key", "Carol <carol@sq.example>"], capture_output=True, check=True).stdout
+carol_secret_path = write("carol.key", carol_secret)
+carol = write("carol.cert", subprocess.run(["sqop", "extract-cert"], input=carol_secret, capture_output=True, check=True).stdout)
+
+smtp = subprocess.Popen([sys.executable, os.path.join(SUPPORT, "smtp_server.py"), "--dir", SMTP_DIR], stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE, text=True)
+run.children.append(smtp)
+smtp_port = int(smtp.stdout.readline().split()[1])
+port = free_port()
+BASE = f"http://127.0.0.1:{port}"
+ENV = dict(os.environ, HERALD_PUBLIC_URL=BASE, HERALD_MAIL_FROM="security@herald.example", HERALD_LOG_LEVEL="warning",
+           HERALD_KEY_ENCRYPTION_KEY="openpgp-check-" + "k" * 40)
+herald = run.herald_at(HERALD, DB, ENV)
+
+step("a project that encrypts where it can, one that requires it; the first with its signing key")
+herald("migrate")
+herald("project", "add", "oz", "--name", "Open Zaak", "--contact", "security@openzaak.example")
+herald("project", "add", "strict", "--name", "Strict", "--encryption", "required")
+out = herald("project", "key", "generate", "oz")
+project_fpr = re.search(r"[0-9A-F]{40}", out).group(0)
+project_cert = write("oz.cert", herald("project", "key", "export", "oz").encode())
+if "PRIVATE" in open(project_cert).read():
+    fail("project key export printed a secret key")
+gpg("--import", project_cert)
+
+
+def provider(organization, *emails, project="oz"):
+    args = ["provider", "add", "--organization", organization, "--project", project, "--approve"]
+    for address in emails:
+        args += ["--email", address]
+    herald(*args)
+    return next(p["id"] for p in json.loads(herald("provider", "list", "--json")) if p["organization"] == organization)
+
+
+ed_co = provider("Ed Co", "alice@ed.example", "plain@ed.example")
+rsa_co = provider("RSA Co", "bob@rsa.example")
+sq_co = provider("Sq Co", "carol@sq.example")
+strict_co = provider("Strict Co", "sam@strict.example", project="strict")
+provider("Nokey Co", "nokey@strict.example", project="strict")
+refused_co = provider("Refused Co", "old@expired.example", "rev@revoked.example", "dave@mismatch.example")
+herald("provider", "key", "add", str(ed_co), alice)
+herald("provider", "key", "add", str(rsa_co), bob)
+herald("provider", "key", "add", str(sq_co), carol)
+herald("provider", "key", "add", str(strict_co), strict_key)
+keys = json.loads(herald("provider", "key", "list", str(rsa_co), "--json"))
+if len(keys) != 1 or keys[0]["email"] != "bob@rsa.example" or "RSA" not in keys[0]["algorithm"]:
+    fail(f"RSA Co's key list reads {keys}")
+
+step("expired, revoked and mismatched keys are refused at upload, each with its reason, and nothing is stored")
+for path, address, reason in [(expired, None, "expired"), (revoked, None, "revoked"),
+                              (elsewhere, "dave@mismatch.example", "not dave@mismatch.example")]:
+    args = ["provider", "key", "add", str(refused_co), path] + (["--email", address] if address else [])
+    result = subprocess.run([HERALD, *args, "--database", DB], capture_output=True, text=True, env=ENV)
+    if result.returncode != 2 or reason not in result.stderr or len(result.stderr.strip().splitlines()) != 1:
+        fail(f"herald {' '.join(args)} gave {result.returncode}: {result.stderr!r}, wanted exit 2 naming '{reason}'")
+if json.loads(herald("provider", "key", "list", str(refused_co), "--json")):
+    fail("a refused key was stored")
+
+serve = subprocess.Popen([HERALD, "serve", "--database", DB, "--listen", f"127.0.0.1:{port}",
+                          "--smtp-url", f"smtp://127.0.0.1:{smtp_port}"], env=ENV,
+                         stdout=open(os.path.join(WORK, "serve.log"), "w"), stderr=subprocess.STDOUT)
+run.children.append(serve)
+run.wait_for("herald serve", lambda: urllib.request.urlopen(BASE + "/healthz", timeout=2).read(), tolerate=(OSError,))
+
+body_file = write("body.md", BODY.encode())
+embargo = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3 * 86400))
+for project in ["oz", "strict"]:
+    herald("advisory", "create", "--project", project, "--title", TITLE, "--cve", "CVE-2026-12345", "--severity", "high",
+           "--body-file", body_file, "--embargo", embargo, "--early-notice", "now")
+
+
+def mails():
+    out = {}
+    for path in glob.glob(os.path.join(SMTP_DIR, "*.eml")):
+        raw = open(path, "rb").read()
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        out.setdefault(str(message["X-Envelope-To"]), []).append((raw, message))
+    return out
+
+
+everyone = ["alice@ed.example", "plain@ed.example", "bob@rsa.example", "carol@sq.example", "sam@strict.example",
+            "nokey@strict.example"]
+run.wait_for("the early notices", lambda: all(address in mails() for address in everyone), timeout=30)
+messages = {address: found[0] for address, found in mails().items()}
+step(f"{len(messages)} early notices arrived by SMTP")
+
+
+def outer_headers(raw):
+    return raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+
+
+def encrypted_part(address):
+    raw, message = messages[address]
+    if message.get_content_type() != "multipart/encrypted" or message.get_param("protocol") != "application/pgp-encrypted":
+        fail(f"{address}: Content-Type is {message['Content-Type']}, not multipart/encrypted (RFC 3156)")
+    parts = message.get_payload()
+    if len(parts) != 2 or parts[0].get_content_type() != "application/pgp-encrypted" \
+            or parts[1].get_content_type() != "application/octet-stream":
+        fail(f"{address}: the parts are {[p.get_content_type() for p in parts]}")
+    if "Version: 1" not in parts[0].get_payload():
+        fail(f"{address}: the version part says {parts[0].get_payload()!r}")
+    headers = outer_headers(raw)
+    for word in SECRET_WORDS:
+        if word.lower() in headers.lower():
+            fail(f"{address}: the outer headers say '{word}':\n{headers}")
+    subject = str(message["Subject"])
+    if subject != "[Open Zaak] Private security notice" and subject != "[Strict] Private security notice":
+        fail(f"{address}: the outer subject is {subject!r}")
+    armored = parts[1].get_payload().encode()
+    if not armored.startswith(b"-----BEGIN PGP MESSAGE-----"):
+        fail(f"{address}: the second part is not an armored OpenPGP message")
+    return armored
+
+
+def check_inner(address, plain):
+    inner = email.message_from_bytes(plain, policy=email.policy.default)
+    if inner.get_param("protected-headers") != "v1":
+        fail(f"{address}: the inner part has no protected-headers=\"v1\": {inner['Content-Type']}")
+    if TITLE not in str(inner["Subject"]):
+        fail(f"{address}: the protected Subject is {inner['Subject']!r}, not the advisory's")
+    text = inner.get_content()
+    if "Æblegrød – ÆØÅ æøå – “quoted”" not in text or "CVE-2026-12345" not in text:
+        fail(f"{address}: the decrypted text lost its words or its non-ASCII:\n{text}")
+    if not re.search(re.escape(BASE) + r"/ack\?token=[A-Za-z0-9_-]{43}", text):
+        fail(f"{address}: no acknowledgement link of its own in the decrypted text")
+
+
+def gpg_decrypts(address):
+    result = gpg("--status-fd", "2", "--decrypt", input=encrypted_part(address))
+    status = result.stderr.decode(errors="replace")
+    if f"VALIDSIG {project_fpr}" not in status or "GOODSIG" not in status:
+        fail(f"{address}: gpg found no good signature by the project's key {project_fpr}:\n{status}")
+    check_inner(address, result.stdout)
+
+
+def sqop_decrypts(address, secret_path):
+    verifications = os.path.join(WORK, "verifications-" + address)
+    result = subprocess.run(["sqop", "decrypt", f"--verifications-out={verifications}", "--verify-with", project_cert,
+                             secret_path], input=encrypted_part(address), capture_output=True)
+    if result.returncode != 0:
+        fail(f"{address}: sqop decrypt exited {result.returncode}: {result.stderr.decode(errors='replace')}")
+    if project_fpr not in open(verifications).read():
+        fail(f"{address}: sqop verified no signature by {project_fpr}: {open(verifications).read()!r}")
+    check_inner(address, result.stdout)
+
+
+step("GnuPG decrypts Ed25519 and RSA-3072 notices and verifies the project's signature")
+gpg_decrypts("alice@ed.example")
+gpg_decrypts("bob@rsa.example")
+step("Sequoia decrypts its own key's notice and GnuPG-made keys' notices, and verifies the signature")
+sqop_decrypts("carol@sq.example", carol_secret_path)
+for address in ["alice@ed.example", "bob@rsa.example"]:
+    sqop_decrypts(address, write(address + ".key", gpg("--armor", "--export-secret-keys", address).stdout))
+
+step("an address without a key: plain text where the project encrypts when it can")
+raw, message = messages["plain@ed.example"]
+if message.get_content_type() != "text/plain" or TITLE not in str(message["Subject"]):
+    fail(f"plain@ed.example got {message.get_content_type()} {message['Subject']!r}")
+
+step("a project that requires encryption: the keyless address gets only a pointer to the portal")
+encrypted_part("sam@strict.example")
+raw, message = messages["nokey@strict.example"]
+text = message.get_body(("plain",)).get_content()
+for word in SECRET_WORDS:
+    if word.lower() in raw.decode("utf-8", errors="replace").lower():
+        fail(f"nokey@strict.example was told '{word}':\n{raw.decode(errors='replace')}")
+if BASE + "/portal" not in text or str(message["Subject"]) != "[Strict] Private security notice":
+    fail(f"nokey@strict.example's notice does not point to the portal: {message['Subject']!r}\n{text}")
+
+serve.terminate()
+serve.wait(timeout=20)
+print("OPENPGP OK: GnuPG and Sequoia decrypt and verify; outer headers neutral; bad keys refused; required mode keeps "
+      "embargoed text from keyless addresses")
