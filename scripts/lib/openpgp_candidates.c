@@ -414,13 +414,16 @@ static size_t message_text(const msgset_t *ms, size_t i, char *buf)
 /* ------------------------------------------------------------------------------------------ */
 /* Benchmark state                                                                            */
 
-enum { LIB_RNP, LIB_GPGME };
-static const char *LIB_NAME[] = {"librnp", "gpgme"};
+/* LIB_GPGME_NOLOCK: GPGME again, on a GNUPGHOME whose gpg.conf adds "lock-never" and
+ * "no-random-seed-file": concurrent gpg processes otherwise queue on the keybox dotlock and on
+ * the random_seed file lock (with sleeps of 50 ms and more), so a second thread gains nothing. */
+enum { LIB_RNP, LIB_GPGME, LIB_GPGME_NOLOCK };
+static const char *LIB_NAME[] = {"librnp", "gpgme", "gpgme-nolock"};
 
 static char *g_pub, *g_sec; /* armored recipient public keys (+ project cert), project secret */
 static size_t g_publen, g_seclen;
 static const char *g_signer;   /* project key fingerprint */
-static const char *g_home;     /* GNUPGHOME for gpgme (fresh, empty at start) */
+static const char *g_homes[3]; /* GNUPGHOME per GPGME variant (fresh, empty at start) */
 static const char *g_samples;  /* directory for sampled outputs */
 static size_t g_sample_count = 5;
 static FILE *g_manifest;
@@ -564,12 +567,12 @@ static void rnp_encrypt_one(worker_t *w, size_t i)
 /* ------------------------------------------------------------------------------------------ */
 /* GPGME                                                                                      */
 
-static gpgme_ctx_t gpgme_context(void)
+static gpgme_ctx_t gpgme_context(const char *home)
 {
     gpgme_ctx_t ctx;
     GPGME_CHECK(gpgme_new(&ctx));
     GPGME_CHECK(gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP));
-    GPGME_CHECK(gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL, g_home));
+    GPGME_CHECK(gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL, home));
     gpgme_set_armor(ctx, 1);
     gpgme_set_textmode(ctx, 0); /* binary literal data: the text comes back byte for byte */
     GPGME_CHECK(gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK));
@@ -593,10 +596,10 @@ static void gpgme_import_buffer(gpgme_ctx_t ctx, const char *buf, size_t len, in
 
 /* Imports everything into the (fresh) GNUPGHOME: gpg's keybox on disk plus gpg-agent's
  * private-keys-v1.d. This is GPGME's "load"; it happens once, not per context. */
-static double gpgme_import_all(void)
+static double gpgme_import_all(const char *home)
 {
     double t0 = now_s();
-    gpgme_ctx_t ctx = gpgme_context();
+    gpgme_ctx_t ctx = gpgme_context(home);
     gpgme_import_buffer(ctx, g_pub, g_publen, 0);
     gpgme_import_buffer(ctx, g_sec, g_seclen, 1);
     gpgme_release(ctx);
@@ -608,7 +611,7 @@ static double gpgme_import_all(void)
 static void gpgme_load(worker_t *w)
 {
     double t0 = now_s();
-    w->gctx = gpgme_context();
+    w->gctx = gpgme_context(g_homes[w->lib]);
     w->gkeys = calloc(g_nrcpt, sizeof(gpgme_key_t));
     GPGME_CHECK(gpgme_op_keylist_start(w->gctx, NULL, 0));
     gpgme_key_t key;
@@ -741,7 +744,7 @@ static void bench_lib(int lib, int nthreads, const msgset_t *sets, int nsets, do
         snprintf(what, sizeof what, "%s %s (%d thread%s)", LIB_NAME[lib], ms->kt, nthreads,
                  nthreads > 1 ? "s" : "");
         wait_for_idle(what);
-        long agent = lib == LIB_GPGME ? find_agent(g_home) : 0;
+        long agent = lib != LIB_RNP ? find_agent(g_homes[lib]) : 0;
         double cs0, cc0, cs1, cc1;
         double rb = rss_mb();
         double m0 = machine_busy_s(), a0 = process_cpu_s(agent);
@@ -800,7 +803,8 @@ static int cmd_bench(int argc, char **argv)
         else if (!strcmp(o, "--pubkeys")) pubkeys = v;
         else if (!strcmp(o, "--seckey")) seckey = v;
         else if (!strcmp(o, "--signer")) g_signer = v;
-        else if (!strcmp(o, "--gnupghome")) g_home = v;
+        else if (!strcmp(o, "--gnupghome")) g_homes[LIB_GPGME] = v;
+        else if (!strcmp(o, "--gnupghome-nolock")) g_homes[LIB_GPGME_NOLOCK] = v;
         else if (!strcmp(o, "--samples")) g_samples = v;
         else if (!strcmp(o, "--messages")) messages = strtoull(v, NULL, 10);
         else if (!strcmp(o, "--max-keys")) max_keys = strtoull(v, NULL, 10);
@@ -811,7 +815,7 @@ static int cmd_bench(int argc, char **argv)
         else if (!strcmp(o, "--wait-idle")) g_wait_idle = atof(v);
         else die("unknown option %s", o);
     }
-    if (!recipients || !pubkeys || !seckey || !g_signer || !g_home || !g_samples)
+    if (!recipients || !pubkeys || !seckey || !g_signer || !g_homes[LIB_GPGME] || !g_samples)
         die("bench needs --recipients --pubkeys --seckey --signer --gnupghome --samples");
     if (threads < 1 || threads > 64)
         die("--threads must be 1..64");
@@ -856,10 +860,15 @@ static int cmd_bench(int argc, char **argv)
     if (strstr(libs, "gpgme")) {
         reaper = start_reaper();
         wait_for_idle("gpgme import");
-        double import_s = gpgme_import_all();
+        double import_s = gpgme_import_all(g_homes[LIB_GPGME]);
         bench_lib(LIB_GPGME, 1, sets, 2, import_s);
         if (threads > 1)
             bench_lib(LIB_GPGME, threads, sets, 2, import_s);
+        if (threads > 1 && g_homes[LIB_GPGME_NOLOCK]) {
+            wait_for_idle("gpgme-nolock import");
+            import_s = gpgme_import_all(g_homes[LIB_GPGME_NOLOCK]);
+            bench_lib(LIB_GPGME_NOLOCK, threads, sets, 2, import_s);
+        }
     }
     fclose(g_manifest);
     for (int s = 0; s < 2; s++)
