@@ -49,8 +49,8 @@ public protocol KeyRecords {
     /// one; returns the replaced key's fingerprint. No audit row.
     func setProviderKey(_ key: OpenPGPKey, provider: Int64, email: String, at: Date, actor: String) throws -> String?
     /// Removes the key with `fingerprint` (or ending in that key ID) from every address of
-    /// `provider`; returns the addresses it served.
-    func removeProviderKey(provider: Int64, fingerprint: String) throws -> [String]
+    /// `provider`, or from `email` only; returns the addresses it served.
+    func removeProviderKey(provider: Int64, fingerprint: String, email: String?) throws -> [String]
     /// The signing key of project `id`, if it has one.
     func projectKey(of project: Int64) throws -> ProjectKey?
     /// Stores a project's signing key, replacing any.
@@ -145,14 +145,16 @@ public struct OpenPGPKeys {
     /// Removes a provider's key by fingerprint or key ID (the last 16 hex digits), audited.
     /// Private notices to its addresses go in plain text again, or not at all where the
     /// project requires encryption.
-    public func removeProviderKey(provider id: Int64, keyID: String, actor: String) throws -> [String] {
+    public func removeProviderKey(provider id: Int64, keyID: String, email: String? = nil, actor: String) throws
+        -> [String]
+    {
         let wanted = keyID.uppercased().replacingOccurrences(of: " ", with: "")
         guard wanted.count >= 16, wanted.count <= 64, wanted.allSatisfy(\.isHexDigit) else {
             throw Refusal.invalid(field: "key-id", rule: "give the key's fingerprint or its 16-digit key ID")
         }
         _ = try roster.get(id)
         return try work.write {
-            let addresses = try records.removeProviderKey(provider: id, fingerprint: wanted)
+            let addresses = try records.removeProviderKey(provider: id, fingerprint: wanted, email: email)
             guard !addresses.isEmpty else {
                 throw Refusal.notFound(subject: "key \(keyID) of provider", id: String(id))
             }

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldApp
 import HeraldCore
 import HeraldStore
 import HeraldTemplates
@@ -12,11 +13,14 @@ public struct AppServices: Sendable {
     public let clock: any Clock
     /// What messages and pages render with.
     public let settings: OutboxSettings
+    /// Reads the keys providers upload; nil where the process has no OpenPGP library (keys are refused).
+    let pgp: (any OpenPGP)?
 
-    init(pool: DatabasePool, clock: any Clock, settings: OutboxSettings) {
+    init(pool: DatabasePool, clock: any Clock, settings: OutboxSettings, pgp: (any OpenPGP)? = nil) {
         self.pool = pool
         self.clock = clock
         self.settings = settings
+        self.pgp = pgp
     }
 
     /// The templates of pages (and messages), with any overrides.

@@ -16,7 +16,8 @@ public func buildApplication(
     logger: Logger
 ) throws -> some ApplicationProtocol {
     let app = AppServices(
-        pool: try DatabasePool(path: configuration.databasePath), clock: clock, settings: configuration.outbox)
+        pool: try DatabasePool(path: configuration.databasePath), clock: clock, settings: configuration.outbox,
+        pgp: configuration.openPGP)
     let cache = PublicCache(app: app)
     let health = HealthState(expectsScheduler: configuration.delivery != nil)
     let router = Router(context: HeraldContext.self)

@@ -76,7 +76,7 @@ extension Pages {
     }
 
     func portalOrganisation(
-        _ provider: Provider, session: PortalSession, notice: String = "", error: String = "",
+        _ provider: Provider, session: PortalSession, key: ProviderKey?, notice: String = "", error: String = "",
         secrets: [String: String] = [:]
     ) -> String {
         page(
@@ -98,7 +98,22 @@ extension Pages {
                 },
                 "secrets": secrets.sorted { $0.key < $1.key }.map { ["url": $0.key, "secret": $0.value] },
                 "any-secrets": !secrets.isEmpty,
+                "my-email": session.email,
+                "has-key": key != nil,
+                "key-fingerprint": key.map { Self.grouped($0.key.fingerprint) } ?? "",
+                "key-expires": key?.key.expires.map { language.dateTime($0, in: .gmt) + " (UTC)" } ?? "",
             ])
+    }
+
+    /// A fingerprint in groups of four, as OpenPGP programs show it.
+    static func grouped(_ fingerprint: String) -> String {
+        stride(from: 0, to: fingerprint.count, by: 4).map {
+            let start = fingerprint.index(fingerprint.startIndex, offsetBy: $0)
+            return String(
+                fingerprint[
+                    start..<(fingerprint.index(start, offsetBy: 4, limitedBy: fingerprint.endIndex)
+                        ?? fingerprint.endIndex)])
+        }.joined(separator: " ")
     }
 
     /// An instant in the project's zone, the page's language's way, with the zone's name.

@@ -189,7 +189,10 @@ struct PortalController: Sendable {
             let pages = app.pages(for: request, at: "/portal/organisation?")
             guard let (_, session) = try await session(request) else { return signInForm(pages, expired: true) }
             let provider = try await app.run { stores in try stores.portal.overview(session).provider }
-            return page(.ok, pages.portalOrganisation(provider, session: session))
+            return page(
+                .ok,
+                pages.portalOrganisation(
+                    provider, session: session, key: try await ownKey(session)))
         }
         router.post("/portal/organisation") { request, context in
             try limiter.check(context.clientAddress)
@@ -207,13 +210,41 @@ struct PortalController: Sendable {
                     return page(
                         .ok,
                         pages.portalOrganisation(
-                            provider, session: session,
+                            provider, session: session, key: try await ownKey(session),
                             notice: pages.word(
                                 "portal-address-pending",
                                 [
                                     "address": address.trimmingCharacters(in: .whitespaces),
                                     "organization": provider.organization,
                                 ])))
+                }
+                if form.first("do") == "add-key" || form.first("do") == "remove-key" {
+                    // A signed-in contact keeps the key of its own address: the address it proved it reads.
+                    guard let pgp = app.pgp else {
+                        throw Refusal.invalid(field: "key", rule: "this service reads no OpenPGP keys")
+                    }
+                    let adding = form.first("do") == "add-key"
+                    let text = form.first("key") ?? ""
+                    let provider = try await app.run { stores in
+                        let keys = stores.keys(pgp)
+                        if adding {
+                            try keys.addProviderKey(
+                                Array(text.utf8), provider: session.providerID, email: session.email,
+                                actor: "portal:" + session.email)
+                        } else if let own = try keys.providerKeys(of: session.providerID).first(where: {
+                            $0.email == session.email
+                        }) {
+                            _ = try keys.removeProviderKey(
+                                provider: session.providerID, keyID: own.key.fingerprint, email: session.email,
+                                actor: "portal:" + session.email)
+                        }
+                        return try stores.portal.overview(session).provider
+                    }
+                    return page(
+                        .ok,
+                        pages.portalOrganisation(
+                            provider, session: session, key: try await ownKey(session),
+                            notice: pages.word("portal-saved")))
                 }
                 if form.first("do") == "remove-webhook" {
                     guard let position = form.first("position").flatMap(Int.init) else {
@@ -223,7 +254,10 @@ struct PortalController: Sendable {
                         try stores.portal.removeWebhook(at: position, session: session)
                     }
                     return page(
-                        .ok, pages.portalOrganisation(provider, session: session, notice: pages.word("portal-saved")))
+                        .ok,
+                        pages.portalOrganisation(
+                            provider, session: session, key: try await ownKey(session),
+                            notice: pages.word("portal-saved")))
                 }
                 let change: ProviderEdit
                 switch form.first("do") {
@@ -250,12 +284,14 @@ struct PortalController: Sendable {
                 return page(
                     .ok,
                     pages.portalOrganisation(
-                        provider, session: current, notice: pages.word("portal-saved"), secrets: secrets))
+                        provider, session: current, key: try await ownKey(current), notice: pages.word("portal-saved"),
+                        secrets: secrets))
             } catch let refusal as Refusal {
                 let provider = try await app.run { stores in try stores.portal.overview(session).provider }
                 return page(
                     .unprocessableContent,
-                    pages.portalOrganisation(provider, session: session, error: refusal.description))
+                    pages.portalOrganisation(
+                        provider, session: session, key: try await ownKey(session), error: refusal.description))
             }
         }
         router.post("/portal/leave") { request, context in
@@ -276,6 +312,14 @@ struct PortalController: Sendable {
                     text: pages.word("portal-left", ["organization": organization])))
             response.headers[.setCookie] = cookie("", maxAge: 0)
             return response
+        }
+    }
+
+    /// The key of the session's own address, if it has one.
+    private func ownKey(_ session: PortalSession) async throws -> ProviderKey? {
+        guard let pgp = app.pgp else { return nil }
+        return try await app.run { stores in
+            try stores.keys(pgp).providerKeys(of: session.providerID).first { $0.email == session.email }
         }
     }
 

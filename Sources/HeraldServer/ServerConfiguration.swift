@@ -1,4 +1,5 @@
 import Foundation
+import HeraldApp
 import HeraldDelivery
 import HeraldStore
 import Logging
@@ -39,6 +40,8 @@ public struct ServerConfiguration: Sendable {
     /// Checks the SMTP relay once at start (nil: no relay, mail goes to a Maildir); the result
     /// is logged and /healthz shows it. It blocks, so it runs off the concurrency pool.
     public var smtpCheck: (@Sendable () -> String?)?
+    /// The OpenPGP library that reads the keys providers upload in the portal.
+    public var openPGP: (any OpenPGP)?
 
     /// Defaults to HTTP alone on 127.0.0.1:8080; the optional fields are set afterwards.
     public init(

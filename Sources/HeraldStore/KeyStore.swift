@@ -55,10 +55,14 @@ public struct KeyStore: KeyRecords {
     }
 
     /// Deletes a key (by fingerprint or key ID) from every address of a provider.
-    public func removeProviderKey(provider: Int64, fingerprint: String) throws -> [String] {
+    public func removeProviderKey(provider: Int64, fingerprint: String, email: String? = nil) throws -> [String] {
         try database.query(
-            "DELETE FROM provider_keys WHERE provider_id = ? AND (fingerprint = ?2 OR substr(fingerprint, -16) = ?2) RETURNING email",
-            [.integer(provider), .text(fingerprint)]
+            """
+            DELETE FROM provider_keys WHERE provider_id = ?1 AND (fingerprint = ?2 OR substr(fingerprint, -16) = ?2)
+                                        AND (?3 IS NULL OR email = ?3)
+            RETURNING email
+            """,
+            [.integer(provider), .text(fingerprint), .optionalText(email)]
         ) { $0.text(0) }.sorted()
     }
 

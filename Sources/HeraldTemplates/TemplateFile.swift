@@ -146,7 +146,7 @@ struct TemplateFile {
                 fields: [
                     "organization", "csrf", "notice", "error", "any-secrets", "q", "contacts", "email", "me",
                     "webhooks", "url", "kind", "disabled", "languages", "code", "name", "selected", "secrets",
-                    "secret", "position",
+                    "secret", "position", "my-email", "has-key", "key-fingerprint", "key-expires",
                 ], html: true, lists: ["contacts", "webhooks", "languages", "secrets"]),
             "console-advisory": Schema(
                 parts: ["title", "html"],

@@ -262,6 +262,7 @@ struct Serve: AsyncParsableCommand {
             metrics: registry)
         configuration.metricsToken = metricsToken
         configuration.smtpCheck = smtpCheck
+        configuration.openPGP = LibRNP()
         configuration.securityContact = storedValues[.securityContact]
         configuration.policyURL = storedValues[.policyURL]
         configuration.preferredLanguages = storedValues[.preferredLanguages]

@@ -131,6 +131,42 @@ try:
         if '"da"' not in listing:
             run.fail(f"the provider's language is not Danish: {listing[:400]}")
 
+    # 4b. The contact's own OpenPGP key: one for another address is refused with its reason,
+    # the right one is shown by fingerprint and listed as added through the portal, then removed.
+    gnupg = os.path.join(run.work, "gnupg")
+    os.makedirs(gnupg, mode=0o700)
+
+    def gpg(*args):
+        return subprocess.run(["gpg", "--homedir", gnupg, "--batch", "--pinentry-mode", "loopback", "--passphrase", "", *args],
+                              capture_output=True, check=True).stdout.decode()
+
+    for uid in ["CERT <cert@voorbeeld.example>", "Other <other@elsewhere.example>"]:
+        gpg("--quick-gen-key", uid, "ed25519", "cert,sign", "never")
+        fpr = next(l.split(":")[9] for l in gpg("--list-keys", "--with-colons", uid).splitlines() if l.startswith("fpr"))
+        gpg("--quick-add-key", fpr, "cv25519", "encr", "never")
+
+    def paste_key(uid):
+        driver.find_element(By.ID, "new-key").send_keys(gpg("--armor", "--export", uid))
+        press(driver, driver.find_element(By.CSS_SELECTOR, "form:has(#new-key) button[type=submit]"))
+
+    paste_key("other@elsewhere.example")
+    if "role=\"alert\"" not in driver.page_source or "other@elsewhere.example" not in driver.page_source:
+        run.fail(f"a key for another address was not refused: {driver.page_source[driver.page_source.find('<main'):][:1500]}")
+    # A refusal answers 422, which Chromium logs as a failed load: read off, not counted as a page error.
+    driver.get_log("browser")
+    paste_key("cert@voorbeeld.example")
+    fingerprint = next(l.split(":")[9] for l in gpg("--list-keys", "--with-colons", "cert@voorbeeld.example").splitlines()
+                       if l.startswith("fpr"))
+    if fingerprint[:4] + " " + fingerprint[4:8] not in driver.page_source:
+        run.fail(f"the saved key's fingerprint is not shown: {driver.page_source[driver.page_source.find('<main'):][:1500]}")
+    audit(driver, "portal key saved (da)")
+    keys = herald("provider", "key", "list", "1", "--json")
+    if fingerprint not in keys or "portal:cert@voorbeeld.example" not in keys:
+        run.fail(f"the key is not listed as added through the portal: {keys}")
+    press(driver, driver.find_element(By.CSS_SELECTOR, "form:has(input[value='remove-key']) button"))
+    if fingerprint in herald("provider", "key", "list", "1", "--json"):
+        run.fail("the key was not removed")
+
     # 5. Sign out: the portal asks for a link again.
     driver.get(BASE + "/portal")
     press(driver, driver.find_element(By.CSS_SELECTOR, "form[action='/portal/sign-out'] button"))
