@@ -1,7 +1,8 @@
 -- OpenPGP (issue 17): providers' keys, one per contact address; each project's signing key,
 -- its secret sealed at rest under HERALD_KEY_ENCRYPTION_KEY; each project's policy for
--- private e-mail; and, per message template, the neutral subject an encrypted copy shows
--- outside (a template without one holds nothing private and is never encrypted).
+-- private e-mail; and, per message, the neutral subject an encrypted copy shows outside (a
+-- payload without one holds nothing private and is never encrypted) and the project whose
+-- policy and key apply (for private mail that belongs to no notice of an advisory).
 CREATE TABLE provider_keys (
     id           INTEGER PRIMARY KEY,
     provider_id  INTEGER NOT NULL REFERENCES providers (id) ON DELETE CASCADE,
@@ -30,3 +31,4 @@ ALTER TABLE projects ADD COLUMN encryption TEXT NOT NULL DEFAULT 'when-available
     CHECK (encryption IN ('off', 'when-available', 'required'));
 
 ALTER TABLE payloads ADD COLUMN outer_subject TEXT;
+ALTER TABLE payloads ADD COLUMN project_id INTEGER REFERENCES projects (id) ON DELETE SET NULL;

@@ -16,6 +16,12 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
 
     /// Reads one public key in a keyring of its own, so nothing it holds stays loaded.
     public func readPublicKey(_ bytes: [UInt8]) throws -> OpenPGPKey {
+        do { return try readOnePublicKey(bytes) } catch let error as OpenPGPError {
+            throw Refusal.invalid(field: "key", rule: "cannot be read: \(error)")
+        }
+    }
+
+    private func readOnePublicKey(_ bytes: [UInt8]) throws -> OpenPGPKey {
         // A keyring of its own: nothing read here stays loaded.
         let keyring = try Keyring()
         let primaries = try keyring.importKeys(bytes, secret: true)
@@ -168,7 +174,9 @@ final class Keyring {
         guard let ffi else { throw OpenPGPError("starting librnp gave no context") }
         self.ffi = ffi
         // librnp writes its parser's complaints to stderr; Herald says what was wrong itself.
-        rnp_ffi_set_log_fd(ffi, Self.devNull)
+        // librnp wraps the descriptor in a FILE and closes it with the context: each gets its own.
+        let log = dup(Self.devNull)
+        if log >= 0 && rnp_ffi_set_log_fd(ffi, log) != RNP_SUCCESS { close(log) }
     }
 
     private static let devNull = open("/dev/null", O_WRONLY)
@@ -178,9 +186,12 @@ final class Keyring {
         rnp_ffi_destroy(ffi)
     }
 
-    /// The key of `material`, imported the first time it is asked for.
+    /// The key of `material`, imported the first time it is asked for. Kept by fingerprint and
+    /// bytes: a key sent again with a new subkey, revocation or expiry is imported again
+    /// (librnp merges it), so the newest state of the key is the one used.
     func loaded(_ material: OpenPGPKeyMaterial) throws -> KeyHandle {
-        if let key = loadedKeys[material.fingerprint] { return key }
+        let cacheKey = material.fingerprint + "/" + String(material.bytes.hashValue, radix: 36)
+        if let key = loadedKeys[cacheKey] { return key }
         // Far more keys than any project has contacts: start again rather than grow without bound.
         if loadedKeys.count >= 200_000 {
             loadedKeys.removeAll()
@@ -190,7 +201,7 @@ final class Keyring {
         guard let key = primaries.first(where: { (try? $0.fingerprint()) == material.fingerprint }) else {
             throw OpenPGPError("the stored key is not \(material.fingerprint)")
         }
-        loadedKeys[material.fingerprint] = key
+        loadedKeys[cacheKey] = key
         return key
     }
 
@@ -231,14 +242,19 @@ final class Keyring {
         var handle: rnp_key_handle_t?
         try check(rnp_locate_key(ffi, kind, value, &handle), "finding the key")
         guard let handle else { throw OpenPGPError("no key with \(kind) \(value)") }
-        return KeyHandle(handle)
+        return KeyHandle(handle, owner: self)
     }
 }
 
 /// A key handle, destroyed with its owner.
 final class KeyHandle {
     let handle: rnp_key_handle_t
-    init(_ handle: rnp_key_handle_t) { self.handle = handle }
+    /// The context the handle lives in, kept alive as long as the handle.
+    private let owner: Keyring
+    init(_ handle: rnp_key_handle_t, owner: Keyring) {
+        self.handle = handle
+        self.owner = owner
+    }
     deinit { rnp_key_handle_destroy(handle) }
 
     func fingerprint() throws -> String { try string(rnp_key_get_fprint) }
@@ -295,7 +311,7 @@ final class KeyHandle {
         for index in 0..<subkeys {
             var sub: rnp_key_handle_t?
             try check(rnp_key_get_subkey_at(handle, index, &sub), "reading a subkey")
-            if let sub { candidates.append(KeyHandle(sub)) }
+            if let sub { candidates.append(KeyHandle(sub, owner: owner)) }
         }
         let revoked = try flag(rnp_key_is_revoked)
         var canEncrypt = false

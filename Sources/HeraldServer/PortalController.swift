@@ -232,10 +232,10 @@ struct PortalController: Sendable {
                                 Array(text.utf8), provider: session.providerID, email: session.email,
                                 actor: "portal:" + session.email)
                         } else if let own = try keys.providerKeys(of: session.providerID).first(where: {
-                            $0.email == session.email
+                            $0.email.lowercased() == session.email.lowercased()
                         }) {
                             _ = try keys.removeProviderKey(
-                                provider: session.providerID, keyID: own.key.fingerprint, email: session.email,
+                                provider: session.providerID, keyID: own.key.fingerprint, email: own.email,
                                 actor: "portal:" + session.email)
                         }
                         return try stores.portal.overview(session).provider
@@ -319,7 +319,9 @@ struct PortalController: Sendable {
     private func ownKey(_ session: PortalSession) async throws -> ProviderKey? {
         guard let pgp = app.pgp else { return nil }
         return try await app.run { stores in
-            try stores.keys(pgp).providerKeys(of: session.providerID).first { $0.email == session.email }
+            try stores.keys(pgp).providerKeys(of: session.providerID).first {
+                $0.email.lowercased() == session.email.lowercased()
+            }
         }
     }
 

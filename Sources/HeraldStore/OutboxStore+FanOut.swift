@@ -122,7 +122,9 @@ extension OutboxStore {
         var anyTemplate: Int64 = 0
         // Where the project sends private notices only encrypted, an address without a usable
         // key gets a message that names no advisory and points to the portal instead.
-        let keyRequired = kind.isEmbargoed && project.encryption == .required
+        // Private: what the embargoed notices say, and the cancellation of an advisory the public never saw.
+        let isPrivate = kind.isEmbargoed || kind == .cancellation
+        let keyRequired = isPrivate && project.encryption == .required
         func template(_ content: NoticeContent, outerSubject: String?) throws -> Int64 {
             // Its stand-ins at random: no text of the advisory can hold one (DeliveryLinks fills
             // the first token slot with the acknowledge link, the second with unsubscribe).
@@ -136,15 +138,16 @@ extension OutboxStore {
                 headers: providerHeaders(
                     project, unsubscribeURL: "\(settings.publicURL)/unsubscribe?token=\(slots.tokens[1])"))
             return try insertPayload(
-                MailTemplate.stored(Array(mail.rendered.utf8), slots: slots), template: true, outerSubject: outerSubject
-            )
+                MailTemplate.stored(Array(mail.rendered.utf8), slots: slots), template: true,
+                outerSubject: outerSubject,
+                project: project.id)
         }
         for language in Set(providers.map(\.language)).sorted(by: { $0.rawValue < $1.rawValue }) {
             let writer = settings.writer(for: project).speaking(language)
             // A private notice carries the subject an encrypted copy shows outside; the claim
             // encrypts it for each address that has a usable key.
             let id = try template(
-                providerContent(language), outerSubject: kind.isEmbargoed ? writer.privateNoticeSubject() : nil)
+                providerContent(language), outerSubject: isPrivate ? writer.privateNoticeSubject() : nil)
             if anyTemplate == 0 { anyTemplate = id }
             templates[language.rawValue] = .int(Int(id))
             if keyRequired {
@@ -282,12 +285,15 @@ extension OutboxStore {
     /// caller's transaction. `project` names the sender, else the first project the provider follows.
     func enqueueProviderMail(
         _ kind: NoticeKind, provider: Provider, to addresses: [String]? = nil, project given: Project? = nil,
-        content: (NoticeWriter) -> NoticeContent
+        isPrivate: Bool = false, content: (NoticeWriter) -> NoticeContent
     ) throws {
         let projects = ProjectStore(database: database, clock: clock)
         // About an advisory, its project speaks; otherwise the first project the provider follows.
         guard let project = try given ?? provider.projects.first.flatMap({ try projects.find($0) }) else { return }
-        let message = content(settings.writer(for: project).speaking(provider.language))
+        let writer = settings.writer(for: project).speaking(provider.language)
+        let message = content(writer)
+        // Private words (an advisory under embargo) go encrypted like the notices, by the project's policy.
+        let outerSubject = isPrivate ? writer.privateNoticeSubject() : nil
         let recipients = addresses ?? provider.emails
         let notice = try insertNotice(kind, advisory: nil, revision: 0, recipients: recipients.count, dueAt: nil)
         for email in recipients {
@@ -295,7 +301,9 @@ extension OutboxStore {
             try insertDelivery(
                 notice: notice.id, provider: provider.id, channel: nil, transport: .email, format: "email",
                 recipient: email,
-                host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
+                host: "mail", messageID: mail.messageID,
+                payload: try insertPayload(
+                    Array(mail.rendered.utf8), outerSubject: outerSubject, project: isPrivate ? project.id : nil))
         }
     }
 
@@ -507,10 +515,12 @@ extension OutboxStore {
     }
 
     /// Stores a message body (or a `MailTemplate`) once; deliveries refer to it by the returned id.
-    private func insertPayload(_ body: [UInt8], template: Bool = false, outerSubject: String? = nil) throws -> Int64 {
+    private func insertPayload(
+        _ body: [UInt8], template: Bool = false, outerSubject: String? = nil, project: Int64? = nil
+    ) throws -> Int64 {
         try database.run(
-            "INSERT INTO payloads (body, is_template, outer_subject) VALUES (?, ?, ?)", .blob(body),
-            .int(template ? 1 : 0), .optionalText(outerSubject))
+            "INSERT INTO payloads (body, is_template, outer_subject, project_id) VALUES (?, ?, ?, ?)", .blob(body),
+            .int(template ? 1 : 0), .optionalText(outerSubject), project.map(SQLValue.integer) ?? .null)
         return database.lastInsertID
     }
 

@@ -153,8 +153,8 @@ extension OutboxStore {
             FROM deliveries d
             JOIN payloads pl ON pl.id = d.payload_id
             JOIN notices n ON n.id = d.notice_id
-            JOIN advisories a ON a.id = n.advisory_id
-            JOIN projects pr ON pr.id = a.project_id
+            LEFT JOIN advisories a ON a.id = n.advisory_id
+            JOIN projects pr ON pr.id = coalesce(a.project_id, pl.project_id)
             LEFT JOIN provider_keys k ON k.provider_id = d.provider_id AND k.email = d.recipient
                                      AND (k.expires_at IS NULL OR k.expires_at > ?2)
             LEFT JOIN project_keys pk ON pk.project_id = pr.id

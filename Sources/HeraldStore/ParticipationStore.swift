@@ -95,7 +95,7 @@ public struct ParticipationStore {
             }
             let project = try ProjectStore(database: database, clock: clock).require(advisory.projectSlug)
             try OutboxStore(database: database, clock: clock, settings: settings).enqueueProviderMail(
-                .proposalDeclined, provider: provider, project: project
+                .proposalDeclined, provider: provider, project: project, isPrivate: true
             ) { $0.proposalDeclined(advisory: advisory, proposed: proposed, note: note) }
             try AuditLog(database: database).record(
                 at: now, actor: actor, action: "advisory.decline", subjectType: "advisory", subjectID: advisory.id,

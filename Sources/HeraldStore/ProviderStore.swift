@@ -17,6 +17,8 @@ public struct ProviderStore {
         try database.run(
             "DELETE FROM provider_contacts WHERE provider_id = ? AND lower(email) = lower(?)", .integer(id),
             .text(address))
+        try database.run(
+            "DELETE FROM provider_keys WHERE provider_id = ? AND lower(email) = lower(?)", .integer(id), .text(address))
         try database.run("UPDATE providers SET updated_at = ? WHERE id = ?", .date(now), .integer(id))
         try AuditLog(database: database).record(
             at: now, actor: actor, action: "provider.contact-remove", subjectType: "provider", subjectID: id,
@@ -154,6 +156,10 @@ public struct ProviderStore {
         for email in change.removeEmails {
             try database.run(
                 "DELETE FROM provider_contacts WHERE provider_id = ? AND lower(email) = lower(?)", .integer(id),
+                .text(email))
+            // Its key goes with it: an address added back later does not bring an old key back.
+            try database.run(
+                "DELETE FROM provider_keys WHERE provider_id = ? AND lower(email) = lower(?)", .integer(id),
                 .text(email))
         }
         for email in change.addEmails where !current.emails.contains(where: { $0.lowercased() == email.lowercased() }) {

@@ -122,3 +122,25 @@ enum Sop {
         return Array(output)
     }
 }
+
+/// librnp closes the log descriptor it is given with its context: Herald's own files must not
+/// be the ones it closes or writes to.
+@Suite struct LibRNPDescriptorTests {
+    @Test func readingKeysLeavesOtherFilesAlone() throws {
+        let pgp = LibRNP()
+        // A context made and dropped (a refused key logs a complaint)...
+        #expect(throws: Refusal.self) { try pgp.readPublicKey(Array("not a key".utf8)) }
+        // ...then a file of ours, opened after it, and more contexts made and dropped.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rnp-fd-\(UUID().uuidString)").path
+        let fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0o600)
+        #expect(fd >= 0)
+        defer {
+            close(fd)
+            unlink(path)
+        }
+        for _ in 0..<3 { #expect(throws: Refusal.self) { try pgp.readPublicKey(Array("not a key".utf8)) } }
+        let written = Array("ours\n".utf8)
+        #expect(write(fd, written, written.count) == written.count)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "ours\n")
+    }
+}

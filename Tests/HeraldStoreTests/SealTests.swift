@@ -105,4 +105,38 @@ import Testing
         #expect(Set(publication.map(\.recipient)) == ["a@acme.example", "b@acme.example"])
         #expect(publication.allSatisfy { $0.seal == nil })
     }
+
+    @Test func theCancellationOfAnUnpublishedAdvisoryIsSealed() throws {
+        let db = try setUp(.whenAvailable)
+        try db.database.execute("UPDATE deliveries SET state = 'delivered'")
+        let advisory = try #require(try db.advisoryRecords.list().first)
+        _ = try db.advisories.cancel(advisory.id, notes: try ChangeNotes(reason: "not a bug"), actor: db.actor)
+        let claims = try claimed(db)
+        #expect(claims["a@acme.example"]?.seal?.outerSubject == "[Demo] Private security notice")
+        #expect(claims["b@acme.example"]?.seal == nil)
+    }
+
+    @Test func aDeclinedProposalIsSealedLikeTheNotices() throws {
+        let db = try setUp(.whenAvailable)
+        try db.database.execute("UPDATE deliveries SET state = 'delivered'")
+        let advisory = try #require(try db.advisoryRecords.list().first)
+        let acme = try #require(try db.providerRecords.list().first)
+        try db.stores.participation.record(
+            try ProviderAnswer(
+                status: .needsMoreTime, proposedInstant: db.clock.now + 5 * 86_400, statement: "", shareable: false,
+                release: advisory.schedule.embargo, now: db.clock.now),
+            advisory: advisory.id, provider: acme.id, at: db.clock.now, by: "test")
+        _ = try db.stores.participation.decline(
+            advisory.id, provider: acme.id, note: "We keep the date.", actor: db.actor)
+        let claims = try claimed(db)
+        #expect(claims["a@acme.example"]?.seal != nil)
+        #expect(claims["b@acme.example"]?.seal == nil)
+    }
+
+    @Test func removingAnAddressRemovesItsKey() throws {
+        let db = try setUp(.whenAvailable)
+        let acme = try #require(try db.providerRecords.list().first)
+        _ = try db.providers.edit(acme.id, try ProviderEdit(removeEmails: ["a@acme.example"]), actor: db.actor)
+        #expect(try KeyStore(database: db.database).providerKeys(of: acme.id).isEmpty)
+    }
 }
