@@ -30,6 +30,8 @@ public protocol OpenPGP: Sendable {
     /// `plaintext` encrypted to `recipient` and signed by `signer`, ASCII-armored.
     func encrypt(_ plaintext: [UInt8], to recipient: OpenPGPKeyMaterial, signedBy signer: OpenPGPKeyMaterial?) throws
         -> [UInt8]
-    /// A detached, ASCII-armored signature of `data` by `signer`.
-    func detachedSignature(of data: [UInt8], by signer: OpenPGPKeyMaterial) throws -> [UInt8]
+    /// A detached, ASCII-armored signature of `data`: one signature packet by each of `signers`.
+    func detachedSignature(of data: [UInt8], by signers: [OpenPGPKeyMaterial]) throws -> [UInt8]
+    /// The key without its ASCII armor, as the Web Key Directory serves it.
+    func binary(_ armored: [UInt8]) throws -> [UInt8]
 }

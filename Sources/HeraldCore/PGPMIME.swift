@@ -60,6 +60,35 @@ public enum PGPMIME {
         return joined(lines) + [13, 10, 13, 10] + Array(body.utf8) + armor + Array("\r\n--\(boundary)--\r\n".utf8)
     }
 
+    /// The entity a signed message signs: its content headers and the body, as sent.
+    public static func signedEntity(of message: [UInt8]) -> [UInt8] {
+        let (headers, body) = split(message)
+        return joined(headers.filter { contentHeaders.contains($0.0) }.map(\.1)) + [13, 10, 13, 10] + body
+    }
+
+    /// A signed message (RFC 3156 §5): the outer headers as they were, the entity `signedEntity`
+    /// gave, and the armored detached signature of exactly those bytes.
+    public static func signed(_ message: [UInt8], signature: [UInt8], boundary: String) -> [UInt8] {
+        let (headers, _) = split(message)
+        var lines = headers.filter { !contentHeaders.contains($0.0) && $0.0 != "mime-version" }.map(\.1)
+        lines.append(Array("MIME-Version: 1.0".utf8))
+        lines.append(
+            Array(
+                "Content-Type: multipart/signed; micalg=pgp-sha256;\r\n protocol=\"application/pgp-signature\"; boundary=\"\(boundary)\""
+                    .utf8))
+        var armor = crlf(signature)
+        if armor.last != 10 { armor += [13, 10] }
+        // The CRLF before each boundary belongs to the boundary, not to the signed entity.
+        return joined(lines) + [13, 10, 13, 10]
+            + Array("This is an OpenPGP/MIME signed message (RFC 3156).\r\n--\(boundary)\r\n".utf8)
+            + signedEntity(of: message)
+            + Array(
+                ("\r\n--\(boundary)\r\n" + "Content-Type: application/pgp-signature; name=\"signature.asc\"\r\n"
+                    + "Content-Description: OpenPGP digital signature\r\n"
+                    + "Content-Disposition: attachment; filename=\"signature.asc\"\r\n\r\n").utf8)
+            + armor + Array("\r\n--\(boundary)--\r\n".utf8)
+    }
+
     /// The header fields (lower-cased name, whole field with its folds) and the body.
     static func split(_ message: [UInt8]) -> (headers: [(String, [UInt8])], body: [UInt8]) {
         var headers: [(String, [UInt8])] = []

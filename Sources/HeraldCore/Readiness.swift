@@ -9,6 +9,28 @@ public struct Readiness: Sendable, Equatable, Codable {
     public var participants: [Participant]
     /// The project's time zone, in which proposed instants are shown.
     public var timezone: String = "UTC"
+    /// The project's policy for private e-mail.
+    public var encryption: EncryptionPolicy = .whenAvailable
+    /// The addresses of active participants that have no usable OpenPGP key: under `required`
+    /// they get only a pointer to the portal, under `when-available` plain text.
+    public var addressesWithoutKey: [AddressWithoutKey] = []
+
+    /// A participant's address that has no usable key.
+    public struct AddressWithoutKey: Sendable, Equatable, Codable {
+        /// The provider's database id.
+        public var providerID: Int64
+        /// Its organisation.
+        public var organization: String
+        /// The address.
+        public var email: String
+
+        /// Creates the value.
+        public init(providerID: Int64, organization: String, email: String) {
+            self.providerID = providerID
+            self.organization = organization
+            self.email = email
+        }
+    }
 
     /// Those taking part (active, not excluded).
     public var taking: [Participant] { participants.filter(\.takesPart) }

@@ -4,8 +4,8 @@ import HeraldCore
 import HeraldStore
 
 /// Encrypts the private notices the claim marked (`ClaimedDelivery.seal`) to the contact's key,
-/// signed by the project's key, as PGP/MIME, then hands them to the mail transport; the rest
-/// pass straight through. Encryption is CPU work, so it runs on its own threads, as many as
+/// signed by the project's key, and signs the publications, as PGP/MIME, then hands them to
+/// the mail transport; the rest pass straight through. Encryption is CPU work, so it runs on its own threads, as many as
 /// there are cores, never on the worker's loop or the transport's.
 public final class SealingTransport: Transport, @unchecked Sendable {
     private let inner: any Transport
@@ -54,10 +54,15 @@ public final class SealingTransport: Transport, @unchecked Sendable {
     /// Stops the inner transport's waiting sends.
     public func stopWaiting() { inner.stopWaiting() }
 
-    /// The PGP/MIME message for `payload`.
+    /// The PGP/MIME message for `payload`: encrypted (and signed), or signed only.
     func sealed(_ payload: [UInt8], _ seal: Seal) throws -> [UInt8] {
         let signer = try seal.signer.map { try OpenPGPKeyMaterial(fingerprint: $0.fingerprint, bytes: opened($0)) }
-        let armored = try pgp.encrypt(PGPMIME.innerPart(of: payload), to: seal.recipient, signedBy: signer)
+        guard let recipient = seal.recipient else {
+            guard let signer else { return payload }
+            let signature = try pgp.detachedSignature(of: PGPMIME.signedEntity(of: payload), by: [signer])
+            return PGPMIME.signed(payload, signature: signature, boundary: "herald-" + Secrets.token(prefix: ""))
+        }
+        let armored = try pgp.encrypt(PGPMIME.innerPart(of: payload), to: recipient, signedBy: signer)
         return PGPMIME.encrypted(
             payload, armored: armored, outerSubject: seal.outerSubject, boundary: "herald-" + Secrets.token(prefix: ""))
     }

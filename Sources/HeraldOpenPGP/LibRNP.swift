@@ -97,20 +97,27 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
         }
     }
 
-    /// A detached signature (SHA-256), armored.
-    public func detachedSignature(of data: [UInt8], by signer: OpenPGPKeyMaterial) throws -> [UInt8] {
+    /// A detached signature (SHA-256) by each signer, in one armored block.
+    public func detachedSignature(of data: [UInt8], by signers: [OpenPGPKeyMaterial]) throws -> [UInt8] {
         try withKeyring { keyring in
-            let signerKey = try keyring.loaded(signer)
+            let signerKeys = try signers.map { try keyring.loaded($0) }
             return try Self.run(input: data) { input, output in
                 var op: rnp_op_sign_t?
                 try check(rnp_op_sign_detached_create(&op, keyring.ffi, input, output), "signing")
                 defer { rnp_op_sign_destroy(op) }
-                try check(rnp_op_sign_add_signature(op, signerKey.handle, nil), "adding the signature")
+                for signerKey in signerKeys {
+                    try check(rnp_op_sign_add_signature(op, signerKey.handle, nil), "adding a signature")
+                }
                 try check(rnp_op_sign_set_hash(op, "SHA256"), "choosing the hash")
                 try check(rnp_op_sign_set_armor(op, true), "armoring")
                 try check(rnp_op_sign_execute(op), "signing")
             }
         }
+    }
+
+    /// The armor taken off.
+    public func binary(_ armored: [UInt8]) throws -> [UInt8] {
+        try Self.run(input: armored) { input, output in try check(rnp_dearmor(input, output), "removing the armor") }
     }
 
     // MARK: - Plumbing

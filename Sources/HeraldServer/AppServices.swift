@@ -13,14 +13,21 @@ public struct AppServices: Sendable {
     public let clock: any Clock
     /// What messages and pages render with.
     public let settings: OutboxSettings
-    /// Reads the keys providers upload; nil where the process has no OpenPGP library (keys are refused).
+    /// Reads the keys providers upload and signs public documents; nil where the process has
+    /// no OpenPGP library (keys are refused, nothing is signed).
     let pgp: (any OpenPGP)?
+    /// Opens the projects' signing keys; nil: public documents are not signed.
+    let vault: (any SecretVault)?
 
-    init(pool: DatabasePool, clock: any Clock, settings: OutboxSettings, pgp: (any OpenPGP)? = nil) {
+    init(
+        pool: DatabasePool, clock: any Clock, settings: OutboxSettings, pgp: (any OpenPGP)? = nil,
+        vault: (any SecretVault)? = nil
+    ) {
         self.pool = pool
         self.clock = clock
         self.settings = settings
         self.pgp = pgp
+        self.vault = vault
     }
 
     /// The templates of pages (and messages), with any overrides.

@@ -17,7 +17,7 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     let app = AppServices(
         pool: try DatabasePool(path: configuration.databasePath), clock: clock, settings: configuration.outbox,
-        pgp: configuration.openPGP)
+        pgp: configuration.openPGP, vault: configuration.keyVault)
     let cache = PublicCache(app: app)
     let health = HealthState(expectsScheduler: configuration.delivery != nil)
     let router = Router(context: HeraldContext.self)

@@ -59,19 +59,32 @@ struct PublicDocument: Sendable {
 /// The public documents that are cached, by path: the one route table of the router (which
 /// renders them) and of the event-loop handler (which serves them fresh), so both agree on
 /// which path is which document.
-enum PublicDocumentRoute: Equatable, Sendable {
+indirect enum PublicDocumentRoute: Equatable, Sendable {
     case index, providers
     /// `feed.atom`, `feed.rss`, `feed.json`.
     case feed(String)
     case advisory(publicID: String)
     case osv(publicID: String)
+    /// The detached OpenPGP signature of a feed or an OSV document (`….asc`).
+    case signature(PublicDocumentRoute)
 
     /// The router's patterns for these documents.
-    static let patterns = ["/", "/providers", "/feed.atom", "/feed.rss", "/feed.json", "/advisories/:id"]
+    static let patterns = [
+        "/", "/providers", "/feed.atom", "/feed.rss", "/feed.json", "/feed.atom.asc", "/feed.rss.asc",
+        "/feed.json.asc", "/advisories/:id",
+    ]
 
     /// The document at `path`, or nil for anything but a plain public path: ids with anything
     /// the router might decode or normalise are no document.
     init?(path: String) {
+        if path.hasSuffix(".asc") {
+            guard let base = PublicDocumentRoute(path: String(path.dropLast(4))) else { return nil }
+            switch base {
+            case .feed, .osv: self = .signature(base)
+            default: return nil
+            }
+            return
+        }
         switch path {
         case "/": self = .index
         case "/providers": self = .providers
@@ -100,6 +113,7 @@ enum PublicDocumentRoute: Equatable, Sendable {
         case .feed(let file): "/" + file
         case .advisory(let publicID): "/advisories/" + publicID
         case .osv(let publicID): "/advisories/" + publicID + ".osv.json"
+        case .signature(let base): base.path + ".asc"
         }
     }
 
@@ -107,7 +121,7 @@ enum PublicDocumentRoute: Equatable, Sendable {
     var isPage: Bool {
         switch self {
         case .index, .providers, .advisory: true
-        case .feed, .osv: false
+        case .feed, .osv, .signature: false
         }
     }
 
@@ -121,6 +135,7 @@ enum PublicDocumentRoute: Equatable, Sendable {
             case .feed(let file): file
             case .advisory(let publicID): "advisory:" + publicID
             case .osv(let publicID): "osv:" + publicID
+            case .signature(let base): "signature:" + base.key(language: language, chosen: chosen)
             }
         return isPage ? name + ":" + language.rawValue + (chosen ? "!" : "") : name
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldApp
 import HeraldCore
 import HeraldStore
 import Hummingbird
@@ -33,6 +34,43 @@ struct PublicController: Sendable {
                 }
             }
         }
+        // The projects' public keys: at a stable address, and by the Web Key Directory's direct
+        // method for the addresses of their user IDs, when this host is that address's domain.
+        router.get("/openpgp/:file") { request, context in
+            let file = context.parameters.get("file") ?? ""
+            guard file.hasSuffix(".asc"), let key = try await projectKey(slug: String(file.dropLast(4))) else {
+                return notFound(app.pages(for: request, at: "/?"))
+            }
+            return serve(
+                PublicDocument(
+                    body: Array(key.publicKey.utf8), contentType: "application/pgp-keys", lastModified: key.createdAt),
+                request)
+        }
+        router.get("/.well-known/openpgpkey/policy") { request, _ in
+            guard try await !app.run({ stores in try KeyStore(database: stores.database).projectKeys() }).isEmpty else {
+                return notFound(app.pages(for: request, at: "/?"))
+            }
+            return serve(Self.emptyPolicy, request)
+        }
+        router.get("/.well-known/openpgpkey/hu/:hash") { request, context in
+            let hash = context.parameters.get("hash") ?? ""
+            let host = (request.head.authority ?? "").split(separator: ":").first.map { $0.lowercased() } ?? ""
+            guard let pgp = app.pgp,
+                let key = try await app.run({ stores in
+                    try KeyStore(database: stores.database).projectKeys().first { _, key in
+                        (try? pgp.readPublicKey(Array(key.publicKey.utf8)))?.addresses.contains {
+                            guard let at = $0.lastIndex(of: "@") else { return false }
+                            return $0[$0.index(after: at)...] == host
+                                && WebKeyDirectory.hash(localPart: String($0[..<at])) == hash
+                        } ?? false
+                    }?.key
+                })
+            else { return notFound(app.pages(for: request, at: "/?")) }
+            return serve(
+                PublicDocument(
+                    body: try pgp.binary(Array(key.publicKey.utf8)), contentType: "application/octet-stream",
+                    lastModified: key.createdAt), request)
+        }
         router.get("/.well-known/security.txt") { request, _ in
             // RFC 9116: Contact and Expires are required; Expires less than a year ahead.
             let expires = Instant.rfc3339(app.now.addingTimeInterval(180 * 86_400).roundedToDay)
@@ -47,6 +85,9 @@ struct PublicController: Sendable {
                 Preferred-Languages: \(configuration.preferredLanguages ?? "en")
 
                 """
+                + (try await app.run { stores in try KeyStore(database: stores.database).projectKeys() }).map {
+                    "Encryption: \(publicURL)/openpgp/\($0.slug).asc\n"
+                }.joined()
             return serve(
                 PublicDocument(
                     body: Array(text.utf8), contentType: "text/plain; charset=utf-8", lastModified: app.now.roundedToDay
@@ -108,8 +149,35 @@ struct PublicController: Sendable {
             return PublicDocument(
                 body: body, contentType: type,
                 lastModified: items.map(\.updated).max() ?? Date(timeIntervalSince1970: 0))
+        case .signature(let base):
+            // Signed by the advisory's project, or, for a feed, by every project with a key.
+            guard let pgp = app.pgp, let vault = app.vault, let document = try render(base, stores, pages: pages)
+            else { return nil }
+            var keys = try KeyStore(database: stores.database).projectKeys()
+            if case .osv(let publicID) = base, let found = try stores.published.published(publicID: publicID) {
+                keys = keys.filter { $0.slug == found.advisory.advisory.projectSlug }
+            }
+            guard !keys.isEmpty else { return nil }
+            let signers = try keys.map {
+                OpenPGPKeyMaterial(fingerprint: $0.key.fingerprint, bytes: try vault.open($0.key.sealedSecret))
+            }
+            return PublicDocument(
+                body: try pgp.detachedSignature(of: Array(document.buffer.readableBytesView), by: signers),
+                contentType: "application/pgp-signature", lastModified: document.lastModified)
         }
     }
+
+    /// The project's key, when it has one.
+    private func projectKey(slug: String) async throws -> ProjectKey? {
+        try await app.run { stores in
+            guard let project = try stores.projects.find(slug) else { return nil }
+            return try KeyStore(database: stores.database).projectKey(of: project.id)
+        }
+    }
+
+    /// The Web Key Directory's policy file: its presence says the directory is served here.
+    static let emptyPolicy = PublicDocument(
+        body: [], contentType: "text/plain; charset=utf-8", lastModified: Date(timeIntervalSince1970: 0))
 
     // Fixed documents: rendered and hashed once, not per request.
     static let stylesheet = PublicDocument(

@@ -40,8 +40,11 @@ public struct ServerConfiguration: Sendable {
     /// Checks the SMTP relay once at start (nil: no relay, mail goes to a Maildir); the result
     /// is logged and /healthz shows it. It blocks, so it runs off the concurrency pool.
     public var smtpCheck: (@Sendable () -> String?)?
-    /// The OpenPGP library that reads the keys providers upload in the portal.
+    /// The OpenPGP library that reads the keys providers upload in the portal and signs the
+    /// public documents.
     public var openPGP: (any OpenPGP)?
+    /// Opens the projects' signing keys (`HERALD_KEY_ENCRYPTION_KEY`); nil: documents go unsigned.
+    public var keyVault: (any SecretVault)?
 
     /// Defaults to HTTP alone on 127.0.0.1:8080; the optional fields are set afterwards.
     public init(

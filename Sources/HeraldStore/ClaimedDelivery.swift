@@ -2,11 +2,12 @@ import Foundation
 import HeraldApp
 import HeraldCore
 
-/// How a claimed private notice is to be encrypted before it is sent: to the contact's key,
-/// signed by its project's key, under a neutral subject.
+/// How a claimed message is sealed before it is sent: a private notice encrypted to the
+/// contact's key and signed by its project's key, under a neutral subject; a publication
+/// signed only.
 public struct Seal: Sendable, Equatable {
-    /// The contact's public key.
-    public let recipient: OpenPGPKeyMaterial
+    /// The contact's public key; nil: the message is signed, not encrypted.
+    public let recipient: OpenPGPKeyMaterial?
     /// The project's signing key: its fingerprint and its secret as the vault sealed it; nil
     /// when the project has none (the notice is encrypted, not signed).
     public let signer: (fingerprint: String, sealedSecret: [UInt8])?
@@ -15,7 +16,7 @@ public struct Seal: Sendable, Equatable {
 
     /// Creates the value.
     public init(
-        recipient: OpenPGPKeyMaterial, signer: (fingerprint: String, sealedSecret: [UInt8])?, outerSubject: String
+        recipient: OpenPGPKeyMaterial?, signer: (fingerprint: String, sealedSecret: [UInt8])?, outerSubject: String
     ) {
         self.recipient = recipient
         self.signer = signer

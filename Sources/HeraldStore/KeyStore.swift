@@ -76,6 +76,22 @@ public struct KeyStore: KeyRecords {
         }
     }
 
+    /// Every project's signing key, by project slug.
+    public func projectKeys() throws -> [(slug: String, key: ProjectKey)] {
+        try database.query(
+            """
+            SELECT p.slug, k.fingerprint, k.public_key, k.sealed_secret, k.created_at
+            FROM project_keys k JOIN projects p ON p.id = k.project_id ORDER BY p.slug
+            """
+        ) {
+            (
+                $0.text(0),
+                ProjectKey(
+                    fingerprint: $0.text(1), publicKey: $0.text(2), sealedSecret: $0.blob(3), createdAt: $0.date(4))
+            )
+        }
+    }
+
     /// Stores the project's signing key, in place of any.
     public func setProjectKey(_ key: ProjectKey, project: Int64) throws {
         try database.run(

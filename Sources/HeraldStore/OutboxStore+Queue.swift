@@ -170,6 +170,20 @@ extension OutboxStore {
                 recipient: OpenPGPKeyMaterial(fingerprint: fingerprint, bytes: Array(row.text(4).utf8)),
                 signer: row.optionalText(5).map { ($0, row.blob(6)) }, outerSubject: row.text(2))
         }
+        // A publication by a project with a key goes signed, to lists and providers alike.
+        _ = try database.query(
+            """
+            SELECT d.id, pk.fingerprint, pk.sealed_secret FROM deliveries d
+            JOIN notices n ON n.id = d.notice_id
+            JOIN advisories a ON a.id = n.advisory_id
+            JOIN project_keys pk ON pk.project_id = a.project_id
+            WHERE d.id IN (SELECT value FROM json_each(?1)) AND n.kind = 'publication'
+            """, [.text(Self.jsonList(ids))]
+        ) { row in
+            if seals[row.int(0)] == nil {
+                seals[row.int(0)] = Seal(recipient: nil, signer: (row.text(1), row.blob(2)), outerSubject: "")
+            }
+        }
         if !unsendable.isEmpty {
             try database.run(
                 """

@@ -177,7 +177,23 @@ public struct ParticipationStore {
             participant.notifiedVia = (row.optionalText(16) ?? "").split(separator: ",").map(String.init).sorted()
             return participant
         }
-        return Readiness(advisoryID: advisoryID, participants: participants, timezone: timezone)
+        var readiness = Readiness(advisoryID: advisoryID, participants: participants, timezone: timezone)
+        readiness.encryption = try ProjectStore(database: database, clock: clock).require(advisory.projectSlug)
+            .encryption
+        // Who would read a private notice without encryption: the addresses of every active
+        // provider that takes part (told or not yet), without a key usable now.
+        readiness.addressesWithoutKey = try database.query(
+            """
+            SELECT p.id, p.organization, pc.email FROM advisories a
+            JOIN providers p ON p.status = 'active'
+            JOIN provider_contacts pc ON pc.provider_id = p.id
+            WHERE a.id = ?1 AND \(Self.takesPart(provider: "p.id", advisory: "a.id", project: "a.project_id"))
+              AND NOT EXISTS (SELECT 1 FROM provider_keys k WHERE k.provider_id = p.id AND k.email = pc.email
+                                                              AND (k.expires_at IS NULL OR k.expires_at > ?2))
+            ORDER BY p.organization COLLATE NOCASE, pc.email
+            """, [.integer(advisoryID), .date(clock.now)]
+        ) { Readiness.AddressWithoutKey(providerID: $0.int(0), organization: $0.text(1), email: $0.text(2)) }
+        return readiness
     }
 
     /// Every answer a provider gave to an advisory, oldest first: the history behind its status.

@@ -82,7 +82,8 @@ public struct PublicStore {
                       AND EXISTS (SELECT 1 FROM notices n WHERE n.advisory_id = a.id AND n.kind = 'pre-announcement')) || '/' ||
                    (SELECT count(*) || ':' || coalesce(sum(id), 0) || ':' || coalesce(max(updated_at), 0) FROM providers
                     WHERE status = 'active' AND listed = 1) || '/' ||
-                   (SELECT coalesce(group_concat(project_id || ':' || ecosystem || '/' || name, ','), '') FROM project_packages)
+                   (SELECT coalesce(group_concat(project_id || ':' || ecosystem || '/' || name, ','), '') FROM project_packages) || '/' ||
+                   (SELECT coalesce(group_concat(project_id || ':' || fingerprint, ','), '') FROM project_keys)
             """
         ) { $0.text(0) } ?? ""
     }

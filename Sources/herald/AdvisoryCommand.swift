@@ -247,6 +247,16 @@ struct AdvisoryCommand: ParsableCommand {
                     ]
                 },
                 empty: "No participants yet: the early notice has not gone out, and no one was invited.")
+            let keyless = readiness.addressesWithoutKey
+            guard readiness.encryption != .off, !keyless.isEmpty else { return }
+            let count = "\(keyless.count) address\(keyless.count == 1 ? " has" : "es have") no usable OpenPGP key"
+            print(
+                "\nencryption \(readiness.encryption.rawValue): \(count) and "
+                    + (readiness.encryption == .required
+                        ? "get only a pointer to the portal:" : "get private notices in plain text:"))
+            for address in keyless {
+                print("  \(address.organization) (\(address.providerID)): \(address.email)")
+            }
         }
     }
 

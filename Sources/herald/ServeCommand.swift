@@ -263,6 +263,7 @@ struct Serve: AsyncParsableCommand {
         configuration.metricsToken = metricsToken
         configuration.smtpCheck = smtpCheck
         configuration.openPGP = LibRNP()
+        configuration.keyVault = vault
         configuration.securityContact = storedValues[.securityContact]
         configuration.policyURL = storedValues[.policyURL]
         configuration.preferredLanguages = storedValues[.preferredLanguages]

@@ -44,3 +44,29 @@ import Testing
         #expect(outer.contains("Version: 1\r\n"))
     }
 }
+
+@Suite struct PGPMIMESignedTests {
+    @Test func theSignedEntityIsExactlyThePartBetweenTheBoundaries() {
+        let message = Array(
+            EmailMessage(
+                from: "security@herald.example", fromName: "Herald", to: "announce@lists.example",
+                subject: "Open Zaak: advisory published", text: "Details æøå\n", messageID: "m2@herald.example",
+                date: Date(timeIntervalSince1970: 1_795_000_000)
+            ).rendered.utf8)
+        let entity = PGPMIME.signedEntity(of: message)
+        let signed = PGPMIME.signed(
+            message, signature: Array("-----BEGIN PGP SIGNATURE-----\nx\n".utf8), boundary: "b2")
+        let text = String(decoding: signed, as: UTF8.self)
+        #expect(
+            text.contains(
+                "Content-Type: multipart/signed; micalg=pgp-sha256;\r\n protocol=\"application/pgp-signature\""))
+        #expect(text.contains("Subject: Open Zaak: advisory published\r\n"))
+        // What a verifier takes: after "--b2" CRLF, up to the CRLF before the next "--b2".
+        let opening = text.range(of: "--b2\r\n")!
+        let closing = text.range(of: "\r\n--b2\r\n", range: opening.upperBound..<text.endIndex)!
+        let part = text[opening.upperBound..<closing.lowerBound]
+        #expect(Array(part.utf8) == entity)
+        #expect(String(decoding: entity, as: UTF8.self).hasPrefix("Content-Type: text/plain; charset=utf-8\r\n"))
+        #expect(text.hasSuffix("\r\n--b2--\r\n"))
+    }
+}

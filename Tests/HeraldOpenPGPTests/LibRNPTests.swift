@@ -76,7 +76,7 @@ import Testing
         let signer = try pgp.readSecretKey(signerSecret).key
         let document = Array("{\"id\": \"OZ-2026-1\"}\n".utf8)
         let signature = try pgp.detachedSignature(
-            of: document, by: OpenPGPKeyMaterial(fingerprint: signer.fingerprint, bytes: signerSecret))
+            of: document, by: [OpenPGPKeyMaterial(fingerprint: signer.fingerprint, bytes: signerSecret)])
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -41,7 +41,7 @@ import Testing
         let db = try setUp(.whenAvailable)
         let claims = try claimed(db)
         let seal = try #require(claims["a@acme.example"]?.seal)
-        #expect(seal.recipient.fingerprint == String(repeating: "A", count: 40))
+        #expect(seal.recipient?.fingerprint == String(repeating: "A", count: 40))
         #expect(seal.outerSubject == "[Demo] Private security notice")
         #expect(seal.signer.map(\.fingerprint) == nil)
         #expect(claims["b@acme.example"]?.seal == nil)
@@ -138,5 +138,25 @@ import Testing
         let acme = try #require(try db.providerRecords.list().first)
         _ = try db.providers.edit(acme.id, try ProviderEdit(removeEmails: ["a@acme.example"]), actor: db.actor)
         #expect(try KeyStore(database: db.database).providerKeys(of: acme.id).isEmpty)
+    }
+
+    @Test func aPublicationOfAProjectWithAKeyIsSignedNotEncrypted() throws {
+        let db = try setUp(.required)
+        let project = try db.projects.require("demo")
+        try KeyStore(database: db.database).setProjectKey(
+            ProjectKey(fingerprint: "P1", publicKey: "pub", sealedSecret: [9], createdAt: db.clock.now),
+            project: project.id)
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .email, target: "announce@lists.example", secret: nil),
+            actor: db.actor)
+        try db.database.execute("UPDATE deliveries SET state = 'delivered'")
+        let advisory = try #require(try db.advisoryRecords.list().first)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "leak"), actor: db.actor)
+        let claims = try claimed(db)
+        #expect(Set(claims.keys) == ["a@acme.example", "b@acme.example", "announce@lists.example"])
+        for claim in claims.values {
+            #expect(claim.seal?.recipient == nil)
+            #expect(claim.seal?.signer?.fingerprint == "P1")
+        }
     }
 }

@@ -5,7 +5,9 @@ signature, for Ed25519/Curve25519 and RSA-3072 keys made by GnuPG and a key made
 Python's email package reads the PGP/MIME structure (RFC 3156); the outer headers carry no
 word of the advisory; non-ASCII text arrives intact; expired, revoked and mismatched keys are
 refused at upload; a project that requires encryption sends a keyless address only a pointer
-to the portal.
+to the portal. Then the public side: the project's key at /openpgp/SLUG.asc, in security.txt and
+by the Web Key Directory (under gpg's own hash); the publication mailed signed (multipart/signed);
+detached signatures of the OSV document and the feeds; each verified by gpg and sqop.
 
   openpgp_check.py HERALD_BINARY
 """
@@ -18,6 +20,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from harness import Run, free_port
@@ -251,6 +254,96 @@ for word in SECRET_WORDS:
         fail(f"nokey@strict.example was told '{word}':\n{raw.decode(errors='replace')}")
 if BASE + "/portal" not in text or str(message["Subject"]) != "[Strict] Private security notice":
     fail(f"nokey@strict.example's notice does not point to the portal: {message['Subject']!r}\n{text}")
+
+step("readiness names the keyless address that gets only the pointer, and not the keyed one")
+strict_advisory = next(a for a in json.loads(herald("advisory", "list", "--json")) if a["project_slug"] == "strict")
+readiness = herald("advisory", "readiness", str(strict_advisory["id"]))
+if "nokey@strict.example" not in readiness or "pointer to the portal" not in readiness \
+        or "sam@strict.example" in readiness.split("encryption required")[-1]:
+    fail(f"readiness does not say who gets only the pointer:\n{readiness}")
+
+step("the project's public key at a stable URL, in security.txt, and by the Web Key Directory (gpg's own hash)")
+
+
+def get(path, host=None):
+    request = urllib.request.Request(BASE + path, headers={"Host": host} if host else {})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read(), response.headers.get("Content-Type")
+
+
+key_bytes, key_type = get("/openpgp/oz.asc")
+if key_type != "application/pgp-keys" or project_fpr not in gpg("--with-colons", "--import-options", "show-only", "--import",
+                                                                 input=key_bytes).stdout.decode():
+    fail(f"/openpgp/oz.asc is not the project's key ({key_type})")
+security_txt = get("/.well-known/security.txt")[0].decode()
+if f"Encryption: {BASE}/openpgp/oz.asc" not in security_txt:
+    fail(f"security.txt names no Encryption key:\n{security_txt}")
+listing = gpg("--with-wkd-hash", "--list-keys", project_fpr).stdout.decode()
+match = re.search(r"([a-z0-9]{32})@openzaak\.example", listing)
+if not match:
+    fail(f"gpg gives no WKD hash for the project's key:\n{listing}")
+wkd_key, _ = get(f"/.well-known/openpgpkey/hu/{match.group(1)}?l=security", host="openzaak.example")
+if project_fpr not in gpg("--with-colons", "--import-options", "show-only", "--import", input=wkd_key).stdout.decode():
+    fail("the Web Key Directory does not serve the project's key under gpg's hash")
+try:
+    get(f"/.well-known/openpgpkey/hu/{match.group(1)}", host="elsewhere.example")
+    fail("the Web Key Directory served the project's key for another domain")
+except urllib.error.HTTPError as error:
+    if error.code != 404:
+        fail(f"another domain's WKD lookup answered {error.code}")
+
+step("publication: the list's and the providers' mail signed (multipart/signed), verified by gpg and sqop")
+herald("channel", "add", "--project", "oz", "--kind", "email", "--target", "announce@lists.example")
+oz_advisory = next(a for a in json.loads(herald("advisory", "list", "--json")) if a["project_slug"] == "oz")
+herald("advisory", "publish", str(oz_advisory["id"]), "--now", "--reason", "openpgp check")
+run.wait_for("the signed publication", lambda: "announce@lists.example" in mails(), timeout=30)
+raw, message = mails()["announce@lists.example"][0]
+if message.get_content_type() != "multipart/signed" or message.get_param("protocol") != "application/pgp-signature" \
+        or message.get_param("micalg") != "pgp-sha256":
+    fail(f"the publication is {message['Content-Type']}, not multipart/signed (RFC 3156)")
+boundary = message.get_param("boundary").encode()
+body = raw.split(b"\r\n\r\n", 1)[1]
+signed_part = body.split(b"--" + boundary + b"\r\n", 1)[1].split(b"\r\n--" + boundary + b"\r\n", 1)[0]
+signature = message.get_payload()[1].get_payload().encode()
+if message.get_payload()[1].get_content_type() != "application/pgp-signature":
+    fail("the second part of the signed mail is not application/pgp-signature")
+signed_path = write("signed-part", signed_part)
+signature_path = write("signed-part.asc", signature)
+status = gpg("--status-fd", "2", "--verify", signature_path, signed_path).stderr.decode()
+if f"VALIDSIG {project_fpr}" not in status:
+    fail(f"gpg does not verify the publication's signature:\n{status}")
+verified = subprocess.run(["sqop", "verify", signature_path, project_cert], input=signed_part, capture_output=True)
+if verified.returncode != 0 or project_fpr not in verified.stdout.decode():
+    fail(f"sqop does not verify the publication's signature: {verified.stderr.decode(errors='replace')}")
+if TITLE not in str(message["Subject"]):
+    fail(f"the signed publication's subject is {message['Subject']!r}")
+run.wait_for("the providers' publication", lambda: len(mails().get("plain@ed.example", [])) == 2, timeout=30)
+for _, provider_mail in mails()["plain@ed.example"]:
+    if "Private security notice" not in str(provider_mail["Subject"]) and TITLE in str(provider_mail["Subject"]) \
+            and provider_mail.get_content_type() == "multipart/signed":
+        break
+else:
+    fail("a provider's publication notice is not signed")
+
+step("detached signatures of the OSV document and the feeds, verified by gpg and sqop, and not over a changed document")
+run.wait_for("the OSV document", lambda: get("/feed.json")[0] and json.loads(get("/feed.json")[0])["items"])
+items = json.loads(get("/feed.json")[0])["items"]
+osv_path = next(re.sub(r"^https?://[^/]+", "", item["url"]) for item in items) + ".osv.json"
+for path in [osv_path, "/feed.atom", "/feed.rss", "/feed.json"]:
+    document, _ = get(path)
+    signature, kind = get(path + ".asc")
+    if kind != "application/pgp-signature":
+        fail(f"{path}.asc is {kind}")
+    document_path = write("document", document)
+    sig_path = write("document.asc", signature)
+    status = gpg("--status-fd", "2", "--verify", sig_path, document_path).stderr.decode()
+    if f"VALIDSIG {project_fpr}" not in status:
+        fail(f"gpg does not verify {path}.asc:\n{status}")
+    verified = subprocess.run(["sqop", "verify", sig_path, project_cert], input=document, capture_output=True)
+    if verified.returncode != 0:
+        fail(f"sqop does not verify {path}.asc: {verified.stderr.decode(errors='replace')}")
+    if gpg("--verify", sig_path, write("tampered", document + b" "), check=False).returncode == 0:
+        fail(f"gpg verified {path}.asc over a changed document")
 
 serve.terminate()
 serve.wait(timeout=20)
