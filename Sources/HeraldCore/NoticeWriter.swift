@@ -252,6 +252,18 @@ public struct NoticeWriter: Sendable {
         message("private-notice", [:], link: (word("sign-in"), publicURL + "/portal"))
     }
 
+    /// An address's OpenPGP key expires soon: to that address and to the release managers.
+    public func keyExpiring(organization: String, address: String, fingerprint: String, expires: Date)
+        -> NoticeContent
+    {
+        message(
+            "key-expiring",
+            [
+                "organization": organization, "address": address, "fingerprint": fingerprint,
+                "expires": language.dateTime(expires, in: project.zone),
+            ], link: (word("sign-in"), publicURL + "/portal"))
+    }
+
     /// The message of `herald channel test`.
     public func test() -> NoticeContent {
         message("channel-test", [:], link: (word("published-advisories"), publicURL + "/"))

@@ -62,6 +62,7 @@ public struct Scheduler: Sendable {
         // minute), so a fault that persists costs a line a minute, not a spinning core.
         var backoff: [Int64: (failures: Int, until: Date)] = [:]
         let alerts = AlertStore(database: database, clock: clock, settings: outbox)
+        let outboxStore = OutboxStore(database: database, clock: clock, settings: outbox)
         var alertsCheckedAt = Date.distantPast
         while !wake.stopped {
             var sleep = poll
@@ -94,6 +95,8 @@ public struct Scheduler: Sendable {
                             ])
                     }
                     if !raised.isEmpty { doorbell.ring() }
+                    // Keys about to expire: their holders and the release managers are told once.
+                    if try outboxStore.warnOfExpiringKeys() > 0 { doorbell.ring() }
                 }
                 DeliveryMetrics.failingNotices(backoff.count)
                 if !fired.isEmpty { doorbell.ring() }

@@ -59,6 +59,9 @@ struct TemplateFile {
         "sign-in": Schema(parts: ["subject", "intro", "footer"], fields: ["project", "organization", "minutes"]),
         "console-sign-in": Schema(parts: ["subject", "intro", "footer"], fields: ["project", "minutes"]),
         "private-notice": Schema(parts: ["subject", "intro", "footer"], fields: ["project"]),
+        "key-expiring": Schema(
+            parts: ["subject", "intro", "footer"],
+            fields: ["project", "organization", "address", "fingerprint", "expires"]),
         "words": Schema(
             parts: [
                 "release", "revision", "cve", "severity", "highest-severity", "cvss", "affected", "fixed", "advisory",

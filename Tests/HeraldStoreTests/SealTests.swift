@@ -159,4 +159,27 @@ import Testing
             #expect(claim.seal?.signer?.fingerprint == "P1")
         }
     }
+
+    @Test func aKeyAboutToExpireIsWarnedOfOnceToItsAddressAndTheReleaseManagers() throws {
+        let db = try setUp(.whenAvailable, keyExpires: Date(timeIntervalSince1970: 1_795_000_000 + 10 * 86_400))
+        _ = try db.projects.setContact("demo", contact: "rm@demo.example", actor: db.actor)
+        try db.database.execute("UPDATE deliveries SET state = 'delivered'")
+        #expect(try db.outbox.warnOfExpiringKeys() == 1)
+        let sent = try db.sentMessages(
+            "SELECT d.id FROM deliveries d JOIN notices n ON n.id = d.notice_id WHERE n.kind = 'alert' ORDER BY d.id")
+        #expect(sent.count == 2)
+        #expect(sent[0].contains("To: a@acme.example") && sent[1].contains("To: rm@demo.example"))
+        #expect(sent.allSatisfy { $0.contains("Subject: [Demo] The OpenPGP key for a@acme.example expires on") })
+        // Once per key; a key further off is not warned of; a new key is warned of when its time comes.
+        #expect(try db.outbox.warnOfExpiringKeys() == 0)
+        let acme = try #require(try db.providerRecords.list().first)
+        _ = try KeyStore(database: db.database).setProviderKey(
+            key(
+                String(repeating: "B", count: 40), for: "b@acme.example",
+                expires: Date(timeIntervalSince1970: 1_795_000_000 + 60 * 86_400)),
+            provider: acme.id, email: "b@acme.example", at: db.clock.now, actor: db.actor)
+        #expect(try db.outbox.warnOfExpiringKeys() == 0)
+        db.manualClock.advance(by: 40 * 86_400)
+        #expect(try db.outbox.warnOfExpiringKeys() == 1)
+    }
 }
