@@ -78,7 +78,7 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
     {
         try withKeyring { keyring in
             let recipientKey = try keyring.loaded(recipient)
-            let signerKey = try signer.map { try keyring.loaded($0) }
+            let signerKey = try signer.map { try keyring.loaded($0, keep: true) }
             return try Self.run(input: plaintext) { input, output in
                 var op: rnp_op_encrypt_t?
                 try check(rnp_op_encrypt_create(&op, keyring.ffi, input, output), "encrypting")
@@ -100,7 +100,7 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
     /// A detached signature (SHA-256) by each signer, in one armored block.
     public func detachedSignature(of data: [UInt8], by signers: [OpenPGPKeyMaterial]) throws -> [UInt8] {
         try withKeyring { keyring in
-            let signerKeys = try signers.map { try keyring.loaded($0) }
+            let signerKeys = try signers.map { try keyring.loaded($0, keep: true) }
             return try Self.run(input: data) { input, output in
                 var op: rnp_op_sign_t?
                 try check(rnp_op_sign_detached_create(&op, keyring.ffi, input, output), "signing")
@@ -174,6 +174,8 @@ func check(_ result: rnp_result_t, _ doing: String) throws {
 final class Keyring {
     let ffi: rnp_ffi_t
     private var loadedKeys: [String: KeyHandle] = [:]
+    /// The recipients' keys among them, oldest first.
+    private var transient: [String] = []
 
     init() throws {
         var ffi: rnp_ffi_t?
@@ -195,21 +197,34 @@ final class Keyring {
 
     /// The key of `material`, imported the first time it is asked for. Kept by fingerprint and
     /// bytes: a key sent again with a new subkey, revocation or expiry is imported again
-    /// (librnp merges it), so the newest state of the key is the one used.
-    func loaded(_ material: OpenPGPKeyMaterial) throws -> KeyHandle {
+    /// (librnp merges it), so the newest state of the key is the one used. Signers (`keep`)
+    /// stay loaded; recipients only for a while: librnp finds a key by walking its whole
+    /// keyring, so a keyring that kept every recipient of a 10,000-provider fan-out would
+    /// make each send slower than the one before.
+    func loaded(_ material: OpenPGPKeyMaterial, keep: Bool = false) throws -> KeyHandle {
         let cacheKey = material.fingerprint + "/" + String(material.bytes.hashValue, radix: 36)
         if let key = loadedKeys[cacheKey] { return key }
-        // Far more keys than any project has contacts: start again rather than grow without bound.
-        if loadedKeys.count >= 200_000 {
-            loadedKeys.removeAll()
-            try check(rnp_unload_keys(ffi, UInt32(RNP_LOAD_SAVE_PUBLIC_KEYS | RNP_LOAD_SAVE_SECRET_KEYS)), "unloading")
-        }
+        if !keep && transient.count >= Self.transientLimit { try forgetTransient() }
         let primaries = try importKeys(material.bytes, secret: true)
         guard let key = primaries.first(where: { (try? $0.fingerprint()) == material.fingerprint }) else {
             throw OpenPGPError("the stored key is not \(material.fingerprint)")
         }
         loadedKeys[cacheKey] = key
+        if !keep { transient.append(cacheKey) }
         return key
+    }
+
+    /// How many recipients' keys a keyring keeps loaded.
+    static let transientLimit = 32
+
+    /// Unloads the recipients' keys (never a key with its secret: that is a signer's).
+    private func forgetTransient() throws {
+        for cacheKey in transient {
+            guard let key = loadedKeys.removeValue(forKey: cacheKey), try !key.hasSecret() else { continue }
+            try check(
+                rnp_key_remove(key.handle, UInt32(RNP_KEY_REMOVE_PUBLIC | RNP_KEY_REMOVE_SUBKEYS)), "unloading a key")
+        }
+        transient.removeAll()
     }
 
     /// Imports every key in `bytes`; returns the primary keys among them.

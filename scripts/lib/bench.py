@@ -13,6 +13,8 @@
   publication lag    20 scheduled advisories: instant → first delivery, instant → feed shows it; idle, and again
                      while the largest e-mail fan-out is in flight and wrk floods the public routes
   memory             peak RSS of herald serve during the largest fan-out
+  encrypted notices  the early notice to 10,000 providers, each with its own OpenPGP key (made here with
+                     librnp), encrypted and signed, beside Herald's plaintext rate to the same sink, in rounds
 
 Every reference runs beside Herald in the same round, so the machine's drift (it is a shared virtual
 machine) moves both; the table gives the median round's ratio and the spread of all rounds.
@@ -41,7 +43,7 @@ parser.add_argument("--json", default="bench-results.json")
 parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
 parser.add_argument("--rounds", type=int, default=3,
                     help="fan-outs per size, each beside its own reference runs; the median round is reported")
-parser.add_argument("--only", default="email,webhook,feed,load", help="which parts to run (a quick look while profiling)")
+parser.add_argument("--only", default="email,openpgp,webhook,feed,load", help="which parts to run (a quick look while profiling)")
 args = parser.parse_args()
 HERALD = os.path.abspath(args.herald)
 SIZES = [int(s) for s in args.sizes.split(",")]
@@ -183,9 +185,9 @@ peak_rss = {}
 mail_dbs = {}
 
 
-def mail_setup(n):
+def mail_setup(n, name="mail"):
     """A database with n providers following one project, for e-mail fan-outs."""
-    db = os.path.join(WORK, f"mail-{n}.sqlite")
+    db = os.path.join(WORK, f"{name}-{n}.sqlite")
     herald(db, "project", "add", "bench", "--name", "Bench", env=env_for(0))
     csv = os.path.join(WORK, f"providers-{n}.csv")
     with open(csv, "w") as f:
@@ -272,6 +274,58 @@ if "email" in ONLY and LOCKSTEP_SIZE in mail_dbs:
     results["email_lockstep"].append({**median, "rounds": rounds})
     log(f"e-mail without PIPELINING n={LOCKSTEP_SIZE}: median ratio {median['ratio']:.2f}")
 results["memory"] = {"peak_rss_mib": {str(k): round(v, 1) for k, v in peak_rss.items()}}
+
+
+# ---------------------------------------------------------------- encrypted early notices
+def herald_mail_rate(n, db, env):
+    """Herald alone: one early notice to n providers through the pipelining sink; its rate."""
+    port = free_port()
+    env = dict(env, HERALD_PUBLIC_URL=f"http://127.0.0.1:{port}")
+    process = serve(db, port, ["--smtp-url", f"smtp://127.0.0.1:{sink_port}"], env)
+    early_notice(db, env)
+    due, first, last, delivered = wait_delivered(db, n, "email", process)
+    stop(process)
+    if delivered < n:
+        raise SystemExit(f"only {delivered} of {n} notices were delivered; see the serve log in {WORK}")
+    return delivered / ((last - due) / 1000)
+
+
+results["openpgp"] = []
+OPENPGP_SIZE = 10000
+if "openpgp" in ONLY:
+    keygen = os.path.join(WORK, "openpgp_keygen")
+    subprocess.run(["gcc", "-O2", "-o", keygen, os.path.join(os.path.dirname(os.path.abspath(__file__)), "openpgp_keygen.c"),
+                    "-lrnp"], check=True)
+    started = time.time()
+    lines = subprocess.run([keygen, str(OPENPGP_SIZE)], check=True, capture_output=True, text=True).stdout.splitlines()
+    log(f"  {OPENPGP_SIZE:,} OpenPGP keys (Ed25519 + Curve25519) made in {time.time() - started:.1f} s")
+    key_env = dict(env_for(0), HERALD_KEY_ENCRYPTION_KEY="bench-" + "k" * 40)
+    plain_db = mail_dbs.get(OPENPGP_SIZE) or mail_setup(OPENPGP_SIZE)
+    sealed_db = mail_setup(OPENPGP_SIZE, name="sealed")
+    herald(sealed_db, "project", "key", "generate", "bench", env=key_env)
+    # The keys go straight into the table, as `provider key add` would write them (its checks are
+    # openpgp_check.py's to test; 10,000 processes would only measure process start-up).
+    connection = sqlite3.connect(sealed_db)
+    contacts = dict(connection.execute(
+        "SELECT pc.email, p.id FROM provider_contacts pc JOIN providers p ON p.id = pc.provider_id").fetchall())
+    now_ms = int(time.time() * 1000)
+    connection.executemany(
+        """INSERT INTO provider_keys (provider_id, email, fingerprint, algorithm, armored, user_ids, key_created, added_at, added_by)
+           VALUES (?, ?, ?, 'EDDSA Ed25519', ?, ?, ?, ?, 'bench')""",
+        [(contacts[f"contact{i}@org{i}.example"], f"contact{i}@org{i}.example", fingerprint, armored.replace("\\n", "\n"),
+          json.dumps([f"Org {i} <contact{i}@org{i}.example>"]), now_ms, now_ms)
+         for i, fingerprint, armored in (line.split("\t") for line in lines)])
+    connection.commit()
+    connection.close()
+    rounds = []
+    for _ in range(max(1, args.rounds)):
+        plain = herald_mail_rate(OPENPGP_SIZE, plain_db, env_for(0))
+        sealed = herald_mail_rate(OPENPGP_SIZE, sealed_db, key_env)
+        rounds.append({"plain_per_second": round(plain), "per_second": round(sealed), "ratio": round(sealed / plain, 3)})
+        log(f"encrypted n={OPENPGP_SIZE}: {sealed:.0f}/s encrypted and signed, {plain:.0f}/s plain, ratio {sealed / plain:.2f}")
+    sample = sqlite3.connect(sealed_db).execute(
+        "SELECT count(*) FROM deliveries WHERE state = 'delivered' AND transport = 'email'").fetchone()[0]
+    results["openpgp"].append({"n": OPENPGP_SIZE, **median_round(rounds), "rounds": rounds, "delivered": sample})
 
 # ---------------------------------------------------------------- nginx for webhooks and the static feed
 nginx_port = free_port()
@@ -490,6 +544,10 @@ for row in results["email_lockstep"]:
                  f"{row['per_second']:,}/s ({row['seconds']} s) | {row['curl_per_second']:,}/s (Herald {row['curl_ratio']:.0%} of it) | "
                  f"smtp-source -d → smtp-sink -p: {row['limit_per_second']:,}/s | {row['ratio']:.0%} ({spread(row['rounds'], 'ratio')}) | "
                  f"≥ 40 % {'✓' if row['ratio'] >= 0.40 else '✗'} |")
+for row in results["openpgp"]:
+    lines.append(f"| encrypted early notice (OpenPGP: each to its provider's own key, signed), {row['n']:,} providers | "
+                 f"{row['per_second']:,}/s | — | Herald's plaintext rate in the same round: {row['plain_per_second']:,}/s | "
+                 f"{row['ratio']:.0%} ({spread(row['rounds'], 'ratio')}) | ≥ 25 % {'✓' if row['ratio'] >= 0.25 else '✗'} |")
 for row in results["webhook"]:
     lines.append(f"| webhook publication, {row['n']:,} endpoints, {row['body_bytes']:,} B, each recorded | {row['per_second']:,}/s ({row['seconds']} s) | "
                  f"{row['curl_per_second']:,}/s (Herald {row['curl_ratio']:.0%} of it) | wrk POST → nginx 204: {row['limit_per_second']:,}/s | "
