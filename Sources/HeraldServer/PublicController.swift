@@ -47,7 +47,7 @@ struct PublicController: Sendable {
                 request)
         }
         router.get("/.well-known/openpgpkey/policy") { request, _ in
-            guard try await !app.run({ stores in try KeyStore(database: stores.database).projectKeys() }).isEmpty else {
+            guard try await !app.run({ stores in try stores.keyRecords.projectKeys() }).isEmpty else {
                 return notFound(app.pages(for: request, at: "/?"))
             }
             return serve(Self.emptyPolicy, request)
@@ -57,7 +57,7 @@ struct PublicController: Sendable {
             let host = (request.head.authority ?? "").split(separator: ":").first.map { $0.lowercased() } ?? ""
             guard let pgp = app.pgp,
                 let key = try await app.run({ stores in
-                    try KeyStore(database: stores.database).projectKeys().first { _, key in
+                    try stores.keyRecords.projectKeys().first { _, key in
                         (try? pgp.readPublicKey(Array(key.publicKey.utf8)))?.addresses.contains {
                             guard let at = $0.lastIndex(of: "@") else { return false }
                             return $0[$0.index(after: at)...] == host
@@ -85,7 +85,7 @@ struct PublicController: Sendable {
                 Preferred-Languages: \(configuration.preferredLanguages ?? "en")
 
                 """
-                + (try await app.run { stores in try KeyStore(database: stores.database).projectKeys() }).map {
+                + (try await app.run { stores in try stores.keyRecords.projectKeys() }).map {
                     "Encryption: \(publicURL)/openpgp/\($0.slug).asc\n"
                 }.joined()
             return serve(
@@ -153,7 +153,7 @@ struct PublicController: Sendable {
             // Signed by the advisory's project, or, for a feed, by every project with a key.
             guard let pgp = app.pgp, let vault = app.vault, let document = try render(base, stores, pages: pages)
             else { return nil }
-            var keys = try KeyStore(database: stores.database).projectKeys()
+            var keys = try stores.keyRecords.projectKeys()
             if case .osv(let publicID) = base, let found = try stores.published.published(publicID: publicID) {
                 keys = keys.filter { $0.slug == found.advisory.advisory.projectSlug }
             }
@@ -171,7 +171,7 @@ struct PublicController: Sendable {
     private func projectKey(slug: String) async throws -> ProjectKey? {
         try await app.run { stores in
             guard let project = try stores.projects.find(slug) else { return nil }
-            return try KeyStore(database: stores.database).projectKey(of: project.id)
+            return try stores.keyRecords.projectKey(of: project.id)
         }
     }
 

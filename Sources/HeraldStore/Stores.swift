@@ -20,10 +20,12 @@ public struct Stores {
         self.settings = settings
     }
 
+    /// Providers' and projects' OpenPGP keys as stored.
+    public var keyRecords: KeyStore { KeyStore(database: database) }
     /// Providers' and projects' OpenPGP keys, read and made by `pgp`.
     public func keys(_ pgp: any OpenPGP) -> OpenPGPKeys {
         OpenPGPKeys(
-            work: database, records: KeyStore(database: database), roster: providerRecords, projects: projects,
+            work: database, records: keyRecords, roster: providerRecords, projects: projects,
             pgp: pgp, audit: audit, clock: clock)
     }
     /// Projects: add, list, look up.
