@@ -24,7 +24,9 @@ CREATE TABLE project_keys (
     fingerprint    TEXT    NOT NULL,
     public_key     TEXT    NOT NULL,
     sealed_secret  BLOB    NOT NULL,          -- AES-GCM: nonce, ciphertext, tag
-    created_at     INTEGER NOT NULL
+    created_at     INTEGER NOT NULL,
+    can_encrypt    INTEGER NOT NULL DEFAULT 0,  -- only then is it offered for encryption (security.txt)
+    addresses      TEXT    NOT NULL DEFAULT '[]' -- its user IDs' addresses (JSON), for the Web Key Directory
 );
 
 ALTER TABLE projects ADD COLUMN encryption TEXT NOT NULL DEFAULT 'when-available'

@@ -31,13 +31,23 @@ public struct ProjectKey: Equatable, Sendable {
     public var sealedSecret: [UInt8]
     /// When it was stored.
     public var createdAt: Date
+    /// Whether others can encrypt to it: only a key whose secret the release managers hold
+    /// (an imported one) should be, and only then is it offered for encryption.
+    public var canEncrypt: Bool
+    /// The addresses its user IDs name.
+    public var addresses: [String]
 
     /// Creates the value.
-    public init(fingerprint: String, publicKey: String, sealedSecret: [UInt8], createdAt: Date) {
+    public init(
+        fingerprint: String, publicKey: String, sealedSecret: [UInt8], createdAt: Date, canEncrypt: Bool = false,
+        addresses: [String] = []
+    ) {
         self.fingerprint = fingerprint
         self.publicKey = publicKey
         self.sealedSecret = sealedSecret
         self.createdAt = createdAt
+        self.canEncrypt = canEncrypt
+        self.addresses = addresses
     }
 }
 
@@ -165,8 +175,9 @@ public struct OpenPGPKeys {
         }
     }
 
-    /// Makes a project's signing key (Ed25519, with a Curve25519 subkey others may encrypt
-    /// to), its secret sealed by `vault`. A project that has one keeps it unless `replace`.
+    /// Makes a project's signing key (Ed25519, signing only: no one holds its secret outside
+    /// Herald, so no one should encrypt to it), its secret sealed by `vault`. A project that
+    /// has one keeps it unless `replace`.
     public func generateProjectKey(_ slug: String, userID: String, vault: any SecretVault, replace: Bool, actor: String)
         throws -> ProjectKey
     {
@@ -212,9 +223,15 @@ public struct OpenPGPKeys {
     ) throws -> ProjectKey {
         let (key, armoredSecret) = try pgp.readSecretKey(secret)
         let now = clock.now
+        // A key that cannot sign any more would stop every signed publication.
+        if key.revoked { throw Refusal.invalid(field: "key", rule: "the key \(key.fingerprint) is revoked") }
+        if let expires = key.expires, expires <= now {
+            throw Refusal.invalid(
+                field: "key", rule: "the key \(key.fingerprint) expired on \(Instant.rfc3339(expires))")
+        }
         let stored = ProjectKey(
             fingerprint: key.fingerprint, publicKey: key.armored, sealedSecret: try vault.seal(armoredSecret),
-            createdAt: now)
+            createdAt: now, canEncrypt: key.canEncrypt, addresses: key.addresses)
         return try work.write {
             let replaced = try records.projectKey(of: project.id)
             try records.setProjectKey(stored, project: project.id)

@@ -24,8 +24,8 @@ public protocol OpenPGP: Sendable {
     func readPublicKey(_ bytes: [UInt8]) throws -> OpenPGPKey
     /// Reads exactly one unprotected secret key; returns its public view and the secret key armored.
     func readSecretKey(_ bytes: [UInt8]) throws -> (key: OpenPGPKey, secret: [UInt8])
-    /// A new key for `userID` (an Ed25519 primary key that signs, a Curve25519 subkey that
-    /// encrypts); returns the secret key armored, unprotected.
+    /// A new signing key for `userID` (Ed25519, no encryption subkey); returns the secret key
+    /// armored, unprotected.
     func generateKey(userID: String) throws -> [UInt8]
     /// `plaintext` encrypted to `recipient` and signed by `signer`, ASCII-armored.
     func encrypt(_ plaintext: [UInt8], to recipient: OpenPGPKeyMaterial, signedBy signer: OpenPGPKeyMaterial?) throws

@@ -161,7 +161,12 @@ public struct EmailMessage: Equatable, Sendable {
             } else {
                 let next = index + 1 < input.count ? input[index + 1] : 10
                 let lineEnds = next == 13 || next == 10
-                if (byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !lineEnds) {
+                // "From " at a line's start is encoded: mbox delivery would turn it into ">From "
+                // and break a signature over the text (RFC 3156 §3).
+                let from =
+                    length == 0 && byte == 70 && input.count >= index + 5
+                    && input[index..<index + 5].elementsEqual("From ".utf8)
+                if !from && ((byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !lineEnds)) {
                     makeRoom(1)
                     output.append(byte)
                 } else {

@@ -96,7 +96,12 @@ public struct Scheduler: Sendable {
                     }
                     if !raised.isEmpty { doorbell.ring() }
                     // Keys about to expire: their holders and the release managers are told once.
-                    if try outboxStore.warnOfExpiringKeys() > 0 { doorbell.ring() }
+                    // Its own failure must not hold up the notices that fired.
+                    do {
+                        if try outboxStore.warnOfExpiringKeys() > 0 { doorbell.ring() }
+                    } catch {
+                        logger.error("key expiry warnings failed; tried again", metadata: ["error": "\(error)"])
+                    }
                 }
                 DeliveryMetrics.failingNotices(backoff.count)
                 if !fired.isEmpty { doorbell.ring() }

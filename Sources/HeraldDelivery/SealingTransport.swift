@@ -58,11 +58,18 @@ public final class SealingTransport: Transport, @unchecked Sendable {
     func sealed(_ payload: [UInt8], _ seal: Seal) throws -> [UInt8] {
         let signer = try seal.signer.map { try OpenPGPKeyMaterial(fingerprint: $0.fingerprint, bytes: opened($0)) }
         guard let recipient = seal.recipient else {
-            guard let signer else { return payload }
-            let signature = try pgp.detachedSignature(of: PGPMIME.signedEntity(of: payload), by: [signer])
+            // A publication is public: if the project's key cannot sign (expired, say), it
+            // goes unsigned rather than not at all.
+            guard let signer,
+                let signature = try? pgp.detachedSignature(of: PGPMIME.signedEntity(of: payload), by: [signer])
+            else { return payload }
             return PGPMIME.signed(payload, signature: signature, boundary: "herald-" + Secrets.token(prefix: ""))
         }
-        let armored = try pgp.encrypt(PGPMIME.innerPart(of: payload), to: recipient, signedBy: signer)
+        let inner = PGPMIME.innerPart(of: payload)
+        // Encrypted without the signature rather than not sent, when only the signing fails.
+        let armored =
+            try (try? pgp.encrypt(inner, to: recipient, signedBy: signer))
+            ?? pgp.encrypt(inner, to: recipient, signedBy: nil)
         return PGPMIME.encrypted(
             payload, armored: armored, outerSubject: seal.outerSubject, boundary: "herald-" + Secrets.token(prefix: ""))
     }

@@ -53,13 +53,13 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
         return (try key.describe(armored: try key.export(secret: false)), Array(try key.export(secret: true).utf8))
     }
 
-    /// An Ed25519 signing key with a Curve25519 encryption subkey, without expiry.
+    /// An Ed25519 signing key without expiry, and without an encryption subkey: its secret
+    /// stays inside Herald, so nothing should be encrypted to it.
     public func generateKey(userID: String) throws -> [UInt8] {
         let keyring = try Keyring()
         let request: [String: Any] = [
             // No expiry (librnp's default is two years): a project rotates its key by choice.
-            "primary": ["type": "EDDSA", "userid": userID, "usage": ["sign", "certify"], "expiration": 0],
-            "sub": ["type": "ECDH", "curve": "Curve25519", "usage": ["encrypt"], "expiration": 0],
+            "primary": ["type": "EDDSA", "userid": userID, "usage": ["sign", "certify"], "expiration": 0]
         ]
         let json = String(decoding: try JSONSerialization.data(withJSONObject: request), as: UTF8.self)
         var results: UnsafeMutablePointer<CChar>?
@@ -173,7 +173,8 @@ func check(_ result: rnp_result_t, _ doing: String) throws {
 /// One librnp context and the keys loaded into it.
 final class Keyring {
     let ffi: rnp_ffi_t
-    private var loadedKeys: [String: KeyHandle] = [:]
+    /// By fingerprint: the one handle, a hash of the bytes it was loaded from, whether a signer uses it.
+    private var loadedKeys: [String: (key: KeyHandle, bytesHash: Int, keep: Bool)] = [:]
     /// The recipients' keys among them, oldest first.
     private var transient: [String] = []
 
@@ -195,34 +196,42 @@ final class Keyring {
         rnp_ffi_destroy(ffi)
     }
 
-    /// The key of `material`, imported the first time it is asked for. Kept by fingerprint and
-    /// bytes: a key sent again with a new subkey, revocation or expiry is imported again
-    /// (librnp merges it), so the newest state of the key is the one used. Signers (`keep`)
-    /// stay loaded; recipients only for a while: librnp finds a key by walking its whole
-    /// keyring, so a keyring that kept every recipient of a 10,000-provider fan-out would
-    /// make each send slower than the one before.
+    /// The key of `material`, imported the first time it is asked for, one handle per
+    /// fingerprint. Bytes that differ from those loaded (a key sent again with a new subkey,
+    /// revocation or expiry) are imported again, and librnp merges them into the same key, so
+    /// the newest state is the one used. Signers (`keep`) stay loaded; recipients only for a
+    /// while: librnp finds a key by walking its whole keyring, so a keyring that kept every
+    /// recipient of a 10,000-provider fan-out would make each send slower than the one before.
     func loaded(_ material: OpenPGPKeyMaterial, keep: Bool = false) throws -> KeyHandle {
-        let cacheKey = material.fingerprint + "/" + String(material.bytes.hashValue, radix: 36)
-        if let key = loadedKeys[cacheKey] { return key }
-        if !keep && transient.count >= Self.transientLimit { try forgetTransient() }
+        let bytesHash = material.bytes.hashValue
+        if let entry = loadedKeys[material.fingerprint] {
+            if keep && !entry.keep { loadedKeys[material.fingerprint]?.keep = true }
+            if entry.bytesHash == bytesHash { return entry.key }
+        } else if !keep && transient.count >= Self.transientLimit {
+            try forgetTransient()
+        }
         let primaries = try importKeys(material.bytes, secret: true)
         guard let key = primaries.first(where: { (try? $0.fingerprint()) == material.fingerprint }) else {
             throw OpenPGPError("the stored key is not \(material.fingerprint)")
         }
-        loadedKeys[cacheKey] = key
-        if !keep { transient.append(cacheKey) }
+        let wasLoaded = loadedKeys[material.fingerprint] != nil
+        loadedKeys[material.fingerprint] = (key, bytesHash, keep || loadedKeys[material.fingerprint]?.keep == true)
+        if !keep && !wasLoaded { transient.append(material.fingerprint) }
         return key
     }
 
     /// How many recipients' keys a keyring keeps loaded.
     static let transientLimit = 32
 
-    /// Unloads the recipients' keys (never a key with its secret: that is a signer's).
+    /// Unloads the recipients' keys; a key also used as a signer stays. One handle per
+    /// fingerprint, so no other handle of ours points at a key once it is removed.
     private func forgetTransient() throws {
-        for cacheKey in transient {
-            guard let key = loadedKeys.removeValue(forKey: cacheKey), try !key.hasSecret() else { continue }
+        for fingerprint in transient {
+            guard let entry = loadedKeys[fingerprint], !entry.keep else { continue }
+            loadedKeys[fingerprint] = nil
             try check(
-                rnp_key_remove(key.handle, UInt32(RNP_KEY_REMOVE_PUBLIC | RNP_KEY_REMOVE_SUBKEYS)), "unloading a key")
+                rnp_key_remove(entry.key.handle, UInt32(RNP_KEY_REMOVE_PUBLIC | RNP_KEY_REMOVE_SUBKEYS)),
+                "unloading a key")
         }
         transient.removeAll()
     }

@@ -47,22 +47,23 @@ struct PublicController: Sendable {
                 request)
         }
         router.get("/.well-known/openpgpkey/policy") { request, _ in
-            guard try await !app.run({ stores in try stores.keyRecords.projectKeys() }).isEmpty else {
+            guard try await !app.run({ stores in try stores.keyRecords.publicProjectKeys() }).isEmpty else {
                 return notFound(app.pages(for: request, at: "/?"))
             }
             return serve(Self.emptyPolicy, request)
         }
         router.get("/.well-known/openpgpkey/hu/:hash") { request, context in
             let hash = context.parameters.get("hash") ?? ""
-            let host = (request.head.authority ?? "").split(separator: ":").first.map { $0.lowercased() } ?? ""
-            guard let pgp = app.pgp,
+            // Checked before any work: a hashed local part is 32 characters of z-base-32.
+            guard let pgp = app.pgp, WebKeyDirectory.isHash(hash),
+                let host = WebKeyDirectory.domain(ofHost: request.head.authority ?? ""),
                 let key = try await app.run({ stores in
-                    try stores.keyRecords.projectKeys().first { _, key in
-                        (try? pgp.readPublicKey(Array(key.publicKey.utf8)))?.addresses.contains {
+                    try stores.keyRecords.publicProjectKeys().first { _, key in
+                        key.addresses.contains {
                             guard let at = $0.lastIndex(of: "@") else { return false }
                             return $0[$0.index(after: at)...] == host
                                 && WebKeyDirectory.hash(localPart: String($0[..<at])) == hash
-                        } ?? false
+                        }
                     }?.key
                 })
             else { return notFound(app.pages(for: request, at: "/?")) }
@@ -85,9 +86,10 @@ struct PublicController: Sendable {
                 Preferred-Languages: \(configuration.preferredLanguages ?? "en")
 
                 """
-                + (try await app.run { stores in try stores.keyRecords.projectKeys() }).map {
-                    "Encryption: \(publicURL)/openpgp/\($0.slug).asc\n"
-                }.joined()
+                // Only a key the release managers hold the secret of (one they imported) is
+                // offered for encryption; a key Herald made only signs.
+                + (try await app.run { stores in try stores.keyRecords.publicProjectKeys() }).filter(\.key.canEncrypt)
+                .map { "Encryption: \(publicURL)/openpgp/\($0.slug).asc\n" }.joined()
             return serve(
                 PublicDocument(
                     body: Array(text.utf8), contentType: "text/plain; charset=utf-8", lastModified: app.now.roundedToDay
@@ -153,26 +155,28 @@ struct PublicController: Sendable {
             // Signed by the advisory's project, or, for a feed, by every project with a key.
             guard let pgp = app.pgp, let vault = app.vault, let document = try render(base, stores, pages: pages)
             else { return nil }
-            var keys = try stores.keyRecords.projectKeys()
+            var keys = try stores.keyRecords.publicProjectKeys()
             if case .osv(let publicID) = base, let found = try stores.published.published(publicID: publicID) {
                 keys = keys.filter { $0.slug == found.advisory.advisory.projectSlug }
             }
-            guard !keys.isEmpty else { return nil }
-            let signers = try keys.map {
-                OpenPGPKeyMaterial(fingerprint: $0.key.fingerprint, bytes: try vault.open($0.key.sealedSecret))
+            // A key that no longer signs (expired, or sealed under another vault key) is left
+            // out rather than failing the others' signatures.
+            let bytes = Array(document.buffer.readableBytesView)
+            let signers = keys.compactMap { entry -> OpenPGPKeyMaterial? in
+                guard let secret = try? vault.open(entry.key.sealedSecret) else { return nil }
+                let signer = OpenPGPKeyMaterial(fingerprint: entry.key.fingerprint, bytes: secret)
+                return (try? pgp.detachedSignature(of: bytes, by: [signer])) == nil ? nil : signer
             }
+            guard !signers.isEmpty else { return nil }
             return PublicDocument(
-                body: try pgp.detachedSignature(of: Array(document.buffer.readableBytesView), by: signers),
-                contentType: "application/pgp-signature", lastModified: document.lastModified)
+                body: try pgp.detachedSignature(of: bytes, by: signers), contentType: "application/pgp-signature",
+                lastModified: document.lastModified)
         }
     }
 
     /// The project's key, when it has one.
     private func projectKey(slug: String) async throws -> ProjectKey? {
-        try await app.run { stores in
-            guard let project = try stores.projects.find(slug) else { return nil }
-            return try stores.keyRecords.projectKey(of: project.id)
-        }
+        try await app.run { stores in try stores.keyRecords.publicProjectKeys().first { $0.slug == slug }?.key }
     }
 
     /// The Web Key Directory's policy file: its presence says the directory is served here.

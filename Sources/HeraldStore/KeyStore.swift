@@ -45,7 +45,10 @@ public struct KeyStore: KeyRecords {
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
             ON CONFLICT (provider_id, email) DO UPDATE SET
                 fingerprint = ?3, algorithm = ?4, armored = ?5, user_ids = ?6, key_created = ?7, expires_at = ?8,
-                added_at = ?9, added_by = ?10, warned_at = NULL
+                added_at = ?9, added_by = ?10,
+                -- Warned again only of a new key or a new date, not of the same key pasted again.
+                warned_at = CASE WHEN provider_keys.fingerprint = ?3 AND provider_keys.expires_at IS ?8
+                                 THEN provider_keys.warned_at END
             """,
             [
                 .integer(provider), .text(email), .text(key.fingerprint), .text(key.algorithm), .text(key.armored),
@@ -69,39 +72,46 @@ public struct KeyStore: KeyRecords {
     /// The project's signing key, if any.
     public func projectKey(of project: Int64) throws -> ProjectKey? {
         try database.first(
-            "SELECT fingerprint, public_key, sealed_secret, created_at FROM project_keys WHERE project_id = ?",
-            .integer(project)
-        ) {
-            ProjectKey(fingerprint: $0.text(0), publicKey: $0.text(1), sealedSecret: $0.blob(2), createdAt: $0.date(3))
-        }
+            "SELECT \(Self.projectKeyColumns) FROM project_keys k WHERE project_id = ?", .integer(project),
+            map: { Self.projectKey($0) })
     }
 
-    /// Every project's signing key, by project slug.
-    public func projectKeys() throws -> [(slug: String, key: ProjectKey)] {
+    static let projectKeyColumns =
+        "k.fingerprint, k.public_key, k.sealed_secret, k.created_at, k.can_encrypt, k.addresses"
+
+    static func projectKey(_ row: Row, at offset: Int = 0) -> ProjectKey {
+        ProjectKey(
+            fingerprint: row.text(offset), publicKey: row.text(offset + 1), sealedSecret: row.blob(offset + 2),
+            createdAt: row.date(offset + 3), canEncrypt: row.int(offset + 4) != 0,
+            addresses: (try? JSONDecoder().decode([String].self, from: Data(row.text(offset + 5).utf8))) ?? [])
+    }
+
+    /// The signing keys of the projects that have published an advisory, by project slug:
+    /// what the public side may show (a project set up only for an embargoed release stays unseen).
+    public func publicProjectKeys() throws -> [(slug: String, key: ProjectKey)] {
         try database.query(
             """
-            SELECT p.slug, k.fingerprint, k.public_key, k.sealed_secret, k.created_at
-            FROM project_keys k JOIN projects p ON p.id = k.project_id ORDER BY p.slug
+            SELECT p.slug, \(Self.projectKeyColumns)
+            FROM project_keys k JOIN projects p ON p.id = k.project_id
+            WHERE EXISTS (SELECT 1 FROM advisories a WHERE a.project_id = p.id AND a.state = 'published')
+            ORDER BY p.slug
             """
-        ) {
-            (
-                $0.text(0),
-                ProjectKey(
-                    fingerprint: $0.text(1), publicKey: $0.text(2), sealedSecret: $0.blob(3), createdAt: $0.date(4))
-            )
-        }
+        ) { ($0.text(0), Self.projectKey($0, at: 1)) }
     }
 
     /// Stores the project's signing key, in place of any.
     public func setProjectKey(_ key: ProjectKey, project: Int64) throws {
         try database.run(
             """
-            INSERT INTO project_keys (project_id, fingerprint, public_key, sealed_secret, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
-            ON CONFLICT (project_id) DO UPDATE SET fingerprint = ?2, public_key = ?3, sealed_secret = ?4, created_at = ?5
+            INSERT INTO project_keys (project_id, fingerprint, public_key, sealed_secret, created_at, can_encrypt, addresses)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            ON CONFLICT (project_id) DO UPDATE SET fingerprint = ?2, public_key = ?3, sealed_secret = ?4, created_at = ?5,
+                                                  can_encrypt = ?6, addresses = ?7
             """,
             [
                 .integer(project), .text(key.fingerprint), .text(key.publicKey), .blob(key.sealedSecret),
-                .date(key.createdAt),
+                .date(key.createdAt), .int(key.canEncrypt ? 1 : 0),
+                .text(String(decoding: try JSONEncoder().encode(key.addresses), as: UTF8.self)),
             ]
         )
     }

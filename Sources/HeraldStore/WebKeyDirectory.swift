@@ -27,9 +27,26 @@ public enum WebKeyDirectory {
         ]
     }
 
+    /// Whether `text` can be a hashed local part: 32 characters of z-base-32.
+    public static func isHash(_ text: String) -> Bool {
+        text.utf8.count == 32 && text.allSatisfy { zBase32Alphabet.contains($0) }
+    }
+
+    /// The domain a request's Host names: lower-cased, without its port or a trailing dot;
+    /// nil for an address literal (no domain has keys there).
+    public static func domain(ofHost host: String) -> String? {
+        guard !host.hasPrefix("[") else { return nil }
+        var name = host.split(separator: ":", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        if name.hasSuffix(".") { name.removeLast() }
+        guard !name.isEmpty, name.utf8.count <= 253 else { return nil }
+        return name.lowercased()
+    }
+
+    static let zBase32Alphabet = Array("ybndrfg8ejkmcpqxot1uwisza345h769")
+
     /// z-base-32 (RFC 6189 §5.1.6) of `bytes`.
     public static func zBase32(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ybndrfg8ejkmcpqxot1uwisza345h769")
+        let alphabet = zBase32Alphabet
         var output = ""
         var buffer = 0
         var bits = 0

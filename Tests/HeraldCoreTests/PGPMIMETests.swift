@@ -70,3 +70,15 @@ import Testing
         #expect(text.hasSuffix("\r\n--b2--\r\n"))
     }
 }
+
+@Suite struct QuotedPrintableFromTests {
+    @Test func fromAtTheStartOfALineIsEncodedSoMboxCannotChangeIt() {
+        let message = EmailMessage(
+            from: "a@example.org", fromName: "", to: "b@example.org", subject: "s",
+            text: "From the release managers\nSee: From here\nFrom\n", messageID: "m@example.org",
+            date: Date(timeIntervalSince1970: 0)
+        ).rendered
+        let body = message.components(separatedBy: "\r\n\r\n")[1]
+        #expect(body == "=46rom the release managers\r\nSee: From here\r\nFrom\r\n")
+    }
+}

@@ -12,8 +12,9 @@ import Testing
         let (key, exported) = try pgp.readSecretKey(secret)
         #expect(key.fingerprint.count == 40)
         #expect(key.addresses == ["security@openzaak.org"])
-        #expect(key.canEncrypt && !key.revoked && key.expires == nil)
-        #expect(key.refusal(for: "Security@OpenZaak.org", at: Date()) == nil)
+        // A project's key only signs: no one outside Herald holds its secret to decrypt with.
+        #expect(!key.canEncrypt && !key.revoked && key.expires == nil)
+        #expect(key.refusal(for: "Security@OpenZaak.org", at: Date())?.description.contains("encryption") == true)
         #expect(String(decoding: exported, as: UTF8.self).contains("BEGIN PGP PRIVATE KEY BLOCK"))
         let publicKey = try pgp.readPublicKey(Array(key.armored.utf8))
         #expect(publicKey.fingerprint == key.fingerprint)
@@ -33,7 +34,7 @@ import Testing
     }
 
     @Test func aKeyForAnotherAddressIsRefusedForThisOne() throws {
-        let key = try pgp.readSecretKey(try pgp.generateKey(userID: "Alice <alice@example.org>")).key
+        let key = try pgp.readSecretKey(try Sop.generateKey("Alice <alice@example.org>")).key
         let refusal = try #require(key.refusal(for: "bob@example.org", at: Date()))
         #expect(refusal.description.contains("alice@example.org"))
     }
@@ -44,7 +45,7 @@ import Testing
     let pgp = LibRNP()
 
     @Test func sequoiaDecryptsWhatHeraldEncryptsAndVerifiesItsSignature() throws {
-        let recipientSecret = try pgp.generateKey(userID: "Provider <ops@provider.example>")
+        let recipientSecret = try Sop.generateKey("Provider <ops@provider.example>")
         let recipient = try pgp.readSecretKey(recipientSecret).key
         let signerSecret = try pgp.generateKey(userID: "Open Zaak <security@openzaak.example>")
         let signer = try pgp.readSecretKey(signerSecret).key
@@ -104,6 +105,9 @@ import Testing
 enum Sop {
     struct Failed: Error { let status: Int32 }
 
+    /// A key Sequoia makes (it signs and encrypts), secret and unprotected.
+    static func generateKey(_ userID: String) throws -> [UInt8] { try run(["generate-key", userID], input: []) }
+
     static func run(_ arguments: [String], input: [UInt8]) throws -> [UInt8] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sqop")
@@ -142,5 +146,34 @@ enum Sop {
         let written = Array("ours\n".utf8)
         #expect(write(fd, written, written.count) == written.count)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "ours\n")
+    }
+}
+
+@Suite struct LibRNPKeyringTests {
+    /// One key sent in two forms (armored, then binary: a re-upload) and then enough others to
+    /// unload recipients: each key is unloaded once, through its one handle.
+    @Test func aKeySeenInTwoFormsIsUnloadedOnceAndStillUsable() throws {
+        let pgp = LibRNP()
+        let secret = try Sop.generateKey("Provider <ops@provider.example>")
+        let key = try pgp.readSecretKey(secret).key
+        let armored = OpenPGPKeyMaterial(fingerprint: key.fingerprint, bytes: Array(key.armored.utf8))
+        let binary = OpenPGPKeyMaterial(fingerprint: key.fingerprint, bytes: try pgp.binary(Array(key.armored.utf8)))
+        #expect(armored.bytes != binary.bytes)
+        _ = try pgp.encrypt(Array("one".utf8), to: armored, signedBy: nil)
+        _ = try pgp.encrypt(Array("two".utf8), to: binary, signedBy: nil)
+        for index in 0..<40 {
+            let other = try pgp.readSecretKey(try Sop.generateKey("Other \(index) <o\(index)@example.org>")).key
+            _ = try pgp.encrypt(
+                Array("x".utf8),
+                to: OpenPGPKeyMaterial(fingerprint: other.fingerprint, bytes: Array(other.armored.utf8)),
+                signedBy: nil)
+        }
+        let message = try pgp.encrypt(Array("three".utf8), to: armored, signedBy: nil)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data(secret).write(to: folder.appendingPathComponent("key"))
+        #expect(
+            try Sop.run(["decrypt", folder.appendingPathComponent("key").path], input: message) == Array("three".utf8))
     }
 }

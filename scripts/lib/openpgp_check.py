@@ -262,35 +262,14 @@ if "nokey@strict.example" not in readiness or "pointer to the portal" not in rea
         or "sam@strict.example" in readiness.split("encryption required")[-1]:
     fail(f"readiness does not say who gets only the pointer:\n{readiness}")
 
-step("the project's public key at a stable URL, in security.txt, and by the Web Key Directory (gpg's own hash)")
-
-
-def get(path, host=None):
-    request = urllib.request.Request(BASE + path, headers={"Host": host} if host else {})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.read(), response.headers.get("Content-Type")
-
-
-key_bytes, key_type = get("/openpgp/oz.asc")
-if key_type != "application/pgp-keys" or project_fpr not in gpg("--with-colons", "--import-options", "show-only", "--import",
-                                                                 input=key_bytes).stdout.decode():
-    fail(f"/openpgp/oz.asc is not the project's key ({key_type})")
-security_txt = get("/.well-known/security.txt")[0].decode()
-if f"Encryption: {BASE}/openpgp/oz.asc" not in security_txt:
-    fail(f"security.txt names no Encryption key:\n{security_txt}")
-listing = gpg("--with-wkd-hash", "--list-keys", project_fpr).stdout.decode()
-match = re.search(r"([a-z0-9]{32})@openzaak\.example", listing)
-if not match:
-    fail(f"gpg gives no WKD hash for the project's key:\n{listing}")
-wkd_key, _ = get(f"/.well-known/openpgpkey/hu/{match.group(1)}?l=security", host="openzaak.example")
-if project_fpr not in gpg("--with-colons", "--import-options", "show-only", "--import", input=wkd_key).stdout.decode():
-    fail("the Web Key Directory does not serve the project's key under gpg's hash")
-try:
-    get(f"/.well-known/openpgpkey/hu/{match.group(1)}", host="elsewhere.example")
-    fail("the Web Key Directory served the project's key for another domain")
-except urllib.error.HTTPError as error:
-    if error.code != 404:
-        fail(f"another domain's WKD lookup answered {error.code}")
+step("before anything of the project is published, its key is nowhere on the public side")
+for path in ["/openpgp/oz.asc", "/.well-known/openpgpkey/policy"]:
+    try:
+        urllib.request.urlopen(BASE + path, timeout=10)
+        fail(f"{path} answered before the project published anything")
+    except urllib.error.HTTPError as error:
+        if error.code != 404:
+            fail(f"{path} answered {error.code}")
 
 step("publication: the list's and the providers' mail signed (multipart/signed), verified by gpg and sqop")
 herald("channel", "add", "--project", "oz", "--kind", "email", "--target", "announce@lists.example")
@@ -324,6 +303,37 @@ for _, provider_mail in mails()["plain@ed.example"]:
         break
 else:
     fail("a provider's publication notice is not signed")
+
+step("the project's public key at a stable URL, in security.txt, and by the Web Key Directory (gpg's own hash)")
+
+
+def get(path, host=None):
+    request = urllib.request.Request(BASE + path, headers={"Host": host} if host else {})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read(), response.headers.get("Content-Type")
+
+
+key_bytes, key_type = get("/openpgp/oz.asc")
+if key_type != "application/pgp-keys" or project_fpr not in gpg("--with-colons", "--import-options", "show-only", "--import",
+                                                                 input=key_bytes).stdout.decode():
+    fail(f"/openpgp/oz.asc is not the project's key ({key_type})")
+security_txt = get("/.well-known/security.txt")[0].decode()
+# The key Herald made only signs: no one outside Herald could read what is encrypted to it.
+if "Encryption:" in security_txt:
+    fail(f"security.txt offers a signing-only key for encryption:\n{security_txt}")
+listing = gpg("--with-wkd-hash", "--list-keys", project_fpr).stdout.decode()
+match = re.search(r"([a-z0-9]{32})@openzaak\.example", listing)
+if not match:
+    fail(f"gpg gives no WKD hash for the project's key:\n{listing}")
+wkd_key, _ = get(f"/.well-known/openpgpkey/hu/{match.group(1)}?l=security", host="openzaak.example")
+if project_fpr not in gpg("--with-colons", "--import-options", "show-only", "--import", input=wkd_key).stdout.decode():
+    fail("the Web Key Directory does not serve the project's key under gpg's hash")
+try:
+    get(f"/.well-known/openpgpkey/hu/{match.group(1)}", host="elsewhere.example")
+    fail("the Web Key Directory served the project's key for another domain")
+except urllib.error.HTTPError as error:
+    if error.code != 404:
+        fail(f"another domain's WKD lookup answered {error.code}")
 
 step("detached signatures of the OSV document and the feeds, verified by gpg and sqop, and not over a changed document")
 run.wait_for("the OSV document", lambda: get("/feed.json")[0] and json.loads(get("/feed.json")[0])["items"])
