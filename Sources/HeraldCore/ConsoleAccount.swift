@@ -47,12 +47,16 @@ public struct ConsoleSession: Sendable, Equatable {
     public var actor: String { "console:\(account.email)" }
 }
 
-/// RFC 4648 base32, as authenticator apps read TOTP secrets: upper case, no padding.
+/// RFC 4648 base32, as authenticator apps read TOTP secrets: upper case, no padding; or the
+/// same five-bit grouping over another alphabet (z-base-32 for the Web Key Directory).
 public enum Base32 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".utf8)
+    /// RFC 4648's alphabet, the default.
+    public static let rfc4648 = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".utf8)
+    /// z-base-32 (RFC 6189 §5.1.6), as the Web Key Directory names hashed local parts.
+    public static let zBase32 = Array("ybndrfg8ejkmcpqxot1uwisza345h769".utf8)
 
-    /// The bytes in base32.
-    public static func encode(_ bytes: [UInt8]) -> String {
+    /// The bytes in base32, by `alphabet` (32 ASCII characters; RFC 4648's by default).
+    public static func encode(_ bytes: [UInt8], alphabet: [UInt8] = rfc4648) -> String {
         var out: [UInt8] = []
         var buffer = 0
         var bits = 0
