@@ -8,8 +8,8 @@
  * outputs with gpg and sqop. Two modes:
  *
  *   openpgp_candidates bench --recipients FILE --pubkeys FILE --seckey FILE --signer FPR
- *       --gnupghome DIR --samples DIR [--messages N] [--threads T] [--sample-count S]
- *       [--seed X] [--libs rnp,gpgme]
+ *       --gnupghome DIR [--gnupghome-nolock DIR] --samples DIR [--messages N] [--threads T]
+ *       [--sample-count S] [--seed X] [--libs rnp,gpgme] [--wait-idle SECONDS] [--retries K]
  *     FILE of recipients: one "cv25519|rsa3072 FINGERPRINT EMAIL" a line. Prints a table and
  *     machine-readable "LOAD"/"RESULT" lines (tab-separated), writes sampled messages and
  *     their plaintexts plus samples/manifest.tsv for the interoperability check.
@@ -222,8 +222,10 @@ static pthread_t start_reaper(void)
 }
 
 /* Other work on the same cores falsifies wall-clock numbers: before each phase, wait until the
- * machine has been idle (< 0.1 core busy) for 3 seconds, at most `max_wait` seconds. */
-static double g_wait_idle = 1800;
+ * rest of the machine has used < IDLE_CORES for 3 seconds, at most g_wait_idle seconds. */
+#define IDLE_CORES 0.25
+static double g_wait_idle = 600;
+static int g_retries = 2;
 static void wait_for_idle(const char *what)
 {
     double deadline = now_s() + g_wait_idle;
@@ -232,7 +234,7 @@ static void wait_for_idle(const char *what)
         double b0 = machine_busy_s();
         sleep(3);
         double busy = (machine_busy_s() - b0) / 3.0;
-        if (busy < 0.1)
+        if (busy < IDLE_CORES)
             break;
         if (now_s() > deadline) {
             fprintf(stderr, "    machine still %.1f cores busy; measuring %s anyway\n", busy, what);
@@ -543,8 +545,9 @@ static void rnp_encrypt_one(worker_t *w, size_t i)
     RNP_CHECK(rnp_input_from_memory(&in, (const uint8_t *) text, textlen, false));
     RNP_CHECK(rnp_output_to_memory(&out, 0));
     RNP_CHECK(rnp_op_encrypt_create(&op, w->ffi, in, out));
-    /* Given the primary key, librnp picks its usable encryption subkey itself
-     * (RNP_ERROR_NO_SUITABLE_KEY if there is none, e.g. expired or revoked). */
+    /* Given the primary key, librnp picks its usable encryption subkey itself. If there is
+     * none (expired, revoked), 0.16.3 still returns RNP_SUCCESS here and only
+     * rnp_op_encrypt_execute fails, with RNP_ERROR_NO_SUITABLE_KEY (see the selftest). */
     RNP_CHECK(rnp_op_encrypt_add_recipient(op, rcpt));
     RNP_CHECK(rnp_op_encrypt_add_signature(op, w->signer, NULL));
     /* Same choices gpg makes here (gpg.conf: personal-digest-preferences SHA256; recipients'
@@ -735,50 +738,65 @@ static void bench_lib(int lib, int nthreads, const msgset_t *sets, int nsets, do
         const msgset_t *ms = &sets[s];
         if (!ms->n)
             continue;
-        for (int t = 0; t < nthreads; t++) {
-            w[t].ms = ms;
-            w[t].done = w[t].bytes = w[t].bad_armor = 0;
-        }
-        for (int t = 0; t < nthreads; t++)
-            w[t].inbytes = 0;
         snprintf(what, sizeof what, "%s %s (%d thread%s)", LIB_NAME[lib], ms->kt, nthreads,
                  nthreads > 1 ? "s" : "");
-        wait_for_idle(what);
-        long agent = lib != LIB_RNP ? find_agent(g_homes[lib]) : 0;
-        double cs0, cc0, cs1, cc1;
-        double rb = rss_mb();
-        double m0 = machine_busy_s(), a0 = process_cpu_s(agent);
-        cpu_s(&cs0, &cc0);
-        double wall = run_threads(w, nthreads, encrypt_thread);
-        cpu_s(&cs1, &cc1);
-        double m1 = machine_busy_s(), a1 = process_cpu_s(agent);
-        double ra = rss_mb();
-        double agent_s = a1 - a0;
-        /* CPU the rest of the machine used meanwhile, in cores: a measure of interference */
-        double foreign = ((m1 - m0) - (cs1 - cs0) - (cc1 - cc0) - agent_s) / wall;
-        if (foreign < 0)
-            foreign = 0;
-        size_t done = 0, bytes = 0, bad = 0, inbytes = 0;
-        for (int t = 0; t < nthreads; t++) {
-            done += w[t].done;
-            bytes += w[t].bytes;
-            bad += w[t].bad_armor;
-            inbytes += w[t].inbytes;
+        /* A phase during which other processes used more than IDLE_CORES is repeated (at most
+         * g_retries times); the attempt with the least interference is reported. */
+        char best[512] = "";
+        double best_foreign = 1e9;
+        int attempt;
+        for (attempt = 1; attempt <= 1 + g_retries; attempt++) {
+            for (int t = 0; t < nthreads; t++) {
+                w[t].ms = ms;
+                w[t].done = w[t].bytes = w[t].bad_armor = w[t].inbytes = 0;
+            }
+            wait_for_idle(what);
+            long agent = lib != LIB_RNP ? find_agent(g_homes[lib]) : 0;
+            double cs0, cc0, cs1, cc1;
+            double rb = rss_mb();
+            double m0 = machine_busy_s(), a0 = process_cpu_s(agent);
+            cpu_s(&cs0, &cc0);
+            double wall = run_threads(w, nthreads, encrypt_thread);
+            cpu_s(&cs1, &cc1);
+            double m1 = machine_busy_s(), a1 = process_cpu_s(agent);
+            double ra = rss_mb();
+            double agent_s = a1 - a0;
+            /* CPU the rest of the machine used meanwhile, in cores: a measure of interference */
+            double foreign = ((m1 - m0) - (cs1 - cs0) - (cc1 - cc0) - agent_s) / wall;
+            if (foreign < 0)
+                foreign = 0;
+            size_t done = 0, bytes = 0, bad = 0, inbytes = 0;
+            for (int t = 0; t < nthreads; t++) {
+                done += w[t].done;
+                bytes += w[t].bytes;
+                bad += w[t].bad_armor;
+                inbytes += w[t].inbytes;
+            }
+            if (done != ms->n)
+                die("%s: %zu of %zu messages done", LIB_NAME[lib], done, ms->n);
+            if (bad)
+                die("%s: %zu outputs are not ASCII-armored messages", LIB_NAME[lib], bad);
+            /* RESULT lib kt threads messages keys wall_s msgs_per_s us_per_msg cpu_self_us
+             * cpu_children_us avg_out_bytes avg_in_bytes bad_armor rss_growth_mb agent_cpu_us
+             * foreign_cores attempt */
+            if (foreign < best_foreign) {
+                best_foreign = foreign;
+                snprintf(best, sizeof best,
+                         "RESULT\t%s\t%s\t%d\t%zu\t%zu\t%.4f\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\t%.0f\t%zu"
+                         "\t%.1f\t%.1f\t%.2f\t%d\n",
+                         LIB_NAME[lib], ms->kt, nthreads, done, ms->nkeys, wall, done / wall,
+                         wall * 1e6 / done, (cs1 - cs0) * 1e6 / done, (cc1 - cc0) * 1e6 / done,
+                         (double) bytes / done, (double) inbytes / done, bad, ra - rb,
+                         agent_s * 1e6 / done, foreign, attempt);
+            }
+            if (foreign <= IDLE_CORES)
+                break;
+            if (attempt <= g_retries)
+                fprintf(stderr, "    other processes used %.2f cores during %s; repeating it\n",
+                        foreign, what);
         }
-        if (done != ms->n)
-            die("%s: %zu of %zu messages done", LIB_NAME[lib], done, ms->n);
-        /* RESULT lib kt threads messages keys wall_s msgs_per_s us_per_msg cpu_self_us
-         * cpu_children_us avg_out_bytes avg_in_bytes bad_armor rss_growth_mb agent_cpu_us
-         * foreign_cores */
-        printf("RESULT\t%s\t%s\t%d\t%zu\t%zu\t%.4f\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\t%.0f\t%zu\t%.1f"
-               "\t%.1f\t%.2f\n",
-               LIB_NAME[lib], ms->kt, nthreads, done, ms->nkeys, wall, done / wall,
-               wall * 1e6 / done, (cs1 - cs0) * 1e6 / done, (cc1 - cc0) * 1e6 / done,
-               (double) bytes / done, (double) inbytes / done, bad, ra - rb,
-               agent_s * 1e6 / done, foreign);
+        fputs(best, stdout);
         fflush(stdout);
-        if (bad)
-            die("%s: %zu outputs are not ASCII-armored messages", LIB_NAME[lib], bad);
     }
     for (int t = 0; t < nthreads; t++) {
         if (lib == LIB_RNP)
@@ -813,6 +831,7 @@ static int cmd_bench(int argc, char **argv)
         else if (!strcmp(o, "--seed")) seed = strtoull(v, NULL, 10);
         else if (!strcmp(o, "--libs")) libs = v;
         else if (!strcmp(o, "--wait-idle")) g_wait_idle = atof(v);
+        else if (!strcmp(o, "--retries")) g_retries = atoi(v);
         else die("unknown option %s", o);
     }
     if (!recipients || !pubkeys || !seckey || !g_signer || !g_homes[LIB_GPGME] || !g_samples)
