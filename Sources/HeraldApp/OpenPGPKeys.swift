@@ -21,6 +21,25 @@ public struct ProviderKey: Equatable, Sendable {
     }
 }
 
+extension ProviderKey: Encodable {
+    private enum CodingKeys: String, CodingKey {
+        case email, fingerprint, algorithm, created, expires, userIDs, addedAt, addedBy
+    }
+
+    /// The key as the CLI's `--json` and the admin API list it: its facts, not its bytes.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(email, forKey: .email)
+        try container.encode(key.fingerprint, forKey: .fingerprint)
+        try container.encode(key.algorithm, forKey: .algorithm)
+        try container.encode(key.created, forKey: .created)
+        try container.encodeIfPresent(key.expires, forKey: .expires)
+        try container.encode(key.userIDs, forKey: .userIDs)
+        try container.encode(addedAt, forKey: .addedAt)
+        try container.encode(addedBy, forKey: .addedBy)
+    }
+}
+
 /// A project's signing key as stored: the public key, and the secret sealed at rest.
 public struct ProjectKey: Equatable, Sendable {
     /// The primary key's fingerprint.
@@ -65,6 +84,32 @@ public protocol KeyRecords {
     func projectKey(of project: Int64) throws -> ProjectKey?
     /// Stores a project's signing key, replacing any.
     func setProjectKey(_ key: ProjectKey, project: Int64) throws
+}
+
+/// Finds a contact's key on the web server of its address's domain (the Web Key Directory).
+public protocol KeyDirectory: Sendable {
+    /// The key `email`'s domain publishes for it, or what each place asked answered.
+    func lookUp(_ email: String) -> KeyLookup
+}
+
+/// What a key lookup found.
+public enum KeyLookup: Equatable, Sendable {
+    /// The key's bytes (binary, as the directory serves them) and where they came from.
+    case found([UInt8], url: String)
+    /// No key: what each place asked answered, in one line.
+    case notFound(String)
+}
+
+/// What fetching a key did for one address.
+public struct KeyFetch: Equatable, Sendable {
+    /// The contact address.
+    public var email: String
+    /// Where the key came from, when one was found.
+    public var url: String?
+    /// The key as stored, or nil with `problem` saying why none was.
+    public var stored: ProviderKey?
+    /// Why no key was stored.
+    public var problem: String?
 }
 
 /// Seals secrets at rest under a key the operator keeps outside the database.
@@ -137,12 +182,46 @@ public struct OpenPGPKeys {
             for target in targets {
                 let replaced = try records.setProviderKey(key, provider: id, email: target, at: now, actor: actor)
                 var details = ["email": target, "fingerprint": key.fingerprint]
-                if let replaced { details["replaced"] = replaced }
+                if let replaced, replaced != key.fingerprint { details["replaced"] = replaced }
                 try audit.entry(
-                    replaced == nil ? "provider.key-add" : "provider.key-replace", subjectType: "provider",
+                    replaced == nil
+                        ? "provider.key-add"
+                        : replaced == key.fingerprint ? "provider.key-refresh" : "provider.key-replace",
+                    subjectType: "provider",
                     subjectID: id, at: now, actor: actor, reason: "", details: details)
             }
             return try records.providerKeys(of: id).filter { targets.contains($0.email) }
+        }
+    }
+
+    /// Looks up the keys of a provider's addresses (`email` only, or each one) in their
+    /// domains' Web Key Directories and adds those that pass `addProviderKey`'s checks. The
+    /// lookups happen outside any transaction; each key found is stored on its own.
+    public func fetchProviderKeys(provider id: Int64, email: String?, directory: any KeyDirectory, actor: String)
+        throws -> [KeyFetch]
+    {
+        let provider = try roster.get(id)
+        let targets: [String]
+        if let email {
+            guard let contact = provider.emails.first(where: { $0.lowercased() == email.lowercased() }) else {
+                throw Refusal.notFound(subject: "address \(email) of provider", id: String(id))
+            }
+            targets = [contact]
+        } else {
+            targets = provider.emails
+        }
+        return try targets.map { target in
+            switch directory.lookUp(target) {
+            case let .notFound(answers):
+                return KeyFetch(email: target, url: nil, stored: nil, problem: "no key found (\(answers))")
+            case let .found(bytes, url):
+                do {
+                    let stored = try addProviderKey(bytes, provider: id, email: target, actor: actor)
+                    return KeyFetch(email: target, url: url, stored: stored.first, problem: nil)
+                } catch let refusal as Refusal {
+                    return KeyFetch(email: target, url: url, stored: nil, problem: "\(refusal)")
+                }
+            }
         }
     }
 

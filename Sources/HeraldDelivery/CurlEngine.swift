@@ -152,7 +152,7 @@ public final class CurlEngine: @unchecked Sendable {
 /// A libcurl easy handle, kept for reuse: the options every request shares are set once, so
 /// a transfer sets only its own (no `curl_easy_reset` and fifteen options per send). Every
 /// option a transfer sets, every transfer sets.
-private final class Handle {
+final class Handle {
     let easy: UnsafeMutableRawPointer
     /// libcurl's words for a failure, written by libcurl; cleared before each transfer.
     let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)

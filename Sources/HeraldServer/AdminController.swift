@@ -92,6 +92,34 @@ struct AdminController: Sendable {
             }
         }
 
+        // Providers' OpenPGP keys, one per contact address
+        group.get("providers/:id/keys") { _, context in
+            try context.require(.auditor)
+            let id = try context.id()
+            let pgp = try app.openPGP()
+            return try await json { stores in try stores.keys(pgp).providerKeys(of: id) }
+        }
+        group.post("providers/:id/keys") { request, context in
+            try context.require(.admin)
+            let id = try context.id()
+            let input = try await request.decode(as: ProviderKeyInput.self, context: context)
+            let pgp = try app.openPGP()
+            return try await json(status: .created) { stores in
+                try stores.keys(pgp).addProviderKey(
+                    Array((input.key ?? "").utf8), provider: id, email: input.email, actor: context.actor)
+            }
+        }
+        group.delete("providers/:id/keys/:key") { _, context in
+            try context.require(.admin)
+            let id = try context.id()
+            let keyID = context.parameters.get("key") ?? ""
+            let pgp = try app.openPGP()
+            return try await json { stores in
+                RemovedKey(
+                    addresses: try stores.keys(pgp).removeProviderKey(provider: id, keyID: keyID, actor: context.actor))
+            }
+        }
+
         // Channels
         group.get("channels") { request, context in
             try context.require(.auditor)

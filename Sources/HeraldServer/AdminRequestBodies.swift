@@ -72,6 +72,15 @@ struct ChannelInput: Decodable {
     var secret: String?
     var language: String?
 }
+/// A provider's public key, armored, for one of its addresses or each one it names.
+struct ProviderKeyInput: Decodable {
+    var key: String?
+    var email: String?
+}
+/// The addresses a removed key served.
+struct RemovedKey: Encodable, Sendable {
+    var addresses: [String]
+}
 struct ReasonInput: Decodable {
     var reason: String?
     var despiteLookAlike: Bool?

@@ -30,6 +30,12 @@ public struct AppServices: Sendable {
         self.vault = vault
     }
 
+    /// The OpenPGP library, or a refusal where the process has none.
+    func openPGP() throws -> any OpenPGP {
+        guard let pgp else { throw Refusal.invalid(field: "key", rule: "this service reads no OpenPGP keys") }
+        return pgp
+    }
+
     /// The templates of pages (and messages), with any overrides.
     var templates: Templates { settings.wording as? Templates ?? .standard }
 

@@ -220,9 +220,7 @@ struct PortalController: Sendable {
                 }
                 if form.first("do") == "add-key" || form.first("do") == "remove-key" {
                     // A signed-in contact keeps the key of its own address: the address it proved it reads.
-                    guard let pgp = app.pgp else {
-                        throw Refusal.invalid(field: "key", rule: "this service reads no OpenPGP keys")
-                    }
+                    let pgp = try app.openPGP()
                     let adding = form.first("do") == "add-key"
                     let text = form.first("key") ?? ""
                     let provider = try await app.run { stores in

@@ -25,3 +25,35 @@ public enum WebKeyDirectory {
         return name.lowercased()
     }
 }
+
+extension WebKeyDirectory {
+    /// Where a client looks up `email`'s key, in the order the draft gives: the advanced
+    /// method (the domain's `openpgpkey` subdomain), then the direct method (the domain
+    /// itself). Nil for a text that is no address.
+    public static func lookupURLs(for email: String) -> [String]? {
+        guard let at = email.lastIndex(of: "@") else { return nil }
+        let localPart = String(email[..<at])
+        let domain = email[email.index(after: at)...].lowercased()
+        guard !localPart.isEmpty, !domain.isEmpty, !domain.contains("/"), !domain.contains(":") else { return nil }
+        let hashed = hash(localPart: localPart)
+        // The local part as given, for servers that keep keys by address rather than by hash;
+        // every byte but RFC 3986's unreserved ASCII percent-encoded.
+        let query = localPart.utf8.map { byte in
+            isUnreserved(byte) ? String(UnicodeScalar(byte)) : String(format: "%%%02X", byte)
+        }.joined()
+        return [
+            "https://openpgpkey.\(domain)/.well-known/openpgpkey/\(domain)/hu/\(hashed)?l=\(query)",
+            "https://\(domain)/.well-known/openpgpkey/hu/\(hashed)?l=\(query)",
+        ]
+    }
+}
+
+private func isUnreserved(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+        UInt8(ascii: "0")...UInt8(ascii: "9"),
+        UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+        return true
+    default: return false
+    }
+}

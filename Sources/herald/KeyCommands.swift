@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HeraldApp
 import HeraldCore
+import HeraldDelivery
 import HeraldOpenPGP
 import HeraldStore
 
@@ -10,7 +11,7 @@ struct ProviderKeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "key",
         abstract: "A provider's OpenPGP keys: private notices to its addresses are encrypted to them.",
-        subcommands: [Add.self, List.self, Remove.self])
+        subcommands: [Add.self, Fetch.self, List.self, Remove.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -27,11 +28,73 @@ struct ProviderKeyCommand: ParsableCommand {
             let context = try db.open()
             let added = try context.stores.keys(LibRNP()).addProviderKey(
                 bytes, provider: id, email: email, actor: context.actor)
-            if output.json { return try Output.json(added.map(KeyRow.init)) }
+            if output.json { return try Output.json(added) }
             for key in added {
                 print(
                     "provider \(id): \(key.email) now has key \(key.key.fingerprint) (\(ProviderKeyCommand.expiry(key.key)))"
                 )
+            }
+        }
+    }
+
+    struct Fetch: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fetch keys from each address's Web Key Directory (checked as 'add' checks them).",
+            discussion: """
+                Asks https://openpgpkey.DOMAIN/.well-known/openpgpkey/DOMAIN/hu/… first, then \
+                https://DOMAIN/.well-known/openpgpkey/hu/…, as the WKD draft describes. Hosts that resolve \
+                to loopback or private addresses are refused, as for webhooks. Exits 1 when no key was added.
+                """)
+        @OptionGroup var db: DatabaseOptions
+        @Argument(help: "The provider's id.") var id: Int64
+        @Option(help: "Only this contact address (default: each of the provider's addresses).") var email: String?
+        @Option(help: "CA certificates (PEM) to verify the key servers with instead of the system's.")
+        var caFile: String?
+        @Flag(
+            help: "Allow hosts that resolve to loopback or private addresses (default: $HERALD_ALLOW_PRIVATE_TARGETS).")
+        var allowPrivateTargets = false
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+                throw Refusal.invalid(field: "ca-file", rule: "cannot read \(Validate.quoted(caFile))")
+            }
+            let env = ProcessInfo.processInfo.environment["HERALD_ALLOW_PRIVATE_TARGETS"] ?? ""
+            let allowPrivate = allowPrivateTargets || ["1", "true", "yes", "on"].contains(env.lowercased())
+            let context = try db.open()
+            let fetched = try context.stores.keys(LibRNP()).fetchProviderKeys(
+                provider: id, email: email,
+                directory: KeyDirectoryClient(allowPrivateTargets: allowPrivate, caFile: caFile), actor: context.actor)
+            if output.json {
+                try Output.json(fetched.map(FetchRow.init))
+            } else {
+                for result in fetched {
+                    if let stored = result.stored {
+                        print(
+                            "provider \(id): \(result.email) now has key \(stored.key.fingerprint) (\(ProviderKeyCommand.expiry(stored.key))), from \(result.url ?? "")"
+                        )
+                    } else {
+                        print("provider \(id): \(result.email): \(result.problem ?? "no key")")
+                    }
+                }
+            }
+            if !fetched.contains(where: { $0.stored != nil }) { throw ExitCode(1) }
+        }
+
+        /// One address's result as `--json` lists it.
+        struct FetchRow: Encodable {
+            let email: String
+            let url: String?
+            let fingerprint: String?
+            let expires: Date?
+            let problem: String?
+
+            init(_ result: KeyFetch) {
+                email = result.email
+                url = result.url
+                fingerprint = result.stored?.key.fingerprint
+                expires = result.stored?.key.expires
+                problem = result.problem
             }
         }
     }
@@ -45,7 +108,7 @@ struct ProviderKeyCommand: ParsableCommand {
         func run() throws {
             let context = try db.open()
             let keys = try context.stores.keys(LibRNP()).providerKeys(of: id)
-            if output.json { return try Output.json(keys.map(KeyRow.init)) }
+            if output.json { return try Output.json(keys) }
             Output.table(
                 ["EMAIL", "FINGERPRINT", "ALGORITHM", "EXPIRES", "ADDED BY"],
                 keys.map {
@@ -73,29 +136,6 @@ struct ProviderKeyCommand: ParsableCommand {
 
     static func expiry(_ key: OpenPGPKey) -> String {
         key.expires.map { "expires \(Instant.rfc3339($0))" } ?? "does not expire"
-    }
-
-    /// A key as `--json` lists it.
-    struct KeyRow: Encodable {
-        let email: String
-        let fingerprint: String
-        let algorithm: String
-        let created: Date
-        let expires: Date?
-        let userIDs: [String]
-        let addedAt: Date
-        let addedBy: String
-
-        init(_ key: ProviderKey) {
-            email = key.email
-            fingerprint = key.key.fingerprint
-            algorithm = key.key.algorithm
-            created = key.key.created
-            expires = key.key.expires
-            userIDs = key.key.userIDs
-            addedAt = key.addedAt
-            addedBy = key.addedBy
-        }
     }
 }
 

@@ -15,4 +15,17 @@ import Testing
         #expect(WebKeyDirectory.domain(ofHost: "[::1]:8080") == nil)
         #expect(WebKeyDirectory.domain(ofHost: "") == nil)
     }
+
+    @Test func aLookupAsksTheAdvancedThenTheDirectURLWithTheLocalPartEncoded() throws {
+        let urls = try #require(WebKeyDirectory.lookupURLs(for: "Joe.Doe+ø@Example.ORG"))
+        let hash = WebKeyDirectory.hash(localPart: "Joe.Doe+ø")
+        #expect(
+            urls == [
+                "https://openpgpkey.example.org/.well-known/openpgpkey/example.org/hu/\(hash)?l=Joe.Doe%2B%C3%B8",
+                "https://example.org/.well-known/openpgpkey/hu/\(hash)?l=Joe.Doe%2B%C3%B8",
+            ])
+        #expect(WebKeyDirectory.lookupURLs(for: "no-at-sign") == nil)
+        #expect(WebKeyDirectory.lookupURLs(for: "a@evil.example/path") == nil)
+        #expect(WebKeyDirectory.lookupURLs(for: "@example.org") == nil)
+    }
 }
