@@ -23,7 +23,10 @@ public struct ProviderKey: Equatable, Sendable {
 
 extension ProviderKey: Encodable {
     private enum CodingKeys: String, CodingKey {
-        case email, fingerprint, algorithm, created, expires, userIDs, addedAt, addedBy
+        // `userIds`: Herald's JSON is snake_case, and `userIDs` would become `user_i_ds`.
+        case email, fingerprint, algorithm, created, expires
+        case userIDs = "userIds"
+        case addedAt, addedBy
     }
 
     /// The key as the CLI's `--json` and the admin API list it: its facts, not its bytes.
@@ -88,16 +91,18 @@ public protocol KeyRecords {
 
 /// Finds a contact's key on the web server of its address's domain (the Web Key Directory).
 public protocol KeyDirectory: Sendable {
-    /// The key `email`'s domain publishes for it, or what each place asked answered.
-    func lookUp(_ email: String) -> KeyLookup
+    /// Where `email`'s key may be published, in the order to ask; empty for a text that is no address.
+    func places(for email: String) -> [String]
+    /// What `url` answers.
+    func fetch(_ url: String) -> KeyAnswer
 }
 
-/// What a key lookup found.
-public enum KeyLookup: Equatable, Sendable {
-    /// The key's bytes (binary, as the directory serves them) and where they came from.
-    case found([UInt8], url: String)
-    /// No key: what each place asked answered, in one line.
-    case notFound(String)
+/// What one place of a key directory answered.
+public enum KeyAnswer: Equatable, Sendable {
+    /// Bytes that may be a key (binary, as the directory serves them).
+    case key([UInt8])
+    /// No key, and why (`HTTP 404`, a refused host, a failed TLS handshake).
+    case none(String)
 }
 
 /// What fetching a key did for one address.
@@ -147,9 +152,11 @@ public struct OpenPGPKeys {
     /// Adds a provider's public key: for `email`, or, when nil, for each of its contact
     /// addresses the key's user IDs name. The key must be able to encrypt, be neither expired
     /// nor revoked, and name the address; it replaces the address's old key (audited, with
-    /// both fingerprints). Returns the keys as stored.
+    /// both fingerprints, and `source`, where a fetched key came from). Returns the keys as stored.
     @discardableResult
-    public func addProviderKey(_ bytes: [UInt8], provider id: Int64, email: String?, actor: String) throws
+    public func addProviderKey(
+        _ bytes: [UInt8], provider id: Int64, email: String?, source: String? = nil, actor: String
+    ) throws
         -> [ProviderKey]
     {
         guard bytes.count <= OpenPGPKey.maxArmoredBytes else {
@@ -183,6 +190,8 @@ public struct OpenPGPKeys {
                 let replaced = try records.setProviderKey(key, provider: id, email: target, at: now, actor: actor)
                 var details = ["email": target, "fingerprint": key.fingerprint]
                 if let replaced, replaced != key.fingerprint { details["replaced"] = replaced }
+                if let source { details["source"] = source }
+                if let expires = key.expires { details["expires"] = Instant.rfc3339(expires) }
                 try audit.entry(
                     replaced == nil
                         ? "provider.key-add"
@@ -210,18 +219,25 @@ public struct OpenPGPKeys {
         } else {
             targets = provider.emails
         }
+        // Each place in turn until one gives a key that passes the checks: a domain may answer
+        // the advanced URL with a web page, or with a stale key, and the direct one rightly.
         return try targets.map { target in
-            switch directory.lookUp(target) {
-            case let .notFound(answers):
-                return KeyFetch(email: target, url: nil, stored: nil, problem: "no key found (\(answers))")
-            case let .found(bytes, url):
-                do {
-                    let stored = try addProviderKey(bytes, provider: id, email: target, actor: actor)
-                    return KeyFetch(email: target, url: url, stored: stored.first, problem: nil)
-                } catch let refusal as Refusal {
-                    return KeyFetch(email: target, url: url, stored: nil, problem: "\(refusal)")
+            var problems: [String] = []
+            for url in directory.places(for: target) {
+                switch directory.fetch(url) {
+                case let .none(reason):
+                    problems.append("\(url): \(reason)")
+                case let .key(bytes):
+                    do {
+                        let stored = try addProviderKey(bytes, provider: id, email: target, source: url, actor: actor)
+                        return KeyFetch(email: target, url: url, stored: stored.first, problem: nil)
+                    } catch let refusal as Refusal {
+                        problems.append("\(url): \(refusal)")
+                    }
                 }
             }
+            let tried = problems.isEmpty ? "" : " (\(problems.joined(separator: "; ")))"
+            return KeyFetch(email: target, url: nil, stored: nil, problem: "no usable key found\(tried)")
         }
     }
 

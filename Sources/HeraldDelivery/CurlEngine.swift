@@ -178,7 +178,7 @@ final class Handle {
     }
 
     /// What every transfer has, sends and checks alike: no signals, the timeouts, TLS verified,
-    /// libcurl's words for a failure in `errorBuffer`.
+    /// no proxy, libcurl's words for a failure in `errorBuffer`.
     static func setCommonOptions(
         _ easy: UnsafeMutableRawPointer, settings: CurlSettings, errorBuffer: UnsafeMutablePointer<CChar>
     ) {
@@ -188,6 +188,9 @@ final class Handle {
         herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
         herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
         herald_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+        // No proxy from the environment (HTTPS_PROXY, ALL_PROXY): behind one, the private-address
+        // check would see only the proxy's address, and the proxy would reach internal hosts.
+        herald_curl_easy_setopt_string(easy, CURLOPT_PROXY, "")
     }
 }
 
@@ -303,7 +306,11 @@ extension CurlEngine {
         herald_curl_easy_setopt_string(easy, CURLOPT_URL, url)
         herald_curl_easy_setopt_long(
             easy, CURLOPT_USE_SSL, Int(requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue))
-        if let ca = settings.smtpCAFile { herald_curl_easy_setopt_string(easy, CURLOPT_CAINFO, ca) }
+        if let ca = settings.smtpCAFile {
+            // Instead of the system's CAs: the bundle and the directory libcurl was built with.
+            herald_curl_easy_setopt_string(easy, CURLOPT_CAINFO, ca)
+            herald_curl_easy_setopt_string(easy, CURLOPT_CAPATH, nil)
+        }
     }
 
     /// Checks an SMTP relay the way a send would meet it (connect, STARTTLS, EHLO, AUTH when

@@ -7,7 +7,9 @@ import HeraldCore
 public enum WebKeyDirectory {
     /// The hashed local part: z-base-32 of SHA-1 of the local part, lower-cased (32 characters).
     public static func hash(localPart: String) -> String {
-        Base32.encode(Array(Insecure.SHA1.hash(data: Array(localPart.lowercased().utf8))), alphabet: Base32.zBase32)
+        // Lower-cased as GnuPG does, ASCII letters only.
+        let lowered = localPart.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
+        return Base32.encode(Array(Insecure.SHA1.hash(data: lowered)), alphabet: Base32.zBase32)
     }
 
     /// Whether `text` can be a hashed local part: 32 characters of z-base-32.
@@ -31,10 +33,13 @@ extension WebKeyDirectory {
     /// method (the domain's `openpgpkey` subdomain), then the direct method (the domain
     /// itself). Nil for a text that is no address.
     public static func lookupURLs(for email: String) -> [String]? {
-        guard let at = email.lastIndex(of: "@") else { return nil }
-        let localPart = String(email[..<at])
-        let domain = email[email.index(after: at)...].lowercased()
-        guard !localPart.isEmpty, !domain.isEmpty, !domain.contains("/"), !domain.contains(":") else { return nil }
+        // Only what Herald stores as an address: a host name of letters, digits and hyphens,
+        // so nothing in the domain can end the URL's host part.
+        guard let address = try? Address.email(email, field: "email"), let at = address.lastIndex(of: "@") else {
+            return nil
+        }
+        let localPart = String(address[..<at])
+        let domain = String(address[address.index(after: at)...])
         let hashed = hash(localPart: localPart)
         // The local part as given, for servers that keep keys by address rather than by hash;
         // every byte but RFC 3986's unreserved ASCII percent-encoded.

@@ -9,12 +9,12 @@ import Testing
 /// ones, over HTTPS and librnp, are checked by scripts/lib/wkd_check.py): each address on its
 /// own, a key checked as an upload is, nothing stored for a refused one.
 @Suite struct KeyFetchTests {
-    /// A directory that serves `served` by address, and answers nothing for the rest.
+    /// A directory with two places per address, `advanced/` and `direct/`; `served` by URL,
+    /// nothing elsewhere.
     struct Directory: KeyDirectory {
         let served: [String: [UInt8]]
-        func lookUp(_ email: String) -> KeyLookup {
-            served[email].map { .found($0, url: "https://openpgpkey.example/\(email)") } ?? .notFound("HTTP 404")
-        }
+        func places(for email: String) -> [String] { ["advanced/\(email)", "direct/\(email)"] }
+        func fetch(_ url: String) -> KeyAnswer { served[url].map { .key($0) } ?? .none("HTTP 404") }
     }
 
     /// Reads a "key" whose bytes are the address its user ID names.
@@ -46,15 +46,20 @@ import Testing
             status: .active, actor: db.actor)
         // a@ serves its own key; b@ serves a's (another address); c@ serves nothing.
         let directory = Directory(served: [
-            "a@acme.example": Array("a@acme.example".utf8), "b@acme.example": Array("a@acme.example".utf8),
+            "advanced/a@acme.example": Array("a@acme.example".utf8),
+            "advanced/b@acme.example": Array("a@acme.example".utf8),
         ])
         let results = try db.stores.keys(Library()).fetchProviderKeys(
             provider: acme.id, email: nil, directory: directory, actor: db.actor)
         #expect(results.map(\.email) == ["a@acme.example", "b@acme.example", "c@acme.example"])
         #expect(results[0].stored?.key.fingerprint == String(repeating: "A", count: 40))
-        #expect(results[0].url == "https://openpgpkey.example/a@acme.example")
-        #expect(results[1].stored == nil && results[1].problem?.contains("a@acme.example") == true)
-        #expect(results[2].stored == nil && results[2].problem == "no key found (HTTP 404)")
+        #expect(results[0].url == "advanced/a@acme.example")
+        #expect(results[1].stored == nil && results[1].problem?.contains("advanced/b@acme.example: key:") == true)
+        #expect(
+            results[2].stored == nil
+                && results[2].problem
+                    == "no usable key found (advanced/c@acme.example: HTTP 404; direct/c@acme.example: HTTP 404)"
+        )
         #expect(try db.stores.keys(Library()).providerKeys(of: acme.id).map(\.email) == ["a@acme.example"])
 
         // Fetched again, the same key is a refresh in the audit, not a replacement.
@@ -62,6 +67,26 @@ import Testing
             provider: acme.id, email: "A@acme.example", directory: directory, actor: db.actor)
         let actions = try db.audit.list(limit: 100).map(\.action).filter { $0.hasPrefix("provider.key") }
         #expect(actions == ["provider.key-refresh", "provider.key-add"])
+    }
+
+    @Test func aPlaceWhoseAnswerFailsTheChecksGivesWayToTheNext() throws {
+        // The advanced URL answers with a key for another address (or a web page, or a stale
+        // key); the direct one has the right key, and that is the one stored.
+        let db = try TestDatabase()
+        try db.addProject()
+        let acme = try db.providers.add(
+            NewProvider(organization: "Acme", emails: ["a@acme.example"], projects: ["demo"]), status: .active,
+            actor: db.actor)
+        let directory = Directory(served: [
+            "advanced/a@acme.example": Array("b@acme.example".utf8),
+            "direct/a@acme.example": Array("a@acme.example".utf8),
+        ])
+        let results = try db.stores.keys(Library()).fetchProviderKeys(
+            provider: acme.id, email: nil, directory: directory, actor: db.actor)
+        #expect(results.first?.url == "direct/a@acme.example")
+        #expect(results.first?.stored?.key.fingerprint == String(repeating: "A", count: 40))
+        let added = try #require(try db.audit.list(limit: 10).first { $0.action == "provider.key-add" })
+        #expect(added.details["source"] == "direct/a@acme.example")
     }
 
     @Test func anAddressTheProviderDoesNotHaveIsRefusedBeforeAnyLookup() throws {

@@ -17,15 +17,23 @@ import Testing
     }
 
     @Test func aLookupAsksTheAdvancedThenTheDirectURLWithTheLocalPartEncoded() throws {
-        let urls = try #require(WebKeyDirectory.lookupURLs(for: "Joe.Doe+ø@Example.ORG"))
-        let hash = WebKeyDirectory.hash(localPart: "Joe.Doe+ø")
+        let urls = try #require(WebKeyDirectory.lookupURLs(for: "Joe.Doe+x%y@Example.ORG"))
+        let hash = WebKeyDirectory.hash(localPart: "Joe.Doe+x%y")
         #expect(
             urls == [
-                "https://openpgpkey.example.org/.well-known/openpgpkey/example.org/hu/\(hash)?l=Joe.Doe%2B%C3%B8",
-                "https://example.org/.well-known/openpgpkey/hu/\(hash)?l=Joe.Doe%2B%C3%B8",
+                "https://openpgpkey.example.org/.well-known/openpgpkey/example.org/hu/\(hash)?l=Joe.Doe%2Bx%25y",
+                "https://example.org/.well-known/openpgpkey/hu/\(hash)?l=Joe.Doe%2Bx%25y",
             ])
-        #expect(WebKeyDirectory.lookupURLs(for: "no-at-sign") == nil)
-        #expect(WebKeyDirectory.lookupURLs(for: "a@evil.example/path") == nil)
-        #expect(WebKeyDirectory.lookupURLs(for: "@example.org") == nil)
+        // Only what Herald would store as an address: nothing else can reach another host.
+        for text in [
+            "no-at-sign", "a@evil.example/path", "@example.org", "a@evil.example?.victim.example", "a@127.0.0.1",
+        ] {
+            #expect(WebKeyDirectory.lookupURLs(for: text) == nil, "\(text)")
+        }
+    }
+
+    @Test func theLocalPartIsLowerCasedAsGnuPGDoesItASCIIOnly() {
+        #expect(WebKeyDirectory.hash(localPart: "JOE.DOE") == WebKeyDirectory.hash(localPart: "joe.doe"))
+        #expect(WebKeyDirectory.hash(localPart: "Ø") != WebKeyDirectory.hash(localPart: "ø"))
     }
 }

@@ -68,6 +68,7 @@ alice, alice_fpr, alice_hash = new_key("alice@advanced.localhost")
 bob, bob_fpr, bob_hash = new_key("Bob.Builder@direct.localhost")
 mallory, _, _ = new_key("mallory@elsewhere.localhost")
 _, _, carol_hash = new_key("carol@wrong.localhost")
+spa, spa_fpr, spa_hash = new_key("sam@spa.localhost")
 
 # What the server answers: (Host, path) -> body; anything else is 404. The wrong domain serves
 # another address's key, the huge one more than a key may be.
@@ -75,6 +76,7 @@ ANSWERS = {
     ("openpgpkey.advanced.localhost", f"/.well-known/openpgpkey/advanced.localhost/hu/{alice_hash}"): alice,
     ("direct.localhost", f"/.well-known/openpgpkey/hu/{bob_hash}"): bob,
     ("openpgpkey.wrong.localhost", f"/.well-known/openpgpkey/wrong.localhost/hu/{carol_hash}"): mallory,
+    ("spa.localhost", f"/.well-known/openpgpkey/hu/{spa_hash}"): spa,
 }
 REQUESTS = []
 
@@ -86,6 +88,14 @@ class Directory(http.server.BaseHTTPRequestHandler):
         REQUESTS.append((host, path, query))
         if host == "openpgpkey.huge.localhost":
             body = b"\x99" * (100 * 1024)
+        elif host == "openpgpkey.spa.localhost":
+            body = b"<!doctype html><title>Welcome</title>"  # a catch-all site answers every path
+        elif host.endswith("errors.localhost"):
+            self.send_response(404)  # an error page larger than any key
+            self.send_header("Content-Length", str(100 * 1024))
+            self.end_headers()
+            self.wfile.write(b"x" * (100 * 1024))
+            return
         else:
             body = ANSWERS.get((host, path))
         if body is None:
@@ -104,7 +114,7 @@ class Directory(http.server.BaseHTTPRequestHandler):
 
 
 step("an HTTPS server on 127.0.0.1:443 with a certificate for the domains and their openpgpkey subdomains")
-names = [n for d in ("advanced", "direct", "wrong", "huge") for n in (f"{d}.localhost", f"openpgpkey.{d}.localhost")]
+names = [n for d in ("advanced", "direct", "wrong", "huge", "spa", "errors") for n in (f"{d}.localhost", f"openpgpkey.{d}.localhost")]
 cert, key = os.path.join(WORK, "cert.pem"), os.path.join(WORK, "key.pem")
 subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
                 "-subj", "/CN=wkd-check", "-addext", "subjectAltName=" + ",".join(f"DNS:{n}" for n in names),
@@ -131,10 +141,12 @@ ada = provider("Advanced BV", "alice@advanced.localhost")
 dirk = provider("Direct BV", "Bob.Builder@direct.localhost")
 wrong = provider("Wrong BV", "carol@wrong.localhost")
 huge = provider("Huge BV", "dave@huge.localhost")
+spa_co = provider("Catch-all BV", "sam@spa.localhost")
+errors = provider("Errors BV", "eve@errors.localhost")
 
 
-def fetch(pid, *extra, allow=False):
-    env = dict(ENV, HERALD_ALLOW_PRIVATE_TARGETS="1") if allow else ENV
+def fetch(pid, *extra, allow=False, env=None):
+    env = dict(env or ENV, HERALD_ALLOW_PRIVATE_TARGETS="1") if allow else (env or ENV)
     return subprocess.run([HERALD, "provider", "key", "fetch", str(pid), "--database", DB, *extra], capture_output=True,
                           text=True, env=env)
 
@@ -171,6 +183,17 @@ if got.returncode != 0 or rows[0]["fingerprint"] != bob_fpr or rows[0]["url"] !=
 if [r[0] for r in REQUESTS] != ["openpgpkey.direct.localhost", "direct.localhost"]:
     fail(f"not advanced, then direct: {REQUESTS}")
 
+step("a page that is no key at the advanced URL gives way to the direct one")
+got = fetch(spa_co, "--ca-file", cert, "--json", allow=True)
+rows = json.loads(got.stdout or "[]")
+if got.returncode != 0 or rows[0]["fingerprint"] != spa_fpr or not rows[0]["url"].startswith("https://spa.localhost/"):
+    fail(f"a catch-all page at the advanced URL hid the direct one (exit {got.returncode}): {got.stdout}{got.stderr}")
+
+step("an error page is an error, however large; a proxy in the environment is not used")
+got = fetch(errors, "--ca-file", cert, allow=True, env=dict(ENV, HTTPS_PROXY="http://127.0.0.1:9", ALL_PROXY="http://127.0.0.1:9"))
+if got.returncode != 1 or got.stdout.count("HTTP 404") != 2 or "larger than" in got.stdout:
+    fail(f"a large 404 page, or the proxy: (exit {got.returncode}): {got.stdout}{got.stderr}")
+
 step("a key for another address and an oversized answer are refused, and nothing is stored")
 got = fetch(wrong, "--ca-file", cert, allow=True)
 if got.returncode != 1 or "mallory@elsewhere.localhost" not in got.stdout:
@@ -178,7 +201,7 @@ if got.returncode != 1 or "mallory@elsewhere.localhost" not in got.stdout:
 got = fetch(huge, "--ca-file", cert, allow=True)
 if got.returncode != 1 or "larger than 64 KiB" not in got.stdout:
     fail(f"an oversized answer was not refused (exit {got.returncode}): {got.stdout}{got.stderr}")
-for pid in (wrong, huge):
+for pid in (wrong, huge, errors):
     if json.loads(herald("provider", "key", "list", str(pid), "--json")):
         fail(f"provider {pid} has a key after a refused fetch")
 
@@ -191,8 +214,11 @@ step("fetching the same key again is audited as a refresh, not a replacement")
 if fetch(ada, "--ca-file", cert, allow=True).returncode != 0:
     fail("the second fetch failed")
 actions = [e["action"] for e in json.loads(herald("audit", "--json")) if e["action"].startswith("provider.key")]
-if actions.count("provider.key-add") != 2 or actions.count("provider.key-refresh") != 1 or "provider.key-replace" in actions:
-    fail(f"audit after two adds and a refresh: {actions}")
+if actions.count("provider.key-add") != 3 or actions.count("provider.key-refresh") != 1 or "provider.key-replace" in actions:
+    fail(f"audit after three adds and a refresh: {actions}")
+sources = [e["details"].get("source") for e in json.loads(herald("audit", "--json")) if e["action"] == "provider.key-add"]
+if advanced_url not in sources:
+    fail(f"a fetched key's audit entry does not say where it came from: {sources}")
 
 step("the admin API: an admin adds, lists and removes a key; an auditor lists only; a bad key is problem+json")
 admin = herald("token", "create", "--name", "wkd-admin", "--role", "admin").strip().splitlines()[0]
