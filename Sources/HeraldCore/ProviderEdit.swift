@@ -92,6 +92,28 @@ public struct ProviderEdit: Sendable, Equatable {
         }
     }
 
+    /// The change that makes `current` what a form shows as a whole: its name, its addresses
+    /// and projects as complete lists (compared without regard to case), its language and
+    /// whether it is listed. Only what differs is named; a form that changes nothing is refused.
+    public static func toward(
+        _ current: Provider, organization: String, emails: [String], projects: [String], language: Language,
+        listed: Bool
+    ) throws(Refusal) -> ProviderEdit {
+        try Validate.count(emails, field: "email", max: NewProvider.maxEmails, noun: "addresses per provider")
+        try Validate.count(projects, field: "project", max: NewProvider.maxProjects, noun: "projects per provider")
+        func missing(_ list: [String], from other: [String]) -> [String] {
+            let others = Set(other.map { $0.lowercased() })
+            return list.filter { !others.contains($0.lowercased()) }
+        }
+        let name = organization.trimmingCharacters(in: .whitespaces)
+        return try ProviderEdit(
+            organization: name == current.organization ? nil : name,
+            addEmails: missing(emails, from: current.emails), removeEmails: missing(current.emails, from: emails),
+            addProjects: missing(projects, from: current.projects),
+            removeProjects: missing(current.projects, from: projects),
+            listed: listed == current.listed ? nil : listed, language: language == current.language ? nil : language)
+    }
+
     /// Equal when they make the same change.
     public static func == (a: ProviderEdit, b: ProviderEdit) -> Bool {
         (a.organization, a.addEmails, a.removeEmails, a.addWebhooks, a.removeWebhooks) == (

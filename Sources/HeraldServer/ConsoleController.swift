@@ -312,6 +312,82 @@ struct ConsoleController: Sendable {
                 return Self.seeOther("/console/providers")
             }
         }
+        router.get("/console/providers/:id") { request, context in
+            let id = context.parameters.get("id", as: Int64.self) ?? 0
+            return try await viewing(request, at: "/console/providers/\(id)?") { session, pages in
+                let pgp = app.pgp
+                let found = try await app.run { stores -> (Provider, [ProviderKey]?)? in
+                    let provider: Provider
+                    do { provider = try stores.providerRecords.get(id) } catch is Refusal { return nil }
+                    return (provider, try pgp.map { try stores.keys($0).providerKeys(of: id) })
+                }
+                guard let (provider, keys) = found else { return page(.notFound, pages.notFound()) }
+                return page(.ok, pages.consoleProvider(provider, keys: keys, session: session))
+            }
+        }
+        // Editing a provider is an admin's, as approving it is: the form holds the whole
+        // provider, and only what differs becomes the edit (ProviderEdit.toward), audited.
+        router.post("/console/providers/:id/edit") { request, context in
+            let id = context.parameters.get("id", as: Int64.self) ?? 0
+            return try await acting(request, at: "/console/providers/\(id)?", role: .admin) { session, form, _ in
+                // One per line or separated by commas; a browser ends a textarea's lines with
+                // CR LF, a single Character in Swift, which `isNewline` matches.
+                let items = { (name: String) in
+                    (form.first(name) ?? "").split(whereSeparator: { $0.isNewline || $0 == "," })
+                        .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                }
+                let emails = items("emails")
+                let projects = items("projects")
+                let language = try Language.parse(form.first("language") ?? "")
+                let reason = try Validate.reason(form.first("reason") ?? "", required: false)
+                _ = try await app.run { stores in
+                    let change = try ProviderEdit.toward(
+                        try stores.providerRecords.get(id), organization: form.first("organization") ?? "",
+                        emails: emails, projects: projects, language: language, listed: form.first("listed") == "yes")
+                    return try stores.providers.edit(id, change, actor: session.actor, reason: reason)
+                }
+                return Self.seeOther("/console/providers/\(id)")
+            }
+        }
+        // A broken endpoint replaced: the form names it by its fingerprint (the URL may be the
+        // credential), the secret is kept, and what failed is sent again.
+        router.post("/console/providers/:id/replace-webhook") { request, context in
+            let id = context.parameters.get("id", as: Int64.self) ?? 0
+            return try await acting(request, at: "/console/providers/\(id)?", role: .admin) { session, form, _ in
+                let shown = form.first("webhook") ?? ""
+                let reason = try Validate.reason(form.first("reason") ?? "", required: true)
+                _ = try await app.run { stores in
+                    let provider = try stores.providerRecords.get(id)
+                    guard let old = provider.webhooks.first(where: { Redaction.url($0.url) == shown }) else {
+                        throw Refusal.notFound(subject: "webhook \(shown) of provider", id: String(id))
+                    }
+                    return try stores.providers.edit(
+                        id, ProviderEdit(replaceWebhook: (old.url, form.first("url") ?? "")), actor: session.actor,
+                        reason: reason)
+                }
+                return Self.seeOther("/console/providers/\(id)")
+            }
+        }
+        // An address's key, pasted or removed by an admin (as `herald provider key add|remove`).
+        router.post("/console/providers/:id/keys") { request, context in
+            let id = context.parameters.get("id", as: Int64.self) ?? 0
+            return try await acting(
+                request, at: "/console/providers/\(id)?", role: .admin, maxBody: Self.maxKeyBody
+            ) { session, form, _ in
+                let pgp = try app.openPGP()
+                _ = try await app.run { stores in
+                    let keys = stores.keys(pgp)
+                    if let fingerprint = form.first("remove") {
+                        return try keys.removeProviderKey(provider: id, keyID: fingerprint, actor: session.actor)
+                    }
+                    let email = form.first("email").flatMap { $0.isEmpty ? nil : $0 }
+                    return try keys.addProviderKey(
+                        Array((form.first("key") ?? "").utf8), provider: id, email: email, actor: session.actor
+                    ).map(\.email)
+                }
+                return Self.seeOther("/console/providers/\(id)")
+            }
+        }
         router.get("/console/settings") { request, _ in
             try await viewing(request, at: "/console/settings?") { _, pages in
                 let values = try await app.run { stores in try stores.settingsStore.all() }
@@ -521,6 +597,9 @@ struct ConsoleController: Sendable {
     private func cookie(_ value: String, maxAge: Int) -> String { area.cookie(Self.cookie, value, maxAge: maxAge) }
 
     private func page(_ status: HTTPResponse.Status, _ html: String) -> Response { area.page(status, html) }
+
+    /// A pasted key: 64 KiB of armor, form-encoded (line ends and `+` take three bytes each).
+    static let maxKeyBody = 3 * OpenPGPKey.maxArmoredBytes + 4096
 
     /// The editor's form: a body of up to 200,000 characters, form-encoded.
     static let maxEditorBody = 3 * 1024 * 1024

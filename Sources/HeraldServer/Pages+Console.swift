@@ -220,6 +220,34 @@ extension Pages {
             ])
     }
 
+    /// One provider: what it is, its endpoints by fingerprint, its addresses' keys; for an
+    /// admin, the forms that edit it, replace a broken endpoint and keep its keys.
+    func consoleProvider(_ provider: Provider, keys: [ProviderKey]?, session: ConsoleSession) -> String {
+        page(
+            "console-provider",
+            [
+                "csrf": session.csrf, "is-admin": session.account.role >= .admin, "id": String(provider.id),
+                "organization": provider.organization, "status": provider.status.rawValue,
+                "contacts": provider.emails.map { ["email": $0] },
+                "emails-text": provider.emails.joined(separator: "\n"),
+                "projects-text": provider.projects.joined(separator: ", "), "listed": provider.listed,
+                "languages": Language.allCases.map {
+                    ["code": $0.rawValue, "name": $0.ownName, "selected": $0 == provider.language] as [String: Any]
+                },
+                "webhooks": provider.redacted.webhooks.enumerated().map { position, hook in
+                    ["url": hook.url, "kind": hook.kind.rawValue, "position": String(position)]
+                },
+                "any-webhooks": !provider.webhooks.isEmpty, "reads-keys": keys != nil,
+                "keys": (keys ?? []).map { key -> [String: Any] in
+                    [
+                        "email": key.email, "fingerprint": key.key.fingerprint, "algorithm": key.key.algorithm,
+                        "expires": key.key.expires.map(Instant.utc) ?? "",
+                    ]
+                },
+                "any-keys": !(keys ?? []).isEmpty,
+            ])
+    }
+
     func consoleSettings(_ values: [Setting: String], templates: String) -> String {
         page(
             "console-settings",

@@ -174,6 +174,13 @@ struct TemplateFile {
                     "csrf", "q", "is-admin", "any-pending", "any-members", "pending", "members", "id", "organization",
                     "contacts", "projects", "status", "requested", "looks-like", "active",
                 ], html: true, lists: ["pending", "members"]),
+            "console-provider": Schema(
+                parts: ["title", "html"],
+                fields: [
+                    "csrf", "q", "is-admin", "id", "organization", "status", "emails-text", "projects-text", "listed",
+                    "reads-keys", "any-webhooks", "any-keys", "contacts", "email", "languages", "code", "name",
+                    "selected", "webhooks", "url", "kind", "position", "keys", "fingerprint", "algorithm", "expires",
+                ], html: true, lists: ["contacts", "languages", "webhooks", "keys"]),
             "console-settings": Schema(
                 parts: ["title", "html"], fields: ["q", "templates", "settings", "key", "value"], html: true,
                 lists: ["settings"]),

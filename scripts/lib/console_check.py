@@ -432,6 +432,21 @@ try:
             run.fail(f"{what} could cancel an advisory: {answer.status}")
     if json.loads(herald("advisory", "show", "2", "--json"))["advisory"]["state"] != "draft":
         run.fail("the draft changed state")
+    # ...nor change a provider: the page shows it without a form, and a forged post is refused.
+    driver.get(BASE + "/console/providers/2")
+    if "psirt@acme.example" not in main_text(driver) or driver.find_elements(By.CSS_SELECTOR, "form[action*='/providers/']"):
+        run.fail(f"the auditor's provider page offers changes: {main_text(driver)[:600]}")
+    for path, body in [("/console/providers/2/edit", "organization=Evil&emails=x%40evil.example&projects=demo&language=en"),
+                       ("/console/providers/2/keys", "remove=0000000000000000")]:
+        attempt.request("POST", path, body=f"csrf={auditor_csrf}&{body}",
+                        headers={"Content-Type": "application/x-www-form-urlencoded",
+                                 "Cookie": f"herald_console={auditor_cookie}"})
+        answer = attempt.getresponse()
+        answer.read()
+        if answer.status != 403:
+            run.fail(f"the auditor could post {path}: {answer.status}")
+    if "Acme Cloud" not in herald("provider", "list"):
+        run.fail("the auditor's forged edit renamed the provider")
 
     # 6b. Someone with only a sign-in link (the mailbox, not the authenticator) gets a session
     #     that can do nothing: not even end the owner's sessions.
@@ -502,6 +517,57 @@ try:
     press(driver, row.find_element(By.CSS_SELECTOR, "form[action*='/suspend'] button"))
     if "Gemeente Voorbee1d ICT" not in herald("provider", "list", "--status", "suspended"):
         run.fail("the provider was not suspended")
+
+    # 8c. An admin opens a provider: edits it (an address added, the language), replaces its
+    #     broken endpoint (named by fingerprint, the secret kept) and keeps its addresses' keys.
+    acme = next(p for p in json.loads(herald("provider", "list", "--json")) if p["organization"] == "Acme Cloud")
+    herald("provider", "edit", str(acme["id"]), "--add-webhook", "https://broken.acme.example/herald")
+    driver.find_element(By.LINK_TEXT, "Acme Cloud").click()
+    run.wait_for("the provider page", lambda: "/console/providers/" in driver.current_url)
+    text = main_text(driver)
+    if "psirt@acme.example" not in text or "broken.acme.example/…" not in text or "/herald" in text:
+        run.fail(f"the provider page does not show its address and its endpoint by fingerprint: {driver.current_url} {text[:1200]} {driver.page_source[:3000]}")
+    emails = driver.find_element(By.ID, "emails")
+    emails.send_keys("\nsecurity@acme.example")
+    driver.find_element(By.CSS_SELECTOR, "#language option[value=nl]").click()
+    driver.find_element(By.ID, "edit-reason").send_keys("second contact asked for by phone")
+    press(driver, driver.find_element(By.CSS_SELECTOR, "form[action*='/edit'] button[type=submit]"))
+    edited = next(p for p in json.loads(herald("provider", "list", "--json")) if p["organization"] == "Acme Cloud")
+    if sorted(edited["emails"]) != ["psirt@acme.example", "security@acme.example"] or edited["language"] != "nl":
+        run.fail(f"the edit did not land: {edited}: {main_text(driver)[:800]}")
+    driver.find_element(By.CSS_SELECTOR, "form[action*='/replace-webhook'] input[name=url]").send_keys(
+        "https://fixed.acme.example/herald")
+    driver.find_element(By.CSS_SELECTOR, "form[action*='/replace-webhook'] input[name=reason]").send_keys(
+        "the old host is gone")
+    press(driver, driver.find_element(By.CSS_SELECTOR, "form[action*='/replace-webhook'] button"))
+    hooks = json.loads(herald("provider", "list", "--json", "--reveal"))
+    hooks = next(p for p in hooks if p["organization"] == "Acme Cloud")["webhooks"]
+    if [h["url"] for h in hooks] != ["https://fixed.acme.example/herald"]:
+        run.fail(f"the endpoint was not replaced: {hooks}")
+    gnupg = os.path.join(run.work, "gnupg-console")
+    os.makedirs(gnupg, mode=0o700)
+    gpg = ["gpg", "--homedir", gnupg, "--batch", "--pinentry-mode", "loopback", "--passphrase", ""]
+    subprocess.run(gpg + ["--quick-gen-key", "PSIRT <psirt@acme.example>", "ed25519", "cert,sign", "never"], check=True,
+                   capture_output=True)
+    key_fpr = next(line.split(":")[9] for line in subprocess.run(
+        gpg + ["--list-keys", "--with-colons", "psirt@acme.example"], check=True, capture_output=True,
+        text=True).stdout.splitlines() if line.startswith("fpr"))
+    subprocess.run(gpg + ["--quick-add-key", key_fpr, "cv25519", "encr", "never"], check=True, capture_output=True)
+    armored = subprocess.run(gpg + ["--armor", "--export", key_fpr], check=True, capture_output=True, text=True).stdout
+    driver.find_element(By.ID, "key").send_keys(armored)
+    press(driver, driver.find_element(By.CSS_SELECTOR, "form:has(#key) button[type=submit]"))
+    if key_fpr not in main_text(driver):
+        run.fail(f"the pasted key is not shown on the provider page: {main_text(driver)[:1500]}")
+    audit(driver, "a provider, with its key", "10a-provider")
+    if key_fpr not in herald("provider", "key", "list", str(acme["id"]), "--json"):
+        run.fail("the key pasted in the console is not kept")
+    press(driver, driver.find_element(By.CSS_SELECTOR, f"form:has(input[name=remove][value='{key_fpr}']) button"))
+    if json.loads(herald("provider", "key", "list", str(acme["id"]), "--json")):
+        run.fail("the key was not removed")
+    provider_actions = [e["action"] for e in json.loads(herald("audit", "--json", "--actor", "console:admin@demo.example"))]
+    for action in ["provider.edit", "provider.key-add", "provider.key-remove"]:
+        if action not in provider_actions:
+            run.fail(f"the console's provider changes lack {action} in the audit log: {provider_actions}")
 
     # 8b. The settings, read only.
     driver.get(BASE + "/console/settings")
