@@ -164,6 +164,11 @@ public struct OpenPGPKeys {
         }
         let now = clock.now
         let provider = try roster.get(id)
+        guard provider.status != .removed else {
+            throw Refusal.illegalTransition(
+                subject: "provider \(id) (\(provider.organization))", state: "removed", action: "add a key",
+                allowedFrom: ["pending-confirmation", "pending-approval", "active", "suspended"])
+        }
         let key = try pgp.readPublicKey(bytes)
         let targets: [String]
         if let email {

@@ -3,6 +3,7 @@ import HTTPTypes
 import HeraldApp
 import HeraldCore
 import HeraldStore
+import HeraldTemplates
 import Hummingbird
 
 /// The release managers' console (`/console`): sign-in by a single-use link mailed to the
@@ -341,9 +342,18 @@ struct ConsoleController: Sendable {
                 let language = try Language.parse(form.first("language") ?? "")
                 let reason = try Validate.reason(form.first("reason") ?? "", required: false)
                 _ = try await app.run { stores in
+                    let current = try stores.providerRecords.get(id)
+                    // The form is the whole provider as it was drawn: applied to a provider that
+                    // changed since (an address confirmed in the portal, another admin's edit),
+                    // it would undo that change.
+                    guard form.first("updated") == String(Int64(current.updatedAt.timeIntervalSince1970 * 1000)) else {
+                        throw Refusal.conflict(
+                            field: "provider",
+                            rule: "changed since this page was opened; open it again and redo the edit")
+                    }
                     let change = try ProviderEdit.toward(
-                        try stores.providerRecords.get(id), organization: form.first("organization") ?? "",
-                        emails: emails, projects: projects, language: language, listed: form.first("listed") == "yes")
+                        current, organization: form.first("organization") ?? "", emails: emails, projects: projects,
+                        language: language, listed: form.first("listed") == "yes")
                     return try stores.providers.edit(id, change, actor: session.actor, reason: reason)
                 }
                 return Self.seeOther("/console/providers/\(id)")
@@ -355,12 +365,19 @@ struct ConsoleController: Sendable {
             let id = context.parameters.get("id", as: Int64.self) ?? 0
             return try await acting(request, at: "/console/providers/\(id)?", role: .admin) { session, form, _ in
                 let shown = form.first("webhook") ?? ""
+                let position = form.first("position").flatMap(Int.init) ?? -1
                 let reason = try Validate.reason(form.first("reason") ?? "", required: true)
                 _ = try await app.run { stores in
                     let provider = try stores.providerRecords.get(id)
-                    guard let old = provider.webhooks.first(where: { Redaction.url($0.url) == shown }) else {
-                        throw Refusal.notFound(subject: "webhook \(shown) of provider", id: String(id))
+                    // By its place and its fingerprint both: a fingerprint alone may match two
+                    // endpoints on one host, and a place alone may have moved.
+                    guard provider.webhooks.indices.contains(position),
+                        Redaction.url(provider.webhooks[position].url) == shown
+                    else {
+                        throw Refusal.conflict(
+                            field: "webhook", rule: "\(shown) changed since this page was opened; open it again")
                     }
+                    let old = provider.webhooks[position]
                     return try stores.providers.edit(
                         id, ProviderEdit(replaceWebhook: (old.url, form.first("url") ?? "")), actor: session.actor,
                         reason: reason)
@@ -378,7 +395,9 @@ struct ConsoleController: Sendable {
                 _ = try await app.run { stores in
                     let keys = stores.keys(pgp)
                     if let fingerprint = form.first("remove") {
-                        return try keys.removeProviderKey(provider: id, keyID: fingerprint, actor: session.actor)
+                        // From the one address whose row was pressed, not from every address it serves.
+                        return try keys.removeProviderKey(
+                            provider: id, keyID: fingerprint, email: form.first("email"), actor: session.actor)
                     }
                     let email = form.first("email").flatMap { $0.isEmpty ? nil : $0 }
                     return try keys.addProviderKey(
@@ -386,6 +405,15 @@ struct ConsoleController: Sendable {
                     ).map(\.email)
                 }
                 return Self.seeOther("/console/providers/\(id)")
+            }
+        }
+        // The wording in use, read only: edits stay files (`herald templates export|check`).
+        router.get("/console/templates") { request, _ in
+            try await viewing(request, at: "/console/templates?") { _, pages in
+                let templates = app.templates
+                let name = request.uri.queryParameters.get("name").map { String($0.prefix(200)) }
+                if let name, templates.sources[name] == nil { return page(.notFound, pages.notFound()) }
+                return page(.ok, pages.consoleTemplates(templates, selected: name))
             }
         }
         router.get("/console/settings") { request, _ in

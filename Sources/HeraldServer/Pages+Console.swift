@@ -3,6 +3,7 @@ import HeraldApp
 import HeraldCore
 import HeraldMarkdown
 import HeraldStore
+import HeraldTemplates
 
 /// The release managers' console's pages.
 extension Pages {
@@ -227,6 +228,9 @@ extension Pages {
             "console-provider",
             [
                 "csrf": session.csrf, "is-admin": session.account.role >= .admin, "id": String(provider.id),
+                // A removed provider is shown, not changed.
+                "can-edit": session.account.role >= .admin && provider.status != .removed,
+                "updated": String(Int64(provider.updatedAt.timeIntervalSince1970 * 1000)),
                 "organization": provider.organization, "status": provider.status.rawValue,
                 "contacts": provider.emails.map { ["email": $0] },
                 "emails-text": provider.emails.joined(separator: "\n"),
@@ -235,7 +239,10 @@ extension Pages {
                     ["code": $0.rawValue, "name": $0.ownName, "selected": $0 == provider.language] as [String: Any]
                 },
                 "webhooks": provider.redacted.webhooks.enumerated().map { position, hook in
-                    ["url": hook.url, "kind": hook.kind.rawValue, "position": String(position)]
+                    [
+                        "url": hook.url, "kind": hook.kind.rawValue, "position": String(position),
+                        "disabled": hook.disabledAt.map(Instant.utc) ?? "",
+                    ]
                 },
                 "any-webhooks": !provider.webhooks.isEmpty, "reads-keys": keys != nil,
                 "keys": (keys ?? []).map { key -> [String: Any] in
@@ -245,6 +252,28 @@ extension Pages {
                     ]
                 },
                 "any-keys": !(keys ?? []).isEmpty,
+            ])
+    }
+
+    /// The templates in use, each with the line that says what it is and whether it is an
+    /// override; `selected` shown whole.
+    func consoleTemplates(_ templates: Templates, selected: String?) -> String {
+        let sources = templates.sources
+        let overridden = Set(templates.overridden)
+        let rows: [[String: Any]] = sources.keys.sorted().map { name in
+            [
+                "name": name, "about": sources[name]?.prefix { $0 != "\n" }.description ?? "",
+                "overridden": overridden.contains(name),
+                "href": "/console/templates?name="
+                    + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""),
+            ]
+        }
+        return page(
+            "console-templates",
+            [
+                "templates": rows, "selected": selected ?? "",
+                "text": selected.flatMap { sources[$0] } ?? "",
+                "selected-overridden": selected.map(overridden.contains) ?? false,
             ])
     }
 

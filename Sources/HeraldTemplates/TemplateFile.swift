@@ -180,7 +180,13 @@ struct TemplateFile {
                     "csrf", "q", "is-admin", "id", "organization", "status", "emails-text", "projects-text", "listed",
                     "reads-keys", "any-webhooks", "any-keys", "contacts", "email", "languages", "code", "name",
                     "selected", "webhooks", "url", "kind", "position", "keys", "fingerprint", "algorithm", "expires",
+                    "can-edit", "updated", "disabled",
                 ], html: true, lists: ["contacts", "languages", "webhooks", "keys"]),
+            "console-templates": Schema(
+                parts: ["title", "html"],
+                fields: [
+                    "q", "templates", "name", "about", "overridden", "href", "selected", "text", "selected-overridden",
+                ], html: true, lists: ["templates"]),
             "console-settings": Schema(
                 parts: ["title", "html"], fields: ["q", "templates", "settings", "key", "value"], html: true,
                 lists: ["settings"]),

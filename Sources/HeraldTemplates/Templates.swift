@@ -10,8 +10,13 @@ import Mustache
 public struct Templates: Wording {
     /// Each part of each message: `nl/early-notice#subject`.
     let parts: [String: MustacheTemplate]
+    /// The text of each file that came from the override directory, by name.
+    let overrides: [String: String]
     /// The files that came from the override directory, by name.
-    public let overridden: [String]
+    public var overridden: [String] { overrides.keys.sorted() }
+    /// Every template's text as it is used, by name (`messages/nl/early-notice.mustache`): the
+    /// embedded one, or the override in its place. For reading, as the console shows them.
+    public var sources: [String: String] { Self.embedded.merging(overrides, uniquingKeysWith: { $1 }) }
 
     /// The embedded templates alone.
     public static let standard: Templates = {
@@ -45,7 +50,7 @@ public struct Templates: Wording {
         }
         guard problems.isEmpty else { throw TemplateProblems(problems: problems) }
         self.parts = parts
-        self.overridden = overrides.keys.sorted()
+        self.overrides = overrides
     }
 
     /// The embedded templates with every `*.mustache` file below `directory` in their place.

@@ -527,6 +527,15 @@ try:
     text = main_text(driver)
     if "psirt@acme.example" not in text or "broken.acme.example/…" not in text or "/herald" in text:
         run.fail(f"the provider page does not show its address and its endpoint by fingerprint: {driver.current_url} {text[:1200]} {driver.page_source[:3000]}")
+    # A form drawn before someone else's change is refused rather than undoing it.
+    herald("provider", "edit", str(acme["id"]), "--language", "da")
+    driver.find_element(By.ID, "emails").send_keys("\nstale@acme.example")
+    press(driver, driver.find_element(By.CSS_SELECTOR, "form[action*='/edit'] button[type=submit]"))
+    if "changed since this page was opened" not in main_text(driver) or \
+            "stale@acme.example" in herald("provider", "list", "--json"):
+        run.fail(f"a stale edit form was applied: {main_text(driver)[:600]}")
+    audit_refusal(driver, "a stale provider form refused")
+    driver.get(BASE + f"/console/providers/{acme['id']}")
     emails = driver.find_element(By.ID, "emails")
     emails.send_keys("\nsecurity@acme.example")
     driver.find_element(By.CSS_SELECTOR, "#language option[value=nl]").click()
@@ -574,6 +583,28 @@ try:
     if "public-url" not in main_text(driver) or BASE not in main_text(driver):
         run.fail(f"the settings page: {main_text(driver)[:600]}")
     audit(driver, "settings", "10b-settings")
+    # ...and the templates in use, each readable whole (edits stay files).
+    driver.find_element(By.CSS_SELECTOR, "a[href^='/console/templates']").click()
+    run.wait_for("the templates page", lambda: "/console/templates" in driver.current_url)
+    if "messages/nl/early-notice.mustache" not in main_text(driver):
+        run.fail(f"the templates page does not list the Dutch early notice: {main_text(driver)[:800]}")
+    audit(driver, "templates")
+    driver.find_element(By.LINK_TEXT, "messages/nl/early-notice.mustache").click()
+    run.wait_for("one template", lambda: "name=" in driver.current_url)
+    shown = driver.find_element(By.CSS_SELECTOR, "pre.source").text
+    exported = os.path.join(run.work, "exported")
+    subprocess.run([HERALD, "templates", "export", exported], check=True, capture_output=True)
+    if shown.strip() != open(os.path.join(exported, "messages", "nl", "early-notice.mustache"), encoding="utf-8").read().strip():
+        run.fail("the template shown is not the one in use")
+    audit(driver, "one template")
+    missing = urllib.request.Request(BASE + "/console/templates?name=../../etc/passwd",
+                                     headers={"Cookie": f"herald_console={driver.get_cookie('herald_console')['value']}"})
+    try:
+        urllib.request.urlopen(missing)
+        run.fail("a template name that is not one was answered")
+    except urllib.error.HTTPError as error:
+        if error.code != 404:
+            run.fail(f"an unknown template name gave {error.code}")
 
     # 9. The audit log, filtered to what console accounts did.
     driver.get(BASE + "/console/audit?actor=console:*")
