@@ -51,6 +51,24 @@ public struct ProviderAdministration {
         }
     }
 
+    /// `importList`, told as a sync's report is: each provider added with its addresses, and
+    /// the secrets of the webhooks it made (shown this once).
+    public func importReport(_ list: ProviderImport, actor: String) throws -> ProviderSync.Report {
+        var report = ProviderSync.Report()
+        for provider in try importList(list, actor: actor) {
+            report.added.append(Self.added(provider.organization, provider.emails))
+            for hook in provider.webhooks {
+                if let secret = hook.secret { report.newSecrets[hook.url] = secret }
+            }
+        }
+        return report
+    }
+
+    /// A provider added, as reports say it: its name and addresses.
+    static func added(_ organization: String, _ emails: [String]) -> String {
+        "\(organization) (\(emails.joined(separator: ", ")))"
+    }
+
     /// Imports a whole list as active providers in one transaction: every problem is reported
     /// with its line, and nothing is written unless every line is good.
     public func importList(_ list: ProviderImport, actor: String) throws -> [Provider] {
@@ -112,7 +130,7 @@ public struct ProviderAdministration {
                 for hook in try providers.get(id).webhooks {
                     if let secret = hook.secret { report.newSecrets[hook.url] = secret }
                 }
-                report.added.append("\(wanted.organization) (\(wanted.emails.joined(separator: ", ")))")
+                report.added.append(Self.added(wanted.organization, wanted.emails))
             }
             for change in plan.changes {
                 let (_, secrets) = try editInTransaction(change.member, change.edit, actor: actor, reason: reason)

@@ -35,35 +35,78 @@ public struct Readiness: Sendable, Equatable, Codable {
     /// Those taking part (active, not excluded).
     public var taking: [Participant] { participants.filter(\.takesPart) }
 
+    /// How many have come how far: what the totals line says, for pages that say it in the
+    /// reader's language. Silent: taking part, and neither acknowledged nor answered.
+    public struct Counts: Sendable, Equatable {
+        /// Taking part: active and not excluded.
+        public var participants = 0
+        /// Told of the advisory's latest revision.
+        public var notified = 0
+        /// Who opened the notice in the portal.
+        public var seen = 0
+        /// Who acknowledged or answered.
+        public var acknowledged = 0
+        /// Who answered ready.
+        public var ready = 0
+        /// Who answered not affected.
+        public var notAffected = 0
+        /// Who answered affected.
+        public var affected = 0
+        /// Who asked for more time.
+        public var needMoreTime = 0
+        /// The latest instant proposed by those who need more time.
+        public var latestProposal: Date?
+        /// Taking part, neither acknowledged nor answered.
+        public var silent = 0
+        /// Not told: every delivery to them failed.
+        public var notReached = 0
+        /// Excluded by a release manager.
+        public var excluded = 0
+    }
+
+    /// The counts of the totals line.
+    public var counts: Counts {
+        let taking = self.taking
+        var counts = Counts()
+        counts.participants = taking.count
+        counts.notified = taking.filter { $0.notifiedRevision != nil }.count
+        counts.seen = taking.filter { $0.seenAt != nil }.count
+        counts.acknowledged = taking.filter { $0.acknowledgedAt != nil || $0.answeredAt != nil }.count
+        let count = { (status: ResponseStatus) in taking.filter { $0.status == status }.count }
+        counts.ready = count(.ready)
+        counts.notAffected = count(.notAffected)
+        counts.affected = count(.affected)
+        let proposals = taking.compactMap { $0.status == .needsMoreTime ? $0.proposedInstant : nil }
+        counts.needMoreTime = proposals.count
+        counts.latestProposal = proposals.max()
+        counts.silent = taking.count - counts.acknowledged
+        counts.notReached = taking.filter { $0.notifiedRevision == nil && $0.failed > 0 }.count
+        counts.excluded = participants.filter { $0.decision == .excluded }.count
+        return counts
+    }
+
     /// "15 participants · 14 notified · 12 seen · 11 acknowledged · 9 ready · 2 need more time
     /// (latest proposal 2026-12-09 16:00:00 +01:00) · 4 silent": what a release manager reads
-    /// first. Silent: taking part, and neither acknowledged nor answered. Counts that are zero
-    /// are left out after the first four.
+    /// first, in English (the CLI's and the API's). Counts that are zero are left out after the
+    /// first four, silent excepted.
     public var totals: String {
-        let taking = self.taking
-        let notified = taking.filter { $0.notifiedRevision != nil }.count
-        let seen = taking.filter { $0.seenAt != nil }.count
-        let acknowledged = taking.filter { $0.acknowledgedAt != nil || $0.answeredAt != nil }.count
-        let excluded = participants.filter { $0.decision == .excluded }.count
+        let counts = self.counts
         var parts = [
-            "\(taking.count) participant\(taking.count == 1 ? "" : "s")", "\(notified) notified", "\(seen) seen",
-            "\(acknowledged) acknowledged",
+            "\(counts.participants) participant\(counts.participants == 1 ? "" : "s")", "\(counts.notified) notified",
+            "\(counts.seen) seen", "\(counts.acknowledged) acknowledged",
         ]
-        let count = { (status: ResponseStatus) in taking.filter { $0.status == status }.count }
-        if count(.ready) > 0 { parts.append("\(count(.ready)) ready") }
-        if count(.notAffected) > 0 { parts.append("\(count(.notAffected)) not affected") }
-        if count(.affected) > 0 { parts.append("\(count(.affected)) affected") }
-        let proposals = taking.compactMap { $0.status == .needsMoreTime ? $0.proposedInstant : nil }
-        if let latest = proposals.max() {
+        if counts.ready > 0 { parts.append("\(counts.ready) ready") }
+        if counts.notAffected > 0 { parts.append("\(counts.notAffected) not affected") }
+        if counts.affected > 0 { parts.append("\(counts.affected) affected") }
+        if let latest = counts.latestProposal {
             let zone = TimeZone(identifier: timezone) ?? .gmt
             parts.append(
-                "\(proposals.count) need\(proposals.count == 1 ? "s" : "") more time (latest proposal \(Instant.local(latest, in: zone)))"
+                "\(counts.needMoreTime) need\(counts.needMoreTime == 1 ? "s" : "") more time (latest proposal \(Instant.local(latest, in: zone)))"
             )
         }
-        parts.append("\(taking.count - acknowledged) silent")
-        let failing = taking.filter { $0.notifiedRevision == nil && $0.failed > 0 }.count
-        if failing > 0 { parts.append("\(failing) not reached") }
-        if excluded > 0 { parts.append("\(excluded) excluded") }
+        parts.append("\(counts.silent) silent")
+        if counts.notReached > 0 { parts.append("\(counts.notReached) not reached") }
+        if counts.excluded > 0 { parts.append("\(counts.excluded) excluded") }
         return parts.joined(separator: " · ")
     }
 

@@ -313,6 +313,49 @@ struct ConsoleController: Sendable {
                 return Self.seeOther("/console/providers")
             }
         }
+        // The list from a spreadsheet's CSV, as `herald provider import [--sync]`: a preview is
+        // the same import rehearsed (run, then rolled back), so it says exactly what applying
+        // would do; applying is an admin's.
+        router.get("/console/import") { request, _ in
+            try await viewing(request, at: "/console/import?") { session, pages in
+                page(.ok, pages.consoleImport(session: session))
+            }
+        }
+        router.post("/console/import") { request, _ in
+            try await acting(request, at: "/console/import?", role: .admin, maxBody: Self.maxImportBody) {
+                session, form, pages in
+                let csv = form.first("csv") ?? ""
+                let sync = form.first("sync") == "yes"
+                let apply = form.first("do") == "apply"
+                guard csv.utf8.count <= Self.maxImportBytes else {
+                    throw Refusal.invalid(field: "csv", rule: "at most \(Self.maxImportBytes / 1024) KiB")
+                }
+                do {
+                    let report = try await app.run { stores in
+                        let list = try ProviderImport(
+                            csv: csv, knownProjects: Set(try stores.projects.list().map(\.slug)))
+                        let importing = {
+                            sync
+                                ? try stores.providers.sync(list, actor: session.actor)
+                                : try stores.providers.importReport(list, actor: session.actor)
+                        }
+                        guard apply else {
+                            var report = try stores.database.rehearse(importing)
+                            report.newSecrets = [:]  // made in the rehearsal, rolled back with it
+                            return report
+                        }
+                        return try importing()
+                    }
+                    return page(
+                        .ok, pages.consoleImport(session: session, csv: csv, sync: sync, report: report, applied: apply)
+                    )
+                } catch let problems as LineRefusals {
+                    return page(
+                        .unprocessableContent,
+                        pages.consoleImport(session: session, csv: csv, sync: sync, error: problems.description))
+                }
+            }
+        }
         router.get("/console/providers/:id") { request, context in
             let id = context.parameters.get("id", as: Int64.self) ?? 0
             return try await viewing(request, at: "/console/providers/\(id)?") { session, pages in
@@ -598,7 +641,7 @@ struct ConsoleController: Sendable {
                 .map { advisory in
                     Pages.ConsoleRow(
                         advisory: advisory, project: projects[advisory.projectSlug],
-                        totals: try stores.participation.readiness(advisory.id).totals,
+                        counts: try stores.participation.readiness(advisory.id).counts,
                         failing: failing[advisory.id] ?? 0)
                 }
         }
@@ -625,6 +668,11 @@ struct ConsoleController: Sendable {
     private func cookie(_ value: String, maxAge: Int) -> String { area.cookie(Self.cookie, value, maxAge: maxAge) }
 
     private func page(_ status: HTTPResponse.Status, _ html: String) -> Response { area.page(status, html) }
+
+    /// A list to import: 1 MiB of CSV, some 5,000 providers.
+    static let maxImportBytes = 1024 * 1024
+    /// Its form: the CSV form-encoded (a line end or a comma takes three bytes).
+    static let maxImportBody = 3 * maxImportBytes + 4096
 
     /// A pasted key: 64 KiB of armor, form-encoded (line ends and `+` take three bytes each).
     static let maxKeyBody = 3 * OpenPGPKey.maxArmoredBytes + 4096

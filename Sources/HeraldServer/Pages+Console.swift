@@ -32,8 +32,38 @@ extension Pages {
     struct ConsoleRow {
         var advisory: Advisory
         var project: Project?
-        var totals: String
+        var counts: Readiness.Counts
         var failing: Int
+    }
+
+    /// The readiness totals in the page's language: the counts of `Readiness.totals`, zeros
+    /// left out after the first four (silent excepted), a proposal's instant in `zone`.
+    func totals(_ counts: Readiness.Counts, zone: String) -> String {
+        let say = { (key: String, count: Int) in self.word(key, ["count": String(count)]) }
+        let plural = { (key: String, count: Int) in say(key + (count == 1 ? "-one" : "-other"), count) }
+        var parts = [
+            plural("totals-participants", counts.participants), say("totals-notified", counts.notified),
+            say("totals-seen", counts.seen), say("totals-acknowledged", counts.acknowledged),
+        ]
+        for (key, count) in [
+            ("totals-ready", counts.ready), ("totals-not-affected", counts.notAffected),
+            ("totals-affected", counts.affected),
+        ] where count > 0 {
+            parts.append(say(key, count))
+        }
+        if let latest = counts.latestProposal {
+            parts.append(
+                word(
+                    "totals-more-time-" + (counts.needMoreTime == 1 ? "one" : "other"),
+                    [
+                        "count": String(counts.needMoreTime),
+                        "latest": language.dateTime(latest, in: TimeZone(identifier: zone) ?? .gmt),
+                    ]))
+        }
+        parts.append(say("totals-silent", counts.silent))
+        if counts.notReached > 0 { parts.append(say("totals-not-reached", counts.notReached)) }
+        if counts.excluded > 0 { parts.append(say("totals-excluded", counts.excluded)) }
+        return parts.joined(separator: " · ")
     }
 
     func consoleDashboard(session: ConsoleSession, rows: [ConsoleRow], now: Date) -> String {
@@ -42,7 +72,7 @@ extension Pages {
             var item: [String: Any] = [
                 "href": "/console/advisories/\(row.advisory.id)",
                 "project": row.project?.name ?? row.advisory.projectSlug, "title": row.advisory.content.title,
-                "state": word("state-\(row.advisory.state.rawValue)"), "totals": row.totals,
+                "state": word("state-\(row.advisory.state.rawValue)"), "totals": totals(row.counts, zone: zone),
                 "failing": row.failing > 0 ? String(row.failing) : "",
             ]
             if let instant = row.advisory.schedule.embargo {
@@ -122,7 +152,8 @@ extension Pages {
                     + Timeline.Kind.allCases.map { ($0.rawValue, word("timeline-\($0.rawValue)")) }))
         var values: [String: Any] = [
             "project": project?.name ?? advisory.projectSlug, "title": advisory.content.title,
-            "state": word("state-\(advisory.state.rawValue)"), "totals": readiness.totals, "timeline": timeline.svg,
+            "state": word("state-\(advisory.state.rawValue)"),
+            "totals": totals(readiness.counts, zone: readiness.timezone), "timeline": timeline.svg,
             "participants": participants, "any-participants": !participants.isEmpty, "channels": channels,
             "any-channels": !channels.isEmpty,
         ]
@@ -252,6 +283,29 @@ extension Pages {
                     ]
                 },
                 "any-keys": !(keys ?? []).isEmpty,
+            ])
+    }
+
+    /// The import form, with the CSV as typed, and what importing it did or would do.
+    func consoleImport(
+        session: ConsoleSession, csv: String = "", sync: Bool = true, report: ProviderSync.Report? = nil,
+        applied: Bool = false, error: String = ""
+    ) -> String {
+        let lines = { (list: [String]) in list.map { ["line": $0] } }
+        return page(
+            "console-import",
+            [
+                "csrf": session.csrf, "is-admin": session.account.role >= .admin, "csv": csv, "sync": sync,
+                "error": error, "reported": report != nil, "applied": applied,
+                "added": lines(report?.added ?? []), "changed": lines(report?.changed ?? []),
+                "removed": lines(report?.removed ?? []),
+                "any-added": !(report?.added ?? []).isEmpty, "any-changed": !(report?.changed ?? []).isEmpty,
+                "any-removed": !(report?.removed ?? []).isEmpty,
+                "unchanged": report.map { $0.added.isEmpty && $0.changed.isEmpty && $0.removed.isEmpty } ?? false,
+                "secrets": (report?.newSecrets ?? [:]).sorted { $0.key < $1.key }.map {
+                    ["url": $0.key, "secret": $0.value]
+                },
+                "any-secrets": !(report?.newSecrets ?? [:]).isEmpty,
             ])
     }
 

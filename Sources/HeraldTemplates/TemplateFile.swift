@@ -124,9 +124,15 @@ struct TemplateFile {
                     "console-signed-out-everywhere", "timeline-title", "timeline-sent", "timeline-delivered",
                     "timeline-failing", "timeline-seen", "timeline-acknowledged", "timeline-answered",
                     "timeline-instant",
-                    "timeline-now", "console-read-only",
+                    "timeline-now", "console-read-only", "totals-participants-one", "totals-participants-other",
+                    "totals-notified", "totals-seen", "totals-acknowledged", "totals-ready", "totals-not-affected",
+                    "totals-affected", "totals-more-time-one", "totals-more-time-other", "totals-silent",
+                    "totals-not-reached", "totals-excluded",
                 ],
-                fields: ["organization", "address", "who", "notice", "title", "revision", "revised", "status"]),
+                fields: [
+                    "organization", "address", "who", "notice", "title", "revision", "revised", "status", "count",
+                    "latest",
+                ]),
             "portal-sign-in": Schema(parts: ["title", "html"], fields: ["csrf", "error", "q"], html: true),
             "portal": Schema(
                 parts: ["title", "html"],
@@ -182,6 +188,14 @@ struct TemplateFile {
                     "selected", "webhooks", "url", "kind", "position", "keys", "fingerprint", "algorithm", "expires",
                     "can-edit", "updated", "disabled",
                 ], html: true, lists: ["contacts", "languages", "webhooks", "keys"]),
+            "console-import": Schema(
+                parts: ["title", "html"],
+                fields: [
+                    "q", "csrf", "is-admin", "csv", "sync", "error", "reported", "applied", "added", "changed",
+                    "removed", "line", "any-added", "any-changed", "any-removed", "unchanged", "secrets", "url",
+                    "secret",
+                    "any-secrets",
+                ], html: true, lists: ["added", "changed", "removed", "secrets"]),
             "console-templates": Schema(
                 parts: ["title", "html"],
                 fields: [

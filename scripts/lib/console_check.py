@@ -219,7 +219,42 @@ try:
     if len(rows) != 2 or "r1" not in rows[0].text:
         run.fail(f"the participants' table: {[r.text for r in rows]}")
     audit(driver, "advisory with its timeline", "4b-advisory-timeline")
+
+    # 3c. Two providers answer in the portal, each signed in by the link mailed to it; the
+    #     release manager's board, totals and timeline show both answers.
+    def portal_link(address, after):
+        for to, _, text in reversed(mails()[after:]):
+            found = re.search(r"http://127\.0\.0\.1:\d+/portal/sign-in\?token=[A-Za-z0-9_-]+", text)
+            if to == address and found:
+                return found.group(0)
+        return None
+
+    def answer_in_portal(address, status):
+        before = len(mails())
+        driver.get(BASE + "/portal")
+        driver.find_element(By.ID, "email").send_keys(address)
+        press(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+        driver.get(run.wait_for(f"{address}'s portal link", lambda: portal_link(address, before)))
+        press(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+        press(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "Heap overflow"))
+        driver.find_element(By.CSS_SELECTOR, f'input[value="{status}"]').click()
+        press(driver, driver.find_element(By.CSS_SELECTOR, "form[action$='/answer'] button[type=submit]"))
+        if 'role="status"' not in driver.page_source:
+            run.fail(f"{address}'s answer in the portal was not confirmed: {main_text(driver)[:800]}")
+        driver.get(BASE + "/portal")
+        press(driver, driver.find_element(By.CSS_SELECTOR, "form[action^='/portal/sign-out'] button"))
+
+    answer_in_portal("cert@voorbeeld.example", "ready")
+    answer_in_portal("psirt@acme.example", "not-affected")
+    driver.get(BASE + "/console/advisories/1")
+    text = main_text(driver)
+    answered = driver.find_elements(By.CSS_SELECTOR, "figure.timeline svg .mark.answered")
+    if "1 ready · 1 not affected" not in text or len(answered) != 2:
+        run.fail(f"the board does not show the two portal answers ({len(answered)} answered marks): {text[:1500]}")
+    audit(driver, "the board after two answers", "4c-answers")
     driver.get(BASE + "/console")
+    if "1 ready · 1 not affected" not in main_text(driver):
+        run.fail(f"the dashboard's totals do not count the answers: {main_text(driver)[:800]}")
 
     # 4. Sign out; the next sign-in needs the link and the second factor: here a recovery code, in Dutch.
     press(driver, driver.find_element(By.CSS_SELECTOR, "form[action^='/console/sign-out'] button"))
@@ -232,6 +267,10 @@ try:
     submit(driver)
     if "Heap overflow" not in main_text(driver):
         run.fail(f"a recovery code did not sign in: {main_text(driver)[:400]}")
+    driver.get(BASE + "/console?lang=nl")
+    if any(w not in main_text(driver) for w in ["2 deelnemers · ", " ingelicht · ", " stil"]) or \
+            "participants" in main_text(driver):
+        run.fail(f"the readiness totals are not in Dutch: {main_text(driver)[:1500]}")
     audit(driver, "dashboard (nl)")
 
     # 5. In Danish: the used recovery code is refused, the authenticator's next code signs in
@@ -247,6 +286,9 @@ try:
     submit(driver)
     if "Heap overflow" not in main_text(driver):
         run.fail(f"a right code did not sign in: {main_text(driver)[:400]}")
+    driver.get(BASE + "/console?lang=da")
+    if any(w not in main_text(driver) for w in ["2 deltagere · ", " underrettet · ", " tavse"]):
+        run.fail(f"the readiness totals are not in Danish: {main_text(driver)[:800]}")
     audit(driver, "dashboard (da)")
 
     # 5b. Reschedule from the advisory's page: a review that says whom it reaches, then the
@@ -577,6 +619,38 @@ try:
     for action in ["provider.edit", "provider.key-add", "provider.key-remove"]:
         if action not in provider_actions:
             run.fail(f"the console's provider changes lack {action} in the audit log: {provider_actions}")
+
+    # 8d. The admin imports the list with --sync: the preview says what would change and writes
+    #     nothing; applying does exactly that; a bad line is refused with its number.
+    driver.get(BASE + "/console/providers")
+    driver.find_element(By.CSS_SELECTOR, "a[href^='/console/import']").click()
+    run.wait_for("the import page", lambda: "/console/import" in driver.current_url)
+    before_import = herald("provider", "list", "--json")
+    csv_text = ("organization;email;project\nGemeente Voorbeeld ICT;cert@voorbeeld.example;demo\n"
+                "Acme Cloud;psirt@acme.example;demo\nNieuw Hosting BV;cert@nieuw.example;demo\n")
+    driver.find_element(By.ID, "csv").send_keys(csv_text)
+    press(driver, driver.find_element(By.CSS_SELECTOR, "button[value=preview]"))
+    text = main_text(driver)
+    for expected in ["Applying would", "Nieuw Hosting BV (cert@nieuw.example)", "Acme Cloud: -security@acme.example",
+                     "Gemeente Voorbee1d ICT"]:
+        if expected not in text:
+            run.fail(f"the import preview lacks {expected!r}: {text[:1500]}")
+    if herald("provider", "list", "--json") != before_import:
+        run.fail("the import preview wrote to the list")
+    audit(driver, "import preview", "10c-import-preview")
+    press(driver, driver.find_element(By.CSS_SELECTOR, "button[value=apply]"))
+    organizations = {p["organization"]: p for p in json.loads(herald("provider", "list", "--json"))}
+    if "Nieuw Hosting BV" not in organizations or organizations["Nieuw Hosting BV"]["status"] != "active" or \
+            organizations["Acme Cloud"]["emails"] != ["psirt@acme.example"] or \
+            organizations.get("Gemeente Voorbee1d ICT", {}).get("status") not in (None, "removed"):
+        run.fail(f"applying the import did not do what the preview said: {organizations}")
+    audit(driver, "import applied")
+    driver.find_element(By.ID, "csv").clear()
+    driver.find_element(By.ID, "csv").send_keys("organization;email;project\nBroken BV;not-an-address;demo\n")
+    press(driver, driver.find_element(By.CSS_SELECTOR, "button[value=preview]"))
+    if "line 2" not in main_text(driver) or "Broken BV" in herald("provider", "list"):
+        run.fail(f"a bad line was not refused with its number: {main_text(driver)[:800]}")
+    audit_refusal(driver, "import refused")
 
     # 8b. The settings, read only.
     driver.get(BASE + "/console/settings")
