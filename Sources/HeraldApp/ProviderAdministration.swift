@@ -116,6 +116,16 @@ public struct ProviderAdministration {
         return try work.write {
             let plan = try ProviderSync(members: providers.members(), list: list)
             let projectIDs = try projectIDsBySlug()
+            // A name the file adds may be a member's already, one that follows only other
+            // projects (the plan matches only the file's): refused on its line, as an import is.
+            let adding = Set(plan.additions.map { $0.organization.lowercased() })
+            var problems: [(line: Int, refusal: Refusal)] = []
+            for entry in list.entries where adding.contains(entry.provider.organization.lowercased()) {
+                do { try requireUnique(entry.provider.organization) } catch let refusal as Refusal {
+                    problems.append((entry.line, refusal))
+                }
+            }
+            guard problems.isEmpty else { throw LineRefusals(problems) }
             var report = ProviderSync.Report()
             for wanted in plan.additions {
                 let ids = try wanted.projects.map { slug -> Int64 in

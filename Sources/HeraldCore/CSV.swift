@@ -129,12 +129,14 @@ public struct ProviderImport: Equatable, Sendable {
         // Excel may write its separator as a first line of its own: `sep=;`.
         var text = text
         var separator = CSV.separator(of: text)
-        if let first = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first,
-            first.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().hasPrefix("sep="),
+        // The first line ends at LF or CR LF (one Character in Swift, as a browser's form sends it).
+        let firstEnd = text.firstIndex(where: \.isNewline) ?? text.endIndex
+        let first = text[..<firstEnd]
+        if first.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().hasPrefix("sep="),
             let declared = first.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst(4).unicodeScalars.first
         {
             separator = declared
-            text = String(text.dropFirst(first.count))  // its line end stays: line numbers are as the user sees them
+            text = String(text[firstEnd...])  // its line end stays: line numbers are as the user sees them
         }
         // A spreadsheet's empty rows (";;;") are not lines of the list.
         let records = try CSV.parse(text, separator: separator).filter {

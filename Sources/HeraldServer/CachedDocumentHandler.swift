@@ -29,6 +29,10 @@ final class CachedDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var answering: (document: PublicDocument, request: HTTPRequest)?
     private var dateSecond = 0
     private var dateHeader = ""
+    /// The last response head written, by document, answer and second: a reader polling one
+    /// feed gets the same head all second, built once instead of once per request.
+    /// (The same bytes under another type would have other headers: the type is compared too.)
+    private var lastHead: (etag: String, type: String, current: Bool, second: Int, head: HTTPResponse)?
 
     init(cache: PublicCache, serverName: String, defaultLanguage: Language) {
         self.cache = cache
@@ -77,12 +81,20 @@ final class CachedDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func answer(_ request: HTTPRequest, with document: PublicDocument, context: ChannelHandlerContext) {
         let current = document.isCurrent(
             ifNoneMatch: request.headerFields[.ifNoneMatch], ifModifiedSince: request.headerFields[.ifModifiedSince])
-        var headers = current ? document.notModifiedHeaders : document.headers
-        headers[.date] = date()
-        headers[.server] = serverName
-        context.write(
-            wrapOutboundOut(.head(HTTPResponse(status: current ? .notModified : .ok, headerFields: headers))),
-            promise: nil)
+        let date = date()
+        let head: HTTPResponse
+        if let last = lastHead, last.etag == document.etag, last.type == document.contentType, last.current == current,
+            last.second == dateSecond
+        {
+            head = last.head
+        } else {
+            var headers = current ? document.notModifiedHeaders : document.headers
+            headers[.date] = date
+            headers[.server] = serverName
+            head = HTTPResponse(status: current ? .notModified : .ok, headerFields: headers)
+            lastHead = (document.etag, document.contentType, current, dateSecond, head)
+        }
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
         if !current && request.method == .get {
             context.write(wrapOutboundOut(.body(document.buffer)), promise: nil)
         }

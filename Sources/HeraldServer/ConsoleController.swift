@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import HeraldApp
@@ -327,13 +328,21 @@ struct ConsoleController: Sendable {
                 let csv = form.first("csv") ?? ""
                 let sync = form.first("sync") == "yes"
                 let apply = form.first("do") == "apply"
+                let refused = { (problem: String) in
+                    page(
+                        .unprocessableContent,
+                        pages.consoleImport(session: session, csv: csv, sync: sync, error: problem))
+                }
                 guard csv.utf8.count <= Self.maxImportBytes else {
-                    throw Refusal.invalid(field: "csv", rule: "at most \(Self.maxImportBytes / 1024) KiB")
+                    return refused("csv: at most \(Self.maxImportBytes / 1024) KiB")
                 }
                 do {
-                    let report = try await app.run { stores in
+                    let (report, token) = try await app.run { stores -> (ProviderSync.Report, String) in
                         let list = try ProviderImport(
                             csv: csv, knownProjects: Set(try stores.projects.list().map(\.slug)))
+                        // What was previewed: this text, this mode, the list as it stood.
+                        let token = Self.previewToken(
+                            csv: csv, sync: sync, list: try stores.providerRecords.list(), session: session)
                         let importing = {
                             sync
                                 ? try stores.providers.sync(list, actor: session.actor)
@@ -342,17 +351,26 @@ struct ConsoleController: Sendable {
                         guard apply else {
                             var report = try stores.database.rehearse(importing)
                             report.newSecrets = [:]  // made in the rehearsal, rolled back with it
-                            return report
+                            return (report, token)
                         }
-                        return try importing()
+                        // Applied only as previewed: another text, mode or list is previewed again.
+                        guard form.first("previewed") == token else {
+                            throw Refusal.conflict(
+                                field: "import",
+                                rule:
+                                    "the text, the mode or the list changed since the preview; preview it again before applying"
+                            )
+                        }
+                        return (try importing(), "")
                     }
                     return page(
-                        .ok, pages.consoleImport(session: session, csv: csv, sync: sync, report: report, applied: apply)
-                    )
+                        .ok,
+                        pages.consoleImport(
+                            session: session, csv: csv, sync: sync, report: report, applied: apply, previewed: token))
                 } catch let problems as LineRefusals {
-                    return page(
-                        .unprocessableContent,
-                        pages.consoleImport(session: session, csv: csv, sync: sync, error: problems.description))
+                    return refused(problems.description)
+                } catch let refusal as Refusal {
+                    return refused(refusal.description)
                 }
             }
         }
@@ -669,7 +687,19 @@ struct ConsoleController: Sendable {
 
     private func page(_ status: HTTPResponse.Status, _ html: String) -> Response { area.page(status, html) }
 
-    /// A list to import: 1 MiB of CSV, some 5,000 providers.
+    /// What a preview of an import answers for: the text, the mode and the list as they stood,
+    /// for this session. Applying needs the same.
+    static func previewToken(csv: String, sync: Bool, list: [Provider], session: ConsoleSession) -> String {
+        var hash = SHA256()
+        hash.update(data: Array(csv.utf8))
+        hash.update(data: Array("\u{0}\(sync)\u{0}\(session.csrf)".utf8))
+        for provider in list {
+            hash.update(data: Array("\u{0}\(provider.id):\(provider.updatedAt.timeIntervalSince1970)".utf8))
+        }
+        return hash.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A list to import: 1 MiB of CSV, some 20,000 short rows.
     static let maxImportBytes = 1024 * 1024
     /// Its form: the CSV form-encoded (a line end or a comma takes three bytes).
     static let maxImportBody = 3 * maxImportBytes + 4096

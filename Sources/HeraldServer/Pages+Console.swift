@@ -288,14 +288,15 @@ extension Pages {
 
     /// The import form, with the CSV as typed, and what importing it did or would do.
     func consoleImport(
-        session: ConsoleSession, csv: String = "", sync: Bool = true, report: ProviderSync.Report? = nil,
-        applied: Bool = false, error: String = ""
+        session: ConsoleSession, csv: String = "", sync: Bool = false, report: ProviderSync.Report? = nil,
+        applied: Bool = false, previewed: String = "", error: String = ""
     ) -> String {
         let lines = { (list: [String]) in list.map { ["line": $0] } }
         return page(
             "console-import",
             [
                 "csrf": session.csrf, "is-admin": session.account.role >= .admin, "csv": csv, "sync": sync,
+                "previewed": applied ? "" : previewed,
                 "error": error, "reported": report != nil, "applied": applied,
                 "added": lines(report?.added ?? []), "changed": lines(report?.changed ?? []),
                 "removed": lines(report?.removed ?? []),

@@ -191,7 +191,8 @@ struct TemplateFile {
             "console-import": Schema(
                 parts: ["title", "html"],
                 fields: [
-                    "q", "csrf", "is-admin", "csv", "sync", "error", "reported", "applied", "added", "changed",
+                    "q", "csrf", "is-admin", "csv", "sync", "error", "reported", "applied", "previewed", "added",
+                    "changed",
                     "removed", "line", "any-added", "any-changed", "any-removed", "unchanged", "secrets", "url",
                     "secret",
                     "any-secrets",

@@ -62,4 +62,11 @@ import Testing
         #expect(list.entries.count == 5_000)
         #expect(ContinuousClock.now - start < .seconds(5))
     }
+
+    @Test func aSeparatorLineEndedByCRLFAsABrowserSendsIt() throws {
+        // A form's textarea arrives with CR LF line ends; "\r\n" is one Character in Swift.
+        let list = try ProviderImport(csv: "sep=;\r\norganization;email;project\r\nAcme;a@acme.example;demo\r\n")
+        #expect(list.entries.map(\.provider.organization) == ["Acme"])
+        #expect(list.entries.first?.line == 3)
+    }
 }

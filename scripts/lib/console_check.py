@@ -287,7 +287,7 @@ try:
     if "Heap overflow" not in main_text(driver):
         run.fail(f"a right code did not sign in: {main_text(driver)[:400]}")
     driver.get(BASE + "/console?lang=da")
-    if any(w not in main_text(driver) for w in ["2 deltagere · ", " underrettet · ", " tavse"]):
+    if any(w not in main_text(driver) for w in ["2 deltagere · ", " underrettet · ", " uden svar"]):
         run.fail(f"the readiness totals are not in Danish: {main_text(driver)[:800]}")
     audit(driver, "dashboard (da)")
 
@@ -625,19 +625,35 @@ try:
     driver.get(BASE + "/console/providers")
     driver.find_element(By.CSS_SELECTOR, "a[href^='/console/import']").click()
     run.wait_for("the import page", lambda: "/console/import" in driver.current_url)
-    before_import = herald("provider", "list", "--json")
+    def list_state():
+        # The list, what console accounts did, and how many deliveries exist (the delivery
+        # worker keeps updating their attempts meanwhile, so only their number is compared).
+        return (herald("provider", "list", "--json"), herald("audit", "--json", "--actor", "console:*"),
+                len(json.loads(herald("deliveries", "list", "--json", "--limit", "10000"))))
+
+    before_import = list_state()
     csv_text = ("organization;email;project\nGemeente Voorbeeld ICT;cert@voorbeeld.example;demo\n"
                 "Acme Cloud;psirt@acme.example;demo\nNieuw Hosting BV;cert@nieuw.example;demo\n")
     driver.find_element(By.ID, "csv").send_keys(csv_text)
+    driver.find_element(By.CSS_SELECTOR, "input[name=sync]").click()
     press(driver, driver.find_element(By.CSS_SELECTOR, "button[value=preview]"))
     text = main_text(driver)
     for expected in ["Applying would", "Nieuw Hosting BV (cert@nieuw.example)", "Acme Cloud: -security@acme.example",
                      "Gemeente Voorbee1d ICT"]:
         if expected not in text:
             run.fail(f"the import preview lacks {expected!r}: {text[:1500]}")
-    if herald("provider", "list", "--json") != before_import:
-        run.fail("the import preview wrote to the list")
+    if list_state() != before_import:
+        run.fail("the import preview wrote to the list, the audit log or the outbox")
     audit(driver, "import preview", "10c-import-preview")
+    # Applying is only of what was previewed: a text changed after the preview is refused.
+    driver.find_element(By.ID, "csv").send_keys("Late BV;late@late.example;demo\n")
+    press(driver, driver.find_element(By.CSS_SELECTOR, "button[value=apply]"))
+    if "preview it again" not in main_text(driver) or "Late BV" in herald("provider", "list"):
+        run.fail(f"an import changed after its preview was applied: {main_text(driver)[:800]}")
+    audit_refusal(driver, "an import changed after its preview refused")
+    driver.find_element(By.ID, "csv").clear()
+    driver.find_element(By.ID, "csv").send_keys(csv_text)
+    press(driver, driver.find_element(By.CSS_SELECTOR, "button[value=preview]"))
     press(driver, driver.find_element(By.CSS_SELECTOR, "button[value=apply]"))
     organizations = {p["organization"]: p for p in json.loads(herald("provider", "list", "--json"))}
     if "Nieuw Hosting BV" not in organizations or organizations["Nieuw Hosting BV"]["status"] != "active" or \
