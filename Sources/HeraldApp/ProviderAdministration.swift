@@ -56,7 +56,7 @@ public struct ProviderAdministration {
     public func importReport(_ list: ProviderImport, actor: String) throws -> ProviderSync.Report {
         var report = ProviderSync.Report()
         for provider in try importList(list, actor: actor) {
-            report.added.append(Self.added(provider.organization, provider.emails))
+            report.added.append(try added(provider))
             for hook in provider.webhooks {
                 if let secret = hook.secret { report.newSecrets[hook.url] = secret }
             }
@@ -64,9 +64,15 @@ public struct ProviderAdministration {
         return report
     }
 
-    /// A provider added, as reports say it: its name and addresses.
-    static func added(_ organization: String, _ emails: [String]) -> String {
-        "\(organization) (\(emails.joined(separator: ", ")))"
+    /// A provider added, as reports say it: its name and addresses, and the names on the list
+    /// it looks like (an import activates at once, so the preview is where an impostor shows).
+    func added(_ provider: Provider) throws -> String {
+        let alikes = try providers.lookAlikes(of: provider)
+        let warning =
+            alikes.isEmpty
+            ? ""
+            : " — looks like \(alikes.map { "‘\($0)’" }.joined(separator: ", ")) on the list: check it is not an impostor"
+        return "\(provider.organization) (\(provider.emails.joined(separator: ", ")))\(warning)"
     }
 
     /// Imports a whole list as active providers in one transaction: every problem is reported
@@ -140,7 +146,7 @@ public struct ProviderAdministration {
                 for hook in try providers.get(id).webhooks {
                     if let secret = hook.secret { report.newSecrets[hook.url] = secret }
                 }
-                report.added.append(Self.added(wanted.organization, wanted.emails))
+                report.added.append(try added(providers.get(id)))
             }
             for change in plan.changes {
                 let (_, secrets) = try editInTransaction(change.member, change.edit, actor: actor, reason: reason)

@@ -24,4 +24,22 @@ import Testing
         }
         #expect(try db.snapshot() == before)
     }
+
+    @Test func anImportedNameThatPassesForAMembersIsFlaggedInTheReport() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        _ = try db.providers.add(
+            NewProvider(organization: "Gemeente Voorbeeld ICT", emails: ["cert@voorbeeld.example"], projects: ["demo"]),
+            status: .active, actor: db.actor)
+        let list = try ProviderImport(
+            csv:
+                "organization,email,project\nGemeente Voorbee1d ICT,cert@voorbee1d.example,demo\nPlain BV,p@plain.example,demo\n"
+        )
+        let report = try db.database.rehearse { try db.providers.importReport(list, actor: db.actor) }
+        #expect(
+            report.added == [
+                "Gemeente Voorbee1d ICT (cert@voorbee1d.example) — looks like ‘Gemeente Voorbeeld ICT’ on the list: check it is not an impostor",
+                "Plain BV (p@plain.example)",
+            ])
+    }
 }
