@@ -205,13 +205,14 @@ final class Keyring {
     func loaded(_ material: OpenPGPKeyMaterial, keep: Bool = false) throws -> KeyHandle {
         let bytesHash = material.bytes.hashValue
         if let entry = loadedKeys[material.fingerprint] {
-            if keep && !entry.keep { loadedKeys[material.fingerprint]?.keep = true }
-            if entry.bytesHash == bytesHash { return entry.key }
+            // A recipient's key is loaded without secret parts: asked for as a signer, it is loaded again.
+            if entry.bytesHash == bytesHash && (entry.keep || !keep) { return entry.key }
         } else if !keep && transient.count >= Self.transientLimit {
             try forgetTransient()
         }
-        let primaries = try importKeys(material.bytes, secret: true)
-        guard let key = primaries.first(where: { (try? $0.fingerprint()) == material.fingerprint }) else {
+        // Imported without librnp's JSON report: the fingerprint Herald stored finds the key.
+        try load(material.bytes, secret: keep)
+        guard let key = try? locate("fingerprint", material.fingerprint) else {
             throw OpenPGPError("the stored key is not \(material.fingerprint)")
         }
         let wasLoaded = loadedKeys[material.fingerprint] != nil
@@ -234,6 +235,20 @@ final class Keyring {
                 "unloading a key")
         }
         transient.removeAll()
+    }
+
+    /// Imports every key in `bytes`, secret parts too when `secret`; reports nothing back.
+    private func load(_ bytes: [UInt8], secret: Bool) throws {
+        let status = bytes.withUnsafeBufferPointer { buffer -> rnp_result_t in
+            var input: rnp_input_t?
+            let made = rnp_input_from_memory(
+                &input, buffer.baseAddress ?? UnsafePointer(bitPattern: 1), buffer.count, false)
+            guard made == RNP_SUCCESS else { return made }
+            defer { rnp_input_destroy(input) }
+            let flags = RNP_LOAD_SAVE_PUBLIC_KEYS | (secret ? RNP_LOAD_SAVE_SECRET_KEYS : 0)
+            return rnp_import_keys(ffi, input, UInt32(flags), nil)
+        }
+        try check(status, "loading a key")
     }
 
     /// Imports every key in `bytes`; returns the primary keys among them.
