@@ -172,10 +172,7 @@ public struct OpenPGPKeys {
         let key = try pgp.readPublicKey(bytes)
         let targets: [String]
         if let email {
-            guard let contact = provider.emails.first(where: { $0.lowercased() == email.lowercased() }) else {
-                throw Refusal.notFound(subject: "address \(email) of provider", id: String(id))
-            }
-            targets = [contact]
+            targets = [try Self.contact(email, of: provider)]
         } else {
             targets = provider.emails.filter { key.addresses.contains($0.lowercased()) }
             guard !targets.isEmpty else {
@@ -215,15 +212,7 @@ public struct OpenPGPKeys {
         throws -> [KeyFetch]
     {
         let provider = try roster.get(id)
-        let targets: [String]
-        if let email {
-            guard let contact = provider.emails.first(where: { $0.lowercased() == email.lowercased() }) else {
-                throw Refusal.notFound(subject: "address \(email) of provider", id: String(id))
-            }
-            targets = [contact]
-        } else {
-            targets = provider.emails
-        }
+        let targets = try email.map { [try Self.contact($0, of: provider)] } ?? provider.emails
         // Each place in turn until one gives a key that passes the checks: a domain may answer
         // the advanced URL with a web page, or with a stale key, and the direct one rightly.
         return try targets.map { target in
@@ -244,6 +233,14 @@ public struct OpenPGPKeys {
             let tried = problems.isEmpty ? "" : " (\(problems.joined(separator: "; ")))"
             return KeyFetch(email: target, url: nil, stored: nil, problem: "no usable key found\(tried)")
         }
+    }
+
+    /// The provider's address `email`, as it has it (without regard to case).
+    static func contact(_ email: String, of provider: Provider) throws -> String {
+        guard let contact = provider.emails.first(where: { $0.lowercased() == email.lowercased() }) else {
+            throw Refusal.notFound(subject: "address \(email) of provider", id: String(provider.id))
+        }
+        return contact
     }
 
     /// The keys of a provider.

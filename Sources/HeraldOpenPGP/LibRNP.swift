@@ -239,30 +239,28 @@ final class Keyring {
 
     /// Imports every key in `bytes`, secret parts too when `secret`; reports nothing back.
     private func load(_ bytes: [UInt8], secret: Bool) throws {
-        let status = bytes.withUnsafeBufferPointer { buffer -> rnp_result_t in
+        try check(importing(bytes, secret: secret, results: nil), "loading a key")
+    }
+
+    /// `rnp_import_keys` over `bytes`; its JSON report in `results` when given.
+    private func importing(
+        _ bytes: [UInt8], secret: Bool, results: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+    ) -> rnp_result_t {
+        bytes.withUnsafeBufferPointer { buffer -> rnp_result_t in
             var input: rnp_input_t?
             let made = rnp_input_from_memory(
                 &input, buffer.baseAddress ?? UnsafePointer(bitPattern: 1), buffer.count, false)
             guard made == RNP_SUCCESS else { return made }
             defer { rnp_input_destroy(input) }
             let flags = RNP_LOAD_SAVE_PUBLIC_KEYS | (secret ? RNP_LOAD_SAVE_SECRET_KEYS : 0)
-            return rnp_import_keys(ffi, input, UInt32(flags), nil)
+            return rnp_import_keys(ffi, input, UInt32(flags), results)
         }
-        try check(status, "loading a key")
     }
 
     /// Imports every key in `bytes`; returns the primary keys among them.
     func importKeys(_ bytes: [UInt8], secret: Bool) throws -> [KeyHandle] {
         var results: UnsafeMutablePointer<CChar>?
-        let status = bytes.withUnsafeBufferPointer { buffer -> rnp_result_t in
-            var input: rnp_input_t?
-            let made = rnp_input_from_memory(
-                &input, buffer.baseAddress ?? UnsafePointer(bitPattern: 1), buffer.count, false)
-            guard made == RNP_SUCCESS else { return made }
-            defer { rnp_input_destroy(input) }
-            let flags = RNP_LOAD_SAVE_PUBLIC_KEYS | (secret ? RNP_LOAD_SAVE_SECRET_KEYS : 0)
-            return rnp_import_keys(ffi, input, UInt32(flags), &results)
-        }
+        let status = importing(bytes, secret: secret, results: &results)
         defer { rnp_buffer_destroy(results) }
         guard status == RNP_SUCCESS, let results else {
             throw Refusal.invalid(

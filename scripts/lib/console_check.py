@@ -45,10 +45,11 @@ def mails():
     return maildir_messages(MAIL)
 
 
-def sign_in_link(address, after):
-    """The newest console sign-in link mailed to `address` among the mails after the first `after`."""
+def sign_in_link(address, after, area="console"):
+    """The newest sign-in link of `area` (the console, the portal) mailed to `address` among
+    the mails after the first `after`."""
     for to, _, text in reversed(mails()[after:]):
-        found = re.search(r"http://127\.0\.0\.1:\d+/console/sign-in\?token=[A-Za-z0-9_-]+", text)
+        found = re.search(rf"http://127\.0\.0\.1:\d+/{area}/sign-in\?token=[A-Za-z0-9_-]+", text)
         if to == address and found:
             return found.group(0)
     return None
@@ -222,19 +223,12 @@ try:
 
     # 3c. Two providers answer in the portal, each signed in by the link mailed to it; the
     #     release manager's board, totals and timeline show both answers.
-    def portal_link(address, after):
-        for to, _, text in reversed(mails()[after:]):
-            found = re.search(r"http://127\.0\.0\.1:\d+/portal/sign-in\?token=[A-Za-z0-9_-]+", text)
-            if to == address and found:
-                return found.group(0)
-        return None
-
     def answer_in_portal(address, status):
         before = len(mails())
         driver.get(BASE + "/portal")
         driver.find_element(By.ID, "email").send_keys(address)
         press(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
-        driver.get(run.wait_for(f"{address}'s portal link", lambda: portal_link(address, before)))
+        driver.get(run.wait_for(f"{address}'s portal link", lambda: sign_in_link(address, before, "portal")))
         press(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
         press(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "Heap overflow"))
         driver.find_element(By.CSS_SELECTOR, f'input[value="{status}"]').click()
