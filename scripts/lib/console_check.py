@@ -297,7 +297,10 @@ try:
     if "Release window: Tue-Thu 14:00-17:00 Europe/Amsterdam" not in main_text(driver):
         run.fail(f"the advisory's page does not show the release window: {main_text(driver)[:800]}")
     driver.find_element(By.ID, "reschedule-reason").send_keys("the fix needs another day of testing")
-    if later.weekday() not in (1, 2, 3) or not (14 <= later.hour < 17):  # Tue-Thu 14-17 is inside
+    # Tue-Thu 14:00-17:00 is inside, both ends included (the closing minute too), as Herald reads
+    # a window; the instant is typed to the minute.
+    outside = later.weekday() not in (1, 2, 3) or not (14 * 60 <= later.hour * 60 + later.minute <= 17 * 60)
+    if outside:
         driver.find_element(By.ID, "reschedule-window").send_keys("the maintainers are away on Tuesday")
     driver.find_element(By.ID, "reschedule-providers").send_keys("One more day: the patch is being tested.")
     press(driver, driver.find_element(By.CSS_SELECTOR, "form[action*='/reschedule'] button[type=submit]"))
@@ -308,7 +311,6 @@ try:
     shown = json.loads(herald("advisory", "show", "1", "--json"))["advisory"]
     if not shown["schedule"]["embargo"].startswith(later.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M")):
         run.fail(f"the reschedule did not take: {shown['schedule']}")
-    outside = later.weekday() not in (1, 2, 3) or not (14 <= later.hour < 17)
     if outside and "the maintainers are away on Tuesday" not in herald("audit", "--json"):
         run.fail("a release outside the window was not audited with its reason")
     run.wait_for("the revision to both participants", lambda: len(
