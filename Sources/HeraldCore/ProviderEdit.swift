@@ -106,6 +106,13 @@ public struct ProviderEdit: Sendable, Equatable {
             return list.filter { !others.contains($0.lowercased()) }
         }
         let name = organization.trimmingCharacters(in: .whitespaces)
+        let same = { (a: [String], b: [String]) in missing(a, from: b).isEmpty && missing(b, from: a).isEmpty }
+        guard
+            name != current.organization || !same(emails, current.emails) || !same(projects, current.projects)
+                || language != current.language || listed != current.listed
+        else {
+            throw .invalid(field: "edit", rule: "the form changes nothing")
+        }
         return try ProviderEdit(
             organization: name == current.organization ? nil : name,
             addEmails: missing(emails, from: current.emails), removeEmails: missing(current.emails, from: emails),

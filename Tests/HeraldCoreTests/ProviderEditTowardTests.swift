@@ -29,10 +29,10 @@ import Testing
     }
 
     @Test func aFormThatChangesNothingOrTooMuchIsRefused() {
-        #expect(throws: Refusal.self) {
+        #expect(throws: Refusal.invalid(field: "edit", rule: "the form changes nothing")) {
             try ProviderEdit.toward(
-                acme, organization: "Acme Cloud", emails: acme.emails, projects: acme.projects, language: .english,
-                listed: false)
+                acme, organization: "Acme Cloud", emails: acme.emails.map { $0.uppercased() },
+                projects: acme.projects, language: .english, listed: false)
         }
         #expect(throws: Refusal.self) {
             try ProviderEdit.toward(
