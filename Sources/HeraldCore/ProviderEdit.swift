@@ -106,19 +106,20 @@ public struct ProviderEdit: Sendable, Equatable {
             return list.filter { !others.contains($0.lowercased()) }
         }
         let name = organization.trimmingCharacters(in: .whitespaces)
-        let same = { (a: [String], b: [String]) in missing(a, from: b).isEmpty && missing(b, from: a).isEmpty }
+        let (addEmails, removeEmails) = (missing(emails, from: current.emails), missing(current.emails, from: emails))
+        let (addProjects, removeProjects) = (
+            missing(projects, from: current.projects), missing(current.projects, from: projects)
+        )
         guard
-            name != current.organization || !same(emails, current.emails) || !same(projects, current.projects)
-                || language != current.language || listed != current.listed
+            name != current.organization || language != current.language || listed != current.listed
+                || !(addEmails + removeEmails + addProjects + removeProjects).isEmpty
         else {
             throw .invalid(field: "edit", rule: "the form changes nothing")
         }
         return try ProviderEdit(
-            organization: name == current.organization ? nil : name,
-            addEmails: missing(emails, from: current.emails), removeEmails: missing(current.emails, from: emails),
-            addProjects: missing(projects, from: current.projects),
-            removeProjects: missing(current.projects, from: projects),
-            listed: listed == current.listed ? nil : listed, language: language == current.language ? nil : language)
+            organization: name == current.organization ? nil : name, addEmails: addEmails, removeEmails: removeEmails,
+            addProjects: addProjects, removeProjects: removeProjects, listed: listed == current.listed ? nil : listed,
+            language: language == current.language ? nil : language)
     }
 
     /// Equal when they make the same change.

@@ -62,6 +62,27 @@ public struct Readiness: Sendable, Equatable, Codable {
         public var notReached = 0
         /// Excluded by a release manager.
         public var excluded = 0
+
+        /// What the totals line names.
+        public enum Total: String, Sendable {
+            case participants, notified, seen, acknowledged, ready, affected, silent, excluded
+            case notAffected = "not-affected"
+            case moreTime = "more-time"
+            case notReached = "not-reached"
+        }
+
+        /// The totals the line shows, in its order: the first four and silent always, the
+        /// others only when there are some. Every language's line is made from this.
+        public var shown: [(total: Total, count: Int)] {
+            var shown: [(total: Total, count: Int)] = [
+                (.participants, participants), (.notified, notified), (.seen, seen), (.acknowledged, acknowledged),
+            ]
+            shown += [(.ready, ready), (.notAffected, notAffected), (.affected, affected)].filter { $0.count > 0 }
+            if latestProposal != nil { shown.append((.moreTime, needMoreTime)) }
+            shown.append((.silent, silent))
+            shown += [(.notReached, notReached), (.excluded, excluded)].filter { $0.count > 0 }
+            return shown
+        }
     }
 
     /// The counts of the totals line.
@@ -91,23 +112,15 @@ public struct Readiness: Sendable, Equatable, Codable {
     /// first four, silent excepted.
     public var totals: String {
         let counts = self.counts
-        var parts = [
-            "\(counts.participants) participant\(counts.participants == 1 ? "" : "s")", "\(counts.notified) notified",
-            "\(counts.seen) seen", "\(counts.acknowledged) acknowledged",
-        ]
-        if counts.ready > 0 { parts.append("\(counts.ready) ready") }
-        if counts.notAffected > 0 { parts.append("\(counts.notAffected) not affected") }
-        if counts.affected > 0 { parts.append("\(counts.affected) affected") }
-        if let latest = counts.latestProposal {
-            let zone = TimeZone(identifier: timezone) ?? .gmt
-            parts.append(
-                "\(counts.needMoreTime) need\(counts.needMoreTime == 1 ? "s" : "") more time (latest proposal \(Instant.local(latest, in: zone)))"
-            )
-        }
-        parts.append("\(counts.silent) silent")
-        if counts.notReached > 0 { parts.append("\(counts.notReached) not reached") }
-        if counts.excluded > 0 { parts.append("\(counts.excluded) excluded") }
-        return parts.joined(separator: " · ")
+        let zone = TimeZone(identifier: timezone) ?? .gmt
+        let latest = counts.latestProposal.map { Instant.local($0, in: zone) } ?? ""
+        return counts.shown.map { total, count in
+            switch total {
+            case .participants: "\(count) participant\(count == 1 ? "" : "s")"
+            case .moreTime: "\(count) need\(count == 1 ? "s" : "") more time (latest proposal \(latest))"
+            default: "\(count) \(total.rawValue.replacingOccurrences(of: "-", with: " "))"
+            }
+        }.joined(separator: " · ")
     }
 
     private enum CodingKeys: String, CodingKey { case advisoryID, timezone, participants, totals }

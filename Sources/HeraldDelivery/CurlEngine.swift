@@ -240,13 +240,7 @@ private final class Transfer {
     }
 
     func result(code: CURLcode, responseCode: Int, handle: Handle) -> CurlResult {
-        let error =
-            code == CURLE_OK
-            ? ""
-            : {
-                let detail = String(cString: handle.errorBuffer)
-                return detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-            }()
+        let error = curlWords(code, errorBuffer: handle.errorBuffer)
         let snippet = String(decoding: response.prefix(300), as: UTF8.self)
         return CurlResult(
             code: Int32(code.rawValue), error: error, responseCode: responseCode, retryAfter: retryAfter,
@@ -330,9 +324,7 @@ extension CurlEngine {
         let code = curl_easy_perform(easy)
         var status = 0
         herald_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-        let error =
-            code == CURLE_OK
-            ? "" : (errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code)))
+        let error = curlWords(code, errorBuffer: errorBuffer)
         return CurlResult(
             code: Int32(code.rawValue), error: error, responseCode: status, retryAfter: nil, responseSnippet: "")
     }

@@ -22,3 +22,10 @@ public struct CurlResult: Sendable, Equatable {
     /// Whether the engine dropped the transfer before it started: nothing was sent.
     public var wasNotStarted: Bool { code == -2 }
 }
+
+/// libcurl's words for `code`: those it wrote into `errorBuffer` (the details, such as which
+/// certificate failed), else its generic text; empty for success.
+func curlWords(_ code: CURLcode, errorBuffer: UnsafePointer<CChar>) -> String {
+    guard code != CURLE_OK else { return "" }
+    return errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+}

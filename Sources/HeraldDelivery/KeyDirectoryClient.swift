@@ -88,11 +88,9 @@ public struct KeyDirectoryClient: KeyDirectory {
         }
         var status = 0
         herald_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-        let error =
-            code == CURLE_OK
-            ? "" : (errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code)))
         let result = CurlResult(
-            code: Int32(code.rawValue), error: error, responseCode: status, retryAfter: nil, responseSnippet: "",
+            code: Int32(code.rawValue), error: curlWords(code, errorBuffer: errorBuffer), responseCode: status,
+            retryAfter: nil, responseSnippet: "",
             refusedPrivateTarget: refused.pointee != 0)
         return (result, code == CURLE_OK ? body.bytes : [])
     }

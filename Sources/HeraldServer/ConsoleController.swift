@@ -473,7 +473,7 @@ struct ConsoleController: Sendable {
             try await viewing(request, at: "/console/templates?") { _, pages in
                 let templates = app.templates
                 let name = request.uri.queryParameters.get("name").map { String($0.prefix(200)) }
-                if let name, templates.sources[name] == nil { return page(.notFound, pages.notFound()) }
+                if let name, templates.source(of: name) == nil { return page(.notFound, pages.notFound()) }
                 return page(.ok, pages.consoleTemplates(templates, selected: name))
             }
         }

@@ -36,34 +36,15 @@ extension Pages {
         var failing: Int
     }
 
-    /// The readiness totals in the page's language: the counts of `Readiness.totals`, zeros
-    /// left out after the first four (silent excepted), a proposal's instant in `zone`.
+    /// The readiness totals in the page's language: those `Readiness.Counts.shown` names, a
+    /// proposal's instant in `zone`.
     func totals(_ counts: Readiness.Counts, zone: String) -> String {
-        let say = { (key: String, count: Int) in self.word(key, ["count": String(count)]) }
-        let plural = { (key: String, count: Int) in say(key + (count == 1 ? "-one" : "-other"), count) }
-        var parts = [
-            plural("totals-participants", counts.participants), say("totals-notified", counts.notified),
-            say("totals-seen", counts.seen), say("totals-acknowledged", counts.acknowledged),
-        ]
-        for (key, count) in [
-            ("totals-ready", counts.ready), ("totals-not-affected", counts.notAffected),
-            ("totals-affected", counts.affected),
-        ] where count > 0 {
-            parts.append(say(key, count))
-        }
-        if let latest = counts.latestProposal {
-            parts.append(
-                word(
-                    "totals-more-time-" + (counts.needMoreTime == 1 ? "one" : "other"),
-                    [
-                        "count": String(counts.needMoreTime),
-                        "latest": language.dateTime(latest, in: TimeZone(identifier: zone) ?? .gmt),
-                    ]))
-        }
-        parts.append(say("totals-silent", counts.silent))
-        if counts.notReached > 0 { parts.append(say("totals-not-reached", counts.notReached)) }
-        if counts.excluded > 0 { parts.append(say("totals-excluded", counts.excluded)) }
-        return parts.joined(separator: " · ")
+        let latest = counts.latestProposal.map { language.dateTime($0, in: TimeZone(identifier: zone) ?? .gmt) } ?? ""
+        return counts.shown.map { total, count in
+            // Two of them say their number in the singular or the plural.
+            let number = total == .participants || total == .moreTime ? (count == 1 ? "-one" : "-other") : ""
+            return word("totals-\(total.rawValue)\(number)", ["count": String(count), "latest": latest])
+        }.joined(separator: " · ")
     }
 
     func consoleDashboard(session: ConsoleSession, rows: [ConsoleRow], now: Date) -> String {

@@ -17,6 +17,8 @@ public struct Templates: Wording {
     /// Every template's text as it is used, by name (`messages/nl/early-notice.mustache`): the
     /// embedded one, or the override in its place. For reading, as the console shows them.
     public var sources: [String: String] { Self.embedded.merging(overrides, uniquingKeysWith: { $1 }) }
+    /// One template's text as it is used; nil for a name that is no template.
+    public func source(of name: String) -> String? { overrides[name] ?? Self.embedded[name] }
 
     /// The embedded templates alone.
     public static let standard: Templates = {

@@ -24,6 +24,9 @@ import time
 import urllib.error
 import urllib.request
 
+import jsonschema
+import yaml
+
 from harness import Run, free_port
 
 HERALD = os.path.abspath(sys.argv[1])
@@ -262,6 +265,13 @@ if status != 201 or [k["fingerprint"] for k in body] != [erin_fpr] or body[0]["e
 status, _, body = api("GET", f"/providers/{erin}/keys", auditor)
 if status != 200 or [k["fingerprint"] for k in body] != [erin_fpr] or "armored" in body[0]:
     fail(f"the auditor's list: {status} {body}")
+# The answer is what openapi.yaml says it is (schemathesis may never see a key to check).
+spec = yaml.safe_load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "openapi.yaml")))
+key_schema = dict(spec["components"]["schemas"]["ProviderKey"], additionalProperties=False)
+try:
+    jsonschema.Draft202012Validator(key_schema, format_checker=jsonschema.FormatChecker()).validate(body[0])
+except jsonschema.ValidationError as error:
+    fail(f"a listed key does not match openapi.yaml's ProviderKey: {error.message}: {body[0]}")
 status, _, body = api("DELETE", f"/providers/{erin}/keys/{erin_fpr[-16:]}", auditor)
 if status != 403:
     fail(f"an auditor removed a key: {status} {body}")
