@@ -57,8 +57,8 @@ public struct ProviderAdministration {
         var report = ProviderSync.Report()
         for provider in try importList(list, actor: actor) {
             report.added.append(try added(provider))
-            for hook in provider.webhooks {
-                if let secret = hook.secret { report.newSecrets[hook.url] = secret }
+            report.newSecrets += provider.webhooks.compactMap { hook in
+                hook.secret.map { .init(provider: provider.organization, url: hook.url, secret: $0) }
             }
         }
         return report
@@ -143,14 +143,16 @@ public struct ProviderAdministration {
                     "provider.add", subjectType: "provider", subjectID: id, at: now, actor: actor, reason: reason,
                     details: ["organization": wanted.organization])
                 try briefing.brief(provider: id)
-                for hook in try providers.get(id).webhooks {
-                    if let secret = hook.secret { report.newSecrets[hook.url] = secret }
+                report.newSecrets += try providers.get(id).webhooks.compactMap { hook in
+                    hook.secret.map { .init(provider: wanted.organization, url: hook.url, secret: $0) }
                 }
                 report.added.append(try added(providers.get(id)))
             }
             for change in plan.changes {
                 let (_, secrets) = try editInTransaction(change.member, change.edit, actor: actor, reason: reason)
-                report.newSecrets.merge(secrets) { $1 }
+                report.newSecrets += secrets.sorted { $0.key < $1.key }.map {
+                    .init(provider: change.member.organization, url: $0.key, secret: $0.value)
+                }
                 report.changed.append("\(change.member.organization): \(change.summary(fingerprints.url))")
             }
             for gone in plan.removals {

@@ -16,11 +16,22 @@ public struct ProviderSync {
         public var changed: [String] = []
         /// Providers that left: not in the file, and following no other project.
         public var removed: [String] = []
-        /// New webhook secrets by URL: the only time they are shown.
-        public var newSecrets: [String: String] = [:]
+        /// The signing secrets of the webhooks made, by provider: the only time they are shown.
+        public var newSecrets: [NewSecret] = []
 
         /// An empty report.
         public init() {}
+    }
+
+    /// A webhook's signing secret, made by an import or a sync. Two providers may share a URL
+    /// (a hosting company's one receiver), so each is named by provider and URL.
+    public struct NewSecret: Sendable, Equatable, Encodable {
+        /// The provider's organisation.
+        public let provider: String
+        /// The webhook's URL.
+        public let url: String
+        /// The secret, shown this once.
+        public let secret: String
     }
 
     /// A member and the edit that makes it match the file.

@@ -81,15 +81,10 @@ public enum CVSS {
 
 extension CVSS {
     /// The base score of a CVSS 3.1 vector (the specification's section 7.1 and its Roundup),
-    /// nil for a 4.0 vector (its score comes from the specification's lookup tables, which
-    /// Herald does not carry: the vector is shown as given) or one that is not valid.
+    /// nil for a 4.0 vector (`score40` scores those) or one that is not valid.
     public static func baseScore(_ vector: String) -> Double? {
         guard vector.hasPrefix("CVSS:3.1/") else { return nil }
-        var metric: [String: String] = [:]
-        for part in vector.split(separator: "/").dropFirst() {
-            let pair = part.split(separator: ":")
-            if pair.count == 2 { metric[String(pair[0])] = String(pair[1]) }
-        }
+        let metric = metrics(of: vector)
         let changed = metric["S"] == "C"
         let weights: [String: [String: Double]] = [
             "AV": ["N": 0.85, "A": 0.62, "L": 0.55, "P": 0.2], "AC": ["L": 0.77, "H": 0.44],
@@ -106,6 +101,16 @@ extension CVSS {
         guard impact > 0 else { return 0 }
         let exploitability = 8.22 * av * ac * pr * ui
         return roundUp(min((changed ? 1.08 : 1) * (impact + exploitability), 10))
+    }
+
+    /// A vector's metrics by name, its version left out.
+    static func metrics(of vector: String) -> [String: String] {
+        var metric: [String: String] = [:]
+        for part in vector.split(separator: "/").dropFirst() {
+            let pair = part.split(separator: ":")
+            if pair.count == 2 { metric[String(pair[0])] = String(pair[1]) }
+        }
+        return metric
     }
 
     /// CVSS 3.1's Roundup: the smallest number with one decimal that is at least `value`,

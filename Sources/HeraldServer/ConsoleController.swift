@@ -350,7 +350,7 @@ struct ConsoleController: Sendable {
                         }
                         guard apply else {
                             var report = try stores.database.rehearse(importing)
-                            report.newSecrets = [:]  // made in the rehearsal, rolled back with it
+                            report.newSecrets = []  // made in the rehearsal, rolled back with it
                             return (report, token)
                         }
                         // Applied only as previewed: another text, mode or list is previewed again.

@@ -154,7 +154,7 @@ extension Pages {
             advisory.state == .scheduled && session.account.role >= .releaseManager && !earlyNoticeSent
             && (advisory.schedule.embargo.map { $0 > now } ?? false)
             && (advisory.schedule.earlyNotice.map { $0 > now } ?? true)  // due already: the scheduler has it
-        values["cvss-score"] = advisory.content.cvss.map(Self.cvssScore) ?? ""
+        values["cvss-score"] = advisory.content.cvss.map(CVSS.scored) ?? ""
         values["window"] =
             project.flatMap { project in project.releaseWindow.map { "\($0) \(project.timezone)" } } ?? ""
         values["csrf"] = session.csrf
@@ -284,10 +284,10 @@ extension Pages {
                 "any-added": !(report?.added ?? []).isEmpty, "any-changed": !(report?.changed ?? []).isEmpty,
                 "any-removed": !(report?.removed ?? []).isEmpty,
                 "unchanged": report.map { $0.added.isEmpty && $0.changed.isEmpty && $0.removed.isEmpty } ?? false,
-                "secrets": (report?.newSecrets ?? [:]).sorted { $0.key < $1.key }.map {
-                    ["url": $0.key, "secret": $0.value]
+                "secrets": (report?.newSecrets ?? []).map {
+                    ["provider": $0.provider, "url": $0.url, "secret": $0.secret]
                 },
-                "any-secrets": !(report?.newSecrets ?? [:]).isEmpty,
+                "any-secrets": !(report?.newSecrets ?? []).isEmpty,
             ])
     }
 
@@ -421,14 +421,9 @@ extension Pages {
                 },
                 "cvss": input.cvss, "affected": input.affected, "fixed": input.fixed, "embargo": input.embargo,
                 "early": input.early, "reason": input.reason, "note": input.note, "preview-html": previewHTML,
-                "cvss-score": preview ? (try? CVSS.validate(input.cvss)).map(Self.cvssScore) ?? "" : "",
+                "cvss-score": preview ? (try? CVSS.validate(input.cvss)).map(CVSS.scored) ?? "" : "",
                 "has-preview": !previewHTML.isEmpty,
             ])
-    }
-
-    /// "9.8 (critical) · CVSS:3.1/…" for a 3.1 vector; a 4.0 vector as given.
-    static func cvssScore(_ vector: String) -> String {
-        CVSS.baseScore(vector).map { String(format: "%.1f", $0) + " (\(CVSS.rating($0))) · \(vector)" } ?? vector
     }
 
     /// Sent, delivered and failing marks of some deliveries.

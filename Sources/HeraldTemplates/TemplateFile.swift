@@ -193,8 +193,8 @@ struct TemplateFile {
                 fields: [
                     "q", "csrf", "is-admin", "csv", "sync", "error", "reported", "applied", "previewed", "added",
                     "changed",
-                    "removed", "line", "any-added", "any-changed", "any-removed", "unchanged", "secrets", "url",
-                    "secret",
+                    "removed", "line", "any-added", "any-changed", "any-removed", "unchanged", "secrets", "provider",
+                    "url", "secret",
                     "any-secrets",
                 ], html: true, lists: ["added", "changed", "removed", "secrets"]),
             "console-templates": Schema(

@@ -165,7 +165,7 @@ struct AdvisoryCommand: ParsableCommand {
                 ("advisory", "\(advisory.id) (\(advisory.publicID))"), ("project", advisory.projectSlug),
                 ("state", advisory.state.rawValue), ("revision", String(advisory.revision)), ("title", c.title),
                 ("cve", c.cves.joined(separator: ", ")), ("severity", c.severity?.rawValue ?? ""),
-                ("cvss", c.cvss ?? ""),
+                ("cvss", c.cvss.map(CVSS.scored) ?? ""),
                 ("affected", c.affected), ("fixed", c.fixed), ("embargo", local(advisory.schedule.embargo)),
                 ("early notice", local(advisory.schedule.earlyNotice)),
                 ("pre-announce", local(advisory.schedule.preAnnounce)),

@@ -22,7 +22,7 @@ struct Herald: AsyncParsableCommand {
         subcommands: [
             Serve.self, Migrate.self, TokenCommand.self, ProjectCommand.self, ProviderCommand.self, ChannelCommand.self,
             AdvisoryCommand.self, DeliveriesCommand.self, AuditCommand.self, SettingsCommand.self,
-            TemplatesCommand.self, FeedCommand.self, AccountCommand.self,
+            TemplatesCommand.self, FeedCommand.self, AccountCommand.self, CVSSCommand.self,
         ]
     )
 }

@@ -234,7 +234,7 @@ struct ProviderCommand: ParsableCommand {
                     try context.providers.sync(list, actor: context.actor)
                 }
                 : try context.providers.sync(list, actor: context.actor)
-            if dryRun { report.newSecrets = [:] }  // made in the rehearsal, rolled back with it
+            if dryRun { report.newSecrets = [] }  // made in the rehearsal, rolled back with it
             if output.json { return try Output.json(report) }
             let verb = dryRun ? "would " : ""
             for line in report.added { print("\(verb)add     \(line)") }
@@ -245,8 +245,8 @@ struct ProviderCommand: ParsableCommand {
                     + "\(dryRun ? "change" : "changed") \(report.changed.count), \(dryRun ? "remove" : "removed") \(report.removed.count)"
             )
             if !dryRun {
-                for (url, secret) in report.newSecrets.sorted(by: { $0.key < $1.key }) {
-                    print("signing secret for \(url): \(secret)")
+                for made in report.newSecrets {
+                    print("signing secret for \(made.provider), \(made.url): \(made.secret)")
                 }
             }
         }

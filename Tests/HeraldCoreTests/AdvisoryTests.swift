@@ -154,4 +154,23 @@ import Testing
         #expect(CVSS.rating(9.8) == "critical" && CVSS.rating(6.1) == "medium" && CVSS.rating(0) == "none")
         #expect(CVSS.roundUp(4.02) == 4.1 && CVSS.roundUp(4.0) == 4.0 && CVSS.roundUp(4.000_000_1) == 4.0)
     }
+
+    /// A few by hand, as FIRST's 4.0 calculator gives them; scripts/lib/cvss4_check.py compares
+    /// every base vector and 40,000 others with an independent implementation.
+    @Test func scores40MatchTheSpecificationsCalculator() {
+        let cases: [(String, Double, String)] = [
+            ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 9.3, "CVSS-B"),
+            ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:U/CR:L", 8.0, "CVSS-BTE"),
+            ("CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:P", 7.1, "CVSS-BT"),
+            ("CVSS:4.0/AV:N/AC:L/AT:P/PR:N/UI:P/VC:L/VI:L/VA:N/SC:L/SI:L/SA:N/MSI:S", 6.8, "CVSS-BE"),
+            ("CVSS:4.0/AV:P/AC:H/AT:P/PR:H/UI:A/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N", 1.0, "CVSS-B"),
+            ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N/E:X/U:Red", 0, "CVSS-B"),
+        ]
+        for (vector, score, name) in cases {
+            let scored = CVSS.score40(vector)
+            #expect(scored?.score == score && scored?.nomenclature == name, "\(vector)")
+        }
+        #expect(CVSS.score40("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H") == nil)
+        #expect(CVSS.score40("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H") == nil)
+    }
 }

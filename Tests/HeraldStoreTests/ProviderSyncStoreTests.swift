@@ -25,6 +25,29 @@ import Testing
         #expect(try db.snapshot() == before)
     }
 
+    /// A hosting company's one receiver may serve two providers: each gets its own secret, and
+    /// the report shows both by provider (keyed by URL alone, the second hid the first).
+    @Test func eachNewWebhookSecretIsReportedByProviderEvenOnASharedURL() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        let csv = """
+            organization,email,project,webhook
+            Acme,sec@acme.example,demo,https://receiver.example/herald
+            Newco,sec@newco.example,demo,https://receiver.example/herald
+            """
+        for sync in [false, true] {
+            let list = try ProviderImport(csv: csv)
+            let report = try db.database.rehearse {
+                sync
+                    ? try db.providers.sync(list, actor: db.actor)
+                    : try db.providers.importReport(list, actor: db.actor)
+            }
+            #expect(report.newSecrets.map(\.provider) == ["Acme", "Newco"], "sync: \(sync)")
+            #expect(report.newSecrets.allSatisfy { $0.url == "https://receiver.example/herald" })
+            #expect(Set(report.newSecrets.map(\.secret)).count == 2)
+        }
+    }
+
     @Test func anImportedNameThatPassesForAMembersIsFlaggedInTheReport() throws {
         let db = try TestDatabase()
         try db.addProject()

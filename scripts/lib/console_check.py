@@ -329,6 +329,13 @@ try:
     press(driver, driver.find_element(By.CSS_SELECTOR, "button[value=preview]"))
     if "CVSS: 6.1 (medium)" not in main_text(driver):
         run.fail(f"the editor does not show the vector's score: {main_text(driver)[:800]}")
+    # A 4.0 vector is scored too (FIRST's calculator gives 2.1), named for the metrics it carries.
+    field = driver.find_element(By.ID, "cvss")
+    field.clear()
+    field.send_keys("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:P/VC:L/VI:L/VA:N/SC:L/SI:L/SA:N/E:P")
+    press(driver, driver.find_element(By.CSS_SELECTOR, "button[value=preview]"))
+    if "CVSS: 2.1 (low, CVSS-BT)" not in main_text(driver):
+        run.fail(f"the editor does not score a CVSS 4.0 vector: {main_text(driver)[:800]}")
     preview_html = driver.find_element(By.CSS_SELECTOR, "article.preview").get_attribute("innerHTML")
     if "<strong>raw HTML</strong>" not in preview_html or "<script>" in preview_html:
         run.fail(f"the preview is not the sanitised Markdown: {preview_html[:400]}")

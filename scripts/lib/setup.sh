@@ -30,15 +30,18 @@ ensure_build_dependencies() {
 # self-signed certificate, schemathesis, which fuzzes the HTTP API from openapi.yaml, and the
 # ecosystem's validators: jsonschema (OSV, JSON Feed, Adaptive Card), jing (Atom) and the
 # official standardwebhooks library (the generic webhook's signature); pyotp plays the console
-# user's authenticator app; GnuPG and Sequoia (sqop) decrypt and verify what Herald encrypts and signs.
+# user's authenticator app; GnuPG and Sequoia (sqop) decrypt and verify what Herald encrypts and signs;
+# Red Hat's cvss package, a translation of FIRST's calculators, checks Herald's CVSS scores.
 ensure_test_dependencies() {
     ensure_packages chromium chromium-driver fonts-dejavu-core openssl jing gnupg sqop
     python3 -c "import aiosmtpd, feedparser, jsonschema, standardwebhooks, selenium, axe_selenium_python, pyotp" 2>/dev/null \
         || pip_install aiosmtpd feedparser jsonschema standardwebhooks selenium axe-selenium-python pyotp
+    python3 -c "import cvss, sys; sys.exit(cvss.__version__ != '$CVSS_VERSION')" 2>/dev/null || pip_install "cvss==$CVSS_VERSION"
     python3 -m schemathesis.cli --version 2>/dev/null | grep -qx ".*version $SCHEMATHESIS_VERSION" || pip_install "schemathesis==$SCHEMATHESIS_VERSION"
 }
 
 SCHEMATHESIS_VERSION=4.32.5
+CVSS_VERSION=3.6
 
 # A real Matrix homeserver (Synapse) for one message read back through its client API: in a
 # virtual environment of its own, installed once per machine and reused by every run.
