@@ -63,7 +63,12 @@ let package = Package(
         ),
 
         // The OpenPGP port (HeraldApp.OpenPGP) over librnp.
-        .target(name: "HeraldOpenPGP", dependencies: ["CRNP", "HeraldApp", "HeraldCore"]),
+        .target(
+            name: "HeraldOpenPGP",
+            dependencies: [
+                "CRNP", "HeraldApp", "HeraldCore", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]),
 
         // Scheduler, outbox workers and the transports (libcurl for SMTP and HTTP, files for Maildir).
         .target(

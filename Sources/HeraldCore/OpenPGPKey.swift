@@ -20,12 +20,17 @@ public struct OpenPGPKey: Equatable, Sendable {
     public var revoked: Bool
     /// The key, ASCII-armored, public parts only.
     public var armored: String
+    /// The fingerprint of the subkey notices are encrypted to: the verified, unrevoked
+    /// encryption subkey valid the longest (the one `expires` is the expiry of); nil when only
+    /// the primary key encrypts, or for a key stored before this was recorded.
+    public var encryptionSubkey: String?
 
     /// Creates the value.
     public init(
         fingerprint: String, algorithm: String, created: Date, expires: Date?, userIDs: [String], canEncrypt: Bool,
-        revoked: Bool, armored: String
+        revoked: Bool, armored: String, encryptionSubkey: String? = nil
     ) {
+        self.encryptionSubkey = encryptionSubkey
         self.fingerprint = fingerprint
         self.algorithm = algorithm
         self.created = created

@@ -73,10 +73,19 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
     }
 
     /// Encrypted (AES-256, uncompressed) to the recipient's encryption key and signed (SHA-256), armored.
+    /// To a Curve25519 subkey verified when the key was added (`encryptionSubkey`), the
+    /// encryption is Herald's own over swift-crypto and librnp only signs; otherwise librnp
+    /// does both.
     public func encrypt(_ plaintext: [UInt8], to recipient: OpenPGPKeyMaterial, signedBy signer: OpenPGPKeyMaterial?)
         throws -> [UInt8]
     {
-        try withKeyring { keyring in
+        if let subkey = recipient.encryptionSubkey,
+            let verified = Curve25519Encryption.recipient(in: recipient.bytes, subkey: subkey)
+        {
+            let message = try signer.map { try signed(plaintext, by: $0) } ?? Curve25519Encryption.literal(plaintext)
+            return try Curve25519Encryption.encrypt(message, to: verified)
+        }
+        return try withKeyring { keyring in
             let recipientKey = try keyring.loaded(recipient)
             let signerKey = try signer.map { try keyring.loaded($0, keep: true) }
             return try Self.run(input: plaintext) { input, output in
@@ -93,6 +102,24 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
                 try check(rnp_op_encrypt_set_compression(op, "Uncompressed", 0), "choosing no compression")
                 try check(rnp_op_encrypt_set_armor(op, true), "armoring")
                 try check(rnp_op_encrypt_execute(op), "encrypting")
+            }
+        }
+    }
+
+    /// `plaintext` as a signed OpenPGP message (one-pass signature, literal data, signature;
+    /// SHA-256, uncompressed, binary): what goes inside the encryption.
+    func signed(_ plaintext: [UInt8], by signer: OpenPGPKeyMaterial) throws -> [UInt8] {
+        try withKeyring { keyring in
+            let signerKey = try keyring.loaded(signer, keep: true)
+            return try Self.run(input: plaintext) { input, output in
+                var op: rnp_op_sign_t?
+                try check(rnp_op_sign_create(&op, keyring.ffi, input, output), "signing")
+                defer { rnp_op_sign_destroy(op) }
+                try check(rnp_op_sign_add_signature(op, signerKey.handle, nil), "adding the signature")
+                try check(rnp_op_sign_set_hash(op, "SHA256"), "choosing the hash")
+                try check(rnp_op_sign_set_compression(op, "Uncompressed", 0), "choosing no compression")
+                try check(rnp_op_sign_set_armor(op, false), "choosing binary")
+                try check(rnp_op_sign_execute(op), "signing")
             }
         }
     }
@@ -360,7 +387,8 @@ final class KeyHandle {
         let revoked = try flag(rnp_key_is_revoked)
         var canEncrypt = false
         var validTill: UInt64 = 0
-        for candidate in candidates {
+        var encryptionSubkey: String?
+        for (index, candidate) in candidates.enumerated() {
             var allows = false
             try check(rnp_key_allows_usage(candidate.handle, "encrypt", &allows), "reading a key's usage")
             guard allows, try !candidate.flag(rnp_key_is_revoked) else { continue }
@@ -368,7 +396,11 @@ final class KeyHandle {
             try check(rnp_key_valid_till64(candidate.handle, &till), "reading a key's validity")
             guard till > 0 else { continue }
             canEncrypt = true
-            validTill = max(validTill, till)
+            if till > validTill || (till == validTill && encryptionSubkey == nil) {
+                validTill = till
+                // The primary key (index 0) encrypting is rare: librnp keeps that case.
+                encryptionSubkey = index == 0 ? nil : try candidate.fingerprint()
+            }
         }
         // A key past its expiry reads as valid till a past instant; one that never expires, as the maximum.
         let expires: Date? =
@@ -378,7 +410,7 @@ final class KeyHandle {
         return OpenPGPKey(
             fingerprint: try fingerprint(), algorithm: curve.map { "\(algorithm) \($0)" } ?? "\(algorithm) \(bits)",
             created: Date(timeIntervalSince1970: Double(created)), expires: expires, userIDs: userIDs,
-            canEncrypt: canEncrypt, revoked: revoked, armored: armored)
+            canEncrypt: canEncrypt, revoked: revoked, armored: armored, encryptionSubkey: encryptionSubkey)
     }
 
     /// The primary key's own expiry, for the message that says a key expired.

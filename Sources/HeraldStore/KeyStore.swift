@@ -14,7 +14,8 @@ public struct KeyStore: KeyRecords {
     public func providerKeys(of provider: Int64) throws -> [ProviderKey] {
         try database.query(
             """
-            SELECT email, fingerprint, algorithm, armored, user_ids, key_created, expires_at, added_at, added_by
+            SELECT email, fingerprint, algorithm, armored, user_ids, key_created, expires_at, added_at, added_by,
+                   encryption_subkey
             FROM provider_keys WHERE provider_id = ? ORDER BY email
             """, [.integer(provider)]
         ) { row in
@@ -24,7 +25,7 @@ public struct KeyStore: KeyRecords {
                 key: OpenPGPKey(
                     fingerprint: row.text(1), algorithm: row.text(2), created: row.date(5),
                     expires: row.optionalDate(6), userIDs: userIDs,
-                    canEncrypt: true, revoked: false, armored: row.text(3)),
+                    canEncrypt: true, revoked: false, armored: row.text(3), encryptionSubkey: row.optionalText(9)),
                 addedAt: row.date(7), addedBy: row.text(8))
         }
     }
@@ -41,11 +42,11 @@ public struct KeyStore: KeyRecords {
         try database.run(
             """
             INSERT INTO provider_keys (provider_id, email, fingerprint, algorithm, armored, user_ids, key_created,
-                                       expires_at, added_at, added_by)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                                       expires_at, added_at, added_by, encryption_subkey)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
             ON CONFLICT (provider_id, email) DO UPDATE SET
                 fingerprint = ?3, algorithm = ?4, armored = ?5, user_ids = ?6, key_created = ?7, expires_at = ?8,
-                added_at = ?9, added_by = ?10,
+                added_at = ?9, added_by = ?10, encryption_subkey = ?11,
                 -- Warned again only of a new key or a new date, not of the same key pasted again.
                 warned_at = CASE WHEN provider_keys.fingerprint = ?3 AND provider_keys.expires_at IS ?8
                                  THEN provider_keys.warned_at END
@@ -53,6 +54,7 @@ public struct KeyStore: KeyRecords {
             [
                 .integer(provider), .text(email), .text(key.fingerprint), .text(key.algorithm), .text(key.armored),
                 .text(userIDs), .date(key.created), SQLValue.date(key.expires), .date(at), .text(actor),
+                .optionalText(key.encryptionSubkey),
             ])
         return replaced
     }

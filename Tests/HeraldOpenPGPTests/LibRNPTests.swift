@@ -1,8 +1,9 @@
 import Foundation
 import HeraldApp
 import HeraldCore
-import HeraldOpenPGP
 import Testing
+
+@testable import HeraldOpenPGP
 
 @Suite struct LibRNPTests {
     let pgp = LibRNP()
@@ -70,6 +71,61 @@ import Testing
         #expect(String(decoding: plain, as: UTF8.self) == text)
         let verified = try String(contentsOfFile: verifications, encoding: .utf8)
         #expect(verified.contains(signer.fingerprint))
+    }
+
+    /// A Curve25519 subkey verified when the key was read is encrypted to by Herald's own code
+    /// (librnp only signs): Sequoia decrypts it, verifies the signature, and finds the text
+    /// intact; without a signer too, and a changed byte is refused by the integrity check.
+    @Test func sequoiaDecryptsHeraldsOwnCurve25519Encryption() throws {
+        let recipientSecret = try Sop.generateKey("Provider <ops@provider.example>")
+        let recipient = try pgp.readSecretKey(recipientSecret).key
+        let subkey = try #require(recipient.encryptionSubkey, "Sequoia's key encrypts with a subkey")
+        #expect(subkey != recipient.fingerprint && subkey.count == 40)
+        let verified = try #require(Curve25519Encryption.recipient(in: Array(recipient.armored.utf8), subkey: subkey))
+        #expect(Curve25519Encryption.hex(verified.fingerprint) == subkey)
+        #expect(Curve25519Encryption.recipient(in: Array(recipient.armored.utf8), subkey: recipient.fingerprint) == nil)
+
+        let signerSecret = try pgp.generateKey(userID: "Open Zaak <security@openzaak.example>")
+        let signer = try pgp.readSecretKey(signerSecret).key
+        let material = OpenPGPKeyMaterial(
+            fingerprint: recipient.fingerprint, bytes: Array(recipient.armored.utf8), encryptionSubkey: subkey)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let key = folder.appendingPathComponent("recipient.key").path
+        try Data(recipientSecret).write(to: URL(fileURLWithPath: key))
+        try Data(signer.armored.utf8).write(to: folder.appendingPathComponent("signer.cert"))
+
+        // Long enough for a five-octet packet length, with non-ASCII text and CR LF.
+        let text = String(repeating: "Beveiligingsadvies – æøå ÆØÅ\r\n", count: 400)
+        let signed = try pgp.encrypt(
+            Array(text.utf8), to: material,
+            signedBy: OpenPGPKeyMaterial(fingerprint: signer.fingerprint, bytes: signerSecret))
+        let verifications = folder.appendingPathComponent("verifications").path
+        let plain = try Sop.run(
+            [
+                "decrypt", "--verifications-out=\(verifications)", "--verify-with",
+                folder.appendingPathComponent("signer.cert").path, key,
+            ], input: signed)
+        #expect(String(decoding: plain, as: UTF8.self) == text)
+        #expect(try String(contentsOfFile: verifications, encoding: .utf8).contains(signer.fingerprint))
+
+        for size in [0, 1, 191, 192, 8383, 8384] {
+            let text = [UInt8](repeating: 0x41, count: size)
+            let unsigned = try pgp.encrypt(text, to: material, signedBy: nil)
+            #expect(try Sop.run(["decrypt", key], input: unsigned) == text, "\(size) bytes")
+        }
+
+        // The encryption is Herald's: the same message twice differs (a new session key and
+        // ephemeral key each time), and one flipped bit inside fails Sequoia's integrity check.
+        let once = try Curve25519Encryption.encrypt(Curve25519Encryption.literal(Array("x".utf8)), to: verified)
+        let twice = try Curve25519Encryption.encrypt(Curve25519Encryption.literal(Array("x".utf8)), to: verified)
+        #expect(once != twice)
+        var binary = try #require(Curve25519Encryption.dearmored(once))
+        binary[binary.count - 5] ^= 0x01
+        #expect(throws: (any Error).self) {
+            try Sop.run(["decrypt", key], input: Curve25519Encryption.armor(binary))
+        }
     }
 
     @Test func sequoiaVerifiesADetachedSignature() throws {

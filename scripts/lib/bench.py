@@ -310,11 +310,12 @@ if "openpgp" in ONLY:
         "SELECT pc.email, p.id FROM provider_contacts pc JOIN providers p ON p.id = pc.provider_id").fetchall())
     now_ms = int(time.time() * 1000)
     connection.executemany(
-        """INSERT INTO provider_keys (provider_id, email, fingerprint, algorithm, armored, user_ids, key_created, added_at, added_by)
-           VALUES (?, ?, ?, 'EDDSA Ed25519', ?, ?, ?, ?, 'bench')""",
+        """INSERT INTO provider_keys (provider_id, email, fingerprint, algorithm, armored, user_ids, key_created, added_at,
+                                      added_by, encryption_subkey)
+           VALUES (?, ?, ?, 'EDDSA Ed25519', ?, ?, ?, ?, 'bench', ?)""",
         [(contacts[f"contact{i}@org{i}.example"], f"contact{i}@org{i}.example", fingerprint, armored.replace("\\n", "\n"),
-          json.dumps([f"Org {i} <contact{i}@org{i}.example>"]), now_ms, now_ms)
-         for i, fingerprint, armored in (line.split("\t") for line in lines)])
+          json.dumps([f"Org {i} <contact{i}@org{i}.example>"]), now_ms, now_ms, subkey)
+         for i, fingerprint, subkey, armored in (line.split("\t") for line in lines)])
     connection.commit()
     connection.close()
     rounds = []

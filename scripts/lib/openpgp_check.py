@@ -17,6 +17,7 @@ import glob
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -235,6 +236,21 @@ def sqop_decrypts(address, secret_path):
 step("GnuPG decrypts Ed25519 and RSA-3072 notices and verifies the project's signature")
 gpg_decrypts("alice@ed.example")
 gpg_decrypts("bob@rsa.example")
+step("to a Curve25519 subkey, the one verified at upload is recorded and encrypted to (Herald's own encryption)")
+subkeys = dict(sqlite3.connect(DB).execute("SELECT email, encryption_subkey FROM provider_keys").fetchall())
+for address, uid in [("alice@ed.example", "Alice <alice@ed.example>"), ("sam@strict.example", "Sam <sam@strict.example>")]:
+    listing = gpg("--with-colons", "--fingerprint", uid).stdout.decode()
+    lines = [line.split(":") for line in listing.splitlines()]
+    subkey_fpr = next(lines[i + 1][9] for i, f in enumerate(lines) if f[0] == "sub" and "e" in f[11])
+    if subkeys.get(address) != subkey_fpr:
+        fail(f"{address}: the recorded encryption subkey is {subkeys.get(address)}, not {subkey_fpr}")
+    packets = gpg("--list-packets", input=encrypted_part(address), check=False).stdout.decode(errors="replace")
+    if f"keyid {subkey_fpr[-16:]}" not in packets or "algo 18" not in packets:
+        fail(f"{address}: the notice is not encrypted to the subkey {subkey_fpr}:\n{packets[:600]}")
+# Bob's RSA key encrypts with its primary key: nothing recorded, librnp encrypts (and gpg decrypted it above).
+if subkeys.get("bob@rsa.example") is not None:
+    fail(f"bob@rsa.example: an encryption subkey recorded for a key without one: {subkeys['bob@rsa.example']!r}")
+
 step("Sequoia decrypts its own key's notice and GnuPG-made keys' notices, and verifies the signature")
 sqop_decrypts("carol@sq.example", carol_secret_path)
 for address in ["alice@ed.example", "bob@rsa.example"]:

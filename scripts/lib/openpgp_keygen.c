@@ -1,7 +1,8 @@
 /* Makes N throw-away OpenPGP keys for the benchmark's encrypted fan-out, with librnp (the library
  * Herald links): key i is "Org i <contact{i}@org{i}.example>", an Ed25519 primary key with a
  * Curve25519 encryption subkey, as a provider's would be. Writes one line per key to standard
- * output: i, the fingerprint, and the armored public key with its line ends written as \n.
+ * output: i, the fingerprint, the encryption subkey's fingerprint (what `provider key add` records
+ * as the subkey to encrypt to), and the armored public key with its line ends written as \n.
  *
  *   openpgp_keygen N > keys.tsv
  */
@@ -49,13 +50,17 @@ int main(int argc, char **argv) {
         CHECK(rnp_locate_key(ffi, "grip", grip, &key));
         char *fingerprint;
         CHECK(rnp_key_get_fprint(key, &fingerprint));
+        rnp_key_handle_t subkey;
+        CHECK(rnp_key_get_subkey_at(key, 0, &subkey));
+        char *subkey_fingerprint;
+        CHECK(rnp_key_get_fprint(subkey, &subkey_fingerprint));
         rnp_output_t output;
         CHECK(rnp_output_to_memory(&output, 0));
         CHECK(rnp_key_export(key, output, RNP_KEY_EXPORT_ARMORED | RNP_KEY_EXPORT_PUBLIC | RNP_KEY_EXPORT_SUBKEYS));
         uint8_t *armored;
         size_t length;
         CHECK(rnp_output_memory_get_buf(output, &armored, &length, false));
-        printf("%ld\t%s\t", i, fingerprint);
+        printf("%ld\t%s\t%s\t", i, fingerprint, subkey_fingerprint);
         for (size_t j = 0; j < length; j++) {
             if (armored[j] == '\n') fputs("\\n", stdout);
             else if (armored[j] != '\r') putchar(armored[j]);
@@ -63,6 +68,8 @@ int main(int argc, char **argv) {
         putchar('\n');
         rnp_output_destroy(output);
         rnp_buffer_destroy(fingerprint);
+        rnp_buffer_destroy(subkey_fingerprint);
+        rnp_key_handle_destroy(subkey);
         rnp_key_handle_destroy(key);
         rnp_buffer_destroy(results);
         rnp_ffi_destroy(ffi);
