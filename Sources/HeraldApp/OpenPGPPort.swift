@@ -8,12 +8,12 @@ public struct OpenPGPKeyMaterial: Sendable, Equatable {
     public var fingerprint: String
     /// The key, armored or binary (a secret key: unprotected, only ever in memory).
     public var bytes: [UInt8]
-    /// The fingerprint of the subkey to encrypt to, as `OpenPGPKey.encryptionSubkey` chose it
-    /// when the key was read and verified; nil to let the library choose.
-    public var encryptionSubkey: String?
+    /// The subkey to encrypt to, as `OpenPGPKey.encryptionSubkey` chose it when the key was
+    /// read and verified, and while it is usable; nil to let the library choose.
+    public var encryptionSubkey: EncryptionSubkey?
 
     /// Creates the value.
-    public init(fingerprint: String, bytes: [UInt8], encryptionSubkey: String? = nil) {
+    public init(fingerprint: String, bytes: [UInt8], encryptionSubkey: EncryptionSubkey? = nil) {
         self.fingerprint = fingerprint
         self.bytes = bytes
         self.encryptionSubkey = encryptionSubkey

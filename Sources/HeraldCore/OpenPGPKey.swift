@@ -20,15 +20,15 @@ public struct OpenPGPKey: Equatable, Sendable {
     public var revoked: Bool
     /// The key, ASCII-armored, public parts only.
     public var armored: String
-    /// The fingerprint of the subkey notices are encrypted to: the verified, unrevoked
-    /// encryption subkey valid the longest (the one `expires` is the expiry of); nil when only
-    /// the primary key encrypts, or for a key stored before this was recorded.
-    public var encryptionSubkey: String?
+    /// The subkey notices are encrypted to, as librnp and GnuPG choose it: the newest verified,
+    /// unrevoked encryption subkey valid when the key was read. Nil when only the primary key
+    /// encrypts, or for a key stored before this was recorded.
+    public var encryptionSubkey: EncryptionSubkey?
 
     /// Creates the value.
     public init(
         fingerprint: String, algorithm: String, created: Date, expires: Date?, userIDs: [String], canEncrypt: Bool,
-        revoked: Bool, armored: String, encryptionSubkey: String? = nil
+        revoked: Bool, armored: String, encryptionSubkey: EncryptionSubkey? = nil
     ) {
         self.encryptionSubkey = encryptionSubkey
         self.fingerprint = fingerprint
@@ -98,4 +98,19 @@ public enum EncryptionPolicy: String, CaseIterable, Sendable, Codable {
     /// Encrypted, or not sent: a contact without a usable key is only told that a private
     /// advisory waits for it in the portal.
     case required
+}
+
+/// The subkey a key's notices are encrypted to, and until when that subkey may be used: its
+/// own expiry or its binding signature's, whichever comes first (nil: never).
+public struct EncryptionSubkey: Equatable, Sendable {
+    /// The subkey's fingerprint, upper-case hex.
+    public var fingerprint: String
+    /// When it stops being usable; nil when it does not expire.
+    public var expires: Date?
+
+    /// Creates the value.
+    public init(fingerprint: String, expires: Date?) {
+        self.fingerprint = fingerprint
+        self.expires = expires
+    }
 }

@@ -79,8 +79,8 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
     public func encrypt(_ plaintext: [UInt8], to recipient: OpenPGPKeyMaterial, signedBy signer: OpenPGPKeyMaterial?)
         throws -> [UInt8]
     {
-        if let subkey = recipient.encryptionSubkey,
-            let verified = Curve25519Encryption.recipient(in: recipient.bytes, subkey: subkey)
+        if let subkey = recipient.encryptionSubkey, subkey.expires.map({ $0 > Date() }) ?? true,
+            let verified = Curve25519Encryption.recipient(in: recipient.bytes, subkey: subkey.fingerprint)
         {
             let message = try signer.map { try signed(plaintext, by: $0) } ?? Curve25519Encryption.literal(plaintext)
             return try Curve25519Encryption.encrypt(message, to: verified)
@@ -387,7 +387,9 @@ final class KeyHandle {
         let revoked = try flag(rnp_key_is_revoked)
         var canEncrypt = false
         var validTill: UInt64 = 0
-        var encryptionSubkey: String?
+        // The subkey to encrypt to, as librnp and GnuPG choose one: the newest usable now.
+        var newest: (created: UInt32, subkey: EncryptionSubkey)?
+        let now = UInt64(Date().timeIntervalSince1970)
         for (index, candidate) in candidates.enumerated() {
             var allows = false
             try check(rnp_key_allows_usage(candidate.handle, "encrypt", &allows), "reading a key's usage")
@@ -396,12 +398,17 @@ final class KeyHandle {
             try check(rnp_key_valid_till64(candidate.handle, &till), "reading a key's validity")
             guard till > 0 else { continue }
             canEncrypt = true
-            if till > validTill || (till == validTill && encryptionSubkey == nil) {
-                validTill = till
-                // The primary key (index 0) encrypting is rare: librnp keeps that case.
-                encryptionSubkey = index == 0 ? nil : try candidate.fingerprint()
-            }
+            validTill = max(validTill, till)
+            // The primary key encrypting (RSA, mostly) stays librnp's to choose.
+            guard index > 0 else { continue }
+            let usableTill = min(till, try candidate.bindingExpiry() ?? UInt64.max)
+            var created: UInt32 = 0
+            try check(rnp_key_get_creation(candidate.handle, &created), "reading a subkey")
+            guard usableTill > now, newest.map({ created >= $0.created }) ?? true else { continue }
+            let expires = usableTill >= UInt64(UInt32.max) ? nil : Date(timeIntervalSince1970: Double(usableTill))
+            newest = (created, EncryptionSubkey(fingerprint: try candidate.fingerprint(), expires: expires))
         }
+        let encryptionSubkey = newest?.subkey
         // A key past its expiry reads as valid till a past instant; one that never expires, as the maximum.
         let expires: Date? =
             canEncrypt
@@ -411,6 +418,31 @@ final class KeyHandle {
             fingerprint: try fingerprint(), algorithm: curve.map { "\(algorithm) \($0)" } ?? "\(algorithm) \(bits)",
             created: Date(timeIntervalSince1970: Double(created)), expires: expires, userIDs: userIDs,
             canEncrypt: canEncrypt, revoked: revoked, armored: armored, encryptionSubkey: encryptionSubkey)
+    }
+
+    /// When the newest valid binding signature of this subkey expires (seconds since 1970),
+    /// nil when it does not: librnp's validity counts the key's expiry, not the signature's.
+    func bindingExpiry() throws -> UInt64? {
+        var count = 0
+        try check(rnp_key_get_signature_count(handle, &count), "reading a subkey's signatures")
+        var newest: (created: UInt32, expires: UInt32)?
+        for index in 0..<count {
+            var signature: rnp_signature_handle_t?
+            try check(rnp_key_get_signature_at(handle, index, &signature), "reading a subkey's signature")
+            defer { rnp_signature_handle_destroy(signature) }
+            var type: UnsafeMutablePointer<CChar>?
+            try check(rnp_signature_get_type(signature, &type), "reading a subkey's signature")
+            let isBinding = type.map { String(cString: $0) == "subkey binding" } ?? false
+            rnp_buffer_destroy(type)
+            guard isBinding, rnp_signature_is_valid(signature, 0) == RNP_SUCCESS else { continue }
+            var created: UInt32 = 0
+            var expires: UInt32 = 0
+            try check(rnp_signature_get_creation(signature, &created), "reading a subkey's signature")
+            try check(rnp_signature_get_expiration(signature, &expires), "reading a subkey's signature")
+            if newest.map({ created >= $0.created }) ?? true { newest = (created, expires) }
+        }
+        guard let newest, newest.expires > 0 else { return nil }
+        return UInt64(newest.created) + UInt64(newest.expires)
     }
 
     /// The primary key's own expiry, for the message that says a key expired.

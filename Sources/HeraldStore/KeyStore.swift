@@ -15,7 +15,7 @@ public struct KeyStore: KeyRecords {
         try database.query(
             """
             SELECT email, fingerprint, algorithm, armored, user_ids, key_created, expires_at, added_at, added_by,
-                   encryption_subkey
+                   encryption_subkey, encryption_subkey_expires
             FROM provider_keys WHERE provider_id = ? ORDER BY email
             """, [.integer(provider)]
         ) { row in
@@ -25,7 +25,10 @@ public struct KeyStore: KeyRecords {
                 key: OpenPGPKey(
                     fingerprint: row.text(1), algorithm: row.text(2), created: row.date(5),
                     expires: row.optionalDate(6), userIDs: userIDs,
-                    canEncrypt: true, revoked: false, armored: row.text(3), encryptionSubkey: row.optionalText(9)),
+                    canEncrypt: true, revoked: false, armored: row.text(3),
+                    encryptionSubkey: row.optionalText(9).map {
+                        EncryptionSubkey(fingerprint: $0, expires: row.optionalDate(10))
+                    }),
                 addedAt: row.date(7), addedBy: row.text(8))
         }
     }
@@ -42,11 +45,11 @@ public struct KeyStore: KeyRecords {
         try database.run(
             """
             INSERT INTO provider_keys (provider_id, email, fingerprint, algorithm, armored, user_ids, key_created,
-                                       expires_at, added_at, added_by, encryption_subkey)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                                       expires_at, added_at, added_by, encryption_subkey, encryption_subkey_expires)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
             ON CONFLICT (provider_id, email) DO UPDATE SET
                 fingerprint = ?3, algorithm = ?4, armored = ?5, user_ids = ?6, key_created = ?7, expires_at = ?8,
-                added_at = ?9, added_by = ?10, encryption_subkey = ?11,
+                added_at = ?9, added_by = ?10, encryption_subkey = ?11, encryption_subkey_expires = ?12,
                 -- Warned again only of a new key or a new date, not of the same key pasted again.
                 warned_at = CASE WHEN provider_keys.fingerprint = ?3 AND provider_keys.expires_at IS ?8
                                  THEN provider_keys.warned_at END
@@ -54,7 +57,7 @@ public struct KeyStore: KeyRecords {
             [
                 .integer(provider), .text(email), .text(key.fingerprint), .text(key.algorithm), .text(key.armored),
                 .text(userIDs), .date(key.created), SQLValue.date(key.expires), .date(at), .text(actor),
-                .optionalText(key.encryptionSubkey),
+                .optionalText(key.encryptionSubkey?.fingerprint), SQLValue.date(key.encryptionSubkey?.expires),
             ])
         return replaced
     }

@@ -150,7 +150,7 @@ extension OutboxStore {
         _ = try database.query(
             """
             SELECT d.id, pr.encryption, pl.outer_subject, k.fingerprint, k.armored, pk.fingerprint, pk.sealed_secret,
-                   k.encryption_subkey
+                   k.encryption_subkey, k.encryption_subkey_expires
             FROM deliveries d
             JOIN payloads pl ON pl.id = d.payload_id
             JOIN notices n ON n.id = d.notice_id
@@ -169,7 +169,10 @@ extension OutboxStore {
             }
             seals[row.int(0)] = Seal(
                 recipient: OpenPGPKeyMaterial(
-                    fingerprint: fingerprint, bytes: Array(row.text(4).utf8), encryptionSubkey: row.optionalText(7)),
+                    fingerprint: fingerprint, bytes: Array(row.text(4).utf8),
+                    encryptionSubkey: row.optionalText(7).map {
+                        EncryptionSubkey(fingerprint: $0, expires: row.optionalDate(8))
+                    }),
                 signer: row.optionalText(5).map { ($0, row.blob(6)) }, outerSubject: row.text(2))
         }
         // A publication by a project with a key goes signed, to lists and providers alike.

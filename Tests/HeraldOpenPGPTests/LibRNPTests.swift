@@ -79,8 +79,10 @@ import Testing
     @Test func sequoiaDecryptsHeraldsOwnCurve25519Encryption() throws {
         let recipientSecret = try Sop.generateKey("Provider <ops@provider.example>")
         let recipient = try pgp.readSecretKey(recipientSecret).key
-        let subkey = try #require(recipient.encryptionSubkey, "Sequoia's key encrypts with a subkey")
+        let subkey = try #require(recipient.encryptionSubkey?.fingerprint, "Sequoia's key encrypts with a subkey")
+        // Sequoia's subkey expires with the key (in three years): the same date.
         #expect(subkey != recipient.fingerprint && subkey.count == 40)
+        #expect(recipient.encryptionSubkey?.expires == recipient.expires && recipient.expires != nil)
         let verified = try #require(Curve25519Encryption.recipient(in: Array(recipient.armored.utf8), subkey: subkey))
         #expect(Curve25519Encryption.hex(verified.fingerprint) == subkey)
         #expect(Curve25519Encryption.recipient(in: Array(recipient.armored.utf8), subkey: recipient.fingerprint) == nil)
@@ -88,7 +90,8 @@ import Testing
         let signerSecret = try pgp.generateKey(userID: "Open Zaak <security@openzaak.example>")
         let signer = try pgp.readSecretKey(signerSecret).key
         let material = OpenPGPKeyMaterial(
-            fingerprint: recipient.fingerprint, bytes: Array(recipient.armored.utf8), encryptionSubkey: subkey)
+            fingerprint: recipient.fingerprint, bytes: Array(recipient.armored.utf8),
+            encryptionSubkey: recipient.encryptionSubkey)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -110,22 +113,44 @@ import Testing
         #expect(String(decoding: plain, as: UTF8.self) == text)
         #expect(try String(contentsOfFile: verifications, encoding: .utf8).contains(signer.fingerprint))
 
-        for size in [0, 1, 191, 192, 8383, 8384] {
+        // Sizes that put the literal packet (text + 6) and the encrypted packet (text + 48) on
+        // each length encoding's edges: 191/192 and 8383/8384 bytes.
+        for size in [0, 142, 143, 185, 186, 8333, 8334, 8377, 8378, 70000] {
             let text = [UInt8](repeating: 0x41, count: size)
             let unsigned = try pgp.encrypt(text, to: material, signedBy: nil)
             #expect(try Sop.run(["decrypt", key], input: unsigned) == text, "\(size) bytes")
         }
 
         // The encryption is Herald's: the same message twice differs (a new session key and
-        // ephemeral key each time), and one flipped bit inside fails Sequoia's integrity check.
-        let once = try Curve25519Encryption.encrypt(Curve25519Encryption.literal(Array("x".utf8)), to: verified)
-        let twice = try Curve25519Encryption.encrypt(Curve25519Encryption.literal(Array("x".utf8)), to: verified)
+        // ephemeral key each time), and one flipped bit in the encrypted text fails Sequoia's
+        // integrity check.
+        let text100 = Curve25519Encryption.literal([UInt8](repeating: 0x42, count: 100))
+        let once = try Curve25519Encryption.encrypt(text100, to: verified)
+        let twice = try Curve25519Encryption.encrypt(text100, to: verified)
         #expect(once != twice)
+        #expect(try Sop.run(["decrypt", key], input: once) == [UInt8](repeating: 0x42, count: 100))
         var binary = try #require(Curve25519Encryption.dearmored(once))
-        binary[binary.count - 5] ^= 0x01
+        binary[binary.count - 60] ^= 0x01  // inside the literal data, before the MDC
         #expect(throws: (any Error).self) {
             try Sop.run(["decrypt", key], input: Curve25519Encryption.armor(binary))
         }
+    }
+
+    /// Packet lengths on each encoding's edges, as RFC 4880 section 4.2.2 writes them, read back.
+    @Test func packetLengthsAreWrittenAndReadAtTheirEdges() throws {
+        let cases: [(Int, [UInt8])] = [
+            (0, [0]), (191, [191]), (192, [192, 0]), (8383, [223, 255]), (8384, [255, 0, 0, 0x20, 0xC0]),
+        ]
+        for (size, length) in cases {
+            let body = [UInt8](repeating: 7, count: size)
+            let packet = Curve25519Encryption.packet(18, body)
+            #expect(Array(packet.prefix(1 + length.count)) == [0xD2] + length, "\(size)")
+            let read = try #require(Curve25519Encryption.packets(packet + Curve25519Encryption.packet(11, [1])))
+            #expect(read.map(\.tag) == [18, 11] && read.first?.body == body, "\(size)")
+        }
+        // A truncated packet and a partial length are not read.
+        #expect(Curve25519Encryption.packets(Array(Curve25519Encryption.packet(14, [1, 2, 3]).dropLast())) == nil)
+        #expect(Curve25519Encryption.packets([0xCE, 0xE1, 1, 2]) == nil)
     }
 
     @Test func sequoiaVerifiesADetachedSignature() throws {

@@ -135,6 +135,32 @@ keys = json.loads(herald("provider", "key", "list", str(rsa_co), "--json"))
 if len(keys) != 1 or keys[0]["email"] != "bob@rsa.example" or "RSA" not in keys[0]["algorithm"]:
     fail(f"RSA Co's key list reads {keys}")
 
+step("two encryption subkeys: the newer is recorded, with its expiry; the stored key come back revoked is removed")
+rotated_uid = "Rota <rota@rotated.example>"
+gpg_key(rotated_uid, "ed25519", subkey="cv25519")
+time.sleep(1.1)  # a later creation second: the newer subkey is the one GnuPG and librnp encrypt to
+gpg("--quick-add-key", fingerprint(rotated_uid), "cv25519", "encr", "2y")
+rot_co = provider("Rot Co", "rota@rotated.example")
+herald("provider", "key", "add", str(rot_co), write("rotated.asc", gpg("--armor", "--export", rotated_uid).stdout))
+rows = [line.split(":") for line in gpg("--with-colons", "--fingerprint", rotated_uid).stdout.decode().splitlines()]
+encryption_subkeys = [(rows[i][5], rows[i + 1][9]) for i, f in enumerate(rows) if f[0] == "sub" and "e" in f[11]]
+newer = max(encryption_subkeys)[1]
+recorded, until = sqlite3.connect(DB).execute(
+    "SELECT encryption_subkey, encryption_subkey_expires FROM provider_keys WHERE email = 'rota@rotated.example'").fetchone()
+if len(encryption_subkeys) != 2 or recorded != newer or until is None or not 700 < (until / 1000 - time.time()) / 86400 < 740:
+    fail(f"Rota's subkeys {encryption_subkeys}: recorded {recorded} until {until}, wanted {newer} for about two years")
+revocation = open(os.path.join(GNUPGHOME, "openpgp-revocs.d", fingerprint(rotated_uid) + ".rev"), "rb").read()
+gpg("--import", input=revocation.replace(b":-----BEGIN", b"-----BEGIN"))
+result = subprocess.run([HERALD, "provider", "key", "add", str(rot_co),
+                         write("rotated-revoked.asc", gpg("--armor", "--export", rotated_uid).stdout), "--database", DB],
+                        capture_output=True, text=True, env=ENV)
+if result.returncode != 2 or "revoked" not in result.stderr or "removed" not in result.stderr:
+    fail(f"the stored key sent again revoked: exit {result.returncode}, {result.stderr!r}")
+if json.loads(herald("provider", "key", "list", str(rot_co), "--json")):
+    fail("the revoked key is still stored for rota@rotated.example")
+if "provider.key-remove" not in herald("audit", "--json"):
+    fail("the removal of the revoked key is not audited")
+
 step("expired, revoked and mismatched keys are refused at upload, each with its reason, and nothing is stored")
 for path, address, reason in [(expired, None, "expired"), (revoked, None, "revoked"),
                               (elsewhere, "dave@mismatch.example", "not dave@mismatch.example")]:
@@ -214,6 +240,12 @@ def check_inner(address, plain):
         fail(f"{address}: no acknowledgement link of its own in the decrypted text")
 
 
+def armor_width(address):
+    """The length of the full lines of the encrypted part's armor."""
+    lines = encrypted_part(address).decode().split("-----BEGIN PGP MESSAGE-----")[1].strip().splitlines()
+    return max(len(line.strip()) for line in lines if not line.startswith("="))
+
+
 def gpg_decrypts(address):
     result = gpg("--status-fd", "2", "--decrypt", input=encrypted_part(address))
     status = result.stderr.decode(errors="replace")
@@ -247,6 +279,13 @@ for address, uid in [("alice@ed.example", "Alice <alice@ed.example>"), ("sam@str
     packets = gpg("--list-packets", input=encrypted_part(address), check=False).stdout.decode(errors="replace")
     if f"keyid {subkey_fpr[-16:]}" not in packets or "algo 18" not in packets:
         fail(f"{address}: the notice is not encrypted to the subkey {subkey_fpr}:\n{packets[:600]}")
+    # Which code encrypted it shows in the armor: Herald's own writes lines of 64 characters
+    # (as GnuPG does), librnp 76.
+    if armor_width(address) != 64:
+        fail(f"{address}: not Herald's own encryption (armor lines of {armor_width(address)} characters)")
+# The premise of that check, seen: librnp's notice (Bob's RSA key) has lines of 76.
+if armor_width("bob@rsa.example") != 76:
+    fail(f"bob@rsa.example: librnp's armor has lines of {armor_width('bob@rsa.example')} characters, not 76")
 # Bob's RSA key encrypts with its primary key: nothing recorded, librnp encrypts (and gpg decrypted it above).
 if subkeys.get("bob@rsa.example") is not None:
     fail(f"bob@rsa.example: an encryption subkey recorded for a key without one: {subkeys['bob@rsa.example']!r}")
