@@ -80,11 +80,13 @@ public func buildApplication(
     return Application(
         responder: HeadAsGetResponder(inner: router.buildResponder()),
         server: .http1(
+            // The idle timeout (an HTTPConnectionStateHandler) is the raw document handler's
+            // until a request goes to the HTTP pipeline; CachedDocumentHandler sets both up.
             configuration: .init(additionalChannelHandlers: [
-                HTTPConnectionStateHandler(idleTimeout: readTimeout, logger: logger),
                 RequestDeadlineHandler(deadline: .seconds(Int64(requestDeadline.components.seconds))),
                 CachedDocumentHandler(
-                    cache: cache, serverName: "Herald", defaultLanguage: app.settings.defaultLanguage),
+                    cache: cache, serverName: "Herald", defaultLanguage: app.settings.defaultLanguage,
+                    idleTimeout: readTimeout, logger: logger),
             ])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),
         services: services, logger: logger)

@@ -1,6 +1,8 @@
 import Foundation
 import HeraldCore
 import Hummingbird
+import HummingbirdCore
+import Logging
 import NIOCore
 import NIOHTTPTypes
 
@@ -34,10 +36,26 @@ final class CachedDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// (The same bytes under another type would have other headers: the type is compared too.)
     private var lastHead: (etag: String, type: String, current: Bool, second: Int, head: HTTPResponse)?
 
-    init(cache: PublicCache, serverName: String, defaultLanguage: Language) {
+    /// How long a connection may stay silent; `RawDocumentHandler` keeps it while it answers.
+    private let idleTimeout: Duration
+    private let logger: Logger
+
+    init(cache: PublicCache, serverName: String, defaultLanguage: Language, idleTimeout: Duration, logger: Logger) {
         self.cache = cache
         self.serverName = serverName
         self.defaultLanguage = defaultLanguage
+        self.idleTimeout = idleTimeout
+        self.logger = logger
+    }
+
+    /// Puts `RawDocumentHandler` first in the pipeline, before the HTTP decoder; Hummingbird's
+    /// idle timeout joins (before this handler) when the raw handler hands the connection over.
+    func handlerAdded(context: ChannelHandlerContext) {
+        let (idleTimeout, logger) = (idleTimeout, logger)
+        let raw = RawDocumentHandler(
+            documents: self, idleTimeout: .nanoseconds(Int64(idleTimeout.components.seconds) * 1_000_000_000),
+            makeIdleHandler: { HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger) })
+        try? context.pipeline.syncOperations.addHandler(raw, position: .first)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -70,30 +88,39 @@ final class CachedDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func cachedDocument(for request: HTTPRequest) -> PublicDocument? {
         guard request.method == .get || request.method == .head, let path = request.path,
             request.headerFields[.connection]?.lowercased().contains("close") != true,
-            request.headerFields[.contentLength] == nil, request.headerFields[.transferEncoding] == nil,
-            let route = PublicDocumentRoute(path: path)
+            request.headerFields[.contentLength] == nil, request.headerFields[.transferEncoding] == nil
         else { return nil }
+        return cachedDocument(path: path, acceptLanguage: request.headerFields[.acceptLanguage])
+    }
+
+    /// The fresh cached document at `path` in the reader's language, if there is one.
+    func cachedDocument(path: String, acceptLanguage: String?) -> PublicDocument? {
+        guard let route = PublicDocumentRoute(path: path) else { return nil }
         // The same choice as the router's (a path with `?lang=` is no plain path and goes there).
-        let language = Language.negotiate(request.headerFields[.acceptLanguage], fallback: defaultLanguage)
+        let language = Language.negotiate(acceptLanguage, fallback: defaultLanguage)
         return cache.freshDocument(route.key(language: language, chosen: false))
+    }
+
+    /// The head of the answer with `document` (304 when `current`), and the second its Date says.
+    func head(for document: PublicDocument, current: Bool) -> (second: Int, head: HTTPResponse) {
+        let date = date()
+        if let last = lastHead, last.etag == document.etag, last.type == document.contentType, last.current == current,
+            last.second == dateSecond
+        {
+            return (dateSecond, last.head)
+        }
+        var headers = current ? document.notModifiedHeaders : document.headers
+        headers[.date] = date
+        headers[.server] = serverName
+        let head = HTTPResponse(status: current ? .notModified : .ok, headerFields: headers)
+        lastHead = (document.etag, document.contentType, current, dateSecond, head)
+        return (dateSecond, head)
     }
 
     private func answer(_ request: HTTPRequest, with document: PublicDocument, context: ChannelHandlerContext) {
         let current = document.isCurrent(
             ifNoneMatch: request.headerFields[.ifNoneMatch], ifModifiedSince: request.headerFields[.ifModifiedSince])
-        let date = date()
-        let head: HTTPResponse
-        if let last = lastHead, last.etag == document.etag, last.type == document.contentType, last.current == current,
-            last.second == dateSecond
-        {
-            head = last.head
-        } else {
-            var headers = current ? document.notModifiedHeaders : document.headers
-            headers[.date] = date
-            headers[.server] = serverName
-            head = HTTPResponse(status: current ? .notModified : .ok, headerFields: headers)
-            lastHead = (document.etag, document.contentType, current, dateSecond, head)
-        }
+        let head = head(for: document, current: current).head
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if !current && request.method == .get {
             context.write(wrapOutboundOut(.body(document.buffer)), promise: nil)

@@ -1,11 +1,16 @@
 import Foundation
 import HeraldCore
-import HeraldServer
 import HeraldStore
 import HeraldTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import HeraldServer
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 #if canImport(FoundationXML)
     import FoundationXML
@@ -150,6 +155,88 @@ import Testing
             try await client.execute(uri: "/advisories/nonexistent", method: .get) { #expect($0.status == .notFound) }
             try await client.execute(uri: "/feed.atom?page=2", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+
+    /// A connection's whole, plain GETs of fresh cached documents are answered from the bytes
+    /// read, before the HTTP decoder: the bytes must be the HTTP pipeline's (Date aside), for
+    /// 200 and 304, two requests in one read answered in order; anything else (HEAD, a request
+    /// split over reads) goes to the pipeline, and that connection stays with it.
+    @Test func theRawPathAnswersExactlyAsTheHTTPPipelineDoes() async throws {
+        let fixture = try ServerFixture()
+        let advisory = try fixture.db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Public"), schedule: Schedule(embargo: Date() + 60),
+            actor: fixture.db.actor)
+        _ = try fixture.db.advisories.publishNow(
+            advisory.id, notes: try ChangeNotes(reason: "x"), actor: fixture.db.actor)
+        try await fixture.app().test(.live) { client in
+            let port = try #require(client.port)
+            let get = "GET /feed.atom HTTP/1.1\r\nHost: herald.test\r\nUser-Agent: test\r\n\r\n"
+            // A split request goes to the pipeline (and renders the feed into the cache).
+            let split = try RawConnection(port: port)
+            try split.send(String(get.prefix(20)))
+            try await Task.sleep(for: .milliseconds(50))
+            try split.send(String(get.dropFirst(20)))
+            let piped = try split.responses(1)[0]
+            #expect(piped.hasPrefix("HTTP/1.1 200 OK\r\n") && piped.contains("<feed"), "\(piped.prefix(300))")
+            func withoutDate(_ response: String) -> String {
+                response.split(separator: "\r\n", omittingEmptySubsequences: false)
+                    .filter { !$0.hasPrefix("Date: ") && !$0.hasPrefix("date: ") }.joined(separator: "\r\n")
+            }
+            // On the same connection, the pipeline keeps answering: the raw path stays out.
+            let before = RawDocumentHandler.answered.load(ordering: .relaxed)
+            try split.send(get)
+            #expect(withoutDate(try split.responses(1)[0]) == withoutDate(piped))
+            #expect(RawDocumentHandler.answered.load(ordering: .relaxed) == before)
+
+            // A new connection, the feed fresh in the cache: two requests in one read, answered
+            // from the bytes, in order, the same bytes as the pipeline's.
+            try await client.execute(uri: "/feed.atom", method: .get) { #expect($0.status == .ok) }
+            let raw = try RawConnection(port: port)
+            let etag = try #require(piped.split(separator: "\r\n").first { $0.lowercased().hasPrefix("etag: ") })
+                .dropFirst(6)
+            try raw.send(get + "GET /feed.atom HTTP/1.1\r\nHost: h\r\nIf-None-Match: \(etag)\r\n\r\n")
+            let answers = try raw.responses(2)
+            #expect(RawDocumentHandler.answered.load(ordering: .relaxed) >= before + 2, "the raw path answered")
+            #expect(withoutDate(answers[0]) == withoutDate(piped))
+            #expect(answers[1].hasPrefix("HTTP/1.1 304 Not Modified\r\n") && !answers[1].contains("<feed"))
+            // What the pipeline answers to the same 304 request, byte for byte.
+            let conditional = try RawConnection(port: port)
+            try conditional.send("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n")  // HEAD: the pipeline's from now on
+            _ = try conditional.responses(1)
+            try conditional.send("GET /feed.atom HTTP/1.1\r\nHost: h\r\nIf-None-Match: \(etag)\r\n\r\n")
+            #expect(withoutDate(try conditional.responses(1)[0]) == withoutDate(answers[1]))
+        }
+    }
+
+    /// A connection the raw path answers keeps the read timeout: one that keeps asking stays
+    /// open past it, one that falls silent is closed after it.
+    @Test func theRawPathKeepsTheIdleTimeout() async throws {
+        var fixture = try ServerFixture()
+        fixture.configuration.readTimeout = .seconds(1)
+        let advisory = try fixture.db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Public"), schedule: Schedule(embargo: Date() + 60),
+            actor: fixture.db.actor)
+        _ = try fixture.db.advisories.publishNow(
+            advisory.id, notes: try ChangeNotes(reason: "x"), actor: fixture.db.actor)
+        try await fixture.app().test(.live) { client in
+            let port = try #require(client.port)
+            let connection = try RawConnection(port: port)
+            let before = RawDocumentHandler.answered.load(ordering: .relaxed)
+            for _ in 0..<8 {
+                // Fresh in the cache each time (it is checked against the database every 100 ms).
+                try await client.execute(uri: "/feed.atom", method: .get) { #expect($0.status == .ok) }
+                try connection.send("GET /feed.atom HTTP/1.1\r\nHost: h\r\n\r\n")
+                #expect(try connection.responses(1)[0].hasPrefix("HTTP/1.1 200 OK"))
+                try await Task.sleep(for: .milliseconds(300))
+            }
+            #expect(RawDocumentHandler.answered.load(ordering: .relaxed) >= before + 8, "the raw path answered")
+            // 2.4 s of asking, open; then silent, closed within the timeout and a check.
+            try await Task.sleep(for: .milliseconds(2500))
+            #expect(throws: (any Error).self) {
+                try connection.send("GET /feed.atom HTTP/1.1\r\nHost: h\r\n\r\n")
+                _ = try connection.responses(1)
+            }
         }
     }
 
@@ -408,5 +495,70 @@ final class TextCollector: NSObject, XMLParserDelegate {
                 #expect(lines.contains("Preferred-Languages: nl, en"), "\(response.text)")
             }
         }
+    }
+}
+
+/// A blocking HTTP/1.1 connection that sends raw bytes and reads whole answers back, so a
+/// test sees exactly what went over the wire.
+final class RawConnection {
+    private let fd: Int32
+    private var pending: [UInt8] = []
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        // MSG_NOSIGNAL: a connection the server closed is an error here, not a SIGPIPE.
+        guard bytes.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count
+        else {
+            throw POSIXError(.EIO)
+        }
+    }
+
+    /// `count` whole answers (head and Content-Length bytes of body), as text.
+    func responses(_ count: Int) throws -> [String] {
+        var answers: [String] = []
+        while answers.count < count {
+            if let end = answerEnd() {
+                answers.append(String(decoding: pending[..<end], as: UTF8.self))
+                pending.removeFirst(end)
+                continue
+            }
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            let read = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            guard read > 0 else { throw POSIXError(.ETIMEDOUT) }
+            pending += buffer[..<read]
+        }
+        return answers
+    }
+
+    private func answerEnd() -> Int? {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard pending.count >= 4,
+            let headEnd = (0...(pending.count - 4)).first(where: { Array(pending[$0..<$0 + 4]) == separator })
+        else { return nil }
+        let head = String(decoding: pending[..<headEnd], as: UTF8.self).lowercased()
+        let length =
+            head.split(separator: "\r\n").first { $0.hasPrefix("content-length: ") }
+            .flatMap { Int($0.dropFirst(16)) } ?? 0
+        let status304 = head.hasPrefix("http/1.1 304")
+        let end = headEnd + 4 + (status304 ? 0 : length)
+        return pending.count >= end ? end : nil
     }
 }

@@ -1,0 +1,220 @@
+import Foundation
+import HTTPTypes
+import HeraldCore
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// The first handler of a connection, before the HTTP decoder: a read that holds only whole,
+/// plain GETs of fresh cached public documents (a feed reader's poll) is answered from the
+/// bytes, with the serialized answer written as one buffer, skipping the decoder, the header
+/// conversions and the encoder. The answer's bytes are those the HTTP pipeline would write (a
+/// test compares them).
+///
+/// Anything else — a request split over reads, HEAD, a body, `Connection: close`, `Expect`,
+/// an unusual header line, a document not fresh in the cache — and every read after it on the
+/// connection go to the HTTP pipeline unchanged, and Hummingbird's idle timeout takes over
+/// from this handler's own, so no request is ever answered out of order.
+final class RawDocumentHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let documents: CachedDocumentHandler
+    private let idleTimeout: TimeAmount
+    private let makeIdleHandler: () -> any ChannelHandler
+    /// Set at the first read this handler does not answer whole: from then on, everything passes.
+    private var passing = false
+    private var idleTimer: Scheduled<Void>?
+    private var lastRead = NIODeadline.now()
+    /// The last answer serialized, by document, answer and second (its Date header).
+    private var lastAnswer: (etag: String, type: String, current: Bool, second: Int, bytes: ByteBuffer)?
+    /// Requests answered here since the process started (tests ask which path answered).
+    static let answered = Atomic<Int>(0)
+
+    /// `documents` finds and heads the answers; `makeIdleHandler` makes the handler that
+    /// times idle connections out once this one stops answering.
+    init(documents: CachedDocumentHandler, idleTimeout: TimeAmount, makeIdleHandler: @escaping () -> any ChannelHandler)
+    {
+        self.documents = documents
+        self.idleTimeout = idleTimeout
+        self.makeIdleHandler = makeIdleHandler
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        scheduleIdleCheck(context: context, in: idleTimeout)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        idleTimer = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !passing else { return context.fireChannelRead(data) }
+        lastRead = .now()
+        // A reader that does not read its answers is the HTTP pipeline's to slow down.
+        let requests =
+            context.channel.isWritable ? unwrapInboundIn(data).withUnsafeReadableBytes { PlainGet.parseAll($0) } : nil
+        var answers: [ByteBuffer] = []
+        for request in requests ?? [] {
+            guard let answer = answer(request) else { break }
+            answers.append(answer)
+        }
+        guard let requests, answers.count == requests.count else {
+            startPassing(context: context)
+            return context.fireChannelRead(data)
+        }
+        Self.answered.add(answers.count, ordering: .relaxed)
+        for answer in answers { context.write(wrapOutboundOut(answer), promise: nil) }
+        context.flush()
+    }
+
+    /// The serialized answer to `request`, or nil when it is not a fresh cached document.
+    private func answer(_ request: PlainGet) -> ByteBuffer? {
+        guard
+            let document = documents.cachedDocument(
+                path: request.path, acceptLanguage: request.acceptLanguage)
+        else { return nil }
+        let current = document.isCurrent(ifNoneMatch: request.ifNoneMatch, ifModifiedSince: request.ifModifiedSince)
+        let (second, head) = documents.head(for: document, current: current)
+        if let last = lastAnswer, last.etag == document.etag, last.type == document.contentType,
+            last.current == current, last.second == second
+        {
+            return last.bytes
+        }
+        var bytes = ByteBuffer()
+        bytes.reserveCapacity(512 + (current ? 0 : document.buffer.readableBytes))
+        bytes.writeString("HTTP/1.1 \(head.status.code) \(head.status.reasonPhrase)\r\n")
+        for field in head.headerFields {
+            bytes.writeString(field.name.rawName)
+            bytes.writeString(": ")
+            bytes.writeString(field.value)
+            bytes.writeString("\r\n")
+        }
+        bytes.writeString("\r\n")
+        if !current { bytes.writeImmutableBuffer(document.buffer) }
+        lastAnswer = (document.etag, document.contentType, current, second, bytes)
+        return bytes
+    }
+
+    /// Hands the connection to the HTTP pipeline and its idle timeout, for good.
+    private func startPassing(context: ChannelHandlerContext) {
+        passing = true
+        idleTimer?.cancel()
+        idleTimer = nil
+        lastAnswer = nil
+        try? context.pipeline.syncOperations.addHandler(makeIdleHandler(), position: .before(documents))
+    }
+
+    /// Closes the connection when nothing was read for `idleTimeout` while this handler answers it.
+    private func scheduleIdleCheck(context: ChannelHandlerContext, in delay: TimeAmount) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.scheduleTask(in: delay) {
+            let (handler, context) = loopBound.value
+            guard !handler.passing else { return }
+            let idle = NIODeadline.now() - handler.lastRead
+            if idle >= handler.idleTimeout {
+                context.close(promise: nil)
+            } else {
+                handler.scheduleIdleCheck(context: context, in: handler.idleTimeout - idle)
+            }
+        }
+    }
+}
+
+/// A whole request in a read that `RawDocumentHandler` may answer: `GET path HTTP/1.1`, header
+/// lines of a token, a colon and visible ASCII, none that asks for more than the document
+/// (a body, an upgrade, `Connection: close`, `Expect`), none of the three it reads twice.
+struct PlainGet: Equatable {
+    var path: String
+    var acceptLanguage: String?
+    var ifNoneMatch: String?
+    var ifModifiedSince: String?
+
+    /// A read longer than this, or with more requests, goes to the HTTP pipeline and its limits.
+    static let maxRead = 8192
+    static let maxRequests = 16
+
+    /// The requests `bytes` holds, when it holds only whole plain GETs; nil otherwise.
+    static func parseAll(_ bytes: UnsafeRawBufferPointer) -> [PlainGet]? {
+        guard !bytes.isEmpty, bytes.count <= maxRead else { return nil }
+        var requests: [PlainGet] = []
+        var at = 0
+        while at < bytes.count {
+            guard requests.count < maxRequests, let (request, end) = parse(bytes, from: at) else { return nil }
+            requests.append(request)
+            at = end
+        }
+        return requests
+    }
+
+    private static let space = UInt8(ascii: " "), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
+    private static let colon = UInt8(ascii: ":"), tab = UInt8(ascii: "\t")
+    private static let prefix = Array("GET ".utf8), version = Array(" HTTP/1.1\r\n".utf8)
+    /// Headers that ask for something only the HTTP pipeline does.
+    private static let refused: Set<String> = [
+        "content-length", "transfer-encoding", "expect", "upgrade", "http2-settings", "te", "range", "if-range",
+        "if-match", "if-unmodified-since",
+    ]
+
+    /// One request from `start`, and where it ends.
+    private static func parse(_ bytes: UnsafeRawBufferPointer, from start: Int) -> (PlainGet, Int)? {
+        func matches(_ expected: [UInt8], at index: Int) -> Bool {
+            index + expected.count <= bytes.count && expected.indices.allSatisfy { bytes[index + $0] == expected[$0] }
+        }
+        guard matches(prefix, at: start) else { return nil }
+        var at = start + prefix.count
+        let pathStart = at
+        while at < bytes.count, bytes[at] > space, bytes[at] < 0x7F { at += 1 }
+        guard at > pathStart, bytes[pathStart] == UInt8(ascii: "/"), matches(version, at: at) else { return nil }
+        var request = PlainGet(
+            path: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[pathStart..<at]), as: UTF8.self))
+        at += version.count
+        while true {
+            guard at + 1 < bytes.count else { return nil }
+            if bytes[at] == cr && bytes[at + 1] == lf { return (request, at + 2) }
+            // name: one or more token characters, then the colon at once
+            let nameStart = at
+            while at < bytes.count, isToken(bytes[at]) { at += 1 }
+            guard at > nameStart, at < bytes.count, bytes[at] == colon else { return nil }
+            let name = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[nameStart..<at]), as: UTF8.self)
+                .lowercased()
+            at += 1
+            while at < bytes.count, bytes[at] == space || bytes[at] == tab { at += 1 }
+            let valueStart = at
+            while at < bytes.count, bytes[at] == tab || (bytes[at] >= space && bytes[at] < 0x7F) { at += 1 }
+            guard at + 1 < bytes.count, bytes[at] == cr, bytes[at + 1] == lf else { return nil }
+            var valueEnd = at
+            while valueEnd > valueStart, bytes[valueEnd - 1] == space || bytes[valueEnd - 1] == tab { valueEnd -= 1 }
+            let value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd]), as: UTF8.self)
+            at += 2
+            switch name {
+            case "accept-language":
+                guard request.acceptLanguage == nil else { return nil }
+                request.acceptLanguage = value
+            case "if-none-match":
+                guard request.ifNoneMatch == nil else { return nil }
+                request.ifNoneMatch = value
+            case "if-modified-since":
+                guard request.ifModifiedSince == nil else { return nil }
+                request.ifModifiedSince = value
+            case "connection":
+                guard !value.lowercased().contains("close"), !value.lowercased().contains("upgrade") else { return nil }
+            default:
+                guard !refused.contains(name) else { return nil }
+            }
+        }
+    }
+
+    /// RFC 9110's tchar.
+    private static func isToken(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default: tokenSymbols.contains(byte)
+        }
+    }
+    private static let tokenSymbols = Set("!#$%&'*+-.^_`|~".utf8)
+}
