@@ -53,7 +53,9 @@ final class CachedDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
     func handlerAdded(context: ChannelHandlerContext) {
         let (idleTimeout, logger) = (idleTimeout, logger)
         let raw = RawDocumentHandler(
-            documents: self, idleTimeout: .nanoseconds(Int64(idleTimeout.components.seconds) * 1_000_000_000),
+            documents: self,
+            idleTimeout: .nanoseconds(
+                idleTimeout.components.seconds * 1_000_000_000 + idleTimeout.components.attoseconds / 1_000_000_000),
             makeIdleHandler: { HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger) })
         try? context.pipeline.syncOperations.addHandler(raw, position: .first)
     }

@@ -27,8 +27,8 @@ final class RawDocumentHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var passing = false
     private var idleTimer: Scheduled<Void>?
     private var lastRead = NIODeadline.now()
-    /// The last answer serialized, by document, answer and second (its Date header).
-    private var lastAnswer: (etag: String, type: String, current: Bool, second: Int, bytes: ByteBuffer)?
+    /// The last answer's head serialized, by document, answer and second (its Date header).
+    private var lastHead: (etag: String, type: String, current: Bool, second: Int, bytes: ByteBuffer)?
     /// Requests answered here since the process started (tests ask which path answered).
     static let answered = Atomic<Int>(0)
 
@@ -56,7 +56,7 @@ final class RawDocumentHandler: ChannelInboundHandler, RemovableChannelHandler {
         // A reader that does not read its answers is the HTTP pipeline's to slow down.
         let requests =
             context.channel.isWritable ? unwrapInboundIn(data).withUnsafeReadableBytes { PlainGet.parseAll($0) } : nil
-        var answers: [ByteBuffer] = []
+        var answers: [(head: ByteBuffer, body: ByteBuffer?)] = []
         for request in requests ?? [] {
             guard let answer = answer(request) else { break }
             answers.append(answer)
@@ -66,25 +66,28 @@ final class RawDocumentHandler: ChannelInboundHandler, RemovableChannelHandler {
             return context.fireChannelRead(data)
         }
         Self.answered.add(answers.count, ordering: .relaxed)
-        for answer in answers { context.write(wrapOutboundOut(answer), promise: nil) }
+        // The body is the cache's one buffer, shared by every answer (NIO writes both in one writev).
+        for answer in answers {
+            context.write(wrapOutboundOut(answer.head), promise: nil)
+            if let body = answer.body { context.write(wrapOutboundOut(body), promise: nil) }
+        }
         context.flush()
     }
 
-    /// The serialized answer to `request`, or nil when it is not a fresh cached document.
-    private func answer(_ request: PlainGet) -> ByteBuffer? {
-        guard
-            let document = documents.cachedDocument(
-                path: request.path, acceptLanguage: request.acceptLanguage)
+    /// The answer to `request`: its head serialized, and the document's own buffer for a 200;
+    /// nil when it is not a fresh cached document.
+    private func answer(_ request: PlainGet) -> (head: ByteBuffer, body: ByteBuffer?)? {
+        guard let document = documents.cachedDocument(path: request.path, acceptLanguage: request.acceptLanguage)
         else { return nil }
         let current = document.isCurrent(ifNoneMatch: request.ifNoneMatch, ifModifiedSince: request.ifModifiedSince)
+        let body = current ? nil : document.buffer
         let (second, head) = documents.head(for: document, current: current)
-        if let last = lastAnswer, last.etag == document.etag, last.type == document.contentType,
+        if let last = lastHead, last.etag == document.etag, last.type == document.contentType,
             last.current == current, last.second == second
         {
-            return last.bytes
+            return (last.bytes, body)
         }
         var bytes = ByteBuffer()
-        bytes.reserveCapacity(512 + (current ? 0 : document.buffer.readableBytes))
         bytes.writeString("HTTP/1.1 \(head.status.code) \(head.status.reasonPhrase)\r\n")
         for field in head.headerFields {
             bytes.writeString(field.name.rawName)
@@ -93,9 +96,8 @@ final class RawDocumentHandler: ChannelInboundHandler, RemovableChannelHandler {
             bytes.writeString("\r\n")
         }
         bytes.writeString("\r\n")
-        if !current { bytes.writeImmutableBuffer(document.buffer) }
-        lastAnswer = (document.etag, document.contentType, current, second, bytes)
-        return bytes
+        lastHead = (document.etag, document.contentType, current, second, bytes)
+        return (bytes, body)
     }
 
     /// Hands the connection to the HTTP pipeline and its idle timeout, for good.
@@ -103,7 +105,7 @@ final class RawDocumentHandler: ChannelInboundHandler, RemovableChannelHandler {
         passing = true
         idleTimer?.cancel()
         idleTimer = nil
-        lastAnswer = nil
+        lastHead = nil
         try? context.pipeline.syncOperations.addHandler(makeIdleHandler(), position: .before(documents))
     }
 

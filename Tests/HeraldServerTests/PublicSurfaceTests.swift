@@ -240,6 +240,40 @@ import Testing
         }
     }
 
+    /// Answers share the cache's one copy of a document: readers that ask for a large feed many
+    /// times in one read and never read the answers cost the server no copies of it (each
+    /// answer copied the body: 20 connections made hundreds of MiB).
+    @Test func theRawPathCopiesNoDocument() async throws {
+        let fixture = try ServerFixture()
+        let body = String(repeating: "Long advisory text, paragraph after paragraph. ", count: 3_000)
+        for index in 0..<6 {
+            let advisory = try fixture.db.advisories.create(
+                project: "demo", content: AdvisoryContent(title: "Public \(index)", body: body),
+                schedule: Schedule(embargo: Date() + 60), actor: fixture.db.actor)
+            _ = try fixture.db.advisories.publishNow(
+                advisory.id, notes: try ChangeNotes(reason: "x"), actor: fixture.db.actor)
+        }
+        try await fixture.app().test(.live) { client in
+            let port = try #require(client.port)
+            let size = try await client.execute(uri: "/feed.json", method: .get) { $0.body.readableBytes }
+            _ = try await client.execute(uri: "/feed.atom", method: .get) { $0.body.readableBytes }
+            #expect(size > 800_000, "a large feed: \(size) bytes")
+            let before = residentBytes()
+            var silent: [RawConnection] = []
+            for _ in 0..<20 {
+                try await client.execute(uri: "/feed.json", method: .get) { #expect($0.status == .ok) }  // fresh
+                let connection = try RawConnection(port: port)
+                let requests = (0..<16).map { "GET /feed.\($0 % 2 == 0 ? "json" : "atom") HTTP/1.1\r\nHost: h\r\n\r\n" }
+                try connection.send(requests.joined())
+                silent.append(connection)
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            let grown = residentBytes() - before
+            #expect(grown < 64 << 20, "the server grew by \(grown >> 20) MiB for 320 answers it could not send")
+            #expect(silent.count == 20)
+        }
+    }
+
     /// Many readers of a stale cache share one check against the database; when something was
     /// published meanwhile, every one of them gets the new feed, none the old one.
     @Test func concurrentReadersOfAStaleCacheAllGetTheNewPublication() async throws {
@@ -561,4 +595,11 @@ final class RawConnection {
         let end = headEnd + 4 + (status304 ? 0 : length)
         return pending.count >= end ? end : nil
     }
+}
+
+/// This process's resident memory, from /proc.
+func residentBytes() -> Int {
+    let statm = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8)) ?? ""
+    let pages = statm.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
