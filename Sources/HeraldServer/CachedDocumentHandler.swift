@@ -28,6 +28,9 @@ final class CachedDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// Requests handed to the router whose answer has not ended yet: answering here meanwhile
     /// would overtake them.
     private var routed = 0
+    /// Whole requests `RawDocumentHandler` handed to the pipeline, not answered yet: it answers
+    /// again only when this is 0 (the decoder then stands between requests, nothing is owed).
+    var forwardedUnanswered = 0
     private var answering: (document: PublicDocument, request: HTTPRequest)?
     private var dateSecond = 0
     private var dateHeader = ""
@@ -82,7 +85,10 @@ final class CachedDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { routed = max(0, routed - 1) }
+        if case .end = unwrapOutboundIn(data) {
+            routed = max(0, routed - 1)
+            forwardedUnanswered = max(0, forwardedUnanswered - 1)
+        }
         context.write(data, promise: promise)
     }
 

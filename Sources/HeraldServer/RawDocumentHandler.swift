@@ -12,9 +12,10 @@ import Synchronization
 /// test compares them).
 ///
 /// Anything else — a request split over reads, HEAD, a body, `Connection: close`, `Expect`,
-/// an unusual header line, a document not fresh in the cache — and every read after it on the
-/// connection go to the HTTP pipeline unchanged, and Hummingbird's idle timeout takes over
-/// from this handler's own, so no request is ever answered out of order.
+/// an unusual header line — and every read after it on the connection go to the HTTP pipeline
+/// unchanged, and Hummingbird's idle timeout takes over from this handler's own. Whole plain
+/// GETs of a document that is not fresh this moment go to the pipeline too, and the connection
+/// comes back once the pipeline has answered them; no request is answered out of order.
 final class RawDocumentHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -56,13 +57,23 @@ final class RawDocumentHandler: ChannelInboundHandler, RemovableChannelHandler {
         // A reader that does not read its answers is the HTTP pipeline's to slow down.
         let requests =
             context.channel.isWritable ? unwrapInboundIn(data).withUnsafeReadableBytes { PlainGet.parseAll($0) } : nil
-        var answers: [(head: ByteBuffer, body: ByteBuffer?)] = []
-        for request in requests ?? [] {
-            guard let answer = answer(request) else { break }
-            answers.append(answer)
-        }
-        guard let requests, answers.count == requests.count else {
+        guard let requests else {
             startPassing(context: context)
+            return context.fireChannelRead(data)
+        }
+        // Whole plain GETs the pipeline has not answered yet: these wait behind them.
+        var answers: [(head: ByteBuffer, body: ByteBuffer?)] = []
+        if documents.forwardedUnanswered == 0 {
+            for request in requests {
+                guard let answer = answer(request) else { break }
+                answers.append(answer)
+            }
+        }
+        guard answers.count == requests.count else {
+            // A document not fresh this moment (the cache is rechecked every 100 ms): the
+            // pipeline answers these whole requests, and the connection comes back here once
+            // it has, as the decoder then stands between requests again.
+            documents.forwardedUnanswered += requests.count
             return context.fireChannelRead(data)
         }
         Self.answered.add(answers.count, ordering: .relaxed)
@@ -109,14 +120,15 @@ final class RawDocumentHandler: ChannelInboundHandler, RemovableChannelHandler {
         try? context.pipeline.syncOperations.addHandler(makeIdleHandler(), position: .before(documents))
     }
 
-    /// Closes the connection when nothing was read for `idleTimeout` while this handler answers it.
+    /// Closes the connection when nothing was read for `idleTimeout` while this handler answers
+    /// it (and the pipeline owes no answer).
     private func scheduleIdleCheck(context: ChannelHandlerContext, in delay: TimeAmount) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         idleTimer = context.eventLoop.scheduleTask(in: delay) {
             let (handler, context) = loopBound.value
             guard !handler.passing else { return }
             let idle = NIODeadline.now() - handler.lastRead
-            if idle >= handler.idleTimeout {
+            if idle >= handler.idleTimeout && handler.documents.forwardedUnanswered == 0 {
                 context.close(promise: nil)
             } else {
                 handler.scheduleIdleCheck(context: context, in: handler.idleTimeout - idle)

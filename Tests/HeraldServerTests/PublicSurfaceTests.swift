@@ -200,6 +200,21 @@ import Testing
             #expect(RawDocumentHandler.answered.load(ordering: .relaxed) >= before + 2, "the raw path answered")
             #expect(withoutDate(answers[0]) == withoutDate(piped))
             #expect(answers[1].hasPrefix("HTTP/1.1 304 Not Modified\r\n") && !answers[1].contains("<feed"))
+            // A document not in the cache yet: the pipeline answers (and renders it); the same
+            // connection is answered here again once it has.
+            let cold = try RawConnection(port: port)
+            let rss = "GET /feed.rss HTTP/1.1\r\nHost: h\r\n\r\n"
+            let countBefore = RawDocumentHandler.answered.load(ordering: .relaxed)
+            try cold.send(rss)
+            let rendered = try cold.responses(1)[0]
+            #expect(
+                rendered.hasPrefix("HTTP/1.1 200 OK")
+                    && RawDocumentHandler.answered.load(ordering: .relaxed) == countBefore)
+            try await client.execute(uri: "/feed.rss", method: .get) { #expect($0.status == .ok) }  // fresh again
+            let afterClient = RawDocumentHandler.answered.load(ordering: .relaxed)
+            try cold.send(rss)
+            #expect(withoutDate(try cold.responses(1)[0]) == withoutDate(rendered))
+            #expect(RawDocumentHandler.answered.load(ordering: .relaxed) > afterClient, "answered here again")
             // What the pipeline answers to the same 304 request, byte for byte.
             let conditional = try RawConnection(port: port)
             try conditional.send("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n")  // HEAD: the pipeline's from now on
