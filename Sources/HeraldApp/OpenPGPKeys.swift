@@ -187,25 +187,26 @@ public struct OpenPGPKeys {
         for target in targets {
             guard let refusal = key.refusal(for: target, at: now) else { continue }
             // The stored key come back revoked, or no longer able to encrypt (a WKD refresh,
-            // a revocation pasted): it goes, so nothing more is encrypted to it.
-            if key.revoked || !key.canEncrypt,
-                try records.providerKeys(of: id).contains(where: {
-                    $0.email == target && $0.key.fingerprint == key.fingerprint
-                })
-            {
-                var details = ["email": target, "fingerprint": key.fingerprint]
-                if let source { details["source"] = source }
-                try work.write {
-                    _ = try records.removeProviderKey(provider: id, fingerprint: key.fingerprint, email: target)
+            // a revocation pasted): it goes from every address that has it, so nothing more
+            // is encrypted to it.
+            let holders =
+                key.revoked || !key.canEncrypt
+                ? try records.providerKeys(of: id).filter { $0.key.fingerprint == key.fingerprint }.map(\.email) : []
+            guard !holders.isEmpty else { throw refusal }
+            try work.write {
+                for email in holders {
+                    _ = try records.removeProviderKey(provider: id, fingerprint: key.fingerprint, email: email)
+                    var details = ["email": email, "fingerprint": key.fingerprint]
+                    if let source { details["source"] = source }
                     try audit.entry(
                         "provider.key-remove", subjectType: "provider", subjectID: id, at: now, actor: actor,
                         reason: key.revoked ? "the key is revoked" : "the key can no longer encrypt", details: details)
                 }
-                let why: String = if case let .invalid(_, rule) = refusal { rule } else { "\(refusal)" }
-                throw Refusal.invalid(
-                    field: "key", rule: "\(why); it was the key stored for \(target), which is removed")
             }
-            throw refusal
+            let why: String = if case let .invalid(_, rule) = refusal { rule } else { "\(refusal)" }
+            throw Refusal.invalid(
+                field: "key",
+                rule: "\(why); it was the key stored for \(holders.joined(separator: ", ")), which is removed")
         }
         return try work.write {
             for target in targets {

@@ -20,8 +20,8 @@ public struct OpenPGPKey: Equatable, Sendable {
     public var revoked: Bool
     /// The key, ASCII-armored, public parts only.
     public var armored: String
-    /// The subkey notices are encrypted to, as librnp and GnuPG choose it: the newest verified,
-    /// unrevoked encryption subkey valid when the key was read. Nil when only the primary key
+    /// The subkey notices are encrypted to, as librnp chooses it: the newest verified,
+    /// unrevoked encryption subkey valid when the key was read. Nil when the primary key
     /// encrypts, or for a key stored before this was recorded.
     public var encryptionSubkey: EncryptionSubkey?
 

@@ -387,8 +387,11 @@ final class KeyHandle {
         let revoked = try flag(rnp_key_is_revoked)
         var canEncrypt = false
         var validTill: UInt64 = 0
-        // The subkey to encrypt to, as librnp and GnuPG choose one: the newest usable now.
+        // The subkey to encrypt to, as librnp chooses one: the primary key when it encrypts
+        // (then none is recorded and librnp encrypts), else the first-made of the newest
+        // usable subkeys.
         var newest: (created: UInt32, subkey: EncryptionSubkey)?
+        var primaryEncrypts = false
         let now = UInt64(Date().timeIntervalSince1970)
         for (index, candidate) in candidates.enumerated() {
             var allows = false
@@ -399,16 +402,18 @@ final class KeyHandle {
             guard till > 0 else { continue }
             canEncrypt = true
             validTill = max(validTill, till)
-            // The primary key encrypting (RSA, mostly) stays librnp's to choose.
-            guard index > 0 else { continue }
+            guard index > 0 else {
+                primaryEncrypts = true
+                continue
+            }
             let usableTill = min(till, try candidate.bindingExpiry() ?? UInt64.max)
             var created: UInt32 = 0
             try check(rnp_key_get_creation(candidate.handle, &created), "reading a subkey")
-            guard usableTill > now, newest.map({ created >= $0.created }) ?? true else { continue }
+            guard usableTill > now, newest.map({ created > $0.created }) ?? true else { continue }
             let expires = usableTill >= UInt64(UInt32.max) ? nil : Date(timeIntervalSince1970: Double(usableTill))
             newest = (created, EncryptionSubkey(fingerprint: try candidate.fingerprint(), expires: expires))
         }
-        let encryptionSubkey = newest?.subkey
+        let encryptionSubkey = primaryEncrypts ? nil : newest?.subkey
         // A key past its expiry reads as valid till a past instant; one that never expires, as the maximum.
         let expires: Date? =
             canEncrypt

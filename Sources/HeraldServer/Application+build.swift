@@ -80,13 +80,12 @@ public func buildApplication(
     return Application(
         responder: HeadAsGetResponder(inner: router.buildResponder()),
         server: .http1(
-            // The idle timeout (an HTTPConnectionStateHandler) is the raw document handler's
-            // until a request goes to the HTTP pipeline; CachedDocumentHandler sets both up.
+            // CachedDocumentHandler puts RawDocumentHandler first; that one keeps the idle timeout.
             configuration: .init(additionalChannelHandlers: [
                 RequestDeadlineHandler(deadline: .seconds(Int64(requestDeadline.components.seconds))),
                 CachedDocumentHandler(
                     cache: cache, serverName: "Herald", defaultLanguage: app.settings.defaultLanguage,
-                    idleTimeout: readTimeout, logger: logger),
+                    idleTimeout: readTimeout),
             ])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),
         services: services, logger: logger)

@@ -1,8 +1,6 @@
 import Foundation
 import HeraldCore
 import Hummingbird
-import HummingbirdCore
-import Logging
 import NIOCore
 import NIOHTTPTypes
 
@@ -39,34 +37,40 @@ final class CachedDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// (The same bytes under another type would have other headers: the type is compared too.)
     private var lastHead: (etag: String, type: String, current: Bool, second: Int, head: HTTPResponse)?
 
-    /// How long a connection may stay silent; `RawDocumentHandler` keeps it while it answers.
+    /// How long a connection may stay silent with no answer owed (`RawDocumentHandler` keeps it).
     private let idleTimeout: Duration
-    private let logger: Logger
+    /// Requests whose head was read here and whose answer has not ended: while there are any,
+    /// the connection is not idle (a slow body is the request deadline's to end).
+    private(set) var unanswered = 0
+    /// When a request was last read whole or answered, here or by `RawDocumentHandler`.
+    var lastActive = NIODeadline.now()
 
-    init(cache: PublicCache, serverName: String, defaultLanguage: Language, idleTimeout: Duration, logger: Logger) {
+    init(cache: PublicCache, serverName: String, defaultLanguage: Language, idleTimeout: Duration) {
         self.cache = cache
         self.serverName = serverName
         self.defaultLanguage = defaultLanguage
         self.idleTimeout = idleTimeout
-        self.logger = logger
     }
 
-    /// Puts `RawDocumentHandler` first in the pipeline, before the HTTP decoder; Hummingbird's
-    /// idle timeout joins (before this handler) when the raw handler hands the connection over.
+    /// Puts `RawDocumentHandler` first in the pipeline, before the HTTP decoder.
     func handlerAdded(context: ChannelHandlerContext) {
-        let (idleTimeout, logger) = (idleTimeout, logger)
-        let raw = RawDocumentHandler(
-            documents: self,
-            idleTimeout: .nanoseconds(
-                idleTimeout.components.seconds * 1_000_000_000 + idleTimeout.components.attoseconds / 1_000_000_000),
-            makeIdleHandler: { HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger) })
+        let raw = RawDocumentHandler(documents: self, idleTimeout: TimeAmount(idleTimeout))
         try? context.pipeline.syncOperations.addHandler(raw, position: .first)
+    }
+
+    /// An answer ended: here, or by the router.
+    private func answered() {
+        unanswered = max(0, unanswered - 1)
+        forwardedUnanswered = max(0, forwardedUnanswered - 1)
+        lastActive = .now()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         switch part {
         case let .head(request):
+            unanswered += 1
+            lastActive = .now()
             if routed == 0, let document = cachedDocument(for: request) {
                 answering = (document, request)
                 return
@@ -87,7 +91,7 @@ final class CachedDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data) {
             routed = max(0, routed - 1)
-            forwardedUnanswered = max(0, forwardedUnanswered - 1)
+            answered()
         }
         context.write(data, promise: promise)
     }
@@ -133,6 +137,7 @@ final class CachedDocumentHandler: ChannelDuplexHandler, RemovableChannelHandler
         if !current && request.method == .get {
             context.write(wrapOutboundOut(.body(document.buffer)), promise: nil)
         }
+        answered()  // written from this context, so `write` above does not see it
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 

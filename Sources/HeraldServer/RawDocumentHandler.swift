@@ -13,9 +13,10 @@ import Synchronization
 ///
 /// Anything else — a request split over reads, HEAD, a body, `Connection: close`, `Expect`,
 /// an unusual header line — and every read after it on the connection go to the HTTP pipeline
-/// unchanged, and Hummingbird's idle timeout takes over from this handler's own. Whole plain
-/// GETs of a document that is not fresh this moment go to the pipeline too, and the connection
-/// comes back once the pipeline has answered them; no request is answered out of order.
+/// unchanged. Whole plain GETs of a document that is not fresh this moment go to the pipeline
+/// too, and the connection comes back once the pipeline has answered them; no request is
+/// answered out of order. This handler keeps the connection's idle timeout either way, from
+/// what `CachedDocumentHandler` sees of requests and answers.
 final class RawDocumentHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -23,23 +24,20 @@ final class RawDocumentHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let documents: CachedDocumentHandler
     private let idleTimeout: TimeAmount
-    private let makeIdleHandler: () -> any ChannelHandler
-    /// Set at the first read this handler does not answer whole: from then on, everything passes.
+    /// Set at the first read that is not whole plain GETs: from then on, everything passes.
     private var passing = false
     private var idleTimer: Scheduled<Void>?
-    private var lastRead = NIODeadline.now()
     /// The last answer's head serialized, by document, answer and second (its Date header).
     private var lastHead: (etag: String, type: String, current: Bool, second: Int, bytes: ByteBuffer)?
-    /// Requests answered here since the process started (tests ask which path answered).
-    static let answered = Atomic<Int>(0)
+    #if DEBUG
+        /// Requests answered here since the process started (tests ask which path answered).
+        static let answered = Atomic<Int>(0)
+    #endif
 
-    /// `documents` finds and heads the answers; `makeIdleHandler` makes the handler that
-    /// times idle connections out once this one stops answering.
-    init(documents: CachedDocumentHandler, idleTimeout: TimeAmount, makeIdleHandler: @escaping () -> any ChannelHandler)
-    {
+    /// `documents` finds and heads the answers, and sees the pipeline's requests and answers.
+    init(documents: CachedDocumentHandler, idleTimeout: TimeAmount) {
         self.documents = documents
         self.idleTimeout = idleTimeout
-        self.makeIdleHandler = makeIdleHandler
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -53,7 +51,6 @@ final class RawDocumentHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !passing else { return context.fireChannelRead(data) }
-        lastRead = .now()
         // A reader that does not read its answers is the HTTP pipeline's to slow down.
         let requests =
             context.channel.isWritable ? unwrapInboundIn(data).withUnsafeReadableBytes { PlainGet.parseAll($0) } : nil
@@ -76,7 +73,10 @@ final class RawDocumentHandler: ChannelInboundHandler, RemovableChannelHandler {
             documents.forwardedUnanswered += requests.count
             return context.fireChannelRead(data)
         }
-        Self.answered.add(answers.count, ordering: .relaxed)
+        #if DEBUG
+            Self.answered.add(answers.count, ordering: .relaxed)
+        #endif
+        documents.lastActive = .now()
         // The body is the cache's one buffer, shared by every answer (NIO writes both in one writev).
         for answer in answers {
             context.write(wrapOutboundOut(answer.head), promise: nil)
@@ -111,27 +111,28 @@ final class RawDocumentHandler: ChannelInboundHandler, RemovableChannelHandler {
         return (bytes, body)
     }
 
-    /// Hands the connection to the HTTP pipeline and its idle timeout, for good.
+    /// Hands the connection to the HTTP pipeline, for good.
     private func startPassing(context: ChannelHandlerContext) {
         passing = true
-        idleTimer?.cancel()
-        idleTimer = nil
         lastHead = nil
-        try? context.pipeline.syncOperations.addHandler(makeIdleHandler(), position: .before(documents))
     }
 
-    /// Closes the connection when nothing was read for `idleTimeout` while this handler answers
-    /// it (and the pipeline owes no answer).
+    /// Closes the connection when no request was read or answered for `idleTimeout` and none
+    /// is owed an answer, whichever path answers it: a request head that never ends (a
+    /// slowloris) is closed; a slow route is not.
     private func scheduleIdleCheck(context: ChannelHandlerContext, in delay: TimeAmount) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         idleTimer = context.eventLoop.scheduleTask(in: delay) {
             let (handler, context) = loopBound.value
-            guard !handler.passing else { return }
-            let idle = NIODeadline.now() - handler.lastRead
-            if idle >= handler.idleTimeout && handler.documents.forwardedUnanswered == 0 {
+            let documents = handler.documents
+            let idle = NIODeadline.now() - documents.lastActive
+            let owed = documents.unanswered > 0 || documents.forwardedUnanswered > 0
+            if !owed && idle >= handler.idleTimeout {
                 context.close(promise: nil)
             } else {
-                handler.scheduleIdleCheck(context: context, in: handler.idleTimeout - idle)
+                handler.scheduleIdleCheck(
+                    context: context,
+                    in: owed || idle >= handler.idleTimeout ? handler.idleTimeout : handler.idleTimeout - idle)
             }
         }
     }

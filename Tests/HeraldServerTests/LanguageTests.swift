@@ -7,17 +7,9 @@ import HummingbirdTesting
 import Testing
 
 @Suite struct PageLanguageTests {
-    func published(_ fixture: ServerFixture, title: String = "Overflow") throws -> Advisory {
-        let advisory = try fixture.db.advisories.create(
-            project: "demo", content: AdvisoryContent(title: title, severity: .high),
-            schedule: Schedule(embargo: Date() + 60), actor: fixture.db.actor)
-        return try fixture.db.advisories.publishNow(
-            advisory.id, notes: try ChangeNotes(reason: "x"), actor: fixture.db.actor)
-    }
-
     @Test func pagesSpeakTheLanguageTheReaderAsksForAndTheCacheKeepsThemApart() async throws {
         let fixture = try ServerFixture()
-        let advisory = try published(fixture)
+        let advisory = try fixture.published("Overflow", severity: .high)
         try await fixture.app().test(.live) { client in
             // Twice each, alternating: the second answers come from the event loop's cache,
             // which must not hand one reader's language to another.
@@ -63,7 +55,7 @@ import Testing
 
     @Test func nothingOfOneRequestsAddressReachesAPageOthersAreServed() async throws {
         let fixture = try ServerFixture()
-        _ = try published(fixture)
+        _ = try fixture.published("Overflow", severity: .high)
         try await fixture.app().test(.live) { client in
             // The first request fills the cache; its query must not end up in what everyone gets.
             for uri in [
@@ -85,7 +77,7 @@ import Testing
     @Test func noFieldIsWrittenUnescapedInAnyLanguage() async throws {
         let fixture = try ServerFixture()
         let hostile = "<script>alert(1)</script>\"'&"
-        let advisory = try published(fixture, title: hostile)
+        let advisory = try fixture.published(hostile, severity: .high)
         _ = try fixture.db.providers.add(
             NewProvider(organization: hostile, emails: ["a@b.example"], projects: ["demo"], listed: true),
             status: .active, actor: fixture.db.actor)

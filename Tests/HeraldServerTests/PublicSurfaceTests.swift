@@ -119,11 +119,7 @@ import Testing
     /// must be the router's, byte for byte (the Date header aside), for GET, HEAD and 304.
     @Test func theEventLoopAnswersCachedDocumentsExactlyAsTheRouterDoes() async throws {
         let fixture = try ServerFixture()
-        let advisory = try fixture.db.advisories.create(
-            project: "demo", content: AdvisoryContent(title: "Public"), schedule: Schedule(embargo: Date() + 60),
-            actor: fixture.db.actor)
-        _ = try fixture.db.advisories.publishNow(
-            advisory.id, notes: try ChangeNotes(reason: "x"), actor: fixture.db.actor)
+        let advisory = try fixture.published("Public")
         @Sendable func fields(_ response: TestResponse) -> [String] {
             response.headers.filter { $0.name != .date }.map { "\($0.name): \($0.value)" }
         }
@@ -164,11 +160,7 @@ import Testing
     /// split over reads) goes to the pipeline, and that connection stays with it.
     @Test func theRawPathAnswersExactlyAsTheHTTPPipelineDoes() async throws {
         let fixture = try ServerFixture()
-        let advisory = try fixture.db.advisories.create(
-            project: "demo", content: AdvisoryContent(title: "Public"), schedule: Schedule(embargo: Date() + 60),
-            actor: fixture.db.actor)
-        _ = try fixture.db.advisories.publishNow(
-            advisory.id, notes: try ChangeNotes(reason: "x"), actor: fixture.db.actor)
+        let advisory = try fixture.published("Public")
         try await fixture.app().test(.live) { client in
             let port = try #require(client.port)
             let get = "GET /feed.atom HTTP/1.1\r\nHost: herald.test\r\nUser-Agent: test\r\n\r\n"
@@ -215,6 +207,18 @@ import Testing
             try cold.send(rss)
             #expect(withoutDate(try cold.responses(1)[0]) == withoutDate(rendered))
             #expect(RawDocumentHandler.answered.load(ordering: .relaxed) > afterClient, "answered here again")
+            // A read with a cached document and something else: both go to the pipeline (which
+            // answers the feed from the cache itself), and the connection still comes back.
+            let mixed = try RawConnection(port: port)
+            try await client.execute(uri: "/feed.atom", method: .get) { #expect($0.status == .ok) }
+            try mixed.send(get + "GET /advisories/nonexistent HTTP/1.1\r\nHost: h\r\n\r\n")
+            let both = try mixed.responses(2)
+            #expect(both[0].hasPrefix("HTTP/1.1 200 OK") && both[1].hasPrefix("HTTP/1.1 404"))
+            try await client.execute(uri: "/feed.atom", method: .get) { #expect($0.status == .ok) }
+            let beforeMixed = RawDocumentHandler.answered.load(ordering: .relaxed)
+            try mixed.send(get)
+            #expect(withoutDate(try mixed.responses(1)[0]) == withoutDate(piped))
+            #expect(RawDocumentHandler.answered.load(ordering: .relaxed) > beforeMixed, "answered here again")
             // What the pipeline answers to the same 304 request, byte for byte.
             let conditional = try RawConnection(port: port)
             try conditional.send("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n")  // HEAD: the pipeline's from now on
@@ -229,11 +233,7 @@ import Testing
     @Test func theRawPathKeepsTheIdleTimeout() async throws {
         var fixture = try ServerFixture()
         fixture.configuration.readTimeout = .seconds(1)
-        let advisory = try fixture.db.advisories.create(
-            project: "demo", content: AdvisoryContent(title: "Public"), schedule: Schedule(embargo: Date() + 60),
-            actor: fixture.db.actor)
-        _ = try fixture.db.advisories.publishNow(
-            advisory.id, notes: try ChangeNotes(reason: "x"), actor: fixture.db.actor)
+        let advisory = try fixture.published("Public")
         try await fixture.app().test(.live) { client in
             let port = try #require(client.port)
             let connection = try RawConnection(port: port)
@@ -262,11 +262,7 @@ import Testing
         let fixture = try ServerFixture()
         let body = String(repeating: "Long advisory text, paragraph after paragraph. ", count: 3_000)
         for index in 0..<6 {
-            let advisory = try fixture.db.advisories.create(
-                project: "demo", content: AdvisoryContent(title: "Public \(index)", body: body),
-                schedule: Schedule(embargo: Date() + 60), actor: fixture.db.actor)
-            _ = try fixture.db.advisories.publishNow(
-                advisory.id, notes: try ChangeNotes(reason: "x"), actor: fixture.db.actor)
+            _ = try fixture.published("Public \(index)", body: body)
         }
         try await fixture.app().test(.live) { client in
             let port = try #require(client.port)
@@ -321,11 +317,7 @@ import Testing
 
     @Test func conditionalRequestsGet304() async throws {
         let fixture = try ServerFixture()
-        let advisory = try fixture.db.advisories.create(
-            project: "demo", content: AdvisoryContent(title: "Public"), schedule: Schedule(embargo: Date() + 60),
-            actor: fixture.db.actor)
-        _ = try fixture.db.advisories.publishNow(
-            advisory.id, notes: try ChangeNotes(reason: "x"), actor: fixture.db.actor)
+        let advisory = try fixture.published("Public")
         try await fixture.app().test(.live) { client in
             for route in [
                 "/", "/feed.atom", "/feed.rss", "/feed.json", "/advisories/\(advisory.publicID)",

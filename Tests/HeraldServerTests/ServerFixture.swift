@@ -65,3 +65,13 @@ func jsonBody(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
 func unfoldQuotedPrintable(_ text: String) -> String {
     text.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=3D", with: "=")
 }
+
+extension ServerFixture {
+    /// An advisory of project demo, published now.
+    func published(_ title: String, body: String = "", severity: Severity? = nil) throws -> Advisory {
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: title, body: body, severity: severity),
+            schedule: Schedule(embargo: Date() + 60), actor: db.actor)
+        return try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "x"), actor: db.actor)
+    }
+}
