@@ -7,9 +7,9 @@ import Synchronization
 
 /// The first handler of a connection, before the HTTP decoder: a read that holds only whole,
 /// plain GETs of fresh cached public documents (a feed reader's poll) is answered from the
-/// bytes, with the serialized answer written as one buffer, skipping the decoder, the header
-/// conversions and the encoder. The answer's bytes are those the HTTP pipeline would write (a
-/// test compares them).
+/// bytes: a head serialized once a second and the cache's own buffer of the document, skipping
+/// the decoder, the header conversions and the encoder. The answer's bytes are those the HTTP
+/// pipeline would write (a test compares them).
 ///
 /// Anything else — a request split over reads, HEAD, a body, `Connection: close`, `Expect`,
 /// an unusual header line — and every read after it on the connection go to the HTTP pipeline
