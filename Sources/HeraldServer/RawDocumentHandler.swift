@@ -55,7 +55,9 @@ final class RawDocumentHandler: ChannelInboundHandler, RemovableChannelHandler {
         let requests =
             context.channel.isWritable ? unwrapInboundIn(data).withUnsafeReadableBytes { PlainGet.parseAll($0) } : nil
         guard let requests else {
-            startPassing(context: context)
+            // Handed to the HTTP pipeline for good.
+            passing = true
+            lastHead = nil
             return context.fireChannelRead(data)
         }
         // Whole plain GETs the pipeline has not answered yet: these wait behind them.
@@ -109,12 +111,6 @@ final class RawDocumentHandler: ChannelInboundHandler, RemovableChannelHandler {
         bytes.writeString("\r\n")
         lastHead = (document.etag, document.contentType, current, second, bytes)
         return (bytes, body)
-    }
-
-    /// Hands the connection to the HTTP pipeline, for good.
-    private func startPassing(context: ChannelHandlerContext) {
-        passing = true
-        lastHead = nil
     }
 
     /// Closes the connection when no request was read or answered for `idleTimeout` and none
