@@ -6,13 +6,11 @@ import Logging
 /// Tunables of the delivery workers.
 public struct WorkerSettings: Sendable {
     /// Transfers handed to the engine at once.
-    public var maxInFlight = 1024
+    public var maxInFlight = 512
     /// Transfers handed to the engine for one host (one SMTP relay, one webhook host); the
     /// engine runs 8 of them at a time and starts the next as one ends. A slow host fills its
-    /// own share, never the others'. Enough that the engine's line does not run dry while the
-    /// worker records a batch: at 64, 2.6 % of the sends of a 100,000-webhook publication
-    /// ended with nothing waiting behind them on their connection; at 256, 0.3 %.
-    public var maxPerHost = 256
+    /// own share, never the others'.
+    public var maxPerHost = 64
     /// How long a claim lasts, at least. Only one `serve` runs per database and it gives every
     /// lease back at start, so a lease only has to outlast the wait of a claimed row behind
     /// its host's slow sends, never a crash: the worker stretches it to the host's whole
