@@ -26,17 +26,15 @@ public enum StandardWebhooks {
 
     static func hmacSHA256(key: UnsafeRawBufferPointer, parts: [UnsafeRawBufferPointer]) -> [UInt8] {
         let blockSize = 64
+        // A key longer than a block is hashed first (RFC 2104), once for both pads.
+        guard key.count <= blockSize else {
+            return SHA256.hash(data: key).withUnsafeBytes { hmacSHA256(key: $0, parts: parts) }
+        }
         // The pads are made in place, one block on the stack: a webhook is signed per send.
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: blockSize) { block in
             func pad(_ value: UInt8) -> UnsafeRawBufferPointer {
                 block.initialize(repeating: value)
-                if key.count > blockSize {
-                    SHA256.hash(data: key).withUnsafeBytes { digest in
-                        for (index, byte) in digest.enumerated() { block[index] ^= byte }
-                    }
-                } else {
-                    for (index, byte) in key.enumerated() { block[index] ^= byte }
-                }
+                for (index, byte) in key.enumerated() { block[index] ^= byte }
                 return UnsafeRawBufferPointer(block)
             }
             var inner = SHA256()

@@ -35,6 +35,15 @@ import Testing
             StandardWebhooks.signature(secret: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", id: "x", timestamp: 1, body: [])
                 == nil)
         #expect(StandardWebhooks.signature(secret: "whsec_not base64!", id: "x", timestamp: 1, body: []) == nil)
+        // An empty key and a key longer than a block, as swift-crypto's HMAC signs them.
+        for key in [[UInt8](), [UInt8](repeating: 7, count: 100)] {
+            let reference = HMAC<SHA256>.authenticationCode(
+                for: Array("m.5.{}".utf8), using: SymmetricKey(data: key))
+            #expect(
+                StandardWebhooks.signature(
+                    secret: "whsec_" + Data(key).base64EncodedString(), id: "m", timestamp: 5, body: Array("{}".utf8))
+                    == "v1," + Data(reference).base64EncodedString())
+        }
     }
 
     @Test func hmacAgreesWithSwiftCryptoForEveryKeyLength() {
