@@ -1,21 +1,47 @@
 import CCurl
 import Foundation
 
-/// libcurl's multi interface on a thread of its own: many transfers in flight, connections
-/// reused, and `curl_easy_perform`'s blocking kept off the Swift concurrency pool.
-/// Callers `await perform(_:)`; the engine thread resumes them when their transfer ends.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Webhooks over HTTP/1.1, on a thread of its own. libcurl makes each connection (name
+/// resolution, the private-address check, connect, TLS: `CONNECT_ONLY`) and carries its bytes
+/// through TLS; the engine writes each request whole and reads the answer itself, one
+/// request at a time per connection, connections kept for the next request to their origin.
+/// That is one write and one read per request and one poll for all connections, where
+/// libcurl's own HTTP made about three polls and a dozen options per request: libcurl was
+/// half of the webhook fan-out's CPU.
+///
+/// Callers `await perform(_:)` or `submit` with a completion, which runs on the engine's
+/// thread. Each origin gets `maxConnectionsPerHost` connections; more requests wait in its
+/// line, in order, and start the moment a connection is free.
 public final class CurlEngine: @unchecked Sendable {
-    // Shared with callers, guarded by `lock`: new transfers and the stop flag.
-    private let lock = NSLock()
-    private var incoming: [Transfer] = []
-    private var stopping = false
-    private var droppingWaiting = false
-    // Owned by the engine thread alone.
-    private let multi: UnsafeMutableRawPointer
-    private var idleHandles: [Handle] = []
     /// Its timeouts, limits and the SMTP relay's CA file.
     public let settings: CurlSettings
+    /// How long an unused connection stays open (receivers close theirs after 5–75 s).
+    static let idleLimit: TimeInterval = 30
+
+    // Shared with callers and the connecting threads, guarded by `lock`.
+    private let lock = NSLock()
+    private var incoming: [Transfer] = []
+    /// Connections made for an origin, by its key.
+    private var made: [(String, Made)] = []
+    private var stopping = false
+    private var droppingWaiting = false
+    /// A pipe that wakes the thread out of `poll`.
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
     private let finished = DispatchSemaphore(value: 0)
+
+    // The thread's own.
+    private var origins: [String: Origin] = [:]
+    private var connections: [Connection] = []
+    private var connecting = 0
+    /// Origins that wanted a connection when every one of `maxConnections` was taken.
+    private var starved: [Origin] = []
+    private var now: TimeInterval = 0
+    private var readBuffer = [UInt8](repeating: 0, count: 16384)
 
     static let globalInit: Void = {
         curl_global_init(3)  // CURL_GLOBAL_ALL, a macro
@@ -26,49 +52,59 @@ public final class CurlEngine: @unchecked Sendable {
     public init(settings: CurlSettings = CurlSettings()) {
         _ = Self.globalInit
         self.settings = settings
-        multi = curl_multi_init()!
-        herald_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, settings.maxConnectionsPerHost)
-        herald_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, settings.maxConnections)
-        let thread = Thread { [self] in loop() }
+        var fds: [Int32] = [0, 0]
+        precondition(pipe(&fds) == 0, "no pipe for the engine's thread")
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+        let thread = Thread { [self] in run() }
         thread.name = "herald-curl"
         thread.start()
+    }
+
+    deinit {
+        Glibc.close(wakeRead)
+        Glibc.close(wakeWrite)
     }
 
     /// Ends every transfer still waiting for a connection at once with `CurlResult.notStarted`;
     /// those already sending go on. For a graceful stop that should not wait behind a slow host.
     public func dropWaiting() {
         lock.withLock { droppingWaiting = true }
-        curl_multi_wakeup(multi)
+        wakeUp()
     }
 
-    /// Stops the thread after the transfers in flight end; waits for it.
+    /// Stops the thread after the transfers in flight and waiting end; waits for it.
     public func shutdown() {
         lock.withLock { stopping = true }
-        curl_multi_wakeup(multi)
+        wakeUp()
         finished.wait()
     }
 
-    /// Makes one transfer and returns libcurl's report. Never throws: failures are results.
-    /// Transfers of one `lane` (a host) share its `maxConnectionsPerHost` connections.
-    public func perform(_ request: CurlRequest, lane: String = "") async -> CurlResult {
+    /// Makes one transfer and returns its report. Never throws: failures are results.
+    public func perform(_ request: CurlRequest) async -> CurlResult {
         await withCheckedContinuation { continuation in
-            submit(request, lane: lane) { continuation.resume(returning: $0) }
+            submit(request) { continuation.resume(returning: $0) }
         }
     }
 
     /// Starts one transfer and calls `completion` on the engine thread when it ends: no task
     /// per transfer, for callers that send thousands a second. `completion` must be quick.
-    public func submit(_ request: CurlRequest, lane: String = "", completion: @escaping @Sendable (CurlResult) -> Void)
-    {
-        let transfer = Transfer(request: request, lane: lane, completion: completion)
+    public func submit(_ request: CurlRequest, completion: @escaping @Sendable (CurlResult) -> Void) {
+        guard let transfer = Transfer(request, completion: completion) else {
+            return completion(
+                CurlResult(
+                    code: Int32(CURLE_URL_MALFORMAT.rawValue), error: "not an http(s) URL HTTP/1.1 can carry",
+                    responseCode: 0, retryAfter: nil, responseSnippet: ""))
+        }
         let accepted = lock.withLock { () -> Bool? in
             guard !stopping else { return nil }
             incoming.append(transfer)
-            // Only the first of a burst wakes the engine: it takes every waiting transfer at once.
+            // Only the first of a burst wakes the thread: it takes every waiting transfer at once.
             return incoming.count == 1
         }
         if let wake = accepted {
-            if wake { curl_multi_wakeup(multi) }
+            if wake { wakeUp() }
         } else {
             completion(
                 CurlResult(code: -1, error: "shutting down", responseCode: 0, retryAfter: nil, responseSnippet: ""))
@@ -81,104 +117,340 @@ public final class CurlEngine: @unchecked Sendable {
         return herald_curl_version_info().map { String(cString: $0.pointee.version) } ?? "unknown"
     }
 
-    // MARK: - The engine thread
+    private func wakeUp() {
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)  // a full pipe already wakes it
+    }
 
-    private var active: [UnsafeMutableRawPointer: (Transfer, Handle)] = [:]
-    private var activePerLane: [String: Int] = [:]
-    private var waitingPerLane: [String: [Transfer]] = [:]
+    // MARK: - The thread
 
-    private func loop() {
+    private func run() {
+        now = ProcessInfo.processInfo.systemUptime
         while true {
-            let (batch, stop, drop) = lock.withLock { () -> ([Transfer], Bool, Bool) in
+            let (batch, newlyMade, stop, drop) = lock.withLock { () -> ([Transfer], [(String, Made)], Bool, Bool) in
                 defer {
                     incoming.removeAll(keepingCapacity: true)
+                    made.removeAll()
                     droppingWaiting = false
                 }
-                return (incoming, stopping, droppingWaiting)
+                return (incoming, made, stopping, droppingWaiting)
             }
-            for transfer in batch { start(transfer) }
+            var touched: [Origin] = []
+            for transfer in batch {
+                let origin = self.origin(for: transfer)
+                if !origin.isTouched {
+                    origin.isTouched = true
+                    touched.append(origin)
+                }
+                origin.waiting.append(transfer)
+            }
+            // An origin is kept while it has a connection coming.
+            for (key, result) in newlyMade { adopt(result, for: origins[key]!) }
+            for origin in touched {
+                origin.isTouched = false
+                dispatch(origin)
+            }
             if drop {
                 // Not started yet: they end at once, unsent, so the caller can give them back.
-                let waiting = waitingPerLane.values.joined()
-                waitingPerLane.removeAll()
-                for transfer in waiting { transfer.completion(.notStarted) }
+                for origin in origins.values {
+                    while let transfer = origin.nextWaiting() { transfer.completion(.notStarted) }
+                }
             }
-            if stop && active.isEmpty && waitingPerLane.isEmpty { break }
-            var running: Int32 = 0
-            curl_multi_perform(multi, &running)
-            var queued: Int32 = 0
-            var ended = false
-            while let message = curl_multi_info_read(multi, &queued) {
-                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
-                complete(easy, code: message.pointee.data.result)
-                ended = true
+            if stop && connecting == 0 && !connections.contains(where: { $0.transfer != nil })
+                && !origins.values.contains(where: \.hasWaiting)
+            {
+                for connection in connections { close(connection) }
+                break
             }
-            // An ended transfer started the next on its connection: send it before waiting on
-            // the sockets (a poll per pass cost 4 % of the webhook rate).
-            if !ended { curl_multi_poll(multi, nil, 0, 1000, nil) }
+            waitAndServe()
         }
-        idleHandles.removeAll()  // each Handle cleans up its easy handle
-        curl_multi_cleanup(multi)
         finished.signal()
     }
 
-    private func start(_ transfer: Transfer) {
-        guard activePerLane[transfer.lane, default: 0] < settings.maxConnectionsPerHost else {
-            waitingPerLane[transfer.lane, default: []].append(transfer)
-            return
-        }
-        activePerLane[transfer.lane, default: 0] += 1
-        let handle = idleHandles.popLast() ?? Handle(settings: settings)
-        transfer.configure(handle)
-        active[handle.easy] = (transfer, handle)
-        curl_multi_add_handle(multi, handle.easy)
+    private func origin(for transfer: Transfer) -> Origin {
+        let key = (transfer.refusePrivate ? "" : "private allowed ") + transfer.target.origin
+        if let origin = origins[key] { return origin }
+        let origin = Origin(key: key, url: transfer.target.origin, refusePrivate: transfer.refusePrivate)
+        origins[key] = origin
+        return origin
     }
 
-    private func complete(_ easy: UnsafeMutableRawPointer, code: CURLcode) {
-        curl_multi_remove_handle(multi, easy)
-        guard let (transfer, handle) = active.removeValue(forKey: easy) else { return }
-        var status = 0
-        herald_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-        let result = transfer.result(code: code, responseCode: status, handle: handle)
-        transfer.release(handle)
-        idleHandles.append(handle)
-        transfer.completion(result)
-        activePerLane[transfer.lane, default: 1] -= 1
-        if activePerLane[transfer.lane] == 0 { activePerLane[transfer.lane] = nil }
-        // Mutated in place: a copy of the lane's line per transfer cost more than the transfer.
-        if let next = waitingPerLane[transfer.lane]?.removeFirst() {
-            if waitingPerLane[transfer.lane]?.isEmpty == true { waitingPerLane[transfer.lane] = nil }
-            start(next)
+    /// Waits for the connections (or a wake-up, or the nearest deadline) and serves what is ready.
+    private func waitAndServe() {
+        var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        fds.reserveCapacity(connections.count + 1)
+        var nearest = now + 1
+        for connection in connections {
+            let out = connection.written < connection.output.count ? Int16(POLLOUT) : 0
+            fds.append(pollfd(fd: connection.socket, events: Int16(POLLIN) | out, revents: 0))
+            if let transfer = connection.transfer { nearest = min(nearest, transfer.deadline) }
+        }
+        let timeout = Int32(max(0, min(1000, ((nearest - now) * 1000).rounded(.up))))
+        _ = Glibc.poll(&fds, nfds_t(fds.count), timeout)
+        now = ProcessInfo.processInfo.systemUptime
+        if fds[0].revents != 0 {
+            var sink = [UInt8](repeating: 0, count: 64)
+            while read(wakeRead, &sink, sink.count) > 0 {}
+        }
+        // Served from a copy: serving may close connections and open the next request on others.
+        let polled = connections
+        for (index, connection) in polled.enumerated() where !connection.isClosed {
+            let events = fds[index + 1].revents
+            if events & Int16(POLLOUT) != 0 { flush(connection) }
+            if events & Int16(POLLIN | POLLHUP | POLLERR) != 0 && !connection.isClosed { receive(connection) }
+        }
+        for connection in connections where !connection.isClosed {
+            if let transfer = connection.transfer {
+                if now >= transfer.deadline {
+                    let milliseconds = Int(settings.totalTimeout * 1000)
+                    fail(
+                        connection, code: CURLE_OPERATION_TIMEDOUT,
+                        error: "Operation timed out after \(milliseconds) milliseconds without a whole answer",
+                        mayResend: false)
+                }
+            } else if now - connection.lastUsed > Self.idleLimit {
+                close(connection)
+            }
+        }
+        for origin in origins.values
+        where origin.hasWaiting && origin.retryConnectAt > 0 && now >= origin.retryConnectAt {
+            origin.retryConnectAt = 0
+            dispatch(origin)
         }
     }
-}
 
-/// A libcurl easy handle, kept for reuse: the options every request shares are set once, so
-/// a transfer sets only its own (no `curl_easy_reset` and fifteen options per send). Every
-/// option a transfer sets, every transfer sets.
-final class Handle {
-    let easy: UnsafeMutableRawPointer
-    /// libcurl's words for a failure, written by libcurl; cleared before each transfer.
-    let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
-    /// Set by the open-socket callback when it refused a private address.
-    let refusedFlag = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    // MARK: Connections
 
-    init(settings: CurlSettings) {
-        easy = curl_easy_init()!
+    /// Puts waiting transfers on the origin's free connections and opens more for the rest,
+    /// up to its share and the engine's.
+    private func dispatch(_ origin: Origin) {
+        while origin.hasWaiting, let connection = origin.idle.popLast() {
+            begin(connection, origin.nextWaiting()!)
+        }
+        guard now >= origin.retryConnectAt else { return }
+        // Counted afresh each time: closing a connection to make room may dispatch again.
+        while origin.waitingCount > origin.connecting
+            && origin.open + origin.connecting < settings.maxConnectionsPerHost
+        {
+            if connections.count + connecting >= settings.maxConnections {
+                // Full: the connection unused the longest, elsewhere, makes room; else wait for one.
+                guard let unused = connections.filter({ $0.transfer == nil }).min(by: { $0.lastUsed < $1.lastUsed })
+                else {
+                    if !starved.contains(where: { $0 === origin }) { starved.append(origin) }
+                    return
+                }
+                close(unused)
+            }
+            origin.connecting += 1
+            connecting += 1
+            let (key, url, refusePrivate, settings) = (origin.key, origin.url, origin.refusePrivate, settings)
+            let thread = Thread { [self] in
+                let result = Self.connect(url: url, refusePrivate: refusePrivate, settings: settings)
+                lock.withLock { made.append((key, result)) }
+                wakeUp()
+            }
+            thread.name = "herald-curl-connect"
+            thread.start()
+        }
+    }
+
+    private func adopt(_ result: Made, for origin: Origin) {
+        origin.connecting -= 1
+        connecting -= 1
+        switch result {
+        case let .connected(easy, socket, errorBuffer):
+            let connection = Connection(easy: easy, socket: socket, errorBuffer: errorBuffer, origin: origin, now: now)
+            connections.append(connection)
+            origin.open += 1
+            if let transfer = origin.nextWaiting() {
+                begin(connection, transfer)
+            } else {
+                origin.idle.append(connection)
+            }
+        case let .failed(failure):
+            if origin.open == 0 && origin.connecting == 0 {
+                // No connection to the origin works: every waiting transfer would meet the same error now.
+                while let transfer = origin.nextWaiting() { transfer.completion(failure) }
+                forgetIfUnused(origin)
+            } else {
+                // The others carry the line; try a new one later (the receiver may have a limit).
+                origin.retryConnectAt = now + 1
+            }
+        }
+    }
+
+    /// The outcome of connecting: libcurl's name resolution, connect and TLS, on a thread of its own.
+    enum Made: @unchecked Sendable {
+        case connected(UnsafeMutableRawPointer, Int32, UnsafeMutablePointer<CChar>)
+        case failed(CurlResult)
+    }
+
+    static func connect(url: String, refusePrivate: Bool, settings: CurlSettings) -> Made {
+        let easy = curl_easy_init()!
+        // The connection's for as long as it lives: libcurl writes a send or receive failure's details here.
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        refusedFlag.initialize(to: 0)
-        Self.setCommonOptions(easy, settings: settings, errorBuffer: errorBuffer)
-        herald_curl_easy_setopt_callback(easy, CURLOPT_WRITEFUNCTION, transferWrite)
-        herald_curl_easy_setopt_callback(easy, CURLOPT_HEADERFUNCTION, transferHeader)
+        let refused = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        refused.initialize(to: 0)
+        defer { refused.deallocate() }
+        setCommonOptions(easy, settings: settings, errorBuffer: errorBuffer)
         herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
-        herald_curl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
-        herald_curl_easy_setopt_string(easy, CURLOPT_USERAGENT, "Herald")
+        herald_curl_easy_setopt_string(easy, CURLOPT_URL, url)
+        herald_curl_easy_setopt_long(easy, CURLOPT_CONNECT_ONLY, 1)
+        // TLS offers only http/1.1 (ALPN): the engine speaks nothing else on the connection.
+        herald_curl_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
+        if refusePrivate { herald_curl_refuse_private_targets(easy, refused) }
+        let code = curl_easy_perform(easy)
+        herald_curl_allow_private_targets(easy)
+        let socket = herald_curl_active_socket(easy)
+        guard code == CURLE_OK, socket >= 0 else {
+            let failure = CurlResult(
+                code: Int32((code == CURLE_OK ? CURLE_COULDNT_CONNECT : code).rawValue),
+                error: curlWords(code == CURLE_OK ? CURLE_COULDNT_CONNECT : code, errorBuffer: errorBuffer),
+                responseCode: 0, retryAfter: nil, responseSnippet: "", refusedPrivateTarget: refused.pointee != 0)
+            curl_easy_cleanup(easy)
+            errorBuffer.deallocate()
+            return .failed(failure)
+        }
+        errorBuffer[0] = 0
+        return .connected(easy, socket, errorBuffer)
     }
 
-    deinit {
-        curl_easy_cleanup(easy)
-        errorBuffer.deallocate()
-        refusedFlag.deallocate()
+    /// Writes the transfer's request on the free connection; its time starts now.
+    private func begin(_ connection: Connection, _ transfer: Transfer) {
+        connection.transfer = transfer
+        connection.reader = HTTPAnswerReader()
+        transfer.deadline = now + settings.totalTimeout
+        connection.output.removeAll(keepingCapacity: connection.output.capacity <= 1 << 20)
+        connection.written = 0
+        guard
+            HTTPWire.appendRequest(
+                method: transfer.method, target: transfer.target, headers: transfer.headers, body: transfer.body,
+                to: &connection.output)
+        else {
+            connection.transfer = nil
+            connection.origin.idle.append(connection)
+            transfer.completion(
+                CurlResult(
+                    code: Int32(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), error: "a header with a line break in it",
+                    responseCode: 0, retryAfter: nil, responseSnippet: ""))
+            return dispatch(connection.origin)
+        }
+        flush(connection)
+    }
+
+    /// Writes what it can. The bytes being written never move or change until they are all
+    /// out (OpenSSL wants a retry with the same buffer).
+    private func flush(_ connection: Connection) {
+        while !connection.isClosed && connection.written < connection.output.count {
+            var sent = 0
+            let code = connection.output.withUnsafeBytes { bytes in
+                curl_easy_send(
+                    connection.easy, bytes.baseAddress! + connection.written, bytes.count - connection.written, &sent)
+            }
+            if code == CURLE_AGAIN { return }
+            guard code == CURLE_OK else {
+                return fail(connection, code: code, error: curlWords(code, errorBuffer: connection.errorBuffer))
+            }
+            connection.written += sent
+        }
+    }
+
+    /// Reads until the answer is whole or nothing more is there.
+    private func receive(_ connection: Connection) {
+        while !connection.isClosed {
+            var count = 0
+            let code = readBuffer.withUnsafeMutableBytes {
+                curl_easy_recv(connection.easy, $0.baseAddress, $0.count, &count)
+            }
+            if code == CURLE_AGAIN { return }
+            guard connection.transfer != nil else {
+                // Unasked bytes, or the close of an unused connection: it is not reused.
+                return close(connection)
+            }
+            guard code == CURLE_OK else {
+                return fail(connection, code: code, error: curlWords(code, errorBuffer: connection.errorBuffer))
+            }
+            guard count > 0 else {
+                if let answer = connection.reader.end() { return complete(connection, answer, reuse: false) }
+                let started = connection.reader.hasStarted
+                return fail(
+                    connection, code: started ? CURLE_PARTIAL_FILE : CURLE_GOT_NOTHING,
+                    error: started ? "the receiver closed the connection mid-answer" : "Empty reply from server")
+            }
+            let read = readBuffer.withUnsafeBytes { bytes in
+                Result { () throws(HTTPProtocolError) in
+                    try connection.reader.read(UnsafeRawBufferPointer(rebasing: bytes[..<count]))
+                }
+            }
+            switch read {
+            case let .failure(error):
+                return fail(connection, code: CURLE_WEIRD_SERVER_REPLY, error: "HTTP answer: \(error.reason)")
+            case let .success(whole?):
+                // Bytes after the answer were not asked for: the connection is not trusted with another request.
+                return complete(connection, whole.0, reuse: whole.0.keepAlive && whole.used == count)
+            case .success(nil):
+                continue
+            }
+        }
+    }
+
+    private func complete(_ connection: Connection, _ answer: HTTPAnswer, reuse: Bool) {
+        guard let transfer = connection.transfer else { return }
+        connection.transfer = nil
+        connection.answered += 1
+        connection.lastUsed = now
+        transfer.completion(
+            CurlResult(
+                code: 0, error: "", responseCode: answer.status, retryAfter: answer.retryAfter,
+                responseSnippet: printable(answer.snippet[...])))
+        let origin = connection.origin
+        if !reuse {
+            close(connection)
+        } else if let next = origin.nextWaiting() {
+            begin(connection, next)
+        } else {
+            origin.idle.append(connection)
+        }
+    }
+
+    /// Ends the connection and its transfer. A request that met a kept connection's close
+    /// before any answer goes once to another connection: the receiver closed it idle, as
+    /// receivers do, and never saw the request (libcurl does the same).
+    private func fail(_ connection: Connection, code: CURLcode, error: String, mayResend: Bool = true) {
+        guard let transfer = connection.transfer else { return close(connection) }
+        connection.transfer = nil
+        if mayResend && connection.answered > 0 && !connection.reader.hasStarted && !transfer.wasResent {
+            transfer.wasResent = true
+            // Back at the head of its line before the close, which dispatches the line.
+            connection.origin.waiting.insert(transfer, at: connection.origin.head)
+            return close(connection)
+        }
+        close(connection)
+        transfer.completion(
+            CurlResult(code: Int32(code.rawValue), error: error, responseCode: 0, retryAfter: nil, responseSnippet: ""))
+    }
+
+    private func close(_ connection: Connection) {
+        guard !connection.isClosed else { return }
+        connection.isClosed = true
+        let origin = connection.origin
+        origin.open -= 1
+        origin.idle.removeAll { $0 === connection }
+        connections.removeAll { $0 === connection }
+        curl_easy_cleanup(connection.easy)
+        connection.errorBuffer.deallocate()
+        if origin.hasWaiting { dispatch(origin) } else { forgetIfUnused(origin) }
+        // A connection less: an origin that found none free may open one now.
+        if !starved.isEmpty {
+            let waiting = starved
+            starved.removeAll()
+            for origin in waiting where origin !== connection.origin { dispatch(origin) }
+        }
+    }
+
+    private func forgetIfUnused(_ origin: Origin) {
+        if origin.open == 0 && origin.connecting == 0 && !origin.hasWaiting { origins[origin.key] = nil }
     }
 
     /// What every transfer has, sends and checks alike: no signals, the timeouts, TLS verified,
@@ -198,98 +470,92 @@ final class Handle {
     }
 }
 
-/// The state of one transfer while libcurl holds it: buffers that must outlive the call.
-private final class Transfer {
-    let request: CurlRequest
-    let lane: String
-    let completion: @Sendable (CurlResult) -> Void
-    var response: [UInt8] = []
-    var retryAfter: TimeInterval?
-    var list: UnsafeMutablePointer<curl_slist>?
+/// One scheme, host and port, and whether private addresses are refused there: the
+/// connections to it and the transfers waiting for one.
+private final class Origin {
+    let key: String
+    let url: String
+    let refusePrivate: Bool
+    var waiting: [Transfer] = []
+    var head = 0
+    var idle: [Connection] = []
+    var open = 0
+    var connecting = 0
+    /// After a failed connect while others are open: no new one before this (0: none pending).
+    var retryConnectAt: TimeInterval = 0
+    /// Transfers came for it in the batch being taken: it is dispatched once, after them all.
+    var isTouched = false
 
-    init(request: CurlRequest, lane: String, completion: @escaping @Sendable (CurlResult) -> Void) {
-        self.request = request
-        self.lane = lane
-        self.completion = completion
+    init(key: String, url: String, refusePrivate: Bool) {
+        self.key = key
+        self.url = url
+        self.refusePrivate = refusePrivate
     }
 
-    /// Sets every option that differs between transfers of this kind (see `Handle`).
-    func configure(_ handle: Handle) {
-        let easy = handle.easy
-        let me = Unmanaged.passUnretained(self).toOpaque()
-        handle.errorBuffer[0] = 0
-        handle.refusedFlag.pointee = 0
-        herald_curl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
-        herald_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
+    var hasWaiting: Bool { head < waiting.count }
+    var waitingCount: Int { waiting.count - head }
+
+    func nextWaiting() -> Transfer? {
+        guard hasWaiting else { return nil }
+        let transfer = waiting[head]
+        head += 1
+        if head >= 1024 || head == waiting.count {
+            waiting.removeFirst(head)
+            head = 0
+        }
+        return transfer
+    }
+}
+
+/// One request, from its submission to its answer.
+private final class Transfer {
+    let method: String
+    let target: HTTPTarget
+    let headers: [String]
+    let body: [UInt8]
+    let refusePrivate: Bool
+    let completion: @Sendable (CurlResult) -> Void
+    /// When its answer must be whole; set when its request is written.
+    var deadline: TimeInterval = .infinity
+    var wasResent = false
+
+    init?(_ request: CurlRequest, completion: @escaping @Sendable (CurlResult) -> Void) {
         switch request {
         case let .http(method, url, headers, body, refusePrivate):
-            herald_curl_easy_setopt_string(easy, CURLOPT_URL, url)
-            for header in headers { list = curl_slist_append(list, header) }
-            list = curl_slist_append(list, "Expect:")
-            herald_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
-            herald_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
-            _ = body.withUnsafeBufferPointer { bytes in
-                // COPYPOSTFIELDS copies, so the body need not outlive this call.
-                herald_curl_easy_setopt_pointer(
-                    easy, CURLOPT_COPYPOSTFIELDS,
-                    UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!))
-            }
-            herald_curl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method == "POST" ? nil : method)
-            if refusePrivate {
-                herald_curl_refuse_private_targets(easy, handle.refusedFlag)
-            } else {
-                herald_curl_allow_private_targets(easy)
-            }
+            guard let target = HTTPTarget(url) else { return nil }
+            (self.method, self.target, self.headers, self.body) = (method, target, headers, body)
+            self.refusePrivate = refusePrivate
         }
-    }
-
-    func result(code: CURLcode, responseCode: Int, handle: Handle) -> CurlResult {
-        let error = curlWords(code, errorBuffer: handle.errorBuffer)
-        let snippet = String(decoding: response.prefix(300), as: UTF8.self)
-        return CurlResult(
-            code: Int32(code.rawValue), error: error, responseCode: responseCode, retryAfter: retryAfter,
-            responseSnippet: snippet, refusedPrivateTarget: handle.refusedFlag.pointee != 0)
-    }
-
-    /// Frees the transfer's list and unhooks it from the handle, which goes back for reuse.
-    func release(_ handle: Handle) {
-        herald_curl_easy_setopt_slist(handle.easy, CURLOPT_HTTPHEADER, nil)
-        curl_slist_free_all(list)
-        list = nil
+        self.completion = completion
     }
 }
 
-// C callbacks: `userdata` is the Transfer, unretained (the engine's `active` table owns it).
+/// One connection, made by libcurl and driven by the engine's thread.
+private final class Connection {
+    let easy: UnsafeMutableRawPointer
+    let socket: Int32
+    let errorBuffer: UnsafeMutablePointer<CChar>
+    let origin: Origin
+    /// The request being written, `written` bytes of it so far; untouched until all are out.
+    var output: [UInt8] = []
+    var written = 0
+    var transfer: Transfer?
+    var reader = HTTPAnswerReader()
+    /// Answers it carried: a connection that did is one the receiver kept.
+    var answered = 0
+    var lastUsed: TimeInterval
+    var isClosed = false
 
-private func transferWrite(
-    _ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?
-) -> Int {
-    guard let userdata, let buffer else { return 0 }
-    let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
-    let length = size * count
-    // Keep only the start of a response: it is for the error record, not for reading.
-    if transfer.response.count < 4096 {
-        buffer.withMemoryRebound(to: UInt8.self, capacity: length) {
-            transfer.response.append(contentsOf: UnsafeBufferPointer(start: $0, count: min(length, 4096)))
-        }
+    init(
+        easy: UnsafeMutableRawPointer, socket: Int32, errorBuffer: UnsafeMutablePointer<CChar>, origin: Origin,
+        now: TimeInterval
+    ) {
+        self.easy = easy
+        self.socket = socket
+        self.errorBuffer = errorBuffer
+        self.origin = origin
+        lastUsed = now
     }
-    return length
-}
-
-private func transferHeader(
-    _ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?
-) -> Int {
-    guard let userdata, let buffer else { return 0 }
-    let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
-    let length = size * count
-    // Every response header passes here; only Retry-After is read, so look before decoding.
-    let bytes = UnsafeRawBufferPointer(start: buffer, count: length)
-    let name = "retry-after:".utf8
-    guard length > name.count, zip(bytes, name).allSatisfy({ $0 | 0x20 == $1 | 0x20 }) else { return length }
-    let value = String(decoding: bytes.dropFirst(name.count), as: UTF8.self).trimmingCharacters(
-        in: .whitespacesAndNewlines)
-    transfer.retryAfter = RetryAfter.parse(value, now: Date())
-    return length
 }
 
 extension CurlEngine {
@@ -299,7 +565,7 @@ extension CurlEngine {
         _ easy: UnsafeMutableRawPointer, url: String, requireTLS: Bool, settings: CurlSettings,
         errorBuffer: UnsafeMutablePointer<CChar>
     ) {
-        Handle.setCommonOptions(easy, settings: settings, errorBuffer: errorBuffer)
+        setCommonOptions(easy, settings: settings, errorBuffer: errorBuffer)
         herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps")
         herald_curl_easy_setopt_string(easy, CURLOPT_URL, url)
         herald_curl_easy_setopt_long(

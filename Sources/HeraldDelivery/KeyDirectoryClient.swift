@@ -60,7 +60,7 @@ public struct KeyDirectoryClient: KeyDirectory {
         let easy = curl_easy_init()!
         defer { curl_easy_cleanup(easy) }
         let body = BoundedBody(easy: easy, limit: maxBytes)
-        Handle.setCommonOptions(easy, settings: settings, errorBuffer: errorBuffer)
+        CurlEngine.setCommonOptions(easy, settings: settings, errorBuffer: errorBuffer)
         // Only HTTPS, redirects too; a libcurl too old for these options must not fall back
         // to its defaults (which include plain HTTP and FTP).
         guard herald_curl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "https") == CURLE_OK,

@@ -51,14 +51,14 @@ struct SMTPReplyReader {
         guard digits.count == 3, digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
             line.count == 3 || line[3] == UInt8(ascii: " ") || line[3] == UInt8(ascii: "-")
         else {
-            throw SMTPProtocolError(reason: "not an SMTP reply: \(Self.printable(line.prefix(60)))")
+            throw SMTPProtocolError(reason: "not an SMTP reply: \(printable(line.prefix(60)))")
         }
         let lineCode = digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
         guard lines.isEmpty || lineCode == code else {
             throw SMTPProtocolError(reason: "a reply whose lines have different codes (\(code), \(lineCode))")
         }
         code = lineCode
-        let text = Self.printable(line.dropFirst(4))
+        let text = printable(line.dropFirst(4))
         lines.append(Substring(text))
         guard lines.count <= Self.maxLines else { throw SMTPProtocolError(reason: "a reply of too many lines") }
         guard line.count == 3 || line[3] == UInt8(ascii: " ") else { return nil }
@@ -67,12 +67,10 @@ struct SMTPReplyReader {
     }
 }
 
-extension SMTPReplyReader {
-    /// A relay's words as they may go into an error record or a log: control characters
-    /// (a terminal's escape sequences among them) become spaces.
-    static func printable(_ bytes: ArraySlice<UInt8>) -> String {
-        String(decoding: bytes.map { $0 < 0x20 || $0 == 0x7F ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
-    }
+/// A peer's words (a relay's reply, a receiver's answer) as they may go into an error record
+/// or a log: control characters (a terminal's escape sequences among them) become spaces.
+func printable(_ bytes: ArraySlice<UInt8>) -> String {
+    String(decoding: bytes.map { $0 < 0x20 || $0 == 0x7F ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
 }
 
 /// The bytes a client sends, built in place in the connection's output buffer.

@@ -3,7 +3,7 @@ import Foundation
 import HeraldCore
 import HeraldStore
 
-/// Chat and generic webhooks over HTTP(S), by libcurl.
+/// Chat and generic webhooks over HTTP(S), by `CurlEngine`.
 public struct WebhookTransport: Transport {
     let engine: CurlEngine
     let allowPrivateTargets: Bool
@@ -19,12 +19,12 @@ public struct WebhookTransport: Transport {
 
     /// Posts the payload (Matrix: puts the message) and waits for the receiver's answer.
     public func send(_ delivery: ClaimedDelivery) async -> SendResult {
-        Self.classify(await engine.perform(request(delivery), lane: delivery.host))
+        Self.classify(await engine.perform(request(delivery)))
     }
 
     /// Queues the request on the engine; `completion` runs on the engine's thread.
     public func start(_ delivery: ClaimedDelivery, completion: @escaping @Sendable (SendResult) -> Void) {
-        engine.submit(request(delivery), lane: delivery.host) { completion(Self.classify($0)) }
+        engine.submit(request(delivery)) { completion(Self.classify($0)) }
     }
 
     private func request(_ delivery: ClaimedDelivery) -> CurlRequest {

@@ -171,6 +171,8 @@ public struct ReceivedRequest: Decodable, Sendable {
     public var body: String
     /// Whether the Standard Webhooks signature verified; nil when the receiver had no secret.
     public var verified: Bool?
+    /// The sender's port: requests with the same came over one connection.
+    public var peer: Int
 }
 
 /// Runs `python3 Tests/Support/<arguments…>` and returns its standard output.

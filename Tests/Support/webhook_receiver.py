@@ -11,6 +11,7 @@ Behaviour by path (the first segment):
   /reset/...   resets the connection (SO_LINGER 0, then close: the client sees an RST)
   /moved302/... and /moved307/...  302 or 307 with Location: /target/<the rest>
   /target/...  204 (where the redirects point: a client that follows them lands here)
+  /raw/NAME/... bytes written as they are, to try a client's reading of HTTP/1.1 (RAW below)
 With --tls-cert and --tls-key it speaks HTTPS with that certificate.
 Every request is appended to LOG as one JSON line: time, method, path, headers, body,
 and, when --secret is given, whether the Standard Webhooks signature verifies.
@@ -61,6 +62,31 @@ def verify(secret, headers, body):
     return fresh and any(hmac.compare_digest(expected, s) for s in signatures)
 
 
+# /raw/NAME/...: the answer's bytes, and then: "keep" (the connection serves the next
+# request), "close" (closed after the answer) or "trickle".
+RAW = {
+    # Chunks with an extension and a trailer, Retry-After, and the connection kept.
+    "chunked": (b"HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\nretry-after: 7\r\n\r\n"
+                b"5;x=y\r\nbusy \r\n4\r\nnow!\r\n0\r\nX-Trailer: t\r\n\r\n", "keep"),
+    # An interim answer before the real one.
+    "continue": (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n", "keep"),
+    # HTTP/1.0 without a length: the body runs up to the close.
+    "untilclose": (b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nthe body, up to the close", "close"),
+    # Says it closes, and does.
+    "close": (b"HTTP/1.1 201 Created\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", "close"),
+    # Not HTTP at all.
+    "garbage": (b"220 smtp.example ESMTP ready\r\n\r\n", "close"),
+    # A second answer nobody asked for, right behind the first.
+    "extra": (b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n", "keep"),
+    # Reads the request and closes without a word.
+    "drop": (b"", "close"),
+    # A status line, then a header a byte at a time for ever.
+    "trickle": (b"HTTP/1.1 200 OK\r\nX-Slow: ", "trickle"),
+    # A body far longer than anyone reads for an error record.
+    "big": (b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 100000000\r\n\r\n" + b"x" * 200000, "keep"),
+}
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -73,12 +99,28 @@ class Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         kind = self.path.strip("/").split("/")[0]
         record = {"time": time.time(), "method": self.command, "path": self.path, "headers": headers,
+                  "peer": self.client_address[1],
                   "body": body.decode("utf-8", "replace"), "verified": verify(self.server.secret, headers, body), "verified_by": verifier()}
         with lock:
             first = self.path not in seen
             seen.add(self.path)
             with open(self.server.log, "a") as f:
                 f.write(json.dumps(record) + "\n")
+        if kind == "raw":
+            name = self.path.split("/")[2]
+            answer, then = RAW[name]
+            self.wfile.write(answer)
+            self.wfile.flush()
+            if then == "trickle":
+                # One byte of a header every 0.3 s: alive, and never whole.
+                while True:
+                    time.sleep(0.3)
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+            if then == "close":
+                self.connection.shutdown(socket.SHUT_RDWR)
+                self.close_connection = True
+            return
         if kind == "hang":
             time.sleep(3600)
             return

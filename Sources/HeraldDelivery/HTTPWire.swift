@@ -1,0 +1,281 @@
+import CCurl
+import Foundation
+
+/// Where a request goes, as libcurl itself reads its URL: the connection is libcurl's, so
+/// the host it connects to and the target written on it come from one reading.
+struct HTTPTarget: Sendable {
+    /// `scheme://host:port/`, for libcurl to connect to.
+    let origin: String
+    /// The `Host` header: the host, and the port when it is not the scheme's own.
+    let host: String
+    /// Path and query, as in the URL.
+    let path: String
+
+    /// Nil when libcurl cannot read `url`, it is not http(s), it carries a user, or its path
+    /// holds a byte that cannot stand on a request line.
+    init?(_ url: String) {
+        guard let handle = curl_url() else { return nil }
+        defer { curl_url_cleanup(handle) }
+        guard curl_url_set(handle, CURLUPART_URL, url, 0) == CURLUE_OK else { return nil }
+        func part(_ part: CURLUPart, _ flags: Int32 = 0) -> String? {
+            var value: UnsafeMutablePointer<CChar>?
+            guard curl_url_get(handle, part, &value, UInt32(flags)) == CURLUE_OK, let value else { return nil }
+            defer { curl_free(value) }
+            return String(cString: value)
+        }
+        guard let scheme = part(CURLUPART_SCHEME)?.lowercased(), scheme == "http" || scheme == "https",
+            let host = part(CURLUPART_HOST), !host.isEmpty, part(CURLUPART_USER) == nil,
+            let port = part(CURLUPART_PORT, CURLU_DEFAULT_PORT)
+        else { return nil }
+        let path = (part(CURLUPART_PATH) ?? "/") + (part(CURLUPART_QUERY).map { "?" + $0 } ?? "")
+        guard path.hasPrefix("/"), path.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        origin = "\(scheme)://\(host):\(port)/"
+        self.host = part(CURLUPART_PORT, CURLU_NO_DEFAULT_PORT).map { "\(host):\($0)" } ?? host
+        self.path = path
+    }
+}
+
+/// HTTP/1.1 as the webhook client speaks it (RFC 9112): requests written whole, one at a
+/// time per connection, and answers read by `HTTPAnswerReader`.
+enum HTTPWire {
+    /// Appends the request to `output`. False, and nothing appended, when a header holds a
+    /// byte that would end it (CR, LF, NUL): a header must never become two.
+    static func appendRequest(
+        method: String, target: HTTPTarget, headers: [String], body: [UInt8], to output: inout [UInt8]
+    ) -> Bool {
+        guard headers.allSatisfy({ $0.utf8.allSatisfy { $0 != 13 && $0 != 10 && $0 != 0 } }) else { return false }
+        output.append(contentsOf: method.utf8)
+        output.append(0x20)
+        output.append(contentsOf: target.path.utf8)
+        output.append(contentsOf: " HTTP/1.1\r\nHost: ".utf8)
+        output.append(contentsOf: target.host.utf8)
+        output.append(contentsOf: "\r\nUser-Agent: Herald\r\nContent-Length: ".utf8)
+        output.append(contentsOf: String(body.count).utf8)
+        for header in headers {
+            output.append(contentsOf: "\r\n".utf8)
+            output.append(contentsOf: header.utf8)
+        }
+        output.append(contentsOf: "\r\n\r\n".utf8)
+        output.append(contentsOf: body)
+        return true
+    }
+}
+
+/// A whole answer: what the transport classifies, and whether the connection may carry another.
+struct HTTPAnswer: Equatable {
+    var status: Int
+    var retryAfter: TimeInterval?
+    /// The first bytes of the body, for the error record.
+    var snippet: [UInt8]
+    var keepAlive: Bool
+}
+
+/// What a receiver sent that is not HTTP/1.x: the connection cannot be trusted any further.
+struct HTTPProtocolError: Error, Equatable {
+    var reason: String
+}
+
+/// Reads one answer from the bytes a receiver sends: the status line and headers, any
+/// interim (1xx) answers before them, and the body as its framing says (a length, chunks,
+/// or up to the close). Bounded: a receiver cannot make it hold more than `maxHead` bytes of
+/// headers, and a body past `maxBody` ends the read (the status is known; the connection is
+/// not reused).
+struct HTTPAnswerReader {
+    static let maxHead = 65536
+    static let maxBody = 65536
+    static let snippetLength = 300
+
+    private enum Phase {
+        case head
+        case length(Int)
+        case chunkSize
+        case chunkData(Int)
+        case chunkEnd
+        case trailers
+        case untilClose
+    }
+
+    private var phase = Phase.head
+    private var line: [UInt8] = []
+    private var headBytes = 0
+    private var answer = HTTPAnswer(status: 0, retryAfter: nil, snippet: [], keepAlive: true)
+    private var isHTTP10 = false
+    private var contentLength: Int?
+    private var hasTransferEncoding = false
+    private var transferChunked = false
+    private var keepAliveAsked = false
+    private var bodyBytes = 0
+    /// Any byte came: a connection that dies after this did not die idle.
+    private(set) var hasStarted = false
+
+    /// Takes the next bytes; returns the answer once it is whole, with how many of the bytes
+    /// it used (any after it are not for this request).
+    mutating func read(_ bytes: UnsafeRawBufferPointer) throws(HTTPProtocolError) -> (HTTPAnswer, used: Int)? {
+        if !bytes.isEmpty { hasStarted = true }
+        var index = 0
+        while index < bytes.count {
+            switch phase {
+            case .head, .chunkSize, .chunkEnd, .trailers:
+                guard let newline = bytes[index...].firstIndex(of: 10) else {
+                    try take(bytes[index...])
+                    return nil
+                }
+                try take(bytes[index..<newline])
+                index = newline + 1
+                if line.last == 13 { line.removeLast() }
+                defer { line.removeAll(keepingCapacity: true) }
+                if try endOfLine() { return (answer, index) }
+            case let .length(remaining), let .chunkData(remaining):
+                let count = min(remaining, bytes.count - index)
+                keep(bytes[index..<index + count])
+                index += count
+                if case .length = phase {
+                    phase = .length(remaining - count)
+                    if remaining == count { return (answer, index) }
+                } else {
+                    phase = remaining == count ? .chunkEnd : .chunkData(remaining - count)
+                }
+                if bodyBytes > Self.maxBody {
+                    answer.keepAlive = false
+                    return (answer, index)
+                }
+            case .untilClose:
+                keep(bytes[index...])
+                if bodyBytes > Self.maxBody { return (answer, bytes.count) }
+                return nil
+            }
+        }
+        return nil
+    }
+
+    /// The receiver closed the connection: the answer, when its body runs up to the close.
+    func end() -> HTTPAnswer? {
+        if case .untilClose = phase { return answer }
+        return nil
+    }
+
+    private mutating func take(_ bytes: UnsafeRawBufferPointer.SubSequence) throws(HTTPProtocolError) {
+        headBytes += bytes.count
+        guard headBytes <= Self.maxHead else { throw HTTPProtocolError(reason: "headers longer than 64 KiB") }
+        line.append(contentsOf: bytes)
+    }
+
+    private mutating func keep(_ bytes: UnsafeRawBufferPointer.SubSequence) {
+        bodyBytes += bytes.count
+        let room = Self.snippetLength - answer.snippet.count
+        if room > 0 { answer.snippet.append(contentsOf: bytes.prefix(room)) }
+    }
+
+    /// One whole line in `line`; true when it ends the answer.
+    private mutating func endOfLine() throws(HTTPProtocolError) -> Bool {
+        switch phase {
+        case .head where answer.status == 0:
+            try statusLine()
+        case .head where !line.isEmpty:
+            try header()
+        case .head:
+            return try endOfHead()
+        case .chunkSize:
+            let digits = line.prefix { $0 != UInt8(ascii: ";") && $0 != 0x20 && $0 != 9 }
+            guard !digits.isEmpty, digits.count <= 15,
+                let size = Int(String(decoding: digits, as: UTF8.self), radix: 16)
+            else { throw HTTPProtocolError(reason: "a chunk size that is not one: \(printable(line.prefix(40)))") }
+            phase = size == 0 ? .trailers : .chunkData(size)
+        case .chunkEnd:
+            guard line.isEmpty else { throw HTTPProtocolError(reason: "a chunk longer than its size") }
+            phase = .chunkSize
+        case .trailers:
+            return line.isEmpty
+        case .length, .chunkData, .untilClose:
+            break
+        }
+        return false
+    }
+
+    private mutating func statusLine() throws(HTTPProtocolError) {
+        // HTTP/1.x SP 3DIGIT [SP reason]
+        let version = line.prefix(8)
+        let code = line.dropFirst(9).prefix(3)
+        guard version.elementsEqual("HTTP/1.1".utf8) || version.elementsEqual("HTTP/1.0".utf8),
+            line.count >= 12, line[8] == 0x20, code.allSatisfy({ (48...57).contains($0) }),
+            line.count == 12 || line[12] == 0x20
+        else {
+            throw HTTPProtocolError(reason: "not an HTTP/1.x status line: \(printable(line.prefix(60)))")
+        }
+        answer.status = code.reduce(0) { $0 * 10 + Int($1 - 48) }
+        isHTTP10 = line[7] == UInt8(ascii: "0")
+    }
+
+    /// One header line. Read as bytes: every answer has several, and only four names matter.
+    private mutating func header() throws(HTTPProtocolError) {
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0 else {
+            throw HTTPProtocolError(reason: "a header line without a name: \(printable(line.prefix(60)))")
+        }
+        let name = line[..<colon]
+        let value = Self.trimmed(line[(colon + 1)...])
+        if Self.equal(name, "content-length") {
+            guard !value.isEmpty, value.count <= 18, value.allSatisfy({ (48...57).contains($0) }) else {
+                throw HTTPProtocolError(reason: "a Content-Length that is not a length: \(printable(value.prefix(40)))")
+            }
+            let length = value.reduce(0) { $0 * 10 + Int($1 - 48) }
+            guard contentLength == nil || contentLength == length else {
+                throw HTTPProtocolError(reason: "two different Content-Lengths")
+            }
+            contentLength = length
+        } else if Self.equal(name, "transfer-encoding") {
+            // The last coding frames the body (RFC 9112 6.1): chunked, or else up to the close.
+            let last = value.lastIndex(of: UInt8(ascii: ",")).map { value[($0 + 1)...] } ?? value
+            transferChunked = Self.equal(Self.trimmed(last), "chunked")
+            hasTransferEncoding = true
+        } else if Self.equal(name, "connection") {
+            for token in value.split(separator: UInt8(ascii: ",")) {
+                if Self.equal(Self.trimmed(token), "close") { answer.keepAlive = false }
+                if Self.equal(Self.trimmed(token), "keep-alive") { keepAliveAsked = true }
+            }
+        } else if Self.equal(name, "retry-after") {
+            answer.retryAfter = RetryAfter.parse(String(decoding: value, as: UTF8.self), now: Date())
+        }
+    }
+
+    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 9 }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) })
+        else { return [] }
+        return bytes[first...last]
+    }
+
+    /// Whether `bytes` spell `lowercase`, ASCII letters in either case.
+    private static func equal(_ bytes: ArraySlice<UInt8>, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        return zip(bytes, expected).allSatisfy { (byte: UInt8, want: UInt8) -> Bool in
+            (65...90).contains(byte) ? byte + 32 == want : byte == want
+        }
+    }
+
+    /// The empty line after the headers; true when the answer has no body.
+    private mutating func endOfHead() throws(HTTPProtocolError) -> Bool {
+        if (100..<200).contains(answer.status) {
+            // An interim answer (100 Continue, 103 Early Hints): the real one follows.
+            guard answer.status != 101 else { throw HTTPProtocolError(reason: "101 Switching Protocols, unasked") }
+            self = HTTPAnswerReader()
+            hasStarted = true
+            return false
+        }
+        // HTTP/1.0 closes after each answer unless it says otherwise.
+        if isHTTP10 && !keepAliveAsked { answer.keepAlive = false }
+        if answer.status == 204 || answer.status == 304 { return true }
+        if transferChunked {
+            // Both framings at once: the length is ignored, and so is the connection after it.
+            if contentLength != nil { answer.keepAlive = false }
+            phase = .chunkSize
+        } else if !hasTransferEncoding, let contentLength {
+            if contentLength == 0 { return true }
+            phase = .length(contentLength)
+        } else {
+            answer.keepAlive = false
+            phase = .untilClose
+        }
+        return false
+    }
+}
