@@ -299,6 +299,10 @@ public final class CurlEngine: @unchecked Sendable {
         herald_curl_easy_setopt_long(easy, CURLOPT_CONNECT_ONLY, 1)
         // TLS offers only http/1.1 (ALPN): the engine speaks nothing else on the connection.
         herald_curl_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
+        if let ca = settings.receiverCAFile {
+            herald_curl_easy_setopt_string(easy, CURLOPT_CAINFO, ca)
+            herald_curl_easy_setopt_string(easy, CURLOPT_CAPATH, nil)
+        }
         if refusePrivate { herald_curl_refuse_private_targets(easy, refused) }
         let code = curl_easy_perform(easy)
         herald_curl_allow_private_targets(easy)

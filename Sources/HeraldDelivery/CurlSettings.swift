@@ -15,6 +15,9 @@ public struct CurlSettings: Sendable {
     /// CA certificates (PEM) to verify the SMTP relay with instead of the system's: an internal
     /// relay with a certificate from the organisation's own CA (`HERALD_SMTP_CA_FILE`).
     public var smtpCAFile: String?
+    /// CA certificates to verify webhook receivers with instead of the system's. Only tests
+    /// set it: a receiver on 127.0.0.1 with a certificate from a CA of their own.
+    var receiverCAFile: String?
 
     /// Settings with the given limits; each default is the property's.
     public init(

@@ -196,4 +196,28 @@ import Testing
         #expect(try await eventually(timeout: .milliseconds(800)) { try receiver.requests().count == 8 })
         #expect(Set(try receiver.requests().map(\.peer)).count == 8)
     }
+
+    @Test func overTLSTheConnectionIsKeptAndSpeaksHTTP11() async throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "herald-http-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pki = try certificateFromOwnAuthority(in: directory)
+        // The receiver offers h2 first: a client that offered it too would get it.
+        let receiver = try WebhookReceiver(in: directory, tls: (pki.certificate, pki.key))
+        defer { receiver.server.stop() }
+        var settings = CurlSettings(connectTimeout: 2, totalTimeout: 2, maxConnectionsPerHost: 1)
+        settings.receiverCAFile = pki.authority
+        let engine = CurlEngine(settings: settings)
+        defer { engine.shutdown() }
+        #expect(receiver.base.hasPrefix("https://"))
+        let first = await post(engine, receiver.base + "/ok/1")
+        let chunked = await post(engine, receiver.base + "/raw/chunked/2")
+        let last = await post(engine, receiver.base + "/ok/3")
+        let codes: [Int] = [first.responseCode, chunked.responseCode, last.responseCode]
+        #expect(codes == [204, 503, 204], "\(first.error)")
+        #expect(chunked.responseSnippet == "busy now!")
+        let requests = try receiver.requests()
+        #expect(requests.count == 3 && Set(requests.map(\.peer)).count == 1, "one connection for all three")
+        #expect(requests.allSatisfy { $0.alpn == "http/1.1" }, "\(requests.map(\.alpn))")
+    }
 }

@@ -173,6 +173,8 @@ public struct ReceivedRequest: Decodable, Sendable {
     public var verified: Bool?
     /// The sender's port: requests with the same came over one connection.
     public var peer: Int
+    /// The protocol TLS agreed on (ALPN), nil without TLS or without agreement.
+    public var alpn: String?
 }
 
 /// Runs `python3 Tests/Support/<arguments…>` and returns its standard output.

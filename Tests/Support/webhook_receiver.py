@@ -13,8 +13,9 @@ Behaviour by path (the first segment):
   /target/...  204 (where the redirects point: a client that follows them lands here)
   /raw/NAME/... bytes written as they are, to try a client's reading of HTTP/1.1 (RAW below)
 With --tls-cert and --tls-key it speaks HTTPS with that certificate.
-Every request is appended to LOG as one JSON line: time, method, path, headers, body,
-and, when --secret is given, whether the Standard Webhooks signature verifies.
+Every request is appended to LOG as one JSON line: time, method, path, headers, body, the
+client's port (one per connection), the protocol TLS agreed on (ALPN), and, when --secret
+is given, whether the Standard Webhooks signature verifies.
 Prints "ready PORT" once it listens.
 """
 import argparse
@@ -100,6 +101,7 @@ class Handler(BaseHTTPRequestHandler):
         kind = self.path.strip("/").split("/")[0]
         record = {"time": time.time(), "method": self.command, "path": self.path, "headers": headers,
                   "peer": self.client_address[1],
+                  "alpn": self.connection.selected_alpn_protocol() if hasattr(self.connection, "selected_alpn_protocol") else None,
                   "body": body.decode("utf-8", "replace"), "verified": verify(self.server.secret, headers, body), "verified_by": verifier()}
         with lock:
             first = self.path not in seen
@@ -175,6 +177,8 @@ def main():
     if args.tls_cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(args.tls_cert, args.tls_key)
+        # It would speak HTTP/2 to a client that offered it: a client must not (see "alpn").
+        context.set_alpn_protocols(["h2", "http/1.1"])
         server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     server.log = args.log
