@@ -264,8 +264,10 @@ public final class CurlEngine: @unchecked Sendable {
             origin.open += 1
             if let transfer = origin.nextWaiting() {
                 begin(connection, transfer)
-            } else {
+            } else if starved.isEmpty {
                 origin.idle.append(connection)
+            } else {
+                close(connection)
             }
         case let .failed(failure):
             if origin.open == 0 && origin.connecting == 0 {
@@ -409,12 +411,12 @@ public final class CurlEngine: @unchecked Sendable {
                 code: 0, error: "", responseCode: answer.status, retryAfter: answer.retryAfter,
                 responseSnippet: printable(answer.snippet[...])))
         let origin = connection.origin
-        if !reuse {
-            close(connection)
-        } else if let next = origin.nextWaiting() {
+        if let next = reuse ? origin.nextWaiting() : nil {
             begin(connection, next)
-        } else {
+        } else if reuse && starved.isEmpty {
             origin.idle.append(connection)
+        } else {
+            close(connection)  // and an origin waiting for room gets it
         }
     }
 

@@ -220,4 +220,28 @@ import Testing
         #expect(requests.count == 3 && Set(requests.map(\.peer)).count == 1, "one connection for all three")
         #expect(requests.allSatisfy { $0.alpn == "http/1.1" }, "\(requests.map(\.alpn))")
     }
+
+    @Test func anOriginWaitingForRoomGetsTheFirstConnectionThatFrees() async throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "herald-http-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let receiver = try WebhookReceiver(in: directory)
+        defer { receiver.server.stop() }
+        // Two connections in all, both taken by one origin's slow answers; `localhost` is
+        // another origin, which must not wait for a taken connection's idle timeout.
+        let engine = CurlEngine(
+            settings: CurlSettings(connectTimeout: 2, totalTimeout: 5, maxConnectionsPerHost: 2, maxConnections: 2))
+        defer { engine.shutdown() }
+        let other = receiver.base.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+        let started = Date()
+        let base = receiver.base
+        async let slow1 = post(engine, base + "/slow/1")
+        async let slow2 = post(engine, base + "/slow/2")
+        try await Task.sleep(for: .milliseconds(300))
+        let elsewhere = await post(engine, other + "/ok/elsewhere")
+        let took = Date().timeIntervalSince(started)
+        #expect(elsewhere.responseCode == 204, "\(elsewhere.error)")
+        #expect(took < 2, "took \(took) s")
+        #expect(await [slow1.responseCode, slow2.responseCode] == [200, 200])
+    }
 }
