@@ -1,7 +1,7 @@
 import CCurl
 import Foundation
 
-/// One transfer for libcurl to make.
+/// One request for `CurlEngine` to make.
 public enum CurlRequest: Sendable {
     /// An HTTP request with a body; redirects are not followed. `refusePrivate` refuses
     /// addresses in loopback and private ranges after name resolution.

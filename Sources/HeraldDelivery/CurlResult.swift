@@ -1,7 +1,7 @@
 import CCurl
 import Foundation
 
-/// What libcurl reported.
+/// What a transfer came to: a libcurl code and its words when it failed, else the answer.
 public struct CurlResult: Sendable, Equatable {
     /// `CURLcode`; 0 is success at the transport level.
     public var code: Int32

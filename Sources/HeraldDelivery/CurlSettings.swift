@@ -7,8 +7,9 @@ public struct CurlSettings: Sendable {
     public var connectTimeout: TimeInterval = 10
     /// Seconds allowed for a whole transfer, connecting included.
     public var totalTimeout: TimeInterval = 30
-    /// Transfers in one lane (one host) at once; more wait in the engine, in order, and start
-    /// the moment one ends, without a round trip through the caller. Their timeouts start then.
+    /// Connections to one origin (scheme, host and port) at once, one request each; more
+    /// requests wait in the engine, in order, and start the moment one ends, without a round
+    /// trip through the caller. Their timeouts start then. The SMTP client's to its relay too.
     public var maxConnectionsPerHost = 8
     /// Connections open at once over all hosts.
     public var maxConnections = 256
