@@ -394,7 +394,9 @@ public final class CurlEngine: @unchecked Sendable {
                 return fail(connection, code: CURLE_WEIRD_SERVER_REPLY, error: "HTTP answer: \(error.reason)")
             case let .success(whole?):
                 // Bytes after the answer were not asked for: the connection is not trusted with another request.
-                return complete(connection, whole.0, reuse: whole.0.keepAlive && whole.used == count)
+                // So is one that answered before the whole request was written: the rest is unsent.
+                let reuse = whole.0.keepAlive && whole.used == count && connection.written == connection.output.count
+                return complete(connection, whole.0, reuse: reuse)
             case .success(nil):
                 continue
             }

@@ -177,8 +177,9 @@ struct HTTPAnswerReader {
             return try endOfHead()
         case .chunkSize:
             let digits = line.prefix { $0 != UInt8(ascii: ";") && $0 != 0x20 && $0 != 9 }
-            guard !digits.isEmpty, digits.count <= 15,
-                let size = Int(String(decoding: digits, as: UTF8.self), radix: 16)
+            // Hex digits only: Int(_:radix:) would take a sign, and a negative size traps.
+            guard !digits.isEmpty, digits.count <= 15, digits.allSatisfy({ $0 < 128 && isxdigit(Int32($0)) != 0 }),
+                let size = Int(String(decoding: digits, as: UTF8.self), radix: 16), size >= 0
             else { throw HTTPProtocolError(reason: "a chunk size that is not one: \(printable(line.prefix(40)))") }
             phase = size == 0 ? .trailers : .chunkData(size)
         case .chunkEnd:
@@ -258,7 +259,10 @@ struct HTTPAnswerReader {
         if (100..<200).contains(answer.status) {
             // An interim answer (100 Continue, 103 Early Hints): the real one follows.
             guard answer.status != 101 else { throw HTTPProtocolError(reason: "101 Switching Protocols, unasked") }
+            // Interim answers count against the same 64 KiB: a flood of them is refused.
+            let seen = headBytes
             self = HTTPAnswerReader()
+            headBytes = seen
             hasStarted = true
             return false
         }

@@ -66,6 +66,9 @@ import Testing
             ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size"),
             ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc\r\n", "longer than its size"),
             ("HTTP/1.1 101 Switching Protocols\r\n\r\n", "101"),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nabc\r\n", "chunk size"),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+2\r\nab\r\n", "chunk size"),
+            (String(repeating: "HTTP/1.1 103 Early Hints\r\n\r\n", count: 3000), "longer than 64 KiB"),
             ("HTTP/1.1 200 OK\r\nX: " + String(repeating: "a", count: 70000), "longer than 64 KiB"),
         ] {
             #expect(throws: HTTPProtocolError.self, "\(text.prefix(40))") { try read(text, splitEvery: 4096) }
