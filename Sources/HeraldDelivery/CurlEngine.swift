@@ -29,9 +29,7 @@ public final class CurlEngine: @unchecked Sendable {
     private var made: [(String, Made)] = []
     private var stopping = false
     private var droppingWaiting = false
-    /// A pipe that wakes the thread out of `poll`.
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
+    private let wakePipe = WakePipe()
     private let finished = DispatchSemaphore(value: 0)
 
     // The thread's own.
@@ -46,38 +44,31 @@ public final class CurlEngine: @unchecked Sendable {
     static let globalInit: Void = {
         curl_global_init(3)  // CURL_GLOBAL_ALL, a macro
         signal(SIGPIPE, SIG_IGN)  // CURLOPT_NOSIGNAL leaves SIGPIPE to us
+        // libidn2 reads a host name in the locale's encoding: in the C locale a name such as
+        // bücher.example has none, and no IDNA form. Only character types change.
+        _ = setlocale(LC_CTYPE, "C.UTF-8")
     }()
 
     /// Starts the engine thread.
     public init(settings: CurlSettings = CurlSettings()) {
         _ = Self.globalInit
         self.settings = settings
-        var fds: [Int32] = [0, 0]
-        precondition(pipe(&fds) == 0, "no pipe for the engine's thread")
-        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-        wakeRead = fds[0]
-        wakeWrite = fds[1]
         let thread = Thread { [self] in run() }
         thread.name = "herald-curl"
         thread.start()
-    }
-
-    deinit {
-        Glibc.close(wakeRead)
-        Glibc.close(wakeWrite)
     }
 
     /// Ends every transfer still waiting for a connection at once with `CurlResult.notStarted`;
     /// those already sending go on. For a graceful stop that should not wait behind a slow host.
     public func dropWaiting() {
         lock.withLock { droppingWaiting = true }
-        wakeUp()
+        wakePipe.wake()
     }
 
     /// Stops the thread after the transfers in flight and waiting end; waits for it.
     public func shutdown() {
         lock.withLock { stopping = true }
-        wakeUp()
+        wakePipe.wake()
         finished.wait()
     }
 
@@ -104,7 +95,7 @@ public final class CurlEngine: @unchecked Sendable {
             return incoming.count == 1
         }
         if let wake = accepted {
-            if wake { wakeUp() }
+            if wake { wakePipe.wake() }
         } else {
             completion(
                 CurlResult(code: -1, error: "shutting down", responseCode: 0, retryAfter: nil, responseSnippet: ""))
@@ -115,11 +106,6 @@ public final class CurlEngine: @unchecked Sendable {
     public static var version: String {
         _ = globalInit
         return herald_curl_version_info().map { String(cString: $0.pointee.version) } ?? "unknown"
-    }
-
-    private func wakeUp() {
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)  // a full pipe already wakes it
     }
 
     // MARK: - The thread
@@ -152,8 +138,9 @@ public final class CurlEngine: @unchecked Sendable {
             }
             if drop {
                 // Not started yet: they end at once, unsent, so the caller can give them back.
-                for origin in origins.values {
-                    while let transfer = origin.nextWaiting() { transfer.completion(.notStarted) }
+                for origin in Array(origins.values) {
+                    while let transfer = origin.waiting.next() { transfer.completion(.notStarted) }
+                    forgetIfUnused(origin)
                 }
             }
             if stop && connecting == 0 && !connections.contains(where: { $0.transfer != nil })
@@ -177,7 +164,7 @@ public final class CurlEngine: @unchecked Sendable {
 
     /// Waits for the connections (or a wake-up, or the nearest deadline) and serves what is ready.
     private func waitAndServe() {
-        var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        var fds = [pollfd(fd: wakePipe.readEnd, events: Int16(POLLIN), revents: 0)]
         fds.reserveCapacity(connections.count + 1)
         var nearest = now + 1
         for connection in connections {
@@ -188,16 +175,19 @@ public final class CurlEngine: @unchecked Sendable {
         let timeout = Int32(max(0, min(1000, ((nearest - now) * 1000).rounded(.up))))
         _ = Glibc.poll(&fds, nfds_t(fds.count), timeout)
         now = ProcessInfo.processInfo.systemUptime
-        if fds[0].revents != 0 {
-            var sink = [UInt8](repeating: 0, count: 64)
-            while read(wakeRead, &sink, sink.count) > 0 {}
-        }
+        if fds[0].revents != 0 { wakePipe.drain() }
         // Served from a copy: serving may close connections and open the next request on others.
         let polled = connections
+        let readable = Int16(POLLIN | POLLHUP | POLLERR)
+        // Idle ones first (a close, unasked bytes, a TLS ticket): an answer served below may
+        // hand one the next request, which must not meet what was already waiting on it.
+        for (index, connection) in polled.enumerated() where connection.transfer == nil {
+            if fds[index + 1].revents & readable != 0 && !connection.isClosed { receive(connection) }
+        }
         for (index, connection) in polled.enumerated() where !connection.isClosed {
             let events = fds[index + 1].revents
             if events & Int16(POLLOUT) != 0 { flush(connection) }
-            if events & Int16(POLLIN | POLLHUP | POLLERR) != 0 && !connection.isClosed { receive(connection) }
+            if events & readable != 0 && !connection.isClosed { receive(connection) }
         }
         for connection in connections where !connection.isClosed {
             if let transfer = connection.transfer {
@@ -225,11 +215,11 @@ public final class CurlEngine: @unchecked Sendable {
     /// up to its share and the engine's.
     private func dispatch(_ origin: Origin) {
         while origin.hasWaiting, let connection = origin.idle.popLast() {
-            begin(connection, origin.nextWaiting()!)
+            begin(connection, origin.waiting.next()!)
         }
         guard now >= origin.retryConnectAt else { return }
         // Counted afresh each time: closing a connection to make room may dispatch again.
-        while origin.waitingCount > origin.connecting
+        while origin.waiting.count > origin.connecting
             && origin.open + origin.connecting < settings.maxConnectionsPerHost
         {
             if connections.count + connecting >= settings.maxConnections {
@@ -239,7 +229,9 @@ public final class CurlEngine: @unchecked Sendable {
                     if !starved.contains(where: { $0 === origin }) { starved.append(origin) }
                     return
                 }
+                // Its close may give the room to an origin that waited longer: count again.
                 close(unused)
+                continue
             }
             origin.connecting += 1
             connecting += 1
@@ -247,7 +239,7 @@ public final class CurlEngine: @unchecked Sendable {
             let thread = Thread { [self] in
                 let result = Self.connect(url: url, refusePrivate: refusePrivate, settings: settings)
                 lock.withLock { made.append((key, result)) }
-                wakeUp()
+                wakePipe.wake()
             }
             thread.name = "herald-curl-connect"
             thread.start()
@@ -262,7 +254,7 @@ public final class CurlEngine: @unchecked Sendable {
             let connection = Connection(easy: easy, socket: socket, errorBuffer: errorBuffer, origin: origin, now: now)
             connections.append(connection)
             origin.open += 1
-            if let transfer = origin.nextWaiting() {
+            if let transfer = origin.waiting.next() {
                 begin(connection, transfer)
             } else if starved.isEmpty {
                 origin.idle.append(connection)
@@ -272,12 +264,13 @@ public final class CurlEngine: @unchecked Sendable {
         case let .failed(failure):
             if origin.open == 0 && origin.connecting == 0 {
                 // No connection to the origin works: every waiting transfer would meet the same error now.
-                while let transfer = origin.nextWaiting() { transfer.completion(failure) }
+                while let transfer = origin.waiting.next() { transfer.completion(failure) }
                 forgetIfUnused(origin)
             } else {
                 // The others carry the line; try a new one later (the receiver may have a limit).
                 origin.retryConnectAt = now + 1
             }
+            dispatchStarved(except: origin)
         }
     }
 
@@ -356,7 +349,11 @@ public final class CurlEngine: @unchecked Sendable {
             }
             if code == CURLE_AGAIN { return }
             guard code == CURLE_OK else {
-                return fail(connection, code: code, error: curlWords(code, errorBuffer: connection.errorBuffer))
+                // A receiver may answer (413, 401) and close before taking the whole request:
+                // that answer, when it came, is the outcome.
+                let words = curlWords(code, errorBuffer: connection.errorBuffer)
+                receive(connection)
+                return fail(connection, code: code, error: words)
             }
             connection.written += sent
         }
@@ -393,9 +390,12 @@ public final class CurlEngine: @unchecked Sendable {
             case let .failure(error):
                 return fail(connection, code: CURLE_WEIRD_SERVER_REPLY, error: "HTTP answer: \(error.reason)")
             case let .success(whole?):
-                // Bytes after the answer were not asked for: the connection is not trusted with another request.
-                // So is one that answered before the whole request was written: the rest is unsent.
-                let reuse = whole.0.keepAlive && whole.used == count && connection.written == connection.output.count
+                // Bytes after the answer were not asked for: the connection is not trusted with another request,
+                // nor when the read filled the buffer (more may wait behind it). Nor is one that answered before
+                // the whole request was written: the rest is unsent.
+                let reuse =
+                    whole.0.keepAlive && whole.used == count && count < readBuffer.count
+                    && connection.written == connection.output.count
                 return complete(connection, whole.0, reuse: reuse)
             case .success(nil):
                 continue
@@ -413,7 +413,7 @@ public final class CurlEngine: @unchecked Sendable {
                 code: 0, error: "", responseCode: answer.status, retryAfter: answer.retryAfter,
                 responseSnippet: printable(answer.snippet[...])))
         let origin = connection.origin
-        if let next = reuse ? origin.nextWaiting() : nil {
+        if let next = reuse ? origin.waiting.next() : nil {
             begin(connection, next)
         } else if reuse && starved.isEmpty {
             origin.idle.append(connection)
@@ -431,7 +431,7 @@ public final class CurlEngine: @unchecked Sendable {
         if mayResend && connection.answered > 0 && !connection.reader.hasStarted && !transfer.wasResent {
             transfer.wasResent = true
             // Back at the head of its line before the close, which dispatches the line.
-            connection.origin.waiting.insert(transfer, at: connection.origin.head)
+            connection.origin.waiting.putFirst([transfer])
             return close(connection)
         }
         close(connection)
@@ -449,16 +449,21 @@ public final class CurlEngine: @unchecked Sendable {
         curl_easy_cleanup(connection.easy)
         connection.errorBuffer.deallocate()
         if origin.hasWaiting { dispatch(origin) } else { forgetIfUnused(origin) }
-        // A connection less: an origin that found none free may open one now.
-        if !starved.isEmpty {
-            let waiting = starved
-            starved.removeAll()
-            for origin in waiting where origin !== connection.origin { dispatch(origin) }
-        }
+        dispatchStarved(except: origin)
+    }
+
+    /// A connection less, made or not: origins that found none free may open one now.
+    private func dispatchStarved(except origin: Origin) {
+        guard !starved.isEmpty else { return }
+        let waiting = starved
+        starved.removeAll()
+        for other in waiting where other !== origin { dispatch(other) }
     }
 
     private func forgetIfUnused(_ origin: Origin) {
-        if origin.open == 0 && origin.connecting == 0 && !origin.hasWaiting { origins[origin.key] = nil }
+        guard origin.open == 0 && origin.connecting == 0 && !origin.hasWaiting else { return }
+        origins[origin.key] = nil
+        starved.removeAll { $0 === origin }
     }
 
     /// What every transfer has, sends and checks alike: no signals, the timeouts, TLS verified,
@@ -484,8 +489,7 @@ private final class Origin {
     let key: String
     let url: String
     let refusePrivate: Bool
-    var waiting: [Transfer] = []
-    var head = 0
+    var waiting = WaitingLine<Transfer>()
     var idle: [Connection] = []
     var open = 0
     var connecting = 0
@@ -500,19 +504,7 @@ private final class Origin {
         self.refusePrivate = refusePrivate
     }
 
-    var hasWaiting: Bool { head < waiting.count }
-    var waitingCount: Int { waiting.count - head }
-
-    func nextWaiting() -> Transfer? {
-        guard hasWaiting else { return nil }
-        let transfer = waiting[head]
-        head += 1
-        if head >= 1024 || head == waiting.count {
-            waiting.removeFirst(head)
-            head = 0
-        }
-        return transfer
-    }
+    var hasWaiting: Bool { !waiting.isEmpty }
 }
 
 /// One request, from its submission to its answer.

@@ -21,6 +21,11 @@ public struct CurlResult: Sendable, Equatable {
         code: -2, error: "not started", responseCode: 0, retryAfter: nil, responseSnippet: "")
     /// Whether the engine dropped the transfer before it started: nothing was sent.
     public var wasNotStarted: Bool { code == -2 }
+    /// Refused before any byte went out, as it would be on every try: a URL HTTP/1.1 cannot
+    /// carry, or a header that would split in two.
+    public var isUnsendable: Bool {
+        code == Int32(CURLE_URL_MALFORMAT.rawValue) || code == Int32(CURLE_BAD_FUNCTION_ARGUMENT.rawValue)
+    }
 }
 
 /// libcurl's words for `code`: those it wrote into `errorBuffer` (the details, such as which

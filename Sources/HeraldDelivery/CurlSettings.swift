@@ -5,7 +5,8 @@ import Foundation
 public struct CurlSettings: Sendable {
     /// Seconds allowed to connect to a host.
     public var connectTimeout: TimeInterval = 10
-    /// Seconds allowed for a whole transfer, connecting included.
+    /// Seconds allowed for a whole answer once the request is written (connecting has
+    /// `connectTimeout` of its own); the SMTP client's, for each reply of its relay.
     public var totalTimeout: TimeInterval = 30
     /// Connections to one origin (scheme, host and port) at once, one request each; more
     /// requests wait in the engine, in order, and start the moment one ends, without a round

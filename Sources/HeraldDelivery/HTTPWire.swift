@@ -14,6 +14,7 @@ struct HTTPTarget: Sendable {
     /// Nil when libcurl cannot read `url`, it is not http(s), it carries a user, or its path
     /// holds a byte that cannot stand on a request line.
     init?(_ url: String) {
+        _ = CurlEngine.globalInit  // the locale libidn2 reads names in
         guard let handle = curl_url() else { return nil }
         defer { curl_url_cleanup(handle) }
         guard curl_url_set(handle, CURLUPART_URL, url, 0) == CURLUE_OK else { return nil }
@@ -23,12 +24,18 @@ struct HTTPTarget: Sendable {
             defer { curl_free(value) }
             return String(cString: value)
         }
+        // As libcurl's own HTTP sent them: a name in IDNA (punycode), and a path and query with
+        // any byte outside ASCII percent-encoded (UTF-8 `é` as `%c3%a9`).
         guard let scheme = part(CURLUPART_SCHEME)?.lowercased(), scheme == "http" || scheme == "https",
-            let host = part(CURLUPART_HOST), !host.isEmpty, part(CURLUPART_USER) == nil,
+            let host = part(CURLUPART_HOST, CURLU_PUNYCODE), !host.isEmpty, part(CURLUPART_USER) == nil,
             let port = part(CURLUPART_PORT, CURLU_DEFAULT_PORT)
         else { return nil }
-        let path = (part(CURLUPART_PATH) ?? "/") + (part(CURLUPART_QUERY).map { "?" + $0 } ?? "")
-        guard path.hasPrefix("/"), path.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        let path =
+            (part(CURLUPART_PATH, CURLU_URLENCODE) ?? "/")
+            + (part(CURLUPART_QUERY, CURLU_URLENCODE).map { "?" + $0 } ?? "")
+        let printableASCII = { (byte: UInt8) in byte > 0x20 && byte < 0x7F }
+        guard path.hasPrefix("/"), path.utf8.allSatisfy(printableASCII), host.utf8.allSatisfy(printableASCII)
+        else { return nil }
         origin = "\(scheme)://\(host):\(port)/"
         self.host = part(CURLUPART_PORT, CURLU_NO_DEFAULT_PORT).map { "\(host):\($0)" } ?? host
         self.path = path
@@ -104,6 +111,8 @@ struct HTTPAnswerReader {
     private var hasTransferEncoding = false
     private var transferChunked = false
     private var keepAliveAsked = false
+    /// The last Retry-After's value: read once, at the end of the head (a date costs a formatter).
+    private var retryAfterValue: ArraySlice<UInt8>?
     private var bodyBytes = 0
     /// Any byte came: a connection that dies after this did not die idle.
     private(set) var hasStarted = false
@@ -118,10 +127,12 @@ struct HTTPAnswerReader {
             case .head, .chunkSize, .chunkEnd, .trailers:
                 guard let newline = bytes[index...].firstIndex(of: 10) else {
                     try take(bytes[index...])
+                    if bodyBytes > Self.maxBody { return tooLong(used: bytes.count) }
                     return nil
                 }
                 try take(bytes[index..<newline])
                 index = newline + 1
+                if bodyBytes > Self.maxBody { return tooLong(used: index) }
                 if line.last == 13 { line.removeLast() }
                 defer { line.removeAll(keepingCapacity: true) }
                 if try endOfLine() { return (answer, index) }
@@ -135,13 +146,10 @@ struct HTTPAnswerReader {
                 } else {
                     phase = remaining == count ? .chunkEnd : .chunkData(remaining - count)
                 }
-                if bodyBytes > Self.maxBody {
-                    answer.keepAlive = false
-                    return (answer, index)
-                }
+                if bodyBytes > Self.maxBody { return tooLong(used: index) }
             case .untilClose:
                 keep(bytes[index...])
-                if bodyBytes > Self.maxBody { return (answer, bytes.count) }
+                if bodyBytes > Self.maxBody { return tooLong(used: bytes.count) }
                 return nil
             }
         }
@@ -154,10 +162,23 @@ struct HTTPAnswerReader {
         return nil
     }
 
+    /// A line's bytes. The head's count against `maxHead`; the lines that frame chunks and
+    /// trailers against `maxBody`, like the body they carry (many small chunks are a body).
     private mutating func take(_ bytes: UnsafeRawBufferPointer.SubSequence) throws(HTTPProtocolError) {
-        headBytes += bytes.count
-        guard headBytes <= Self.maxHead else { throw HTTPProtocolError(reason: "headers longer than 64 KiB") }
+        if case .head = phase {
+            headBytes += bytes.count
+            guard headBytes <= Self.maxHead else { throw HTTPProtocolError(reason: "headers longer than 64 KiB") }
+        } else {
+            bodyBytes += bytes.count
+            if bodyBytes > Self.maxBody { return }
+        }
         line.append(contentsOf: bytes)
+    }
+
+    /// A body past `maxBody`: the status stands, the rest is not read, the connection not reused.
+    private mutating func tooLong(used: Int) -> (HTTPAnswer, used: Int) {
+        answer.keepAlive = false
+        return (answer, used)
     }
 
     private mutating func keep(_ bytes: UnsafeRawBufferPointer.SubSequence) {
@@ -209,20 +230,35 @@ struct HTTPAnswerReader {
 
     /// One header line. Read as bytes: every answer has several, and only four names matter.
     private mutating func header() throws(HTTPProtocolError) {
-        guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0 else {
+        if line[0] == 0x20 || line[0] == 9 {
+            // obs-fold (RFC 9112 5.2): the last header's value goes on. None that frames or
+            // closes is folded by a sane receiver; the connection is not trusted with another.
+            answer.keepAlive = false
+            return
+        }
+        // No space before the colon (RFC 9112 5.1): `Content-Length : 5` would frame nothing here
+        // and the body elsewhere.
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0,
+            !line[..<colon].contains(where: { $0 == 0x20 || $0 == 9 })
+        else {
             throw HTTPProtocolError(reason: "a header line without a name: \(printable(line.prefix(60)))")
         }
         let name = line[..<colon]
         let value = Self.trimmed(line[(colon + 1)...])
         if Self.equal(name, "content-length") {
-            guard !value.isEmpty, value.count <= 18, value.allSatisfy({ (48...57).contains($0) }) else {
-                throw HTTPProtocolError(reason: "a Content-Length that is not a length: \(printable(value.prefix(40)))")
+            // A list of one length repeated is that length (RFC 9110 8.6).
+            for item in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+                let digits = Self.trimmed(item)
+                guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ (48...57).contains($0) }) else {
+                    throw HTTPProtocolError(
+                        reason: "a Content-Length that is not a length: \(printable(value.prefix(40)))")
+                }
+                let length = digits.reduce(0) { $0 * 10 + Int($1 - 48) }
+                guard contentLength == nil || contentLength == length else {
+                    throw HTTPProtocolError(reason: "two different Content-Lengths")
+                }
+                contentLength = length
             }
-            let length = value.reduce(0) { $0 * 10 + Int($1 - 48) }
-            guard contentLength == nil || contentLength == length else {
-                throw HTTPProtocolError(reason: "two different Content-Lengths")
-            }
-            contentLength = length
         } else if Self.equal(name, "transfer-encoding") {
             // The last coding frames the body (RFC 9112 6.1): chunked, or else up to the close.
             let last = value.lastIndex(of: UInt8(ascii: ",")).map { value[($0 + 1)...] } ?? value
@@ -234,7 +270,7 @@ struct HTTPAnswerReader {
                 if Self.equal(Self.trimmed(token), "keep-alive") { keepAliveAsked = true }
             }
         } else if Self.equal(name, "retry-after") {
-            answer.retryAfter = RetryAfter.parse(String(decoding: value, as: UTF8.self), now: Date())
+            retryAfterValue = value
         }
     }
 
@@ -266,8 +302,12 @@ struct HTTPAnswerReader {
             hasStarted = true
             return false
         }
-        // HTTP/1.0 closes after each answer unless it says otherwise.
-        if isHTTP10 && !keepAliveAsked { answer.keepAlive = false }
+        if let value = retryAfterValue, value.count <= 64 {
+            answer.retryAfter = RetryAfter.parse(String(decoding: value, as: UTF8.self), now: Date())
+        }
+        // HTTP/1.0 closes after each answer unless it says otherwise; one with a
+        // Transfer-Encoding it cannot have is not trusted with another (RFC 9112 6.1).
+        if isHTTP10 && (!keepAliveAsked || hasTransferEncoding) { answer.keepAlive = false }
         if answer.status == 204 || answer.status == 304 { return true }
         if transferChunked {
             // Both framings at once: the length is ignored, and so is the connection after it.

@@ -29,13 +29,10 @@ public final class SMTPClient: @unchecked Sendable {
     private var made: [Made] = []
     private var droppingWaiting = false
     private var running = false
-    /// A pipe that wakes the thread out of `poll`.
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
+    private let wakePipe = WakePipe()
 
     // The thread's own.
-    private var waiting: [Message] = []
-    private var waitingHead = 0
+    private var waiting = WaitingLine<Message>()
     private var connections: [Connection] = []
     private var connecting = 0
     private var noNewConnectionBefore: TimeInterval = 0
@@ -49,16 +46,6 @@ public final class SMTPClient: @unchecked Sendable {
         self.requireTLS = requireTLS
         self.from = from
         self.settings = settings
-        var fds: [Int32] = [0, 0]
-        precondition(pipe(&fds) == 0, "no pipe for the SMTP client's thread")
-        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-        wakeRead = fds[0]
-        wakeWrite = fds[1]
-    }
-
-    deinit {
-        Glibc.close(wakeRead)
-        Glibc.close(wakeWrite)
     }
 
     /// Sends `message` to `to`; `completion` gets the outcome, on the client's thread.
@@ -79,19 +66,14 @@ public final class SMTPClient: @unchecked Sendable {
             thread.name = "herald-smtp"
             thread.start()
         } else if wake {
-            wakeUp()
+            wakePipe.wake()
         }
     }
 
     /// Ends the sends not yet on a connection at once, as `.notAttempted`; those on one go on.
     public func dropWaiting() {
         lock.withLock { droppingWaiting = true }
-        wakeUp()
-    }
-
-    private func wakeUp() {
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)  // a full pipe already wakes it
+        wakePipe.wake()
     }
 
     // MARK: - The thread
@@ -113,15 +95,15 @@ public final class SMTPClient: @unchecked Sendable {
                 adopt(connection)
             }
             if drop {
-                while let message = nextWaiting() { message.finish(.notAttempted) }
+                while let message = waiting.next() { message.finish(.notAttempted) }
             }
             for connection in connections where connection.open == nil {
-                guard hasWaiting else { break }
+                guard !waiting.isEmpty else { break }
                 begin(connection)
             }
             connectMore()
             connections.removeAll { $0.isClosed }
-            if !hasWaiting && connections.isEmpty && connecting == 0 {
+            if waiting.isEmpty && connections.isEmpty && connecting == 0 {
                 let done = lock.withLock { () -> Bool in
                     guard incoming.isEmpty && made.isEmpty else { return false }
                     running = false
@@ -137,17 +119,14 @@ public final class SMTPClient: @unchecked Sendable {
 
     /// Waits for the connections (or a wake-up) and serves what is ready.
     private func waitAndServe() {
-        var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        var fds = [pollfd(fd: wakePipe.readEnd, events: Int16(POLLIN), revents: 0)]
         for connection in connections {
             let out = connection.hasUnwritten ? Int16(POLLOUT) : 0
             fds.append(pollfd(fd: connection.socket, events: Int16(POLLIN) | out, revents: 0))
         }
         _ = Glibc.poll(&fds, nfds_t(fds.count), 1000)
         now = ProcessInfo.processInfo.systemUptime
-        if fds[0].revents != 0 {
-            var sink = [UInt8](repeating: 0, count: 64)
-            while read(wakeRead, &sink, sink.count) > 0 {}
-        }
+        if fds[0].revents != 0 { wakePipe.drain() }
         for (index, connection) in connections.enumerated() {
             let events = fds[index + 1].revents
             if events & Int16(POLLOUT) != 0 { flush(connection) }
@@ -174,7 +153,7 @@ public final class SMTPClient: @unchecked Sendable {
     /// Opens connections for the messages that wait, up to the relay's share.
     private func connectMore() {
         let free = connections.count(where: { $0.open == nil && !$0.isClosed })
-        let wanted = waiting.count - waitingHead - free - connecting
+        let wanted = waiting.count - free - connecting
         let room = settings.maxConnectionsPerHost - connections.count - connecting
         guard wanted > 0, room > 0, now >= noNewConnectionBefore else { return }
         for _ in 0..<min(wanted, room) {
@@ -182,7 +161,7 @@ public final class SMTPClient: @unchecked Sendable {
             let thread = Thread { [self] in
                 let result = Self.connect(url: url, requireTLS: requireTLS, settings: settings)
                 lock.withLock { made.append(result) }
-                wakeUp()
+                wakePipe.wake()
             }
             thread.name = "herald-smtp-connect"
             thread.start()
@@ -196,7 +175,7 @@ public final class SMTPClient: @unchecked Sendable {
         case let .failed(outcome):
             if connections.isEmpty && connecting == 0 {
                 // No connection works: every waiting message would meet the same error now.
-                while let message = nextWaiting() { message.finish(outcome) }
+                while let message = waiting.next() { message.finish(outcome) }
             } else {
                 // The others carry the messages; try a new one later (the relay may have a limit).
                 noNewConnectionBefore = now + 1
@@ -261,7 +240,7 @@ public final class SMTPClient: @unchecked Sendable {
             }
         }
         if !returned.isEmpty {
-            waiting.replaceSubrange(waitingHead..<waitingHead, with: returned)
+            waiting.putFirst(returned)
         }
         connection.steps.removeAll()
         connection.awaiting.removeAll()
@@ -273,22 +252,9 @@ public final class SMTPClient: @unchecked Sendable {
 
     // MARK: Messages
 
-    private var hasWaiting: Bool { waitingHead < waiting.count }
-
-    private func nextWaiting() -> Message? {
-        guard hasWaiting else { return nil }
-        let message = waiting[waitingHead]
-        waitingHead += 1
-        if waitingHead >= 1024 || waitingHead == waiting.count {
-            waiting.removeFirst(waitingHead)
-            waitingHead = 0
-        }
-        return message
-    }
-
     /// Puts the next message's MAIL, RCPT and DATA on `connection`, behind anything it is sending.
     private func begin(_ connection: Connection) {
-        guard connection.open == nil, !connection.isClosed, let message = nextWaiting() else { return }
+        guard connection.open == nil, !connection.isClosed, let message = waiting.next() else { return }
         if !connection.isBusy { connection.lastReply = now }  // the clock starts with the work
         if connection.needsReset {
             connection.steps.append(.reset)

@@ -69,6 +69,8 @@ public struct WebhookTransport: Transport {
             return .permanent(
                 "refused: the URL resolves to a loopback or private address (HERALD_ALLOW_PRIVATE_TARGETS allows it)")
         }
+        // A URL HTTP/1.1 cannot carry, or a header that would split: the same on every try.
+        if result.isUnsendable { return .permanent("refused before sending: \(result.error)") }
         guard result.code == 0 else { return .failed(result.error, retryAfter: nil) }
         let snippet = result.responseSnippet.isEmpty ? "" : ": " + result.responseSnippet.prefix(200)
         switch result.responseCode {

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldTestSupport
 import Testing
 
 /// `herald migrate`, databases that do not exist yet, and databases herald cannot use.
@@ -181,22 +182,8 @@ import Testing
     @Test func aPortInUseIsOneClearLineAndExitOne() throws {
         let sandbox = try Sandbox()
         // Something else holds the port.
-        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(holder) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try withUnsafeMutablePointer(to: &address) { pointer in
-            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                guard bind(holder, raw, length) == 0, listen(holder, 1) == 0, getsockname(holder, raw, &length) == 0
-                else {
-                    throw HarnessError(description: "could not hold a port")
-                }
-            }
-        }
-        let port = Int(UInt16(bigEndian: address.sin_port))
+        let holder = try SilentListener()
+        let port = holder.port
         let result = try sandbox.herald(
             "serve", "--listen", "127.0.0.1:\(port)", "--maildir", sandbox.directory.appending(path: "mail").path)
         #expect(result.status == 1, "\(result)")

@@ -40,6 +40,33 @@ import Testing
         #expect(try read("HTTP/1.1 200 OK\r\nConnection: te, close\r\nContent-Length: 0\r\n\r\n")?.0.keepAlive == false)
         // Bare LF line ends, as some receivers write them.
         #expect(try read("HTTP/1.1 202 Accepted\nContent-Length: 1\n\nx")?.0.status == 202)
+        // One length repeated is that length (RFC 9110 8.6); the last Retry-After counts, a date too.
+        let repeated = try read(
+            "HTTP/1.1 503 No\r\nContent-Length: 2, 2\r\nRetry-After: 5\r\nRetry-After: 9\r\n\r\nnoHTTP")
+        #expect(repeated?.0 == HTTPAnswer(status: 503, retryAfter: 9, snippet: Array("no".utf8), keepAlive: true))
+        #expect(
+            repeated?.used
+                == "HTTP/1.1 503 No\r\nContent-Length: 2, 2\r\nRetry-After: 5\r\nRetry-After: 9\r\n\r\nno".utf8.count)
+        let inAMinute = Date().addingTimeInterval(60).formatted(
+            .verbatim(
+                "\(weekday: .abbreviated), \(day: .twoDigits) \(month: .abbreviated) \(year: .defaultDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits) GMT",
+                locale: Locale(identifier: "en_US_POSIX"), timeZone: TimeZone(identifier: "GMT")!,
+                calendar: Calendar(identifier: .gregorian)))
+        let dated = try #require(
+            try read("HTTP/1.1 429 Slow\r\nRetry-After: \(inAMinute)\r\nContent-Length: 0\r\n\r\n")?.0)
+        #expect((55...60).contains(dated.retryAfter ?? 0), "\(inAMinute): \(String(describing: dated.retryAfter))")
+        // A folded header (obs-fold) and HTTP/1.0 with a Transfer-Encoding: read, not trusted again.
+        #expect(try read("HTTP/1.1 200 OK\r\nX-A: 1\r\n  2\r\nContent-Length: 0\r\n\r\n")?.0.keepAlive == false)
+        let old = "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
+        #expect(try read(old)?.0 == HTTPAnswer(status: 200, snippet: Array("ok".utf8), keepAlive: false))
+        // Many small chunks are a long body, not long headers: the status stands.
+        let chunks =
+            "HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n" + String(repeating: "1\r\nx\r\n", count: 20000)
+        let (small, _) = try #require(try read(chunks, splitEvery: 4096))
+        #expect(small.status == 500 && !small.keepAlive && small.snippet.count == HTTPAnswerReader.snippetLength)
+        let longLine =
+            "HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n1;" + String(repeating: "e", count: 70000)
+        #expect(try read(longLine, splitEvery: 4096)?.0.keepAlive == false, "a long chunk line ends the read too")
     }
 
     @Test func aBodyWithoutALengthRunsToTheCloseAndBothFramingsMeanNoReuse() throws {
@@ -62,6 +89,9 @@ import Testing
             ("HTTP/1.1 20 OK\r\n\r\n", "not an HTTP/1.x status line"),
             ("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "two different Content-Lengths"),
             ("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "not a length"),
+            ("HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\n", "two different Content-Lengths"),
+            ("HTTP/1.1 200 OK\r\nContent-Length: 2,\r\n\r\n", "not a length"),
+            ("HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\n", "without a name"),
             ("HTTP/1.1 200 OK\r\nno colon\r\n\r\n", "without a name"),
             ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size"),
             ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc\r\n", "longer than its size"),
@@ -110,141 +140,219 @@ import Testing
 
     // MARK: - The engine against a real receiver
 
-    func post(_ engine: CurlEngine, _ url: String) async -> CurlResult {
-        await engine.perform(.http(method: "POST", url: url, headers: [], body: Array("{}".utf8), refusePrivate: false))
+    func post(_ engine: CurlEngine, _ url: String, body: [UInt8] = Array("{}".utf8)) async -> CurlResult {
+        await engine.perform(.http(method: "POST", url: url, headers: [], body: body, refusePrivate: false))
+    }
+
+    /// Runs `body` with a `webhook_receiver.py` (over TLS from a CA of its own, when asked) in
+    /// a temporary directory and an engine with `settings`; stops both and removes the directory after.
+    func withReceiver(
+        _ settings: CurlSettings = CurlSettings(connectTimeout: 2, totalTimeout: 2, maxConnectionsPerHost: 1),
+        tls: Bool = false, _ body: (CurlEngine, WebhookReceiver) async throws -> Void
+    ) async throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "herald-http-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var settings = settings
+        var certificate: (String, String)?
+        if tls {
+            let pki = try certificateFromOwnAuthority(in: directory)
+            certificate = (pki.certificate, pki.key)
+            settings.receiverCAFile = pki.authority
+        }
+        let receiver = try WebhookReceiver(in: directory, tls: certificate)
+        defer { receiver.server.stop() }
+        let engine = CurlEngine(settings: settings)
+        defer { engine.shutdown() }
+        try await body(engine, receiver)
     }
 
     @Test func theEngineReadsEveryFramingAndKeepsAConnectionOnlyWhenItMay() async throws {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "herald-http-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let receiver = try WebhookReceiver(in: directory)
-        defer { receiver.server.stop() }
         // One connection for the host: every request that can reuse it must.
-        let engine = CurlEngine(settings: CurlSettings(connectTimeout: 2, totalTimeout: 2, maxConnectionsPerHost: 1))
-        defer { engine.shutdown() }
-        let base = receiver.base
-        let chunked = await post(engine, base + "/raw/chunked/1")
-        #expect(chunked.code == 0 && chunked.responseCode == 503 && chunked.retryAfter == 7)
-        #expect(chunked.responseSnippet == "busy now!")
-        let afterChunked = await post(engine, base + "/ok/after-chunked")
-        let interim = await post(engine, base + "/raw/continue/1")
-        #expect(afterChunked.responseCode == 204 && interim.responseCode == 202)
-        let untilClose = await post(engine, base + "/raw/untilclose/1")
-        #expect(untilClose.responseCode == 200 && untilClose.responseSnippet == "the body, up to the close")
-        let closed = await post(engine, base + "/raw/close/1")
-        #expect(closed.responseCode == 201 && closed.responseSnippet == "ok")
-        let extra = await post(engine, base + "/raw/extra/1")
-        let afterExtra = await post(engine, base + "/ok/after-extra")
-        #expect(extra.responseCode == 204 && afterExtra.responseCode == 204)
-        let started = Date()
-        let big = await post(engine, base + "/raw/big/1")
-        #expect(big.responseCode == 500 && big.responseSnippet == String(repeating: "x", count: 300))
-        #expect(Date().timeIntervalSince(started) < 1, "a long body is not read to its end")
-        let garbage = await post(engine, base + "/raw/garbage/1")
-        #expect(garbage.code != 0 && garbage.error.contains("not an HTTP/1.x status line"), "\(garbage.error)")
+        try await withReceiver { engine, receiver async throws in
+            let base = receiver.base
+            let chunked = await post(engine, base + "/raw/chunked/1")
+            #expect(chunked.code == 0 && chunked.responseCode == 503 && chunked.retryAfter == 7)
+            #expect(chunked.responseSnippet == "busy now!")
+            let afterChunked = await post(engine, base + "/ok/after-chunked")
+            let interim = await post(engine, base + "/raw/continue/1")
+            #expect(afterChunked.responseCode == 204 && interim.responseCode == 202)
+            let untilClose = await post(engine, base + "/raw/untilclose/1")
+            #expect(untilClose.responseCode == 200 && untilClose.responseSnippet == "the body, up to the close")
+            let closed = await post(engine, base + "/raw/close/1")
+            #expect(closed.responseCode == 201 && closed.responseSnippet == "ok")
+            let extra = await post(engine, base + "/raw/extra/1")
+            let afterExtra = await post(engine, base + "/ok/after-extra")
+            #expect(extra.responseCode == 204 && afterExtra.responseCode == 204)
+            let started = Date()
+            let big = await post(engine, base + "/raw/big/1")
+            #expect(big.responseCode == 500 && big.responseSnippet == String(repeating: "x", count: 300))
+            #expect(Date().timeIntervalSince(started) < 1, "a long body is not read to its end")
+            let garbage = await post(engine, base + "/raw/garbage/1")
+            #expect(garbage.code != 0 && garbage.error.contains("not an HTTP/1.x status line"), "\(garbage.error)")
 
-        let peers = Dictionary(try receiver.requests().map { ($0.path, $0.peer) }, uniquingKeysWith: { a, _ in a })
-        // Kept after chunks and after an interim answer; new after a close, said or done,
-        // and after unasked bytes.
-        #expect(peers["/ok/after-chunked"] == peers["/raw/chunked/1"])
-        #expect(peers["/raw/continue/1"] == peers["/raw/chunked/1"])
-        #expect(peers["/raw/untilclose/1"] == peers["/raw/chunked/1"])
-        #expect(peers["/raw/close/1"] != peers["/raw/untilclose/1"])
-        #expect(peers["/raw/extra/1"] != peers["/raw/close/1"])
-        #expect(peers["/ok/after-extra"] != peers["/raw/extra/1"])
+            let peers = Dictionary(try receiver.requests().map { ($0.path, $0.peer) }, uniquingKeysWith: { a, _ in a })
+            // Kept after chunks and after an interim answer; new after a close, said or done,
+            // and after unasked bytes.
+            #expect(peers["/ok/after-chunked"] == peers["/raw/chunked/1"])
+            #expect(peers["/raw/continue/1"] == peers["/raw/chunked/1"])
+            #expect(peers["/raw/untilclose/1"] == peers["/raw/chunked/1"])
+            #expect(peers["/raw/close/1"] != peers["/raw/untilclose/1"])
+            #expect(peers["/raw/extra/1"] != peers["/raw/close/1"])
+            #expect(peers["/ok/after-extra"] != peers["/raw/extra/1"])
+        }
     }
 
     @Test func aKeptConnectionThatDiesUnansweredIsTriedOnceMoreAndATrickleTimesOut() async throws {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "herald-http-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let receiver = try WebhookReceiver(in: directory)
-        defer { receiver.server.stop() }
-        let engine = CurlEngine(settings: CurlSettings(connectTimeout: 2, totalTimeout: 2, maxConnectionsPerHost: 1))
-        defer { engine.shutdown() }
-        _ = await post(engine, receiver.base + "/ok/first")
-        let dropped = await post(engine, receiver.base + "/raw/drop/1")
-        #expect(dropped.code == 52 && dropped.error == "Empty reply from server", "\(dropped.error)")
-        let requests = try receiver.requests()
-        let drops = requests.filter { $0.path == "/raw/drop/1" }
-        // The kept connection's close may be the receiver's idle timeout: once more on a new
-        // one, and not again when a fresh connection dies too.
-        #expect(drops.count == 2)
-        #expect(drops.first?.peer == requests.first?.peer && drops.last?.peer != drops.first?.peer)
+        try await withReceiver { engine, receiver async throws in
+            _ = await post(engine, receiver.base + "/ok/first")
+            let dropped = await post(engine, receiver.base + "/raw/drop/1")
+            #expect(dropped.code == 52 && dropped.error == "Empty reply from server", "\(dropped.error)")
+            let requests = try receiver.requests()
+            let drops = requests.filter { $0.path == "/raw/drop/1" }
+            // The kept connection's close may be the receiver's idle timeout: once more on a new
+            // one, and not again when a fresh connection dies too.
+            #expect(drops.count == 2)
+            #expect(drops.first?.peer == requests.first?.peer && drops.last?.peer != drops.first?.peer)
 
-        let started = Date()
-        let trickled = await post(engine, receiver.base + "/raw/trickle/1")
-        let took = Date().timeIntervalSince(started)
-        #expect(trickled.code == 28 && trickled.error.contains("timed out"), "\(trickled.error)")
-        #expect(took >= 1.9 && took < 3, "took \(took) s")
-        #expect(try receiver.requests().filter { $0.path == "/raw/trickle/1" }.count == 1, "a timeout is not resent")
+            let started = Date()
+            let trickled = await post(engine, receiver.base + "/raw/trickle/1")
+            let took = Date().timeIntervalSince(started)
+            #expect(trickled.code == 28 && trickled.error.contains("timed out"), "\(trickled.error)")
+            #expect(took >= 1.9 && took < 3, "took \(took) s")
+            #expect(
+                try receiver.requests().filter { $0.path == "/raw/trickle/1" }.count == 1, "a timeout is not resent")
+        }
+    }
+
+    @Test func aReceiverThatClosesEveryKeptConnectionAtOnceLosesNoRequest() async throws {
+        try await withReceiver(CurlSettings(connectTimeout: 2, totalTimeout: 4, maxConnectionsPerHost: 2)) {
+            engine, receiver in
+            // Two kept connections, then a request on one makes the receiver close both, as a
+            // restart or an idle sweep does: the request goes on a connection that works.
+            let base = receiver.base
+            async let first = post(engine, base + "/slow/a")
+            async let second = post(engine, base + "/slow/b")
+            #expect(await [first.responseCode, second.responseCode] == [200, 200])
+            let swept = await post(engine, receiver.base + "/dropall/1")
+            #expect(swept.code == 0 && swept.responseCode == 200, "\(swept.error)")
+            let peers = try receiver.requests().map(\.peer)
+            #expect(Set(peers).count == 3, "a new connection after the sweep: \(peers)")
+        }
+    }
+
+    @Test func anAnswerBeforeTheBodyIsWhollySentIsTheOutcome() async throws {
+        try await withReceiver { engine, receiver async throws in
+            // The receiver refuses a long body after its head and resets the connection: the
+            // send fails, and the 413 that came before is what the receiver said.
+            let long = [UInt8](repeating: UInt8(ascii: "x"), count: 8 << 20)
+            let refused = await post(engine, receiver.base + "/early/1", body: long)
+            #expect(refused.code == 0 && refused.responseCode == 413, "\(refused.error)")
+            #expect(refused.responseSnippet == "too long")
+            #expect(
+                WebhookTransport.classify(refused)
+                    == .permanent(
+                        "HTTP 413 (final: the receiver refuses the request itself): too long"))
+        }
     }
 
     @Test func requestsThatComeOneByOneGetEveryConnectionTheHostMayHave() async throws {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "herald-http-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let receiver = try WebhookReceiver(in: directory)
-        defer { receiver.server.stop() }
-        let engine = CurlEngine(settings: CurlSettings(connectTimeout: 2, totalTimeout: 3))
-        defer { engine.shutdown() }
-        // Each takes a second to answer; they come while the first connections are being made.
-        for i in 0..<8 {
-            engine.submit(
-                .http(method: "POST", url: receiver.base + "/slow/\(i)", headers: [], body: [], refusePrivate: false)
-            ) { _ in }
-            usleep(100)  // apart: the engine takes them in batches of one, mostly
+        try await withReceiver(CurlSettings(connectTimeout: 2, totalTimeout: 3)) { engine, receiver async throws in
+            // Each takes a second to answer; they come while the first connections are being made.
+            for i in 0..<8 {
+                engine.submit(
+                    .http(
+                        method: "POST", url: receiver.base + "/slow/\(i)", headers: [], body: [], refusePrivate: false)
+                ) { _ in }
+                usleep(100)  // apart: the engine takes them in batches of one, mostly
+            }
+            #expect(try await eventually(timeout: .milliseconds(800)) { try receiver.requests().count == 8 })
+            #expect(Set(try receiver.requests().map(\.peer)).count == 8)
         }
-        #expect(try await eventually(timeout: .milliseconds(800)) { try receiver.requests().count == 8 })
-        #expect(Set(try receiver.requests().map(\.peer)).count == 8)
     }
 
     @Test func overTLSTheConnectionIsKeptAndSpeaksHTTP11() async throws {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "herald-http-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let pki = try certificateFromOwnAuthority(in: directory)
         // The receiver offers h2 first: a client that offered it too would get it.
-        let receiver = try WebhookReceiver(in: directory, tls: (pki.certificate, pki.key))
-        defer { receiver.server.stop() }
-        var settings = CurlSettings(connectTimeout: 2, totalTimeout: 2, maxConnectionsPerHost: 1)
-        settings.receiverCAFile = pki.authority
-        let engine = CurlEngine(settings: settings)
-        defer { engine.shutdown() }
-        #expect(receiver.base.hasPrefix("https://"))
-        let first = await post(engine, receiver.base + "/ok/1")
-        let chunked = await post(engine, receiver.base + "/raw/chunked/2")
-        let last = await post(engine, receiver.base + "/ok/3")
-        let codes: [Int] = [first.responseCode, chunked.responseCode, last.responseCode]
-        #expect(codes == [204, 503, 204], "\(first.error)")
-        #expect(chunked.responseSnippet == "busy now!")
-        let requests = try receiver.requests()
-        #expect(requests.count == 3 && Set(requests.map(\.peer)).count == 1, "one connection for all three")
-        #expect(requests.allSatisfy { $0.alpn == "http/1.1" }, "\(requests.map(\.alpn))")
+        try await withReceiver(tls: true) { engine, receiver in
+            #expect(receiver.base.hasPrefix("https://"))
+            let first = await post(engine, receiver.base + "/ok/1")
+            let chunked = await post(engine, receiver.base + "/raw/chunked/2")
+            let last = await post(engine, receiver.base + "/ok/3")
+            let codes: [Int] = [first.responseCode, chunked.responseCode, last.responseCode]
+            #expect(codes == [204, 503, 204], "\(first.error)")
+            #expect(chunked.responseSnippet == "busy now!")
+            let requests = try receiver.requests()
+            #expect(requests.count == 3 && Set(requests.map(\.peer)).count == 1, "one connection for all three")
+            #expect(requests.allSatisfy { $0.alpn == "http/1.1" }, "\(requests.map(\.alpn))")
+        }
     }
 
     @Test func anOriginWaitingForRoomGetsTheFirstConnectionThatFrees() async throws {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "herald-http-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let receiver = try WebhookReceiver(in: directory)
-        defer { receiver.server.stop() }
         // Two connections in all, both taken by one origin's slow answers; `localhost` is
         // another origin, which must not wait for a taken connection's idle timeout.
-        let engine = CurlEngine(
-            settings: CurlSettings(connectTimeout: 2, totalTimeout: 5, maxConnectionsPerHost: 2, maxConnections: 2))
-        defer { engine.shutdown() }
-        let other = receiver.base.replacingOccurrences(of: "127.0.0.1", with: "localhost")
-        let started = Date()
-        let base = receiver.base
-        async let slow1 = post(engine, base + "/slow/1")
-        async let slow2 = post(engine, base + "/slow/2")
-        try await Task.sleep(for: .milliseconds(300))
-        let elsewhere = await post(engine, other + "/ok/elsewhere")
-        let took = Date().timeIntervalSince(started)
-        #expect(elsewhere.responseCode == 204, "\(elsewhere.error)")
-        #expect(took < 2, "took \(took) s")
-        #expect(await [slow1.responseCode, slow2.responseCode] == [200, 200])
+        let settings = CurlSettings(connectTimeout: 2, totalTimeout: 5, maxConnectionsPerHost: 2, maxConnections: 2)
+        try await withReceiver(settings) { engine, receiver in
+            let other = receiver.base.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+            let started = Date()
+            let base = receiver.base
+            async let slow1 = post(engine, base + "/slow/1")
+            async let slow2 = post(engine, base + "/slow/2")
+            try await Task.sleep(for: .milliseconds(300))
+            let elsewhere = await post(engine, other + "/ok/elsewhere")
+            let took = Date().timeIntervalSince(started)
+            #expect(elsewhere.responseCode == 204, "\(elsewhere.error)")
+            #expect(took < 2, "took \(took) s")
+            #expect(await [slow1.responseCode, slow2.responseCode] == [200, 200])
+        }
+    }
+
+    @Test func anOriginWaitingForRoomGetsTheRoomOfAConnectThatFailed() async throws {
+        // Both connections in all are being made to a port that takes the connection and never
+        // says a word (its TLS handshake times out); the receiver must get one when they fail,
+        // not wait for ever: nothing else would close a connection to free one.
+        let silent = try SilentListener()
+        let settings = CurlSettings(connectTimeout: 1, totalTimeout: 5, maxConnectionsPerHost: 2, maxConnections: 2)
+        try await withReceiver(settings) { engine, receiver in
+            let started = Date()
+            let (mute, url) = ("https://127.0.0.1:\(silent.port)", receiver.base + "/ok/after-failed-connects")
+            async let mute1 = post(engine, mute + "/1")
+            async let mute2 = post(engine, mute + "/2")
+            try await Task.sleep(for: .milliseconds(200))
+            let answered = Task { await post(engine, url) }
+            let waited = Task {
+                try await Task.sleep(for: .seconds(4))
+                engine.dropWaiting()
+            }
+            let result = await answered.value
+            waited.cancel()
+            #expect(result.responseCode == 204, "\(result.error)")
+            #expect(Date().timeIntervalSince(started) < 3)
+            #expect(await [mute1.code, mute2.code] == [28, 28])
+        }
+    }
+
+    @Test func nonASCIIURLsArePercentEncodedAndUnsendableOnesAreFinal() async throws {
+        // As libcurl's own HTTP sent them: path and query percent-encoded, the name in IDNA.
+        let target = try #require(HTTPTarget("http://b\u{FC}cher.example/caf\u{E9}?q=\u{E6}\u{F8}\u{E5}"))
+        #expect(target.host == "xn--bcher-kva.example" && target.origin == "http://xn--bcher-kva.example:80/")
+        #expect(target.path == "/caf%c3%a9?q=%c3%a6%c3%b8%c3%a5")
+        try await withReceiver { engine, receiver async throws in
+            let sent = await post(engine, receiver.base + "/ok/\u{E6}bleskive?by=K\u{F8}benhavn")
+            #expect(sent.responseCode == 204, "\(sent.error)")
+            #expect(try receiver.requests().last?.path == "/ok/%c3%a6bleskive?by=K%c3%b8benhavn")
+            let unsendable = await post(engine, "http://[::1/")
+            #expect(
+                WebhookTransport.classify(unsendable)
+                    == .permanent(
+                        "refused before sending: not an http(s) URL HTTP/1.1 can carry"))
+            let split = await engine.perform(
+                .http(
+                    method: "POST", url: receiver.base + "/ok/x", headers: ["X: a\r\nY: b"], body: [],
+                    refusePrivate: false))
+            guard case .permanent = WebhookTransport.classify(split) else {
+                Issue.record("a header that would split is final: \(split)")
+                return
+            }
+        }
     }
 }

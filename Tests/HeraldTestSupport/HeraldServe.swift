@@ -118,6 +118,37 @@ public func freePort() -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
+/// A port on 127.0.0.1 that listens and never accepts: connections to it complete (the
+/// kernel's backlog) and hear nothing, as from a host that hangs. Closed when released.
+public final class SilentListener {
+    /// The port it holds.
+    public let port: Int
+    private let socketDescriptor: Int32
+
+    /// Binds and listens on a port the kernel picks; throws when it cannot.
+    public init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let held = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && listen(descriptor, 16) == 0
+                    && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        guard held else {
+            close(descriptor)
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EADDRNOTAVAIL)
+        }
+        socketDescriptor = descriptor
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(socketDescriptor) }
+}
+
 /// A self-signed certificate for 127.0.0.1 and localhost, made by openssl in `directory`:
 /// valid in every respect but that no trusted authority signed it.
 public func selfSignedCertificate(in directory: URL) throws -> (certificate: String, key: String) {

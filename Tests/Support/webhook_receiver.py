@@ -12,6 +12,9 @@ Behaviour by path (the first segment):
   /moved302/... and /moved307/...  302 or 307 with Location: /target/<the rest>
   /target/...  204 (where the redirects point: a client that follows them lands here)
   /raw/NAME/... bytes written as they are, to try a client's reading of HTTP/1.1 (RAW below)
+  /early/...   413 and Connection: close before the body is read, then an RST (the client's
+               send of a long body fails after the answer came)
+  /dropall/... the first time: every open connection closed at once, this one unanswered; then 204
 With --tls-cert and --tls-key it speaks HTTPS with that certificate.
 Every request is appended to LOG as one JSON line: time, method, path, headers, body, the
 client's port (one per connection), the protocol TLS agreed on (ALPN), and, when --secret
@@ -33,6 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 seen = set()
 lock = threading.Lock()
+connections = set()  # every open connection's socket, for /dropall/
 
 
 try:  # the official library, when installed (scripts/test installs it): what receivers really run
@@ -94,11 +98,21 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def setup(self):
+        super().setup()
+        with lock:
+            connections.add(self.connection)
+
+    def finish(self):
+        with lock:
+            connections.discard(self.connection)
+        super().finish()
+
     def handle_any(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length)
-        headers = {k.lower(): v for k, v in self.headers.items()}
         kind = self.path.strip("/").split("/")[0]
+        length = int(self.headers.get("Content-Length") or 0)
+        body = b"" if kind == "early" else self.rfile.read(length)
+        headers = {k.lower(): v for k, v in self.headers.items()}
         record = {"time": time.time(), "method": self.command, "path": self.path, "headers": headers,
                   "peer": self.client_address[1],
                   "alpn": self.connection.selected_alpn_protocol() if hasattr(self.connection, "selected_alpn_protocol") else None,
@@ -122,6 +136,23 @@ class Handler(BaseHTTPRequestHandler):
             if then == "close":
                 self.connection.shutdown(socket.SHUT_RDWR)
                 self.close_connection = True
+            return
+        if kind == "early":
+            self.wfile.write(b"HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Length: 8\r\n\r\ntoo long")
+            self.wfile.flush()
+            # At once, the body still coming: unread bytes make the close an RST, right behind the answer.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
+        if kind == "dropall" and first:
+            with lock:
+                for connection in list(connections):
+                    try:
+                        connection.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+            self.close_connection = True
             return
         if kind == "hang":
             time.sleep(3600)
@@ -148,7 +179,7 @@ class Handler(BaseHTTPRequestHandler):
             status, extra = 429, {"Retry-After": "1"}
         elif kind == "gone":
             status = 410
-        elif kind in ("ok", "target", "slow") or kind in ("flaky", "limited"):
+        elif kind in ("ok", "target", "slow", "dropall") or kind in ("flaky", "limited"):
             status = 204 if kind == "ok" else 200
         self.send_response(status)
         for k, v in extra.items():
