@@ -114,8 +114,6 @@ public struct OutboxWorker: Sendable {
     /// them, and returns.
     public func run() async throws {
         let database = try Database(path: databasePath, busyTimeout: settings.busyTimeout)
-        // Commits here are on the sending path: the `Checkpointer` copies the WAL back, not they.
-        try database.execute("PRAGMA wal_autocheckpoint = 0")
         let outbox = OutboxStore(database: database, clock: clock, settings: OutboxSettings())
         let events = Events()
         var perHost: [String: Int] = [:]

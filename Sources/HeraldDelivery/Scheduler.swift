@@ -36,12 +36,26 @@ public struct Scheduler: Sendable {
 
     /// Runs until cancelled.
     public func run() async throws {
-        try await Wake.runOnThread(named: "herald-scheduler", loop)
+        let wake = Wake()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let thread = Thread {
+                    continuation.resume(with: Result(catching: { try loop(wake) }))
+                }
+                thread.name = "herald-scheduler"
+                thread.qualityOfService = .userInteractive
+                thread.start()
+            }
+        } onCancel: {
+            wake.stop()
+        }
     }
 
     private func loop(_ wake: Wake) throws {
         let database = try Database(path: databasePath, busyTimeout: .seconds(30))
-        // The WAL is copied back into the database by the `Checkpointer`, not by this connection's commits.
+        // The connection that commits copies the WAL back into the database when it has grown:
+        // after a 100,000-recipient fan-out that is tens of megabytes, and the next instant
+        // would wait for it. The delivery worker, which commits every few milliseconds, does it.
         try database.execute("PRAGMA wal_autocheckpoint = 0")
         let advisories = Stores(database: database, clock: clock, settings: outbox).advisories
         // A notice that failed waits before it is tried again (0.5 s, doubling, at most a
@@ -120,32 +134,13 @@ public struct Scheduler: Sendable {
     }
 }
 
-/// Sleeps a thread of its own (the scheduler's, the checkpointer's) until a deadline or until
-/// it is told to stop.
-final class Wake: @unchecked Sendable {
+/// Sleeps the scheduler's thread until a deadline or until it is told to stop.
+private final class Wake: @unchecked Sendable {
     // Guarded by `condition`.
     private let condition = NSCondition()
     private var isStopped = false
 
     var stopped: Bool { condition.withLock { isStopped } }
-
-    /// Runs `loop` on a new thread, off the concurrency pool that serves HTTP, until the task
-    /// is cancelled: then `loop`'s `Wake` says stopped and ends its sleep.
-    static func runOnThread(named name: String, _ loop: @escaping @Sendable (Wake) throws -> Void) async throws {
-        let wake = Wake()
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let thread = Thread {
-                    continuation.resume(with: Result(catching: { try loop(wake) }))
-                }
-                thread.name = name
-                thread.qualityOfService = .userInteractive
-                thread.start()
-            }
-        } onCancel: {
-            wake.stop()
-        }
-    }
 
     func stop() {
         condition.withLock {

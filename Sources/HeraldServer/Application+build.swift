@@ -49,8 +49,6 @@ public func buildApplication(
         let configured = scheduler
         services.append(BackgroundService(name: "scheduler") { try await configured.run() })
         services.append(BackgroundService(name: "delivery") { try await worker.run() })
-        let checkpointer = Checkpointer(databasePath: configuration.databasePath, logger: logger)
-        services.append(BackgroundService(name: "checkpoint") { try await checkpointer.run() })
     }
     if let check = configuration.smtpCheck {
         services.append(
