@@ -328,12 +328,11 @@ public final class CurlEngine: @unchecked Sendable {
                 to: &connection.output)
         else {
             connection.transfer = nil
-            connection.origin.idle.append(connection)
             transfer.completion(
                 CurlResult(
                     code: Int32(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), error: "a header with a line break in it",
                     responseCode: 0, retryAfter: nil, responseSnippet: ""))
-            return dispatch(connection.origin)
+            return reuseOrClose(connection)  // nothing was written on it
         }
         flush(connection)
     }
@@ -412,24 +411,32 @@ public final class CurlEngine: @unchecked Sendable {
             CurlResult(
                 code: 0, error: "", responseCode: answer.status, retryAfter: answer.retryAfter,
                 responseSnippet: printable(answer.snippet[...])))
+        if reuse { reuseOrClose(connection) } else { close(connection) }
+    }
+
+    /// A connection free for another request: the origin's next, else kept idle, else closed
+    /// for an origin waiting for room.
+    private func reuseOrClose(_ connection: Connection) {
         let origin = connection.origin
-        if let next = reuse ? origin.waiting.next() : nil {
+        if let next = origin.waiting.next() {
             begin(connection, next)
-        } else if reuse && starved.isEmpty {
+        } else if starved.isEmpty {
             origin.idle.append(connection)
         } else {
-            close(connection)  // and an origin waiting for room gets it
+            close(connection)
         }
     }
 
     /// Ends the connection and its transfer. A request that met a kept connection's close
-    /// before any answer goes once to another connection: the receiver closed it idle, as
-    /// receivers do, and never saw the request (libcurl does the same).
+    /// before any answer goes again, on another connection: the receiver closed it idle, as
+    /// receivers do, and never saw the request. Up to 3 times, since a receiver that closes
+    /// its kept connections at once may close the next one taken too; a fresh connection that
+    /// dies ends it (libcurl does the same, up to 5 times).
     private func fail(_ connection: Connection, code: CURLcode, error: String, mayResend: Bool = true) {
         guard let transfer = connection.transfer else { return close(connection) }
         connection.transfer = nil
-        if mayResend && connection.answered > 0 && !connection.reader.hasStarted && !transfer.wasResent {
-            transfer.wasResent = true
+        if mayResend && connection.answered > 0 && !connection.reader.hasStarted && transfer.resends < 3 {
+            transfer.resends += 1
             // Back at the head of its line before the close, which dispatches the line.
             connection.origin.waiting.putFirst([transfer])
             return close(connection)
@@ -457,7 +464,14 @@ public final class CurlEngine: @unchecked Sendable {
         guard !starved.isEmpty else { return }
         let waiting = starved
         starved.removeAll()
-        for other in waiting where other !== origin { dispatch(other) }
+        for other in waiting {
+            if other !== origin {
+                dispatch(other)
+            } else if other.waiting.count > other.connecting {
+                // It took the room just freed and still waits for more: it stays in line for the next.
+                starved.append(other)
+            }
+        }
     }
 
     private func forgetIfUnused(_ origin: Origin) {
@@ -517,7 +531,8 @@ private final class Transfer {
     let completion: @Sendable (CurlResult) -> Void
     /// When its answer must be whole; set when its request is written.
     var deadline: TimeInterval = .infinity
-    var wasResent = false
+    /// Times it went again after a kept connection died unanswered (libcurl allows 5).
+    var resends = 0
 
     init?(_ request: CurlRequest, completion: @escaping @Sendable (CurlResult) -> Void) {
         switch request {

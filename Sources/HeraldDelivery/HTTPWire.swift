@@ -225,6 +225,10 @@ struct HTTPAnswerReader {
             throw HTTPProtocolError(reason: "not an HTTP/1.x status line: \(printable(line.prefix(60)))")
         }
         answer.status = code.reduce(0) { $0 * 10 + Int($1 - 48) }
+        // 100–599 (RFC 9110 15); 000 would leave the next line read as the status line.
+        guard answer.status >= 100 else {
+            throw HTTPProtocolError(reason: "not an HTTP/1.x status line: \(printable(line.prefix(60)))")
+        }
         isHTTP10 = line[7] == UInt8(ascii: "0")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldTestSupport
+import Synchronization
 import Testing
 
 @testable import HeraldDelivery
@@ -87,6 +88,7 @@ import Testing
             ("220 smtp.example ESMTP\r\n", "not an HTTP/1.x status line"),
             ("HTTP/2 200\r\n\r\n", "not an HTTP/1.x status line"),
             ("HTTP/1.1 20 OK\r\n\r\n", "not an HTTP/1.x status line"),
+            ("HTTP/1.1 000\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "not an HTTP/1.x status line"),
             ("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "two different Content-Lengths"),
             ("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "not a length"),
             ("HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\n", "two different Content-Lengths"),
@@ -303,6 +305,34 @@ import Testing
             #expect(elsewhere.responseCode == 204, "\(elsewhere.error)")
             #expect(took < 2, "took \(took) s")
             #expect(await [slow1.responseCode, slow2.responseCode] == [200, 200])
+        }
+    }
+
+    @Test func anOriginThatTookRoomAndWantsMoreStaysInLineForIt() async throws {
+        // Two connections in all; `localhost` holds one with an answer that never ends (until
+        // its 2.5 s timeout). 127.0.0.1 has five one-second requests on the other; the first
+        // answer closes its connection, and the origin must stay in line for the room the
+        // trickle frees, not carry the other four one at a time.
+        let settings = CurlSettings(connectTimeout: 2, totalTimeout: 2.5, maxConnectionsPerHost: 2, maxConnections: 2)
+        try await withReceiver(settings) { engine, receiver in
+            let base = receiver.base
+            let other = base.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+            let started = Date()
+            async let held = post(engine, other + "/raw/trickle/held")
+            try await Task.sleep(for: .milliseconds(100))
+            // Submitted in this order, the one that closes first.
+            let codes = Mutex<[Int]>([])
+            for path in ["/raw/slowclose/1", "/slow/2", "/slow/3", "/slow/4", "/slow/5"] {
+                engine.submit(.http(method: "POST", url: base + path, headers: [], body: [], refusePrivate: false)) {
+                    result in codes.withLock { $0.append(result.responseCode) }
+                }
+            }
+            #expect(await eventually(timeout: .seconds(8)) { codes.withLock { $0.count } == 5 })
+            let took = Date().timeIntervalSince(started)
+            #expect(codes.withLock { $0 } == [200, 200, 200, 200, 200])
+            // One connection after the close: 5.1 s; two once the trickle's room frees: 4.1 s.
+            #expect(took < 4.6, "took \(took) s")
+            #expect(await held.code == 28)
         }
     }
 

@@ -83,6 +83,8 @@ RAW = {
     "garbage": (b"220 smtp.example ESMTP ready\r\n\r\n", "close"),
     # A second answer nobody asked for, right behind the first.
     "extra": (b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n", "keep"),
+    # A second's wait, then an answer that closes the connection.
+    "slowclose": (b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", "close"),
     # Reads the request and closes without a word.
     "drop": (b"", "close"),
     # A status line, then a header a byte at a time for ever.
@@ -125,6 +127,8 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "raw":
             name = self.path.split("/")[2]
             answer, then = RAW[name]
+            if name == "slowclose":
+                time.sleep(1)
             self.wfile.write(answer)
             self.wfile.flush()
             if then == "trickle":
