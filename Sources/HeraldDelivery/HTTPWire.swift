@@ -215,20 +215,17 @@ struct HTTPAnswerReader {
     }
 
     private mutating func statusLine() throws(HTTPProtocolError) {
-        // HTTP/1.x SP 3DIGIT [SP reason]
+        // HTTP/1.x SP 3DIGIT [SP reason], the status from 100 (RFC 9110 15): 000 would leave the
+        // next line read as the status line.
         let version = line.prefix(8)
         let code = line.dropFirst(9).prefix(3)
         guard version.elementsEqual("HTTP/1.1".utf8) || version.elementsEqual("HTTP/1.0".utf8),
-            line.count >= 12, line[8] == 0x20, code.allSatisfy({ (48...57).contains($0) }),
+            line.count >= 12, line[8] == 0x20, code.allSatisfy({ (48...57).contains($0) }), line[9] != 48,
             line.count == 12 || line[12] == 0x20
         else {
             throw HTTPProtocolError(reason: "not an HTTP/1.x status line: \(printable(line.prefix(60)))")
         }
         answer.status = code.reduce(0) { $0 * 10 + Int($1 - 48) }
-        // 100–599 (RFC 9110 15); 000 would leave the next line read as the status line.
-        guard answer.status >= 100 else {
-            throw HTTPProtocolError(reason: "not an HTTP/1.x status line: \(printable(line.prefix(60)))")
-        }
         isHTTP10 = line[7] == UInt8(ascii: "0")
     }
 

@@ -104,18 +104,29 @@ public enum ServeError: Error, CustomStringConvertible {
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (the kernel's pick).
 public func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
+    guard let (descriptor, port) = boundLoopbackSocket(listening: false) else { return 0 }
+    close(descriptor)
+    return port
+}
+
+/// A socket bound to a port on 127.0.0.1 the kernel picks, listening when asked, and that port.
+private func boundLoopbackSocket(listening: Bool) -> (Int32, Int)? {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
+    let bound = withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            bind(descriptor, $0, length) == 0 && (!listening || listen(descriptor, 16) == 0)
+                && getsockname(descriptor, $0, &length) == 0
         }
     }
-    return Int(UInt16(bigEndian: address.sin_port))
+    guard bound else {
+        close(descriptor)
+        return nil
+    }
+    return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
 }
 
 /// A port on 127.0.0.1 that listens and never accepts: connections to it complete (the
@@ -127,23 +138,11 @@ public final class SilentListener {
 
     /// Binds and listens on a port the kernel picks; throws when it cannot.
     public init() throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let held = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && listen(descriptor, 16) == 0
-                    && getsockname(descriptor, $0, &length) == 0
-            }
-        }
-        guard held else {
-            close(descriptor)
+        guard let (descriptor, port) = boundLoopbackSocket(listening: true) else {
             throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EADDRNOTAVAIL)
         }
         socketDescriptor = descriptor
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
     }
 
     deinit { close(socketDescriptor) }
