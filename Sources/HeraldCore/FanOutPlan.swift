@@ -5,15 +5,15 @@ import Foundation
 /// delivery per recipient as the plan says.
 public struct FanOutPlan: Equatable, Sendable {
     /// Which providers a notice goes to.
-    public enum Providers: Equatable, Sendable {
+    public enum Providers: String, Equatable, Sendable {
         /// Every active provider that follows the project: the early notice.
-        case activeFollowers
+        case activeFollowers = "active-followers"
         /// Those told of the advisory before (an early notice or a revision) and still active:
         /// a revision, the "now public" notice, a cancellation. A provider suspended or removed
         /// meanwhile gets nothing more.
-        case toldBefore
+        case toldBefore = "told-before"
         /// Those told before who have neither acknowledged nor answered: the reminder.
-        case silentParticipants
+        case silentParticipants = "silent-participants"
         case none
     }
 

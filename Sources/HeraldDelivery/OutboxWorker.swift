@@ -59,7 +59,8 @@ public struct OutboxWorker: Sendable {
     }
 
     private enum Event: Sendable {
-        case finished(ClaimedDelivery, SendResult, String)
+        /// A send that ended, where it went, and when: the outcome is recorded later, in a batch.
+        case finished(ClaimedDelivery, SendResult, String, at: Date)
         case tick
     }
 
@@ -175,7 +176,9 @@ public struct OutboxWorker: Sendable {
                     for delivery in ready {
                         let transport = delivery.transport == .email ? mail : webhooks
                         let destination = transport.destination
-                        transport.start(delivery) { events.push(.finished(delivery, $0, destination)) }
+                        transport.start(delivery) { [clock] in
+                            events.push(.finished(delivery, $0, destination, at: clock.now))
+                        }
                     }
                 }
             }
@@ -251,11 +254,11 @@ public struct OutboxWorker: Sendable {
                     switch event {
                     case .tick:
                         tickerRunning = false
-                    case let .finished(delivery, result, destination):
+                    case let .finished(delivery, result, destination, ended):
                         inFlight -= 1
                         perHost[delivery.host, default: 1] -= 1
                         if perHost[delivery.host] == 0 { perHost[delivery.host] = nil }
-                        outcomes.append(outcome(delivery, result, destination: destination))
+                        outcomes.append(outcome(delivery, result, destination: destination, ended: ended))
                     }
                 }
                 if outcomes.count >= settings.batchSize || ContinuousClock.now - lastFlush >= settings.flushInterval {
@@ -265,7 +268,11 @@ public struct OutboxWorker: Sendable {
         }
     }
 
-    private func outcome(_ delivery: ClaimedDelivery, _ result: SendResult, destination: String) -> DeliveryOutcome {
+    /// What a send that ended at `ended` records: delivered at that moment, not when the batch
+    /// it is recorded in is written.
+    private func outcome(_ delivery: ClaimedDelivery, _ result: SendResult, destination: String, ended: Date)
+        -> DeliveryOutcome
+    {
         let now = clock.now
         // Built only when logged: the delivered path runs tens of thousands of times a second.
         // A chat webhook's URL is its credential: logs name it by fingerprint.
@@ -284,7 +291,8 @@ public struct OutboxWorker: Sendable {
             DeliveryMetrics.attempt(transport: delivery.transport, outcome: "delivered")
             logger.debug("delivered", metadata: meta)
             return .delivered(
-                id: delivery.id, at: now, via: delivery.transport == .email ? destination : "webhook:" + delivery.host)
+                id: delivery.id, at: ended, via: delivery.transport == .email ? destination : "webhook:" + delivery.host
+            )
         case let .gone(error):
             DeliveryMetrics.attempt(transport: delivery.transport, outcome: "gone")
             logger.warning("endpoint gone; disabled", metadata: meta.merging(["error": "\(error)"]) { $1 })

@@ -34,6 +34,13 @@ public struct Scheduler: Sendable {
         self.poll = poll
     }
 
+    /// How long the scheduler leaves the write lock free between two shares of a fan-out:
+    /// longer than one turn of a waiting connection's busy handler (`Database`).
+    static let pauseBetweenShares = Duration.milliseconds(2)
+    /// How long the shares wait after a notice fired: the worker claims what fired within its
+    /// 10 ms look for new work, and a publication's first sends are not behind a share.
+    static let pauseAfterFiring = Duration.milliseconds(15)
+
     /// Runs until cancelled.
     public func run() async throws {
         let wake = Wake()
@@ -115,6 +122,22 @@ public struct Scheduler: Sendable {
                             "lag_ms": "\(Int(notice.lag * 1000))",
                         ])
                 }
+                // A provider notice too large for one transaction is written a share at a time
+                // between instants: a publication due meanwhile waits for one share, not all.
+                // A pass that fired something writes no share, so the worker takes what fired
+                // first. A failure is logged and tried again; it must not hold up what fired.
+                var moreShares = false
+                if fired.isEmpty {
+                    do {
+                        let writing = try outboxStore.continueFanOut()
+                        if writing != nil { doorbell.ring() }
+                        moreShares = writing == true
+                    } catch {
+                        logger.error("a share of a fan-out not written; tried again", metadata: ["error": "\(error)"])
+                    }
+                } else {
+                    moreShares = try outboxStore.isWritingFanOut()
+                }
                 if let next = try advisories.nextDue() {
                     var wait = next.timeIntervalSince(clock.now)
                     // Something due that did not fire waits for its backoff (or a moment), never a busy loop.
@@ -124,6 +147,9 @@ public struct Scheduler: Sendable {
                     // Wake at the instant, not before: fireDue refuses early publication anyway.
                     sleep = min(sleep, .microseconds(max(0, Int((wait * 1_000_000).rounded(.up)))))
                 }
+                // Between two shares the write lock is left free for a moment, so the delivery
+                // worker can claim what was written meanwhile; longer after something fired.
+                if moreShares { sleep = min(sleep, fired.isEmpty ? Self.pauseBetweenShares : Self.pauseAfterFiring) }
             } catch let error as SQLiteError where error.kind == .busy {
                 logger.warning("database busy; the scheduler tries again", metadata: ["error": "\(error)"])
             } catch {

@@ -45,7 +45,17 @@ public final class Database {
         sqlite3_extended_result_codes(db, 1)
         let milliseconds =
             busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
-        sqlite3_busy_timeout(db, Int32(clamping: milliseconds))
+        // A connection that finds the database locked tries again every millisecond until the
+        // timeout. SQLite's own handler sleeps up to 100 ms between tries, and would miss the
+        // moment a writer leaves free between two short transactions (the scheduler's fan-out
+        // shares), so one connection could keep the lock for the length of a fan-out.
+        sqlite3_busy_handler(
+            db,
+            { limit, tries in
+                guard Int(tries) < Int(bitPattern: limit) else { return 0 }
+                usleep(1000)
+                return 1
+            }, UnsafeMutableRawPointer(bitPattern: Int(max(1, milliseconds))))
         // journal_mode reads the file, so a file that is not a database fails here, at open.
         try execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
         // herald_host(url): the per-host limit's key, so a fan-out can insert rows set-wise.

@@ -14,6 +14,10 @@ public struct OutboxSettings: Sendable, Equatable {
     public var wording: any Wording
     /// The language of a project without one of its own (`default-language`).
     public var defaultLanguage: Language
+    /// Providers written per transaction in a provider notice. A 100,000-provider early notice
+    /// is then a hundred short transactions, and a publication due meanwhile waits for one of
+    /// them, not for all (issue 18).
+    public var providersPerTransaction = 500
 
     /// What `HERALD_PUBLIC_URL` and `HERALD_MAIL_FROM` default to, here and in the CLI.
     public static let defaultPublicURL = "http://127.0.0.1:8080"
@@ -35,7 +39,7 @@ public struct OutboxSettings: Sendable, Equatable {
     /// Equal when they render links and senders alike; the wording is compared by its overrides.
     public static func == (lhs: OutboxSettings, rhs: OutboxSettings) -> Bool {
         lhs.publicURL == rhs.publicURL && lhs.mailFrom == rhs.mailFrom && lhs.mailFromName == rhs.mailFromName
-            && lhs.defaultLanguage == rhs.defaultLanguage
+            && lhs.defaultLanguage == rhs.defaultLanguage && lhs.providersPerTransaction == rhs.providersPerTransaction
             && (lhs.wording as? Templates)?.overridden == (rhs.wording as? Templates)?.overridden
     }
 

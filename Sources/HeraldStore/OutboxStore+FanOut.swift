@@ -19,17 +19,26 @@ extension OutboxStore {
             .integer(advisory.id), .text(kind.rawValue), .int(advisory.revision)
         ) { $0.int(0) }
         if already != nil { return nil }
+        // A notice of this advisory still being written reaches all its providers before the
+        // next is written: a revision or a publication goes to everyone the last one told.
+        try finishFanOuts(advisory: advisory.id)
         let writer = settings.writer(for: project)
         // Who it reaches and in which language is the plan's to say (FanOutPlan, pure); this
-        // reads the candidates the plan's rules ask for and writes what it says.
-        let providers = try providerRecipients(FanOutPlan.providers(for: kind), advisory: advisory, project: project)
+        // reads the candidates the plan's rules ask for, the first share of them, and writes
+        // what it says. The rest of a large audience is written a share per transaction after.
+        let audience = FanOutPlan.providers(for: kind)
+        var share = try providerShare(audience, advisory: advisory.id, project: project.id, after: 0)
+        // A share whose candidates all left (suspended, excluded) says nothing about the next.
+        while share.providers.isEmpty, let next = share.next {
+            share = try providerShare(audience, advisory: advisory.id, project: project.id, after: next)
+        }
         let preAnnounced =
             try kind == .cancellation
             && database.first(
                 "SELECT 1 FROM notices WHERE advisory_id = ? AND kind = 'pre-announcement'", .integer(advisory.id)
             ) { _ in true } != nil
         let plan = FanOutPlan(
-            kind, providers: providers,
+            kind, providers: share.providers,
             channels: FanOutPlan.reachesChannels(kind, preAnnounced: preAnnounced) ? try channelGroups(project) : [],
             preAnnounced: preAnnounced, projectLanguage: writer.language)
         if plan.isEmpty && !plan.recordedWhenEmpty { return nil }
@@ -48,7 +57,8 @@ extension OutboxStore {
             return content
         }
         var count = try deliver(
-            providerContent.get, of: kind, notice: notice, to: plan.providers, advisory: advisory, project: project)
+            providerContent.get, of: kind, notice: notice, to: plan.providers,
+            rest: share.next.map { (audience, after: $0) }, advisory: advisory, project: project)
         // Every public channel of one language gets the same content; each format's bytes are rendered once.
         let publicContent = Memo { (language: Language) in
             var content = writer.speaking(language).content(
@@ -101,25 +111,89 @@ extension OutboxStore {
                     .text(writer.language.rawValue), .text(audience.language.rawValue),
                 ])
         }
-        try database.run("UPDATE notices SET recipients = ? WHERE id = ?", .int(count), .integer(noticeID))
+        try database.run(
+            "UPDATE notices SET recipients = recipients + ? WHERE id = ?", .int(count), .integer(noticeID))
         return noticeID
     }
 
     /// Writes one provider notice's deliveries to `providers`: each address with its own
-    /// acknowledgement and unsubscribe links, each webhook, in the provider's language; returns how many.
+    /// acknowledgement and unsubscribe links, each webhook, in the provider's language; returns
+    /// how many. With `rest`, `providers` is the first share of `audience`: the rest of it,
+    /// after provider `after`, is left to `continueFanOut`, and the templates and webhooks are
+    /// written now for all of it.
     private func deliver(
         _ providerContent: (Language) -> NoticeContent, of kind: NoticeKind, notice: NoticeRef,
-        to providers: [FanOutPlan.Provider], advisory: Advisory, project: Project
+        to providers: [FanOutPlan.Provider], rest: (audience: FanOutPlan.Providers, after: Int64)? = nil,
+        advisory: Advisory, project: Project
     ) throws -> Int {
         guard !providers.isEmpty else { return 0 }
-        // The addresses of one language share one template (MailTemplate); their rows are
-        // written set-wise, each with its address and Message-ID; its links are derived from its
-        // id when it is sent. So 100,000 recipients are one statement, not 100,000 messages.
+        let languages =
+            try rest.map { try audienceLanguages($0.audience, advisory: advisory.id, project: project.id) }
+            ?? Set(providers.map(\.language))
+        let templates = try writeTemplates(providerContent, of: kind, languages: languages, project: project)
+        var count = try writeAddresses(of: providers.map(\.id), notice: notice, templates: templates)
+        // Webhooks are few: each provider's share one acknowledgement link, made now.
+        let hooks = try providerWebhooks(
+            rest.map { .audience($0.audience, advisory: advisory.id, project: project.id) }
+                ?? .listed(providers.map(\.id)))
+        var previous: (provider: Int64, content: NoticeContent)?
+        for hook in hooks {
+            let content: NoticeContent
+            if let previous, previous.provider == hook.provider {
+                content = previous.content
+            } else {
+                var own = providerContent(hook.language)
+                if kind.isEmbargoed {
+                    let ack = try newLinkToken(.ack, provider: hook.provider, notice: notice.id, email: nil)
+                    own.linkToken(ack, publicURL: settings.publicURL)
+                }
+                content = own
+                previous = (hook.provider, own)
+            }
+            try insertWebhook(
+                content, format: hook.kind, url: hook.url, notice: notice, provider: hook.provider,
+                channel: nil, event: "herald.\(kind.rawValue)", project: project, advisoryID: advisory.publicID,
+                revision: advisory.revision)
+            count += 1
+        }
+        if let rest {
+            try database.run(
+                """
+                INSERT INTO provider_fan_outs (notice_id, advisory_id, project_id, audience, after_provider, templates,
+                                               waiting_templates, fallback_template, key_required)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .integer(notice.id), .integer(advisory.id), .integer(project.id), .text(rest.audience.rawValue),
+                    .integer(rest.after), .text(templates.byLanguage), .text(templates.waiting),
+                    .integer(templates.fallback), .int(templates.keyRequired ? 1 : 0),
+                ])
+        }
+        return count
+    }
+
+    /// The stored templates of one provider notice, by language, that its addresses' rows refer to.
+    private struct ProviderTemplates {
+        /// `{language: payload id}`.
+        var byLanguage: String
+        /// `{language: payload id}` of the message that names no advisory, for an address
+        /// without a usable key where the project requires one.
+        var waiting: String
+        /// For a provider whose language has none (it changed it meanwhile).
+        var fallback: Int64
+        var keyRequired: Bool
+    }
+
+    /// Stores the provider notice's message once per language, as a `MailTemplate`.
+    private func writeTemplates(
+        _ providerContent: (Language) -> NoticeContent, of kind: NoticeKind, languages: Set<Language>,
+        project: Project
+    ) throws -> ProviderTemplates {
         // The link key exists from now on, so a queued message can be shown as it will be sent.
         _ = try DeliveryLinks.make(database)
         var templates: [String: JSON] = [:]
         var waitingTemplates: [String: JSON] = [:]
-        var anyTemplate: Int64 = 0
+        var fallback: Int64 = 0
         // Where the project sends private notices only encrypted, an address without a usable
         // key gets a message that names no advisory and points to the portal instead.
         // Private: what the embargoed notices say, and the cancellation of an advisory the public never saw.
@@ -142,23 +216,33 @@ extension OutboxStore {
                 outerSubject: outerSubject,
                 project: project.id)
         }
-        for language in Set(providers.map(\.language)).sorted(by: { $0.rawValue < $1.rawValue }) {
+        for language in languages.sorted(by: { $0.rawValue < $1.rawValue }) {
             let writer = settings.writer(for: project).speaking(language)
             // A private notice carries the subject an encrypted copy shows outside; the claim
             // encrypts it for each address that has a usable key.
             let id = try template(
                 providerContent(language), outerSubject: isPrivate ? writer.privateNoticeSubject() : nil)
-            if anyTemplate == 0 { anyTemplate = id }
+            if fallback == 0 { fallback = id }
             templates[language.rawValue] = .int(Int(id))
             if keyRequired {
                 waitingTemplates[language.rawValue] = .int(
                     Int(try template(writer.privateNoticeWaiting(), outerSubject: nil)))
             }
         }
-        let ids = Self.jsonList(providers.map(\.id))
+        return ProviderTemplates(
+            byLanguage: JSON.object(templates).text, waiting: JSON.object(waitingTemplates).text, fallback: fallback,
+            keyRequired: keyRequired)
+    }
+
+    /// Writes one row per address of `providers` that has none of this notice yet (a provider
+    /// that joined meanwhile was told already); returns how many.
+    private func writeAddresses(of providers: [Int64], notice: NoticeRef, templates: ProviderTemplates) throws -> Int {
+        // The addresses of one language share one template (MailTemplate); their rows are
+        // written set-wise, each with its address and Message-ID; its links are derived from its
+        // id when it is sent. So 100,000 recipients are a few statements, not 100,000 messages.
         // The Message-ID as `messageID(_:owner:recipient:)` makes it, by the same function in SQL;
         // the language's template (the plan's languages are the providers' own, so one is there).
-        var count = try database.run(
+        try database.run(
             """
             INSERT INTO deliveries (notice_id, provider_id, transport, format, recipient, host, message_id, payload_id,
                                     state, next_attempt_at, created_at)
@@ -170,42 +254,122 @@ extension OutboxStore {
                         THEN ?9 ->> p.language ELSE coalesce(?4 ->> p.language, ?7) END,
                    'pending', ?5, ?5
             FROM json_each(?6) j JOIN providers p ON p.id = j.value JOIN provider_contacts pc ON pc.provider_id = p.id
+            WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notice_id = ?1 AND d.provider_id = p.id AND d.transport = 'email')
             ORDER BY j.key, pc.id
             """,
             [
-                .integer(notice.id), .text(notice.key), .text(settings.domain), .text(JSON.object(templates).text),
-                .date(clock.now), .text(ids), .integer(anyTemplate), .int(keyRequired ? 1 : 0),
-                .text(JSON.object(waitingTemplates).text),
+                .integer(notice.id), .text(notice.key), .text(settings.domain), .text(templates.byLanguage),
+                .date(clock.now), .text(Self.jsonList(providers)), .integer(templates.fallback),
+                .int(templates.keyRequired ? 1 : 0), .text(templates.waiting),
             ])
-        // Webhooks are few: each provider's share one acknowledgement link, made now.
-        let hooks = try database.query(
-            """
-            SELECT w.provider_id, w.url, w.kind FROM json_each(?) j JOIN provider_webhooks w ON w.provider_id = j.value
-            WHERE w.disabled_at IS NULL ORDER BY j.key, w.id
-            """, [.text(ids)]
-        ) { (provider: $0.int(0), url: $0.text(1), kind: WebhookKind(rawValue: $0.text(2)) ?? .webhook) }
-        let languages = Dictionary(providers.map { ($0.id, $0.language) }) { first, _ in first }
-        var previous: (provider: Int64, content: NoticeContent)?
-        for hook in hooks {
-            let content: NoticeContent
-            if let previous, previous.provider == hook.provider {
-                content = previous.content
-            } else {
-                var own = providerContent(languages[hook.provider] ?? settings.defaultLanguage)
-                if kind.isEmbargoed {
-                    let ack = try newLinkToken(.ack, provider: hook.provider, notice: notice.id, email: nil)
-                    own.linkToken(ack, publicURL: settings.publicURL)
-                }
-                content = own
-                previous = (hook.provider, own)
+    }
+
+    /// Whose webhooks a provider notice writes: listed providers, or an audience's.
+    private enum WebhookOwners {
+        case listed([Int64])
+        case audience(FanOutPlan.Providers, advisory: Int64, project: Int64)
+    }
+
+    private func providerWebhooks(_ owners: WebhookOwners) throws -> [(
+        provider: Int64, url: String, kind: WebhookKind, language: Language
+    )] {
+        let (from, rule, values): (String, String, [SQLValue]) =
+            switch owners {
+            case .listed(let ids):
+                (
+                    "json_each(?1) j JOIN providers p ON p.id = j.value JOIN provider_webhooks w ON w.provider_id = p.id",
+                    "1", [.text(Self.jsonList(ids))]
+                )
+            case .audience(let audience, let advisory, let project):
+                // From the webhooks, which are few, not from an audience of 100,000 providers.
+                (
+                    "provider_webhooks w CROSS JOIN providers p ON p.id = w.provider_id", Self.audienceRule(audience),
+                    [.integer(advisory), .integer(project)]
+                )
             }
-            try insertWebhook(
-                content, format: hook.kind, url: hook.url, notice: notice, provider: hook.provider,
-                channel: nil, event: "herald.\(kind.rawValue)", project: project, advisoryID: advisory.publicID,
-                revision: advisory.revision)
-            count += 1
+        return try database.query(
+            """
+            SELECT w.provider_id, w.url, w.kind, p.language FROM \(from)
+            WHERE w.disabled_at IS NULL AND \(rule) ORDER BY p.id, w.id
+            """, values
+        ) {
+            (
+                provider: $0.int(0), url: $0.text(1), kind: WebhookKind(rawValue: $0.text(2)) ?? .webhook,
+                language: Language(rawValue: $0.text(3)) ?? settings.defaultLanguage
+            )
         }
-        return count
+    }
+
+    /// Writes the next share of the oldest provider notice still being written, in one
+    /// transaction. Returns nil when none is, else whether any notice is still being written
+    /// after it. The scheduler calls it between instants.
+    public func continueFanOut() throws -> Bool? {
+        // Looked at first without the write lock: a pass with nothing to write must not wait
+        // for another writer.
+        guard try isWritingFanOut() else { return nil }
+        return try database.write {
+            guard
+                let notice = try database.first(
+                    "SELECT notice_id FROM provider_fan_outs ORDER BY notice_id LIMIT 1", map: { $0.int(0) })
+            else { return nil }
+            try writeNextShare(of: notice)
+            return try isWritingFanOut()
+        }
+    }
+
+    /// Whether a provider notice is still being written.
+    public func isWritingFanOut() throws -> Bool {
+        try database.first("SELECT 1 FROM provider_fan_outs LIMIT 1") { _ in true } ?? false
+    }
+
+    /// Writes every provider notice still being written to the end, a share per transaction:
+    /// what `herald advisory --dry-run` counts, and what the CLI leaves behind.
+    public func finishFanOuts() throws {
+        while try continueFanOut() == true {}
+    }
+
+    /// Writes the provider notices of `advisory` still being written to the end, inside the caller's transaction.
+    private func finishFanOuts(advisory: Int64) throws {
+        let notices = try database.query(
+            "SELECT notice_id FROM provider_fan_outs WHERE advisory_id = ? ORDER BY notice_id", .integer(advisory)
+        ) { $0.int(0) }
+        for notice in notices {
+            while try writeNextShare(of: notice) {}
+        }
+    }
+
+    /// Writes the next share of providers of a notice still being written; returns whether more remain.
+    @discardableResult
+    private func writeNextShare(of noticeID: Int64) throws -> Bool {
+        guard
+            let (audience, advisory, project, after, key, templates) = try database.first(
+                """
+                SELECT f.audience, f.advisory_id, f.project_id, f.after_provider, n.key, f.templates, f.waiting_templates,
+                       f.fallback_template, f.key_required
+                FROM provider_fan_outs f JOIN notices n ON n.id = f.notice_id WHERE f.notice_id = ?
+                """, .integer(noticeID),
+                map: {
+                    (
+                        FanOutPlan.Providers(rawValue: $0.text(0)) ?? .none, $0.int(1), $0.int(2), $0.int(3),
+                        $0.text(4),
+                        ProviderTemplates(
+                            byLanguage: $0.text(5), waiting: $0.text(6), fallback: $0.int(7),
+                            keyRequired: $0.int(8) != 0)
+                    )
+                })
+        else { return false }
+        let share = try providerShare(audience, advisory: advisory, project: project, after: after)
+        let written = try writeAddresses(
+            of: share.providers.map(\.id), notice: NoticeRef(id: noticeID, key: key), templates: templates)
+        try database.run(
+            "UPDATE notices SET recipients = recipients + ? WHERE id = ?", .int(written), .integer(noticeID))
+        guard let next = share.next else {
+            try database.run("DELETE FROM provider_fan_outs WHERE notice_id = ?", .integer(noticeID))
+            return false
+        }
+        try database.run(
+            "UPDATE provider_fan_outs SET after_provider = ? WHERE notice_id = ?", .integer(next), .integer(noticeID))
+        return true
     }
 
     /// A provider that joins while advisories of its projects are under embargo (approved, or
@@ -317,23 +481,87 @@ extension OutboxStore {
             host: "mail", messageID: mail.messageID, payload: try insertPayload(mail.rendered))
     }
 
-    /// Providers a notice goes to: the early notice to every active subscriber of the project;
-    /// later provider notices to those who had an earlier one and are still active. A suspended
-    /// or removed provider gets nothing more, embargoed or not.
-    private func providerRecipients(_ audience: FanOutPlan.Providers, advisory: Advisory, project: Project) throws
-        -> [FanOutPlan.Provider]
+    /// One share of the providers a notice goes to, by id, and the id the next share starts
+    /// after (nil: this was the last).
+    private struct ProviderShare {
+        var providers: [FanOutPlan.Provider]
+        var next: Int64?
+    }
+
+    /// The providers of `audience` after provider `after`, a transaction's share of them: the
+    /// early notice to every active subscriber of the project; later provider notices to those
+    /// who had an earlier one and are still active. A suspended or removed provider gets
+    /// nothing more.
+    private func providerShare(_ audience: FanOutPlan.Providers, advisory: Int64, project: Int64, after: Int64)
+        throws -> ProviderShare
     {
-        func provider(_ row: Row) -> FanOutPlan.Provider {
-            FanOutPlan.Provider(id: row.int(0), language: Language(rawValue: row.text(1)) ?? settings.defaultLanguage)
+        let limit = settings.providersPerTransaction
+        func providers(_ sql: String, _ values: [SQLValue]) throws -> [FanOutPlan.Provider] {
+            try database.query(sql, values) {
+                FanOutPlan.Provider(id: $0.int(0), language: Language(rawValue: $0.text(1)) ?? settings.defaultLanguage)
+            }
         }
         switch audience {
+        case .none:
+            return ProviderShare(providers: [], next: nil)
         case .activeFollowers:
-            return try database.query(
+            let share = try providers(
+                "SELECT p.id, p.language FROM providers p WHERE p.id > ?3 AND \(Self.audienceRule(audience)) ORDER BY p.id LIMIT ?4",
+                [.integer(advisory), .integer(project), .integer(after), .int(limit)])
+            return ProviderShare(providers: share, next: share.count == limit ? share.last?.id : nil)
+        case .toldBefore, .silentParticipants:
+            // The candidates are those the advisory's private notices went to: each notice's
+            // next `limit` providers by the (notice, provider) index, so a share costs the same
+            // however many were told, and an advisory nobody was told of costs nothing. Past
+            // the lowest last id of a notice that had more, another notice's are the next share's.
+            let notices = try database.query(
+                "SELECT id FROM notices WHERE advisory_id = ? AND kind IN ('early-notice', 'revision')",
+                .integer(advisory)
+            ) { $0.int(0) }
+            var candidates = Set<Int64>()
+            var bound: Int64?
+            for notice in notices {
+                let ids = try database.query(
+                    """
+                    SELECT provider_id FROM deliveries WHERE notice_id = ? AND provider_id > ?
+                    GROUP BY provider_id ORDER BY provider_id LIMIT ?
+                    """, [.integer(notice), .integer(after), .int(limit)]
+                ) { $0.int(0) }
+                candidates.formUnion(ids)
+                if ids.count == limit, let last = ids.last { bound = min(bound ?? last, last) }
+            }
+            let ids = candidates.filter { $0 <= bound ?? .max }.sorted()
+            let share = try providers(
                 """
-                SELECT p.id, p.language FROM providers p
-                WHERE p.status = 'active' AND \(ParticipationStore.takesPart(provider: "p.id", advisory: "?2", project: "?1"))
-                ORDER BY p.id
-                """, [.integer(project.id), .integer(advisory.id)], map: provider)
+                SELECT p.id, p.language FROM json_each(?3) j JOIN providers p ON p.id = j.value
+                WHERE \(Self.audienceRule(audience, told: false)) ORDER BY j.key
+                """, [.integer(advisory), .integer(project), .text(Self.jsonList(ids))])
+            return ProviderShare(providers: share, next: bound)
+        }
+    }
+
+    /// The languages of `audience`: one template each.
+    private func audienceLanguages(_ audience: FanOutPlan.Providers, advisory: Int64, project: Int64) throws
+        -> Set<Language>
+    {
+        // Whether any of the audience speaks each language (the column holds no other): one
+        // seek each by the language index, where a DISTINCT would read the whole audience.
+        try Set(
+            Language.allCases.filter { language in
+                try database.first(
+                    "SELECT 1 FROM providers p WHERE p.language = ?3 AND \(Self.audienceRule(audience)) LIMIT 1",
+                    .integer(advisory), .integer(project), .text(language.rawValue), map: { _ in true }) != nil
+            })
+    }
+
+    /// `audience` as a condition on `providers p`, with ?1 the advisory's id and ?2 its project's;
+    /// without `told`, whether a private notice went to it is the caller's to check.
+    private static func audienceRule(_ audience: FanOutPlan.Providers, told: Bool = true) -> String {
+        let takesPart =
+            "p.status = 'active' AND \(ParticipationStore.takesPart(provider: "p.id", advisory: "?1", project: "?2"))"
+        switch audience {
+        case .activeFollowers:
+            return takesPart
         case .toldBefore, .silentParticipants:
             // Those who had a private notice and still take part; for the reminder, only those
             // who have neither acknowledged nor answered.
@@ -344,16 +572,15 @@ extension OutboxStore {
                                 WHERE n2.advisory_id = ?1 AND k.provider_id = p.id)
                 AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.advisory_id = ?1 AND r.provider_id = p.id)
                 """ : ""
-            return try database.query(
-                """
-                SELECT DISTINCT d.provider_id, p.language FROM deliveries d JOIN notices n ON n.id = d.notice_id JOIN providers p ON p.id = d.provider_id
-                WHERE n.advisory_id = ?1 AND n.kind IN ('early-notice', 'revision') AND p.status = 'active'
-                  AND \(ParticipationStore.takesPart(provider: "p.id", advisory: "?1", project: "?2"))
-                  \(silentOnly)
-                ORDER BY d.provider_id
-                """, [.integer(advisory.id), .integer(project.id)], map: provider)
+            let toldBefore =
+                told
+                ? """
+                AND p.id IN (SELECT d.provider_id FROM notices n JOIN deliveries d ON d.notice_id = n.id
+                             WHERE n.advisory_id = ?1 AND n.kind IN ('early-notice', 'revision'))
+                """ : ""
+            return "\(takesPart) \(toldBefore) \(silentOnly)"
         case .none:
-            return []
+            return "0"
         }
     }
 
@@ -432,7 +659,10 @@ extension OutboxStore {
 
     /// How many providers the early notice of `advisory` would go to now.
     public func earlyNoticeAudience(advisory: Advisory, project: Project) throws -> Int {
-        try providerRecipients(.activeFollowers, advisory: advisory, project: project).count
+        try database.first(
+            "SELECT count(*) FROM providers p WHERE \(Self.audienceRule(.activeFollowers))",
+            .integer(advisory.id), .integer(project.id)
+        ) { Int($0.int(0)) } ?? 0
     }
 
     /// A notice's row id (for joins) and its random key (for message ids).

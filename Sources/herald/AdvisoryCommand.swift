@@ -490,12 +490,19 @@ private func perform(
     _ context: Context, _ output: OutputOptions, verb: String, dryRun: Bool,
     _ change: () throws -> Advisory
 ) throws {
-    guard dryRun else { return try report(try change(), context, output, verb: verb) }
+    guard dryRun else {
+        let advisory = try change()
+        // A large notice's first share is written with the change; the rest now, a share per
+        // transaction (a running serve may write some of it meanwhile).
+        try context.outbox.finishFanOuts()
+        return try report(advisory, context, output, verb: verb)
+    }
     let (advisory, reach) = try context.database.rehearse { () throws -> (Advisory, [OutboxStore.Reach]) in
         let before = try context.outbox.lastDeliveryID()
         let advisory = try change()
         // One notice fires per advisory and pass; a few passes fire all that are due.
         for _ in 0..<4 where try !context.advisories.fireDue().isEmpty {}
+        try context.outbox.finishFanOuts()
         return (advisory, try context.outbox.reach(advisory: advisory.id, after: before))
     }
     if output.json { return try Output.json(DryRun(advisory: advisory, notices: reach)) }

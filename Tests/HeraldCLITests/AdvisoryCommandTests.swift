@@ -322,6 +322,38 @@ import Testing
         #expect(try sandbox.sqlite("SELECT state FROM advisories") == "scheduled")
     }
 
+    /// Larger than one share (1,000 providers): the dry run counts all of it, and the command
+    /// leaves it written whole, not its first share.
+    @Test func aNoticeLargerThanOneTransactionIsCountedAndWrittenWhole() throws {
+        let sandbox = try Sandbox()
+        try sandbox.succeed("project", "add", "demo", "--name", "Demo")
+        let providers = 1_200
+        var csv = "organization,email,project\n"
+        for i in 0..<providers { csv += "Org \(i),contact\(i)@org\(i).example,demo\n" }
+        try sandbox.succeed("provider", "import", try sandbox.write("providers.csv", csv))
+        try sandbox.succeed(
+            "advisory", "create", "--project", "demo", "--title", "Overflow", "--embargo",
+            HeraldProcess.instant(daysFromNow: 3))
+        // Told of it before, as the scheduler's early notice would have (serve is not running).
+        _ = try sandbox.sqlite(
+            """
+            INSERT INTO payloads (body) VALUES (x'00');
+            INSERT INTO notices (advisory_id, kind, revision, recipients, created_at, key) VALUES (1, 'early-notice', 1, \(providers), 0, 'k');
+            INSERT INTO deliveries (notice_id, provider_id, transport, format, recipient, host, message_id, payload_id, state, next_attempt_at, created_at)
+            SELECT 1, p.id, 'email', 'email', 'x', 'mail', 'm' || p.id, 1, 'delivered', 0, 0 FROM providers p;
+            """)
+        let rehearsed = try sandbox.succeed(
+            "advisory", "publish", "1", "--now", "--reason", "leak", "--dry-run", "--json")
+        let plan = try #require(try sandbox.json(rehearsed.stdout) as? [String: Any])
+        #expect((plan["notices"] as? [[String: Any]])?.first?["providers"] as? Int == providers, "\(rehearsed)")
+        #expect(try sandbox.count("deliveries") == providers, "a dry run writes nothing")
+
+        try sandbox.succeed("advisory", "publish", "1", "--now", "--reason", "leak")
+        #expect(try sandbox.count("deliveries", where: "notice_id = 2 AND provider_id IS NOT NULL") == providers)
+        #expect(try sandbox.count("provider_fan_outs") == 0)
+        #expect(try sandbox.sqlite("SELECT recipients FROM notices WHERE id = 2") == "\(providers)")
+    }
+
     @Test func previewPrintsWhatEachAudienceWouldReceive() throws {
         let sandbox = try Sandbox()
         try sandbox.succeed("project", "add", "demo", "--name", "Demo", "--timezone", "Europe/Amsterdam")

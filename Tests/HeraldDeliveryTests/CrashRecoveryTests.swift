@@ -72,6 +72,52 @@ import Testing
         #expect(try db.database.first("PRAGMA integrity_check") { $0.text(0) } == "ok")
     }
 
+    @Test func sigkillBetweenSharesOfAFanOutWritesEveryRecipientOnce() async throws {
+        let db = try TestDatabase(clock: SystemClock())
+        try db.addProject()
+        let recipients = 20_000
+        try db.addProviders(recipients)
+        _ = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now + 0.2), actor: db.actor)
+        // Nothing listens there: the sends fail and wait, which is not what this is about.
+        let smtp = ["--smtp-url", "smtp://127.0.0.1:\(freePort())"]
+        func written() throws -> Int64 {
+            try db.database.first("SELECT count(*) FROM deliveries WHERE provider_id IS NOT NULL") { $0.int(0) } ?? 0
+        }
+        func unfinishedAfter() throws -> Int64? {
+            try db.database.first("SELECT after_provider FROM provider_fan_outs") { $0.int(0) }
+        }
+
+        let first = try serve(db, smtp, log: "serve-1.log")
+        // Killed once the scheduler has written a few shares after the first, and before the last.
+        let midway = try await eventually(timeout: .seconds(30)) { try (unfinishedAfter() ?? 0) >= 3000 }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(midway, "the scheduler wrote no share after the first")
+        let beforeRestart = try written()
+        #expect(try unfinishedAfter() != nil, "the fan-out finished before the kill; nothing was tested")
+        #expect(beforeRestart > 0 && beforeRestart < recipients)
+
+        let second = try serve(db, smtp, log: "serve-2.log")
+        let finished = try await eventually(timeout: .seconds(60)) {
+            try unfinishedAfter() == nil && written() >= recipients
+        }
+        kill(second.processIdentifier, SIGTERM)
+        second.waitUntilExit()
+        #expect(finished)
+        #expect(try written() == recipients)
+        #expect(
+            try db.database.first("SELECT count(DISTINCT provider_id || ' ' || recipient) FROM deliveries") {
+                $0.int(0)
+            } == Int64(recipients))
+        #expect(
+            try db.database.first("SELECT recipients FROM notices WHERE kind = 'early-notice'") { $0.int(0) }
+                == Int64(recipients))
+        print("SIGKILL after \(beforeRestart) of \(recipients) rows written; after restart each written once")
+        #expect(try db.database.first("PRAGMA integrity_check") { $0.text(0) } == "ok")
+    }
+
     @Test func withoutSMTPMailLandsInTheMaildirAndShowSaysSo() async throws {
         let db = try TestDatabase(clock: SystemClock())
         try db.addProject()

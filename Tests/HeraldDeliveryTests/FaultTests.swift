@@ -250,6 +250,35 @@ import Testing
         #expect(serve.stop() == 0, "log:\n\(serve.logText)")
     }
 
+    /// The record says when a message was delivered, not when the worker got round to writing
+    /// the batch it is in: here the worker waits for the database while the send ends.
+    @Test func aDeliveryIsRecordedAtTheMomentItsSendEnded() async throws {
+        let db = try TestDatabase(clock: SystemClock())
+        try db.addProject()
+        try db.addProviders(1)
+        _ = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now + 0.1), actor: db.actor)
+        let transport = TimedTransport(delay: 0.2)
+        var holder: WriteLockHolder?
+        var heldSince = Date.distantFuture
+        let delivered = try await runService(db, mail: transport, webhooks: transport) {
+            // Once the send has started, the worker's next claim waits for this lock.
+            if transport.startedAt != nil && holder == nil {
+                holder = try takeWriteLock(db.path)
+                heldSince = Date()
+            }
+            if Date().timeIntervalSince(heldSince) > 1 { holder?.release() }
+            return try db.deliveries("delivered") == 1
+        }
+        holder?.release()
+        #expect(delivered)
+        let ended = try #require(transport.endedAt)
+        let recorded = try #require(
+            try db.database.first("SELECT delivered_at FROM deliveries") { $0.optionalDate(0) } ?? nil)
+        #expect(abs(recorded.timeIntervalSince(ended)) < 0.3, "recorded \(recorded), ended \(ended)")
+    }
+
     /// A sqlite3 process in BEGIN IMMEDIATE; retried while Herald itself is mid-write.
     func takeWriteLock(_ path: String) throws -> WriteLockHolder {
         var lastError: Error?
@@ -260,5 +289,29 @@ import Testing
             }
         }
         throw lastError!
+    }
+}
+
+/// Delivers every message `delay` after it starts, and says when the first started and ended.
+final class TimedTransport: Transport, @unchecked Sendable {
+    private let lock = NSLock()
+    private var started: Date?
+    private var ended: Date?
+    let delay: TimeInterval
+
+    init(delay: TimeInterval) { self.delay = delay }
+
+    var startedAt: Date? { lock.withLock { started } }
+    var endedAt: Date? { lock.withLock { ended } }
+    var destination: String { "timed" }
+
+    func send(_ delivery: ClaimedDelivery) async -> SendResult { .delivered }
+
+    func start(_ delivery: ClaimedDelivery, completion: @escaping @Sendable (SendResult) -> Void) {
+        lock.withLock { started = started ?? Date() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
+            lock.withLock { ended = ended ?? Date() }
+            completion(.delivered)
+        }
     }
 }

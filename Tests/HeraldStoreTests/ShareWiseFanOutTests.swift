@@ -1,0 +1,175 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import HeraldTestSupport
+import Testing
+
+/// A provider notice larger than one share is written a share per transaction (issue 18): every
+/// address once, whatever happens between two shares.
+@Suite struct ShareWiseFanOutTests {
+    /// A database whose provider notices are written three providers at a time.
+    func database() throws -> TestDatabase {
+        let db = try TestDatabase()
+        db.settings.providersPerTransaction = 3
+        try db.addProject()
+        return db
+    }
+
+    @discardableResult
+    func addProvider(
+        _ db: TestDatabase, _ name: String, emails: [String], language: Language = .english,
+        webhook: String? = nil, status: ProviderStatus = .active
+    ) throws -> Provider {
+        try db.providers.add(
+            NewProvider(
+                organization: name, emails: emails, webhooks: webhook.map { [(url: $0, kind: .slack)] } ?? [],
+                projects: ["demo"], language: language), status: status, actor: db.actor)
+    }
+
+    func scheduled(_ db: TestDatabase) throws -> Advisory {
+        try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 86_400, earlyNotice: db.clock.now), actor: db.actor)
+    }
+
+    /// (provider, recipient) of every row of `kind`, and how many times each occurs.
+    func rows(_ db: TestDatabase, _ kind: String) throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for key in try db.database.query(
+            """
+            SELECT d.provider_id || ' ' || d.recipient FROM deliveries d JOIN notices n ON n.id = d.notice_id
+            WHERE n.kind = ?
+            """, .text(kind), map: { $0.text(0) })
+        {
+            counts[key, default: 0] += 1
+        }
+        return counts
+    }
+
+    func unfinished(_ db: TestDatabase) throws -> Int64 { try db.count("provider_fan_outs") }
+
+    @Test func aLargeNoticeIsWrittenAShareAtATimeAndReachesEveryAddressOnce() throws {
+        let db = try database()
+        var expected: [String] = []
+        for i in 0..<8 {
+            let emails = i % 3 == 0 ? ["a\(i)@org\(i).example", "b\(i)@org\(i).example"] : ["a\(i)@org\(i).example"]
+            // The last provider alone speaks Dutch and has a webhook: both are written from the
+            // first transaction, which does not write its address.
+            let provider = try addProvider(
+                db, "Org \(i)", emails: emails, language: i == 7 ? .dutch : .english,
+                webhook: i == 7 ? "https://chat.org7.example/hook" : nil)
+            expected += emails.map { "\(provider.id) \($0)" }
+            if i == 7 { expected.append("\(provider.id) https://chat.org7.example/hook") }
+        }
+        let advisory = try scheduled(db)
+        #expect(try db.advisories.fireDue().map(\.kind) == [.earlyNotice])
+        // The first share: three providers' addresses (four rows) and every webhook.
+        #expect(try rows(db, "early-notice").count == 5)
+        #expect(try rows(db, "early-notice").keys.contains { $0.hasSuffix("https://chat.org7.example/hook") })
+        #expect(try unfinished(db) == 1)
+
+        var shares = 0
+        while let more = try db.outbox.continueFanOut() {
+            shares += 1
+            if !more { break }
+        }
+        #expect(shares == 2)
+        #expect(try db.outbox.continueFanOut() == nil)
+        #expect(try unfinished(db) == 0)
+        let written = try rows(db, "early-notice")
+        #expect(written.keys.sorted() == expected.sorted())
+        #expect(written.values.allSatisfy { $0 == 1 })
+        #expect(
+            try db.database.first("SELECT recipients FROM notices WHERE kind = 'early-notice'") { Int($0.int(0)) }
+                == expected.count)
+        // The Dutch template was written up front, for an address written in a later share.
+        let dutch = try #require(
+            try db.sentMessages("SELECT id FROM deliveries WHERE recipient = 'a7@org7.example'").first)
+        #expect(DecodedMail(dutch).subject == "[EMBARGO] Demo: Overflow")
+        #expect(try db.outbox.list(advisory: advisory.id).count == expected.count)
+    }
+
+    @Test func aProviderToldWhileTheNoticeIsBeingWrittenIsNotWrittenAgain() throws {
+        let db = try database()
+        for i in 0..<5 { try addProvider(db, "Org \(i)", emails: ["a\(i)@org\(i).example"]) }
+        let late = try addProvider(db, "Latecomer", emails: ["l@late.example"], status: .pendingApproval)
+        _ = try scheduled(db)
+        _ = try db.advisories.fireDue()
+        #expect(try unfinished(db) == 1)
+        // Approved between two shares: told at once, as any provider joining under embargo.
+        _ = try db.providers.transition(late.id, .approve, actor: db.actor)
+        #expect(try rows(db, "early-notice")["\(late.id) l@late.example"] == 1)
+        try db.outbox.finishFanOuts()
+        let written = try rows(db, "early-notice")
+        #expect(written.count == 6)
+        #expect(written.values.allSatisfy { $0 == 1 }, "\(written)")
+        #expect(try db.database.first("SELECT recipients FROM notices WHERE kind = 'early-notice'") { $0.int(0) } == 6)
+    }
+
+    @Test func theNextNoticeOfTheAdvisoryWaitsUntilTheLastReachedEveryone() throws {
+        let db = try database()
+        for i in 0..<7 { try addProvider(db, "Org \(i)", emails: ["a\(i)@org\(i).example"]) }
+        let advisory = try scheduled(db)
+        _ = try db.advisories.fireDue()
+        #expect(try rows(db, "early-notice").count == 3)
+        // A revision goes to those told before: the early notice is written to the end first.
+        _ = try db.advisories.reschedule(
+            advisory.id,
+            to: { s in
+                var s = s
+                s.embargo! += 3600
+                return s
+            }, notes: try ChangeNotes(reason: ""), actor: db.actor)
+        #expect(try rows(db, "early-notice").count == 7)
+        // The revision's own first share; the rest is written share-wise too.
+        #expect(try rows(db, "revision").count == 3)
+        try db.outbox.finishFanOuts()
+        #expect(try rows(db, "revision").count == 7)
+        #expect(try unfinished(db) == 0)
+
+        // Told by different notices: the early notice's seven, and a latecomer told with the
+        // revision. The cancellation reaches the eight, each once, share by share.
+        let late = try addProvider(db, "Latecomer", emails: ["l@late.example"], status: .pendingApproval)
+        _ = try db.providers.transition(late.id, .approve, actor: db.actor)
+        #expect(try rows(db, "revision")["\(late.id) l@late.example"] == 1)
+        _ = try db.advisories.cancel(advisory.id, notes: try ChangeNotes(reason: "not a bug"), actor: db.actor)
+        try db.outbox.finishFanOuts()
+        let cancelled = try rows(db, "cancellation")
+        #expect(cancelled.count == 8, "\(cancelled)")
+        #expect(cancelled.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test func anotherAdvisorysPublicationDoesNotWaitForTheNotice() throws {
+        let db = try database()
+        for i in 0..<7 { try addProvider(db, "Org \(i)", emails: ["a\(i)@org\(i).example"]) }
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .slack, target: "https://chat.example/hook", secret: nil),
+            actor: db.actor)
+        _ = try scheduled(db)
+        let other = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Other"),
+            schedule: Schedule(embargo: db.clock.now + 10), actor: db.actor)
+        _ = try db.advisories.fireDue()
+        #expect(try unfinished(db) == 1)
+        db.manualClock.advance(by: 10)
+        #expect(try db.advisories.fireDue().map(\.advisoryID) == [other.id])
+        // Written while the early notice still waits for its next shares.
+        #expect(try rows(db, "publication").count == 1)
+        #expect(try rows(db, "early-notice").count == 3)
+        try db.outbox.finishFanOuts()
+        #expect(try rows(db, "early-notice").count == 7)
+    }
+
+    @Test func aProviderWhoLeftBeforeItsShareIsNotWritten() throws {
+        let db = try database()
+        var providers: [Provider] = []
+        for i in 0..<6 { providers.append(try addProvider(db, "Org \(i)", emails: ["a\(i)@org\(i).example"])) }
+        _ = try scheduled(db)
+        _ = try db.advisories.fireDue()
+        _ = try db.providers.transition(providers[4].id, .suspend, reason: "left", actor: db.actor)
+        try db.outbox.finishFanOuts()
+        let written = try rows(db, "early-notice")
+        #expect(written.count == 5)
+        #expect(written["\(providers[4].id) a4@org4.example"] == nil)
+    }
+}
