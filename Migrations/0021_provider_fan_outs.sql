@@ -12,7 +12,7 @@ CREATE TABLE provider_fan_outs (
     after_provider    INTEGER NOT NULL,
     templates         TEXT    NOT NULL,  -- {language: payload id}
     waiting_templates TEXT    NOT NULL,  -- {language: payload id}: where a key is required and missing
-    fallback_template INTEGER NOT NULL,
+    fallback_language TEXT    NOT NULL,  -- whose templates a provider gets whose language has none
     key_required      INTEGER NOT NULL CHECK (key_required IN (0, 1))
 );
 CREATE INDEX provider_fan_outs_advisory ON provider_fan_outs (advisory_id);

@@ -19,6 +19,8 @@ public final class Database {
     private var statements: [String: Statement] = [:]
     private var inTransaction = false
     private var rehearsing = false
+    /// The busy handler's clock; the connection keeps it alive for the handler.
+    private let busyWait: BusyWait
 
     /// Opens (creating if missing) the database at `path` with WAL, foreign keys and a busy timeout.
     public init(path: String, busyTimeout: Duration = .seconds(5)) throws {
@@ -49,13 +51,20 @@ public final class Database {
         // timeout. SQLite's own handler sleeps up to 100 ms between tries, and would miss the
         // moment a writer leaves free between two short transactions (the scheduler's fan-out
         // shares), so one connection could keep the lock for the length of a fan-out.
-        sqlite3_busy_handler(
-            db,
-            { limit, tries in
-                guard Int(tries) < Int(bitPattern: limit) else { return 0 }
-                usleep(1000)
-                return 1
-            }, UnsafeMutableRawPointer(bitPattern: Int(max(1, milliseconds))))
+        busyWait = BusyWait(timeout: UInt64(max(0, milliseconds)) * 1_000_000)
+        if milliseconds > 0 {
+            sqlite3_busy_handler(
+                db,
+                { context, tries in
+                    guard let context else { return 0 }
+                    let wait = Unmanaged<BusyWait>.fromOpaque(context).takeUnretainedValue()
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    if tries == 0 { wait.since = now }
+                    guard now - wait.since < wait.timeout else { return 0 }
+                    usleep(1000)
+                    return 1
+                }, Unmanaged.passUnretained(busyWait).toOpaque())
+        }
         // journal_mode reads the file, so a file that is not a database fails here, at open.
         try execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
         // herald_host(url): the per-host limit's key, so a fan-out can insert rows set-wise.
@@ -327,4 +336,12 @@ extension SQLValue {
     public static func optionalText(_ text: String?) -> SQLValue { text.map(SQLValue.text) ?? .null }
     /// An `Int` as a 64-bit integer.
     public static func int(_ value: Int) -> SQLValue { .integer(Int64(value)) }
+}
+
+/// How long a connection waits for a lock, and since when it has been waiting this time.
+private final class BusyWait {
+    let timeout: UInt64
+    var since: UInt64 = 0
+
+    init(timeout: UInt64) { self.timeout = timeout }
 }

@@ -20,8 +20,13 @@ extension OutboxStore {
         ) { $0.int(0) }
         if already != nil { return nil }
         // A notice of this advisory still being written reaches all its providers before the
-        // next is written: a revision or a publication goes to everyone the last one told.
-        try finishFanOuts(advisory: advisory.id)
+        // next is written: a revision or a publication goes to everyone the last one told. A
+        // cancellation instead stops it: those not yet written were not told, and are not now.
+        if kind == .cancellation {
+            try database.run("DELETE FROM provider_fan_outs WHERE advisory_id = ?", .integer(advisory.id))
+        } else {
+            try finishFanOuts(advisory: advisory.id)
+        }
         let writer = settings.writer(for: project)
         // Who it reaches and in which language is the plan's to say (FanOutPlan, pure); this
         // reads the candidates the plan's rules ask for, the first share of them, and writes
@@ -138,6 +143,13 @@ extension OutboxStore {
                 ?? .listed(providers.map(\.id)))
         var previous: (provider: Int64, content: NoticeContent)?
         for hook in hooks {
+            // Written already: a provider told again after its webhooks went with the first share.
+            if try database.first(
+                "SELECT 1 FROM deliveries WHERE notice_id = ? AND provider_id = ? AND recipient = ?",
+                .integer(notice.id), .integer(hook.provider), .text(hook.url), map: { _ in true }) != nil
+            {
+                continue
+            }
             let content: NoticeContent
             if let previous, previous.provider == hook.provider {
                 content = previous.content
@@ -160,13 +172,13 @@ extension OutboxStore {
             try database.run(
                 """
                 INSERT INTO provider_fan_outs (notice_id, advisory_id, project_id, audience, after_provider, templates,
-                                               waiting_templates, fallback_template, key_required)
+                                               waiting_templates, fallback_language, key_required)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     .integer(notice.id), .integer(advisory.id), .integer(project.id), .text(rest.audience.rawValue),
                     .integer(rest.after), .text(templates.byLanguage), .text(templates.waiting),
-                    .integer(templates.fallback), .int(templates.keyRequired ? 1 : 0),
+                    .text(templates.fallbackLanguage), .int(templates.keyRequired ? 1 : 0),
                 ])
         }
         return count
@@ -179,8 +191,9 @@ extension OutboxStore {
         /// `{language: payload id}` of the message that names no advisory, for an address
         /// without a usable key where the project requires one.
         var waiting: String
-        /// For a provider whose language has none (it changed it meanwhile).
-        var fallback: Int64
+        /// The language whose templates a provider gets when its own has none (it changed its
+        /// language after the notice's first share): the project's where written, else the first.
+        var fallbackLanguage: String
         var keyRequired: Bool
     }
 
@@ -193,7 +206,6 @@ extension OutboxStore {
         _ = try DeliveryLinks.make(database)
         var templates: [String: JSON] = [:]
         var waitingTemplates: [String: JSON] = [:]
-        var fallback: Int64 = 0
         // Where the project sends private notices only encrypted, an address without a usable
         // key gets a message that names no advisory and points to the portal instead.
         // Private: what the embargoed notices say, and the cancellation of an advisory the public never saw.
@@ -222,16 +234,18 @@ extension OutboxStore {
             // encrypts it for each address that has a usable key.
             let id = try template(
                 providerContent(language), outerSubject: isPrivate ? writer.privateNoticeSubject() : nil)
-            if fallback == 0 { fallback = id }
             templates[language.rawValue] = .int(Int(id))
             if keyRequired {
                 waitingTemplates[language.rawValue] = .int(
                     Int(try template(writer.privateNoticeWaiting(), outerSubject: nil)))
             }
         }
+        let projectLanguage = settings.writer(for: project).language
+        let fallback =
+            languages.contains(projectLanguage) ? projectLanguage : languages.min { $0.rawValue < $1.rawValue }
         return ProviderTemplates(
-            byLanguage: JSON.object(templates).text, waiting: JSON.object(waitingTemplates).text, fallback: fallback,
-            keyRequired: keyRequired)
+            byLanguage: JSON.object(templates).text, waiting: JSON.object(waitingTemplates).text,
+            fallbackLanguage: (fallback ?? projectLanguage).rawValue, keyRequired: keyRequired)
     }
 
     /// Writes one row per address of `providers` that has none of this notice yet (a provider
@@ -251,7 +265,7 @@ extension OutboxStore {
                    CASE WHEN ?8 AND NOT EXISTS (
                             SELECT 1 FROM provider_keys k WHERE k.provider_id = p.id AND k.email = pc.email
                                                             AND (k.expires_at IS NULL OR k.expires_at > ?5))
-                        THEN ?9 ->> p.language ELSE coalesce(?4 ->> p.language, ?7) END,
+                        THEN coalesce(?9 ->> p.language, ?9 ->> ?7) ELSE coalesce(?4 ->> p.language, ?4 ->> ?7) END,
                    'pending', ?5, ?5
             FROM json_each(?6) j JOIN providers p ON p.id = j.value JOIN provider_contacts pc ON pc.provider_id = p.id
             WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notice_id = ?1 AND d.provider_id = p.id AND d.transport = 'email')
@@ -259,7 +273,7 @@ extension OutboxStore {
             """,
             [
                 .integer(notice.id), .text(notice.key), .text(settings.domain), .text(templates.byLanguage),
-                .date(clock.now), .text(Self.jsonList(providers)), .integer(templates.fallback),
+                .date(clock.now), .text(Self.jsonList(providers)), .text(templates.fallbackLanguage),
                 .int(templates.keyRequired ? 1 : 0), .text(templates.waiting),
             ])
     }
@@ -322,14 +336,26 @@ extension OutboxStore {
         try database.first("SELECT 1 FROM provider_fan_outs LIMIT 1") { _ in true } ?? false
     }
 
-    /// Writes every provider notice still being written to the end, a share per transaction:
-    /// what `herald advisory --dry-run` counts, and what the CLI leaves behind.
-    public func finishFanOuts() throws {
-        while try continueFanOut() == true {}
+    /// Writes the rest of the provider notices of `advisory` still being written, a share per
+    /// transaction with the scheduler's pause between: what a CLI command that fanned out
+    /// leaves written when it exits.
+    public func writeRestOfFanOuts(advisory: Int64) throws {
+        while try database.write({ () -> Bool in
+            guard
+                let notice = try database.first(
+                    "SELECT notice_id FROM provider_fan_outs WHERE advisory_id = ? ORDER BY notice_id LIMIT 1",
+                    .integer(advisory), map: { $0.int(0) })
+            else { return false }
+            try writeNextShare(of: notice)
+            return true
+        }) {
+            Thread.sleep(forTimeInterval: 0.002)
+        }
     }
 
-    /// Writes the provider notices of `advisory` still being written to the end, inside the caller's transaction.
-    private func finishFanOuts(advisory: Int64) throws {
+    /// Writes the provider notices of `advisory` still being written to the end, inside the
+    /// caller's transaction (a rehearsal counts all whom they reach).
+    public func finishFanOuts(advisory: Int64) throws {
         let notices = try database.query(
             "SELECT notice_id FROM provider_fan_outs WHERE advisory_id = ? ORDER BY notice_id", .integer(advisory)
         ) { $0.int(0) }
@@ -345,7 +371,7 @@ extension OutboxStore {
             let (audience, advisory, project, after, key, templates) = try database.first(
                 """
                 SELECT f.audience, f.advisory_id, f.project_id, f.after_provider, n.key, f.templates, f.waiting_templates,
-                       f.fallback_template, f.key_required
+                       f.fallback_language, f.key_required
                 FROM provider_fan_outs f JOIN notices n ON n.id = f.notice_id WHERE f.notice_id = ?
                 """, .integer(noticeID),
                 map: {
@@ -353,7 +379,7 @@ extension OutboxStore {
                         FanOutPlan.Providers(rawValue: $0.text(0)) ?? .none, $0.int(1), $0.int(2), $0.int(3),
                         $0.text(4),
                         ProviderTemplates(
-                            byLanguage: $0.text(5), waiting: $0.text(6), fallback: $0.int(7),
+                            byLanguage: $0.text(5), waiting: $0.text(6), fallbackLanguage: $0.text(7),
                             keyRequired: $0.int(8) != 0)
                     )
                 })
@@ -383,18 +409,20 @@ extension OutboxStore {
         guard provider.status == .active else { return [] }
         // Each scheduled advisory whose early notice went out, of its projects or that it was
         // invited to and not excluded from, with its newest provider notice, when this provider
-        // has nothing of that notice yet.
+        // has no address's row of that notice yet (a notice written share-wise may have written
+        // its webhooks, and its address's share passed it by while it was away).
         let rows = try database.query(
             """
             SELECT a.id, n.id, n.key, n.kind FROM advisories a
             JOIN notices n ON n.id = (SELECT max(n2.id) FROM notices n2 WHERE n2.advisory_id = a.id AND n2.kind IN ('early-notice', 'revision'))
             WHERE a.state = 'scheduled'
               AND \(ParticipationStore.takesPart(provider: "?1", advisory: "a.id", project: "a.project_id"))
-              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notice_id = n.id AND d.provider_id = ?1)
+              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notice_id = n.id AND d.provider_id = ?1 AND d.transport = 'email')
             ORDER BY a.id
             """, [.integer(providerID)]
         ) { ($0.int(0), NoticeRef(id: $0.int(1), key: $0.text(2)), NoticeKind(rawValue: $0.text(3)) ?? .earlyNotice) }
         let recipient = FanOutPlan.Provider(id: provider.id, language: provider.language)
+        var told: [Int64] = []
         for (advisoryID, notice, _) in rows {
             let advisory = try AdvisoryStore(database: database, clock: clock, settings: settings).get(advisoryID)
             let project = try ProjectStore(database: database, clock: clock).require(advisory.projectSlug)
@@ -406,13 +434,15 @@ extension OutboxStore {
             let added = try deliver(
                 { _ in content }, of: .earlyNotice, notice: notice, to: [recipient], advisory: advisory,
                 project: project)
+            guard added > 0 else { continue }
+            told.append(advisoryID)
             try database.run(
                 "UPDATE notices SET recipients = recipients + ? WHERE id = ?", .int(added), .integer(notice.id))
             try AuditLog(database: database).record(
                 at: clock.now, actor: actor, action: "advisory.late-notice", subjectType: "advisory",
                 subjectID: advisoryID, details: ["provider": String(providerID), "revision": String(advisory.revision)])
         }
-        return rows.map(\.0)
+        return told
     }
 
     /// Queues `herald channel test` for one channel, with its audit row.
@@ -544,9 +574,17 @@ extension OutboxStore {
     private func audienceLanguages(_ audience: FanOutPlan.Providers, advisory: Int64, project: Int64) throws
         -> Set<Language>
     {
-        // Whether any of the audience speaks each language (the column holds no other): one
-        // seek each by the language index, where a DISTINCT would read the whole audience.
-        try Set(
+        // Everyone told before is one list, read once; whether any of the active followers speaks
+        // each language is one seek each by the language index (the column holds no other),
+        // where a DISTINCT would read the whole audience.
+        guard audience == .activeFollowers else {
+            return Set(
+                try database.query(
+                    "SELECT DISTINCT p.language FROM providers p WHERE \(Self.audienceRule(audience))",
+                    [.integer(advisory), .integer(project)]
+                ) { Language(rawValue: $0.text(0)) ?? settings.defaultLanguage })
+        }
+        return try Set(
             Language.allCases.filter { language in
                 try database.first(
                     "SELECT 1 FROM providers p WHERE p.language = ?3 AND \(Self.audienceRule(audience)) LIMIT 1",

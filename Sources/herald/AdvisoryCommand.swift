@@ -418,6 +418,7 @@ struct AdvisoryCommand: ParsableCommand {
             patch.terms = try content.terms(
                 from: current.content.terms ?? context.projects.require(current.projectSlug).terms)
             let advisory = try context.advisories.revise(id, patch, notes: notes, actor: context.actor)
+            writeRest(of: advisory, context)
             try report(advisory, context, output, verb: "revised")
         }
     }
@@ -461,6 +462,7 @@ struct AdvisoryCommand: ParsableCommand {
             let notes = try notes.notes(reasonRequired: true)
             let context = try db.open()
             let advisory = try context.advisories.cancel(id, notes: notes, actor: context.actor)
+            writeRest(of: advisory, context)
             try report(advisory, context, output, verb: "cancelled")
         }
     }
@@ -492,9 +494,7 @@ private func perform(
 ) throws {
     guard dryRun else {
         let advisory = try change()
-        // A large notice's first share is written with the change; the rest now, a share per
-        // transaction (a running serve may write some of it meanwhile).
-        try context.outbox.finishFanOuts()
+        writeRest(of: advisory, context)
         return try report(advisory, context, output, verb: verb)
     }
     let (advisory, reach) = try context.database.rehearse { () throws -> (Advisory, [OutboxStore.Reach]) in
@@ -502,13 +502,25 @@ private func perform(
         let advisory = try change()
         // One notice fires per advisory and pass; a few passes fire all that are due.
         for _ in 0..<4 where try !context.advisories.fireDue().isEmpty {}
-        try context.outbox.finishFanOuts()
+        try context.outbox.finishFanOuts(advisory: advisory.id)
         return (advisory, try context.outbox.reach(advisory: advisory.id, after: before))
     }
     if output.json { return try Output.json(DryRun(advisory: advisory, notices: reach)) }
     try report(advisory, context, output, verb: "dry run, nothing written: would be \(verb);")
     for line in reach { print("  " + line.sentence) }
     if reach.isEmpty { print("  no notice would go out now") }
+}
+
+/// A large notice's first share is written with the change; the rest now, a share per
+/// transaction (a running serve may write some of it meanwhile). The change has committed: a
+/// failure here is a warning, and serve writes the rest.
+private func writeRest(of advisory: Advisory, _ context: Context) {
+    do {
+        try context.outbox.writeRestOfFanOuts(advisory: advisory.id)
+    } catch {
+        FileHandle.standardError.write(
+            Data("warning: the rest of the notice is written when herald serve runs: \(error)\n".utf8))
+    }
 }
 
 /// `--dry-run --json`: the advisory as it would be, and who its notices would reach.

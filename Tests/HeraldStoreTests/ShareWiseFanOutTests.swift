@@ -48,6 +48,11 @@ import Testing
 
     func unfinished(_ db: TestDatabase) throws -> Int64 { try db.count("provider_fan_outs") }
 
+    /// Writes every share left, as the scheduler would.
+    func finish(_ db: TestDatabase) throws {
+        while try db.outbox.continueFanOut() == true {}
+    }
+
     @Test func aLargeNoticeIsWrittenAShareAtATimeAndReachesEveryAddressOnce() throws {
         let db = try database()
         var expected: [String] = []
@@ -99,7 +104,7 @@ import Testing
         // Approved between two shares: told at once, as any provider joining under embargo.
         _ = try db.providers.transition(late.id, .approve, actor: db.actor)
         #expect(try rows(db, "early-notice")["\(late.id) l@late.example"] == 1)
-        try db.outbox.finishFanOuts()
+        try finish(db)
         let written = try rows(db, "early-notice")
         #expect(written.count == 6)
         #expect(written.values.allSatisfy { $0 == 1 }, "\(written)")
@@ -123,7 +128,7 @@ import Testing
         #expect(try rows(db, "early-notice").count == 7)
         // The revision's own first share; the rest is written share-wise too.
         #expect(try rows(db, "revision").count == 3)
-        try db.outbox.finishFanOuts()
+        try finish(db)
         #expect(try rows(db, "revision").count == 7)
         #expect(try unfinished(db) == 0)
 
@@ -133,7 +138,7 @@ import Testing
         _ = try db.providers.transition(late.id, .approve, actor: db.actor)
         #expect(try rows(db, "revision")["\(late.id) l@late.example"] == 1)
         _ = try db.advisories.cancel(advisory.id, notes: try ChangeNotes(reason: "not a bug"), actor: db.actor)
-        try db.outbox.finishFanOuts()
+        try finish(db)
         let cancelled = try rows(db, "cancellation")
         #expect(cancelled.count == 8, "\(cancelled)")
         #expect(cancelled.values.allSatisfy { $0 == 1 })
@@ -156,7 +161,7 @@ import Testing
         // Written while the early notice still waits for its next shares.
         #expect(try rows(db, "publication").count == 1)
         #expect(try rows(db, "early-notice").count == 3)
-        try db.outbox.finishFanOuts()
+        try finish(db)
         #expect(try rows(db, "early-notice").count == 7)
     }
 
@@ -167,9 +172,63 @@ import Testing
         _ = try scheduled(db)
         _ = try db.advisories.fireDue()
         _ = try db.providers.transition(providers[4].id, .suspend, reason: "left", actor: db.actor)
-        try db.outbox.finishFanOuts()
+        try finish(db)
         let written = try rows(db, "early-notice")
         #expect(written.count == 5)
         #expect(written["\(providers[4].id) a4@org4.example"] == nil)
+    }
+
+    @Test func aProviderWhoChangesItsLanguageBeforeItsShareStillGetsItsRow() throws {
+        let db = try database()
+        // Where a key is required, an address without one gets the message naming no advisory,
+        // one per language: the languages were those of the audience at the first share.
+        _ = try db.projects.setEncryption("demo", .required, actor: db.actor)
+        var providers: [Provider] = []
+        for i in 0..<5 { providers.append(try addProvider(db, "Org \(i)", emails: ["a\(i)@org\(i).example"])) }
+        _ = try scheduled(db)
+        _ = try db.advisories.fireDue()
+        try db.database.run("UPDATE providers SET language = 'nl' WHERE id = ?", .integer(providers[4].id))
+        try finish(db)
+        #expect(try unfinished(db) == 0)
+        #expect(try rows(db, "early-notice").count == 5)
+        // In the project's language, which has a template; it names no advisory.
+        let sent = try #require(
+            try db.sentMessages("SELECT id FROM deliveries WHERE recipient = 'a4@org4.example'").first)
+        #expect(sent.contains("https://herald.test/portal") && !sent.contains("Overflow"))
+    }
+
+    @Test func aProviderWhoseWebhookWentFirstAndWhoCameBackGetsItsAddressesToo() throws {
+        let db = try database()
+        var providers: [Provider] = []
+        for i in 0..<5 {
+            providers.append(
+                try addProvider(
+                    db, "Org \(i)", emails: ["a\(i)@org\(i).example"],
+                    webhook: i == 4 ? "https://chat.org4.example/hook" : nil))
+        }
+        _ = try scheduled(db)
+        _ = try db.advisories.fireDue()
+        // Its webhook went with the first share; it was away when its addresses' share came.
+        #expect(try rows(db, "early-notice")["\(providers[4].id) https://chat.org4.example/hook"] == 1)
+        _ = try db.providers.transition(providers[4].id, .suspend, reason: "away", actor: db.actor)
+        try finish(db)
+        #expect(try rows(db, "early-notice")["\(providers[4].id) a4@org4.example"] == nil)
+        _ = try db.providers.transition(providers[4].id, .approve, actor: db.actor)
+        let written = try rows(db, "early-notice")
+        #expect(written["\(providers[4].id) a4@org4.example"] == 1)
+        #expect(written["\(providers[4].id) https://chat.org4.example/hook"] == 1, "not written twice")
+    }
+
+    @Test func aCancellationStopsTheNoticeAndTellsOnlyThoseWhoWereTold() throws {
+        let db = try database()
+        for i in 0..<7 { try addProvider(db, "Org \(i)", emails: ["a\(i)@org\(i).example"]) }
+        let advisory = try scheduled(db)
+        _ = try db.advisories.fireDue()
+        _ = try db.advisories.cancel(advisory.id, notes: try ChangeNotes(reason: "not a bug"), actor: db.actor)
+        try finish(db)
+        // The four not yet written never learn what was cancelled.
+        #expect(try rows(db, "early-notice").count == 3)
+        #expect(try rows(db, "cancellation").count == 3)
+        #expect(try unfinished(db) == 0)
     }
 }
