@@ -34,7 +34,7 @@ public struct Scheduler: Sendable {
         self.poll = poll
     }
 
-    /// How long the scheduler leaves the write lock free between two shares of a fan-out:
+    /// The least the scheduler leaves the write lock free between two shares of a fan-out:
     /// longer than one turn of a waiting connection's busy handler (`Database`).
     static let pauseBetweenShares = Duration.milliseconds(2)
     /// How long the shares wait after a notice fired: the worker claims what fired within its
@@ -127,9 +127,12 @@ public struct Scheduler: Sendable {
                 // A pass that fired something writes no share, so the worker takes what fired
                 // first. A failure is logged and tried again; it must not hold up what fired.
                 var moreShares = false
+                var pause = Self.pauseAfterFiring
                 if fired.isEmpty {
                     do {
+                        let started = ContinuousClock.now
                         let writing = try outboxStore.continueFanOut()
+                        pause = max(Self.pauseBetweenShares, ContinuousClock.now - started)
                         if writing != nil { doorbell.ring() }
                         moreShares = writing == true
                     } catch {
@@ -147,9 +150,10 @@ public struct Scheduler: Sendable {
                     // Wake at the instant, not before: fireDue refuses early publication anyway.
                     sleep = min(sleep, .microseconds(max(0, Int((wait * 1_000_000).rounded(.up)))))
                 }
-                // Between two shares the write lock is left free for a moment, so the delivery
-                // worker can claim what was written meanwhile; longer after something fired.
-                if moreShares { sleep = min(sleep, fired.isEmpty ? Self.pauseBetweenShares : Self.pauseAfterFiring) }
+                // Between two shares the write lock and a core are left free as long as the share
+                // took: the rows need only stay ahead of the sends, and the worker, the feed and a
+                // publication due meanwhile get their turn. Longer after something fired.
+                if moreShares { sleep = min(sleep, pause) }
             } catch let error as SQLiteError where error.kind == .busy {
                 logger.warning("database busy; the scheduler tries again", metadata: ["error": "\(error)"])
             } catch {
