@@ -119,22 +119,31 @@ def wait_delivered(db, n, transport, process, timeout=1800):
     advisory = connection.execute("SELECT max(id) FROM advisories").fetchone()[0]
     query = f"FROM deliveries d JOIN notices n ON n.id = d.notice_id WHERE d.transport = ? AND n.advisory_id = {advisory}"
     deadline = time.time() + timeout
+    recorded = None
     while time.time() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"herald serve stopped (exit {process.returncode}); see its log in {WORK}")
-        done, dead = connection.execute(f"SELECT count(*) FILTER (WHERE d.state = 'delivered'), count(*) FILTER (WHERE d.state = 'dead') {query}",
-                                        (transport,)).fetchone()
-        if done + dead >= n:
-            break
-        time.sleep(0.2)
+        # A delivery's delivered_at is when its send ended; the fan-out ends when the last outcome
+        # is recorded, which this sees at most a poll later: cheap by the waiting rows' index.
+        waiting = connection.execute("SELECT count(*) FROM deliveries WHERE state IN ('pending', 'retrying')").fetchone()[0]
+        if waiting == 0:
+            now = time.time()
+            done, dead = connection.execute(f"SELECT count(*) FILTER (WHERE d.state = 'delivered'), count(*) FILTER (WHERE d.state = 'dead') {query}",
+                                            (transport,)).fetchone()
+            if done + dead >= n:
+                recorded = round(now * 1000)
+                break
+        time.sleep(0.002 if waiting < 2000 else 0.05)
     row = connection.execute(f"""SELECT min(coalesce(n.due_at, n.created_at)), min(d.delivered_at), max(d.delivered_at),
                                         count(*) FILTER (WHERE d.state = 'delivered'),
                                         min(n.created_at) - min(coalesce(n.due_at, n.created_at)), max(d.created_at) - min(n.created_at)
                                  {query}""", (transport,)).fetchone()
     connection.close()
+    recorded = recorded or row[2] or 0   # timed out: the log and the table say how many were delivered
     log(f"  the scheduler started {row[4]} ms after the instant; writing the rows took {row[5] / 1000:.2f} s; "
-        f"the first send ended {row[1] - row[0]} ms after the instant")
-    return row[:4]
+        f"the first send ended {row[1] - row[0]} ms after the instant, the last {row[2] - row[0]} ms, "
+        f"the last outcome recorded by {recorded - row[0]} ms")
+    return (row[0], row[1], max(row[2], recorded), row[3])
 
 
 def median_round(rounds, key="ratio"):
