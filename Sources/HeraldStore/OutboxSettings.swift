@@ -15,7 +15,7 @@ public struct OutboxSettings: Sendable, Equatable {
     /// The language of a project without one of its own (`default-language`).
     public var defaultLanguage: Language
     /// Providers written per transaction in a provider notice. A 100,000-provider early notice
-    /// is then a hundred short transactions, and a publication due meanwhile waits for one of
+    /// is then two hundred short transactions, and a publication due meanwhile waits for one of
     /// them, not for all (issue 18).
     public var providersPerTransaction = 500
 
