@@ -314,41 +314,37 @@ extension OutboxStore {
         }
     }
 
-    /// Writes the next share of the oldest provider notice still being written, in one
-    /// transaction. Returns nil when none is, else whether any notice is still being written
-    /// after it. The scheduler calls it between instants.
-    public func continueFanOut() throws -> Bool? {
+    /// Writes the next share of the oldest provider notice still being written (of `advisory`,
+    /// when given), in one transaction. Returns nil when none is, else whether any is still
+    /// being written after it. The scheduler calls it between instants.
+    public func continueFanOut(advisory: Int64? = nil) throws -> Bool? {
         // Looked at first without the write lock: a pass with nothing to write must not wait
         // for another writer.
-        guard try isWritingFanOut() else { return nil }
+        guard try isWritingFanOut(advisory: advisory) else { return nil }
         return try database.write {
             guard
                 let notice = try database.first(
-                    "SELECT notice_id FROM provider_fan_outs ORDER BY notice_id LIMIT 1", map: { $0.int(0) })
+                    "SELECT notice_id FROM provider_fan_outs WHERE ?1 IS NULL OR advisory_id = ?1 ORDER BY notice_id LIMIT 1",
+                    advisory.map(SQLValue.integer) ?? .null, map: { $0.int(0) })
             else { return nil }
             try writeNextShare(of: notice)
-            return try isWritingFanOut()
+            return try isWritingFanOut(advisory: advisory)
         }
     }
 
-    /// Whether a provider notice is still being written.
-    public func isWritingFanOut() throws -> Bool {
-        try database.first("SELECT 1 FROM provider_fan_outs LIMIT 1") { _ in true } ?? false
+    /// Whether a provider notice (of `advisory`, when given) is still being written.
+    public func isWritingFanOut(advisory: Int64? = nil) throws -> Bool {
+        try database.first(
+            "SELECT 1 FROM provider_fan_outs WHERE ?1 IS NULL OR advisory_id = ?1 LIMIT 1",
+            advisory.map(SQLValue.integer) ?? .null
+        ) { _ in true } ?? false
     }
 
     /// Writes the rest of the provider notices of `advisory` still being written, a share per
     /// transaction with the scheduler's pause between: what a CLI command that fanned out
     /// leaves written when it exits.
     public func writeRestOfFanOuts(advisory: Int64) throws {
-        while try database.write({ () -> Bool in
-            guard
-                let notice = try database.first(
-                    "SELECT notice_id FROM provider_fan_outs WHERE advisory_id = ? ORDER BY notice_id LIMIT 1",
-                    .integer(advisory), map: { $0.int(0) })
-            else { return false }
-            try writeNextShare(of: notice)
-            return true
-        }) {
+        while try continueFanOut(advisory: advisory) == true {
             Thread.sleep(forTimeInterval: 0.002)
         }
     }
