@@ -74,7 +74,13 @@ public final class Database {
                 guard let value = values?[0], let text = sqlite3_value_text(value) else {
                     return sqlite3_result_null(context)
                 }
-                sqlite3_result_text(context, OutboxStore.host(of: String(cString: text)), -1, Statement.transient)
+                let url = UnsafeBufferPointer(start: text, count: Int(sqlite3_value_bytes(value)))
+                let cut = OutboxStore.lowercasedHost(in: url) { host in
+                    host.withMemoryRebound(to: CChar.self) {
+                        sqlite3_result_text(context, $0.baseAddress, Int32($0.count), Statement.transient)
+                    }
+                }
+                if cut == nil { sqlite3_result_value(context, value) }  // no host: the URL as it is
             }, nil, nil, nil)
         // herald_fingerprint(text): OutboxStore.fingerprint, for Message-IDs made set-wise.
         sqlite3_create_function_v2(
@@ -195,9 +201,14 @@ public final class Database {
 
     /// Runs `body` exactly as it would run, writes and all, then undoes every write: what
     /// `--dry-run` shows is what the command would do, computed by the same code.
-    public func rehearse<T>(_ body: () throws -> T) throws -> T {
+    /// With `waiting: false` it does not wait for another writer: a busy database fails at once.
+    public func rehearse<T>(waiting: Bool = true, _ body: () throws -> T) throws -> T {
         precondition(!inTransaction && !rehearsing, "a rehearsal inside a transaction")
+        let timeout = busyWait.timeout
+        if !waiting { busyWait.timeout = 0 }
+        defer { busyWait.timeout = timeout }
         try execute("BEGIN IMMEDIATE")
+        busyWait.timeout = timeout
         rehearsing = true
         defer {
             rehearsing = false
@@ -340,7 +351,7 @@ extension SQLValue {
 
 /// How long a connection waits for a lock, and since when it has been waiting this time.
 private final class BusyWait {
-    let timeout: UInt64
+    var timeout: UInt64
     var since: UInt64 = 0
 
     init(timeout: UInt64) { self.timeout = timeout }

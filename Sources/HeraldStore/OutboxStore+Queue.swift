@@ -64,17 +64,21 @@ extension OutboxStore {
                 messageID: String,
                 payloadID: Int64, secret: String?, attempts: Int
         }
-        // The signing secret or access token is read from where it lives (the channel, or the
-        // provider's webhook) rather than kept in every delivery row.
+        try database.run(
+            "UPDATE deliveries SET lease_until = ?, attempts = attempts + 1 WHERE id IN (SELECT value FROM json_each(?))",
+            .date(now.addingTimeInterval(lease)), .text(list))
+        // Read after the update, not by RETURNING, which costs twice as much (SQLite keeps the
+        // returned rows aside before handing them out). The signing secret or access token is
+        // read from where it lives (the channel, or the provider's webhook), not kept in every row.
         let leased = try database.query(
             """
-            UPDATE deliveries SET lease_until = ?1, attempts = attempts + 1 WHERE id IN (SELECT value FROM json_each(?2))
-            RETURNING id, transport, format, recipient, host, message_id, payload_id,
-                      CASE WHEN transport = 'email' THEN NULL
-                           WHEN channel_id IS NOT NULL THEN (SELECT c.secret FROM channels c WHERE c.id = channel_id)
-                           ELSE (SELECT w.secret FROM provider_webhooks w WHERE w.provider_id = deliveries.provider_id AND w.url = recipient) END,
-                      attempts
-            """, [.date(now.addingTimeInterval(lease)), .text(list)]
+            SELECT id, transport, format, recipient, host, message_id, payload_id,
+                   CASE WHEN transport = 'email' THEN NULL
+                        WHEN channel_id IS NOT NULL THEN (SELECT c.secret FROM channels c WHERE c.id = channel_id)
+                        ELSE (SELECT w.secret FROM provider_webhooks w WHERE w.provider_id = deliveries.provider_id AND w.url = recipient) END,
+                   attempts
+            FROM deliveries WHERE id IN (SELECT value FROM json_each(?))
+            """, [.text(list)]
         ) { row in
             Row(
                 id: row.int(0), transport: TransportKind(rawValue: row.text(1)) ?? .webhook,

@@ -22,7 +22,17 @@ public struct OutboxStore {
     /// channel or provider was added; this is only the cheap cut a 100,000-endpoint fan-out
     /// needs (URLComponents costs several microseconds a call).
     static func host(of url: String) -> String {
-        let bytes = Array(url.utf8)
+        var url = url
+        return url.withUTF8 { bytes in
+            lowercasedHost(in: bytes) { String(decoding: $0, as: UTF8.self) } ?? String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    /// Hands `body` the host of the URL in `bytes`, lowercased, in a buffer of its own; nil when
+    /// the URL has no host. On bytes, so the SQL function `herald_host` makes no string per row.
+    static func lowercasedHost<T>(in bytes: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> T)
+        -> T?
+    {
         var start = 0
         if let colon = bytes.firstIndex(of: UInt8(ascii: ":")), bytes[colon...].starts(with: "://".utf8) {
             start = colon + 3
@@ -39,8 +49,13 @@ public struct OutboxStore {
         } else if let colon = bytes[start..<end].lastIndex(of: UInt8(ascii: ":")) {
             end = colon
         }
-        guard start < end else { return url }
-        return String(decoding: bytes[start..<end].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+        guard start < end else { return nil }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: end - start) { buffer in
+            for (index, byte) in bytes[start..<end].enumerated() {
+                buffer[index] = byte >= 65 && byte <= 90 ? byte + 32 : byte
+            }
+            return body(UnsafeBufferPointer(buffer))
+        }
     }
 
     /// A short, stable fingerprint of a recipient (FNV-1a, 64 bits) for message ids: the same

@@ -548,4 +548,22 @@ import Testing
         // Two languages of one format: two bodies, each written once.
         #expect(try db.count("payloads") == 3)
     }
+
+    /// The per-host key a set-wise fan-out writes: the host lowercased, without user, port or
+    /// brackets; a URL without one stays whole.
+    @Test func theHostKeyIsCutFromTheURLsBytes() throws {
+        let db = try TestDatabase()
+        let cases = [
+            "https://User:pw@Hooks.Example.COM:8443/path?q=1": "hooks.example.com",
+            "http://[::1]:8080/x": "::1",
+            "HTTPS://CHAT.example/hooks#frag": "chat.example",
+            "https://xn--bcher-kva.example?x": "xn--bcher-kva.example",
+            "not a url": "not a url",
+            "https:///nohost": "https:///nohost",
+        ]
+        for (url, host) in cases {
+            let cut = try db.database.first("SELECT herald_host(?)", .text(url)) { $0.text(0) }
+            #expect(cut == host, "\(url)")
+        }
+    }
 }
