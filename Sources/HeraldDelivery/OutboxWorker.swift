@@ -116,6 +116,8 @@ public struct OutboxWorker: Sendable {
     public func run() async throws {
         let database = try Database(path: databasePath, busyTimeout: settings.busyTimeout)
         let outbox = OutboxStore(database: database, clock: clock, settings: OutboxSettings())
+        PublicationRehearsal.warmUp(
+            on: database, clock: clock, settings: OutboxSettings(), claiming: true, logger: logger)
         let events = Events()
         var perHost: [String: Int] = [:]
         var inFlight = 0

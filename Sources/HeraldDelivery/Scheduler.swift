@@ -64,6 +64,7 @@ public struct Scheduler: Sendable {
         // after a 100,000-recipient fan-out that is tens of megabytes, and the next instant
         // would wait for it. The delivery worker, which commits every few milliseconds, does it.
         try database.execute("PRAGMA wal_autocheckpoint = 0")
+        PublicationRehearsal.warmUp(on: database, clock: clock, settings: outbox, claiming: false, logger: logger)
         let advisories = Stores(database: database, clock: clock, settings: outbox).advisories
         // A notice that failed waits before it is tried again (0.5 s, doubling, at most a
         // minute), so a fault that persists costs a line a minute, not a spinning core.

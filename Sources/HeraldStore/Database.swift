@@ -201,11 +201,14 @@ public final class Database {
 
     /// Runs `body` exactly as it would run, writes and all, then undoes every write: what
     /// `--dry-run` shows is what the command would do, computed by the same code.
-    /// With `waiting: false` it does not wait for another writer: a busy database fails at once.
-    public func rehearse<T>(waiting: Bool = true, _ body: () throws -> T) throws -> T {
+    /// `waitingAtMost` bounds the wait for another writer below the connection's own timeout.
+    public func rehearse<T>(waitingAtMost limit: Duration? = nil, _ body: () throws -> T) throws -> T {
         precondition(!inTransaction && !rehearsing, "a rehearsal inside a transaction")
         let timeout = busyWait.timeout
-        if !waiting { busyWait.timeout = 0 }
+        if let limit {
+            let nanoseconds = limit.components.seconds * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000
+            busyWait.timeout = min(timeout, UInt64(max(0, nanoseconds)))
+        }
         defer { busyWait.timeout = timeout }
         try execute("BEGIN IMMEDIATE")
         busyWait.timeout = timeout

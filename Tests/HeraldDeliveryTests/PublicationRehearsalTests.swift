@@ -1,0 +1,68 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import HeraldTestSupport
+import Testing
+
+@testable import HeraldDelivery
+
+/// The publication `serve` rehearses at start to warm its connections: the whole path runs,
+/// and nothing of it stays.
+@Suite struct PublicationRehearsalTests {
+    @Test func aRehearsedPublicationRunsTheWholePathAndLeavesNothing() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .webhook, target: "https://hooks.example/a", secret: nil),
+            actor: db.actor)
+        let before = try db.snapshot()
+        let report = try PublicationRehearsal.run(
+            on: db.database, clock: db.clock, settings: db.settings, claiming: true)
+        // Fired, written and claimed: the webhook and the list of its own project.
+        #expect(report == .init(fired: 1, claimed: 2))
+        #expect(try db.snapshot() == before)
+        #expect(try db.count("provider_fan_outs") == 0)
+        // The connection is free for real work afterwards.
+        #expect(try db.outbox.claim(limit: 10, lease: 60).isEmpty)
+    }
+
+    /// At start another process may be writing: the warm-up is skipped after a quarter of a
+    /// second, not waited for as long as the connection would (the first instant must not wait).
+    @Test func aBusyDatabaseSkipsTheRehearsalAtOnce() throws {
+        let db = try TestDatabase()
+        let other = try Database(path: db.path, busyTimeout: .seconds(30))
+        let waiting = try Database(path: db.path, busyTimeout: .seconds(30))
+        try other.execute("BEGIN IMMEDIATE")
+        defer { try? other.execute("ROLLBACK") }
+        let started = ContinuousClock.now
+        #expect(throws: SQLiteError.self) {
+            try PublicationRehearsal.run(on: waiting, clock: db.clock, settings: db.settings, claiming: false)
+        }
+        #expect(ContinuousClock.now - started < .seconds(1))
+        // The connection's own timeout is back: a later write waits for the lock as before.
+        try other.execute("ROLLBACK")
+        try waiting.write { try waiting.execute("CREATE TABLE after_rehearsal (x)") }
+    }
+
+    /// The scheduler and the worker rehearse at the same moment: the one that finds the lock
+    /// taken waits for the other's short rehearsal instead of skipping its own.
+    @Test func aRehearsalWaitsForAShortWriter() throws {
+        let db = try TestDatabase()
+        let (locked, released) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+        let path = db.path
+        Thread {
+            // Its own connection, on its own thread: it holds the write lock for 50 ms.
+            let other = try? Database(path: path, busyTimeout: .seconds(30))
+            try? other?.execute("BEGIN IMMEDIATE")
+            locked.signal()
+            Thread.sleep(forTimeInterval: 0.05)
+            try? other?.execute("ROLLBACK")
+            released.signal()
+        }.start()
+        locked.wait()
+        let report = try PublicationRehearsal.run(
+            on: db.database, clock: db.clock, settings: db.settings, claiming: false)
+        released.wait()
+        #expect(report.fired == 1)
+    }
+}
