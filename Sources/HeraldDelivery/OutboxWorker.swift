@@ -214,7 +214,10 @@ public struct OutboxWorker: Sendable {
                         && (hungry || ContinuousClock.now - lastClaim >= .milliseconds(10))
                     {
                         lastClaim = .now
-                        for delivery in try flush(claiming: settings.maxInFlight * 2 - held, free: room) {
+                        // From idle, a small first cut (one host's share): its sends start while
+                        // the next cut is claimed, not after a claim of hundreds of rows.
+                        let limit = held == 0 ? settings.maxPerHost : settings.maxInFlight * 2 - held
+                        for delivery in try flush(claiming: limit, free: room) {
                             queued[delivery.host, default: []].append(delivery)
                             queuedCount += 1
                         }
