@@ -44,78 +44,72 @@ extension OutboxStore {
             SELECT host FROM waiting WHERE host IS NOT NULL
             """
         ) { $0.text(0) }
-        var ids: [Int64] = []
+        struct Row {
+            var id: Int64, transport: TransportKind, format: WebhookKind?, recipient: String, host: String,
+                messageID: String, payloadID: Int64, secret: String?, attempts: Int, stoppedBecause: String?
+        }
+        // Each host's due rows, read whole in the one pass that finds them: the signing secret or
+        // access token from where it lives (the channel, or the provider's webhook), and whether
+        // the message may still go. That is decided here, at the last moment, in one place: not
+        // to a provider that is suspended, removed or excluded from the advisory, nor to an
+        // address or webhook it no longer has, nor to a channel that was removed (its secret
+        // went with it). Such rows are dead, however they got here (queued before, in flight at
+        // the change, or retried by hand).
+        var rows: [Row] = []
         for host in hosts {
-            let room = min(freeSlots[host] ?? perHost, limit - ids.count)
+            let room = min(freeSlots[host] ?? perHost, limit - rows.count)
             guard room > 0 else { continue }
-            ids += try database.query(
+            rows += try database.query(
                 """
-                SELECT id FROM deliveries
+                SELECT id, transport, format, recipient, host, message_id, payload_id,
+                       CASE WHEN transport = 'email' THEN NULL
+                            WHEN channel_id IS NOT NULL THEN (SELECT c.secret FROM channels c WHERE c.id = channel_id)
+                            ELSE (SELECT w.secret FROM provider_webhooks w WHERE w.provider_id = deliveries.provider_id AND w.url = recipient) END,
+                       attempts,
+                       CASE WHEN channel_id IS NOT NULL THEN
+                                CASE WHEN NOT EXISTS (SELECT 1 FROM channels c WHERE c.id = deliveries.channel_id)
+                                     THEN 'the channel was removed' END
+                            WHEN provider_id IS NOT NULL THEN CASE
+                                WHEN EXISTS (SELECT 1 FROM notices n JOIN participation x ON x.advisory_id = n.advisory_id
+                                             WHERE n.id = deliveries.notice_id AND x.provider_id = deliveries.provider_id
+                                               AND x.decision = 'excluded') THEN 'the provider was excluded from the advisory'
+                                WHEN (SELECT status FROM providers WHERE id = deliveries.provider_id) IN ('suspended', 'removed')
+                                    THEN 'the provider is ' || (SELECT status FROM providers WHERE id = deliveries.provider_id)
+                                WHEN transport = 'email' AND NOT EXISTS (SELECT 1 FROM provider_contacts pc
+                                        WHERE pc.provider_id = deliveries.provider_id AND pc.email = deliveries.recipient)
+                                    THEN 'the provider no longer has this address or webhook'
+                                WHEN transport = 'webhook' AND NOT EXISTS (SELECT 1 FROM provider_webhooks w
+                                        WHERE w.provider_id = deliveries.provider_id AND w.url = deliveries.recipient)
+                                    THEN 'the provider no longer has this address or webhook' END END
+                FROM deliveries
                 WHERE host = ?1 AND state IN ('pending', 'retrying') AND next_attempt_at <= ?2 AND (lease_until IS NULL OR lease_until <= ?2)
                 ORDER BY next_attempt_at, id LIMIT ?3
                 """, [.text(host), .date(now), .int(room)]
-            ) { $0.int(0) }
-            if ids.count >= limit { break }
+            ) { row in
+                Row(
+                    id: row.int(0), transport: TransportKind(rawValue: row.text(1)) ?? .webhook,
+                    format: WebhookKind(rawValue: row.text(2)), recipient: row.text(3), host: row.text(4),
+                    messageID: row.text(5), payloadID: row.int(6), secret: row.optionalText(7),
+                    attempts: Int(row.int(8)) + 1, stoppedBecause: row.optionalText(9))
+            }
+            if rows.count >= limit { break }
         }
-        guard !ids.isEmpty else { return [] }
-        let list = Self.jsonList(ids)
-        struct Row {
-            var id: Int64, transport: TransportKind, format: WebhookKind?, recipient: String, host: String,
-                messageID: String,
-                payloadID: Int64, secret: String?, attempts: Int
-        }
+        guard !rows.isEmpty else { return [] }
+        // Each claim counts as an attempt, a stopped one too.
         try database.run(
             "UPDATE deliveries SET lease_until = ?, attempts = attempts + 1 WHERE id IN (SELECT value FROM json_each(?))",
-            .date(now.addingTimeInterval(lease)), .text(list))
-        // Read after the update, not by RETURNING, which costs twice as much (SQLite keeps the
-        // returned rows aside before handing them out). The signing secret or access token is
-        // read from where it lives (the channel, or the provider's webhook), not kept in every row.
-        let leased = try database.query(
-            """
-            SELECT id, transport, format, recipient, host, message_id, payload_id,
-                   CASE WHEN transport = 'email' THEN NULL
-                        WHEN channel_id IS NOT NULL THEN (SELECT c.secret FROM channels c WHERE c.id = channel_id)
-                        ELSE (SELECT w.secret FROM provider_webhooks w WHERE w.provider_id = deliveries.provider_id AND w.url = recipient) END,
-                   attempts
-            FROM deliveries WHERE id IN (SELECT value FROM json_each(?))
-            """, [.text(list)]
-        ) { row in
-            Row(
-                id: row.int(0), transport: TransportKind(rawValue: row.text(1)) ?? .webhook,
-                format: WebhookKind(rawValue: row.text(2)), recipient: row.text(3),
-                host: row.text(4), messageID: row.text(5), payloadID: row.int(6), secret: row.optionalText(7),
-                attempts: Int(row.int(8)))
-        }
-        // Whether a message may still go is decided here, at the last moment, in one place: not
-        // to a provider that is suspended or removed, nor to an address or webhook it no longer
-        // has, nor to a channel that was removed (its secret went with it). Such rows are dead,
-        // however they got here (queued before, in flight at the change, or retried by hand).
-        let stopped = Set(
-            try database.query(
+            .date(now.addingTimeInterval(lease)), .text(Self.jsonList(rows.map(\.id))))
+        let stopped = rows.filter { $0.stoppedBecause != nil }
+        if !stopped.isEmpty {
+            try database.run(
                 """
-                UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = 'not sent: ' || CASE
-                    WHEN channel_id IS NOT NULL THEN 'the channel was removed'
-                    WHEN EXISTS (SELECT 1 FROM notices n JOIN participation x ON x.advisory_id = n.advisory_id
-                                 WHERE n.id = deliveries.notice_id AND x.provider_id = deliveries.provider_id
-                                   AND x.decision = 'excluded') THEN 'the provider was excluded from the advisory'
-                    WHEN (SELECT status FROM providers WHERE id = deliveries.provider_id) IN ('suspended', 'removed')
-                        THEN 'the provider is ' || (SELECT status FROM providers WHERE id = deliveries.provider_id)
-                    ELSE 'the provider no longer has this address or webhook' END
-                WHERE id IN (SELECT value FROM json_each(?1)) AND (
-                    (channel_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM channels c WHERE c.id = deliveries.channel_id))
-                    OR (provider_id IS NOT NULL AND (
-                        (SELECT status FROM providers WHERE id = deliveries.provider_id) IN ('suspended', 'removed')
-                        OR EXISTS (SELECT 1 FROM notices n JOIN participation x ON x.advisory_id = n.advisory_id
-                                   WHERE n.id = deliveries.notice_id AND x.provider_id = deliveries.provider_id
-                                     AND x.decision = 'excluded')
-                        OR (transport = 'email' AND NOT EXISTS (SELECT 1 FROM provider_contacts pc
-                                                                WHERE pc.provider_id = deliveries.provider_id AND pc.email = deliveries.recipient))
-                        OR (transport = 'webhook' AND NOT EXISTS (SELECT 1 FROM provider_webhooks w
-                                                                  WHERE w.provider_id = deliveries.provider_id AND w.url = deliveries.recipient)))))
-                RETURNING id
-                """, [.text(list)]
-            ) { $0.int(0) })
-        var claimed = stopped.isEmpty ? leased : leased.filter { !stopped.contains($0.id) }
+                UPDATE deliveries SET state = 'dead', lease_until = NULL, last_error = 'not sent: ' || (s.value ->> 1)
+                FROM json_each(?) AS s WHERE deliveries.id = s.value ->> 0
+                """,
+                .text(
+                    JSON.array(stopped.map { JSON.array([.int(Int($0.id)), .string($0.stoppedBecause ?? "")]) }).text))
+        }
+        var claimed = stopped.isEmpty ? rows : rows.filter { $0.stoppedBecause == nil }
         let seals = try seals(of: claimed.filter { $0.transport == .email }.map(\.id), at: now)
         if !seals.unsendable.isEmpty { claimed = claimed.filter { !seals.unsendable.contains($0.id) } }
         // Each body read once per claim: the public channels of one format share theirs, and

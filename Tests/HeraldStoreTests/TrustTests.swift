@@ -89,6 +89,35 @@ import Testing
         #expect(stays.status == .active)
     }
 
+    /// An address or webhook a provider dropped after the fan-out gets nothing of what waited
+    /// for it: stopped when claimed, with the reason, while its other address is sent.
+    @Test func whatWaitedForADroppedAddressOrWebhookIsNotSent() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        let provider = try db.providers.add(
+            NewProvider(
+                organization: "Moving", emails: ["kept@moving.example", "dropped@moving.example"],
+                webhooks: [(url: "https://hooks.moving.example/old", kind: .webhook)], projects: ["demo"]),
+            status: .active, actor: db.actor)
+        _ = try scheduled(db)
+        #expect(try db.advisories.fireDue().map(\.kind) == [.earlyNotice])
+        try db.providers.edit(
+            provider.id,
+            ProviderEdit(
+                removeEmails: ["dropped@moving.example"], removeWebhooks: ["https://hooks.moving.example/old"]),
+            actor: db.actor)
+        let sent = try db.outbox.claim(limit: 100, lease: 60, perHost: 100)
+        #expect(sent.map(\.recipient) == ["kept@moving.example"])
+        let stopped = try db.database.query(
+            "SELECT recipient, state, last_error, attempts FROM deliveries WHERE recipient <> 'kept@moving.example' ORDER BY recipient"
+        ) { "\($0.text(0)) \($0.text(1)) \($0.optionalText(2) ?? "") \($0.int(3))" }
+        #expect(
+            stopped == [
+                "dropped@moving.example dead not sent: the provider no longer has this address or webhook 1",
+                "https://hooks.moving.example/old dead not sent: the provider no longer has this address or webhook 1",
+            ])
+    }
+
     @Test func subscribingDoesTheSameWorkWhateverTheListHolds() throws {
         let db = try TestDatabase()
         try db.addProject()
