@@ -116,8 +116,6 @@ public struct OutboxWorker: Sendable {
     public func run() async throws {
         let database = try Database(path: databasePath, busyTimeout: settings.busyTimeout)
         let outbox = OutboxStore(database: database, clock: clock, settings: OutboxSettings())
-        PublicationRehearsal.warmUp(
-            on: database, clock: clock, settings: OutboxSettings(), claiming: true, logger: logger)
         let events = Events()
         var perHost: [String: Int] = [:]
         var inFlight = 0
@@ -135,6 +133,7 @@ public struct OutboxWorker: Sendable {
         var lastClaim = ContinuousClock.now - .seconds(1)
         var tickerRunning = false
         var droppedWaiting = false
+        var rehearsed = false
 
         // Only the ticker runs in the group; sends report through `events`.
         try await withThrowingDiscardingTaskGroup { group in
@@ -217,11 +216,14 @@ public struct OutboxWorker: Sendable {
                         // From idle, a small first cut (one host's share): its sends start while
                         // the next cut is claimed, not after a claim of hundreds of rows.
                         let limit = held == 0 ? settings.maxPerHost : settings.maxInFlight * 2 - held
-                        for delivery in try flush(claiming: limit, free: room) {
+                        let claimed = try flush(claiming: limit, free: room)
+                        for delivery in claimed {
                             queued[delivery.host, default: []].append(delivery)
                             queuedCount += 1
                         }
                         startReady()
+                        // A full first cut: the next is claimed now, not after the first sends end.
+                        if held == 0 && claimed.count == limit { continue }
                     }
                 }
                 if inFlight == 0 {
@@ -234,6 +236,12 @@ public struct OutboxWorker: Sendable {
                                 metadata: ["outcomes": "\(outcomes.count)"])
                         }
                         break
+                    }
+                    // Idle the first time: what was due at start is sent.
+                    if !rehearsed {
+                        rehearsed = true
+                        PublicationRehearsal.warmUp(
+                            on: database, clock: clock, settings: OutboxSettings(), claiming: true, logger: logger)
                     }
                     // Idle: sleep until the next retry is due, a ring, or the poll interval.
                     var sleep = settings.idlePoll

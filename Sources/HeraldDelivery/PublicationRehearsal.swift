@@ -11,8 +11,9 @@ import Logging
 /// `serve`) the first send began a median 9.2 ms after the instant with it (8 rounds), 11.8 ms
 /// without (4 rounds); a second publication in the same `serve`, 5–7 ms.
 ///
-/// Only at start, never before an instant: it holds the write lock a few milliseconds, and
-/// doing that ahead of a publication would hint that one is near. It waits for another writer
+/// Only at start, after the first look for what is due (a restart across an instant publishes
+/// first), never before an instant: it holds the write lock a few milliseconds, and doing
+/// that ahead of a publication would hint that one is near. It waits for another writer
 /// a quarter of a second at most (the scheduler's and the worker's start together): on a
 /// database busy for longer the warm-up is skipped, and nothing depends on it.
 enum PublicationRehearsal {
@@ -62,7 +63,9 @@ enum PublicationRehearsal {
                 actor: actor, skip: { $0 != advisory.id }, failed: { failure = $0.error })
             if let failure { throw failure }
             guard claiming else { return Report(fired: fired.count, claimed: 0) }
-            let claimed = try atInstant.outbox.recordAndClaim([], limit: 8, lease: 60)
+            // Its own webhook's host only (`.invalid` is never a real one): no real row is touched.
+            let claimed = try atInstant.outbox.recordAndClaim(
+                [], limit: 8, lease: 60, freeSlots: ["rehearsal.invalid": 8], perHost: 0)
             try atInstant.outbox.record(
                 claimed.map { .delivered(id: $0.id, at: start + 3600, via: "webhook:rehearsal.invalid") })
             return Report(fired: fired.count, claimed: claimed.count)

@@ -64,7 +64,6 @@ public struct Scheduler: Sendable {
         // after a 100,000-recipient fan-out that is tens of megabytes, and the next instant
         // would wait for it. The delivery worker, which commits every few milliseconds, does it.
         try database.execute("PRAGMA wal_autocheckpoint = 0")
-        PublicationRehearsal.warmUp(on: database, clock: clock, settings: outbox, claiming: false, logger: logger)
         let advisories = Stores(database: database, clock: clock, settings: outbox).advisories
         // A notice that failed waits before it is tried again (0.5 s, doubling, at most a
         // minute), so a fault that persists costs a line a minute, not a spinning core.
@@ -72,6 +71,7 @@ public struct Scheduler: Sendable {
         let alerts = AlertStore(database: database, clock: clock, settings: outbox)
         let outboxStore = OutboxStore(database: database, clock: clock, settings: outbox)
         var alertsCheckedAt = Date.distantPast
+        var rehearsed = false
         while !wake.stopped {
             var sleep = poll
             do {
@@ -159,6 +159,12 @@ public struct Scheduler: Sendable {
                 logger.warning("database busy; the scheduler tries again", metadata: ["error": "\(error)"])
             } catch {
                 logger.error("scheduler pass failed; it tries again", metadata: ["error": "\(error)"])
+            }
+            // Once, after the first pass: what was due at start has fired.
+            if !rehearsed {
+                rehearsed = true
+                PublicationRehearsal.warmUp(
+                    on: database, clock: clock, settings: outbox, claiming: false, logger: logger)
             }
             if sleep > .zero { wake.wait(for: sleep) }
         }

@@ -15,9 +15,15 @@ public func buildApplication(
     _ configuration: ServerConfiguration, clock: any Clock = SystemClock(),
     logger: Logger
 ) throws -> some ApplicationProtocol {
+    // Rung by the scheduler after a fan-out, and by the pool after a request changed rows.
+    let doorbell = Doorbell()
     let app = AppServices(
-        pool: try DatabasePool(path: configuration.databasePath), clock: clock, settings: configuration.outbox,
-        pgp: configuration.openPGP, vault: configuration.keyVault)
+        pool: try DatabasePool(
+            path: configuration.databasePath,
+            onWrite: { [delivers = configuration.delivery != nil] in
+                if delivers { doorbell.ring() }
+            }),
+        clock: clock, settings: configuration.outbox, pgp: configuration.openPGP, vault: configuration.keyVault)
     let cache = PublicCache(app: app)
     let health = HealthState(expectsScheduler: configuration.delivery != nil)
     let router = Router(context: HeraldContext.self)
@@ -35,7 +41,6 @@ public func buildApplication(
 
     var services: [any Service] = []
     if let delivery = configuration.delivery {
-        let doorbell = Doorbell()
         var scheduler = Scheduler(
             databasePath: configuration.databasePath, clock: clock, outbox: configuration.outbox, doorbell: doorbell,
             logger: logger)

@@ -12,9 +12,15 @@ public final class DatabasePool: @unchecked Sendable {
     private let lock = NSLock()
     private var next = 0
 
-    /// Opens `size` connections to `path`.
-    public init(path: String, size: Int = 4) throws {
+    /// Called after a request's work changed rows: `serve` rings the delivery worker, so what a
+    /// request queued (a confirmation, a sign-in link, a notice sent from the console) goes at
+    /// once, not at the worker's next look (up to a second later).
+    private let onWrite: @Sendable () -> Void
+
+    /// Opens `size` connections to `path`; `onWrite` runs after any work that changed rows.
+    public init(path: String, size: Int = 4, onWrite: @escaping @Sendable () -> Void = {}) throws {
         self.path = path
+        self.onWrite = onWrite
         lanes = try (0..<max(1, size)).map { index in
             Lane(
                 queue: DispatchQueue(label: "herald-db-\(index)"),
@@ -29,8 +35,12 @@ public final class DatabasePool: @unchecked Sendable {
             return lanes[next]
         }
         return try await withCheckedThrowingContinuation { continuation in
-            lane.queue.async {
-                continuation.resume(with: Result { try body(lane.database) })
+            lane.queue.async { [onWrite] in
+                let before = lane.database.totalChanges
+                let result = Result { try body(lane.database) }
+                // A rolled-back change counts too: a needless ring costs the worker one look.
+                if lane.database.totalChanges != before { onWrite() }
+                continuation.resume(with: result)
             }
         }
     }

@@ -75,6 +75,12 @@ public final class Database {
                     return sqlite3_result_null(context)
                 }
                 let url = UnsafeBufferPointer(start: text, count: Int(sqlite3_value_bytes(value)))
+                // Anything but plain ASCII (a NUL, bytes that are not UTF-8) takes the string
+                // path, which reads it as it always did: the key must match `host(of:)`.
+                guard url.allSatisfy({ $0 != 0 && $0 < 0x80 }) else {
+                    return sqlite3_result_text(
+                        context, OutboxStore.host(of: String(cString: text)), -1, Statement.transient)
+                }
                 let cut = OutboxStore.lowercasedHost(in: url) { host in
                     host.withMemoryRebound(to: CChar.self) {
                         sqlite3_result_text(context, $0.baseAddress, Int32($0.count), Statement.transient)
@@ -164,6 +170,9 @@ public final class Database {
     /// Rows changed by the last statement on this connection.
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
+    /// Rows changed on this connection since it was opened.
+    public var totalChanges: Int { Int(sqlite3_total_changes64(handle)) }
+
     /// The rowid of the last insert on this connection.
     public var lastInsertID: Int64 { sqlite3_last_insert_rowid(handle) }
 
@@ -174,6 +183,11 @@ public final class Database {
         // Inside a rehearsal each write is a savepoint: it can fail alone, and all of it is
         // undone when the rehearsal ends.
         if rehearsing {
+            // SQLite ends a transaction itself after some errors (a full disk, say): a savepoint
+            // then would open a real transaction, and its release would commit it.
+            guard sqlite3_get_autocommit(handle) == 0 else {
+                throw SQLiteError(code: SQLITE_ABORT, message: "the rehearsal's transaction has ended", path: path)
+            }
             try execute("SAVEPOINT herald_write")
             do {
                 let result = try body()

@@ -22,6 +22,28 @@ import Testing
         return nil
     }
 
+    /// What a request queues goes at once: the pool rings the delivery worker after a request
+    /// changed rows. With the worker's idle look a minute apart, the confirmation mail would
+    /// otherwise wait for it.
+    @Test func aRequestsMailGoesWithoutWaitingForTheWorkersNextLook() async throws {
+        var slow = try ServerFixture(background: true)
+        slow.configuration.delivery?.worker.idlePoll = .seconds(60)
+        let fixture = slow
+        try await fixture.app().test(.router) { client in
+            // The worker has started and gone idle.
+            try await Task.sleep(for: .milliseconds(500))
+            try await client.execute(
+                uri: "/api/v1/subscriptions", method: .post, headers: [.contentType: "application/json"],
+                body: jsonBody(#"{"organization":"Snel BV","email":"cert@snel.example","projects":["demo"]}"#)
+            ) { response in
+                #expect(response.status == .accepted)
+            }
+            #expect(
+                await eventually(timeout: .seconds(5)) { fixture.mails().contains { $0.contains("cert@snel.example") } }
+            )
+        }
+    }
+
     @Test func subscribeConfirmApproveAcknowledgeAndLeaveThroughTheMaildir() async throws {
         let fixture = try ServerFixture(background: true)
         let db = fixture.db

@@ -560,6 +560,10 @@ import Testing
             "https://xn--bcher-kva.example?x": "xn--bcher-kva.example",
             "not a url": "not a url",
             "https:///nohost": "https:///nohost",
+            // Not plain ASCII: read as a string, as `host(of:)` reads it (only ASCII lowercased,
+            // the text up to a NUL).
+            "https://Bücher.Example/x": "bücher.example",
+            "https://a.example\u{0}.evil/x": "a.example",
         ]
         for (url, host) in cases {
             let cut = try db.database.first("SELECT herald_host(?)", .text(url)) { $0.text(0) }
