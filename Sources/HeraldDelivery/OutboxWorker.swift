@@ -237,10 +237,9 @@ public struct OutboxWorker: Sendable {
                         }
                         break
                     }
-                    // Idle the first time: what was due at start is sent.
+                    // Idle (what was due at start is sent), when no notice is near.
                     if !rehearsed {
-                        rehearsed = true
-                        PublicationRehearsal.warmUp(
+                        rehearsed = PublicationRehearsal.warmUpIfQuiet(
                             on: database, clock: clock, settings: OutboxSettings(), claiming: true, logger: logger)
                     }
                     // Idle: sleep until the next retry is due, a ring, or the poll interval.

@@ -5,17 +5,18 @@ import Logging
 
 /// A publication rehearsed once when the scheduler and the delivery worker start, on their own
 /// connections: a made-up project with a webhook and a mailing list, an advisory fired at its
-/// instant and (for the worker) its rows claimed and recorded, all in one transaction that is
+/// instant and (for the worker) its webhook's row claimed and recorded, all in one transaction that is
 /// rolled back. The first real publication after a start then finds its statements prepared
 /// and its code paged in, as every later one does. In `scripts/bench` (1,000 endpoints, a fresh
 /// `serve`) the first send began a median 9.2 ms after the instant with it (8 rounds), 11.8 ms
 /// without (4 rounds); a second publication in the same `serve`, 5–7 ms.
 ///
-/// Only at start, after the first look for what is due (a restart across an instant publishes
-/// first), never before an instant: it holds the write lock a few milliseconds, and doing
-/// that ahead of a publication would hint that one is near. It waits for another writer
-/// a quarter of a second at most (the scheduler's and the worker's start together): on a
-/// database busy for longer the warm-up is skipped, and nothing depends on it.
+/// Once after start, after the first look for what is due (a restart across an instant
+/// publishes first), and only while no notice is due within a second: it holds the write lock
+/// a few milliseconds, which must neither delay an instant nor, run ahead of one, hint that
+/// it is near. It waits for another writer a quarter of a second at most (the scheduler's and
+/// the worker's start together): on a database busy for longer the warm-up is skipped, and
+/// nothing depends on it.
 enum PublicationRehearsal {
     /// What the rehearsal did, for tests: notices fired and deliveries claimed.
     struct Report: Equatable {
@@ -23,17 +24,21 @@ enum PublicationRehearsal {
         var claimed: Int
     }
 
-    /// Runs it; a failure (a busy database, say) is logged and changes nothing.
-    static func warmUp(
+    /// Runs it when no notice is due within a second; returns whether that was so (the caller
+    /// asks again later if not). A failure (a busy database, say) is logged and changes nothing.
+    static func warmUpIfQuiet(
         on database: Database, clock: any Clock, settings: OutboxSettings, claiming: Bool, logger: Logger
-    ) {
+    ) -> Bool {
         do {
+            let stores = Stores(database: database, clock: clock, settings: settings)
+            if let next = try stores.advisories.nextDue(), next.timeIntervalSince(clock.now) < 1 { return false }
             _ = try run(on: database, clock: clock, settings: settings, claiming: claiming)
         } catch {
             logger.notice(
                 "publication not rehearsed at start; the first one may take a few ms longer",
                 metadata: ["error": "\(error)"])
         }
+        return true
     }
 
     static func run(on database: Database, clock: any Clock, settings: OutboxSettings, claiming: Bool) throws -> Report

@@ -160,10 +160,9 @@ public struct Scheduler: Sendable {
             } catch {
                 logger.error("scheduler pass failed; it tries again", metadata: ["error": "\(error)"])
             }
-            // Once, after the first pass: what was due at start has fired.
+            // Once, after the first pass (what was due at start has fired), when nothing is near.
             if !rehearsed {
-                rehearsed = true
-                PublicationRehearsal.warmUp(
+                rehearsed = PublicationRehearsal.warmUpIfQuiet(
                     on: database, clock: clock, settings: outbox, claiming: false, logger: logger)
             }
             if sleep > .zero { wake.wait(for: sleep) }

@@ -2,6 +2,7 @@ import Foundation
 import HeraldCore
 import HeraldStore
 import HeraldTestSupport
+import Logging
 import Testing
 
 @testable import HeraldDelivery
@@ -64,5 +65,26 @@ import Testing
             on: db.database, clock: db.clock, settings: db.settings, claiming: false)
         released.wait()
         #expect(report.fired == 1)
+    }
+
+    /// Never next to an instant: with a publication due within a second the warm-up waits (it
+    /// would hold the lock the publication needs); with the next a minute away it runs.
+    @Test func theWarmUpWaitsWhileAnInstantIsNear() throws {
+        let db = try TestDatabase()
+        try db.addProject()
+        let logger = Logger(label: "test")
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 60), actor: db.actor)
+        db.manualClock.advance(by: 59.5)
+        #expect(
+            !PublicationRehearsal.warmUpIfQuiet(
+                on: db.database, clock: db.clock, settings: db.settings, claiming: false, logger: logger))
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "leak"), actor: db.actor)
+        let before = try db.snapshot()
+        #expect(
+            PublicationRehearsal.warmUpIfQuiet(
+                on: db.database, clock: db.clock, settings: db.settings, claiming: true, logger: logger))
+        #expect(try db.snapshot() == before)
     }
 }
