@@ -28,11 +28,13 @@ enum Curve25519Encryption {
     /// The ECDH Curve25519 subkey whose fingerprint is `subkey` (hex) in `key` (armored or
     /// binary); nil when there is none, so the caller leaves the key to librnp.
     static func recipient(in key: [UInt8], subkey: String) -> Recipient? {
-        guard let binary = dearmored(key), let packets = packets(binary) else { return nil }
+        guard let wanted = bytes(hex: subkey), let binary = dearmored(key), let packets = packets(binary) else {
+            return nil
+        }
         for (tag, body) in packets where tag == 14 && body.count <= 0xFFFF {
             let fingerprint = Array(
                 Insecure.SHA1.hash(data: [0x99, UInt8(body.count >> 8), UInt8(body.count & 0xFF)] + body))
-            guard hex(fingerprint) == subkey.uppercased() else { continue }
+            guard fingerprint == wanted else { continue }
             return parseSubkey(body, fingerprint: fingerprint)
         }
         return nil
@@ -151,33 +153,81 @@ enum Curve25519Encryption {
 
     // MARK: - Armor
 
-    /// The bytes inside an ASCII armor, or `bytes` when they are binary already.
+    /// The bytes inside an ASCII armor, or `bytes` when they are binary already. Read as bytes:
+    /// every notice of a fan-out reads its recipient's key, and splitting it as strings cost
+    /// more than the X25519 exchange.
     static func dearmored(_ bytes: [UInt8]) -> [UInt8]? {
         guard bytes.first.map({ $0 & 0x80 == 0 }) == true else { return bytes }
-        let lines = String(decoding: bytes, as: UTF8.self)
-            .split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-        guard let begin = lines.firstIndex(where: { $0.hasPrefix("-----BEGIN PGP ") }),
-            let blank = lines[begin...].firstIndex(where: { $0.isEmpty }),
-            let end = lines[blank...].firstIndex(where: { $0.hasPrefix("-----END PGP ") })
+        // Lines without their end (LF, CR LF) or surrounding blanks.
+        var lines: [ArraySlice<UInt8>] = []
+        var start = 0
+        for index in bytes.indices where bytes[index] == 0x0A || index == bytes.count - 1 {
+            let end = bytes[index] == 0x0A ? index : index + 1
+            var line = bytes[start..<end]
+            while let last = line.last, last == 0x20 || last == 0x09 || last == 0x0D { line = line.dropLast() }
+            while let first = line.first, first == 0x20 || first == 0x09 { line = line.dropFirst() }
+            lines.append(line)
+            start = index + 1
+        }
+        let begin = Array("-----BEGIN PGP ".utf8)
+        let finish = Array("-----END PGP ".utf8)
+        guard let opening = lines.firstIndex(where: { $0.starts(with: begin) }),
+            let blank = lines[opening...].firstIndex(where: { $0.isEmpty }),
+            let end = lines[blank...].firstIndex(where: { $0.starts(with: finish) })
         else { return nil }
-        let body = lines[(blank + 1)..<end].prefix { !$0.hasPrefix("=") }.joined()
-        return Data(base64Encoded: body).map(Array.init)
+        var body: [UInt8] = []
+        for line in lines[(blank + 1)..<end] {
+            guard line.first != UInt8(ascii: "=") else { break }
+            body += line
+        }
+        return Data(base64Encoded: Data(body)).map(Array.init)
     }
 
     /// An ASCII-armored PGP MESSAGE: base64 in lines of 64, and the CRC-24 RFC 4880 asks for.
     static func armor(_ bytes: [UInt8]) -> [UInt8] {
         let encoded = Data(bytes).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
-        var crc: UInt32 = 0xB7_04CE
-        for byte in bytes {
-            crc ^= UInt32(byte) << 16
-            for _ in 0..<8 {
-                crc <<= 1
-                if crc & 0x100_0000 != 0 { crc ^= 0x186_4CFB }
-            }
-        }
+        let crc = crc24(bytes)
         let checksum = Data([UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)]).base64EncodedString()
         return Array("-----BEGIN PGP MESSAGE-----\n\n\(encoded)\n=\(checksum)\n-----END PGP MESSAGE-----\n".utf8)
+    }
+
+    /// RFC 4880's CRC-24 (section 6.1), a byte at a time by table.
+    static func crc24(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xB7_04CE
+        for byte in bytes {
+            crc = (crc << 8 ^ crc24Table[Int((crc >> 16 ^ UInt32(byte)) & 0xFF)]) & 0xFF_FFFF
+        }
+        return crc
+    }
+
+    private static let crc24Table: [UInt32] = (0..<256).map { index in
+        var crc = UInt32(index) << 16
+        for _ in 0..<8 {
+            crc <<= 1
+            if crc & 0x100_0000 != 0 { crc ^= 0x186_4CFB }
+        }
+        return crc & 0xFF_FFFF
+    }
+
+    /// `hex` (either case) as bytes; nil when it is not whole hexadecimal octets.
+    static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        func value(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var result: [UInt8] = []
+        result.reserveCapacity(digits.count / 2)
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
+            result.append(high << 4 | low)
+        }
+        return result
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

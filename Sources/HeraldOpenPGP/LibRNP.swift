@@ -10,6 +10,9 @@ import HeraldCore
 public final class LibRNP: OpenPGP, @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [Keyring] = []
+    /// Signers whose signatures Herald makes itself (`Ed25519Signing`), by fingerprint, with
+    /// the bytes they were read from; nil where librnp signs.
+    private var ownSigners: [String: (bytes: [UInt8], signer: Ed25519Signing.Signer?)] = [:]
 
     /// An empty pool; contexts are made as calls need them.
     public init() {}
@@ -74,15 +77,19 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
 
     /// Encrypted (AES-256, uncompressed) to the recipient's encryption key and signed (SHA-256), armored.
     /// To a Curve25519 subkey verified when the key was added (`encryptionSubkey`), the
-    /// encryption is Herald's own over swift-crypto and librnp only signs; otherwise librnp
-    /// does both.
+    /// encryption is Herald's own over swift-crypto, and so is the signature by an Ed25519
+    /// project key (`ownSigner`); otherwise librnp signs, or does both.
     public func encrypt(_ plaintext: [UInt8], to recipient: OpenPGPKeyMaterial, signedBy signer: OpenPGPKeyMaterial?)
         throws -> [UInt8]
     {
         if let subkey = recipient.encryptionSubkey, subkey.expires.map({ $0 > Date() }) ?? true,
             let verified = Curve25519Encryption.recipient(in: recipient.bytes, subkey: subkey.fingerprint)
         {
-            let message = try signer.map { try signed(plaintext, by: $0) } ?? Curve25519Encryption.literal(plaintext)
+            let message =
+                try signer.map { signer in
+                    try ownSigner(signer).map { try Ed25519Signing.signedMessage(plaintext, by: $0, at: Date()) }
+                        ?? signed(plaintext, by: signer)
+                } ?? Curve25519Encryption.literal(plaintext)
             return try Curve25519Encryption.encrypt(message, to: verified)
         }
         return try withKeyring { keyring in
@@ -104,6 +111,30 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
                 try check(rnp_op_encrypt_execute(op), "encrypting")
             }
         }
+    }
+
+    /// The signer of `material` when Herald signs for it itself: an Ed25519 key librnp reads
+    /// as valid for signing, with no expiry and no subkeys, so librnp would sign with this very
+    /// key and no date ends that (a revocation comes as new bytes, read again). Decided once
+    /// per key and bytes.
+    func ownSigner(_ material: OpenPGPKeyMaterial) throws -> Ed25519Signing.Signer? {
+        if let known = lock.withLock({ ownSigners[material.fingerprint] }), known.bytes == material.bytes {
+            return known.signer
+        }
+        let signer = try withKeyring { keyring -> Ed25519Signing.Signer? in
+            let key = try keyring.loaded(material, keep: true)
+            var signs = false
+            var subkeys = 0
+            var expires: UInt32 = 0
+            try check(rnp_key_allows_usage(key.handle, "sign", &signs), "reading a key's usage")
+            try check(rnp_key_get_subkey_count(key.handle, &subkeys), "reading the subkeys")
+            try check(rnp_key_get_expiration(key.handle, &expires), "reading the key's expiry")
+            guard signs, subkeys == 0, expires == 0, try key.flag(rnp_key_is_valid), try !key.flag(rnp_key_is_revoked)
+            else { return nil }
+            return Ed25519Signing.signer(in: material.bytes, fingerprint: material.fingerprint)
+        }
+        lock.withLock { ownSigners[material.fingerprint] = (material.bytes, signer) }
+        return signer
     }
 
     /// `plaintext` as a signed OpenPGP message (one-pass signature, literal data, signature;

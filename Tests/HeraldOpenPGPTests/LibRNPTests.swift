@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HeraldApp
 import HeraldCore
@@ -134,6 +135,91 @@ import Testing
         #expect(throws: (any Error).self) {
             try Sop.run(["decrypt", key], input: Curve25519Encryption.armor(binary))
         }
+    }
+
+    /// A project's Ed25519 key (no subkeys, no expiry: what `project key generate` makes) signs
+    /// through Herald's own code; Sequoia verifies what it signs, inline and inside the
+    /// encryption, also where R or S begins with a zero octet (an MPI drops it). A key with
+    /// subkeys (Sequoia's) stays with librnp, which verifies the same way.
+    @Test func heraldSignsWithAnEd25519ProjectKeyAndSequoiaVerifies() throws {
+        let signerSecret = try pgp.generateKey(userID: "Open Zaak <security@openzaak.example>")
+        let signer = try pgp.readSecretKey(signerSecret).key
+        let material = OpenPGPKeyMaterial(fingerprint: signer.fingerprint, bytes: signerSecret)
+        let own = try #require(try pgp.ownSigner(material), "a generated project key is signed with by Herald")
+        #expect(Curve25519Encryption.hex(own.fingerprint) == signer.fingerprint)
+        // Another key's fingerprint, or the secret changed (its checksum, then a seed that does
+        // not give the public point): not read.
+        let otherSecret = try Sop.generateKey("Provider <ops@provider.example>")
+        let other = try pgp.readSecretKey(otherSecret).key
+        #expect(Ed25519Signing.signer(in: signerSecret, fingerprint: other.fingerprint) == nil)
+        #expect(try pgp.ownSigner(OpenPGPKeyMaterial(fingerprint: other.fingerprint, bytes: otherSecret)) == nil)
+        let binary = try #require(Curve25519Encryption.dearmored(signerSecret))
+        let packets = try #require(Curve25519Encryption.packets(binary))
+        func secretKey(_ body: [UInt8]) -> [UInt8] {
+            Curve25519Encryption.packet(5, body)
+                + packets.dropFirst().flatMap { Curve25519Encryption.packet($0.tag, $0.body) }
+        }
+        #expect(Ed25519Signing.signer(in: secretKey(packets[0].body), fingerprint: signer.fingerprint) != nil)
+        var changed = packets[0].body
+        changed[changed.count - 3] ^= 1  // the seed's last octet
+        #expect(Ed25519Signing.signer(in: secretKey(changed), fingerprint: signer.fingerprint) == nil)
+        // The checksum made to agree (the secret MPI starts after the public part and S2K usage 0).
+        let checksum = changed[52..<(changed.count - 2)].reduce(0) { ($0 + Int($1)) & 0xFFFF }
+        changed[changed.count - 2] = UInt8(checksum >> 8)
+        changed[changed.count - 1] = UInt8(checksum & 0xFF)
+        #expect(Ed25519Signing.signer(in: secretKey(changed), fingerprint: signer.fingerprint) == nil)
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cert = folder.appendingPathComponent("signer.cert").path
+        try Data(signer.armored.utf8).write(to: URL(fileURLWithPath: cert))
+        let verifications = folder.appendingPathComponent("verifications").path
+        func verifies(_ message: [UInt8], _ text: [UInt8]) throws -> Bool {
+            try? FileManager.default.removeItem(atPath: verifications)  // sqop writes no file that exists
+            let out = try Sop.run(["inline-verify", "--verifications-out=\(verifications)", cert], input: message)
+            return try out == text
+                && String(contentsOfFile: verifications, encoding: .utf8).contains(signer.fingerprint)
+        }
+        let text = Array("Beveiligingsadvies – æøå ÆØÅ\r\n".utf8)
+        #expect(try verifies(try Ed25519Signing.signedMessage(text, by: own, at: Date()), text))
+        #expect(throws: (any Error).self) {
+            var changed = try Ed25519Signing.signedMessage(text, by: own, at: Date())
+            changed[25] ^= 1  // the data's third octet: one-pass (15), literal header (8)
+            _ = try Sop.run(["inline-verify", cert], input: changed)
+        }
+        // A signature whose R or S starts with a zero octet (one in 128), which its MPI drops:
+        // found as a packet shorter than the usual, then verified.
+        let at = Date()  // not before the key was made
+        // (Three made to find the usual length: all three short is one in two million.)
+        let usual = try (0..<3).map { try Ed25519Signing.signature(of: [UInt8($0)], by: own, at: at).count }.max() ?? 0
+        var short: [UInt8]?
+        for number in 0..<4000 where short == nil {
+            let numbered = Array("notice \(number)".utf8)
+            if try Ed25519Signing.signature(of: numbered, by: own, at: at).count < usual { short = numbered }
+        }
+        let numbered = try #require(short)
+        let onePass = Curve25519Encryption.packet(4, [3, 0, 8, 22] + own.keyID + [1])
+        let signature = try Ed25519Signing.signature(of: numbered, by: own, at: at)
+        #expect(try verifies(onePass + Curve25519Encryption.literal(numbered) + signature, numbered))
+    }
+
+    /// The armor's CRC-24 (RFC 4880 section 6.1) by its check value, and keys read from armor
+    /// with CR LF, headers and trailing blanks as from binary.
+    @Test func armorIsReadAndWrittenAsRFC4880Says() throws {
+        #expect(Curve25519Encryption.crc24([]) == 0xB7_04CE)
+        #expect(Curve25519Encryption.crc24(Array("123456789".utf8)) == 0x21_CF02)
+        let secret = try Sop.generateKey("Provider <ops@provider.example>")
+        let binary = try #require(Curve25519Encryption.dearmored(secret))
+        #expect(binary.first.map { $0 & 0x80 != 0 } == true)
+        let text = String(decoding: secret, as: UTF8.self)
+        let crlf = text.replacingOccurrences(of: "\n", with: " \r\n")
+            .replacingOccurrences(of: "-----\r\n", with: "-----\r\nComment: a header\r\n", options: [], range: nil)
+        #expect(Curve25519Encryption.dearmored(Array(crlf.utf8)) == binary)
+        #expect(Curve25519Encryption.dearmored(binary) == binary)
+        #expect(Curve25519Encryption.dearmored(Array("-----BEGIN PGP MESSAGE-----\n\n!!!\n".utf8)) == nil)
+        #expect(Curve25519Encryption.bytes(hex: "00fFa9") == [0, 0xFF, 0xA9])
+        #expect(Curve25519Encryption.bytes(hex: "0g") == nil && Curve25519Encryption.bytes(hex: "abc") == nil)
     }
 
     /// Packet lengths on each encoding's edges, as RFC 4880 section 4.2.2 writes them, read back.
