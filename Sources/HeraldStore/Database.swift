@@ -176,6 +176,22 @@ public final class Database {
     /// The rowid of the last insert on this connection.
     public var lastInsertID: Int64 { sqlite3_last_insert_rowid(handle) }
 
+    /// Runs `body` and counts the work SQLite does for it, in thousands of its virtual
+    /// machine's instructions: a measure of how much a transaction reads that does not depend
+    /// on the machine's speed, so tests can hold bounds on it.
+    public func countingWork<T>(_ body: () throws -> T) rethrows -> (result: T, kilosteps: Int) {
+        let counter = WorkCounter()
+        sqlite3_progress_handler(
+            handle, 1000,
+            { context in
+                if let context { Unmanaged<WorkCounter>.fromOpaque(context).takeUnretainedValue().kilosteps += 1 }
+                return 0
+            }, Unmanaged.passUnretained(counter).toOpaque())
+        defer { sqlite3_progress_handler(handle, 0, nil, nil) }
+        let result = try withExtendedLifetime(counter) { try body() }
+        return (result, counter.kilosteps)
+    }
+
     /// Runs `body` in a write transaction taken with `BEGIN IMMEDIATE`, so the write lock is
     /// held from the start and a busy database fails early instead of at commit. Any error
     /// rolls everything back: bad input leaves no partial row.
@@ -372,4 +388,9 @@ private final class BusyWait {
     var since: UInt64 = 0
 
     init(timeout: UInt64) { self.timeout = timeout }
+}
+
+/// What `countingWork`'s progress handler counts into.
+private final class WorkCounter {
+    var kilosteps = 0
 }

@@ -570,16 +570,12 @@ extension OutboxStore {
     private func audienceLanguages(_ audience: FanOutPlan.Providers, advisory: Int64, project: Int64) throws
         -> Set<Language>
     {
-        // Everyone told before is one list, read once; whether any of the active followers speaks
-        // each language is one seek each by the language index (the column holds no other),
-        // where a DISTINCT would read the whole audience.
-        guard audience == .activeFollowers else {
-            return Set(
-                try database.query(
-                    "SELECT DISTINCT p.language FROM providers p WHERE \(Self.audienceRule(audience))",
-                    [.integer(advisory), .integer(project)]
-                ) { Language(rawValue: $0.text(0)) ?? settings.defaultLanguage })
-        }
+        // Everyone told before gets a template in every language: finding which languages they
+        // speak read the whole told list (60 ms for 100,000 providers) in the transaction of a
+        // publication, at its instant, where two templates nobody uses cost a millisecond.
+        // Whether any of the active followers speaks each language is one seek each by the
+        // language index (the column holds no other), where a DISTINCT would read the audience.
+        guard audience == .activeFollowers else { return Set(Language.allCases) }
         return try Set(
             Language.allCases.filter { language in
                 try database.first(
@@ -589,7 +585,9 @@ extension OutboxStore {
     }
 
     /// `audience` as a condition on `providers p`, with ?1 the advisory's id and ?2 its project's;
-    /// without `told`, whether a private notice went to it is the caller's to check.
+    /// without `told`, whether a private notice went to it is the caller's to check. The told
+    /// check is a seek per provider (by the notice index), for a few providers: as a set it
+    /// would read everyone told, whatever few are asked about.
     private static func audienceRule(_ audience: FanOutPlan.Providers, told: Bool = true) -> String {
         let takesPart =
             "p.status = 'active' AND \(ParticipationStore.takesPart(provider: "p.id", advisory: "?1", project: "?2"))"
@@ -609,8 +607,8 @@ extension OutboxStore {
             let toldBefore =
                 told
                 ? """
-                AND p.id IN (SELECT d.provider_id FROM notices n JOIN deliveries d ON d.notice_id = n.id
-                             WHERE n.advisory_id = ?1 AND n.kind IN ('early-notice', 'revision'))
+                AND EXISTS (SELECT 1 FROM notices n JOIN deliveries d ON d.notice_id = n.id AND d.provider_id = p.id
+                            WHERE n.advisory_id = ?1 AND n.kind IN ('early-notice', 'revision'))
                 """ : ""
             return "\(takesPart) \(toldBefore) \(silentOnly)"
         case .none:
