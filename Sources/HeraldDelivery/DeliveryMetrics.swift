@@ -8,6 +8,24 @@ import Synchronization
 public enum DeliveryMetrics {
     /// Counts one attempt's outcome: `delivered`, `retry`, `dead`, `gone`.
     public static func attempt(transport: TransportKind, outcome: String) {
+        counter(transport: transport, outcome: outcome).increment()
+    }
+
+    /// The outcomes `attempt` counts.
+    static let outcomes = ["delivered", "retry", "dead", "gone"]
+
+    /// Makes every counter and lag recorder once, at start, after the backend is bootstrapped:
+    /// a scrape shows each at zero from the start (so a rate or an alert on `dead` works before
+    /// the first one), and the first publication does not pay for making them (about a
+    /// millisecond of its first sends, measured, in the backend's first histogram and counter).
+    public static func prepare() {
+        for transport in TransportKind.allCases {
+            for outcome in outcomes { _ = counter(transport: transport, outcome: outcome) }
+        }
+        for kind in NoticeKind.allCases { _ = lagRecorder(kind: kind.rawValue) }
+    }
+
+    private static func counter(transport: TransportKind, outcome: String) -> Counter {
         attempts.withLock { counters in
             let key = AttemptKey(transport: transport.rawValue, outcome: outcome)
             if let counter = counters[key] { return counter }
@@ -15,7 +33,7 @@ public enum DeliveryMetrics {
                 label: "herald_deliveries_total", dimensions: [("transport", transport.rawValue), ("outcome", outcome)])
             counters[key] = counter
             return counter
-        }.increment()
+        }
     }
 
     // Made once per label set: asking the backend for a counter per delivery costs more than
@@ -41,6 +59,17 @@ public enum DeliveryMetrics {
 
     /// Seconds from a notice's instant to its fan-out (publication lag).
     public static func noticeLag(kind: String, seconds: TimeInterval) {
-        Recorder(label: "herald_notice_lag_seconds", dimensions: [("kind", kind)], aggregate: true).record(seconds)
+        lagRecorder(kind: kind).record(seconds)
     }
+
+    private static func lagRecorder(kind: String) -> Recorder {
+        lags.withLock { recorders in
+            if let recorder = recorders[kind] { return recorder }
+            let recorder = Recorder(label: "herald_notice_lag_seconds", dimensions: [("kind", kind)], aggregate: true)
+            recorders[kind] = recorder
+            return recorder
+        }
+    }
+
+    private static let lags = Mutex<[String: Recorder]>([:])
 }

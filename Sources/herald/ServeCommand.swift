@@ -254,6 +254,7 @@ struct Serve: AsyncParsableCommand {
         // The composition root bootstraps metrics once; /metrics reads the same registry.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        DeliveryMetrics.prepare()
         var configuration = ServerConfiguration(
             databasePath: db.path, host: host, port: port, outbox: settings,
             delivery: DeliveryServices(
