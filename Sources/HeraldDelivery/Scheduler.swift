@@ -18,13 +18,15 @@ public struct Scheduler: Sendable {
     let doorbell: Doorbell
     let logger: Logger
     let poll: Duration
+    let bell: SchedulerBell
     /// Called after every pass with what fired: health checks and caches listen here.
     public var onLoop: @Sendable ([Advisories.Fired]) -> Void = { _ in }
 
-    /// Creates a scheduler that opens its own connection to `databasePath` and rings `doorbell` after a fan-out.
+    /// Creates a scheduler that opens its own connection to `databasePath` and rings `doorbell`
+    /// after a fan-out; `bell` wakes it before its next look (a request that changed rows).
     public init(
         databasePath: String, clock: any Clock = SystemClock(), outbox: OutboxSettings, doorbell: Doorbell,
-        logger: Logger, poll: Duration = .seconds(1)
+        logger: Logger, poll: Duration = .seconds(1), bell: SchedulerBell = SchedulerBell()
     ) {
         self.databasePath = databasePath
         self.clock = clock
@@ -32,6 +34,7 @@ public struct Scheduler: Sendable {
         self.doorbell = doorbell
         self.logger = logger
         self.poll = poll
+        self.bell = bell
     }
 
     /// The least the scheduler leaves the write lock free between two shares of a fan-out:
@@ -41,9 +44,13 @@ public struct Scheduler: Sendable {
     /// 10 ms look for new work, and a publication's first sends are not behind a share.
     static let pauseAfterFiring = Duration.milliseconds(15)
 
+    /// The least time between two passes a ring asks for: a flood of requests that change rows
+    /// costs at most this many passes a second.
+    static let ringedPassInterval = Duration.milliseconds(20)
+
     /// Runs until cancelled.
     public func run() async throws {
-        let wake = Wake()
+        let wake = bell
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let thread = Thread {
@@ -58,7 +65,7 @@ public struct Scheduler: Sendable {
         }
     }
 
-    private func loop(_ wake: Wake) throws {
+    private func loop(_ wake: SchedulerBell) throws {
         let database = try Database(path: databasePath, busyTimeout: .seconds(30))
         // The connection that commits copies the WAL back into the database when it has grown:
         // after a 100,000-recipient fan-out that is tens of megabytes, and the next instant
@@ -165,18 +172,32 @@ public struct Scheduler: Sendable {
                 rehearsed = PublicationRehearsal.warmUpIfQuiet(
                     on: database, clock: clock, settings: outbox, claiming: false, logger: logger)
             }
-            if sleep > .zero { wake.wait(for: sleep) }
+            if sleep > .zero { wake.wait(for: sleep, ringsAfter: Self.ringedPassInterval) }
         }
     }
 }
 
-/// Sleeps the scheduler's thread until a deadline or until it is told to stop.
-private final class Wake: @unchecked Sendable {
+/// Wakes the scheduler before its next look: the connection pool rings it after a request
+/// that changed rows, so an early notice sent "now" (the scheduler sends it) and the rest of a
+/// notice a request started go at once, not at the scheduler's next poll (a second).
+public final class SchedulerBell: @unchecked Sendable {
     // Guarded by `condition`.
     private let condition = NSCondition()
     private var isStopped = false
+    private var rung = false
+
+    /// A bell not yet rung.
+    public init() {}
 
     var stopped: Bool { condition.withLock { isStopped } }
+
+    /// Wakes the scheduler's wait, or the next one (once, however often it rang).
+    public func ring() {
+        condition.withLock {
+            rung = true
+            condition.broadcast()
+        }
+    }
 
     func stop() {
         condition.withLock {
@@ -185,14 +206,24 @@ private final class Wake: @unchecked Sendable {
         }
     }
 
-    /// Waits `duration` (or less, when stopped). No timer slack: publication is meant to
-    /// happen at the instant.
-    func wait(for duration: Duration) {
-        let deadline = ContinuousClock.now + duration
+    /// Waits `duration`, or less when stopped or rung; a ring ends the wait no sooner than
+    /// `ringsAfter` after it began. No timer slack: publication is meant to happen at the instant.
+    func wait(for duration: Duration, ringsAfter minimum: Duration) {
+        let start = ContinuousClock.now
+        let deadline = start + duration
         condition.withLock {
             while !isStopped {
-                let left = deadline - ContinuousClock.now
-                guard left > .zero else { return }
+                let now = ContinuousClock.now
+                if rung && now >= start + minimum {
+                    rung = false
+                    return
+                }
+                let until = rung ? min(deadline, start + minimum) : deadline
+                let left = until - now
+                guard left > .zero else {
+                    if until == deadline { return }
+                    continue
+                }
                 let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
                 _ = condition.wait(until: Date(timeIntervalSinceNow: seconds))
             }

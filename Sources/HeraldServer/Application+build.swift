@@ -15,13 +15,18 @@ public func buildApplication(
     _ configuration: ServerConfiguration, clock: any Clock = SystemClock(),
     logger: Logger
 ) throws -> some ApplicationProtocol {
-    // Rung by the scheduler after a fan-out, and by the pool after a request changed rows.
+    // The workers' bell is rung by the scheduler after a fan-out; both by the pool after a
+    // request changed rows (what it queued goes now; what it made due, or a notice it started
+    // whose rest is written a share at a time, is the scheduler's to write now).
     let doorbell = Doorbell()
+    let schedulerBell = SchedulerBell()
     let app = AppServices(
         pool: try DatabasePool(
             path: configuration.databasePath,
             onWrite: { [delivers = configuration.delivery != nil] in
-                if delivers { doorbell.ring() }
+                guard delivers else { return }
+                doorbell.ring()
+                schedulerBell.ring()
             }),
         clock: clock, settings: configuration.outbox, pgp: configuration.openPGP, vault: configuration.keyVault)
     let cache = PublicCache(app: app)
@@ -43,7 +48,7 @@ public func buildApplication(
     if let delivery = configuration.delivery {
         var scheduler = Scheduler(
             databasePath: configuration.databasePath, clock: clock, outbox: configuration.outbox, doorbell: doorbell,
-            logger: logger)
+            logger: logger, poll: delivery.schedulerPoll, bell: schedulerBell)
         scheduler.onLoop = { fired in
             health.schedulerBeat()
             if fired.contains(where: { $0.kind == .publication || $0.kind == .preAnnouncement }) { cache.invalidate() }

@@ -70,6 +70,9 @@ public struct DeliveryServices: Sendable {
     public var webhooks: any Transport
     /// Tunables of the delivery workers.
     public var worker: WorkerSettings
+    /// How often the scheduler looks for what is due when nothing rings it: the CLI's changes,
+    /// made in another process, are seen within it.
+    public var schedulerPoll: Duration = .seconds(1)
 
     /// Creates the services with the default worker settings unless given.
     public init(mail: any Transport, webhooks: any Transport, worker: WorkerSettings = WorkerSettings()) {

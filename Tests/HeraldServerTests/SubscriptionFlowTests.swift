@@ -44,6 +44,37 @@ import Testing
         }
     }
 
+    /// What a request makes due goes at once: the pool rings the scheduler too. An early notice
+    /// due "now" is the scheduler's to send, and so is the rest of a notice larger than one
+    /// share; with the scheduler's look a minute apart, both would wait for it.
+    @Test func anEarlyNoticeMadeDueByARequestGoesToEveryoneWithoutWaitingForTheScheduler() async throws {
+        var slow = try ServerFixture(background: true)
+        slow.configuration.delivery?.schedulerPoll = .seconds(60)
+        slow.configuration.outbox.providersPerTransaction = 2
+        let fixture = slow
+        for i in 0..<5 {
+            try fixture.db.providers.add(
+                NewProvider(organization: "Org \(i)", emails: ["sec@org\(i).example"], projects: ["demo"]),
+                status: .active, actor: fixture.db.actor)
+        }
+        try await fixture.app().test(.router) { client in
+            // The scheduler has made its first pass and gone to sleep.
+            try await Task.sleep(for: .milliseconds(500))
+            let embargo = Instant.rfc3339(Date().addingTimeInterval(86_400))
+            try await client.execute(
+                uri: "/api/v1/advisories", method: .post,
+                headers: [.authorization: "Bearer \(fixture.releaseManager)", .contentType: "application/json"],
+                body: jsonBody(#"{"project":"demo","title":"Overflow","embargo":"\#(embargo)","early_notice":"now"}"#)
+            ) { response in
+                #expect(response.status == .created, "\(response.text)")
+            }
+            #expect(
+                await eventually(timeout: .seconds(5)) {
+                    (0..<5).allSatisfy { i in fixture.mails().contains { $0.contains("sec@org\(i).example") } }
+                }, "\(fixture.mails().count) mails")
+        }
+    }
+
     @Test func subscribeConfirmApproveAcknowledgeAndLeaveThroughTheMaildir() async throws {
         let fixture = try ServerFixture(background: true)
         let db = fixture.db
