@@ -183,6 +183,27 @@ import Testing
         }
         let text = Array("Beveiligingsadvies – æøå ÆØÅ\r\n".utf8)
         #expect(try verifies(try Ed25519Signing.signedMessage(text, by: own, at: Date()), text))
+
+        // A signer librnp keeps (Sequoia's key signs with a subkey), inside Herald's own
+        // encryption to a Curve25519 subkey: Sequoia decrypts and verifies it too.
+        let recipientSecret = try Sop.generateKey("Recipient <ops@recipient.example>")
+        let recipient = try pgp.readSecretKey(recipientSecret).key
+        let recipientKey = folder.appendingPathComponent("recipient.key").path
+        try Data(recipientSecret).write(to: URL(fileURLWithPath: recipientKey))
+        let otherCert = folder.appendingPathComponent("other.cert").path
+        try Data(other.armored.utf8).write(to: URL(fileURLWithPath: otherCert))
+        let sealed = try pgp.encrypt(
+            text,
+            to: OpenPGPKeyMaterial(
+                fingerprint: recipient.fingerprint, bytes: Array(recipient.armored.utf8),
+                encryptionSubkey: recipient.encryptionSubkey),
+            signedBy: OpenPGPKeyMaterial(fingerprint: other.fingerprint, bytes: otherSecret))
+        try? FileManager.default.removeItem(atPath: verifications)
+        #expect(
+            try Sop.run(
+                ["decrypt", "--verifications-out=\(verifications)", "--verify-with", otherCert, recipientKey],
+                input: sealed) == text)
+        #expect(try String(contentsOfFile: verifications, encoding: .utf8).contains(other.fingerprint))
         #expect(throws: (any Error).self) {
             var changed = try Ed25519Signing.signedMessage(text, by: own, at: Date())
             changed[25] ^= 1  // the data's third octet: one-pass (15), literal header (8)
