@@ -22,8 +22,14 @@ public enum DeliveryMetrics {
         for transport in TransportKind.allCases {
             for outcome in outcomes { _ = counter(transport: transport, outcome: outcome) }
         }
-        for kind in NoticeKind.allCases { _ = lagRecorder(kind: kind.rawValue) }
+        for kind in timedKinds { _ = lagRecorder(kind: kind.rawValue) }
+        failing.record(0)
     }
+
+    /// The notices fired at an instant (the scheduler's), whose lag is recorded.
+    static let timedKinds: [NoticeKind] = [
+        .preAnnouncement, .earlyNotice, .reminder, .finalNotice, .publication,
+    ]
 
     private static func counter(transport: TransportKind, outcome: String) -> Counter {
         attempts.withLock { counters in

@@ -51,6 +51,7 @@ public struct Scheduler: Sendable {
     /// Runs until cancelled.
     public func run() async throws {
         let wake = bell
+        wake.restart()
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let thread = Thread {
@@ -81,6 +82,9 @@ public struct Scheduler: Sendable {
         var rehearsed = false
         while !wake.stopped {
             var sleep = poll
+            // A ring shortens the sleep to this at the least: not a pause between two shares
+            // (the lock stays free as long as the share took), nor the wait after a failed pass.
+            var ringsAfter = Self.ringedPassInterval
             do {
                 let fired = try advisories.fireDue(
                     skip: { id in backoff[id].map { $0.until > clock.now } ?? false },
@@ -161,18 +165,23 @@ public struct Scheduler: Sendable {
                 // Between two shares the write lock and a core are left free as long as the share
                 // took: the rows need only stay ahead of the sends, and the worker, the feed and a
                 // publication due meanwhile get their turn. Longer after something fired.
-                if moreShares { sleep = min(sleep, pause) }
+                if moreShares {
+                    sleep = min(sleep, pause)
+                    ringsAfter = max(ringsAfter, pause)
+                }
             } catch let error as SQLiteError where error.kind == .busy {
                 logger.warning("database busy; the scheduler tries again", metadata: ["error": "\(error)"])
+                ringsAfter = sleep
             } catch {
                 logger.error("scheduler pass failed; it tries again", metadata: ["error": "\(error)"])
+                ringsAfter = sleep
             }
             // Once, after the first pass (what was due at start has fired), when nothing is near.
             if !rehearsed {
                 rehearsed = PublicationRehearsal.warmUpIfQuiet(
                     on: database, clock: clock, settings: outbox, claiming: false, logger: logger)
             }
-            if sleep > .zero { wake.wait(for: sleep, ringsAfter: Self.ringedPassInterval) }
+            if sleep > .zero { wake.wait(for: sleep, ringsAfter: ringsAfter) }
         }
     }
 }
@@ -204,6 +213,11 @@ public final class SchedulerBell: @unchecked Sendable {
             isStopped = true
             condition.broadcast()
         }
+    }
+
+    /// Ready for a new run of the scheduler after a stop.
+    func restart() {
+        condition.withLock { isStopped = false }
     }
 
     /// Waits `duration`, or less when stopped or rung; a ring ends the wait no sooner than

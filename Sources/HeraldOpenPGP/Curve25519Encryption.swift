@@ -158,11 +158,14 @@ enum Curve25519Encryption {
     /// more than the X25519 exchange.
     static func dearmored(_ bytes: [UInt8]) -> [UInt8]? {
         guard bytes.first.map({ $0 & 0x80 == 0 }) == true else { return bytes }
-        // Lines without their end (LF, CR LF) or surrounding blanks.
+        // Lines without their end (LF, CR LF, CR) or surrounding blanks.
         var lines: [ArraySlice<UInt8>] = []
         var start = 0
-        for index in bytes.indices where bytes[index] == 0x0A || index == bytes.count - 1 {
-            let end = bytes[index] == 0x0A ? index : index + 1
+        func endsLine(_ index: Int) -> Bool {
+            bytes[index] == 0x0A || (bytes[index] == 0x0D && (index + 1 == bytes.count || bytes[index + 1] != 0x0A))
+        }
+        for index in bytes.indices where endsLine(index) || index == bytes.count - 1 {
+            let end = endsLine(index) ? index : index + 1
             var line = bytes[start..<end]
             while let last = line.last, last == 0x20 || last == 0x09 || last == 0x0D { line = line.dropLast() }
             while let first = line.first, first == 0x20 || first == 0x09 { line = line.dropFirst() }

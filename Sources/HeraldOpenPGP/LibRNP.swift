@@ -114,9 +114,9 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
     }
 
     /// The signer of `material` when Herald signs for it itself: an Ed25519 key librnp reads
-    /// as valid for signing, with no expiry and no subkeys, so librnp would sign with this very
-    /// key and no date ends that (a revocation comes as new bytes, read again). Decided once
-    /// per key and bytes.
+    /// as valid for signing, with no expiry (of the key or of a self-signature) and no
+    /// subkeys, so librnp would sign with this very key and no date ends that (a revocation
+    /// comes as new bytes, read again). Decided once per key and bytes.
     func ownSigner(_ material: OpenPGPKeyMaterial) throws -> Ed25519Signing.Signer? {
         if let known = lock.withLock({ ownSigners[material.fingerprint] }), known.bytes == material.bytes {
             return known.signer
@@ -126,10 +126,14 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
             var signs = false
             var subkeys = 0
             var expires: UInt32 = 0
+            // Valid till the end of time: no expiry of the key nor of a self-signature.
+            var validTill: UInt64 = 0
             try check(rnp_key_allows_usage(key.handle, "sign", &signs), "reading a key's usage")
             try check(rnp_key_get_subkey_count(key.handle, &subkeys), "reading the subkeys")
             try check(rnp_key_get_expiration(key.handle, &expires), "reading the key's expiry")
-            guard signs, subkeys == 0, expires == 0, try key.flag(rnp_key_is_valid), try !key.flag(rnp_key_is_revoked)
+            try check(rnp_key_valid_till64(key.handle, &validTill), "reading the key's validity")
+            guard signs, subkeys == 0, expires == 0, validTill >= UInt64(UInt32.max), try key.flag(rnp_key_is_valid),
+                try !key.flag(rnp_key_is_revoked)
             else { return nil }
             return Ed25519Signing.signer(in: material.bytes, fingerprint: material.fingerprint)
         }

@@ -586,8 +586,9 @@ extension OutboxStore {
 
     /// `audience` as a condition on `providers p`, with ?1 the advisory's id and ?2 its project's;
     /// without `told`, whether a private notice went to it is the caller's to check. The told
-    /// check is a seek per provider (by the notice index), for a few providers: as a set it
-    /// would read everyone told, whatever few are asked about.
+    /// check is, per provider, one seek per private notice of the advisory by the (notice,
+    /// provider) index, for a few providers: as a set it would read everyone told, whatever few
+    /// are asked about, and by the provider index it would read the provider's whole history.
     private static func audienceRule(_ audience: FanOutPlan.Providers, told: Bool = true) -> String {
         let takesPart =
             "p.status = 'active' AND \(ParticipationStore.takesPart(provider: "p.id", advisory: "?1", project: "?2"))"
@@ -607,8 +608,10 @@ extension OutboxStore {
             let toldBefore =
                 told
                 ? """
-                AND EXISTS (SELECT 1 FROM notices n JOIN deliveries d ON d.notice_id = n.id AND d.provider_id = p.id
-                            WHERE n.advisory_id = ?1 AND n.kind IN ('early-notice', 'revision'))
+                AND EXISTS (SELECT 1 FROM deliveries d
+                            WHERE d.provider_id = p.id
+                              AND d.notice_id IN (SELECT n.id FROM notices n
+                                                  WHERE n.advisory_id = ?1 AND n.kind IN ('early-notice', 'revision')))
                 """ : ""
             return "\(takesPart) \(toldBefore) \(silentOnly)"
         case .none:

@@ -9,8 +9,8 @@ import Testing
 
 /// What `herald serve`'s own metrics listener shows before anything was sent.
 @Suite struct ServeMetricsTests {
-    /// Every delivery counter and every notice kind's lag recorder exists from the start, at
-    /// zero: a rate or an alert on `dead` works before the first one, and the first
+    /// Every delivery counter, the lag recorder of every notice fired at an instant and the
+    /// failing-notices gauge exist from the start, at zero: a rate or an alert on `dead` works before the first one, and the first
     /// publication does not pay for making them (they were made at its first send).
     @Test func everyCounterIsThereAtZeroBeforeTheFirstSend() async throws {
         let db = try TestDatabase()
@@ -28,8 +28,10 @@ import Testing
                 #expect(lines.contains(series), "\(series) missing from:\n\(lines.sorted().joined(separator: "\n"))")
             }
         }
-        for kind in NoticeKind.allCases {
+        for kind in [NoticeKind.preAnnouncement, .earlyNotice, .reminder, .finalNotice, .publication] {
             #expect(lines.contains("herald_notice_lag_seconds_count{kind=\"\(kind.rawValue)\"} 0"), "\(kind)")
         }
+        #expect(!lines.contains { $0.contains("kind=\"sign-in\"") }, "no lag for notices that are not timed")
+        #expect(lines.contains { $0.hasPrefix("herald_notices_failing 0") })
     }
 }

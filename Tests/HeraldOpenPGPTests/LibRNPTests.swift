@@ -237,6 +237,8 @@ import Testing
         let crlf = text.replacingOccurrences(of: "\n", with: " \r\n")
             .replacingOccurrences(of: "-----\r\n", with: "-----\r\nComment: a header\r\n", options: [], range: nil)
         #expect(Curve25519Encryption.dearmored(Array(crlf.utf8)) == binary)
+        let crOnly = text.replacingOccurrences(of: "\n", with: "\r")
+        #expect(Curve25519Encryption.dearmored(Array(crOnly.utf8)) == binary)
         #expect(Curve25519Encryption.dearmored(binary) == binary)
         #expect(Curve25519Encryption.dearmored(Array("-----BEGIN PGP MESSAGE-----\n\n!!!\n".utf8)) == nil)
         #expect(Curve25519Encryption.bytes(hex: "00fFa9") == [0, 0xFF, 0xA9])

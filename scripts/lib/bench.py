@@ -424,7 +424,7 @@ open(body, "w").write(long_text(1200))
 for n in (SIZES if "webhook" in ONLY else []):
     # The machine's speed drifts between runs (a shared virtual machine: wrk alone moved between 81,000 and 117,000/s),
     # so each fan-out is paired with a wrk run right after it and the pair with the median ratio is reported.
-    # Up to 10,000 endpoints a fan-out lasts 30-300 ms, and one sitting's pairs spread over 0.26-0.40 at
+    # Up to 10,000 endpoints a fan-out lasts 30-300 ms, and one sitting's pairs spread over 0.22-0.40 at
     # 1,000: five pairs (a minute more) give a steadier median.
     rounds = [webhook_round(n) for _ in range(max(1, args.rounds, WEBHOOK_ROUNDS if n <= 10000 else 0))]
     median = median_round(rounds)
