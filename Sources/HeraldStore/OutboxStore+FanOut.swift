@@ -349,8 +349,42 @@ extension OutboxStore {
         }
     }
 
+    /// Who the rest of the provider notices of `advisory` still being written would reach,
+    /// per notice, counted without writing it: a dry run that wrote a 100,000-provider notice
+    /// whole held the write lock half a second, and a publication due then waited for it.
+    /// Its webhooks went with the first share (their providers are counted there); the rest is
+    /// addresses, as `writeAddresses` writes them.
+    func restReach(advisory: Int64) throws -> [(notice: Int64, reach: Reach)] {
+        let rest = try database.query(
+            """
+            SELECT f.notice_id, n.kind, f.audience, f.project_id, f.after_provider
+            FROM provider_fan_outs f JOIN notices n ON n.id = f.notice_id WHERE f.advisory_id = ? ORDER BY f.notice_id
+            """, .integer(advisory)
+        ) { ($0.int(0), $0.text(1), FanOutPlan.Providers(rawValue: $0.text(2)) ?? .none, $0.int(3), $0.int(4)) }
+        return try rest.compactMap { notice, kind, audience, project, after in
+            try database.first(
+                """
+                SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notice_id = ?4 AND d.provider_id = p.id)),
+                       coalesce(sum((SELECT count(*) FROM provider_contacts pc WHERE pc.provider_id = p.id)) FILTER (
+                           WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notice_id = ?4 AND d.provider_id = p.id
+                                                                         AND d.transport = 'email')), 0),
+                       json_group_array(p.organization)
+                FROM providers p WHERE p.id > ?3 AND \(Self.audienceRule(audience))
+                """, .integer(advisory), .integer(project), .integer(after), .integer(notice)
+            ) {
+                (
+                    notice,
+                    Reach(
+                        notice: kind, providers: Int($0.int(0)), addresses: Int($0.int(1)), providerWebhooks: 0,
+                        channels: 0,
+                        organizations: (try? JSONDecoder().decode([String].self, from: Data($0.text(2).utf8))) ?? [])
+                )
+            }
+        }
+    }
+
     /// Writes the provider notices of `advisory` still being written to the end, inside the
-    /// caller's transaction (a rehearsal counts all whom they reach).
+    /// caller's transaction.
     public func finishFanOuts(advisory: Int64) throws {
         let notices = try database.query(
             "SELECT notice_id FROM provider_fan_outs WHERE advisory_id = ? ORDER BY notice_id", .integer(advisory)

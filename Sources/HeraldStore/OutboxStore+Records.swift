@@ -72,11 +72,25 @@ extension OutboxStore {
         try database.first("SELECT coalesce(max(id), 0) FROM deliveries") { $0.int(0) } ?? 0
     }
 
-    /// Who the notices of `advisory` written after delivery `after` reach, per notice.
+    /// Who the notices of `advisory` written after delivery `after` reach, per notice, with the
+    /// rest of those still being written counted, not written (what a dry run shows).
     public func reach(advisory: Int64, after: Int64) throws -> [Reach] {
+        let rest = Dictionary(try restReach(advisory: advisory), uniquingKeysWith: { first, _ in first })
+        return try written(advisory: advisory, after: after).map { notice, reach in
+            guard let more = rest[notice] else { return reach }
+            var whole = reach
+            whole.providers += more.providers
+            whole.addresses += more.addresses
+            whole.organizations = Array(Set(reach.organizations + more.organizations)).sorted()
+            return whole
+        }
+    }
+
+    /// Who the notices of `advisory` written after delivery `after` reach, by notice id.
+    private func written(advisory: Int64, after: Int64) throws -> [(notice: Int64, reach: Reach)] {
         try database.query(
             """
-            SELECT n.kind, count(DISTINCT d.provider_id), sum(d.provider_id IS NOT NULL AND d.transport = 'email'),
+            SELECT n.id, n.kind, count(DISTINCT d.provider_id), sum(d.provider_id IS NOT NULL AND d.transport = 'email'),
                    sum(d.provider_id IS NOT NULL AND d.transport = 'webhook'), sum(d.channel_id IS NOT NULL),
                    (SELECT json_group_array(organization) FROM (SELECT DISTINCT p.organization FROM deliveries d2 JOIN providers p ON p.id = d2.provider_id
                                                                 WHERE d2.notice_id = n.id AND d2.id > ?1 ORDER BY p.organization))
@@ -84,10 +98,13 @@ extension OutboxStore {
             WHERE d.id > ?1 AND n.advisory_id = ?2 GROUP BY n.id ORDER BY n.id
             """, [.integer(after), .integer(advisory)]
         ) {
-            Reach(
-                notice: $0.text(0), providers: Int($0.int(1)), addresses: Int($0.int(2)),
-                providerWebhooks: Int($0.int(3)), channels: Int($0.int(4)),
-                organizations: (try? JSONDecoder().decode([String].self, from: Data($0.text(5).utf8))) ?? [])
+            (
+                $0.int(0),
+                Reach(
+                    notice: $0.text(1), providers: Int($0.int(2)), addresses: Int($0.int(3)),
+                    providerWebhooks: Int($0.int(4)), channels: Int($0.int(5)),
+                    organizations: (try? JSONDecoder().decode([String].self, from: Data($0.text(6).utf8))) ?? [])
+            )
         }
     }
 

@@ -502,7 +502,7 @@ private func perform(
         let advisory = try change()
         // One notice fires per advisory and pass; a few passes fire all that are due.
         for _ in 0..<4 where try !context.advisories.fireDue().isEmpty {}
-        try context.outbox.finishFanOuts(advisory: advisory.id)
+        // The rest of a large notice is counted, not written: the lock is held for a share.
         return (advisory, try context.outbox.reach(advisory: advisory.id, after: before))
     }
     if output.json { return try Output.json(DryRun(advisory: advisory, notices: reach)) }

@@ -137,6 +137,34 @@ import Testing
         #expect(many < few * 3 / 2, "\(few) → \(many) thousand steps")
     }
 
+    /// A dry run counts the rest of a notice larger than one share and does not write it (it
+    /// wrote it all inside its transaction: half a second of the write lock for 100,000
+    /// providers, which a publication due then waited for). Inside the rehearsal only the
+    /// first share's rows exist; what it counts is what the notice then reaches, written whole.
+    @Test func aRehearsalCountsTheRestOfALargeNoticeWithoutWritingIt() throws {
+        let db = try database()
+        for i in 0..<8 {
+            try addProvider(
+                db, "Org \(i)",
+                emails: i % 3 == 0 ? ["a\(i)@org\(i).example", "b\(i)@org\(i).example"] : ["a\(i)@org\(i).example"],
+                webhook: i == 7 ? "https://chat.org7.example/hook" : nil)
+        }
+        let advisory = try scheduled(db)
+        let (rehearsed, rowsInside) = try db.database.rehearse {
+            let before = try db.outbox.lastDeliveryID()
+            #expect(try db.advisories.fireDue().map(\.kind) == [.earlyNotice])
+            return (try db.outbox.reach(advisory: advisory.id, after: before), try db.count("deliveries"))
+        }
+        // The first share: three providers' addresses (four rows) and every webhook.
+        #expect(rowsInside == 5)
+        #expect(try db.count("deliveries") == 0)
+        #expect(try db.advisories.fireDue().map(\.kind) == [.earlyNotice])
+        try finish(db)
+        let written = try db.outbox.reach(advisory: advisory.id, after: 0)
+        #expect(rehearsed == written)
+        #expect(written.first?.providers == 8 && written.first?.addresses == 11 && written.first?.providerWebhooks == 1)
+    }
+
     @Test func aProviderToldWhileTheNoticeIsBeingWrittenIsNotWrittenAgain() throws {
         let db = try database()
         for i in 0..<5 { try addProvider(db, "Org \(i)", emails: ["a\(i)@org\(i).example"]) }
