@@ -48,6 +48,15 @@ public struct Scheduler: Sendable {
     /// costs at most this many passes a second.
     static let ringedPassInterval = Duration.milliseconds(20)
 
+    /// How soon a ring may end a sleep of `sleep`: not before the least interval between two
+    /// passes, nor before a pause between two shares has left the lock free as long as the
+    /// share took, nor at all after a failed pass (a ring must not make a failure repeat, and
+    /// be logged, fifty times a second).
+    static func ringsAfter(sleep: Duration, sharePause: Duration?, passFailed: Bool) -> Duration {
+        if passFailed { return sleep }
+        return max(ringedPassInterval, sharePause ?? .zero)
+    }
+
     /// Runs until cancelled.
     public func run() async throws {
         let wake = bell
@@ -82,9 +91,8 @@ public struct Scheduler: Sendable {
         var rehearsed = false
         while !wake.stopped {
             var sleep = poll
-            // A ring shortens the sleep to this at the least: not a pause between two shares
-            // (the lock stays free as long as the share took), nor the wait after a failed pass.
-            var ringsAfter = Self.ringedPassInterval
+            var sharePause: Duration?
+            var passFailed = false
             do {
                 let fired = try advisories.fireDue(
                     skip: { id in backoff[id].map { $0.until > clock.now } ?? false },
@@ -167,21 +175,25 @@ public struct Scheduler: Sendable {
                 // publication due meanwhile get their turn. Longer after something fired.
                 if moreShares {
                     sleep = min(sleep, pause)
-                    ringsAfter = max(ringsAfter, pause)
+                    sharePause = pause
                 }
             } catch let error as SQLiteError where error.kind == .busy {
                 logger.warning("database busy; the scheduler tries again", metadata: ["error": "\(error)"])
-                ringsAfter = sleep
+                passFailed = true
             } catch {
                 logger.error("scheduler pass failed; it tries again", metadata: ["error": "\(error)"])
-                ringsAfter = sleep
+                passFailed = true
             }
             // Once, after the first pass (what was due at start has fired), when nothing is near.
             if !rehearsed {
                 rehearsed = PublicationRehearsal.warmUpIfQuiet(
                     on: database, clock: clock, settings: outbox, claiming: false, logger: logger)
             }
-            if sleep > .zero { wake.wait(for: sleep, ringsAfter: ringsAfter) }
+            if sleep > .zero {
+                wake.wait(
+                    for: sleep,
+                    ringsAfter: Self.ringsAfter(sleep: sleep, sharePause: sharePause, passFailed: passFailed))
+            }
         }
     }
 }

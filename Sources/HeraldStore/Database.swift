@@ -352,6 +352,12 @@ public struct Row {
         return nil
     }
 
+    /// A text column holding a JSON array of strings (`json_group_array`, a stored list);
+    /// empty when NULL or not such an array.
+    public func strings(_ index: Int) -> [String] {
+        (try? JSONDecoder().decode([String].self, from: Data(text(index).utf8))) ?? []
+    }
+
     /// A blob column; empty when NULL or not a blob.
     public func blob(_ index: Int) -> [UInt8] {
         if case let .blob(v) = self[index] { return v }

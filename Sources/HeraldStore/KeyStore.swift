@@ -19,7 +19,7 @@ public struct KeyStore: KeyRecords {
             FROM provider_keys WHERE provider_id = ? ORDER BY email
             """, [.integer(provider)]
         ) { row in
-            let userIDs = (try? JSONDecoder().decode([String].self, from: Data(row.text(4).utf8))) ?? []
+            let userIDs = row.strings(4)
             return ProviderKey(
                 email: row.text(0),
                 key: OpenPGPKey(
@@ -88,7 +88,7 @@ public struct KeyStore: KeyRecords {
         ProjectKey(
             fingerprint: row.text(offset), publicKey: row.text(offset + 1), sealedSecret: row.blob(offset + 2),
             createdAt: row.date(offset + 3), canEncrypt: row.int(offset + 4) != 0,
-            addresses: (try? JSONDecoder().decode([String].self, from: Data(row.text(offset + 5).utf8))) ?? [])
+            addresses: row.strings(offset + 5))
     }
 
     /// The signing keys of the projects that have published an advisory, by project slug:

@@ -377,7 +377,7 @@ extension OutboxStore {
                     Reach(
                         notice: kind, providers: Int($0.int(0)), addresses: Int($0.int(1)), providerWebhooks: 0,
                         channels: 0,
-                        organizations: (try? JSONDecoder().decode([String].self, from: Data($0.text(2).utf8))) ?? [])
+                        organizations: $0.strings(2))
                 )
             }
         }
@@ -385,7 +385,7 @@ extension OutboxStore {
 
     /// Writes the provider notices of `advisory` still being written to the end, inside the
     /// caller's transaction.
-    public func finishFanOuts(advisory: Int64) throws {
+    private func finishFanOuts(advisory: Int64) throws {
         let notices = try database.query(
             "SELECT notice_id FROM provider_fan_outs WHERE advisory_id = ? ORDER BY notice_id", .integer(advisory)
         ) { $0.int(0) }

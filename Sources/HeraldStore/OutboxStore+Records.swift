@@ -75,7 +75,7 @@ extension OutboxStore {
     /// Who the notices of `advisory` written after delivery `after` reach, per notice, with the
     /// rest of those still being written counted, not written (what a dry run shows).
     public func reach(advisory: Int64, after: Int64) throws -> [Reach] {
-        let rest = Dictionary(try restReach(advisory: advisory), uniquingKeysWith: { first, _ in first })
+        let rest = Dictionary(uniqueKeysWithValues: try restReach(advisory: advisory))
         return try written(advisory: advisory, after: after).map { notice, reach in
             guard let more = rest[notice] else { return reach }
             var whole = reach
@@ -103,7 +103,7 @@ extension OutboxStore {
                 Reach(
                     notice: $0.text(1), providers: Int($0.int(2)), addresses: Int($0.int(3)),
                     providerWebhooks: Int($0.int(4)), channels: Int($0.int(5)),
-                    organizations: (try? JSONDecoder().decode([String].self, from: Data($0.text(6).utf8))) ?? [])
+                    organizations: $0.strings(6))
             )
         }
     }

@@ -36,4 +36,17 @@ import Testing
         #expect(timed { bell.wait(for: .seconds(10), ringsAfter: .zero) } < 1000)
         #expect(bell.stopped)
     }
+
+    /// What a ring may shorten: nothing after a failed pass, a share's pause not below the time
+    /// the share took, any other sleep not below the least interval.
+    @Test func aRingNeitherCutsASharesPauseNorRepeatsAFailure() {
+        #expect(Scheduler.ringsAfter(sleep: .seconds(1), sharePause: nil, passFailed: false) == .milliseconds(20))
+        #expect(
+            Scheduler.ringsAfter(sleep: .seconds(1), sharePause: .milliseconds(60), passFailed: false)
+                == .milliseconds(60))
+        #expect(
+            Scheduler.ringsAfter(sleep: .milliseconds(5), sharePause: .milliseconds(5), passFailed: false)
+                == .milliseconds(20))
+        #expect(Scheduler.ringsAfter(sleep: .seconds(1), sharePause: nil, passFailed: true) == .seconds(1))
+    }
 }
