@@ -82,11 +82,10 @@ public final class CurlEngine: @unchecked Sendable {
     /// Starts one transfer and calls `completion` on the engine thread when it ends: no task
     /// per transfer, for callers that send thousands a second. `completion` must be quick.
     public func submit(_ request: CurlRequest, completion: @escaping @Sendable (CurlResult) -> Void) {
-        guard let transfer = Transfer(request, completion: completion) else {
-            return completion(
-                CurlResult(
-                    code: Int32(CURLE_URL_MALFORMAT.rawValue), error: "not an http(s) URL HTTP/1.1 can carry",
-                    responseCode: 0, retryAfter: nil, responseSnippet: ""))
+        let transfer: Transfer
+        switch Transfer.make(request, completion: completion) {
+        case let .success(made): transfer = made
+        case let .failure(unsendable): return completion(unsendable.result)
         }
         let accepted = lock.withLock { () -> Bool? in
             guard !stopping else { return nil }
@@ -155,10 +154,9 @@ public final class CurlEngine: @unchecked Sendable {
     }
 
     private func origin(for transfer: Transfer) -> Origin {
-        let key = (transfer.refusePrivate ? "" : "private allowed ") + transfer.target.origin
-        if let origin = origins[key] { return origin }
-        let origin = Origin(key: key, url: transfer.target.origin, refusePrivate: transfer.refusePrivate)
-        origins[key] = origin
+        if let origin = origins[transfer.originKey] { return origin }
+        let origin = Origin(key: transfer.originKey, url: transfer.origin, refusePrivate: transfer.refusePrivate)
+        origins[transfer.originKey] = origin
         return origin
     }
 
@@ -320,20 +318,8 @@ public final class CurlEngine: @unchecked Sendable {
         connection.transfer = transfer
         connection.reader = HTTPAnswerReader()
         transfer.deadline = now + settings.totalTimeout
-        connection.output.removeAll(keepingCapacity: connection.output.capacity <= 1 << 20)
+        connection.output = transfer.request
         connection.written = 0
-        guard
-            HTTPWire.appendRequest(
-                method: transfer.method, target: transfer.target, headers: transfer.headers, body: transfer.body,
-                to: &connection.output)
-        else {
-            connection.transfer = nil
-            transfer.completion(
-                CurlResult(
-                    code: Int32(CURLE_BAD_FUNCTION_ARGUMENT.rawValue), error: "a header with a line break in it",
-                    responseCode: 0, retryAfter: nil, responseSnippet: ""))
-            return reuseOrClose(connection)  // nothing was written on it
-        }
         flush(connection)
     }
 
@@ -523,10 +509,13 @@ private final class Origin {
 
 /// One request, from its submission to its answer.
 private final class Transfer {
-    let method: String
-    let target: HTTPTarget
-    let headers: [String]
-    let body: [UInt8]
+    /// Its bytes as they go on the wire, made by whoever submits it: the engine's thread only
+    /// writes them (a fan-out's sends wait for that thread, not for the submitter's).
+    let request: [UInt8]
+    /// Scheme, host and port, and the key of its origin: the same with private targets allowed
+    /// or not are separate origins, never sharing a connection checked for the other.
+    let origin: String
+    let originKey: String
     let refusePrivate: Bool
     let completion: @Sendable (CurlResult) -> Void
     /// When its answer must be whole; set when its request is written.
@@ -534,14 +523,43 @@ private final class Transfer {
     /// Times it went again after a kept connection died unanswered (libcurl allows 5).
     var resends = 0
 
-    init?(_ request: CurlRequest, completion: @escaping @Sendable (CurlResult) -> Void) {
+    private init(
+        request: [UInt8], origin: String, refusePrivate: Bool, completion: @escaping @Sendable (CurlResult) -> Void
+    ) {
+        self.request = request
+        self.origin = origin
+        originKey = (refusePrivate ? "" : "private allowed ") + origin
+        self.refusePrivate = refusePrivate
+        self.completion = completion
+    }
+
+    /// Why a request cannot be sent, on any try: nothing of it went out.
+    struct Unsendable: Error {
+        var result: CurlResult
+    }
+
+    static func make(_ request: CurlRequest, completion: @escaping @Sendable (CurlResult) -> Void) -> Result<
+        Transfer, Unsendable
+    > {
         switch request {
         case let .http(method, url, headers, body, refusePrivate):
-            guard let target = HTTPTarget(url) else { return nil }
-            (self.method, self.target, self.headers, self.body) = (method, target, headers, body)
-            self.refusePrivate = refusePrivate
+            guard let target = HTTPTarget(url) else {
+                return .failure(unsendable(CURLE_URL_MALFORMAT, "not an http(s) URL HTTP/1.1 can carry"))
+            }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(body.count + 512)
+            guard
+                HTTPWire.appendRequest(method: method, target: target, headers: headers, body: body, to: &bytes)
+            else { return .failure(unsendable(CURLE_BAD_FUNCTION_ARGUMENT, "a header with a line break in it")) }
+            return .success(
+                Transfer(request: bytes, origin: target.origin, refusePrivate: refusePrivate, completion: completion))
         }
-        self.completion = completion
+    }
+
+    private static func unsendable(_ code: CURLcode, _ words: String) -> Unsendable {
+        Unsendable(
+            result: CurlResult(
+                code: Int32(code.rawValue), error: words, responseCode: 0, retryAfter: nil, responseSnippet: ""))
     }
 }
 

@@ -379,10 +379,19 @@ import Testing
                 .http(
                     method: "POST", url: receiver.base + "/ok/x", headers: ["X: a\r\nY: b"], body: [],
                     refusePrivate: false))
-            guard case .permanent = WebhookTransport.classify(split) else {
-                Issue.record("a header that would split is final: \(split)")
-                return
-            }
+            #expect(
+                WebhookTransport.classify(split)
+                    == .permanent("refused before sending: a header with a line break in it"))
+            // Refused before any connection is asked for: where nothing listens, the outcome is
+            // the same, not a connect failure retried for two days.
+            let nowhere = await engine.perform(
+                .http(
+                    method: "POST", url: "http://127.0.0.1:1/x", headers: ["X: a\nY: b"], body: [],
+                    refusePrivate: false))
+            #expect(
+                WebhookTransport.classify(nowhere)
+                    == .permanent("refused before sending: a header with a line break in it"))
+            #expect(try receiver.requests().count == 1)
         }
     }
 }
