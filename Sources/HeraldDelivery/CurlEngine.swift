@@ -9,7 +9,7 @@ import Foundation
 /// resolution, the private-address check, connect, TLS: `CONNECT_ONLY`) and carries its bytes
 /// through TLS; the engine writes each request whole and reads the answer itself, one
 /// request at a time per connection, connections kept for the next request to their origin.
-/// That is one write and one read per request and one poll for all connections, where
+/// That is one write and one read per request and one epoll wait for all connections, where
 /// libcurl's own HTTP made about three polls and a dozen options per request: libcurl was
 /// half of the webhook fan-out's CPU.
 ///
@@ -40,6 +40,11 @@ public final class CurlEngine: @unchecked Sendable {
     private var starved: [Origin] = []
     private var now: TimeInterval = 0
     private var readBuffer = [UInt8](repeating: 0, count: 16384)
+    /// What the thread waits on: the wake pipe and every connection, by socket.
+    private let epoll = Epoll()
+    private var bySocket: [Int32: Connection] = [:]
+    private var readyEvents = [epoll_event](repeating: epoll_event(), count: 64)
+    private var ready: [(Connection, UInt32)] = []
 
     static let globalInit: Void = {
         curl_global_init(3)  // CURL_GLOBAL_ALL, a macro
@@ -111,6 +116,7 @@ public final class CurlEngine: @unchecked Sendable {
 
     private func run() {
         now = ProcessInfo.processInfo.systemUptime
+        epoll.add(wakePipe.readEnd)
         while true {
             let (batch, newlyMade, stop, drop) = lock.withLock { () -> ([Transfer], [(String, Made)], Bool, Bool) in
                 defer {
@@ -161,30 +167,36 @@ public final class CurlEngine: @unchecked Sendable {
     }
 
     /// Waits for the connections (or a wake-up, or the nearest deadline) and serves what is ready.
+    /// By epoll: `poll` looked at every connection on every turn, and a fan-out takes a turn
+    /// for every answer or two.
     private func waitAndServe() {
-        var fds = [pollfd(fd: wakePipe.readEnd, events: Int16(POLLIN), revents: 0)]
-        fds.reserveCapacity(connections.count + 1)
         var nearest = now + 1
         for connection in connections {
-            let out = connection.written < connection.output.count ? Int16(POLLOUT) : 0
-            fds.append(pollfd(fd: connection.socket, events: Int16(POLLIN) | out, revents: 0))
             if let transfer = connection.transfer { nearest = min(nearest, transfer.deadline) }
         }
+        if readyEvents.count <= connections.count {
+            readyEvents = [epoll_event](repeating: epoll_event(), count: connections.count * 2 + 1)
+        }
         let timeout = Int32(max(0, min(1000, ((nearest - now) * 1000).rounded(.up))))
-        _ = Glibc.poll(&fds, nfds_t(fds.count), timeout)
+        let count = epoll.wait(into: &readyEvents, timeout: timeout)
         now = ProcessInfo.processInfo.systemUptime
-        if fds[0].revents != 0 { wakePipe.drain() }
-        // Served from a copy: serving may close connections and open the next request on others.
-        let polled = connections
-        let readable = Int16(POLLIN | POLLHUP | POLLERR)
+        // Served from a list made first: serving may close connections and open the next request on others.
+        ready.removeAll(keepingCapacity: true)
+        for event in readyEvents[..<count] {
+            if event.data.fd == wakePipe.readEnd {
+                wakePipe.drain()
+            } else if let connection = bySocket[event.data.fd] {
+                ready.append((connection, event.events))
+            }
+        }
+        let readable = EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue
         // Idle ones first (a close, unasked bytes, a TLS ticket): an answer served below may
         // hand one the next request, which must not meet what was already waiting on it.
-        for (index, connection) in polled.enumerated() where connection.transfer == nil {
-            if fds[index + 1].revents & readable != 0 && !connection.isClosed { receive(connection) }
+        for (connection, events) in ready where connection.transfer == nil {
+            if events & readable != 0 && !connection.isClosed { receive(connection) }
         }
-        for (index, connection) in polled.enumerated() where !connection.isClosed {
-            let events = fds[index + 1].revents
-            if events & Int16(POLLOUT) != 0 { flush(connection) }
+        for (connection, events) in ready where !connection.isClosed {
+            if events & EPOLLOUT.rawValue != 0 { flush(connection) }
             if events & readable != 0 && !connection.isClosed { receive(connection) }
         }
         for connection in connections where !connection.isClosed {
@@ -251,6 +263,8 @@ public final class CurlEngine: @unchecked Sendable {
         case let .connected(easy, socket, errorBuffer):
             let connection = Connection(easy: easy, socket: socket, errorBuffer: errorBuffer, origin: origin, now: now)
             connections.append(connection)
+            bySocket[socket] = connection
+            epoll.add(socket)
             origin.open += 1
             if let transfer = origin.waiting.next() {
                 begin(connection, transfer)
@@ -332,7 +346,7 @@ public final class CurlEngine: @unchecked Sendable {
                 curl_easy_send(
                     connection.easy, bytes.baseAddress! + connection.written, bytes.count - connection.written, &sent)
             }
-            if code == CURLE_AGAIN { return }
+            if code == CURLE_AGAIN { break }
             guard code == CURLE_OK else {
                 // A receiver may answer (413, 401) and close before taking the whole request:
                 // that answer, when it came, is the outcome.
@@ -341,6 +355,12 @@ public final class CurlEngine: @unchecked Sendable {
                 return fail(connection, code: code, error: words)
             }
             connection.written += sent
+        }
+        // Asked to say when the socket takes more only while part of a request waits.
+        let waiting = !connection.isClosed && connection.written < connection.output.count
+        if waiting != connection.watchesWrite && !connection.isClosed {
+            connection.watchesWrite = waiting
+            epoll.change(connection.socket, writable: waiting)
         }
     }
 
@@ -439,6 +459,13 @@ public final class CurlEngine: @unchecked Sendable {
         origin.open -= 1
         origin.idle.removeAll { $0 === connection }
         connections.removeAll { $0 === connection }
+        // Out of the set before libcurl closes the socket: its number may come back for another.
+        // Only while the number is still this connection's (had libcurl closed it already, a
+        // newer connection may hold it now).
+        if bySocket[connection.socket] === connection {
+            epoll.remove(connection.socket)
+            bySocket[connection.socket] = nil
+        }
         curl_easy_cleanup(connection.easy)
         connection.errorBuffer.deallocate()
         if origin.hasWaiting { dispatch(origin) } else { forgetIfUnused(origin) }
@@ -572,6 +599,8 @@ private final class Connection {
     /// The request being written, `written` bytes of it so far; untouched until all are out.
     var output: [UInt8] = []
     var written = 0
+    /// Whether epoll reports the socket writable: while `written` is short of `output`.
+    var watchesWrite = false
     var transfer: Transfer?
     var reader = HTTPAnswerReader()
     /// Answers it carried: a connection that did is one the receiver kept.

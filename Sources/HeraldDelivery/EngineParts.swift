@@ -1,3 +1,4 @@
+import CCurl
 import Foundation
 
 #if canImport(Glibc)
@@ -59,5 +60,41 @@ final class WakePipe: @unchecked Sendable {
     func drain() {
         var sink = [UInt8](repeating: 0, count: 64)
         while read(readEnd, &sink, sink.count) > 0 {}
+    }
+}
+
+/// A level-triggered epoll set of sockets, read interest always, write interest when asked.
+final class Epoll {
+    private let fd: Int32
+
+    init() {
+        fd = epoll_create1(Int32(EPOLL_CLOEXEC))
+        precondition(fd >= 0, "no epoll instance for the engine's thread")
+    }
+
+    deinit { Glibc.close(fd) }
+
+    func add(_ socket: Int32) { control(EPOLL_CTL_ADD, socket, writable: false) }
+
+    func change(_ socket: Int32, writable: Bool) { control(EPOLL_CTL_MOD, socket, writable: writable) }
+
+    func remove(_ socket: Int32) {
+        var event = epoll_event()
+        _ = epoll_ctl(fd, EPOLL_CTL_DEL, socket, &event)
+    }
+
+    private func control(_ operation: Int32, _ socket: Int32, writable: Bool) {
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue | (writable ? EPOLLOUT.rawValue : 0)
+        event.data.fd = socket
+        _ = epoll_ctl(fd, operation, socket, &event)
+    }
+
+    /// Waits up to `timeout` ms for sockets ready; returns how many of `events` it filled.
+    func wait(into events: inout [epoll_event], timeout: Int32) -> Int {
+        let count = events.withUnsafeMutableBufferPointer {
+            epoll_wait(fd, $0.baseAddress, Int32($0.count), timeout)
+        }
+        return max(0, Int(count))
     }
 }

@@ -2,6 +2,8 @@
 #define HERALD_CCURL_H
 
 #include <curl/curl.h>
+// The engine waits on its connections by epoll, which Swift's Glibc module leaves out.
+#include <sys/epoll.h>
 
 // Typed wrappers: Swift cannot call C variadic functions, and CURLVERSION_NOW is a macro.
 
