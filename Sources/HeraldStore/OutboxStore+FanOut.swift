@@ -73,6 +73,17 @@ extension OutboxStore {
         }
         // A pre-announcement names no advisory: not even its id.
         let publicID = kind == .publication ? advisory.publicID : nil
+        // Chat and webhook channels are written a share at a time: the first share now, with the
+        // notice, and the rest by `continueFanOut` right after, up to the last channel there is
+        // now. A project's thousands of endpoints then get their first sends within
+        // milliseconds of the instant, not after every row is written.
+        let lastChannel =
+            try database.first(
+                "SELECT coalesce(max(id), 0) FROM channels WHERE project_id = ?", .integer(project.id)
+            ) { $0.int(0) } ?? 0
+        let firstShareEnd = try channelShareEnd(
+            project: project.id, after: 0, size: settings.channelsFirstShare, last: lastChannel)
+        var channelGroups: [JSON] = []
         for audience in plan.channels {
             let content = publicContent.get(audience.language)
             guard let format = WebhookKind(rawValue: audience.kind.rawValue) else {
@@ -100,25 +111,112 @@ extension OutboxStore {
                 ChatPayload.render(
                     content, as: format, event: event, project: project.slug,
                     advisoryID: publicID, revision: advisory.revision, at: clock.now))
-            count += try database.run(
+            let group = ChannelGroup(format: format, language: audience.language, payload: body)
+            count += try writeChannels(
+                group, notice: notice, project: project.id, projectLanguage: writer.language, after: 0,
+                through: firstShareEnd)
+            channelGroups.append(group.json)
+        }
+        if firstShareEnd < lastChannel && !channelGroups.isEmpty {
+            try database.run(
                 """
-                INSERT INTO deliveries (notice_id, channel_id, transport, format, recipient, host, message_id, payload_id,
-                                        state, next_attempt_at, created_at)
-                SELECT ?1, c.id, 'webhook', ?2, c.target, herald_host(c.target), 'msg_' || ?6 || '_c' || c.id, ?3,
-                       'pending', ?4, ?4
-                FROM channels c JOIN projects p ON p.id = c.project_id
-                WHERE p.slug = ?5 AND c.kind = ?2 AND c.disabled_at IS NULL AND coalesce(c.language, ?7) = ?8
-                ORDER BY c.id
+                INSERT INTO channel_fan_outs (notice_id, advisory_id, project_id, after_channel, last_channel, groups,
+                                              project_language)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
-                    .integer(noticeID), .text(format.rawValue), .integer(body), .date(clock.now), .text(project.slug),
-                    .text(notice.key),
-                    .text(writer.language.rawValue), .text(audience.language.rawValue),
+                    .integer(noticeID), .integer(advisory.id), .integer(project.id), .integer(firstShareEnd),
+                    .integer(lastChannel), .text(JSON.array(channelGroups).text), .text(writer.language.rawValue),
                 ])
         }
         try database.run(
             "UPDATE notices SET recipients = recipients + ? WHERE id = ?", .int(count), .integer(noticeID))
         return noticeID
+    }
+
+    /// The chat and webhook channels of one format and language, which share one body.
+    private struct ChannelGroup {
+        var format: WebhookKind
+        var language: Language
+        var payload: Int64
+
+        var json: JSON { .array([.string(format.rawValue), .string(language.rawValue), .int(Int(payload))]) }
+
+    }
+
+    /// Writes the rows of `group`'s channels with ids in `after...through`, set-wise (a project
+    /// may have thousands of endpoints; one statement is far cheaper than one each); returns how many.
+    private func writeChannels(
+        _ group: ChannelGroup, notice: NoticeRef, project: Int64, projectLanguage: Language, after: Int64,
+        through: Int64
+    ) throws -> Int {
+        try database.run(
+            """
+            INSERT INTO deliveries (notice_id, channel_id, transport, format, recipient, host, message_id, payload_id,
+                                    state, next_attempt_at, created_at)
+            SELECT ?1, c.id, 'webhook', ?2, c.target, herald_host(c.target), 'msg_' || ?6 || '_c' || c.id, ?3,
+                   'pending', ?4, ?4
+            FROM channels c
+            WHERE c.project_id = ?5 AND c.id > ?9 AND c.id <= ?10 AND c.kind = ?2 AND c.disabled_at IS NULL
+              AND coalesce(c.language, ?7) = ?8
+            ORDER BY c.id
+            """,
+            [
+                .integer(notice.id), .text(group.format.rawValue), .integer(group.payload), .date(clock.now),
+                .integer(project), .text(notice.key), .text(projectLanguage.rawValue),
+                .text(group.language.rawValue), .integer(after), .integer(through),
+            ])
+    }
+
+    /// The last channel id of the next share of `size` chat and webhook channels of `project`
+    /// after channel `after`, or `last` when fewer are left.
+    private func channelShareEnd(project: Int64, after: Int64, size: Int, last: Int64) throws -> Int64 {
+        let end = try database.first(
+            """
+            SELECT id FROM channels WHERE project_id = ? AND id > ? AND kind <> 'email' AND disabled_at IS NULL
+            ORDER BY id LIMIT 1 OFFSET ?
+            """, .integer(project), .integer(after), .int(max(0, size - 1))
+        ) { $0.int(0) }
+        return min(end ?? last, last)
+    }
+
+    /// Writes the next share of channels of a publication still being written; returns whether more remain.
+    @discardableResult
+    private func writeNextChannelShare(of noticeID: Int64) throws -> Bool {
+        guard
+            let (project, after, last, storedGroups, projectLanguage, key) = try database.first(
+                """
+                SELECT f.project_id, f.after_channel, f.last_channel, f.groups, f.project_language, n.key
+                FROM channel_fan_outs f JOIN notices n ON n.id = f.notice_id WHERE f.notice_id = ?
+                """, .integer(noticeID),
+                map: { ($0.int(0), $0.int(1), $0.int(2), $0.text(3), $0.text(4), $0.text(5)) })
+        else { return false }
+        let end = try channelShareEnd(project: project, after: after, size: settings.channelsPerTransaction, last: last)
+        var written = 0
+        let groups = try database.query(
+            "SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)", .text(storedGroups)
+        ) { row in
+            WebhookKind(rawValue: row.text(0)).map {
+                ChannelGroup(
+                    format: $0, language: Language(rawValue: row.text(1)) ?? settings.defaultLanguage,
+                    payload: row.int(2))
+            }
+        }
+        for case let group? in groups {
+            written += try writeChannels(
+                group, notice: NoticeRef(id: noticeID, key: key), project: project,
+                projectLanguage: Language(rawValue: projectLanguage) ?? settings.defaultLanguage, after: after,
+                through: end)
+        }
+        try database.run(
+            "UPDATE notices SET recipients = recipients + ? WHERE id = ?", .int(written), .integer(noticeID))
+        guard end < last else {
+            try database.run("DELETE FROM channel_fan_outs WHERE notice_id = ?", .integer(noticeID))
+            return false
+        }
+        try database.run(
+            "UPDATE channel_fan_outs SET after_channel = ? WHERE notice_id = ?", .integer(end), .integer(noticeID))
+        return true
     }
 
     /// Writes one provider notice's deliveries to `providers`: each address with its own
@@ -321,23 +419,40 @@ extension OutboxStore {
         // Looked at first without the write lock: a pass with nothing to write must not wait
         // for another writer.
         guard try isWritingFanOut(advisory: advisory) else { return nil }
+        let only = advisory.map(SQLValue.integer) ?? .null
         return try database.write {
-            guard
-                let notice = try database.first(
-                    "SELECT notice_id FROM provider_fan_outs WHERE ?1 IS NULL OR advisory_id = ?1 ORDER BY notice_id LIMIT 1",
-                    advisory.map(SQLValue.integer) ?? .null, map: { $0.int(0) })
-            else { return nil }
-            try writeNextShare(of: notice)
+            // A publication's channels first: their endpoints wait on them since the instant.
+            if let notice = try database.first(
+                "SELECT notice_id FROM channel_fan_outs WHERE ?1 IS NULL OR advisory_id = ?1 ORDER BY notice_id LIMIT 1",
+                only, map: { $0.int(0) })
+            {
+                try writeNextChannelShare(of: notice)
+            } else if let notice = try database.first(
+                "SELECT notice_id FROM provider_fan_outs WHERE ?1 IS NULL OR advisory_id = ?1 ORDER BY notice_id LIMIT 1",
+                only, map: { $0.int(0) })
+            {
+                try writeNextShare(of: notice)
+            } else {
+                return nil
+            }
             return try isWritingFanOut(advisory: advisory)
         }
     }
 
-    /// Whether a provider notice (of `advisory`, when given) is still being written.
+    /// Whether a notice (of `advisory`, when given) is still being written to its providers or channels.
     public func isWritingFanOut(advisory: Int64? = nil) throws -> Bool {
         try database.first(
-            "SELECT 1 FROM provider_fan_outs WHERE ?1 IS NULL OR advisory_id = ?1 LIMIT 1",
-            advisory.map(SQLValue.integer) ?? .null
-        ) { _ in true } ?? false
+            """
+            SELECT EXISTS (SELECT 1 FROM provider_fan_outs WHERE ?1 IS NULL OR advisory_id = ?1)
+                OR EXISTS (SELECT 1 FROM channel_fan_outs WHERE ?1 IS NULL OR advisory_id = ?1)
+            """, advisory.map(SQLValue.integer) ?? .null
+        ) { $0.int(0) != 0 } ?? false
+    }
+
+    /// Whether a publication is still being written to its channels: the scheduler writes the
+    /// next share of those at once, not after the pause it leaves a notice that just fired.
+    public func isWritingChannels() throws -> Bool {
+        try database.first("SELECT 1 FROM channel_fan_outs LIMIT 1") { _ in true } ?? false
     }
 
     /// Writes the rest of the provider notices of `advisory` still being written, a share per
@@ -354,15 +469,16 @@ extension OutboxStore {
     /// whole held the write lock half a second, and a publication due then waited for it.
     /// Its webhooks went with the first share (their providers are counted there); the rest is
     /// addresses, as `writeAddresses` writes them.
-    func restReach(advisory: Int64) throws -> [(notice: Int64, reach: Reach)] {
+    func restReach(advisory: Int64) throws -> [Int64: Reach] {
         let rest = try database.query(
             """
             SELECT f.notice_id, n.kind, f.audience, f.project_id, f.after_provider
             FROM provider_fan_outs f JOIN notices n ON n.id = f.notice_id WHERE f.advisory_id = ? ORDER BY f.notice_id
             """, .integer(advisory)
         ) { ($0.int(0), $0.text(1), FanOutPlan.Providers(rawValue: $0.text(2)) ?? .none, $0.int(3), $0.int(4)) }
-        return try rest.compactMap { notice, kind, audience, project, after in
-            try database.first(
+        var reach: [Int64: Reach] = [:]
+        for (notice, kind, audience, project, after) in rest {
+            reach[notice] = try database.first(
                 """
                 SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notice_id = ?4 AND d.provider_id = p.id)),
                        coalesce(sum((SELECT count(*) FROM provider_contacts pc WHERE pc.provider_id = p.id)) FILTER (
@@ -372,20 +488,39 @@ extension OutboxStore {
                 FROM providers p WHERE p.id > ?3 AND \(Self.audienceRule(audience))
                 """, .integer(advisory), .integer(project), .integer(after), .integer(notice)
             ) {
-                (
-                    notice,
-                    Reach(
-                        notice: kind, providers: Int($0.int(0)), addresses: Int($0.int(1)), providerWebhooks: 0,
-                        channels: 0,
-                        organizations: $0.strings(2))
-                )
+                Reach(
+                    notice: kind, providers: Int($0.int(0)), addresses: Int($0.int(1)), providerWebhooks: 0,
+                    channels: 0, organizations: $0.strings(2))
             }
         }
+        // A publication's channels not written yet: those there were at its instant, still enabled.
+        for (notice, kind, channels) in try database.query(
+            """
+            SELECT f.notice_id, n.kind,
+                   (SELECT count(*) FROM channels c WHERE c.project_id = f.project_id AND c.id > f.after_channel
+                                                      AND c.id <= f.last_channel AND c.kind <> 'email' AND c.disabled_at IS NULL)
+            FROM channel_fan_outs f JOIN notices n ON n.id = f.notice_id WHERE f.advisory_id = ?
+            """, .integer(advisory), map: { ($0.int(0), $0.text(1), Int($0.int(2))) })
+        {
+            reach[
+                notice,
+                default: Reach(
+                    notice: kind, providers: 0, addresses: 0, providerWebhooks: 0, channels: 0, organizations: [])
+            ]
+            .channels += channels
+        }
+        return reach
     }
 
     /// Writes the provider notices of `advisory` still being written to the end, inside the
     /// caller's transaction.
     private func finishFanOuts(advisory: Int64) throws {
+        for notice in try database.query(
+            "SELECT notice_id FROM channel_fan_outs WHERE advisory_id = ? ORDER BY notice_id", .integer(advisory),
+            map: { $0.int(0) })
+        {
+            while try writeNextChannelShare(of: notice) {}
+        }
         let notices = try database.query(
             "SELECT notice_id FROM provider_fan_outs WHERE advisory_id = ? ORDER BY notice_id", .integer(advisory)
         ) { $0.int(0) }
@@ -658,9 +793,8 @@ extension OutboxStore {
     private func channelGroups(_ project: Project) throws -> [FanOutPlan.ChannelGroup] {
         try database.query(
             """
-            SELECT DISTINCT c.kind, c.language FROM channels c JOIN projects p ON p.id = c.project_id
-            WHERE p.slug = ? AND c.disabled_at IS NULL
-            """, [.text(project.slug)]
+            SELECT DISTINCT c.kind, c.language FROM channels c WHERE c.project_id = ? AND c.disabled_at IS NULL
+            """, [.integer(project.id)]
         ) {
             FanOutPlan.ChannelGroup(
                 kind: ChannelKind(rawValue: $0.text(0)) ?? .webhook,

@@ -75,12 +75,13 @@ extension OutboxStore {
     /// Who the notices of `advisory` written after delivery `after` reach, per notice, with the
     /// rest of those still being written counted, not written (what a dry run shows).
     public func reach(advisory: Int64, after: Int64) throws -> [Reach] {
-        let rest = Dictionary(uniqueKeysWithValues: try restReach(advisory: advisory))
+        let rest = try restReach(advisory: advisory)
         return try written(advisory: advisory, after: after).map { notice, reach in
             guard let more = rest[notice] else { return reach }
             var whole = reach
             whole.providers += more.providers
             whole.addresses += more.addresses
+            whole.channels += more.channels
             whole.organizations = Array(Set(reach.organizations + more.organizations)).sorted()
             return whole
         }

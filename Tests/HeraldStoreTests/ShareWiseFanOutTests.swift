@@ -302,4 +302,104 @@ import Testing
         #expect(try rows(db, "cancellation").count == 3)
         #expect(try unfinished(db) == 0)
     }
+
+    // MARK: - A publication's public channels
+
+    /// A project with `count` chat and webhook channels (every third a Dutch Slack, the others
+    /// generic webhooks) and a mailing list, written three at a time after the first two.
+    func channelDatabase(_ count: Int) throws -> (TestDatabase, [Channel]) {
+        let db = try TestDatabase()
+        db.settings.channelsFirstShare = 2
+        db.settings.channelsPerTransaction = 3
+        try db.addProject()
+        _ = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .email, target: "announce@lists.example", secret: nil),
+            actor: db.actor)
+        var channels: [Channel] = []
+        for i in 0..<count {
+            channels.append(
+                try db.channels.add(
+                    i % 3 == 0
+                        ? NewChannel(
+                            projectSlug: "demo", kind: .slack, target: "https://chat.example/\(i)", secret: nil,
+                            language: .dutch)
+                        : NewChannel(
+                            projectSlug: "demo", kind: .webhook, target: "https://hooks.example/\(i)", secret: nil),
+                    actor: db.actor))
+        }
+        return (db, channels)
+    }
+
+    /// Channel id → how many rows the publication has for it; and how many bodies they share.
+    func channelRows(_ db: TestDatabase) throws -> (rows: [Int64: Int], bodies: Int) {
+        var rows: [Int64: Int] = [:]
+        for id in try db.database.query(
+            """
+            SELECT d.channel_id FROM deliveries d JOIN notices n ON n.id = d.notice_id
+            WHERE n.kind = 'publication' AND d.transport = 'webhook'
+            """, map: { $0.int(0) })
+        {
+            rows[id, default: 0] += 1
+        }
+        let bodies =
+            try db.database.first(
+                """
+                SELECT count(DISTINCT d.payload_id) FROM deliveries d JOIN notices n ON n.id = d.notice_id
+                WHERE n.kind = 'publication' AND d.transport = 'webhook'
+                """, map: { Int($0.int(0)) }) ?? 0
+        return (rows, bodies)
+    }
+
+    @Test func aPublicationWritesItsFirstChannelsAtOnceAndTheRestAShareAtATime() throws {
+        let (db, channels) = try channelDatabase(10)
+        let advisory = try scheduled(db)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "leak"), actor: db.actor)
+        // With the publication: the list and the first two endpoints, and what the rest needs.
+        #expect(try channelRows(db).rows.keys.sorted() == channels.prefix(2).map(\.id))
+        #expect(try db.count("deliveries") == 3)
+        #expect(try db.count("channel_fan_outs") == 1)
+        #expect(try db.outbox.isWritingFanOut(advisory: advisory.id))
+
+        // Between two shares: a channel added after the instant is not one the publication had;
+        // one disabled is not written to.
+        let late = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .webhook, target: "https://hooks.example/late", secret: nil),
+            actor: db.actor)
+        try db.database.run("UPDATE channels SET disabled_at = 1 WHERE id = ?", .integer(channels[8].id))
+        var shares = 0
+        while try db.outbox.continueFanOut() == true { shares += 1 }
+        #expect(shares == 2)  // 3, 3 and the last 2 (of which one disabled)
+        let (rows, bodies) = try channelRows(db)
+        let expected = channels.map(\.id).filter { $0 != channels[8].id }
+        #expect(rows.keys.sorted() == expected)
+        #expect(rows.values.allSatisfy { $0 == 1 }, "\(rows)")
+        #expect(rows[late.id] == nil)
+        // One body per format and language, the same in every share.
+        #expect(bodies == 2)
+        #expect(try db.count("channel_fan_outs") == 0)
+        #expect(
+            try db.database.first("SELECT recipients FROM notices WHERE kind = 'publication'") { Int($0.int(0)) }
+                == expected.count + 1)
+    }
+
+    @Test func aDryRunOfAPublicationCountsEveryChannelAndTheNextNoticeWaitsForThem() throws {
+        let (db, channels) = try channelDatabase(7)
+        let advisory = try scheduled(db)
+        let (rehearsed, rowsInside) = try db.database.rehearse {
+            let before = try db.outbox.lastDeliveryID()
+            _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "leak"), actor: db.actor)
+            return (try db.outbox.reach(advisory: advisory.id, after: before), try db.count("deliveries"))
+        }
+        #expect(rowsInside == 3)
+        #expect(rehearsed.first?.channels == 8)
+        #expect(try db.count("deliveries") == 0)
+
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "leak"), actor: db.actor)
+        // A revision of the published advisory finds its channels all written first.
+        _ = try db.advisories.revise(
+            advisory.id, AdvisoryPatch(summary: "Corrected."), notes: try ChangeNotes(reason: "typo"), actor: db.actor)
+        #expect(try channelRows(db).rows.keys.sorted() == channels.map(\.id))
+        #expect(try db.count("channel_fan_outs") == 0)
+        #expect(try db.outbox.reach(advisory: advisory.id, after: 0).first?.channels == 8)
+    }
 }
