@@ -15,6 +15,6 @@ CREATE TABLE channel_fan_outs (
     project_language  TEXT    NOT NULL   -- the language of a channel without one of its own
 );
 CREATE INDEX channel_fan_outs_advisory ON channel_fan_outs (advisory_id);
--- A project's channels in id order, and its kinds and languages without reading every row.
+-- A project's channels in id order, and its kinds and languages from an index alone (not every row).
 CREATE INDEX channels_project ON channels (project_id, id);
 CREATE INDEX channels_groups ON channels (project_id, kind, language) WHERE disabled_at IS NULL;

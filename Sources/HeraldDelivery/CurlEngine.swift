@@ -256,15 +256,25 @@ public final class CurlEngine: @unchecked Sendable {
         }
     }
 
-    private func adopt(_ result: Made, for origin: Origin) {
+    private func adopt(_ made: Made, for origin: Origin) {
         origin.connecting -= 1
         connecting -= 1
+        var result = made
+        // A socket the thread cannot wait on would never be answered: that connect failed.
+        if case let .connected(easy, socket, errorBuffer) = made, !epoll.add(socket) {
+            let words = "the engine cannot wait on the connection (epoll_ctl: errno \(errno))"
+            curl_easy_cleanup(easy)
+            errorBuffer.deallocate()
+            result = .failed(
+                CurlResult(
+                    code: Int32(CURLE_COULDNT_CONNECT.rawValue), error: words, responseCode: 0, retryAfter: nil,
+                    responseSnippet: ""))
+        }
         switch result {
         case let .connected(easy, socket, errorBuffer):
             let connection = Connection(easy: easy, socket: socket, errorBuffer: errorBuffer, origin: origin, now: now)
             connections.append(connection)
             bySocket[socket] = connection
-            epoll.add(socket)
             origin.open += 1
             if let transfer = origin.waiting.next() {
                 begin(connection, transfer)

@@ -74,20 +74,22 @@ final class Epoll {
 
     deinit { Glibc.close(fd) }
 
-    func add(_ socket: Int32) { control(EPOLL_CTL_ADD, socket, writable: false) }
+    /// Whether the socket is in the set now.
+    @discardableResult
+    func add(_ socket: Int32) -> Bool { control(EPOLL_CTL_ADD, socket, writable: false) }
 
-    func change(_ socket: Int32, writable: Bool) { control(EPOLL_CTL_MOD, socket, writable: writable) }
+    func change(_ socket: Int32, writable: Bool) { _ = control(EPOLL_CTL_MOD, socket, writable: writable) }
 
     func remove(_ socket: Int32) {
         var event = epoll_event()
         _ = epoll_ctl(fd, EPOLL_CTL_DEL, socket, &event)
     }
 
-    private func control(_ operation: Int32, _ socket: Int32, writable: Bool) {
+    private func control(_ operation: Int32, _ socket: Int32, writable: Bool) -> Bool {
         var event = epoll_event()
         event.events = EPOLLIN.rawValue | (writable ? EPOLLOUT.rawValue : 0)
         event.data.fd = socket
-        _ = epoll_ctl(fd, operation, socket, &event)
+        return epoll_ctl(fd, operation, socket, &event) == 0
     }
 
     /// Waits up to `timeout` ms for sockets ready; returns how many of `events` it filled.

@@ -22,8 +22,11 @@ extension OutboxStore {
         // A notice of this advisory still being written reaches all its providers before the
         // next is written: a revision or a publication goes to everyone the last one told. A
         // cancellation instead stops it: those not yet written were not told, and are not now.
+        // Its public channels (a pre-announcement's) are all written first: a channel told of
+        // the advisory is told it is cancelled.
         if kind == .cancellation {
             try database.run("DELETE FROM provider_fan_outs WHERE advisory_id = ?", .integer(advisory.id))
+            try finishChannelFanOuts(advisory: advisory.id)
         } else {
             try finishFanOuts(advisory: advisory.id)
         }
@@ -77,12 +80,16 @@ extension OutboxStore {
         // notice, and the rest by `continueFanOut` right after, up to the last channel there is
         // now. A project's thousands of endpoints then get their first sends within
         // milliseconds of the instant, not after every row is written.
-        let lastChannel =
-            try database.first(
-                "SELECT coalesce(max(id), 0) FROM channels WHERE project_id = ?", .integer(project.id)
-            ) { $0.int(0) } ?? 0
-        let firstShareEnd = try channelShareEnd(
-            project: project.id, after: 0, size: settings.channelsFirstShare, last: lastChannel)
+        var lastChannel: Int64 = 0
+        var firstShareEnd: Int64 = 0
+        if !plan.channels.isEmpty {
+            lastChannel =
+                try database.first(
+                    "SELECT coalesce(max(id), 0) FROM channels WHERE project_id = ?", .integer(project.id)
+                ) { $0.int(0) } ?? 0
+            firstShareEnd = try channelShareEnd(
+                project: project.id, after: 0, size: settings.channelsFirstShare, last: lastChannel)
+        }
         var channelGroups: [JSON] = []
         for audience in plan.channels {
             let content = publicContent.get(audience.language)
@@ -114,7 +121,7 @@ extension OutboxStore {
             let group = ChannelGroup(format: format, language: audience.language, payload: body)
             count += try writeChannels(
                 group, notice: notice, project: project.id, projectLanguage: writer.language, after: 0,
-                through: firstShareEnd)
+                through: firstShareEnd, addedBy: clock.now)
             channelGroups.append(group.json)
         }
         if firstShareEnd < lastChannel && !channelGroups.isEmpty {
@@ -144,11 +151,13 @@ extension OutboxStore {
 
     }
 
-    /// Writes the rows of `group`'s channels with ids in `after...through`, set-wise (a project
-    /// may have thousands of endpoints; one statement is far cheaper than one each); returns how many.
+    /// Writes the rows of `group`'s channels with ids in `after...through` added by `addedBy` (the
+    /// notice's instant: a channel removed and added again between two shares may get an id that
+    /// was taken), set-wise (a project may have thousands of endpoints; one statement is far
+    /// cheaper than one each); returns how many.
     private func writeChannels(
         _ group: ChannelGroup, notice: NoticeRef, project: Int64, projectLanguage: Language, after: Int64,
-        through: Int64
+        through: Int64, addedBy: Date
     ) throws -> Int {
         try database.run(
             """
@@ -158,13 +167,13 @@ extension OutboxStore {
                    'pending', ?4, ?4
             FROM channels c
             WHERE c.project_id = ?5 AND c.id > ?9 AND c.id <= ?10 AND c.kind = ?2 AND c.disabled_at IS NULL
-              AND coalesce(c.language, ?7) = ?8
+              AND coalesce(c.language, ?7) = ?8 AND c.created_at <= ?11
             ORDER BY c.id
             """,
             [
                 .integer(notice.id), .text(group.format.rawValue), .integer(group.payload), .date(clock.now),
                 .integer(project), .text(notice.key), .text(projectLanguage.rawValue),
-                .text(group.language.rawValue), .integer(after), .integer(through),
+                .text(group.language.rawValue), .integer(after), .integer(through), .date(addedBy),
             ])
     }
 
@@ -184,12 +193,12 @@ extension OutboxStore {
     @discardableResult
     private func writeNextChannelShare(of noticeID: Int64) throws -> Bool {
         guard
-            let (project, after, last, storedGroups, projectLanguage, key) = try database.first(
+            let (project, after, last, storedGroups, projectLanguage, key, instant) = try database.first(
                 """
-                SELECT f.project_id, f.after_channel, f.last_channel, f.groups, f.project_language, n.key
+                SELECT f.project_id, f.after_channel, f.last_channel, f.groups, f.project_language, n.key, n.created_at
                 FROM channel_fan_outs f JOIN notices n ON n.id = f.notice_id WHERE f.notice_id = ?
                 """, .integer(noticeID),
-                map: { ($0.int(0), $0.int(1), $0.int(2), $0.text(3), $0.text(4), $0.text(5)) })
+                map: { ($0.int(0), $0.int(1), $0.int(2), $0.text(3), $0.text(4), $0.text(5), $0.date(6)) })
         else { return false }
         let end = try channelShareEnd(project: project, after: after, size: settings.channelsPerTransaction, last: last)
         var written = 0
@@ -206,7 +215,7 @@ extension OutboxStore {
             written += try writeChannels(
                 group, notice: NoticeRef(id: noticeID, key: key), project: project,
                 projectLanguage: Language(rawValue: projectLanguage) ?? settings.defaultLanguage, after: after,
-                through: end)
+                through: end, addedBy: instant)
         }
         try database.run(
             "UPDATE notices SET recipients = recipients + ? WHERE id = ?", .int(written), .integer(noticeID))
@@ -412,7 +421,8 @@ extension OutboxStore {
         }
     }
 
-    /// Writes the next share of the oldest provider notice still being written (of `advisory`,
+    /// Writes the next share of public channels of the oldest notice still being written to
+    /// them, else of providers of the oldest provider notice still being written (of `advisory`,
     /// when given), in one transaction. Returns nil when none is, else whether any is still
     /// being written after it. The scheduler calls it between instants.
     public func continueFanOut(advisory: Int64? = nil) throws -> Bool? {
@@ -449,7 +459,7 @@ extension OutboxStore {
         ) { $0.int(0) != 0 } ?? false
     }
 
-    /// Whether a publication is still being written to its channels: the scheduler writes the
+    /// Whether a release or pre-announcement is still being written to its channels: the scheduler writes the
     /// next share of those at once, not after the pause it leaves a notice that just fired.
     public func isWritingChannels() throws -> Bool {
         try database.first("SELECT 1 FROM channel_fan_outs LIMIT 1") { _ in true } ?? false
@@ -498,7 +508,8 @@ extension OutboxStore {
             """
             SELECT f.notice_id, n.kind,
                    (SELECT count(*) FROM channels c WHERE c.project_id = f.project_id AND c.id > f.after_channel
-                                                      AND c.id <= f.last_channel AND c.kind <> 'email' AND c.disabled_at IS NULL)
+                                                      AND c.id <= f.last_channel AND c.kind <> 'email' AND c.disabled_at IS NULL
+                                                      AND c.created_at <= n.created_at)
             FROM channel_fan_outs f JOIN notices n ON n.id = f.notice_id WHERE f.advisory_id = ?
             """, .integer(advisory), map: { ($0.int(0), $0.text(1), Int($0.int(2))) })
         {
@@ -512,15 +523,21 @@ extension OutboxStore {
         return reach
     }
 
-    /// Writes the provider notices of `advisory` still being written to the end, inside the
-    /// caller's transaction.
-    private func finishFanOuts(advisory: Int64) throws {
+    /// Writes the public channels of `advisory`'s notices still being written to the end,
+    /// inside the caller's transaction.
+    private func finishChannelFanOuts(advisory: Int64) throws {
         for notice in try database.query(
             "SELECT notice_id FROM channel_fan_outs WHERE advisory_id = ? ORDER BY notice_id", .integer(advisory),
             map: { $0.int(0) })
         {
             while try writeNextChannelShare(of: notice) {}
         }
+    }
+
+    /// Writes the provider notices of `advisory` still being written to the end, inside the
+    /// caller's transaction.
+    private func finishFanOuts(advisory: Int64) throws {
+        try finishChannelFanOuts(advisory: advisory)
         let notices = try database.query(
             "SELECT notice_id FROM provider_fan_outs WHERE advisory_id = ? ORDER BY notice_id", .integer(advisory)
         ) { $0.int(0) }

@@ -360,20 +360,23 @@ import Testing
         #expect(try db.count("channel_fan_outs") == 1)
         #expect(try db.outbox.isWritingFanOut(advisory: advisory.id))
 
-        // Between two shares: a channel added after the instant is not one the publication had;
-        // one disabled is not written to.
+        // Between two shares: a channel added after the instant is not one the publication had,
+        // even with the id of one removed (the last: SQLite gives its id again); one disabled is
+        // not written to.
+        try db.channels.remove(channels[9].id, actor: db.actor)
+        db.manualClock.advance(by: 1)
         let late = try db.channels.add(
             NewChannel(projectSlug: "demo", kind: .webhook, target: "https://hooks.example/late", secret: nil),
             actor: db.actor)
         try db.database.run("UPDATE channels SET disabled_at = 1 WHERE id = ?", .integer(channels[8].id))
         var shares = 0
         while try db.outbox.continueFanOut() == true { shares += 1 }
-        #expect(shares == 2)  // 3, 3 and the last 2 (of which one disabled)
+        #expect(late.id == channels[9].id)
+        #expect(shares == 2)  // channels 3-5, 6-8 (8 disabled) and 9 (removed)
         let (rows, bodies) = try channelRows(db)
-        let expected = channels.map(\.id).filter { $0 != channels[8].id }
+        let expected = channels.prefix(8).map(\.id)
         #expect(rows.keys.sorted() == expected)
         #expect(rows.values.allSatisfy { $0 == 1 }, "\(rows)")
-        #expect(rows[late.id] == nil)
         // One body per format and language, the same in every share.
         #expect(bodies == 2)
         #expect(try db.count("channel_fan_outs") == 0)
@@ -401,5 +404,31 @@ import Testing
         #expect(try channelRows(db).rows.keys.sorted() == channels.map(\.id))
         #expect(try db.count("channel_fan_outs") == 0)
         #expect(try db.outbox.reach(advisory: advisory.id, after: 0).first?.channels == 8)
+    }
+
+    @Test func aCancellationWaitsUntilThePreAnnouncementReachedEveryChannel() throws {
+        let (db, channels) = try channelDatabase(6)
+        let advisory = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: db.clock.now + 86_400, preAnnounce: db.clock.now), actor: db.actor)
+        #expect(try db.advisories.fireDue().map(\.kind) == [.preAnnouncement])
+        #expect(try db.count("channel_fan_outs") == 1)
+        db.manualClock.advance(by: 1)
+        let late = try db.channels.add(
+            NewChannel(projectSlug: "demo", kind: .webhook, target: "https://hooks.example/late", secret: nil),
+            actor: db.actor)
+        _ = try db.advisories.cancel(advisory.id, notes: try ChangeNotes(reason: "not a flaw"), actor: db.actor)
+        // The pre-announcement reached every channel it had before the cancellation was written,
+        // not after it; the cancellation goes to those and to the channels there are now, in shares.
+        func ids(_ kind: String) throws -> [Int64] {
+            try db.database.query(
+                """
+                SELECT d.channel_id FROM deliveries d JOIN notices n ON n.id = d.notice_id
+                WHERE n.kind = ? AND d.transport = 'webhook' ORDER BY d.channel_id
+                """, .text(kind), map: { $0.int(0) })
+        }
+        #expect(try ids("pre-announcement") == channels.map(\.id))
+        while try db.outbox.continueFanOut() == true {}
+        #expect(try ids("cancellation") == channels.map(\.id) + [late.id])
     }
 }
