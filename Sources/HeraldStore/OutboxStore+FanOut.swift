@@ -148,7 +148,6 @@ extension OutboxStore {
         var payload: Int64
 
         var json: JSON { .array([.string(format.rawValue), .string(language.rawValue), .int(Int(payload))]) }
-
     }
 
     /// Writes the rows of `group`'s channels with ids in `after...through` added by `addedBy` (the
@@ -189,7 +188,7 @@ extension OutboxStore {
         return min(end ?? last, last)
     }
 
-    /// Writes the next share of channels of a publication still being written; returns whether more remain.
+    /// Writes the next share of channels of a notice still being written to them; returns whether more remain.
     @discardableResult
     private func writeNextChannelShare(of noticeID: Int64) throws -> Bool {
         guard
@@ -431,7 +430,7 @@ extension OutboxStore {
         guard try isWritingFanOut(advisory: advisory) else { return nil }
         let only = advisory.map(SQLValue.integer) ?? .null
         return try database.write {
-            // A publication's channels first: their endpoints wait on them since the instant.
+            // A release's (or pre-announcement's) channels first: their endpoints wait on them since the instant.
             if let notice = try database.first(
                 "SELECT notice_id FROM channel_fan_outs WHERE ?1 IS NULL OR advisory_id = ?1 ORDER BY notice_id LIMIT 1",
                 only, map: { $0.int(0) })
@@ -503,7 +502,7 @@ extension OutboxStore {
                     channels: 0, organizations: $0.strings(2))
             }
         }
-        // A publication's channels not written yet: those there were at its instant, still enabled.
+        // Channels not written yet: those there were at the notice's instant, still enabled.
         for (notice, kind, channels) in try database.query(
             """
             SELECT f.notice_id, n.kind,
