@@ -9,8 +9,12 @@ public struct WorkerSettings: Sendable {
     public var maxInFlight = 512
     /// Transfers handed to the engine for one host (one SMTP relay, one webhook host); the
     /// engine runs 8 of them at a time and starts the next as one ends. A slow host fills its
-    /// own share, never the others'.
-    public var maxPerHost = 64
+    /// own share, never the others'. Enough for the engine to go on sending while the worker
+    /// records and claims (1–3 ms, more when its thread is preempted): at 64, some 2 ms of
+    /// sends to one host, the engine ran dry during the transaction.
+    public var maxPerHost = 192
+    /// The first claim from idle: its sends start while the next, bigger cut is claimed.
+    public var firstCut = 64
     /// How long a claim lasts, at least. Only one `serve` runs per database and it gives every
     /// lease back at start, so a lease only has to outlast the wait of a claimed row behind
     /// its host's slow sends, never a crash: the worker stretches it to the host's whole
@@ -124,7 +128,7 @@ public struct OutboxWorker: Sendable {
         // a claimed row waits a bounded time, well inside its lease.
         var queued: [String: [ClaimedDelivery]] = [:]
         var queuedCount = 0
-        let backlogPerHost = settings.maxPerHost * 4
+        let backlogPerHost = settings.maxPerHost * 2
         // Even if every send to a host hung until its timeout, one at a time, no claimed row of
         // it would outlive its lease and be claimed a second time while still waiting here.
         let lease = max(settings.lease, Double(backlogPerHost) * settings.sendTimeout)
@@ -213,9 +217,9 @@ public struct OutboxWorker: Sendable {
                         && (hungry || ContinuousClock.now - lastClaim >= .milliseconds(10))
                     {
                         lastClaim = .now
-                        // From idle, a small first cut (one host's share): its sends start while
-                        // the next cut is claimed, not after a claim of hundreds of rows.
-                        let limit = held == 0 ? settings.maxPerHost : settings.maxInFlight * 2 - held
+                        // From idle, a small first cut: its sends start while the next cut is
+                        // claimed, not after a claim of hundreds of rows.
+                        let limit = held == 0 ? settings.firstCut : settings.maxInFlight * 2 - held
                         let claimed = try flush(claiming: limit, free: room)
                         for delivery in claimed {
                             queued[delivery.host, default: []].append(delivery)
