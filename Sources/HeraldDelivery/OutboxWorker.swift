@@ -5,8 +5,9 @@ import Logging
 
 /// Tunables of the delivery workers.
 public struct WorkerSettings: Sendable {
-    /// Transfers handed to the engine at once.
-    public var maxInFlight = 512
+    /// Transfers handed to the engine at once: more than five hosts' full shares, so hosts
+    /// that hang (each send up to `sendTimeout`) leave the others room.
+    public var maxInFlight = 1024
     /// Transfers handed to the engine for one host (one SMTP relay, one webhook host); the
     /// engine runs 8 of them at a time and starts the next as one ends. A slow host fills its
     /// own share, never the others'. Enough for the engine to go on sending while the worker
