@@ -16,6 +16,9 @@ public struct WorkerSettings: Sendable {
     public var maxPerHost = 192
     /// The first claim from idle: its sends start while the next, bigger cut is claimed.
     public var firstCut = 64
+    /// Rows claimed and not yet recorded, in flight or waiting for their host: it bounds one
+    /// claim's transaction, which a publication due meanwhile waits for.
+    public var maxHeld = 1024
     /// How long a claim lasts, at least. Only one `serve` runs per database and it gives every
     /// lease back at start, so a lease only has to outlast the wait of a claimed row behind
     /// its host's slow sends, never a crash: the worker stretches it to the host's whole
@@ -214,13 +217,13 @@ public struct OutboxWorker: Sendable {
                     // A claim is a write transaction: take rows in big cuts, when a busy host has
                     // drawn down half its backlog, and look for other hosts' work every 10 ms.
                     let hungry = inFlight == 0 || room.values.contains { $0 >= backlogPerHost / 2 }
-                    if held < settings.maxInFlight * 2
+                    if held < settings.maxHeld
                         && (hungry || ContinuousClock.now - lastClaim >= .milliseconds(10))
                     {
                         lastClaim = .now
                         // From idle, a small first cut: its sends start while the next cut is
                         // claimed, not after a claim of hundreds of rows.
-                        let limit = held == 0 ? settings.firstCut : settings.maxInFlight * 2 - held
+                        let limit = held == 0 ? settings.firstCut : settings.maxHeld - held
                         let claimed = try flush(claiming: limit, free: room)
                         for delivery in claimed {
                             queued[delivery.host, default: []].append(delivery)
