@@ -25,6 +25,8 @@ public final class CurlEngine: @unchecked Sendable {
     // Shared with callers and the connecting threads, guarded by `lock`.
     private let lock = NSLock()
     private var incoming: [Transfer] = []
+    /// Endpoints whose origins to connect to ahead of their sends.
+    private var connectingAhead: [(urls: [String], refusePrivate: Bool)] = []
     /// Connections made for an origin, by its key.
     private var made: [(String, Made)] = []
     private var stopping = false
@@ -106,6 +108,21 @@ public final class CurlEngine: @unchecked Sendable {
         }
     }
 
+    /// Opens connections to the origins of `urls` ahead of their sends, as many to each as it
+    /// has URLs there (within its share), sending nothing on them: a publication's first sends
+    /// then find them made. Only ever at or after an instant: a connection to a public endpoint
+    /// before it would tell that endpoint something is coming. Unused, they close after `idleLimit`.
+    /// The URLs are read on the engine's thread, idle then, not on the caller's.
+    public func connectAhead(to urls: [String], refusePrivate: Bool) {
+        guard !urls.isEmpty else { return }
+        let wake = lock.withLock { () -> Bool in
+            guard !stopping else { return false }
+            connectingAhead.append((urls, refusePrivate))
+            return true
+        }
+        if wake { wakePipe.wake() }
+    }
+
     /// libcurl's version, for logs.
     public static var version: String {
         _ = globalInit
@@ -118,13 +135,15 @@ public final class CurlEngine: @unchecked Sendable {
         now = ProcessInfo.processInfo.systemUptime
         epoll.add(wakePipe.readEnd)
         while true {
-            let (batch, newlyMade, stop, drop) = lock.withLock { () -> ([Transfer], [(String, Made)], Bool, Bool) in
+            let (batch, newlyMade, ahead, stop, drop) = lock.withLock {
+                () -> ([Transfer], [(String, Made)], [(urls: [String], refusePrivate: Bool)], Bool, Bool) in
                 defer {
                     incoming.removeAll(keepingCapacity: true)
                     made.removeAll()
+                    connectingAhead.removeAll()
                     droppingWaiting = false
                 }
-                return (incoming, made, stopping, droppingWaiting)
+                return (incoming, made, connectingAhead, stopping, droppingWaiting)
             }
             var touched: [Origin] = []
             for transfer in batch {
@@ -137,6 +156,7 @@ public final class CurlEngine: @unchecked Sendable {
             }
             // An origin is kept while it has a connection coming.
             for (key, result) in newlyMade { adopt(result, for: origins[key]!) }
+            for (urls, refusePrivate) in ahead { openAhead(to: urls, refusePrivate: refusePrivate) }
             for origin in touched {
                 origin.isTouched = false
                 dispatch(origin)
@@ -159,10 +179,29 @@ public final class CurlEngine: @unchecked Sendable {
         finished.signal()
     }
 
+    /// As many connections to each origin as it has URLs among `urls`, within its share.
+    private func openAhead(to urls: [String], refusePrivate: Bool) {
+        var wanted: [String: (origin: String, connections: Int)] = [:]
+        for url in urls {
+            guard let target = HTTPTarget(url) else { continue }
+            wanted[Transfer.originKey(target.origin, refusePrivate: refusePrivate), default: (target.origin, 0)]
+                .connections += 1
+        }
+        for (key, want) in wanted {
+            let origin = self.origin(key: key, url: want.origin, refusePrivate: refusePrivate)
+            openConnections(to: origin, upTo: want.connections)
+            forgetIfUnused(origin)
+        }
+    }
+
     private func origin(for transfer: Transfer) -> Origin {
-        if let origin = origins[transfer.originKey] { return origin }
-        let origin = Origin(key: transfer.originKey, url: transfer.origin, refusePrivate: transfer.refusePrivate)
-        origins[transfer.originKey] = origin
+        origin(key: transfer.originKey, url: transfer.origin, refusePrivate: transfer.refusePrivate)
+    }
+
+    private func origin(key: String, url: String, refusePrivate: Bool) -> Origin {
+        if let origin = origins[key] { return origin }
+        let origin = Origin(key: key, url: url, refusePrivate: refusePrivate)
+        origins[key] = origin
         return origin
     }
 
@@ -243,17 +282,33 @@ public final class CurlEngine: @unchecked Sendable {
                 close(unused)
                 continue
             }
-            origin.connecting += 1
-            connecting += 1
-            let (key, url, refusePrivate, settings) = (origin.key, origin.url, origin.refusePrivate, settings)
-            let thread = Thread { [self] in
-                let result = Self.connect(url: url, refusePrivate: refusePrivate, settings: settings)
-                lock.withLock { made.append((key, result)) }
-                wakePipe.wake()
-            }
-            thread.name = "herald-curl-connect"
-            thread.start()
+            startConnecting(origin)
         }
+    }
+
+    /// Connections made ahead of sends, up to `count` for the origin (within its share), only
+    /// where there is room: connecting ahead never closes another origin's connection.
+    private func openConnections(to origin: Origin, upTo count: Int) {
+        guard now >= origin.retryConnectAt else { return }
+        while origin.open + origin.connecting < min(count, settings.maxConnectionsPerHost)
+            && connections.count + connecting < settings.maxConnections
+        {
+            startConnecting(origin)
+        }
+    }
+
+    /// One connection to the origin, made on a thread of its own and adopted when it is.
+    private func startConnecting(_ origin: Origin) {
+        origin.connecting += 1
+        connecting += 1
+        let (key, url, refusePrivate, settings) = (origin.key, origin.url, origin.refusePrivate, settings)
+        let thread = Thread { [self] in
+            let result = Self.connect(url: url, refusePrivate: refusePrivate, settings: settings)
+            lock.withLock { made.append((key, result)) }
+            wakePipe.wake()
+        }
+        thread.name = "herald-curl-connect"
+        thread.start()
     }
 
     private func adopt(_ made: Made, for origin: Origin) {
@@ -565,9 +620,14 @@ private final class Transfer {
     ) {
         self.request = request
         self.origin = origin
-        originKey = (refusePrivate ? "" : "private allowed ") + origin
+        originKey = Self.originKey(origin, refusePrivate: refusePrivate)
         self.refusePrivate = refusePrivate
         self.completion = completion
+    }
+
+    /// The same origin with private targets allowed or not is two: they never share a connection.
+    static func originKey(_ origin: String, refusePrivate: Bool) -> String {
+        (refusePrivate ? "" : "private allowed ") + origin
     }
 
     /// Why a request cannot be sent, on any try: nothing of it went out.

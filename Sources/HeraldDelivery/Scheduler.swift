@@ -21,6 +21,12 @@ public struct Scheduler: Sendable {
     let bell: SchedulerBell
     /// Called after every pass with what fired: health checks and caches listen here.
     public var onLoop: @Sendable ([Advisories.Fired]) -> Void = { _ in }
+    /// Where a publication's chat and webhook channels are sent: as it fires, before its rows
+    /// are written, connections to its first endpoints are made (never earlier: the instant
+    /// has passed when a publication is due).
+    public var webhooks: (any Transport)?
+    /// The endpoints connected to ahead: the worker's first cut of a fan-out.
+    static let endpointsConnectedAhead = 64
 
     /// Creates a scheduler that opens its own connection to `databasePath` and rings `doorbell`
     /// after a fan-out; `bell` wakes it before its next look (a request that changed rows).
@@ -111,6 +117,17 @@ public struct Scheduler: Sendable {
                                 "error": "\(failure.error)",
                                 "attempt": "\(failures)", "retry_in_s": "\(delay)",
                             ])
+                    },
+                    beforeFire: { id, kind in
+                        // Made while the fan-out is written, on the core that transaction leaves
+                        // free: the first sends find their connections ready. A failed look only
+                        // means the sends connect themselves.
+                        guard kind == .publication, let webhooks else { return }
+                        if let endpoints = try? outboxStore.firstPublicEndpoints(
+                            advisory: id, limit: Self.endpointsConnectedAhead), !endpoints.isEmpty
+                        {
+                            webhooks.connectAhead(to: endpoints)
+                        }
                     })
                 for notice in fired { backoff[notice.advisoryID] = nil }
                 // Private notices not getting through: looked at twice a minute, not every pass.

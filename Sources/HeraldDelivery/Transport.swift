@@ -13,6 +13,8 @@ public protocol Transport: Sendable {
     var destination: String { get }
     /// Stopping: sends started but still waiting for a connection end as `.notAttempted`.
     func stopWaiting()
+    /// Sends to these recipients are about to start (a publication is firing): connect ahead.
+    func connectAhead(to recipients: [String])
 }
 
 extension Transport {
@@ -23,4 +25,7 @@ extension Transport {
 
     /// Does nothing: a transport that does not queue sends has none waiting.
     public func stopWaiting() {}
+
+    /// Does nothing: a transport without connections of its own has none to make ahead.
+    public func connectAhead(to recipients: [String]) {}
 }

@@ -57,6 +57,12 @@ public struct WebhookTransport: Transport {
             method: method, url: url, headers: headers, body: delivery.payload, refusePrivate: !allowPrivateTargets)
     }
 
+    /// Connects to the endpoints' hosts ahead of their sends, with the check of private
+    /// addresses their sends get.
+    public func connectAhead(to recipients: [String]) {
+        engine.connectAhead(to: recipients, refusePrivate: !allowPrivateTargets)
+    }
+
     /// Ends the sends still waiting for a connection to an endpoint as `.notAttempted`.
     public func stopWaiting() { engine.dropWaiting() }
 

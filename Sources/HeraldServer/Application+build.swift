@@ -49,6 +49,7 @@ public func buildApplication(
         var scheduler = Scheduler(
             databasePath: configuration.databasePath, clock: clock, outbox: configuration.outbox, doorbell: doorbell,
             logger: logger, poll: delivery.schedulerPoll, bell: schedulerBell)
+        scheduler.webhooks = delivery.webhooks
         scheduler.onLoop = { fired in
             health.schedulerBeat()
             if fired.contains(where: { $0.kind == .publication || $0.kind == .preAnnouncement }) { cache.invalidate() }

@@ -458,6 +458,17 @@ extension OutboxStore {
         ) { $0.int(0) != 0 } ?? false
     }
 
+    /// The URLs of the first `limit` chat and webhook channels of the advisory's project, in the
+    /// order a publication's rows are written and claimed: where its first sends go.
+    public func firstPublicEndpoints(advisory: Int64, limit: Int) throws -> [String] {
+        try database.query(
+            """
+            SELECT c.target FROM channels c JOIN advisories a ON a.project_id = c.project_id
+            WHERE a.id = ? AND c.kind <> 'email' AND c.disabled_at IS NULL ORDER BY c.id LIMIT ?
+            """, [.integer(advisory), .int(limit)]
+        ) { $0.text(0) }
+    }
+
     /// Whether a release or pre-announcement is still being written to its channels: the scheduler writes the
     /// next share of those at once, not after the pause it leaves a notice that just fired.
     public func isWritingChannels() throws -> Bool {

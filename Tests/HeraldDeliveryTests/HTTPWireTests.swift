@@ -169,6 +169,35 @@ import Testing
         try await body(engine, receiver)
     }
 
+    /// Connections asked for ahead are made, within the origin's share, and stay silent; the
+    /// request that follows goes on one of them, not on a new one. Ahead or not, a private
+    /// address is not connected to when it is to be refused.
+    @Test func connectionsMadeAheadCarryTheFirstRequests() async throws {
+        let listener = try HandAnsweredListener()
+        let engine = CurlEngine(settings: CurlSettings(connectTimeout: 2, totalTimeout: 5, maxConnectionsPerHost: 2))
+        defer { engine.shutdown() }
+        let url = "http://127.0.0.1:\(listener.port)/hook"
+        engine.connectAhead(to: [url], refusePrivate: true)
+        #expect(listener.accept(within: 0.3) == nil, "connected to a private address to be refused")
+        engine.connectAhead(to: [url, url + "?two", url + "?three"], refusePrivate: false)
+        let made = [listener.accept(within: 2), listener.accept(within: 2)].compactMap { $0 }
+        #expect(made.count == 2)
+        #expect(listener.accept(within: 0.3) == nil, "more connections than the origin's share")
+        #expect(made.allSatisfy { listener.read($0, within: 0.1).isEmpty }, "sent something on a connection made ahead")
+
+        async let answer = post(engine, url)
+        var carrier: Int32?
+        for _ in 0..<40 where carrier == nil {
+            carrier = made.first {
+                String(decoding: listener.read($0, within: 0.05), as: UTF8.self).hasPrefix("POST /hook ")
+            }
+        }
+        let connection = try #require(carrier, "the request came on neither connection made ahead")
+        listener.write(connection, "HTTP/1.1 204 No Content\r\n\r\n")
+        #expect(await answer.responseCode == 204)
+        #expect(listener.accept(within: 0.2) == nil, "a new connection for the request")
+    }
+
     @Test func theEngineReadsEveryFramingAndKeepsAConnectionOnlyWhenItMay() async throws {
         // One connection for the host: every request that can reuse it must.
         try await withReceiver { engine, receiver async throws in

@@ -85,6 +85,43 @@ import Testing
         #expect(lag >= 0)
     }
 
+    /// As a publication fires, and not before its instant, connections to its chat and webhook
+    /// endpoints are asked for (not its mailing lists', nor a disabled channel's), before its
+    /// rows are written: its first sends find them made. The early notice before it asks for none.
+    @Test func aPublicationConnectsToItsEndpointsAsItFiresNeverBefore() async throws {
+        let db = try TestDatabase(clock: SystemClock())
+        try db.addProject()
+        try db.addProviders(2)
+        func add(_ kind: ChannelKind, _ target: String) throws -> Int64 {
+            try db.channels.add(
+                NewChannel(projectSlug: "demo", kind: kind, target: target, secret: nil), actor: db.actor
+            ).id
+        }
+        _ = try add(.email, "announce@lists.example")
+        _ = try add(.slack, "https://hooks.slack.example/services/T1")
+        let disabled = try add(.webhook, "https://disabled.example/hook")
+        _ = try add(.webhook, "https://receiver.example/hook")
+        try db.database.run("UPDATE channels SET disabled_at = 1 WHERE id = ?", .integer(disabled))
+        let embargo = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 1.5).rounded(.up))
+        _ = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"),
+            schedule: Schedule(embargo: embargo, earlyNotice: db.clock.now + 0.1), actor: db.actor)
+
+        let webhooks = try ConnectAheadRecorder(databasePath: db.path)
+        let done = try await runService(db, mail: TimedTransport(delay: 0), webhooks: webhooks) {
+            try db.database.first(
+                "SELECT count(*) FROM deliveries d JOIN notices n ON n.id = d.notice_id WHERE n.kind = 'publication' AND d.state = 'delivered'"
+            ) { $0.int(0) } == 5  // the two providers told early, the list, the two endpoints
+        }
+        #expect(done)
+        let asked = webhooks.asked
+        #expect(asked.count == 1, "\(asked)")
+        #expect(
+            asked.first?.recipients == ["https://hooks.slack.example/services/T1", "https://receiver.example/hook"])
+        #expect((asked.first?.at ?? .distantPast) >= embargo, "asked before the instant")
+        #expect(asked.first?.stateThen == "scheduled", "asked after the publication was written")
+    }
+
     /// A restart after the instant publishes at once, without a late early notice.
     @Test func aRestartAfterTheInstantPublishesAtOnce() async throws {
         let clock = ManualClock(Date())
@@ -151,5 +188,26 @@ import Testing
         #expect(
             try #require(healthyLag) < 0.1, "the healthy advisory was published \(healthyLag ?? -1) s after its instant"
         )
+    }
+}
+
+/// Delivers everything at once and records each ask to connect ahead: when, for whom, and the
+/// advisory's state at that moment (read on a connection of its own).
+final class ConnectAheadRecorder: Transport, @unchecked Sendable {
+    private let lock = NSLock()
+    private let database: Database
+    private var records: [(at: Date, recipients: [String], stateThen: String?)] = []
+
+    init(databasePath: String) throws { database = try Database(path: databasePath) }
+
+    var asked: [(at: Date, recipients: [String], stateThen: String?)] { lock.withLock { records } }
+    var destination: String { "webhook" }
+
+    func send(_ delivery: ClaimedDelivery) async -> SendResult { .delivered }
+
+    func connectAhead(to recipients: [String]) {
+        let at = Date()
+        let state = try? database.first("SELECT state FROM advisories ORDER BY id DESC LIMIT 1") { $0.text(0) }
+        lock.withLock { records.append((at, recipients, state)) }
     }
 }

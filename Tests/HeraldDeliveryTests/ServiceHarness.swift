@@ -15,13 +15,15 @@ func runService(
     let doorbell = Doorbell()
     var logger = log.map { counter in Logger(label: "herald-test") { _ in counter } } ?? Logger(label: "herald-test")
     logger.logLevel = .warning
-    let scheduler = Scheduler(
+    var scheduler = Scheduler(
         databasePath: db.path, clock: SystemClock(), outbox: db.settings, doorbell: doorbell, logger: logger,
         poll: .milliseconds(200))
+    // As `serve` has it: a publication connects to its endpoints as it fires.
+    scheduler.webhooks = webhooks
     let worker = OutboxWorker(
         databasePath: db.path, clock: SystemClock(), mail: mail, webhooks: webhooks, settings: settings,
         doorbell: doorbell, logger: logger)
-    return try await withThrowingTaskGroup(of: Void.self) { group in
+    return try await withThrowingTaskGroup(of: Void.self) { [scheduler] group in
         group.addTask { try await scheduler.run() }
         group.addTask { try await worker.run() }
         let held = try await eventually(timeout: timeout, condition)

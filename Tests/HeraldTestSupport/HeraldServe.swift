@@ -211,3 +211,59 @@ public func runTool(_ name: String, _ arguments: [String]) throws -> (status: In
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
+
+/// A port on 127.0.0.1 whose connections a test accepts, reads and answers by hand: to see
+/// what a client does on the wire, connection by connection. Closes them all when released.
+public final class HandAnsweredListener {
+    /// The port it listens on.
+    public let port: Int
+    private let socketDescriptor: Int32
+    private var accepted: [Int32] = []
+
+    /// Binds and listens on a port the kernel picks; throws when it cannot.
+    public init() throws {
+        guard let (descriptor, port) = boundLoopbackSocket(listening: true) else {
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EADDRNOTAVAIL)
+        }
+        socketDescriptor = descriptor
+        self.port = port
+    }
+
+    deinit {
+        for descriptor in accepted { close(descriptor) }
+        close(socketDescriptor)
+    }
+
+    /// The next connection made to it, or nil when none comes within `seconds`.
+    public func accept(within seconds: Double) -> Int32? {
+        guard Self.readable(socketDescriptor, within: seconds) else { return nil }
+        let descriptor = Glibc.accept(socketDescriptor, nil, nil)
+        guard descriptor >= 0 else { return nil }
+        accepted.append(descriptor)
+        return descriptor
+    }
+
+    /// What the connection's peer sent within `seconds` (empty: nothing came).
+    public func read(_ descriptor: Int32, within seconds: Double) -> [UInt8] {
+        guard Self.readable(descriptor, within: seconds) else { return [] }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let count = recv(descriptor, &buffer, buffer.count, 0)
+        return count > 0 ? Array(buffer[..<count]) : []
+    }
+
+    /// Writes `text` whole on the connection.
+    public func write(_ descriptor: Int32, _ text: String) {
+        let bytes = Array(text.utf8)
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return }
+            written += count
+        }
+    }
+
+    private static func readable(_ descriptor: Int32, within seconds: Double) -> Bool {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, Int32(seconds * 1000)) == 1
+    }
+}
