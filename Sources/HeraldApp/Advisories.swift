@@ -185,10 +185,12 @@ public struct Advisories {
     /// published and gets no early notice or pre-announcement any more: they would come after
     /// the fact. A notice that fails is reported to `failed` and the others still fire;
     /// advisories `skip` names wait (the scheduler's backoff after a failure); `beforeFire`
-    /// runs between choosing a notice and firing it (tests use it to change the advisory in that gap).
+    /// runs between choosing a notice and firing it (tests use it to change the advisory in that gap);
+    /// `publishing` runs inside a publication's transaction once it is decided, before its
+    /// notices are written (the scheduler connects to its endpoints then).
     public func fireDue(
         actor: String = "scheduler", skip: (Int64) -> Bool = { _ in false }, failed: (Failure) -> Void = { _ in },
-        beforeFire: (Int64, NoticeKind) throws -> Void = { _, _ in }
+        beforeFire: (Int64, NoticeKind) throws -> Void = { _, _ in }, publishing: (Int64) -> Void = { _ in }
     ) throws -> [Fired] {
         let now = clock.now
         var fired: [Fired] = []
@@ -198,7 +200,9 @@ public struct Advisories {
         for (id, kind) in due where !skip(id) {
             do {
                 try beforeFire(id, kind)
-                if let one = try fire(kind, advisory: id, now: now, actor: actor) { fired.append(one) }
+                if let one = try fire(kind, advisory: id, now: now, actor: actor, publishing: publishing) {
+                    fired.append(one)
+                }
             } catch {
                 failed(Failure(advisoryID: id, kind: kind, error: error))
             }
@@ -211,7 +215,9 @@ public struct Advisories {
         try repository.scheduled().compactMap(\.nextInstant).min()
     }
 
-    private func fire(_ kind: NoticeKind, advisory id: Int64, now: Date, actor: String) throws -> Fired? {
+    private func fire(
+        _ kind: NoticeKind, advisory id: Int64, now: Date, actor: String, publishing: (Int64) -> Void
+    ) throws -> Fired? {
         try work.write {
             let current = try repository.get(id)
             // Decided again inside the transaction, by the same rule: a reschedule, revision or
@@ -226,6 +232,7 @@ public struct Advisories {
             let instant: Date
             switch kind {
             case .publication:
+                publishing(id)
                 let published = try current.publishedOnSchedule(now)
                 try repository.update(
                     published, previous: current, notes: .none, actor: actor, action: "advisory.publish")

@@ -156,10 +156,14 @@ public final class CurlEngine: @unchecked Sendable {
             }
             // An origin is kept while it has a connection coming.
             for (key, result) in newlyMade { adopt(result, for: origins[key]!) }
-            for (urls, refusePrivate) in ahead { openAhead(to: urls, refusePrivate: refusePrivate) }
             for origin in touched {
                 origin.isTouched = false
                 dispatch(origin)
+            }
+            // After the sends: connections wanted now come first. Not while stopping, nor while
+            // an origin waits for room (a connect under way cannot make room).
+            if !stop && starved.isEmpty {
+                for (urls, refusePrivate) in ahead { openAhead(to: urls, refusePrivate: refusePrivate) }
             }
             if drop {
                 // Not started yet: they end at once, unsent, so the caller can give them back.
@@ -334,6 +338,7 @@ public final class CurlEngine: @unchecked Sendable {
             if let transfer = origin.waiting.next() {
                 begin(connection, transfer)
             } else if starved.isEmpty {
+                connection.waitedIdle = true
                 origin.idle.append(connection)
             } else {
                 close(connection)
@@ -500,13 +505,15 @@ public final class CurlEngine: @unchecked Sendable {
 
     /// Ends the connection and its transfer. A request that met a kept connection's close
     /// before any answer goes again, on another connection: the receiver closed it idle, as
-    /// receivers do, and never saw the request. Up to 3 times, since a receiver that closes
+    /// receivers do, and never saw the request (a connection made ahead and kept idle too). Up to 3 times, since a receiver that closes
     /// its kept connections at once may close the next one taken too; a fresh connection that
     /// dies ends it (libcurl does the same, up to 5 times).
     private func fail(_ connection: Connection, code: CURLcode, error: String, mayResend: Bool = true) {
         guard let transfer = connection.transfer else { return close(connection) }
         connection.transfer = nil
-        if mayResend && connection.answered > 0 && !connection.reader.hasStarted && transfer.resends < 3 {
+        if mayResend && (connection.answered > 0 || connection.waitedIdle) && !connection.reader.hasStarted
+            && transfer.resends < 3
+        {
             transfer.resends += 1
             // Back at the head of its line before the close, which dispatches the line.
             connection.origin.waiting.putFirst([transfer])
@@ -675,6 +682,8 @@ private final class Connection {
     var reader = HTTPAnswerReader()
     /// Answers it carried: a connection that did is one the receiver kept.
     var answered = 0
+    /// It waited idle before a request (made ahead): the receiver may have closed it meanwhile.
+    var waitedIdle = false
     var lastUsed: TimeInterval
     var isClosed = false
 

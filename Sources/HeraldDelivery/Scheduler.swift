@@ -21,9 +21,9 @@ public struct Scheduler: Sendable {
     let bell: SchedulerBell
     /// Called after every pass with what fired: health checks and caches listen here.
     public var onLoop: @Sendable ([Advisories.Fired]) -> Void = { _ in }
-    /// Where a publication's chat and webhook channels are sent: as it fires, before its rows
-    /// are written, connections to its first endpoints are made (never earlier: the instant
-    /// has passed when a publication is due).
+    /// Where a publication's chat and webhook channels are sent: once it is decided, inside its
+    /// transaction and before its rows are written, connections to its first endpoints are made
+    /// (never earlier: a publication is decided only at or after its instant).
     public var webhooks: (any Transport)?
     /// The endpoints connected to ahead: the worker's first cut of a fan-out.
     static let endpointsConnectedAhead = 64
@@ -118,16 +118,15 @@ public struct Scheduler: Sendable {
                                 "attempt": "\(failures)", "retry_in_s": "\(delay)",
                             ])
                     },
-                    beforeFire: { id, kind in
-                        // Made while the fan-out is written, on the core that transaction leaves
-                        // free: the first sends find their connections ready. A failed look only
-                        // means the sends connect themselves.
-                        guard kind == .publication, let webhooks else { return }
-                        if let endpoints = try? outboxStore.firstPublicEndpoints(
-                            advisory: id, limit: Self.endpointsConnectedAhead), !endpoints.isEmpty
-                        {
-                            webhooks.connectAhead(to: endpoints)
-                        }
+                    publishing: { id in
+                        // Decided, inside its transaction: made while its rows are written, on
+                        // the core that leaves free, so its first sends find them ready. A
+                        // failed look only means the sends connect themselves.
+                        guard let webhooks,
+                            let endpoints = try? outboxStore.firstPublicEndpoints(
+                                advisory: id, limit: Self.endpointsConnectedAhead), !endpoints.isEmpty
+                        else { return }
+                        webhooks.connectAhead(to: endpoints)
                     })
                 for notice in fired { backoff[notice.advisoryID] = nil }
                 // Private notices not getting through: looked at twice a minute, not every pass.

@@ -176,20 +176,21 @@ public final class Database {
     /// The rowid of the last insert on this connection.
     public var lastInsertID: Int64 { sqlite3_last_insert_rowid(handle) }
 
-    /// Runs `body` and counts the work SQLite does for it, in thousands of its virtual
-    /// machine's instructions: a measure of how much a transaction reads that does not depend
-    /// on the machine's speed, so tests can hold bounds on it.
-    public func countingWork<T>(_ body: () throws -> T) rethrows -> (result: T, kilosteps: Int) {
+    /// Runs `body` and counts the work SQLite does for it, in its virtual machine's
+    /// instructions (to the hundred: each statement's are counted a hundred at a time): a
+    /// measure of how much a transaction reads that does not depend on the machine's speed,
+    /// so tests can hold bounds on it.
+    public func countingWork<T>(_ body: () throws -> T) rethrows -> (result: T, steps: Int) {
         let counter = WorkCounter()
         sqlite3_progress_handler(
-            handle, 1000,
+            handle, 100,
             { context in
-                if let context { Unmanaged<WorkCounter>.fromOpaque(context).takeUnretainedValue().kilosteps += 1 }
+                if let context { Unmanaged<WorkCounter>.fromOpaque(context).takeUnretainedValue().hundreds += 1 }
                 return 0
             }, Unmanaged.passUnretained(counter).toOpaque())
         defer { sqlite3_progress_handler(handle, 0, nil, nil) }
         let result = try withExtendedLifetime(counter) { try body() }
-        return (result, counter.kilosteps)
+        return (result, counter.hundreds * 100)
     }
 
     /// Runs `body` in a write transaction taken with `BEGIN IMMEDIATE`, so the write lock is
@@ -398,5 +399,5 @@ private final class BusyWait {
 
 /// What `countingWork`'s progress handler counts into.
 private final class WorkCounter {
-    var kilosteps = 0
+    var hundreds = 0
 }

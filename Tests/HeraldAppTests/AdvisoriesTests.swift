@@ -176,6 +176,34 @@ final class Memory: UnitOfWork, AdvisoryRepository, ProjectDirectory, NoticeOutb
         #expect(!memory.notices.contains { $0.kind == .earlyNotice })
     }
 
+    /// `publishing` (where the scheduler connects to a publication's endpoints) runs only once
+    /// the publication is decided inside its transaction, before its notices are written: not
+    /// for one rescheduled between choosing and firing, whose endpoints must learn nothing early.
+    @Test func aPublicationIsAnnouncedToItsSendersOnlyOnceDecided() throws {
+        let advisory = try scheduled()
+        clock.advance(by: 3 * 3600)
+        var publishing: [(id: Int64, noticesThen: Int)] = []
+        let fired = try advisories.fireDue(
+            beforeFire: { id, _ in
+                _ = try advisories.reschedule(
+                    id,
+                    to: {
+                        var s = $0
+                        s.embargo! += 3600
+                        return s
+                    }, notes: .none, actor: "test")
+            },
+            publishing: { publishing.append(($0, memory.notices.count)) })
+        #expect(fired.isEmpty && publishing.isEmpty)
+        clock.advance(by: 3600)
+        let noticesBefore = memory.notices.count
+        let published = try advisories.fireDue(publishing: { publishing.append(($0, memory.notices.count)) })
+        #expect(published.map(\.kind) == [.publication])
+        #expect(publishing.map(\.id) == [advisory.id])
+        #expect(publishing.first?.noticesThen == noticesBefore, "called after the publication's notices were written")
+        #expect(memory.notices.count > noticesBefore)
+    }
+
     @Test func anInstantOutsideTheReleaseWindowNeedsAReasonWhichIsAudited() throws {
         memory.project.releaseWindow = try ReleaseWindow("Tue-Thu 14:00-17:00")
         // 1_800_000_000 is Friday 15 January 2027, 08:00 UTC; a release that afternoon is outside.

@@ -61,6 +61,34 @@ import Testing
         #expect(problems.isEmpty)
     }
 
+    /// 0023 drops the deliveries' checks of their notice and payload (never failing, half of
+    /// writing a row) and keeps every row, index and the provider's key.
+    @Test func deliveriesLoseTheirNoticeAndPayloadChecksAndNothingElse() throws {
+        let (database, directory) = try freshDatabase()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let all = try Migrator()
+        _ = try Migrator(migrations: all.migrations.filter { $0.version < 23 }).migrate(database)
+        try database.execute(
+            """
+            INSERT INTO providers (id, organization, status, created_at, updated_at) VALUES (3, 'Acme', 'active', 0, 0);
+            INSERT INTO notices (id, advisory_id, kind, revision, recipients, created_at) VALUES (7, NULL, 'channel-test', 0, 1, 0);
+            INSERT INTO payloads (id, body) VALUES (1, X'7B7D');
+            INSERT INTO deliveries (id, notice_id, provider_id, transport, format, recipient, host, message_id, payload_id, state,
+                                    next_attempt_at, created_at)
+                VALUES (42, 7, 3, 'email', 'email', 'ops@acme.example', 'mail', 'm1', 1, 'pending', 5, 1);
+            """)
+        let before = try database.query("SELECT * FROM deliveries") { row in (0..<18).map { row[$0] } }
+        _ = try all.migrate(database)
+        #expect(try database.query("SELECT * FROM deliveries") { row in (0..<18).map { row[$0] } } == before)
+        let parents = try database.query("SELECT \"table\" FROM pragma_foreign_key_list('deliveries')") { $0.text(0) }
+        #expect(parents == ["providers"])
+        let indexes = try database.query(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' ORDER BY name"
+        ) { $0.text(0) }
+        #expect(indexes == ["deliveries_host_due", "deliveries_notice", "deliveries_provider"])
+        #expect(try database.query("PRAGMA foreign_key_check") { $0.text(0) }.isEmpty)
+    }
+
     @Test func anExistingDatabaseUpgradesThroughTheTrustMigrations() throws {
         let (database, directory) = try freshDatabase()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -134,7 +134,7 @@ import Testing
         }
         let few = try publicationWork(told: 60)
         let many = try publicationWork(told: 600)
-        #expect(many < few * 3 / 2, "\(few) → \(many) thousand steps")
+        #expect(many < few * 3 / 2, "\(few) → \(many) steps")
     }
 
     /// A dry run counts the rest of a notice larger than one share and does not write it (it

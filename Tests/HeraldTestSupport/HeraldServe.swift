@@ -243,12 +243,13 @@ public final class HandAnsweredListener {
         return descriptor
     }
 
-    /// What the connection's peer sent within `seconds` (empty: nothing came).
-    public func read(_ descriptor: Int32, within seconds: Double) -> [UInt8] {
+    /// What the connection's peer sent within `seconds`: empty when nothing came, nil when the
+    /// peer closed it.
+    public func read(_ descriptor: Int32, within seconds: Double) -> [UInt8]? {
         guard Self.readable(descriptor, within: seconds) else { return [] }
         var buffer = [UInt8](repeating: 0, count: 65536)
         let count = recv(descriptor, &buffer, buffer.count, 0)
-        return count > 0 ? Array(buffer[..<count]) : []
+        return count > 0 ? Array(buffer[..<count]) : nil
     }
 
     /// Writes `text` whole on the connection.
