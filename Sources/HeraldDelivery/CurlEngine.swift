@@ -503,11 +503,11 @@ public final class CurlEngine: @unchecked Sendable {
         }
     }
 
-    /// Ends the connection and its transfer. A request that met a kept connection's close
-    /// before any answer goes again, on another connection: the receiver closed it idle, as
-    /// receivers do, and never saw the request (a connection made ahead and kept idle too). Up to 3 times, since a receiver that closes
-    /// its kept connections at once may close the next one taken too; a fresh connection that
-    /// dies ends it (libcurl does the same, up to 5 times).
+    /// Ends the connection and its transfer. A request that met a kept connection's close (or
+    /// that of one made ahead and kept idle) before any answer goes again, on another
+    /// connection: the receiver closed it idle, as receivers do, and never saw the request. Up
+    /// to 3 times, since a receiver that closes its kept connections at once may close the
+    /// next one taken too; a fresh connection that dies ends it (libcurl does the same, up to 5 times).
     private func fail(_ connection: Connection, code: CURLcode, error: String, mayResend: Bool = true) {
         guard let transfer = connection.transfer else { return close(connection) }
         connection.transfer = nil
