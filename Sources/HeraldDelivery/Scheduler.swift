@@ -49,10 +49,10 @@ public struct Scheduler: Sendable {
     /// How long the shares wait after a notice fired: the worker claims what fired within its
     /// 10 ms look for new work, and a publication's first sends are not behind a share.
     static let pauseAfterFiring = Duration.milliseconds(15)
-    /// …but a publication's channels beyond its first share are written sooner: long enough for
-    /// the worker to claim the first share (about a millisecond after the ring), well before
-    /// their sends run out (1,000 endpoints: about 30 ms at this machine's 30,000 a second).
-    static let pauseBeforeChannels = Duration.milliseconds(5)
+    /// …but a publication's channels beyond its first share are written sooner: about when the
+    /// worker has claimed the first share (it starts within a millisecond of the ring), before
+    /// those 64 sends run out (some 2 ms at this machine's 30,000 a second).
+    static let pauseBeforeChannels = Duration.milliseconds(1)
 
     /// The least time between two passes a ring asks for: a flood of requests that change rows
     /// costs at most this many passes a second.
