@@ -118,6 +118,63 @@ import Testing
         #expect(try db.database.first("PRAGMA integrity_check") { $0.text(0) } == "ok")
     }
 
+    /// A publication's channels are written a share per transaction after the first, as a
+    /// provider notice's providers are: SIGKILL between two shares, and the restarted scheduler
+    /// writes the rest, each endpoint once, and the notice counts them all.
+    @Test func sigkillBetweenSharesOfAPublicationsChannelsWritesEveryEndpointOnce() async throws {
+        let db = try TestDatabase(clock: SystemClock())
+        try db.addProject()
+        let endpoints = 40_000
+        // Nothing listens there: the sends fail and wait, which is not what this is about.
+        let port = freePort()
+        try db.database.run(
+            """
+            WITH RECURSIVE i(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM i WHERE x < ?1 - 1)
+            INSERT INTO channels (project_id, kind, target, created_at)
+            SELECT (SELECT id FROM projects WHERE slug = 'demo'), 'webhook', 'http://127.0.0.1:' || ?2 || '/hook/' || x, 0
+            FROM i
+            """, .int(endpoints), .int(port))
+        let embargo = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 1.5).rounded(.up))
+        _ = try db.advisories.create(
+            project: "demo", content: AdvisoryContent(title: "Overflow"), schedule: Schedule(embargo: embargo),
+            actor: db.actor)
+        let arguments = ["--maildir", "mail", "--allow-private-targets"]
+        func written() throws -> Int64 {
+            try db.database.first("SELECT count(*) FROM deliveries WHERE channel_id IS NOT NULL") { $0.int(0) } ?? 0
+        }
+        func unfinishedAfter() throws -> Int64? {
+            try db.database.first("SELECT after_channel FROM channel_fan_outs") { $0.int(0) }
+        }
+
+        let first = try serve(db, arguments, log: "serve-1.log")
+        // Killed once the scheduler has written a few shares after the first, and before the last.
+        let midway = try await eventually(timeout: .seconds(30)) { try (unfinishedAfter() ?? 0) >= 3000 }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(midway, "the scheduler wrote no share after the first")
+        let beforeRestart = try written()
+        #expect(try unfinishedAfter() != nil, "the fan-out finished before the kill; nothing was tested")
+        #expect(beforeRestart > 0 && beforeRestart < endpoints)
+
+        let second = try serve(db, arguments, log: "serve-2.log")
+        let finished = try await eventually(timeout: .seconds(60)) {
+            try unfinishedAfter() == nil && written() >= endpoints
+        }
+        kill(second.processIdentifier, SIGTERM)
+        second.waitUntilExit()
+        #expect(finished)
+        #expect(second.terminationStatus == 0, "SIGTERM should stop serve cleanly")
+        #expect(try written() == endpoints)
+        #expect(
+            try db.database.first("SELECT count(DISTINCT channel_id) FROM deliveries") { $0.int(0) }
+                == Int64(endpoints))
+        #expect(
+            try db.database.first("SELECT recipients FROM notices WHERE kind = 'publication'") { $0.int(0) }
+                == Int64(endpoints))
+        print("SIGKILL after \(beforeRestart) of \(endpoints) endpoints' rows written; after restart each written once")
+        #expect(try db.database.first("PRAGMA integrity_check") { $0.text(0) } == "ok")
+    }
+
     @Test func withoutSMTPMailLandsInTheMaildirAndShowSaysSo() async throws {
         let db = try TestDatabase(clock: SystemClock())
         try db.addProject()
