@@ -396,12 +396,13 @@ import Testing
         // One template for the language, no token row: the links are made when a message is sent.
         #expect(try db.count("link_tokens") == 0)
         #expect(try db.database.first("SELECT count(*) FROM payloads WHERE is_template = 1") { $0.int(0) } == 1)
+        // The first link: in the List-Unsubscribe header as it is, in the quoted-printable body
+        // with "=" as "=3D". Replacing every "=3D" (as this did) cut a header's token that began
+        // with "3D" (one in 4,096) and failed the test now and then.
         func token(_ purpose: String, in mail: String) throws -> String {
-            let decoded = mail.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=3D", with: "=")
-            return try #require(
-                decoded.firstMatch(of: try Regex("\(purpose)\\?token=([A-Za-z0-9_-]+)")).map {
-                    String(decoded[$0.range].split(separator: "=").last!)
-                })
+            let unfolded = mail.replacingOccurrences(of: "=\r\n", with: "")
+            let link = try Regex("\(purpose)\\?token=(?:3D)?([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])")
+            return try #require(unfolded.firstMatch(of: link)?.output[1].substring.map(String.init))
         }
         let mails = try db.sentMessages("SELECT id FROM deliveries ORDER BY id")
         let slots = try #require(
