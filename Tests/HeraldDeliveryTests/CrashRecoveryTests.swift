@@ -26,6 +26,35 @@ import Testing
         return process
     }
 
+    /// Runs `serve`, SIGKILLs it once the scheduler has written a few shares of a fan-out after
+    /// the first (`unfinishedAfter`: the last one written, nil when all are) and before the last,
+    /// then runs it again until `total` rows are `written` and stops it with SIGTERM. Returns
+    /// how many rows were written before the restart.
+    func killBetweenSharesAndFinish(
+        _ db: TestDatabase, _ arguments: [String], total: Int, written: () throws -> Int64,
+        unfinishedAfter: () throws -> Int64?
+    ) async throws -> Int64 {
+        let first = try serve(db, arguments, log: "serve-1.log")
+        let midway = try await eventually(timeout: .seconds(30)) { try (unfinishedAfter() ?? 0) >= 3000 }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(midway, "the scheduler wrote no share after the first")
+        let beforeRestart = try written()
+        #expect(try unfinishedAfter() != nil, "the fan-out finished before the kill; nothing was tested")
+        #expect(beforeRestart > 0 && beforeRestart < total)
+
+        let second = try serve(db, arguments, log: "serve-2.log")
+        let finished = try await eventually(timeout: .seconds(60)) {
+            try unfinishedAfter() == nil && written() >= total
+        }
+        kill(second.processIdentifier, SIGTERM)
+        second.waitUntilExit()
+        #expect(finished)
+        #expect(second.terminationStatus == 0, "SIGTERM should stop serve cleanly")
+        #expect(try written() == total)
+        return beforeRestart
+    }
+
     @Test func sigkillMidFanOutLosesNoRecipient() async throws {
         let db = try TestDatabase(clock: SystemClock())
         let sink = try SMTPSink(in: db.directory)
@@ -89,24 +118,8 @@ import Testing
             try db.database.first("SELECT after_provider FROM provider_fan_outs") { $0.int(0) }
         }
 
-        let first = try serve(db, smtp, log: "serve-1.log")
-        // Killed once the scheduler has written a few shares after the first, and before the last.
-        let midway = try await eventually(timeout: .seconds(30)) { try (unfinishedAfter() ?? 0) >= 3000 }
-        kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
-        #expect(midway, "the scheduler wrote no share after the first")
-        let beforeRestart = try written()
-        #expect(try unfinishedAfter() != nil, "the fan-out finished before the kill; nothing was tested")
-        #expect(beforeRestart > 0 && beforeRestart < recipients)
-
-        let second = try serve(db, smtp, log: "serve-2.log")
-        let finished = try await eventually(timeout: .seconds(60)) {
-            try unfinishedAfter() == nil && written() >= recipients
-        }
-        kill(second.processIdentifier, SIGTERM)
-        second.waitUntilExit()
-        #expect(finished)
-        #expect(try written() == recipients)
+        let beforeRestart = try await killBetweenSharesAndFinish(
+            db, smtp, total: recipients, written: written, unfinishedAfter: unfinishedAfter)
         #expect(
             try db.database.first("SELECT count(DISTINCT provider_id || ' ' || recipient) FROM deliveries") {
                 $0.int(0)
@@ -146,25 +159,8 @@ import Testing
             try db.database.first("SELECT after_channel FROM channel_fan_outs") { $0.int(0) }
         }
 
-        let first = try serve(db, arguments, log: "serve-1.log")
-        // Killed once the scheduler has written a few shares after the first, and before the last.
-        let midway = try await eventually(timeout: .seconds(30)) { try (unfinishedAfter() ?? 0) >= 3000 }
-        kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
-        #expect(midway, "the scheduler wrote no share after the first")
-        let beforeRestart = try written()
-        #expect(try unfinishedAfter() != nil, "the fan-out finished before the kill; nothing was tested")
-        #expect(beforeRestart > 0 && beforeRestart < endpoints)
-
-        let second = try serve(db, arguments, log: "serve-2.log")
-        let finished = try await eventually(timeout: .seconds(60)) {
-            try unfinishedAfter() == nil && written() >= endpoints
-        }
-        kill(second.processIdentifier, SIGTERM)
-        second.waitUntilExit()
-        #expect(finished)
-        #expect(second.terminationStatus == 0, "SIGTERM should stop serve cleanly")
-        #expect(try written() == endpoints)
+        let beforeRestart = try await killBetweenSharesAndFinish(
+            db, arguments, total: endpoints, written: written, unfinishedAfter: unfinishedAfter)
         #expect(
             try db.database.first("SELECT count(DISTINCT channel_id) FROM deliveries") { $0.int(0) }
                 == Int64(endpoints))
