@@ -140,6 +140,7 @@ public struct OutboxWorker: Sendable {
         var lastFlush = ContinuousClock.now
         var lastClaim = ContinuousClock.now - .seconds(1)
         var tickerRunning = false
+        var appetite = ClaimAppetite(backlogPerHost: backlogPerHost)
         var droppedWaiting = false
         var rehearsed = false
 
@@ -148,8 +149,9 @@ public struct OutboxWorker: Sendable {
             /// Records the outcomes so far and, given a `limit`, claims in the same transaction.
             /// A busy database means "nothing now": the outcomes wait for the next try, since
             /// throwing would stop the worker (and `serve`) over a passing lock.
+            /// Nil when the database was busy: nothing was recorded, nor claimed.
             @discardableResult
-            func flush(claiming limit: Int = 0, free: [String: Int] = [:]) throws -> [ClaimedDelivery] {
+            func flush(claiming limit: Int = 0, free: [String: Int] = [:]) throws -> [ClaimedDelivery]? {
                 guard !outcomes.isEmpty || limit > 0 else { return [] }
                 do {
                     let claimed = try outbox.recordAndClaim(
@@ -162,7 +164,7 @@ public struct OutboxWorker: Sendable {
                         "database busy; outcomes kept for the next try",
                         metadata: ["outcomes": "\(outcomes.count)", "error": "\(error)"])
                     lastFlush = .now
-                    return []
+                    return nil
                 }
             }
 
@@ -214,17 +216,19 @@ public struct OutboxWorker: Sendable {
                     for host in Set(perHost.keys).union(queued.keys) {
                         room[host] = backlogPerHost - perHost[host, default: 0] - (queued[host]?.count ?? 0)
                     }
-                    // A claim is a write transaction: take rows in big cuts, when a busy host has
-                    // drawn down half its backlog, and look for other hosts' work every 10 ms.
-                    let hungry = inFlight == 0 || room.values.contains { $0 >= backlogPerHost / 2 }
+                    // A claim is a write transaction: take rows in big cuts, when some may be
+                    // found (`ClaimAppetite`), and look for other hosts' work every 10 ms.
                     if held < settings.maxHeld
-                        && (hungry || ContinuousClock.now - lastClaim >= .milliseconds(10))
+                        && (appetite.isHungry(inFlight: inFlight, room: room)
+                            || ContinuousClock.now - lastClaim >= .milliseconds(10))
                     {
                         lastClaim = .now
                         // From idle, a small first cut: its sends start while the next cut is
                         // claimed, not after a claim of hundreds of rows.
                         let limit = held == 0 ? settings.firstCut : settings.maxHeld - held
-                        let claimed = try flush(claiming: limit, free: room)
+                        let result = try flush(claiming: limit, free: room)
+                        if let result { appetite.claimed(result, limit: limit, room: room) }
+                        let claimed = result ?? []
                         for delivery in claimed {
                             queued[delivery.host, default: []].append(delivery)
                             queuedCount += 1
@@ -257,6 +261,7 @@ public struct OutboxWorker: Sendable {
                         sleep = min(sleep, .milliseconds(max(0, Int(wait * 1000))))
                     }
                     if sleep > .zero { await doorbell.wait(timeout: sleep) }
+                    appetite.mayHaveMore()
                     continue
                 }
                 if !tickerRunning && !stopping {
@@ -274,6 +279,7 @@ public struct OutboxWorker: Sendable {
                     switch event {
                     case .tick:
                         tickerRunning = false
+                        appetite.mayHaveMore()
                     case let .finished(delivery, result, destination, ended):
                         inFlight -= 1
                         perHost[delivery.host, default: 1] -= 1
@@ -335,5 +341,42 @@ public struct OutboxWorker: Sendable {
             logger.error("delivery failed after the last attempt", metadata: meta.merging(["error": "\(error)"]) { $1 })
             return .dead(id: delivery.id, error: "after \(delivery.attempts) attempts: \(error)")
         }
+    }
+}
+
+/// When the worker claims more rows between its looks for new work every 10 ms: a claim is a
+/// write transaction, so only when it may find some. With nothing in flight, or when a host
+/// has drawn down half its backlog, unless that host's last claim found fewer rows than it had
+/// room for: then none are due there until a ring or a tick says there may be. (Claiming on
+/// every ended batch found nothing at the start of a publication and kept taking the write
+/// lock the scheduler needed to write the rows those sends waited for.)
+struct ClaimAppetite {
+    let backlogPerHost: Int
+    private var exhausted: Set<String> = []
+
+    init(backlogPerHost: Int) {
+        self.backlogPerHost = backlogPerHost
+    }
+
+    /// `room`: how many more rows of each host the worker may hold.
+    func isHungry(inFlight: Int, room: [String: Int]) -> Bool {
+        inFlight == 0 || room.contains { host, free in free >= backlogPerHost / 2 && !exhausted.contains(host) }
+    }
+
+    /// A claim of at most `limit` rows with `room` per host (a host not named has a whole
+    /// backlog's room) returned `claimed`; a busy database returns none and says nothing here.
+    mutating func claimed(_ claimed: [ClaimedDelivery], limit: Int, room: [String: Int]) {
+        guard claimed.count < limit else { return }  // cut by the limit: every host may have more
+        var perHost: [String: Int] = [:]
+        for delivery in claimed { perHost[delivery.host, default: 0] += 1 }
+        for host in Set(room.keys).union(perHost.keys) {
+            let free = room[host] ?? backlogPerHost
+            if free > 0 && perHost[host, default: 0] < free { exhausted.insert(host) }
+        }
+    }
+
+    /// A ring or a tick: new rows may be due anywhere.
+    mutating func mayHaveMore() {
+        exhausted.removeAll()
     }
 }
