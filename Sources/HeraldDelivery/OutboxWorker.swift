@@ -147,9 +147,9 @@ public struct OutboxWorker: Sendable {
         // Only the ticker runs in the group; sends report through `events`.
         try await withThrowingDiscardingTaskGroup { group in
             /// Records the outcomes so far and, given a `limit`, claims in the same transaction.
-            /// A busy database means "nothing now": the outcomes wait for the next try, since
-            /// throwing would stop the worker (and `serve`) over a passing lock.
-            /// Nil when the database was busy: nothing was recorded, nor claimed.
+            /// A busy database means "nothing now" and returns nil: nothing recorded nor claimed,
+            /// the outcomes wait for the next try, since throwing would stop the worker (and
+            /// `serve`) over a passing lock.
             @discardableResult
             func flush(claiming limit: Int = 0, free: [String: Int] = [:]) throws -> [ClaimedDelivery]? {
                 guard !outcomes.isEmpty || limit > 0 else { return [] }
