@@ -60,9 +60,7 @@ public final class CurlEngine: @unchecked Sendable {
     public init(settings: CurlSettings = CurlSettings()) {
         _ = Self.globalInit
         self.settings = settings
-        let thread = Thread { [self] in run() }
-        thread.name = "herald-curl"
-        thread.start()
+        Thread.start(named: "herald-curl") { [self] in run() }
     }
 
     /// Ends every transfer still waiting for a connection at once with `CurlResult.notStarted`;
@@ -306,13 +304,11 @@ public final class CurlEngine: @unchecked Sendable {
         origin.connecting += 1
         connecting += 1
         let (key, url, refusePrivate, settings) = (origin.key, origin.url, origin.refusePrivate, settings)
-        let thread = Thread { [self] in
+        Thread.start(named: "herald-curl-con") { [self] in
             let result = Self.connect(url: url, refusePrivate: refusePrivate, settings: settings)
             lock.withLock { made.append((key, result)) }
             wakePipe.wake()
         }
-        thread.name = "herald-curl-connect"
-        thread.start()
     }
 
     private func adopt(_ made: Made, for origin: Origin) {

@@ -62,9 +62,7 @@ public final class SMTPClient: @unchecked Sendable {
             return (incoming.count == 1, !running)
         }
         if start {
-            let thread = Thread { [self] in run() }
-            thread.name = "herald-smtp"
-            thread.start()
+            Thread.start(named: "herald-smtp") { [self] in run() }
         } else if wake {
             wakePipe.wake()
         }
@@ -158,13 +156,11 @@ public final class SMTPClient: @unchecked Sendable {
         guard wanted > 0, room > 0, now >= noNewConnectionBefore else { return }
         for _ in 0..<min(wanted, room) {
             connecting += 1
-            let thread = Thread { [self] in
+            Thread.start(named: "herald-smtp-con") { [self] in
                 let result = Self.connect(url: url, requireTLS: requireTLS, settings: settings)
                 lock.withLock { made.append(result) }
                 wakePipe.wake()
             }
-            thread.name = "herald-smtp-connect"
-            thread.start()
         }
     }
 

@@ -73,12 +73,9 @@ public struct Scheduler: Sendable {
         wake.restart()
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let thread = Thread {
+                Thread.start(named: "herald-schedule", qualityOfService: .userInteractive) {
                     continuation.resume(with: Result(catching: { try loop(wake) }))
                 }
-                thread.name = "herald-scheduler"
-                thread.qualityOfService = .userInteractive
-                thread.start()
             }
         } onCancel: {
             wake.stop()
