@@ -113,6 +113,49 @@ import Testing
         #expect(answer.status == 500 && !answer.keepAlive && answer.snippet.count == HTTPAnswerReader.snippetLength)
     }
 
+    /// The plain reading (no libcurl, per send) gives libcurl's parts for every URL it takes,
+    /// and takes the common ones: URLs made of the pieces where the two could differ.
+    @Test func thePlainReadingOfATargetIsLibcurlsReading() {
+        let hosts = [
+            "a.example", "hooks.slack.com", "x-y.example", "-a.example", "a-.example", "a..example", "a.example.",
+            "Hooks.example", "127.0.0.1", "127.1", "1.2.3.4.5", "01.2.3.4", "256.1.1.1", "0x7f.0.0.1", "0x.1.2.3",
+            "1.2.3", "example.123", "123.example", "0", "a_b.example", "b\u{FC}cher.example", "[::1]", "u@a.example",
+            "a.example:", "",
+        ]
+        let ports = ["", ":80", ":443", ":8080", ":0", ":080", ":65535", ":65536", ":1x"]
+        let segments = [
+            "", ".", "..", "...", ".a", "a.", "hooks", "B_c~d-e", "%41", "%2e", " ", "\u{E9}", "@", "=", "&", ";", "#f",
+        ]
+        let queries = ["", "?", "?a=b&c=d", "?x/y", "?.", "?a?b", "?a=%20", "?%41", "#f", "?q=\u{E6}"]
+        var urls: [String] = []
+        for scheme in ["http://", "https://", "HTTP://", "ftp://"] {
+            for host in hosts {
+                for port in ports {
+                    urls += [scheme + host + port + "/p", scheme + host + port, scheme + host + port + "?a"]
+                }
+            }
+        }
+        for first in segments {
+            for second in segments {
+                for query in queries { urls.append("http://a.example:8080/" + first + "/" + second + query) }
+            }
+        }
+        var plain = 0
+        for url in urls {
+            guard let target = HTTPTarget.plain(url) else { continue }
+            plain += 1
+            #expect(target == HTTPTarget.readByLibcurl(url), "\(url)")
+        }
+        // The common URLs are read plainly: the test is not passing by reading none.
+        #expect(plain > 200, "\(plain) of \(urls.count)")
+        for common in [
+            "https://hooks.slack.com/services/T000/B000/XXXX", "https://discord.com/api/webhooks/123/a-b_c",
+            "http://127.0.0.1:8080/hooks/7", "https://example.org/hook?token=abc&x=1",
+        ] {
+            #expect(HTTPTarget.plain(common) != nil, "\(common)")
+        }
+    }
+
     @Test func targetsAreReadAsLibcurlReadsThemAndRequestsWrittenWhole() throws {
         let target = try #require(HTTPTarget("HTTPS://Hooks.Example.net/a/b?x=1&y=%20"))
         #expect(target.origin == "https://Hooks.Example.net:443/")
