@@ -61,14 +61,13 @@ extension OutboxStore {
             guard room > 0 else { continue }
             rows += try database.query(
                 """
-                SELECT id, transport, format, recipient, host, message_id, payload_id,
+                SELECT deliveries.id, transport, format, recipient, host, message_id, payload_id,
                        CASE WHEN transport = 'email' THEN NULL
-                            WHEN channel_id IS NOT NULL THEN (SELECT c.secret FROM channels c WHERE c.id = channel_id)
+                            WHEN channel_id IS NOT NULL THEN c.secret
                             ELSE (SELECT w.secret FROM provider_webhooks w WHERE w.provider_id = deliveries.provider_id AND w.url = recipient) END,
                        attempts,
                        CASE WHEN channel_id IS NOT NULL THEN
-                                CASE WHEN NOT EXISTS (SELECT 1 FROM channels c WHERE c.id = deliveries.channel_id)
-                                     THEN 'the channel was removed' END
+                                CASE WHEN c.id IS NULL THEN 'the channel was removed' END
                             WHEN provider_id IS NOT NULL THEN CASE
                                 WHEN EXISTS (SELECT 1 FROM notices n JOIN participation x ON x.advisory_id = n.advisory_id
                                              WHERE n.id = deliveries.notice_id AND x.provider_id = deliveries.provider_id
@@ -81,9 +80,9 @@ extension OutboxStore {
                                 WHEN transport = 'webhook' AND NOT EXISTS (SELECT 1 FROM provider_webhooks w
                                         WHERE w.provider_id = deliveries.provider_id AND w.url = deliveries.recipient)
                                     THEN 'the provider no longer has this address or webhook' END END
-                FROM deliveries
+                FROM deliveries LEFT JOIN channels c ON c.id = deliveries.channel_id
                 WHERE host = ?1 AND state IN ('pending', 'retrying') AND next_attempt_at <= ?2 AND (lease_until IS NULL OR lease_until <= ?2)
-                ORDER BY next_attempt_at, id LIMIT ?3
+                ORDER BY next_attempt_at, deliveries.id LIMIT ?3
                 """, [.text(host), .date(now), .int(room)]
             ) { row in
                 Row(
