@@ -50,4 +50,27 @@ import Testing
         #expect(appetite.isHungry(inFlight: 200, room: ["a": 192, "b": 379]))
         #expect(!appetite.isHungry(inFlight: 200, room: ["a": 100, "b": 379]))
     }
+
+    @Test func aFanOutsTailIsRecordedAsItEndsNotAfterItsLastSend() {
+        let settings = WorkerSettings()
+        func recordsNow(_ outcomes: Int, inFlight: Int, queued: Int = 0, nothingLeft: Bool = true) -> Bool {
+            OutboxWorker.recordsNow(
+                outcomes: outcomes, inFlight: inFlight, queued: queued, nothingLeftToClaim: nothingLeft,
+                sinceLastRecord: .milliseconds(1), settings: settings)
+        }
+        // The tail: what ended outnumbers what is still sending, and nothing is left to send after.
+        #expect(recordsNow(100, inFlight: 92))
+        #expect(recordsNow(1, inFlight: 0))
+        // Mid fan-out the outcomes wait for a batch (or go with the next claim).
+        #expect(!recordsNow(100, inFlight: 192, nothingLeft: true))
+        #expect(!recordsNow(100, inFlight: 92, queued: 40))
+        #expect(!recordsNow(100, inFlight: 92, nothingLeft: false))
+        #expect(!recordsNow(0, inFlight: 0))
+        // A full batch, or a record long ago, always.
+        #expect(recordsNow(settings.batchSize, inFlight: 1000, queued: 384, nothingLeft: false))
+        #expect(
+            OutboxWorker.recordsNow(
+                outcomes: 3, inFlight: 500, queued: 10, nothingLeftToClaim: false, sinceLastRecord: .milliseconds(20),
+                settings: settings))
+    }
 }
