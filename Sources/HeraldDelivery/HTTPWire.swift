@@ -71,12 +71,21 @@ struct HTTPTarget: Sendable, Equatable {
             let hostStart = index
             var labelStart = index
             var allNumbers = true
+            var labels = 0
+            var quadParts = 0  // labels written as libcurl writes an IPv4 address's parts: 0-255, no leading zero
             func endLabel() -> Bool {
                 let label = bytes[labelStart..<index]
                 guard let first = label.first, let last = label.last, first != UInt8(ascii: "-"),
                     last != UInt8(ascii: "-")
                 else { return false }
+                labels += 1
                 if allNumbers && !isNumber(label) { allNumbers = false }
+                if allNumbers, label.count <= 3, label.count == 1 || first != UInt8(ascii: "0"),
+                    label.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                    label.reduce(0, { $0 * 10 + Int($1 - UInt8(ascii: "0")) }) <= 255
+                {
+                    quadParts += 1
+                }
                 return true
             }
             while index < bytes.count, bytes[index] != UInt8(ascii: ":"), bytes[index] != UInt8(ascii: "/") {
@@ -90,13 +99,8 @@ struct HTTPTarget: Sendable, Equatable {
                 index += 1
             }
             guard endLabel() else { return nil }
+            if allNumbers && (labels != 4 || quadParts != 4) { return nil }
             let host = String(decoding: bytes[hostStart..<index], as: UTF8.self)
-            if allNumbers {
-                let parts = host.split(separator: ".")
-                guard parts.count == 4,
-                    parts.allSatisfy({ ($0.count == 1 || $0.first != "0") && $0.count <= 3 && Int($0)! <= 255 })
-                else { return nil }
-            }
             var port: String?
             if index < bytes.count, bytes[index] == UInt8(ascii: ":") {
                 index += 1
