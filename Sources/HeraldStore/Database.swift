@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import Synchronization
 
 /// A value bound to or read from SQL.
 public enum SQLValue: Equatable, Sendable {
@@ -21,6 +22,8 @@ public final class Database {
     private var rehearsing = false
     /// The busy handler's clock; the connection keeps it alive for the handler.
     private let busyWait: BusyWait
+    /// The turn to write, shared by this process's connections to the file (nil in memory).
+    private let writerTurn: WriterTurn?
 
     /// Opens (creating if missing) the database at `path` with WAL, foreign keys and a busy timeout.
     public init(path: String, busyTimeout: Duration = .seconds(5)) throws {
@@ -44,6 +47,7 @@ public final class Database {
             throw SQLiteError(code: code, message: message, path: path)
         }
         handle = db
+        writerTurn = WriterTurn.forFile(path)
         sqlite3_extended_result_codes(db, 1)
         let milliseconds =
             busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
@@ -61,6 +65,7 @@ public final class Database {
                     let now = DispatchTime.now().uptimeNanoseconds
                     if tries == 0 { wait.since = now }
                     guard now - wait.since < wait.timeout else { return 0 }
+                    wait.sleeps += 1
                     usleep(1000)
                     return 1
                 }, Unmanaged.passUnretained(busyWait).toOpaque())
@@ -217,6 +222,8 @@ public final class Database {
             }
         }
         precondition(!inTransaction, "nested write transaction")
+        try takeWriterTurn(within: busyWait.timeout)
+        defer { writerTurn?.give() }
         try execute("BEGIN IMMEDIATE")
         inTransaction = true
         defer { inTransaction = false }
@@ -241,6 +248,8 @@ public final class Database {
             busyWait.timeout = min(timeout, UInt64(max(0, nanoseconds)))
         }
         defer { busyWait.timeout = timeout }
+        try takeWriterTurn(within: busyWait.timeout)
+        defer { writerTurn?.give() }
         try execute("BEGIN IMMEDIATE")
         busyWait.timeout = timeout
         rehearsing = true
@@ -250,6 +259,17 @@ public final class Database {
         }
         return try body()
     }
+
+    /// Waits for this process's other connections to the file to end their write, as long as
+    /// the busy timeout; then the database is as busy as SQLite would have said.
+    private func takeWriterTurn(within nanoseconds: UInt64) throws {
+        guard let writerTurn, !writerTurn.take(within: nanoseconds) else { return }
+        throw SQLiteError(code: SQLITE_BUSY, message: "database is locked", path: path)
+    }
+
+    /// How often this connection's busy handler slept waiting for another writer: each sleep
+    /// is a millisecond, and one that another writer of this process caused is one too many.
+    var busySleeps: Int { busyWait.sleeps }
 
     func error() -> SQLiteError {
         SQLiteError(
@@ -393,8 +413,43 @@ extension SQLValue {
 private final class BusyWait {
     var timeout: UInt64
     var since: UInt64 = 0
+    var sleeps = 0
 
     init(timeout: UInt64) { self.timeout = timeout }
+}
+
+/// The turn to write one database file, shared by every connection of this process to it: a
+/// writer waiting for another here wakes the moment that one commits. SQLite's busy handler
+/// polls every millisecond, and two writers of one process (the scheduler writing a
+/// publication's rows, the delivery worker claiming them) lost up to that much at each
+/// meeting, at the instant when every millisecond is a send's. Writers in other processes
+/// (the CLI) still meet SQLite's lock and its handler.
+final class WriterTurn: @unchecked Sendable {
+    // NSLock: a writer takes and gives the turn on one thread, and may wait with a deadline.
+    private let lock = NSLock()
+
+    private static let byFile = Mutex<[String: WriterTurn]>([:])
+
+    /// The turn for the file at `path`, one per file however it is named; nil in memory.
+    static func forFile(_ path: String) -> WriterTurn? {
+        guard path != ":memory:", !path.isEmpty, let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        let key = String(cString: resolved)
+        return byFile.withLock { turns in
+            if let turn = turns[key] { return turn }
+            let turn = WriterTurn()
+            turns[key] = turn
+            return turn
+        }
+    }
+
+    /// Takes the turn, waiting at most `nanoseconds`; false when another writer kept it.
+    func take(within nanoseconds: UInt64) -> Bool {
+        if lock.try() { return true }
+        return lock.lock(before: Date(timeIntervalSinceNow: Double(nanoseconds) / 1e9))
+    }
+
+    func give() { lock.unlock() }
 }
 
 /// What `countingWork`'s progress handler counts into.

@@ -1,8 +1,9 @@
 import CSQLite
 import Foundation
-import HeraldStore
 import HeraldTestSupport
 import Testing
+
+@testable import HeraldStore
 
 @Suite struct MigratorTests {
     func freshDatabase() throws -> (Database, URL) {
@@ -228,6 +229,49 @@ import Testing
             guard let error = error as? SQLiteError else { return false }
             return error.kind == .busy && error.description.contains("locked by another process")
         }
+    }
+
+    @Test func twoWritersOfOneProcessTakeTurnsWithoutPolling() async throws {
+        let db = try TestDatabase()
+        let before = try db.count("projects")
+        // The same file by another name: the turn is the file's, not the string's.
+        let parts = db.path.split(separator: "/", omittingEmptySubsequences: false)
+        let otherName = (parts.dropLast() + [".", parts.last!]).joined(separator: "/")
+        let holding = ContinuousClock.now
+        let first = Task.detached {
+            let connection = try Database(path: db.path)
+            try connection.write {
+                try connection.run("INSERT INTO projects (slug, name, timezone, max_embargo_days, created_at) VALUES ('one', 'One', 'UTC', 14, 0)")
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        // The second begins while the first holds its transaction, and waits for it by the turn:
+        // its busy handler, which sleeps a millisecond a try, never runs.
+        try await Task.sleep(for: .milliseconds(30))
+        let second = try Database(path: otherName)
+        try second.write {
+            try second.run(
+                "INSERT INTO projects (slug, name, timezone, max_embargo_days, created_at) VALUES ('two', 'Two', 'UTC', 14, 0)")
+        }
+        let waited = ContinuousClock.now - holding
+        try await first.value
+        #expect(second.busySleeps == 0)
+        #expect(waited >= .milliseconds(100))
+        #expect(try db.count("projects") == before + 2)
+        // A turn kept past the busy timeout is a busy database, as SQLite says it.
+        let impatient = try Database(path: db.path, busyTimeout: .milliseconds(50))
+        let keeper = Task.detached {
+            let connection = try Database(path: db.path)
+            try connection.write { Thread.sleep(forTimeInterval: 0.4) }
+        }
+        try await Task.sleep(for: .milliseconds(30))
+        let started = ContinuousClock.now
+        #expect {
+            try impatient.write { try impatient.run("DELETE FROM projects") }
+        } throws: { ($0 as? SQLiteError)?.kind == .busy }
+        #expect(ContinuousClock.now - started < .milliseconds(300))
+        try await keeper.value
+        #expect(try db.count("projects") == before + 2)
     }
 
     @Test func aFileThatIsNotADatabaseIsNamedAsSuch() throws {
