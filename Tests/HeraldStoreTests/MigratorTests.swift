@@ -241,7 +241,9 @@ import Testing
         let first = Task.detached {
             let connection = try Database(path: db.path)
             try connection.write {
-                try connection.run("INSERT INTO projects (slug, name, timezone, max_embargo_days, created_at) VALUES ('one', 'One', 'UTC', 14, 0)")
+                try connection.run(
+                    "INSERT INTO projects (slug, name, timezone, max_embargo_days, created_at) VALUES ('one', 'One', 'UTC', 14, 0)"
+                )
                 Thread.sleep(forTimeInterval: 0.1)
             }
         }
@@ -251,7 +253,8 @@ import Testing
         let second = try Database(path: otherName)
         try second.write {
             try second.run(
-                "INSERT INTO projects (slug, name, timezone, max_embargo_days, created_at) VALUES ('two', 'Two', 'UTC', 14, 0)")
+                "INSERT INTO projects (slug, name, timezone, max_embargo_days, created_at) VALUES ('two', 'Two', 'UTC', 14, 0)"
+            )
         }
         let waited = ContinuousClock.now - holding
         try await first.value
