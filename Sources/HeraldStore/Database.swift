@@ -423,7 +423,9 @@ private final class BusyWait {
 /// polls every millisecond, and two writers of one process (the scheduler writing a
 /// publication's rows, the delivery worker claiming them) lost up to that much at each
 /// meeting, at the instant when every millisecond is a send's. Writers in other processes
-/// (the CLI) still meet SQLite's lock and its handler.
+/// (the CLI) still meet SQLite's lock and its handler. The turns are the process's, as SQLite
+/// keeps its own record of each open file for the process: connections opened apart (the
+/// scheduler's, the worker's, the HTTP pool's) meet at the file, not at anything passed.
 final class WriterTurn: @unchecked Sendable {
     // NSLock: a writer takes and gives the turn on one thread, and may wait with a deadline.
     private let lock = NSLock()

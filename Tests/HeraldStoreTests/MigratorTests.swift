@@ -238,7 +238,7 @@ import Testing
         let parts = db.path.split(separator: "/", omittingEmptySubsequences: false)
         let otherName = (parts.dropLast() + [".", parts.last!]).joined(separator: "/")
         let holding = ContinuousClock.now
-        let first = Task.detached {
+        let first = Task {
             let connection = try Database(path: db.path)
             try connection.write {
                 try connection.run(
@@ -263,7 +263,7 @@ import Testing
         #expect(try db.count("projects") == before + 2)
         // A turn kept past the busy timeout is a busy database, as SQLite says it.
         let impatient = try Database(path: db.path, busyTimeout: .milliseconds(50))
-        let keeper = Task.detached {
+        let keeper = Task {
             let connection = try Database(path: db.path)
             try connection.write { Thread.sleep(forTimeInterval: 0.4) }
         }
