@@ -222,9 +222,8 @@ public final class Database {
             }
         }
         precondition(!inTransaction, "nested write transaction")
-        try takeWriterTurn(within: busyWait.timeout)
+        try beginImmediate(within: busyWait.timeout)
         defer { writerTurn?.give() }
-        try execute("BEGIN IMMEDIATE")
         inTransaction = true
         defer { inTransaction = false }
         do {
@@ -242,16 +241,13 @@ public final class Database {
     /// `waitingAtMost` bounds the wait for another writer below the connection's own timeout.
     public func rehearse<T>(waitingAtMost limit: Duration? = nil, _ body: () throws -> T) throws -> T {
         precondition(!inTransaction && !rehearsing, "a rehearsal inside a transaction")
-        let timeout = busyWait.timeout
+        var within = busyWait.timeout
         if let limit {
             let nanoseconds = limit.components.seconds * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000
-            busyWait.timeout = min(timeout, UInt64(max(0, nanoseconds)))
+            within = min(within, UInt64(max(0, nanoseconds)))
         }
-        defer { busyWait.timeout = timeout }
-        try takeWriterTurn(within: busyWait.timeout)
+        try beginImmediate(within: within)
         defer { writerTurn?.give() }
-        try execute("BEGIN IMMEDIATE")
-        busyWait.timeout = timeout
         rehearsing = true
         defer {
             rehearsing = false
@@ -260,11 +256,25 @@ public final class Database {
         return try body()
     }
 
-    /// Waits for this process's other connections to the file to end their write, as long as
-    /// the busy timeout; then the database is as busy as SQLite would have said.
-    private func takeWriterTurn(within nanoseconds: UInt64) throws {
-        guard let writerTurn, !writerTurn.take(within: nanoseconds) else { return }
-        throw SQLiteError(code: SQLITE_BUSY, message: "database is locked", path: path)
+    /// Takes this process's turn to write the file, then SQLite's write lock (`BEGIN
+    /// IMMEDIATE`), waiting at most `nanoseconds` for both together: another connection of this
+    /// process by the turn (it wakes at that one's commit), another process by SQLite's busy
+    /// handler. Past it the database is busy, as SQLite says. The caller gives the turn back
+    /// when its transaction ends.
+    private func beginImmediate(within nanoseconds: UInt64) throws {
+        let started = DispatchTime.now().uptimeNanoseconds
+        if let writerTurn, !writerTurn.take(within: nanoseconds) {
+            throw SQLiteError(code: SQLITE_BUSY, message: "database is locked", path: path)
+        }
+        let timeout = busyWait.timeout
+        busyWait.timeout = nanoseconds - min(nanoseconds, DispatchTime.now().uptimeNanoseconds - started)
+        defer { busyWait.timeout = timeout }
+        do {
+            try execute("BEGIN IMMEDIATE")
+        } catch {
+            writerTurn?.give()
+            throw error
+        }
     }
 
     /// How often this connection's busy handler slept waiting for another writer: each sleep
@@ -427,8 +437,9 @@ private final class BusyWait {
 /// keeps its own record of each open file for the process: connections opened apart (the
 /// scheduler's, the worker's, the HTTP pool's) meet at the file, not at anything passed.
 final class WriterTurn: @unchecked Sendable {
-    // NSLock: a writer takes and gives the turn on one thread, and may wait with a deadline.
-    private let lock = NSLock()
+    // A semaphore, not a mutex: its wait's deadline is on the monotonic clock, where a mutex's
+    // timed lock reads the wall clock (a step of it would end a wait at once).
+    private let semaphore = DispatchSemaphore(value: 1)
 
     private static let byFile = Mutex<[String: WriterTurn]>([:])
 
@@ -447,11 +458,10 @@ final class WriterTurn: @unchecked Sendable {
 
     /// Takes the turn, waiting at most `nanoseconds`; false when another writer kept it.
     func take(within nanoseconds: UInt64) -> Bool {
-        if lock.try() { return true }
-        return lock.lock(before: Date(timeIntervalSinceNow: Double(nanoseconds) / 1e9))
+        semaphore.wait(timeout: .now() + .nanoseconds(Int(min(nanoseconds, UInt64(Int.max / 2))))) == .success
     }
 
-    func give() { lock.unlock() }
+    func give() { semaphore.signal() }
 }
 
 /// What `countingWork`'s progress handler counts into.

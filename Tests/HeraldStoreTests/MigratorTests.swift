@@ -231,49 +231,61 @@ import Testing
         }
     }
 
-    @Test func twoWritersOfOneProcessTakeTurnsWithoutPolling() async throws {
+    /// Holds a write transaction to `path` on a thread of its own for `seconds`, inserting a
+    /// project `slug` first; returns once it holds it, with what signals when it has ended.
+    func holdingWrite(_ path: String, for seconds: Double, inserting slug: String? = nil) -> DispatchSemaphore {
+        let holding = DispatchSemaphore(value: 0)
+        let ended = DispatchSemaphore(value: 0)
+        Thread {
+            defer { ended.signal() }
+            guard let connection = try? Database(path: path) else {
+                holding.signal()
+                return
+            }
+            try? connection.write {
+                if let slug {
+                    try connection.run(
+                        "INSERT INTO projects (slug, name, timezone, max_embargo_days, created_at) VALUES (?, ?, 'UTC', 14, 0)",
+                        .text(slug), .text(slug))
+                }
+                holding.signal()
+                Thread.sleep(forTimeInterval: seconds)
+            }
+        }.start()
+        holding.wait()
+        return ended
+    }
+
+    @Test func twoWritersOfOneProcessTakeTurnsWithoutPolling() throws {
         let db = try TestDatabase()
         let before = try db.count("projects")
         // The same file by another name: the turn is the file's, not the string's.
         let parts = db.path.split(separator: "/", omittingEmptySubsequences: false)
         let otherName = (parts.dropLast() + [".", parts.last!]).joined(separator: "/")
-        let holding = ContinuousClock.now
-        let first = Task {
-            let connection = try Database(path: db.path)
-            try connection.write {
-                try connection.run(
-                    "INSERT INTO projects (slug, name, timezone, max_embargo_days, created_at) VALUES ('one', 'One', 'UTC', 14, 0)"
-                )
-                Thread.sleep(forTimeInterval: 0.1)
-            }
-        }
         // The second begins while the first holds its transaction, and waits for it by the turn:
         // its busy handler, which sleeps a millisecond a try, never runs.
-        try await Task.sleep(for: .milliseconds(30))
+        let firstEnded = holdingWrite(db.path, for: 0.1, inserting: "one")
+        let waiting = ContinuousClock.now
         let second = try Database(path: otherName)
         try second.write {
             try second.run(
                 "INSERT INTO projects (slug, name, timezone, max_embargo_days, created_at) VALUES ('two', 'Two', 'UTC', 14, 0)"
             )
         }
-        let waited = ContinuousClock.now - holding
-        try await first.value
+        let waited = ContinuousClock.now - waiting
+        firstEnded.wait()
         #expect(second.busySleeps == 0)
-        #expect(waited >= .milliseconds(100))
+        #expect(waited >= .milliseconds(50))
         #expect(try db.count("projects") == before + 2)
         // A turn kept past the busy timeout is a busy database, as SQLite says it.
+        let keeperEnded = holdingWrite(db.path, for: 0.4)
         let impatient = try Database(path: db.path, busyTimeout: .milliseconds(50))
-        let keeper = Task {
-            let connection = try Database(path: db.path)
-            try connection.write { Thread.sleep(forTimeInterval: 0.4) }
-        }
-        try await Task.sleep(for: .milliseconds(30))
         let started = ContinuousClock.now
         #expect {
             try impatient.write { try impatient.run("DELETE FROM projects") }
         } throws: { ($0 as? SQLiteError)?.kind == .busy }
         #expect(ContinuousClock.now - started < .milliseconds(300))
-        try await keeper.value
+        keeperEnded.wait()
         #expect(try db.count("projects") == before + 2)
     }
 
