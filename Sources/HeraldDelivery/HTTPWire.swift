@@ -81,7 +81,7 @@ struct HTTPTarget: Sendable, Equatable {
                 labels += 1
                 if allNumbers && !isNumber(label) { allNumbers = false }
                 if allNumbers, label.count <= 3, label.count == 1 || first != UInt8(ascii: "0"),
-                    label.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                    label.allSatisfy(isDigit),
                     label.reduce(0, { $0 * 10 + Int($1 - UInt8(ascii: "0")) }) <= 255
                 {
                     quadParts += 1
@@ -105,7 +105,7 @@ struct HTTPTarget: Sendable, Equatable {
             if index < bytes.count, bytes[index] == UInt8(ascii: ":") {
                 index += 1
                 let portStart = index
-                while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                while index < bytes.count, isDigit(bytes[index]) {
                     index += 1
                 }
                 let digits = bytes[portStart..<index]
@@ -150,18 +150,16 @@ struct HTTPTarget: Sendable, Equatable {
 
     /// A label C reads as a number: decimal, octal, or `0x` and hexadecimal.
     private static func isNumber(_ label: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
-        let isDigit = { (byte: UInt8) in byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
         if label.starts(with: "0x".utf8) {
             return label.dropFirst(2).allSatisfy { isDigit($0) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) }
         }
         return label.allSatisfy(isDigit)
     }
 
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
     private static func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
-        default: false
-        }
+        isDigit(byte) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
     }
 
     private static func isPlainPathByte(_ byte: UInt8, inQuery: Bool) -> Bool {
