@@ -51,12 +51,16 @@ public struct OutboxWorker: Sendable {
     let settings: WorkerSettings
     let doorbell: Doorbell
     let logger: Logger
+    let handoff: DeliveryHandoff?
 
-    /// Creates a worker that opens its own connection to `databasePath`; the scheduler wakes it through `doorbell`.
+    /// Creates a worker that opens its own connection to `databasePath`; the scheduler wakes it
+    /// through `doorbell`, and hands it the rows it leased as it wrote them through `handoff`.
     public init(
         databasePath: String, clock: any Clock = SystemClock(), mail: any Transport, webhooks: any Transport,
-        settings: WorkerSettings = WorkerSettings(), doorbell: Doorbell, logger: Logger
+        settings: WorkerSettings = WorkerSettings(), doorbell: Doorbell, logger: Logger,
+        handoff: DeliveryHandoff? = nil
     ) {
+        self.handoff = handoff
         self.databasePath = databasePath
         self.clock = clock
         self.mail = mail
@@ -134,8 +138,12 @@ public struct OutboxWorker: Sendable {
         var queuedCount = 0
         let backlogPerHost = settings.maxPerHost * 2
         // Even if every send to a host hung until its timeout, one at a time, no claimed row of
-        // it would outlive its lease and be claimed a second time while still waiting here.
-        let lease = max(settings.lease, Double(backlogPerHost) * settings.sendTimeout)
+        // it would outlive its lease and be claimed a second time while still waiting here. A
+        // host's line holds at most its backlog of claimed rows, or what the handoff brought:
+        // at most what the worker holds, and a share reserved meanwhile.
+        let lease = max(settings.lease, Double(max(backlogPerHost, settings.maxHeld * 2)) * settings.sendTimeout)
+        handoff?.open(lease: lease)
+        defer { _ = handoff?.close() }
         var outcomes: [DeliveryOutcome] = []
         var lastFlush = ContinuousClock.now
         var lastClaim = ContinuousClock.now - .seconds(1)
@@ -196,6 +204,13 @@ public struct OutboxWorker: Sendable {
 
             while true {
                 let stopping = Task.isCancelled
+                if stopping, let handoff {
+                    // Rows handed and not taken go back unsent with the queued ones below.
+                    for delivery in handoff.close() {
+                        queued[delivery.host, default: []].append(delivery)
+                        queuedCount += 1
+                    }
+                }
                 if stopping && queuedCount > 0 {
                     // Not started: give the leases back so the next run sends them at once.
                     outcomes += queued.values.joined().map { .released(id: $0.id) }
@@ -210,6 +225,11 @@ public struct OutboxWorker: Sendable {
                     webhooks.stopWaiting()
                 }
                 if !stopping {
+                    // Rows the scheduler leased as it wrote them: sent as if claimed.
+                    for delivery in handoff?.take() ?? [] {
+                        queued[delivery.host, default: []].append(delivery)
+                        queuedCount += 1
+                    }
                     startReady()
                     let held = inFlight + queuedCount
                     var room: [String: Int] = [:]
@@ -237,6 +257,7 @@ public struct OutboxWorker: Sendable {
                         // A full first cut: the next is claimed now, not after the first sends end.
                         if held == 0 && claimed.count == limit { continue }
                     }
+                    handoff?.offer(room: settings.maxHeld - inFlight - queuedCount)
                 }
                 if inFlight == 0 {
                     try flush()

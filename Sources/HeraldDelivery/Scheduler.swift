@@ -25,6 +25,10 @@ public struct Scheduler: Sendable {
     /// transaction and before its rows are written, connections to its first endpoints are made
     /// (never earlier: a publication is decided only at or after its instant).
     public var webhooks: (any Transport)?
+    /// Where the rows of a publication's chat and webhook channels go, leased as they are
+    /// written, when the worker of this process has room for them: it sends them without
+    /// claiming them (`DeliveryHandoff`).
+    public var handoff: DeliveryHandoff?
     /// The endpoints connected to ahead: the worker's first cut of a fan-out.
     static let endpointsConnectedAhead = 64
 
@@ -88,12 +92,12 @@ public struct Scheduler: Sendable {
         // after a 100,000-recipient fan-out that is tens of megabytes, and the next instant
         // would wait for it. The delivery worker, which commits every few milliseconds, does it.
         try database.execute("PRAGMA wal_autocheckpoint = 0")
-        let advisories = Stores(database: database, clock: clock, settings: outbox).advisories
+        let advisories = Stores(database: database, clock: clock, settings: outbox, handoff: handoff).advisories
         // A notice that failed waits before it is tried again (0.5 s, doubling, at most a
         // minute), so a fault that persists costs a line a minute, not a spinning core.
         var backoff: [Int64: (failures: Int, until: Date)] = [:]
         let alerts = AlertStore(database: database, clock: clock, settings: outbox)
-        let outboxStore = OutboxStore(database: database, clock: clock, settings: outbox)
+        let outboxStore = OutboxStore(database: database, clock: clock, settings: outbox, handoff: handoff)
         var alertsCheckedAt = Date.distantPast
         var rehearsed = false
         while !wake.stopped {

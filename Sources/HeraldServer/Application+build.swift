@@ -50,13 +50,16 @@ public func buildApplication(
             databasePath: configuration.databasePath, clock: clock, outbox: configuration.outbox, doorbell: doorbell,
             logger: logger, poll: delivery.schedulerPoll, bell: schedulerBell)
         scheduler.webhooks = delivery.webhooks
+        // A publication's endpoints go to the worker as their rows are written, not claimed after.
+        let handoff = DeliveryHandoff(ring: { doorbell.ring() })
+        scheduler.handoff = handoff
         scheduler.onLoop = { fired in
             health.schedulerBeat()
             if fired.contains(where: { $0.kind == .publication || $0.kind == .preAnnouncement }) { cache.invalidate() }
         }
         let worker = OutboxWorker(
             databasePath: configuration.databasePath, clock: clock, mail: delivery.mail, webhooks: delivery.webhooks,
-            settings: delivery.worker, doorbell: doorbell, logger: logger)
+            settings: delivery.worker, doorbell: doorbell, logger: logger, handoff: handoff)
         let configured = scheduler
         services.append(BackgroundService(name: "scheduler") { try await configured.run() })
         services.append(BackgroundService(name: "delivery") { try await worker.run() })

@@ -20,6 +20,8 @@ public final class Database {
     private var statements: [String: Statement] = [:]
     private var inTransaction = false
     private var rehearsing = false
+    /// What the write transaction under way asked to run once it commits.
+    private var onCommit: [() -> Void] = []
     /// The busy handler's clock; the connection keeps it alive for the handler.
     private let busyWait: BusyWait
     /// The turn to write, shared by this process's connections to the file (nil in memory).
@@ -223,17 +225,32 @@ public final class Database {
         }
         precondition(!inTransaction, "nested write transaction")
         try beginImmediate(within: busyWait.timeout)
-        defer { writerTurn?.give() }
         inTransaction = true
-        defer { inTransaction = false }
+        let result: T
         do {
-            let result = try body()
+            result = try body()
             try execute("COMMIT")
-            return result
         } catch {
             try? execute("ROLLBACK")
+            onCommit.removeAll()
+            inTransaction = false
+            writerTurn?.give()
             throw error
         }
+        inTransaction = false
+        writerTurn?.give()
+        let actions = onCommit
+        onCommit.removeAll()
+        for action in actions { action() }
+        return result
+    }
+
+    /// Runs `action` once the write transaction under way has committed, after it gave the
+    /// lock back; never when it rolls back, nor in a rehearsal (which never commits). What is
+    /// handed outside the database must not be seen before the rows it names are.
+    public func afterCommit(_ action: @escaping () -> Void) {
+        precondition(inTransaction || rehearsing, "afterCommit outside a write transaction")
+        if !rehearsing { onCommit.append(action) }
     }
 
     /// Runs `body` exactly as it would run, writes and all, then undoes every write: what

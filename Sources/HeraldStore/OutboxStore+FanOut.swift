@@ -91,6 +91,9 @@ extension OutboxStore {
                 project: project.id, after: 0, size: settings.channelsFirstShare, last: lastChannel)
         }
         var channelGroups: [JSON] = []
+        let endpoints = plan.channels.contains { WebhookKind(rawValue: $0.kind.rawValue) != nil }
+        let lease = endpoints ? handoff?.reserve(settings.channelsFirstShare) : nil
+        let before = lease == nil ? 0 : try lastDeliveryID()
         for audience in plan.channels {
             let content = publicContent.get(audience.language)
             guard let format = WebhookKind(rawValue: audience.kind.rawValue) else {
@@ -121,9 +124,10 @@ extension OutboxStore {
             let group = ChannelGroup(format: format, language: audience.language, payload: body)
             count += try writeChannels(
                 group, notice: notice, project: project.id, projectLanguage: writer.language, after: 0,
-                through: firstShareEnd, addedBy: clock.now)
+                through: firstShareEnd, addedBy: clock.now, leasedFor: lease)
             channelGroups.append(group.json)
         }
+        if lease != nil { try handLeasedRows(of: noticeID, after: before) }
         if firstShareEnd < lastChannel && !channelGroups.isEmpty {
             try database.run(
                 """
@@ -156,14 +160,14 @@ extension OutboxStore {
     /// cheaper than one each); returns how many.
     private func writeChannels(
         _ group: ChannelGroup, notice: NoticeRef, project: Int64, projectLanguage: Language, after: Int64,
-        through: Int64, addedBy: Date
+        through: Int64, addedBy: Date, leasedFor lease: TimeInterval?
     ) throws -> Int {
         try database.run(
             """
             INSERT INTO deliveries (notice_id, channel_id, transport, format, recipient, host, message_id, payload_id,
-                                    state, next_attempt_at, created_at)
+                                    state, next_attempt_at, created_at, lease_until, attempts)
             SELECT ?1, c.id, 'webhook', ?2, c.target, herald_host(c.target), 'msg_' || ?6 || '_c' || c.id, ?3,
-                   'pending', ?4, ?4
+                   'pending', ?4, ?4, ?12, CASE WHEN ?12 IS NULL THEN 0 ELSE 1 END
             FROM channels c
             WHERE c.project_id = ?5 AND c.id > ?9 AND c.id <= ?10 AND c.kind = ?2 AND c.disabled_at IS NULL
               AND coalesce(c.language, ?7) = ?8 AND c.created_at <= ?11
@@ -173,7 +177,41 @@ extension OutboxStore {
                 .integer(notice.id), .text(group.format.rawValue), .integer(group.payload), .date(clock.now),
                 .integer(project), .text(notice.key), .text(projectLanguage.rawValue),
                 .text(group.language.rawValue), .integer(after), .integer(through), .date(addedBy),
+                lease.map { .date(clock.now.addingTimeInterval($0)) } ?? .null,
             ])
+    }
+
+    /// Hands the channel rows of `notice` this transaction leased (ids after `after`) to the
+    /// worker once it commits, as a claim would have read them: each its channel's secret, its
+    /// group's body, its first attempt. Nothing is to be stopped: their channels were read in
+    /// this transaction.
+    private func handLeasedRows(of notice: Int64, after: Int64) throws {
+        guard let handoff else { return }
+        var bodies: [Int64: [UInt8]] = [:]
+        let rows = try database.query(
+            """
+            SELECT d.id, d.format, d.recipient, d.host, d.message_id, d.payload_id, c.secret, d.attempts
+            FROM deliveries d JOIN channels c ON c.id = d.channel_id
+            WHERE d.notice_id = ? AND d.id > ? AND d.lease_until IS NOT NULL ORDER BY d.id
+            """, [.integer(notice), .integer(after)]
+        ) { row in
+            (
+                id: row.int(0), format: WebhookKind(rawValue: row.text(1)), recipient: row.text(2), host: row.text(3),
+                messageID: row.text(4), payload: row.int(5), secret: row.optionalText(6), attempts: Int(row.int(7))
+            )
+        }
+        for payload in Set(rows.map(\.payload)) {
+            bodies[payload] = try database.first("SELECT body FROM payloads WHERE id = ?", .integer(payload)) {
+                $0.blob(0)
+            }
+        }
+        let leased = rows.map { row in
+            ClaimedDelivery(
+                id: row.id, transport: .webhook, format: row.format, recipient: row.recipient, host: row.host,
+                messageID: row.messageID, payload: bodies[row.payload] ?? [], secret: row.secret,
+                attempts: row.attempts)
+        }
+        database.afterCommit { handoff.hand(leased) }
     }
 
     /// The last channel id of the next share of `size` chat and webhook channels of `project`
@@ -200,6 +238,8 @@ extension OutboxStore {
                 map: { ($0.int(0), $0.int(1), $0.int(2), $0.text(3), $0.text(4), $0.text(5), $0.date(6)) })
         else { return false }
         let end = try channelShareEnd(project: project, after: after, size: settings.channelsPerTransaction, last: last)
+        let lease = handoff?.reserve(settings.channelsPerTransaction)
+        let before = lease == nil ? 0 : try lastDeliveryID()
         var written = 0
         let groups = try database.query(
             "SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)", .text(storedGroups)
@@ -214,8 +254,9 @@ extension OutboxStore {
             written += try writeChannels(
                 group, notice: NoticeRef(id: noticeID, key: key), project: project,
                 projectLanguage: Language(rawValue: projectLanguage) ?? settings.defaultLanguage, after: after,
-                through: end, addedBy: instant)
+                through: end, addedBy: instant, leasedFor: lease)
         }
+        if lease != nil { try handLeasedRows(of: noticeID, after: before) }
         try database.run(
             "UPDATE notices SET recipients = recipients + ? WHERE id = ?", .int(written), .integer(noticeID))
         guard end < last else {

@@ -7,12 +7,16 @@ public struct OutboxStore {
     let database: Database
     let clock: any Clock
     let settings: OutboxSettings
+    /// Where the public channels' rows this store writes go, leased, when the worker of this
+    /// process has room for them (the scheduler's); nil: they wait to be claimed.
+    let handoff: DeliveryHandoff?
 
     /// Creates a store over `database`; `settings` render the messages it fans out.
-    public init(database: Database, clock: any Clock, settings: OutboxSettings) {
+    public init(database: Database, clock: any Clock, settings: OutboxSettings, handoff: DeliveryHandoff? = nil) {
         self.database = database
         self.clock = clock
         self.settings = settings
+        self.handoff = handoff
     }
 
     /// What a link in a message does.

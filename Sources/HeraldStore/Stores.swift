@@ -12,12 +12,15 @@ public struct Stores {
     public let clock: any Clock
     /// Public URL, sender and wording for the stores that fan out or mail.
     public let settings: OutboxSettings
+    /// Where the outbox hands the public channels' rows it leases as it writes them (`DeliveryHandoff`).
+    public let handoff: DeliveryHandoff?
 
     /// Stores over `database`, with the composition root's clock and settings.
-    public init(database: Database, clock: any Clock, settings: OutboxSettings) {
+    public init(database: Database, clock: any Clock, settings: OutboxSettings, handoff: DeliveryHandoff? = nil) {
         self.database = database
         self.clock = clock
         self.settings = settings
+        self.handoff = handoff
     }
 
     /// Providers' and projects' OpenPGP keys as stored.
@@ -51,7 +54,9 @@ public struct Stores {
     /// Advisories as stored: lists, history, the detail view.
     public var advisoryRecords: AdvisoryStore { AdvisoryStore(database: database, clock: clock, settings: settings) }
     /// The outbox of deliveries.
-    public var outbox: OutboxStore { OutboxStore(database: database, clock: clock, settings: settings) }
+    public var outbox: OutboxStore {
+        OutboxStore(database: database, clock: clock, settings: settings, handoff: handoff)
+    }
     /// Alerts to release managers.
     public var alerts: AlertStore { AlertStore(database: database, clock: clock, settings: settings) }
     /// Provider self-service: subscribe, confirm, unsubscribe, acknowledge.

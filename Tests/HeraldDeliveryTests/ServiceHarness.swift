@@ -20,9 +20,11 @@ func runService(
         poll: .milliseconds(200))
     // As `serve` has it: a publication connects to its endpoints as it fires.
     scheduler.webhooks = webhooks
+    let handoff = DeliveryHandoff(ring: { doorbell.ring() })
+    scheduler.handoff = handoff
     let worker = OutboxWorker(
         databasePath: db.path, clock: SystemClock(), mail: mail, webhooks: webhooks, settings: settings,
-        doorbell: doorbell, logger: logger)
+        doorbell: doorbell, logger: logger, handoff: handoff)
     return try await withThrowingTaskGroup(of: Void.self) { [scheduler] group in
         group.addTask { try await scheduler.run() }
         group.addTask { try await worker.run() }

@@ -218,6 +218,39 @@ import Testing
         #expect(try db.count("projects") == 0)
     }
 
+    @Test func whatATransactionHandsOnRunsOnlyOnceItCommitted() throws {
+        let db = try TestDatabase()
+        let other = try Database(path: db.path)
+        var seen: [Int64] = []
+        let insert =
+            "INSERT INTO projects (slug, name, timezone, max_embargo_days, created_at) VALUES (?, 'A', 'UTC', 14, 0)"
+        try db.database.write {
+            try db.database.run(insert, .text("a"))
+            db.database.afterCommit {
+                // Committed and the lock given back: another connection sees the row, and may write.
+                seen.append((try? other.first("SELECT count(*) FROM projects") { $0.int(0) }) ?? -1)
+                try? other.write { try other.run(insert, .text("b")) }
+            }
+            #expect(seen.isEmpty)
+        }
+        #expect(seen == [1])
+        #expect(try db.count("projects") == 2)
+        // Rolled back, or rehearsed: never.
+        struct Undone: Error {}
+        #expect(throws: Undone.self) {
+            try db.database.write {
+                db.database.afterCommit { seen.append(-2) }
+                throw Undone()
+            }
+        }
+        try db.database.rehearse {
+            try db.database.write { db.database.afterCommit { seen.append(-3) } }
+            db.database.afterCommit { seen.append(-4) }
+        }
+        try db.database.write {}
+        #expect(seen == [1])
+    }
+
     @Test func aLockedDatabaseGivesAClearError() throws {
         let db = try TestDatabase()
         let other = try Database(path: db.path, busyTimeout: .milliseconds(50))

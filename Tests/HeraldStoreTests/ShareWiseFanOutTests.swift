@@ -431,4 +431,86 @@ import Testing
         while try db.outbox.continueFanOut() == true {}
         #expect(try ids("cancellation") == channels.map(\.id) + [late.id])
     }
+
+    // MARK: - Rows handed to the worker of this process
+
+    /// The rows of `ids` as a claim reads them, once released: what the worker would have sent.
+    func claimedAgain(_ db: TestDatabase, _ ids: [Int64]) throws -> [ClaimedDelivery] {
+        try db.outbox.record(ids.map { .released(id: $0) })
+        return try db.outbox.recordAndClaim([], limit: 100, lease: 60, perHost: 100).filter { ids.contains($0.id) }
+            .sorted { $0.id < $1.id }
+    }
+
+    /// Hands what `db`'s stores lease to a worker's handoff that offered `room`; an advisory to publish.
+    func handing(_ db: TestDatabase, room: Int) throws -> (DeliveryHandoff, Advisory) {
+        let handoff = DeliveryHandoff()
+        handoff.open(lease: 600)
+        handoff.offer(room: room)
+        db.handoff = handoff
+        return (handoff, try scheduled(db))
+    }
+
+    @Test func aPublicationHandsItsChannelRowsLeasedToTheWorkerAsTheyCommitWhileItHasRoom() throws {
+        let (db, channels) = try channelDatabase(10)
+        let (handoff, advisory) = try handing(db, room: 5)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "leak"), actor: db.actor)
+        // The first share: leased in the database, counted as an attempt, and handed whole.
+        let first = handoff.take()
+        #expect(Set(first.map(\.recipient)) == Set(channels.prefix(2).map(\.target)))
+        #expect(first.allSatisfy { $0.attempts == 1 && $0.transport == .webhook && !$0.payload.isEmpty })
+        #expect(first.filter { $0.format == .webhook }.allSatisfy { $0.secret?.hasPrefix("whsec_") == true })
+        let leased = try db.database.query(
+            "SELECT id FROM deliveries WHERE lease_until IS NOT NULL AND attempts = 1 ORDER BY id", map: { $0.int(0) })
+        #expect(leased == first.map(\.id))
+        // Leased, they are no claim's: the worker's look for due rows finds the mailing list's only.
+        #expect(try db.outbox.recordAndClaim([], limit: 100, lease: 60, perHost: 100).map(\.transport) == [.email])
+
+        // The next share (three) still fits; the one after does not, and waits to be claimed.
+        #expect(try db.outbox.continueFanOut() == true)
+        let second = handoff.take()
+        #expect(Set(second.map(\.recipient)) == Set(channels[2..<5].map(\.target)))
+        #expect(try db.outbox.continueFanOut() == true)
+        #expect(handoff.take().isEmpty)
+        let claimed = try db.outbox.recordAndClaim([], limit: 100, lease: 60, perHost: 100)
+        #expect(Set(claimed.map(\.recipient)) == Set(channels[5..<8].map(\.target)))
+        // Room again: the last share is handed.
+        handoff.offer(room: 100)
+        #expect(try db.outbox.continueFanOut() == false)
+        #expect(Set(handoff.take().map(\.recipient)) == Set(channels[8..<10].map(\.target)))
+
+        // What was handed is what a claim of the same rows reads: the channel's secret, the
+        // group's body (a Dutch Slack's is not a generic webhook's), the message id.
+        let handed = (first + second).sorted { $0.id < $1.id }
+        #expect(handed.contains { $0.format == .slack } && handed.contains { $0.format == .webhook })
+        #expect(try claimedAgain(db, handed.map(\.id)) == handed)
+    }
+
+    @Test func nothingIsHandedBeforeItCommitsNorWhenItDoesNotNorAfterTheWorkerStopped() throws {
+        let (db, _) = try channelDatabase(4)
+        let (handoff, advisory) = try handing(db, room: 100)
+        // A dry run writes and undoes: it hands nothing, and leaves no lease behind.
+        try db.database.rehearse {
+            _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "leak"), actor: db.actor)
+            #expect(handoff.take().isEmpty)
+        }
+        #expect(handoff.take().isEmpty)
+        // A transaction that fails after writing them hands nothing either.
+        struct Abandoned: Error {}
+        #expect(throws: Abandoned.self) {
+            try db.database.write {
+                _ = try db.outbox.fanOut(
+                    .publication, advisory: try db.advisoryRecords.get(advisory.id),
+                    project: try db.projects.require("demo"))
+                throw Abandoned()
+            }
+        }
+        #expect(handoff.take().isEmpty)
+        #expect(try db.count("deliveries") == 0)
+        // Stopped: the rows are written unleased, for the next worker to claim.
+        #expect(handoff.close().isEmpty)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "leak"), actor: db.actor)
+        #expect(handoff.take().isEmpty)
+        #expect(
+            try db.database.first("SELECT count(*) FROM deliveries WHERE lease_until IS NOT NULL") { $0.int(0) } == 0)
+    }
 }

@@ -20,6 +20,8 @@ public final class TestDatabase: @unchecked Sendable {
     public let actor = "test:alice"
     /// What the advisory and outbox stores are given; a change applies to stores taken after it.
     public var settings = OutboxSettings(publicURL: "https://herald.test", mailFrom: "herald@herald.test")
+    /// Where the stores taken after it is set hand the channel rows they lease as they write them.
+    public var handoff: DeliveryHandoff?
 
     /// The manual clock, when the database was made with one.
     public var manualClock: ManualClock { clock as! ManualClock }
@@ -49,9 +51,11 @@ public final class TestDatabase: @unchecked Sendable {
     /// Advisories as stored: lists and history.
     public var advisoryRecords: AdvisoryStore { stores.advisoryRecords }
     /// Every store over this database, as the CLI and the server get them.
-    public var stores: Stores { Stores(database: database, clock: clock, settings: settings) }
+    public var stores: Stores { Stores(database: database, clock: clock, settings: settings, handoff: handoff) }
     /// A new outbox store on this database, clock and `settings`.
-    public var outbox: OutboxStore { OutboxStore(database: database, clock: clock, settings: settings) }
+    public var outbox: OutboxStore {
+        OutboxStore(database: database, clock: clock, settings: settings, handoff: handoff)
+    }
     /// A new token store on this database and clock.
     public var tokens: TokenStore { TokenStore(database: database, clock: clock) }
     /// The audit log of this database.
