@@ -138,10 +138,9 @@ public struct OutboxWorker: Sendable {
         var queuedCount = 0
         let backlogPerHost = settings.maxPerHost * 2
         // Even if every send to a host hung until its timeout, one at a time, no claimed row of
-        // it would outlive its lease and be claimed a second time while still waiting here. A
-        // host's line holds at most its backlog of claimed rows, or what the handoff brought:
-        // at most what the worker holds, and a share reserved meanwhile.
-        let lease = max(settings.lease, Double(max(backlogPerHost, settings.maxHeld * 2)) * settings.sendTimeout)
+        // it would outlive its lease and be claimed a second time while still waiting here. Rows
+        // handed to it are bound by the same backlog.
+        let lease = max(settings.lease, Double(backlogPerHost) * settings.sendTimeout)
         handoff?.open(lease: lease)
         defer { _ = handoff?.close() }
         var outcomes: [DeliveryOutcome] = []
@@ -174,6 +173,15 @@ public struct OutboxWorker: Sendable {
                     lastFlush = .now
                     return nil
                 }
+            }
+
+            /// How many more rows of each host with rows held the worker may hold (any other: `backlogPerHost`).
+            func roomOfHosts() -> [String: Int] {
+                var room: [String: Int] = [:]
+                for host in Set(perHost.keys).union(queued.keys) {
+                    room[host] = backlogPerHost - perHost[host, default: 0] - (queued[host]?.count ?? 0)
+                }
+                return room
             }
 
             func startReady() {
@@ -232,10 +240,7 @@ public struct OutboxWorker: Sendable {
                     }
                     startReady()
                     let held = inFlight + queuedCount
-                    var room: [String: Int] = [:]
-                    for host in Set(perHost.keys).union(queued.keys) {
-                        room[host] = backlogPerHost - perHost[host, default: 0] - (queued[host]?.count ?? 0)
-                    }
+                    let room = roomOfHosts()
                     // A claim is a write transaction: take rows in big cuts, when some may be
                     // found (`ClaimAppetite`), and look for other hosts' work every 10 ms.
                     if held < settings.maxHeld
@@ -257,7 +262,9 @@ public struct OutboxWorker: Sendable {
                         // A full first cut: the next is claimed now, not after the first sends end.
                         if held == 0 && claimed.count == limit { continue }
                     }
-                    handoff?.offer(room: settings.maxHeld - inFlight - queuedCount)
+                    handoff?.offer(
+                        room: settings.maxHeld - inFlight - queuedCount, perHost: roomOfHosts(),
+                        otherHosts: backlogPerHost)
                 }
                 if inFlight == 0 {
                     try flush()

@@ -7,14 +7,17 @@ import Foundation
 /// the commit, not at the worker's next look. A handed row is leased and counted as an attempt
 /// in the database like a claimed one: a crash loses nothing, the next start releases it.
 ///
-/// The worker says how many more rows it would hold; a writer leases a share only when it
-/// fits, else writes it unleased for the worker to claim as ever. So a slow host never piles
-/// up more here than the worker would claim.
+/// The worker says how many more rows it would hold, in all and of each host, by the rule its
+/// claims keep (`WorkerSettings`): a share is leased only when it fits both, else it is written
+/// unleased for the worker to claim as ever. So a slow host fills its own backlog, never the
+/// others' room, and nothing waits here longer than a claimed row would.
 public final class DeliveryHandoff: @unchecked Sendable {
     // All guarded by `lock`.
     private let lock = NSLock()
     private var handed: [ClaimedDelivery] = []
     private var room = 0
+    private var roomOfHost: [String: Int] = [:]
+    private var roomOfOtherHosts = 0
     private var lease: TimeInterval = 0
     private var isOpen = false
     private let ring: @Sendable () -> Void
@@ -29,7 +32,6 @@ public final class DeliveryHandoff: @unchecked Sendable {
         lock.withLock {
             isOpen = true
             self.lease = lease
-            room = 0
         }
     }
 
@@ -39,22 +41,36 @@ public final class DeliveryHandoff: @unchecked Sendable {
         lock.withLock {
             isOpen = false
             room = 0
+            roomOfHost = [:]
+            roomOfOtherHosts = 0
             defer { handed = [] }
             return handed
         }
     }
 
-    /// The worker would hold `free` more rows now (those handed and not yet taken included).
-    public func offer(room free: Int) {
-        lock.withLock { room = isOpen ? max(0, free - handed.count) : 0 }
+    /// The worker would hold `free` more rows now, `perHost` more of the hosts named and
+    /// `otherHosts` of any other; the rows handed and not yet taken are counted here.
+    public func offer(room free: Int, perHost: [String: Int], otherHosts: Int) {
+        lock.withLock {
+            guard isOpen else { return }
+            room = free - handed.count
+            roomOfHost = perHost
+            roomOfOtherHosts = otherHosts
+            for delivery in handed { roomOfHost[delivery.host, default: otherHosts] -= 1 }
+        }
     }
 
-    /// For a writer about to write at most `count` rows: the lease to write them with, taken
-    /// from the room the worker offered; nil when they do not fit (they are written unleased).
-    func reserve(_ count: Int) -> TimeInterval? {
+    /// For a writer about to write at most `rows[host]` rows of each host: the lease to write
+    /// them with, taken from the room the worker offered; nil when they do not fit (they are
+    /// written unleased).
+    func reserve(_ rows: [String: Int]) -> TimeInterval? {
         lock.withLock {
-            guard isOpen, count > 0, room >= count else { return nil }
+            let count = rows.values.reduce(0, +)
+            guard isOpen, count > 0, room >= count,
+                rows.allSatisfy({ host, count in roomOfHost[host, default: roomOfOtherHosts] >= count })
+            else { return nil }
             room -= count
+            for (host, count) in rows { roomOfHost[host, default: roomOfOtherHosts] -= count }
             return lease
         }
     }

@@ -92,7 +92,9 @@ extension OutboxStore {
         }
         var channelGroups: [JSON] = []
         let endpoints = plan.channels.contains { WebhookKind(rawValue: $0.kind.rawValue) != nil }
-        let lease = endpoints ? handoff?.reserve(settings.channelsFirstShare) : nil
+        let lease =
+            endpoints
+            ? try leaseForChannels(project: project.id, after: 0, through: firstShareEnd, addedBy: clock.now) : nil
         let before = lease == nil ? 0 : try lastDeliveryID()
         for audience in plan.channels {
             let content = publicContent.get(audience.language)
@@ -181,6 +183,25 @@ extension OutboxStore {
             ])
     }
 
+    /// The lease to write the rows of `project`'s channels `after...through` with, when the
+    /// worker of this process has room for them all, in all and by host; nil: they are written
+    /// unleased, for it to claim.
+    private func leaseForChannels(project: Int64, after: Int64, through: Int64, addedBy: Date) throws -> TimeInterval? {
+        guard let handoff else { return nil }
+        var rows: [String: Int] = [:]
+        for (host, count) in try database.query(
+            """
+            SELECT herald_host(target), count(*) FROM channels
+            WHERE project_id = ? AND id > ? AND id <= ? AND kind <> 'email' AND disabled_at IS NULL AND created_at <= ?
+            GROUP BY 1
+            """, [.integer(project), .integer(after), .integer(through), .date(addedBy)],
+            map: { ($0.text(0), Int($0.int(1))) })
+        {
+            rows[host] = count
+        }
+        return handoff.reserve(rows)
+    }
+
     /// Hands the channel rows of `notice` this transaction leased (ids after `after`) to the
     /// worker once it commits, as a claim would have read them: each its channel's secret, its
     /// group's body, its first attempt. Nothing is to be stopped: their channels were read in
@@ -238,7 +259,7 @@ extension OutboxStore {
                 map: { ($0.int(0), $0.int(1), $0.int(2), $0.text(3), $0.text(4), $0.text(5), $0.date(6)) })
         else { return false }
         let end = try channelShareEnd(project: project, after: after, size: settings.channelsPerTransaction, last: last)
-        let lease = handoff?.reserve(settings.channelsPerTransaction)
+        let lease = try leaseForChannels(project: project, after: after, through: end, addedBy: instant)
         let before = lease == nil ? 0 : try lastDeliveryID()
         var written = 0
         let groups = try database.query(

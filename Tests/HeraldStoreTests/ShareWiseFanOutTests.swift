@@ -445,13 +445,13 @@ import Testing
     func handing(_ db: TestDatabase, room: Int) throws -> (DeliveryHandoff, Advisory) {
         let handoff = DeliveryHandoff()
         handoff.open(lease: 600)
-        handoff.offer(room: room)
+        handoff.offer(room: room, perHost: [:], otherHosts: 100)
         db.handoff = handoff
         return (handoff, try scheduled(db))
     }
 
     @Test func aPublicationHandsItsChannelRowsLeasedToTheWorkerAsTheyCommitWhileItHasRoom() throws {
-        let (db, channels) = try channelDatabase(10)
+        let (db, channels) = try channelDatabase(13)
         let (handoff, advisory) = try handing(db, room: 5)
         _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "leak"), actor: db.actor)
         // The first share: leased in the database, counted as an attempt, and handed whole.
@@ -473,10 +473,16 @@ import Testing
         #expect(handoff.take().isEmpty)
         let claimed = try db.outbox.recordAndClaim([], limit: 100, lease: 60, perHost: 100)
         #expect(Set(claimed.map(\.recipient)) == Set(channels[5..<8].map(\.target)))
+        // Room in all, but not for a host of the last share: it waits to be claimed too.
+        handoff.offer(room: 100, perHost: ["hooks.example": 1], otherHosts: 100)
+        #expect(try db.outbox.continueFanOut() == true)
+        #expect(handoff.take().isEmpty)
+        let claimedToo = try db.outbox.recordAndClaim([], limit: 100, lease: 60, perHost: 100)
+        #expect(Set(claimedToo.map(\.recipient)) == Set(channels[8..<11].map(\.target)))
         // Room again: the last share is handed.
-        handoff.offer(room: 100)
+        handoff.offer(room: 100, perHost: [:], otherHosts: 100)
         #expect(try db.outbox.continueFanOut() == false)
-        #expect(Set(handoff.take().map(\.recipient)) == Set(channels[8..<10].map(\.target)))
+        #expect(Set(handoff.take().map(\.recipient)) == Set(channels[11..<13].map(\.target)))
 
         // What was handed is what a claim of the same rows reads: the channel's secret, the
         // group's body (a Dutch Slack's is not a generic webhook's), the message id.
