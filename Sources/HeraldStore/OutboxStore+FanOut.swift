@@ -205,7 +205,9 @@ extension OutboxStore {
     /// Hands the channel rows of `notice` this transaction leased (ids after `after`) to the
     /// worker once it commits, as a claim would have read them: each its channel's secret, its
     /// group's body, its first attempt. Nothing is to be stopped: their channels were read in
-    /// this transaction.
+    /// this transaction. Read by id from `after` (`+notice_id` keeps SQLite off the notice's
+    /// index, which walked every row the notice had so far: a 100,000-endpoint publication's
+    /// last share would read them all).
     private func handLeasedRows(of notice: Int64, after: Int64) throws {
         guard let handoff else { return }
         var bodies: [Int64: [UInt8]] = [:]
@@ -213,8 +215,8 @@ extension OutboxStore {
             """
             SELECT d.id, d.format, d.recipient, d.host, d.message_id, d.payload_id, c.secret, d.attempts
             FROM deliveries d JOIN channels c ON c.id = d.channel_id
-            WHERE d.notice_id = ? AND d.id > ? AND d.lease_until IS NOT NULL ORDER BY d.id
-            """, [.integer(notice), .integer(after)]
+            WHERE d.id > ? AND +d.notice_id = ? AND d.lease_until IS NOT NULL ORDER BY d.id
+            """, [.integer(after), .integer(notice)]
         ) { row in
             (
                 id: row.int(0), format: WebhookKind(rawValue: row.text(1)), recipient: row.text(2), host: row.text(3),

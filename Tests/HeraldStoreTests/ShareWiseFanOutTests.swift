@@ -519,4 +519,24 @@ import Testing
         #expect(
             try db.database.first("SELECT count(*) FROM deliveries WHERE lease_until IS NOT NULL") { $0.int(0) } == 0)
     }
+
+    @Test func aHandedShareReadsItsOwnRowsNotTheNoticesEarlierOnes() throws {
+        let (db, _) = try channelDatabase(450)
+        let (handoff, advisory) = try handing(db, room: 1000)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "leak"), actor: db.actor)
+        // Each share handed, and the work SQLite does for it counted: the last, after some 450
+        // rows of the notice, costs what the second did.
+        var steps: [Int] = []
+        var more = true
+        while more {
+            #expect(!handoff.take().isEmpty)
+            handoff.offer(room: 1000, perHost: [:], otherHosts: 1000)
+            let (result, work) = try db.database.countingWork { try db.outbox.continueFanOut() }
+            more = result == true
+            steps.append(work)
+        }
+        #expect(handoff.take().count == 1)  // 448 after the first two: 149 shares of three, and one
+        #expect(steps.count == 150)
+        #expect(steps[steps.count - 2] < steps[1] * 2, "\(steps[1]) then \(steps[steps.count - 2])")
+    }
 }
