@@ -228,17 +228,20 @@ public final class Database {
         inTransaction = true
         let result: T
         do {
-            result = try body()
-            try execute("COMMIT")
-        } catch {
-            try? execute("ROLLBACK")
-            onCommit.removeAll()
-            inTransaction = false
-            writerTurn?.give()
-            throw error
+            // The transaction ends, committed or not, before anything it handed on runs.
+            defer {
+                inTransaction = false
+                writerTurn?.give()
+            }
+            do {
+                result = try body()
+                try execute("COMMIT")
+            } catch {
+                try? execute("ROLLBACK")
+                onCommit.removeAll()
+                throw error
+            }
         }
-        inTransaction = false
-        writerTurn?.give()
         let actions = onCommit
         onCommit.removeAll()
         for action in actions { action() }

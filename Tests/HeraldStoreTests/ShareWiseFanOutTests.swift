@@ -491,6 +491,23 @@ import Testing
         #expect(try claimedAgain(db, handed.map(\.id)) == handed)
     }
 
+    @Test func aHandedRowLostWithItsProcessIsSentAfterTheRestart() throws {
+        let (db, channels) = try channelDatabase(4)
+        let (handoff, advisory) = try handing(db, room: 100)
+        _ = try db.advisories.publishNow(advisory.id, notes: try ChangeNotes(reason: "leak"), actor: db.actor)
+        let handed = handoff.take()
+        #expect(handed.count == 2)
+        // The process dies with them in memory: the next start gives every lease back, and they
+        // are claimed like any row (the lost attempt counted).
+        #expect(try db.outbox.releaseAllLeases() == 2)
+        let claimed = try db.outbox.recordAndClaim([], limit: 100, lease: 60, perHost: 100).filter {
+            $0.transport == .webhook
+        }
+        #expect(Set(claimed.map(\.id)) == Set(handed.map(\.id)))
+        #expect(Set(claimed.map(\.recipient)) == Set(channels.prefix(2).map(\.target)))
+        #expect(claimed.allSatisfy { $0.attempts == 2 })
+    }
+
     @Test func nothingIsHandedBeforeItCommitsNorWhenItDoesNotNorAfterTheWorkerStopped() throws {
         let (db, _) = try channelDatabase(4)
         let (handoff, advisory) = try handing(db, room: 100)
