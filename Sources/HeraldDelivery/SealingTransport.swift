@@ -13,15 +13,21 @@ public final class SealingTransport: Transport, @unchecked Sendable {
     private let vault: (any SecretVault)?
     private let queue: OperationQueue
     private let lock = NSLock()
-    /// Opened project keys, by fingerprint: each is opened once, not once per message.
-    private var signers: [String: [UInt8]] = [:]
+    /// Opened project keys, by fingerprint, and when each last signed: each is opened once, not
+    /// once per message, and forgotten once it has not signed for `signerIdleLimit` (a key
+    /// replaced or removed does not stay in memory until the process ends).
+    private var signers: [String: (secret: [UInt8], lastUse: ContinuousClock.Instant)] = [:]
+    private let signerIdleLimit: Duration
 
     /// Wraps `inner`; `vault` opens the projects' signing keys (nil: none can be opened, and a
     /// notice whose project has a key waits, failing, until the operator sets one).
-    public init(_ inner: any Transport, pgp: any OpenPGP, vault: (any SecretVault)?) {
+    public init(
+        _ inner: any Transport, pgp: any OpenPGP, vault: (any SecretVault)?, signerIdleLimit: Duration = .seconds(600)
+    ) {
         self.inner = inner
         self.pgp = pgp
         self.vault = vault
+        self.signerIdleLimit = signerIdleLimit
         queue = OperationQueue()
         queue.maxConcurrentOperationCount = ProcessInfo.processInfo.activeProcessorCount
         queue.name = "herald.sealing"
@@ -75,13 +81,24 @@ public final class SealingTransport: Transport, @unchecked Sendable {
     }
 
     private func opened(_ signer: (fingerprint: String, sealedSecret: [UInt8])) throws -> [UInt8] {
-        if let secret = lock.withLock({ signers[signer.fingerprint] }) { return secret }
+        let cached = lock.withLock { () -> [UInt8]? in
+            let now = ContinuousClock.now
+            if signers.values.contains(where: { now - $0.lastUse > signerIdleLimit }) {
+                signers = signers.filter { now - $0.value.lastUse <= signerIdleLimit }
+            }
+            signers[signer.fingerprint]?.lastUse = now
+            return signers[signer.fingerprint]?.secret
+        }
+        if let cached { return cached }
         guard let vault else {
             throw Refusal.invalid(
                 field: KeyVault.environmentName, rule: "is not set, so the project's key cannot sign this notice")
         }
         let secret = try vault.open(signer.sealedSecret)
-        lock.withLock { signers[signer.fingerprint] = secret }
+        lock.withLock { signers[signer.fingerprint] = (secret, .now) }
         return secret
     }
+
+    /// The fingerprints of the project keys held open.
+    var signersHeld: Set<String> { lock.withLock { Set(signers.keys) } }
 }

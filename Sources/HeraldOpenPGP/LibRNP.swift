@@ -13,9 +13,20 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
     /// Signers whose signatures Herald makes itself (`Ed25519Signing`), by fingerprint, with
     /// the bytes they were read from; nil where librnp signs.
     private var ownSigners: [String: (bytes: [UInt8], signer: Ed25519Signing.Signer?)] = [:]
+    /// How long a signer's secret stays loaded after its last signature: a project key that was
+    /// replaced or removed is forgotten by the first signature after that, not kept in memory
+    /// until the process ends.
+    let signerIdleLimit: Duration
+    /// When each signer last signed, by fingerprint.
+    private var signerLastUse: [String: ContinuousClock.Instant] = [:]
+    /// Counts the times signers were forgotten: a keyring made before the last time (it may hold
+    /// their secrets) is not pooled again.
+    private var generation = 0
 
     /// An empty pool; contexts are made as calls need them.
-    public init() {}
+    public init(signerIdleLimit: Duration = .seconds(600)) {
+        self.signerIdleLimit = signerIdleLimit
+    }
 
     /// Reads one public key in a keyring of its own, so nothing it holds stays loaded.
     public func readPublicKey(_ bytes: [UInt8]) throws -> OpenPGPKey {
@@ -82,6 +93,7 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
     public func encrypt(_ plaintext: [UInt8], to recipient: OpenPGPKeyMaterial, signedBy signer: OpenPGPKeyMaterial?)
         throws -> [UInt8]
     {
+        signing(signer.map { [$0.fingerprint] } ?? [])
         if let subkey = recipient.encryptionSubkey, subkey.expires.map({ $0 > Date() }) ?? true,
             let verified = Curve25519Encryption.recipient(in: recipient.bytes, subkey: subkey.fingerprint)
         {
@@ -161,7 +173,8 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
 
     /// A detached signature (SHA-256) by each signer, in one armored block.
     public func detachedSignature(of data: [UInt8], by signers: [OpenPGPKeyMaterial]) throws -> [UInt8] {
-        try withKeyring { keyring in
+        signing(signers.map(\.fingerprint))
+        return try withKeyring { keyring in
             let signerKeys = try signers.map { try keyring.loaded($0, keep: true) }
             return try Self.run(input: data) { input, output in
                 var op: rnp_op_sign_t?
@@ -184,9 +197,34 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
 
     // MARK: - Plumbing
 
+    /// Notes that `fingerprints` sign now, and forgets every other signer that has not signed
+    /// for `signerIdleLimit`: its Ed25519 key, and every pooled keyring (any may hold its secret).
+    private func signing(_ fingerprints: [String]) {
+        guard !fingerprints.isEmpty else { return }
+        lock.withLock {
+            let now = ContinuousClock.now
+            for fingerprint in fingerprints { signerLastUse[fingerprint] = now }
+            guard signerLastUse.values.contains(where: { now - $0 > signerIdleLimit }) else { return }
+            for fingerprint in signerLastUse.filter({ now - $0.value > signerIdleLimit }).keys {
+                signerLastUse[fingerprint] = nil
+                ownSigners[fingerprint] = nil
+            }
+            idle.removeAll()
+            generation += 1
+        }
+    }
+
+    /// The signers whose secrets are held: Herald's own, and those loaded in a pooled keyring.
+    var signersHeld: Set<String> {
+        lock.withLock { Set(ownSigners.keys).union(idle.flatMap(\.signers)) }
+    }
+
     private func withKeyring<T>(_ body: (Keyring) throws -> T) throws -> T {
-        let keyring = try lock.withLock { idle.popLast() } ?? Keyring()
-        defer { lock.withLock { if idle.count < 16 { idle.append(keyring) } } }
+        let (pooled, generation) = lock.withLock { (idle.popLast(), self.generation) }
+        let keyring = try pooled ?? Keyring(generation: generation)
+        defer {
+            lock.withLock { if idle.count < 16 && keyring.generation == self.generation { idle.append(keyring) } }
+        }
         return try body(keyring)
     }
 
@@ -239,8 +277,14 @@ final class Keyring {
     private var loadedKeys: [String: (key: KeyHandle, bytesHash: Int, keep: Bool)] = [:]
     /// The recipients' keys among them, oldest first.
     private var transient: [String] = []
+    /// `LibRNP.generation` when it was made.
+    let generation: Int
 
-    init() throws {
+    /// The fingerprints of the signers loaded, with their secrets.
+    var signers: [String] { loadedKeys.filter(\.value.keep).map(\.key) }
+
+    init(generation: Int = 0) throws {
+        self.generation = generation
         var ffi: rnp_ffi_t?
         try check(rnp_ffi_create(&ffi, "GPG", "GPG"), "starting librnp")
         guard let ffi else { throw OpenPGPError("starting librnp gave no context") }

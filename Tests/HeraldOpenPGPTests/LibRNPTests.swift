@@ -137,6 +137,30 @@ import Testing
         }
     }
 
+    /// A project key that has not signed for the idle limit is forgotten at the next signature,
+    /// by Herald's own signer and by every pooled librnp context: one that was replaced or
+    /// removed does not stay in memory until the process ends. Those still signing stay.
+    @Test func aSignerIdlePastTheLimitIsForgottenAtTheNextSignature() throws {
+        let pgp = LibRNP(signerIdleLimit: .seconds(1))
+        func projectKey() throws -> OpenPGPKeyMaterial {
+            let secret = try pgp.generateKey(userID: "Open Zaak <security@openzaak.example>")
+            return OpenPGPKeyMaterial(fingerprint: try pgp.readSecretKey(secret).key.fingerprint, bytes: secret)
+        }
+        let replaced = try projectKey()
+        let current = try projectKey()
+        let notice = Array("the notice".utf8)
+        _ = try pgp.detachedSignature(of: notice, by: [replaced])
+        #expect(try pgp.ownSigner(replaced) != nil)
+        _ = try pgp.detachedSignature(of: notice, by: [current])
+        #expect(pgp.signersHeld == [replaced.fingerprint, current.fingerprint])
+        Thread.sleep(forTimeInterval: 1.3)
+        _ = try pgp.detachedSignature(of: notice, by: [current])
+        #expect(pgp.signersHeld == [current.fingerprint])
+        // Asked for again, it is loaded again and signs.
+        let signature = try pgp.detachedSignature(of: notice, by: [replaced])
+        #expect(String(decoding: signature, as: UTF8.self).contains("BEGIN PGP SIGNATURE"))
+    }
+
     /// A project's Ed25519 key (no subkeys, no expiry: what `project key generate` makes) signs
     /// through Herald's own code; Sequoia verifies what it signs, inline and inside the
     /// encryption, also where R or S begins with a zero octet (an MPI drops it). A key with
