@@ -1,8 +1,9 @@
 import Foundation
 import HeraldCore
-import HeraldStore
 import HeraldTestSupport
 import Testing
+
+@testable import HeraldStore
 
 @Suite struct OutboxStoreTests {
     func scheduled(_ db: TestDatabase, earlyNotice: Bool = true) throws -> Advisory {
@@ -315,6 +316,38 @@ import Testing
             try db.database.query("SELECT delivered_via FROM deliveries ORDER BY id") { $0.optionalText(0) } == vias)
         #expect(records.map { $0.deliveredAt?.milliseconds } == times.map(\.milliseconds))
         #expect(try db.outbox.queueDepth().count == 0)
+    }
+
+    /// Delivered rows are recorded a run of consecutive ids per statement: a run never takes in
+    /// a row between them that ended otherwise, later, by another route, or not yet.
+    @Test func deliveredRowsRecordedByRunsTakeOnlyTheirOwnRows() throws {
+        let (db, claimed) = try claimedPublication(channels: 9)
+        let ids = claimed.map(\.id)
+        let (early, late) = (db.clock.now, db.clock.now + 0.005)
+        try db.outbox.record(
+            [7, 0, 2, 1, 5].map { .delivered(id: ids[$0], at: early, via: "webhook:a") } + [
+                .retry(id: ids[3], at: late, error: "HTTP 503"),
+                .delivered(id: ids[6], at: early, via: "webhook:b"),
+                .delivered(id: ids[8], at: late, via: "webhook:a"),
+            ])
+        let rows = try db.database.query(
+            "SELECT state, delivered_at, delivered_via, lease_until IS NOT NULL FROM deliveries ORDER BY id"
+        ) { row in
+            let ended = row.optionalInt(1).map { $0 == early.milliseconds ? "early" : "late" } ?? "-"
+            return "\(row.text(0)) \(ended) \(row.optionalText(2) ?? "-") \(row.int(3))"
+        }
+        #expect(
+            rows == [
+                "delivered early webhook:a 0", "delivered early webhook:a 0", "delivered early webhook:a 0",
+                "retrying - - 0", "pending - - 1", "delivered early webhook:a 0", "delivered early webhook:b 0",
+                "delivered early webhook:a 0", "delivered late webhook:a 0",
+            ])
+    }
+
+    @Test func idsMakeTheFewestRunsOfOnlyThemselves() {
+        #expect(OutboxStore.runs(of: []) == [])
+        #expect(OutboxStore.runs(of: [5, 3, 4, 10, 12, 11, 1]) == [1...1, 3...5, 10...12])
+        #expect(OutboxStore.runs(of: [2, 2, 3, 7, 7]) == [2...3, 7...7])
     }
 
     @Test func recordAndClaimDoBothInOneGo() throws {
