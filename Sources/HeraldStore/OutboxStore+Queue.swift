@@ -223,8 +223,8 @@ extension OutboxStore {
         // Delivered rows, most of any batch: one statement for each run of consecutive ids that
         // ended in the same millisecond by the same route. A fan-out's rows are written, sent
         // and answered in id order, so a batch takes a few statements a millisecond, not one
-        // a row: a statement's own cost (binding to reset) was half of a row's 3.9 µs, and a
-        // JSON list of ids for `UPDATE … FROM json_each` cost more than one statement a row.
+        // a row (recording went from 7.3 % to 5.7 % of `serve`'s CPU in a 10,000-webhook round;
+        // a JSON list of ids for `UPDATE … FROM json_each` had cost more than a statement a row).
         var delivered: [DeliveredAt: [Int64]] = [:]
         for case let .delivered(id, at, via) in outcomes {
             delivered[DeliveredAt(milliseconds: at.milliseconds, via: via), default: []].append(id)
