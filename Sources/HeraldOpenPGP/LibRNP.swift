@@ -201,17 +201,19 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
     /// for `signerIdleLimit`: its Ed25519 key, and every pooled keyring (any may hold its secret).
     private func signing(_ fingerprints: [String]) {
         guard !fingerprints.isEmpty else { return }
-        lock.withLock {
+        let dropped = lock.withLock { () -> [Keyring] in
             let now = ContinuousClock.now
             for fingerprint in fingerprints { signerLastUse[fingerprint] = now }
-            guard signerLastUse.values.contains(where: { now - $0 > signerIdleLimit }) else { return }
+            guard signerLastUse.values.contains(where: { now - $0 > signerIdleLimit }) else { return [] }
             for fingerprint in signerLastUse.filter({ now - $0.value > signerIdleLimit }).keys {
                 signerLastUse[fingerprint] = nil
                 ownSigners[fingerprint] = nil
             }
-            idle.removeAll()
             generation += 1
+            defer { idle.removeAll() }
+            return idle
         }
+        for keyring in dropped { keyring.unloadAll() }
     }
 
     /// The signers whose secrets are held: Herald's own, and those loaded in a pooled keyring.
@@ -223,10 +225,18 @@ public final class LibRNP: OpenPGP, @unchecked Sendable {
         let (pooled, generation) = lock.withLock { (idle.popLast(), self.generation) }
         let keyring = try pooled ?? Keyring(generation: generation)
         defer {
-            lock.withLock { if idle.count < 16 && keyring.generation == self.generation { idle.append(keyring) } }
+            let pooled = lock.withLock {
+                guard idle.count < 16 && keyring.generation == self.generation else { return false }
+                idle.append(keyring)
+                return true
+            }
+            if !pooled { keyring.unloadAll() }
         }
         return try body(keyring)
     }
+
+    /// The keyrings in the pool, for tests.
+    var pooled: [Keyring] { lock.withLock { idle } }
 
     /// Runs one operation from `input` to a memory output; returns what it wrote.
     private static func run(input bytes: [UInt8], _ operation: (rnp_input_t?, rnp_output_t?) throws -> Void) throws
@@ -300,6 +310,14 @@ final class Keyring {
     deinit {
         loadedKeys.removeAll()
         rnp_ffi_destroy(ffi)
+    }
+
+    /// Lets go of the keys it loaded. Each handle keeps its keyring alive, so a keyring that
+    /// leaves the pool with keys loaded would never be freed, nor librnp's context and the
+    /// secrets in it destroyed: called as it leaves.
+    func unloadAll() {
+        loadedKeys.removeAll()
+        transient.removeAll()
     }
 
     /// The key of `material`, imported the first time it is asked for, one handle per

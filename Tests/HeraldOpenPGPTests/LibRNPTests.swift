@@ -153,9 +153,15 @@ import Testing
         #expect(try pgp.ownSigner(replaced) != nil)
         _ = try pgp.detachedSignature(of: notice, by: [current])
         #expect(pgp.signersHeld == [replaced.fingerprint, current.fingerprint])
-        Thread.sleep(forTimeInterval: 1.3)
+        // A signature keeps its key: `current` signs again before the limit, `replaced` does not.
+        Thread.sleep(forTimeInterval: 0.7)
+        _ = try pgp.detachedSignature(of: notice, by: [current])
+        weak var contextThatHeldIt = try #require(pgp.pooled.first)
+        Thread.sleep(forTimeInterval: 0.6)
         _ = try pgp.detachedSignature(of: notice, by: [current])
         #expect(pgp.signersHeld == [current.fingerprint])
+        // The context that had loaded it is gone, and librnp's context with it (its keys held it).
+        #expect(contextThatHeldIt == nil)
         // Asked for again, it is loaded again and signs.
         let signature = try pgp.detachedSignature(of: notice, by: [replaced])
         #expect(String(decoding: signature, as: UTF8.self).contains("BEGIN PGP SIGNATURE"))
