@@ -398,7 +398,12 @@ public final class CurlEngine: @unchecked Sendable {
         connection.transfer = transfer
         connection.reader = HTTPAnswerReader()
         transfer.deadline = now + settings.totalTimeout
-        connection.output = transfer.request
+        // Into the connection's own buffer, kept from its last request: a buffer of its own per
+        // request (a 2 KB body each, a thousand in flight) was allocated on the worker's thread,
+        // freed on this one, and the heap grown and trimmed under them.
+        connection.output.removeAll(keepingCapacity: true)
+        connection.output.append(contentsOf: transfer.head)
+        connection.output.append(contentsOf: transfer.body)
         connection.written = 0
         flush(connection)
     }
@@ -493,6 +498,7 @@ public final class CurlEngine: @unchecked Sendable {
         if let next = origin.waiting.next() {
             begin(connection, next)
         } else if starved.isEmpty {
+            connection.output = []  // an idle connection holds no request's bytes
             origin.idle.append(connection)
         } else {
             close(connection)
@@ -604,9 +610,11 @@ private final class Origin {
 
 /// One request, from its submission to its answer.
 private final class Transfer {
-    /// Its bytes as they go on the wire, made by whoever submits it: the engine's thread only
-    /// writes them (a fan-out's sends wait for that thread, not for the submitter's).
-    let request: [UInt8]
+    /// Its request line and headers as they go on the wire, made by whoever submits it (a
+    /// fan-out's sends wait for the engine's thread, not for the submitter's), and its body,
+    /// shared with the other sends of the same payload.
+    let head: [UInt8]
+    let body: [UInt8]
     /// Scheme, host and port, and the key of its origin: the same with private targets allowed
     /// or not are separate origins, never sharing a connection checked for the other.
     let origin: String
@@ -619,9 +627,11 @@ private final class Transfer {
     var resends = 0
 
     private init(
-        request: [UInt8], origin: String, refusePrivate: Bool, completion: @escaping @Sendable (CurlResult) -> Void
+        head: [UInt8], body: [UInt8], origin: String, refusePrivate: Bool,
+        completion: @escaping @Sendable (CurlResult) -> Void
     ) {
-        self.request = request
+        self.head = head
+        self.body = body
         self.origin = origin
         originKey = Self.originKey(origin, refusePrivate: refusePrivate)
         self.refusePrivate = refusePrivate
@@ -646,13 +656,15 @@ private final class Transfer {
             guard let target = HTTPTarget(url) else {
                 return .failure(unsendable(CURLE_URL_MALFORMAT, "not an http(s) URL HTTP/1.1 can carry"))
             }
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(body.count + 512)
+            var head: [UInt8] = []
+            head.reserveCapacity(512)
             guard
-                HTTPWire.appendRequest(method: method, target: target, headers: headers, body: body, to: &bytes)
+                HTTPWire.appendHead(method: method, target: target, headers: headers, bodyCount: body.count, to: &head)
             else { return .failure(unsendable(CURLE_BAD_FUNCTION_ARGUMENT, "a header with a line break in it")) }
             return .success(
-                Transfer(request: bytes, origin: target.origin, refusePrivate: refusePrivate, completion: completion))
+                Transfer(
+                    head: head, body: body, origin: target.origin, refusePrivate: refusePrivate, completion: completion)
+            )
         }
     }
 

@@ -18,12 +18,15 @@ public final class SealingTransport: Transport, @unchecked Sendable {
     /// replaced or removed does not stay in memory until the process ends).
     private var signers: [String: (secret: [UInt8], lastUse: ContinuousClock.Instant)] = [:]
     private let signerIdleLimit: Duration
+    private let now: @Sendable () -> ContinuousClock.Instant
 
     /// Wraps `inner`; `vault` opens the projects' signing keys (nil: none can be opened, and a
     /// notice whose project has a key waits, failing, until the operator sets one).
     public init(
-        _ inner: any Transport, pgp: any OpenPGP, vault: (any SecretVault)?, signerIdleLimit: Duration = .seconds(600)
+        _ inner: any Transport, pgp: any OpenPGP, vault: (any SecretVault)?, signerIdleLimit: Duration = .seconds(600),
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
     ) {
+        self.now = now
         self.inner = inner
         self.pgp = pgp
         self.vault = vault
@@ -82,7 +85,7 @@ public final class SealingTransport: Transport, @unchecked Sendable {
 
     private func opened(_ signer: (fingerprint: String, sealedSecret: [UInt8])) throws -> [UInt8] {
         let cached = lock.withLock { () -> [UInt8]? in
-            let now = ContinuousClock.now
+            let now = now()
             if signers.values.contains(where: { now - $0.lastUse > signerIdleLimit }) {
                 signers = signers.filter { now - $0.value.lastUse <= signerIdleLimit }
             }
@@ -95,7 +98,7 @@ public final class SealingTransport: Transport, @unchecked Sendable {
                 field: KeyVault.environmentName, rule: "is not set, so the project's key cannot sign this notice")
         }
         let secret = try vault.open(signer.sealedSecret)
-        lock.withLock { signers[signer.fingerprint] = (secret, .now) }
+        lock.withLock { signers[signer.fingerprint] = (secret, now()) }
         return secret
     }
 

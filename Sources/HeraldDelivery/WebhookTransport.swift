@@ -37,10 +37,10 @@ public struct WebhookTransport: Transport {
             let timestamp = Int(Date().timeIntervalSince1970)
             headers.append("webhook-timestamp: \(timestamp)")
             if let secret = delivery.secret,
-                let signature = StandardWebhooks.signature(
+                let signature = StandardWebhooks.signatureHeader(
                     secret: secret, id: delivery.messageID, timestamp: timestamp, body: delivery.payload)
             {
-                headers.append("webhook-signature: \(signature)")
+                headers.append(signature)
             }
         case .matrix:
             // The client-server API: PUT with the message id as transaction id, so a resend is a no-op.

@@ -169,16 +169,15 @@ import Testing
         }
         var output: [UInt8] = []
         #expect(
-            HTTPWire.appendRequest(
-                method: "PUT", target: v6, headers: ["A: 1", "B: 2"], body: Array("{}".utf8), to: &output))
+            HTTPWire.appendHead(method: "PUT", target: v6, headers: ["A: 1", "B: 2"], bodyCount: 2, to: &output))
         #expect(
             String(decoding: output, as: UTF8.self)
-                == "PUT / HTTP/1.1\r\nHost: [::1]:8080\r\nUser-Agent: Herald\r\nContent-Length: 2\r\nA: 1\r\nB: 2\r\n\r\n{}"
+                == "PUT / HTTP/1.1\r\nHost: [::1]:8080\r\nUser-Agent: Herald\r\nContent-Length: 2\r\nA: 1\r\nB: 2\r\n\r\n"
         )
         // A header must never become two.
         for header in ["X: a\r\nInjected: yes", "X: a\nInjected: yes", "X: a\u{0}"] {
             var untouched: [UInt8] = []
-            #expect(!HTTPWire.appendRequest(method: "POST", target: v6, headers: [header], body: [], to: &untouched))
+            #expect(!HTTPWire.appendHead(method: "POST", target: v6, headers: [header], bodyCount: 0, to: &untouched))
             #expect(untouched.isEmpty)
         }
     }

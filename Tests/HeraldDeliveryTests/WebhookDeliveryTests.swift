@@ -46,6 +46,55 @@ import Testing
         }
     }
 
+    @Test func theSignersBase64AgreesWithFoundation() {
+        var generator = SystemRandomNumberGenerator()
+        func decoded(_ text: String) -> [UInt8]? {
+            Array(text.utf8).withUnsafeBufferPointer { text in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: text.count / 4 * 3) { output in
+                    Base64.decodeCanonical(text, into: output).map { Array(output[..<$0]) }
+                }
+            }
+        }
+        for length in 0...70 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let foundation = Data(bytes).base64EncodedString()
+            let ours = bytes.withUnsafeBytes { Base64.string(lead: "x: ", "v1,", encoding: $0) }
+            #expect(ours == "x: v1," + foundation, "length \(length)")
+            #expect(decoded(foundation) == bytes, "length \(length)")
+            // Any one character changed: where we decode it, Foundation decodes it to the same
+            // bytes (so the signer's fallback to Foundation changes nothing); the unused bits of a
+            // padded group set are not canonical.
+            guard !foundation.isEmpty else { continue }
+            var characters = Array(foundation.utf8)
+            let position = Int.random(in: 0..<characters.count, using: &generator)
+            characters[position] = Array("A+/=9z-_ .\n".utf8).randomElement(using: &generator)!
+            let changed = String(decoding: characters, as: UTF8.self)
+            if let ours = decoded(changed) {
+                #expect(Data(base64Encoded: changed).map(Array.init) == ours, "\(changed)")
+            }
+        }
+        #expect(decoded("QQ==") == Array("A".utf8))
+        #expect(decoded("QR==") == nil)  // Foundation's to decide: bits set past the byte
+        #expect(decoded("QUI=") == Array("AB".utf8))
+        #expect(decoded("QUJ=") == nil)
+        for malformed in ["Q", "QQ=", "Q===", "QQ==QUI=", "=QQQ", "QQ=A", "QU I", "QUI\n"] {
+            #expect(decoded(malformed) == nil, "\(malformed)")
+        }
+        // A secret Foundation reads and the hand decoder leaves to it still signs, as before.
+        let lenient = "whsec_QR=="
+        #expect(
+            StandardWebhooks.signature(secret: lenient, id: "m", timestamp: 5, body: [])
+                == Data(base64Encoded: "QR==").map { key in
+                    "v1,"
+                        + Data(HMAC<SHA256>.authenticationCode(for: Array("m.5.".utf8), using: SymmetricKey(data: key)))
+                        .base64EncodedString()
+                })
+        #expect(
+            StandardWebhooks.signatureHeader(secret: secret, id: "m", timestamp: -5, body: [1, 2])
+                == "webhook-signature: "
+                + StandardWebhooks.signature(secret: secret, id: "m", timestamp: -5, body: [1, 2])!)
+    }
+
     @Test func hmacAgreesWithSwiftCryptoForEveryKeyLength() {
         // Keys shorter than, equal to and longer than SHA-256's 64-byte block (which is hashed first).
         var generator = SystemRandomNumberGenerator()
