@@ -127,6 +127,11 @@ public struct OutboxWorker: Sendable {
     /// them, and returns.
     public func run() async throws {
         let database = try Database(path: databasePath, busyTimeout: settings.busyTimeout)
+        // This connection commits every few milliseconds while sending, so it would make most
+        // of the WAL's checkpoints (the scheduler's makes none): they are made beside it.
+        let checkpointer = Checkpointer(path: databasePath)
+        database.handCheckpoints(to: checkpointer)
+        defer { checkpointer.stop() }
         let outbox = OutboxStore(database: database, clock: clock, settings: OutboxSettings())
         let events = Events()
         var perHost: [String: Int] = [:]

@@ -90,7 +90,8 @@ public struct Scheduler: Sendable {
         let database = try Database(path: databasePath, busyTimeout: .seconds(30))
         // The connection that commits copies the WAL back into the database when it has grown:
         // after a 100,000-recipient fan-out that is tens of megabytes, and the next instant
-        // would wait for it. The delivery worker, which commits every few milliseconds, does it.
+        // would wait for it. The delivery worker's connection, which commits every few
+        // milliseconds, asks for them (and its checkpointer makes them beside it).
         try database.execute("PRAGMA wal_autocheckpoint = 0")
         let advisories = Stores(database: database, clock: clock, settings: outbox, handoff: handoff).advisories
         // A notice that failed waits before it is tried again (0.5 s, doubling, at most a

@@ -26,6 +26,8 @@ public final class Database {
     private let busyWait: BusyWait
     /// The turn to write, shared by this process's connections to the file (nil in memory).
     private let writerTurn: WriterTurn?
+    /// Who makes this connection's checkpoints, kept alive for its WAL hook (nil: SQLite, in the commit).
+    private var checkpointer: Checkpointer?
 
     /// Opens (creating if missing) the database at `path` with WAL, foreign keys and a busy timeout.
     public init(path: String, busyTimeout: Duration = .seconds(5)) throws {
@@ -105,6 +107,24 @@ public final class Database {
                 sqlite3_result_text(
                     context, OutboxStore.fingerprint(String(cString: text)), -1, Statement.transient)
             }, nil, nil, nil)
+    }
+
+    /// Hands this connection's WAL checkpoints to `checkpointer`, which makes them on its own
+    /// thread: a commit that leaves the WAL long rings it instead of copying the WAL back itself.
+    public func handCheckpoints(to checkpointer: Checkpointer) {
+        self.checkpointer = checkpointer
+        // Replaces SQLite's automatic checkpoint, itself a WAL hook.
+        sqlite3_wal_hook(
+            handle,
+            { context, db, name, frames in
+                guard let context else { return SQLITE_OK }
+                switch Checkpointer.step(afterCommitWithFrames: frames) {
+                case .nothing: break
+                case .ring: Unmanaged<Checkpointer>.fromOpaque(context).takeUnretainedValue().ring()
+                case .checkpointHere: sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+                }
+                return SQLITE_OK
+            }, Unmanaged.passUnretained(checkpointer).toOpaque())
     }
 
     deinit {
