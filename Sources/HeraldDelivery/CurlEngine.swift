@@ -498,7 +498,9 @@ public final class CurlEngine: @unchecked Sendable {
         if let next = origin.waiting.next() {
             begin(connection, next)
         } else if starved.isEmpty {
-            connection.output = []  // an idle connection holds no request's bytes
+            // An idle connection holds no request's bytes.
+            connection.output = []
+            connection.written = 0
             origin.idle.append(connection)
         } else {
             close(connection)

@@ -13,13 +13,19 @@ public final class Checkpointer: @unchecked Sendable {
         case nothing
         /// The checkpointer's turn: past SQLite's own threshold.
         case ring
-        /// The committing connection checkpoints itself, as SQLite would: the checkpointer has
-        /// fallen far behind, and the WAL must not grow without bound.
+        /// The committing connection checkpoints itself, as SQLite would. SQLite starts the WAL
+        /// over only when a writer begins and finds all of it copied back; a checkpoint beside
+        /// a writer that commits every few milliseconds may always end a commit behind, and the
+        /// WAL would grow for as long as the writer goes on. Here the checkpointer has copied
+        /// most of it, and the commit copies the last few pages.
         case checkpointHere
     }
 
+    static let ringAtFrames: Int32 = 1000
+    static let checkpointHereAtFrames: Int32 = 4000
+
     static func step(afterCommitWithFrames frames: Int32) -> Step {
-        frames >= 16_000 ? .checkpointHere : frames >= 1000 ? .ring : .nothing
+        frames >= checkpointHereAtFrames ? .checkpointHere : frames >= ringAtFrames ? .ring : .nothing
     }
 
     private let path: String
@@ -27,53 +33,46 @@ public final class Checkpointer: @unchecked Sendable {
     private let condition = NSCondition()
     private var wanted = false
     private var stopping = false
-    private var thread: Thread?
-    private var finished: DispatchSemaphore?
-    /// Checkpoints asked for and made, for tests.
-    private(set) var rings = 0
-    private(set) var checkpoints = 0
+    private var started = false
+    private var ringCount = 0
+    private var checkpointCount = 0
 
     /// A checkpointer of the database at `path`; its thread starts at the first ring.
     public init(path: String) {
         self.path = path
     }
 
+    /// Rings so far, and checkpoints that copied the whole WAL back: for tests.
+    var rings: Int { condition.withLock { ringCount } }
+    var checkpoints: Int { condition.withLock { checkpointCount } }
+
     /// Asks for a checkpoint soon; rings while one runs make one more after it.
     func ring() {
         condition.withLock {
-            rings += 1
+            ringCount += 1
             guard !stopping else { return }
             wanted = true
-            if thread == nil {
-                let finished = DispatchSemaphore(value: 0)
-                self.finished = finished
-                let thread = Thread { [self] in
-                    run()
-                    finished.signal()
-                }
-                thread.name = "herald-checkpoint"
-                self.thread = thread
-                thread.start()
+            if !started {
+                started = true
+                Thread.start(named: "herald-ckpt") { [self] in run() }
             }
             condition.signal()
         }
     }
 
-    /// Stops the thread after the checkpoint under way, if any; waits for it.
+    /// Ends the thread after the checkpoint under way, if any, without waiting for it: a
+    /// checkpoint cut short by the process's exit is one SQLite recovers from.
     public func stop() {
-        let finished = condition.withLock { () -> DispatchSemaphore? in
+        condition.withLock {
             stopping = true
             condition.signal()
-            defer { self.finished = nil }
-            return self.finished
         }
-        finished?.wait()
     }
 
     private func run() {
-        // Without a connection (the file went away), the committing connections checkpoint
-        // themselves once the WAL is long.
-        guard let database = try? Database(path: path, busyTimeout: .zero) else { return }
+        // Without a connection the committing connections checkpoint themselves, as SQLite
+        // would, once the WAL is past `checkpointHereAtFrames`.
+        guard let database = try? Database(path: path) else { return }
         try? database.execute("PRAGMA wal_autocheckpoint = 0")
         while true {
             let stop = condition.withLock { () -> Bool in
@@ -83,8 +82,10 @@ public final class Checkpointer: @unchecked Sendable {
             }
             if stop { return }
             // PASSIVE: copies what no reader still needs, never waits, never blocks a writer.
-            try? database.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            condition.withLock { checkpoints += 1 }
+            let whole = try? database.first("PRAGMA wal_checkpoint(PASSIVE)") { row in
+                row.int(0) == 0 && row.int(1) == row.int(2)
+            }
+            if whole == true { condition.withLock { checkpointCount += 1 } }
         }
     }
 }

@@ -61,16 +61,18 @@ import Testing
             let ours = bytes.withUnsafeBytes { Base64.string(lead: "x: ", "v1,", encoding: $0) }
             #expect(ours == "x: v1," + foundation, "length \(length)")
             #expect(decoded(foundation) == bytes, "length \(length)")
-            // Any one character changed: where we decode it, Foundation decodes it to the same
-            // bytes (so the signer's fallback to Foundation changes nothing); the unused bits of a
-            // padded group set are not canonical.
-            guard !foundation.isEmpty else { continue }
-            var characters = Array(foundation.utf8)
-            let position = Int.random(in: 0..<characters.count, using: &generator)
-            characters[position] = Array("A+/=9z-_ .\n".utf8).randomElement(using: &generator)!
-            let changed = String(decoding: characters, as: UTF8.self)
-            if let ours = decoded(changed) {
-                #expect(Data(base64Encoded: changed).map(Array.init) == ours, "\(changed)")
+            // Every character changed in turn: where we decode it, Foundation decodes it to the
+            // same bytes (so the signer's fallback to Foundation changes nothing).
+            guard length <= 8 else { continue }
+            for position in foundation.utf8.indices {
+                for replacement in "AB+/=9zQ-_ .\n".utf8 {
+                    var characters = Array(foundation.utf8)
+                    characters[foundation.utf8.distance(from: foundation.utf8.startIndex, to: position)] = replacement
+                    let changed = String(decoding: characters, as: UTF8.self)
+                    if let ours = decoded(changed) {
+                        #expect(Data(base64Encoded: changed).map(Array.init) == ours, "\(changed)")
+                    }
+                }
             }
         }
         #expect(decoded("QQ==") == Array("A".utf8))
@@ -81,6 +83,7 @@ import Testing
             #expect(decoded(malformed) == nil, "\(malformed)")
         }
         // A secret Foundation reads and the hand decoder leaves to it still signs, as before.
+        #expect(Data(base64Encoded: "QR==") != nil)
         let lenient = "whsec_QR=="
         #expect(
             StandardWebhooks.signature(secret: lenient, id: "m", timestamp: 5, body: [])
@@ -93,6 +96,15 @@ import Testing
             StandardWebhooks.signatureHeader(secret: secret, id: "m", timestamp: -5, body: [1, 2])
                 == "webhook-signature: "
                 + StandardWebhooks.signature(secret: secret, id: "m", timestamp: -5, body: [1, 2])!)
+        // The longest timestamp fills the signed prefix's buffer to its last byte but one.
+        let key = Array("a webhook signing key, 32 bytes!".utf8)
+        #expect(
+            StandardWebhooks.signature(secret: secret, id: "msg", timestamp: Int.min, body: [])
+                == "v1,"
+                + Data(
+                    HMAC<SHA256>.authenticationCode(
+                        for: Array("msg.\(Int.min).".utf8), using: SymmetricKey(data: key))
+                ).base64EncodedString())
     }
 
     @Test func hmacAgreesWithSwiftCryptoForEveryKeyLength() {
@@ -143,6 +155,20 @@ import Testing
         #expect(requests.map(\.path) == ["/ok/allowed", "/ok/one", "/ok/two"])
         #expect(requests.map(\.body) == ["", "first", "second"])
         #expect(requests.last?.headers.keys.contains { $0.lowercased() == "x-first" } == false)
+        // A long request and a short one queued together: the second is written from the
+        // connection's buffer as the first left it (kept for the next request), and carries
+        // nothing of it.
+        let base = receiver.base
+        async let long = engine.perform(
+            .http(
+                method: "POST", url: base + "/ok/long", headers: [],
+                body: Array(String(repeating: "L", count: 3000).utf8), refusePrivate: false))
+        async let short = engine.perform(
+            .http(method: "POST", url: base + "/ok/short", headers: [], body: Array("s".utf8), refusePrivate: false))
+        #expect(await [long.responseCode, short.responseCode] == [204, 204])
+        let queued = try receiver.requests().suffix(2)
+        #expect(Set(queued.map(\.body)) == [String(repeating: "L", count: 3000), "s"])
+        #expect(queued.allSatisfy { ($0.path == "/ok/short") == ($0.body == "s") })
     }
 
     @Test func signedWebhooksVerifyAndFailuresRetryOrDisable() async throws {
