@@ -16,19 +16,11 @@ import Testing
     }
 
     @Test func theCheckpointerCopiesTheWALBackOnItsOwnThread() async throws {
-        let db = try TestDatabase()
-        let database = db.database
-        let checkpointer = Checkpointer(path: db.path)
+        let (db, checkpointer) = try handingCheckpoints()
         defer { checkpointer.stop() }
-        database.handCheckpoints(to: checkpointer)
-        try database.execute("CREATE TABLE filler (bytes BLOB)")
         let before = try fileSize(db.path)
-        // 1,500 rows of 4,000 bytes: about as many pages, each a WAL frame, in one commit.
-        try database.write {
-            for _ in 0..<1500 {
-                try database.run("INSERT INTO filler (bytes) VALUES (?)", .blob([UInt8](repeating: 7, count: 4000)))
-            }
-        }
+        // 1,500 pages, each a WAL frame, in one commit.
+        try fill(db.database, commits: 1, pages: 1500)
         // Rung by the commit (SQLite's own checkpoint never rings it) …
         #expect(checkpointer.rings == 1)
         // … and the pages reach the database file by the checkpointer's hand.
@@ -48,26 +40,35 @@ import Testing
         // back, which a checkpoint beside the writer may always miss by a commit; past 4,000
         // frames the commit copies the rest itself (once the checkpointer's run is over), and
         // the next begin starts it over.
-        let db = try TestDatabase()
-        let database = db.database
-        let checkpointer = Checkpointer(path: db.path)
+        let (db, checkpointer) = try handingCheckpoints()
         defer { checkpointer.stop() }
-        database.handCheckpoints(to: checkpointer)
-        try database.execute("CREATE TABLE filler (bytes BLOB)")
-        for _ in 0..<300 {
-            try database.write {
-                for _ in 0..<50 {
-                    try database.run(
-                        "INSERT INTO filler (bytes) VALUES (?)", .blob([UInt8](repeating: 7, count: 4000)))
-                }
-            }
-        }
+        try fill(db.database, commits: 300, pages: 50)
         // The WAL file keeps its longest length: a header, and frames of a page and 24 bytes.
         let longest = (try fileSize(db.path + "-wal") - 32) / (4096 + 24)
         #expect(longest > 1000)
         // 5,200–6,900 in six runs (the commits go on while the checkpointer copies); when the
         // commit left it to the checkpointer up to 16,000 frames, all 15,000 stayed.
         #expect(longest <= 8000, "\(longest) frames")
+    }
+
+    /// A database whose connection hands its checkpoints to a checkpointer, with a table to fill.
+    func handingCheckpoints() throws -> (TestDatabase, Checkpointer) {
+        let db = try TestDatabase()
+        let checkpointer = Checkpointer(path: db.path)
+        db.database.handCheckpoints(to: checkpointer)
+        try db.database.execute("CREATE TABLE filler (bytes BLOB)")
+        return (db, checkpointer)
+    }
+
+    /// `commits` transactions of `pages` rows of 4,000 bytes: a page each.
+    func fill(_ database: Database, commits: Int, pages: Int) throws {
+        for _ in 0..<commits {
+            try database.write {
+                for _ in 0..<pages {
+                    try database.run("INSERT INTO filler (bytes) VALUES (?)", .blob([UInt8](repeating: 7, count: 4000)))
+                }
+            }
+        }
     }
 
     func fileSize(_ path: String) throws -> Int {
