@@ -183,7 +183,8 @@ enum HTTPWire {
     static func appendHead(
         method: String, target: HTTPTarget, headers: [String], bodyCount: Int, to output: inout [UInt8]
     ) -> Bool {
-        // Over each header's bytes at once: a per-byte walk of `String.UTF8View` cost a webhook send 1 µs.
+        // Over each header's bytes at once: walking `String.UTF8View` a byte at a time was 0.7 %
+        // of `serve`'s CPU samples in a 10,000-webhook fan-out.
         guard
             headers.allSatisfy({ header in
                 var header = header
