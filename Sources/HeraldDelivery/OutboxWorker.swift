@@ -73,7 +73,14 @@ public struct OutboxWorker: Sendable {
     private enum Event: Sendable {
         /// A send that ended, where it went, and when: the outcome is recorded later, in a batch.
         case finished(ClaimedDelivery, SendResult, String, at: Date)
+        /// The look for new work every 10 ms, or the doorbell: rows may be due to be claimed.
         case tick
+        /// Rows handed (`DeliveryHandoff`): taken at once, without a claim.
+        case handed
+
+        var isFinished: Bool {
+            if case .finished = self { true } else { false }
+        }
     }
 
     /// Ended sends, handed from the transports' threads (libcurl's engine calls back on its
@@ -88,21 +95,21 @@ public struct OutboxWorker: Sendable {
         func push(_ event: Event) {
             let waiting = lock.withLock { () -> CheckedContinuation<Void, Never>? in
                 items.append(event)
-                if case .finished = event, items.count < wakeAt { return nil }
+                if event.isFinished, items.count < wakeAt { return nil }
                 defer { waiter = nil }
                 return waiter
             }
             waiting?.resume()
         }
 
-        /// Everything pushed since the last call; waits until `batch` sends have ended or a
-        /// tick comes. Waking a thread costs more than recording a message, and the engine has
-        /// a line of sends of its own meanwhile, so a busy loop wakes per batch, not per send.
+        /// Everything pushed since the last call; waits until `batch` sends have ended or
+        /// something else comes. Waking a thread costs more than recording a message, and the
+        /// engine has a line of sends of its own meanwhile, so a busy loop wakes per batch, not
+        /// per send.
         func next(batch: Int = 1) async -> [Event] {
             while true {
                 let ready = lock.withLock { () -> [Event] in
-                    guard items.count >= batch || items.contains(where: { if case .tick = $0 { true } else { false } })
-                    else {
+                    guard items.count >= batch || items.contains(where: { !$0.isFinished }) else {
                         return []
                     }
                     defer { items.removeAll(keepingCapacity: true) }
@@ -111,8 +118,7 @@ public struct OutboxWorker: Sendable {
                 if !ready.isEmpty { return ready }
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let now = lock.withLock { () -> Bool in
-                        let ticked = items.contains { if case .tick = $0 { true } else { false } }
-                        guard items.count < batch && !ticked else { return true }
+                        guard items.count < batch && items.allSatisfy(\.isFinished) else { return true }
                         wakeAt = batch
                         waiter = continuation
                         return false
@@ -146,7 +152,7 @@ public struct OutboxWorker: Sendable {
         // it would outlive its lease and be claimed a second time while still waiting here. Rows
         // handed to it are bound by the same backlog.
         let lease = max(settings.lease, Double(backlogPerHost) * settings.sendTimeout)
-        handoff?.open(lease: lease)
+        handoff?.open(lease: lease, wake: { events.push(.handed) })
         defer { _ = handoff?.close() }
         var outcomes: [DeliveryOutcome] = []
         var lastFlush = ContinuousClock.now
@@ -269,7 +275,7 @@ public struct OutboxWorker: Sendable {
                     }
                     handoff?.offer(
                         room: settings.maxHeld - inFlight - queuedCount, perHost: roomOfHosts(),
-                        otherHosts: backlogPerHost)
+                        otherHosts: backlogPerHost, sending: inFlight > 0)
                 }
                 if inFlight == 0 {
                     try flush()
@@ -313,6 +319,8 @@ public struct OutboxWorker: Sendable {
                     case .tick:
                         tickerRunning = false
                         appetite.mayHaveMore()
+                    case .handed:
+                        break
                     case let .finished(delivery, result, destination, ended):
                         inFlight -= 1
                         perHost[delivery.host, default: 1] -= 1

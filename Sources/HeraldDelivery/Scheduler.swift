@@ -173,10 +173,11 @@ public struct Scheduler: Sendable {
                 if fired.isEmpty {
                     do {
                         let started = ContinuousClock.now
-                        let writing = try outboxStore.continueFanOut()
+                        let written = try outboxStore.writeShare()
                         pause = max(Self.pauseBetweenShares, ContinuousClock.now - started)
-                        if writing != nil { doorbell.ring() }
-                        moreShares = writing == true
+                        // Rows handed to the worker wake it themselves; a ring makes it claim.
+                        if written?.toClaim == true { doorbell.ring() }
+                        moreShares = written?.more == true
                     } catch {
                         logger.error("a share of a fan-out not written; tried again", metadata: ["error": "\(error)"])
                     }

@@ -31,6 +31,9 @@ public struct OutboxSettings: Sendable, Equatable {
     /// 64 and 1,000 here, medians of 0.319/0.285/0.286 of wrk's rate; with 192 and 256,
     /// 0.344/0.339/0.334.
     public var channelsPerTransaction = 256
+    /// The fewest rows of such a share leased for the worker of this process when it has room
+    /// for only some (`DeliveryHandoff`): at 30,000 sends a second, about a millisecond of sends.
+    public var channelsLeasedAtLeast = 32
 
     /// What `HERALD_PUBLIC_URL` and `HERALD_MAIL_FROM` default to, here and in the CLI.
     public static let defaultPublicURL = "http://127.0.0.1:8080"
@@ -55,6 +58,7 @@ public struct OutboxSettings: Sendable, Equatable {
             && lhs.defaultLanguage == rhs.defaultLanguage && lhs.providersPerTransaction == rhs.providersPerTransaction
             && lhs.channelsFirstShare == rhs.channelsFirstShare
             && lhs.channelsPerTransaction == rhs.channelsPerTransaction
+            && lhs.channelsLeasedAtLeast == rhs.channelsLeasedAtLeast
             && (lhs.wording as? Templates)?.overridden == (rhs.wording as? Templates)?.overridden
     }
 

@@ -81,21 +81,19 @@ extension OutboxStore {
         // now. A project's thousands of endpoints then get their first sends within
         // milliseconds of the instant, not after every row is written.
         var lastChannel: Int64 = 0
-        var firstShareEnd: Int64 = 0
+        var firstShare = ChannelShare(end: 0)
         if !plan.channels.isEmpty {
             lastChannel =
                 try database.first(
                     "SELECT coalesce(max(id), 0) FROM channels WHERE project_id = ?", .integer(project.id)
                 ) { $0.int(0) } ?? 0
-            firstShareEnd = try channelShareEnd(
-                project: project.id, after: 0, size: settings.channelsFirstShare, last: lastChannel)
+            firstShare = try nextChannelShare(
+                project: project.id, after: 0, size: settings.channelsFirstShare, last: lastChannel,
+                addedBy: clock.now)
         }
+        let firstShareEnd = firstShare.end
         var channelGroups: [JSON] = []
-        let endpoints = plan.channels.contains { WebhookKind(rawValue: $0.kind.rawValue) != nil }
-        let lease =
-            endpoints
-            ? try leaseForChannels(project: project.id, after: 0, through: firstShareEnd, addedBy: clock.now) : nil
-        let before = lease == nil ? 0 : try lastDeliveryID()
+        var handed: [ClaimedDelivery] = []
         for audience in plan.channels {
             let content = publicContent.get(audience.language)
             guard let format = WebhookKind(rawValue: audience.kind.rawValue) else {
@@ -119,17 +117,18 @@ extension OutboxStore {
             }
             // Chat and webhook channels: one body per format and language, and their rows written
             // set-wise (a project may have thousands of endpoints; one statement is far cheaper than one each).
-            let body = try insertPayload(
-                ChatPayload.render(
-                    content, as: format, event: event, project: project.slug,
-                    advisoryID: publicID, revision: advisory.revision, at: clock.now))
-            let group = ChannelGroup(format: format, language: audience.language, payload: body)
-            count += try writeChannels(
+            let body = ChatPayload.render(
+                content, as: format, event: event, project: project.slug,
+                advisoryID: publicID, revision: advisory.revision, at: clock.now)
+            let group = ChannelGroup(format: format, language: audience.language, payload: try insertPayload(body))
+            let written = try writeChannels(
                 group, notice: notice, project: project.id, projectLanguage: writer.language, after: 0,
-                through: firstShareEnd, addedBy: clock.now, leasedFor: lease)
+                share: firstShare, addedBy: clock.now)
+            count += written.count
+            handed += firstShare.leased(written.leased, format: format, body: body)
             channelGroups.append(group.json)
         }
-        if lease != nil { try handLeasedRows(of: noticeID, after: before) }
+        if let handoff, !handed.isEmpty { database.afterCommit { handoff.hand(handed) } }
         if firstShareEnd < lastChannel && !channelGroups.isEmpty {
             try database.run(
                 """
@@ -156,16 +155,16 @@ extension OutboxStore {
         var json: JSON { .array([.string(format.rawValue), .string(language.rawValue), .int(Int(payload))]) }
     }
 
-    /// Writes the rows of `group`'s channels with ids in `after...through` added by `addedBy` (the
-    /// notice's instant: a channel removed and added again between two shares may get an id that
-    /// was taken), set-wise (a project may have thousands of endpoints; one statement is far
-    /// cheaper than one each); returns how many.
+    /// Writes the rows of `group`'s channels with ids in `after...share.end` added by `addedBy`
+    /// (the notice's instant: a channel removed and added again between two shares may get an
+    /// id that was taken), set-wise (a project may have thousands of endpoints; one statement is
+    /// far cheaper than one each), leased when the share is; returns how many, and the leased
+    /// rows as SQLite gives them back (read again, they cost the scheduler a join a row).
     private func writeChannels(
         _ group: ChannelGroup, notice: NoticeRef, project: Int64, projectLanguage: Language, after: Int64,
-        through: Int64, addedBy: Date, leasedFor lease: TimeInterval?
-    ) throws -> Int {
-        try database.run(
-            """
+        share: ChannelShare, addedBy: Date
+    ) throws -> (count: Int, leased: [LeasedRow]) {
+        let sql = """
             INSERT INTO deliveries (notice_id, channel_id, transport, format, recipient, host, message_id, payload_id,
                                     state, next_attempt_at, created_at, lease_until, attempts)
             SELECT ?1, c.id, 'webhook', ?2, c.target, herald_host(c.target), 'msg_' || ?6 || '_c' || c.id, ?3,
@@ -174,84 +173,76 @@ extension OutboxStore {
             WHERE c.project_id = ?5 AND c.id > ?9 AND c.id <= ?10 AND c.kind = ?2 AND c.disabled_at IS NULL
               AND coalesce(c.language, ?7) = ?8 AND c.created_at <= ?11
             ORDER BY c.id
-            """,
-            [
-                .integer(notice.id), .text(group.format.rawValue), .integer(group.payload), .date(clock.now),
-                .integer(project), .text(notice.key), .text(projectLanguage.rawValue),
-                .text(group.language.rawValue), .integer(after), .integer(through), .date(addedBy),
-                lease.map { .date(clock.now.addingTimeInterval($0)) } ?? .null,
-            ])
+            """
+        let values: [SQLValue] = [
+            .integer(notice.id), .text(group.format.rawValue), .integer(group.payload), .date(clock.now),
+            .integer(project), .text(notice.key), .text(projectLanguage.rawValue),
+            .text(group.language.rawValue), .integer(after), .integer(share.end), .date(addedBy),
+            share.lease.map { .date(clock.now.addingTimeInterval($0)) } ?? .null,
+        ]
+        guard share.lease != nil else { return (try database.run(sql, values), []) }
+        let leased = try database.query(sql + "\nRETURNING id, channel_id, recipient, host, message_id", values) {
+            LeasedRow(id: $0.int(0), channel: $0.int(1), recipient: $0.text(2), host: $0.text(3), messageID: $0.text(4))
+        }
+        return (leased.count, leased)
     }
 
-    /// The lease to write the rows of `project`'s channels `after...through` with, when the
-    /// worker of this process has room for them all, in all and by host; nil: they are written
-    /// unleased, for it to claim.
-    private func leaseForChannels(project: Int64, after: Int64, through: Int64, addedBy: Date) throws -> TimeInterval? {
-        guard let handoff else { return nil }
-        var rows: [String: Int] = [:]
-        for (host, count) in try database.query(
-            """
-            SELECT herald_host(target), count(*) FROM channels
-            WHERE project_id = ? AND id > ? AND id <= ? AND kind <> 'email' AND disabled_at IS NULL AND created_at <= ?
-            GROUP BY 1
-            """, [.integer(project), .integer(after), .integer(through), .date(addedBy)],
-            map: { ($0.text(0), Int($0.int(1))) })
-        {
-            rows[host] = count
-        }
-        return handoff.reserve(rows)
+    /// A channel row written leased for the worker, as `RETURNING` gives it back.
+    private struct LeasedRow {
+        var id: Int64, channel: Int64, recipient: String, host: String, messageID: String
     }
 
-    /// Hands the channel rows of `notice` this transaction leased (ids after `after`) to the
-    /// worker once it commits, as a claim would have read them: each its channel's secret, its
-    /// group's body, its first attempt. Nothing is to be stopped: their channels were read in
-    /// this transaction. Read by id from `after` (`+notice_id` keeps SQLite off the notice's
-    /// index, which walked every row the notice had so far: a 100,000-endpoint publication's
-    /// last share would read them all).
-    private func handLeasedRows(of notice: Int64, after: Int64) throws {
-        guard let handoff else { return }
-        var bodies: [Int64: [UInt8]] = [:]
-        let rows = try database.query(
-            """
-            SELECT d.id, d.format, d.recipient, d.host, d.message_id, d.payload_id, c.secret, d.attempts
-            FROM deliveries d JOIN channels c ON c.id = d.channel_id
-            WHERE d.id > ? AND +d.notice_id = ? AND d.lease_until IS NOT NULL ORDER BY d.id
-            """, [.integer(after), .integer(notice)]
-        ) { row in
-            (
-                id: row.int(0), format: WebhookKind(rawValue: row.text(1)), recipient: row.text(2), host: row.text(3),
-                messageID: row.text(4), payload: row.int(5), secret: row.optionalText(6), attempts: Int(row.int(7))
-            )
-        }
-        for payload in Set(rows.map(\.payload)) {
-            bodies[payload] = try database.first("SELECT body FROM payloads WHERE id = ?", .integer(payload)) {
-                $0.blob(0)
+    /// Where a share of chat and webhook channels ends, the lease its rows are written with,
+    /// and the signing secrets of its channels when they are leased.
+    private struct ChannelShare {
+        var end: Int64
+        var lease: TimeInterval?
+        var secrets: [Int64: String] = [:]
+
+        /// `rows` of a group with `format` and `body` as the worker sends them, as a claim would
+        /// have read them: each its channel's secret, its first attempt. None is to be stopped:
+        /// their channels were read in this transaction.
+        func leased(_ rows: [LeasedRow], format: WebhookKind, body: [UInt8]) -> [ClaimedDelivery] {
+            rows.map { row in
+                ClaimedDelivery(
+                    id: row.id, transport: .webhook, format: format, recipient: row.recipient, host: row.host,
+                    messageID: row.messageID, payload: body, secret: secrets[row.channel], attempts: 1)
             }
         }
-        let leased = rows.map { row in
-            ClaimedDelivery(
-                id: row.id, transport: .webhook, format: row.format, recipient: row.recipient, host: row.host,
-                messageID: row.messageID, payload: bodies[row.payload] ?? [], secret: row.secret,
-                attempts: row.attempts)
-        }
-        database.afterCommit { handoff.hand(leased) }
     }
 
-    /// The last channel id of the next share of `size` chat and webhook channels of `project`
-    /// after channel `after`, or `last` when fewer are left.
-    private func channelShareEnd(project: Int64, after: Int64, size: Int, last: Int64) throws -> Int64 {
-        let end = try database.first(
+    /// The next share of `project`'s chat and webhook channels after channel `after` (through
+    /// `last`, added by `addedBy`): `size` of them, or as many of the first as the worker of this
+    /// process has room for (`DeliveryHandoff`), leased for it. Cut to its room, a share goes
+    /// to the worker as it commits and the next is written as room frees up; written whole and
+    /// unleased, its rows waited for the worker's next claim, a write transaction that held up
+    /// the sends behind it (1,000 endpoints: the engine ran dry for a millisecond or two while
+    /// the worker claimed the second share). Fewer than `channelsLeasedAtLeast` fit (a host that
+    /// holds its backlog): the share is written whole and unleased, for the worker to claim.
+    private func nextChannelShare(project: Int64, after: Int64, size: Int, last: Int64, addedBy: Date) throws
+        -> ChannelShare
+    {
+        let channels = try database.query(
             """
-            SELECT id FROM channels WHERE project_id = ? AND id > ? AND kind <> 'email' AND disabled_at IS NULL
-            ORDER BY id LIMIT 1 OFFSET ?
-            """, .integer(project), .integer(after), .int(max(0, size - 1))
-        ) { $0.int(0) }
-        return min(end ?? last, last)
+            SELECT id, target, secret FROM channels
+            WHERE project_id = ? AND id > ? AND id <= ? AND kind <> 'email' AND disabled_at IS NULL AND created_at <= ?
+            ORDER BY id LIMIT ?
+            """, [.integer(project), .integer(after), .integer(last), .date(addedBy), .int(size)]
+        ) { (id: $0.int(0), target: $0.text(1), secret: $0.optionalText(2)) }
+        let end = channels.count < size ? last : channels[channels.count - 1].id
+        guard let handoff,
+            let (count, lease) = handoff.reserve(
+                prefixOf: channels.map { Self.host(of: $0.target) }, atLeast: settings.channelsLeasedAtLeast)
+        else { return ChannelShare(end: end) }
+        var secrets: [Int64: String] = [:]
+        for channel in channels.prefix(count) { secrets[channel.id] = channel.secret }
+        return ChannelShare(end: count < channels.count ? channels[count - 1].id : end, lease: lease, secrets: secrets)
     }
 
-    /// Writes the next share of channels of a notice still being written to them; returns whether more remain.
+    /// Writes the next share of channels of a notice still being written to them; returns whether
+    /// more remain, and whether its rows were handed to the worker (leased for it).
     @discardableResult
-    private func writeNextChannelShare(of noticeID: Int64) throws -> Bool {
+    private func writeNextChannelShare(of noticeID: Int64) throws -> (more: Bool, handed: Bool) {
         guard
             let (project, after, last, storedGroups, projectLanguage, key, instant) = try database.first(
                 """
@@ -259,11 +250,11 @@ extension OutboxStore {
                 FROM channel_fan_outs f JOIN notices n ON n.id = f.notice_id WHERE f.notice_id = ?
                 """, .integer(noticeID),
                 map: { ($0.int(0), $0.int(1), $0.int(2), $0.text(3), $0.text(4), $0.text(5), $0.date(6)) })
-        else { return false }
-        let end = try channelShareEnd(project: project, after: after, size: settings.channelsPerTransaction, last: last)
-        let lease = try leaseForChannels(project: project, after: after, through: end, addedBy: instant)
-        let before = lease == nil ? 0 : try lastDeliveryID()
+        else { return (false, false) }
+        let share = try nextChannelShare(
+            project: project, after: after, size: settings.channelsPerTransaction, last: last, addedBy: instant)
         var written = 0
+        var handed: [ClaimedDelivery] = []
         let groups = try database.query(
             "SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)", .text(storedGroups)
         ) { row in
@@ -274,21 +265,29 @@ extension OutboxStore {
             }
         }
         for case let group? in groups {
-            written += try writeChannels(
+            let rows = try writeChannels(
                 group, notice: NoticeRef(id: noticeID, key: key), project: project,
                 projectLanguage: Language(rawValue: projectLanguage) ?? settings.defaultLanguage, after: after,
-                through: end, addedBy: instant, leasedFor: lease)
+                share: share, addedBy: instant)
+            written += rows.count
+            if !rows.leased.isEmpty {
+                let body = try database.first("SELECT body FROM payloads WHERE id = ?", .integer(group.payload)) {
+                    $0.blob(0)
+                }
+                handed += share.leased(rows.leased, format: group.format, body: body ?? [])
+            }
         }
-        if lease != nil { try handLeasedRows(of: noticeID, after: before) }
+        if let handoff, !handed.isEmpty { database.afterCommit { handoff.hand(handed) } }
+        let end = share.end
         try database.run(
             "UPDATE notices SET recipients = recipients + ? WHERE id = ?", .int(written), .integer(noticeID))
         guard end < last else {
             try database.run("DELETE FROM channel_fan_outs WHERE notice_id = ?", .integer(noticeID))
-            return false
+            return (false, share.lease != nil)
         }
         try database.run(
             "UPDATE channel_fan_outs SET after_channel = ? WHERE notice_id = ?", .integer(end), .integer(noticeID))
-        return true
+        return (true, share.lease != nil)
     }
 
     /// Writes one provider notice's deliveries to `providers`: each address with its own
@@ -487,19 +486,41 @@ extension OutboxStore {
     /// Writes the next share of public channels of the oldest notice still being written to
     /// them, else of providers of the oldest provider notice still being written (of `advisory`,
     /// when given), in one transaction. Returns nil when none is, else whether any is still
-    /// being written after it. The scheduler calls it between instants.
+    /// being written after it.
     public func continueFanOut(advisory: Int64? = nil) throws -> Bool? {
+        try writeShare(advisory: advisory)?.more
+    }
+
+    /// What one share of a fan-out wrote: whether any notice is still being written after it,
+    /// and whether it wrote rows for the worker to claim (not all of them handed to it).
+    public struct ShareWritten: Sendable, Equatable {
+        /// A notice is still being written after this share.
+        public var more: Bool
+        /// Rows were written unleased: the worker finds them only by a claim.
+        public var toClaim: Bool
+
+        /// What a share wrote.
+        public init(more: Bool, toClaim: Bool) {
+            self.more = more
+            self.toClaim = toClaim
+        }
+    }
+
+    /// `continueFanOut`, saying whether the worker has rows to claim: the scheduler calls it
+    /// between instants, and rings the worker only then.
+    public func writeShare(advisory: Int64? = nil) throws -> ShareWritten? {
         // Looked at first without the write lock: a pass with nothing to write must not wait
         // for another writer.
         guard try isWritingFanOut(advisory: advisory) else { return nil }
         let only = advisory.map(SQLValue.integer) ?? .null
         return try database.write {
+            var toClaim = true
             // A release's (or pre-announcement's) channels first: their endpoints wait on them since the instant.
             if let notice = try database.first(
                 "SELECT notice_id FROM channel_fan_outs WHERE ?1 IS NULL OR advisory_id = ?1 ORDER BY notice_id LIMIT 1",
                 only, map: { $0.int(0) })
             {
-                try writeNextChannelShare(of: notice)
+                toClaim = try !writeNextChannelShare(of: notice).handed
             } else if let notice = try database.first(
                 "SELECT notice_id FROM provider_fan_outs WHERE ?1 IS NULL OR advisory_id = ?1 ORDER BY notice_id LIMIT 1",
                 only, map: { $0.int(0) })
@@ -508,7 +529,7 @@ extension OutboxStore {
             } else {
                 return nil
             }
-            return try isWritingFanOut(advisory: advisory)
+            return ShareWritten(more: try isWritingFanOut(advisory: advisory), toClaim: toClaim)
         }
     }
 
@@ -604,7 +625,7 @@ extension OutboxStore {
             "SELECT notice_id FROM channel_fan_outs WHERE advisory_id = ? ORDER BY notice_id", .integer(advisory),
             map: { $0.int(0) })
         {
-            while try writeNextChannelShare(of: notice) {}
+            while try writeNextChannelShare(of: notice).more {}
         }
     }
 

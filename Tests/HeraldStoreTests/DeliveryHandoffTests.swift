@@ -9,48 +9,78 @@ import Testing
 @Suite struct DeliveryHandoffTests {
     func row(_ id: Int64, _ host: String) -> ClaimedDelivery {
         ClaimedDelivery(
-            id: id, transport: .webhook, format: .webhook, recipient: "https://\(host)/\(id)", host: host,
+            id: id, transport: .webhook, format: .webhook, recipient: "https://\(host).example/\(id)", host: host,
             messageID: "msg_\(id)", payload: [], secret: nil, attempts: 1)
     }
 
-    @Test func aWriterLeasesOnlyWhatFitsTheRoomTheWorkerOfferedInAllAndForEachHost() throws {
+    @Test func aWriterLeasesTheFirstRowsThatFitTheRoomTheWorkerOfferedInAllAndForEachHost() throws {
         let rings = Counter()
         let handoff = DeliveryHandoff(ring: { rings.add() })
+        func reserve(_ hosts: [String], atLeast minimum: Int = 1) -> Int? {
+            handoff.reserve(prefixOf: hosts, atLeast: minimum).map {
+                #expect($0.lease == 90)
+                return $0.count
+            }
+        }
         // Closed (no worker yet): nothing is leased for it, whatever the room.
-        handoff.offer(room: 100, perHost: [:], otherHosts: 100)
-        #expect(handoff.reserve(["a.example": 1]) == nil)
-        handoff.open(lease: 90)
-        handoff.offer(room: 5, perHost: [:], otherHosts: 100)
-        #expect(handoff.reserve(["a.example": 2, "b.example": 1]) == 90)
-        #expect(handoff.reserve(["c.example": 3]) == nil)  // two left in all
-        #expect(handoff.reserve(["c.example": 2]) == 90)
-        #expect(handoff.reserve([:]) == nil)
+        handoff.offer(room: 100, perHost: [:], otherHosts: 100, sending: false)
+        #expect(reserve(["a"]) == nil)
+        handoff.open(lease: 90, wake: {})
+        handoff.offer(room: 5, perHost: [:], otherHosts: 100, sending: false)
+        #expect(reserve(["a", "a", "b"]) == 3)
+        #expect(reserve(["c", "c", "c"]) == 2)  // two left in all: the first two
+        #expect(reserve(["c"]) == nil)
+        #expect(reserve([]) == nil)
         // A host's backlog bounds its rows however much room there is in all: a slow host fills
-        // its own, never the others'; a host not named has the room of any other.
-        handoff.offer(room: 100, perHost: ["slow.example": 2], otherHosts: 10)
-        #expect(handoff.reserve(["slow.example": 3]) == nil)
-        #expect(handoff.reserve(["slow.example": 2, "fast.example": 10]) == 90)
-        #expect(handoff.reserve(["slow.example": 1]) == nil)
-        #expect(handoff.reserve(["fast.example": 1]) == nil)
-        #expect(handoff.reserve(["other.example": 10]) == 90)
+        // its own, never the others'; a host not named has the room of any other. The share is
+        // cut before the first row that does not fit, so rows go in their order.
+        handoff.offer(room: 100, perHost: ["slow": 2], otherHosts: 10, sending: false)
+        #expect(reserve(["slow", "fast", "slow", "slow", "fast"]) == 3)
+        #expect(reserve(["fast", "fast", "slow"]) == 2)
+        #expect(reserve(["slow", "fast"]) == nil)
+        // Fewer than asked for fit: none are leased (unless that is all of them).
+        #expect(reserve(Array(repeating: "fast", count: 8), atLeast: 8) == nil)
+        #expect(reserve(Array(repeating: "fast", count: 8), atLeast: 7) == 7)
+        handoff.offer(room: 100, perHost: [:], otherHosts: 10, sending: false)
+        #expect(reserve(["other", "other"], atLeast: 32) == 2)
 
-        handoff.hand([row(1, "slow.example"), row(2, "slow.example")])
+        handoff.hand([row(1, "slow"), row(2, "slow")])
         #expect(rings.value == 1)
         // Rows handed and not taken count against the next offer, in all and for their host.
-        handoff.offer(room: 3, perHost: ["slow.example": 3], otherHosts: 10)
-        #expect(handoff.reserve(["slow.example": 2]) == nil)
-        #expect(handoff.reserve(["slow.example": 1]) == 90)
-        #expect(handoff.reserve(["fast.example": 1]) == nil)
+        handoff.offer(room: 3, perHost: ["slow": 3], otherHosts: 10, sending: false)
+        #expect(reserve(["slow", "slow"]) == 1)
+        #expect(reserve(["fast"]) == nil)
         #expect(handoff.take().map(\.id) == [1, 2])
         #expect(handoff.take().isEmpty)
         // Stopping gives back what was not taken; later rows are not kept, nor rung for.
-        handoff.hand([row(3, "a.example")])
+        handoff.hand([row(3, "a")])
         #expect(handoff.close().map(\.id) == [3])
-        handoff.hand([row(4, "a.example")])
+        handoff.hand([row(4, "a")])
         #expect(handoff.take().isEmpty)
         #expect(rings.value == 2)
-        handoff.offer(room: 100, perHost: [:], otherHosts: 100)
-        #expect(handoff.reserve(["a.example": 1]) == nil)
+        handoff.offer(room: 100, perHost: [:], otherHosts: 100, sending: false)
+        #expect(reserve(["a"]) == nil)
+    }
+
+    @Test func handedRowsWakeASendingWorkerWithoutItsDoorbellAndAnIdleOneWithIt() throws {
+        let rings = Counter()
+        let wakes = Counter()
+        let handoff = DeliveryHandoff(ring: { rings.add() })
+        handoff.open(lease: 90, wake: { wakes.add() })
+        // Idle, the worker waits for its doorbell.
+        handoff.offer(room: 100, perHost: [:], otherHosts: 100, sending: false)
+        handoff.hand([row(1, "a")])
+        #expect(rings.value == 1 && wakes.value == 0)
+        // Sending, it is woken apart: a ring would make it look for rows to claim, and these
+        // are not to be claimed.
+        handoff.offer(room: 100, perHost: [:], otherHosts: 100, sending: true)
+        handoff.hand([row(2, "a")])
+        handoff.hand([])
+        #expect(rings.value == 1 && wakes.value == 1)
+        #expect(handoff.take().map(\.id) == [1, 2])
+        handoff.offer(room: 100, perHost: [:], otherHosts: 100, sending: false)
+        handoff.hand([row(3, "a")])
+        #expect(rings.value == 2 && wakes.value == 1)
     }
 
     final class Counter: @unchecked Sendable {

@@ -73,10 +73,12 @@ import Testing
         #expect(try rows(db, "early-notice").keys.contains { $0.hasSuffix("https://chat.org7.example/hook") })
         #expect(try unfinished(db) == 1)
 
+        // Each share's rows are the worker's to claim.
         var shares = 0
-        while let more = try db.outbox.continueFanOut() {
+        while let written = try db.outbox.writeShare() {
+            #expect(written.toClaim)
             shares += 1
-            if !more { break }
+            if !written.more { break }
         }
         #expect(shares == 2)
         #expect(try db.outbox.continueFanOut() == nil)
@@ -306,11 +308,13 @@ import Testing
     // MARK: - A publication's public channels
 
     /// A project with `count` chat and webhook channels (every third a Dutch Slack, the others
-    /// generic webhooks) and a mailing list, written three at a time after the first two.
+    /// generic webhooks) and a mailing list, written three at a time after the first two (or
+    /// two at least when only some fit the worker's room).
     func channelDatabase(_ count: Int) throws -> (TestDatabase, [Channel]) {
         let db = try TestDatabase()
         db.settings.channelsFirstShare = 2
         db.settings.channelsPerTransaction = 3
+        db.settings.channelsLeasedAtLeast = 2
         try db.addProject()
         _ = try db.channels.add(
             NewChannel(projectSlug: "demo", kind: .email, target: "announce@lists.example", secret: nil),
@@ -444,8 +448,8 @@ import Testing
     /// Hands what `db`'s stores lease to a worker's handoff that offered `room`; an advisory to publish.
     func handing(_ db: TestDatabase, room: Int) throws -> (DeliveryHandoff, Advisory) {
         let handoff = DeliveryHandoff()
-        handoff.open(lease: 600)
-        handoff.offer(room: room, perHost: [:], otherHosts: 100)
+        handoff.open(lease: 600, wake: {})
+        handoff.offer(room: room, perHost: [:], otherHosts: 100, sending: false)
         db.handoff = handoff
         return (handoff, try scheduled(db))
     }
@@ -465,24 +469,28 @@ import Testing
         // Leased, they are no claim's: the worker's look for due rows finds the mailing list's only.
         #expect(try db.outbox.recordAndClaim([], limit: 100, lease: 60, perHost: 100).map(\.transport) == [.email])
 
-        // The next share (three) still fits; the one after does not, and waits to be claimed.
-        #expect(try db.outbox.continueFanOut() == true)
+        // The next share (three) still fits; the one after does not, and waits to be claimed:
+        // only then is the worker to be rung for a claim.
+        #expect(try db.outbox.writeShare() == .init(more: true, toClaim: false))
         let second = handoff.take()
         #expect(Set(second.map(\.recipient)) == Set(channels[2..<5].map(\.target)))
-        #expect(try db.outbox.continueFanOut() == true)
+        #expect(try db.outbox.writeShare() == .init(more: true, toClaim: true))
         #expect(handoff.take().isEmpty)
         let claimed = try db.outbox.recordAndClaim([], limit: 100, lease: 60, perHost: 100)
         #expect(Set(claimed.map(\.recipient)) == Set(channels[5..<8].map(\.target)))
-        // Room in all, but not for a host of the last share: it waits to be claimed too.
-        handoff.offer(room: 100, perHost: ["hooks.example": 1], otherHosts: 100)
-        #expect(try db.outbox.continueFanOut() == true)
+        // Room for the first rows of a share only (one more of hooks.example): the share is cut
+        // before the first that does not fit, and the rest is the next share's.
+        handoff.offer(room: 100, perHost: ["hooks.example": 1], otherHosts: 100, sending: true)
+        #expect(try db.outbox.writeShare() == .init(more: true, toClaim: false))
+        #expect(Set(handoff.take().map(\.recipient)) == Set(channels[8..<10].map(\.target)))
+        #expect(try db.outbox.recordAndClaim([], limit: 100, lease: 60, perHost: 100).isEmpty)
+        // Fewer than two fit: the share is written whole, to be claimed.
+        handoff.offer(room: 100, perHost: ["hooks.example": 1], otherHosts: 100, sending: true)
+        #expect(try db.outbox.writeShare() == .init(more: false, toClaim: true))
         #expect(handoff.take().isEmpty)
         let claimedToo = try db.outbox.recordAndClaim([], limit: 100, lease: 60, perHost: 100)
-        #expect(Set(claimedToo.map(\.recipient)) == Set(channels[8..<11].map(\.target)))
-        // Room again: the last share is handed.
-        handoff.offer(room: 100, perHost: [:], otherHosts: 100)
-        #expect(try db.outbox.continueFanOut() == false)
-        #expect(Set(handoff.take().map(\.recipient)) == Set(channels[11..<13].map(\.target)))
+        #expect(Set(claimedToo.map(\.recipient)) == Set(channels[10..<13].map(\.target)))
+        #expect(try channelRows(db).rows.values.allSatisfy { $0 == 1 })
 
         // What was handed is what a claim of the same rows reads: the channel's secret, the
         // group's body (a Dutch Slack's is not a generic webhook's), the message id.
@@ -547,7 +555,7 @@ import Testing
         var more = true
         while more {
             #expect(!handoff.take().isEmpty)
-            handoff.offer(room: 1000, perHost: [:], otherHosts: 1000)
+            handoff.offer(room: 1000, perHost: [:], otherHosts: 1000, sending: false)
             let (result, work) = try db.database.countingWork { try db.outbox.continueFanOut() }
             more = result == true
             steps.append(work)
