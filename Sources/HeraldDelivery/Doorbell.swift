@@ -1,7 +1,9 @@
 import Foundation
 
 /// Wakes a sleeping loop early: the scheduler rings it after a fan-out so the workers start at
-/// once instead of at their next poll. A ring while nobody waits is kept (as one) for the next wait.
+/// once instead of at their next poll. A ring is also kept (as one) for the next wait: the
+/// worker's ticker may be the only one waiting when the worker itself is about to sleep, and a
+/// ring that woke only the ticker would leave the worker asleep until its poll.
 public final class Doorbell: @unchecked Sendable {
     // All guarded by `lock`.
     private let lock = NSLock()
@@ -12,10 +14,13 @@ public final class Doorbell: @unchecked Sendable {
     /// A doorbell not yet rung.
     public init() {}
 
-    /// Wakes every waiter, or the next one to wait.
+    /// How many wait now (for tests).
+    var waiting: Int { lock.withLock { waiters.count } }
+
+    /// Wakes every waiter, and the next one to wait.
     public func ring() {
         let woken = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
-            if waiters.isEmpty { pending = true }
+            pending = true
             defer { waiters.removeAll() }
             return Array(waiters.values)
         }

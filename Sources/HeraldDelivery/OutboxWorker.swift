@@ -273,9 +273,12 @@ public struct OutboxWorker: Sendable {
                         // A full first cut: the next is claimed now, not after the first sends end.
                         if held == 0 && claimed.count == limit { continue }
                     }
-                    handoff?.offer(
-                        room: settings.maxHeld - inFlight - queuedCount, perHost: roomOfHosts(),
-                        otherHosts: backlogPerHost, sending: inFlight > 0)
+                    let handedMeanwhile =
+                        handoff?.offer(
+                            room: settings.maxHeld - inFlight - queuedCount, perHost: roomOfHosts(),
+                            otherHosts: backlogPerHost, sending: inFlight > 0) ?? false
+                    // Handed while this pass claimed: taken now, not after the idle sleep.
+                    if inFlight == 0 && handedMeanwhile { continue }
                 }
                 if inFlight == 0 {
                     try flush()

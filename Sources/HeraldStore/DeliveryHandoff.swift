@@ -46,6 +46,8 @@ public final class DeliveryHandoff: @unchecked Sendable {
     public func close() -> [ClaimedDelivery] {
         lock.withLock {
             isOpen = false
+            isSending = false
+            wake = {}
             room = 0
             roomOfHost = [:]
             roomOfOtherHosts = 0
@@ -56,15 +58,19 @@ public final class DeliveryHandoff: @unchecked Sendable {
 
     /// The worker would hold `free` more rows now, `perHost` more of the hosts named and
     /// `otherHosts` of any other; the rows handed and not yet taken are counted here. `sending`:
-    /// it has sends in flight (it is woken by `wake`), else it waits for its doorbell.
-    public func offer(room free: Int, perHost: [String: Int], otherHosts: Int, sending: Bool) {
+    /// it has sends in flight (it is woken by `wake`), else it waits for its doorbell. Returns
+    /// whether rows are waiting to be taken: handed after the worker last took them and before
+    /// this offer, they woke it by `wake` while it meant to sleep on its doorbell.
+    @discardableResult
+    public func offer(room free: Int, perHost: [String: Int], otherHosts: Int, sending: Bool) -> Bool {
         lock.withLock {
-            guard isOpen else { return }
+            guard isOpen else { return false }
             isSending = sending
             room = free - handed.count
             roomOfHost = perHost
             roomOfOtherHosts = otherHosts
             for delivery in handed { roomOfHost[delivery.host, default: otherHosts] -= 1 }
+            return !handed.isEmpty
         }
     }
 

@@ -181,9 +181,10 @@ extension OutboxStore {
             share.lease.map { .date(clock.now.addingTimeInterval($0)) } ?? .null,
         ]
         guard share.lease != nil else { return (try database.run(sql, values), []) }
+        // In no particular order, SQLite says: sorted, they go in the order they were written.
         let leased = try database.query(sql + "\nRETURNING id, channel_id, recipient, host, message_id", values) {
             LeasedRow(id: $0.int(0), channel: $0.int(1), recipient: $0.text(2), host: $0.text(3), messageID: $0.text(4))
-        }
+        }.sorted { $0.id < $1.id }
         return (leased.count, leased)
     }
 
@@ -229,7 +230,8 @@ extension OutboxStore {
             ORDER BY id LIMIT ?
             """, [.integer(project), .integer(after), .integer(last), .date(addedBy), .int(size)]
         ) { (id: $0.int(0), target: $0.text(1), secret: $0.optionalText(2)) }
-        let end = channels.count < size ? last : channels[channels.count - 1].id
+        // Fewer than `size` left (or none asked for): the share runs to the last channel.
+        let end = channels.count < size || channels.isEmpty ? last : channels[channels.count - 1].id
         guard let handoff,
             let (count, lease) = handoff.reserve(
                 prefixOf: channels.map { Self.host(of: $0.target) }, atLeast: settings.channelsLeasedAtLeast)

@@ -77,10 +77,19 @@ import Testing
         handoff.hand([row(2, "a")])
         handoff.hand([])
         #expect(rings.value == 1 && wakes.value == 1)
+        // Handed after the worker last took rows and before it offers again: the offer says so,
+        // and the worker, about to sleep on its doorbell, takes them first.
+        #expect(handoff.offer(room: 100, perHost: [:], otherHosts: 100, sending: false))
         #expect(handoff.take().map(\.id) == [1, 2])
-        handoff.offer(room: 100, perHost: [:], otherHosts: 100, sending: false)
+        #expect(!handoff.offer(room: 100, perHost: [:], otherHosts: 100, sending: false))
         handoff.hand([row(3, "a")])
         #expect(rings.value == 2 && wakes.value == 1)
+        // A stopped worker's state is not kept: the next one is idle until it offers.
+        handoff.offer(room: 100, perHost: [:], otherHosts: 100, sending: true)
+        #expect(handoff.close().map(\.id) == [3])
+        handoff.open(lease: 90, wake: {})
+        handoff.hand([row(4, "a")])
+        #expect(rings.value == 3 && wakes.value == 1)
     }
 
     final class Counter: @unchecked Sendable {
